@@ -1,0 +1,58 @@
+# rnncourse: the two commands are `make book` and `make test`.
+# This Makefile owns the virtual environment: it creates .venv and installs requirements.txt.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+BUILD  := _build
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: book test unit nbval lab student bench clean help
+
+help:
+	@echo "make book   build the whole book (runs every chapter) into $(BUILD)/html"
+	@echo "make test   run every test: package, chapters (nbval), strict book build, browser"
+	@echo "make lab    open the chapters as notebooks in JupyterLab"
+	@echo "make student OUT=dir   write the student version (no solutions)"
+	@echo "make bench  run the performance benchmark"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+book: $(STAMP)
+	@rm -rf $(BUILD)
+	@start=$$(date +%s); \
+	$(VENV)/bin/jupyter-book build . $(JB_FLAGS) || exit 1; \
+	echo "Book built in $$(( $$(date +%s) - start )) s"
+	@$(PY) -m rnncourse times $(BUILD)
+	@echo "The site is in $(BUILD)/html: open $(BUILD)/html/index.html"
+
+test: $(STAMP)
+	@start=$$(date +%s); \
+	$(PY) -m pytest tests || status=$$?; \
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book || status=$$?; \
+	echo "make test took $$(( $$(date +%s) - start )) s"; \
+	exit $${status:-0}
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not book and not browser"
+
+nbval: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book
+
+lab: $(STAMP)
+	$(PY) -m pip install --quiet jupyterlab==4.6.6
+	$(VENV)/bin/jupyter lab book/
+
+student: $(STAMP)
+	$(PY) -m rnncourse student $(or $(OUT),student)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_rnn.py
+
+clean:
+	rm -rf $(BUILD) student .pytest_cache

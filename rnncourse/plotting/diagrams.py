@@ -1,0 +1,82 @@
+"""Box-and-arrow diagrams drawn by code: the primitives every network diagram of the book uses.
+
+A diagram is a matplotlib axes in data coordinates with the axes hidden. Place
+nodes with :func:`node` (a rounded box coloured by role: ``"input"``,
+``"hidden"``, ``"output"``, ``"loss"``, ``"neutral"``) and connect them with
+:func:`arrow`. :func:`new_diagram` makes the figure.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
+
+from .style import COLORS, FIG_WIDTH
+
+__all__ = ["new_diagram", "node", "arrow", "loop_arrow"]
+
+#: Half width and half height of a node box, in data units.
+NODE_W, NODE_H = 0.42, 0.28
+
+
+def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: str = "",
+                width: float = FIG_WIDTH):
+    """Create a figure whose axes span ``xlim`` by ``ylim`` with equal scaling and no frame.
+
+    Returns
+    -------
+    tuple
+        ``(fig, ax)``.
+    """
+    aspect = (ylim[1] - ylim[0]) / (xlim[1] - xlim[0])
+    fig, ax = plt.subplots(figsize=(width, max(1.5, width * aspect)))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def node(ax, xy: tuple[float, float], text: str, role: str = "hidden", *, w: float = NODE_W,
+         h: float = NODE_H, fontsize: int = 11):
+    """Draw a rounded box centred at ``xy`` labelled ``text`` (mathtext allowed) coloured by ``role``."""
+    x, y = xy
+    box = FancyBboxPatch((x - w, y - h), 2 * w, 2 * h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                         facecolor=COLORS.get(role, role), edgecolor="black", linewidth=1.0, alpha=0.9)
+    ax.add_patch(box)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    return box
+
+
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", *,
+          color: str = "black", rad: float = 0.0, style: str = "-|>", linestyle: str = "-",
+          text_offset: tuple[float, float] = (0.0, 0.12), fontsize: int = 10):
+    """Draw an arrow from ``start`` to ``end`` (curved when ``rad`` is not 0), labelled at its middle."""
+    patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color, linewidth=1.4,
+                            linestyle=linestyle, connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0)
+    ax.add_patch(patch)
+    if text:
+        mx = (start[0] + end[0]) / 2 + text_offset[0]
+        my = (start[1] + end[1]) / 2 + text_offset[1]
+        ax.text(mx, my, text, ha="center", va="center", fontsize=fontsize, color=color)
+    return patch
+
+
+def loop_arrow(ax, xy: tuple[float, float], text: str = "", *, side: str = "right", color: str = "black",
+               w: float = NODE_W, size: float = 0.7):
+    """Draw the recurrent self-loop of a node centred at ``xy``, leaving and re-entering on ``side``."""
+    x, y = xy
+    sx = 1 if side == "right" else -1
+    edge = x + sx * w
+    # A cubic Bezier curve that leaves the box high, swings out by `size` and comes back low.
+    path = Path([(edge, y + 0.12), (edge + sx * size * 1.4, y + size), (edge + sx * size * 1.4, y - size),
+                 (edge, y - 0.12)], [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
+    patch = FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=14, color=color, linewidth=1.4)
+    ax.add_patch(patch)
+    if text:
+        ax.text(edge + sx * (size * 1.1 + 0.25), y, text, ha="left" if sx > 0 else "right", va="center",
+                fontsize=10, color=color)
+    return patch

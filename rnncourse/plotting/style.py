@@ -1,0 +1,55 @@
+"""One figure style for the whole book: readable fonts, a colour-blind-safe palette, column width.
+
+Call :func:`use_style` once at the top of a chapter. Colours come from
+:data:`PALETTE` (Okabe and Ito's colour-blind-safe set), named by role.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+__all__ = ["PALETTE", "COLORS", "FIG_WIDTH", "use_style", "figsize"]
+
+#: Okabe–Ito colours, safe for the common forms of colour blindness.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+#: Colours by role, so every chapter draws inputs, states and outputs alike.
+COLORS = {
+    "input": "#56B4E9",
+    "hidden": "#E69F00",
+    "output": "#009E73",
+    "loss": "#D55E00",
+    "gradient": "#CC79A7",
+    "neutral": "#555555",
+}
+
+#: Width in inches of a figure that fills the book's text column.
+FIG_WIDTH = 7.0
+
+
+def figsize(aspect: float = 0.45, width: float = FIG_WIDTH) -> tuple[float, float]:
+    """Return ``(width, width * aspect)`` for a figure that fits the text column."""
+    return (width, width * aspect)
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style to every figure made afterwards."""
+    mpl.rcParams.update({
+        "figure.figsize": figsize(),
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "figure.constrained_layout.use": True,
+        "font.size": 11,
+        "axes.titlesize": 12,
+        "axes.labelsize": 11,
+        "legend.fontsize": 10,
+        "xtick.labelsize": 10,
+        "ytick.labelsize": 10,
+        "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "lines.linewidth": 1.8,
+        "image.cmap": "viridis",
+    })

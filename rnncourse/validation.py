@@ -1,0 +1,218 @@
+"""Input validation shared by every public function of :mod:`rnncourse`.
+
+One helper per kind of check. Each raises a :class:`TypeError` (wrong type or
+dtype) or a :class:`ValueError` (wrong shape or value) whose message names the
+argument, what was expected, what arrived and, where there is one, how to fix
+it. Shapes are described with the book's dimension letters: ``T`` time steps,
+``B`` batch, ``D`` input size, ``H`` hidden size, ``O`` output size, ``V``
+vocabulary size.
+
+The helpers accept NumPy arrays and, without importing torch, PyTorch tensors,
+so that :mod:`rnncourse.numpy` keeps running where torch is absent.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_index_array",
+    "check_same_dtype",
+    "check_positive_int",
+    "check_positive_float",
+    "check_choice",
+    "describe_shape",
+]
+
+
+def _is_tensor(a) -> bool:
+    return type(a).__module__.startswith("torch") and hasattr(a, "shape")
+
+
+def describe_shape(symbols: Sequence[str], shape: Sequence[int | None] | None = None) -> str:
+    """Write a shape in symbols and, where known, numbers: ``(B, H) = (4, 16)``.
+
+    Examples
+    --------
+    >>> describe_shape(("B", "H"), (4, None))
+    '(B, H) = (4, H)'
+    """
+    letters = "(" + ", ".join(symbols) + ("," if len(symbols) == 1 else "") + ")"
+    if shape is None or all(s is None for s in shape):
+        return letters
+    numbers = [str(s) if s is not None else sym for s, sym in zip(shape, symbols)]
+    return f"{letters} = (" + ", ".join(numbers) + ("," if len(numbers) == 1 else "") + ")"
+
+
+def _check_type(a, name: str, backend: str) -> None:
+    if backend == "numpy" and not isinstance(a, np.ndarray):
+        fix = "; call .detach().cpu().numpy() on it" if _is_tensor(a) else "; wrap it with np.asarray(...)"
+        raise TypeError(f"{name} should be a numpy.ndarray, but is {type(a).__module__}.{type(a).__name__}{fix}")
+    if backend == "torch" and not _is_tensor(a):
+        raise TypeError(
+            f"{name} should be a torch.Tensor, but is {type(a).__name__}; convert it with torch.as_tensor(...)"
+        )
+
+
+def _is_float(a) -> bool:
+    if _is_tensor(a):
+        return bool(a.is_floating_point())
+    return np.issubdtype(a.dtype, np.floating)
+
+
+def _all_finite(a) -> bool:
+    if _is_tensor(a):
+        return bool(a.detach().isfinite().all())
+    return bool(np.isfinite(a).all())
+
+
+def check_array(
+    a,
+    name: str,
+    symbols: Sequence[str],
+    shape: Sequence[int | None] | None = None,
+    *,
+    backend: str = "numpy",
+    finite: bool = True,
+    hint: str = "",
+):
+    """Check that ``a`` is a finite floating-point array of the expected shape.
+
+    Parameters
+    ----------
+    a : numpy.ndarray or torch.Tensor
+        The value to check.
+    name : str
+        The argument's name, used in the message (``"x"``, ``"h0"``).
+    symbols : sequence of str
+        One dimension letter per axis, e.g. ``("T", "B", "D")``; its length is
+        the expected number of dimensions.
+    shape : sequence of int or None, optional
+        The expected size of each axis; ``None`` accepts any size.
+    backend : {"numpy", "torch"}
+        Which array type is expected.
+    finite : bool
+        Reject NaN and infinity.
+    hint : str
+        Extra advice appended to a shape error (e.g. ``"x is time-major"``).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        ``a`` itself, unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` is not an array of the backend or not floating point.
+    ValueError
+        If the number of dimensions, a size or a value is wrong.
+    """
+    _check_type(a, name, backend)
+    if not _is_float(a):
+        raise TypeError(
+            f"{name} should hold floating-point numbers (float32 or float64), but has dtype {a.dtype}; "
+            f"convert it, e.g. {name}.astype(np.float64) or {name}.double()"
+        )
+    expected = describe_shape(symbols, shape)
+    got = tuple(a.shape)
+    extra = f"; {hint}" if hint else ""
+    if len(got) != len(symbols):
+        raise ValueError(
+            f"{name} should have {len(symbols)} dimensions with shape {expected}, "
+            f"but has {len(got)} dimensions with shape {got}{extra}"
+        )
+    if shape is not None:
+        for axis, (want, have, sym) in enumerate(zip(shape, got, symbols)):
+            if want is not None and want != have:
+                raise ValueError(
+                    f"{name} should have shape {expected}, but has shape {got} "
+                    f"(axis {axis}, {sym}, is {have} instead of {want}){extra}"
+                )
+    if finite and not _all_finite(a):
+        raise ValueError(f"{name} contains NaN or infinity; check the data or the step that produced it")
+    return a
+
+
+def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high: int | None = None,
+                      backend: str = "numpy"):
+    """Check an integer array of class indices (targets, token ids) in ``[0, high)``.
+
+    Parameters
+    ----------
+    a : numpy.ndarray or torch.Tensor
+        Integer array.
+    name, symbols, shape, backend
+        As in :func:`check_array`.
+    high : int, optional
+        Exclusive upper bound of the valid indices (e.g. the vocabulary size V).
+
+    Returns
+    -------
+    numpy.ndarray or torch.Tensor
+        ``a`` itself.
+    """
+    _check_type(a, name, backend)
+    if _is_tensor(a):
+        is_int = not (a.is_floating_point() or a.is_complex() or str(a.dtype) == "torch.bool")
+    else:
+        is_int = np.issubdtype(a.dtype, np.integer)
+    if not is_int:
+        raise TypeError(f"{name} should hold integer class indices, but has dtype {a.dtype}; "
+                        f"convert it with {name}.astype(np.int64) or {name}.long()")
+    expected = describe_shape(symbols, shape)
+    got = tuple(a.shape)
+    if len(got) != len(symbols) or (shape is not None and any(
+            w is not None and w != h for w, h in zip(shape, got))):
+        raise ValueError(f"{name} should have shape {expected}, but has shape {got}")
+    if a.numel() if _is_tensor(a) else a.size:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or (high is not None and hi >= high):
+            bound = f"[0, {high})" if high is not None else "[0, inf)"
+            raise ValueError(f"{name} should hold indices in {bound}, but holds values from {lo} to {hi}")
+    return a
+
+
+def check_same_dtype(**arrays) -> None:
+    """Raise :class:`TypeError` unless every given array has the same dtype.
+
+    Examples
+    --------
+    >>> check_same_dtype(x=np.zeros(2), h0=np.zeros(2))
+    """
+    dtypes = {name: a.dtype for name, a in arrays.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{n} is {d}" for n, d in dtypes.items())
+        raise TypeError(f"all arrays should share one dtype, but {listed}; convert them to one dtype, "
+                        f"e.g. .astype(np.float64)")
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer at least ``minimum`` and return it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} should be an integer, but is {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} should be an integer >= {minimum}, but is {value}")
+    return int(value)
+
+
+def check_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
+    """Check that ``value`` is a finite real number > 0 (or >= 0) and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} should be a number, but is {type(value).__name__} {value!r}")
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (np.isfinite(value) and ok):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} should be a finite number {bound}, but is {value}")
+    return value
+
+
+def check_choice(value, name: str, choices: Sequence) -> None:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} should be one of {listed}, but is {value!r}")
