@@ -1,0 +1,80 @@
+"""The book builds with warnings as errors, and the strict build really is strict."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, build_book
+
+pytestmark = pytest.mark.book
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+def test_whole_book_builds_strictly(book_build):
+    assert book_build.returncode == 0, book_build.output[-6000:]
+    for name in toc_files():
+        assert (book_build.html / f"{name}.html").exists(), f"{name}.html was not built"
+
+
+def test_every_chapter_executed(book_build):
+    doctrees = book_build.html.parent / ".doctrees" / "environment.pickle"
+    if not doctrees.exists():
+        pytest.skip("reused build without doctrees")
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    env = pickle.loads(doctrees.read_bytes())
+    chapters = [f for f in toc_files() if Path(f).name[:2].isdigit()]
+    for docname in chapters:
+        data = NbMetadataCollector.get_exec_data(env, docname)
+        assert data is not None, f"{docname} was not executed"
+        assert data["succeeded"], f"{docname} failed to execute"
+
+
+def mini_book(tmp_path: Path, page: str) -> Path:
+    """A one-page book with the real configuration, for planting a fault."""
+    src = tmp_path / "src"
+    (src / "book").mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", src / "_config.yml")
+    shutil.copy(ROOT / "book" / "references.bib", src / "book" / "references.bib")
+    (src / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    header = (ROOT / "book" / "01_why_rnns.md").read_text().split("---", 2)[1]
+    (src / "book" / "page.md").write_text(f"---{header}---\n(page)=\n# A page\n\n{page}\n")
+    return src
+
+
+def test_broken_cross_reference_fails_the_build(tmp_path):
+    src = mini_book(tmp_path, "See {ref}`no-such-label` and {eq}`eq-missing`.\n")
+    result = build_book(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert "no-such-label" in result.output
+
+
+def test_exception_in_a_chapter_cell_fails_the_build(tmp_path):
+    cell = "```{code-cell} ipython3\nraise RuntimeError('planted failure in a cell')\n```\n"
+    result = build_book(mini_book(tmp_path, cell), tmp_path / "out")
+    assert result.returncode != 0
+    # myst-nb names the failing notebook in the output and writes the traceback to a report.
+    assert "page.err.log" in result.output
+    report = (result.html / "reports" / "book" / "page.err.log").read_text()
+    report = re.sub(r"\x1b\[[0-9;]*m", "", report)  # drop terminal colours
+    assert "RuntimeError: planted failure in a cell" in report
+
+
+def test_a_clean_page_passes_the_same_strict_build(tmp_path):
+    # The control for the two tests above: the mini book itself is not what fails.
+    cell = "Math $h_t = \\tanh(a_t)$.\n\n```{code-cell} ipython3\nprint(1 + 1)\n```\n"
+    result = build_book(mini_book(tmp_path, cell), tmp_path / "out")
+    assert result.returncode == 0, result.output[-4000:]
