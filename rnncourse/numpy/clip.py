@@ -1,0 +1,125 @@
+"""Gradient clipping in NumPy, with the semantics of ``torch.nn.utils.clip_grad_norm_``.
+
+Clipping by norm :cite:`pascanu2013difficulty` rescales *all* gradients together
+when their joint norm is large, keeping the direction of the update; clipping by
+value clamps each entry separately.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.validation import check_positive_float
+
+__all__ = ["grad_norm", "clip_grad_norm", "clip_grad_value"]
+
+
+def _check(grads):
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads should be a dict of numpy arrays by name, but is {type(grads).__name__}")
+    for name, g in grads.items():
+        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
+            raise TypeError(f"grads[{name!r}] should be a floating-point numpy.ndarray, "
+                            f"but is {type(g).__name__}")
+        if not np.isfinite(g).all():
+            raise FloatingPointError(f"gradient of {name} contains NaN/inf: training diverged; "
+                                     f"lower the learning rate (clipping cannot repair a NaN)")
+
+
+def _norm_type(norm_type):
+    if isinstance(norm_type, str) and norm_type == "inf":
+        return np.inf
+    if norm_type == np.inf:
+        return np.inf
+    return check_positive_float(norm_type, "norm_type")
+
+
+def grad_norm(grads, norm_type=2.0):
+    """The norm of all gradients together, as if they were one long vector.
+
+    .. math::
+
+        \\|g\\|_p = \\Big(\\sum_{\\text{name}} \\sum_i |g_{\\text{name}, i}|^p\\Big)^{1/p},
+        \\qquad \\|g\\|_\\infty = \\max |g_{\\text{name}, i}|
+
+    Parameters
+    ----------
+    grads : dict
+        Gradient arrays by name.
+    norm_type : float
+        ``p``; ``2.0`` (default), any ``p > 0``, or ``numpy.inf`` (also ``"inf"``).
+
+    Returns
+    -------
+    float
+        The total norm.
+
+    Example
+    -------
+    >>> grad_norm({"a": np.array([3.0]), "b": np.array([4.0])})
+    5.0
+    """
+    _check(grads)
+    p = _norm_type(norm_type)
+    if not grads:
+        return 0.0
+    norms = np.array([np.linalg.norm(g.ravel(), ord=p) for g in grads.values()], dtype=np.float64)
+    return float(np.linalg.norm(norms, ord=p))
+
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    """Rescale all gradients in place so that their joint norm is at most ``max_norm``.
+
+    Like ``torch.nn.utils.clip_grad_norm_``: every gradient is multiplied by
+
+    .. math::
+
+        c = \\min\\Big(1, \\frac{\\text{max\\_norm}}{\\|g\\| + 10^{-6}}\\Big)
+
+    Parameters
+    ----------
+    grads : dict
+        Gradient arrays by name, modified in place.
+    max_norm : float
+        Largest allowed norm.
+    norm_type : float
+        As in :func:`grad_norm`.
+
+    Returns
+    -------
+    float
+        The total norm *before* clipping (handy to log and plot).
+
+    Raises
+    ------
+    FloatingPointError
+        If a gradient holds NaN or infinity.
+
+    Example
+    -------
+    >>> grads = {"W_hh": np.array([[30.0, 40.0]])}
+    >>> clip_grad_norm(grads, max_norm=5.0)
+    50.0
+    """
+    max_norm = check_positive_float(max_norm, "max_norm")
+    total_norm = grad_norm(grads, norm_type)
+    clip_coef = min(max_norm / (total_norm + 1e-6), 1.0)
+    for g in grads.values():
+        g *= clip_coef
+    return total_norm
+
+
+def clip_grad_value(grads, clip_value):
+    """Clamp every gradient entry in place into ``[-clip_value, clip_value]``, like ``clip_grad_value_``.
+
+    Parameters
+    ----------
+    grads : dict
+        Gradient arrays by name, modified in place.
+    clip_value : float
+        Largest allowed absolute value.
+    """
+    clip_value = check_positive_float(clip_value, "clip_value")
+    _check(grads)
+    for g in grads.values():
+        np.clip(g, -clip_value, clip_value, out=g)

@@ -1,0 +1,78 @@
+"""rnncourse.numpy.clip against torch.nn.utils.clip_grad_norm_ and clip_grad_value_."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy import clip_grad_norm, clip_grad_value, grad_norm
+
+
+def make_grads(scale, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"W_xh": rng.normal(size=(4, 3)) * scale, "W_hh": rng.normal(size=(4, 4)) * scale,
+            "b_h": rng.normal(size=4) * scale}
+
+
+def torch_clip_norm(grads, max_norm, norm_type):
+    tensors = []
+    for g in grads.values():
+        p = torch.zeros(g.shape, dtype=torch.float64, requires_grad=True)
+        p.grad = torch.from_numpy(g.copy())
+        tensors.append(p)
+    total = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type)
+    return float(total), [p.grad.numpy() for p in tensors]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, np.inf, "inf"])
+@pytest.mark.parametrize("scale", [10.0, 0.01])           # clipped, and left alone
+def test_clip_grad_norm_equals_torch(scale, norm_type):
+    grads = make_grads(scale)
+    original = {name: g.copy() for name, g in grads.items()}
+    expected_total, expected = torch_clip_norm(grads, 1.0, norm_type)
+    total = clip_grad_norm(grads, max_norm=1.0, norm_type=norm_type)
+    assert isinstance(total, float)
+    assert abs(total - expected_total) <= 1e-12 * max(1.0, expected_total)
+    for g, e in zip(grads.values(), expected):
+        np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
+    changed = any(not np.array_equal(grads[n], original[n]) for n in grads)
+    assert changed == (scale == 10.0)
+
+
+def test_clip_grad_norm_hand_computed():
+    grads = {"a": np.array([3.0]), "b": np.array([4.0])}
+    assert grad_norm(grads) == 5.0
+    assert grad_norm(grads, np.inf) == 4.0
+    assert clip_grad_norm(grads, max_norm=1.0) == 5.0       # the norm before clipping
+    np.testing.assert_allclose(np.concatenate(list(grads.values())), [0.6, 0.8], rtol=1e-6)
+    assert abs(grad_norm(grads) - 1.0) < 1e-6
+
+
+def test_clip_grad_value_equals_torch():
+    grads = make_grads(2.0, seed=1)
+    p = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads.values()]
+    for t, g in zip(p, grads.values()):
+        t.grad = torch.from_numpy(g.copy())
+    torch.nn.utils.clip_grad_value_(p, 0.5)
+    assert clip_grad_value(grads, 0.5) is None
+    for g, t in zip(grads.values(), p):
+        np.testing.assert_array_equal(g, t.grad.numpy())
+    assert max(np.abs(g).max() for g in grads.values()) == 0.5
+
+
+def test_clip_keeps_float32_and_works_in_place():
+    grads = {"W": np.full((2, 2), 10.0, np.float32)}
+    W = grads["W"]
+    clip_grad_norm(grads, 1.0)
+    assert grads["W"] is W and W.dtype == np.float32
+    np.testing.assert_allclose(W, 0.5, rtol=1e-5)
+
+
+def test_clip_errors():
+    with pytest.raises(FloatingPointError, match="gradient of W_hh contains NaN/inf"):
+        clip_grad_norm({"W_hh": np.array([np.nan])}, 1.0)
+    with pytest.raises(ValueError, match="max_norm should be a finite number > 0"):
+        clip_grad_norm({"W": np.ones(2)}, -1.0)
+    with pytest.raises(TypeError, match="grads should be a dict"):
+        clip_grad_norm([np.ones(2)], 1.0)
+    with pytest.raises(ValueError, match="clip_value should be a finite number > 0"):
+        clip_grad_value({"W": np.ones(2)}, 0)

@@ -1,0 +1,199 @@
+"""rnncourse.numpy.elman, output and init against torch.nn.RNN, torch.autograd and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy import (
+    StepCache, affine_backward, affine_forward, grad_check, init_output_params, init_rnn_params,
+    rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, spectral_radius,
+)
+
+SHAPES = [(1, 1, 1, 1), (1, 3, 2, 4), (6, 1, 3, 5), (7, 4, 3, 5)]     # (T, B, D, H)
+TOL_TORCH = 1e-10
+TOL_FD = 1e-6
+
+
+def make_inputs(T, B, D, H, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    params = init_rnn_params(D, H, rng=rng, dtype=dtype)
+    params["W_hh"] *= 2.0                              # stronger recurrence, larger gradients
+    x = rng.normal(size=(T, B, D)).astype(dtype)
+    h0 = rng.normal(size=(B, H)).astype(dtype)
+    return x, h0, params
+
+
+def torch_rnn(params, nonlinearity):
+    H, D = params["W_xh"].shape
+    rnn = torch.nn.RNN(D, H, nonlinearity=nonlinearity).double()
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(params["W_xh"]))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(params["W_hh"]))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(params["b_h"]))
+        rnn.bias_hh_l0.zero_()
+    return rnn
+
+
+def max_diff(a, b):
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_forward_equals_torch_rnn(shape, nonlinearity):
+    x, h0, params = make_inputs(*shape)
+    H, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    out, h_n = torch_rnn(params, nonlinearity)(torch.from_numpy(x), torch.from_numpy(h0)[None])
+    assert H.shape == shape[:2] + (shape[3],)
+    assert max_diff(H, out.detach()) <= TOL_TORCH
+    assert max_diff(H[-1], h_n[0].detach()) <= TOL_TORCH
+
+
+def test_forward_without_h0_starts_from_zeros():
+    x, h0, params = make_inputs(5, 2, 3, 4)
+    H_none, _ = rnn_forward(x, None, **params)
+    H_zero, _ = rnn_forward(x, np.zeros_like(h0), **params)
+    np.testing.assert_array_equal(H_none, H_zero)
+
+
+def test_forward_hand_computed():
+    # D = H = 1, W_xh = 1, W_hh = 0.5, b = 0, relu: h1 = 1, h2 = 2 + 0.5, h3 = -1 + 1.25 = 0.25
+    x = np.array([1.0, 2.0, -1.0]).reshape(3, 1, 1)
+    H, _ = rnn_forward(x, None, np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1), nonlinearity="relu")
+    np.testing.assert_allclose(H.ravel(), [1.0, 2.5, 0.25])
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_step_forward_equals_first_step_of_sequence(nonlinearity):
+    x, h0, params = make_inputs(3, 2, 3, 4)
+    H, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    h1 = rnn_step_forward(x[0], h0, **params, nonlinearity=nonlinearity)
+    h2 = rnn_step_forward(x[1], h1, **params, nonlinearity=nonlinearity)
+    assert max_diff(H[0], h1) <= 1e-14 and max_diff(H[1], h2) <= 1e-14
+
+
+def rnn_loss_torch(x, h0, params, dH, dh_T, nonlinearity):
+    """sum(H * dH) + sum(h_T * dh_T) and its gradients, by torch.autograd."""
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(x=x, h0=h0, **params).items()}
+    h, states = t["h0"], []
+    f = torch.tanh if nonlinearity == "tanh" else torch.relu
+    for step in range(x.shape[0]):
+        h = f(t["x"][step] @ t["W_xh"].T + h @ t["W_hh"].T + t["b_h"])
+        states.append(h)
+    loss = (torch.stack(states) * torch.from_numpy(dH)).sum() + (h * torch.from_numpy(dh_T)).sum()
+    loss.backward()
+    return {k: v.grad.numpy() for k, v in t.items()}
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_backward_equals_autograd_and_finite_differences(shape, nonlinearity):
+    x, h0, params = make_inputs(*shape, seed=1)
+    rng = np.random.default_rng(2)
+    T, B, D, Hs = shape
+    dH, dh_T = rng.normal(size=(T, B, Hs)), rng.normal(size=(B, Hs))
+    H, cache = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    grads = rnn_backward(dH, cache, dh_T=dh_T)
+    assert set(grads) == {"x", "h0", "W_xh", "W_hh", "b_h"}
+    expected = rnn_loss_torch(x, h0, params, dH, dh_T, nonlinearity)
+    for name, g in grads.items():
+        assert g.shape == expected[name].shape
+        assert max_diff(g, expected[name]) <= TOL_TORCH, name
+
+    arrays = dict(x=x, h0=h0, **params)
+
+    def loss():
+        H, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"],
+                           nonlinearity)
+        return (H * dH).sum() + (H[-1] * dh_T).sum()
+
+    errors = grad_check(loss, arrays, grads)
+    assert max(errors.values()) <= TOL_FD, errors
+
+
+def test_backward_without_dh_T_equals_zero_dh_T():
+    x, h0, params = make_inputs(4, 2, 3, 5)
+    dH = np.random.default_rng(3).normal(size=(4, 2, 5))
+    _, cache = rnn_forward(x, h0, **params)
+    a, b = rnn_backward(dH, cache), rnn_backward(dH, cache, dh_T=np.zeros((2, 5)))
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_step_backward_equals_autograd_and_finite_differences(nonlinearity):
+    x, h0, params = make_inputs(1, 3, 4, 5, seed=4)
+    x_t = x[0]
+    dh_t = np.random.default_rng(5).normal(size=(3, 5))
+    h_t = rnn_step_forward(x_t, h0, **params, nonlinearity=nonlinearity)
+    grads = rnn_step_backward(dh_t, StepCache(x_t, h0, params["W_xh"], params["W_hh"], h_t, nonlinearity))
+    expected = rnn_loss_torch(x, h0, params, dh_t[None], np.zeros_like(dh_t), nonlinearity)
+    renamed = {"x_t": expected["x"][0], "h_prev": expected["h0"]}
+    for name in ("W_xh", "W_hh", "b_h"):
+        renamed[name] = expected[name]
+    for name, g in grads.items():
+        assert max_diff(g, renamed[name]) <= TOL_TORCH, name
+    arrays = dict(x_t=x_t, h_prev=h0, **params)
+    errors = grad_check(lambda: (rnn_step_forward(**arrays, nonlinearity=nonlinearity) * dh_t).sum(),
+                        arrays, grads)
+    assert max(errors.values()) <= TOL_FD, errors
+
+
+@pytest.mark.parametrize("lead", [(4, 3), (3,)])
+def test_affine_equals_torch_linear_and_finite_differences(lead):
+    rng = np.random.default_rng(6)
+    Hs, O = 5, 2
+    H = rng.normal(size=lead + (Hs,))
+    p = init_output_params(Hs, O, rng=rng)
+    Y, cache = affine_forward(H, **p)
+    assert Y.shape == lead + (O,)
+    dY = rng.normal(size=Y.shape)
+    grads = affine_backward(dY, cache)
+
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(H=H, **p).items()}
+    Y_t = torch.nn.functional.linear(t["H"], t["W_hy"], t["b_y"])
+    (Y_t * torch.from_numpy(dY)).sum().backward()
+    assert max_diff(Y, Y_t.detach()) <= TOL_TORCH
+    for name in ("H", "W_hy", "b_y"):
+        assert max_diff(grads[name], t[name].grad) <= TOL_TORCH, name
+
+    arrays = dict(H=H, **p)
+    errors = grad_check(lambda: (affine_forward(**arrays)[0] * dY).sum(), arrays, grads)
+    assert max(errors.values()) <= TOL_FD, errors
+
+
+def test_float32_in_float32_out():
+    x, h0, params = make_inputs(5, 2, 3, 4, dtype=np.float32)
+    H, cache = rnn_forward(x, h0, **params)
+    grads = rnn_backward(np.ones_like(H), cache)
+    assert H.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert rnn_step_forward(x[0], h0, **params).dtype == np.float32
+    p = init_output_params(4, 3, rng=np.random.default_rng(0), dtype=np.float32)
+    Y, cache = affine_forward(H, **p)
+    assert Y.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in affine_backward(np.ones_like(Y), cache).values())
+    x64, h064, params64 = make_inputs(5, 2, 3, 4)
+    np.testing.assert_allclose(H, rnn_forward(x64, h064, **params64)[0], atol=1e-5)
+
+
+def test_init_uniform_matches_torch_range_and_dtype():
+    p = init_rnn_params(3, 16, rng=np.random.default_rng(0), dtype=np.float32)
+    assert p["W_xh"].shape == (16, 3) and p["W_hh"].shape == (16, 16) and p["b_h"].shape == (16,)
+    assert all(a.dtype == np.float32 for a in p.values())
+    assert all(np.abs(a).max() <= 0.25 for a in p.values())
+    assert np.abs(p["W_hh"]).max() > 0.2                      # fills the range, not a tiny scale
+    again = init_rnn_params(3, 16, rng=np.random.default_rng(0), dtype=np.float32)
+    np.testing.assert_array_equal(p["W_hh"], again["W_hh"])
+
+
+def test_init_orthogonal_identity_and_spectral_radius():
+    rng = np.random.default_rng(1)
+    W = init_rnn_params(2, 8, rng=rng, init="orthogonal")["W_hh"]
+    np.testing.assert_allclose(W.T @ W, np.eye(8), atol=1e-12)
+    p = init_rnn_params(2, 8, rng=rng, init="identity")
+    np.testing.assert_array_equal(p["W_hh"], np.eye(8))
+    np.testing.assert_array_equal(p["b_h"], np.zeros(8))
+    W = init_rnn_params(2, 8, rng=rng, spectral_radius=1.5)["W_hh"]
+    assert abs(spectral_radius(W) - 1.5) < 1e-12
+    assert spectral_radius(np.diag([0.5, -2.0])) == 2.0

@@ -1,0 +1,113 @@
+"""rnncourse.numpy.gradcheck on known functions, and model_loss against finite differences and autograd."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy import (
+    PARAM_NAMES, grad_check, init_model_params, model_forward, model_loss, numerical_gradient, rel_error,
+)
+
+
+def test_numerical_gradient_of_known_function_and_restores_params():
+    rng = np.random.default_rng(0)
+    p = {"A": rng.normal(size=(3, 2)), "c": rng.normal(size=3)}
+    before = {name: a.copy() for name, a in p.items()}
+
+    def f():                                            # f = sum(sin(A)) + c . c
+        return np.sin(p["A"]).sum() + p["c"] @ p["c"]
+
+    g = numerical_gradient(f, p)
+    np.testing.assert_allclose(g["A"], np.cos(p["A"]), atol=1e-9)
+    np.testing.assert_allclose(g["c"], 2 * p["c"], atol=1e-9)
+    for name in p:
+        np.testing.assert_array_equal(p[name], before[name])   # restored bit for bit
+
+
+def test_rel_error_definition():
+    assert rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
+    # max |a - b| = 0.002, max(|a| + |b|) = 4.002
+    assert abs(rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.002])) - 0.002 / 4.002) < 1e-15
+    assert rel_error(np.array([1.0]), np.array([-1.0])) == 1.0
+    with pytest.raises(ValueError, match="same shape"):
+        rel_error(np.zeros(2), np.zeros(3))
+
+
+def test_grad_check_catches_a_wrong_gradient():
+    p = {"w": np.array([0.5, -1.0, 2.0])}
+    f = lambda: float((p["w"] ** 3).sum())              # noqa: E731
+    assert grad_check(f, p, {"w": 3 * p["w"] ** 2})["w"] < 1e-9
+    assert grad_check(f, p, {"w": 2 * p["w"] ** 2})["w"] > 0.1    # planted bug: wrong factor
+    with pytest.raises(ValueError, match="analytic has no gradient for"):
+        grad_check(f, p, {})
+
+
+def torch_model_loss(params, x, targets, h0, loss, mask, nonlinearity):
+    t = {name: torch.tensor(v, requires_grad=True) for name, v in params.items()}
+    h = torch.zeros(x.shape[1], params["W_hh"].shape[0], dtype=torch.float64) if h0 is None else torch.from_numpy(h0)
+    f = torch.tanh if nonlinearity == "tanh" else torch.relu
+    states = []
+    for step in range(x.shape[0]):
+        h = f(torch.from_numpy(x[step]) @ t["W_xh"].T + h @ t["W_hh"].T + t["b_h"])
+        states.append(h)
+    many_to_one = targets.ndim == (1 if loss == "ce" else 2)
+    Y = (states[-1] if many_to_one else torch.stack(states)) @ t["W_hy"].T + t["b_y"]
+    if loss == "ce":
+        per = torch.nn.functional.cross_entropy(Y.reshape(-1, Y.shape[-1]), torch.from_numpy(targets).reshape(-1),
+                                                reduction="none")
+    else:
+        per = ((Y - torch.from_numpy(targets)) ** 2).mean(dim=-1).reshape(-1)
+    m = torch.ones_like(per) if mask is None else torch.tensor(mask, dtype=per.dtype).reshape(-1)
+    L = (per * m).sum() / m.sum()
+    L.backward()
+    return L.item(), {name: v.grad.numpy() for name, v in t.items()}
+
+
+CASES = [
+    ("ce", "many", False, "tanh"), ("ce", "many", True, "tanh"), ("ce", "one", False, "tanh"),
+    ("mse", "many", False, "tanh"), ("mse", "many", True, "relu"), ("mse", "one", False, "relu"),
+]
+
+
+@pytest.mark.parametrize(("loss", "topology", "masked", "nonlinearity"), CASES)
+def test_model_loss_gradients(loss, topology, masked, nonlinearity):
+    rng = np.random.default_rng(1)
+    T, B, D, H, O = 5, 3, 2, 4, 3
+    params = init_model_params(D, H, O, rng=rng)
+    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(B, H))
+    lead = (T, B) if topology == "many" else (B,)
+    targets = rng.integers(0, O, size=lead) if loss == "ce" else rng.normal(size=lead + (O,))
+    mask = None
+    if masked:
+        mask = rng.random(lead) < 0.6
+        mask.flat[0] = True
+    L, grads, Hs = model_loss(params, x, targets, h0=h0, loss=loss, mask=mask, nonlinearity=nonlinearity)
+    assert set(grads) == set(PARAM_NAMES) and Hs.shape == (T, B, H)
+    expected_L, expected = torch_model_loss(params, x, targets, h0, loss, mask, nonlinearity)
+    assert abs(L - expected_L) <= 1e-12
+    for name in PARAM_NAMES:
+        np.testing.assert_allclose(grads[name], expected[name], atol=1e-12, err_msg=name)
+    errors = grad_check(lambda: model_loss(params, x, targets, h0, loss, mask, nonlinearity)[0], params, grads)
+    assert max(errors.values()) <= 1e-6, errors
+
+
+def test_model_forward_matches_model_loss_states():
+    rng = np.random.default_rng(2)
+    params = init_model_params(2, 4, 3, rng=rng)
+    x = rng.normal(size=(5, 2, 2))
+    Y, H = model_forward(params, x)
+    _, _, H2 = model_loss(params, x, np.zeros((5, 2), dtype=int))
+    np.testing.assert_array_equal(H, H2)
+    assert Y.shape == (5, 2, 3)
+
+
+def test_model_loss_errors():
+    params = init_model_params(2, 4, 3, rng=np.random.default_rng(0))
+    x = np.zeros((5, 2, 2))
+    with pytest.raises(ValueError, match=r"targets for loss='ce' should have shape \(T, B\) or \(B,\)"):
+        model_loss(params, x, np.zeros((5, 2, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"params should be a dict with the keys"):
+        model_loss({"W_xh": params["W_xh"]}, x, np.zeros((5, 2), dtype=int))
+    with pytest.raises(ValueError, match="loss should be one of"):
+        model_loss(params, x, np.zeros((5, 2), dtype=int), loss="hinge")

@@ -1,0 +1,144 @@
+"""rnncourse.numpy.losses against torch.nn.functional, torch.autograd and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnncourse.numpy import grad_check, mse_loss, softmax, softmax_cross_entropy
+
+TOL = 1e-10
+
+
+def test_softmax_equals_torch_and_is_stable():
+    z = np.random.default_rng(0).normal(size=(3, 4, 5)) * 10
+    np.testing.assert_allclose(softmax(z), torch.softmax(torch.from_numpy(z), dim=-1).numpy(), atol=1e-15)
+    np.testing.assert_allclose(softmax(z, axis=0), torch.softmax(torch.from_numpy(z), dim=0).numpy(), atol=1e-15)
+    p = softmax(np.array([1000.0, 1000.0 + np.log(3.0)]))
+    np.testing.assert_allclose(p, [0.25, 0.75])
+
+
+def ce_torch(logits, targets, mask):
+    z = torch.tensor(logits, requires_grad=True)
+    V = logits.shape[-1]
+    per_position = F.cross_entropy(z.reshape(-1, V), torch.from_numpy(targets).reshape(-1), reduction="none")
+    m = torch.ones_like(per_position) if mask is None else torch.tensor(mask, dtype=z.dtype).reshape(-1)
+    loss = (per_position * m).sum() / m.sum()
+    loss.backward()
+    return loss.item(), z.grad.numpy()
+
+
+MASKS = [None, "bool", "float"]
+
+
+@pytest.mark.parametrize("mask_kind", MASKS)
+@pytest.mark.parametrize("lead", [(5, 3), (4,), (1, 1)])
+def test_cross_entropy_equals_torch_and_finite_differences(lead, mask_kind):
+    rng = np.random.default_rng(1)
+    V = 6
+    logits = rng.normal(size=lead + (V,)) * 3
+    targets = rng.integers(0, V, size=lead)
+    mask = None
+    if mask_kind is not None:
+        mask = rng.random(lead) < 0.6
+        mask.flat[0] = True
+        mask = mask if mask_kind == "bool" else mask.astype(np.float64)
+    loss, dlogits = softmax_cross_entropy(logits, targets, mask)
+    expected_loss, expected_grad = ce_torch(logits, targets, mask)
+    assert abs(loss - expected_loss) <= TOL
+    np.testing.assert_allclose(dlogits, expected_grad, atol=TOL)
+    if mask is None:
+        reference = F.cross_entropy(torch.from_numpy(logits).reshape(-1, V), torch.from_numpy(targets).reshape(-1))
+        assert abs(loss - reference.item()) <= TOL
+    else:
+        assert np.all(dlogits[~mask.astype(bool)] == 0)
+    errors = grad_check(lambda: softmax_cross_entropy(logits, targets, mask)[0], {"logits": logits},
+                        {"logits": dlogits})
+    assert errors["logits"] <= 1e-6
+
+
+def test_cross_entropy_hand_computed():
+    loss, dlogits = softmax_cross_entropy(np.zeros((2, 4)), np.array([0, 3]))
+    assert abs(loss - np.log(4)) < 1e-15
+    np.testing.assert_allclose(dlogits, [[-0.375, 0.125, 0.125, 0.125], [0.125, 0.125, 0.125, -0.375]])
+
+
+def test_cross_entropy_mask_ignores_masked_positions():
+    rng = np.random.default_rng(2)
+    logits, targets = rng.normal(size=(3, 2, 4)), rng.integers(0, 4, size=(3, 2))
+    mask = np.array([[True, True], [True, False], [False, False]])
+    loss, _ = softmax_cross_entropy(logits, targets, mask)
+    changed = logits.copy()
+    changed[~mask] = 100.0                                  # masked positions must not matter
+    assert softmax_cross_entropy(changed, targets, mask)[0] == loss
+    only_kept, _ = softmax_cross_entropy(logits[mask], targets[mask])
+    assert abs(loss - only_kept) < 1e-14
+
+
+def mse_torch(pred, target, mask):
+    p = torch.tensor(pred, requires_grad=True)
+    squared = (p - torch.from_numpy(target)) ** 2
+    if mask is None:
+        loss = F.mse_loss(p, torch.from_numpy(target))
+    else:
+        m = torch.tensor(mask, dtype=p.dtype)
+        m = m if m.shape == squared.shape else m[..., None].expand_as(squared)
+        loss = (squared * m).sum() / m.sum()
+    loss.backward()
+    return loss.item(), p.grad.numpy()
+
+
+MSE_CASES = [(shape, mask_kind) for shape in [(4, 3, 2), (5, 2), (6,)] for mask_kind in [None, "element", "position"]
+             if not (mask_kind == "position" and len(shape) == 1)]
+
+
+@pytest.mark.parametrize(("shape", "mask_kind"), MSE_CASES)
+def test_mse_equals_torch_and_finite_differences(shape, mask_kind):
+    rng = np.random.default_rng(3)
+    pred, target = rng.normal(size=shape), rng.normal(size=shape)
+    mask = None
+    if mask_kind is not None:
+        mask = rng.random(shape if mask_kind == "element" else shape[:-1]) < 0.5
+        mask.flat[0] = True
+    loss, dpred = mse_loss(pred, target, mask)
+    expected_loss, expected_grad = mse_torch(pred, target, mask)
+    assert abs(loss - expected_loss) <= TOL
+    np.testing.assert_allclose(dpred, expected_grad, atol=TOL)
+    errors = grad_check(lambda: mse_loss(pred, target, mask)[0], {"pred": pred}, {"pred": dpred})
+    assert errors["pred"] <= 1e-6
+
+
+def test_mse_hand_computed():
+    loss, dpred = mse_loss(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+    assert loss == 2.5
+    np.testing.assert_allclose(dpred, [1.0, 2.0])
+
+
+def test_losses_keep_float32():
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(3, 2, 5)).astype(np.float32)
+    loss, dlogits = softmax_cross_entropy(logits, rng.integers(0, 5, size=(3, 2)), np.ones((3, 2), bool))
+    assert loss.dtype == np.float32 and dlogits.dtype == np.float32
+    loss, dpred = mse_loss(logits, np.zeros_like(logits), np.ones((3, 2)))
+    assert loss.dtype == np.float32 and dpred.dtype == np.float32
+    assert softmax(logits).dtype == np.float32
+
+
+def test_loss_errors():
+    logits = np.zeros((3, 2, 4))
+    with pytest.raises(ValueError, match=r"targets should hold indices in \[0, 4\)"):
+        softmax_cross_entropy(logits, np.full((3, 2), 4))
+    with pytest.raises(ValueError, match=r"targets should have shape \(T, B\) = \(3, 2\)"):
+        softmax_cross_entropy(logits, np.zeros((2, 3), dtype=int))
+    with pytest.raises(TypeError, match="targets should hold integer class indices"):
+        softmax_cross_entropy(logits, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="mask selects no position"):
+        softmax_cross_entropy(logits, np.zeros((3, 2), dtype=int), np.zeros((3, 2), bool))
+    with pytest.raises(ValueError, match=r"mask should have shape \(3, 2\)"):
+        softmax_cross_entropy(logits, np.zeros((3, 2), dtype=int), np.ones((2, 3), bool))
+    with pytest.raises(ValueError, match=r"logits should have shape \(T, B, V\) or \(B, V\)"):
+        softmax_cross_entropy(np.zeros(4), np.zeros((), dtype=int))
+    with pytest.raises(ValueError, match=r"target should have 3 dimensions with shape \(T, B, O\) = \(3, 2, 1\)"):
+        mse_loss(np.zeros((3, 2, 1)), np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="share one dtype"):
+        mse_loss(np.zeros((3, 2)), np.zeros((3, 2), np.float32))

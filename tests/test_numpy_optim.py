@@ -1,0 +1,117 @@
+"""rnncourse.numpy.optim against torch.optim, and a tiny task learned end to end in NumPy."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy import SGD, Adagrad, Adam, init_model_params, model_loss, sgd_step
+
+N_STEPS = 6
+
+
+def run_both(make_numpy, make_torch, seed=0):
+    """Apply the same gradients with both optimisers; return the NumPy and torch parameters."""
+    rng = np.random.default_rng(seed)
+    params = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=3)}
+    tparams = {name: torch.tensor(p.copy(), requires_grad=True) for name, p in params.items()}
+    opt, topt = make_numpy(), make_torch(list(tparams.values()))
+    for _ in range(N_STEPS):
+        grads = {name: rng.normal(size=p.shape) * 3 for name, p in params.items()}
+        opt.step(params, grads)
+        for name, tp in tparams.items():
+            tp.grad = torch.from_numpy(grads[name].copy())
+        topt.step()
+    return params, {name: tp.detach().numpy() for name, tp in tparams.items()}
+
+
+CASES = {
+    "sgd": (lambda: SGD(lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    "sgd_momentum": (lambda: SGD(lr=0.1, momentum=0.9), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    "sgd_momentum_wd": (lambda: SGD(lr=0.05, momentum=0.5, weight_decay=0.01),
+                        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01)),
+    "adagrad": (lambda: Adagrad(lr=0.1), lambda p: torch.optim.Adagrad(p, lr=0.1)),
+    "adagrad_eps": (lambda: Adagrad(lr=0.3, eps=1e-3), lambda p: torch.optim.Adagrad(p, lr=0.3, eps=1e-3)),
+    "adam": (lambda: Adam(lr=0.01), lambda p: torch.optim.Adam(p, lr=0.01)),
+    "adam_betas": (lambda: Adam(lr=0.1, betas=(0.5, 0.9), eps=1e-3),
+                   lambda p: torch.optim.Adam(p, lr=0.1, betas=(0.5, 0.9), eps=1e-3)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_optimizer_equals_torch(case):
+    params, expected = run_both(*CASES[case])
+    for name in params:
+        np.testing.assert_allclose(params[name], expected[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_optimizers_move_parameters_and_keep_dtype():
+    for make in (lambda: SGD(0.1, momentum=0.9), Adagrad, Adam):
+        p = {"W": np.ones((2, 2), np.float32)}
+        before = p["W"].copy()
+        opt = make()
+        opt.step(p, {"W": np.full((2, 2), 0.5, np.float32)})
+        assert p["W"].dtype == np.float32 and np.all(p["W"] < before)
+        assert opt.steps == 1
+
+
+def test_sgd_step_functional():
+    p = {"W": np.array([1.0, 2.0])}
+    W = p["W"]
+    sgd_step(p, {"W": np.array([10.0, -10.0])}, lr=0.1)
+    np.testing.assert_allclose(p["W"], [0.0, 3.0])
+    assert p["W"] is W                                       # in place
+
+
+def test_nan_gradient_raises_before_updating():
+    opt = Adam()
+    params = {"W_xh": np.ones(2), "W_hh": np.ones(2)}
+    for _ in range(11):
+        opt.step(params, {"W_xh": np.ones(2), "W_hh": np.ones(2)})
+    before = {name: p.copy() for name, p in params.items()}
+    with pytest.raises(FloatingPointError, match=r"gradient of W_hh contains NaN/inf at step 12: training "
+                                                 r"diverged; lower the learning rate or clip gradients"):
+        opt.step(params, {"W_xh": np.ones(2), "W_hh": np.array([1.0, np.nan])})
+    for name in params:
+        np.testing.assert_array_equal(params[name], before[name])
+    with pytest.raises(FloatingPointError, match="gradient of W contains NaN/inf"):
+        sgd_step({"W": np.ones(2)}, {"W": np.array([np.inf, 0.0])}, lr=0.1)
+
+
+def test_optimizer_argument_errors():
+    with pytest.raises(ValueError, match="grads has no entry for parameter 'b'"):
+        SGD(0.1).step({"W": np.ones(2), "b": np.ones(1)}, {"W": np.ones(2)})
+    with pytest.raises(ValueError, match=r"the gradient of W should have the parameter's shape \(2,\)"):
+        SGD(0.1).step({"W": np.ones(2)}, {"W": np.ones(3)})
+    with pytest.raises(TypeError, match="dtype"):
+        SGD(0.1).step({"W": np.ones(2)}, {"W": np.ones(2, np.float32)})
+    with pytest.raises(ValueError, match="lr should be a finite number > 0"):
+        SGD(lr=-1.0)
+    with pytest.raises(ValueError, match="betas should be two numbers in"):
+        Adam(betas=(0.9, 1.5))
+
+
+def delayed_echo_batch(rng, T=10, B=32, V=4):
+    """One-hot tokens; the target at step t is the token at step t - 1 (class 0 at t = 0)."""
+    tokens = rng.integers(0, V, size=(T, B))
+    x = np.eye(V)[tokens]                                     # (T, B, V)
+    targets = np.concatenate([np.zeros((1, B), dtype=int), tokens[:-1]])
+    return x, targets
+
+
+def test_tiny_task_is_learned():
+    rng = np.random.default_rng(0)
+    params = init_model_params(4, 16, 4, rng=rng)
+    opt = Adam(lr=0.03)
+    x_eval, y_eval = delayed_echo_batch(np.random.default_rng(123))
+    start_loss = model_loss(params, x_eval, y_eval)[0]
+    t0 = time.perf_counter()
+    for _ in range(150):
+        x, y = delayed_echo_batch(rng)
+        _, grads, _ = model_loss(params, x, y)
+        opt.step(params, grads)
+    elapsed = time.perf_counter() - t0
+    final_loss = model_loss(params, x_eval, y_eval)[0]
+    assert final_loss < 0.2 * start_loss, (start_loss, final_loss)
+    assert elapsed < 5.0
