@@ -1,0 +1,156 @@
+"""Tasks where only the order of the steps carries the answer (chapter 1).
+
+In :func:`order_task` every sequence holds exactly one marker token ``1`` and
+one marker token ``2`` at random positions; every other step is a distractor
+drawn from the remaining tokens ``{0, 3, 4, ..., V-1}``. The label says whether
+the ``1`` comes before the ``2``. Both labels are equally likely and, given the
+label, the *set* of tokens has the same distribution, so any summary that
+forgets the order -- such as :func:`bag_of_steps`, the count of each token --
+carries no information about the label: a model that sees only the summary is
+at chance (50 %), however large it is.
+
+Sequences come out time-major: token ids ``(T, B)``, one-hot inputs ``(T, B, V)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.validation import check_array, check_index_array, check_positive_int
+
+__all__ = ["FIRST", "SECOND", "order_task", "order_batch", "one_hot", "bag_of_steps", "flatten_steps"]
+
+#: The two marker tokens whose order is the label.
+FIRST, SECOND = 1, 2
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
+                        f"create one with np.random.default_rng(seed)")
+
+
+def order_task(batch_size, length, *, rng, vocab_size=5):
+    """Token sequences with one ``1`` and one ``2``; the label is 1 when the ``1`` comes first.
+
+    Parameters
+    ----------
+    batch_size : int
+        ``B``, the number of sequences.
+    length : int
+        ``T``, the number of steps of every sequence (at least 2, room for both markers).
+    rng : numpy.random.Generator
+        Source of randomness, e.g. ``np.random.default_rng(0)``.
+    vocab_size : int
+        ``V``, the number of distinct tokens (at least 3: a distractor ``0`` and the markers).
+
+    Returns
+    -------
+    tokens : numpy.ndarray, shape (T, B)
+        Token ids in ``[0, V)``, int64, time-major.
+    y : numpy.ndarray, shape (B,)
+        1 where the ``1`` comes before the ``2``, else 0 (int64).
+
+    Example
+    -------
+    >>> tokens, y = order_task(3, 6, rng=np.random.default_rng(0))
+    >>> tokens.shape, y.shape
+    ((6, 3), (3,))
+    """
+    B = check_positive_int(batch_size, "batch_size")
+    T = check_positive_int(length, "length", minimum=2)
+    V = check_positive_int(vocab_size, "vocab_size", minimum=3)
+    _check_rng(rng)
+    distractors = np.array([v for v in range(V) if v not in (FIRST, SECOND)])
+    tokens = distractors[rng.integers(0, len(distractors), size=(T, B))]
+    # Two distinct positions per sequence: the first goes to marker 1, the second to marker 2.
+    positions = np.argsort(rng.random((T, B)), axis=0)[:2]          # (2, B)
+    columns = np.arange(B)
+    tokens[positions[0], columns] = FIRST
+    tokens[positions[1], columns] = SECOND
+    y = (positions[0] < positions[1]).astype(np.int64)
+    return tokens.astype(np.int64), y
+
+
+def one_hot(tokens, vocab_size, *, dtype=np.float64):
+    """One-hot encode token ids: ``x[t, b, v] = 1`` where ``tokens[t, b] == v``.
+
+    Parameters
+    ----------
+    tokens : numpy.ndarray, shape (T, B)
+        Integer token ids in ``[0, V)``.
+    vocab_size : int
+        ``V``.
+    dtype : numpy.dtype
+        Floating dtype of the result (default ``numpy.float64``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, B, V)
+        The one-hot vectors.
+    """
+    V = check_positive_int(vocab_size, "vocab_size")
+    check_index_array(tokens, "tokens", ("T", "B"), high=V)
+    return np.eye(V, dtype=dtype)[tokens]
+
+
+def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
+    """:func:`order_task` with one-hot inputs, ready for a network.
+
+    Parameters
+    ----------
+    batch_size, length, rng, vocab_size
+        As in :func:`order_task`.
+    dtype : numpy.dtype
+        Floating dtype of ``x`` (default ``numpy.float64``).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (T, B, V)
+        One-hot inputs, time-major.
+    y : numpy.ndarray, shape (B,)
+        Labels, 1 where the ``1`` comes first.
+    """
+    tokens, y = order_task(batch_size, length, rng=rng, vocab_size=vocab_size)
+    return one_hot(tokens, vocab_size, dtype=dtype), y
+
+
+def bag_of_steps(x):
+    """The order-free summary of a sequence: the sum of its steps, ``sum_t x_t``.
+
+    For one-hot inputs this is the count of each token. Any permutation of the
+    time steps gives the same summary.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        Sequence, time-major.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, D)
+        The sum over time.
+    """
+    check_array(x, "x", ("T", "B", "D"), hint="x is time-major (T, B, D)")
+    return x.sum(axis=0)
+
+
+def flatten_steps(x):
+    """Concatenate the steps of each sequence into one long vector, as a feedforward network needs.
+
+    Row ``b`` is ``[x_1, x_2, ..., x_T]`` of sequence ``b``; its length ``T * D``
+    depends on ``T``, which is why the network can only take one length.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        Sequence, time-major.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, T * D)
+        One row per sequence.
+    """
+    check_array(x, "x", ("T", "B", "D"), hint="x is time-major (T, B, D)")
+    T, B, D = x.shape
+    return x.transpose(1, 0, 2).reshape(B, T * D)   # (B, T, D) -> (B, T*D)

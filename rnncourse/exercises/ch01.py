@@ -1,0 +1,56 @@
+"""Checkers of chapter 1 (why recurrent networks): a hand-set RNN whose hidden state counts.
+
+``ch01.counter_params``: the student writes ``counter_params(V, token)`` returning the
+weights of a one-unit ReLU RNN, ``{"W_xh": (1, V), "W_hh": (1, 1), "b_h": (1,)}``,
+whose state after reading one-hot tokens ``x_1 .. x_t`` from ``h_0 = 0`` equals the
+number of times ``token`` occurred so far.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.data.order_tasks import one_hot
+from rnncourse.numpy import rnn_forward
+
+from .feedback import call_student, expect_array, expect_close, expect_keys
+from .registry import ExerciseFailure, exercise
+
+__all__ = ["check_counter_params"]
+
+
+def _counting_states(fn, tokens, V, token):
+    """Run the student's counter over ``tokens`` (T, B); return its states (T, B) and the true counts."""
+    params = call_student(fn, V, token, what=f"counter_params({V}, {token})")
+    expect_keys(params, ("W_xh", "W_hh", "b_h"), f"counter_params({V}, {token})")
+    shapes = {"W_xh": (1, V), "W_hh": (1, 1), "b_h": (1,)}
+    arrays = {}
+    for name, shape in shapes.items():
+        a = params[name]
+        if isinstance(a, np.ndarray) and not np.issubdtype(a.dtype, np.floating):
+            a = a.astype(np.float64)             # integer weights are fine: the count is exact
+        arrays[name] = expect_array(a, shape, f"counter_params({V}, {token})[{name!r}]").astype(np.float64)
+    x = one_hot(tokens, V)
+    H, _ = rnn_forward(x, None, arrays["W_xh"], arrays["W_hh"], arrays["b_h"], nonlinearity="relu")
+    counts = np.cumsum(tokens == token, axis=0).astype(np.float64)
+    return H[:, :, 0], counts
+
+
+@exercise("ch01.counter_params", points=2)
+def check_counter_params(fn):
+    """Write counter_params(V, token): a one-unit ReLU RNN whose state counts one token."""
+    # A case to follow by hand: V = 3, count token 1 in the sequence 1, 1, 0, 2, 1.
+    tokens = np.array([[1], [1], [0], [2], [1]])
+    states, counts = _counting_states(fn, tokens, 3, 1)
+    if not np.allclose(states, counts):
+        raise ExerciseFailure(
+            f"counting token 1 in the sequence 1, 1, 0, 2, 1 (V = 3) should give the states "
+            f"{counts[:, 0].tolist()}, but your network gives {np.round(states[:, 0], 4).tolist()}; "
+            f"each step should add 1 when the token appears (W_xh) and keep the old count (W_hh)")
+    rng = np.random.default_rng(2024)
+    for T, B, V in ((1, 1, 3), (1, 4, 5), (7, 1, 4), (12, 6, 6), (30, 3, 3)):
+        token = int(rng.integers(0, V))
+        tokens = rng.integers(0, V, size=(T, B))
+        states, counts = _counting_states(fn, tokens, V, token)
+        expect_close(states, counts, f"the hidden states counting token {token} (T={T}, B={B}, V={V})",
+                     atol=1e-9)

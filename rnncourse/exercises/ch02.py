@@ -1,0 +1,93 @@
+"""Checkers of chapter 2 (the structure of a recurrent network): one step, and counting parameters.
+
+- ``ch02.rnn_step``: ``rnn_step(x_t, h_prev, W_xh, W_hh, b_h) -> h_t``, one tanh step in
+  the batched row-vector convention, compared with ``rnncourse.numpy.rnn_step_forward``;
+- ``ch02.param_count``: ``rnn_param_count(D, H, O) -> int``, the parameters of an Elman
+  RNN with an affine read-out, compared with the arrays the package initialises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy import init_output_params, init_rnn_params, rnn_forward, rnn_step_forward
+
+from .feedback import call_student, expect_array, expect_close
+from .registry import ExerciseFailure, exercise
+
+__all__ = ["check_rnn_step", "check_param_count"]
+
+
+def _random_case(rng, B, D, H, dtype=np.float64):
+    params = init_rnn_params(D, H, rng=rng, dtype=dtype)
+    x_t = rng.normal(size=(B, D)).astype(dtype)
+    h_prev = np.tanh(rng.normal(size=(B, H))).astype(dtype)
+    return x_t, h_prev, params["W_xh"], params["W_hh"], params["b_h"]
+
+
+def _check_one_step(fn, args, what):
+    """Call the student's step on copies of ``args`` and compare with the package."""
+    x_t, h_prev, W_xh, W_hh, b_h = args
+    copies = [a.copy() for a in args]
+    h_t = call_student(fn, *copies, what=what)
+    for a, original, name in zip(copies, args, ("x_t", "h_prev", "W_xh", "W_hh", "b_h")):
+        if not np.array_equal(a, original):
+            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute a new array instead")
+    B, H = h_prev.shape
+    expect_array(h_t, (B, H), f"{what}, h_t,")
+    if h_t.dtype != x_t.dtype:
+        raise ExerciseFailure(f"{what} returned dtype {h_t.dtype} for {x_t.dtype} inputs; keep the inputs' dtype")
+    rtol = 1e-5 if x_t.dtype == np.float32 else 1e-10
+    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h), f"{what}, h_t,", rtol=rtol, atol=rtol)
+
+
+@exercise("ch02.rnn_step", points=2)
+def check_rnn_step(fn):
+    """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h)."""
+    # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.
+    b_h = np.array([0.0, 0.5, -1.0])
+    zeros = (np.ones((2, 4)), np.ones((2, 3)), np.zeros((3, 4)), np.zeros((3, 3)), b_h)
+    h_t = call_student(fn, *[a.copy() for a in zeros], what="rnn_step with zero weights (B=2, D=4, H=3)")
+    h_t = expect_array(h_t, (2, 3), "rnn_step with zero weights (B=2, D=4, H=3)")
+    if not np.allclose(h_t, np.tanh(b_h)):
+        raise ExerciseFailure(f"with W_xh = 0 and W_hh = 0, h_t should be tanh(b_h) = {np.round(np.tanh(b_h), 4)} "
+                              f"in every row, but your first row is {np.round(h_t[0], 4)}; did you apply tanh "
+                              f"and add b_h?")
+    rng = np.random.default_rng(7)
+    # Non-square W_xh (H != D) catches a missing transpose; B = 1, D = 1, H = 1 are the edge cases.
+    for B, D, H in ((4, 3, 5), (1, 6, 2), (3, 1, 1), (1, 1, 4), (8, 10, 16)):
+        _check_one_step(fn, _random_case(rng, B, D, H), f"rnn_step with B={B}, D={D}, H={H}")
+    _check_one_step(fn, _random_case(rng, 2, 3, 4, np.float32), "rnn_step on float32 arrays")
+    # Stepping through whole sequences (T = 1 and T = 6) must reproduce rnn_forward.
+    for T in (1, 6):
+        x_t, h, W_xh, W_hh, b_h = _random_case(rng, 3, 2, 4)
+        x = rng.normal(size=(T, 3, 2))
+        H_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
+        for t in range(T):
+            h = call_student(fn, x[t], h, W_xh, W_hh, b_h, what=f"rnn_step at step {t + 1} of {T}")
+        expect_close(h, H_ref[-1], f"the last state after {T} calls of rnn_step (compared with rnn_forward)",
+                     rtol=1e-10, atol=1e-10)
+
+
+def _reference_count(D, H, O):
+    """Count the entries of the arrays the package initialises for an Elman RNN and its read-out."""
+    rng = np.random.default_rng(0)
+    arrays = {**init_rnn_params(D, H, rng=rng), **init_output_params(H, O, rng=rng)}
+    return sum(a.size for a in arrays.values())
+
+
+@exercise("ch02.param_count", points=1)
+def check_param_count(fn):
+    """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out."""
+    cases = ((1, 1, 1), (3, 4, 2), (5, 16, 2), (65, 128, 65), (10, 1, 7), (1, 50, 1))
+    for D, H, O in cases:
+        n = call_student(fn, D, H, O, what=f"rnn_param_count({D}, {H}, {O})")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ExerciseFailure(f"rnn_param_count({D}, {H}, {O}) should return an int, "
+                                  f"but returned {type(n).__name__} {n!r}")
+        expected = _reference_count(D, H, O)
+        if n != expected:
+            raise ExerciseFailure(
+                f"rnn_param_count({D}, {H}, {O}) should be {expected}, but is {n}; count W_xh (H, D), "
+                f"W_hh (H, H), b_h (H,), W_hy (O, H) and b_y (O,), each once: the weights are shared by "
+                f"all time steps, so T does not appear")

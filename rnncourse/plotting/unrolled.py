@@ -1,0 +1,192 @@
+"""The recurrent network drawn two ways -- folded (one cell with a loop) and unrolled in time -- and
+the cost of *not* sharing weights across time.
+
+- :func:`draw_folded`: one cell, input below, output above, the loop that feeds ``h_{t-1}`` back;
+- :func:`draw_unrolled`: one copy of the cell per time step, every copy labelled with the *same*
+  ``W_xh``, ``W_hh``, ``W_hy``;
+- :func:`draw_folded_and_unrolled`: both side by side, the first picture of chapter 2;
+- :func:`plot_param_counts`: parameter counts against the sequence length ``T``.
+
+Diagrams are built on :mod:`rnncourse.plotting.diagrams`; each function draws into ``ax`` when
+given, else into a new figure, and returns the figure.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rnncourse.validation import check_positive_int
+
+from .diagrams import NODE_H, NODE_W, arrow, loop_arrow, new_diagram, node
+from .style import COLORS, FIG_WIDTH, figsize
+
+__all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_param_counts"]
+
+#: Heights of the input, hidden and output rows, and the distance between two time steps.
+Y_X, Y_H, Y_Y, STEP = 0.0, 1.3, 2.6, 1.7
+#: Fill of the initial state h_0: light, because it is given rather than computed.
+H0_COLOR = "#DDDDDD"
+
+
+def _canvas(ax, xlim, ylim, title, width=FIG_WIDTH):
+    """Use ``ax`` (limits set, frame hidden) or make a new diagram; return ``(fig, ax)``."""
+    if ax is None:
+        return new_diagram(xlim, ylim, title=title, width=width)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax.figure, ax
+
+
+def _column(ax, cx, t_label, *, weights, outputs):
+    """Draw x_t -> h_t (-> y_t) centred at ``cx``; ``t_label`` is the subscript, e.g. ``"t"`` or ``"3"``."""
+    node(ax, (cx, Y_X), f"$x_{{{t_label}}}$", "input")
+    node(ax, (cx, Y_H), f"$h_{{{t_label}}}$", "hidden")
+    arrow(ax, (cx, Y_X + NODE_H), (cx, Y_H - NODE_H), r"$W_{xh}$" if weights else "",
+          text_offset=(0.32, 0.0), fontsize=9)
+    if outputs:
+        node(ax, (cx, Y_Y), f"$y_{{{t_label}}}$", "output")
+        arrow(ax, (cx, Y_H + NODE_H), (cx, Y_Y - NODE_H), r"$W_{hy}$" if weights else "",
+              text_offset=(0.32, 0.0), fontsize=9)
+
+
+def draw_folded(ax=None, *, weights=True, outputs=True, title="Folded: one cell and a loop"):
+    """Draw the recurrent cell once, with the loop that carries ``h_{t-1}`` back into it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure when ``None``.
+    weights : bool
+        Label the arrows with ``W_xh``, ``W_hh`` and ``W_hy`` (default ``True``).
+    outputs : bool
+        Draw the output ``y_t`` (default ``True``).
+    title : str
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the diagram.
+    """
+    top = (Y_Y if outputs else Y_H) + 0.55
+    fig, ax = _canvas(ax, (-1.0, 2.2), (Y_X - 0.5, top), title, width=3.2)
+    _column(ax, 0.0, "t", weights=weights, outputs=outputs)
+    loop_label = "$h_{t-1}$\n" + (r"via $W_{hh}$" if weights else "")
+    loop_arrow(ax, (0.0, Y_H), loop_label.strip(), side="right", color=COLORS["hidden"], size=0.5)
+    return fig
+
+
+def draw_unrolled(T=4, ax=None, *, weights=True, outputs=True, h0=True, title=None):
+    """Draw the network unrolled over ``T`` time steps: one copy of the cell per step.
+
+    Every copy carries the same labels ``W_xh``, ``W_hh`` and ``W_hy``: the copies
+    share one set of weights.
+
+    Parameters
+    ----------
+    T : int
+        Number of time steps to draw (1 to 8).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure when ``None``.
+    weights : bool
+        Label every arrow with its weight matrix (default ``True``).
+    outputs : bool
+        Draw an output ``y_t`` at every step (default ``True``).
+    h0 : bool
+        Draw the initial state ``h_0`` on the left (default ``True``).
+    title : str, optional
+        Title of the axes; by default it says how many steps are drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the diagram.
+    """
+    T = check_positive_int(T, "T")
+    if T > 8:
+        raise ValueError(f"T should be at most 8 so that the copies stay readable, but is {T}; "
+                         f"draw a few steps: the pattern repeats")
+    title = f"Unrolled over T = {T} steps: the same weights in every copy" if title is None else title
+    top = (Y_Y if outputs else Y_H) + 0.55
+    fig, ax = _canvas(ax, (-0.75 if h0 else STEP - 0.75, T * STEP + 0.75), (Y_X - 0.5, top), title)
+    if h0:
+        node(ax, (0.0, Y_H), "$h_0$", H0_COLOR)
+    for t in range(1, T + 1):
+        _column(ax, t * STEP, str(t), weights=weights, outputs=outputs)
+        if t > 1 or h0:
+            arrow(ax, ((t - 1) * STEP + NODE_W, Y_H), (t * STEP - NODE_W, Y_H),
+                  r"$W_{hh}$" if weights else "", color=COLORS["hidden"], text_offset=(0.0, 0.14), fontsize=9)
+    return fig
+
+
+def draw_folded_and_unrolled(T=3, *, weights=True):
+    """The folded cell on the left and the same network unrolled over ``T`` steps on the right.
+
+    Parameters
+    ----------
+    T : int
+        Number of time steps of the unrolled network (1 to 8).
+    weights : bool
+        Label the arrows with the weight matrices (default ``True``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, two diagrams side by side.
+    """
+    T = check_positive_int(T, "T")
+    fig, (ax_f, ax_u) = plt.subplots(1, 2, figsize=figsize(0.45), width_ratios=(3.4, T * STEP + 1.5))
+    draw_folded(ax_f, weights=weights, title="Folded")
+    draw_unrolled(T, ax_u, weights=weights, title=f"Unrolled in time (T = {T})")
+    ax_u.set_xlim(-1.4, T * STEP + 0.75)             # room on the left for the "=" sign
+    ax_u.text(-1.0, Y_H, "=", fontsize=24, ha="center", va="center")
+    return fig
+
+
+def plot_param_counts(T, counts, ax=None, *, title="Parameters against sequence length", log=False):
+    """Plot the number of parameters of several models against the sequence length ``T``.
+
+    Parameters
+    ----------
+    T : numpy.ndarray, shape (n,)
+        Sequence lengths.
+    counts : dict
+        ``{model name: numpy.ndarray of shape (n,)}``, the parameter count of each model at each ``T``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into; a new figure when ``None``.
+    title : str
+        Title of the axes.
+    log : bool
+        Logarithmic vertical axis (default ``False``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the plot.
+    """
+    T = np.asarray(T)
+    if T.ndim != 1 or T.size == 0:
+        raise ValueError(f"T should be a non-empty 1-D array of sequence lengths, but has shape {T.shape}")
+    if not isinstance(counts, dict) or not counts:
+        raise TypeError("counts should be a non-empty dict {model name: counts at each T}")
+    for name, c in counts.items():
+        if np.shape(c) != T.shape:
+            raise ValueError(f"counts[{name!r}] should have shape {T.shape} like T, but has shape {np.shape(c)}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize(0.5))
+    else:
+        fig = ax.figure
+    for name, c in counts.items():
+        ax.plot(T, c, marker="o", markersize=4, label=name)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("sequence length T (time steps)")
+    ax.set_ylabel("number of parameters")
+    ax.set_title(title)
+    ax.legend()
+    return fig

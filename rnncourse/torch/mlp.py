@@ -1,0 +1,102 @@
+r"""A feedforward network (multilayer perceptron) with one hidden layer: the baseline of chapter 1.
+
+.. math::
+
+    z = \tanh(W_1 x + b_1), \qquad y = W_2 z + b_2
+
+It takes one vector of a fixed size ``D`` per example, ``x`` of shape (B, D),
+and has no notion of time: to feed it a sequence, the sequence must first be
+summarised (``rnncourse.data.order_tasks.bag_of_steps``) or flattened to a
+vector of size ``T * D`` (``rnncourse.data.order_tasks.flatten_steps``),
+which fixes ``T`` once and for all.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from rnncourse.validation import check_array, check_positive_int
+
+__all__ = ["MLP"]
+
+
+class MLP(nn.Module):
+    r"""One hidden tanh layer and an affine read-out, :math:`y = W_2 \tanh(W_1 x + b_1) + b_2`.
+
+    Parameters
+    ----------
+    input_size : int
+        D, the size of the input vector.
+    hidden_size : int
+        The number of hidden units.
+    output_size : int
+        O, the number of outputs (classes, or values to predict).
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
+    generator : torch.Generator, optional
+        Source of the initial weights; ``None`` uses PyTorch's global generator.
+
+    Attributes
+    ----------
+    W_1 : torch.nn.Parameter, shape (hidden_size, D)
+    b_1 : torch.nn.Parameter, shape (hidden_size,)
+    W_2 : torch.nn.Parameter, shape (O, hidden_size)
+    b_2 : torch.nn.Parameter, shape (O,)
+        Drawn from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), like :class:`torch.nn.Linear`.
+
+    Examples
+    --------
+    >>> mlp = MLP(6, 8, 2, generator=torch.Generator().manual_seed(0))
+    >>> tuple(mlp(torch.zeros(4, 6)).shape)
+    (4, 2)
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, *, device=None, dtype=None, generator=None):
+        super().__init__()
+        D = check_positive_int(input_size, "input_size")
+        n_z = check_positive_int(hidden_size, "hidden_size")
+        O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
+        self.input_size, self.hidden_size, self.output_size = D, n_z, O
+        kw = {"device": device, "dtype": dtype}
+        self.W_1 = nn.Parameter(torch.empty(n_z, D, **kw))
+        self.b_1 = nn.Parameter(torch.empty(n_z, **kw))
+        self.W_2 = nn.Parameter(torch.empty(O, n_z, **kw))
+        self.b_2 = nn.Parameter(torch.empty(O, **kw))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw each layer's weights and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (on the CPU, then copy)."""
+        with torch.no_grad():
+            for W, b in ((self.W_1, self.b_1), (self.W_2, self.b_2)):
+                k = 1.0 / math.sqrt(W.shape[1])
+                for p in (W, b):
+                    p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+
+    def forward(self, x):
+        """Apply the network to a batch of vectors.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (B, D)
+            One input vector per example, on the model's device and dtype.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, O)
+            Raw scores (no softmax).
+        """
+        check_array(x, "x", ("B", "D"), (None, self.input_size), backend="torch",
+                    hint=f"this network was built for inputs of size D = {self.input_size} and takes no other; "
+                         "a sequence must be summarised or flattened to exactly that size")
+        if x.dtype != self.W_1.dtype or x.device != self.W_1.device:
+            raise TypeError(f"x has dtype {x.dtype} on {x.device} but the model has {self.W_1.dtype} on "
+                            f"{self.W_1.device}; call x.to(model.W_1)")
+        return torch.tanh(x @ self.W_1.T + self.b_1) @ self.W_2.T + self.b_2
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}, {self.output_size}"

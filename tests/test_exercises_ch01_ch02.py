@@ -1,0 +1,131 @@
+"""The checkers of chapters 1 and 2 pass the reference solutions and fail planted mistakes specifically."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnncourse.exercises import get_exercise, run_check
+
+
+# ----------------------------------------------------------------------------- ch01.counter_params
+
+def counter_params(V, token):
+    W_xh = np.zeros((1, V))
+    W_xh[0, token] = 1.0
+    return {"W_xh": W_xh, "W_hh": np.ones((1, 1)), "b_h": np.zeros(1)}
+
+
+def forgets(V, token):
+    """Wrong: W_hh = 0, so the state is only 'was the last token the one counted'."""
+    return {**counter_params(V, token), "W_hh": np.zeros((1, 1))}
+
+
+def counts_everything(V, token):
+    """Wrong: every token adds one."""
+    return {**counter_params(V, token), "W_xh": np.ones((1, V))}
+
+
+def wrong_shape(V, token):
+    return {**counter_params(V, token), "W_xh": np.zeros((V, 1))}
+
+
+def test_counter_reference_passes():
+    assert run_check("ch01.counter_params", counter_params) == (True, "all checks passed (2 points)")
+    assert get_exercise("ch01.counter_params").points == 2
+
+
+@pytest.mark.parametrize("fn, match", [
+    (forgets, r"should give the states \[1.0, 2.0, 2.0, 2.0, 3.0\], but your network gives \[1.0, 1.0, 0.0"),
+    (counts_everything, r"but your network gives \[1.0, 2.0, 3.0, 4.0, 5.0\]"),
+    (wrong_shape, r"\['W_xh'\] should have shape \(1, 3\), but has shape \(3, 1\)"),
+    (lambda V, token: {"W_xh": 0}, r"should have keys \['W_hh', 'W_xh', 'b_h'\]"),
+])
+def test_counter_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch01.counter_params", fn)
+    assert not passed
+    assert __import__("re").search(match, feedback), feedback
+
+
+def test_a_counter_that_works_only_on_the_hand_case_still_fails():
+    def only_small(V, token):
+        return counter_params(V, token) if V == 3 else forgets(V, token)
+    passed, feedback = run_check("ch01.counter_params", only_small)
+    assert not passed and "(T=7, B=1, V=4)" in feedback
+
+
+# ----------------------------------------------------------------------------- ch02.rnn_step
+
+def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+
+
+def no_transpose_hh(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)
+
+
+def no_tanh(x_t, h_prev, W_xh, W_hh, b_h):
+    return x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+
+
+def no_bias(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)
+
+
+def no_transpose_xh(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h)
+
+
+def in_place(x_t, h_prev, W_xh, W_hh, b_h):
+    h_prev += x_t @ W_xh.T
+    return np.tanh(h_prev @ W_hh.T + b_h)
+
+
+def upcasts(x_t, h_prev, W_xh, W_hh, b_h):
+    return rnn_step(x_t, h_prev, W_xh, W_hh, b_h).astype(np.float64)
+
+
+def not_implemented(x_t, h_prev, W_xh, W_hh, b_h):
+    raise NotImplementedError
+
+
+def test_rnn_step_reference_passes():
+    assert run_check("ch02.rnn_step", rnn_step) == (True, "all checks passed (2 points)")
+
+
+@pytest.mark.parametrize("fn, match", [
+    (no_tanh, r"h_t should be tanh\(b_h\).*did you apply tanh"),
+    (no_bias, r"h_t should be tanh\(b_h\)"),
+    (no_transpose_hh, r"rnn_step with B=4, D=3, H=5, h_t,: \d+ of 20 entries differ"),
+    (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),
+    (in_place, r"changed its argument h_prev in place"),
+    (upcasts, r"rnn_step on float32 arrays returned dtype float64 for float32 inputs"),
+    (not_implemented, r"is not implemented yet"),
+])
+def test_rnn_step_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch02.rnn_step", fn)
+    assert not passed
+    assert __import__("re").search(match, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- ch02.param_count
+
+def rnn_param_count(D, H, O):
+    return H * D + H * H + H + O * H + O
+
+
+def test_param_count_reference_passes_and_matches_hand_counts():
+    assert run_check("ch02.param_count", rnn_param_count)[0]
+    assert rnn_param_count(1, 1, 1) == 5
+    assert rnn_param_count(3, 4, 2) == 12 + 16 + 4 + 8 + 2
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda D, H, O: H * D + H * H + O * H, r"rnn_param_count\(1, 1, 1\) should be 5, but is 3"),
+    (lambda D, H, O: H * D + H * H + 2 * H + O * H + O, r"should be 5, but is 6"),   # torch's two biases
+    (lambda D, H, O: float(rnn_param_count(D, H, O)), r"should return an int, but returned float"),
+])
+def test_param_count_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch02.param_count", fn)
+    assert not passed
+    assert __import__("re").search(match, feedback), feedback

@@ -1,0 +1,84 @@
+"""The folded and unrolled diagrams draw what they claim, and the parameter plot shows the given counts."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from rnncourse.plotting.unrolled import (draw_folded, draw_folded_and_unrolled, draw_unrolled,  # noqa: E402
+                                         plot_param_counts)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def _count(ax, kind):
+    return sum(isinstance(p, kind) for p in ax.patches)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_folded_has_one_cell_and_a_loop():
+    ax = draw_folded().axes[0]
+    texts = _texts(ax)
+    assert {"$x_{t}$", "$h_{t}$", "$y_{t}$", r"$W_{xh}$", r"$W_{hy}$"} <= set(texts)
+    assert any("W_{hh}" in t and "h_{t-1}" in t for t in texts)
+    assert _count(ax, FancyBboxPatch) == 3
+    assert _count(ax, FancyArrowPatch) == 3          # input, output and the loop
+    assert ax.get_title()
+
+
+@pytest.mark.parametrize("T", [1, 3, 6])
+def test_unrolled_shares_the_same_weights_in_every_copy(T):
+    ax = draw_unrolled(T).axes[0]
+    texts = _texts(ax)
+    for t in range(1, T + 1):
+        assert {f"$x_{{{t}}}$", f"$h_{{{t}}}$", f"$y_{{{t}}}$"} <= set(texts)
+    assert "$h_0$" in texts
+    assert texts.count(r"$W_{xh}$") == T and texts.count(r"$W_{hy}$") == T and texts.count(r"$W_{hh}$") == T
+    assert _count(ax, FancyBboxPatch) == 3 * T + 1
+    assert f"T = {T}" in ax.get_title()
+
+
+def test_unrolled_options():
+    ax = draw_unrolled(2, outputs=False, h0=False, weights=False).axes[0]
+    texts = _texts(ax)
+    assert "$y_{1}$" not in texts and "$h_0$" not in texts and not any("W_" in t for t in texts)
+    assert _count(ax, FancyBboxPatch) == 4
+    assert _count(ax, FancyArrowPatch) == 3          # two inputs and one h_1 -> h_2
+
+
+def test_side_by_side_draws_both_into_one_figure():
+    fig = draw_folded_and_unrolled(3)
+    ax_f, ax_u = fig.axes
+    assert "$h_{t}$" in _texts(ax_f) and "$h_{3}$" in _texts(ax_u) and "=" in _texts(ax_u)
+
+
+def test_too_many_steps_are_refused():
+    with pytest.raises(ValueError, match="T should be at most 8"):
+        draw_unrolled(9)
+    with pytest.raises(ValueError, match="T should be an integer >= 1"):
+        draw_unrolled(0)
+
+
+def test_param_counts_plot_holds_the_data():
+    T = np.arange(1, 6)
+    counts = {"shared": np.full(5, 100), "per step": 100 * T}
+    ax = plot_param_counts(T, counts).axes[0]
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["shared", "per step"]
+    np.testing.assert_array_equal(lines[1].get_ydata(), 100 * T)
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    with pytest.raises(ValueError, match=r"counts\['x'\] should have shape \(5,\)"):
+        plot_param_counts(T, {"x": np.ones(4)})
