@@ -1,0 +1,295 @@
+"""Real time series that ship with matplotlib, and the windowing that turns them into RNN batches.
+
+The machines that build and test the book have no internet, so the series come
+from matplotlib's own sample data (``matplotlib.cbook.get_sample_data``):
+
+- :func:`load_stocks` -- monthly closing prices of ten tickers, 1990 to 2022
+  (``Stocks.csv``, from Yahoo Finance);
+- :func:`load_goog` -- about 1,000 daily prices of Google, 2004 to 2008 (``goog.npz``);
+- :func:`load_eeg` -- 800 samples of four EEG channels over 10 seconds (``eeg.dat``,
+  as read by matplotlib's ``mri_with_eeg`` demo: 3,200 float64 numbers).
+
+Each loader returns a :class:`Series`: ``values`` of shape (N, D), one row per
+observation. :class:`Standardizer` rescales the values, :func:`time_split` cuts
+a series into an earlier and a later part, and :func:`sliding_windows` turns a
+series into time-major input/target batches of shape (T, B, D) for
+one-step-ahead prediction.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int
+
+__all__ = ["STOCK_TICKERS", "GOOG_FIELDS", "Series", "load_stocks", "load_goog", "load_eeg", "Standardizer",
+           "time_split", "sliding_windows", "one_sequence"]
+
+#: The columns of ``Stocks.csv``: eight companies and two indices (S&P 500, NASDAQ Composite).
+STOCK_TICKERS = ("IBM", "AAPL", "MSFT", "XRX", "AMZN", "DELL", "GOOGL", "ADBE", "^GSPC", "^IXIC")
+
+#: The price columns of ``goog.npz``.
+GOOG_FIELDS = ("open", "high", "low", "close", "adj_close")
+
+
+class Series(NamedTuple):
+    """A (multivariate) time series: ``values[i]`` was observed at ``times[i]``."""
+
+    #: numpy.ndarray, shape (N,): dates (``datetime64``) or seconds (float64).
+    times: np.ndarray
+    #: tuple of str: one name per column of ``values``.
+    names: tuple
+    #: numpy.ndarray, shape (N, D): the observations, float64, with ``D = len(names)``.
+    values: np.ndarray
+
+
+def _sample_file(name: str) -> str:
+    """Path of one of matplotlib's sample-data files (imported here, not at package import)."""
+    from matplotlib import cbook
+    return cbook.get_sample_data(name, asfileobj=False)
+
+
+def _check_names(names, allowed, what: str) -> tuple:
+    if isinstance(names, str):
+        names = (names,)
+    names = tuple(names)
+    unknown = [n for n in names if n not in allowed]
+    if not names or unknown:
+        raise ValueError(f"{what} should be a non-empty selection from {', '.join(allowed)}, "
+                         f"but got {names!r}" + (f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""))
+    return names
+
+
+def load_stocks(tickers=None) -> Series:
+    """Monthly closing prices from matplotlib's ``Stocks.csv``, first of each month, 1990-01 to 2022-06.
+
+    The file also lists dividend dates with no prices; only the monthly rows are
+    kept. A company has no price before it was listed (AMZN from 1997, GOOGL
+    from 2004, DELL from 2016), so the rows before the latest first listing of
+    the chosen tickers are dropped: the result has no missing value and its
+    months are consecutive.
+
+    Parameters
+    ----------
+    tickers : tuple, optional
+        Columns to keep (a tuple or list of names, or one name as a str), from
+        :data:`STOCK_TICKERS`; ``None`` keeps the seven
+        with a full history since 1990 (IBM, AAPL, MSFT, XRX, ADBE, ^GSPC, ^IXIC).
+
+    Returns
+    -------
+    Series
+        ``times`` (N,) ``datetime64[M]``, ``names`` the tickers, ``values`` (N, D)
+        prices in US dollars (index points for ^GSPC and ^IXIC).
+
+    Examples
+    --------
+    >>> stocks = load_stocks(["^GSPC"])
+    >>> stocks.values.shape
+    (390, 1)
+    """
+    if tickers is None:
+        tickers = ("IBM", "AAPL", "MSFT", "XRX", "ADBE", "^GSPC", "^IXIC")
+    tickers = _check_names(tickers, STOCK_TICKERS, "tickers")
+    with open(_sample_file("Stocks.csv"), newline="") as f:
+        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")]
+    header, rows = rows[0], [r for r in rows[1:] if r[0].endswith("-01")]
+    columns = [header.index(t) for t in tickers]
+    values = np.array([[float(r[c]) if r[c] else np.nan for c in columns] for r in rows])
+    times = np.array([r[0][:7] for r in rows], dtype="datetime64[M]")
+    first = int(np.argmax(~np.isnan(values).any(axis=1)))
+    return Series(times[first:], tickers, values[first:])
+
+
+def load_goog(field: str = "adj_close") -> Series:
+    """Daily prices of Google from matplotlib's ``goog.npz`` (2004-08-19 to 2008-10-14, trading days).
+
+    Parameters
+    ----------
+    field : str
+        One of :data:`GOOG_FIELDS` (default ``"adj_close"``).
+
+    Returns
+    -------
+    Series
+        ``times`` (N,) ``datetime64[D]``, ``names`` ``(field,)``, ``values`` (N, 1).
+
+    Examples
+    --------
+    >>> load_goog().values.shape
+    (1047, 1)
+    """
+    check_choice(field, "field", GOOG_FIELDS)
+    with np.load(_sample_file("goog.npz")) as f:
+        data = f["price_data"]
+    return Series(data["date"], (field,), data[field].astype(np.float64)[:, None])
+
+
+def load_eeg() -> Series:
+    """Four EEG channels, 800 samples over 10 seconds, from matplotlib's ``eeg.dat``.
+
+    The file holds 3,200 float64 numbers, 800 rows of 4 channels (the layout used
+    by matplotlib's ``mri_with_eeg`` demo); each channel is already roughly
+    standardised (mean 0, standard deviation 1).
+
+    Returns
+    -------
+    Series
+        ``times`` (800,) seconds, ``names`` ``("channel 1", ..., "channel 4")``,
+        ``values`` (800, 4).
+
+    Examples
+    --------
+    >>> load_eeg().values.shape
+    (800, 4)
+    """
+    values = np.fromfile(_sample_file("eeg.dat"), dtype=np.float64).reshape(800, 4)
+    times = 10.0 * np.arange(800) / 800
+    return Series(times, tuple(f"channel {i}" for i in range(1, 5)), values)
+
+
+def _check_values(values, name="values"):
+    """Accept (N,) or (N, D) float values; return them as (N, D)."""
+    if getattr(values, "ndim", None) == 1:
+        check_array(values, name, ("N",))
+        return values[:, None]
+    check_array(values, name, ("N", "D"), hint="one row per time step, one column per variable")
+    return values
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """Per-column standardisation ``z = (v - mean) / std``, and back.
+
+    Fit it on the training part only (:meth:`fit`), then apply the same numbers to
+    the test part, so that no statistic of the future leaks into training.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray, shape (D,)
+        Column means.
+    std : numpy.ndarray, shape (D,)
+        Column standard deviations (positive).
+
+    Examples
+    --------
+    >>> scaler = Standardizer.fit(np.array([[1.0], [3.0]]))
+    >>> scaler.transform(np.array([[3.0]]))
+    array([[1.]])
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, values) -> "Standardizer":
+        """Measure the mean and standard deviation of each column of ``values`` (N, D) or (N,)."""
+        v = _check_values(values)
+        std = v.std(axis=0)
+        if (std == 0).any():
+            raise ValueError(f"values has a constant column (index {int(np.argmax(std == 0))}); "
+                             f"it cannot be standardised, drop it")
+        return cls(v.mean(axis=0), std)
+
+    def transform(self, values):
+        """Return ``(values - mean) / std``; ``values`` has D columns as last axis (any leading axes)."""
+        return (values - self.mean) / self.std
+
+    def inverse(self, z):
+        """Undo :meth:`transform`: ``z * std + mean``."""
+        return z * self.std + self.mean
+
+
+def time_split(values, train_fraction: float = 0.8):
+    """Cut a series in time: the first ``train_fraction`` of the rows, then the rest.
+
+    Never shuffle a series before splitting: the test part must lie in the
+    future of the training part, as it will in use.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (N, ...)
+        The series (or its times).
+    train_fraction : float
+        Fraction of rows in the first part, in (0, 1).
+
+    Returns
+    -------
+    tuple
+        ``(values[:n], values[n:])`` with ``n = round(train_fraction * N)``.
+    """
+    train_fraction = check_positive_float(train_fraction, "train_fraction")
+    if not train_fraction < 1:
+        raise ValueError(f"train_fraction should lie in (0, 1), but is {train_fraction}")
+    n = int(round(train_fraction * len(values)))
+    if not 0 < n < len(values):
+        raise ValueError(f"train_fraction={train_fraction} leaves an empty part of a series of {len(values)} rows")
+    return values[:n], values[n:]
+
+
+def sliding_windows(values, T: int, *, horizon: int = 1, stride: int = 1):
+    """Cut a series into windows of ``T`` steps, time-major, with targets ``horizon`` steps ahead.
+
+    Window ``b`` starts at row ``s = b * stride``:
+    ``x[:, b] = values[s : s + T]`` and ``y[:, b] = values[s + horizon : s + horizon + T]``,
+    so ``y[t]`` is the value ``horizon`` steps after ``x[t]``: a target at every step
+    (many-to-many, one-step-ahead prediction when ``horizon = 1``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (N, D) or (N,)
+        The series; a 1-D series is treated as D = 1.
+    T : int
+        Window length (time steps per sequence).
+    horizon : int
+        How far ahead the target lies (default 1).
+    stride : int
+        Rows between the starts of consecutive windows (default 1).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (T, B, D)
+        Inputs, time-major; ``B = (N - T - horizon) // stride + 1``.
+    y : numpy.ndarray, shape (T, B, D)
+        Targets.
+
+    Examples
+    --------
+    >>> x, y = sliding_windows(np.arange(6.0), T=3)
+    >>> x[:, :, 0].T
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    >>> y[:, 0, 0]
+    array([1., 2., 3.])
+    """
+    v = _check_values(values)
+    T = check_positive_int(T, "T")
+    horizon = check_positive_int(horizon, "horizon")
+    stride = check_positive_int(stride, "stride")
+    N = v.shape[0]
+    if N < T + horizon:
+        raise ValueError(f"values has N = {N} rows, too few for one window of T = {T} steps with targets "
+                         f"{horizon} step(s) ahead (needs N >= T + horizon = {T + horizon}); use a smaller T")
+    starts = np.arange(0, N - T - horizon + 1, stride)
+    steps = starts[None, :] + np.arange(T)[:, None]          # (T, B): row index of x[t, b]
+    return v[steps], v[steps + horizon]
+
+
+def one_sequence(values):
+    """A whole series as a batch of one sequence: (N, D) or (N,) becomes (N, 1, D), time-major.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (N, D) or (N,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, 1, D)
+        A view of ``values`` with a batch axis of size 1.
+    """
+    return _check_values(values)[:, None, :]

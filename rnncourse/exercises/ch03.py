@@ -1,0 +1,149 @@
+"""Checkers of chapter 3 (forward propagation): final states of padded sequences, and a mean read-out.
+
+- ``ch03.last_states``: ``last_states(x, lengths, h0, W_xh, W_hh, b_h) -> h_last``, the state of
+  each sequence of a padded batch after its own last real step, shape (B, H), compared with
+  :func:`rnncourse.numpy.elman.rnn_forward` indexed at ``lengths - 1``;
+- ``ch03.mean_pool_probs``: ``mean_pool_probs(H, W_hy, b_y) -> P``, class probabilities
+  (B, O) from the mean of the hidden states over time, compared with an independent
+  computation through :func:`rnncourse.numpy.output.affine_forward` and :func:`rnncourse.numpy.losses.softmax`.
+
+When the answer is wrong, each checker tries the usual mistakes (the last padded state, an
+index off by one, the last state instead of the mean, no softmax ...) and names the one that
+reproduces the student's numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy import affine_forward, init_rnn_params, rnn_forward, softmax
+
+from .feedback import call_student, expect_array, expect_close
+from .registry import ExerciseFailure, exercise
+
+__all__ = ["check_last_states", "check_mean_pool_probs"]
+
+
+# ----------------------------------------------------------------------------- ch03.last_states
+
+def _last_state_variants(H, lengths, h0):
+    """Common wrong selections of the final states, each with the message that explains it."""
+    B = H.shape[1]
+    b = np.arange(B)
+    after = np.concatenate([H, H[-1:]])[np.minimum(lengths, H.shape[0]), b]
+    before = np.concatenate([h0[None], H])[lengths - 1, b]
+    return [
+        (H[-1], "you returned the state after the last *padded* step, H[-1], for every sequence; a shorter "
+                "sequence ends earlier: pick H[lengths[b] - 1, b]"),
+        (after, "off by one: H[t] is the state after reading x[t], so a sequence of length L ends at H[L - 1]"),
+        (before, "off by one: the state after the last real step of a sequence of length L is H[L - 1] "
+                 "(H does not start with h0)"),
+    ]
+
+
+def _check_last_states(fn, case, what, fallback=None):
+    x, lengths, h0, W_xh, W_hh, b_h = case
+    copies = [a.copy() for a in case]
+    out = call_student(fn, *copies, what=what)
+    for a, original, name in zip(copies, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h")):
+        if not np.array_equal(a, original):
+            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
+    B, n_h = h0.shape
+    out = expect_array(out, (B, n_h), f"{what}, the final states,")
+    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    expected = H[lengths - 1, np.arange(B)]
+    if np.allclose(out, expected, rtol=1e-9, atol=1e-12):
+        return
+    for wrong, message in _last_state_variants(H, lengths, h0):
+        if np.allclose(out, wrong, rtol=1e-9, atol=1e-12):
+            raise ExerciseFailure(f"{what}: {message}")
+    if fallback is not None:
+        raise ExerciseFailure(fallback(out))
+    expect_close(out, expected, f"{what}, the final states,", rtol=1e-9, atol=1e-12)
+
+
+def _padded_case(rng, T, B, D, n_h, lengths=None):
+    """A batch of sequences of different lengths, padded with noise (not zeros) up to T steps."""
+    p = init_rnn_params(D, n_h, rng=rng)
+    lengths = rng.integers(1, T + 1, size=B) if lengths is None else np.asarray(lengths)
+    x = rng.normal(size=(T, B, D))
+    h0 = np.tanh(rng.normal(size=(B, n_h)))
+    return x, lengths.astype(np.int64), h0, p["W_xh"], p["W_hh"], p["b_h"]
+
+
+@exercise("ch03.last_states", points=2)
+def check_last_states(fn):
+    """Write last_states(x, lengths, h0, W_xh, W_hh, b_h): each sequence's state after its own last step, (B, H)."""
+    # By hand: one unit, w_xh = 1, w_hh = 0.5, b = 0, h0 = 0; sequence 0 reads 1, 0, 0 (length 3),
+    # sequence 1 reads 1 and then two padding steps (length 1).
+    x = np.array([[[1.0], [1.0]], [[0.0], [5.0]], [[0.0], [5.0]]])
+    hand = (x, np.array([3, 1]), np.zeros((2, 1)), np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1))
+    h3 = np.tanh(0.5 * np.tanh(0.5 * np.tanh(1.0)))
+    _check_last_states(fn, hand, "last_states on the one-unit example (T=3, B=2, lengths 3 and 1)",
+                       fallback=lambda out: (
+                           f"the final states should be tanh(0.5 tanh(0.5 tanh(1))) = {h3:.4f} for the sequence of "
+                           f"length 3 and tanh(1) = {np.tanh(1.0):.4f} for the sequence of length 1, but yours "
+                           f"are {np.round(out.ravel(), 4).tolist()}"))
+    rng = np.random.default_rng(3)
+    # T=1 and B=1 are the edge cases; all lengths equal to T is the unpadded batch.
+    for T, B, D, n_h, lengths in ((1, 1, 1, 1, None), (1, 3, 2, 4, None), (6, 1, 3, 2, [4]),
+                                  (7, 4, 3, 5, [7, 7, 7, 7]), (12, 5, 6, 8, [1, 12, 5, 3, 9])):
+        case = _padded_case(rng, T, B, D, n_h, lengths)
+        _check_last_states(fn, case, f"last_states with T={T}, B={B}, D={D}, H={n_h}, lengths={case[1].tolist()}")
+
+
+# ----------------------------------------------------------------------------- ch03.mean_pool_probs
+
+def _reference_probs(H, W_hy, b_y):
+    Z, _ = affine_forward(H.mean(axis=0), W_hy, b_y)           # (B, O)
+    return softmax(Z, axis=-1)
+
+
+def _diagnose_probs(P, H, W_hy, b_y, what, fallback=None):
+    """Raise a specific failure unless ``P`` equals the reference; ``fallback(P)`` words an unexplained miss."""
+    B, O = H.shape[1], W_hy.shape[0]
+    P = expect_array(P, (B, O), f"{what}, P,")
+    if not np.allclose(P.sum(axis=1), 1.0):
+        if np.allclose(P, affine_forward(H.mean(axis=0), W_hy, b_y)[0]):
+            raise ExerciseFailure(f"{what}: these are the scores z, not probabilities; apply the softmax")
+        raise ExerciseFailure(f"{what}: each row of P should sum to 1 (a distribution over the O classes), but "
+                              f"the first row sums to {P[0].sum():.4f}; take the softmax along the last axis")
+    expected = _reference_probs(H, W_hy, b_y)
+    if np.allclose(P, expected, rtol=1e-9, atol=1e-12):
+        return
+    if np.allclose(P, softmax(affine_forward(H[-1], W_hy, b_y)[0])):
+        raise ExerciseFailure(f"{what}: you read out the last state H[-1]; this exercise averages the states "
+                              f"over time first, H.mean(axis=0)")
+    if np.allclose(P, softmax(affine_forward(H.sum(axis=0), W_hy, b_y)[0])):
+        raise ExerciseFailure(f"{what}: you summed the states over time; take their mean (divide by T)")
+    if fallback is not None:
+        raise ExerciseFailure(fallback(P))
+    expect_close(P, expected, f"{what}, P,", rtol=1e-9, atol=1e-12)
+
+
+@exercise("ch03.mean_pool_probs", points=1)
+def check_mean_pool_probs(fn):
+    """Write mean_pool_probs(H, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O)."""
+    # By hand: W_hy = 0 gives softmax(b_y) whatever the states are.
+    b_y = np.log(np.array([1.0, 2.0, 5.0]))
+    H = np.tanh(np.random.default_rng(0).normal(size=(4, 2, 3)))
+    what = "mean_pool_probs with W_hy = 0 (B=2, O=3)"
+    P = call_student(fn, H.copy(), np.zeros((3, 3)), b_y.copy(), what=what)
+    _diagnose_probs(P, H, np.zeros((3, 3)), b_y, what, fallback=lambda P: (
+        f"with W_hy = 0 and b_y = log([1, 2, 5]) every row should be softmax(b_y) = [0.125, 0.25, 0.625], "
+        f"but your first row is {np.round(P[0], 4).tolist()}"))
+    rng = np.random.default_rng(4)
+    for T, B, n_h, O in ((1, 1, 3, 2), (6, 1, 4, 3), (5, 4, 6, 2), (9, 3, 5, 7)):
+        H = np.tanh(rng.normal(size=(T, B, n_h)))
+        W_hy, b_y = rng.normal(size=(O, n_h)), rng.normal(size=O)
+        what = f"mean_pool_probs with T={T}, B={B}, H={n_h}, O={O}"
+        _diagnose_probs(call_student(fn, H.copy(), W_hy.copy(), b_y.copy(), what=what), H, W_hy, b_y, what)
+    # Large scores must not overflow: the softmax subtracts the largest score first.
+    H = np.tanh(rng.normal(size=(3, 2, 4)))
+    W_hy, b_y = rng.normal(size=(3, 4)), np.array([1000.0, 999.0, 0.0])
+    what = "mean_pool_probs with scores near 1000"
+    P = call_student(fn, H.copy(), W_hy.copy(), b_y.copy(), what=what)
+    if isinstance(P, np.ndarray) and P.shape == (2, 3) and not np.isfinite(P).all():
+        raise ExerciseFailure(f"{what} produced NaN or inf: exp(1000) overflows; subtract the row's largest "
+                              f"score before exponentiating (softmax is unchanged by that shift)")
+    _diagnose_probs(P, H, W_hy, b_y, what)

@@ -1,0 +1,246 @@
+"""Checkers of chapter 4 (backpropagation through time): one step backward, and the whole sequence.
+
+- ``ch04.rnn_step_backward``: ``rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t) -> grads``,
+  the gradients of one tanh step, compared with :func:`rnncourse.numpy.elman.rnn_step_backward`;
+- ``ch04.rnn_backward``: ``rnn_backward(dH, x, h0, W_xh, W_hh, H) -> grads``, backpropagation
+  through time over a whole sequence, compared with centred finite differences and with
+  :func:`rnncourse.numpy.elman.rnn_backward`.
+
+Both return a dict of gradients named like the inputs. A wrong answer is reported gradient by
+gradient ("grads['W_hh'] ..."), and the checker names the usual mistake that reproduces it when it
+finds one (no tanh derivative, no recursion through ``W_hh``, gradients overwritten instead of
+summed over time ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy import StepCache, init_rnn_params, numerical_gradient, rel_error, rnn_backward, rnn_forward
+from rnncourse.numpy import rnn_step_backward as step_backward_reference
+
+from .feedback import call_student, expect_array, expect_close, expect_keys
+from .registry import ExerciseFailure, exercise
+
+__all__ = ["check_rnn_step_backward", "check_rnn_backward", "bptt_variant"]
+
+STEP_KEYS = ("x_t", "h_prev", "W_xh", "W_hh", "b_h")
+SEQ_KEYS = ("x", "h0", "W_xh", "W_hh", "b_h")
+
+
+def _as_array(a):
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else a
+
+
+def _compare(grads, expected, keys, what, variants=()):
+    """Compare gradient by gradient; on the first wrong one, name a matching mistake if one exists."""
+    expect_keys(grads, keys, what)
+    for key in keys:
+        name = f"{what}: grads[{key!r}]"
+        g = _as_array(grads[key])
+        want = expected[key]
+        if isinstance(g, np.ndarray) and g.ndim == 2 and g.shape == want.shape[::-1] and g.shape != want.shape:
+            raise ExerciseFailure(f"{name} has shape {g.shape}, the transpose of the parameter's {want.shape}; "
+                                  f"a gradient has the shape of what it differentiates")
+        if key == "b_h" and isinstance(g, np.ndarray) and g.ndim >= 2 and g.shape[-1] == want.shape[0]:
+            raise ExerciseFailure(f"{name} has shape {g.shape}, but b_h has shape {want.shape}: the bias is shared "
+                                  f"by every sequence (and every step), so sum its gradient over those axes")
+        g = expect_array(g, want.shape, name)
+        if np.allclose(g, want, rtol=1e-7, atol=1e-10):
+            continue
+        for wrong, message in variants:
+            if np.allclose(g, wrong[key], rtol=1e-7, atol=1e-10):
+                raise ExerciseFailure(f"{name} is wrong: {message}")
+        expect_close(g, want, name, rtol=1e-7, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- ch04.rnn_step_backward
+
+def _step_variants(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    da = dh_t * (1 - h_t ** 2)
+    right = {"x_t": da @ W_xh, "h_prev": da @ W_hh, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(0)}
+    no_derivative = {"x_t": dh_t @ W_xh, "h_prev": dh_t @ W_hh, "W_xh": dh_t.T @ x_t, "W_hh": dh_t.T @ h_prev,
+                     "b_h": dh_t.sum(0)}
+    da_tanh = dh_t * (1 - np.tanh(h_t) ** 2)
+    return [
+        (no_derivative, "the gradient did not go through tanh: first da_t = dh_t * (1 - h_t**2), then use da_t"),
+        ({**right, "h_prev": da @ W_hh.T}, "dh_prev = da_t @ W_hh (rows are examples: the forward used "
+                                           "h_prev @ W_hh.T, so the backward multiplies by W_hh itself)"),
+        ({**right, "W_hh": da.T @ h_t}, "dW_hh pairs da_t with the state *entering* the step, h_prev, not h_t"),
+        ({k: v for k, v in zip(right, (da_tanh @ W_xh, da_tanh @ W_hh, da_tanh.T @ x_t, da_tanh.T @ h_prev,
+                                       da_tanh.sum(0)))},
+         "tanh'(a_t) is 1 - h_t**2 with h_t = tanh(a_t) already computed; do not apply tanh to h_t again"),
+    ]
+
+
+def _step_case(rng, B, D, H):
+    p = init_rnn_params(D, H, rng=rng)
+    x_t = rng.normal(size=(B, D))
+    h_prev = np.tanh(rng.normal(size=(B, H)))
+    h_t = np.tanh(x_t @ p["W_xh"].T + h_prev @ p["W_hh"].T + p["b_h"])
+    dh_t = rng.normal(size=(B, H))
+    return dh_t, x_t, h_prev, p["W_xh"], p["W_hh"], h_t
+
+
+@exercise("ch04.rnn_step_backward", points=2)
+def check_rnn_step_backward(fn):
+    """Write rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t): the five gradients of one tanh step."""
+    # By hand: one unit, x = 1, h_prev = 0.5, w_xh = 1, w_hh = 2, h_t = tanh(2) and dh_t = 1.
+    h_t = np.tanh(2.0)
+    d = 1 - h_t ** 2
+    args = (np.ones((1, 1)), np.ones((1, 1)), np.full((1, 1), 0.5), np.ones((1, 1)), np.full((1, 1), 2.0),
+            np.full((1, 1), h_t))
+    grads = call_student(fn, *[a.copy() for a in args], what="rnn_step_backward on the one-unit example")
+    by_hand = {"x_t": d * 1.0, "h_prev": d * 2.0, "W_xh": d * 1.0, "W_hh": d * 0.5, "b_h": d}
+    expected = {k: np.full((1,) if k == "b_h" else (1, 1), v) for k, v in by_hand.items()}
+    _compare(grads, expected, STEP_KEYS, "the one-unit example (tanh'(a) = 1 - tanh(2)**2 = "
+             f"{d:.4f})", _step_variants(*args))
+    rng = np.random.default_rng(5)
+    for B, D, H in ((1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 4), (8, 5, 7)):
+        args = _step_case(rng, B, D, H)
+        grads = call_student(fn, *[a.copy() for a in args], what=f"rnn_step_backward with B={B}, D={D}, H={H}")
+        dh_t, x_t, h_prev, W_xh, W_hh, h_t = args
+        expected = step_backward_reference(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
+        _compare(grads, expected, STEP_KEYS, f"B={B}, D={D}, H={H}", _step_variants(*args))
+
+
+# ----------------------------------------------------------------------------- ch04.rnn_backward
+
+def bptt_variant(dH, x, h0, W_xh, W_hh, H, *, recursion=True, derivative=True, transpose_hh=False,
+                 whh_state="prev", accumulate=True):
+    """Backpropagation through time, correct by default, or with one planted mistake.
+
+    Parameters
+    ----------
+    dH : numpy.ndarray, shape (T, B, H)
+        Gradient of the loss with respect to each state, directly from the loss.
+    x : numpy.ndarray, shape (T, B, D)
+        Inputs.
+    h0 : numpy.ndarray, shape (B, H)
+        Initial state.
+    W_xh : numpy.ndarray, shape (H, D)
+        Input weights.
+    W_hh : numpy.ndarray, shape (H, H)
+        Recurrent weights.
+    H : numpy.ndarray, shape (T, B, H)
+        States of the forward pass.
+    recursion : bool
+        ``False``: no gradient flows from ``h_{t+1}`` back into ``h_t``.
+    derivative : bool
+        ``False``: the tanh derivative is left out.
+    transpose_hh : bool
+        ``True``: the recursion multiplies by ``W_hh.T`` instead of ``W_hh``.
+    whh_state : str
+        ``"prev"`` (right) or ``"current"``: the state paired with ``da_t`` in ``dW_hh``.
+    accumulate : bool
+        ``False``: parameter gradients are overwritten at every step, so only the first
+        step's (the last one the backward loop visits) survives.
+
+    Returns
+    -------
+    dict
+        ``"x"``, ``"h0"``, ``"W_xh"``, ``"W_hh"``, ``"b_h"``.
+    """
+    T = x.shape[0]
+    prev = np.concatenate([h0[None], H[:-1]])               # h_{t-1} for t = 1 .. T, shape (T, B, H)
+    dA = np.zeros_like(H)
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(T)):
+        dh = dH[t] + (dh_next if recursion else 0)
+        dA[t] = dh * (1 - H[t] ** 2) if derivative else dh
+        dh_next = dA[t] @ (W_hh.T if transpose_hh else W_hh)
+    paired = prev if whh_state == "prev" else H
+    steps = range(T) if accumulate else [0]
+    return {
+        "x": dA @ W_xh,
+        "h0": dh_next,
+        "W_xh": sum(dA[t].T @ x[t] for t in steps),
+        "W_hh": sum(dA[t].T @ paired[t] for t in steps),
+        "b_h": sum(dA[t].sum(0) for t in steps),
+    }
+
+
+def _seq_variants(args):
+    return [
+        (bptt_variant(*args, recursion=False),
+         "no gradient flows back from step t+1: dL/dh_t must add W_hh^T (dL/dh_{t+1} * (1 - h_{t+1}**2)), "
+         "i.e. carry dh_next = da_t @ W_hh into the previous step"),
+        (bptt_variant(*args, derivative=False),
+         "the gradient did not go through tanh: da_t = (dH[t] + dh_next) * (1 - H[t]**2)"),
+        (bptt_variant(*args, transpose_hh=True),
+         "the recursion should be dh_next = da_t @ W_hh (the forward used h_prev @ W_hh.T)"),
+        (bptt_variant(*args, whh_state="current"),
+         "dW_hh pairs da_t with h_{t-1}, the state entering step t (h0 for the first step), not with h_t"),
+        (bptt_variant(*args, accumulate=False),
+         "the weights are shared by every step, so their gradients are *summed* over t (+=); yours keeps "
+         "only one step"),
+    ]
+
+
+def _seq_case(rng, T, B, D, n_h):
+    p = init_rnn_params(D, n_h, rng=rng)
+    x = rng.normal(size=(T, B, D))
+    h0 = np.tanh(rng.normal(size=(B, n_h)))
+    H, _ = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+    dH = rng.normal(size=(T, B, n_h))
+    return dH, x, h0, p["W_xh"], p["W_hh"], H, p["b_h"]
+
+
+def _call_backward(fn, case, what):
+    dH, x, h0, W_xh, W_hh, H, _ = case
+    args = (dH, x, h0, W_xh, W_hh, H)
+    copies = [a.copy() for a in args]
+    grads = call_student(fn, *copies, what=what)
+    for a, original, name in zip(copies, args, ("dH", "x", "h0", "W_xh", "W_hh", "H")):
+        if not np.array_equal(a, original):
+            raise ExerciseFailure(f"{what} changed its argument {name} in place; work on new arrays")
+    return grads, args
+
+
+def _finite_difference_check(fn, rng):
+    """Compare with centred finite differences of L = sum(dH * H) on a small problem."""
+    case = _seq_case(rng, 4, 2, 3, 3)
+    dH, x, h0, W_xh, W_hh, _, b_h = case
+    grads, args = _call_backward(fn, case, "rnn_backward with T=4, B=2, D=3, H=3")
+    expect_keys(grads, SEQ_KEYS, "rnn_backward's result")
+    arrays = {"x": x.copy(), "h0": h0.copy(), "W_xh": W_xh.copy(), "W_hh": W_hh.copy(), "b_h": b_h.copy()}
+
+    def loss():
+        H, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"])
+        return float((dH * H).sum())
+
+    numerical = numerical_gradient(loss, arrays)
+    for key in SEQ_KEYS:
+        g = _as_array(grads[key])
+        if not isinstance(g, np.ndarray) or g.shape != numerical[key].shape:
+            _compare(grads, rnn_backward(dH, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), SEQ_KEYS,
+                     "T=4, B=2, D=3, H=3", _seq_variants(args))
+        err = rel_error(g, numerical[key])
+        if not err < 1e-6:
+            wrong = [message for variant, message in _seq_variants(args) if np.allclose(g, variant[key])]
+            hint = f"; {wrong[0]}" if wrong else ""
+            raise ExerciseFailure(f"grads[{key!r}] disagrees with centred finite differences on a problem with "
+                                  f"T=4, B=2, D=3, H=3 (relative error {err:.1e}, should be below 1e-6){hint}")
+
+
+@exercise("ch04.rnn_backward", points=3)
+def check_rnn_backward(fn):
+    """Write rnn_backward(dH, x, h0, W_xh, W_hh, H): BPTT through a tanh RNN, gradients summed over time."""
+    # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dH = 1.
+    h1 = np.tanh(1.0)
+    d = 1 - h1 ** 2
+    args = (np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.full((1, 1), 0.5),
+            np.full((1, 1, 1), h1))
+    grads = call_student(fn, *[a.copy() for a in args], what="rnn_backward on the one-step, one-unit example")
+    by_hand = {"x": np.full((1, 1, 1), d), "h0": np.full((1, 1), 0.5 * d), "W_xh": np.full((1, 1), d),
+               "W_hh": np.zeros((1, 1)), "b_h": np.full(1, d)}
+    _compare(grads, by_hand, SEQ_KEYS, f"the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = {d:.4f})",
+             _seq_variants(args))
+    rng = np.random.default_rng(6)
+    _finite_difference_check(fn, rng)
+    for T, B, D, n_h in ((1, 3, 2, 4), (6, 1, 3, 2), (5, 4, 3, 5), (1, 1, 1, 1), (12, 3, 4, 6)):
+        case = _seq_case(rng, T, B, D, n_h)
+        grads, args = _call_backward(fn, case, f"rnn_backward with T={T}, B={B}, D={D}, H={n_h}")
+        dH, x, h0, W_xh, W_hh, _, b_h = case
+        expected = rnn_backward(dH, rnn_forward(x, h0, W_xh, W_hh, b_h)[1])
+        _compare(grads, expected, SEQ_KEYS, f"T={T}, B={B}, D={D}, H={n_h}", _seq_variants(args))

@@ -1,0 +1,240 @@
+"""Plots of training and of what a trained network computes: loss curves, hidden states, predictions.
+
+Every function takes plain arrays (NumPy, or anything ``numpy.asarray``
+accepts, e.g. a CPU tensor) and returns the matplotlib figure it drew on. Pass
+``ax`` to draw into an axes of your own figure (several panels); without it a
+new figure of the book's width is made. Call
+:func:`rnncourse.plotting.style.use_style` once before.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from .style import COLORS, PALETTE, figsize
+
+__all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predictions"]
+
+
+def _axes(ax, aspect: float = 0.45):
+    """The axes to draw on and its figure: ``ax`` itself, or a new figure's single axes."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize(aspect))
+    return ax.figure, ax
+
+
+def _as_float_array(a, name: str) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 0:
+        raise ValueError(f"{name} is empty; there is nothing to plot")
+    return a
+
+
+def moving_average(values, window: int) -> np.ndarray:
+    """The mean of each ``window`` consecutive values (the first ones average what exists so far).
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (N,)
+        E.g. the loss of every step.
+    window : int
+        Number of values averaged (1 returns a copy).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+        ``out[i]`` is the mean of ``values[max(0, i - window + 1) : i + 1]``.
+
+    Examples
+    --------
+    >>> moving_average(np.array([1.0, 3.0, 5.0]), 2)
+    array([1., 2., 4.])
+    """
+    v = _as_float_array(values, "values").ravel()
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window should be an integer >= 1, but is {window!r}")
+    c = np.concatenate([[0.0], np.cumsum(v)])
+    i = np.arange(1, v.size + 1)
+    lo = np.maximum(i - window, 0)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=None, title: str = "Training loss",
+                xlabel: str = "step", ylabel: str = "loss", baseline: float | None = None,
+                baseline_label: str = "baseline"):
+    """Plot one or several loss curves against the step.
+
+    Parameters
+    ----------
+    losses : numpy.ndarray or list or dict
+        One curve (a sequence of floats, one per step) or several, as a dict
+        ``{label: curve}`` (curves may have different lengths).
+    smooth : int, optional
+        Draw the moving average over this many steps on top of the raw curve
+        (the raw curve is then drawn faint).
+    logy : bool
+        Logarithmic loss axis.
+    ax : matplotlib.axes.Axes, optional
+        Draw there instead of a new figure.
+    title, xlabel, ylabel : str
+        Title and axis labels.
+    baseline : float, optional
+        Draw a horizontal dashed line at this value, e.g. the loss of a trivial predictor.
+    baseline_label : str
+        Its legend label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Examples
+    --------
+    >>> fig = plot_losses({"SGD": [2.0, 1.5, 1.2], "Adam": [2.0, 1.0, 0.6]})
+    """
+    curves = dict(losses) if isinstance(losses, dict) else {None: losses}
+    if not curves:
+        raise ValueError("losses is an empty dict; pass at least one curve")
+    fig, ax = _axes(ax)
+    for (label, curve), color in zip(curves.items(), PALETTE * 4):
+        y = _as_float_array(curve, f"losses[{label!r}]" if label is not None else "losses").ravel()
+        steps = np.arange(y.size)
+        if smooth and smooth > 1:
+            ax.plot(steps, y, color=color, alpha=0.25, linewidth=1.0)
+            ax.plot(steps, moving_average(y, smooth), color=color, label=label)
+        else:
+            ax.plot(steps, y, color=color, label=label)
+    if baseline is not None:
+        ax.axhline(baseline, color=COLORS["neutral"], linestyle="--", linewidth=1.2, label=baseline_label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if any(label is not None for label in curves) or baseline is not None:
+        ax.legend()
+    return fig
+
+
+def _states_2d(H, batch: int) -> np.ndarray:
+    """Hidden states of one sequence, (T, H), from (T, H) or time-major (T, B, H)."""
+    H = _as_float_array(H, "H")
+    if H.ndim == 3:
+        if not 0 <= batch < H.shape[1]:
+            raise ValueError(f"batch should index a sequence of H (0 to {H.shape[1] - 1}), but is {batch}")
+        return H[:, batch, :]
+    if H.ndim != 2:
+        raise ValueError(f"H should have shape (T, B, H) (time-major) or (T, H) (one sequence), "
+                         f"but has shape {H.shape}")
+    return H
+
+
+def plot_hidden_states(H, *, times=None, batch: int = 0, kind: str = "heatmap", units: int | None = None,
+                       ax=None, title: str = "Hidden states over time", xlabel: str = "time step t",
+                       vmax: float | None = None, colorbar: bool = True):
+    """Show how the hidden state of one sequence evolves: a heatmap (unit by time) or one line per unit.
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (T, B, H) or (T, H)
+        Hidden states, time-major; for (T, B, H) the sequence ``batch`` is shown.
+    times : numpy.ndarray, shape (T,), optional
+        Labels of the time axis (numbers or ``datetime64``); default ``0 .. T-1``.
+    batch : int
+        Which sequence of a batch to show (default 0).
+    kind : str
+        ``"heatmap"`` (default; colour = value of ``h_t[j]``) or ``"lines"``.
+    units : int, optional
+        Show only the first ``units`` hidden units (default: all for a heatmap, 8 for lines).
+    ax : matplotlib.axes.Axes, optional
+        Draw there instead of a new figure.
+    title, xlabel : str
+        Title and label of the time axis.
+    vmax : float, optional
+        Colour range ``[-vmax, vmax]`` of the heatmap (default: 1, the range of tanh,
+        or the largest absolute value if larger).
+    colorbar : bool
+        Add a colour bar to a heatmap (default ``True``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Examples
+    --------
+    >>> fig = plot_hidden_states(np.tanh(np.random.default_rng(0).normal(size=(50, 1, 8))))
+    """
+    if kind not in ("heatmap", "lines"):
+        raise ValueError(f"kind should be 'heatmap' or 'lines', but is {kind!r}")
+    S = _states_2d(H, batch)
+    T, n_units = S.shape
+    shown = min(n_units, units if units is not None else (n_units if kind == "heatmap" else 8))
+    S = S[:, :shown]
+    t = np.arange(T) if times is None else np.asarray(times)
+    if t.shape != (T,):
+        raise ValueError(f"times should have shape (T,) = ({T},) to match H, but has shape {t.shape}")
+    fig, ax = _axes(ax)
+    if kind == "lines":
+        for j in range(shown):
+            ax.plot(t, S[:, j], linewidth=1.2, label=f"unit {j}")
+        ax.set_ylabel("$h_t[j]$")
+        if shown <= 8:
+            ax.legend(ncol=4, fontsize=8, loc="upper left")
+    else:
+        limit = vmax if vmax is not None else max(1.0, float(np.abs(S).max()))
+        x = t if np.issubdtype(t.dtype, np.number) else np.arange(T)
+        mesh = ax.pcolormesh(x, np.arange(shown), S.T, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest")
+        ax.set_ylabel("hidden unit j")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(False)
+        if x is not t:                                 # dates: label a few ticks with them
+            ticks = np.linspace(0, T - 1, 5).astype(int)
+            ax.set_xticks(ticks, [str(t[i]) for i in ticks])
+        if colorbar:
+            fig.colorbar(mesh, ax=ax, label="$h_t[j]$", pad=0.01)
+    ax.set(title=title, xlabel=xlabel)
+    return fig
+
+
+def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: str = "Predictions",
+                     xlabel: str = "time step t", ylabel: str = "value", target_label: str = "target"):
+    """Plot a target series and one or several predictions of it.
+
+    Parameters
+    ----------
+    target : numpy.ndarray, shape (N,)
+        The true values.
+    predictions : dict
+        ``{label: values}``, each of shape (N,), e.g. ``{"RNN": ..., "last value": ...}``.
+    times : numpy.ndarray, shape (N,), optional
+        The time axis (numbers or ``datetime64``); default ``0 .. N-1``.
+    ax : matplotlib.axes.Axes, optional
+        Draw there instead of a new figure.
+    title, xlabel, ylabel : str
+        Title and axis labels.
+    target_label : str
+        Legend label of the target.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+    """
+    y = _as_float_array(target, "target").ravel()
+    t = np.arange(y.size) if times is None else np.asarray(times)
+    if t.shape != y.shape:
+        raise ValueError(f"times should have shape {y.shape} like target, but has shape {t.shape}")
+    fig, ax = _axes(ax)
+    ax.plot(t, y, color="black", linewidth=2.0, label=target_label)
+    for (label, p), color in zip(predictions.items(), PALETTE * 4):
+        p = _as_float_array(p, f"predictions[{label!r}]").ravel()
+        if p.shape != y.shape:
+            raise ValueError(f"predictions[{label!r}] should have shape {y.shape} like target, "
+                             f"but has shape {p.shape}")
+        ax.plot(t, p, color=color, linewidth=1.4, label=label)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+    return fig

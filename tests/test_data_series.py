@@ -1,0 +1,123 @@
+"""The real series shipped with matplotlib load as documented, and windowing is exact."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from matplotlib import cbook
+
+from rnncourse.data.series import (STOCK_TICKERS, Series, Standardizer, load_eeg, load_goog, load_stocks,
+                                   one_sequence, sliding_windows, time_split)
+
+
+def test_stocks_default_are_the_seven_full_histories_month_by_month():
+    s = load_stocks()
+    assert isinstance(s, Series)
+    assert s.names == ("IBM", "AAPL", "MSFT", "XRX", "ADBE", "^GSPC", "^IXIC")
+    assert s.values.shape == (390, 7) and s.values.dtype == np.float64
+    assert str(s.times[0]) == "1990-01" and str(s.times[-1]) == "2022-06"
+    assert (np.diff(s.times).astype(int) == 1).all()           # consecutive months, no gap
+    assert np.isfinite(s.values).all() and (s.values > 0).all()
+
+
+def test_stocks_values_match_the_csv_read_independently():
+    with open(cbook.get_sample_data("Stocks.csv", asfileobj=False), newline="") as f:
+        rows = {r[0]: r for r in csv.reader(f) if r and not r[0].startswith("#")}
+    header = rows.pop("Date")
+    s = load_stocks(["MSFT", "^GSPC"])
+    for i in (0, 100, len(s.times) - 1):
+        row = rows[str(s.times[i]) + "-01"]
+        expected = [float(row[header.index("MSFT")]), float(row[header.index("^GSPC")])]
+        np.testing.assert_array_equal(s.values[i], expected)
+
+
+def test_stocks_start_when_every_chosen_ticker_is_listed():
+    s = load_stocks(["GOOGL", "IBM"])
+    assert str(s.times[0]) == "2004-09"
+    assert load_stocks("DELL").values.shape == (70, 1)
+    assert np.isfinite(load_stocks(STOCK_TICKERS).values).all()
+
+
+@pytest.mark.parametrize("bad", [["IBM", "TSLA"], [], "ibm"])
+def test_unknown_ticker_is_named(bad):
+    with pytest.raises(ValueError, match="tickers should be a non-empty selection"):
+        load_stocks(bad)
+
+
+def test_goog_daily_prices():
+    g = load_goog()
+    assert g.values.shape == (1047, 1) and g.names == ("adj_close",)
+    assert str(g.times[0]) == "2004-08-19"
+    assert g.values[0, 0] == pytest.approx(100.34)
+    assert load_goog("open").values[1, 0] == pytest.approx(101.01)
+    with pytest.raises(ValueError, match="field should be one of"):
+        load_goog("price")
+
+
+def test_eeg_is_four_standardised_channels_over_ten_seconds():
+    e = load_eeg()
+    assert e.values.shape == (800, 4) and len(e.names) == 4
+    assert e.times[0] == 0 and e.times[-1] == pytest.approx(10 * 799 / 800)
+    np.testing.assert_allclose(e.values.std(axis=0), 1.0, atol=0.01)
+    np.testing.assert_allclose(e.values.mean(axis=0), 0.0, atol=0.05)
+
+
+def test_standardizer_round_trip_and_statistics():
+    rng = np.random.default_rng(0)
+    v = rng.normal(3.0, 2.0, size=(200, 3))
+    scaler = Standardizer.fit(v)
+    z = scaler.transform(v)
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-12)
+    np.testing.assert_allclose(scaler.inverse(z), v, atol=1e-12)
+    # applies to time-major batches too: the last axis is D
+    np.testing.assert_allclose(scaler.transform(v[:, None, :])[:, 0], z)
+    with pytest.raises(ValueError, match="constant column"):
+        Standardizer.fit(np.ones((5, 2)))
+
+
+def test_time_split_keeps_order():
+    a, b = time_split(np.arange(10), 0.8)
+    np.testing.assert_array_equal(a, np.arange(8))
+    np.testing.assert_array_equal(b, [8, 9])
+    with pytest.raises(ValueError, match=r"train_fraction should lie in \(0, 1\)"):
+        time_split(np.arange(10), 1.0)
+    with pytest.raises(ValueError, match="empty part"):
+        time_split(np.arange(3), 0.1)
+
+
+def test_sliding_windows_by_hand():
+    v = np.arange(12.0).reshape(6, 2)                 # row i is (2i, 2i + 1)
+    x, y = sliding_windows(v, T=3, horizon=1, stride=2)
+    assert x.shape == y.shape == (3, 2, 2)             # starts 0 and 2: (6 - 3 - 1) // 2 + 1 = 2
+    np.testing.assert_array_equal(x[:, 1, 0], [4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(y[:, 1, 0], [6.0, 8.0, 10.0])
+    np.testing.assert_array_equal(y[:, 0, 1], [3.0, 5.0, 7.0])
+
+
+def test_sliding_windows_targets_are_horizon_ahead():
+    v = np.random.default_rng(1).normal(size=(50, 3))
+    for horizon in (1, 4):
+        x, y = sliding_windows(v, T=7, horizon=horizon)
+        assert x.shape == (7, 50 - 7 - horizon + 1, 3)
+        for b in (0, x.shape[1] - 1):
+            np.testing.assert_array_equal(x[:, b], v[b:b + 7])
+            np.testing.assert_array_equal(y[:, b], v[b + horizon:b + horizon + 7])
+
+
+def test_sliding_windows_errors_are_clear():
+    with pytest.raises(ValueError, match=r"too few for one window .* \(needs N >= T \+ horizon = 11\)"):
+        sliding_windows(np.zeros(10), T=10)
+    with pytest.raises(ValueError, match=r"values should have 2 dimensions"):
+        sliding_windows(np.zeros((4, 5, 2)), T=2)
+    with pytest.raises(TypeError, match="floating-point"):
+        sliding_windows(np.arange(10), T=2)
+
+
+def test_one_sequence_adds_a_batch_axis():
+    v = np.arange(8.0).reshape(4, 2)
+    x = one_sequence(v)
+    assert x.shape == (4, 1, 2) and np.shares_memory(x, v)
+    assert one_sequence(np.arange(5.0)).shape == (5, 1, 1)

@@ -1,0 +1,243 @@
+"""The checkers of chapters 3 and 4 pass the reference solutions and fail planted mistakes specifically."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from rnncourse.exercises import get_exercise, run_check
+from rnncourse.exercises.ch04 import bptt_variant
+from rnncourse.numpy import init_rnn_params, rnn_backward, rnn_forward
+
+
+# ----------------------------------------------------------------------------- ch03.last_states
+
+def last_states(x, lengths, h0, W_xh, W_hh, b_h):
+    h, out = h0, np.empty_like(h0)
+    for t in range(x.shape[0]):
+        h = np.tanh(x[t] @ W_xh.T + h @ W_hh.T + b_h)
+        done = lengths == t + 1
+        out[done] = h[done]
+    return out
+
+
+def last_states_by_indexing(x, lengths, h0, W_xh, W_hh, b_h):
+    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return H[lengths - 1, np.arange(x.shape[1])]
+
+
+def ignores_lengths(x, lengths, h0, W_xh, W_hh, b_h):
+    return rnn_forward(x, h0, W_xh, W_hh, b_h)[0][-1]
+
+
+def one_step_late(x, lengths, h0, W_xh, W_hh, b_h):
+    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return H[np.minimum(lengths, x.shape[0] - 1), np.arange(x.shape[1])]
+
+
+def one_step_early(x, lengths, h0, W_xh, W_hh, b_h):
+    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return np.concatenate([h0[None], H])[lengths - 1, np.arange(x.shape[1])]
+
+
+def ignores_h0(x, lengths, h0, W_xh, W_hh, b_h):
+    return last_states(x, lengths, np.zeros_like(h0), W_xh, W_hh, b_h)
+
+
+def changes_lengths(x, lengths, h0, W_xh, W_hh, b_h):
+    lengths -= 1
+    return last_states(x, lengths + 1, h0, W_xh, W_hh, b_h)
+
+
+@pytest.mark.parametrize("solution", [last_states, last_states_by_indexing])
+def test_last_states_reference_passes(solution):
+    passed, feedback = run_check("ch03.last_states", solution)
+    assert passed, feedback
+    assert get_exercise("ch03.last_states").points == 2
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (ignores_lengths, r"after the last \*padded\* step"),
+    (one_step_late, r"off by one: H\[t\] is the state after reading x\[t\]"),
+    (one_step_early, r"off by one: .* \(H does not start with h0\)"),
+    (ignores_h0, r"entries differ from the reference"),
+    (changes_lengths, r"changed its argument lengths in place"),
+])
+def test_last_states_mistakes_are_named(wrong, message):
+    passed, feedback = run_check("ch03.last_states", wrong)
+    assert not passed
+    assert re.search(message, feedback), feedback
+
+
+def test_last_states_not_implemented():
+    def todo(x, lengths, h0, W_xh, W_hh, b_h):
+        raise NotImplementedError
+    passed, feedback = run_check("ch03.last_states", todo)
+    assert not passed and "not implemented" in feedback
+
+
+# ----------------------------------------------------------------------------- ch03.mean_pool_probs
+
+def mean_pool_probs(H, W_hy, b_y):
+    z = H.mean(axis=0) @ W_hy.T + b_y
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def scores_only(H, W_hy, b_y):
+    return H.mean(axis=0) @ W_hy.T + b_y
+
+
+def last_state(H, W_hy, b_y):
+    return mean_pool_probs(H[-1:], W_hy, b_y)
+
+
+def summed(H, W_hy, b_y):
+    return mean_pool_probs(H.sum(axis=0, keepdims=True), W_hy, b_y)
+
+
+def unstable(H, W_hy, b_y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(H.mean(axis=0) @ W_hy.T + b_y)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def wrong_axis(H, W_hy, b_y):
+    e = np.exp(H.mean(axis=0) @ W_hy.T + b_y)
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def test_mean_pool_reference_passes():
+    passed, feedback = run_check("ch03.mean_pool_probs", mean_pool_probs)
+    assert passed, feedback
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (scores_only, "apply the softmax"),
+    (last_state, "last state H\\[-1\\]"),
+    (summed, "summed the states over time"),
+    (unstable, "exp\\(1000\\) overflows"),
+    (wrong_axis, "should be softmax\\(b_y\\)|sum to 1"),
+])
+def test_mean_pool_mistakes_are_named(wrong, message):
+    passed, feedback = run_check("ch03.mean_pool_probs", wrong)
+    assert not passed
+    assert re.search(message, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- ch04.rnn_step_backward
+
+def rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    da = dh_t * (1 - h_t ** 2)
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev,
+            "b_h": da.sum(axis=0)}
+
+
+def step_no_derivative(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    return rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, np.zeros_like(h_t))
+
+
+def step_whh_with_h_t(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    return {**rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t),
+            "W_hh": (dh_t * (1 - h_t ** 2)).T @ h_t}
+
+
+def step_bias_not_summed(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    return {**rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t), "b_h": dh_t * (1 - h_t ** 2)}
+
+
+def step_transposed_weight_grad(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    g = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
+    return {**g, "W_xh": g["W_xh"].T}
+
+
+def step_missing_key(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    g = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
+    del g["x_t"]
+    return g
+
+
+def test_step_backward_reference_passes():
+    passed, feedback = run_check("ch04.rnn_step_backward", rnn_step_backward)
+    assert passed, feedback
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (step_no_derivative, r"grads\['x_t'\] is wrong: the gradient did not go through tanh"),
+    (step_whh_with_h_t, r"grads\['W_hh'\] is wrong: dW_hh pairs da_t with the state \*entering\*"),
+    (step_bias_not_summed, r"grads\['b_h'\] has shape .* sum its gradient"),
+    (step_transposed_weight_grad, r"grads\['W_xh'\] has shape .* the transpose"),
+    (step_missing_key, r"should have keys"),
+])
+def test_step_backward_mistakes_are_named(wrong, message):
+    passed, feedback = run_check("ch04.rnn_step_backward", wrong)
+    assert not passed
+    assert re.search(message, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- ch04.rnn_backward
+
+def rnn_backward_loop(dH, x, h0, W_xh, W_hh, H):
+    grads = {"x": np.zeros_like(x), "W_xh": np.zeros_like(W_xh), "W_hh": np.zeros_like(W_hh),
+             "b_h": np.zeros(W_hh.shape[0])}
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        h_prev = H[t - 1] if t > 0 else h0
+        da = (dH[t] + dh_next) * (1 - H[t] ** 2)
+        grads["x"][t] = da @ W_xh
+        grads["W_xh"] += da.T @ x[t]
+        grads["W_hh"] += da.T @ h_prev
+        grads["b_h"] += da.sum(axis=0)
+        dh_next = da @ W_hh
+    grads["h0"] = dh_next
+    return grads
+
+
+def planted(**mistake):
+    def wrong(dH, x, h0, W_xh, W_hh, H):
+        return bptt_variant(dH, x, h0, W_xh, W_hh, H, **mistake)
+    return wrong
+
+
+def test_bptt_variant_default_is_the_package():
+    rng = np.random.default_rng(0)
+    p = init_rnn_params(3, 4, rng=rng)
+    x, h0 = rng.normal(size=(6, 2, 3)), rng.normal(size=(2, 4))
+    H, cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+    dH = rng.normal(size=H.shape)
+    expected = rnn_backward(dH, cache)
+    for name, g in bptt_variant(dH, x, h0, p["W_xh"], p["W_hh"], H).items():
+        np.testing.assert_allclose(g, expected[name], rtol=1e-12, atol=1e-14)
+
+
+def test_rnn_backward_reference_passes():
+    passed, feedback = run_check("ch04.rnn_backward", rnn_backward_loop)
+    assert passed, feedback
+    assert get_exercise("ch04.rnn_backward").points == 3
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ({"recursion": False}, r"grads\['h0'\] .*|no gradient flows back from step t\+1"),
+    ({"derivative": False}, r"did not go through tanh"),
+    ({"transpose_hh": True}, r"dh_next = da_t @ W_hh"),
+    ({"whh_state": "current"}, r"grads\['W_hh'\] .*pairs da_t with h_\{t-1\}"),
+    ({"accumulate": False}, r"grads\['W_xh'\] .*summed\* over t"),
+])
+def test_rnn_backward_mistakes_are_named(mistake, message):
+    passed, feedback = run_check("ch04.rnn_backward", planted(**mistake))
+    assert not passed
+    assert re.search(message, feedback), feedback
+
+
+def test_rnn_backward_finite_differences_name_the_gradient():
+    def off_by_two(dH, x, h0, W_xh, W_hh, H):
+        g = rnn_backward_loop(dH, x, h0, W_xh, W_hh, H)
+        if x.shape[0] > 1:                      # right on the one-step example, wrong on longer ones
+            g["W_hh"] = 2 * g["W_hh"]
+        return g
+    passed, feedback = run_check("ch04.rnn_backward", off_by_two)
+    assert not passed
+    assert "grads['W_hh'] disagrees with centred finite differences" in feedback, feedback

@@ -1,0 +1,140 @@
+"""Loss curves, hidden-state plots, prediction plots and the unrolled graph draw what they are given."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: no window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import QuadMesh  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
+
+from rnncourse.plotting.graph import plot_unrolled_graph  # noqa: E402
+from rnncourse.plotting.style import COLORS  # noqa: E402
+from rnncourse.plotting.training import (moving_average, plot_hidden_states, plot_losses,  # noqa: E402
+                                         plot_predictions)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_moving_average_by_hand():
+    np.testing.assert_allclose(moving_average(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
+    np.testing.assert_allclose(moving_average([2.0, 4.0, 9.0], 3), [2.0, 3.0, 5.0])
+    np.testing.assert_allclose(moving_average([2.0, 4.0], 1), [2.0, 4.0])
+    with pytest.raises(ValueError, match="window should be an integer >= 1"):
+        moving_average([1.0], 0)
+
+
+def test_plot_losses_one_curve():
+    fig = plot_losses([3.0, 2.0, 1.5], title="T", xlabel="X", ylabel="Y")
+    ax = fig.axes[0]
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), [3.0, 2.0, 1.5])
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "X", "Y")
+    assert ax.get_legend() is None
+
+
+def test_plot_losses_several_curves_smoothed_with_baseline():
+    curves = {"SGD": np.linspace(2, 1, 50), "Adam": np.linspace(2, 0.5, 80)}
+    fig = plot_losses(curves, smooth=5, logy=True, baseline=1.8, baseline_label="guess")
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 2 * 2 + 1                  # raw + smoothed per curve, and the baseline
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["SGD", "Adam", "guess"]
+    assert ax.get_yscale() == "log"
+    smoothed = ax.get_lines()[3].get_ydata()
+    np.testing.assert_allclose(smoothed, moving_average(curves["Adam"], 5))
+
+
+def test_plot_losses_draws_into_a_given_axes():
+    fig, (a, b) = plt.subplots(1, 2)
+    assert plot_losses([1.0, 0.5], ax=b) is fig
+    assert len(b.get_lines()) == 1 and len(a.get_lines()) == 0
+    with pytest.raises(ValueError, match="empty"):
+        plot_losses({"a": []})
+
+
+def test_hidden_state_heatmap_shows_the_chosen_sequence():
+    H = np.random.default_rng(0).uniform(-1, 1, size=(20, 3, 5))
+    fig = plot_hidden_states(H, batch=2, title="before")
+    ax = fig.axes[0]
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(5, 20), H[:, 2, :].T)
+    assert mesh.get_clim() == (-1.0, 1.0)
+    assert ax.get_title() == "before" and ax.get_ylabel() == "hidden unit j"
+    assert len(fig.axes) == 2                                 # the heatmap and its colour bar
+
+
+def test_hidden_state_lines_and_dates():
+    H = np.tanh(np.random.default_rng(1).normal(size=(12, 10)))
+    fig = plot_hidden_states(H, kind="lines", units=3)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3
+    np.testing.assert_allclose(lines[1].get_ydata(), H[:, 1])
+    dates = np.arange("2000-01", "2001-01", dtype="datetime64[M]")
+    fig = plot_hidden_states(H[:, None, :], times=dates, colorbar=False)
+    assert fig.axes[0].get_xticklabels()[0].get_text() == "2000-01"
+
+
+def test_hidden_state_errors():
+    with pytest.raises(ValueError, match=r"H should have shape \(T, B, H\)"):
+        plot_hidden_states(np.zeros(5))
+    with pytest.raises(ValueError, match="batch should index a sequence"):
+        plot_hidden_states(np.zeros((4, 2, 3)), batch=2)
+    with pytest.raises(ValueError, match=r"times should have shape \(T,\) = \(4,\)"):
+        plot_hidden_states(np.zeros((4, 3)), times=np.arange(5))
+    with pytest.raises(ValueError, match="kind should be"):
+        plot_hidden_states(np.zeros((4, 3)), kind="bars")
+
+
+def test_plot_predictions():
+    y = np.sin(np.arange(30.0))
+    fig = plot_predictions(y, {"RNN": y * 0.9, "last value": np.roll(y, 1)}, ylabel="price")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["target", "RNN", "last value"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), y * 0.9)
+    with pytest.raises(ValueError, match=r"predictions\['bad'\] should have shape \(30,\)"):
+        plot_predictions(y, {"bad": y[:-1]})
+
+
+def _arrows(fig):
+    patches = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
+    backward = [p for p in patches if p.get_linestyle() == "--"]
+    return patches, backward
+
+
+def test_unrolled_graph_has_one_forward_arrow_per_edge_and_a_backward_twin():
+    T = 3
+    fig = plot_unrolled_graph(T)
+    patches, backward = _arrows(fig)
+    # per step: x->h, h_{t-1}->h, h->y, y->L, L_t->L: 5 forward edges; all but x->h have a backward twin
+    assert len(patches) - len(backward) == 5 * T
+    assert len(backward) == 4 * T
+    assert all(matplotlib.colors.same_color(p.get_edgecolor(), COLORS["gradient"]) for p in backward)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "$h_0$" in texts and f"$x_{T}$" in texts and r"$\partial L/\partial h_3$" in texts
+
+
+def test_unrolled_graph_forward_only_and_truncated():
+    patches, backward = _arrows(plot_unrolled_graph(4, backward=False))
+    assert len(backward) == 0 and len(patches) == 20
+    fig = plot_unrolled_graph(4, truncate=2)
+    patches, backward = _arrows(fig)
+    assert len(patches) - len(backward) == 20                # the forward pass is unchanged
+    assert len(backward) == 4 * 4 - 1                        # one state-to-state gradient cut, between h_2 and h_3
+    assert "k = 2" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("kwargs, match", [({"T": 0}, "T should be an integer from 1 to 8"),
+                                           ({"T": 9}, "T should be an integer from 1 to 8"),
+                                           ({"T": 3, "truncate": 0}, "truncate should be None")])
+def test_unrolled_graph_rejects_bad_sizes(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_unrolled_graph(**kwargs)
