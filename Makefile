@@ -8,6 +8,11 @@ STAMP  := $(VENV)/.installed
 BUILD  := _build
 JB_FLAGS := -W -n --keep-going
 
+# One BLAS/OpenMP thread per process: the chapters' small matrices gain nothing from more, the
+# numbers are the same on every run, and a busy machine does not slow them down tenfold.
+# The benchmark (make bench) is run without this limit.
+THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 .PHONY: book test unit nbval lab student bench clean help
 
 help:
@@ -26,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	@rm -rf $(BUILD)
 	@start=$$(date +%s); \
-	$(VENV)/bin/jupyter-book build . $(JB_FLAGS) || { \
+	$(THREADS) $(VENV)/bin/jupyter-book build . $(JB_FLAGS) || { \
 	  find $(BUILD)/html/reports -name '*.err.log' -exec sh -c 'echo "== $$1"; tail -n 40 "$$1"' _ {} \; 2>/dev/null; exit 1; }; \
 	echo "Book built in $$(( $$(date +%s) - start )) s"
 	@$(PY) -m rnncourse times $(BUILD)
@@ -34,16 +39,16 @@ book: $(STAMP)
 
 test: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m pytest tests || status=$$?; \
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book || status=$$?; \
+	$(THREADS) $(PY) -m pytest tests || status=$$?; \
+	$(THREADS) $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book || status=$$?; \
 	echo "make test took $$(( $$(date +%s) - start )) s"; \
 	exit $${status:-0}
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -m "not book and not browser"
+	$(THREADS) $(PY) -m pytest tests -m "not book and not browser"
 
 nbval: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book
+	$(THREADS) $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider book
 
 lab: $(STAMP)
 	$(PY) -m pip install --quiet jupyterlab==4.6.6

@@ -48,7 +48,8 @@ def mini_book(tmp_path: Path, page: str) -> Path:
     src = tmp_path / "src"
     (src / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", src / "_config.yml")
-    shutil.copy(ROOT / "book" / "references.bib", src / "book" / "references.bib")
+    for asset in ("references.bib", "favicon.svg"):
+        shutil.copy(ROOT / "book" / asset, src / "book" / asset)
     (src / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
     header = (ROOT / "book" / "01_why_rnns.md").read_text().split("---", 2)[1]
     (src / "book" / "page.md").write_text(f"---{header}---\n(page)=\n# A page\n\n{page}\n")

@@ -6,26 +6,65 @@ In a chapter, right after the cell where the student writes a function::
     check("ch02.rnn_step", rnn_step)
 
 prints ``PASS`` or exactly what is wrong. Nothing else in :mod:`rnncourse` imports this package.
+The instructor's tools live beside it: ``python -m rnncourse student OUTDIR`` writes the student
+version (``rnncourse.exercises.student``) and ``python -m rnncourse grade SUBMISSION.ipynb``
+grades notebooks (``rnncourse.exercises.grade``).
 """
 
 from __future__ import annotations
 
 from .registry import Exercise, ExerciseFailure, all_exercises, exercise, get_exercise
 
-__all__ = ["check", "run_check", "Exercise", "ExerciseFailure", "exercise", "get_exercise", "all_exercises"]
+__all__ = ["check", "run_check", "CheckResult", "Exercise", "ExerciseFailure", "exercise", "get_exercise",
+           "all_exercises"]
 
 
 def run_check(name: str, fn) -> tuple[bool, str]:
-    """Run the checker of exercise ``name`` on ``fn``; return ``(passed, feedback)``."""
+    """Run the checker of exercise ``name`` on ``fn``; return ``(passed, feedback)``.
+
+    A checker that trips over an answer of an unexpected kind (it raises anything but
+    :class:`ExerciseFailure`) counts as a failure whose feedback quotes the error.
+    """
     ex = get_exercise(name)
     try:
         ex.checker(fn)
     except ExerciseFailure as failure:
         return False, str(failure)
+    except Exception as err:  # the answer broke the checker: still the answer's fault, say how
+        return False, f"checking your answer raised {type(err).__name__}: {err}"
     return True, f"all checks passed ({ex.points} point{'s' if ex.points != 1 else ''})"
 
 
-def check(name: str, fn) -> bool:
+class CheckResult:
+    """What :func:`check` returns: true when every check passed.
+
+    In a notebook the feedback is printed once by :func:`check`; this object displays
+    nothing more, and ``assert check(...)`` works (e.g. in an nbgrader test cell).
+
+    Attributes
+    ----------
+    name : str
+        The exercise.
+    passed : bool
+        Whether every check passed.
+    feedback : str
+        The message printed.
+    """
+
+    def __init__(self, name: str, passed: bool, feedback: str):
+        self.name, self.passed, self.feedback = name, passed, feedback
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult(name={self.name!r}, passed={self.passed}, feedback={self.feedback!r})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the feedback has been printed already."""
+
+
+def check(name: str, fn) -> CheckResult:
     """Check the student's function ``fn`` for exercise ``name`` and print the feedback.
 
     Parameters
@@ -38,8 +77,9 @@ def check(name: str, fn) -> bool:
     Returns
     -------
     bool
-        Whether every check passed.
+        A ``CheckResult``, true (in an ``if`` or ``assert``) when every check passed; in a
+        notebook it displays nothing, since the feedback is already printed.
     """
     passed, feedback = run_check(name, fn)
     print(f"{'PASS' if passed else 'FAIL'} {name}: {feedback}")
-    return passed
+    return CheckResult(name, passed, feedback)

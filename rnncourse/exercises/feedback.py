@@ -1,39 +1,94 @@
 """Small comparisons that checkers use to turn a wrong answer into a precise message.
 
-Each helper raises :class:`~rnncourse.exercises.registry.ExerciseFailure` naming
-what was compared, what was expected and what came, so a student knows what to
-fix: a wrong type or shape, NaN produced, or which entries differ and by how much.
+Each ``expect_*`` helper raises :class:`~rnncourse.exercises.registry.ExerciseFailure`
+naming what was compared, what was expected and what came, so a student knows what
+to fix: a wrong type or shape, NaN produced, which entries differ and by how much,
+which gradient is wrong. :func:`case_sizes`, :func:`random_array` and :func:`in_case`
+build the random and edge cases a checker runs and say which case failed.
+
+A checker typically reads::
+
+    @exercise("ch03.rnn_forward", points=2)
+    def check_rnn_forward(fn):
+        \"\"\"Write rnn_forward(x, h0, W_xh, W_hh, b_h) -> H.\"\"\"
+        rng = np.random.default_rng(0)
+        for sizes in case_sizes(seed=0, letters="TBDH"):
+            with in_case(sizes):
+                T, B, D, H = sizes["T"], sizes["B"], sizes["D"], sizes["H"]
+                x, h0 = random_array(rng, (T, B, D)), random_array(rng, (B, H))
+                ...
+                expect_close(call_student(fn, x, h0, ...), reference, "the hidden states H")
 """
 
 from __future__ import annotations
 
+import copy
+from contextlib import contextmanager
+
 import numpy as np
+
+from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
 
 from .registry import ExerciseFailure
 
-__all__ = ["call_student", "expect_array", "expect_close", "expect_keys"]
+__all__ = [
+    "call_student", "expect_array", "expect_close", "expect_scalar", "expect_keys",
+    "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case", "random_array",
+]
 
 
-def call_student(fn, *args, what: str = "your function", **kwargs):
-    """Call the student's function; turn an exception into a failure that quotes it."""
+def call_student(fn, *args, what: str = "your function", copy_args: bool = False, **kwargs):
+    """Call the student's function; turn an exception into a failure that quotes it.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    *args
+        Positional arguments for ``fn``.
+    what : str
+        How the feedback names the function, e.g. ``"rnn_backward"``.
+    copy_args : bool
+        Pass deep copies of the arguments, so that a function that writes into its
+        inputs cannot change the arrays the checker compares with afterwards.
+    **kwargs
+        Keyword arguments for ``fn``.
+
+    Returns
+    -------
+    object
+        Whatever ``fn`` returned.
+    """
+    if copy_args:
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
         raise ExerciseFailure(f"{what} is not implemented yet (it raised NotImplementedError)") from None
-    except Exception as err:  # the student's code may raise anything
+    except (Exception, SystemExit) as err:  # the student's code may raise anything
         raise ExerciseFailure(f"{what} raised {type(err).__name__}: {err}") from None
 
 
 def expect_array(actual, shape, what: str) -> np.ndarray:
-    """Check that ``actual`` is a finite array of ``shape`` and return it as a NumPy array."""
+    """Check that ``actual`` is a finite array of ``shape`` and return it as a NumPy array.
+
+    A :class:`torch.Tensor` is accepted and converted.
+    """
     if hasattr(actual, "detach"):
         actual = actual.detach().cpu().numpy()
     if not isinstance(actual, np.ndarray):
-        raise ExerciseFailure(f"{what} should be a numpy.ndarray, but is {type(actual).__name__}")
+        hint = f" of length {len(actual)}" if isinstance(actual, (tuple, list)) else ""
+        raise ExerciseFailure(f"{what} should be a numpy.ndarray of shape {tuple(shape)}, but is "
+                              f"{type(actual).__name__}{hint}")
     if tuple(actual.shape) != tuple(shape):
         raise ExerciseFailure(f"{what} should have shape {tuple(shape)}, but has shape {tuple(actual.shape)}")
-    if not np.isfinite(actual).all():
-        raise ExerciseFailure(f"{what} contains NaN or infinity")
+    if not (np.issubdtype(actual.dtype, np.number) or actual.dtype == bool):
+        raise ExerciseFailure(f"{what} should hold numbers, but has dtype {actual.dtype}")
+    finite = np.isfinite(actual)
+    if not finite.all():
+        first = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ExerciseFailure(f"{what} contains NaN or infinity ({int((~finite).sum())} of {actual.size} "
+                              f"entries, the first at index {first}: {actual[first]})")
     return actual
 
 
@@ -43,14 +98,34 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
     actual = expect_array(actual, expected.shape, what)
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if bad.any():
-        where = np.argwhere(bad)
         err = np.abs(actual - expected)
         worst = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
         raise ExerciseFailure(
-            f"{what}: {len(where)} of {actual.size} entries differ from the reference; the largest "
+            f"{what}: {int(bad.sum())} of {actual.size} entries differ from the reference; the largest "
             f"difference is {err[worst]:.3g} at index {worst} (yours {actual[worst]:.6g}, expected "
             f"{expected[worst]:.6g})"
         )
+
+
+def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-8) -> float:
+    """Check that ``actual`` is one finite number close to ``expected``; return it as a float.
+
+    Python numbers, NumPy scalars and 0-d arrays or tensors are accepted.
+    """
+    if hasattr(actual, "detach"):
+        actual = actual.detach().cpu().numpy()
+    if isinstance(actual, np.ndarray) and actual.shape == ():
+        actual = actual[()]
+    if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (int, float, np.integer, np.floating)):
+        shape = f" of shape {actual.shape}" if isinstance(actual, np.ndarray) else ""
+        raise ExerciseFailure(f"{what} should be a single number, but is {type(actual).__name__}{shape}")
+    value = float(actual)
+    if not np.isfinite(value):
+        raise ExerciseFailure(f"{what} is {value}, but should be a finite number (expected {expected:.6g})")
+    if not np.isclose(value, expected, rtol=rtol, atol=atol):
+        raise ExerciseFailure(f"{what} is {value:.6g}, but should be {expected:.6g} "
+                              f"(difference {abs(value - expected):.3g})")
+    return value
 
 
 def expect_keys(actual, keys, what: str) -> None:
@@ -58,4 +133,130 @@ def expect_keys(actual, keys, what: str) -> None:
     if not isinstance(actual, dict):
         raise ExerciseFailure(f"{what} should be a dict with keys {sorted(keys)}, but is {type(actual).__name__}")
     if set(actual) != set(keys):
-        raise ExerciseFailure(f"{what} should have keys {sorted(keys)}, but has {sorted(actual)}")
+        missing, extra = sorted(set(keys) - set(actual)), sorted(set(actual) - set(keys))
+        detail = "; ".join(part for part in (f"missing {missing}" if missing else "",
+                                              f"unexpected {extra}" if extra else "") if part)
+        raise ExerciseFailure(f"{what} should have keys {sorted(keys)}, but has {sorted(actual)} ({detail})")
+
+
+def expect_grads_close(actual, expected: dict, what: str = "your gradients", *,
+                       rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """Compare gradients with the reference and name every parameter whose gradient is wrong.
+
+    Parameters
+    ----------
+    actual : dict or tuple
+        The student's gradients: a dict with the keys of ``expected``, or a tuple or
+        list in the order of ``expected``'s keys.
+    expected : dict
+        Reference gradients by name, e.g. ``{"W_xh": ..., "W_hh": ..., "b_h": ...}``.
+    what : str
+        How the feedback names the gradients.
+    rtol, atol : float
+        Tolerances of ``numpy.isclose``.
+    """
+    names = list(expected)
+    if isinstance(actual, (tuple, list)):
+        if len(actual) != len(names):
+            raise ExerciseFailure(f"{what} should be {len(names)} arrays ({', '.join(names)}), "
+                                  f"but {len(actual)} came back")
+        actual = dict(zip(names, actual))
+    expect_keys(actual, names, what)
+    wrong = []
+    for name in names:
+        try:
+            expect_close(actual[name], expected[name], f"{what}[{name!r}]", rtol=rtol, atol=atol)
+        except ExerciseFailure as failure:
+            wrong.append((name, str(failure)))
+    if wrong:
+        listed = ", ".join(name for name, _ in wrong)
+        raise ExerciseFailure(f"{what} are wrong for {listed}: " + "; ".join(msg for _, msg in wrong))
+
+
+def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradients", *,
+                      tol: float = 1e-6, eps: float = 1e-6) -> None:
+    """Compare analytic gradients with centred finite differences and name the parameters that fail.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss() -> float``, computed from the current contents of ``params``
+        (float64 arrays, nudged in place and restored).
+    params : dict
+        Arrays by name; only these are checked.
+    grads : dict
+        The student's gradients, keyed like ``params`` (``"W_hh"``) or with a ``d``
+        in front (``"dW_hh"``).
+    what : str
+        How the feedback names the gradients.
+    tol : float
+        Largest relative error accepted (``rel_error`` of ``rnncourse.numpy.gradcheck``).
+    eps : float
+        Finite-difference step.
+    """
+    if not isinstance(grads, dict):
+        raise ExerciseFailure(f"{what} should be a dict of arrays by name, but is {type(grads).__name__}")
+    analytic = {}
+    for name, p in params.items():
+        key = name if name in grads else f"d{name}"
+        if key not in grads:
+            raise ExerciseFailure(f"{what} has no gradient for {name} (keys: {sorted(grads)})")
+        analytic[name] = expect_array(grads[key], p.shape, f"{what}[{key!r}]")
+    numerical = numerical_gradient(loss, params, eps)
+    errors = {name: rel_error(analytic[name], numerical[name]) for name in params}
+    failing = {name: err for name, err in errors.items() if not err <= tol}
+    if failing:
+        listed = ", ".join(f"{name} (relative error {err:.2g})" for name, err in failing.items())
+        raise ExerciseFailure(f"gradient check fails on {listed}: {what} disagree with finite differences "
+                              f"(a correct gradient gives a relative error below {tol:g})")
+
+
+def case_sizes(seed: int = 0, letters: str = "TBDH", n_random: int = 3, high: int = 6) -> list:
+    """Sizes for a checker's cases: edge cases first (T=1, B=1 where present), then random sizes.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the random sizes.
+    letters : str
+        The dimension letters to size, e.g. ``"TBDH"`` or ``"BDH"``.
+    n_random : int
+        How many random cases follow the edge cases.
+    high : int
+        Largest size drawn.
+
+    Returns
+    -------
+    list
+        One dict per case, ``{"T": 1, "B": 3, "D": 2, "H": 4}``.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(**fixed):
+        return {k: fixed.get(k, int(rng.integers(2, high + 1))) for k in letters}
+
+    edges = [draw(**{edge: 1}) for edge in "TB" if edge in letters]
+    return edges + [draw() for _ in range(n_random)]
+
+
+def describe_case(sizes) -> str:
+    """``{"T": 1, "B": 3}`` -> ``"T=1, B=3"``; a string is returned as it is."""
+    return sizes if isinstance(sizes, str) else ", ".join(f"{k}={v}" for k, v in sizes.items())
+
+
+@contextmanager
+def in_case(sizes):
+    """Prefix any failure raised inside the block with the case it happened in.
+
+    ``with in_case({"T": 1, "B": 3}): ...`` turns ``"H: 2 of 6 entries differ"``
+    into ``"in the case T=1, B=3: H: 2 of 6 entries differ"``.
+    """
+    try:
+        yield
+    except ExerciseFailure as failure:
+        raise ExerciseFailure(f"in the case {describe_case(sizes)}: {failure}") from None
+
+
+def random_array(rng: np.random.Generator, shape, scale: float = 1.0) -> np.ndarray:
+    """A float64 array of ``shape`` with entries drawn from N(0, scale**2)."""
+    return scale * rng.standard_normal(shape)

@@ -5,15 +5,25 @@ A checker is a function that takes the student's function and raises
 Checkers live in one module per chapter (``rnncourse.exercises.ch02`` ...) and
 register themselves with the :func:`exercise` decorator when that module is
 imported; :func:`get_exercise` imports the chapter module on demand.
+
+An instructor can keep extra exercises outside the package, in a Python file of
+checkers registered with the same decorator, and load it with :func:`load_checkers`
+(``python -m rnncourse grade --checkers my_exercises.py ...``).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
-__all__ = ["Exercise", "ExerciseFailure", "exercise", "get_exercise", "all_exercises", "CHAPTER_MODULES"]
+__all__ = [
+    "Exercise", "ExerciseFailure", "exercise", "get_exercise", "all_exercises", "chapter_exercises",
+    "load_checkers", "CHAPTER_MODULES",
+]
 
 #: Chapter modules that hold checkers, in book order.
 CHAPTER_MODULES = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
@@ -44,14 +54,41 @@ class Exercise:
     checker: Callable
     description: str
 
+    @property
+    def chapter(self) -> str:
+        """The part of the name before the dot, e.g. ``"ch04"``."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def function_name(self) -> str:
+        """The name of the function the student writes, by convention the part after the dot."""
+        return self.name.split(".", 1)[1]
+
 
 _REGISTRY: dict[str, Exercise] = {}
 
 
+def _check_name(name) -> None:
+    if not isinstance(name, str) or name.count(".") != 1 or not all(p.isidentifier() for p in name.split(".")):
+        raise ValueError(f"an exercise name looks like 'ch04.rnn_backward' (chapter.function), but got {name!r}")
+
+
 def exercise(name: str, points: int = 1):
-    """Register the decorated checker under ``name`` with ``points`` points."""
+    """Register the decorated checker under ``name`` with ``points`` points.
+
+    Registering the same name again from the same function (a re-imported module)
+    replaces the entry; a second, different checker under a taken name is an error.
+    """
+    _check_name(name)
+    if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+        raise ValueError(f"points should be a non-negative int, but got {points!r} for exercise {name!r}")
 
     def register(checker: Callable) -> Callable:
+        old = _REGISTRY.get(name)
+        where = f"{checker.__module__}.{checker.__qualname__}"
+        if old is not None and f"{old.checker.__module__}.{old.checker.__qualname__}" != where:
+            raise ValueError(f"exercise {name!r} is already registered by {old.checker.__module__}."
+                             f"{old.checker.__qualname__}; pick another name for {where}")
         summary = (checker.__doc__ or "").strip().splitlines()
         _REGISTRY[name] = Exercise(name, points, checker, summary[0] if summary else "")
         return checker
@@ -60,8 +97,9 @@ def exercise(name: str, points: int = 1):
 
 
 def _load_chapter(chapter: str) -> None:
+    """Import the checkers of a book chapter; other prefixes come from :func:`load_checkers`."""
     if chapter not in CHAPTER_MODULES:
-        raise KeyError(f"no chapter {chapter!r}; exercise names start with one of {', '.join(CHAPTER_MODULES)}")
+        return
     try:
         importlib.import_module(f"rnncourse.exercises.{chapter}")
     except ModuleNotFoundError as err:
@@ -71,17 +109,53 @@ def _load_chapter(chapter: str) -> None:
 
 def get_exercise(name: str) -> Exercise:
     """Return the registered exercise called ``name`` (e.g. ``"ch04.rnn_backward"``)."""
-    if not isinstance(name, str) or "." not in name:
-        raise ValueError(f"an exercise name looks like 'ch04.rnn_backward', but got {name!r}")
-    _load_chapter(name.split(".", 1)[0])
+    _check_name(name)
+    chapter = name.split(".", 1)[0]
+    _load_chapter(chapter)
     if name not in _REGISTRY:
-        known = ", ".join(sorted(n for n in _REGISTRY if n.startswith(name.split(".")[0] + "."))) or "none"
-        raise KeyError(f"no exercise called {name!r}; this chapter has: {known}")
+        known = ", ".join(sorted(n for n in _REGISTRY if n.startswith(chapter + "."))) or "none"
+        raise KeyError(f"no exercise called {name!r}; chapter {chapter} has: {known}")
     return _REGISTRY[name]
 
 
+def _book_order(ex: Exercise) -> tuple:
+    chapter = ex.chapter
+    return CHAPTER_MODULES.index(chapter) if chapter in CHAPTER_MODULES else len(CHAPTER_MODULES), chapter
+
+
+def chapter_exercises(chapter: str) -> list[Exercise]:
+    """Every registered exercise of one chapter (``"ch04"``), in the order they were registered."""
+    _load_chapter(chapter)
+    return [e for e in _REGISTRY.values() if e.chapter == chapter]
+
+
 def all_exercises() -> list[Exercise]:
-    """Every registered exercise of every chapter, in book order."""
+    """Every registered exercise of every chapter, in book order (then in the order registered)."""
     for chapter in CHAPTER_MODULES:
         _load_chapter(chapter)
-    return sorted(_REGISTRY.values(), key=lambda e: (CHAPTER_MODULES.index(e.name.split(".")[0]), e.name))
+    return sorted(_REGISTRY.values(), key=_book_order)
+
+
+def load_checkers(module: str) -> None:
+    """Import a module of checkers so that its exercises are registered.
+
+    Parameters
+    ----------
+    module : str
+        A dotted module name (``"my_course.exercises"``) or the path of a Python file
+        (``"extra_exercises.py"``) whose checkers use the :func:`exercise` decorator.
+    """
+    path = Path(module)
+    if path.suffix != ".py":
+        importlib.import_module(module)
+        return
+    if not path.is_file():
+        raise FileNotFoundError(f"no checker file {module!r}: give the path of a .py file or a module name")
+    name = f"rnncourse_checkers_{path.stem}"
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path.resolve()):
+        return
+    spec = importlib.util.spec_from_file_location(name, path.resolve())
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)

@@ -1,0 +1,221 @@
+"""The command line of rnncourse: ``python -m rnncourse COMMAND ...``.
+
+Commands (``python -m rnncourse COMMAND --help`` for their options):
+
+- ``student OUTDIR``: the student version: ``OUTDIR/notebooks/NN_slug.ipynb`` (solutions
+  removed, outputs cleared) and ``OUTDIR/html`` (the book built without solutions);
+- ``grade SUBMISSION.ipynb [...]``: grade submitted notebooks, print a table, ``--json FILE``
+  writes the gradebook;
+- ``exercises [CHAPTER]``: the graded exercises, their points and what the student writes;
+- ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
+
+Each command is one function ``cmd_<name>(args) -> exit status`` below, registered in
+:func:`parser`; add a command the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _book_root(given) -> Path:
+    """The folder with ``_toc.yml``: as given, else the current folder, else the package's checkout."""
+    for candidate in ([Path(given)] if given else [Path.cwd(), PACKAGE_ROOT]):
+        if (candidate / "_toc.yml").exists() and (candidate / "book").is_dir():
+            return candidate.resolve()
+    raise SystemExit(f"no book found (a folder with _toc.yml and book/): pass --book, got {given or Path.cwd()}")
+
+
+# ----------------------------------------------------------------------------- student
+
+def cmd_student(args) -> int:
+    from rnncourse.exercises.student import write_student_notebooks
+    from rnncourse.exercises.student_book import build_student_book
+
+    root, out = _book_root(args.book), Path(args.outdir)
+    written = write_student_notebooks(root / "book", out / "notebooks")
+    n_removed = sum(len(lines) for lines in written.values())
+    print(f"{len(written)} student notebooks in {out / 'notebooks'} ({n_removed} solution lines removed)")
+    if args.no_book:
+        return 0
+    print("building the student book (solutions hidden) ...", flush=True)
+    try:
+        # Without execution the figures, and so the references to them, are missing: not strict.
+        site = build_student_book(root, out, execute=not args.no_execute, strict=not args.no_execute)
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"student book in {site} (no solution line found in it): open {site / 'index.html'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- grade
+
+def _submissions(paths) -> list:
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts)
+        else:
+            found.append(p)
+    return found
+
+
+def _points(specs) -> dict:
+    points = {}
+    for spec in specs:
+        if "=" in spec:
+            name, value = spec.split("=", 1)
+            points[name.strip()] = int(value)
+        else:
+            points.update({k: int(v) for k, v in json.loads(Path(spec).read_text()).items()})
+    return points
+
+
+def cmd_grade(args) -> int:
+    from rnncourse.exercises.grade import IntegrityError, format_table, grade_all, gradebook
+
+    paths = _submissions(args.submissions)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing or not paths:
+        print(f"no such submission: {', '.join(missing) or 'none given'}", file=sys.stderr)
+        return 2
+    book = args.book_dir or (PACKAGE_ROOT / "book")
+    settings = {"timeout": args.timeout, "exercise_timeout": args.exercise_timeout,
+                "only_exercises": args.exercises_only, "checkers": args.checkers, "points": _points(args.points)}
+    try:
+        results = grade_all(paths, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
+                            exercise_timeout=args.exercise_timeout, points=settings["points"],
+                            only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None)
+    except IntegrityError as err:
+        print(f"grading stopped: {err}", file=sys.stderr)
+        return 2
+    print(format_table(results, width=args.width))
+    if args.json:
+        Path(args.json).write_text(json.dumps(gradebook(results, settings), indent=2), encoding="utf-8")
+        print(f"gradebook written to {args.json}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- exercises
+
+def cmd_exercises(args) -> int:
+    from rnncourse.exercises.registry import all_exercises, chapter_exercises, load_checkers
+
+    for module in args.checkers:
+        load_checkers(module)
+    found = chapter_exercises(args.chapter) if args.chapter else all_exercises()
+    if not found:
+        print(f"no exercise registered{' for ' + args.chapter if args.chapter else ''}")
+        return 1
+    width = max(len(e.name) for e in found)
+    print(f"{'exercise':<{width}}  points  what the student writes")
+    for e in found:
+        print(f"{e.name:<{width}}  {e.points:>6}  {e.description}")
+    print(f"{'total':<{width}}  {sum(e.points for e in found):>6}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- times
+
+def _book_order(env) -> list:
+    """Docnames in the order of the book's table of contents (depth first from the root)."""
+    order, stack = [], [env.config.root_doc]
+    while stack:
+        doc = stack.pop()
+        if doc not in order:
+            order.append(doc)
+            stack += reversed(env.toctree_includes.get(doc, []))
+    return order + sorted(set(env.found_docs) - set(order))
+
+
+def cmd_times(args) -> int:
+    import pickle
+
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    pickled = Path(args.build_dir) / ".doctrees" / "environment.pickle"
+    if not pickled.exists():
+        print(f"no {pickled}: build the book first (make book)", file=sys.stderr)
+        return 2
+    env = pickle.loads(pickled.read_bytes())
+    rows = []
+    for doc in _book_order(env):
+        try:
+            data = NbMetadataCollector.get_exec_data(env, doc)
+        except KeyError:
+            data = None
+        if data:
+            rows.append((doc, data.get("runtime"), data.get("method", ""), bool(data.get("succeeded"))))
+    if not rows:
+        print("no executed notebook in this build")
+        return 0
+    width = max(len("docname"), *(len(r[0]) for r in rows))
+    print(f"{'docname':<{width}}  {'seconds':>8}  {'method':<7}  ok")
+    for doc, seconds, method, ok in rows:
+        shown = f"{seconds:8.1f}" if seconds is not None else f"{'-':>8}"
+        print(f"{doc:<{width}}  {shown}  {method or '-':<7}  {'yes' if ok else 'FAILED'}")
+    total = sum(r[1] or 0.0 for r in rows)
+    failed = [r[0] for r in rows if not r[3]]
+    print(f"{'total':<{width}}  {total:8.1f}" + (f"  ({len(failed)} failed: {', '.join(failed)})" if failed else ""))
+    return 1 if failed else 0
+
+
+# ----------------------------------------------------------------------------- parser
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-parser per command."""
+    p = argparse.ArgumentParser(prog="python -m rnncourse",
+                                description="rnncourse for instructors: the student version, grading, build times.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("student", help="write the student version: notebooks and book without solutions")
+    s.add_argument("outdir", help="output folder (notebooks/ and html/ go in it)")
+    s.add_argument("--book", help="the book's root folder (default: the current folder or the checkout)")
+    s.add_argument("--no-book", action="store_true", help="write the notebooks only, do not build the book")
+    s.add_argument("--no-execute", action="store_true", help="build the book without running the chapters (quick preview: no outputs, not strict)")
+    s.set_defaults(run=cmd_student)
+
+    g = sub.add_parser("grade", help="grade submitted notebooks")
+    g.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb")
+    g.add_argument("--json", metavar="FILE", help="write the gradebook as JSON")
+    g.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                   help="time limit for running one notebook's cells (default 300)")
+    g.add_argument("--exercise-timeout", type=float, default=30, metavar="SECONDS",
+                   help="time limit for checking one exercise (default 30)")
+    g.add_argument("--exercises-only", action="store_true",
+                   help="run only the first code cell and the cells after the Exercises heading")
+    g.add_argument("--checkers", action="append", default=[], metavar="FILE_OR_MODULE",
+                   help="extra checkers (a .py file or module registering exercises); repeatable")
+    g.add_argument("--points", action="append", default=[], metavar="NAME=N|FILE.json",
+                   help="points of an exercise, or a JSON file {name: points}; repeatable")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: book/)")
+    g.add_argument("--width", type=int, default=110, help="width of the printed table")
+    g.set_defaults(run=cmd_grade)
+
+    e = sub.add_parser("exercises", help="list the graded exercises and their points")
+    e.add_argument("chapter", nargs="?", help="only this chapter, e.g. ch04")
+    e.add_argument("--checkers", action="append", default=[], metavar="FILE_OR_MODULE",
+                   help="extra checkers to list too; repeatable")
+    e.set_defaults(run=cmd_exercises)
+
+    t = sub.add_parser("times", help="execution time of each chapter in a book build")
+    t.add_argument("build_dir", help="the build folder, e.g. _build")
+    t.set_defaults(run=cmd_times)
+    return p
+
+
+def main(argv=None) -> int:
+    """Run the command named in ``argv``; return its exit status."""
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

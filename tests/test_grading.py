@@ -1,0 +1,263 @@
+"""The autograder: each submission in its own process, time limits, zero with the reason, no tampering.
+
+Submissions are variants of the fixture chapter (``exercise_fixtures``): its reference solutions,
+its student version, and planted faults. One grading run, shared by the tests, grades them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from exercise_fixtures import CHECKERS, EXERCISES, ROOT, instructor_notebook, write_notebook
+from rnncourse.__main__ import main
+from rnncourse.exercises.grade import IntegrityError, find_checks, format_table, grade_all, gradebook
+from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
+from rnncourse.exercises.student import chapter_paths, student_notebook
+
+TIMEOUT, EXERCISE_TIMEOUT = 10, 5
+
+DOUBLE = "    doubled_zebra_quartz = x + x\n    return doubled_zebra_quartz"
+STEP = "    return np.tanh(a_t_zebra_quartz)"
+GRAD_W_HH = '"W_hh": da_zebra_quartz.T @ h_prev'
+MSE = "    return float(np.mean((pred - target) ** 2))  # zebra-quartz-mse"
+
+#: Every exercise passed, the way the runner reports it: printed, and appended to the grader's files.
+FAKES = [json.dumps({"type": "exercise", "exercise": n, "function": f, "passed": True, "feedback": "all checks passed",
+                     "seconds": 0}) for n, (_, f) in EXERCISES.items()] + [json.dumps({"type": "done"})]
+FORGERY = f"""import glob, sys
+fakes = {FAKES!r}
+for line in fakes:
+    print(line)
+    print(line, file=sys.stderr)
+print("RNNCOURSE-RESULT 7/7 " * 1000)
+for name in glob.glob("*.json*"):
+    with open(name, "a") as f:
+        f.write("\\n".join(fakes) + "\\n")
+import os
+os._exit(0)
+"""
+
+#: name -> replacements in the reference notebook (or "stub" for the student version).
+SUBMISSIONS = {
+    "reference": [],
+    "stub": "stub",
+    # One planted wrong answer per checker.
+    "wrong": [(DOUBLE, "    return 3 * x"), ("+ h_prev @ W_hh.T + b_h", "+ h_prev @ W_hh.T"),
+              (GRAD_W_HH, '"W_hh": da_zebra_quartz.T @ h_t'), (MSE, "    return float(np.sum((pred - target) ** 2))")],
+    # NaN, a wrong shape and an exception; mse stays right and must still score.
+    "broken": [(DOUBLE, "    return x * np.nan"), (STEP, "    return np.tanh(a_t_zebra_quartz)[0]"),
+               ("    da_zebra_quartz = dh_t", "    raise KeyError('oops')\n    da_zebra_quartz = dh_t")],
+    # A cell that never ends, after double's cell: double is graded, the rest was never defined.
+    "hanging_cell": [("check(\"ch99.double\", double)", "while True:\n    pass")],
+    # A function that never returns, and a cell that exits.
+    "hanging_function": [(MSE, "    while True:\n        pass"),
+                         ('print(f"tanh(0.5)', 'import sys\nsys.exit(3)\nprint(f"tanh(0.5)')],
+    # Prints that pose as results, on stdout and stderr, lines written into the results file, and an
+    # exit before the runner writes the true ones.
+    "garbage": [("import numpy as np", "import numpy as np\n" + FORGERY)],
+    # Wrong answers behind monkeypatched references and comparisons.
+    "patcher": [("import numpy as np", "import numpy as np\nimport builtins, rnncourse.numpy, rnncourse.numpy.elman\n"
+                 "import rnncourse.exercises.feedback as fb\n"
+                 "fake = lambda *a, **k: np.zeros((a[0].shape[0], a[2].shape[0]))\n"
+                 "rnncourse.numpy.elman.rnn_step_forward.__code__ = fake.__code__\n"
+                 "rnncourse.numpy.rnn_step_forward = rnncourse.numpy.elman.rnn_step_forward = fake\n"
+                 "np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)\n"
+                 "fb.expect_close = lambda *a, **k: None\n"
+                 "import sys; sys.modules['rnncourse_checkers_fixture_checkers'].rnn_step_forward = fake\n"),
+                (DOUBLE, "    return x"), (STEP, "    return np.zeros_like(h_prev)"),
+                (MSE, "    np.isclose = lambda *a, **k: True\n    return 0.0")],
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submissions")
+    nb = instructor_notebook()
+    paths = []
+    for name, replace in SUBMISSIONS.items():
+        source = student_notebook(nb, "ch99")[0] if replace == "stub" else nb
+        paths.append(write_notebook(source, folder / f"{name}.ipynb", [] if replace == "stub" else replace))
+    (folder / "99_unreadable.ipynb").write_text("this is not a notebook")
+    paths.append(folder / "99_unreadable.ipynb")
+    results = grade_all(paths, jobs=2, checkers=[str(CHECKERS)], timeout=TIMEOUT, exercise_timeout=EXERCISE_TIMEOUT)
+    return {Path(r.path).stem: r for r in results}
+
+
+def feedback(result) -> dict:
+    return {e.exercise: (e.points, e.feedback) for e in result.exercises}
+
+
+def test_reference_solutions_score_full_marks(graded):
+    ref = graded["reference"]
+    assert (ref.points, ref.max_points, ref.status, ref.notes) == (7, 7, "ok", [])
+    assert [(e.exercise, e.function, e.points) for e in ref.exercises] == [
+        (name, fn, pts) for name, (pts, fn) in EXERCISES.items()]
+
+
+def test_the_student_version_scores_zero_with_not_implemented(graded):
+    stub = graded["stub"]
+    assert stub.points == 0 and stub.max_points == 7
+    for points, message in feedback(stub).values():
+        assert points == 0 and "is not implemented yet (it raised NotImplementedError)" in message
+
+
+def test_a_planted_wrong_answer_is_caught_by_each_checker_with_a_specific_message(graded):
+    got = feedback(graded["wrong"])
+    assert got["ch99.double"] == (0, "double([1, 2]): 2 of 2 entries differ from the reference; the largest "
+                                     "difference is 2 at index (1,) (yours 6, expected 4)")
+    assert got["ch99.rnn_step"][1].startswith("rnn_step with zero weights (should be tanh(b_h)): 1 of 2 entries")
+    assert re.match(r"in the case B=1, D=\d, H=\d: your gradients are wrong for W_hh: ", got["ch99.step_backward"][1])
+    assert got["ch99.mse"] == (0, "mse([1, 3], [0, 0]) is 10, but should be 5 (difference 5)")
+
+
+def test_nan_a_wrong_shape_and_an_exception_each_score_zero_while_the_rest_is_graded(graded):
+    got = feedback(graded["broken"])
+    assert got["ch99.double"][0] == 0 and "contains NaN or infinity (2 of 2 entries" in got["ch99.double"][1]
+    assert got["ch99.rnn_step"][0] == 0 and "should have shape (1, 2), but has shape (2,)" in got["ch99.rnn_step"][1]
+    assert got["ch99.step_backward"] == (0, "in the case B=1, D=3, H=2: step_backward raised KeyError: 'oops'")
+    assert got["ch99.mse"] == (1, "all checks passed")
+
+
+def test_a_hanging_cell_is_stopped_by_the_time_limit_and_reported(graded):
+    result = graded["hanging_cell"]
+    got = feedback(result)
+    assert got["ch99.double"] == (1, "all checks passed")              # defined before the hanging cell
+    assert re.fullmatch(rf"the notebook defines no rnn_step; cell \d+ \('while True:'\) was stopped: the notebook "
+                        rf"ran past its time limit of {TIMEOUT} s", got["ch99.rnn_step"][1])
+    assert any("was stopped" in note for note in result.notes)
+    assert any(re.fullmatch(r"cells [\d, ]+ not run: the notebook's time limit of 10 s was used up", note)
+               for note in result.notes)
+
+
+def test_a_function_that_never_returns_is_stopped_and_a_cell_that_exits_is_reported(graded):
+    result = graded["hanging_function"]
+    got = feedback(result)
+    assert got["ch99.mse"] == (0, f"not finished within the time limit of {EXERCISE_TIMEOUT} s "
+                                  "(your function may loop forever)")
+    assert sum(points for points, _ in got.values()) == 6
+    assert any("raised SystemExit: 3" in note for note in result.notes)
+
+
+def test_printed_or_written_fake_results_are_ignored(graded):
+    result = graded["garbage"]
+    assert result.points == 0 and result.status == "exited early (exit code 0)"
+    for _, message in feedback(result).values():
+        assert re.fullmatch(r"not graded: the submission's process exited early \(exit code 0\) while running "
+                            r"cell 2", message)
+
+
+def test_monkeypatching_references_and_comparisons_does_not_change_the_score(graded):
+    result = graded["patcher"]
+    got = feedback(result)
+    assert got["ch99.double"][0] == 0 and "2 of 2 entries differ" in got["ch99.double"][1]
+    assert got["ch99.rnn_step"][0] == 0 and "rnn_step with zero weights" in got["ch99.rnn_step"][1]
+    assert got["ch99.mse"][1].startswith("no points: while it was checked, your code replaced numpy.isclose")
+    restored = " ".join(result.notes)
+    for name in ("rnncourse.numpy.rnn_step_forward", "numpy.isclose", "rnncourse.exercises.feedback.expect_close",
+                 "the code of rnncourse.numpy.elman.rnn_step_forward"):
+        assert name in restored
+    # The submissions graded in the same run, before and after it, are untouched.
+    assert graded["reference"].points == 7 and graded["stub"].points == 0
+
+
+def test_an_unreadable_notebook_gets_zero_for_every_exercise_of_its_chapter(graded):
+    result = graded["99_unreadable"]
+    assert result.status == "unreadable" and result.max_points == 7 and result.points == 0
+    assert "could not read the notebook: JSONDecodeError" in result.notes[0]
+
+
+def test_a_submission_that_ignores_the_time_limit_is_killed(tmp_path):
+    path = write_notebook(instructor_notebook(), tmp_path / "stubborn.ipynb", [
+        ('print(f"tanh(0.5)', 'import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n'
+                              'print(f"tanh(0.5)')])
+    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=2, exercise_timeout=1, grace=6)
+    assert result.status == "killed" and result.points == 0
+    for e in result.exercises:
+        assert re.fullmatch(r"not graded: the submission was stopped after 12 s while running cell \d+", e.feedback)
+
+
+def test_a_submission_that_changes_a_checker_file_stops_grading(tmp_path):
+    checkers = tmp_path / "fixture_checkers.py"
+    shutil.copy(CHECKERS, checkers)
+    path = write_notebook(instructor_notebook(), tmp_path / "vandal.ipynb", [
+        ("import numpy as np", f"import numpy as np\nopen({str(checkers)!r}, 'a').write('# changed')")])
+    try:
+        with pytest.raises(IntegrityError, match=r"while vandal\.ipynb was graded, these files changed on disk: .*/fixture_checkers\.py; restore"):
+            grade_all([path], checkers=[str(checkers)], timeout=TIMEOUT, exercise_timeout=EXERCISE_TIMEOUT)
+    finally:
+        from rnncourse.exercises.registry import load_checkers
+        load_checkers(str(CHECKERS))                   # register the original checkers again
+
+
+def test_the_table_and_the_gradebook(graded):
+    results = [graded["reference"], graded["broken"]]
+    table = format_table(results, width=100)
+    lines = table.splitlines()
+    assert lines[0].split() == ["submission", "exercise", "points", "feedback"]
+    assert re.search(r"reference\.ipynb\s+ch99\.double\s+1/1\s+all checks passed", table)
+    assert re.search(r"total\s+7/7", table) and re.search(r"total\s+1/7", table)
+    assert max(len(line) for line in lines) <= 100
+    book = json.loads(json.dumps(gradebook(results, {"timeout": TIMEOUT})))
+    assert book["settings"] == {"timeout": TIMEOUT}
+    assert [(s["submission"], s["points"], s["max_points"]) for s in book["submissions"]] == [
+        ("reference.ipynb", 7, 7), ("broken.ipynb", 1, 7)]
+    assert book["submissions"][1]["exercises"][3] == {
+        "exercise": "ch99.mse", "function": "mean_squared_error", "points": 1, "max_points": 1, "passed": True,
+        "feedback": "all checks passed", "seconds": book["submissions"][1]["exercises"][3]["seconds"]}
+
+
+def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_path, capsys):
+    nb = instructor_notebook()
+    ref = write_notebook(nb, tmp_path / "alice" / "99_fixture.ipynb")
+    stub = write_notebook(student_notebook(nb, "ch99")[0], tmp_path / "bob" / "99_fixture.ipynb")
+    status = main(["grade", str(ref), str(stub), "--checkers", str(CHECKERS), "--json", str(tmp_path / "grades.json"),
+                   "--points", "ch99.double=5", "--timeout", str(TIMEOUT), "--jobs", "2"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert re.search(r"alice/99_fixture\.ipynb\s+ch99\.double\s+5/5", out)
+    assert re.search(r"bob/99_fixture\.ipynb\s+ch99\.double\s+0/5\s+double is not implemented", out)
+    book = json.loads((tmp_path / "grades.json").read_text())
+    assert [s["points"] for s in book["submissions"]] == [11, 0]
+    assert book["settings"]["points"] == {"ch99.double": 5}
+    assert main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+
+
+# ----------------------------------------------------------------------------- the real chapters
+
+REAL = [p for p in chapter_paths(ROOT / "book") if find_checks(p.read_text(encoding="utf-8"))]
+
+
+def test_every_check_call_in_the_chapters_names_a_registered_exercise_and_back():
+    for path in chapter_paths(ROOT / "book"):
+        calls = find_checks(path.read_text(encoding="utf-8"))
+        for name in calls:
+            assert get_exercise(name).chapter == f"ch{path.name[:2]}", f"{path.name} checks {name}"
+        # The grader grades every registered exercise of a chapter: each must be in the chapter
+        # (checked once the chapter has its coding exercises, so chapters being written pass).
+        registered = {e.name for e in chapter_exercises(f"ch{path.name[:2]}")}
+        assert not calls or registered <= set(calls), f"{path.name} never checks {sorted(registered - set(calls))}"
+    assert all(f"ch{p.name[:2]}" in CHAPTER_MODULES for p in REAL)
+
+
+@pytest.mark.skipif(not REAL, reason="no chapter has a coding exercise yet")
+def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path):
+    paths = []
+    for path in REAL:
+        nb = jupytext.read(path)
+        paths.append(write_notebook(nb, tmp_path / "reference" / f"{path.stem}.ipynb"))
+        stub, _ = student_notebook(nb, f"ch{path.name[:2]}")
+        paths.append(write_notebook(stub, tmp_path / "stub" / f"{path.stem}.ipynb"))
+    results = grade_all(paths, jobs=2, timeout=120, exercise_timeout=120, only_exercises=True, book_dir=ROOT / "book")
+    for result in results:
+        assert result.exercises, f"{result.submission}: no exercise graded"
+        for e in result.exercises:
+            if result.submission.startswith("reference"):
+                assert e.passed and e.points == e.max_points, f"{result.submission} {e.exercise}: {e.feedback}"
+            else:
+                assert e.points == 0 and "not implemented" in e.feedback, f"{result.submission} {e.exercise}: {e.feedback}"

@@ -1,0 +1,207 @@
+"""The student version: solutions stripped from chapters into notebooks, and the book built without them.
+
+The solution lines are found here independently of ``rnncourse.exercises.student`` (a plain
+scan for the markers and the fences), so a region that the stripper missed is caught.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from exercise_fixtures import ROOT, SENTINEL, chapter_text, instructor_notebook, write_book
+from rnncourse.__main__ import main
+from rnncourse.exercises.student import STUB, chapter_paths, strip_code, strip_markdown, student_notebook
+from rnncourse.exercises.student_book import build_student_book, find_leaks
+
+OPENING = re.compile(r"^\s*(`{3,}|:{3,})\{(solution|solution-start)\}")
+
+
+# ----------------------------------------------------------------------------- an independent reference
+
+def solution_lines(text: str) -> list:
+    """Every line of ``text`` (a MyST chapter) that belongs to a solution, found by a plain scan."""
+    lines, found, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith("### BEGIN SOLUTION"):
+            j = next(k for k in range(i, len(lines)) if lines[k].strip().startswith("### END SOLUTION"))
+            found += lines[i + 1:j]
+            i = j + 1
+            continue
+        opening = OPENING.match(line)
+        if opening:
+            fence, kind = opening.groups()
+            close = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+            if kind == "solution-start":     # the region ends with the closing fence of solution-end
+                end = next(k for k in range(i, len(lines)) if "{solution-end}" in lines[k])
+                j = next(k for k in range(end + 1, len(lines)) if close.match(lines[k]))
+            else:
+                j = next(k for k in range(i + 1, len(lines)) if close.match(lines[k]))
+            found += lines[i:j + 1]
+            i = j + 1
+            continue
+        i += 1
+    nb = jupytext.reads(text, fmt="md:myst")
+    found += [line for c in nb.cells if "solution" in c.metadata.get("tags", []) for line in c.source.splitlines()]
+    return found
+
+
+def surviving_solution_lines(source: str, student_nb) -> list:
+    """Solution lines of ``source`` that the student notebook holds more often than the rest of the chapter."""
+    def norm(lines):
+        return Counter(" ".join(line.split()) for line in lines if line.strip())
+
+    solution = norm(solution_lines(source))
+    allowed = norm(source.splitlines()) - solution
+    student = norm(line for cell in student_nb.cells for line in cell.source.splitlines())
+    return sorted(line for line in solution if student[line] > allowed[line])
+
+
+# ----------------------------------------------------------------------------- stripping code
+
+def test_a_marked_region_becomes_a_stub_at_its_indentation_keeping_signature_and_docstring():
+    source = ('def rnn_step(x_t, h_prev,\n             W_xh, W_hh, b_h):\n    """One step."""\n'
+              "    ### BEGIN SOLUTION\n    a_t = x_t @ W_xh.T\n\n    return np.tanh(a_t)\n    ### END SOLUTION\n")
+    stripped, removed = strip_code(source)
+    assert stripped == ('def rnn_step(x_t, h_prev,\n             W_xh, W_hh, b_h):\n    """One step."""\n'
+                        f"    {STUB}")
+    assert removed == ["    ### BEGIN SOLUTION", "    a_t = x_t @ W_xh.T", "", "    return np.tanh(a_t)",
+                       "    ### END SOLUTION"]
+    compile(stripped, "<stub>", "exec")
+    assert strip_code("x = 1\n") == ("x = 1", [])
+
+
+@pytest.mark.parametrize("source, message", [
+    ("### BEGIN SOLUTION\nx = 1\n", "opened on line 1 has no '### END SOLUTION'"),
+    ("x = 1\n### END SOLUTION\n", "'### END SOLUTION' on line 2 without"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "on line 2 inside the solution opened on line 1"),
+])
+def test_unbalanced_markers_are_errors_that_say_where(source, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        strip_code(source, "04_bptt.md, cell 7")
+
+
+# ----------------------------------------------------------------------------- stripping prose
+
+def test_solution_directives_go_with_everything_nested_in_them():
+    text = ("Intro.\n\n````{solution} ex-1\n:label: sol-1\n:class: dropdown\n\nProse.\n\n```python\ncode = 1\n```\n"
+            ":::\n````\n\n::::{solution} ex-2\n:::{note}\nInner.\n:::\n::::\n\n"
+            "```{exercise}\n:label: ex-3\nKeep me.\n```\n\nOutro.")
+    kept, removed, inside = strip_markdown(text)
+    assert kept == "Intro.\n\n```{exercise}\n:label: ex-3\nKeep me.\n```\n\nOutro."
+    assert "code = 1" in removed and "Inner." in removed and not inside
+
+
+def test_a_solution_nested_in_another_directive_is_found():
+    text = "`````{admonition} Box\n````{solution} ex-1\nSecret.\n````\nVisible.\n`````"
+    kept, removed, _ = strip_markdown(text)
+    assert "Secret." not in kept and "Visible." in kept
+
+
+def test_a_gated_solution_spans_cells():
+    kept, _, inside = strip_markdown("Before.\n\n```{solution-start} ex-1\n```\nSecret prose.")
+    assert (kept, inside) == ("Before.", True)
+    kept, removed, inside = strip_markdown("More secret.\n```{solution-end}\n```\n\nAfter.", inside=True)
+    assert (kept, inside) == ("After.", False) and "More secret." in removed
+    with pytest.raises(ValueError, match="solution-end on line 1 without a solution-start"):
+        strip_markdown("```{solution-end}\n```")
+
+
+# ----------------------------------------------------------------------------- the fixture chapter
+
+@pytest.fixture(scope="module")
+def student_fixture():
+    return student_notebook(instructor_notebook(), "ch99", "99_fixture.md")
+
+
+def test_the_fixture_student_notebook_holds_no_solution_line(student_fixture):
+    nb, removed = student_fixture
+    assert surviving_solution_lines(chapter_text(), nb) == []
+    text = json.dumps(nb)
+    assert not SENTINEL.search(text) and "BEGIN SOLUTION" not in text and "{solution" not in text
+    # The control: the same scan finds the solutions in the instructor's notebook.
+    assert len(surviving_solution_lines(chapter_text(), instructor_notebook())) >= 12
+
+
+def test_the_fixture_student_notebook_keeps_exercises_stubs_and_checks(student_fixture):
+    nb, _ = student_fixture
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    stubs = [c for c in code if STUB in c.source]
+    assert [re.match(r"def (\w+)", c.source).group(1) for c in stubs] == [
+        "double", "rnn_step", "step_backward", "mean_squared_error"]
+    assert all({"raises-exception", "remove-output"} <= set(c.metadata["tags"]) for c in stubs)
+    checks = [c for c in code if c.source.startswith("check(")]
+    assert len(checks) == 4 and all("remove-output" in c.metadata["tags"] for c in checks)
+    assert "raises-exception" in code[-1].metadata["tags"]          # the later cell that calls double()
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "Why does the hidden state forget?" in markdown and "{exercise}" in markdown
+    assert nb.metadata["rnncourse"] == {"chapter": "ch99"} and "jupytext" not in nb.metadata
+    nbformat.validate(nb)
+
+
+def test_the_student_command_writes_one_cleared_notebook_per_chapter(tmp_path, capsys):
+    root = write_book(tmp_path / "src")
+    assert main(["student", str(tmp_path / "out"), "--book", str(root), "--no-book"]) == 0
+    assert "1 student notebooks" in capsys.readouterr().out
+    written = tmp_path / "out" / "notebooks" / "99_fixture.ipynb"
+    nb = nbformat.read(written, as_version=4)
+    assert not SENTINEL.search(written.read_text())
+    assert surviving_solution_lines(chapter_text(), nb) == []
+
+
+@pytest.mark.book
+def test_the_student_book_builds_executed_with_no_solution_anywhere(tmp_path):
+    root = write_book(tmp_path / "src")
+    site = build_student_book(root, tmp_path / "out")
+    page = (site / "book" / "99_fixture.html").read_text()
+    assert "Why does the hidden state forget?" in page            # the exercises are there
+    assert "tanh(0.5) = 0.4621" in page                           # and the chapter was executed
+    assert "Solution to" not in page and "solution-content" not in page
+    files = [p for p in site.rglob("*") if p.is_file()]
+    assert not [str(p) for p in files if SENTINEL.search(p.read_bytes().decode("utf-8", "replace"))]
+    assert find_leaks(site, [line for line in chapter_text().splitlines() if SENTINEL.search(line)], []) == []
+
+
+# ----------------------------------------------------------------------------- the real chapters
+
+REAL = chapter_paths(ROOT / "book")
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
+def test_no_solution_line_of_a_real_chapter_survives_in_its_student_notebook(path):
+    source = path.read_text(encoding="utf-8")
+    nb, removed = student_notebook(jupytext.read(path), f"ch{path.name[:2]}", path.name)
+    assert surviving_solution_lines(source, nb) == []
+    n_regions = source.count("### BEGIN SOLUTION")
+    assert sum(c.source.count(STUB) for c in nb.cells if c.cell_type == "code") == n_regions
+    assert "### BEGIN SOLUTION" not in json.dumps(nb)
+
+
+# ----------------------------------------------------------------------------- python -m rnncourse times
+
+@pytest.mark.book
+def test_times_lists_each_executed_chapter_in_book_order_and_fails_on_a_failed_one(tmp_path, capsys):
+    from conftest import build_book
+
+    root = write_book(tmp_path / "src")
+    header = chapter_text().split("---", 2)[1]
+    (root / "book" / "98_fails.md").write_text(f"---{header}---\n(ch-fails)=\n# 98. Fails\n\n"
+                                              "```{code-cell} ipython3\nraise RuntimeError('planted')\n```\n")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/99_fixture\nchapters:\n  - file: book/98_fails\n")
+    result = build_book(root, tmp_path / "out")
+    assert result.returncode != 0                                  # the planted failure
+    assert main(["times", str(tmp_path / "out" / "_build")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["docname", "seconds", "method", "ok"]
+    assert re.fullmatch(r"book/99_fixture +\d+\.\d +\w+ +yes", lines[1])
+    assert re.fullmatch(r"book/98_fails +\d+\.\d +\w+ +FAILED", lines[2])
+    assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/98_fails\)", lines[3])
+    assert main(["times", str(tmp_path / "nowhere")]) == 2
