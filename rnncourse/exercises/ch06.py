@@ -1,0 +1,137 @@
+"""Checkers for the coding exercises of chapter 6 (input/output topologies).
+
+- ``ch06.greedy_decode``: write greedy decoding for an encoder--decoder (PyTorch);
+- ``ch06.many_to_one_backward``: write the backward pass of many-to-one
+  classification with padded sequences (NumPy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .feedback import call_student, expect_array, expect_close
+from .registry import ExerciseFailure, exercise
+
+
+# ----------------------------------------------------------------------------- greedy decoding
+
+def _random_step(V, H, seed, eos_bias=0.0, eos=2):
+    """A random decoder step ``(tokens, h) -> (logits, h)`` in float64, for greedy-decoding checks."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    W_xh, W_hh, W_hy = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((H, V), (H, H), (V, H)))
+    b_y = torch.zeros(V, dtype=torch.float64)
+    b_y[eos] = eos_bias
+
+    def step(tokens, h):
+        h = torch.tanh(W_xh[:, tokens].T + h @ W_hh.T)
+        return h @ W_hy.T + b_y, h
+
+    return step, torch.randn(1, H, generator=g, dtype=torch.float64)
+
+
+def _counting_step(V):
+    """A step whose next token is always ``(token + 1) % V``: greedy output is 2, 3, ... from bos = 1."""
+    import torch
+
+    def step(tokens, h):
+        return 10.0 * torch.nn.functional.one_hot((tokens + 1) % V, V).double(), h
+
+    return step
+
+
+def _compare_tokens(mine, ref, what, eos, pad):
+    mine = expect_array(mine, tuple(ref.shape), what)
+    ref = ref.numpy()
+    if mine.dtype.kind not in "iu":
+        raise ExerciseFailure(f"{what} should hold integer token ids (torch.long), but has dtype {mine.dtype}")
+    bad = np.argwhere(mine != ref)
+    if len(bad):
+        t, b = (int(i) for i in bad[0])
+        hint = ""
+        if ref[t, b] == pad and (ref[:t, b] == eos).any():
+            hint = f"; sequence {b} already produced <eos> ({eos}), so every later position should hold pad ({pad})"
+        elif t > 0:
+            hint = "; feed back the argmax token of the previous step as the next input"
+        raise ExerciseFailure(f"{what}: {len(bad)} token(s) differ; the first at position (t={t}, b={b}) is "
+                              f"{mine[t, b]}, expected {ref[t, b]}{hint}")
+
+
+@exercise("ch06.greedy_decode", points=2)
+def check_greedy_decode(fn):
+    """Greedy decoding: feed back the most likely token until <eos>, pad afterwards."""
+    import torch
+
+    from rnncourse.torch.topologies import greedy_decode
+
+    V, pad, bos, eos = 5, 0, 1, 4
+    mine = call_student(fn, _counting_step(V), torch.zeros(2, 3, dtype=torch.float64), bos=bos, eos=eos,
+                        max_len=5, pad=pad, what="greedy_decode on a step that always predicts token + 1")
+    _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
+                    "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad)
+    cases = [(4, 7, 0, 0.0), (1, 1, 1, 0.0), (3, 6, 2, 1.5), (6, 8, 3, 3.0), (1, 5, 4, 2.0)]
+    for B, max_len, seed, eos_bias in cases:
+        step, h = _random_step(6, 5, seed, eos_bias, eos=2)
+        h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
+        what = f"greedy_decode(B={B}, max_len={max_len}) on a random decoder"
+        mine = call_student(fn, step, h0.clone(), bos=1, eos=2, max_len=max_len, pad=0, what=what)
+        _compare_tokens(mine, greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0), what, 2, 0)
+
+
+# ----------------------------------------------------------------------------- many-to-one backward
+
+def _case(T, B, lengths, seed, D=3, H=4, C=3):
+    from rnncourse.numpy.many_to_one import many_to_one_forward
+    from rnncourse.numpy.model import init_model_params
+
+    rng = np.random.default_rng(seed)
+    params = init_model_params(D, H, C, rng=rng)
+    x = rng.normal(size=(T, B, D))
+    logits, cache = many_to_one_forward(x, params, lengths)
+    return rng.normal(size=logits.shape), cache
+
+
+def _expect_grads(mine, ref, what):
+    if not isinstance(mine, dict):
+        raise ExerciseFailure(f"{what} should return a dict of gradients, but returned {type(mine).__name__}")
+    missing = [k for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y") if k not in mine]
+    if missing:
+        raise ExerciseFailure(f"{what} should return the gradients of W_xh, W_hh, b_h, W_hy and b_y, "
+                              f"but lacks {', '.join(missing)}")
+    for name in ("W_hy", "b_y", "W_xh", "W_hh", "b_h") + (("x",) if "x" in mine else ()):
+        expect_close(mine[name], ref[name], f"{what}: d{name}", rtol=1e-6, atol=1e-10)
+
+
+def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
+    """Name the classic mistake: the gradient put in at step T instead of at each sequence's own last step."""
+    from rnncourse.numpy.many_to_one import many_to_one_backward
+
+    T, B = cache.rnn.H.shape[:2]
+    at_T = many_to_one_backward(dlogits, cache._replace(lengths=np.full(B, T)))["W_hh"]
+    if not isinstance(mine, dict) or "W_hh" not in mine or np.allclose(at_T, ref["W_hh"]):
+        return
+    if np.shape(mine["W_hh"]) == at_T.shape and np.allclose(np.asarray(mine["W_hh"]), at_T):
+        raise ExerciseFailure(f"{what}: the gradient entered the states at the last step T for every sequence; "
+                              f"with padding it belongs at step lengths[b] - 1 of sequence b (cache.lengths)")
+
+
+@exercise("ch06.many_to_one_backward", points=2)
+def check_many_to_one_backward(fn):
+    """The backward pass of many-to-one classification: dH zero except at each sequence's last real step."""
+    from rnncourse.numpy.many_to_one import many_to_one_backward
+
+    dlogits, cache = _case(4, 3, None, 0)
+    ref = many_to_one_backward(np.zeros_like(dlogits), cache)
+    zero = call_student(fn, np.zeros_like(dlogits), cache, what="many_to_one_backward with dlogits = 0",
+                        copy_args=True)
+    _expect_grads(zero, ref, "with dlogits = 0 (all gradients 0)")
+    for T, B, lengths, seed in ((5, 4, None, 1), (1, 1, None, 2), (6, 5, np.array([6, 2, 3, 1, 4]), 3),
+                                (3, 1, np.array([2]), 4)):
+        dlogits, cache = _case(T, B, lengths, seed)
+        what = f"many_to_one_backward (T={T}, B={B}, lengths={None if lengths is None else lengths.tolist()})"
+        ref = many_to_one_backward(dlogits, cache)
+        mine = call_student(fn, dlogits, cache, what=what, copy_args=True)
+        if lengths is not None:
+            _reject_gradient_at_T(mine, dlogits, cache, ref, what)
+        _expect_grads(mine, ref, what)

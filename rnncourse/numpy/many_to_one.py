@@ -1,0 +1,177 @@
+"""Many-to-one classification in NumPy: one label per sequence, read from its last real state.
+
+Forward, for a batch of padded sequences with lengths ``L_b``:
+
+.. math::
+
+    H = \\text{rnn\\_forward}(x), \\qquad z_b = W_{hy} h_{L_b, b} + b_y, \\qquad
+    \\mathcal{L} = \\frac{1}{B} \\sum_b -\\log \\operatorname{softmax}(z_b)_{y_b}
+
+Backward: the loss reaches the recurrent layer only through the states that
+were read out, so the gradient ``dH`` handed to :func:`~rnncourse.numpy.elman.rnn_backward`
+is zero everywhere except at ``(L_b - 1, b)``; BPTT carries it back from there
+to the first step. The states after ``L_b`` (padding) get no gradient and so
+change nothing. Without ``lengths`` every sequence ends at ``T``, as in
+:func:`rnncourse.numpy.model.model_loss` with targets of shape (B,).
+
+Parameters live in one dict with the keys ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``
+and ``b_y`` (create it with :func:`~rnncourse.numpy.model.init_model_params`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
+from rnncourse.numpy.losses import softmax_cross_entropy
+from rnncourse.numpy.model import PARAM_NAMES
+from rnncourse.numpy.output import affine_backward, affine_forward
+from rnncourse.validation import check_index_array
+
+__all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
+
+
+class ManyToOneCache(NamedTuple):
+    """What :func:`many_to_one_backward` needs: the RNN's cache, the read-out's, and the lengths."""
+
+    rnn: RNNCache
+    affine: tuple
+    lengths: np.ndarray
+
+
+def _check_params(params):
+    if not isinstance(params, dict) or any(name not in params for name in PARAM_NAMES):
+        have = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params should be a dict with the keys {list(PARAM_NAMES)}, but has {have}; "
+                         f"create it with rnncourse.numpy.model.init_model_params(...)")
+
+
+def _lengths(lengths, T, B):
+    """Validate ``lengths`` (or make all-``T`` lengths) and return them as int64."""
+    if lengths is None:
+        return np.full(B, T, dtype=np.int64)
+    check_index_array(lengths, "lengths", ("B",), (B,), high=T + 1)
+    if lengths.min() < 1:
+        raise ValueError(f"lengths should all be in 1..T = 1..{T}, but the smallest is {lengths.min()}")
+    return lengths.astype(np.int64)
+
+
+def last_states(H, lengths):
+    """The state of each sequence at its last real step, ``H[lengths[b] - 1, b]``.
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (T, B, H)
+        Hidden states.
+    lengths : numpy.ndarray, shape (B,)
+        Lengths in ``1..T``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, H)
+        One state per sequence.
+    """
+    return H[lengths - 1, np.arange(H.shape[1])]
+
+
+def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
+    """Scores of one class per sequence, from the state after its last real step.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        Input sequences, time-major, padded after their end (any padding values).
+    params : dict
+        ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (C, H), ``b_y`` (C,).
+    lengths : numpy.ndarray, shape (B,), or None
+        Real length of each sequence; ``None``: all have ``T`` steps.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+
+    Returns
+    -------
+    logits : numpy.ndarray, shape (B, C)
+        Unnormalised class scores.
+    cache : ManyToOneCache
+        For :func:`many_to_one_backward`.
+
+    Example
+    -------
+    >>> from rnncourse.numpy.model import init_model_params
+    >>> params = init_model_params(3, 8, 2, rng=np.random.default_rng(0))
+    >>> x = np.random.default_rng(1).normal(size=(5, 4, 3))
+    >>> logits, cache = many_to_one_forward(x, params, lengths=np.array([5, 2, 3, 1]))
+    >>> logits.shape
+    (4, 2)
+    """
+    _check_params(params)
+    H, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
+    T, B = H.shape[:2]
+    lengths = _lengths(lengths, T, B)
+    logits, affine_cache = affine_forward(last_states(H, lengths), params["W_hy"], params["b_y"])
+    return logits, ManyToOneCache(rnn_cache, affine_cache, lengths)
+
+
+def many_to_one_backward(dlogits, cache):
+    """Gradients of every parameter (and of ``x``) from the gradient of the scores.
+
+    .. math::
+
+        dh_{L_b, b} = dz_b W_{hy}, \\qquad dH_{t, b} = 0 \\text{ for } t \\ne L_b, \\qquad
+        \\text{then BPTT (} \\text{rnn\\_backward)}
+
+    Parameters
+    ----------
+    dlogits : numpy.ndarray, shape (B, C)
+        Gradient of the loss with respect to the scores.
+    cache : ManyToOneCache
+        From :func:`many_to_one_forward`.
+
+    Returns
+    -------
+    dict
+        ``"W_xh"``, ``"W_hh"``, ``"b_h"``, ``"W_hy"``, ``"b_y"`` (shapes of the
+        parameters) and ``"x"`` (T, B, D).
+    """
+    rnn_cache, affine_cache, lengths = cache
+    g_out = affine_backward(dlogits, affine_cache)
+    dH = np.zeros_like(rnn_cache.H)
+    dH[lengths - 1, np.arange(len(lengths))] = g_out["H"]     # only the read-out states feed the loss
+    g_rnn = rnn_backward(dH, rnn_cache)
+    return {"W_xh": g_rnn["W_xh"], "W_hh": g_rnn["W_hh"], "b_h": g_rnn["b_h"],
+            "W_hy": g_out["W_hy"], "b_y": g_out["b_y"], "x": g_rnn["x"]}
+
+
+def many_to_one_loss(params, x, targets, lengths=None, nonlinearity="tanh"):
+    """Mean cross-entropy of the sequence labels, and its gradient with respect to every parameter.
+
+    Parameters
+    ----------
+    params : dict
+        The five parameters; not modified.
+    x : numpy.ndarray, shape (T, B, D)
+        Input sequences, time-major.
+    targets : numpy.ndarray, shape (B,)
+        Integer class of each sequence.
+    lengths : numpy.ndarray, shape (B,), or None
+        Real lengths; ``None``: all ``T``.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+
+    Returns
+    -------
+    loss : numpy.floating
+        The mean loss.
+    grads : dict
+        Gradients with the keys of ``params`` (plus ``"x"``), ready for the
+        ``step`` of an optimiser of :mod:`rnncourse.numpy.optim`.
+
+    Example
+    -------
+    >>> loss, grads = many_to_one_loss(params, x, np.array([0, 1, 1, 0]))    # doctest: +SKIP
+    """
+    logits, cache = many_to_one_forward(x, params, lengths, nonlinearity)
+    loss, dlogits = softmax_cross_entropy(logits, targets)
+    return loss, many_to_one_backward(dlogits, cache)

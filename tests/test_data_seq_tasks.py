@@ -1,0 +1,145 @@
+"""rnncourse.data.seq_tasks: stroke images and captions, translation pairs, masks, regime signals."""
+
+import numpy as np
+import pytest
+
+from rnncourse.data.seq_tasks import (
+    CAPTION_VOCAB, DIGIT_VOCAB, EOS, PAD, REGIMES, STROKES, SYMBOL_VOCAB, WORD_VOCAB, captions, decode_tokens,
+    number_pairs, number_to_words, pad_sequences, regime_signal, sequence_mask, stroke_images, translation_pairs,
+)
+
+
+# ----------------------------------------------------------------------------- stroke images
+
+def test_stroke_images_without_noise_show_exactly_their_strokes():
+    images, present = stroke_images(200, rng=np.random.default_rng(0), noise=0.0)
+    assert images.shape == (200, 49) and present.shape == (200, 4)
+    assert set(np.unique(images)) <= {0.0, 1.0}
+    grids = images.reshape(200, 7, 7)
+    full_rows = (grids == 1).all(axis=2).any(axis=1)
+    full_cols = (grids == 1).all(axis=1).any(axis=1)
+    assert np.array_equal(full_rows, present[:, 0] == 1)      # a horizontal stroke fills a whole row
+    assert np.array_equal(full_cols, present[:, 1] == 1)
+    assert np.all((1 <= present.sum(1)) & (present.sum(1) <= 4))
+
+
+def test_single_diagonal_strokes_hand_computed():
+    images, present = stroke_images(60, rng=np.random.default_rng(1), noise=0.0, min_strokes=1, max_strokes=1)
+    seen = set()
+    for img, p in zip(images.reshape(60, 7, 7), present):
+        rows, cols = np.nonzero(img)
+        stroke = STROKES[int(np.argmax(p))]
+        seen.add(stroke)
+        if stroke == "rising":                        # "/" (row 0 at the top): row + col is constant
+            assert np.unique(rows + cols).size == 1 and rows.size >= 6
+        if stroke == "falling":                       # a backslash: col - row is constant
+            assert np.unique(cols - rows).size == 1 and rows.size >= 6
+    assert seen == set(STROKES)
+
+
+def test_stroke_images_deterministic_and_noisy():
+    a = stroke_images(5, rng=np.random.default_rng(2))
+    b = stroke_images(5, rng=np.random.default_rng(2))
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert a[0].dtype == np.float64 and np.unique(a[0]).size > 100
+
+
+def test_captions_hand_computed():
+    ids = captions(np.array([[1, 0, 0, 1], [0, 0, 1, 0], [1, 1, 1, 1]]))
+    assert ids.shape == (5, 3)
+    assert decode_tokens(ids, CAPTION_VOCAB) == ["horizontal falling <end>", "rising <end>",
+                                                 "horizontal vertical rising falling <end>"]
+    assert ids[:, 1].tolist() == [2 + STROKES.index("rising"), 1, PAD, PAD, PAD]
+
+
+def test_stroke_arguments_are_checked():
+    with pytest.raises(ValueError, match="min_strokes <= max_strokes <= 4"):
+        stroke_images(2, rng=np.random.default_rng(0), min_strokes=3, max_strokes=2)
+    with pytest.raises(TypeError, match="default_rng"):
+        stroke_images(2, rng=None)
+
+
+# ----------------------------------------------------------------------------- translation pairs
+
+@pytest.mark.parametrize("n,words", [(0, "zero"), (7, "seven"), (13, "thirteen"), (20, "twenty"),
+                                     (42, "forty two"), (100, "one hundred"), (105, "one hundred five"),
+                                     (110, "one hundred ten"), (999, "nine hundred ninety nine")])
+def test_number_to_words(n, words):
+    assert " ".join(number_to_words(n)) == words
+
+
+def test_number_pairs_shapes_and_padding():
+    src, tgt = number_pairs(np.array([347, 12, 0, 900]))
+    assert src.shape == (3, 4) and tgt.shape == (5, 4)
+    assert decode_tokens(src, DIGIT_VOCAB) == ["3 4 7", "1 2", "0", "9 0 0"]
+    assert decode_tokens(tgt, WORD_VOCAB) == ["three hundred forty seven <eos>", "twelve <eos>", "zero <eos>",
+                                              "nine hundred <eos>"]
+    assert tgt[:, 2].tolist() == [WORD_VOCAB.index("zero"), EOS, PAD, PAD, PAD]
+    with pytest.raises(ValueError, match=r"numbers should hold indices in \[0, 1000\)"):
+        number_pairs(np.array([1000]))
+
+
+@pytest.mark.parametrize("task", ["copy", "reverse"])
+def test_translation_pairs_copy_and_reverse(task):
+    src, tgt = translation_pairs(100, rng=np.random.default_rng(0), task=task, min_len=2, max_len=6)
+    assert src.shape == (6, 100) and tgt.shape == (7, 100)
+    lengths = (src != PAD).sum(0)
+    assert lengths.min() >= 2 and lengths.max() <= 6
+    for b, n in enumerate(lengths):
+        letters = src[:n, b]
+        expected = letters[::-1] if task == "reverse" else letters
+        assert tgt[:n, b].tolist() == expected.tolist() and tgt[n, b] == EOS
+        assert np.all(src[n:, b] == PAD) and np.all(tgt[n + 1:, b] == PAD)
+    assert src[src != PAD].min() >= 3 and src.max() < len(SYMBOL_VOCAB)
+
+
+def test_translation_pairs_deterministic_and_checked():
+    a = translation_pairs(8, rng=np.random.default_rng(5))
+    b = translation_pairs(8, rng=np.random.default_rng(5))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError, match="task should be one of"):
+        translation_pairs(2, rng=np.random.default_rng(0), task="sort")
+
+
+def test_pad_sequences_and_mask():
+    ids, lengths = pad_sequences([[5, 6, 7], [8]])
+    assert ids.T.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
+    mask = sequence_mask(lengths, 3)
+    assert mask.T.tolist() == [[True, True, True], [True, False, False]]
+    with pytest.raises(ValueError, match="at least the longest row"):
+        pad_sequences([[1, 2, 3]], length=2)
+    with pytest.raises(ValueError, match="non-empty"):
+        pad_sequences([[1], []])
+
+
+# ----------------------------------------------------------------------------- regime signals
+
+def test_regime_signal_segments():
+    x, labels = regime_signal(20, 120, rng=np.random.default_rng(0), min_duration=8, max_duration=24)
+    assert x.shape == (120, 20, 1) and labels.shape == (120, 20)
+    assert set(np.unique(labels)) == {0, 1, 2} and len(REGIMES) == 3
+    for b in range(20):
+        change = np.flatnonzero(np.diff(labels[:, b])) + 1
+        bounds = np.concatenate([[0], change, [120]])
+        durations = np.diff(bounds)
+        assert np.all((durations[:-1] >= 8) & (durations[:-1] <= 24)) and durations[-1] <= 24
+        assert np.all(labels[change, b] != labels[change - 1, b])
+
+
+def test_regime_signal_waves_are_sines_without_noise():
+    x, labels = regime_signal(10, 60, rng=np.random.default_rng(1), noise=0.0)
+    for b in range(10):
+        for regime, omega in ((0, 0.3), (1, 1.3)):
+            t = np.flatnonzero(labels[:, b] == regime)
+            run = t[:np.argmax(np.diff(t) != 1) + 1] if np.any(np.diff(t) != 1) else t
+            if len(run) >= 3:                         # sin(a - w) + sin(a + w) = 2 cos(w) sin(a)
+                v = x[run, b, 0]
+                np.testing.assert_allclose(v[:-2] + v[2:], 2 * np.cos(omega) * v[1:-1], atol=1e-12)
+
+
+def test_regime_signal_deterministic_and_checked():
+    a = regime_signal(3, 30, rng=np.random.default_rng(2), dtype=np.float32)
+    b = regime_signal(3, 30, rng=np.random.default_rng(2), dtype=np.float32)
+    assert a[0].dtype == np.float32 and np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError, match="min_duration should be at most max_duration"):
+        regime_signal(2, 10, rng=np.random.default_rng(0), min_duration=5, max_duration=3)

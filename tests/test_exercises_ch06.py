@@ -1,0 +1,78 @@
+"""Checkers of chapter 6: the reference solutions pass, planted mistakes fail with a specific message."""
+
+import numpy as np
+import torch
+
+from rnncourse.exercises import run_check
+from rnncourse.numpy.elman import rnn_backward
+from rnncourse.numpy.many_to_one import many_to_one_backward
+from rnncourse.numpy.output import affine_backward
+from rnncourse.torch.topologies import greedy_decode
+
+
+def test_reference_solutions_pass():
+    assert run_check("ch06.greedy_decode", greedy_decode) == (True, "all checks passed (2 points)")
+    assert run_check("ch06.many_to_one_backward", many_to_one_backward)[0]
+
+
+def _greedy(feed_back=True, pad_after_eos=True):
+    def decode(step, h0, bos, eos, max_len, pad=0):
+        tokens, h = torch.full((h0.shape[0],), bos), h0
+        done = torch.zeros(h0.shape[0], dtype=torch.bool)
+        out = []
+        for _ in range(max_len):
+            logits, h = step(tokens if feed_back else torch.full_like(tokens, bos), h)
+            tokens = logits.argmax(-1)
+            out.append(torch.where(done, pad, tokens) if pad_after_eos else tokens)
+            done |= tokens == eos
+        return torch.stack(out)
+    return decode
+
+
+def test_greedy_without_early_stop_still_passes():
+    assert run_check("ch06.greedy_decode", _greedy())[0]
+
+
+def test_greedy_that_does_not_feed_back_fails():
+    passed, message = run_check("ch06.greedy_decode", _greedy(feed_back=False))
+    assert not passed and "feed back the argmax token" in message
+
+
+def test_greedy_that_keeps_going_after_eos_fails():
+    passed, message = run_check("ch06.greedy_decode", _greedy(pad_after_eos=False))
+    assert not passed and "already produced <eos>" in message
+
+
+def test_greedy_returning_a_list_fails():
+    passed, message = run_check("ch06.greedy_decode", lambda *a, **k: [1, 2])
+    assert not passed and "should be a numpy.ndarray" in message
+
+
+def test_backward_with_gradient_at_T_fails_with_the_reason():
+    def at_T(dlogits, cache):
+        g = affine_backward(dlogits, cache.affine)
+        dH = np.zeros_like(cache.rnn.H)
+        dH[-1] = g["H"]
+        r = rnn_backward(dH, cache.rnn)
+        return {"W_xh": r["W_xh"], "W_hh": r["W_hh"], "b_h": r["b_h"], "W_hy": g["W_hy"], "b_y": g["b_y"]}
+
+    passed, message = run_check("ch06.many_to_one_backward", at_T)
+    assert not passed and "lengths[b] - 1" in message
+
+
+def test_backward_missing_a_gradient_or_wrong_fails():
+    def no_bias(dlogits, cache):
+        grads = many_to_one_backward(dlogits, cache)
+        del grads["b_y"]
+        return grads
+
+    passed, message = run_check("ch06.many_to_one_backward", no_bias)
+    assert not passed and "lacks b_y" in message
+
+    def forgot_recurrence(dlogits, cache):
+        grads = many_to_one_backward(dlogits, cache)
+        grads["W_hh"] = np.zeros_like(grads["W_hh"])
+        return grads
+
+    passed, message = run_check("ch06.many_to_one_backward", forgot_recurrence)
+    assert not passed and "dW_hh" in message

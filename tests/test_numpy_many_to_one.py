@@ -1,0 +1,106 @@
+"""rnncourse.numpy.many_to_one against finite differences, the full-sequence model, and torch autograd."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy.elman import rnn_forward
+from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
+from rnncourse.numpy.many_to_one import last_states, many_to_one_backward, many_to_one_forward, many_to_one_loss
+from rnncourse.numpy.model import init_model_params, model_loss
+from rnncourse.torch.topologies import ManyToOne
+
+
+def make_case(T=6, B=4, D=3, H=5, C=3, seed=0, lengths=True):
+    rng = np.random.default_rng(seed)
+    params = init_model_params(D, H, C, rng=rng)
+    params["W_hh"] *= 2.0                              # a stronger recurrence: larger gradients through time
+    x = rng.normal(size=(T, B, D))
+    y = rng.integers(0, C, size=B)
+    L = np.maximum(1, rng.integers(1, T + 1, size=B)) if lengths else None
+    if lengths:
+        L[0] = T                                       # one full-length sequence
+    return params, x, y, L
+
+
+def test_forward_reads_the_state_at_each_length():
+    params, x, _, L = make_case()
+    logits, _ = many_to_one_forward(x, params, L)
+    H, _ = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"])
+    for b, n in enumerate(L):
+        expected = H[n - 1, b] @ params["W_hy"].T + params["b_y"]
+        np.testing.assert_allclose(logits[b], expected, rtol=1e-12)
+
+
+def test_last_states_hand_computed():
+    H = np.arange(12.0).reshape(3, 2, 2)               # H[t, b] = [4t + 2b, 4t + 2b + 1]
+    np.testing.assert_array_equal(last_states(H, np.array([3, 1])), [[8.0, 9.0], [2.0, 3.0]])
+
+
+def test_without_lengths_equals_full_model_many_to_one():
+    params, x, y, _ = make_case(lengths=False)
+    loss, grads = many_to_one_loss(params, x, y)
+    ref_loss, ref_grads, _ = model_loss(params, x, y)     # targets (B,): many-to-one from H[-1]
+    assert abs(loss - ref_loss) < 1e-12
+    for name in ref_grads:
+        np.testing.assert_allclose(grads[name], ref_grads[name], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("T,B", [(1, 1), (6, 4), (4, 1)])
+def test_gradients_match_finite_differences(T, B):
+    params, x, y, L = make_case(T=T, B=B, seed=T + B)
+    _, grads = many_to_one_loss(params, x, y, L)
+    inputs = dict(params, x=x)
+    numeric = numerical_gradient(lambda: many_to_one_loss(params, inputs["x"], y, L)[0], inputs)
+    for name in inputs:
+        assert rel_error(grads[name], numeric[name]) < 1e-7, name
+
+
+def test_padding_gets_no_gradient_and_changes_nothing():
+    params, x, y, L = make_case()
+    loss, grads = many_to_one_loss(params, x, y, L)
+    padded = np.arange(x.shape[0])[:, None] >= L[None, :]
+    assert padded.any()
+    assert np.all(grads["x"][padded] == 0)
+    x2 = x.copy()
+    x2[padded] = 100.0                                 # garbage in the padding
+    loss2, grads2 = many_to_one_loss(params, x2, y, L)
+    assert loss2 == loss
+    np.testing.assert_allclose(grads2["W_hh"], grads["W_hh"], rtol=1e-12)
+
+
+def test_equals_torch_model_and_autograd():
+    params, x, y, L = make_case(seed=3)
+    loss, grads = many_to_one_loss(params, x, y, L)
+    D, H, C = x.shape[2], params["W_hh"].shape[0], params["W_hy"].shape[0]
+    model = ManyToOne(D, H, C, dtype=torch.float64)
+    with torch.no_grad():
+        for module, names in ((model.rnn, ("W_xh", "W_hh", "b_h")), (model.out, ("W_hy", "b_y"))):
+            for name in names:
+                getattr(module, name).copy_(torch.from_numpy(params[name]))
+    logits, _ = model(torch.from_numpy(x), torch.from_numpy(L))
+    t_loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
+    t_loss.backward()
+    assert abs(float(t_loss.detach()) - loss) < 1e-12
+    for module, names in ((model.rnn, ("W_xh", "W_hh", "b_h")), (model.out, ("W_hy", "b_y"))):
+        for name in names:
+            np.testing.assert_allclose(getattr(module, name).grad.numpy(), grads[name], rtol=1e-9, atol=1e-13)
+
+
+def test_backward_of_zero_is_zero():
+    params, x, _, L = make_case()
+    logits, cache = many_to_one_forward(x, params, L)
+    grads = many_to_one_backward(np.zeros_like(logits), cache)
+    assert all(np.all(g == 0) for g in grads.values())
+
+
+def test_bad_lengths_and_params_are_explained():
+    params, x, y, _ = make_case()
+    with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 7\)"):
+        many_to_one_forward(x, params, np.array([7, 1, 1, 1]))
+    with pytest.raises(ValueError, match="lengths should all be in 1..T"):
+        many_to_one_forward(x, params, np.array([0, 1, 1, 1]))
+    with pytest.raises(ValueError, match=r"lengths should have shape \(B,\) = \(4,\)"):
+        many_to_one_forward(x, params, np.array([1, 1]))
+    with pytest.raises(ValueError, match="params should be a dict with the keys"):
+        many_to_one_forward(x, {"W_xh": params["W_xh"]})

@@ -1,0 +1,76 @@
+"""The topology diagrams draw the right boxes and arrows; the result plots draw what they are given."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: no window
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from rnncourse.plotting.topologies import (  # noqa: E402
+    TOPOLOGIES, draw_all_topologies, draw_topology, plot_frame_labels, plot_scores, plot_stroke_images,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def count(ax, kind):
+    return sum(isinstance(p, kind) for p in ax.patches)
+
+
+# (boxes, arrows) for T = 3, counted by hand from each diagram's definition.
+EXPECTED = {
+    "one_to_one": (3, 2),              # x -> h -> y
+    "one_to_many": (7, 1 + 2 + 3),     # x -> h1; h1 -> h2 -> h3; h_t -> y_t
+    "many_to_one": (7, 3 + 2 + 1),     # x_t -> h_t; recurrence; h3 -> y
+    "synchronized": (9, 3 + 2 + 3),
+    "seq2seq": (15, 3 + 5 + 3 + 3 + 2),  # encoder inputs; 6 states chained; decoder outputs and inputs; feedback
+}
+
+
+@pytest.mark.parametrize("kind", list(TOPOLOGIES))
+def test_each_topology_has_its_boxes_and_arrows(kind):
+    ax = draw_topology(kind, steps=3).axes[0]
+    assert (count(ax, FancyBboxPatch), count(ax, FancyArrowPatch)) == EXPECTED[kind]
+    assert ax.get_title() == TOPOLOGIES[kind]
+
+
+def test_every_step_conditioning_adds_dashed_arrows():
+    first = draw_topology("one_to_many", steps=4).axes[0]
+    every = draw_topology("one_to_many", steps=4, condition="every_step").axes[0]
+    assert count(every, FancyArrowPatch) == count(first, FancyArrowPatch) + 3
+
+
+def test_the_seq2seq_diagram_names_its_parts():
+    texts = {t.get_text() for t in draw_topology("seq2seq").axes[0].texts}
+    assert {"encoder", "decoder", "$c$", "<bos>"} <= texts
+
+
+def test_all_topologies_in_one_figure_and_bad_kind():
+    fig = draw_all_topologies()
+    assert len(fig.axes) == 5
+    with pytest.raises(ValueError, match="kind should be one of"):
+        draw_topology("two_to_one")
+
+
+def test_result_plots():
+    images = np.zeros((3, 49))
+    fig = plot_stroke_images(images, ["a <end>", "b <end>", "c d <end>"], ncols=2)
+    assert sum(bool(ax.images) for ax in fig.axes) == 3
+    with pytest.raises(ValueError, match="one title each"):
+        plot_stroke_images(images, ["a"])
+    labels = np.array([0, 0, 1, 1, 2])
+    ax = plot_frame_labels(np.zeros(5), labels, labels, ("a", "b", "c")).axes[0]
+    assert ax.get_xlabel() == "time step t" and len(ax.get_legend().get_texts()) == 3
+    with pytest.raises(ValueError, match="same length T"):
+        plot_frame_labels(np.zeros(5), labels, labels[:3], ("a", "b", "c"))
+    ax = plot_scores(["x", "y"], [0.9, 0.8], [0.5, 0.4]).axes[0]
+    assert [round(p.get_width(), 2) for p in ax.patches] == [0.9, 0.8, 0.5, 0.4]
+    with pytest.raises(ValueError, match="same length"):
+        plot_scores(["x"], [0.9, 0.8], [0.5])

@@ -1,0 +1,240 @@
+"""rnncourse.torch.topologies: shapes, equality with plain loops, teacher forcing vs greedy, masks, training."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnncourse.data.grammar import VOCAB, make_sentences
+from rnncourse.data.order_tasks import one_hot
+from rnncourse.data.seq_tasks import regime_signal, translation_pairs
+from rnncourse.torch import TrainConfig, pick_device, train
+from rnncourse.torch.heads import RNNModel
+from rnncourse.torch.topologies import (
+    ManyToOne, OneToMany, Seq2Seq, Synchronized, fit_seq2seq, greedy_decode, last_states, sequence_accuracy,
+    teacher_forcing_loss,
+)
+
+f64 = torch.float64
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def manual_rnn(rnn, inputs, h):
+    """The plain Elman loop, one step at a time, on the weights of ``rnn``; returns the states."""
+    states = []
+    for u in inputs:
+        h = torch.tanh(u @ rnn.W_xh.T + h @ rnn.W_hh.T + rnn.b_h)
+        states.append(h)
+    return torch.stack(states)
+
+
+# ----------------------------------------------------------------------------- one-to-many
+
+@pytest.mark.parametrize("condition", ["first_step", "every_step"])
+def test_one_to_many_equals_plain_loop(condition):
+    model = OneToMany(3, 5, 4, steps=6, condition=condition, dtype=f64, generator=gen())
+    x = torch.randn(2, 3, dtype=f64, generator=gen(1))
+    Y, h_T = model(x)
+    assert Y.shape == (6, 2, 4) and h_T.shape == (2, 5)
+    inputs = [x if (t == 0 or condition == "every_step") else torch.zeros_like(x) for t in range(6)]
+    H = manual_rnn(model.rnn, inputs, torch.zeros(2, 5, dtype=f64))
+    torch.testing.assert_close(Y, H @ model.out.W_hy.T + model.out.b_y)
+
+
+def test_one_to_many_first_step_reaches_later_steps_only_through_the_state():
+    model = OneToMany(2, 4, 3, steps=4, dtype=f64, generator=gen())
+    x = torch.randn(1, 2, dtype=f64, requires_grad=True)
+    Y, _ = model(x)
+    (g,) = torch.autograd.grad(Y[3].sum(), x)
+    assert g.abs().sum() > 0                           # x still influences the last output
+
+
+def test_one_to_many_rejects_a_sequence():
+    model = OneToMany(3, 4, 2, steps=3)
+    with pytest.raises(ValueError, match="one vector per example"):
+        model(torch.zeros(5, 2, 3))
+    with pytest.raises(ValueError, match="condition should be one of"):
+        OneToMany(3, 4, 2, steps=3, condition="sometimes")
+
+
+# ----------------------------------------------------------------------------- many-to-one
+
+def test_many_to_one_with_lengths_equals_each_sequence_alone():
+    model = ManyToOne(3, 5, 2, dtype=f64, generator=gen())
+    x = torch.randn(6, 3, 3, dtype=f64, generator=gen(1))
+    lengths = torch.tensor([6, 2, 4])
+    Y, h_L = model(x, lengths)
+    assert Y.shape == (3, 2) and h_L.shape == (3, 5)
+    for b, n in enumerate(lengths.tolist()):
+        alone, _ = model(x[:n, b:b + 1])
+        torch.testing.assert_close(Y[b:b + 1], alone)
+
+
+def test_many_to_one_padding_gets_no_gradient():
+    model = ManyToOne(3, 4, 2, dtype=f64, generator=gen())
+    x = torch.randn(5, 2, 3, dtype=f64, requires_grad=True)
+    Y, _ = model(x, torch.tensor([5, 2]))
+    Y.sum().backward()
+    assert torch.all(x.grad[2:, 1] == 0) and torch.all(x.grad[:2, 1] != 0)
+
+
+def test_last_states_hand_computed_and_checked():
+    H = torch.arange(12.0).reshape(3, 2, 2)
+    torch.testing.assert_close(last_states(H, torch.tensor([3, 1])), torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
+    torch.testing.assert_close(last_states(H), H[-1])
+    with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
+        last_states(H, torch.tensor([4, 1]))
+    with pytest.raises(ValueError, match="at least 1"):
+        last_states(H, torch.tensor([0, 1]))
+
+
+# ----------------------------------------------------------------------------- synchronized
+
+def test_synchronized_equals_rnn_model_and_is_causal():
+    model = Synchronized(2, 4, 3, dtype=f64, generator=gen())
+    ref = RNNModel(2, 4, 3, dtype=f64, generator=gen())
+    x = torch.randn(7, 2, 2, dtype=f64, generator=gen(1))
+    Y, _ = model(x)
+    torch.testing.assert_close(Y, ref(x)[0])
+    x2 = x.clone()
+    x2[4] += 1.0                                       # change the input at step 5 ...
+    Y2, _ = model(x2)
+    torch.testing.assert_close(Y2[:4], Y[:4])          # ... earlier outputs do not move
+    assert not torch.allclose(Y2[4:], Y[4:])
+
+
+# ----------------------------------------------------------------------------- seq2seq
+
+def small_seq2seq(seed=0):
+    return Seq2Seq(7, 6, 5, dtype=f64, generator=gen(seed))
+
+
+def test_encode_reads_each_source_up_to_its_padding():
+    model = small_seq2seq()
+    src = torch.tensor([[3, 4], [5, 6], [4, 0], [6, 0]])     # lengths 4 and 2
+    context = model.encode(src)
+    alone = model.encode(src[:2, 1:2])
+    torch.testing.assert_close(context[1:2], alone)
+    assert context.shape == (2, 5)
+
+
+def test_teacher_forcing_reads_the_true_previous_tokens():
+    model = small_seq2seq()
+    src = torch.tensor([[3, 4], [5, 6]])
+    tgt = torch.tensor([[3, 4], [5, 3], [2, 2]])
+    logits = model(src, tgt)
+    assert logits.shape == (3, 2, 6)
+    changed = tgt.clone()
+    changed[1, 0] = 4                                  # change the target at position 1 ...
+    logits2 = model(src, changed)
+    torch.testing.assert_close(logits2[:2], logits[:2])    # ... positions 0 and 1 do not see it
+    assert not torch.allclose(logits2[2, 0], logits[2, 0])  # position 2 reads it as its input
+
+
+def test_greedy_equals_teacher_forcing_on_its_own_output():
+    model = small_seq2seq(3)
+    src = torch.tensor([[3, 4, 5], [5, 6, 6], [4, 0, 3]])
+    out = model.greedy_decode(src, max_len=4)
+    assert out.shape == (4, 3) and out.dtype == torch.long
+    # Feeding the greedy output back as the "target" reproduces it (where no eos came before).
+    tf = model(src, out).argmax(-1)
+    before_eos = torch.cumsum(out == model.eos, 0) - (out == model.eos).long() == 0
+    assert torch.equal(tf[before_eos], out[before_eos])
+
+
+def test_greedy_decode_hand_computed_and_pads_after_eos():
+    def step(tokens, h):                               # next token = previous + 1, mod 5
+        return F.one_hot((tokens + 1) % 5, 5).double(), h
+
+    h0 = torch.zeros(2, 3)
+    out = greedy_decode(step, h0, bos=1, eos=4, max_len=6, pad=0)
+    assert out.T.tolist() == [[2, 3, 4, 0, 0, 0]] * 2
+    assert greedy_decode(step, h0, bos=1, eos=4, max_len=1).T.tolist() == [[2], [2]]
+
+
+def test_teacher_forcing_loss_ignores_padding():
+    logits = torch.randn(3, 2, 4, dtype=f64, generator=gen())
+    tgt = torch.tensor([[1, 2], [3, 0], [0, 0]])
+    real = [(0, 0), (0, 1), (1, 0)]
+    manual = sum(F.cross_entropy(logits[t, b][None], tgt[t, b][None]) for t, b in real) / 3
+    torch.testing.assert_close(teacher_forcing_loss(logits, tgt), manual)
+
+
+def test_sequence_accuracy_hand_computed():
+    tgt = torch.tensor([[3, 4], [2, 5], [0, 2]])
+    pred = torch.tensor([[3, 4], [2, 6], [1, 2]])      # the pad position of sequence 0 does not count
+    token, exact = sequence_accuracy(pred, tgt)
+    assert token == pytest.approx(4 / 5) and exact == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="shape of tgt"):
+        sequence_accuracy(pred[:2], tgt)
+
+
+# ----------------------------------------------------------------------------- training beats baselines
+
+@pytest.fixture
+def one_thread():
+    """Tiny models train faster on one CPU thread (and much faster on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_fit_seq2seq_learns_to_reverse_quickly(one_thread):
+    def batches(rng):
+        return translation_pairs(32, rng=rng, task="reverse", min_len=2, max_len=3)
+
+    model = Seq2Seq(11, 11, 32, generator=gen())
+    history = fit_seq2seq(model, batches, TrainConfig(steps=120, lr=0.02, clip=1.0), progress=False)
+    src, tgt = map(torch.from_numpy, translation_pairs(200, rng=np.random.default_rng(99), task="reverse",
+                                                       min_len=2, max_len=3))
+    token, _ = sequence_accuracy(model.greedy_decode(src, tgt.shape[0]), tgt)
+    copy_baseline, _ = sequence_accuracy(torch.cat([src, torch.full_like(src[:1], 2)]), tgt)
+    assert history.losses[-1] < history.losses[0]
+    assert token > 0.8 > copy_baseline + 0.2
+
+
+def test_fit_seq2seq_rejects_other_models():
+    with pytest.raises(TypeError, match="should be a Seq2Seq"):
+        fit_seq2seq(ManyToOne(2, 3, 2), lambda rng: None)
+
+
+def test_many_to_one_beats_majority_on_the_grammar(one_thread):
+    data = make_sentences(600, rng=np.random.default_rng(0), forms=("simple",), pad_side="start")
+    x = one_hot(data.ids, len(VOCAB), dtype=np.float32)
+
+    def batches(rng):
+        i = rng.integers(0, 600, size=32)
+        return x[:, i], data.labels[i]
+
+    model = ManyToOne(len(VOCAB), 16, 2, generator=gen())
+    train(model, batches, F.cross_entropy, TrainConfig(steps=150, lr=0.02, clip=1.0), progress=False)
+    pred = model(torch.from_numpy(x))[0].argmax(-1).numpy()
+    majority = max(data.labels.mean(), 1 - data.labels.mean())
+    assert (pred == data.labels).mean() > majority + 0.2
+
+
+def test_synchronized_beats_majority_on_regimes(one_thread):
+    def batches(rng):
+        return regime_signal(16, 40, rng=rng, dtype=np.float32)
+
+    model = Synchronized(1, 16, 3, generator=gen())
+    train(model, batches, lambda Y, y: F.cross_entropy(Y.reshape(-1, 3), y.reshape(-1)),
+          TrainConfig(steps=120, lr=0.02, clip=1.0), progress=False)
+    x, y = map(torch.from_numpy, regime_signal(64, 80, rng=np.random.default_rng(5), dtype=np.float32))
+    accuracy = (model(x)[0].argmax(-1) == y).double().mean().item()
+    majority = max((y == k).double().mean().item() for k in range(3))
+    assert accuracy > majority + 0.2
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_models_run_on_cuda():
+    device = pick_device()
+    model = Seq2Seq(7, 6, 5, device=device)
+    src = torch.tensor([[3, 4], [5, 6]], device=device)
+    assert model.greedy_decode(src, 3).device.type == "cuda"
+    assert ManyToOne(3, 4, 2, device=device)(torch.zeros(5, 2, 3, device=device))[0].device.type == "cuda"
+    assert OneToMany(3, 4, 2, steps=3, device=device)(torch.zeros(2, 3, device=device))[0].device.type == "cuda"
