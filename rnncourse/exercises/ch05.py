@@ -1,0 +1,135 @@
+"""Checkers of chapter 5: clipping by global norm, and the Jacobian product of a tanh RNN."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.exercises.feedback import call_student, expect_close
+from rnncourse.exercises.registry import ExerciseFailure, exercise
+from rnncourse.numpy.clip import clip_grad_norm
+from rnncourse.numpy.jacobian import jacobian_product, step_jacobians
+
+__all__ = ["check_clip_by_global_norm", "check_jacobian_product"]
+
+
+# ----------------------------------------------------------------------------- clipping
+
+def _random_grads(rng, scale):
+    shapes = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,), "W_hy": (2, 4), "b_y": (2,)}
+    return {name: scale * rng.normal(size=shape) for name, shape in shapes.items()}
+
+
+def _copy(grads):
+    return {name: g.copy() for name, g in grads.items()}
+
+
+def _per_array(grads, max_norm):
+    """The common mistake: clip every array to max_norm on its own."""
+    out = _copy(grads)
+    for g in out.values():
+        g *= min(1.0, max_norm / (np.linalg.norm(g) + 1e-6))
+    return out
+
+
+def _run_clip(fn, grads, max_norm, case):
+    """Call the student's function on a copy; return (returned total norm, arrays after the call)."""
+    mine = _copy(grads)
+    total = call_student(fn, mine, max_norm, what=f"clip_by_global_norm ({case})")
+    if isinstance(total, dict):
+        raise ExerciseFailure(f"clip_by_global_norm returned a dict ({case}); like torch.nn.utils.clip_grad_norm_, "
+                              f"it should modify the arrays in place and return the total norm before clipping")
+    try:
+        total = float(total)
+    except (TypeError, ValueError):
+        raise ExerciseFailure(f"clip_by_global_norm should return the total norm as a float ({case}), "
+                              f"but returned {type(total).__name__}") from None
+    return total, mine
+
+
+def _compare_clip(fn, grads, max_norm, case):
+    reference = _copy(grads)
+    expected_total = clip_grad_norm(reference, max_norm)
+    total, mine = _run_clip(fn, grads, max_norm, case)
+    if not np.isclose(total, expected_total, rtol=1e-6):
+        after = float(np.sqrt(sum(np.sum(g * g) for g in reference.values())))
+        hint = " (that is the norm after clipping; return the norm before)" if np.isclose(total, after) else ""
+        raise ExerciseFailure(f"{case}: the returned total norm is {total:.6g}, expected {expected_total:.6g}{hint}")
+    unchanged = all(np.array_equal(mine[n], grads[n]) for n in grads)
+    if unchanged and expected_total > max_norm:
+        raise ExerciseFailure(f"{case}: the gradients were not changed although their norm {expected_total:.4g} "
+                              f"exceeds max_norm = {max_norm:g}; scale the arrays in place (g *= c)")
+    wrong = _per_array(grads, max_norm)
+    if all(np.allclose(mine[n], wrong[n]) for n in grads) and \
+            not all(np.allclose(reference[n], wrong[n]) for n in grads):
+        raise ExerciseFailure(f"{case}: each array was clipped on its own; clip all of them together, with one "
+                              f"factor computed from the norm of all gradients as one long vector")
+    for name in grads:
+        expect_close(mine[name], reference[name], f"{case}: grads[{name!r}] after clipping", rtol=1e-6, atol=1e-12)
+
+
+@exercise("ch05.clip_by_global_norm", points=2)
+def check_clip_by_global_norm(fn):
+    """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm."""
+    _compare_clip(fn, {"a": np.array([3.0]), "b": np.array([4.0])}, 1.0,
+                  "hand case {a: [3], b: [4]}, max_norm 1 (norm 5, factor 1/5)")
+    _compare_clip(fn, {"a": np.array([0.3]), "b": np.array([0.4])}, 1.0,
+                  "a gradient already inside the ball (norm 0.5 < max_norm 1) must stay unchanged")
+    _compare_clip(fn, {"W": np.array([[30.0, 40.0]])}, 5.0, "one array of shape (1, 2)")
+    rng = np.random.default_rng(5)
+    for i, (scale, max_norm) in enumerate(((10.0, 1.0), (0.01, 1.0), (3.0, 2.5), (100.0, 0.5))):
+        _compare_clip(fn, _random_grads(rng, scale), max_norm, f"random case {i + 1} (max_norm {max_norm:g})")
+
+
+# ----------------------------------------------------------------------------- Jacobian product
+
+def _wrong_variants(H, W_hh, k):
+    """Products with the usual mistakes, to name the one the student made."""
+    T, B, n_h = H.shape
+    J = step_jacobians(H, W_hh)
+    eye = np.broadcast_to(np.eye(n_h), (B, n_h, n_h))
+    reversed_order, no_derivative, shifted = eye.copy(), eye.copy(), eye.copy()
+    H_prev = np.concatenate([np.zeros((1, B, n_h)), H[:-1]])
+    for i in range(k, T):
+        reversed_order = reversed_order @ J[i]
+        no_derivative = W_hh @ no_derivative
+        shifted = ((1 - H_prev[i] ** 2)[:, :, None] * W_hh) @ shifted
+    return {
+        "the factors are multiplied in the wrong order: dh_T/dh_k = J_T ... J_{k+1}, the latest on the left":
+            reversed_order,
+        "the derivative of tanh is missing: each factor is diag(1 - h_t**2) W_hh": no_derivative,
+        "each factor should use the state it produces, diag(1 - h_t**2) W_hh, not h_{t-1}": shifted,
+    }
+
+
+def _compare_jacobian(fn, H, W_hh, k, case):
+    B, n_h = H.shape[1], H.shape[2]
+    got = call_student(fn, H.copy(), W_hh.copy(), k, what=f"jacobian_product ({case})")
+    expected = jacobian_product(step_jacobians(H, W_hh), k)
+    if getattr(got, "shape", None) == (B, n_h, n_h) and not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
+        for message, wrong in _wrong_variants(H, W_hh, k).items():
+            if np.allclose(got, wrong, rtol=1e-6, atol=1e-10):
+                raise ExerciseFailure(f"{case}: {message}")
+    expect_close(got, expected, f"{case}: dh_T/dh_k", rtol=1e-6, atol=1e-10)
+
+
+def _trajectory(rng, T, B, n_h):
+    H = np.tanh(rng.normal(size=(T, B, n_h)))
+    W_hh = rng.normal(size=(n_h, n_h)) / np.sqrt(n_h)
+    return H, W_hh
+
+
+@exercise("ch05.jacobian_product", points=2)
+def check_jacobian_product(fn):
+    """Write jacobian_product(H, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
+    W = np.array([[0.5, 0.0], [0.0, 2.0]])
+    _compare_jacobian(fn, np.zeros((3, 1, 2)), W, 0,
+                      "hand case h_t = 0, W_hh = diag(0.5, 2), T = 3, k = 0 (answer diag(0.125, 8))")
+    rng = np.random.default_rng(7)
+    H, W_hh = _trajectory(rng, 5, 2, 3)
+    _compare_jacobian(fn, H, W_hh, 5, "k = T (no step in between: the identity)")
+    _compare_jacobian(fn, H, W_hh, 4, "k = T - 1 (one factor)")
+    H, W_hh = _trajectory(rng, 1, 1, 4)
+    _compare_jacobian(fn, H, W_hh, 0, "T = 1, B = 1")
+    for i, (T, B, n_h, k) in enumerate(((6, 3, 4, 0), (8, 2, 5, 3), (10, 1, 3, 2))):
+        H, W_hh = _trajectory(rng, T, B, n_h)
+        _compare_jacobian(fn, H, W_hh, k, f"random case {i + 1} (T={T}, B={B}, H={n_h}, k={k})")

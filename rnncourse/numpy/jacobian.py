@@ -1,0 +1,196 @@
+r"""How gradients travel back through time: products of per-step Jacobians (chapter 5).
+
+Differentiating the recurrence :math:`h_t = f(a_t)`, :math:`a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h`,
+with respect to the previous state gives the per-step Jacobian
+
+.. math::
+
+    J_t = \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}\big(f'(a_t)\big)\, W_{hh},
+
+with :math:`f'(a_t) = 1 - h_t^2` for tanh, :math:`[h_t > 0]` for ReLU and 1 for a linear
+RNN. The chain rule multiplies them:
+
+.. math::
+
+    \frac{\partial h_T}{\partial h_k} = J_T J_{T-1} \cdots J_{k+1}.
+
+The norm of this product as a function of the lag :math:`T - k` says whether
+gradients vanish (it shrinks geometrically) or explode (it grows). Bengio et al.
+(1994) and Pascanu et al. (2013) bound it by :math:`(\gamma\, \sigma_{\max}(W_{hh}))^{T-k}`,
+where :math:`\gamma` bounds :math:`|f'|`.
+
+Indexing follows :func:`rnncourse.numpy.elman.rnn_forward`: ``H[i]`` (0-based) is
+:math:`h_{i+1}`, so ``J[i]`` is :math:`\partial h_{i+1} / \partial h_i`. NumPy only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy.elman import rnn_backward, rnn_forward
+from rnncourse.validation import check_array, check_choice, check_positive_int
+
+__all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
+
+NONLINEARITIES = ("tanh", "relu", "linear")
+
+
+def _derivative(H, nonlinearity):
+    """f'(a_t) written with h_t = f(a_t): 1 - h^2 (tanh), [h > 0] (ReLU), 1 (linear)."""
+    if nonlinearity == "tanh":
+        return 1.0 - H * H
+    if nonlinearity == "relu":
+        return (H > 0).astype(H.dtype)
+    return np.ones_like(H)
+
+
+def step_jacobians(H, W_hh, nonlinearity="tanh"):
+    """The per-step Jacobians ``J_t = diag(f'(a_t)) W_hh`` along a trajectory of hidden states.
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (T, B, H)
+        Hidden states ``h_1 ... h_T`` of ``B`` sequences, e.g. from ``rnn_forward``.
+    W_hh : numpy.ndarray, shape (H, H)
+        Hidden-to-hidden weights.
+    nonlinearity : str
+        ``"tanh"`` (default), ``"relu"`` or ``"linear"`` (``f(a) = a``: every
+        ``J_t`` is ``W_hh``, whatever ``H`` holds).
+
+    Returns
+    -------
+    J : numpy.ndarray, shape (T, B, H, H)
+        ``J[i, b]`` is :math:`\\partial h_{i+1} / \\partial h_i` for sequence ``b``.
+
+    Examples
+    --------
+    >>> J = step_jacobians(np.zeros((3, 1, 2)), np.eye(2))   # tanh at h = 0: f' = 1
+    >>> J.shape, bool(np.allclose(J, np.eye(2)))
+    ((3, 1, 2, 2), True)
+    """
+    check_array(H, "H", ("T", "B", "H"), hint="H holds the hidden states (T, B, H) returned by rnn_forward")
+    n_h = H.shape[2]
+    check_array(W_hh, "W_hh", ("H", "H"), (n_h, n_h), hint="W_hh is square with the hidden size of H")
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    return _derivative(H, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
+
+
+def jacobian_product(J, k):
+    """The product ``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}`` for ``k`` in ``0 .. T``.
+
+    Parameters
+    ----------
+    J : numpy.ndarray, shape (T, B, H, H)
+        Per-step Jacobians from :func:`step_jacobians`.
+    k : int
+        The earlier time step, ``0 <= k <= T``; ``k = T`` gives the identity
+        and ``k = 0`` the Jacobian with respect to the initial state ``h_0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, H, H)
+        :math:`\\partial h_T / \\partial h_k` for each sequence.
+    """
+    check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
+    T, B, n_h, _ = J.shape
+    k = check_positive_int(k, "k", minimum=0)
+    if k > T:
+        raise ValueError(f"k should be between 0 and T = {T}, but is {k}")
+    P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()
+    for i in range(k, T):          # J[i] = dh_{i+1}/dh_i multiplies from the left
+        P = J[i] @ P
+    return P
+
+
+def jacobian_norms(J, ord=2):
+    """Norms of ``dh_T/dh_{T-l}`` for every lag ``l = 0 .. T``, built from the end backwards.
+
+    Multiplying from the right, ``P_l = P_{l-1} J_{T-l+1}``, is what backpropagation
+    does to a gradient row vector; it costs ``T`` matrix products for all lags.
+
+    Parameters
+    ----------
+    J : numpy.ndarray, shape (T, B, H, H)
+        Per-step Jacobians from :func:`step_jacobians`.
+    ord : int or str
+        Matrix norm passed to ``numpy.linalg.norm``: ``2`` (default, the
+        largest singular value) or ``"fro"``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T + 1, B)
+        Row ``l`` holds :math:`\\|\\partial h_T / \\partial h_{T-l}\\|`; row 0 is the
+        norm of the identity.
+    """
+    check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
+    T, B, n_h, _ = J.shape
+    P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()
+    norms = np.empty((T + 1, B))
+    norms[0] = np.linalg.norm(P, ord=ord, axis=(1, 2))
+    for lag in range(1, T + 1):
+        P = P @ J[T - lag]
+        norms[lag] = np.linalg.norm(P, ord=ord, axis=(1, 2))
+    return norms
+
+
+def norm_bound(W_hh, lags, gamma=1.0):
+    """The bound ``(gamma * sigma_max(W_hh)) ** lag`` on ``||dh_T/dh_{T-lag}||_2``.
+
+    Each factor obeys ``||diag(f') W_hh|| <= max|f'| * ||W_hh||_2``; ``gamma`` is
+    a bound on ``|f'|`` (1 for tanh and ReLU, 1/4 for the logistic sigmoid).
+
+    Parameters
+    ----------
+    W_hh : numpy.ndarray, shape (H, H)
+        Hidden-to-hidden weights.
+    lags : numpy.ndarray
+        Lags (non-negative integers), any shape.
+    gamma : float
+        Bound on the derivative of the nonlinearity (default 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The bound for each lag, shape of ``lags``.
+    """
+    check_array(W_hh, "W_hh", ("H", "H"), (W_hh.shape[0], W_hh.shape[0]) if W_hh.ndim == 2 else None)
+    sigma_max = np.linalg.norm(W_hh, ord=2)
+    return (gamma * sigma_max) ** np.asarray(lags, dtype=np.float64)
+
+
+def input_gradient_norms(x, h0, W_xh, W_hh, b_h, dh_T=None, nonlinearity="tanh"):
+    """How strongly each input ``x_t`` influences a loss read at the last step.
+
+    Runs :func:`rnncourse.numpy.elman.rnn_forward`, puts the gradient ``dh_T`` on the final
+    state only (a many-to-one loss) and backpropagates with
+    :func:`rnncourse.numpy.elman.rnn_backward`; returns
+    :math:`\\|\\partial L / \\partial x_t\\|` for every ``t``, averaged over the batch.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        Input sequences, time-major.
+    h0 : numpy.ndarray, shape (B, H), or None
+        Initial state (``None``: zeros).
+    W_xh : numpy.ndarray, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : numpy.ndarray, shape (H, H)
+        Hidden-to-hidden weights.
+    b_h : numpy.ndarray, shape (H,)
+        Hidden bias.
+    dh_T : numpy.ndarray, shape (B, H), or None
+        Gradient of the loss with respect to ``h_T``; ``None`` means all ones
+        (the loss ``sum(h_T)``).
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T,)
+        Mean over the batch of :math:`\\|\\partial L / \\partial x_t\\|_2`.
+    """
+    H, cache = rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity)
+    dH = np.zeros_like(H)
+    dH[-1] = np.ones_like(H[-1]) if dh_T is None else check_array(dh_T, "dh_T", ("B", "H"), H[-1].shape)
+    dx = rnn_backward(dH, cache)["x"]
+    return np.linalg.norm(dx, axis=2).mean(axis=1)

@@ -1,0 +1,223 @@
+"""Plots of chapter 5: gradient norms against the time lag, success against the lag, clipping.
+
+Every function takes arrays (or dicts of arrays by label) and returns a
+:class:`matplotlib.figure.Figure`; none computes a gradient or trains a model.
+Functions that draw one panel accept ``ax`` so that a chapter can put several
+side by side.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Circle, Rectangle
+
+from rnncourse.plotting.style import COLORS, PALETTE
+
+__all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
+
+
+def _axes(ax, size=None):
+    """The axes to draw on and its figure: ``ax`` itself, or a new figure's single axes."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobian product",
+                      ylabel=r"$\|\partial h_T / \partial h_{T-\ell}\|_2$"):
+    """Norms against the lag on a logarithmic axis, one line per label.
+
+    Parameters
+    ----------
+    curves : dict
+        Label -> array of shape (L + 1,): the norm at lags ``0 .. L``.
+    bounds : dict, optional
+        Label -> array of the same shape, drawn dashed in the colour of the
+        curve with the same label (e.g. the bound ``(gamma sigma_max)**lag``).
+    ax : matplotlib.axes.Axes, optional
+        Draw into this panel; default a new figure.
+    title : str
+        Panel title.
+    ylabel : str
+        Label of the vertical axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the panel.
+    """
+    fig, ax = _axes(ax)
+    for i, (label, norms) in enumerate(curves.items()):
+        color = PALETTE[i % len(PALETTE)]
+        ax.semilogy(np.arange(len(norms)), norms, color=color, label=label)
+        if bounds and label in bounds:
+            ax.semilogy(np.arange(len(bounds[label])), bounds[label], color=color, linestyle="--", linewidth=1.2)
+    ax.set_xlabel(r"lag $\ell = T - k$ (time steps)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return fig
+
+
+def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each input"):
+    """``||dL/dx_t||`` against the input's time step ``t`` (log scale), loss read at the last step.
+
+    Parameters
+    ----------
+    curves : dict
+        Label -> array of shape (T,): the gradient norm for inputs ``x_1 .. x_T``.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this panel; default a new figure.
+    title : str
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the panel.
+    """
+    fig, ax = _axes(ax)
+    for label, norms in curves.items():
+        ax.semilogy(np.arange(1, len(norms) + 1), norms, label=label)
+    ax.set_xlabel(r"time step $t$ of the input $x_t$")
+    ax.set_ylabel(r"$\|\partial L / \partial x_t\|_2$")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return fig
+
+
+def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
+                        title="Adding problem: test sequences processed correctly"):
+    """Fraction of test sequences processed correctly against the time lag, one line per model.
+
+    Parameters
+    ----------
+    curves : dict
+        Label -> ``(lags, accuracies)``, two sequences of equal length.
+    chance : float, optional
+        Accuracy of a constant prediction, drawn as a dotted line.
+    success : float, optional
+        The fraction that counts as solved, drawn as a dashed line.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this panel; default a new figure.
+    title : str
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the panel.
+    """
+    fig, ax = _axes(ax)
+    all_lags = set()
+    for label, (lags, accuracies) in curves.items():
+        ax.plot(lags, accuracies, marker="o", label=label)
+        all_lags.update(int(lag) for lag in lags)
+    if chance is not None:
+        ax.axhline(chance, color=COLORS["neutral"], linestyle=":", label=f"constant prediction ({chance:.2f})")
+    if success is not None:
+        ax.axhline(success, color=COLORS["loss"], linestyle="--", linewidth=1.2, label=f"solved ({success:.2f})")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(all_lags), [str(lag) for lag in sorted(all_lags)])
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("time lag (steps from the first marked value to the output)")
+    ax.set_ylabel("fraction correct (|error| < 0.04)")
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return fig
+
+
+def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
+                  title="Clipping by norm and by value"):
+    """Draw a 2-D gradient and its two clipped versions as arrows from the origin.
+
+    The circle of radius ``max_norm`` is where clipping by norm puts a long
+    vector (same direction); the square of half-width ``clip_value`` is where
+    clipping by value puts it (each coordinate clamped, direction changed).
+
+    Parameters
+    ----------
+    g : numpy.ndarray, shape (2,)
+        The gradient.
+    by_norm : numpy.ndarray, shape (2,)
+        ``g`` clipped by norm.
+    by_value : numpy.ndarray, shape (2,)
+        ``g`` clipped by value.
+    max_norm : float
+        Threshold of clipping by norm.
+    clip_value : float
+        Threshold of clipping by value.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this panel; default a new figure.
+    title : str
+        Panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the panel.
+    """
+    fig, ax = _axes(ax, size=(5.0, 4.2))
+    ax.add_patch(Circle((0, 0), max_norm, fill=False, color=PALETTE[0], linestyle="--", linewidth=1.2))
+    ax.add_patch(Rectangle((-clip_value, -clip_value), 2 * clip_value, 2 * clip_value, fill=False,
+                           color=PALETTE[1], linestyle="--", linewidth=1.2))
+    arrows = ((g, COLORS["neutral"], "original gradient"), (by_norm, PALETTE[0], "clipped by norm"),
+              (by_value, PALETTE[1], "clipped by value"))
+    for vec, color, label in arrows:
+        ax.annotate("", xy=vec, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 2})
+        ax.plot([], [], color=color, linewidth=2, label=label)    # legend entry for the arrow
+    reach = 1.15 * max(np.abs(g).max(), max_norm, clip_value)
+    ax.set_xlim(-0.25 * reach, reach)
+    ax.set_ylim(-0.25 * reach, reach)
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"$g_1$")
+    ax.set_ylabel(r"$g_2$")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during training"):
+    """Two panels: the gradient norm of each step (log scale) and its histogram.
+
+    Parameters
+    ----------
+    grad_norms : numpy.ndarray, shape (S,)
+        The global gradient norm of each of ``S`` steps, before clipping.
+    threshold : float, optional
+        A clipping threshold, drawn as a dashed line in both panels.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    norms = np.asarray(grad_norms, dtype=float)
+    finite = bool(np.all(np.isfinite(norms)))
+    if norms.ndim != 1 or norms.size == 0 or not finite:
+        problem = "" if finite else " and holds NaN or inf (plot the steps before the divergence)"
+        raise ValueError(f"grad_norms should be a non-empty 1-D sequence of finite numbers, but has shape "
+                         f"{norms.shape}{problem}")
+    fig, (ax_trace, ax_hist) = plt.subplots(1, 2, gridspec_kw={"width_ratios": (2, 1)})
+    ax_trace.semilogy(np.arange(len(norms)), norms, color=COLORS["gradient"], linewidth=1.0)
+    ax_trace.set_xlabel("training step")
+    ax_trace.set_ylabel(r"$\|g\|_2$ (before clipping)")
+    ax_trace.set_title("trace")
+    positive = norms[norms > 0]
+    low, high = (positive.min(), positive.max()) if positive.size else (1.0, 1.0)
+    bins = np.geomspace(low, high, 30) if high > low else np.geomspace(low / 2, low * 2, 5)
+    ax_hist.hist(positive, bins=bins, color=COLORS["gradient"], alpha=0.8)
+    ax_hist.set_xscale("log")
+    ax_hist.set_xlabel(r"$\|g\|_2$")
+    ax_hist.set_ylabel("number of steps")
+    ax_hist.set_title("histogram")
+    if threshold is not None:
+        ax_trace.axhline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2, label="threshold")
+        ax_hist.axvline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2)
+        ax_trace.legend(loc="best")
+    fig.suptitle(title)
+    return fig

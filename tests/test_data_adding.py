@@ -1,0 +1,85 @@
+"""The adding problem: marker placement, targets and statistics."""
+
+import numpy as np
+import pytest
+
+from rnncourse.data.adding import adding_problem, chance_accuracy, chance_mse
+
+
+def _marked(x):
+    """Positions (p1, p2) of the two +1 markers of every sequence."""
+    T, B, _ = x.shape
+    pos = [np.flatnonzero(x[:, b, 1] == 1.0) for b in range(B)]
+    assert all(len(p) == 2 for p in pos)
+    return np.array(pos).T
+
+
+def test_lag_variant_places_the_first_marker_lag_steps_before_the_end():
+    x, y = adding_problem(500, 30, rng=np.random.default_rng(0), lag=12, dtype=np.float64)
+    assert x.shape == (30, 500, 2) and y.shape == (500, 1)
+    p1, p2 = _marked(x)
+    assert np.all(p1 == 30 - 1 - 12)
+    assert np.all((p2 > p1) & (p2 <= 29))
+    assert set(np.unique(x[:, :, 1])) == {0.0, 1.0}
+    b = np.arange(500)
+    np.testing.assert_allclose(y[:, 0], 0.5 + (x[p1, b, 0] + x[p2, b, 0]) / 4)
+
+
+def test_lag_T_minus_one_marks_the_first_step_and_unscaled_target_is_the_sum():
+    x, y = adding_problem(50, 6, rng=np.random.default_rng(1), lag=5, scaled=False, dtype=np.float64)
+    assert np.all(x[0, :, 1] == 1.0)
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * (x[:, :, 1] == 1)).sum(axis=0))
+
+
+def test_paper_placement():
+    T = 40
+    x, y = adding_problem(2000, T, rng=np.random.default_rng(2), dtype=np.float64)
+    p1p2 = np.sort(_marked(x), axis=0)
+    first, second = p1p2
+    marks = x[:, :, 1]
+    # X_1 is one of the first ten steps, X_2 one of the first T/2 - 1 unmarked steps, so both < T/2
+    assert first.min() == 0 and np.all(np.minimum(first, second) < 10) and np.all(second < T // 2)
+    # -1 at the first and last step unless marked, 0 elsewhere
+    assert np.all(marks[-1] == -1.0)
+    assert np.all((marks[0] == -1.0) | (marks[0] == 1.0))
+    assert set(np.unique(marks[1:-1])) == {0.0, 1.0}
+    # the paper zeroes the value when the very first step is marked
+    assert np.all(x[0, marks[0] == 1.0, 0] == 0.0)
+    S = (x[:, :, 0] * (marks == 1)).sum(axis=0)
+    np.testing.assert_allclose(y[:, 0], 0.5 + S / 4)
+
+
+def test_statistics_of_values_and_targets():
+    x, y = adding_problem(20000, 11, rng=np.random.default_rng(3), lag=10, scaled=False, dtype=np.float64)
+    assert x[:, :, 0].min() >= -1 and x[:, :, 0].max() <= 1
+    assert abs(x[:, :, 0].mean()) < 0.01
+    assert x[:, :, 0].var() == pytest.approx(1 / 3, rel=0.02)
+    assert y.var() == pytest.approx(chance_mse(scaled=False), rel=0.03)
+    y_scaled = 0.5 + y / 4
+    assert y_scaled.var() == pytest.approx(chance_mse(), rel=0.03)
+    assert np.mean(np.abs(y_scaled - 0.5) < 0.04) == pytest.approx(chance_accuracy(), abs=0.01)
+
+
+def test_chance_values_by_hand():
+    assert chance_mse() == pytest.approx(1 / 24)
+    assert chance_accuracy() == pytest.approx(0.16 - 0.16 ** 2 / 4)     # 0.1536
+    assert chance_accuracy(0.5, scaled=False) == pytest.approx(0.5 - 0.0625)
+
+
+def test_same_seed_same_batch_and_dtype():
+    a = adding_problem(8, 12, rng=np.random.default_rng(4), lag=3)
+    b = adding_problem(8, 12, rng=np.random.default_rng(4), lag=3)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[0].dtype == np.float32 and a[1].dtype == np.float32
+
+
+def test_bad_arguments_give_clear_messages():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="lag should be at most T - 1 = 9"):
+        adding_problem(4, 10, rng=rng, lag=10)
+    with pytest.raises(ValueError, match="T should be at least 10"):
+        adding_problem(4, 5, rng=rng)
+    with pytest.raises(TypeError, match="rng should be a numpy.random.Generator"):
+        adding_problem(4, 12, rng=0)
+    with pytest.raises(ValueError, match="batch_size should be an integer >= 1"):
+        adding_problem(0, 12, rng=rng)

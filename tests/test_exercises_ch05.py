@@ -1,0 +1,109 @@
+"""Chapter 5's checkers accept the reference solutions and name the usual mistakes."""
+
+import numpy as np
+import pytest
+
+from rnncourse.exercises import run_check
+
+
+def clip_ok(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    factor = min(1.0, max_norm / (total + 1e-6))
+    for g in grads.values():
+        g *= factor
+    return total
+
+
+def clip_per_array(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        g *= min(1.0, max_norm / (np.linalg.norm(g) + 1e-6))
+    return total
+
+
+def clip_returns_norm_after(grads, max_norm):
+    clip_ok(grads, max_norm)
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+
+
+def clip_returns_new_dict(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    return {n: g * min(1.0, max_norm / (total + 1e-6)) for n, g in grads.items()}
+
+
+def clip_not_in_place(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for name in grads:
+        grads[name] = grads[name] * 1.0      # rebinding, not changing the caller's arrays
+    return total
+
+
+def clip_always_scales(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        g *= max_norm / (total + 1e-6)
+    return total
+
+
+def jac_ok(H, W_hh, k):
+    T, B, n = H.shape
+    P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
+    for t in range(k + 1, T + 1):
+        P = ((1 - H[t - 1] ** 2)[:, :, None] * W_hh) @ P
+    return P
+
+
+def jac_reversed(H, W_hh, k):
+    T, B, n = H.shape
+    P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
+    for t in range(k + 1, T + 1):
+        P = P @ ((1 - H[t - 1] ** 2)[:, :, None] * W_hh)
+    return P
+
+
+def jac_no_derivative(H, W_hh, k):
+    T, B, n = H.shape
+    return np.broadcast_to(np.linalg.matrix_power(W_hh, T - k), (B, n, n)).copy()
+
+
+def jac_shifted(H, W_hh, k):
+    T, B, n = H.shape
+    H_prev = np.concatenate([np.zeros((1, B, n)), H[:-1]])
+    P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
+    for t in range(k + 1, T + 1):
+        P = ((1 - H_prev[t - 1] ** 2)[:, :, None] * W_hh) @ P
+    return P
+
+
+def jac_not_implemented(H, W_hh, k):
+    raise NotImplementedError
+
+
+def test_reference_solutions_pass():
+    assert run_check("ch05.clip_by_global_norm", clip_ok)[0]
+    assert run_check("ch05.jacobian_product", jac_ok)[0]
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (clip_per_array, "each array was clipped on its own"),
+    (clip_returns_norm_after, "that is the norm after clipping"),
+    (clip_returns_new_dict, "returned a dict"),
+    (clip_not_in_place, "the gradients were not changed"),
+    (clip_always_scales, "already inside the ball"),
+])
+def test_clipping_mistakes_are_named(wrong, message):
+    passed, feedback = run_check("ch05.clip_by_global_norm", wrong)
+    assert not passed
+    assert message in feedback
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (jac_reversed, "multiplied in the wrong order"),
+    (jac_no_derivative, "the derivative of tanh is missing"),
+    (jac_shifted, "not h_{t-1}"),
+    (jac_not_implemented, "not implemented yet"),
+])
+def test_jacobian_mistakes_are_named(wrong, message):
+    passed, feedback = run_check("ch05.jacobian_product", wrong)
+    assert not passed
+    assert message in feedback

@@ -1,0 +1,118 @@
+"""The Jacobian-product analysis of chapter 5 against torch.autograd and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy import init_rnn_params, rnn_forward
+from rnncourse.numpy.jacobian import (input_gradient_norms, jacobian_norms, jacobian_product, norm_bound,
+                                      step_jacobians)
+
+
+def _setup(nonlinearity="tanh", T=6, B=2, D=3, H=4, seed=0):
+    rng = np.random.default_rng(seed)
+    p = init_rnn_params(D, H, rng=rng, spectral_radius=1.3)
+    x = rng.normal(size=(T, B, D))
+    h0 = rng.normal(size=(B, H)) * 0.5
+    states, _ = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"], nonlinearity)
+    return x, h0, p, states
+
+
+def _torch_unrolled(x, p, k, nonlinearity):
+    """h_T as a function of h_k (one sequence), for torch.autograd.functional.jacobian."""
+    f = torch.tanh if nonlinearity == "tanh" else torch.relu
+    W_xh, W_hh, b_h = (torch.tensor(p[n]) for n in ("W_xh", "W_hh", "b_h"))
+    X = torch.tensor(x)
+
+    def unrolled(h_k):
+        h = h_k
+        for t in range(k, X.shape[0]):         # x[t] is read when going from h_t to h_{t+1}
+            h = f(X[t] @ W_xh.T + h @ W_hh.T + b_h)
+        return h
+    return unrolled
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("k", [0, 2, 5, 6])
+def test_product_equals_autograd_jacobian_of_unrolled_map(nonlinearity, k):
+    x, h0, p, states = _setup(nonlinearity)
+    J = step_jacobians(states, p["W_hh"], nonlinearity)
+    P = jacobian_product(J, k)
+    for b in range(x.shape[1]):
+        h_k = h0[b] if k == 0 else states[k - 1, b]
+        ref = torch.autograd.functional.jacobian(_torch_unrolled(x[:, b], p, k, nonlinearity), torch.tensor(h_k))
+        np.testing.assert_allclose(P[b], ref.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_product_equals_centred_finite_differences():
+    x, h0, p, states = _setup()
+    k, eps = 2, 1e-6
+    P = jacobian_product(step_jacobians(states, p["W_hh"]), k)
+    h_k = states[k - 1]
+    fd = np.zeros_like(P)
+    for j in range(h_k.shape[1]):
+        e = np.zeros_like(h_k)
+        e[:, j] = eps
+        plus, _ = rnn_forward(x[k:], h_k + e, p["W_xh"], p["W_hh"], p["b_h"])
+        minus, _ = rnn_forward(x[k:], h_k - e, p["W_xh"], p["W_hh"], p["b_h"])
+        fd[:, :, j] = (plus[-1] - minus[-1]) / (2 * eps)
+    np.testing.assert_allclose(P, fd, rtol=1e-6, atol=1e-9)
+
+
+def test_linear_case_is_a_matrix_power():
+    _, _, p, states = _setup()
+    J = step_jacobians(states, p["W_hh"], "linear")
+    np.testing.assert_allclose(jacobian_product(J, 1)[0], np.linalg.matrix_power(p["W_hh"], 5), rtol=1e-12)
+
+
+def test_k_equal_T_is_identity_and_k_out_of_range_fails():
+    _, _, p, states = _setup()
+    J = step_jacobians(states, p["W_hh"])
+    np.testing.assert_array_equal(jacobian_product(J, 6), np.broadcast_to(np.eye(4), (2, 4, 4)))
+    with pytest.raises(ValueError, match="k should be between 0 and T = 6"):
+        jacobian_product(J, 7)
+
+
+def test_norms_match_products_and_obey_the_bound():
+    _, _, p, states = _setup()
+    J = step_jacobians(states, p["W_hh"])
+    norms = jacobian_norms(J)
+    assert norms.shape == (7, 2)
+    T = 6
+    for lag in range(T + 1):
+        expected = np.linalg.norm(jacobian_product(J, T - lag), ord=2, axis=(1, 2))
+        np.testing.assert_allclose(norms[lag], expected, rtol=1e-10)
+    bound = norm_bound(p["W_hh"], np.arange(T + 1))
+    assert np.all(norms <= bound[:, None] * (1 + 1e-12))
+    assert norm_bound(np.diag([0.5, -2.0]), 3) == pytest.approx(8.0)
+
+
+def test_hand_computed_diagonal_case():
+    W_hh = np.diag([0.5, 2.0])
+    J = step_jacobians(np.zeros((3, 1, 2)), W_hh)        # tanh'(0) = 1
+    np.testing.assert_allclose(jacobian_product(J, 0)[0], np.diag([0.125, 8.0]))
+    np.testing.assert_allclose(jacobian_norms(J)[:, 0], [1.0, 2.0, 4.0, 8.0])
+    H = np.full((1, 1, 2), 0.5)                           # tanh' = 1 - 0.25 = 0.75
+    np.testing.assert_allclose(step_jacobians(H, W_hh)[0, 0], np.diag([0.375, 1.5]))
+
+
+def test_input_gradient_norms_match_torch_autograd():
+    x, h0, p, _ = _setup()
+    norms = input_gradient_norms(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+    X = torch.tensor(x, requires_grad=True)
+    W_xh, W_hh, b_h = (torch.tensor(p[n]) for n in ("W_xh", "W_hh", "b_h"))
+    h = torch.tensor(h0)
+    for t in range(X.shape[0]):
+        h = torch.tanh(X[t] @ W_xh.T + h @ W_hh.T + b_h)
+    h.sum().backward()
+    expected = X.grad.norm(dim=2).mean(dim=1).numpy()
+    np.testing.assert_allclose(norms, expected, rtol=1e-10)
+
+
+def test_bad_shapes_give_clear_messages():
+    with pytest.raises(ValueError, match=r"H should have 3 dimensions with shape \(T, B, H\)"):
+        step_jacobians(np.zeros((5, 4)), np.eye(4))
+    with pytest.raises(ValueError, match=r"W_hh should have shape \(H, H\) = \(4, 4\)"):
+        step_jacobians(np.zeros((5, 1, 4)), np.eye(3))
+    with pytest.raises(ValueError, match="nonlinearity should be one of"):
+        step_jacobians(np.zeros((5, 1, 4)), np.eye(4), "sigmoid")

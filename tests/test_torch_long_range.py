@@ -1,0 +1,103 @@
+"""The adding-problem runner: it learns a short lag, repeats exactly, and reports divergence."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.data.adding import adding_problem, chance_accuracy, chance_mse
+from rnncourse.torch.long_range import AddingModel, evaluate_adding, format_table, main, sweep_lags, train_adding
+
+
+def test_simple_rnn_learns_lag_5_quickly():
+    r = train_adding("rnn", 5, steps=300, device="cpu")
+    assert (r.cell, r.lag, r.seed, r.steps, r.n_test) == ("rnn", 5, 0, 300, 2560)
+    assert r.test_mse < 0.1 * chance_mse()
+    assert r.accuracy > 4 * chance_accuracy()
+    assert r.n_correct == round(r.accuracy * r.n_test)
+    assert len(r.losses) == len(r.grad_norms) == 300
+    assert np.mean(r.losses[-20:]) < 0.2 * np.mean(r.losses[:20])
+
+
+def test_same_seed_same_run_and_other_seed_other_run():
+    a = train_adding("rnn", 4, steps=15, n_test=64, device="cpu")
+    b = train_adding("rnn", 4, steps=15, n_test=64, device="cpu")
+    c = train_adding("rnn", 4, steps=15, n_test=64, seed=1, device="cpu")
+    assert a.losses == b.losses and a.grad_norms == b.grad_norms and a.test_mse == b.test_mse
+    assert a.losses != c.losses
+
+
+def test_initial_weights_do_not_touch_the_global_generator():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    AddingModel("rnn", 8, seed=5)
+    np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_cells_run(cell):
+    r = train_adding(cell, 3, steps=5, n_test=32, device="cpu")
+    assert r.cell == cell and np.isfinite(r.test_mse)
+    assert isinstance(r.model.rnn, {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell])
+
+
+def test_model_output_shape_and_inits():
+    model = AddingModel("rnn", 6, init="orthogonal", seed=0)
+    x = torch.zeros(7, 3, 2)
+    assert model(x).shape == (3, 1)
+    W = model.rnn.weight_hh_l0.detach().double()
+    torch.testing.assert_close(W @ W.T, torch.eye(6, dtype=torch.float64), atol=1e-6, rtol=0)
+    assert torch.all(model.rnn.bias_ih_l0 == 0) and torch.all(model.rnn.bias_hh_l0 == 0)
+    irnn = AddingModel("rnn", 5, nonlinearity="relu", init="identity", spectral_radius=1.2)
+    torch.testing.assert_close(irnn.rnn.weight_hh_l0.detach(), 1.2 * torch.eye(5))
+    assert irnn.rnn.nonlinearity == "relu"
+
+
+def test_evaluate_counts_with_the_papers_tolerance():
+    class Constant(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, x):
+            return torch.full((x.shape[1], 1), 0.5) + 0 * self.w
+
+    x, y = adding_problem(1000, 8, rng=np.random.default_rng(0), lag=7)
+    n_correct, mse = evaluate_adding(Constant(), x, y)
+    assert n_correct == int(np.sum(np.abs(y - 0.5) < 0.04))
+    assert mse == pytest.approx(float(np.mean((y.astype(np.float64) - 0.5) ** 2)), rel=1e-6)
+
+
+def test_divergence_is_reported_and_clipping_prevents_it():
+    kw = dict(steps=40, nonlinearity="relu", init="identity", spectral_radius=1.2, optimizer="sgd", lr=0.1,
+              n_test=64, device="cpu")
+    with pytest.raises(FloatingPointError, match=r"became (inf|nan) at step \d+.*set clip"):
+        train_adding("rnn", 20, **kw)
+    r = train_adding("rnn", 20, clip=1.0, **kw)
+    assert np.all(np.isfinite(r.losses)) and max(r.grad_norms) > 1.0
+
+
+def test_sweep_and_table(capsys):
+    results = sweep_lags([2, 3], "rnn", seeds=(0, 1), steps=3, n_test=16, device="cpu")
+    assert [(r.lag, r.seed) for r in results] == [(2, 0), (2, 1), (3, 0), (3, 1)]
+    table = format_table(results)
+    assert len(table.splitlines()) == 5 and "MSE/chance" in table
+    main(["--cell", "gru", "--lags", "2", "--steps", "2", "--device", "cpu"])
+    assert "gru" in capsys.readouterr().out
+
+
+def test_bad_arguments_give_clear_messages():
+    with pytest.raises(ValueError, match="cell should be one of 'rnn', 'lstm', 'gru'"):
+        AddingModel("transformer")
+    with pytest.raises(ValueError, match="apply to cell='rnn' only"):
+        AddingModel("lstm", nonlinearity="relu")
+    with pytest.raises(ValueError, match="lag should be an integer >= 1"):
+        train_adding("rnn", 0)
+    with pytest.raises(ValueError, match="success_fraction should be in"):
+        train_adding("rnn", 3, success_fraction=1.5)
+
+
+def test_thread_setting_is_restored():
+    before = torch.get_num_threads()
+    train_adding("rnn", 2, steps=2, n_test=8, device="cpu", num_threads=1)
+    assert torch.get_num_threads() == before
