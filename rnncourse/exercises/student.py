@@ -5,9 +5,9 @@ What a solution is, and what takes its place:
 - in a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (the markers
   nbgrader uses): replaced by ``raise NotImplementedError("write your solution here")`` at the
   markers' indentation, so the function's ``def`` line and docstring stay;
-- a ```` ```{solution} ```` or ``:::{solution}`` block of sphinx-exercise in a markdown cell
-  (with everything nested in it): removed;
-- a gated solution, from ```` ```{solution-start} ```` to ```` ```{solution-end} ````, with the
+- a ``{solution}`` block of sphinx-exercise in a markdown cell, fenced with backticks or with
+  ``:::`` (with everything nested in it): removed;
+- a gated solution, from a ``{solution-start}`` block to a ``{solution-end}`` block, with the
   cells between: removed;
 - a cell tagged ``solution``: removed.
 
