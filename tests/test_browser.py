@@ -92,7 +92,7 @@ def open_page(browser, url: str, viewport=DESKTOP):
     page.set_viewport_size(viewport)
     log = PageLog(page)
     page.goto(url, wait_until="load")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30000)
     return page, log
 
 
