@@ -1,0 +1,86 @@
+"""Checkers of chapter 7 (Elman and Jordan networks): one step of the Jordan network.
+
+``ch07.jordan_step``: the student writes
+``jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t)`` with
+``h_t = tanh(x_t W_xh^T + y_prev W_yh^T + b_h)`` and a linear output
+``y_t = h_t W_hy^T + b_y``, compared with :func:`rnncourse.numpy.jordan.jordan_step_forward`
+and, stepped through whole sequences, with :func:`rnncourse.numpy.jordan.jordan_forward`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy.jordan import init_jordan_params, jordan_forward, jordan_step_forward
+
+from .feedback import call_student, expect_array, expect_close
+from .registry import ExerciseFailure, exercise
+
+__all__ = ["check_jordan_step"]
+
+_NAMES = ("x_t", "y_prev", "W_xh", "W_yh", "b_h", "W_hy", "b_y")
+
+
+def _case(rng, B, D, H, O, dtype=np.float64):
+    p = init_jordan_params(D, H, O, rng=rng, dtype=dtype)
+    x_t = rng.normal(size=(B, D)).astype(dtype)
+    y_prev = rng.normal(size=(B, O)).astype(dtype)
+    return (x_t, y_prev, p["W_xh"], p["W_yh"], p["b_h"], p["W_hy"], p["b_y"])
+
+
+def _call(fn, args, what):
+    """Call the student's step on copies; check it returns (h_t, y_t) and leaves its arguments alone."""
+    copies = [a.copy() for a in args]
+    out = call_student(fn, *copies, what=what)
+    for a, original, name in zip(copies, args, _NAMES):
+        if not np.array_equal(a, original):
+            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise ExerciseFailure(f"{what} should return a tuple (h_t, y_t), but returned {type(out).__name__}"
+                              + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
+    return out
+
+
+def _check_step(fn, args, what):
+    x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
+    h_t, y_t = _call(fn, args, what)
+    B, H, O = x_t.shape[0], W_xh.shape[0], W_hy.shape[0]
+    expect_array(h_t, (B, H), f"{what}, h_t,")
+    expect_array(y_t, (B, O), f"{what}, y_t,")
+    tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
+    h_ref, y_ref = jordan_step_forward(*args)
+    if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
+        raise ExerciseFailure(f"{what}: h_t ignores y_prev; the Jordan network adds y_prev W_yh^T "
+                              f"(the previous output fed back) inside the tanh")
+    expect_close(h_t, h_ref, f"{what}, h_t,", rtol=tol, atol=tol)
+    if np.allclose(y_t, np.tanh(h_t @ W_hy.T + b_y), rtol=tol, atol=tol) and not np.allclose(y_ref, y_t):
+        raise ExerciseFailure(f"{what}: y_t should be the linear read-out h_t W_hy^T + b_y, without tanh")
+    expect_close(y_t, y_ref, f"{what}, y_t,", rtol=tol, atol=tol)
+
+
+@exercise("ch07.jordan_step", points=2)
+def check_jordan_step(fn):
+    """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network."""
+    # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 + 0) = tanh(2), y = 3*tanh(2) + 1.
+    one = [np.array([[v]]) for v in (1.0, 0.5, 1.0, 2.0)] + [np.zeros(1), np.array([[3.0]]), np.ones(1)]
+    h_t, y_t = _call(fn, one, "jordan_step on the hand case")
+    h_t, y_t = expect_array(h_t, (1, 1), "h_t"), expect_array(y_t, (1, 1), "y_t")
+    if not np.isclose(h_t[0, 0], np.tanh(2.0)) or not np.isclose(y_t[0, 0], 3 * np.tanh(2.0) + 1):
+        raise ExerciseFailure(
+            f"with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = 0, W_hy = 3, b_y = 1 the step should give "
+            f"h_t = tanh(2) = {np.tanh(2.0):.4f} and y_t = 3 tanh(2) + 1 = {3 * np.tanh(2.0) + 1:.4f}, "
+            f"but gives h_t = {h_t[0, 0]:.4f}, y_t = {y_t[0, 0]:.4f}")
+    rng = np.random.default_rng(70)
+    # D, H, O all different catch a missing transpose; ones are the edge cases.
+    for B, D, H, O in ((4, 3, 5, 2), (1, 2, 6, 3), (3, 1, 1, 1), (1, 1, 4, 1), (8, 7, 16, 5)):
+        _check_step(fn, _case(rng, B, D, H, O), f"jordan_step with B={B}, D={D}, H={H}, O={O}")
+    _check_step(fn, _case(rng, 2, 3, 4, 2, np.float32), "jordan_step on float32 arrays")
+    # Feeding each output into the next step must reproduce jordan_forward (T = 1 and T = 5).
+    for T in (1, 5):
+        x_t, y, W_xh, W_yh, b_h, W_hy, b_y = _case(rng, 3, 2, 4, 2)
+        x = rng.normal(size=(T, 3, 2))
+        Y_ref, _ = jordan_forward(x, y, W_xh, W_yh, b_h, W_hy, b_y)
+        for t in range(T):
+            _, y = call_student(fn, x[t], y, W_xh, W_yh, b_h, W_hy, b_y, what=f"jordan_step at step {t + 1}")
+        expect_close(y, Y_ref[-1], f"the last output after {T} steps fed back (compared with jordan_forward)",
+                     rtol=1e-10, atol=1e-10)

@@ -1,0 +1,262 @@
+r"""The Jordan network in PyTorch: the previous output, not the hidden state, is fed back.
+
+.. math::
+
+    h_t = f(W_{xh} x_t + W_{yh} u_t + b_h), \qquad y_t = g(W_{hy} h_t + b_y),
+
+where the fed-back value is :math:`u_1 = y_0` and, for :math:`t > 1`, either
+the network's own previous output :math:`u_t = y_{t-1}` (free running, closed
+loop) or, with *teacher forcing*, the previous target :math:`u_t = y^*_{t-1}`.
+The twin of :mod:`rnncourse.numpy.jordan`, with autograd for the backward pass.
+
+Under teacher forcing every fed-back value is known before the pass starts, so
+the whole sequence is computed at once, without a loop over time.
+Shapes are time-major: ``x`` (T, B, D), outputs (T, B, O), hidden states (T, B, H).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncourse.torch.elman import _check_match
+from rnncourse.torch.train import TrainConfig, train
+from rnncourse.validation import check_array, check_choice, check_positive_int
+
+__all__ = ["JordanRNN", "train_jordan"]
+
+_HIDDEN = {"tanh": torch.tanh, "relu": torch.relu}
+_OUTPUT = {"linear": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+#: Each parameter's shape in the book's letters.
+_SYMBOLS = {"W_xh": ("H", "D"), "W_yh": ("H", "O"), "b_h": ("H",), "W_hy": ("O", "H"), "b_y": ("O",)}
+_NAMES = tuple(_SYMBOLS)
+
+
+class JordanRNN(nn.Module):
+    r"""A Jordan network, :math:`h_t = f(W_{xh} x_t + W_{yh} u_t + b_h)`, :math:`y_t = g(W_{hy} h_t + b_y)`.
+
+    Equal to :func:`rnncourse.numpy.jordan.jordan_forward` on the same weights
+    (see :meth:`from_numpy`).
+
+    Parameters
+    ----------
+    input_size : int
+        D.
+    hidden_size : int
+        H.
+    output_size : int
+        O, the size of the output, which is also what is fed back.
+    nonlinearity : str
+        Hidden nonlinearity ``f``: ``"tanh"`` (default) or ``"relu"``.
+    output : str
+        Output nonlinearity ``g``: ``"linear"`` (default), ``"sigmoid"`` or ``"tanh"``.
+    teacher_forcing : bool
+        Default for :meth:`forward`: feed back the previous *target* instead of
+        the previous prediction (default ``False``).
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype.
+    generator : torch.Generator, optional
+        Source of the initial weights, all from U(-1/sqrt(H), 1/sqrt(H)).
+
+    Attributes
+    ----------
+    W_xh : torch.nn.Parameter, shape (H, D)
+    W_yh : torch.nn.Parameter, shape (H, O)
+    b_h : torch.nn.Parameter, shape (H,)
+    W_hy : torch.nn.Parameter, shape (O, H)
+    b_y : torch.nn.Parameter, shape (O,)
+
+    Examples
+    --------
+    >>> model = JordanRNN(1, 4, 2, generator=torch.Generator().manual_seed(0))
+    >>> Y, H = model(torch.zeros(6, 3, 1))
+    >>> tuple(Y.shape), tuple(H.shape)
+    ((6, 3, 2), (6, 3, 4))
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, nonlinearity="tanh", output="linear", *,
+                 teacher_forcing=False, device=None, dtype=None, generator=None):
+        super().__init__()
+        D = check_positive_int(input_size, "input_size")
+        H = check_positive_int(hidden_size, "hidden_size")
+        O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
+        check_choice(nonlinearity, "nonlinearity", tuple(_HIDDEN))
+        check_choice(output, "output", tuple(_OUTPUT))
+        self.input_size, self.hidden_size, self.output_size = D, H, O
+        self.nonlinearity, self.output, self.teacher_forcing = nonlinearity, output, bool(teacher_forcing)
+        shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
+        for name, shape in shapes.items():
+            setattr(self, name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy: same on every device)."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for name in _NAMES:
+                p = getattr(self, name)
+                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+
+    def forward(self, x, y0=None, targets=None, teacher_forcing=None):
+        """Run the network over a sequence.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (T, B, D)
+            Input sequence, time-major.
+        y0 : torch.Tensor, shape (B, O), optional
+            The output fed into the first step; zeros by default.
+        targets : torch.Tensor, shape (T, B, O), optional
+            The target outputs; under teacher forcing step ``t + 1`` is fed
+            ``targets[t]``. Ignored when running free.
+        teacher_forcing : bool, optional
+            Override :attr:`teacher_forcing` for this call: ``True`` feeds the
+            targets back ("open loop"), ``False`` the model's own outputs
+            ("closed loop").
+
+        Returns
+        -------
+        Y : torch.Tensor, shape (T, B, O)
+            The outputs.
+        H : torch.Tensor, shape (T, B, H)
+            The hidden states.
+        """
+        forcing = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
+        u = self._check(x, y0, targets, forcing)
+        f, g = _HIDDEN[self.nonlinearity], _OUTPUT[self.output]
+        T, B, D = x.shape
+        # x_t W_xh^T + b_h for every step at once, (T, B, H)
+        A_x = torch.addmm(self.b_h, x.reshape(T * B, D), self.W_xh.t()).view(T, B, self.hidden_size)
+        if forcing:       # every fed-back value is known: no loop over time
+            U = torch.cat([u[None], targets[:-1].detach()])                      # (T, B, O)
+            H = f(A_x + U @ self.W_yh.T)
+            return g(H @ self.W_hy.T + self.b_y), H
+        outputs, states = [], []
+        for a_t in A_x.unbind(0):
+            h = f(torch.addmm(a_t, u, self.W_yh.t()))
+            u = g(torch.addmm(self.b_y, h, self.W_hy.t()))
+            outputs.append(u)
+            states.append(h)
+        return torch.stack(outputs), torch.stack(states)
+
+    def _check(self, x, y0, targets, forcing):
+        """Validate the inputs; return the first fed-back value (B, O)."""
+        check_array(x, "x", ("T", "B", "D"), (None, None, self.input_size), backend="torch",
+                    hint="x is time-major (T, B, D); for batch-first data pass x.transpose(0, 1)")
+        T, B, _ = x.shape
+        if T == 0 or B == 0:
+            raise ValueError(f"x should hold at least one step and one sequence, but has shape {tuple(x.shape)}")
+        _check_match("x", x, "the model", self.W_xh, "model.W_xh")
+        O = self.output_size  # noqa: E741
+        if y0 is None:
+            y0 = x.new_zeros(B, O)
+        check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
+        _check_match("y0", y0, "the model", self.W_xh, "model.W_xh")
+        if forcing:
+            if targets is None:
+                raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
+                                 "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
+            check_array(targets, "targets", ("T", "B", "O"), (T, B, O), backend="torch",
+                        hint="targets has the shape of the outputs Y")
+            _check_match("targets", targets, "the model", self.W_xh, "model.W_xh")
+        return y0
+
+    def extra_repr(self) -> str:
+        return (f"{self.input_size}, {self.hidden_size}, {self.output_size}, nonlinearity={self.nonlinearity!r}, "
+                f"output={self.output!r}, teacher_forcing={self.teacher_forcing}")
+
+    @classmethod
+    def from_numpy(cls, params: dict, nonlinearity="tanh", output="linear", *, teacher_forcing=False,
+                   device=None, dtype=None) -> "JordanRNN":
+        """Build the network from NumPy parameters, e.g. from :func:`rnncourse.numpy.jordan.init_jordan_params`.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (H, D), ``W_yh`` (H, O), ``b_h`` (H,), ``W_hy`` (O, H), ``b_y`` (O,).
+        nonlinearity, output, teacher_forcing
+            As in the constructor.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays.
+
+        Returns
+        -------
+        JordanRNN
+        """
+        missing = [k for k in _NAMES if k not in params]
+        if missing:
+            raise ValueError(f"params should hold {', '.join(_NAMES)}, but lacks {', '.join(missing)}")
+        W_xh = check_array(params["W_xh"], "params['W_xh']", ("H", "D"))
+        W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"), (None, W_xh.shape[0]))
+        (H, D), O = W_xh.shape, W_hy.shape[0]  # noqa: E741
+        dtype = dtype if dtype is not None else torch.from_numpy(np.asarray(W_xh[:0])).dtype
+        model = cls(D, H, O, nonlinearity, output, teacher_forcing=teacher_forcing, device=device, dtype=dtype)
+        with torch.no_grad():
+            for name in _NAMES:
+                p = getattr(model, name)
+                check_array(params[name], f"params[{name!r}]", _SYMBOLS[name], tuple(p.shape))
+                p.copy_(torch.as_tensor(params[name]))
+        return model
+
+    def numpy_params(self) -> dict:
+        """Return copies of the parameters as a dict of :class:`numpy.ndarray`."""
+        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in _NAMES}
+
+
+class _FeedTargets(nn.Module):
+    """Calls the Jordan network with the current batch's targets, so the generic loop can train it."""
+
+    def __init__(self, model: JordanRNN):
+        super().__init__()
+        self.model = model
+        self.targets = None
+
+    def forward(self, x):
+        return self.model(x, targets=self.targets)
+
+
+def train_jordan(model: JordanRNN, batches, loss_fn, config: TrainConfig = TrainConfig(), *, progress=True):
+    """Train a :class:`JordanRNN` with :func:`rnncourse.torch.train.train`, passing it each batch's targets.
+
+    With ``model.teacher_forcing`` the targets are fed back (and the pass has
+    no loop over time); without it the model runs free and backpropagation
+    goes through its fed-back outputs.
+
+    Parameters
+    ----------
+    model : JordanRNN
+        Trained in place.
+    batches : callable
+        ``batches(rng) -> (x, y)``, with ``x`` (T, B, D) and ``y`` (T, B, O).
+    loss_fn : callable
+        ``loss_fn(Y, y) -> torch.Tensor`` of shape ().
+    config : TrainConfig
+        Hyperparameters (``steps`` is required).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    rnncourse.torch.train.History
+        Losses and gradient norms, one per step.
+    """
+    if not isinstance(model, JordanRNN):
+        raise TypeError(f"model should be a JordanRNN, but is {type(model).__name__}; use train for other models")
+    if not callable(batches):
+        raise TypeError(f"batches should be a callable batches(rng) -> (x, y), but is {type(batches).__name__}")
+    wrapper = _FeedTargets(model)
+
+    def with_targets(rng):
+        x, y = batches(rng)
+        ref = model.W_xh                              # read now: train may have moved the model
+        wrapper.targets = torch.as_tensor(y).to(ref.device, ref.dtype)
+        return x, y
+
+    return train(wrapper, with_targets, loss_fn, config, progress=progress)

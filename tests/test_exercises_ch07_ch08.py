@@ -1,0 +1,157 @@
+"""The checkers of chapters 7 and 8 pass the reference solutions and fail planted mistakes specifically."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from rnncourse.exercises import get_exercise, run_check
+
+
+def sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+# ----------------------------------------------------------------------------- ch07.jordan_step
+
+def jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    h_t = np.tanh(x_t @ W_xh.T + y_prev @ W_yh.T + b_h)
+    return h_t, h_t @ W_hy.T + b_y
+
+
+def ignores_feedback(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    h_t = np.tanh(x_t @ W_xh.T + b_h)
+    return h_t, h_t @ W_hy.T + b_y
+
+
+def squashed_output(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    h_t, y_t = jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y)
+    return h_t, np.tanh(y_t)
+
+
+def only_output(*args):
+    return jordan_step(*args)[1]
+
+
+def in_place(x_t, y_prev, *params):
+    y_prev += 0.0
+    y_prev *= 1.0
+    y_prev[...] = y_prev + 1 - 1
+    y_prev[0] = 0.0
+    return jordan_step(x_t, y_prev, *params)
+
+
+def test_jordan_reference_passes():
+    assert run_check("ch07.jordan_step", jordan_step) == (True, "all checks passed (2 points)")
+    assert get_exercise("ch07.jordan_step").points == 2
+
+
+@pytest.mark.parametrize("fn, match", [
+    (ignores_feedback, r"should give h_t = tanh\(2\) = 0.9640"),
+    (squashed_output, r"should give h_t = tanh\(2\) = 0.9640 and y_t = 3 tanh\(2\) \+ 1 = 3.8921"),
+    (only_output, r"should return a tuple \(h_t, y_t\)"),
+    (in_place, r"changed its argument y_prev in place"),
+])
+def test_jordan_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch07.jordan_step", fn)
+    assert not passed
+    assert re.search(match, feedback), feedback
+
+
+def test_jordan_hand_case_alone_is_not_enough():
+    def hand_only(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):     # forgets the transposes: fine when all are 1x1
+        h_t = np.tanh(x_t @ W_xh + y_prev @ W_yh + b_h)
+        return h_t, h_t @ W_hy + b_y
+    passed, feedback = run_check("ch07.jordan_step", hand_only)
+    assert not passed and "B=4, D=3, H=5, O=2" in feedback, feedback
+
+
+def test_jordan_specific_message_when_feedback_is_missing_in_a_random_case():
+    def feedback_zero_on_hand_case(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+        if x_t.shape == (1, 1):
+            return jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y)
+        return ignores_feedback(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y)
+    passed, feedback = run_check("ch07.jordan_step", feedback_zero_on_hand_case)
+    assert not passed and "ignores y_prev" in feedback, feedback
+
+
+# ----------------------------------------------------------------------------- ch08.lstm_step
+
+def lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    i, f, g, o = np.split(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, 4, axis=1)
+    c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_t), c_t
+
+
+def lstm_wrong_order(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    f, i, g, o = np.split(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, 4, axis=1)   # i and f swapped
+    c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_t), c_t
+
+
+def lstm_no_tanh_on_c(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+    return h_t / np.tanh(c_t) * c_t, c_t
+
+
+def lstm_one_bias(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    return lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, 0 * b_hh)
+
+
+def test_lstm_reference_passes():
+    assert run_check("ch08.lstm_step", lstm_step) == (True, "all checks passed (3 points)")
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lstm_wrong_order, r"check the order of the gate blocks: i, f, g, o"),
+    (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
+    (lstm_one_bias, r"lstm_step with B=4, D=3, H=5, c_t,: \d+ of 20 entries differ"),
+    (lambda *args: lstm_step(*args)[0], r"should return a tuple \(h_t, c_t\)"),
+])
+def test_lstm_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch08.lstm_step", fn)
+    assert not passed
+    assert re.search(match, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- ch08.gru_step
+
+def gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
+    gh_r, gh_z, gh_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
+    n = np.tanh(gi_n + r * gh_n)
+    return (1 - z) * n + z * h_prev
+
+
+def gru_z_swapped(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
+    gh_r, gh_z, gh_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
+    return z * np.tanh(gi_n + r * gh_n) + (1 - z) * h_prev
+
+
+def gru_reset_before(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+    H = h_prev.shape[1]
+    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
+    gh_r, gh_z, _ = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
+    n = np.tanh(gi_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
+def test_gru_reference_passes():
+    assert run_check("ch08.gru_step", gru_step) == (True, "all checks passed (2 points)")
+
+
+@pytest.mark.parametrize("fn, match", [
+    (gru_z_swapped, r"h_t = \(1 - z\) \* n \+ z \* h_prev, not z \* n"),
+    (gru_reset_before, r"applies the reset gate after the product"),
+    (lambda x_t, h_prev, *w: np.tanh(x_t @ w[0][:h_prev.shape[1]].T), r"h_t = 0.5 \* h_prev = \[ 2. -1.\]"),
+])
+def test_gru_mistakes_are_named(fn, match):
+    passed, feedback = run_check("ch08.gru_step", fn)
+    assert not passed
+    assert re.search(match, feedback), feedback

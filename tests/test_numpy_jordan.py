@@ -1,0 +1,115 @@
+"""Tests of rnncourse.numpy.jordan: forward against a plain loop and a hand computation,
+backward against centred finite differences and torch.autograd, in float64."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy.gradcheck import grad_check
+from rnncourse.numpy.jordan import init_jordan_params, jordan_backward, jordan_forward, jordan_step_forward
+
+T, B, D, H, O = 5, 3, 2, 4, 2
+
+
+def make(seed=0, T=T, B=B):
+    rng = np.random.default_rng(seed)
+    params = init_jordan_params(D, H, O, rng=rng)
+    params = {k: v * 2.0 for k, v in params.items()}        # larger weights: f' and g' far from 1
+    x = rng.normal(size=(T, B, D))
+    y0 = rng.normal(size=(B, O))
+    targets = rng.normal(size=(T, B, O))
+    return params, x, y0, targets
+
+
+def test_hand_computed_step():
+    # H = O = D = 1: h = tanh(1*1 + 2*0.5 + 0) = tanh(2); y = 3 * tanh(2) + 1
+    one = lambda v: np.array([[v]])  # noqa: E731
+    h, y = jordan_step_forward(one(1.0), one(0.5), one(1.0), one(2.0), np.zeros(1), one(3.0), np.ones(1))
+    assert np.isclose(h[0, 0], np.tanh(2.0)) and np.isclose(y[0, 0], 3 * np.tanh(2.0) + 1)
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_forward_equals_a_loop_of_steps(teacher):
+    params, x, y0, targets = make()
+    Y, cache = jordan_forward(x, y0, **params, output="sigmoid", targets=targets if teacher else None)
+    u = y0
+    for t in range(T):
+        h, y = jordan_step_forward(x[t], u, **params, output="sigmoid")
+        assert np.allclose(cache.H[t], h) and np.allclose(Y[t], y)
+        u = targets[t] if teacher else y
+
+
+def loss_of(params, x, y0, targets, w, kw):
+    Y, cache = jordan_forward(x, y0, **params, **kw)
+    return float((w * Y).sum()), Y, cache
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
+@pytest.mark.parametrize("teacher", [False, True])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_backward_matches_finite_differences(output, teacher, nonlinearity):
+    params, x, y0, targets = make(1)
+    w = np.random.default_rng(2).normal(size=(T, B, O))        # loss = sum(w * Y): dY = w
+    kw = dict(output=output, nonlinearity=nonlinearity, targets=targets if teacher else None)
+    _, Y, cache = loss_of(params, x, y0, targets, w, kw)
+    grads = jordan_backward(w, cache)
+    arrays = dict(params, x=x, y0=y0)
+    errors = grad_check(lambda: loss_of({k: arrays[k] for k in params}, arrays["x"], arrays["y0"],
+                                        targets, w, kw)[0], arrays, grads)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_teacher_forcing_cuts_the_gradient_through_the_feedback():
+    params, x, y0, targets = make(3)
+    dY = np.zeros((T, B, O))
+    dY[-1] = 1.0                                   # loss only at the last step
+    free = jordan_backward(dY, jordan_forward(x, y0, **params)[1])
+    forced = jordan_backward(dY, jordan_forward(x, y0, **params, targets=targets)[1])
+    assert np.abs(free["x"][0]).max() > 1e-6       # the first input reaches the last output through y
+    assert np.all(forced["x"][:-1] == 0)           # with teacher forcing only x_T does
+    assert np.all(forced["y0"] == 0)
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_matches_torch_autograd(teacher):
+    params, x, y0, targets = make(4)
+    w = np.random.default_rng(5).normal(size=(T, B, O))
+    Y, cache = jordan_forward(x, y0, **params, output="tanh", targets=targets if teacher else None)
+    grads = jordan_backward(w, cache)
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in dict(params, x=x, y0=y0).items()}
+    u, outs = tp["y0"], []
+    for t in range(T):
+        h = torch.tanh(tp["x"][t] @ tp["W_xh"].T + u @ tp["W_yh"].T + tp["b_h"])
+        y = torch.tanh(h @ tp["W_hy"].T + tp["b_y"])
+        outs.append(y)
+        u = torch.tensor(targets[t]) if teacher else y
+    (torch.stack(outs) * torch.tensor(w)).sum().backward()
+    assert np.allclose(torch.stack(outs).detach().numpy(), Y, atol=1e-12)
+    for k, t_param in tp.items():
+        assert np.allclose(t_param.grad.numpy(), grads[k], atol=1e-10), k
+
+
+def test_single_step_and_single_sequence():
+    params, x, y0, targets = make(6, T=1, B=1)
+    Y, cache = jordan_forward(x, None, **params)
+    h, y = jordan_step_forward(x[0], np.zeros((1, O)), **params)
+    assert np.allclose(Y[0], y)
+    assert jordan_backward(np.ones_like(Y), cache)["W_yh"].shape == (H, O)
+
+
+def test_clear_errors():
+    params, x, y0, targets = make()
+    with pytest.raises(ValueError, match=r"y0 should have 2 dimensions with shape \(B, O\) = \(3, 2\).*y0\[None, :\]"):
+        jordan_forward(x, y0[0], **params)
+    with pytest.raises(ValueError, match=r"W_yh should have shape \(H, O\) = \(4, 2\)"):
+        jordan_forward(x, y0, **dict(params, W_yh=np.zeros((4, 3))))
+    with pytest.raises(ValueError, match="targets should have shape"):
+        jordan_forward(x, y0, **params, targets=targets[:-1])
+    with pytest.raises(ValueError, match="output should be one of"):
+        jordan_forward(x, y0, **params, output="softmax")
+    with pytest.raises(ValueError, match="time-major"):
+        jordan_forward(x[0], y0, **params)
+    with pytest.raises(TypeError, match="one dtype"):
+        jordan_forward(x.astype(np.float32), y0, **params)
+    with pytest.raises(ValueError, match="dY should have shape"):
+        jordan_backward(np.zeros((T, B, O + 1)), jordan_forward(x, y0, **params)[1])

@@ -1,0 +1,143 @@
+"""Tests of rnncourse.torch.gated: the from-scratch cells equal torch.nn's on the same weights,
+the time loops equal torch.nn.LSTM/GRU, and the memory Jacobian norms are right."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnncourse.torch.gated import GRU, LSTM, GRUCell, LSTMCell, memory_jacobian_norms
+
+D, H, B, T = 3, 5, 4, 7
+
+
+def inputs(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(T, B, D, generator=g, dtype=torch.float64),
+            torch.randn(B, H, generator=g, dtype=torch.float64),
+            torch.randn(B, H, generator=g, dtype=torch.float64))
+
+
+def test_lstm_cell_equals_torch_values_and_gradients():
+    torch.manual_seed(0)
+    ref = nn.LSTMCell(D, H, dtype=torch.float64)
+    mine = LSTMCell.from_torch(ref)
+    x, h, c = inputs()
+    out_ref, out_mine = ref(x[0], (h, c)), mine(x[0], (h, c))
+    for a, b in zip(out_ref, out_mine):
+        assert torch.allclose(a, b, atol=1e-14)
+    (out_ref[0].sum() + 2 * out_ref[1].sum()).backward()
+    (out_mine[0].sum() + 2 * out_mine[1].sum()).backward()
+    for (name, p), q in zip(ref.named_parameters(), mine.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-13), name
+
+
+def test_gru_cell_equals_torch_values_and_gradients():
+    torch.manual_seed(1)
+    ref = nn.GRUCell(D, H, dtype=torch.float64)
+    mine = GRUCell.from_torch(ref)
+    x, h, _ = inputs(1)
+    a, b = ref(x[0], h), mine(x[0], h)
+    assert torch.allclose(a, b, atol=1e-14)
+    a.sum().backward()
+    b.sum().backward()
+    for p, q in zip(ref.parameters(), mine.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-13)
+
+
+def test_default_state_is_zero():
+    cell = LSTMCell(D, H, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = torch.randn(B, D, dtype=torch.float64)
+    zeros = torch.zeros(B, H, dtype=torch.float64)
+    assert all(torch.equal(a, b) for a, b in zip(cell(x), cell(x, (zeros, zeros))))
+    gru = GRUCell(D, H, dtype=torch.float64)
+    assert torch.equal(gru(x), gru(x, zeros))
+
+
+def test_hand_computed_lstm_step():
+    # All weights 0, biases 0: every gate is 0.5 and g = 0, so c = 0.5 * c_prev and h = 0.5 * tanh(c).
+    cell = LSTMCell(1, 1, dtype=torch.float64)
+    for p in cell.parameters():
+        torch.nn.init.zeros_(p)
+    h, c = cell(torch.ones(1, 1, dtype=torch.float64), (torch.zeros(1, 1, dtype=torch.float64),
+                                                       torch.full((1, 1), 2.0, dtype=torch.float64)))
+    assert c.item() == pytest.approx(1.0) and h.item() == pytest.approx(0.5 * np.tanh(1.0))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_wrappers_equal_torch_nn(kind):
+    torch.manual_seed(2)
+    x, h0, c0 = inputs(2)
+    ref = (nn.LSTM if kind == "lstm" else nn.GRU)(D, H, dtype=torch.float64)
+    mine = (LSTM if kind == "lstm" else GRU)(D, H, dtype=torch.float64)
+    mine.cell.load_state_dict({k[:-3]: v for k, v in ref.state_dict().items()})   # weight_ih_l0 -> weight_ih
+    if kind == "lstm":
+        Y_ref, (hT_ref, cT_ref) = ref(x, (h0[None], c0[None]))
+        Y, (hT, cT) = mine(x, (h0, c0))
+        assert torch.allclose(cT, cT_ref[0], atol=1e-13)
+    else:
+        Y_ref, hT_ref = ref(x, h0[None])
+        Y, hT = mine(x, h0)
+    assert torch.allclose(Y, Y_ref, atol=1e-13) and torch.allclose(hT, hT_ref[0], atol=1e-13)
+
+
+def test_forget_bias_sets_the_forget_gate():
+    cell = LSTMCell(1, 2, dtype=torch.float64)
+    for p in cell.parameters():
+        torch.nn.init.zeros_(p)
+    cell.set_forget_bias(3.0)
+    c_prev = torch.ones(1, 2, dtype=torch.float64)
+    _, c = cell(torch.zeros(1, 1, dtype=torch.float64), (torch.zeros(1, 2, dtype=torch.float64), c_prev))
+    assert torch.allclose(c, torch.sigmoid(torch.tensor(3.0, dtype=torch.float64)) * c_prev)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_memory_jacobian_norms_match_autograd_on_the_unrolled_network(kind):
+    g = torch.Generator().manual_seed(3)
+    cell = (LSTMCell if kind == "lstm" else GRUCell)(2, 3, dtype=torch.float64, generator=g)
+    x = torch.randn(5, 1, 2, generator=g, dtype=torch.float64)
+    norms = memory_jacobian_norms(cell, x)
+    assert norms.shape == (6,) and norms[0] == pytest.approx(1.0)
+    k = 2                                      # lag 3: d m_5 / d m_2, by running steps 3..5 from a leaf state
+    state = None
+    for t in range(k):
+        state = cell(x[t], state)
+    if kind == "lstm":
+        h_k = state[0]
+
+        def run(c_k):
+            s = (h_k, c_k[None])
+            for t in range(k, 5):
+                s = cell(x[t], s)
+            return s[1][0]
+        J = torch.autograd.functional.jacobian(run, state[1][0])
+    else:
+        def run(h_k):
+            s = h_k[None]
+            for t in range(k, 5):
+                s = cell(x[t], s)
+            return s[0]
+        J = torch.autograd.functional.jacobian(run, state[0])
+    assert norms[5 - k] == pytest.approx(np.linalg.norm(J.numpy(), ord=2), rel=1e-10)
+
+
+def test_forget_gate_near_one_keeps_the_memory_jacobian_near_one():
+    g = torch.Generator().manual_seed(4)
+    cell = LSTMCell(1, 8, dtype=torch.float64, generator=g)
+    cell.set_forget_bias(6.0)
+    norms = memory_jacobian_norms(cell, torch.randn(50, 1, 1, generator=g, dtype=torch.float64))
+    assert norms[-1] > 0.5
+
+
+def test_clear_errors():
+    cell = LSTMCell(2, 3)
+    with pytest.raises(ValueError, match=r"x_t should have shape \(B, D\)"):
+        cell(torch.zeros(4, 5))
+    with pytest.raises(ValueError, match=r"c_prev should have shape \(B, H\) = \(4, 3\)"):
+        cell(torch.zeros(4, 2), (torch.zeros(4, 3), torch.zeros(4, 2)))
+    with pytest.raises(ValueError, match="time-major"):
+        LSTM(2, 3)(torch.zeros(4, 2))
+    with pytest.raises(TypeError, match="GRUCell with biases"):
+        GRUCell.from_torch(nn.LSTMCell(2, 3))
+    with pytest.raises(ValueError, match="one sequence"):
+        memory_jacobian_norms(GRUCell(2, 3), torch.zeros(4, 2, 2))

@@ -1,0 +1,88 @@
+"""Tests of rnncourse.torch.jordan: equal to the NumPy Jordan network (values and gradients),
+teacher forcing feeds the targets, training decreases the loss, clear errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy.jordan import init_jordan_params, jordan_backward, jordan_forward
+from rnncourse.torch.jordan import JordanRNN, train_jordan
+from rnncourse.torch.train import TrainConfig
+
+T, B, D, H, O = 6, 3, 2, 5, 2
+
+
+def setup(seed=0):
+    rng = np.random.default_rng(seed)
+    params = {k: 2 * v for k, v in init_jordan_params(D, H, O, rng=rng).items()}
+    return params, rng.normal(size=(T, B, D)), rng.normal(size=(B, O)), rng.normal(size=(T, B, O))
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
+@pytest.mark.parametrize("teacher", [False, True])
+def test_equals_numpy_values_and_gradients(output, teacher):
+    params, x, y0, targets = setup(1)
+    w = np.random.default_rng(2).normal(size=(T, B, O))
+    Y_np, cache = jordan_forward(x, y0, **params, output=output, targets=targets if teacher else None)
+    grads = jordan_backward(w, cache)
+    model = JordanRNN.from_numpy(params, output=output, teacher_forcing=teacher)
+    xt, y0t = torch.tensor(x, requires_grad=True), torch.tensor(y0, requires_grad=True)
+    Y, Hs = model(xt, y0t, targets=torch.tensor(targets))
+    (Y * torch.tensor(w)).sum().backward()
+    assert np.allclose(Y.detach().numpy(), Y_np, atol=1e-12)
+    assert np.allclose(Hs.detach().numpy(), cache.H, atol=1e-12)
+    for name, p in model.named_parameters():
+        assert np.allclose(p.grad.numpy(), grads[name], atol=1e-10), name
+    assert np.allclose(xt.grad.numpy(), grads["x"], atol=1e-10)
+    assert np.allclose(y0t.grad.numpy(), grads["y0"], atol=1e-10)
+
+
+def test_override_open_and_closed_loop():
+    params, x, y0, targets = setup(3)
+    model = JordanRNN.from_numpy(params, teacher_forcing=True)
+    xt, tt = torch.tensor(x), torch.tensor(targets)
+    closed, _ = model(xt, teacher_forcing=False)
+    assert np.allclose(closed.detach().numpy(), jordan_forward(x, None, **params)[0])
+    opened, _ = model(xt, targets=tt)
+    assert np.allclose(opened.detach().numpy(), jordan_forward(x, None, **params, targets=targets)[0])
+    assert not torch.allclose(opened, closed)
+
+
+def test_generator_makes_the_same_model_and_numpy_params_roundtrip():
+    a = JordanRNN(2, 3, 1, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    b = JordanRNN(2, 3, 1, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    c = JordanRNN.from_numpy(a.numpy_params())
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_training_learns_a_running_sum(teacher):
+    # y_t = 0.5 * y_{t-1} + x_t: the output carries the whole state, a Jordan network fits it.
+    def batches(rng):
+        x = rng.uniform(-1, 1, size=(8, 16, 1))
+        y = np.zeros_like(x)
+        for t in range(8):
+            y[t] = (0.5 * y[t - 1] if t else 0) + x[t]
+        return x, y
+
+    model = JordanRNN(1, 8, 1, teacher_forcing=teacher, generator=torch.Generator().manual_seed(0))
+    history = train_jordan(model, batches, torch.nn.functional.mse_loss,
+                           TrainConfig(steps=100, lr=0.03, seed=0), progress=False)
+    assert np.mean(history.losses[-10:]) < 0.1 * np.mean(history.losses[:10])
+
+
+def test_clear_errors():
+    model = JordanRNN(2, 3, 1, teacher_forcing=True)
+    with pytest.raises(ValueError, match="targets is None"):
+        model(torch.zeros(4, 2, 2))
+    with pytest.raises(ValueError, match=r"targets should have shape \(T, B, O\) = \(4, 2, 1\)"):
+        model(torch.zeros(4, 2, 2), targets=torch.zeros(4, 2, 2))
+    with pytest.raises(ValueError, match="time-major"):
+        model(torch.zeros(4, 2))
+    with pytest.raises(TypeError, match="dtype"):
+        model(torch.zeros(4, 2, 2, dtype=torch.float64), teacher_forcing=False)
+    with pytest.raises(ValueError, match="output should be one of"):
+        JordanRNN(2, 3, 1, output="softmax")
+    with pytest.raises(TypeError, match="JordanRNN"):
+        train_jordan(torch.nn.Linear(2, 2), lambda rng: None, torch.nn.functional.mse_loss)
