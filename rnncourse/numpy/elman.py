@@ -105,10 +105,16 @@ def _activate(a, nonlinearity, out=None):
 
 
 def _derivative(h, nonlinearity):
-    """``f'(a)`` written in terms of the output ``h = f(a)``: 1 - h**2 for tanh, [h > 0] for ReLU."""
+    """``f'(a)`` written in terms of the output ``h = f(a)``: 1 - h**2 for tanh, [h > 0] for ReLU, 1 for linear.
+
+    ``"linear"`` (``f(a) = a``) is not a choice of the Elman functions here; :mod:`rnncourse.numpy.jacobian`
+    uses it to show the bare ``W_hh`` products.
+    """
     if nonlinearity == "tanh":
         return 1 - h * h
-    return (h > 0).astype(h.dtype)
+    if nonlinearity == "relu":
+        return (h > 0).astype(h.dtype)
+    return np.ones_like(h)
 
 
 # ----------------------------------------------------------------------------- one step

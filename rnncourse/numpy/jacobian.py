@@ -27,21 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.numpy.elman import rnn_backward, rnn_forward
+from rnncourse.numpy.elman import _derivative, rnn_backward, rnn_forward
 from rnncourse.validation import check_array, check_choice, check_positive_int
 
 __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
 
 NONLINEARITIES = ("tanh", "relu", "linear")
-
-
-def _derivative(H, nonlinearity):
-    """f'(a_t) written with h_t = f(a_t): 1 - h^2 (tanh), [h > 0] (ReLU), 1 (linear)."""
-    if nonlinearity == "tanh":
-        return 1.0 - H * H
-    if nonlinearity == "relu":
-        return (H > 0).astype(H.dtype)
-    return np.ones_like(H)
 
 
 def step_jacobians(H, W_hh, nonlinearity="tanh"):

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, _activate, _derivative
+from rnncourse.numpy.init import _check_rng_dtype, init_output_params
 from rnncourse.numpy.losses import mse_loss
 from rnncourse.validation import check_array, check_choice, check_positive_int, check_same_dtype
 
@@ -114,12 +115,12 @@ def init_jordan_params(input_size, hidden_size, output_size, *, rng, dtype=np.fl
     D = check_positive_int(input_size, "input_size")
     H = check_positive_int(hidden_size, "hidden_size")
     O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
+    dtype = _check_rng_dtype(rng, dtype)
     k = 1 / np.sqrt(H)
-    shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
-    return {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
+    shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,)}
+    hidden = {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
+    # The output layer is drawn last, from the same stream, exactly as for an Elman network.
+    return {**hidden, **init_output_params(H, O, rng=rng, dtype=dtype)}
 
 
 def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", output="linear"):

@@ -3,7 +3,8 @@
 A diagram is a matplotlib axes in data coordinates with the axes hidden. Place
 nodes with :func:`node` (a rounded box coloured by role: ``"input"``,
 ``"hidden"``, ``"output"``, ``"loss"``, ``"neutral"``) and connect them with
-:func:`arrow`. :func:`new_diagram` makes the figure.
+:func:`arrow`. :func:`new_diagram` makes the figure; :func:`diagram_axes` prepares
+an axes the caller passed in, or makes the figure when there is none.
 """
 
 from __future__ import annotations
@@ -14,10 +15,20 @@ from matplotlib.path import Path
 
 from .style import COLORS, FIG_WIDTH
 
-__all__ = ["new_diagram", "node", "arrow", "loop_arrow"]
+__all__ = ["new_diagram", "diagram_axes", "node", "arrow", "loop_arrow"]
 
 #: Half width and half height of a node box, in data units.
 NODE_W, NODE_H = 0.42, 0.28
+
+
+def _frame(ax, xlim, ylim, title):
+    """Set the limits, equal scaling and the title of a diagram's axes, and hide the frame."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
 
 
 def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: str = "",
@@ -31,13 +42,25 @@ def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: 
     """
     aspect = (ylim[1] - ylim[0]) / (xlim[1] - xlim[0])
     fig, ax = plt.subplots(figsize=(width, max(1.5, width * aspect)))
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
+    _frame(ax, xlim, ylim, title)
     return fig, ax
+
+
+def diagram_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float], *, title: str = "",
+                 width: float = FIG_WIDTH):
+    """Prepare ``ax`` for a diagram (limits, equal scaling, no frame), or make a new one when ``ax`` is ``None``.
+
+    The usual start of a drawing function that accepts an optional ``ax``.
+
+    Returns
+    -------
+    tuple
+        ``(fig, ax)``.
+    """
+    if ax is None:
+        return new_diagram(xlim, ylim, title=title, width=width)
+    _frame(ax, xlim, ylim, title)
+    return ax.figure, ax
 
 
 def node(ax, xy: tuple[float, float], text: str, role: str = "hidden", *, w: float = NODE_W,

@@ -18,7 +18,7 @@ import numpy as np
 
 from rnncourse.validation import check_choice, check_positive_int
 
-from .diagrams import NODE_H, NODE_W, arrow, new_diagram, node
+from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize
 
 __all__ = ["TOPOLOGIES", "draw_topology", "draw_all_topologies", "plot_stroke_images", "plot_frame_labels",
@@ -128,12 +128,7 @@ def draw_topology(kind, ax=None, *, steps=3, condition="first_step", title=None)
     title = TOPOLOGIES[kind] if title is None else title
     width = (2 * T + 0.3) * STEP if kind == "seq2seq" else (T - 1) * STEP
     xlim, ylim = (-0.75, (0 if kind == "one_to_one" else width) + 0.75), (Y_X - 0.9, Y_Y + 0.55)
-    if ax is None:
-        fig, ax = new_diagram(xlim, ylim, title=title, width=min(FIG_WIDTH, 1.1 * (xlim[1] - xlim[0]) + 0.6))
-    else:
-        fig = ax.figure
-        ax.set(xlim=xlim, ylim=ylim, aspect="equal", title=title)
-        ax.axis("off")
+    fig, ax = diagram_axes(ax, xlim, ylim, title=title, width=min(FIG_WIDTH, 1.1 * (xlim[1] - xlim[0]) + 0.6))
     _draw(kind, ax, T, condition)
     return fig
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from rnncourse.validation import check_positive_int
 
-from .diagrams import NODE_H, NODE_W, arrow, loop_arrow, new_diagram, node
-from .style import COLORS, FIG_WIDTH, figsize
+from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
+from .style import COLORS, figsize
 
 __all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_param_counts"]
 
@@ -27,19 +27,6 @@ __all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_par
 Y_X, Y_H, Y_Y, STEP = 0.0, 1.3, 2.6, 1.7
 #: Fill of the initial state h_0: light, because it is given rather than computed.
 H0_COLOR = "#DDDDDD"
-
-
-def _canvas(ax, xlim, ylim, title, width=FIG_WIDTH):
-    """Use ``ax`` (limits set, frame hidden) or make a new diagram; return ``(fig, ax)``."""
-    if ax is None:
-        return new_diagram(xlim, ylim, title=title, width=width)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return ax.figure, ax
 
 
 def _column(ax, cx, t_label, *, weights, outputs):
@@ -74,7 +61,7 @@ def draw_folded(ax=None, *, weights=True, outputs=True, title="Folded: one cell 
         The figure holding the diagram.
     """
     top = (Y_Y if outputs else Y_H) + 0.55
-    fig, ax = _canvas(ax, (-1.0, 2.2), (Y_X - 0.5, top), title, width=3.2)
+    fig, ax = diagram_axes(ax, (-1.0, 2.2), (Y_X - 0.5, top), title=title, width=3.2)
     _column(ax, 0.0, "t", weights=weights, outputs=outputs)
     loop_label = "$h_{t-1}$\n" + (r"via $W_{hh}$" if weights else "")
     loop_arrow(ax, (0.0, Y_H), loop_label.strip(), side="right", color=COLORS["hidden"], size=0.5)
@@ -113,7 +100,7 @@ def draw_unrolled(T=4, ax=None, *, weights=True, outputs=True, h0=True, title=No
                          f"draw a few steps: the pattern repeats")
     title = f"Unrolled over T = {T} steps: the same weights in every copy" if title is None else title
     top = (Y_Y if outputs else Y_H) + 0.55
-    fig, ax = _canvas(ax, (-0.75 if h0 else STEP - 0.75, T * STEP + 0.75), (Y_X - 0.5, top), title)
+    fig, ax = diagram_axes(ax, (-0.75 if h0 else STEP - 0.75, T * STEP + 0.75), (Y_X - 0.5, top), title=title)
     if h0:
         node(ax, (0.0, Y_H), "$h_0$", H0_COLOR)
     for t in range(1, T + 1):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .diagrams import NODE_H, NODE_W, arrow, new_diagram, node
+from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH
 
 __all__ = ["draw_elman", "draw_jordan", "draw_elman_jordan", "draw_lstm_cell", "draw_gru_cell"]
@@ -25,19 +25,6 @@ CONTEXT_COLOR = "#F6D9A8"
 OP_COLOR = "#FFFFFF"
 #: Half size of a pointwise-operation circle.
 OP = 0.22
-
-
-def _canvas(ax, xlim, ylim, title, width=FIG_WIDTH):
-    """Use ``ax`` (limits set, frame hidden) or make a new diagram; return ``(fig, ax)``."""
-    if ax is None:
-        return new_diagram(xlim, ylim, title=title, width=width)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return ax.figure, ax
 
 
 def _three_layers(ax, feedback_label, context_label):
@@ -68,7 +55,7 @@ def draw_elman(ax=None, *, title="Elman: the hidden state is fed back"):
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-1.0, 3.0), (-0.5, 3.3), title, width=3.4)
+    fig, ax = diagram_axes(ax, (-1.0, 3.0), (-0.5, 3.3), title=title, width=3.4)
     X, Y_h, _, X_c = _three_layers(ax, "$W_{hh}$", "$h_{t-1}$\ncontext")
     arrow(ax, (X + 0.2, Y_h + NODE_H), (X_c, Y_h + NODE_H), "copy", rad=-0.6, linestyle="--",
           color=COLORS["hidden"], text_offset=(0.0, 0.78), fontsize=9)
@@ -90,7 +77,7 @@ def draw_jordan(ax=None, *, title="Jordan: the output is fed back"):
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-1.0, 3.0), (-0.5, 3.3), title, width=3.4)
+    fig, ax = diagram_axes(ax, (-1.0, 3.0), (-0.5, 3.3), title=title, width=3.4)
     X, Y_h, Y_y, X_c = _three_layers(ax, "$W_{yh}$", "$y_{t-1}$\ncontext")
     arrow(ax, (X + NODE_W, Y_y), (X_c, Y_h + NODE_H + 0.02), "copy\n(or target)", rad=-0.35, linestyle="--",
           color=COLORS["output"], text_offset=(0.75, 0.45), fontsize=9)
@@ -147,7 +134,7 @@ def draw_lstm_cell(ax=None, *, title="LSTM cell"):
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-0.7, 10.3), (-0.6, 5.1), title)
+    fig, ax = diagram_axes(ax, (-0.7, 10.3), (-0.6, 5.1), title=title)
     y_gate, y_c = 2.0, 4.4
     gates = {"f": 1.8, "i": 3.4, "g": 4.6, "o": 6.4}
     labels = {"f": r"$f$: $\sigma$", "i": r"$i$: $\sigma$", "g": r"$g$: tanh", "o": r"$o$: $\sigma$"}
@@ -197,7 +184,7 @@ def draw_gru_cell(ax=None, *, title="GRU cell"):
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
-    fig, ax = _canvas(ax, (-0.7, 10.3), (-0.6, 5.1), title)
+    fig, ax = diagram_axes(ax, (-0.7, 10.3), (-0.6, 5.1), title=title)
     y_gate, y_top = 2.0, 4.4
     gates = {"z": 1.8, "r": 4.2, "n": 6.6}
     labels = {"r": r"$r$: $\sigma$", "z": r"$z$: $\sigma$", "n": r"$n$: tanh"}
