@@ -24,6 +24,7 @@ __all__ = [
     "check_positive_int",
     "check_positive_float",
     "check_choice",
+    "check_rng",
     "describe_shape",
 ]
 
@@ -216,3 +217,11 @@ def check_choice(value, name: str, choices: Sequence) -> None:
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} should be one of {listed}, but is {value!r}")
+
+
+def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Check that ``rng`` is a :class:`numpy.random.Generator` and return it."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} should be a numpy.random.Generator, but is {type(rng).__name__}; "
+                        f"create one with np.random.default_rng(seed)")
+    return rng

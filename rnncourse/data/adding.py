@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_positive_int
+from rnncourse.validation import check_positive_int, check_rng
 
 __all__ = ["adding_problem", "adding_target", "CORRECT_TOLERANCE", "chance_accuracy", "chance_mse"]
 
@@ -42,11 +42,6 @@ __all__ = ["adding_problem", "adding_target", "CORRECT_TOLERANCE", "chance_accur
 #: on the scaled target ``y = 0.5 + S / 4``.
 CORRECT_TOLERANCE = 0.04
 
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
 
 
 def adding_target(S, scaled=True):
@@ -119,7 +114,7 @@ def adding_problem(batch_size, T, *, rng, lag=None, scaled=True, dtype=np.float3
     """
     B = check_positive_int(batch_size, "batch_size")
     T = check_positive_int(T, "T")
-    _check_rng(rng)
+    check_rng(rng)
     if lag is None:
         if T < 10:
             raise ValueError(f"T should be at least 10 for the paper's marker placement (the first marker is one "

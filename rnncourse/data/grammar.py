@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_choice, check_index_array, check_positive_int
+from rnncourse.validation import check_choice, check_index_array, check_positive_int, check_rng
 
 __all__ = ["POSITIVE", "NEGATIVE", "FORMS", "VOCAB", "PAD", "Sentences", "make_sentences", "encode",
            "decode"]
@@ -196,9 +196,7 @@ def make_sentences(n, *, rng, forms=FORMS, probs=None, pad_side="end"):
     (4, (4,))
     """
     n = check_positive_int(n, "n")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
+    check_rng(rng)
     forms = tuple(forms)
     bad = [f for f in forms if f not in FORMS]
     if not forms or bad:

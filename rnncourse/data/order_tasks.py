@@ -16,18 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array, check_positive_int
+from rnncourse.validation import check_array, check_index_array, check_positive_int, check_rng
 
 __all__ = ["FIRST", "SECOND", "order_task", "order_batch", "one_hot", "bag_of_steps", "flatten_steps"]
 
 #: The two marker tokens whose order is the label.
 FIRST, SECOND = 1, 2
 
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
 
 
 def order_task(batch_size, length, *, rng, vocab_size=5):
@@ -60,7 +55,7 @@ def order_task(batch_size, length, *, rng, vocab_size=5):
     B = check_positive_int(batch_size, "batch_size")
     T = check_positive_int(length, "length", minimum=2)
     V = check_positive_int(vocab_size, "vocab_size", minimum=3)
-    _check_rng(rng)
+    check_rng(rng)
     distractors = np.array([v for v in range(V) if v not in (FIRST, SECOND)])
     tokens = distractors[rng.integers(0, len(distractors), size=(T, B))]
     # Two distinct positions per sequence: the first goes to marker 1, the second to marker 2.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_choice, check_index_array, check_positive_float, check_positive_int
+from rnncourse.validation import check_choice, check_index_array, check_positive_float, check_positive_int, check_rng
 
 __all__ = ["STROKES", "CAPTION_VOCAB", "stroke_images", "captions", "decode_tokens",
            "PAD", "BOS", "EOS", "SYMBOL_VOCAB", "DIGIT_VOCAB", "WORD_VOCAB", "number_to_words",
@@ -40,11 +40,6 @@ STROKES = ("horizontal", "vertical", "rising", "falling")
 #: The caption tokens, ``<pad>`` (0) and ``<end>`` (1) followed by the strokes (2..5).
 CAPTION_VOCAB = ("<pad>", "<end>") + STROKES
 
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
 
 
 def _draw(img, stroke, offset):
@@ -104,7 +99,7 @@ def stroke_images(batch_size, *, rng, size=7, noise=0.2, min_strokes=1, max_stro
     lo, hi = check_positive_int(min_strokes, "min_strokes"), check_positive_int(max_strokes, "max_strokes")
     if not lo <= hi <= len(STROKES):
         raise ValueError(f"min_strokes <= max_strokes <= 4 should hold, but they are {lo} and {hi}")
-    _check_rng(rng)
+    check_rng(rng)
     present = np.zeros((B, len(STROKES)), dtype=np.int64)
     images = np.zeros((B, S, S))
     for b in range(B):
@@ -278,7 +273,7 @@ def translation_pairs(batch_size, *, rng, task="reverse", min_len=3, max_len=8):
     lo, hi = check_positive_int(min_len, "min_len"), check_positive_int(max_len, "max_len")
     if lo > hi:
         raise ValueError(f"min_len should be at most max_len, but they are {lo} and {hi}")
-    _check_rng(rng)
+    check_rng(rng)
     letters = [list(rng.integers(3, len(SYMBOL_VOCAB), size=rng.integers(lo, hi + 1))) for _ in range(B)]
     src = pad_sequences(letters, length=hi)[0]
     out = [r[::-1] if task == "reverse" else r for r in letters]
@@ -357,7 +352,7 @@ def regime_signal(batch_size, length, *, rng, min_duration=8, max_duration=24, n
     if lo > hi:
         raise ValueError(f"min_duration should be at most max_duration, but they are {lo} and {hi}")
     noise = check_positive_float(noise, "noise", allow_zero=True)
-    _check_rng(rng)
+    check_rng(rng)
     x = np.empty((T, B))
     labels = np.empty((T, B), dtype=np.int64)
     for b in range(B):

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_positive_int
+from rnncourse.validation import check_array, check_positive_int, check_rng
 
 __all__ = ["TemporalXOR", "temporal_xor", "xor_stream", "running_parity", "cut_chunks"]
 
@@ -73,9 +73,7 @@ def xor_stream(n_triplets, *, rng, batch_size=1):
     """
     n = check_positive_int(n_triplets, "n_triplets")
     B = check_positive_int(batch_size, "batch_size")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
+    check_rng(rng)
     ab = rng.integers(0, 2, size=(n, 2, B))                  # (triplet, which bit, stream)
     triplets = np.concatenate([ab, ab[:, :1] ^ ab[:, 1:]], axis=1)  # (n, 3, B)
     return triplets.reshape(3 * n, B)
@@ -159,9 +157,7 @@ def running_parity(T, batch_size=1, *, rng, noise=0.0, dtype=np.float64):
     """
     T = check_positive_int(T, "T")
     B = check_positive_int(batch_size, "batch_size")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
+    check_rng(rng)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
         raise ValueError(f"noise should be a number >= 0 (a standard deviation), but is {noise!r}")
     b = rng.integers(0, 2, size=(T, B, 1))

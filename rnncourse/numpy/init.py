@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int, check_rng
 
 __all__ = ["init_rnn_params", "init_output_params", "spectral_radius"]
 
@@ -23,9 +23,7 @@ INITS = ("uniform", "orthogonal", "identity")
 
 
 def _check_rng_dtype(rng, dtype):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        f"create one with np.random.default_rng(seed)")
+    check_rng(rng)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype should be numpy.float32 or numpy.float64, but is {dtype}")
