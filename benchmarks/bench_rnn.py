@@ -1,0 +1,286 @@
+"""Speed of rnncourse's RNNs against PyTorch and against a one-sequence NumPy character RNN.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_rnn.py            # full run, about a minute
+    .venv/bin/python benchmarks/bench_rnn.py --quick    # smoke run, about 15 s
+    .venv/bin/python benchmarks/bench_rnn.py --device cuda   # add the torch timings on a GPU
+
+Everything is measured in this one process, with NumPy (OpenBLAS) and PyTorch
+given the same number of threads (``--threads``, default: every core).
+Timings are medians over repeats, and the two sides of each ratio are timed in
+alternation so that a busy machine slows both alike. See README.md beside this
+file for what each row measures and how the FLOPs are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats and 2 s of training: a smoke run")
+    parser.add_argument("--device", default="cpu", help="also time the torch models on this device (e.g. cuda)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for NumPy and PyTorch")
+    parser.add_argument("--seconds", type=float, default=None, help="training time per char model (default 10)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed repeats per measurement (default 15)")
+    return parser.parse_args()
+
+
+ARGS = _parse_args() if __name__ == "__main__" else None
+if ARGS is not None:  # the BLAS thread count is read when NumPy is first imported
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from rnncourse.data.text import CharVocab, load_text  # noqa: E402
+from rnncourse.numpy import charlm  # noqa: E402
+from rnncourse.numpy.clip import clip_grad_norm  # noqa: E402
+from rnncourse.numpy.elman import rnn_backward, rnn_forward  # noqa: E402
+from rnncourse.numpy.init import init_rnn_params  # noqa: E402
+from rnncourse.numpy.optim import Adam  # noqa: E402
+from rnncourse.torch.device import pick_device  # noqa: E402
+from rnncourse.torch.elman import ElmanRNN  # noqa: E402
+
+T, B, D, H = 100, 32, 64, 128          # the RNN layer measured in rows 1-3
+LM_HIDDEN, LM_STEPS = 100, 25          # the character models of row 4 (both)
+LM_BATCH, LM_LR, LM_CLIP = 64, 1e-2, 5.0
+
+
+# ---------------------------------------------------------------------------- timing helpers
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_pair(f, g, repeats, device=torch.device("cpu"), settle=0.15, window=0.3):
+    """Median seconds per call of f and of g, timed in alternating blocks.
+
+    Each block first runs its function for ``settle`` seconds untimed: after a
+    switch, the other library's worker threads keep spinning for a while
+    (OpenBLAS and OpenMP both busy-wait before they sleep) and would slow the
+    first calls. Then it times as many calls as fit in ``window`` seconds.
+    """
+    samples = ([], [])
+    for _ in range(repeats):
+        for fn, out in zip((f, g), samples):
+            start = time.perf_counter()
+            while time.perf_counter() - start < settle:
+                fn()
+            _sync(device)
+            n, start = 0, time.perf_counter()
+            while n < 2 or time.perf_counter() - start < window:
+                fn()
+                n += 1
+            _sync(device)
+            out.append((time.perf_counter() - start) / n)
+    return float(np.median(samples[0])), float(np.median(samples[1]))
+
+
+# ---------------------------------------------------------------------------- rows 1-3: one RNN layer
+
+
+def numpy_step(params, x, dH):
+    """Forward and BPTT of rnncourse.numpy, float32."""
+    def run():
+        _, cache = rnn_forward(x, None, **params)
+        rnn_backward(dH, cache)
+    return run
+
+
+def torch_step(module, x, dH, device):
+    """Forward and backward of a torch module, gradients for the weights and the input."""
+    xt = torch.tensor(x, device=device, requires_grad=True)
+    dHt = torch.tensor(dH, device=device)
+
+    def run():
+        module.zero_grad(set_to_none=True)
+        xt.grad = None
+        out, _ = module(xt)
+        out.backward(dHt)
+    return run
+
+
+def rnn_flops():
+    """FLOPs of forward + BPTT, counting matrix products only (2*M*N*K each).
+
+    Forward: input projection (T*B, D) x (D, H) and T recurrent products (B, H) x (H, H).
+    Backward: T products da_t W_hh, then dx = dA W_xh, dW_xh = dA^T x, dW_hh = dA^T H_prev.
+    """
+    return 2 * T * B * H * (3 * D + 3 * H)
+
+
+def matmul_flops_per_second(repeats):
+    A = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    A @ A
+    times = []
+    for _ in range(max(5, repeats // 2)):
+        start = time.perf_counter()
+        A @ A
+        times.append(time.perf_counter() - start)
+    return 2 * 2048 ** 3 / float(np.median(times))
+
+
+# ---------------------------------------------------------------------------- row 4: character models
+
+
+class OneSequenceCharRNN:
+    """The classic minimal character RNN, the baseline of row 4.
+
+    One sequence at a time, column vectors, one-hot inputs multiplied by W_xh,
+    float64, a Python loop over the steps for the forward and the backward
+    pass, gradients clipped entry by entry to [-5, 5], Adagrad with lr 0.1.
+    """
+
+    def __init__(self, V, hidden, seed):
+        rng = np.random.default_rng(seed)
+        self.V = V
+        self.P = {"W_xh": rng.standard_normal((hidden, V)) * 0.01, "W_hh": rng.standard_normal((hidden, hidden)) * 0.01,
+                  "W_hy": rng.standard_normal((V, hidden)) * 0.01,
+                  "b_h": np.zeros((hidden, 1)), "b_y": np.zeros((V, 1))}
+        self.sq_sums = {k: np.zeros_like(v) for k, v in self.P.items()}
+        self.lr = 0.1
+
+    def loss_and_grads(self, inputs, targets, h):
+        P, V = self.P, self.V
+        onehots, states, probs, total = [], [h], [], 0.0
+        for c, target in zip(inputs, targets):                 # forward, one character at a time
+            x = np.zeros((V, 1))
+            x[c] = 1.0
+            h = np.tanh(P["W_xh"] @ x + P["W_hh"] @ h + P["b_h"])
+            scores = P["W_hy"] @ h + P["b_y"]
+            e = np.exp(scores - scores.max())
+            p = e / e.sum()
+            total -= np.log(p[target, 0])
+            onehots.append(x), states.append(h), probs.append(p)
+        G = {k: np.zeros_like(v) for k, v in P.items()}
+        dh_later = np.zeros_like(h)
+        for t in reversed(range(len(inputs))):                  # backward, one character at a time
+            dscores = probs[t].copy()
+            dscores[targets[t]] -= 1.0
+            G["W_hy"] += dscores @ states[t + 1].T
+            G["b_y"] += dscores
+            da = (1.0 - states[t + 1] ** 2) * (P["W_hy"].T @ dscores + dh_later)
+            G["W_xh"] += da @ onehots[t].T
+            G["W_hh"] += da @ states[t].T
+            G["b_h"] += da
+            dh_later = P["W_hh"].T @ da
+        for g in G.values():
+            np.clip(g, -5.0, 5.0, out=g)
+        return total / len(inputs), G, h
+
+    def update(self, G):
+        for k, p in self.P.items():
+            self.sq_sums[k] += G[k] * G[k]
+            p -= self.lr * G[k] / np.sqrt(self.sq_sums[k] + 1e-8)
+
+    def as_charlm_params(self):
+        """The same weights in rnncourse.numpy.charlm's layout, to score both models with one function."""
+        return {"W_xh": self.P["W_xh"], "W_hh": self.P["W_hh"], "b_h": self.P["b_h"].ravel(),
+                "W_hy": self.P["W_hy"], "b_y": self.P["b_y"].ravel()}
+
+
+def train_baseline(ids, V, seconds):
+    model = OneSequenceCharRNN(V, LM_HIDDEN, seed=0)
+    h, pos, chars, start = np.zeros((LM_HIDDEN, 1)), 0, 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if pos + LM_STEPS + 1 > len(ids):
+            h, pos = np.zeros((LM_HIDDEN, 1)), 0
+        inputs, targets = ids[pos:pos + LM_STEPS].tolist(), ids[pos + 1:pos + LM_STEPS + 1].tolist()
+        _, G, h = model.loss_and_grads(inputs, targets, h)
+        model.update(G)
+        pos, chars = pos + LM_STEPS, chars + LM_STEPS
+    return model.as_charlm_params(), chars / (time.perf_counter() - start)
+
+
+def train_charlm(ids, V, seconds):
+    params = charlm.init_charlm(V, LM_HIDDEN, rng=np.random.default_rng(0), dtype=np.float32)
+    opt, chars, start = Adam(lr=LM_LR), 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        h = None
+        for inputs, targets in charlm.batches(ids, LM_STEPS, LM_BATCH):
+            _, grads, h = charlm.charlm_loss(params, inputs, targets, h)
+            clip_grad_norm(grads, LM_CLIP)
+            opt.step(params, grads)
+            chars += inputs.size
+            if time.perf_counter() - start >= seconds:
+                break
+    return params, chars / (time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+def main(args):
+    torch.set_num_threads(args.threads)
+    extra_device = pick_device(args.device) if args.device != "cpu" else None   # fails early if absent
+    repeats = args.repeats or (3 if args.quick else 15)
+    seconds = args.seconds or (2.0 if args.quick else 10.0)
+    rng = np.random.default_rng(0)
+    params = init_rnn_params(D, H, rng=rng, dtype=np.float32)
+    x = rng.standard_normal((T, B, D)).astype(np.float32)
+    dH = rng.standard_normal((T, B, H)).astype(np.float32)
+    cpu = torch.device("cpu")
+    reference = torch.nn.RNN(D, H)
+    scratch = ElmanRNN.from_torch_rnn(reference)
+    rows = []
+
+    t_np, t_ref = time_pair(numpy_step(params, x, dH), torch_step(reference, x, dH, cpu), repeats)
+    rows.append(("1. NumPy fwd+BPTT / torch.nn.RNN fwd+bwd (CPU)", t_np / t_ref, "<= 0.50",
+                 t_np / t_ref <= 0.5, f"{t_np * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
+    peak = matmul_flops_per_second(repeats)
+    achieved = rnn_flops() / t_np
+    rows.append(("2. NumPy fwd+BPTT FLOP/s / 2048^2 matmul FLOP/s", achieved / peak, ">= 0.40",
+                 achieved / peak >= 0.4, f"{achieved / 1e9:.1f} of {peak / 1e9:.1f} GFLOP/s"))
+    t_ours, t_ref = time_pair(torch_step(scratch, x, dH, cpu), torch_step(reference, x, dH, cpu), repeats)
+    rows.append(("3. ElmanRNN / torch.nn.RNN fwd+bwd (CPU)", t_ours / t_ref, "<= 1.50", t_ours / t_ref <= 1.5,
+                 f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
+    if extra_device is not None:
+        dev = extra_device
+        ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch_rnn(reference).to(dev)
+        t_ours, t_ref = time_pair(torch_step(ours_dev, x, dH, dev), torch_step(ref_dev, x, dH, dev), repeats,
+                                  device=dev)
+        rows.append((f"3b. ElmanRNN / torch.nn.RNN fwd+bwd ({dev})", t_ours / t_ref, "(info)", None,
+                     f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
+
+    text = load_text("stdlib")
+    vocab = CharVocab(text)
+    ids = vocab.encode(text)
+    split = int(0.9 * len(ids))
+    train_ids, held_out = ids[:split], ids[split:]
+    base_params, base_speed = train_baseline(train_ids, vocab.size, seconds)
+    lm_params, lm_speed = train_charlm(train_ids, vocab.size, seconds)
+    base_loss = charlm.evaluate_loss(base_params, held_out)
+    lm_loss = charlm.evaluate_loss(lm_params, held_out)
+    speedup = lm_speed / base_speed
+    rows.append(("4a. char LM chars/s: batched / one-sequence", speedup, ">= 20", speedup >= 20,
+                 f"{lm_speed:,.0f} vs {base_speed:,.0f} chars/s"))
+    rows.append((f"4b. held-out loss after {seconds:g} s, nats/char", lm_loss, f"<= {base_loss:.3f}",
+                 lm_loss <= base_loss, f"batched {lm_loss:.3f}, one-sequence {base_loss:.3f} (log V = "
+                                       f"{np.log(vocab.size):.3f})"))
+    print_table(rows, args, repeats)
+
+
+def print_table(rows, args, repeats):
+    print(f"rnncourse benchmark: T={T}, B={B}, D={D}, H={H}, float32; {args.threads} threads for NumPy and torch "
+          f"(torch {torch.__version__}, NumPy {np.__version__}); median of {repeats} repeats"
+          + ("; --quick" if args.quick else ""))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'metric'.ljust(width)}  {'value':>7}  {'target':>8}  result  details")
+    for name, value, target, ok, details in rows:
+        verdict = "info" if ok is None else ("pass" if ok else "FAIL")
+        print(f"{name.ljust(width)}  {value:7.3f}  {target:>8}  {verdict:6}  {details}")
+
+
+if __name__ == "__main__":
+    main(ARGS)

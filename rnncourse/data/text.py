@@ -1,0 +1,189 @@
+"""Text for character-level language models, and a character vocabulary.
+
+The machines that build and test the book have no internet, so the text comes
+from files that ship with Python itself: the source code (or only the
+docstrings) of a fixed list of standard-library modules, read from their files
+with ``importlib.util.find_spec`` (nothing is imported). Any UTF-8 file
+can be used instead by passing its path.
+
+The exact text depends on the Python version (the standard library changes
+between releases), but is the same on every run of one installation.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+from pathlib import Path
+
+import numpy as np
+
+from rnncourse.validation import check_index_array, check_positive_int
+
+__all__ = ["STDLIB_MODULES", "load_text", "CharVocab"]
+
+#: Standard-library modules read by :func:`load_text`: pure-Python files present
+#: in every CPython 3.11+ installation, rich in English prose (docstrings, comments).
+STDLIB_MODULES = ("textwrap", "heapq", "bisect", "fractions", "string", "colorsys", "shlex", "queue",
+                  "difflib", "statistics", "argparse", "calendar", "functools")
+
+_SOURCES = ("stdlib", "stdlib-docstrings")
+
+
+def _module_path(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise FileNotFoundError(f"the standard-library module {name!r} has no source file in this Python "
+                                f"installation; pass the path of a text file to load_text instead")
+    return Path(spec.origin)
+
+
+def _docstrings(source: str) -> str:
+    """Every docstring (module, classes, functions) of a Python source, in file order, cleaned."""
+    nodes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    found = [n for n in ast.walk(ast.parse(source)) if isinstance(n, nodes) and ast.get_docstring(n, clean=False)]
+    found.sort(key=lambda n: getattr(n, "lineno", 0))
+    return "\n\n".join(inspect.cleandoc(ast.get_docstring(n, clean=False)) for n in found)
+
+
+def _printable_ascii(text: str) -> str:
+    """Drop every character other than the newline and printable ASCII (space to ``~``)."""
+    return "".join(c for c in text if c == "\n" or " " <= c <= "~")
+
+
+def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, ascii_only: bool = True) -> str:
+    """Return a text corpus that needs no download.
+
+    Parameters
+    ----------
+    source : str or path-like
+        ``"stdlib"`` (default): the source files of the modules in
+        ``STDLIB_MODULES``, concatenated (about 400,000 characters of Python
+        code and English comments). ``"stdlib-docstrings"``: only their
+        docstrings (about 90,000 characters of mostly English prose). Anything
+        else is the path of a UTF-8 text file.
+    max_chars : int, optional
+        Keep only the first ``max_chars`` characters.
+    ascii_only : bool
+        Drop characters other than the newline and printable ASCII (default
+        ``True``): a few dozen accented letters in the standard library would
+        otherwise nearly double the vocabulary while appearing once each.
+
+    Returns
+    -------
+    str
+        The text.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is neither a known name nor an existing file.
+
+    Examples
+    --------
+    >>> text = load_text(max_chars=1000)
+    >>> len(text)
+    1000
+    """
+    if max_chars is not None:
+        check_positive_int(max_chars, "max_chars")
+    if isinstance(source, str) and source in _SOURCES:
+        files = [_module_path(name).read_text(encoding="utf-8") for name in STDLIB_MODULES]
+        if source == "stdlib-docstrings":
+            files = [_docstrings(f) for f in files]
+        text = "\n\n".join(files)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"source should be one of {', '.join(map(repr, _SOURCES))} or the path "
+                                    f"of a text file, but {str(source)!r} is neither")
+        text = path.read_text(encoding="utf-8")
+    if ascii_only:
+        text = _printable_ascii(text)
+    return text if max_chars is None else text[:max_chars]
+
+
+class CharVocab:
+    """A character vocabulary: the sorted distinct characters of a text, numbered 0 .. V-1.
+
+    Parameters
+    ----------
+    text : str
+        The text whose characters make up the vocabulary.
+
+    Attributes
+    ----------
+    chars : str
+        The V characters, in sorted order; ``chars[i]`` has id ``i``.
+
+    Examples
+    --------
+    >>> vocab = CharVocab("hello")
+    >>> vocab.chars, vocab.size
+    ('ehlo', 4)
+    >>> vocab.encode("hell")
+    array([1, 0, 2, 2])
+    >>> vocab.decode([3, 2])
+    'ol'
+    """
+
+    def __init__(self, text: str):
+        if not isinstance(text, str):
+            raise TypeError(f"text should be a str, but is {type(text).__name__}")
+        if not text:
+            raise ValueError("text should hold at least one character, but is empty")
+        self.chars = "".join(sorted(set(text)))
+        self._ids = {c: i for i, c in enumerate(self.chars)}
+
+    @property
+    def size(self) -> int:
+        """V, the number of distinct characters."""
+        return len(self.chars)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        return f"CharVocab(size={self.size})"
+
+    def encode(self, text: str) -> np.ndarray:
+        """Turn a string into its character ids.
+
+        Parameters
+        ----------
+        text : str
+            Characters that all belong to the vocabulary.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (N,)
+            One id per character (dtype int64).
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text should be a str, but is {type(text).__name__}")
+        try:
+            return np.fromiter((self._ids[c] for c in text), dtype=np.int64, count=len(text))
+        except KeyError:
+            unknown = sorted(set(text) - set(self.chars))
+            raise ValueError(f"text contains {len(unknown)} character(s) outside the vocabulary, e.g. "
+                             f"{''.join(unknown[:10])!r}; build the vocabulary from a text that contains "
+                             f"them, or remove them") from None
+
+    def decode(self, ids) -> str:
+        """Turn character ids back into a string.
+
+        Parameters
+        ----------
+        ids : numpy.ndarray or list of int, shape (N,)
+            Ids in ``[0, V)``.
+
+        Returns
+        -------
+        str
+        """
+        ids = np.asarray(ids)
+        if ids.size == 0:
+            return ""
+        check_index_array(ids, "ids", ("N",), high=self.size)
+        return "".join(self.chars[i] for i in ids.tolist())

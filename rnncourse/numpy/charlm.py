@@ -1,0 +1,320 @@
+r"""A batched character-level language model in NumPy: forward, backpropagation through time, sampling.
+
+The model reads one character id :math:`c_t` per step and predicts the next:
+
+.. math::
+
+    h_t = \tanh(W_{xh}[:, c_t] + W_{hh} h_{t-1} + b_h), \qquad
+    z_t = W_{hy} h_t + b_y, \qquad p_t = \operatorname{softmax}(z_t).
+
+``W_xh[:, c_t]`` is the one-hot product :math:`W_{xh}\,\mathrm{onehot}(c_t)`
+without the product: the column of the input weights that belongs to the
+character (an *embedding* lookup). Its gradient is the reverse, a scatter-add
+of each step's gradient into that column.
+
+Shapes: ``inputs`` and ``targets`` are integer ids of shape (T, B), time-major;
+V is the vocabulary size and H the hidden size. ``params`` is a dict with
+``W_xh`` (H, V), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (V, H), ``b_y`` (V,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.numpy.init import init_output_params, init_rnn_params
+from rnncourse.numpy.losses import softmax_cross_entropy
+from rnncourse.numpy.output import affine_backward, affine_forward
+from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
+                                  check_same_dtype)
+
+__all__ = ["init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "sample", "batches"]
+
+PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
+
+
+def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
+    """Initial parameters of the character model, U(-1/sqrt(H), 1/sqrt(H)) like :class:`torch.nn.RNN`.
+
+    Parameters
+    ----------
+    V : int
+        Vocabulary size (the input and the output size).
+    H : int
+        Hidden size.
+    rng : numpy.random.Generator
+        Source of randomness.
+    dtype : numpy.dtype
+        ``numpy.float32`` (default, fast) or ``numpy.float64`` (for gradient checks).
+
+    Returns
+    -------
+    dict
+        ``W_xh`` (H, V), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (V, H), ``b_y`` (V,).
+    """
+    params = init_rnn_params(V, H, rng=rng, dtype=dtype)
+    params.update(init_output_params(H, V, rng=rng, dtype=dtype))
+    return params
+
+
+def _check_params(params) -> tuple[int, int]:
+    """Validate the parameter dict; return (V, H)."""
+    if not isinstance(params, dict) or set(PARAM_SHAPES) - set(params):
+        have = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params should be a dict with keys {', '.join(PARAM_SHAPES)} (from init_charlm), "
+                         f"but has {have}")
+    H, V = check_array(params["W_xh"], "params['W_xh']", ("H", "V")).shape
+    sizes = {"H": H, "V": V}
+    for name, symbols in PARAM_SHAPES.items():
+        check_array(params[name], f"params[{name!r}]", symbols, tuple(sizes[s] for s in symbols))
+    check_same_dtype(**params)
+    return V, H
+
+
+def _check_ids(inputs, targets, h0, V, W_hh):
+    check_index_array(inputs, "inputs", ("T", "B"), high=V)
+    if inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError(f"inputs should hold at least one step and one sequence, but has shape {inputs.shape}")
+    if targets is not None:
+        check_index_array(targets, "targets", ("T", "B"), inputs.shape, high=V)
+    if h0 is not None:
+        check_array(h0, "h0", ("B", "H"), (inputs.shape[1], W_hh.shape[0]), hint="B comes from inputs, H from W_hh")
+        check_same_dtype(h0=h0, W_hh=W_hh)
+
+
+def charlm_forward(params, inputs, h0=None):
+    """Run the model over a batch of id sequences.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_charlm`.
+    inputs : numpy.ndarray of int, shape (T, B)
+        Character ids, time-major.
+    h0 : numpy.ndarray, shape (B, H), optional
+        Initial hidden state (e.g. ``h_T`` of the previous chunk); zeros by default.
+
+    Returns
+    -------
+    logits : numpy.ndarray, shape (T, B, V)
+        Scores of the next character at every step.
+    h_T : numpy.ndarray, shape (B, H)
+        The last hidden state, to carry into the next chunk.
+    cache : tuple
+        What :func:`charlm_backward` needs.
+    """
+    V, _ = _check_params(params)
+    _check_ids(inputs, None, h0, V, params["W_hh"])
+    return _forward(params, inputs, h0)
+
+
+def _forward(params, inputs, h0):
+    """:func:`charlm_forward` without the input checks."""
+    T, B = inputs.shape
+    h0 = np.zeros((B, params["W_hh"].shape[0]), params["W_hh"].dtype) if h0 is None else h0
+    Hs = params["W_xh"].T[inputs]              # (T, B, H): column c_t of W_xh for every (t, b)
+    Hs += params["b_h"]
+    W_hh_T = params["W_hh"].T
+    h = h0
+    for t in range(T):
+        Hs[t] += h @ W_hh_T                     # a_t ...
+        np.tanh(Hs[t], out=Hs[t])               # ... becomes h_t, in place
+        h = Hs[t]
+    logits, out_cache = affine_forward(Hs, params["W_hy"], params["b_y"])
+    return logits, h.copy(), (inputs, h0, Hs, params, out_cache)
+
+
+def _scatter_columns(dA_rows, ids, V):
+    """The gradient of the lookup ``W_xh[:, ids]``: add row ``dA_rows[n]`` into column ``ids[n]``, shape (H, V)."""
+    N, H = dA_rows.shape
+    flat = (ids[:, None] * H + np.arange(H)).ravel()  # position of entry (ids[n], j) in the (V, H) transpose
+    dW_xh_T = np.zeros(V * H, dA_rows.dtype)
+    np.add.at(dW_xh_T, flat, dA_rows.ravel())        # 1-D np.add.at takes NumPy's fast path
+    return dW_xh_T.reshape(V, H).T
+
+
+def charlm_backward(dlogits, cache, dh_T=None):
+    """Backpropagation through time for :func:`charlm_forward`.
+
+    Parameters
+    ----------
+    dlogits : numpy.ndarray, shape (T, B, V)
+        Gradient of the loss with respect to the logits.
+    cache : tuple
+        From :func:`charlm_forward`.
+    dh_T : numpy.ndarray, shape (B, H), optional
+        Gradient reaching the last state from later chunks; zero by default
+        (truncated BPTT).
+
+    Returns
+    -------
+    dict
+        Gradients named like the parameters (``W_xh`` (H, V), ...), and ``h0`` (B, H).
+    """
+    inputs, h0, Hs, params, out_cache = cache
+    grads = affine_backward(dlogits, out_cache)
+    dH = grads.pop("H")                         # (T, B, H), from the outputs only
+    T, B, H = Hs.shape
+    W_hh = params["W_hh"]
+    dA = 1 - Hs * Hs                            # tanh'(a_t); becomes da_t in the loop
+    dh_next = np.zeros((B, H), Hs.dtype) if dh_T is None else dh_T
+    for t in reversed(range(T)):
+        dA[t] *= dH[t] + dh_next                # da_t = (dh from y_t + dh from h_{t+1}) * tanh'(a_t)
+        dh_next = dA[t] @ W_hh                  # gradient reaching h_{t-1}
+    dA_rows = dA.reshape(T * B, H)
+    grads["W_xh"] = _scatter_columns(dA_rows, inputs.ravel(), params["W_xh"].shape[1])
+    grads["W_hh"] = dA[0].T @ h0 + dA[1:].reshape(-1, H).T @ Hs[:-1].reshape(-1, H)
+    grads["b_h"] = dA_rows.sum(axis=0)
+    grads["h0"] = dh_next
+    return grads
+
+
+def charlm_loss(params, inputs, targets, h0=None):
+    """Mean cross-entropy of next-character prediction, its gradients and the last state.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_charlm`.
+    inputs : numpy.ndarray of int, shape (T, B)
+        Character ids.
+    targets : numpy.ndarray of int, shape (T, B)
+        The ids to predict: ``targets[t]`` is the character after ``inputs[t]``.
+    h0 : numpy.ndarray, shape (B, H), optional
+        Initial hidden state; zeros by default.
+
+    Returns
+    -------
+    loss : float
+        Mean negative log-likelihood per character, in nats.
+    grads : dict
+        Gradients named like the parameters.
+    h_T : numpy.ndarray, shape (B, H)
+        The last hidden state, to pass as ``h0`` of the next chunk.
+
+    Examples
+    --------
+    >>> params = init_charlm(5, 8, rng=np.random.default_rng(0), dtype=np.float64)
+    >>> ids = np.array([[0, 1], [2, 3], [4, 0]])
+    >>> loss, grads, h_T = charlm_loss(params, ids[:-1], ids[1:])
+    >>> grads["W_xh"].shape, h_T.shape
+    ((8, 5), (2, 8))
+    """
+    V, _ = _check_params(params)
+    _check_ids(inputs, targets, h0, V, params["W_hh"])
+    logits, h_T, cache = _forward(params, inputs, h0)
+    loss, dlogits = softmax_cross_entropy(logits, targets)
+    grads = charlm_backward(dlogits, cache)
+    del grads["h0"]
+    return float(loss), grads, h_T
+
+
+def evaluate_loss(params, ids, *, T=100, B=16) -> float:
+    """Mean negative log-likelihood per character of a text, in nats (no gradients).
+
+    The text is cut into ``B`` contiguous streams read ``T`` steps at a time,
+    the hidden state carried from chunk to chunk (see :func:`batches`).
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_charlm`.
+    ids : numpy.ndarray of int, shape (N,)
+        The text as character ids.
+    T : int
+        Steps per chunk.
+    B : int
+        Number of streams.
+
+    Returns
+    -------
+    float
+        The loss per predicted character; ``log(V)`` for a model that knows nothing.
+    """
+    total, n, h = 0.0, 0, None
+    for inputs, targets in batches(ids, T, B):
+        logits, h, _ = charlm_forward(params, inputs, h)
+        loss, _ = softmax_cross_entropy(logits, targets)
+        total, n = total + float(loss) * targets.size, n + targets.size
+    return total / n
+
+
+def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
+    """Generate ``n`` characters, feeding each sampled id back as the next input.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_charlm`.
+    start_id : int
+        The first input id.
+    n : int
+        Number of ids to generate.
+    temperature : float
+        Divides the logits before the softmax: 1 samples the model's
+        distribution, below 1 sharpens it (towards the most likely character),
+        above 1 flattens it.
+    rng : numpy.random.Generator
+        Source of randomness.
+    h0 : numpy.ndarray, shape (H,), optional
+        Initial hidden state; zeros by default.
+
+    Returns
+    -------
+    list of int
+        The ``n`` generated ids (not including ``start_id``).
+    """
+    V, H = _check_params(params)
+    n = check_positive_int(n, "n")
+    check_positive_float(temperature, "temperature")
+    check_index_array(np.asarray([start_id]), "start_id", ("N",), high=V)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
+                        "create one with np.random.default_rng(seed)")
+    W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in PARAM_SHAPES)
+    h = np.zeros(H, W_hh.dtype) if h0 is None else check_array(h0, "h0", ("H",), (H,)).astype(W_hh.dtype)
+    c, out = int(start_id), []
+    for _ in range(n):
+        h = np.tanh(W_xh[:, c] + W_hh @ h + b_h)
+        z = (W_hy @ h + b_y).astype(np.float64) / temperature
+        p = np.exp(z - z.max())
+        cdf = np.cumsum(p)
+        c = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
+        out.append(c)
+    return out
+
+
+def batches(ids, T, B):
+    """Cut a text into contiguous (inputs, targets) chunks for truncated BPTT.
+
+    The ids are split into ``B`` equal streams, one per batch column; chunk
+    ``k`` holds steps ``k*T .. k*T + T - 1`` of every stream, so column ``b``
+    of one chunk continues column ``b`` of the previous chunk and the hidden
+    state ``h_T`` of one chunk is the right ``h0`` for the next.
+
+    Parameters
+    ----------
+    ids : numpy.ndarray of int, shape (N,)
+        The text as character ids.
+    T : int
+        Steps per chunk (the truncation length of BPTT).
+    B : int
+        Number of streams (the batch size).
+
+    Yields
+    ------
+    inputs : numpy.ndarray of int, shape (T, B)
+        Ids read at each step.
+    targets : numpy.ndarray of int, shape (T, B)
+        The next ids: ``targets[t, b]`` follows ``inputs[t, b]`` in the text.
+    """
+    T, B = check_positive_int(T, "T"), check_positive_int(B, "B")
+    check_index_array(ids, "ids", ("N",))
+    L = (len(ids) - 1) // B                     # inputs per stream (the last id of a stream is only a target)
+    if L < T:
+        raise ValueError(f"ids should hold at least T * B + 1 = {T * B + 1} characters for chunks of T = {T} "
+                         f"steps in B = {B} streams, but holds {len(ids)}; lower T or B, or use more text")
+    X = ids[:B * L].reshape(B, L)
+    Y = ids[1:B * L + 1].reshape(B, L)
+    for k in range(L // T):
+        cols = slice(k * T, (k + 1) * T)
+        yield np.ascontiguousarray(X[:, cols].T), np.ascontiguousarray(Y[:, cols].T)

@@ -1,0 +1,84 @@
+"""Choosing a device and seeding PyTorch.
+
+Every PyTorch function of ``rnncourse.torch`` runs on the CPU and on a CUDA
+GPU alike. :func:`pick_device` is the one place that decides which: CUDA when
+it is present, the CPU otherwise, unless the caller asks for one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["pick_device", "seed_everything"]
+
+
+def pick_device(prefer: str | torch.device | None = None) -> torch.device:
+    """Return the device to compute on.
+
+    Parameters
+    ----------
+    prefer : str or torch.device or None
+        ``None`` (default) picks ``cuda`` when ``torch.cuda.is_available()``
+        is true and ``cpu`` otherwise. ``"cpu"`` forces the CPU; ``"cuda"`` or
+        ``"cuda:1"`` asks for a GPU and fails clearly where there is none.
+
+    Returns
+    -------
+    torch.device
+        The chosen device.
+
+    Raises
+    ------
+    ValueError
+        If a CUDA device is asked for but none is available, or ``prefer`` is
+        not a device name.
+
+    Examples
+    --------
+    >>> pick_device("cpu")
+    device(type='cpu')
+    """
+    if prefer is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(prefer)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"prefer should be None, 'cpu' or 'cuda', but is {prefer!r}") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {str(device)!r} was asked for, but torch.cuda.is_available() is False on this "
+            "machine; use pick_device() to fall back to the CPU, or pick_device('cpu')"
+        )
+    return device
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed PyTorch's global random number generators and return a fresh generator.
+
+    Seeds the CPU generator and every CUDA generator (through
+    ``torch.manual_seed``), so that parameter initialisation without an
+    explicit generator, dropout and sampling repeat exactly. NumPy's global
+    state is left alone: NumPy code in ``rnncourse`` takes an explicit
+    :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    seed : int
+        Any non-negative integer.
+
+    Returns
+    -------
+    torch.Generator
+        A CPU generator seeded with ``seed``, to pass explicitly where a
+        function takes ``generator=``.
+
+    Examples
+    --------
+    >>> g = seed_everything(0)
+    >>> torch.rand(2, generator=g).shape
+    torch.Size([2])
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed should be a non-negative integer, but is {seed!r}")
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,337 @@
+r"""The Elman recurrent layer in PyTorch, written from scratch.
+
+The recurrence, for time steps :math:`t = 1, \dots, T`,
+
+.. math::
+
+    h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h),
+
+with :math:`f` = tanh (or ReLU), is the one of :mod:`rnncourse.numpy.elman`;
+here autograd computes the backward pass. The functions carry the names and
+signatures of their NumPy twins, and :class:`ElmanRNN` equals
+:class:`torch.nn.RNN` (one layer, time-major) given the same weights.
+
+Shapes are time-major: ``x`` has shape (T, B, D) and hidden states (T, B, H);
+in :class:`torch.nn.RNN`'s words T is ``seq_len``, B ``batch``, D
+``input_size`` and H ``hidden_size``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncourse.validation import check_array, check_choice, check_positive_int
+
+__all__ = ["rnn_step_forward", "rnn_forward", "ElmanRNN"]
+
+_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+_TIME_MAJOR = "x is time-major, shape (time steps, batch, features); for batch-first data pass x.transpose(0, 1)"
+
+
+def _check_match(name: str, a: torch.Tensor, ref_name: str, ref: torch.Tensor, ref_expr: str | None = None) -> None:
+    """Raise unless ``a`` lives on the device of ``ref`` and has its dtype.
+
+    ``ref_expr`` is the expression a user would type for ``ref`` in the fix.
+    """
+    ref_expr = ref_expr or ref_name
+    if a.device != ref.device:
+        raise ValueError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
+                         f"call {name}.to({ref_expr}.device)")
+    if a.dtype != ref.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but {ref_name} has dtype {ref.dtype}; "
+                        f"call {name}.to({ref_expr}.dtype)")
+
+
+def _check_weights(W_xh, W_hh, b_h, nonlinearity: str) -> tuple[int, int]:
+    """Validate the three parameters and return (D, H)."""
+    check_choice(nonlinearity, "nonlinearity", tuple(_ACTIVATIONS))
+    check_array(W_xh, "W_xh", ("H", "D"), backend="torch")
+    H, D = W_xh.shape
+    check_array(W_hh, "W_hh", ("H", "H"), (H, H), backend="torch", hint="W_hh is square, (H, H)")
+    check_array(b_h, "b_h", ("H",), (H,), backend="torch")
+    _check_match("W_hh", W_hh, "W_xh", W_xh)
+    _check_match("b_h", b_h, "W_xh", W_xh)
+    return D, H
+
+
+def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "W_xh",
+                    ref_expr: str | None = None) -> None:
+    """Validate ``x`` (T, B, D) and ``h0`` (B, H) against the weights."""
+    check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch", hint=_TIME_MAJOR)
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
+    _check_match("x", x, ref_name, W_xh, ref_expr)
+    if h0 is not None:
+        B = x.shape[1]
+        hint = "add a batch axis with h0.unsqueeze(0)" if h0.ndim == 1 else ""
+        check_array(h0, "h0", ("B", "H"), (B, H), backend="torch", hint=hint)
+        _check_match("h0", h0, ref_name, W_xh, ref_expr)
+
+
+def _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
+    """The unchecked fast loop: one matmul for all inputs, then only h_{t-1} W_hh^T per step."""
+    f = _ACTIVATIONS[nonlinearity]
+    T, B, D = x.shape
+    H = W_hh.shape[0]
+    if h0 is None:
+        h0 = x.new_zeros(B, H)
+    A_x = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, H)  # x_t W_xh^T + b_h, all t at once
+    W_hh_T = W_hh.t()
+    h = h0
+    states = []
+    for a_t in A_x.unbind(0):
+        h = f(torch.addmm(a_t, h, W_hh_T))
+        states.append(h)
+    return torch.stack(states), h
+
+
+def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
+    r"""One step of the Elman recurrence, :math:`h_t = f(x_t W_{xh}^T + h_{t-1} W_{hh}^T + b_h)`.
+
+    The PyTorch twin of :func:`rnncourse.numpy.elman.rnn_step_forward`; autograd
+    replaces the cache and the backward function.
+
+    Parameters
+    ----------
+    x_t : torch.Tensor, shape (B, D)
+        Inputs at time t.
+    h_prev : torch.Tensor, shape (B, H)
+        Hidden state at time t - 1.
+    W_xh : torch.Tensor, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : torch.Tensor, shape (H, H)
+        Hidden-to-hidden weights.
+    b_h : torch.Tensor, shape (H,)
+        Hidden bias.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H)
+        The new hidden state h_t.
+    """
+    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
+    check_array(x_t, "x_t", ("B", "D"), (None, D), backend="torch")
+    check_array(h_prev, "h_prev", ("B", "H"), (x_t.shape[0], H), backend="torch")
+    _check_match("x_t", x_t, "W_xh", W_xh)
+    _check_match("h_prev", h_prev, "W_xh", W_xh)
+    return _ACTIVATIONS[nonlinearity](x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+
+
+def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
+    r"""Run the Elman recurrence over a whole sequence.
+
+    Equal to this plain loop, but faster because the input projection of all
+    time steps is one matrix product::
+
+        h = h0
+        for t in range(T):
+            h = tanh(x[t] @ W_xh.T + h @ W_hh.T + b_h)
+            H[t] = h
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (T, B, D)
+        Input sequence, time-major.
+    h0 : torch.Tensor, shape (B, H), or None
+        Initial hidden state; ``None`` means zeros.
+    W_xh : torch.Tensor, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : torch.Tensor, shape (H, H)
+        Hidden-to-hidden weights.
+    b_h : torch.Tensor, shape (H,)
+        Hidden bias.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+
+    Returns
+    -------
+    H : torch.Tensor, shape (T, B, H)
+        Hidden states h_1 ... h_T.
+    h_T : torch.Tensor, shape (B, H)
+        The last hidden state (``H[-1]``).
+
+    Examples
+    --------
+    >>> x, W_xh, W_hh, b_h = torch.zeros(5, 2, 3), torch.zeros(4, 3), torch.zeros(4, 4), torch.zeros(4)
+    >>> H, h_T = rnn_forward(x, None, W_xh, W_hh, b_h)
+    >>> tuple(H.shape), tuple(h_T.shape)
+    ((5, 2, 4), (2, 4))
+    """
+    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
+    _check_sequence(x, h0, D, H, W_xh)
+    return _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity)
+
+
+class ElmanRNN(nn.Module):
+    r"""A one-layer Elman RNN, :math:`h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h)`, written from scratch.
+
+    A loop over time in Python (see :func:`rnn_forward`); it equals
+    :class:`torch.nn.RNN` with ``num_layers=1`` and ``batch_first=False`` when
+    ``b_h = bias_ih_l0 + bias_hh_l0`` (see :meth:`from_torch_rnn`), and
+    :func:`rnncourse.numpy.elman.rnn_forward` on the same weights (see
+    :meth:`from_numpy`).
+
+    Parameters
+    ----------
+    input_size : int
+        D, the number of input features.
+    hidden_size : int
+        H, the number of hidden units.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
+    generator : torch.Generator, optional
+        Source of the initial weights; ``None`` uses PyTorch's global generator.
+
+    Attributes
+    ----------
+    W_xh : torch.nn.Parameter, shape (H, D)
+    W_hh : torch.nn.Parameter, shape (H, H)
+    b_h : torch.nn.Parameter, shape (H,)
+        All drawn from U(-1/sqrt(H), 1/sqrt(H)), like :class:`torch.nn.RNN`.
+
+    Examples
+    --------
+    >>> rnn = ElmanRNN(3, 4, generator=torch.Generator().manual_seed(0))
+    >>> H, h_T = rnn(torch.zeros(5, 2, 3))
+    >>> tuple(H.shape)
+    (5, 2, 4)
+    """
+
+    def __init__(self, input_size, hidden_size, nonlinearity="tanh", *, device=None, dtype=None, generator=None):
+        super().__init__()
+        D = check_positive_int(input_size, "input_size")
+        H = check_positive_int(hidden_size, "hidden_size")
+        check_choice(nonlinearity, "nonlinearity", tuple(_ACTIVATIONS))
+        self.input_size, self.hidden_size, self.nonlinearity = D, H, nonlinearity
+        kw = {"device": device, "dtype": dtype}
+        self.W_xh = nn.Parameter(torch.empty(H, D, **kw))
+        self.W_hh = nn.Parameter(torch.empty(H, H, **kw))
+        self.b_h = nn.Parameter(torch.empty(H, **kw))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)).
+
+        Numbers are drawn on the CPU and then copied, so one seed gives the
+        same weights on every device.
+        """
+        k = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in (self.W_xh, self.W_hh, self.b_h):
+                drawn = torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator)
+                p.copy_(drawn)
+
+    def forward(self, x, h0=None):
+        """Run the layer over a sequence.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (T, B, D)
+            Input sequence, time-major, on the model's device and dtype.
+        h0 : torch.Tensor, shape (B, H), optional
+            Initial hidden state; zeros by default.
+
+        Returns
+        -------
+        H : torch.Tensor, shape (T, B, H)
+            Hidden states h_1 ... h_T.
+        h_T : torch.Tensor, shape (B, H)
+            The last hidden state.
+        """
+        _check_sequence(x, h0, self.input_size, self.hidden_size, self.W_xh,
+                        ref_name="the model", ref_expr="model.W_xh")
+        return _recurrence(x, h0, self.W_xh, self.W_hh, self.b_h, self.nonlinearity)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
+
+    @classmethod
+    def from_torch_rnn(cls, rnn: nn.RNN) -> "ElmanRNN":
+        """Copy the weights of a one-layer, time-major :class:`torch.nn.RNN`.
+
+        PyTorch keeps two biases, ``bias_ih_l0`` and ``bias_hh_l0``; they only
+        ever appear as a sum, so ``b_h`` is that sum.
+
+        Parameters
+        ----------
+        rnn : torch.nn.RNN
+            With ``num_layers=1``, ``bidirectional=False``, ``batch_first=False``.
+
+        Returns
+        -------
+        ElmanRNN
+            On the device and with the dtype of ``rnn``.
+        """
+        if not isinstance(rnn, nn.RNN):
+            raise TypeError(f"rnn should be a torch.nn.RNN, but is {type(rnn).__name__}")
+        problems = [f"{name}={getattr(rnn, name)!r} (need {want!r})" for name, want in
+                    (("num_layers", 1), ("bidirectional", False), ("batch_first", False))
+                    if getattr(rnn, name) != want]
+        if problems:
+            raise ValueError("ElmanRNN copies a one-layer, unidirectional, time-major torch.nn.RNN, but rnn has "
+                             + ", ".join(problems) + "; construct the torch.nn.RNN with those settings")
+        W_ih = rnn.weight_ih_l0
+        model = cls(rnn.input_size, rnn.hidden_size, rnn.nonlinearity, device=W_ih.device, dtype=W_ih.dtype)
+        with torch.no_grad():
+            model.W_xh.copy_(W_ih)
+            model.W_hh.copy_(rnn.weight_hh_l0)
+            model.b_h.copy_(rnn.bias_ih_l0 + rnn.bias_hh_l0 if rnn.bias else torch.zeros_like(model.b_h))
+        return model
+
+    def to_torch_rnn(self) -> nn.RNN:
+        """Return an equal :class:`torch.nn.RNN` (``bias_ih_l0 = b_h``, ``bias_hh_l0 = 0``)."""
+        rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity=self.nonlinearity,
+                     device=self.W_xh.device, dtype=self.W_xh.dtype)
+        with torch.no_grad():
+            rnn.weight_ih_l0.copy_(self.W_xh)
+            rnn.weight_hh_l0.copy_(self.W_hh)
+            rnn.bias_ih_l0.copy_(self.b_h)
+            rnn.bias_hh_l0.zero_()
+        return rnn
+
+    @classmethod
+    def from_numpy(cls, params: dict, nonlinearity="tanh", *, device=None, dtype=None) -> "ElmanRNN":
+        """Build the layer from NumPy parameters, e.g. from :func:`rnncourse.numpy.init.init_rnn_params`.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (H, D), ``W_hh`` (H, H) and ``b_h`` (H,) as :class:`numpy.ndarray`.
+        nonlinearity : str
+            ``"tanh"`` (default) or ``"relu"``.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+
+        Returns
+        -------
+        ElmanRNN
+        """
+        missing = [k for k in ("W_xh", "W_hh", "b_h") if k not in params]
+        if missing:
+            raise ValueError(f"params should hold W_xh, W_hh and b_h, but lacks {', '.join(missing)}")
+        W_xh = check_array(params["W_xh"], "params['W_xh']", ("H", "D"))
+        H, D = W_xh.shape
+        check_array(params["W_hh"], "params['W_hh']", ("H", "H"), (H, H))
+        check_array(params["b_h"], "params['b_h']", ("H",), (H,))
+        dtype = dtype if dtype is not None else torch.from_numpy(np.asarray(W_xh[:0])).dtype
+        model = cls(D, H, nonlinearity, device=device, dtype=dtype)
+        with torch.no_grad():
+            for name in ("W_xh", "W_hh", "b_h"):
+                getattr(model, name).copy_(torch.as_tensor(params[name]))
+        return model
+
+    def numpy_params(self) -> dict:
+        """Return copies of the parameters as a dict of :class:`numpy.ndarray` (``W_xh``, ``W_hh``, ``b_h``)."""
+        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in ("W_xh", "W_hh", "b_h")}

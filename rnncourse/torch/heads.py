@@ -1,0 +1,179 @@
+r"""Output layers on top of the hidden states, and the general RNN model.
+
+The output at each time step is an affine map of the hidden state,
+
+.. math::
+
+    y_t = W_{hy} h_t + b_y,
+
+the PyTorch twin of :func:`rnncourse.numpy.output.affine_forward`. A softmax,
+if the task needs one, belongs to the loss (as in
+``torch.nn.functional.cross_entropy``), so the model returns raw scores.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from rnncourse.torch.elman import ElmanRNN, _check_match
+from rnncourse.validation import check_array, check_positive_int
+
+__all__ = ["OutputLayer", "RNNModel"]
+
+
+class OutputLayer(nn.Module):
+    r"""The affine read-out :math:`y = W_{hy} h + b_y`, applied at every time step.
+
+    Parameters
+    ----------
+    hidden_size : int
+        H, the size of the hidden state.
+    output_size : int
+        O, the number of outputs (classes, or regression targets).
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
+    generator : torch.Generator, optional
+        Source of the initial weights; ``None`` uses PyTorch's global generator.
+
+    Attributes
+    ----------
+    W_hy : torch.nn.Parameter, shape (O, H)
+    b_y : torch.nn.Parameter, shape (O,)
+        Both drawn from U(-1/sqrt(H), 1/sqrt(H)), like :class:`torch.nn.Linear`.
+    """
+
+    def __init__(self, hidden_size, output_size, *, device=None, dtype=None, generator=None):
+        super().__init__()
+        H = check_positive_int(hidden_size, "hidden_size")
+        O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
+        self.hidden_size, self.output_size = H, O
+        self.W_hy = nn.Parameter(torch.empty(O, H, device=device, dtype=dtype))
+        self.b_y = nn.Parameter(torch.empty(O, device=device, dtype=dtype))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw the parameters from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy)."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in (self.W_hy, self.b_y):
+                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+
+    def forward(self, H):
+        """Apply the read-out.
+
+        Parameters
+        ----------
+        H : torch.Tensor, shape (T, B, H) or (B, H)
+            Hidden states of every step, or one state per sequence.
+
+        Returns
+        -------
+        torch.Tensor, shape (T, B, O) or (B, O)
+            The outputs, with the leading axes of ``H``.
+        """
+        symbols = ("T", "B", "H") if getattr(H, "ndim", 0) == 3 else ("B", "H")
+        check_array(H, "H", symbols, (None,) * (len(symbols) - 1) + (self.hidden_size,), backend="torch",
+                    hint="H holds hidden states, shape (T, B, H) or (B, H)")
+        _check_match("H", H, "the model", self.W_hy, "model.W_hy")
+        return H @ self.W_hy.T + self.b_y
+
+    def extra_repr(self) -> str:
+        return f"{self.hidden_size}, {self.output_size}"
+
+    @classmethod
+    def from_numpy(cls, params: dict, *, device=None, dtype=None) -> "OutputLayer":
+        """Build the layer from NumPy ``W_hy`` (O, H) and ``b_y`` (O,), e.g. from ``init_output_params``."""
+        missing = [k for k in ("W_hy", "b_y") if k not in params]
+        if missing:
+            raise ValueError(f"params should hold W_hy and b_y, but lacks {', '.join(missing)}")
+        W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"))
+        O, H = W_hy.shape  # noqa: E741
+        check_array(params["b_y"], "params['b_y']", ("O",), (O,))
+        layer = cls(H, O, device=device, dtype=dtype if dtype is not None else torch.as_tensor(W_hy[:0]).dtype)
+        with torch.no_grad():
+            layer.W_hy.copy_(torch.as_tensor(W_hy))
+            layer.b_y.copy_(torch.as_tensor(params["b_y"]))
+        return layer
+
+    def numpy_params(self) -> dict:
+        """Return copies of ``W_hy`` and ``b_y`` as :class:`numpy.ndarray`."""
+        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in ("W_hy", "b_y")}
+
+
+class RNNModel(nn.Module):
+    r"""An Elman RNN with an affine read-out: the general model of the book's tasks.
+
+    .. math::
+
+        h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = W_{hy} h_t + b_y.
+
+    Many-to-many by default (an output at every step); with
+    ``many_to_one=True`` only the last state is read out, for classifying or
+    regressing a whole sequence.
+
+    Parameters
+    ----------
+    input_size : int
+        D.
+    hidden_size : int
+        H.
+    output_size : int
+        O.
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+    many_to_one : bool
+        Read out only :math:`h_T` (default ``False``).
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype.
+    generator : torch.Generator, optional
+        Source of the initial weights (the RNN's, then the read-out's).
+
+    Attributes
+    ----------
+    rnn : ElmanRNN
+        The recurrent layer.
+    out : OutputLayer
+        The read-out.
+
+    Examples
+    --------
+    >>> model = RNNModel(3, 8, 2, many_to_one=True, generator=torch.Generator().manual_seed(0))
+    >>> Y, h_T = model(torch.zeros(5, 4, 3))
+    >>> tuple(Y.shape), tuple(h_T.shape)
+    ((4, 2), (4, 8))
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, nonlinearity="tanh", *, many_to_one=False,
+                 device=None, dtype=None, generator=None):
+        super().__init__()
+        kw = {"device": device, "dtype": dtype, "generator": generator}
+        self.rnn = ElmanRNN(input_size, hidden_size, nonlinearity, **kw)
+        self.out = OutputLayer(hidden_size, output_size, **kw)
+        self.many_to_one = bool(many_to_one)
+
+    def forward(self, x, h0=None):
+        """Run the RNN and read out.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (T, B, D)
+            Input sequence, time-major.
+        h0 : torch.Tensor, shape (B, H), optional
+            Initial hidden state; zeros by default.
+
+        Returns
+        -------
+        Y : torch.Tensor, shape (T, B, O), or (B, O) when ``many_to_one``
+            The outputs (raw scores; no softmax).
+        h_T : torch.Tensor, shape (B, H)
+            The last hidden state, to carry into the next chunk of a long sequence.
+        """
+        H, h_T = self.rnn(x, h0)
+        return self.out(h_T if self.many_to_one else H), h_T

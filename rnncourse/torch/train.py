@@ -1,0 +1,214 @@
+"""A small, careful training loop for the PyTorch models.
+
+One loop for every chapter: forward, loss, backward, optional gradient
+clipping, optimizer step, with a progress bar. It records the loss and the
+gradient norm of every step, repeats exactly for a given seed, and stops with
+a :class:`FloatingPointError` the moment the loss or the gradient stops being
+finite, instead of silently training on garbage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rnncourse.torch.device import pick_device
+from rnncourse.validation import check_choice, check_positive_float, check_positive_int
+
+__all__ = ["TrainConfig", "History", "train"]
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of :func:`train`.
+
+    Parameters
+    ----------
+    steps : int or None
+        Number of optimizer steps (default 500). Required when ``batches`` is a
+        callable; with an iterable, training stops after ``steps`` or after
+        ``epochs`` passes, whichever comes first (``None``: only ``epochs``).
+    epochs : int
+        Passes over an iterable of batches (default 1); ignored for a callable.
+    lr : float
+        Learning rate (default 0.01).
+    optimizer : str
+        ``"adam"`` (default), ``"sgd"`` or ``"adagrad"``.
+    clip : float or None
+        Rescale the gradient to this global L2 norm when it is larger
+        (``torch.nn.utils.clip_grad_norm_``); ``None`` (default) never clips.
+    seed : int
+        Seeds PyTorch's global generator and the :class:`numpy.random.Generator`
+        handed to a callable ``batches`` (default 0).
+    device : str or None
+        Move the model there first; ``None`` (default) keeps the model where it is.
+    log_every : int
+        Refresh the loss shown on the progress bar every so many steps (default 10).
+    """
+
+    steps: int | None = 500
+    epochs: int = 1
+    lr: float = 1e-2
+    optimizer: str = "adam"
+    clip: float | None = None
+    seed: int = 0
+    device: str | None = None
+    log_every: int = 10
+
+    def __post_init__(self):
+        if self.steps is not None:
+            check_positive_int(self.steps, "steps")
+        check_positive_int(self.epochs, "epochs")
+        check_positive_float(self.lr, "lr")
+        check_choice(self.optimizer, "optimizer", tuple(_OPTIMIZERS))
+        if self.clip is not None:
+            check_positive_float(self.clip, "clip")
+        check_positive_int(self.seed, "seed", minimum=0)
+        check_positive_int(self.log_every, "log_every")
+
+
+@dataclass
+class History:
+    """What :func:`train` measured, one entry per optimizer step.
+
+    Attributes
+    ----------
+    losses : list of float
+        The training loss of each step's batch (before the step's update).
+    grad_norms : list of float
+        The global L2 norm of the gradient at each step, before clipping.
+    """
+
+    losses: list = field(default_factory=list)
+    grad_norms: list = field(default_factory=list)
+
+
+def _as_tensor(a, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Move a batch array to the device; floats take the model's dtype, integers become int64."""
+    t = torch.from_numpy(a) if isinstance(a, np.ndarray) else torch.as_tensor(a)
+    return t.to(device, dtype if t.is_floating_point() else torch.long)
+
+
+def _batch_stream(batches, config: TrainConfig, rng: np.random.Generator):
+    """Yield (x, y) pairs: from ``batches(rng)`` per step, or from ``epochs`` passes over an iterable."""
+    if callable(batches) and not hasattr(batches, "__iter__"):
+        if config.steps is None:
+            raise ValueError("steps should be set in TrainConfig when batches is a callable, but is None")
+        for _ in range(config.steps):
+            yield batches(rng)
+        return
+    for epoch in range(config.epochs):
+        n = 0
+        for batch in batches:
+            n += 1
+            yield batch
+        if n == 0:
+            if epoch == 0:
+                raise ValueError("batches yielded no (x, y) pair; pass a non-empty iterable or a callable")
+            return  # a one-shot iterator (a generator) is used up after one epoch
+
+
+def _total(batches, config: TrainConfig):
+    """The number of steps for the progress bar, where it can be known."""
+    if callable(batches) and not hasattr(batches, "__iter__"):
+        return config.steps
+    per_epoch = len(batches) * config.epochs if hasattr(batches, "__len__") else None
+    if config.steps is None or per_epoch is None:
+        return per_epoch if config.steps is None else config.steps
+    return min(config.steps, per_epoch)
+
+
+def _stop(what: str, value: float, step: int, history: History, config: TrainConfig):
+    last = f"the last finite loss was {history.losses[-1]:.4g} at step {len(history.losses) - 1}" \
+        if history.losses else "no step finished before it"
+    advice = f"lower the learning rate (lr={config.lr:g})"
+    advice += " or set clip (e.g. clip=1.0)" if config.clip is None else f" or lower clip (clip={config.clip:g})"
+    return FloatingPointError(f"the {what} became {value} at step {step}; {last}. Training stopped instead of "
+                              f"continuing on garbage: {advice} in TrainConfig")
+
+
+def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
+          progress: bool = True) -> History:
+    """Train ``model`` with gradient descent and return the loss history.
+
+    Each step: ``Y = model(x)`` (the first element when the model returns a
+    tuple, as :class:`~rnncourse.torch.heads.RNNModel` does), ``loss =
+    loss_fn(Y, y)``, backward, clip (if ``config.clip``), optimizer step.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model; trained in place.
+    batches : callable or iterable
+        Either a callable ``batches(rng) -> (x, y)`` called once per step with
+        a :class:`numpy.random.Generator` seeded from ``config.seed``, or an
+        iterable of ``(x, y)`` pairs (a list, a DataLoader). Arrays may be
+        NumPy or torch; they are moved to the model's device, floats cast to
+        its dtype and integers to int64.
+    loss_fn : callable
+        ``loss_fn(Y, y) -> torch.Tensor`` of shape (), e.g.
+        ``torch.nn.functional.mse_loss``.
+    config : TrainConfig
+        Hyperparameters.
+    progress : bool
+        Show a tqdm progress bar (default ``True``).
+
+    Returns
+    -------
+    History
+        Losses and gradient norms, one per step.
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss or the gradient norm becomes NaN or infinite.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    if config.device is not None:
+        model.to(pick_device(config.device))
+    device, dtype = params[0].device, params[0].dtype
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    optimizer = _OPTIMIZERS[config.optimizer](params, lr=config.lr)
+    history = History()
+    model.train()
+    with tqdm(total=_total(batches, config), disable=not progress, desc="training") as bar:
+        for step, (x, y) in enumerate(_batch_stream(batches, config, rng)):
+            if config.steps is not None and step >= config.steps:
+                break
+            loss, norm = _step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
+                               _as_tensor(y, device, dtype), config, step, history)
+            history.losses.append(loss)
+            history.grad_norms.append(norm)
+            bar.update(1)
+            if step % config.log_every == 0:
+                bar.set_postfix(loss=f"{loss:.4f}")
+    return history
+
+
+def _step(model, params, optimizer, loss_fn, x, y, config, step, history):
+    """One optimizer step; returns (loss, gradient norm before clipping) as floats."""
+    optimizer.zero_grad(set_to_none=True)
+    out = model(x)
+    loss = loss_fn(out[0] if isinstance(out, tuple) else out, y)
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        raise ValueError(f"loss_fn should return a scalar torch.Tensor (shape ()), but returned "
+                         f"{type(loss).__name__} of shape {tuple(getattr(loss, 'shape', ()))}; reduce it with .mean()")
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise _stop("loss", value, step, history, config)
+    loss.backward()
+    max_norm = config.clip if config.clip is not None else math.inf
+    norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+    if not math.isfinite(norm):
+        raise _stop("gradient norm", norm, step, history, config)
+    optimizer.step()
+    return value, norm

@@ -1,0 +1,69 @@
+"""rnncourse.data.text: text that needs no download, and the character vocabulary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnncourse.data.text import STDLIB_MODULES, CharVocab, load_text
+
+
+def test_stdlib_text_is_large_ascii_and_repeatable():
+    text = load_text()
+    assert len(text) > 100_000
+    assert all(c == "\n" or " " <= c <= "~" for c in set(text))
+    assert text == load_text()
+    assert "def " in text and "import" in text                 # it is Python source
+
+
+def test_max_chars_and_docstrings():
+    assert load_text(max_chars=1234) == load_text()[:1234]
+    docs = load_text("stdlib-docstrings")
+    assert 10_000 < len(docs) < len(load_text())
+    assert "Return" in docs and "def " not in docs[:2000]
+    with pytest.raises(ValueError, match="max_chars should be an integer >= 1"):
+        load_text(max_chars=0)
+
+
+def test_a_file_path_and_the_ascii_filter(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("café au lait\n", encoding="utf-8")
+    assert load_text(path) == "caf au lait\n"
+    assert load_text(str(path), ascii_only=False) == "café au lait\n"
+    with pytest.raises(FileNotFoundError, match=r"'stdlib', 'stdlib-docstrings' or the path of a text file"):
+        load_text(tmp_path / "missing.txt")
+
+
+def test_stdlib_modules_are_plain_source_files():
+    assert len(STDLIB_MODULES) >= 5 and "textwrap" in STDLIB_MODULES
+
+
+def test_vocab_hand_case():
+    vocab = CharVocab("hello")
+    assert vocab.chars == "ehlo" and vocab.size == len(vocab) == 4
+    ids = vocab.encode("hole")
+    assert ids.dtype == np.int64 and ids.tolist() == [1, 3, 2, 0]
+    assert vocab.decode([3, 2, 2, 0]) == "olle" and vocab.decode(np.array([], np.int64)) == ""
+
+
+def test_vocab_round_trip_on_real_text():
+    text = load_text(max_chars=20_000)
+    vocab = CharVocab(text)
+    ids = vocab.encode(text)
+    assert ids.shape == (len(text),) and ids.min() == 0 and ids.max() == vocab.size - 1
+    assert vocab.decode(ids) == text
+    assert list(vocab.chars) == sorted(set(text))
+
+
+def test_vocab_errors():
+    vocab = CharVocab("abc")
+    with pytest.raises(ValueError, match=r"outside the vocabulary, e.g. 'xz'"):
+        vocab.encode("axbz")
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 3\), but holds values from 0 to 3"):
+        vocab.decode([0, 3])
+    with pytest.raises(TypeError, match="integer"):
+        vocab.decode([0.5])
+    with pytest.raises(ValueError, match="empty"):
+        CharVocab("")
+    with pytest.raises(TypeError, match="text should be a str"):
+        vocab.encode(b"abc")

@@ -1,0 +1,138 @@
+"""rnncourse.numpy.charlm: the batched character model against finite differences and torch.autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnncourse.numpy.charlm import (batches, charlm_backward, charlm_forward, charlm_loss, evaluate_loss,
+                                    init_charlm, sample)
+from rnncourse.numpy.clip import clip_grad_norm
+from rnncourse.numpy.gradcheck import grad_check
+from rnncourse.numpy.optim import Adam
+
+V, H = 6, 5
+
+
+@pytest.fixture
+def setup():
+    rng = np.random.default_rng(0)
+    params = init_charlm(V, H, rng=rng, dtype=np.float64)
+    params["W_hh"] *= 3                          # larger recurrent weights make the gradients less trivial
+    inputs, targets = rng.integers(0, V, (4, 3)), rng.integers(0, V, (4, 3))
+    return params, inputs, targets, rng.normal(size=(3, H))
+
+
+def test_gradients_match_finite_differences(setup):
+    params, inputs, targets, h0 = setup
+    loss, grads, _ = charlm_loss(params, inputs, targets, h0)
+    errors = grad_check(lambda: charlm_loss(params, inputs, targets, h0)[0], params, grads)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_loss_state_and_gradients_match_torch_autograd(setup):
+    torch = pytest.importorskip("torch")
+    params, inputs, targets, h0 = setup
+    loss, grads, h_T = charlm_loss(params, inputs, targets, h0)
+    # The reference uses one-hot inputs and a matrix product, the textbook form.
+    P = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    X = torch.nn.functional.one_hot(torch.tensor(inputs), V).double()
+    h = torch.tensor(h0, requires_grad=True)
+    h_first, states = h, []
+    for t in range(len(inputs)):
+        h = torch.tanh(X[t] @ P["W_xh"].T + h @ P["W_hh"].T + P["b_h"])
+        states.append(h)
+    logits = torch.stack(states) @ P["W_hy"].T + P["b_y"]
+    ref = torch.nn.functional.cross_entropy(logits.reshape(-1, V), torch.tensor(targets).reshape(-1))
+    ref.backward()
+    assert abs(loss - ref.item()) < 1e-12
+    assert np.max(np.abs(h_T - h.detach().numpy())) < 1e-12
+    for name in params:
+        assert np.max(np.abs(grads[name] - P[name].grad.numpy())) < 1e-12, name
+    # charlm_backward also returns the gradient reaching h0.
+    logits_np, _, cache = charlm_forward(params, inputs, h0)
+    assert np.max(np.abs(charlm_backward(_dloss(logits_np, targets), cache)["h0"] - h_first.grad.numpy())) < 1e-12
+
+
+def _dloss(logits, targets):
+    """d(mean cross-entropy)/d(logits), written out: (softmax - onehot) / (T * B)."""
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    p[np.arange(targets.shape[0])[:, None], np.arange(targets.shape[1]), targets] -= 1
+    return p / targets.size
+
+
+def test_carrying_the_state_equals_one_long_forward(setup):
+    params, _, _, h0 = setup
+    ids = np.random.default_rng(1).integers(0, V, (8, 3))
+    logits, h_T, _ = charlm_forward(params, ids, h0)
+    first, h_mid, _ = charlm_forward(params, ids[:5], h0)
+    second, h_end, _ = charlm_forward(params, ids[5:], h_mid)
+    assert np.allclose(np.concatenate([first, second]), logits, atol=1e-14, rtol=0)
+    assert np.allclose(h_end, h_T, atol=1e-14, rtol=0)
+
+
+def test_a_model_that_knows_nothing_scores_log_v():
+    params = {k: np.zeros_like(v) for k, v in init_charlm(V, H, rng=np.random.default_rng(0)).items()}
+    ids = np.random.default_rng(0).integers(0, V, 500)
+    assert evaluate_loss(params, ids, T=10, B=4) == pytest.approx(np.log(V), abs=1e-6)
+
+
+def test_training_on_a_repeating_text_drives_the_loss_down():
+    rng = np.random.default_rng(0)
+    params = init_charlm(V, 16, rng=rng, dtype=np.float64)
+    ids = np.tile(np.array([0, 1, 2, 3, 4, 5, 2, 1]), 100)
+    opt, h, losses = Adam(lr=0.02), None, []
+    for _ in range(6):
+        for inputs, targets in batches(ids, 10, 4):
+            loss, grads, h = charlm_loss(params, inputs, targets, h)
+            clip_grad_norm(grads, 5.0)
+            opt.step(params, grads)
+            losses.append(loss)
+    assert losses[0] > 1.5 and np.mean(losses[-5:]) < 0.2
+
+
+def test_batches_are_contiguous_streams():
+    ids = np.arange(101)
+    chunks = list(batches(ids, T=5, B=4))          # streams of 25 inputs each: 5 chunks
+    assert len(chunks) == 5
+    inputs = np.concatenate([x for x, _ in chunks])   # (25, 4): column b is stream b
+    targets = np.concatenate([y for _, y in chunks])
+    assert inputs.shape == (25, 4) and inputs.dtype == ids.dtype
+    assert np.array_equal(inputs[:, 1], np.arange(25, 50))
+    assert np.array_equal(targets, inputs + 1)
+    with pytest.raises(ValueError, match=r"at least T \* B \+ 1 = 41 characters"):
+        next(batches(np.arange(40), T=10, B=4))
+
+
+def test_sampling_is_seeded_and_low_temperature_is_greedy():
+    rng = np.random.default_rng(2)
+    params = init_charlm(V, 8, rng=rng, dtype=np.float64)
+    params["W_hy"] *= 10
+    a = sample(params, 0, 40, rng=np.random.default_rng(5))
+    assert a == sample(params, 0, 40, rng=np.random.default_rng(5))
+    assert a != sample(params, 0, 40, rng=np.random.default_rng(6))
+    assert len(a) == 40 and all(0 <= c < V for c in a)
+    cold = sample(params, 3, 30, temperature=1e-4, rng=np.random.default_rng(7))
+    logits, _, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
+    assert cold == logits[:, 0].argmax(axis=-1).tolist()      # each id is the argmax after the previous ones
+    hot = sample(params, 3, 400, temperature=100.0, rng=np.random.default_rng(7))
+    assert len(set(hot)) == V                                  # a flat distribution reaches every id
+
+
+def test_bad_inputs_raise_clear_errors(setup):
+    params, inputs, targets, h0 = setup
+    with pytest.raises(ValueError, match=r"inputs should hold indices in \[0, 6\)"):
+        charlm_loss(params, inputs + V, targets)
+    with pytest.raises(TypeError, match="integer"):
+        charlm_loss(params, inputs.astype(float), targets)
+    with pytest.raises(ValueError, match=r"targets should have shape \(T, B\) = \(4, 3\)"):
+        charlm_loss(params, inputs, targets[:2])
+    with pytest.raises(ValueError, match=r"h0 should have shape \(B, H\) = \(3, 5\)"):
+        charlm_loss(params, inputs, targets, h0[:, :2])
+    with pytest.raises(ValueError, match="params should be a dict with keys W_xh"):
+        charlm_loss({"W_xh": params["W_xh"]}, inputs, targets)
+    with pytest.raises(ValueError, match="temperature should be a finite number > 0"):
+        sample(params, 0, 5, temperature=0.0, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="default_rng"):
+        sample(params, 0, 5, rng=0)

@@ -1,0 +1,260 @@
+"""rnncourse.torch: the scratch Elman layer against torch.nn.RNN and the NumPy version; heads; devices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.numpy.elman import rnn_backward as np_rnn_backward
+from rnncourse.numpy.elman import rnn_forward as np_rnn_forward
+from rnncourse.numpy.init import init_output_params, init_rnn_params
+from rnncourse.numpy.output import affine_forward as np_affine_forward
+from rnncourse.torch import (ElmanRNN, OutputLayer, RNNModel, pick_device, rnn_forward, rnn_step_forward,
+                             seed_everything)
+
+F64 = torch.float64
+SHAPES = [(1, 1, 1, 1), (1, 3, 4, 5), (7, 1, 3, 2), (6, 4, 5, 8), (12, 2, 1, 3)]  # (T, B, D, H)
+
+
+def _torch_rnn(D, H, nonlinearity, seed):
+    torch.manual_seed(seed)
+    return torch.nn.RNN(D, H, nonlinearity=nonlinearity, dtype=F64)
+
+
+def _inputs(T, B, D, H, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(T, B, D, generator=g, dtype=F64, requires_grad=True)
+    h0 = torch.randn(B, H, generator=g, dtype=F64, requires_grad=True)
+    return x, h0, torch.randn(T, B, H, generator=g, dtype=F64), torch.randn(B, H, generator=g, dtype=F64)
+
+
+# ------------------------------------------------------------------ equal to torch.nn.RNN
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("T,B,D,H", SHAPES)
+def test_equals_torch_rnn_values_and_gradients(T, B, D, H, nonlinearity):
+    ref = _torch_rnn(D, H, nonlinearity, seed=T * 100 + B * 10 + D)
+    model = ElmanRNN.from_torch_rnn(ref)
+    x, h0, G, g_T = _inputs(T, B, D, H, seed=H)
+    H_ref, hT_ref = ref(x, h0[None])
+    H_ours, hT_ours = model(x, h0)
+    assert torch.max(torch.abs(H_ours - H_ref)) <= 1e-10
+    assert torch.max(torch.abs(hT_ours - hT_ref[0])) <= 1e-10
+    # Gradients of the same scalar, through both hidden-state outputs.
+    grads_ref = torch.autograd.grad((H_ref * G).sum() + (hT_ref[0] * g_T).sum(),
+                                    [x, h0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0, ref.bias_hh_l0])
+    grads_ours = torch.autograd.grad((H_ours * G).sum() + (hT_ours * g_T).sum(),
+                                     [x, h0, model.W_xh, model.W_hh, model.b_h])
+    for name, ours, theirs in zip(["x", "h0", "W_xh", "W_hh", "b_h"], grads_ours, grads_ref[:5]):
+        assert torch.max(torch.abs(ours - theirs)) <= 1e-10, name
+    # Both biases of torch.nn.RNN receive the gradient of their sum, b_h.
+    assert torch.max(torch.abs(grads_ours[4] - grads_ref[5])) <= 1e-10
+
+
+def test_h0_defaults_to_zeros_like_torch():
+    ref = _torch_rnn(3, 4, "tanh", seed=1)
+    x = torch.randn(5, 2, 3, dtype=F64)
+    assert torch.allclose(ElmanRNN.from_torch_rnn(ref)(x)[0], ref(x)[0], atol=1e-12, rtol=0)
+
+
+def test_functional_forms_equal_the_module():
+    model = ElmanRNN(3, 4, dtype=F64, generator=torch.Generator().manual_seed(0))
+    x, h0, _, _ = _inputs(5, 2, 3, 4, seed=2)
+    args = (model.W_xh, model.W_hh, model.b_h)
+    H_fun, hT_fun = rnn_forward(x, h0, *args)
+    H_mod, _ = model(x, h0)
+    assert torch.equal(H_fun, H_mod) and torch.equal(hT_fun, H_mod[-1])
+    # The plain one-step form, chained by hand, gives the same states.
+    h = h0
+    for t in range(5):
+        h = rnn_step_forward(x[t], h, *args)
+        assert torch.allclose(h, H_mod[t], atol=1e-12, rtol=0)
+
+
+# ------------------------------------------------------------------ equal to the NumPy version
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_equals_numpy_forward_and_backward(nonlinearity):
+    rng = np.random.default_rng(3)
+    T, B, D, H = 6, 3, 4, 5
+    params = init_rnn_params(D, H, rng=rng, dtype=np.float64)
+    x, h0, dH = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
+    H_np, cache = np_rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    grads_np = np_rnn_backward(dH, cache)
+
+    model = ElmanRNN.from_numpy(params, nonlinearity)
+    assert model.W_xh.dtype == F64
+    xt, h0t = torch.tensor(x, requires_grad=True), torch.tensor(h0, requires_grad=True)
+    H_t, _ = model(xt, h0t)
+    assert np.max(np.abs(H_t.detach().numpy() - H_np)) <= 1e-12
+    (H_t * torch.tensor(dH)).sum().backward()
+    torch_grads = {"x": xt.grad, "h0": h0t.grad, "W_xh": model.W_xh.grad, "W_hh": model.W_hh.grad,
+                   "b_h": model.b_h.grad}
+    for name, g in torch_grads.items():
+        assert np.max(np.abs(g.numpy() - grads_np[name])) <= 1e-12, name
+
+
+# ------------------------------------------------------------------ conversions
+
+
+def test_conversions_round_trip():
+    model = ElmanRNN(3, 4, "relu", dtype=F64, generator=torch.Generator().manual_seed(5))
+    rnn = model.to_torch_rnn()
+    assert rnn.nonlinearity == "relu" and torch.all(rnn.bias_hh_l0 == 0)
+    back = ElmanRNN.from_torch_rnn(rnn)
+    again = ElmanRNN.from_numpy(model.numpy_params(), "relu")
+    for name in ("W_xh", "W_hh", "b_h"):
+        assert torch.equal(getattr(back, name), getattr(model, name))
+        assert torch.equal(getattr(again, name), getattr(model, name))
+    x = torch.randn(4, 2, 3, dtype=F64)
+    assert torch.allclose(rnn(x)[0], model(x)[0], atol=1e-12, rtol=0)
+    params = model.numpy_params()
+    params["W_hh"][0, 0] += 1.0                      # a copy: changing it leaves the model alone
+    assert model.W_hh[0, 0].item() != params["W_hh"][0, 0]
+
+
+def test_from_numpy_keeps_float32_and_allows_a_dtype():
+    params = init_rnn_params(2, 3, rng=np.random.default_rng(0), dtype=np.float32)
+    assert ElmanRNN.from_numpy(params).W_hh.dtype == torch.float32
+    assert ElmanRNN.from_numpy(params, dtype=F64).W_hh.dtype == F64
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"num_layers": 2}, "num_layers=2"),
+    ({"bidirectional": True}, "bidirectional=True"),
+    ({"batch_first": True}, "batch_first=True"),
+])
+def test_from_torch_rnn_rejects_other_layouts(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ElmanRNN.from_torch_rnn(torch.nn.RNN(3, 4, **kwargs))
+
+
+def test_from_torch_rnn_rejects_other_modules_and_from_numpy_checks_keys():
+    with pytest.raises(TypeError, match="torch.nn.RNN"):
+        ElmanRNN.from_torch_rnn(torch.nn.LSTM(3, 4))
+    with pytest.raises(ValueError, match="lacks b_h"):
+        ElmanRNN.from_numpy({"W_xh": np.zeros((4, 3)), "W_hh": np.zeros((4, 4))})
+    with pytest.raises(ValueError, match=r"params\['W_hh'\] should have shape \(H, H\) = \(4, 4\)"):
+        ElmanRNN.from_numpy({"W_xh": np.zeros((4, 3)), "W_hh": np.zeros((3, 3)), "b_h": np.zeros(4)})
+
+
+# ------------------------------------------------------------------ initialisation
+
+
+def test_init_is_uniform_in_bounds_and_seeded():
+    a = ElmanRNN(10, 64, generator=torch.Generator().manual_seed(0))
+    b = ElmanRNN(10, 64, generator=torch.Generator().manual_seed(0))
+    c = ElmanRNN(10, 64, generator=torch.Generator().manual_seed(1))
+    for name in ("W_xh", "W_hh", "b_h"):
+        p = getattr(a, name)
+        assert p.abs().max() <= 1 / 8 and p.abs().max() > 0.9 / 8   # U(-1/sqrt(H), 1/sqrt(H)), H = 64
+        assert torch.equal(p, getattr(b, name)) and not torch.equal(p, getattr(c, name))
+
+
+# ------------------------------------------------------------------ bad inputs
+
+
+@pytest.fixture
+def model():
+    return ElmanRNN(3, 4, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("make,error,match", [
+    (lambda: torch.zeros(2, 3), ValueError, r"x should have 3 dimensions with shape \(T, B, D\).*time-major"),
+    (lambda: torch.zeros(5, 2, 7), ValueError, r"axis 2, D, is 7 instead of 3"),
+    (lambda: torch.zeros(0, 2, 3), ValueError, "at least one time step"),
+    (lambda: torch.zeros(5, 2, 3, dtype=torch.long), TypeError, "floating-point"),
+    (lambda: torch.zeros(5, 2, 3, dtype=F64), TypeError,
+     r"x has dtype torch.float64 but the model has dtype torch.float32; call x.to\(model.W_xh.dtype\)"),
+    (lambda: np.zeros((5, 2, 3), np.float32), TypeError, r"torch.Tensor.*torch.as_tensor"),
+    (lambda: torch.full((5, 2, 3), float("nan")), ValueError, "NaN"),
+])
+def test_bad_x_raises_clear_errors(model, make, error, match):
+    with pytest.raises(error, match=match):
+        model(make())
+
+
+def test_bad_h0_raises_clear_errors(model):
+    x = torch.zeros(5, 2, 3)
+    with pytest.raises(ValueError, match=r"h0 should have 2 dimensions.*unsqueeze\(0\)"):
+        model(x, torch.zeros(4))
+    with pytest.raises(ValueError, match=r"h0 should have shape \(B, H\) = \(2, 4\)"):
+        model(x, torch.zeros(3, 4))
+
+
+def test_device_mismatch_names_the_fix():
+    on_meta = ElmanRNN(3, 4, device="meta")
+    with pytest.raises(ValueError, match=r"x is on cpu but the model is on meta; call x.to\(model.W_xh.device\)"):
+        on_meta(torch.zeros(5, 2, 3))
+
+
+def test_bad_constructor_and_weights():
+    with pytest.raises(ValueError, match="nonlinearity should be one of 'tanh', 'relu'"):
+        ElmanRNN(3, 4, "sigmoid")
+    with pytest.raises(ValueError, match="hidden_size should be an integer >= 1"):
+        ElmanRNN(3, 0)
+    with pytest.raises(ValueError, match=r"W_hh should have shape \(H, H\) = \(4, 4\)"):
+        rnn_forward(torch.zeros(5, 2, 3), None, torch.zeros(4, 3), torch.zeros(4, 5), torch.zeros(4))
+
+
+# ------------------------------------------------------------------ heads
+
+
+def test_output_layer_equals_numpy_affine_on_both_shapes():
+    rng = np.random.default_rng(7)
+    params = init_output_params(5, 3, rng=rng, dtype=np.float64)
+    layer = OutputLayer.from_numpy(params)
+    for shape in [(4, 2, 5), (2, 5)]:
+        H = rng.normal(size=shape)
+        Y_np, _ = np_affine_forward(H, params["W_hy"], params["b_y"])
+        assert np.max(np.abs(layer(torch.tensor(H)).detach().numpy() - Y_np)) <= 1e-12
+    with pytest.raises(ValueError, match=r"axis 2, H, is 6 instead of 5"):
+        layer(torch.zeros(4, 2, 6, dtype=F64))
+    assert OutputLayer.from_numpy(layer.numpy_params()).W_hy.equal(layer.W_hy)
+
+
+def test_rnn_model_many_to_many_and_many_to_one():
+    g = torch.Generator().manual_seed(0)
+    seq = RNNModel(3, 6, 2, dtype=F64, generator=g)
+    one = RNNModel(3, 6, 2, many_to_one=True, dtype=F64)
+    one.load_state_dict(seq.state_dict())
+    x = torch.randn(5, 4, 3, dtype=F64)
+    Y, h_T = seq(x)
+    Y_last, h_T2 = one(x)
+    H, _ = seq.rnn(x)
+    assert Y.shape == (5, 4, 2) and Y_last.shape == (4, 2)
+    assert torch.allclose(Y, H @ seq.out.W_hy.T + seq.out.b_y, atol=1e-12, rtol=0)
+    assert torch.equal(Y_last, Y[-1]) and torch.equal(h_T, h_T2)
+
+
+# ------------------------------------------------------------------ devices
+
+
+def test_pick_device_and_seed_everything():
+    assert pick_device("cpu") == torch.device("cpu")
+    assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="prefer should be"):
+        pick_device("gpu please")
+    g = seed_everything(3)
+    a = torch.rand(3, generator=g), torch.rand(3)
+    g = seed_everything(3)
+    assert torch.equal(a[0], torch.rand(3, generator=g)) and torch.equal(a[1], torch.rand(3))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
+def test_pick_device_refuses_missing_cuda():
+    with pytest.raises(ValueError, match="torch.cuda.is_available\\(\\) is False"):
+        pick_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu_and_names_device_mismatch():
+    cpu = RNNModel(3, 8, 2, dtype=F64, generator=torch.Generator().manual_seed(0))
+    gpu = RNNModel(3, 8, 2, dtype=F64, device="cuda", generator=torch.Generator().manual_seed(0))
+    x = torch.randn(6, 4, 3, dtype=F64)
+    assert torch.allclose(gpu(x.cuda())[0].cpu(), cpu(x)[0], atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.W_xh.device\)"):
+        gpu(x)

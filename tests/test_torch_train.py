@@ -1,0 +1,107 @@
+"""rnncourse.torch.train: the loop learns, repeats exactly, clips, and stops on NaN."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from rnncourse.torch import RNNModel, TrainConfig, train
+
+
+def delay_task(rng, T=8, B=16):
+    """y_t = x_{t-1} (y_0 = 0): the network must remember one step back."""
+    x = rng.normal(size=(T, B, 1)).astype(np.float32)
+    y = np.concatenate([np.zeros((1, B, 1), np.float32), x[:-1]])
+    return x, y
+
+
+def fresh_model(seed=0):
+    return RNNModel(1, 16, 1, generator=torch.Generator().manual_seed(seed))
+
+
+def test_training_learns_a_tiny_task_quickly():
+    history = train(fresh_model(), delay_task, F.mse_loss, TrainConfig(steps=150, lr=0.02), progress=False)
+    assert len(history.losses) == len(history.grad_norms) == 150
+    first, last = np.mean(history.losses[:5]), np.mean(history.losses[-10:])
+    assert last < 0.1 * first, (first, last)
+    assert all(g > 0 and math.isfinite(g) for g in history.grad_norms)
+
+
+def test_same_config_gives_identical_losses_and_the_seed_matters():
+    config = TrainConfig(steps=20, lr=0.01, seed=4)
+    a = train(fresh_model(), delay_task, F.mse_loss, config, progress=False)
+    b = train(fresh_model(), delay_task, F.mse_loss, config, progress=False)
+    c = train(fresh_model(), delay_task, F.mse_loss, TrainConfig(steps=20, lr=0.01, seed=5), progress=False)
+    assert a.losses == b.losses and a.grad_norms == b.grad_norms
+    assert a.losses != c.losses
+
+
+def test_nan_loss_stops_training_with_advice_and_no_update():
+    rng = np.random.default_rng(0)
+    data = [delay_task(rng) for _ in range(6)]
+    data[4] = (data[4][0], np.full_like(data[4][1], np.nan))
+    model = fresh_model()
+    with pytest.raises(FloatingPointError, match=r"loss became nan at step 4; the last finite loss was .* "
+                                                 r"at step 3.*lower the learning rate.*clip"):
+        train(model, data, F.mse_loss, TrainConfig(steps=None, lr=0.01), progress=False)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_exploding_gradient_stops_training():
+    model = fresh_model()
+    with torch.no_grad():
+        model.out.W_hy.fill_(1e30)                   # outputs near 1e31: the loss is finite, its gradient is not
+    with pytest.raises(FloatingPointError, match="gradient norm became inf at step 0"):
+        train(model, delay_task, lambda Y, y: (Y - y).abs().mean(), TrainConfig(steps=3), progress=False)
+
+
+def test_clipping_bounds_the_update_and_records_the_raw_norm():
+    model = fresh_model()
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    config = TrainConfig(steps=1, lr=0.5, optimizer="sgd", clip=1e-3)
+    history = train(model, delay_task, F.mse_loss, config, progress=False)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert history.grad_norms[0] > 1e-3                         # the norm before clipping is recorded
+    assert float(torch.linalg.vector_norm(after - before)) == pytest.approx(0.5 * 1e-3, rel=1e-3)
+
+
+def test_iterables_and_epochs():
+    rng = np.random.default_rng(1)
+    data = [delay_task(rng) for _ in range(3)]
+    assert len(train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, epochs=2), progress=False).losses) == 6
+    assert len(train(fresh_model(), data, F.mse_loss, TrainConfig(steps=4, epochs=5), progress=False).losses) == 4
+    one_shot = (b for b in data)                     # a generator is used up after one epoch
+    assert len(train(fresh_model(), one_shot, F.mse_loss, TrainConfig(steps=None, epochs=3),
+                     progress=False).losses) == 3
+
+
+def test_batches_are_converted_to_the_model_dtype():
+    model = RNNModel(1, 4, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x, y = delay_task(np.random.default_rng(0))
+    history = train(model, [(x, y), (torch.from_numpy(x), torch.from_numpy(y))], F.mse_loss,
+                    TrainConfig(steps=None), progress=False)
+    assert len(history.losses) == 2
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="optimizer should be one of 'adam', 'sgd', 'adagrad'"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="lr should be a finite number > 0"):
+        TrainConfig(lr=-1.0)
+    with pytest.raises(ValueError, match="steps should be set"):
+        train(fresh_model(), delay_task, F.mse_loss, TrainConfig(steps=None), progress=False)
+    with pytest.raises(ValueError, match="scalar"):
+        train(fresh_model(), delay_task, lambda Y, y: (Y - y) ** 2, TrainConfig(steps=1), progress=False)
+    with pytest.raises(ValueError, match="yielded no"):
+        train(fresh_model(), [], F.mse_loss, TrainConfig(steps=None), progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_cuda():
+    model = fresh_model()
+    history = train(model, delay_task, F.mse_loss, TrainConfig(steps=30, device="cuda"), progress=False)
+    assert model.rnn.W_xh.device.type == "cuda" and history.losses[-1] < history.losses[0]
