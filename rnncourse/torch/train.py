@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+# Plain tqdm: a text bar on stderr, in a terminal and in Jupyter alike (no widget library needed).
+from tqdm import tqdm
 
 from rnncourse.torch.device import pick_device
 from rnncourse.validation import check_choice, check_positive_float, check_positive_int
