@@ -126,7 +126,8 @@ def _student_sources(root: Path, src: Path) -> tuple:
         jupytext.write(nb, path, fmt="md:myst")
     guide = src / "book" / "instructor_guide.md"
     if guide.exists():
-        removed += guide.read_text(encoding="utf-8").splitlines()
+        # The guide is replaced (it is for instructors), but its lines are not solutions of the
+        # book's exercises: its worked example uses the same helpers as the API appendix shows.
         guide.write_text(STUDENT_GUIDE, encoding="utf-8")
     config = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8"))
     config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True

@@ -111,7 +111,8 @@ def _derivative(h, nonlinearity):
     uses it to show the bare ``W_hh`` products.
     """
     if nonlinearity == "tanh":
-        return 1 - h * h
+        d = h * h
+        return np.subtract(1, d, out=d)            # 1 - h*h without a second temporary array
     if nonlinearity == "relu":
         return (h > 0).astype(h.dtype)
     return np.ones_like(h)
