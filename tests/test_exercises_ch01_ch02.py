@@ -96,7 +96,7 @@ def test_rnn_step_reference_passes():
 @pytest.mark.parametrize("fn, match", [
     (no_tanh, r"h_t should be tanh\(b_h\).*did you apply tanh"),
     (no_bias, r"h_t should be tanh\(b_h\)"),
-    (no_transpose_hh, r"rnn_step with B=4, D=3, H=5, h_t,: \d+ of 20 entries differ"),
+    (no_transpose_hh, r"h_t from rnn_step with B=4, D=3, H=5: \d+ of 20 entries differ"),
     (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),
     (in_place, r"changed its argument h_prev in place"),
     (upcasts, r"rnn_step on float32 arrays returned dtype float64 for float32 inputs"),

@@ -34,11 +34,11 @@ def _check_one_step(fn, args, what):
         if not np.array_equal(a, original):
             raise ExerciseFailure(f"{what} changed its argument {name} in place; compute a new array instead")
     B, H = h_prev.shape
-    expect_array(h_t, (B, H), f"{what}, h_t,")
+    expect_array(h_t, (B, H), f"h_t from {what}")
     if h_t.dtype != x_t.dtype:
         raise ExerciseFailure(f"{what} returned dtype {h_t.dtype} for {x_t.dtype} inputs; keep the inputs' dtype")
     rtol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h), f"{what}, h_t,", rtol=rtol, atol=rtol)
+    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h), f"h_t from {what}", rtol=rtol, atol=rtol)
 
 
 @exercise("ch02.rnn_step", points=2)

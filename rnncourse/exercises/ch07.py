@@ -45,14 +45,14 @@ def _check_step(fn, args, what):
     x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
     h_t, y_t = _call(fn, args, what)
     B, H, O = x_t.shape[0], W_xh.shape[0], W_hy.shape[0]
-    expect_array(h_t, (B, H), f"{what}, h_t,")
+    expect_array(h_t, (B, H), f"h_t from {what}")
     expect_array(y_t, (B, O), f"{what}, y_t,")
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
     h_ref, y_ref = jordan_step_forward(*args)
     if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
         raise ExerciseFailure(f"{what}: h_t ignores y_prev; the Jordan network adds y_prev W_yh^T "
                               f"(the previous output fed back) inside the tanh")
-    expect_close(h_t, h_ref, f"{what}, h_t,", rtol=tol, atol=tol)
+    expect_close(h_t, h_ref, f"h_t from {what}", rtol=tol, atol=tol)
     if np.allclose(y_t, np.tanh(h_t @ W_hy.T + b_y), rtol=tol, atol=tol) and not np.allclose(y_ref, y_t):
         raise ExerciseFailure(f"{what}: y_t should be the linear read-out h_t W_hy^T + b_y, without tanh")
     expect_close(y_t, y_ref, f"{what}, y_t,", rtol=tol, atol=tol)

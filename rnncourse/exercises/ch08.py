@@ -47,7 +47,7 @@ def _lstm(fn, args, what):
     if not isinstance(out, tuple) or len(out) != 2:
         raise ExerciseFailure(f"{what} should return a tuple (h_t, c_t), but returned {type(out).__name__}")
     B, H = args[1].shape
-    return expect_array(out[0], (B, H), f"{what}, h_t,"), expect_array(out[1], (B, H), f"{what}, c_t,")
+    return expect_array(out[0], (B, H), f"h_t from {what}"), expect_array(out[1], (B, H), f"c_t from {what}")
 
 
 @exercise("ch08.lstm_step", points=3)
@@ -78,8 +78,8 @@ def check_lstm_step(fn):
         what = f"lstm_step with B={B}, D={D}, H={H}"
         h_t, c_t = _lstm(fn, args, what)
         h_ref, c_ref = lstm_step_forward(*args)
-        expect_close(c_t, c_ref, f"{what}, c_t,", rtol=1e-10, atol=1e-10)
-        expect_close(h_t, h_ref, f"{what}, h_t,", rtol=1e-10, atol=1e-10)
+        expect_close(c_t, c_ref, f"c_t from {what}", rtol=1e-10, atol=1e-10)
+        expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -112,7 +112,7 @@ def check_gru_step(fn):
     for B, D, H in _SHAPES:
         args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, D, H)
         what = f"gru_step with B={B}, D={D}, H={H}"
-        h_t = expect_array(_call(fn, args, _GRU_NAMES, what), (B, H), f"{what}, h_t,")
+        h_t = expect_array(_call(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
         h_ref = gru_step_forward(*args)
         if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
             slips = _gru_variants(*args)
@@ -122,4 +122,4 @@ def check_gru_step(fn):
             if np.allclose(h_t, slips["reset before"]):
                 raise ExerciseFailure(f"{what}: PyTorch's GRU applies the reset gate after the product, "
                                       f"n = tanh(W_in x + b_in + r * (W_hn h_prev + b_hn)), not to h_prev before it")
-            expect_close(h_t, h_ref, f"{what}, h_t,", rtol=1e-10, atol=1e-10)
+            expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
