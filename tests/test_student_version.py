@@ -205,3 +205,13 @@ def test_times_lists_each_executed_chapter_in_book_order_and_fails_on_a_failed_o
     assert re.fullmatch(r"book/98_fails +\d+\.\d +\w+ +FAILED", lines[2])
     assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/98_fails\)", lines[3])
     assert main(["times", str(tmp_path / "nowhere")]) == 2
+
+
+def test_solution_cells_are_folded_in_the_book_but_the_stub_is_shown_to_students():
+    book = jupytext.read(ROOT / "book" / "02_structure.md")
+    solutions = [c for c in book.cells if "### BEGIN SOLUTION" in c.source]
+    assert solutions and all("hide-input" in c.metadata.get("tags", []) for c in solutions)
+    student, _ = student_notebook(book, "ch02")
+    stubs = [c for c in student.cells if "NotImplementedError" in c.source]
+    assert len(stubs) == len(solutions)
+    assert all("hide-input" not in c.metadata.get("tags", []) for c in stubs)

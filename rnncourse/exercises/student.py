@@ -165,6 +165,8 @@ def student_notebook(nb, chapter: str | None = None, where: str = "the notebook"
             removed += gone
             if gone:
                 stubbed.update(DEF_LINE.findall(cell.source))
+                # The instructor book folds a solution cell (hide-input); the student's stub is shown.
+                cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != "hide-input"]
                 _add_tags(cell, "raises-exception", "remove-output")
             elif CHECK_CALL.search(cell.source):
                 _add_tags(cell, "remove-output")
