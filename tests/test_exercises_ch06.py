@@ -7,7 +7,7 @@ from rnncourse.exercises import run_check
 from rnncourse.numpy.elman import rnn_backward
 from rnncourse.numpy.many_to_one import many_to_one_backward
 from rnncourse.numpy.output import affine_backward
-from rnncourse.torch.topologies import greedy_decode
+from rnncourse.torch.seq2seq import greedy_decode
 
 
 def test_reference_solutions_pass():

@@ -10,10 +10,8 @@ from rnncourse.data.order_tasks import one_hot
 from rnncourse.data.seq_tasks import regime_signal, translation_pairs
 from rnncourse.torch import TrainConfig, pick_device, train
 from rnncourse.torch.heads import RNNModel
-from rnncourse.torch.topologies import (
-    ManyToOne, OneToMany, Seq2Seq, Synchronized, fit_seq2seq, greedy_decode, last_states, sequence_accuracy,
-    teacher_forcing_loss,
-)
+from rnncourse.torch.seq2seq import Seq2Seq, fit_seq2seq, greedy_decode, sequence_accuracy, teacher_forcing_loss
+from rnncourse.torch.topologies import ManyToOne, OneToMany, Synchronized, last_states
 
 f64 = torch.float64
 

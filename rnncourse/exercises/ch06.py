@@ -63,7 +63,7 @@ def check_greedy_decode(fn):
     """Greedy decoding: feed back the most likely token until <eos>, pad afterwards."""
     import torch
 
-    from rnncourse.torch.topologies import greedy_decode
+    from rnncourse.torch.seq2seq import greedy_decode
 
     V, pad, bos, eos = 5, 0, 1, 4
     mine = call_student(fn, _counting_step(V), torch.zeros(2, 3, dtype=torch.float64), bos=bos, eos=eos,

@@ -3,7 +3,7 @@ r"""The input/output topologies of chapter 6, built from :class:`~rnncourse.torc
 - one-to-one, (B, D) -> (B, O): a feedforward network, :class:`~rnncourse.torch.mlp.MLP`;
 - one-to-many, (B, D) -> (T, B, O): :class:`OneToMany`;
 - many-to-one, (T, B, D) -> (B, O): :class:`ManyToOne`;
-- many-to-many, delayed, token ids (S, B) -> (T, B): :class:`Seq2Seq`;
+- many-to-many, delayed, token ids (S, B) -> (T, B): :class:`~rnncourse.torch.seq2seq.Seq2Seq`;
 - many-to-many, synchronized, (T, B, D) -> (T, B, O): :class:`Synchronized`.
 
 All share one recurrence, :math:`h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h)`, and one
@@ -11,23 +11,21 @@ read-out, :math:`y_t = W_{hy} h_t + b_y`; they differ only in what enters at eac
 step and which states are read out. Every model takes a ``device`` and runs on
 the CPU or a CUDA GPU alike. :class:`OneToMany`, :class:`ManyToOne` and
 :class:`Synchronized` train with :func:`~rnncourse.torch.train.train`;
-:class:`Seq2Seq` trains with teacher forcing through :func:`fit_seq2seq`, which
-calls the same loop.
+:class:`~rnncourse.torch.seq2seq.Seq2Seq` (the encoder-decoder, in its own module)
+trains with teacher forcing through :func:`~rnncourse.torch.seq2seq.fit_seq2seq`, which calls the
+same loop.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
 from rnncourse.torch.heads import OutputLayer, RNNModel
-from rnncourse.torch.train import TrainConfig, train
 from rnncourse.validation import check_array, check_choice, check_index_array, check_positive_int
 
-__all__ = ["OneToMany", "ManyToOne", "Synchronized", "Seq2Seq", "last_states", "greedy_decode",
-           "teacher_forcing_loss", "fit_seq2seq", "sequence_accuracy"]
+__all__ = ["OneToMany", "ManyToOne", "Synchronized", "last_states"]
 
 _CONDITIONS = ("first_step", "every_step")
 
@@ -187,246 +185,3 @@ class Synchronized(RNNModel):
                  generator=None):
         super().__init__(input_size, hidden_size, output_size, nonlinearity, many_to_one=False,
                          device=device, dtype=dtype, generator=generator)
-
-
-def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
-    """Generate tokens one at a time, feeding each step's most likely token back as the next input.
-
-    Starts from the token ``bos`` and the state ``h0``. A sequence that has
-    produced ``eos`` is finished: its later positions hold ``pad``. The loop stops
-    early once every sequence is finished.
-
-    Parameters
-    ----------
-    step : callable
-        ``step(tokens, h) -> (logits, h)``, with ``tokens`` a long tensor of
-        shape (B,), ``h`` (B, H) and ``logits`` (B, V).
-    h0 : torch.Tensor, shape (B, H)
-        Initial decoder state (the context vector).
-    bos, eos : int
-        Start and end tokens.
-    max_len : int
-        Largest number of tokens generated.
-    pad : int
-        Token written after ``eos`` (default 0).
-
-    Returns
-    -------
-    torch.Tensor, shape (max_len, B)
-        The generated token ids (long), ``eos`` included.
-    """
-    max_len = check_positive_int(max_len, "max_len")
-    B = h0.shape[0]
-    tokens = torch.full((B,), bos, dtype=torch.long, device=h0.device)
-    out = torch.full((max_len, B), pad, dtype=torch.long, device=h0.device)
-    done = torch.zeros(B, dtype=torch.bool, device=h0.device)
-    h = h0
-    for t in range(max_len):
-        logits, h = step(tokens, h)
-        tokens = logits.argmax(dim=-1)
-        out[t] = torch.where(done, pad, tokens)
-        done = done | (tokens == eos)
-        if bool(done.all()):
-            break
-    return out
-
-
-class Seq2Seq(nn.Module):
-    r"""Encoder--decoder :cite:`sutskever2014seq2seq,cho2014learning`: a sequence in, another sequence out.
-
-    The encoder reads the source and its state after the last real token is the
-    context vector :math:`c`. The decoder starts from :math:`h_0 = c` and at each
-    step reads the previous target token (one-hot) and predicts the next:
-
-    .. math::
-
-        c = h^{enc}_{S}, \qquad s_t = f(W^{dec}_{xh} e(y_{t-1}) + W^{dec}_{hh} s_{t-1} + b^{dec}_h),
-        \qquad z_t = W_{hy} s_t + b_y
-
-    Training feeds the *true* previous token (teacher forcing, :meth:`forward`);
-    inference feeds back the model's own prediction (:meth:`greedy_decode`).
-
-    Parameters
-    ----------
-    src_vocab : int
-        Size of the source vocabulary (id 0 = padding).
-    tgt_vocab : int
-        V, size of the target vocabulary.
-    hidden_size : int
-        H, shared by encoder and decoder.
-    bos, eos, pad : int
-        Start, end and padding ids of the target vocabulary (default 1, 2, 0).
-    nonlinearity : str
-        ``"tanh"`` (default) or ``"relu"``.
-    device, dtype, generator
-        As in :class:`~rnncourse.torch.elman.ElmanRNN`.
-    """
-
-    def __init__(self, src_vocab, tgt_vocab, hidden_size, *, bos=1, eos=2, pad=0, nonlinearity="tanh",
-                 device=None, dtype=None, generator=None):
-        super().__init__()
-        kw = {"device": device, "dtype": dtype, "generator": generator}
-        self.encoder = ElmanRNN(src_vocab, hidden_size, nonlinearity, **kw)
-        self.decoder = ElmanRNN(tgt_vocab, hidden_size, nonlinearity, **kw)
-        self.out = OutputLayer(hidden_size, tgt_vocab, **kw)
-        self.bos, self.eos, self.pad = bos, eos, pad
-
-    def _one_hot(self, ids, V):
-        return F.one_hot(ids, V).to(self.out.W_hy.dtype)
-
-    def encode(self, src):
-        """The context vector: the encoder state after each source's last non-padding token.
-
-        Parameters
-        ----------
-        src : torch.Tensor, shape (S, B)
-            Source token ids (long), padded with ``pad`` after their end.
-
-        Returns
-        -------
-        torch.Tensor, shape (B, H)
-            The context vectors.
-        """
-        check_index_array(src, "src", ("S", "B"), high=self.encoder.input_size, backend="torch")
-        H, _ = self.encoder(self._one_hot(src, self.encoder.input_size))
-        return last_states(H, (src != self.pad).sum(dim=0).clamp(min=1))
-
-    def decode(self, context, tgt):
-        """Teacher forcing: scores for every target position, given the true previous tokens.
-
-        Parameters
-        ----------
-        context : torch.Tensor, shape (B, H)
-            From :meth:`encode`.
-        tgt : torch.Tensor, shape (T, B)
-            Target ids (long). The decoder reads ``bos, tgt[0], ..., tgt[T-2]``.
-
-        Returns
-        -------
-        torch.Tensor, shape (T, B, V)
-            Scores of the token at each position.
-        """
-        V = self.decoder.input_size
-        check_index_array(tgt, "tgt", ("T", "B"), (None, context.shape[0]), high=V, backend="torch")
-        previous = torch.cat([torch.full_like(tgt[:1], self.bos), tgt[:-1]])
-        S, _ = self.decoder(self._one_hot(previous, V), context)
-        return self.out(S)
-
-    def forward(self, src, tgt):
-        """Teacher-forced scores, ``decode(encode(src), tgt)``: shape (T, B, V)."""
-        return self.decode(self.encode(src), tgt)
-
-    def step(self, tokens, h):
-        """One decoder step: read ``tokens`` (B,), return the scores (B, V) and the new state (B, H)."""
-        _, h = self.decoder(self._one_hot(tokens, self.decoder.input_size)[None], h)
-        return self.out(h), h
-
-    @torch.no_grad()
-    def greedy_decode(self, src, max_len):
-        """Translate by greedy decoding: :func:`greedy_decode` from the context of ``src``.
-
-        Parameters
-        ----------
-        src : torch.Tensor, shape (S, B)
-            Source ids.
-        max_len : int
-            Largest output length.
-
-        Returns
-        -------
-        torch.Tensor, shape (max_len, B)
-            Output ids, ``pad`` after ``eos``.
-        """
-        return greedy_decode(self.step, self.encode(src), bos=self.bos, eos=self.eos, max_len=max_len,
-                             pad=self.pad)
-
-
-def teacher_forcing_loss(logits, tgt, pad=0):
-    """Mean cross-entropy over the non-padding target positions.
-
-    Parameters
-    ----------
-    logits : torch.Tensor, shape (T, B, V)
-        From :meth:`Seq2Seq.decode`.
-    tgt : torch.Tensor, shape (T, B)
-        Target ids; positions equal to ``pad`` do not count.
-    pad : int
-        Padding id.
-
-    Returns
-    -------
-    torch.Tensor, shape ()
-        The loss.
-    """
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
-
-
-class _Encoder(nn.Module):
-    """Let ``train`` drive a Seq2Seq: ``forward`` encodes, the loss decodes (all parameters train)."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, src):
-        return self.model.encode(src)
-
-
-def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
-    """Train a :class:`Seq2Seq` with teacher forcing, using :func:`~rnncourse.torch.train.train`.
-
-    Each step encodes the batch's sources, decodes its targets with the true
-    previous tokens as inputs and minimises :func:`teacher_forcing_loss`.
-
-    Parameters
-    ----------
-    model : Seq2Seq
-        Trained in place.
-    batches : callable or iterable
-        ``batches(rng) -> (src, tgt)``, or an iterable of such pairs: id arrays
-        of shapes (S, B) and (T, B).
-    config : rnncourse.torch.train.TrainConfig
-        Hyperparameters.
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    rnncourse.torch.train.History
-        The loss and gradient norm of every step.
-    """
-    if not isinstance(model, Seq2Seq):
-        raise TypeError(f"model should be a Seq2Seq, but is {type(model).__name__}")
-
-    def loss_fn(context, tgt):
-        return teacher_forcing_loss(model.decode(context, tgt), tgt, model.pad)
-
-    return train(_Encoder(model), batches, loss_fn, config, progress=progress)
-
-
-@torch.no_grad()
-def sequence_accuracy(pred, tgt, pad=0):
-    """Token accuracy and exact-match accuracy of predicted sequences.
-
-    Parameters
-    ----------
-    pred : torch.Tensor, shape (T, B)
-        Predicted ids.
-    tgt : torch.Tensor, shape (T, B)
-        Target ids; positions equal to ``pad`` are not scored.
-    pad : int
-        Padding id.
-
-    Returns
-    -------
-    tuple of float
-        ``(token_accuracy, sequence_accuracy)``: the fraction of non-padding
-        target positions predicted right, and of sequences with every such
-        position right.
-    """
-    if pred.shape != tgt.shape:
-        raise ValueError(f"pred should have the shape of tgt {tuple(tgt.shape)}, but has {tuple(pred.shape)}")
-    real = tgt != pad
-    right = (pred == tgt) & real
-    token = right.sum().item() / max(real.sum().item(), 1)
-    return token, (right | ~real).all(dim=0).double().mean().item()
