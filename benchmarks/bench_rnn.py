@@ -63,17 +63,19 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_pair(f, g, repeats, device=torch.device("cpu"), settle=0.15, window=0.3):
-    """Median seconds per call of f and of g, timed in alternating blocks.
+def time_alternating(fns, repeats, device=torch.device("cpu"), settle=0.15, window=0.3):
+    """Seconds per call of each function in ``fns``, timed in turn, ``repeats`` rounds.
 
-    Each block first runs its function for ``settle`` seconds untimed: after a
-    switch, the other library's worker threads keep spinning for a while
-    (OpenBLAS and OpenMP both busy-wait before they sleep) and would slow the
-    first calls. Then it times as many calls as fit in ``window`` seconds.
+    Returns one list per function, one time per round. Each round runs every
+    function once in a block: first ``settle`` seconds untimed (after a switch,
+    the other library's worker threads keep spinning for a while: OpenBLAS and
+    OpenMP both busy-wait before they sleep, and would slow the first calls),
+    then as many calls as fit in ``window`` seconds, timed. A ratio taken within
+    a round compares functions that ran within a second of each other.
     """
-    samples = ([], [])
+    samples = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, out in zip((f, g), samples):
+        for fn, out in zip(fns, samples):
             start = time.perf_counter()
             while time.perf_counter() - start < settle:
                 fn()
@@ -84,7 +86,18 @@ def time_pair(f, g, repeats, device=torch.device("cpu"), settle=0.15, window=0.3
                 n += 1
             _sync(device)
             out.append((time.perf_counter() - start) / n)
-    return float(np.median(samples[0])), float(np.median(samples[1]))
+    return samples
+
+
+def median_ratio(a, b):
+    """Median over rounds of a[i] / b[i]: how many times longer a took than b, round by round."""
+    return float(np.median(np.asarray(a) / np.asarray(b)))
+
+
+def time_pair(f, g, repeats, device=torch.device("cpu")):
+    """Median seconds per call of f and of g, and the median ratio f/g, timed in alternation."""
+    t_f, t_g = time_alternating((f, g), repeats, device)
+    return float(np.median(t_f)), float(np.median(t_g)), median_ratio(t_f, t_g)
 
 
 # ---------------------------------------------------------------------------- rows 1-3: one RNN layer
@@ -95,6 +108,48 @@ def numpy_step(params, x, dH):
     def run():
         _, cache = rnn_forward(x, None, **params)
         rnn_backward(dH, cache)
+    return run
+
+
+def chain_states(input_part, W_hh, states=None):
+    """The loop of rnn_forward alone: h_t = tanh(input_part[t] + h_{t-1} W_hh^T) from h_0 = 0."""
+    states = np.empty_like(input_part) if states is None else states
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    recurrent, h = np.empty_like(input_part[0]), np.zeros_like(input_part[0])
+    for a_t, p_t in zip(states, input_part):
+        np.matmul(h, W_hh_T, out=recurrent)
+        np.add(p_t, recurrent, out=a_t)
+        np.tanh(a_t, out=a_t)
+        h = a_t
+    return states
+
+
+def chain_backward(dH, dA, W_hh):
+    """The loop of rnn_backward alone: dA holds f'(a_t) and becomes da_t in place; returns dL/dh_0."""
+    dh = np.zeros_like(dH[0])
+    for t in reversed(range(len(dH))):
+        dh += dH[t]
+        dA[t] *= dh
+        np.matmul(dA[t], W_hh, out=dh)
+    return dh
+
+
+def numpy_chain(params, x, dH):
+    """Only the step-by-step part of row 1's NumPy work, which no second core can share.
+
+    The two loops of rnn_forward and rnn_backward (T products h_{t-1} W_hh^T, T tanh,
+    T products da_t W_hh and the elementwise updates), plus one copy that resets f'(a_t);
+    the products over the whole sequence are left out.
+    """
+    states, _ = rnn_forward(x, None, **params)
+    input_part = (x.reshape(T * B, D) @ params["W_xh"].T).reshape(T, B, H) + params["b_h"]
+    derivative = 1 - states * states
+    dA = np.empty_like(derivative)
+
+    def run():
+        chain_states(input_part, params["W_hh"], states)
+        np.copyto(dA, derivative)
+        chain_backward(dH, dA, params["W_hh"])
     return run
 
 
@@ -120,15 +175,16 @@ def rnn_flops():
     return 2 * T * B * H * (3 * D + 3 * H)
 
 
-def matmul_flops_per_second(repeats):
-    A = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
-    A @ A
-    times = []
-    for _ in range(max(5, repeats // 2)):
-        start = time.perf_counter()
+MATMUL_N = 2048                        # the large product of row 2
+
+
+def big_matmul():
+    """One 2048 x 2048 float32 NumPy matrix product, the machine's matrix throughput of row 2."""
+    A = np.random.default_rng(0).standard_normal((MATMUL_N, MATMUL_N)).astype(np.float32)
+
+    def run():
         A @ A
-        times.append(time.perf_counter() - start)
-    return 2 * 2048 ** 3 / float(np.median(times))
+    return run
 
 
 # ---------------------------------------------------------------------------- row 4: character models
@@ -152,6 +208,7 @@ class OneSequenceCharRNN:
         self.lr = 0.1
 
     def loss_and_grads(self, inputs, targets, h):
+        """Mean loss per character, the gradients of the summed loss (clipped), and the last state."""
         P, V = self.P, self.V
         onehots, states, probs, total = [], [h], [], 0.0
         for c, target in zip(inputs, targets):                 # forward, one character at a time
@@ -235,22 +292,29 @@ def main(args):
     scratch = ElmanRNN.from_torch_rnn(reference)
     rows = []
 
-    t_np, t_ref = time_pair(numpy_step(params, x, dH), torch_step(reference, x, dH, cpu), repeats)
-    rows.append(("1. NumPy fwd+BPTT / torch.nn.RNN fwd+bwd (CPU)", t_np / t_ref, "<= 0.50",
-                 t_np / t_ref <= 0.5, f"{t_np * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
-    peak = matmul_flops_per_second(repeats)
-    achieved = rnn_flops() / t_np
-    rows.append(("2. NumPy fwd+BPTT FLOP/s / 2048^2 matmul FLOP/s", achieved / peak, ">= 0.40",
-                 achieved / peak >= 0.4, f"{achieved / 1e9:.1f} of {peak / 1e9:.1f} GFLOP/s"))
-    t_ours, t_ref = time_pair(torch_step(scratch, x, dH, cpu), torch_step(reference, x, dH, cpu), repeats)
-    rows.append(("3. ElmanRNN / torch.nn.RNN fwd+bwd (CPU)", t_ours / t_ref, "<= 1.50", t_ours / t_ref <= 1.5,
+    # Rows 1 and 2 come from the same rounds: NumPy RNN, torch.nn.RNN, the big product and the chain in turn.
+    t_np, t_ref, t_mm, t_chain = time_alternating(
+        (numpy_step(params, x, dH), torch_step(reference, x, dH, cpu), big_matmul(), numpy_chain(params, x, dH)),
+        repeats)
+    ratio = median_ratio(t_np, t_ref)
+    rows.append(("1. NumPy fwd+BPTT / torch.nn.RNN fwd+bwd (CPU)", ratio, "<= 0.50", ratio <= 0.5,
+                 f"{np.median(t_np) * 1e3:.2f} ms vs {np.median(t_ref) * 1e3:.2f} ms"))
+    share = rnn_flops() / (2 * MATMUL_N ** 3) * median_ratio(t_mm, t_np)     # (flops/t_np) / (flops_mm/t_mm)
+    rows.append(("2. NumPy fwd+BPTT FLOP/s / 2048^2 matmul FLOP/s", share, ">= 0.40", share >= 0.4,
+                 f"{rnn_flops() / np.median(t_np) / 1e9:.1f} of {2 * MATMUL_N ** 3 / np.median(t_mm) / 1e9:.1f} "
+                 "GFLOP/s"))
+    bound = rnn_flops() / (2 * MATMUL_N ** 3) * median_ratio(t_mm, t_chain)
+    rows.append(("2b. its step-by-step chain alone / NumPy fwd+BPTT", median_ratio(t_chain, t_np), "(info)", None,
+                 f"{np.median(t_chain) * 1e3:.2f} ms; row 2 would be {bound:.2f} if nothing else took time"))
+    t_ours, t_ref, ratio = time_pair(torch_step(scratch, x, dH, cpu), torch_step(reference, x, dH, cpu), repeats)
+    rows.append(("3. ElmanRNN / torch.nn.RNN fwd+bwd (CPU)", ratio, "<= 1.50", ratio <= 1.5,
                  f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     if extra_device is not None:
         dev = extra_device
         ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch_rnn(reference).to(dev)
-        t_ours, t_ref = time_pair(torch_step(ours_dev, x, dH, dev), torch_step(ref_dev, x, dH, dev), repeats,
-                                  device=dev)
-        rows.append((f"3b. ElmanRNN / torch.nn.RNN fwd+bwd ({dev})", t_ours / t_ref, "(info)", None,
+        t_ours, t_ref, ratio = time_pair(torch_step(ours_dev, x, dH, dev), torch_step(ref_dev, x, dH, dev), repeats,
+                                         device=dev)
+        rows.append((f"3b. ElmanRNN / torch.nn.RNN fwd+bwd ({dev})", ratio, "(info)", None,
                      f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
 
     text = load_text("stdlib")

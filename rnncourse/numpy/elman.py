@@ -260,11 +260,14 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
     # H starts as the input part of every pre-activation a_t, shape (T, B, H) ...
     H = (x.reshape(T * B, D) @ W_xh.T).reshape(T, B, n_h)
     H += b_h
+    W_hh_T = np.ascontiguousarray(W_hh.T)          # the loop multiplies by W_hh^T: lay it out row by row once
+    recurrent = np.empty((B, n_h), dtype=x.dtype)  # h_{t-1} W_hh^T, one buffer reused at every step
     h = h0
-    for t in range(T):
-        H[t] += h @ W_hh.T                         # ... gets the recurrent part: a_t
-        _activate(H[t], nonlinearity, out=H[t])    # ... and becomes h_t = f(a_t), in place
-        h = H[t]
+    for a_t in H:                                  # a_t is H[t], a view: writing to it writes to H
+        np.matmul(h, W_hh_T, out=recurrent)
+        a_t += recurrent                           # ... gets the recurrent part: a_t
+        _activate(a_t, nonlinearity, out=a_t)      # ... and becomes h_t = f(a_t), in place
+        h = a_t
     return H, RNNCache(x, h0, W_xh, W_hh, H, nonlinearity)
 
 
