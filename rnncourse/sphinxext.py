@@ -1,7 +1,7 @@
 """Sphinx glue for the rnncourse book (loaded from ``_config.yml``; nothing else imports it).
 
 - Each chapter page opens with a "Run it yourself" box: where to get the notebook, how to open it
-  in JupyterLab, and how long the chapter took to execute when this site was built.
+  (Jupyter, Colab, or JupyterLab in a clone), and how long the chapter took to execute when this site was built.
 - Pages start in the light colour mode, and a script that an extension registers twice is
   emitted once (a duplicated ``const`` declaration is a JavaScript error in the reader's console).
 """
@@ -31,7 +31,8 @@ def run_it_yourself(docname: str, runtime: float | None) -> nodes.admonition:
     para = nodes.paragraph()
     para += nodes.Text("Download this chapter as a notebook (")
     para += nodes.reference(text=f"{name}.ipynb", refuri=f"../_sources/{docname}.ipynb")
-    para += nodes.Text(") and run it in Jupyter, or, in a clone of the repository, run ")
+    para += nodes.Text(") and open it in Jupyter, or upload it to Google Colab: its first cell installs the "
+                       "rnncourse package when it is missing. In a clone of the repository, run ")
     para += nodes.literal(text="make lab")
     para += nodes.Text(f" and open book/{name}.md. ")
     if runtime is not None:

@@ -206,6 +206,10 @@ def test_download_ipynb_yields_a_notebook_with_outputs(server, site):
             nb = nbformat.reads(response.read().decode(), as_version=4)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
         assert outputs, f"the notebook downloaded from {rel} carries no outputs"
+        first = next(c for c in nb.cells if c.cell_type == "code")
+        assert "pip" in first.source and 'find_spec("rnncourse")' in first.source, \
+            f"the notebook downloaded from {rel} does not open with the cell that installs rnncourse"
+        assert "find_spec" not in html, f"{rel} shows the set-up cell, which the book hides"
 
 
 def test_layout_holds_at_phone_and_desktop_width(browser, server, site):

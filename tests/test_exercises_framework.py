@@ -202,6 +202,12 @@ def test_check_cells_are_recognised():
              {"cell_type": "code", "source": "def f(): pass"}, {"cell_type": "code", "source": "check('ch1.f', f)"}]
     assert code_cells(cells) == [(1, "import numpy"), (2, "train()"), (4, "def f(): pass")]
     assert code_cells(cells, only_exercises=True) == [(1, "import numpy"), (4, "def f(): pass")]
+    # a chapter opens with its set-up cell, then its imports: both run before the exercises
+    setup = {"cell_type": "code", "source": 'if find_spec("rnncourse") is None:\n    install()'}
+    imports = {"cell_type": "code", "source": "import numpy as np\nfrom rnncourse.exercises import check"}
+    cells = [setup, imports, *cells[1:]]
+    assert code_cells(cells, only_exercises=True) == [(1, setup["source"]), (2, imports["source"]),
+                                                      (5, "def f(): pass")]
 
 
 def test_guard_restores_replaced_references_numpy_functions_and_code():

@@ -37,6 +37,7 @@ __all__ = ["TimeLimit", "time_limit", "read_notebook", "is_check_cell", "code_ce
 
 CHECK_LINE = re.compile(r"^\s*(assert\s+)?(\w+\s*=\s*)?check\(.*\)\s*;?\s*(#.*)?$")
 EXERCISES_HEADING = re.compile(r"^#{1,6}\s+Exercises\b", re.MULTILINE)
+IMPORTS_RNNCOURSE = re.compile(r"^\s*(from|import)\s+rnncourse\b", re.MULTILINE)
 
 
 class TimeLimit(BaseException):
@@ -85,8 +86,9 @@ def is_check_cell(source: str) -> bool:
 def code_cells(cells, only_exercises: bool = False) -> list:
     """``(number, source)`` of the code cells to run, numbered from 1 among all cells.
 
-    With ``only_exercises``, only the first code cell (the chapter's imports) and the code
-    cells after the "Exercises" heading run, when the notebook has that heading.
+    With ``only_exercises``, only the chapter's opening code cells (up to the first one that
+    imports rnncourse: the set-up cell and the imports) and the code cells after the
+    "Exercises" heading run, when the notebook has that heading.
     """
     start = 0
     if only_exercises:
@@ -96,7 +98,8 @@ def code_cells(cells, only_exercises: bool = False) -> list:
                 break
     code = [(i + 1, c["source"]) for i, c in enumerate(cells) if c["cell_type"] == "code"]
     if start:
-        code = code[:1] + [(n, s) for n, s in code[1:] if n > start]
+        imports = next((k for k, (_, source) in enumerate(code) if IMPORTS_RNNCOURSE.search(source)), 0)
+        code = code[:imports + 1] + [(n, s) for n, s in code[imports + 1:] if n > start]
     return [(n, s) for n, s in code if not is_check_cell(s)]
 
 
