@@ -7,7 +7,8 @@ from torch import nn
 
 from rnncourse.numpy import grad_check
 from rnncourse.numpy.bidirectional import birnn_backward, birnn_forward
-from rnncourse.numpy.padding import last_states, length_mask
+from rnncourse.numpy.many_to_one import last_states
+from rnncourse.numpy.padding import length_mask
 from rnncourse.numpy.stacked import stacked_rnn_backward, stacked_rnn_forward
 from rnncourse.torch.convert import params_from_rnn, rnn_from_params
 from rnncourse.torch.padding import packed_rnn_forward

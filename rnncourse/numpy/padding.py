@@ -11,17 +11,18 @@ into one array of ``T = max L_b`` steps; the steps after a sequence's end are
 A forward (left-to-right) RNN never looks ahead, so its states at the real
 steps are the same as when each sequence runs alone; what the padding can
 spoil is the loss (mask it), the final state (take ``h`` at step ``L_b - 1``,
-not at ``T - 1``) and a right-to-left pass (reverse each sequence within its
-own length, not the whole padded array).
+not at ``T - 1``: :func:`rnncourse.numpy.many_to_one.last_states`) and a
+right-to-left pass (reverse each sequence within its own length, not the whole
+padded array).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array, check_positive_int
+from rnncourse.validation import check_index_array, check_positive_int, check_rng
 
-__all__ = ["pad_sequences", "length_mask", "reverse_padded", "last_states", "last_states_backward"]
+__all__ = ["pad_sequences", "length_mask", "reverse_padded", "batch_indices", "padding_fraction"]
 
 
 def _check_lengths(lengths, T, B=None):
@@ -139,50 +140,58 @@ def reverse_padded(x, lengths):
     return x[_reversed_index(lengths, T), np.arange(B)[None, :]]
 
 
-def last_states(hs, lengths):
-    """The state of each sequence after its own last step, ``hs[L_b - 1, b]``.
+def batch_indices(lengths, B, *, rng, by_length=False):
+    """Split a data set into batches of ``B`` examples, at random or grouped by length.
 
-    With padding, ``hs[-1]`` is the state after ``T`` steps, which for a
-    shorter sequence has read padding; this is the state after its real end
-    (what :func:`torch.nn.utils.rnn.pack_padded_sequence` makes ``torch.nn.RNN``
-    return as ``h_n``).
-
-    Parameters
-    ----------
-    hs : numpy.ndarray, shape (T, B, H)
-        Hidden states of every step.
-    lengths : numpy.ndarray of int, shape (B,)
-        Sequence lengths, each in ``[1, T]``.
-
-    Returns
-    -------
-    h_last : numpy.ndarray, shape (B, H)
-    """
-    check_array(hs, "hs", ("T", "B", "H"))
-    lengths = _check_lengths(lengths, hs.shape[0], hs.shape[1])
-    return hs[lengths - 1, np.arange(hs.shape[1])]
-
-
-def last_states_backward(dh_last, lengths, T):
-    """Gradient of :func:`last_states`: ``dh_last[b]`` placed at step ``L_b - 1``, zero elsewhere.
+    With ``by_length=True`` (bucketing) the examples are sorted by length (ties in
+    random order) before they are cut into batches, so each batch holds sequences of
+    nearly one length and little padding; the order of the batches is still random.
 
     Parameters
     ----------
-    dh_last : numpy.ndarray, shape (B, H)
-        Gradient of the loss with respect to the last states.
-    lengths : numpy.ndarray of int, shape (B,)
-        Sequence lengths.
-    T : int
-        Number of time steps of ``hs``.
+    lengths : numpy.ndarray of int, shape (N,)
+        Length of every example.
+    B : int
+        Batch size (the last batch may be smaller).
+    rng : numpy.random.Generator
+        Source of the shuffling.
+    by_length : bool
+        Group examples of similar length (default ``False``: random batches).
 
     Returns
     -------
-    dhs : numpy.ndarray, shape (T, B, H)
+    list of numpy.ndarray of int64
+        The example indices of each batch.
+
+    Example
+    -------
+    >>> batches = batch_indices(np.array([5, 1, 5, 1]), 2, rng=np.random.default_rng(0), by_length=True)
+    >>> sorted(sorted(np.array([5, 1, 5, 1])[b].tolist()) for b in batches)
+    [[1, 1], [5, 5]]
     """
-    check_array(dh_last, "dh_last", ("B", "H"))
-    T = check_positive_int(T, "T")
-    B = dh_last.shape[0]
-    lengths = _check_lengths(lengths, T, B)
-    dhs = np.zeros((T,) + dh_last.shape, dtype=dh_last.dtype)
-    dhs[lengths - 1, np.arange(B)] = dh_last
-    return dhs
+    check_index_array(lengths, "lengths", ("N",))
+    B = check_positive_int(B, "B")
+    check_rng(rng)
+    order = rng.permutation(len(lengths))
+    if by_length:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    cuts = [order[i:i + B] for i in range(0, len(order), B)]
+    return [cuts[i] for i in rng.permutation(len(cuts))]
+
+
+def padding_fraction(lengths, batches):
+    """The share of padded steps, ``1 - sum(L) / sum_batches(B_k * max L in batch k)``.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray of int, shape (N,)
+    batches : list of numpy.ndarray of int
+        Example indices per batch, e.g. from :func:`batch_indices`.
+
+    Returns
+    -------
+    float
+        In ``[0, 1)``: 0 means no step is wasted on padding.
+    """
+    padded = sum(len(b) * int(lengths[b].max()) for b in batches)
+    return 1.0 - sum(int(lengths[b].sum()) for b in batches) / padded

@@ -3,8 +3,8 @@
 Two ways to run a :class:`torch.nn.RNN` over a padded batch:
 
 - **masks**: run over all ``T`` steps, then ignore what the padding produced:
-  :func:`masked_cross_entropy` for the loss, :func:`last_states` for the final
-  state. Simple, but the padding steps are computed anyway (and a right-to-left
+  :func:`masked_cross_entropy` for the loss,
+  :func:`rnncourse.torch.topologies.last_states` for the final state. Simple, but the padding steps are computed anyway (and a right-to-left
   direction would read the padding first).
 - **packing**: :func:`packed_rnn_forward` hands
   :func:`torch.nn.utils.rnn.pack_padded_sequence` to the RNN, which then runs
@@ -23,7 +23,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.validation import check_array, check_index_array, check_positive_int
 
-__all__ = ["length_mask", "reverse_padded", "last_states", "masked_cross_entropy", "packed_rnn_forward"]
+__all__ = ["length_mask", "reverse_padded", "masked_cross_entropy", "packed_rnn_forward"]
 
 
 def _check_lengths(lengths, T, B=None):
@@ -58,13 +58,6 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     t = torch.arange(T, device=x.device)[:, None]
     index = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)             # (T, B)
     return x[index, torch.arange(B, device=x.device)[None, :]]
-
-
-def last_states(hs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """The state of each sequence after its own last step, ``hs[L_b - 1, b]``, shape (B, H)."""
-    check_array(hs, "hs", ("T", "B", "H"), backend="torch")
-    lengths = _check_lengths(lengths, hs.shape[0], hs.shape[1]).to(hs.device)
-    return hs[lengths - 1, torch.arange(hs.shape[1], device=hs.device)]
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
