@@ -23,7 +23,7 @@ from rnncourse.exercises.registry import get_exercise
 
 NBGRADER = shutil.which("nbgrader") or next(
     (str(p) for p in [Path(sys.executable).with_name("nbgrader")] if p.exists()), None)
-INSTALL = "nbgrader is not installed: pip install nbgrader==0.9.6 (an optional extra of the grading room)"
+INSTALL = "nbgrader is not installed: pip install nbgrader==0.9.6 (or pip install -e .[nbgrader]; an optional extra)"
 CELL_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 
 
