@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 #: Chapter modules that hold checkers, in book order.
-CHAPTER_MODULES = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
+CHAPTER_MODULES = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09")
 
 
 class ExerciseFailure(AssertionError):
