@@ -77,7 +77,7 @@ def _batch(ids, tags, index):
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths)
 
 
-def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, clip=1.0, seed=0):
+def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, masked=True, clip=1.0, seed=0):
     """Train a :class:`Tagger` with Adam on the masked cross-entropy.
 
     Parameters
@@ -95,6 +95,9 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
     by_length : bool
         Batch sequences of similar length together (default), see
         :func:`rnncourse.numpy.padding.batch_indices`.
+    masked : bool
+        Average the loss over the real steps only (default). ``False`` is a classic
+        bug: the padding steps count too, with the padding's label (tag 0).
     clip : float
         Gradient-norm clipping (default 1).
     seed : int
@@ -114,7 +117,8 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
     for _ in range(check_positive_int(epochs, "epochs")):
         for index in batch_indices(lengths, B, rng=rng, by_length=by_length):
             x, y, L = _batch(ids, tags, index)
-            loss = masked_cross_entropy(model(x, L), y, length_mask(L, x.shape[0]))
+            mask = length_mask(L, x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool)
+            loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -124,7 +128,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
 
 
 @torch.no_grad()
-def predict_tags(model, ids, *, B=256):
+def predict_tags(model, ids, *, B=256, packed=True):
     """The most likely tag at every step of every sequence.
 
     Parameters
@@ -133,6 +137,8 @@ def predict_tags(model, ids, *, B=256):
     ids : list of numpy.ndarray of int, each shape (L,)
     B : int
         Batch size (default 256).
+    packed : bool
+        Run the RNN packed (default); see :meth:`Tagger.forward`.
 
     Returns
     -------
@@ -143,7 +149,7 @@ def predict_tags(model, ids, *, B=256):
     for start in range(0, len(ids), B):
         index = np.arange(start, min(start + B, len(ids)))
         x, lengths = pad_sequences([ids[i] for i in index])
-        scores = model(torch.from_numpy(x), torch.from_numpy(lengths))
+        scores = model(torch.from_numpy(x), torch.from_numpy(lengths), packed=packed)
         pred = scores.argmax(-1).numpy()
         out.extend(pred[:L, b] for b, L in enumerate(lengths))
     return out
