@@ -71,10 +71,11 @@ class Tagger(nn.Module):
         return self.out(hs)
 
 
-def _batch(ids, tags, index):
+def _batch(ids, tags, index, device):
+    """Padded ids and tags on the model's device; the lengths stay on the CPU, where packing wants them."""
     x, lengths = pad_sequences([ids[i] for i in index])
     y, _ = pad_sequences([tags[i] for i in index])
-    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device), torch.from_numpy(lengths)
 
 
 def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, masked=True, clip=1.0, seed=0):
@@ -83,7 +84,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     Parameters
     ----------
     model : Tagger
-        Trained in place.
+        Trained in place, on its own device (the batches are moved there).
     ids, tags : list of numpy.ndarray of int, each shape (L,)
         The sequences and their labels.
     B : int
@@ -113,11 +114,13 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     lengths = np.array([len(s) for s in ids])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
+    device = next(model.parameters()).device
     losses = []
     for _ in range(check_positive_int(epochs, "epochs")):
         for index in batch_indices(lengths, B, rng=rng, by_length=by_length):
-            x, y, L = _batch(ids, tags, index)
+            x, y, L = _batch(ids, tags, index, device)
             mask = length_mask(L, x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool)
+            mask = mask.to(device)
             loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
@@ -149,7 +152,8 @@ def predict_tags(model, ids, *, B=256, packed=True):
     for start in range(0, len(ids), B):
         index = np.arange(start, min(start + B, len(ids)))
         x, lengths = pad_sequences([ids[i] for i in index])
-        scores = model(torch.from_numpy(x), torch.from_numpy(lengths), packed=packed)
-        pred = scores.argmax(-1).numpy()
+        x = torch.from_numpy(x).to(next(model.parameters()).device)
+        scores = model(x, torch.from_numpy(lengths), packed=packed)
+        pred = scores.argmax(-1).cpu().numpy()
         out.extend(pred[:L, b] for b, L in enumerate(lengths))
     return out
