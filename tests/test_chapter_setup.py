@@ -50,7 +50,7 @@ def built_source(setup_source, config):
 
 
 def test_every_chapter_opens_with_the_same_hidden_setup_cell(setup_source):
-    assert len(CHAPTERS) == 8
+    assert len(CHAPTERS) == 9
     for path in CHAPTERS:
         cell = first_code_cell(path)
         assert "remove-cell" in cell.metadata.get("tags", []), f"{path.name}: the set-up cell is not hidden"
