@@ -50,7 +50,7 @@ def test_loss_state_and_gradients_match_torch_autograd(setup):
     for name in params:
         assert np.max(np.abs(grads[name] - P[name].grad.numpy())) < 1e-12, name
     # charlm_backward also returns the gradient reaching h0.
-    logits_np, _, cache = charlm_forward(params, inputs, h0)
+    logits_np, cache = charlm_forward(params, inputs, h0)
     assert np.max(np.abs(charlm_backward(_dloss(logits_np, targets), cache)["h0"] - h_first.grad.numpy())) < 1e-12
 
 
@@ -65,11 +65,13 @@ def _dloss(logits, targets):
 def test_carrying_the_state_equals_one_long_forward(setup):
     params, _, _, h0 = setup
     ids = np.random.default_rng(1).integers(0, V, (8, 3))
-    logits, h_T, _ = charlm_forward(params, ids, h0)
-    first, h_mid, _ = charlm_forward(params, ids[:5], h0)
-    second, h_end, _ = charlm_forward(params, ids[5:], h_mid)
+    logits, cache = charlm_forward(params, ids, h0)
+    first, mid = charlm_forward(params, ids[:5], h0)
+    second, end = charlm_forward(params, ids[5:], mid.hs[-1])
     assert np.allclose(np.concatenate([first, second]), logits, atol=1e-14, rtol=0)
-    assert np.allclose(h_end, h_T, atol=1e-14, rtol=0)
+    assert np.allclose(end.hs[-1], cache.hs[-1], atol=1e-14, rtol=0)
+    with pytest.raises(ValueError, match="read-only"):
+        cache.hs[0] += 1                       # the states the backward pass reads cannot be overwritten
 
 
 def test_a_model_that_knows_nothing_scores_log_v():
@@ -114,7 +116,7 @@ def test_sampling_is_seeded_and_low_temperature_is_greedy():
     assert a != sample(params, 0, 40, rng=np.random.default_rng(6))
     assert len(a) == 40 and all(0 <= c < V for c in a)
     cold = sample(params, 3, 30, temperature=1e-4, rng=np.random.default_rng(7))
-    logits, _, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
+    logits, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
     assert cold == logits[:, 0].argmax(axis=-1).tolist()      # each id is the argmax after the previous ones
     hot = sample(params, 3, 400, temperature=100.0, rng=np.random.default_rng(7))
     assert len(set(hot)) == V                                  # a flat distribution reaches every id
