@@ -101,3 +101,17 @@ def test_a_differing_output_is_reported_with_the_expected_and_the_actual_text(re
     report = "\n".join(comparison.comparison_traceback)
     assert "mismatch 'stdout'" in report and "3.1e-09" in report and "2.0e-09" in report
     assert OutputComparison(request).compare_outputs(printed, printed) is True
+
+
+def test_the_build_writes_this_releases_install_source_into_each_set_up_cell(executed):
+    import yaml
+
+    import rnncourse
+    from rnncourse.sphinxext import install_source
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    source = install_source(config["sphinx"]["config"]["rnncourse_install"], config["repository"]["url"],
+                            rnncourse.__version__)
+    for path, nb in executed.items():
+        first = code_cells(nb)[0].source
+        assert f"RNNCOURSE_INSTALL = {source!r}" in first, f"{path.name}'s downloadable notebook:\n{first}"
