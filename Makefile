@@ -81,4 +81,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rnn.py
 
 clean:
-	rm -rf $(BUILD) student .pytest_cache
+	rm -rf $(BUILD) student .pytest_cache .book_build
