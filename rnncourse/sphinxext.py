@@ -2,13 +2,19 @@
 
 - Each chapter page opens with a "Run it yourself" box: where to get the notebook, how to open it
   (Jupyter, Colab, or JupyterLab in a clone), and how long the chapter took to execute when this site was built.
+- The execution cache (``execute_notebooks: cache`` in ``_config.yml``) lives in a folder named after
+  a hash of the package's source, so a chapter re-executes when its code or the ``rnncourse`` code it
+  runs changes, and a prose-only edit reuses the stored outputs.
 - Pages start in the light colour mode, and a script that an extension registers twice is
   emitted once (a duplicated ``const`` declaration is a JavaScript error in the reader's console).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
+from pathlib import Path
 
 from docutils import nodes
 
@@ -67,7 +73,64 @@ def tidy_page_context(app, pagename, templatename, context, doctree) -> None:
         context["script_files"][:] = unique
 
 
+def source_hash(package: Path, *extra: Path) -> str:
+    """A short hash of every file of the package (and of ``extra`` files), by path and content."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in [*files, *(p for p in extra if p.is_file())]:
+        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+        digest.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def key_execution_cache(app, config) -> None:
+    """Point myst-nb's execution cache at ``_build/.jupyter_cache/<hash of rnncourse>``.
+
+    jupyter-cache matches a notebook by its code cells only; naming the folder after the package's
+    source (and the pinned toolchain) makes a package change a new, empty cache and, through this
+    changed config value, a full re-read of the book. Caches of older package states are removed.
+    """
+    if config.nb_execution_mode != "cache" or config.nb_execution_cache_path:
+        return
+    import rnncourse
+
+    key = source_hash(Path(rnncourse.__file__).parent, Path(app.srcdir) / "requirements.txt")
+    caches = Path(app.outdir).parent / ".jupyter_cache"
+    if caches.is_dir():
+        for old in caches.iterdir():
+            if old.name != key:
+                shutil.rmtree(old, ignore_errors=True)
+    config.nb_execution_cache_path = str(caches / key)
+
+
+def keep_cached_outputs_in_the_notebook() -> None:
+    """Make myst-nb write a cached chapter's outputs into ``_build/jupyter_execute`` too.
+
+    On a cache hit, myst-nb 1.4's cache client swaps in a merged copy of the notebook, while the page
+    writes the original, output-less one to ``jupyter_execute/`` (the file that the theme offers for
+    download, and that the tests read). Copying the merged cells back into the original fixes that.
+    """
+    from myst_nb.core.execute.cache import NotebookClientCache
+
+    if getattr(NotebookClientCache.start_client, "keeps_outputs", False):
+        return
+    start_client = NotebookClientCache.start_client
+
+    def start_client_keeping_outputs(self):
+        original = self._notebook
+        start_client(self)
+        if self._notebook is not original:
+            original.cells[:] = self._notebook.cells
+            self._notebook = original
+
+    start_client_keeping_outputs.keeps_outputs = True
+    NotebookClientCache.start_client = start_client_keeping_outputs
+
+
 def setup(app):
+    keep_cached_outputs_in_the_notebook()
+    # Before myst-nb reads its configuration (builder-inited) and Sphinx compares it with the last build's.
+    app.connect("config-inited", key_execution_cache)
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.
     app.connect("html-page-context", tidy_page_context, priority=900)

@@ -138,3 +138,16 @@ def test_bad_inputs_raise_clear_errors(setup):
         sample(params, 0, 5, temperature=0.0, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="default_rng"):
         sample(params, 0, 5, rng=0)
+
+
+def test_score_text_equals_the_mean_loss_of_one_long_chunk():
+    from rnncourse.numpy.charlm import score_text
+    params = init_charlm(6, 5, rng=np.random.default_rng(3), dtype=np.float64)
+    ids = np.random.default_rng(4).integers(0, 6, size=40)
+    nll, hs = score_text(params, ids)
+    loss, _, h_T = charlm_loss(params, ids[:-1, None], ids[1:, None])
+    assert nll.shape == (39,) and hs.shape == (39, 5)
+    assert nll.mean() == pytest.approx(loss, rel=1e-12)
+    np.testing.assert_allclose(hs[-1], h_T[0], rtol=0, atol=1e-14)
+    with pytest.raises(ValueError, match="ids should hold at least 2 characters"):
+        score_text(params, ids[:1])

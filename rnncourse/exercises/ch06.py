@@ -58,7 +58,7 @@ def _compare_tokens(mine, ref, what, eos, pad):
                               f"{mine[t, b]}, expected {ref[t, b]}{hint}")
 
 
-@exercise("ch06.greedy_decode", points=2)
+@exercise("ch06.greedy_decode", points=2, subjects=("rnncourse.torch.seq2seq.greedy_decode",))
 def check_greedy_decode(fn):
     """Greedy decoding: feed back the most likely token until <eos>, pad afterwards."""
     import torch
@@ -116,7 +116,8 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
                               f"with padding it belongs at step lengths[b] - 1 of sequence b (cache.lengths)")
 
 
-@exercise("ch06.many_to_one_backward", points=2)
+@exercise("ch06.many_to_one_backward", points=2,
+          subjects=("rnncourse.numpy.many_to_one.many_to_one_backward",))
 def check_many_to_one_backward(fn):
     """The backward pass of many-to-one classification: dhs zero except at each sequence's last real step."""
     from rnncourse.numpy.many_to_one import many_to_one_backward

@@ -29,7 +29,8 @@ from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
                                   check_same_dtype)
 
-__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "sample", "batches"]
+__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
+           "score_text", "sample", "batches"]
 
 PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
 
@@ -249,6 +250,38 @@ def evaluate_loss(params, ids, *, T=100, B=16) -> float:
         loss, _ = softmax_cross_entropy(logits, targets)
         total, n = total + float(loss) * targets.size, n + targets.size
     return total / n
+
+
+def score_text(params, ids):
+    """Read a text as one stream from h_0 = 0: the loss of each character and every hidden state.
+
+    Unlike :func:`evaluate_loss`, which cuts the text into streams, every character after the first
+    is predicted from all the characters before it, so the losses line up with those of any other
+    model scored on the same text (e.g. :func:`rnncourse.numpy.ngram.ngram_nll`).
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`init_charlm`.
+    ids : numpy.ndarray of int, shape (N,)
+        The text as character ids, N >= 2.
+
+    Returns
+    -------
+    nll : numpy.ndarray of float64, shape (N - 1,)
+        ``nll[t] = -log P(ids[t + 1] | ids[: t + 1])``, in nats.
+    hs : numpy.ndarray, shape (N - 1, H)
+        ``hs[t]`` is the hidden state after reading ``ids[t]``.
+    """
+    V, _ = _check_params(params)
+    check_index_array(ids, "ids", ("N",), high=V)
+    if len(ids) < 2:
+        raise ValueError(f"ids should hold at least 2 characters (one to read, one to predict), but holds {len(ids)}")
+    logits, cache = _forward(params, ids[:-1, None], None)
+    z = logits[:, 0].astype(np.float64)                        # (N - 1, V)
+    z -= z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log softmax
+    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache.hs[:, 0]
 
 
 def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
