@@ -13,15 +13,15 @@ import numpy as np
 from rnncourse.data.order_tasks import one_hot
 from rnncourse.numpy import rnn_forward
 
-from .feedback import call_student, expect_array, expect_close, expect_keys
-from .registry import ExerciseFailure, exercise
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_keys
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_counter_params"]
 
 
 def _counting_states(fn, tokens, V, token):
     """Run the student's counter over ``tokens`` (T, B); return its states (T, B) and the true counts."""
-    params = call_student(fn, V, token, what=f"counter_params({V}, {token})")
+    params = call_unchanged(fn, (V, token), ("V", "token"), f"counter_params({V}, {token})")
     expect_keys(params, ("W_xh", "W_hh", "b_h"), f"counter_params({V}, {token})")
     shapes = {"W_xh": (1, V), "W_hh": (1, 1), "b_h": (1,)}
     arrays = {}
