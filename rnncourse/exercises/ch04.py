@@ -220,7 +220,7 @@ def _finite_difference_check(fn, rng):
 
 
 @exercise("ch04.rnn_backward", points=3,
-          subjects=("rnncourse.numpy.elman.rnn_backward", "rnncourse.numpy.tbptt.truncated_rnn_backward"))
+          subjects=("rnncourse.numpy.elman.rnn_backward",))
 def check_rnn_backward(fn):
     """Write rnn_backward(dhs, x, h0, W_xh, W_hh, hs): BPTT through a tanh RNN, gradients summed over time."""
     # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dhs = 1.

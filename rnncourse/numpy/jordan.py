@@ -28,9 +28,10 @@ import numpy as np
 
 from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
-from rnncourse.numpy.init import _check_rng_dtype, init_output_params
+from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import check_array, check_choice, check_positive_int, check_same_dtype
+from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_positive_int, check_rng,
+                                  check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanCache", "init_jordan_params", "jordan_step_forward",
            "jordan_forward", "jordan_backward", "jordan_loss"]
@@ -116,7 +117,8 @@ def init_jordan_params(input_size, hidden_size, output_size, *, rng, dtype=np.fl
     D = check_positive_int(input_size, "input_size")
     H = check_positive_int(hidden_size, "hidden_size")
     O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
-    dtype = _check_rng_dtype(rng, dtype)
+    check_rng(rng)
+    dtype = check_float_dtype(dtype)
     k = 1 / np.sqrt(H)
     shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,)}
     hidden = {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}

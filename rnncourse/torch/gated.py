@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
@@ -77,10 +78,7 @@ class _GatedCell(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), like PyTorch (on the CPU, then copy)."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def _check_state(self, h, name, B):
         check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch")

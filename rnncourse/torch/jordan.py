@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["JordanRNN"]
@@ -97,11 +98,7 @@ class JordanRNN(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy: same on every device)."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for name in _NAMES:
-                p = getattr(self, name)
-                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, x, y0=None, targets=None, teacher_forcing=None):
         """Run the network over a sequence.
