@@ -151,3 +151,21 @@ def test_score_text_equals_the_mean_loss_of_one_long_chunk():
     np.testing.assert_allclose(hs[-1], h_T[0], rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match="ids should hold at least 2 characters"):
         score_text(params, ids[:1])
+
+
+def test_correlation_beyond_input_ignores_what_the_input_explains():
+    from rnncourse.numpy.charlm import correlation_beyond_input
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 4, size=500)
+    feature = rng.normal(size=500)
+    hs = np.stack([feature + 3 * ids,                 # the feature plus an echo of the input: +1
+                   -2 * feature,                      # the feature, scaled and flipped: -1
+                   np.sin(ids.astype(float))], 1)     # the input alone: 0
+    r = correlation_beyond_input(hs, ids, feature)
+    np.testing.assert_allclose(r, [1.0, -1.0, 0.0], rtol=0, atol=1e-12)
+    half = feature + rng.normal(size=500)             # half of its variance is the feature: about 0.71
+    beyond = [a - np.array([a[ids == c].mean() for c in range(4)])[ids] for a in (half, feature)]
+    assert correlation_beyond_input(half[:, None], ids, feature)[0] == pytest.approx(
+        np.corrcoef(*beyond)[0, 1], abs=1e-12)
+    with pytest.raises(ValueError, match="feature should have shape"):
+        correlation_beyond_input(hs, ids, feature[:-1])

@@ -30,7 +30,7 @@ from rnncourse.validation import (check_array, check_index_array, check_positive
                                   check_same_dtype)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
-           "score_text", "sample", "batches"]
+           "score_text", "correlation_beyond_input", "sample", "batches"]
 
 PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
 
@@ -282,6 +282,41 @@ def score_text(params, ids):
     z -= z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log softmax
     return -log_p[np.arange(len(ids) - 1), ids[1:]], cache.hs[:, 0]
+
+
+def correlation_beyond_input(hs, ids, feature) -> np.ndarray:
+    """Correlation of every hidden unit with a feature, beyond what the character just read explains.
+
+    A unit that only echoes the current character is no memory. So from every unit, and from the
+    feature, this subtracts its mean over the positions that read the same character, and then
+    correlates what is left (Pearson, over all positions).
+
+    Parameters
+    ----------
+    hs : numpy.ndarray, shape (N, H)
+        Hidden states, ``hs[t]`` after reading ``ids[t]`` (e.g. from :func:`score_text`).
+    ids : numpy.ndarray of int, shape (N,)
+        The characters read.
+    feature : numpy.ndarray, shape (N,)
+        A property of the text at each position (e.g. from
+        :func:`rnncourse.data.text.running_features`).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (H,)
+        One correlation per unit, in [-1, 1]; 0 for a unit (or a feature) that the current
+        character determines completely.
+    """
+    hs = check_array(hs, "hs", ("N", "H")).astype(np.float64)
+    check_index_array(ids, "ids", ("N",), (hs.shape[0],))
+    feature = check_array(feature, "feature", ("N",), (hs.shape[0],)).astype(np.float64)
+    for c in np.unique(ids):                  # remove what the current character alone explains
+        rows = ids == c
+        hs[rows] -= hs[rows].mean(axis=0)
+        feature[rows] -= feature[rows].mean()
+    hs_norm, f_norm = np.linalg.norm(hs, axis=0), np.linalg.norm(feature)
+    denom = np.where(hs_norm * f_norm > 0, hs_norm * f_norm, np.inf)
+    return hs.T @ feature / denom
 
 
 def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
