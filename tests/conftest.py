@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-STRICT = ["-W", "-n", "--keep-going"]
+from rnncourse.exercises.student_book import STRICT  # the one definition of the strict flags
 
 
 @dataclass(frozen=True)

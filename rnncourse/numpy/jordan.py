@@ -216,10 +216,10 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
 
     Returns
     -------
-    Y : numpy.ndarray, shape (T, B, O)
-        The outputs ``y_1 .. y_T``.
+    Y : numpy.ndarray, shape (T, B, O), read-only
+        The outputs ``y_1 .. y_T`` (the cache holds them too: take ``Y.copy()`` to edit).
     cache : JordanCache
-        For :func:`jordan_backward`; ``cache.hs`` (T, B, H) holds the hidden states.
+        For :func:`jordan_backward`; ``cache.hs`` (T, B, H) holds the hidden states (read-only).
 
     Example
     -------
@@ -240,6 +240,8 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
         hs[t] = activate(x[t] @ W_xh.T + u @ W_yh.T + b_h, nonlinearity)
         Y[t] = _output(hs[t] @ W_hy.T + b_y, output)
         u = Y[t] if targets is None else targets[t]
+    for a in (U, hs, Y):                           # the cache holds them for the backward pass
+        a.flags.writeable = False
     return Y, JordanCache(x, U, hs, Y, params, nonlinearity, output, targets is not None)
 
 
