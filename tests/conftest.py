@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from rnncourse.exercises.student_book import STRICT  # the one definition of the strict flags
+
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-from rnncourse.exercises.student_book import STRICT  # the one definition of the strict flags
 
 
 @dataclass(frozen=True)
