@@ -39,7 +39,7 @@ def _check_step(fn, args, what):
     expect_array(h_t, (B, H), f"h_t from {what}")
     expect_array(y_t, (B, O), f"{what}, y_t,")
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    h_ref, y_ref = jordan_step_forward(*args)
+    (h_ref, y_ref), _ = jordan_step_forward(*args)
     if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
         raise ExerciseFailure(f"{what}: h_t ignores y_prev; the Jordan network adds y_prev W_yh^T "
                               f"(the previous output fed back) inside the tanh")
