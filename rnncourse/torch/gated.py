@@ -162,6 +162,13 @@ class LSTMCell(_GatedCell):
     b_h : torch.nn.Parameter, shape (4H,)
         The bias (torch's ``bias_ih + bias_hh``).
 
+    Notes
+    -----
+    ``LSTMCell.from_torch(cell)`` copies a :class:`torch.nn.LSTMCell`, ``to_torch()``
+    returns an equal one, and ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.lstm_step_forward`. :meth:`step` is the step
+    without validation, :meth:`recur` the step given its input part.
+
     Examples
     --------
     >>> cell = LSTMCell(3, 5, generator=torch.Generator().manual_seed(0))
@@ -255,6 +262,12 @@ class GRUCell(_GatedCell):
     b_xh, b_hh : torch.nn.Parameter, shape (3H,)
         The two biases (torch's ``bias_ih``, ``bias_hh``); ``b_hh``'s n-part sits
         inside the reset gate's product, so both matter.
+
+    Notes
+    -----
+    ``GRUCell.from_torch(cell)`` copies a :class:`torch.nn.GRUCell`, ``to_torch()``
+    returns an equal one, and ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.gru_step_forward`.
     """
 
     n_gates = 3
@@ -385,6 +398,11 @@ class LSTM(_GatedLayer):
     ----------
     cell : LSTMCell
         The cell and its parameters ``W_xh``, ``W_hh``, ``b_h``.
+
+    Notes
+    -----
+    ``LSTM.from_torch(layer)`` copies a one-layer :class:`torch.nn.LSTM`; ``to_torch()``
+    returns an equal one.
     """
 
     cell_class = LSTMCell
@@ -429,6 +447,11 @@ class GRU(_GatedLayer):
     ----------
     cell : GRUCell
         The cell and its parameters ``W_xh``, ``W_hh``, ``b_xh``, ``b_hh``.
+
+    Notes
+    -----
+    ``GRU.from_torch(layer)`` copies a one-layer :class:`torch.nn.GRU`; ``to_torch()``
+    returns an equal one.
     """
 
     cell_class = GRUCell
