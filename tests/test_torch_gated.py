@@ -49,7 +49,8 @@ def test_gru_cell_equals_torch_values_and_gradients():
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_to_torch_and_from_torch_round_trip(kind):
-    cell = (LSTMCell if kind == "lstm" else GRUCell)(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)
+    cell = (LSTMCell if kind == "lstm" else GRUCell)(D, H, dtype=torch.float64, generator=g)
     ref = cell.to_torch()
     assert isinstance(ref, nn.LSTMCell if kind == "lstm" else nn.GRUCell)
     x, h, c = inputs(7)

@@ -7,10 +7,10 @@
   :func:`rnncourse.numpy.elman.rnn_backward`.
 
 Both return a dict of gradients named like the inputs. (The chapter names the student's functions
-``rnn_step_backward_ex`` and ``rnn_backward_ex``, so as not to shadow the package's own.) A wrong answer is reported gradient by
-gradient ("grads['W_hh'] ..."), and the checker names the usual mistake that reproduces it when it
-finds one (no tanh derivative, no recursion through ``W_hh``, gradients overwritten instead of
-summed over time ...).
+``rnn_step_backward_ex`` and ``rnn_backward_ex``, so as not to shadow the package's own.) A wrong
+answer is reported gradient by gradient ("grads['W_hh'] ..."), and the checker names the usual
+mistake that reproduces it when it finds one (no tanh derivative, no recursion through ``W_hh``,
+gradients overwritten instead of summed over time ...).
 """
 
 from __future__ import annotations
