@@ -298,3 +298,16 @@ def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path
                 assert e.passed and e.points == e.max_points, f"{result.submission} {e.exercise}: {e.feedback}"
             else:
                 assert e.points == 0 and "not implemented" in e.feedback, f"{result.submission} {e.exercise}: {e.feedback}"
+
+
+def test_every_subject_an_exercise_declares_is_a_function_of_the_package():
+    import importlib
+
+    from rnncourse.exercises.registry import all_exercises
+
+    declared = [(e.name, s) for e in all_exercises() for s in e.subjects]
+    assert len(declared) >= 10
+    for name, dotted in declared:
+        module, _, attr = dotted.rpartition(".")
+        assert module.startswith("rnncourse."), f"{name}: {dotted}"
+        assert callable(getattr(importlib.import_module(module), attr, None)), f"{name} declares {dotted}, not found"
