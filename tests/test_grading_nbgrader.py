@@ -91,4 +91,4 @@ def test_nbgrader_releases_without_solutions_and_autogrades_reference_full_and_s
     assert scores == {"alice": (3.0, 3.0), "bob": (0.0, 3.0)}
     _nbgrader(course, "generate_feedback", "ch02", "--force")
     feedback = (course / "feedback" / "bob" / "ch02" / "02_structure.html").read_text()
-    assert "rnn_step is not implemented yet" in feedback
+    assert "FAIL ch02.rnn_step: rnn_step with zero weights (B=2, D=4, H=3) is not implemented yet" in feedback
