@@ -48,6 +48,8 @@ EXPECTED = {
     "pickle_reduce": ({"ch99.double": 0, "ch99.step_backward": 0}, {"ch99.double": r"but is Payload"}),
     "sys_modules_games": ({"ch99.double": 0, "ch99.mse": 0},
                           {"ch99.double": r"2 of 2 entries differ", "ch99.mse": r"is 0, but should be 5"}),
+    "huge_answer": ({"ch99.double": 0}, {"ch99.double": r"not graded: the sandbox ended while double was checked: "
+                                                      r"it sent a message larger than 64 MB"}),
     "snoop": ({}, {}),
     "escalate": ({}, {}),
 }

@@ -272,7 +272,7 @@ class Session:
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
-        self.buffer = b""
+        self.buffer, self.scanned = bytearray(), 0
         self.last_cell = None
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
@@ -289,7 +289,17 @@ class Session:
 
     def _receive(self, deadline: float) -> dict:
         limit = self.limits.message_mb << 20
-        while b"\n" not in self.buffer:
+        while True:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end >= 0:
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end + 1]
+                self.scanned = 0
+                break
+            self.scanned = len(self.buffer)
+            if len(self.buffer) > limit:
+                self.close()
+                raise SandboxLost(f"it sent a message larger than {self.limits.message_mb} MB")
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
@@ -304,10 +314,6 @@ class Session:
                 self.close()
                 raise SandboxLost(self._ended())
             self.buffer += chunk
-            if len(self.buffer) > limit:
-                self.close()
-                raise SandboxLost(f"it sent a message larger than {self.limits.message_mb} MB")
-        line, self.buffer = self.buffer.split(b"\n", 1)
         try:
             return loads(line)
         except WireError as err:
