@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import rnncourse.numpy
-import rnncourse.numpy.elman
 from rnncourse.exercises import CheckResult, ExerciseFailure, check, exercise, get_exercise, run_check
 from rnncourse.exercises import feedback as fb
 from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
