@@ -14,7 +14,8 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   machine (other submissions, the gradebook, home folders) is visible;
 - an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
   capabilities (so the process limit counts only that sandbox's processes); run as another user,
-  bubblewrap adds a user namespace;
+  bubblewrap adds a user namespace; a seccomp filter (:func:`seccomp_program`) refuses new
+  namespaces inside;
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
   ``Limits.output_kb`` of what the submission prints and drops the rest.
@@ -107,6 +108,56 @@ class Limits:
                 "file_size": self.file_size_mb << 20, "open_files": self.open_files}
 
 
+#: (audit arch, unshare, setns, clone, clone3) system call numbers where the seccomp filter is known.
+_SYSCALLS = {"x86_64": (0xC000003E, 272, 308, 56, 435), "aarch64": (0xC00000B7, 97, 268, 220, 435)}
+#: clone() flags that make a namespace (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
+_CLONE_NEW = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+
+
+def seccomp_program() -> bytes | None:
+    """A seccomp filter (classic BPF) that refuses new namespaces inside the sandbox, or ``None`` on an
+    unknown architecture.
+
+    ``unshare`` and ``setns`` fail with EPERM, ``clone`` with a ``CLONE_NEW*`` flag too, and
+    ``clone3`` with ENOSYS (its flags sit in memory a filter cannot read; the C library then falls
+    back to ``clone``). Other architectures' system calls and, on x86-64, the x32 ones are refused.
+    """
+    import platform
+    import struct
+
+    numbers = _SYSCALLS.get(platform.machine())
+    if numbers is None:
+        return None
+    arch, unshare, setns, clone, clone3 = numbers
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    # (code, true label, false label, k); a label is the index of the instruction to go to.
+    program = [
+        (ld, None, None, 4),                  # 0: the architecture
+        (jeq, 2, 12, arch),                   # 1: not ours: refuse
+        (ld, None, None, 0),                  # 2: the system call number
+        (jge, 12, 4, 0x40000000),             # 3: x32 system calls: refuse
+        (jeq, 12, 5, unshare),                # 4
+        (jeq, 12, 6, setns),                  # 5
+        (jeq, 13, 7, clone3),                 # 6
+        (jeq, 9, 8, clone),                   # 7
+        (ret, None, None, allow),             # 8
+        (ld, None, None, 16),                 # 9: clone's flags (low 32 bits)
+        (jset, 12, 11, _CLONE_NEW),           # 10
+        (ret, None, None, allow),             # 11
+        (ret, None, None, eperm),             # 12
+        (ret, None, None, enosys),            # 13
+    ]
+    if arch != 0xC000003E:
+        program[3] = (jeq, 12, 4, 0xFFFFFFFF)  # no x32 elsewhere: a test that never holds
+    code = b""
+    for i, (op, true, false, k) in enumerate(program):
+        jt = true - i - 1 if true is not None else 0
+        jf = false - i - 1 if false is not None else 0
+        code += struct.pack("=HBBI", op, jt, jf, k)
+    return code
+
+
 def _system_mounts() -> list:
     args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
@@ -152,12 +203,13 @@ def _environment() -> dict:
             "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
-def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
+def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> list:
     """The ``bwrap`` command line that runs ``worker`` (a command) in a fresh sandbox.
 
     ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
     capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
-    makes a user namespace.
+    makes a user namespace. ``seccomp_fd``: a file descriptor from which bubblewrap reads
+    :func:`seccomp_program`.
     """
     executable, folders = _python()
     hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
@@ -165,6 +217,8 @@ def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
     if uid is None:
         cmd += ["--unshare-user", "--disable-userns"]
+    if seccomp_fd is not None:
+        cmd += ["--seccomp", str(seccomp_fd)]
     cmd += _system_mounts() + _tree_mounts(folders + [str(PACKAGE_DIR)])
     for path in hidden:
         cmd += ["--ro-bind", "/dev/null", path]
@@ -181,6 +235,17 @@ def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
     return cmd + [executable if w == "PYTHON" else w for w in worker]
 
 
+def _seccomp_pipe():
+    """A pipe holding the seccomp program, for ``--seccomp``; ``None`` where there is none."""
+    program = seccomp_program()
+    if program is None:
+        return None
+    read, write = os.pipe()
+    os.write(write, program)
+    os.close(write)
+    return read
+
+
 _PROBLEM = {}
 
 
@@ -195,15 +260,20 @@ def sandbox_problem() -> str | None:
         problem = "setpriv (util-linux) is missing: apt-get install util-linux"
     else:
         uid = _UID_BASE + 99 if os.geteuid() == 0 else None
-        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid)
+        fd = _seccomp_pipe()
+        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd)
         try:
-            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                                 pass_fds=() if fd is None else (fd,))
             if run.returncode != 0:
                 problem = (f"bubblewrap could not create the sandbox "
                            f"({run.stderr.decode(errors='replace').strip()[-300:] or f'exit code {run.returncode}'}): "
                            f"{INSTALL_HINT}")
         except (OSError, subprocess.TimeoutExpired) as err:
             problem = f"bubblewrap could not create the sandbox ({err}): {INSTALL_HINT}"
+        finally:
+            if fd is not None:
+                os.close(fd)
     _PROBLEM["checked"] = problem
     return problem
 
@@ -261,16 +331,23 @@ class Session:
             if problem:
                 raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                          f"submissions you trust")
-            cmd, cwd, env = bwrap_command(worker, limits, self.uid), None, {"PATH": os.environ.get("PATH", "")}
+            fd = _seccomp_pipe()
+            cmd, cwd, env = bwrap_command(worker, limits, self.uid, fd), None, {"PATH": os.environ.get("PATH", "")}
         else:
             self.folder = tempfile.mkdtemp(prefix="rnncourse-unsandboxed-")
             cmd, cwd = [sys.executable if w == "PYTHON" else w for w in worker], self.folder
             env = {**_environment(), "HOME": self.folder, "TMPDIR": self.folder,
                    "MPLCONFIGDIR": os.path.join(self.folder, ".matplotlib"),
                    "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent)] + sys.path[1:])}
+            fd = None
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, start_new_session=True,
+                                         pass_fds=() if fd is None else (fd,))
+        finally:
+            if fd is not None:
+                os.close(fd)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
         self.buffer, self.scanned = bytearray(), 0
         self.last_cell = None
