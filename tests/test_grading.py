@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+import time
 from pathlib import Path
 
 import jupytext
@@ -181,6 +181,21 @@ def test_a_submission_that_ignores_the_time_limit_is_killed(tmp_path):
     assert result.status == "killed" and result.points == 0
     for e in result.exercises:
         assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
+
+
+def test_a_sandbox_whose_processes_together_hold_too_much_memory_is_stopped(tmp_path):
+    from rnncourse.exercises.sandbox import Limits
+
+    hog = ("import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        block = np.ones(50_000_000)\n"
+           "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n")
+    path = write_notebook(instructor_notebook(), tmp_path / "hog.ipynb", [('print(f"tanh(0.5)', hog + 'print(f"tanh(0.5)')])
+    start = time.monotonic()
+    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=40, exercise_timeout=5,
+                         limits=Limits(memory_mb=1200))
+    assert time.monotonic() - start < 25 and result.points == 0
+    assert result.status == "its processes together used more than 1200 MB of memory, so the grader stopped it"
+    assert re.fullmatch(r"not graded: the sandbox ended while running cell \d+: its processes together used more "
+                        r"than 1200 MB of memory, so the grader stopped it", result.exercises[0].feedback)
 
 
 def test_the_same_submission_graded_twice_gets_the_same_grades_and_records_its_inputs(graded, tmp_path):

@@ -18,7 +18,8 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   namespaces inside;
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
-  ``Limits.output_kb`` of what the submission prints and drops the rest.
+  ``Limits.output_kb`` of what the submission prints and drops the rest, and kills a sandbox
+  whose processes together hold more memory than ``Limits.memory_mb``.
 
 The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
 wall-clock deadlines; a sandbox that misses one is killed, with everything in it.
@@ -82,7 +83,9 @@ class Limits:
     Attributes
     ----------
     memory_mb : int
-        Address space of each process (``RLIMIT_AS``); PyTorch's import alone needs about 1.5 GB.
+        Address space of each process (``RLIMIT_AS``; PyTorch's import alone needs about 1.5 GB),
+        and resident memory of all the sandbox's processes together (the grader checks it five
+        times a second and kills the sandbox above it).
     processes : int
         Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
     file_size_mb : int
@@ -349,6 +352,9 @@ class Session:
             if fd is not None:
                 os.close(fd)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
+        self.killed_for = None
+        self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
+        self.watchdog.start()
         self.buffer, self.scanned = bytearray(), 0
         self.last_cell = None
         self.selector = selectors.DefaultSelector()
@@ -412,7 +418,27 @@ class Session:
             self.close()
             raise SandboxLost(self._ended()) from None
 
+    def _watch_memory(self, every: float = 0.2) -> None:
+        """Kill the sandbox when all its processes together hold more memory than the limit.
+
+        ``RLIMIT_AS`` bounds each process; this bounds their sum (a submission that forks and
+        fills memory in every child), checked five times a second.
+        """
+        limit = self.limits.memory_mb << 20
+        while self.proc.poll() is None:
+            if _descendants_rss(self.proc.pid) > limit:
+                self.killed_for = (f"its processes together used more than {self.limits.memory_mb} MB of memory, "
+                                   f"so the grader stopped it")
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                return
+            time.sleep(every)
+
     def _ended(self) -> str:
+        if self.killed_for:
+            return self.killed_for
         try:
             code = self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -464,6 +490,7 @@ class Session:
         self.proc.wait()
         if self.uid is not None:
             _kill_user(self.uid)
+        self.watchdog.join(timeout=2)
         self.output.thread.join(timeout=2)
         for stream in (self.proc.stdout, self.proc.stderr):
             try:
@@ -476,6 +503,27 @@ class Session:
             pass
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _descendants_rss(root: int) -> int:
+    """Resident memory, in bytes, of process ``root`` and all its descendants (a sandbox's processes)."""
+    children, rss = {}, {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))     # fields[1]: the parent
+            rss[int(entry)] = int(fields[21]) * page                        # fields[21]: resident pages
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
 
 
 def processes_of(uid: int) -> list:
