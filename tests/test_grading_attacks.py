@@ -148,3 +148,4 @@ def test_what_the_attacks_did_to_their_own_sandbox_is_reported(attacked):
     assert results["kill_parent"].status == "ok"
     assert any("raised ProcessLookupError" in n for n in results["kill_parent"].notes)
     assert any("was stopped: the notebook ran past its time limit" in n for n in results["unbounded_output"].notes)
+    assert results["call_reference"].notes == []        # its teaching cell called the reference freely

@@ -105,9 +105,14 @@ class Limits:
     output_kb: int = 64
     message_mb: int = 64
 
-    def for_worker(self, cpu_seconds: float) -> dict:
-        """The limits the worker sets on itself, in bytes and seconds."""
-        return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1, "processes": self.processes,
+    def for_worker(self, cpu_seconds: float, sandbox: bool = True) -> dict:
+        """The limits the worker sets on itself, in bytes and seconds.
+
+        Without the sandbox the process limit is left out: it would count all the processes of
+        the instructor's user, not the submission's.
+        """
+        return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1,
+                "processes": self.processes if sandbox else None,
                 "file_size": self.file_size_mb << 20, "open_files": self.open_files}
 
 
@@ -327,7 +332,8 @@ class Session:
                  startup_seconds: float = 60):
         self.limits, self.sandbox = limits, sandbox
         self.uid = _UID_BASE + next(_UIDS) % 100 if sandbox and os.geteuid() == 0 else None
-        worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner", json.dumps(limits.for_worker(cpu_seconds))]
+        worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner",
+                  json.dumps(limits.for_worker(cpu_seconds, sandbox))]
         self.folder = None
         if sandbox:
             problem = sandbox_problem()
