@@ -227,6 +227,18 @@ def test_without_bubblewrap_grading_is_refused_with_the_fix(tmp_path, monkeypatc
     assert re.search(r"total\s+7/7", out.out)
 
 
+def test_a_bubblewrap_that_cannot_make_namespaces_is_reported_with_its_error(tmp_path, monkeypatch):
+    from rnncourse.exercises import sandbox
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "_PROBLEM", {})
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert re.fullmatch(r"bubblewrap could not create the sandbox \(bwrap: No permissions to create new namespace\): "
+                        r"install bubblewrap .*or grade as root", sandbox.sandbox_problem())
+
+
 def test_the_csv_export_with_and_without_a_roster(graded, tmp_path):
     results = [graded["reference"], graded["broken"]]
     plain = grades_csv(results).splitlines()
