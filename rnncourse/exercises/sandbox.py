@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -366,6 +367,7 @@ class Session:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stdin.fileno(), False)
         self.ready_seconds = None
         try:
             self._expect(self._receive(time.monotonic() + startup_seconds), "ready")
@@ -416,13 +418,24 @@ class Session:
                               f"expected {op!r})")
         return message
 
-    def _send(self, message: dict) -> None:
-        try:
-            self.proc.stdin.write(dumps(message))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            self.close()
-            raise SandboxLost(self._ended()) from None
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write one message, giving up (and killing the sandbox) at ``deadline``: a sandbox that
+        stops reading cannot hold the grader."""
+        data, fd = memoryview(dumps(message)), self.proc.stdin.fileno()
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise CallTimeout()
+            if not select.select([], [fd], [], min(left, 1.0))[1]:
+                continue
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                self.close()
+                raise SandboxLost(self._ended()) from None
 
     def _watch_memory(self, every: float = 0.2) -> None:
         """Kill the sandbox when all its processes together hold more memory than the limit.
@@ -462,13 +475,13 @@ class Session:
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
         """
         deadline = time.monotonic() + seconds
-        self._send(message)
+        self._send(message, deadline)
         while True:
             reply = self._receive(deadline)
             if reply["op"] == "cell":
                 self.last_cell = reply.get("cell")
             elif reply["op"] == "callback" and callback is not None:
-                self._send(callback(reply))
+                self._send(callback(reply), deadline)
             else:
                 return reply
 
