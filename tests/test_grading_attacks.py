@@ -71,7 +71,7 @@ def _survivors() -> list:
             except OSError:
                 continue
     for uid in range(sandbox._UID_BASE, sandbox._UID_BASE + 100):
-        found += sandbox.processes_of(uid) if sandbox.processes_of is not None else []
+        found += sandbox.processes_of(uid)
     return found
 
 

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import rnncourse
@@ -574,8 +574,3 @@ def _kill_user(uid: int) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.05)
-
-
-def describe_limits(limits: Limits) -> dict:
-    """The limits as a gradebook entry."""
-    return asdict(limits)
