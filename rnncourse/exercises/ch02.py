@@ -39,8 +39,8 @@ def _check_one_step(fn, args, what):
     expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0], f"h_t from {what}", rtol=rtol, atol=rtol)
 
 
-@exercise("ch02.rnn_step", points=2,
-          subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward", "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward"))
+@exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
+                                               "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward"))
 def check_rnn_step(fn):
     """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h)."""
     # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.

@@ -35,7 +35,7 @@ def _embedding_case(rng, shape, V, D):
     return rng.normal(size=shape + (D,)), ids
 
 
-@exercise("ch09.embedding_backward", points=2)
+@exercise("ch09.embedding_backward", points=2, subjects=("rnncourse.numpy.embedding.embedding_backward",))
 def check_embedding_backward(fn):
     """Write embedding_backward(dx, ids, V) -> dE (V, D): the gradient of x = E[ids], a scatter-add."""
     # By hand: V = 3, ids = [2, 2, 0], dx rows 1, 10, 100: row 2 gets 1 + 10, row 0 gets 100, row 1 nothing.
@@ -117,7 +117,7 @@ def check_masked_cross_entropy(fn):
 
 # ----------------------------------------------------------------------------- ch09.reverse_padded
 
-@exercise("ch09.reverse_padded", points=1)
+@exercise("ch09.reverse_padded", points=1, subjects=("rnncourse.numpy.padding.reverse_padded",))
 def check_reverse_padded(fn):
     """Write reverse_padded(x, lengths): reverse each sequence of a padded (T, B, ...) batch within its length."""
     x, lengths = np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])
