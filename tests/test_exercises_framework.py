@@ -12,7 +12,7 @@ from rnncourse.exercises import feedback as fb
 from rnncourse.exercises.guard import Guard
 from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
 from rnncourse.exercises.runner import code_cells, is_check_cell
-from rnncourse.numpy import StepCache, rnn_step_backward, rnn_step_forward
+from rnncourse.numpy import rnn_step_backward, rnn_step_forward
 
 
 @pytest.fixture
@@ -146,9 +146,9 @@ def _step(seed=0, B=3, D=2, H=4):
     rng = np.random.default_rng(seed)
     x_t, h_prev = fb.random_array(rng, (B, D)), np.tanh(fb.random_array(rng, (B, H)))
     W_xh, W_hh, b_h = fb.random_array(rng, (H, D), 0.5), fb.random_array(rng, (H, H), 0.5), fb.random_array(rng, H)
-    h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
+    h_t, cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
     dh_t = fb.random_array(rng, h_t.shape)
-    return (x_t, h_prev, W_xh, W_hh, b_h, h_t, dh_t), rnn_step_backward(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
+    return (x_t, h_prev, W_xh, W_hh, b_h, h_t, dh_t), rnn_step_backward(dh_t, cache)
 
 
 def test_expect_grads_close_names_every_wrong_parameter():
@@ -169,7 +169,7 @@ def test_expect_grad_check_passes_true_gradients_and_names_the_failing_parameter
     params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
 
     def loss():
-        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h) * dh_t).sum())
+        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0] * dh_t).sum())
 
     fb.expect_grad_check(loss, params, {f"d{k}": grads[k] for k in params})      # dW_hh keys work too
     bad = dict(grads, W_hh=grads["W_hh"].T)

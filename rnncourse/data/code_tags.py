@@ -1,0 +1,137 @@
+"""Tag every character of a line of Python code with the kind of token it belongs to.
+
+A per-step labelling task built from Python's own standard library and its
+``tokenize`` module, so it needs no download. Each example is one line of
+source code (indentation stripped); the label of each character is one of
+:data:`TAGS`: ``space`` between tokens, ``name``, ``keyword``, ``number``,
+``string``, ``comment`` or ``operator``.
+
+Some labels need the future of the line: the ``i`` of ``if x`` is a keyword, the
+``i`` of ``item`` a name; the ``f`` of ``f"{x}"`` belongs to a string. A
+left-to-right reader must guess at the first letter; a bidirectional one need not.
+
+Lines that belong to a token spanning several lines (the inside of a
+triple-quoted docstring) are left out: their tags cannot be known from the line
+alone. Only printable ASCII lines are kept. Characters are encoded as
+``ord(c) - 31`` (so ``" "`` is 1 and ``"~"`` is 95) and 0 is kept for padding.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import tokenize
+
+import numpy as np
+
+from rnncourse.data.text import _module_path
+from rnncourse.validation import check_positive_int
+
+__all__ = ["TAGS", "TRAIN_MODULES", "TEST_MODULES", "PAD", "VOCAB_SIZE", "tag_source", "encode_line",
+           "load_code_tags"]
+
+#: The label of each character, in the order of the tag ids 0 .. 6.
+TAGS = ("space", "name", "keyword", "number", "string", "comment", "operator")
+#: Modules whose lines train the models; the test modules are different files (an honest split).
+TRAIN_MODULES = ("textwrap", "heapq", "bisect", "fractions", "string", "colorsys", "shlex", "queue", "difflib",
+                 "calendar")
+TEST_MODULES = ("statistics", "functools")
+#: The padding id; real characters have ids 1 .. 95.
+PAD = 0
+#: Number of ids: the padding id and the 95 printable ASCII characters.
+VOCAB_SIZE = 96
+
+_KIND = {tokenize.NUMBER: "number", tokenize.STRING: "string", tokenize.COMMENT: "comment", tokenize.OP: "operator"}
+
+
+def tag_source(source: str) -> list:
+    """Split Python source into lines and tag each character with :data:`TAGS`.
+
+    Parameters
+    ----------
+    source : str
+        The text of a Python file.
+
+    Returns
+    -------
+    list of (str, numpy.ndarray)
+        ``(line, tags)`` pairs: the line without indentation and trailing spaces, and
+        one tag id (int64) per character. Blank lines, lines that are part of a
+        multi-line token, and lines with characters outside printable ASCII are left out.
+
+    Example
+    -------
+    >>> [(line, "".join("_nk#s%o"[t] for t in tags)) for line, tags in tag_source("if x1 > 2:  # ok\\n")]
+    [('if x1 > 2:  # ok', 'kk_nn_o_#o__%%%%')]
+    """
+    lines = source.splitlines()
+    tags = [np.full(len(line), -1, dtype=np.int64) for line in lines]
+    broken = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        (r0, c0), (r1, c1) = tok.start, tok.end
+        if tok.type == tokenize.NAME:
+            kind = "keyword" if keyword.iskeyword(tok.string) else "name"
+        else:
+            kind = _KIND.get(tok.type)
+        if kind is None:
+            continue
+        if r0 != r1:
+            broken.update(range(r0 - 1, r1))
+            continue
+        tags[r0 - 1][c0:c1] = TAGS.index(kind)
+    out = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or i in broken or not all(" " <= c <= "~" for c in stripped):
+            continue
+        start = len(line) - len(line.lstrip())
+        t = tags[i][start:start + len(stripped)]
+        out.append((stripped, np.where(t < 0, TAGS.index("space"), t)))
+    return out
+
+
+def encode_line(line: str) -> np.ndarray:
+    """Character ids of a printable-ASCII line, ``ord(c) - 31`` (1 .. 95), int64, shape (L,)."""
+    if not isinstance(line, str):
+        raise TypeError(f"line should be a str, but is {type(line).__name__}")
+    ids = np.frombuffer(line.encode("ascii", errors="replace"), dtype=np.uint8).astype(np.int64) - 31
+    if ids.size and (ids.min() < 1 or ids.max() > 95):
+        raise ValueError(f"line should hold only printable ASCII characters (space to '~'), but {line!r} does not")
+    return ids
+
+
+def load_code_tags(split="train", *, max_len=80, max_lines=None, seed=0):
+    """Lines of standard-library code, as character ids, with one tag per character.
+
+    Parameters
+    ----------
+    split : str
+        ``"train"`` (lines of :data:`TRAIN_MODULES`) or ``"test"`` (of :data:`TEST_MODULES`).
+    max_len : int
+        Keep lines of at most this many characters (default 80).
+    max_lines : int, optional
+        Keep a random subset of this many lines (drawn with ``seed``); default all.
+    seed : int
+        Seed of the subset and of the order of the lines (default 0).
+
+    Returns
+    -------
+    ids : list of numpy.ndarray of int64, each shape (L,)
+        The lines as character ids (see :func:`encode_line`).
+    tags : list of numpy.ndarray of int64, each shape (L,)
+        Tag ids into :data:`TAGS`.
+    lines : list of str
+        The lines themselves.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split should be 'train' or 'test', but is {split!r}")
+    max_len = check_positive_int(max_len, "max_len")
+    modules = TRAIN_MODULES if split == "train" else TEST_MODULES
+    pairs = [p for m in modules for p in tag_source(_module_path(m).read_text(encoding="utf-8"))
+             if len(p[0]) <= max_len]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(pairs))
+    if max_lines is not None:
+        order = order[:check_positive_int(max_lines, "max_lines")]
+    pairs = [pairs[i] for i in order]
+    return [encode_line(p[0]) for p in pairs], [p[1] for p in pairs], [p[0] for p in pairs]

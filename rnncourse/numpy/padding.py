@@ -1,0 +1,197 @@
+"""Batches of sequences of different lengths in NumPy: padding, masks, reversal, last states.
+
+A batch holds ``B`` sequences of lengths ``L_b``. They are stacked time-major
+into one array of ``T = max L_b`` steps; the steps after a sequence's end are
+*padding*. A mask says which steps are real:
+
+.. math::
+
+    m_{t,b} = [\\, t < L_b \\,]
+
+A forward (left-to-right) RNN never looks ahead, so its states at the real
+steps are the same as when each sequence runs alone; what the padding can
+spoil is the loss (mask it), the final state (take ``h`` at step ``L_b - 1``,
+not at ``T - 1``: :func:`rnncourse.numpy.many_to_one.last_states`) and a
+right-to-left pass (reverse each sequence within its own length, not the whole
+padded array).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncourse.validation import check_index_array, check_positive_int, check_rng
+
+__all__ = ["pad_sequences", "length_mask", "reverse_padded", "batch_indices", "padding_fraction"]
+
+
+def _check_lengths(lengths, T, B=None):
+    """Validate 1-D integer lengths in [1, T] and return them as int64."""
+    check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1)
+    if lengths.size and lengths.min() < 1:
+        raise ValueError(f"lengths should be at least 1 (every sequence has a step), but the smallest is "
+                         f"{int(lengths.min())}; drop empty sequences from the batch")
+    return lengths.astype(np.int64, copy=False)
+
+
+def pad_sequences(seqs, pad_value=0):
+    """Stack sequences of different lengths into one time-major array, padding the ends.
+
+    Parameters
+    ----------
+    seqs : list of numpy.ndarray, each shape (L_b,) or (L_b, D)
+        The sequences: token ids (1-D) or vectors (2-D), all of one dtype.
+    pad_value : number
+        What fills the steps after each sequence's end (default 0).
+
+    Returns
+    -------
+    padded : numpy.ndarray, shape (T, B) or (T, B, D)
+        ``padded[t, b]`` is step ``t`` of sequence ``b``, for ``t < L_b``; ``T = max L_b``.
+    lengths : numpy.ndarray of int64, shape (B,)
+        ``L_b``, the length of each sequence.
+
+    Example
+    -------
+    >>> padded, lengths = pad_sequences([np.array([5, 6, 7]), np.array([8])])
+    >>> padded.T, lengths
+    (array([[5, 6, 7],
+           [8, 0, 0]]), array([3, 1]))
+    """
+    if not isinstance(seqs, (list, tuple)) or not seqs:
+        raise TypeError(f"seqs should be a non-empty list of numpy arrays, but is {type(seqs).__name__}"
+                        + (" (empty)" if isinstance(seqs, (list, tuple)) else ""))
+    for i, s in enumerate(seqs):
+        if not isinstance(s, np.ndarray):
+            raise TypeError(f"seqs[{i}] should be a numpy.ndarray, but is {type(s).__name__}")
+        if s.ndim != seqs[0].ndim or s.shape[1:] != seqs[0].shape[1:] or s.dtype != seqs[0].dtype:
+            raise ValueError(f"every sequence should have the feature shape and dtype of seqs[0], {seqs[0].shape[1:]} "
+                             f"{seqs[0].dtype}, but seqs[{i}] has {s.shape[1:]} {s.dtype}")
+        if s.ndim not in (1, 2) or len(s) == 0:
+            raise ValueError(f"seqs[{i}] should have shape (L,) or (L, D) with L >= 1, but has shape {s.shape}")
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    padded = np.full((lengths.max(), len(seqs)) + seqs[0].shape[1:], pad_value, dtype=seqs[0].dtype)
+    for b, s in enumerate(seqs):
+        padded[:len(s), b] = s
+    return padded, lengths
+
+
+def length_mask(lengths, T):
+    """The mask of real steps, ``mask[t, b] = t < lengths[b]``.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray of int, shape (B,)
+        Sequence lengths, each in ``[1, T]``.
+    T : int
+        Number of (padded) time steps.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (T, B)
+
+    Example
+    -------
+    >>> length_mask(np.array([3, 1]), 3).astype(int)
+    array([[1, 1],
+           [1, 0],
+           [1, 0]])
+    """
+    T = check_positive_int(T, "T")
+    lengths = _check_lengths(lengths, T)
+    return np.arange(T)[:, None] < lengths[None, :]
+
+
+def _reversed_index(lengths, T):
+    """Time index that reverses each column within its length: ``L_b - 1 - t`` for real steps, ``t`` for padding."""
+    t = np.arange(T)[:, None]
+    return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)        # (T, B)
+
+
+def reverse_padded(x, lengths):
+    """Reverse every sequence within its own length; padding stays at the end.
+
+    ``out[t, b] = x[L_b - 1 - t, b]`` for ``t < L_b`` and ``x[t, b]`` otherwise.
+    Reversing twice gives ``x`` back. ``x[::-1]`` would be wrong for every
+    sequence shorter than ``T``: its padding would come first.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T, B) or (T, B, ...)
+        Padded, time-major sequences (ids, vectors or states).
+    lengths : numpy.ndarray of int, shape (B,)
+        Sequence lengths, each in ``[1, T]``.
+
+    Returns
+    -------
+    numpy.ndarray, same shape as ``x``
+
+    Example
+    -------
+    >>> reverse_padded(np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])).T
+    array([[3, 2, 1],
+           [4, 0, 0]])
+    """
+    if not isinstance(x, np.ndarray) or x.ndim < 2:
+        raise ValueError(f"x should be a numpy.ndarray of shape (T, B) or (T, B, ...), but is "
+                         f"{type(x).__name__} with shape {getattr(x, 'shape', None)}")
+    T, B = x.shape[:2]
+    lengths = _check_lengths(lengths, T, B)
+    return x[_reversed_index(lengths, T), np.arange(B)[None, :]]
+
+
+def batch_indices(lengths, B, *, rng, by_length=False):
+    """Split a data set into batches of ``B`` examples, at random or grouped by length.
+
+    With ``by_length=True`` (bucketing) the examples are sorted by length (ties in
+    random order) before they are cut into batches, so each batch holds sequences of
+    nearly one length and little padding; the order of the batches is still random.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray of int, shape (N,)
+        Length of every example.
+    B : int
+        Batch size (the last batch may be smaller).
+    rng : numpy.random.Generator
+        Source of the shuffling.
+    by_length : bool
+        Group examples of similar length (default ``False``: random batches).
+
+    Returns
+    -------
+    list of numpy.ndarray of int64
+        The example indices of each batch.
+
+    Example
+    -------
+    >>> batches = batch_indices(np.array([5, 1, 5, 1]), 2, rng=np.random.default_rng(0), by_length=True)
+    >>> sorted(sorted(np.array([5, 1, 5, 1])[b].tolist()) for b in batches)
+    [[1, 1], [5, 5]]
+    """
+    check_index_array(lengths, "lengths", ("N",))
+    B = check_positive_int(B, "B")
+    check_rng(rng)
+    order = rng.permutation(len(lengths))
+    if by_length:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    cuts = [order[i:i + B] for i in range(0, len(order), B)]
+    return [cuts[i] for i in rng.permutation(len(cuts))]
+
+
+def padding_fraction(lengths, batches):
+    """The share of padded steps, ``1 - sum(L) / sum_batches(B_k * max L in batch k)``.
+
+    Parameters
+    ----------
+    lengths : numpy.ndarray of int, shape (N,)
+    batches : list of numpy.ndarray of int
+        Example indices per batch, e.g. from :func:`batch_indices`.
+
+    Returns
+    -------
+    float
+        In ``[0, 1)``: 0 means no step is wasted on padding.
+    """
+    padded = sum(len(b) * int(lengths[b].max()) for b in batches)
+    return 1.0 - sum(int(lengths[b].sum()) for b in batches) / padded

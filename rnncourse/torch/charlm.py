@@ -1,0 +1,152 @@
+"""A character-level language model in PyTorch, trained with its state carried across batches.
+
+The twin of :mod:`rnncourse.numpy.charlm`, built from ``torch.nn`` parts: an
+embedding (:class:`torch.nn.Embedding`, see :mod:`rnncourse.numpy.embedding`),
+a (possibly stacked) :class:`torch.nn.RNN` and a linear read-out.
+
+A long text is cut into ``B`` streams read in chunks of ``T`` characters
+(:func:`rnncourse.numpy.charlm.batches`): column ``b`` of one chunk continues
+column ``b`` of the previous one. **Stateful** training starts each chunk from the
+previous chunk's final state, *detached* from the graph (truncated BPTT: the state
+crosses the boundary, the gradient does not); **reset** training starts every chunk
+from zero, so the model never sees more than ``T`` characters of context.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnncourse.numpy.charlm import batches
+from rnncourse.validation import check_positive_float, check_positive_int
+
+__all__ = ["CharLM", "train_charlm", "evaluate_loss"]
+
+
+class CharLM(nn.Module):
+    """Embedding, Elman RNN (``num_layers`` deep), linear read-out: scores of the next character.
+
+    Parameters
+    ----------
+    V : int
+        Vocabulary size.
+    D : int
+        Embedding size.
+    H : int
+        Hidden size.
+    num_layers : int
+        Stacked RNN layers (default 1).
+    dropout : float
+        Dropout between stacked layers (default 0), as in :class:`torch.nn.RNN`.
+    """
+
+    def __init__(self, V, D, H, num_layers=1, dropout=0.0):
+        super().__init__()
+        V, D, H = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H")))
+        self.embed = nn.Embedding(V, D)
+        self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
+                          dropout=check_positive_float(dropout, "dropout", allow_zero=True))
+        self.out = nn.Linear(H, V)
+
+    def forward(self, ids, h0=None):
+        """Scores of the next character at every step.
+
+        Parameters
+        ----------
+        ids : torch.Tensor of int64, shape (T, B)
+            Character ids, time-major.
+        h0 : torch.Tensor, shape (num_layers, B, H), optional
+            Initial states; zeros by default.
+
+        Returns
+        -------
+        logits : torch.Tensor, shape (T, B, V)
+        h_T : torch.Tensor, shape (num_layers, B, H)
+        """
+        hs, h_T = self.rnn(self.embed(ids), h0)
+        return self.out(hs), h_T
+
+
+def _chunks(ids, T, B, device):
+    for inputs, targets in batches(ids, T, B):
+        yield torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device)
+
+
+def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True, clip=1.0, seed=0):
+    """Train ``model`` on a text with Adam, carrying the state across chunks or resetting it.
+
+    Parameters
+    ----------
+    model : CharLM
+        Trained in place, on its own device (the chunks are moved there).
+    ids : numpy.ndarray of int, shape (N,)
+        The text as character ids.
+    T, B : int
+        Chunk length (the truncation length) and number of streams.
+    steps : int
+        Number of updates; the text is read again from the start (with a zero state) when it runs out.
+    lr : float
+        Adam's learning rate (default 3e-3).
+    stateful : bool
+        Start each chunk from the previous chunk's final state (default) or from zero.
+    detach : bool
+        Detach the carried state (default). ``False`` is the classic bug: the second
+        ``backward`` tries to go back into the previous chunk's freed graph and fails.
+    clip : float
+        Clip the gradient norm to this value (default 1).
+    seed : int
+        Seeds PyTorch (dropout) (default 0).
+
+    Returns
+    -------
+    list of float
+        The training loss of each update (nats per character).
+    """
+    steps = check_positive_int(steps, "steps")
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    while len(losses) < steps:
+        h = None
+        for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
+            logits, h_T = model(inputs, h)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            losses.append(loss.item())
+            if stateful:
+                h = h_T.detach() if detach else h_T    # the state crosses the boundary; its graph must not
+            if len(losses) == steps:
+                break
+    return losses
+
+
+@torch.no_grad()
+def evaluate_loss(model, ids, *, T, B, stateful=True):
+    """Mean cross-entropy (nats per character) of ``model`` on a text read in chunks of ``T``.
+
+    Parameters
+    ----------
+    model : CharLM
+    ids : numpy.ndarray of int, shape (N,)
+    T, B : int
+        Chunk length and number of streams.
+    stateful : bool
+        Carry the state from chunk to chunk (default) or start each chunk from zero.
+
+    Returns
+    -------
+    float
+    """
+    model.eval()
+    total, count, h = 0.0, 0, None
+    for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
+        logits, h_T = model(inputs, h)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum").item()
+        count += targets.numel()
+        h = h_T if stateful else None
+    return total / count

@@ -1,0 +1,91 @@
+"""Convert between :class:`torch.nn.RNN` and the book's NumPy parameter dicts.
+
+PyTorch names a weight ``weight_ih_l<l>[_reverse]`` and keeps two biases,
+``bias_ih`` and ``bias_hh``, that only ever appear as a sum. The book names the
+same arrays ``W_xh_l<l>[_reverse]``, ``W_hh_l<l>[_reverse]`` and one bias
+``b_h_l<l>[_reverse] = bias_ih + bias_hh``. These two functions translate, so
+that :mod:`rnncourse.numpy.stacked` and :mod:`rnncourse.numpy.bidirectional`
+can be checked against ``torch.nn.RNN`` on the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncourse.validation import check_positive_float
+
+__all__ = ["params_from_rnn", "rnn_from_params"]
+
+
+def _suffixes(num_layers, bidirectional):
+    directions = ("", "_reverse") if bidirectional else ("",)
+    return [f"_l{l}{d}" for l in range(num_layers) for d in directions]
+
+
+def params_from_rnn(rnn: nn.RNN) -> dict:
+    """Copy the weights of a :class:`torch.nn.RNN` into a dict of NumPy arrays with the book's names.
+
+    Parameters
+    ----------
+    rnn : torch.nn.RNN
+        Any number of layers, one or two directions, with or without bias.
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``W_xh_l<l>`` (H, D or H or 2H), ``W_hh_l<l>`` (H, H), ``b_h_l<l>`` (H,) for each layer,
+        and the same names with ``_reverse`` for a bidirectional one; the dtype of the module.
+
+    Example
+    -------
+    >>> sorted(params_from_rnn(nn.RNN(3, 4, num_layers=2)))
+    ['W_hh_l0', 'W_hh_l1', 'W_xh_l0', 'W_xh_l1', 'b_h_l0', 'b_h_l1']
+    """
+    if not isinstance(rnn, nn.RNN):
+        raise TypeError(f"rnn should be a torch.nn.RNN, but is {type(rnn).__name__}")
+    params = {}
+    for s in _suffixes(rnn.num_layers, rnn.bidirectional):
+        as_np = lambda name: getattr(rnn, name + s).detach().cpu().numpy().copy()  # noqa: E731
+        params["W_xh" + s] = as_np("weight_ih")
+        params["W_hh" + s] = as_np("weight_hh")
+        params["b_h" + s] = as_np("bias_ih") + as_np("bias_hh") if rnn.bias else np.zeros_like(params["W_hh" + s][0])
+    return params
+
+
+def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", dropout=0.0) -> nn.RNN:
+    """Build a :class:`torch.nn.RNN` (time-major) with the weights of a NumPy parameter dict.
+
+    Parameters
+    ----------
+    params : dict of numpy.ndarray
+        As returned by :func:`params_from_rnn`; ``bias_ih`` gets ``b_h``, ``bias_hh`` zero.
+    bidirectional : bool
+        Whether ``params`` holds ``_reverse`` weights too (default ``False``).
+    nonlinearity : str
+        ``"tanh"`` (default) or ``"relu"``.
+    dropout : float
+        Dropout between layers (default 0), as in ``torch.nn.RNN``.
+
+    Returns
+    -------
+    torch.nn.RNN
+        In the dtype of the arrays (float64 stays float64).
+    """
+    if not isinstance(params, dict) or "W_xh_l0" not in params:
+        raise ValueError("params should be a dict holding W_xh_l0, W_hh_l0, b_h_l0, ... (see params_from_rnn)")
+    check_positive_float(dropout, "dropout", allow_zero=True)
+    num_layers = sum(1 for k in params if k.startswith("W_xh_l") and not k.endswith("_reverse"))
+    H, D = params["W_xh_l0"].shape
+    dtype = torch.from_numpy(params["W_xh_l0"][:0]).dtype
+    rnn = nn.RNN(D, H, num_layers=num_layers, nonlinearity=nonlinearity, bidirectional=bidirectional,
+                 dropout=dropout, dtype=dtype)
+    with torch.no_grad():
+        for s in _suffixes(num_layers, bidirectional):
+            for mine, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh"), ("b_h", "bias_ih")):
+                if mine + s not in params:
+                    raise ValueError(f"params should hold {mine + s} for this RNN, but does not")
+                getattr(rnn, theirs + s).copy_(torch.as_tensor(params[mine + s]))
+            getattr(rnn, "bias_hh" + s).zero_()
+    return rnn

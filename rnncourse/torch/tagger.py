@@ -1,0 +1,159 @@
+"""A per-step sequence tagger in PyTorch: embedding, (bidirectional, stacked) RNN, read-out.
+
+One label per input step, for sequences of different lengths: the model of the
+code-tagging task of :mod:`rnncourse.data.code_tags`. Batches are padded
+(:func:`rnncourse.numpy.padding.pad_sequences`), run through the RNN packed
+(:func:`rnncourse.torch.padding.packed_rnn_forward`), and the loss counts the
+real steps only (:func:`rnncourse.torch.padding.masked_cross_entropy`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnncourse.numpy.padding import batch_indices, pad_sequences
+from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
+from rnncourse.validation import check_positive_float, check_positive_int
+
+__all__ = ["Tagger", "fit_tagger", "predict_tags"]
+
+
+class Tagger(nn.Module):
+    """Scores of ``n_tags`` labels at every step of padded id sequences.
+
+    Parameters
+    ----------
+    V : int
+        Vocabulary size (id 0 is padding).
+    D : int
+        Embedding size.
+    H : int
+        Hidden size of each direction.
+    n_tags : int
+        Number of labels.
+    bidirectional : bool
+        Read the sequence in both directions (default ``False``).
+    num_layers : int
+        Stacked RNN layers (default 1).
+    dropout : float
+        Dropout between stacked layers (default 0).
+    """
+
+    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0):
+        super().__init__()
+        V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
+        self.embed = nn.Embedding(V, D, padding_idx=0)
+        self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"), bidirectional=bidirectional,
+                          dropout=check_positive_float(dropout, "dropout", allow_zero=True))
+        self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
+
+    def forward(self, ids, lengths, packed=True):
+        """Tag scores at every step.
+
+        Parameters
+        ----------
+        ids : torch.Tensor of int64, shape (T, B)
+            Padded ids, time-major.
+        lengths : torch.Tensor of int64, shape (B,)
+            Sequence lengths.
+        packed : bool
+            Run the RNN on a packed batch (default). ``False`` runs it over the padding
+            too: right for a forward RNN at the real steps, wrong for a reverse direction.
+
+        Returns
+        -------
+        torch.Tensor, shape (T, B, n_tags)
+        """
+        x = self.embed(ids)
+        hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
+        return self.out(hs)
+
+
+def _batch(ids, tags, index, device):
+    """Padded ids and tags on the model's device; the lengths stay on the CPU, where packing wants them."""
+    x, lengths = pad_sequences([ids[i] for i in index])
+    y, _ = pad_sequences([tags[i] for i in index])
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device), torch.from_numpy(lengths)
+
+
+def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, masked=True, clip=1.0, seed=0):
+    """Train a :class:`Tagger` with Adam on the masked cross-entropy.
+
+    Parameters
+    ----------
+    model : Tagger
+        Trained in place, on its own device (the batches are moved there).
+    ids, tags : list of numpy.ndarray of int, each shape (L,)
+        The sequences and their labels.
+    B : int
+        Batch size (default 32).
+    epochs : int
+        Passes over the data (default 1).
+    lr : float
+        Adam's learning rate (default 3e-3).
+    by_length : bool
+        Batch sequences of similar length together (default), see
+        :func:`rnncourse.numpy.padding.batch_indices`.
+    masked : bool
+        Average the loss over the real steps only (default). ``False`` is a classic
+        bug: the padding steps count too, with the padding's label (tag 0).
+    clip : float
+        Gradient-norm clipping (default 1).
+    seed : int
+        Seeds the batch order and PyTorch (default 0).
+
+    Returns
+    -------
+    list of float
+        The loss of every update.
+    """
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    lengths = np.array([len(s) for s in ids])
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    device = next(model.parameters()).device
+    losses = []
+    for _ in range(check_positive_int(epochs, "epochs")):
+        for index in batch_indices(lengths, B, rng=rng, by_length=by_length):
+            x, y, L = _batch(ids, tags, index, device)
+            mask = length_mask(L, x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool)
+            mask = mask.to(device)
+            loss = masked_cross_entropy(model(x, L), y, mask)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def predict_tags(model, ids, *, B=256, packed=True):
+    """The most likely tag at every step of every sequence.
+
+    Parameters
+    ----------
+    model : Tagger
+    ids : list of numpy.ndarray of int, each shape (L,)
+    B : int
+        Batch size (default 256).
+    packed : bool
+        Run the RNN packed (default); see :meth:`Tagger.forward`.
+
+    Returns
+    -------
+    list of numpy.ndarray of int64, each shape (L,)
+    """
+    model.eval()
+    out = []
+    for start in range(0, len(ids), B):
+        index = np.arange(start, min(start + B, len(ids)))
+        x, lengths = pad_sequences([ids[i] for i in index])
+        x = torch.from_numpy(x).to(next(model.parameters()).device)
+        scores = model(x, torch.from_numpy(lengths), packed=packed)
+        pred = scores.argmax(-1).cpu().numpy()
+        out.extend(pred[:L, b] for b, L in enumerate(lengths))
+    return out

@@ -1,0 +1,125 @@
+"""rnncourse.numpy.bidirectional and .stacked against torch.nn.RNN (packed and not) and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnncourse.numpy import grad_check
+from rnncourse.numpy.bidirectional import birnn_backward, birnn_forward
+from rnncourse.numpy.many_to_one import last_states
+from rnncourse.numpy.padding import length_mask
+from rnncourse.numpy.stacked import stacked_rnn_backward, stacked_rnn_forward
+from rnncourse.torch.convert import params_from_rnn, rnn_from_params
+from rnncourse.torch.padding import packed_rnn_forward
+
+
+def _bi_case(seed=0):
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    T, B, D, H = 6, 4, 3, 5
+    lengths = np.array([6, 2, 4, 1])
+    x = rng.normal(size=(T, B, D)) * length_mask(lengths, T)[..., None]
+    rnn = nn.RNN(D, H, bidirectional=True, dtype=torch.float64)
+    with torch.no_grad():                                      # two different biases: the sum must be used
+        rnn.bias_hh_l0.add_(0.3)
+        rnn.bias_hh_l0_reverse.sub_(0.2)
+    return rnn, x, lengths, H
+
+
+def test_birnn_forward_equals_packed_nn_rnn_and_each_sequence_alone():
+    rnn, x, lengths, H = _bi_case()
+    params = params_from_rnn(rnn)
+    out, _ = birnn_forward(x, params, lengths)
+    out_t, h_n = packed_rnn_forward(rnn, torch.from_numpy(x), torch.from_numpy(lengths))
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(last_states(out[..., :H], lengths), h_n[0].detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out[0, :, H:], h_n[1].detach().numpy(), rtol=1e-12)
+    for b, L in enumerate(lengths):
+        alone, _ = rnn(torch.from_numpy(x[:L, b:b + 1]))
+        np.testing.assert_allclose(out[:L, b], alone[:, 0].detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_birnn_without_lengths_equals_plain_nn_rnn():
+    rnn, x, _, _ = _bi_case(1)
+    out, _ = birnn_forward(x, params_from_rnn(rnn))
+    np.testing.assert_allclose(out, rnn(torch.from_numpy(x))[0].detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_birnn_backward_equals_autograd_and_finite_differences():
+    rnn, x, lengths, H = _bi_case(2)
+    params = params_from_rnn(rnn)
+    w = np.random.default_rng(9).normal(size=x.shape[:2] + (2 * H,))
+    out, cache = birnn_forward(x, params, lengths)
+    grads = birnn_backward(w, cache)
+    x_t = torch.from_numpy(x).requires_grad_()
+    out_t, _ = packed_rnn_forward(rnn, x_t, torch.from_numpy(lengths))
+    (out_t * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(grads["x"], x_t.grad.numpy(), rtol=1e-10, atol=1e-13)
+    for s in ("_l0", "_l0_reverse"):
+        np.testing.assert_allclose(grads["W_xh" + s], getattr(rnn, "weight_ih" + s).grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(grads["W_hh" + s], getattr(rnn, "weight_hh" + s).grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(grads["b_h" + s], getattr(rnn, "bias_hh" + s).grad.numpy(), rtol=1e-10)
+    arrays = {"x": x, **params}
+    f = lambda: float((birnn_forward(arrays["x"], arrays, lengths)[0] * w).sum())  # noqa: E731
+    assert max(grad_check(f, arrays, grads).values()) < 1e-8
+
+
+def test_stacked_equals_nn_rnn_two_layers_forward_and_backward():
+    torch.manual_seed(3)
+    rng = np.random.default_rng(3)
+    T, B, D, H = 5, 3, 2, 4
+    rnn = nn.RNN(D, H, num_layers=2, dtype=torch.float64)
+    params = params_from_rnn(rnn)
+    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(2, B, H)) * 0.5
+    out, cache = stacked_rnn_forward(x, h0, params)
+    x_t, h0_t = torch.from_numpy(x).requires_grad_(), torch.from_numpy(h0).requires_grad_()
+    out_t, h_n_t = rnn(x_t, h0_t)
+    np.testing.assert_allclose(out, out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cache.h_n, h_n_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    dout, dh_n = rng.normal(size=out.shape), rng.normal(size=cache.h_n.shape)
+    grads = stacked_rnn_backward(dout, cache, dh_n)
+    ((out_t * torch.from_numpy(dout)).sum() + (h_n_t * torch.from_numpy(dh_n)).sum()).backward()
+    np.testing.assert_allclose(grads["x"], x_t.grad.numpy(), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads["h0"], h0_t.grad.numpy(), rtol=1e-10, atol=1e-13)
+    for l in (0, 1):
+        np.testing.assert_allclose(grads[f"W_xh_l{l}"], getattr(rnn, f"weight_ih_l{l}").grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(grads[f"W_hh_l{l}"], getattr(rnn, f"weight_hh_l{l}").grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(grads[f"b_h_l{l}"], getattr(rnn, f"bias_ih_l{l}").grad.numpy(), rtol=1e-10)
+    arrays = {"x": x, "h0": h0, **params}
+
+    def f():
+        o, c = stacked_rnn_forward(arrays["x"], arrays["h0"], arrays)
+        return float((o * dout).sum() + (c.h_n * dh_n).sum())
+
+    assert max(grad_check(f, arrays, grads).values()) < 1e-8
+
+
+def test_rnn_from_params_round_trip_and_dropout_only_in_training():
+    torch.manual_seed(4)
+    rnn = nn.RNN(3, 4, num_layers=2, dropout=0.5, dtype=torch.float64)
+    params = params_from_rnn(rnn)
+    copy = rnn_from_params(params, dropout=0.5)
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    rnn.eval(), copy.eval()
+    np.testing.assert_allclose(copy(x)[0].detach().numpy(), rnn(x)[0].detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(stacked_rnn_forward(x.numpy(), None, params)[0], rnn(x)[0].detach().numpy(),
+                               rtol=1e-12, atol=1e-14)
+    rnn.train()
+    torch.manual_seed(0)
+    assert not torch.allclose(rnn(x)[0], copy(x)[0])           # dropout between the layers acts in training
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="params should be a dict holding W_xh_l0"):
+        birnn_forward(np.zeros((2, 1, 3)), {"W_xh": np.zeros((4, 3))})
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"h0 should have shape \(L, B, H\)"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), np.zeros((1, 1, 4)), params)
+    del params["b_h_l1"]
+    with pytest.raises(ValueError, match="lacks b_h_l1"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), None, params)
+    with pytest.raises(TypeError, match="rnn should be a torch.nn.RNN"):
+        params_from_rnn(nn.GRU(3, 4))
+    with pytest.raises(TypeError, match="time-major"):
+        packed_rnn_forward(nn.RNN(3, 4, batch_first=True), torch.zeros(2, 1, 3), torch.tensor([2]))

@@ -1,0 +1,127 @@
+"""rnncourse.numpy.embedding and .padding against torch.nn.Embedding, torch's packing utilities and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_sequence
+
+from rnncourse.numpy import grad_check, rnn_forward, softmax_cross_entropy
+from rnncourse.numpy.embedding import embedding_backward, embedding_forward
+from rnncourse.numpy.many_to_one import last_states
+from rnncourse.numpy.padding import length_mask, pad_sequences, reverse_padded
+from rnncourse.torch import embedding as t_embedding
+from rnncourse.torch import padding as t_padding
+
+
+def test_embedding_equals_nn_embedding_forward_and_backward():
+    rng = np.random.default_rng(0)
+    V, D = 7, 3
+    ids = rng.integers(0, V, size=(5, 4))
+    ids[0, 0] = ids[1, 1] = ids[2, 2] = 3                      # a repeated id: the scatter must add
+    emb = nn.Embedding(V, D, dtype=torch.float64)
+    E = emb.weight.detach().numpy().copy()
+    x, cache = embedding_forward(ids, E)
+    x_t = emb(torch.from_numpy(ids))
+    np.testing.assert_array_equal(x, x_t.detach().numpy())
+    dx = rng.normal(size=x.shape)
+    x_t.backward(torch.from_numpy(dx))
+    np.testing.assert_allclose(embedding_backward(dx, cache)["E"], emb.weight.grad.numpy(), rtol=1e-13, atol=1e-14)
+    np.testing.assert_array_equal(t_embedding.embedding_forward(torch.from_numpy(ids), emb.weight).detach(), x_t.detach())
+
+
+def test_embedding_backward_finite_differences_and_one_hot_identity():
+    rng = np.random.default_rng(1)
+    V, D = 5, 2
+    ids = np.array([[0, 4], [4, 4], [2, 0]])
+    E = rng.normal(size=(V, D))
+    w = rng.normal(size=(3, 2, D))
+    x, cache = embedding_forward(ids, E)
+    np.testing.assert_allclose(x, np.eye(V)[ids] @ E)          # lookup == one-hot times E
+    grads = embedding_backward(w, cache)
+    errors = grad_check(lambda: float((embedding_forward(ids, E)[0] * w).sum()), {"E": E}, grads)
+    assert errors["E"] < 1e-9
+    assert np.all(grads["E"][[1, 3]] == 0)                     # tokens never read get no gradient
+    assert not np.allclose(grads["E"][4], w[0, 1])             # id 4 read three times: a sum, not the last
+
+
+def test_embedding_errors():
+    E = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 3\)"):
+        embedding_forward(np.array([0, 3]), E)
+    with pytest.raises(TypeError, match="ids should hold integer"):
+        embedding_forward(np.array([0.0]), E)
+    with pytest.raises(ValueError, match="dx should have shape"):
+        embedding_backward(np.zeros((3, 2)), embedding_forward(np.array([0, 1]), E)[1])
+    with pytest.raises(TypeError, match="ids is on"):
+        t_embedding.embedding_forward(torch.tensor([0], device="meta"), torch.zeros(3, 2))
+
+
+def test_pad_and_mask_equal_torch():
+    seqs = [np.array([1, 2, 3]), np.array([4]), np.array([5, 6])]
+    padded, lengths = pad_sequences(seqs)
+    expected = pad_sequence([torch.from_numpy(s) for s in seqs]).numpy()
+    np.testing.assert_array_equal(padded, expected)
+    np.testing.assert_array_equal(lengths, [3, 1, 2])
+    mask = length_mask(lengths, 3)
+    np.testing.assert_array_equal(mask, padded != 0)
+    np.testing.assert_array_equal(t_padding.length_mask(torch.from_numpy(lengths), 3).numpy(), mask)
+    vectors, _ = pad_sequences([np.ones((2, 3)), np.ones((1, 3))], pad_value=-1.0)
+    assert vectors.shape == (2, 2, 3) and np.all(vectors[1, 1] == -1)
+
+
+def test_reverse_padded_per_length_and_involution():
+    rng = np.random.default_rng(2)
+    lengths = np.array([4, 1, 3])
+    x = rng.normal(size=(4, 3, 2))
+    r = reverse_padded(x, lengths)
+    for b, L in enumerate(lengths):
+        np.testing.assert_array_equal(r[:L, b], x[:L, b][::-1])
+        np.testing.assert_array_equal(r[L:, b], x[L:, b])
+    np.testing.assert_array_equal(reverse_padded(r, lengths), x)
+    t_r = t_padding.reverse_padded(torch.from_numpy(x), torch.from_numpy(lengths)).numpy()
+    np.testing.assert_array_equal(t_r, r)
+
+
+def test_forward_rnn_on_padded_batch_equals_each_sequence_alone():
+    rng = np.random.default_rng(3)
+    lengths = np.array([5, 2, 3])
+    x = rng.normal(size=(5, 3, 2)) * length_mask(lengths, 5)[..., None]
+    W_xh, W_hh, b_h = rng.normal(size=(4, 2)), rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4)
+    hs, _ = rnn_forward(x, None, W_xh, W_hh, b_h)
+    h_last = last_states(hs, lengths)
+    for b, L in enumerate(lengths):
+        alone, _ = rnn_forward(x[:L, b:b + 1], None, W_xh, W_hh, b_h)
+        np.testing.assert_allclose(hs[:L, b], alone[:, 0], rtol=1e-14)
+        np.testing.assert_allclose(h_last[b], alone[-1, 0], rtol=1e-14)
+
+
+def test_masked_loss_ignores_padding_numpy_and_torch():
+    rng = np.random.default_rng(4)
+    lengths = np.array([3, 1])
+    mask = length_mask(lengths, 3)
+    logits, targets = rng.normal(size=(3, 2, 5)), rng.integers(0, 5, size=(3, 2))
+    loss, dlogits = softmax_cross_entropy(logits, targets, mask=mask)
+    changed = logits.copy()
+    changed[~mask] = 100.0                                     # whatever the padding predicts
+    assert softmax_cross_entropy(changed, targets, mask=mask)[0] == pytest.approx(float(loss), abs=1e-15)
+    assert np.all(dlogits[~mask] == 0)
+    z = torch.from_numpy(logits).requires_grad_()
+    loss_t = t_padding.masked_cross_entropy(z, torch.from_numpy(targets), torch.from_numpy(mask))
+    loss_t.backward()
+    assert loss_t.item() == pytest.approx(float(loss), rel=1e-13)
+    np.testing.assert_allclose(z.grad.numpy(), dlogits, rtol=1e-12, atol=1e-15)
+
+
+def test_padding_errors():
+    with pytest.raises(ValueError, match="lengths should be at least 1"):
+        length_mask(np.array([2, 0]), 2)
+    with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
+        length_mask(np.array([4]), 3)
+    with pytest.raises(TypeError, match="seqs should be a non-empty list"):
+        pad_sequences([])
+    with pytest.raises(ValueError, match="feature shape and dtype"):
+        pad_sequences([np.zeros(2), np.zeros((2, 1))])
+    with pytest.raises(ValueError, match="mask selects no position"):
+        t_padding.masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long),
+                                       torch.zeros(2, 1, dtype=torch.bool))
