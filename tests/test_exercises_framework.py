@@ -1,4 +1,4 @@
-"""The exercise framework: registry, check(), the feedback helpers and the guard against monkeypatching."""
+"""The exercise framework: registry, check() and the feedback helpers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import rnncourse.numpy
 import rnncourse.numpy.elman
 from rnncourse.exercises import CheckResult, ExerciseFailure, check, exercise, get_exercise, run_check
 from rnncourse.exercises import feedback as fb
-from rnncourse.exercises.guard import Guard
 from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
 from rnncourse.exercises.runner import code_cells, is_check_cell
 from rnncourse.numpy import rnn_step_backward, rnn_step_forward
@@ -191,7 +190,7 @@ def test_in_case_prefixes_the_failure_with_the_case():
             raise ExerciseFailure("H is wrong")
 
 
-# ----------------------------------------------------------------------------- runner pieces and the guard
+# ----------------------------------------------------------------------------- runner pieces
 
 def test_check_cells_are_recognised():
     assert is_check_cell('check("ch04.rnn_backward", rnn_backward)')
@@ -208,35 +207,3 @@ def test_check_cells_are_recognised():
     cells = [setup, imports, *cells[1:]]
     assert code_cells(cells, only_exercises=True) == [(1, setup["source"]), (2, imports["source"]),
                                                       (5, "def f(): pass")]
-
-
-def test_guard_restores_replaced_references_numpy_functions_and_code():
-    original_forward, original_isclose = rnncourse.numpy.rnn_forward, np.isclose
-    original_code = rnncourse.numpy.elman.rnn_step_forward.__code__
-    guard = Guard()
-    try:
-        rnncourse.numpy.rnn_forward = lambda *a, **k: None
-        np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)
-        rnncourse.numpy.elman.rnn_step_forward.__code__ = (lambda *a, **k: None).__code__
-        rnncourse.numpy.elman.abs = lambda x: 0                      # shadows a builtin
-        changed = guard.restore()
-    finally:
-        rnncourse.numpy.rnn_forward, np.isclose = original_forward, original_isclose
-        rnncourse.numpy.elman.rnn_step_forward.__code__ = original_code
-        vars(rnncourse.numpy.elman).pop("abs", None)
-    assert rnncourse.numpy.rnn_forward is original_forward and np.isclose is original_isclose
-    assert set(changed) >= {"rnncourse.numpy.rnn_forward", "numpy.isclose", "rnncourse.numpy.elman.abs (added)",
-                            "the code of rnncourse.numpy.elman.rnn_step_forward"}
-    assert guard.restore() == []                                       # nothing left to restore
-
-
-def test_guard_leaves_the_caches_python_adds_to_classes():
-    import copy
-
-    cls = rnncourse.numpy.RNNCache
-    if "__slotnames__" in vars(cls):
-        del cls.__slotnames__
-    guard = Guard()
-    copy.deepcopy(cls(*[np.zeros(1)] * 5, "tanh"))           # copyreg caches cls.__slotnames__
-    assert "__slotnames__" in vars(cls)
-    assert guard.restore() == []
