@@ -426,6 +426,9 @@ def test_figures_are_readable_in_dark_mode(browser, server):
         page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark.png"), full_page=False)
         page.locator("figure").nth(1).scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-figure.png"), full_page=False)
+        live = page.locator(".rnn-interactive.rnn-live")
+        live.first.wait_for(timeout=10000)
+        live.first.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-interactive.png"))
         page.close()
         red, green, blue = map(int, re.findall(r"\d+", background)[:3])
         assert max(red, green, blue) < 60, f"{rel}: the page is not dark: {background}"
