@@ -1,8 +1,14 @@
 """The built book as a reader meets it: every page in headless Chromium, served and from file://.
 
 Uses Debian's Chromium (``apt-get install chromium``) through Playwright's Python package, with no
-browser download. Screenshots of every chapter at a phone and a desktop width are written to
-``_build/screenshots/`` for a person to look at.
+browser download. Screenshots of every chapter at a phone and a desktop width, and of two chapters
+in the theme's dark mode, are written to ``_build/screenshots/`` for a person to look at.
+
+Accessibility: axe-core (bundled in the ``axe-playwright-python`` wheel) finds nothing of impact
+serious or critical on any page; every figure has alt text that describes it; formulas carry
+assistive MathML; folded solutions and code open from the keyboard. The interactive figures
+(``_static/rnncourse-figures.js``) are set to given values and their numbers compared with
+:mod:`rnncourse.plotting.interactive`'s NumPy results.
 """
 
 from __future__ import annotations
