@@ -36,7 +36,21 @@ PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": (
 
 
 class CharLMCache(NamedTuple):
-    """What :func:`charlm_backward` needs; ``hs[-1]`` is the final state (read-only)."""
+    """What :func:`charlm_backward` needs; ``hs[-1]`` is the final state (read-only).
+
+    Attributes
+    ----------
+    inputs : numpy.ndarray, shape (T, B)
+        The character ids that were read, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The state before the first character.
+    hs : numpy.ndarray, shape (T, B, H)
+        Every hidden state, read-only.
+    params : dict
+        The model's weights, ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``, ``b_y``.
+    out_cache : tuple
+        The cache of :func:`rnncourse.numpy.output.affine_forward` for the logits.
+    """
 
     inputs: np.ndarray
     h0: np.ndarray

@@ -39,7 +39,25 @@ def sigmoid(a):
 
 
 class LSTMStepCache(NamedTuple):
-    """What :func:`lstm_step_backward` needs from :func:`lstm_step_forward`."""
+    """What :func:`lstm_step_backward` needs from :func:`lstm_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    h_prev : numpy.ndarray, shape (B, H)
+        The hidden state before the step.
+    c_prev : numpy.ndarray, shape (B, H)
+        The cell state before the step.
+    W_xh : numpy.ndarray, shape (4H, D)
+        Input-to-hidden weights of the four gates (i, f, g, o).
+    W_hh : numpy.ndarray, shape (4H, H)
+        Hidden-to-hidden weights of the four gates.
+    gates : tuple
+        The gates ``(i, f, g, o)`` after their nonlinearities, each of shape (B, H).
+    tanh_c : numpy.ndarray, shape (B, H)
+        ``tanh(c_t)`` of the new cell state.
+    """
 
     x_t: np.ndarray
     h_prev: np.ndarray
@@ -51,7 +69,27 @@ class LSTMStepCache(NamedTuple):
 
 
 class GRUStepCache(NamedTuple):
-    """What :func:`gru_step_backward` needs from :func:`gru_step_forward`."""
+    """What :func:`gru_step_backward` needs from :func:`gru_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    h_prev : numpy.ndarray, shape (B, H)
+        The state before the step.
+    W_xh : numpy.ndarray, shape (3H, D)
+        Input-to-hidden weights of r, z and n.
+    W_hh : numpy.ndarray, shape (3H, H)
+        Hidden-to-hidden weights of r, z and n.
+    r : numpy.ndarray, shape (B, H)
+        The reset gate.
+    z : numpy.ndarray, shape (B, H)
+        The update gate.
+    n : numpy.ndarray, shape (B, H)
+        The candidate state.
+    hn : numpy.ndarray, shape (B, H)
+        ``W_hn h_prev + b_hn``, the part of the candidate that the reset gate scales.
+    """
 
     x_t: np.ndarray
     h_prev: np.ndarray

@@ -58,8 +58,25 @@ class JordanStepCache(NamedTuple):
 class JordanCache(NamedTuple):
     """What :func:`jordan_backward` needs from :func:`jordan_forward`.
 
-    ``U[t]`` is the value fed back into step ``t`` (``U[0] = y0``), ``hs[t]`` the
-    hidden state and ``Y[t]`` the output of step ``t``.
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    U : numpy.ndarray, shape (T, B, O)
+        The value fed back into each step: ``U[0] = y0``, then the previous output (or, under
+        teacher forcing, the previous target).
+    hs : numpy.ndarray, shape (T, B, H)
+        The hidden state of each step.
+    Y : numpy.ndarray, shape (T, B, O)
+        The output of each step.
+    params : tuple
+        The weights ``(W_xh, W_yh, b_h, W_hy, b_y)`` of the forward pass.
+    nonlinearity : str
+        The hidden layer's nonlinearity, ``"tanh"`` or ``"relu"``.
+    output : str
+        The output layer's nonlinearity (``"linear"``, ``"sigmoid"`` or ``"tanh"``).
+    teacher_forcing : bool
+        Whether the targets, not the outputs, were fed back.
     """
 
     x: np.ndarray
