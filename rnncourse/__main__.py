@@ -4,8 +4,9 @@ Commands (``python -m rnncourse COMMAND --help`` for their options):
 
 - ``student OUTDIR``: the student version: ``OUTDIR/notebooks/NN_slug.ipynb`` (solutions
   removed, outputs cleared) and ``OUTDIR/html`` (the book built without solutions);
-- ``grade SUBMISSION.ipynb [...]``: grade submitted notebooks, print a table, ``--json FILE``
-  writes the gradebook;
+- ``grade SUBMISSION.ipynb [...]``: grade submitted notebooks, each in a sandbox, print a table;
+  ``--json FILE`` writes the gradebook, ``--csv FILE`` the grades for an LMS import;
+- ``nbgrader OUTDIR CHAPTER [...]``: a ready nbgrader course (source notebooks, config, kernel);
 - ``exercises [CHAPTER]``: the graded exercises, their points and what the student writes;
 - ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
 
@@ -78,27 +79,64 @@ def _points(specs) -> dict:
 
 
 def cmd_grade(args) -> int:
-    from rnncourse.exercises.grade import IntegrityError, format_table, grade_all, gradebook
+    from dataclasses import asdict
+
+    from rnncourse.exercises.grade import SandboxUnavailable, format_table, grade_all, gradebook, grades_csv
+    from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
     paths = _submissions(args.submissions)
     missing = [str(p) for p in paths if not p.exists()]
     if missing or not paths:
         print(f"no such submission: {', '.join(missing) or 'none given'}", file=sys.stderr)
         return 2
+    if args.no_sandbox:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
     book = args.book_dir or (PACKAGE_ROOT / "book")
+    limits = Limits(memory_mb=args.memory_mb, processes=args.processes)
     settings = {"timeout": args.timeout, "exercise_timeout": args.exercise_timeout,
-                "only_exercises": args.exercises_only, "checkers": args.checkers, "points": _points(args.points)}
+                "only_exercises": args.exercises_only, "checkers": args.checkers, "points": _points(args.points),
+                "sandbox": not args.no_sandbox, "limits": asdict(limits)}
     try:
         results = grade_all(paths, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
                             exercise_timeout=args.exercise_timeout, points=settings["points"],
-                            only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None)
-    except IntegrityError as err:
-        print(f"grading stopped: {err}", file=sys.stderr)
+                            only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None,
+                            sandbox=not args.no_sandbox, limits=limits)
+    except SandboxUnavailable as err:
+        print(f"grading refused: {err}", file=sys.stderr)
         return 2
     print(format_table(results, width=args.width))
     if args.json:
         Path(args.json).write_text(json.dumps(gradebook(results, settings), indent=2), encoding="utf-8")
         print(f"gradebook written to {args.json}")
+    if args.csv:
+        try:
+            text = grades_csv(results, args.roster, args.roster_key)
+        except (OSError, ValueError) as err:
+            print(f"no CSV written: {err}", file=sys.stderr)
+            return 2
+        Path(args.csv).write_text(text, encoding="utf-8")
+        print(f"grades for an LMS import written to {args.csv}")
+    if args.no_sandbox:
+        print(NO_SANDBOX_WARNING, file=sys.stderr)
+    return 0
+
+
+# ----------------------------------------------------------------------------- nbgrader
+
+def cmd_nbgrader(args) -> int:
+    from rnncourse.exercises.nbgrader_course import write_nbgrader_course
+
+    root, out = _book_root(args.book), Path(args.outdir)
+    try:
+        written = write_nbgrader_course(root / "book", out, args.chapters, course_id=args.course_id,
+                                        timeout=args.timeout)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    for chapter, graded in written.items():
+        print(f"{out / 'source' / chapter}: {len(graded)} autograded tests cells, "
+              f"{sum(p for _, p in graded)} points")
+    print(f"nbgrader course in {out}: cd {out} && nbgrader generate_assignment {args.chapters[0]}")
     return 0
 
 
@@ -184,6 +222,16 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade submitted notebooks")
     g.add_argument("submissions", nargs="+", help="notebooks, or folders searched for *.ipynb")
     g.add_argument("--json", metavar="FILE", help="write the gradebook as JSON")
+    g.add_argument("--csv", metavar="FILE", help="write the grades as CSV for Canvas, Moodle or Gradescope: "
+                   "one row per student, one column per exercise, a total")
+    g.add_argument("--roster", metavar="FILE.csv", help="the class list (e.g. the LMS's gradebook export): the "
+                   "CSV keeps its columns and rows and adds the grades")
+    g.add_argument("--roster-key", metavar="COLUMN", help="the roster column that holds the student ids "
+                   "(the folder or file name of each submission; default: found)")
+    g.add_argument("--no-sandbox", action="store_true", help="DANGEROUS: run submissions without the sandbox, "
+                   "with your user's rights (only for submissions you trust)")
+    g.add_argument("--memory-mb", type=int, default=4096, help="address space of a submission (default 4096)")
+    g.add_argument("--processes", type=int, default=64, help="processes a submission may run (default 64)")
     g.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
                    help="time limit for running one notebook's cells (default 300)")
     g.add_argument("--exercise-timeout", type=float, default=30, metavar="SECONDS",
@@ -198,6 +246,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: book/)")
     g.add_argument("--width", type=int, default=110, help="width of the printed table")
     g.set_defaults(run=cmd_grade)
+
+    n = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks, config, kernel) for chapters")
+    n.add_argument("outdir", help="the course folder to write (nbgrader's course root)")
+    n.add_argument("chapters", nargs="+", help="chapters with coding exercises, e.g. ch02 ch04")
+    n.add_argument("--course-id", default="rnncourse", help="nbgrader's course id (default rnncourse)")
+    n.add_argument("--timeout", type=int, default=300, help="seconds nbgrader lets a cell run (default 300)")
+    n.add_argument("--book", help="the book's root folder (default: the current folder or the checkout)")
+    n.set_defaults(run=cmd_nbgrader)
 
     e = sub.add_parser("exercises", help="list the graded exercises and their points")
     e.add_argument("chapter", nargs="?", help="only this chapter, e.g. ch04")

@@ -2,13 +2,22 @@
 
 - Each chapter page opens with a "Run it yourself" box: where to get the notebook, how to open it
   (Jupyter, Colab, or JupyterLab in a clone), and how long the chapter took to execute when this site was built.
+- Each chapter's set-up cell gets the install source of this release written into it
+  (``rnncourse_install`` in ``_config.yml``, filled with the repository's URL and the package's version),
+  so a downloaded notebook installs the package it was built with; the chapters themselves name no URL.
+- The execution cache (``execute_notebooks: cache`` in ``_config.yml``) lives in a folder named after
+  a hash of the package's source, so a chapter re-executes when its code or the ``rnncourse`` code it
+  runs changes, and a prose-only edit reuses the stored outputs.
 - Pages start in the light colour mode, and a script that an extension registers twice is
   emitted once (a duplicated ``const`` declaration is a JavaScript error in the reader's console).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
+from pathlib import Path
 
 from docutils import nodes
 
@@ -67,7 +76,92 @@ def tidy_page_context(app, pagename, templatename, context, doctree) -> None:
         context["script_files"][:] = unique
 
 
+INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
+
+
+def install_source(template: str, repository_url: str, version: str) -> str:
+    """The pip requirement a downloaded chapter installs: ``template`` filled in.
+
+    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
+    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
+    """
+    return template.format(repository_url=repository_url.rstrip("/"), version=version)
+
+
+def write_install_source(text: str, source: str) -> str:
+    """The chapter ``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
+    return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
+
+
+def fill_setup_cell(app, docname: str, source: list) -> None:
+    if CHAPTER.match(docname) and app.config.rnncourse_install:
+        import rnncourse
+
+        url = app.config.html_theme_options.get("repository_url", "")
+        source[0] = write_install_source(source[0], install_source(app.config.rnncourse_install, url,
+                                                                    rnncourse.__version__))
+
+
+def source_hash(package: Path, *extra: Path) -> str:
+    """A short hash of every file of the package (and of ``extra`` files), by path and content."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in [*files, *(p for p in extra if p.is_file())]:
+        name = path.relative_to(package) if path.is_relative_to(package) else path.name
+        digest.update(f"{name}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def key_execution_cache(app, config) -> None:
+    """Point myst-nb's execution cache at ``_build/.jupyter_cache/<hash of rnncourse>``.
+
+    jupyter-cache matches a notebook by its code cells only; naming the folder after the package's
+    source (and the pinned toolchain) makes a package change a new, empty cache and, through this
+    changed config value, a full re-read of the book. Caches of older package states are removed.
+    """
+    if config.nb_execution_mode != "cache" or config.nb_execution_cache_path:
+        return
+    import rnncourse
+
+    key = source_hash(Path(rnncourse.__file__).parent, Path(app.srcdir) / "requirements.txt")
+    caches = Path(app.outdir).parent / ".jupyter_cache"
+    if caches.is_dir():
+        for old in caches.iterdir():
+            if old.name != key:
+                shutil.rmtree(old, ignore_errors=True)
+    config.nb_execution_cache_path = str(caches / key)
+
+
+def keep_cached_outputs_in_the_notebook() -> None:
+    """Make myst-nb write a cached chapter's outputs into ``_build/jupyter_execute`` too.
+
+    On a cache hit, myst-nb 1.4's cache client swaps in a merged copy of the notebook, while the page
+    writes the original, output-less one to ``jupyter_execute/`` (the file that the theme offers for
+    download, and that the tests read). Copying the merged cells back into the original fixes that.
+    """
+    from myst_nb.core.execute.cache import NotebookClientCache
+
+    if getattr(NotebookClientCache.start_client, "keeps_outputs", False):
+        return
+    start_client = NotebookClientCache.start_client
+
+    def start_client_keeping_outputs(self):
+        original = self._notebook
+        start_client(self)
+        if self._notebook is not original:
+            original.cells[:] = self._notebook.cells
+            self._notebook = original
+
+    start_client_keeping_outputs.keeps_outputs = True
+    NotebookClientCache.start_client = start_client_keeping_outputs
+
+
 def setup(app):
+    keep_cached_outputs_in_the_notebook()
+    # Before myst-nb reads its configuration (builder-inited) and Sphinx compares it with the last build's.
+    app.connect("config-inited", key_execution_cache)
+    app.add_config_value("rnncourse_install", "", "env", [str])
+    app.connect("source-read", fill_setup_cell)
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.
     app.connect("html-page-context", tidy_page_context, priority=900)

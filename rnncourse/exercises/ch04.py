@@ -82,7 +82,7 @@ def _step_case(rng, B, D, H):
     return dh_t, x_t, h_prev, p["W_xh"], p["W_hh"], h_t
 
 
-@exercise("ch04.rnn_step_backward", points=2)
+@exercise("ch04.rnn_step_backward", points=2, subjects=("rnncourse.numpy.elman.rnn_step_backward",))
 def check_rnn_step_backward(fn):
     """Write rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t): the five gradients of one tanh step."""
     # By hand: one unit, x = 1, h_prev = 0.5, w_xh = 1, w_hh = 2, h_t = tanh(2) and dh_t = 1.
@@ -223,7 +223,8 @@ def _finite_difference_check(fn, rng):
                                   f"T=4, B=2, D=3, H=3 (relative error {err:.1e}, should be below 1e-6){hint}")
 
 
-@exercise("ch04.rnn_backward", points=3)
+@exercise("ch04.rnn_backward", points=3,
+          subjects=("rnncourse.numpy.elman.rnn_backward", "rnncourse.numpy.tbptt.truncated_rnn_backward"))
 def check_rnn_backward(fn):
     """Write rnn_backward(dH, x, h0, W_xh, W_hh, H): BPTT through a tanh RNN, gradients summed over time."""
     # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dH = 1.

@@ -67,7 +67,7 @@ def _compare_clip(fn, grads, max_norm, case):
         expect_close(mine[name], reference[name], f"{case}: grads[{name!r}] after clipping", rtol=1e-6, atol=1e-12)
 
 
-@exercise("ch05.clip_by_global_norm", points=2)
+@exercise("ch05.clip_by_global_norm", points=2, subjects=("rnncourse.numpy.clip.clip_grad_norm",))
 def check_clip_by_global_norm(fn):
     """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm."""
     _compare_clip(fn, {"a": np.array([3.0]), "b": np.array([4.0])}, 1.0,
@@ -118,7 +118,7 @@ def _trajectory(rng, T, B, n_h):
     return H, W_hh
 
 
-@exercise("ch05.jacobian_product", points=2)
+@exercise("ch05.jacobian_product", points=2, subjects=("rnncourse.numpy.jacobian.jacobian_product",))
 def check_jacobian_product(fn):
     """Write jacobian_product(H, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
     W = np.array([[0.5, 0.0], [0.0, 2.0]])

@@ -58,7 +58,8 @@ def _check_step(fn, args, what):
     expect_close(y_t, y_ref, f"{what}, y_t,", rtol=tol, atol=tol)
 
 
-@exercise("ch07.jordan_step", points=2)
+@exercise("ch07.jordan_step", points=2,
+          subjects=("rnncourse.numpy.jordan.jordan_step_forward", "rnncourse.numpy.jordan.jordan_forward"))
 def check_jordan_step(fn):
     """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network."""
     # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 + 0) = tanh(2), y = 3*tanh(2) + 1.

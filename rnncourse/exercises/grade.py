@@ -1,41 +1,43 @@
-"""Grade submitted notebooks: each in its own process, with time limits, into a table and a gradebook.
+"""Grade submitted notebooks: each in a sandbox, verdicts computed outside it, into a table and a gradebook.
 
-``python -m rnncourse grade SUBMISSION.ipynb [...] [--json FILE]`` calls :func:`grade_all`.
-For each submission the grader works out the chapter and its exercises from the notebook
-alone (reading JSON, running nothing), then starts ``python -m rnncourse.exercises.runner``
-in a fresh temporary folder and reads back the JSON lines the runner writes to a results file
-there. The student's code never runs in the grader's process. What is guaranteed:
+``python -m rnncourse grade SUBMISSION.ipynb [...] [--json FILE] [--csv FILE]`` calls :func:`grade_all`.
+For each submission the grader works out the chapter and its exercises from the notebook alone
+(reading JSON, running nothing), starts one sandbox (:class:`~rnncourse.exercises.sandbox.Session`)
+and has it run the notebook's code cells. Then, for each exercise, it runs the exercise's checker
+**in its own process** on a stand-in for the student's function (:class:`RemoteFunction`): every
+call of the stand-in sends the arguments the checker chose into the sandbox, where the student's
+function runs, and returns what came back, rebuilt strictly as plain data (``wire``). The checker
+compares with its own reference, in the grader's process. What is guaranteed:
 
-- every exercise gets a row: full points when every check passes, otherwise zero with the
-  reason (not implemented, an exception and its message, NaN, a wrong shape, which entries
-  differ, the time limit, a notebook that crashed the process);
-- a submission runs in a process of its own, under a wall-clock limit per notebook
-  (``timeout``) and per exercise (``exercise_timeout``), and is killed, with any process it
-  started, when it outlives ``timeout + exercise_timeout * exercises + STARTUP_SECONDS``;
-- nothing a submission prints is read as a result: the runner writes results to a file, each
-  record with a token that the runner read, and deleted, before the student's code ran;
-- in-memory replacements of ``rnncourse``, NumPy, PyTorch or builtins are undone before each
-  check (``rnncourse.exercises.guard``);
-- the files of the checkers, of the package's modules they take references from and of the
-  grading machinery are fingerprinted before and after each submission; if one changed,
-  grading stops with :class:`IntegrityError`.
+- nothing the submission does inside its sandbox changes a verdict: the expected values, the
+  comparisons and the points never enter it, and what leaves it is numbers, arrays of numbers,
+  strings and exception names (an ``ndarray`` subclass or a ``float`` subclass arrives as a name,
+  which no checker accepts);
+- the package functions an exercise asks the student to write raise inside the sandbox, and a
+  submission that calls one scores zero for it ("write it yourself: this exercise is ...");
+- every exercise gets a row: full points when every check passes, otherwise zero with the reason;
+- time limits per notebook (``timeout``) and per exercise (``exercise_timeout``) on the wall
+  clock, kept by the grader: a sandbox that runs past one is killed with all its processes (and
+  started again, cells re-run, for the exercises after it);
+- the same submission and the same grader give the same points and feedback: the checkers choose
+  seeded inputs; the gradebook records each exercise's seeds and a digest of the inputs sent.
+
+Without bubblewrap the grader refuses (:class:`~rnncourse.exercises.sandbox.SandboxUnavailable`)
+unless ``sandbox=False`` (``--no-sandbox``), which runs the worker unconfined, loudly warned.
 """
 
 from __future__ import annotations
 
+import ast
+import csv
 import hashlib
+import inspect
+import io
 import json
 import os
 import re
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import textwrap
 import time
-import types
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -43,20 +45,16 @@ from pathlib import Path
 
 import rnncourse
 
-from .registry import chapter_exercises, get_exercise, load_checkers
-from .runner import read_notebook
+from .registry import ExerciseFailure, chapter_exercises, get_exercise, load_checkers
+from .runner import SUBJECT_ERROR, code_cells, read_notebook
+from .sandbox import CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session, sandbox_problem
+from .wire import WireError, decode, encode
 
-__all__ = ["ExerciseResult", "SubmissionResult", "IntegrityError", "grade_submission", "grade_all",
-           "format_table", "gradebook", "find_checks"]
+__all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
+           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "SandboxUnavailable"]
 
-#: Seconds allowed, on top of the time limits, to start Python and import the checkers.
-STARTUP_SECONDS = 60
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
-
-
-class IntegrityError(RuntimeError):
-    """A submission changed the package or a checker file on disk: grading stopped."""
 
 
 @dataclass
@@ -70,6 +68,8 @@ class ExerciseResult:
     passed: bool
     feedback: str
     seconds: float = 0.0
+    seeds: list = field(default_factory=list)
+    inputs_sha256: str = ""
 
 
 @dataclass
@@ -83,6 +83,7 @@ class SubmissionResult:
     exercises: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    overhead_seconds: float | None = None
 
     @property
     def points(self) -> int:
@@ -142,58 +143,210 @@ def _points(name: str, overrides: dict) -> int:
         return 0
 
 
-def _read_results(path: Path, token: str) -> list:
-    """The records of the results file that carry the job's token (the runner's, not forged ones)."""
-    records = []
-    if path.exists():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+class NotDefined(BaseException):
+    """The notebook defines no function of that name."""
+
+
+class SubjectCalled(BaseException):
+    """The student's function called a package function the exercise asks them to write."""
+
+
+class RemoteError(Exception):
+    """An exception raised by the student's function in the sandbox; its class carries the name."""
+
+
+_REMOTE_ERRORS: dict = {}
+
+
+def _remote_error(name: str, message: str) -> BaseException:
+    if name == "NotImplementedError":
+        return NotImplementedError(message)
+    name = "".join(ch for ch in str(name)[:80] if ch.isalnum() or ch == "_") or "Exception"
+    cls = _REMOTE_ERRORS.setdefault(name, type(name, (RemoteError,), {}))
+    return cls(message)
+
+
+def _write_back(original, after) -> None:
+    """Copy into ``original`` (an argument the checker passed) what the student's function did to it."""
+    import numpy as np
+
+    if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
+        if original.shape == after.shape and original.flags.writeable and not np.array_equal(original, after):
+            np.copyto(original, after, casting="unsafe")
+    elif type(original) is dict and type(after) is dict:
+        for key in [k for k in original if k not in after]:
+            del original[key]
+        for key, value in after.items():
+            if key in original and type(original[key]) in (np.ndarray, dict, list) and \
+                    type(value) is type(original[key]):
+                _write_back(original[key], value)
+            else:
+                original[key] = value
+    elif type(original) is list and type(after) is list:
+        if len(original) == len(after):
+            for i, value in enumerate(after):
+                if type(original[i]) in (np.ndarray, dict, list) and type(value) is type(original[i]):
+                    _write_back(original[i], value)
+                else:
+                    original[i] = value
+        else:
+            original[:] = after
+    elif hasattr(original, "copy_") and hasattr(after, "copy_") and tuple(original.shape) == tuple(after.shape):
+        import torch
+
+        with torch.no_grad():
+            original.copy_(after)
+
+
+class RemoteFunction:
+    """Stands for the student's function in the grader's process; each call runs in the sandbox.
+
+    The checker calls it like the student's function. The arguments go into the sandbox as plain
+    data, the student's function runs there, and what it returned comes back rebuilt by
+    :func:`~rnncourse.exercises.wire.decode` (exact ``ndarray``, ``float`` ...). Arguments the
+    function changed in place are changed here too. A function among the arguments (a decoder's
+    step) stays here and is called back. An exception of the student's function is raised again
+    here under its name (``KeyError: 'oops'``), so the checker words it as before.
+    """
+
+    def __init__(self, session: "_Sandbox", name: str, deadline: float):
+        self.session, self.name, self.deadline = session, name, deadline
+        self.__name__ = self.__qualname__ = name
+        self.digest = hashlib.sha256()
+
+    def _serve(self, callbacks):
+        def answer(message):
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict) and record.get("token") == token:
-                records.append(record)
-    return records
+                fn = callbacks[message["id"]]
+                args, kwargs = decode(message.get("args")), decode(message.get("kwargs"))
+                if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
+                    raise WireError("a call back needs a list of arguments and a dict of keywords")
+                return {"op": "callback_result", "value": encode(fn(*args, **kwargs))}
+            except Exception as err:  # the student's arguments broke the step: tell the student's code
+                return {"op": "callback_result", "type": type(err).__name__, "error": str(err)[:500]}
+        return answer
+
+    def __call__(self, *args, **kwargs):
+        callbacks = []
+        message = {"op": "call", "function": self.name, "args": encode(list(args), callbacks),
+                   "kwargs": encode(kwargs, callbacks)}
+        self.digest.update(json.dumps([message["args"], message["kwargs"]], sort_keys=True).encode())
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise CallTimeout()
+        reply = self.session.request({**message, "seconds": left}, left + 2, self._serve(callbacks))
+        op = reply["op"]
+        if reply.get("subject"):
+            raise SubjectCalled(str(reply["subject"])[:80])
+        if op == "return":
+            try:
+                value, after = decode(reply.get("value")), decode(reply.get("after"))
+            except WireError as err:
+                raise _remote_error("WireError", f"its answer could not be read ({err})") from None
+            if type(after) is list and len(after) == 2 and type(after[0]) is list and len(after[0]) == len(args):
+                for original, changed in zip(args, after[0]):
+                    _write_back(original, changed)
+                for key, changed in (after[1].items() if type(after[1]) is dict else ()):
+                    if key in kwargs:
+                        _write_back(kwargs[key], changed)
+            return value
+        if op == "raise":
+            if reply.get("type") == SUBJECT_ERROR:
+                raise SubjectCalled(str(reply.get("message", "")).rpartition(" ")[2][:80])
+            raise _remote_error(str(reply.get("type")), str(reply.get("message", "")))
+        if op == "missing":
+            raise NotDefined(self.name)
+        if op == "not_callable":
+            raise _remote_error("TypeError", f"{self.name} should be a function, but is {reply.get('type')}")
+        if op == "timeout":
+            raise CallTimeout()
+        if op == "failed":
+            raise _remote_error(str(reply.get("type")), f"its answer could not be sent back: {reply.get('message')}")
+        self.session.close()
+        raise SandboxLost(f"it broke the grading protocol (answered {op[:40]!r})")
 
 
-def _run(job: dict, folder: Path, hard_limit: float) -> tuple:
-    """Run the runner on ``job`` in ``folder``; return ``(records, status, stderr tail)``."""
-    token = secrets.token_hex(16)
-    (folder / "job.json").write_text(json.dumps({**job, "token": token}), encoding="utf-8")
-    paths = [str(PACKAGE_DIR.parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join(paths)}
-    with open(folder / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-P", "-m", "rnncourse.exercises.runner", "job.json"],
-                                cwd=folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=hard_limit)
-            status = f"exited early (exit code {proc.returncode})"    # unless its records end with "done"
-        except subprocess.TimeoutExpired:
-            status = "killed"
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)      # the runner, and anything it started
-        except ProcessLookupError:
-            pass
-        proc.wait()
-    tail = (folder / "stderr.txt").read_bytes()[-1500:].decode("utf-8", "replace").strip()
-    return _read_results(folder / "results.jsonl", token), status, tail
+class _Sandbox:
+    """A :class:`Session` for one submission that runs the notebook's cells once, and again after a kill."""
+
+    def __init__(self, cells, subjects, options):
+        self.cells, self.subjects, self.options = cells, subjects, options
+        self.session, self.problems, self.overhead = None, [], None
+
+    def start(self) -> None:
+        o = self.options
+        cpu = o["timeout"] + o["exercise_timeout"] * max(o["n_exercises"], 1) + 30
+        self.session = Session(o["limits"], cpu_seconds=cpu, sandbox=o["sandbox"], startup_seconds=o["grace"])
+        if self.overhead is None:
+            self.overhead = self.session.ready_seconds
+        ran = self.session.request({"op": "run", "cells": self.cells, "subjects": self.subjects,
+                                    "timeout": o["timeout"]}, o["timeout"] + o["grace"])
+        if ran.get("op") != "ran" or type(ran.get("problems")) is not list:
+            self.session.close()
+            raise SandboxLost("it broke the grading protocol")
+        self.problems = [str(p)[:500] for p in ran["problems"]]
+
+    def request(self, message, seconds, callback=None):
+        if self.session is None or not self.session.alive():
+            self.start()
+        return self.session.request(message, seconds, callback)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
 
 
-def _missing_reason(status: str, records: list, hard_limit: float, tail: str) -> str:
-    running = [r["what"] for r in records if r.get("type") == "running"]
-    where = f" while {'running ' if running and running[-1].startswith('cell') else ''}{running[-1]}" if running else ""
+def _seeds(checker) -> list:
+    """The integer seeds written in a checker's source (``default_rng(7)``, ``manual_seed(0)``, ``seed=2``)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(checker)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            values = [a for a in node.args[:1]] if name in ("default_rng", "manual_seed", "RandomState", "seed") else []
+            values += [k.value for k in node.keywords if k.arg == "seed"]
+            found += [v.value for v in values if isinstance(v, ast.Constant) and type(v.value) is int]
+    return found
+
+
+def _check(exercise, remote: RemoteFunction, function: str, problems) -> tuple:
+    """Run the exercise's checker, here, on the stand-in; return ``(passed, feedback)``."""
+    try:
+        exercise.checker(remote)
+    except SubjectCalled as called:
+        return False, f"write it yourself: this exercise is {called}; calling the package's own {called} scores zero"
+    except CallTimeout:
+        return False, (f"not finished within the time limit of {remote.session.options['exercise_timeout']:g} s "
+                       f"(your function may loop forever)")
+    except NotDefined:
+        why = f"; {problems[0]}" if problems else ""
+        return False, f"the notebook defines no {function}{why}"
+    except SandboxLost as lost:
+        return False, f"not graded: the sandbox ended while {function} was checked: {lost}"
+    except ExerciseFailure as failure:
+        return False, str(failure)
+    except NotImplementedError:
+        return False, f"{function} is not implemented yet (it raised NotImplementedError)"
+    except Exception as err:  # the answer broke the checker
+        text = str(err).strip().splitlines()
+        return False, f"checking your answer raised {type(err).__name__}" + (f": {text[0][:300]}" if text else "")
+    return True, "all checks passed"
+
+
+def _not_run(status: str, last_cell, options) -> str:
+    where = f" while running cell {last_cell}" if last_cell else ""
     if status == "killed":
-        return f"not graded: the submission was stopped after {hard_limit:g} s{where}"
-    # The last line of the error output names a crash (MemoryError, a segmentation fault ...).
-    last = f": {tail.splitlines()[-1][:200]}" if tail and not status.endswith("(exit code 0)") else ""
-    return f"not graded: the submission's process {status}{where}{last}"
+        return f"not graded: the submission was stopped after {options['timeout'] + options['grace']:g} s{where}"
+    return f"not graded: the sandbox ended{where}: {status}"
 
 
 def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30, checkers=(),
                      points=None, only_exercises: bool = False, book_dir=None, name=None,
-                     grace: float = STARTUP_SECONDS) -> SubmissionResult:
-    """Grade one notebook in a separate process.
+                     grace: float = 30, sandbox: bool = True, limits: Limits = Limits()) -> SubmissionResult:
+    """Grade one notebook: its code runs in a sandbox, its verdicts are computed here.
 
     Parameters
     ----------
@@ -202,30 +355,29 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     timeout : float
         Seconds for running the notebook's cells.
     exercise_timeout : float
-        Seconds for checking one exercise.
+        Seconds for all the calls of one exercise's checker.
     checkers : tuple
-        Extra checker modules or ``.py`` files (see ``load_checkers``).
+        Extra checker modules or ``.py`` files (see ``load_checkers``), loaded here.
     points : dict or None
         Points per exercise name, replacing the registered ones.
     only_exercises : bool
-        Run only the import cell and the cells after the "Exercises" heading.
+        Run only the set-up and import cells and the cells after the "Exercises" heading.
     book_dir : str or pathlib.Path or None
         The book's chapters, to find each exercise's function name when a submission lost
         its check cell.
     name : str or None
         How the table names the submission (default: the file name).
     grace : float
-        Seconds allowed on top of the time limits before the process is killed.
+        Seconds allowed for the sandbox to start, on top of the notebook's time limit.
+    sandbox : bool
+        ``False`` runs the submission without a sandbox (only for trusted submissions).
+    limits : Limits
+        Memory, processes, file size, open files and output of the sandbox.
 
     Returns
     -------
     SubmissionResult
         One :class:`ExerciseResult` per exercise, and notes.
-
-    Raises
-    ------
-    IntegrityError
-        When a checker, or a module it takes references from, changed on disk meanwhile.
     """
     path = Path(path).resolve()
     name = name or path.name
@@ -245,61 +397,45 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
                                                    "not graded: the notebook could not be read"))
         return result
     chapter, todo = plan(cells, metadata, path, book_dir)
-    job = {"notebook": str(path), "results": "results.jsonl", "timeout": timeout,
-           "exercise_timeout": exercise_timeout, "only_exercises": only_exercises,
-           "checkers": [str(Path(c).resolve()) if str(c).endswith(".py") else str(c) for c in checkers],
-           "exercises": [{"name": n, "function": f} for n, f in todo]}
-    hard_limit = timeout + exercise_timeout * max(len(todo), 1) + grace
-    guarded = _guarded_files([n for n, _ in todo])
-    before = _fingerprint(guarded)
-    folder = Path(tempfile.mkdtemp(prefix="rnncourse-grade-"))
-    try:
-        records, status, tail = _run(job, folder, hard_limit)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    changed = [f for f, digest in _fingerprint(guarded).items() if digest != before[f]]
-    if changed:
-        raise IntegrityError(f"while {name} was graded, these files changed on disk: {', '.join(changed)}; "
-                             f"restore them (git checkout) and grade again")
-    done = {r["exercise"]: r for r in records if r.get("type") == "exercise"}
-    finished = any(r.get("type") == "done" for r in records)
-    result = SubmissionResult(name, str(path), chapter, "ok" if finished else status,
-                              notes=[r["message"] for r in records if r.get("type") == "problem"],
-                              seconds=round(time.monotonic() - start, 2))
-    for ex_name, function in todo:
-        pts = _points(ex_name, points or {})
-        r = done.get(ex_name)
-        if r is None:
-            feedback = _missing_reason(status, records, hard_limit, tail)
-            result.exercises.append(ExerciseResult(ex_name, function, 0, pts, False, feedback))
-        else:
-            result.exercises.append(ExerciseResult(ex_name, function, pts if r["passed"] else 0, pts,
-                                                   bool(r["passed"]), r["feedback"], r.get("seconds", 0.0)))
-    return result
-
-
-def _fingerprint(files) -> dict:
-    return {str(f): hashlib.sha256(Path(f).read_bytes()).hexdigest() if Path(f).exists() else None for f in files}
-
-
-def _guarded_files(names) -> list:
-    """The files whose change would change a grade: the checkers of the exercises ``names``, the
-    package's modules they take references from, and the grading machinery itself."""
-    modules = set()
-    for name in names:
+    exercises = {}
+    for ex_name, _ in todo:
         try:
-            modules.add(sys.modules[get_exercise(name).checker.__module__])
+            exercises[ex_name] = get_exercise(ex_name)
         except (KeyError, ValueError):
-            continue
-    files = {Path(__file__).resolve().parent / f for f in ("__init__.py", "registry.py", "feedback.py", "guard.py",
-                                                           "runner.py")}
-    for module in modules:
-        files.add(Path(module.__file__).resolve())
-        for value in vars(module).values():
-            source = sys.modules.get(value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", ""))
-            if getattr(source, "__file__", None) and PACKAGE_DIR in Path(source.__file__).resolve().parents:
-                files.add(Path(source.__file__).resolve())
-    return sorted(files)
+            exercises[ex_name] = None
+    subjects = sorted({s for ex in exercises.values() if ex is not None for s in ex.subjects})
+    options = {"timeout": timeout, "exercise_timeout": exercise_timeout, "grace": grace, "sandbox": sandbox,
+               "limits": limits, "n_exercises": len(todo)}
+    box = _Sandbox([list(c) for c in code_cells(cells, only_exercises)], subjects, options)
+    result = SubmissionResult(name, str(path), chapter, "ok")
+    try:
+        try:
+            box.start()
+        except CallTimeout:
+            result.status = "killed"
+        except SandboxLost as lost:
+            result.status = str(lost)
+        result.notes = list(box.problems)
+        for ex_name, function in todo:
+            pts = _points(ex_name, points or {})
+            ex, began = exercises[ex_name], time.monotonic()
+            if result.status != "ok":
+                last = box.session.last_cell if box.session else None
+                row = ExerciseResult(ex_name, function, 0, pts, False, _not_run(result.status, last, options))
+            elif ex is None:
+                row = ExerciseResult(ex_name, function, 0, pts, False, f"no exercise {ex_name!r} is registered")
+            else:
+                remote = RemoteFunction(box, function, time.monotonic() + exercise_timeout)
+                passed, feedback = _check(ex, remote, function, box.problems)
+                row = ExerciseResult(ex_name, function, pts if passed else 0, pts, passed, feedback,
+                                     seeds=_seeds(ex.checker), inputs_sha256=remote.digest.hexdigest())
+            row.seconds = round(time.monotonic() - began, 3)
+            result.exercises.append(row)
+    finally:
+        box.close()
+    result.overhead_seconds = round(box.overhead, 3) if box.overhead is not None else None
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
 
 
 def _short_names(paths) -> list:
@@ -311,23 +447,26 @@ def _short_names(paths) -> list:
     return [str(p.relative_to(common)) for p in paths]
 
 
-def grade_all(paths, *, jobs: int = 1, checkers=(), **options) -> list:
+def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **options) -> list:
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
 
-    Raises :class:`IntegrityError` when a submission changed a checker or a reference on disk
-    (see :func:`grade_submission`). Other keyword arguments go to :func:`grade_submission`.
+    Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
+    sandbox cannot be created here. Other keyword arguments go to :func:`grade_submission`.
     """
+    if sandbox:
+        problem = sandbox_problem()
+        if problem:
+            raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
+                                     f"submissions you trust")
+    for module in checkers:
+        load_checkers(str(module))
     names = _short_names(paths)
 
     def one(i):
-        return grade_submission(paths[i], checkers=checkers, name=names[i], **options)
+        return grade_submission(paths[i], name=names[i], sandbox=sandbox, **options)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        try:
-            return list(pool.map(one, range(len(paths))))
-        except IntegrityError:
-            pool.shutdown(cancel_futures=True)
-            raise
+        return list(pool.map(one, range(len(paths))))
 
 
 def format_table(results, width: int = 100) -> str:
@@ -362,3 +501,64 @@ def gradebook(results, settings=None) -> dict:
         subs.append(entry)
     return {"rnncourse_version": rnncourse.__version__, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "settings": settings or {}, "submissions": subs}
+
+
+def student_id(submission: str) -> str:
+    """Who a submission is from: its folder when each student has one (``alice/02_x.ipynb``), else its file name
+    without the extension."""
+    parts = Path(submission).parts
+    return parts[0] if len(parts) > 1 else Path(submission).stem
+
+
+def _read_roster(path, key, ids) -> tuple:
+    """``(header, rows, key column)`` of a roster CSV (an LMS's export); the key column is ``key`` or the
+    first column that holds one of ``ids``."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise ValueError(f"the roster {path} is empty; it needs a header row and one row per student")
+    header, rows = rows[0], rows[1:]
+    if key is not None:
+        if key not in header:
+            raise ValueError(f"the roster {path} has no column {key!r}; its columns are {header}")
+        return header, rows, header.index(key)
+    for col in range(len(header)):
+        if any(len(r) > col and r[col].strip() in ids for r in rows):
+            return header, rows, col
+    raise ValueError(f"no column of the roster {path} holds a student id of the submissions "
+                     f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key")
+
+
+def grades_csv(results, roster=None, roster_key=None) -> str:
+    """The grades as CSV for an LMS import (Canvas, Moodle, Gradescope): one row per student, one column
+    per exercise and a total.
+
+    Without ``roster``, the first column, ``student``, is :func:`student_id` of each submission. With
+    a roster (a CSV, e.g. the gradebook export of the LMS), every roster row comes out with its
+    columns as they were, followed by the grade columns, matched on ``roster_key`` (default: the
+    first column that holds the students' ids); a student without a submission gets empty cells.
+    The grade columns are named ``"chNN.name (max points)"`` and ``"Total (max points)"``.
+    """
+    exercises = []
+    for sub in results:
+        for ex in sub.exercises:
+            if ex.exercise not in [e for e, _ in exercises]:
+                exercises.append((ex.exercise, ex.max_points))
+    columns = [f"{name} ({pts})" for name, pts in exercises] + [f"Total ({sum(p for _, p in exercises)})"]
+    by_id = {}
+    for sub in results:
+        got = {ex.exercise: ex.points for ex in sub.exercises}
+        by_id[student_id(sub.submission)] = [str(got.get(name, 0)) for name, _ in exercises] + [str(sub.points)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if roster is None:
+        writer.writerow(["student"] + columns)
+        for sid, cells in by_id.items():
+            writer.writerow([sid] + cells)
+        return out.getvalue()
+    header, rows, col = _read_roster(roster, roster_key, set(by_id))
+    writer.writerow(header + columns)
+    for row in rows:
+        sid = row[col].strip() if len(row) > col else ""
+        writer.writerow(row + [""] * (len(header) - len(row)) + by_id.get(sid, [""] * len(columns)))
+    return out.getvalue()

@@ -47,12 +47,17 @@ class Exercise:
         ``checker(student_function)``; raises :class:`ExerciseFailure` when the answer is wrong.
     description : str
         One line saying what the student writes (the checker's docstring summary).
+    subjects : tuple of str
+        The package functions this exercise asks the student to write, dotted
+        (``"rnncourse.numpy.elman.rnn_step_forward"``): the grader's sandbox makes them raise
+        when the submission calls them, and such a submission scores zero.
     """
 
     name: str
     points: int
     checker: Callable
     description: str
+    subjects: tuple = ()
 
     @property
     def chapter(self) -> str:
@@ -73,8 +78,10 @@ def _check_name(name) -> None:
         raise ValueError(f"an exercise name looks like 'ch04.rnn_backward' (chapter.function), but got {name!r}")
 
 
-def exercise(name: str, points: int = 1):
+def exercise(name: str, points: int = 1, subjects=()):
     """Register the decorated checker under ``name`` with ``points`` points.
+
+    ``subjects``: the package functions the exercise asks the student to write (see :class:`Exercise`).
 
     Registering the same name again from the same function (a re-imported module)
     replaces the entry; a second, different checker under a taken name is an error.
@@ -90,7 +97,7 @@ def exercise(name: str, points: int = 1):
             raise ValueError(f"exercise {name!r} is already registered by {old.checker.__module__}."
                              f"{old.checker.__qualname__}; pick another name for {where}")
         summary = (checker.__doc__ or "").strip().splitlines()
-        _REGISTRY[name] = Exercise(name, points, checker, summary[0] if summary else "")
+        _REGISTRY[name] = Exercise(name, points, checker, summary[0] if summary else "", tuple(subjects))
         return checker
 
     return register

@@ -1,26 +1,23 @@
-"""Run one submission notebook and check its exercises, in a process of its own.
+"""The worker inside the sandbox: it runs one submission's cells and calls its functions on request.
 
-The grader (``rnncourse.exercises.grade``) starts ``python -m rnncourse.exercises.runner JOB.json``
-for each submission, in a fresh temporary folder. The job names the notebook, the exercises
-and the function each one checks, the checker modules, the time limits and the results file.
-In order, the runner:
+The grader (``rnncourse.exercises.grade``) starts ``python -m rnncourse.exercises.runner LIMITS``
+inside the sandbox (``rnncourse.exercises.sandbox``) and talks to it in JSON lines
+(``rnncourse.exercises.wire``) on its standard input and output. The worker:
 
-1. imports the checkers and every module they import, at their top or inside a function
-   (the references), and replaces ``rnncourse.exercises.check`` by a silent stand-in, so the
-   notebook's own check cells print nothing and grade nothing (``load_checkers`` too: the
-   job names the checkers);
-2. takes a :class:`~rnncourse.exercises.guard.Guard` snapshot;
-3. executes the notebook's code cells in a fresh namespace (check cells skipped), each
-   under the time left of the notebook's limit: a cell that runs past it is stopped, and
-   the cells after it are not run (the working folder is the fresh temporary one);
-4. restores whatever the notebook replaced in ``rnncourse``, NumPy, PyTorch or builtins;
-5. runs each checker on the student's function under its own time limit, restoring again
-   after each, and scores zero when the function changed a guarded module while checked.
+1. lowers its own resource limits (memory, CPU time, processes, file size, open files) before
+   anything else, and moves the student's ``print`` output off the message channel;
+2. on ``{"op": "run", "cells": ..., "subjects": ...}``: makes the package functions the exercises
+   ask for raise "write it yourself" when the submission calls them, replaces
+   ``rnncourse.exercises.check`` by a silent stand-in, then executes the code cells (check cells
+   skipped) in a fresh namespace, each under the time left of the notebook's limit, and answers
+   with the problems met (a cell that raised or ran out of time);
+3. on ``{"op": "call", "function": ..., "args": ...}``: calls the student's function on the
+   arguments the grader chose and answers with what it returned, or the exception's type and
+   message, and the arguments as they are after the call (a function may change them in place);
+   a function the grader passed (a decoder's step) is called back on the grader's side.
 
-Results go to the results file as JSON lines, written as they happen (so a process killed
-by the grader's hard limit still reports what it finished), each with the job's token, which
-the runner reads and deletes before any student code runs. The notebook's own output goes to
-standard output, which the grader discards: nothing printed can pose as a result.
+Nothing here decides a grade: the grader compares the answers with its own references in its
+own process. Whatever the submission does to this process can only change the data it sends.
 """
 
 from __future__ import annotations
@@ -28,16 +25,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import signal
 import sys
 import time
 from contextlib import contextmanager
 
-__all__ = ["TimeLimit", "time_limit", "read_notebook", "is_check_cell", "code_cells", "main"]
+__all__ = ["TimeLimit", "time_limit", "read_notebook", "is_check_cell", "code_cells", "main", "SUBJECT_ERROR"]
 
 CHECK_LINE = re.compile(r"^\s*(assert\s+)?(\w+\s*=\s*)?check\(.*\)\s*;?\s*(#.*)?$")
 EXERCISES_HEADING = re.compile(r"^#{1,6}\s+Exercises\b", re.MULTILINE)
 IMPORTS_RNNCOURSE = re.compile(r"^\s*(from|import)\s+rnncourse\b", re.MULTILINE)
+#: The name of the exception a blocked package function raises in the sandbox.
+SUBJECT_ERROR = "WriteItYourself"
 
 
 class TimeLimit(BaseException):
@@ -133,20 +133,6 @@ def _describe_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {text[0][:300]}" if text else type(err).__name__
 
 
-def _listing(names, most: int = 8) -> str:
-    more = f" and {len(names) - most} more" if len(names) > most else ""
-    return ", ".join(names[:most]) + more
-
-
-def _loaded_already(module):
-    """Stands in for ``load_checkers`` in the notebook: the grader loaded the checkers itself."""
-
-
-def _silent_check(name, fn):
-    from rnncourse.exercises import CheckResult
-
-    return CheckResult(name, False, "check() does not run while grading")
-
 
 def run_cells(cells, namespace, seconds: float, log) -> list:
     """Execute ``cells`` in ``namespace`` within ``seconds`` in all; return the problems met."""
@@ -158,7 +144,7 @@ def run_cells(cells, namespace, seconds: float, log) -> list:
         if left <= 0:
             skipped.append(str(number))
             continue
-        log({"type": "running", "what": f"cell {number}"})
+        log(number)
         try:
             with time_limit(left):
                 exec(_compile(source, number), namespace)
@@ -173,122 +159,240 @@ def run_cells(cells, namespace, seconds: float, log) -> list:
     return problems
 
 
-def check_one(exercise, fn, seconds: float) -> tuple:
-    """Run one checker on the student's function; return ``(passed, feedback)``."""
-    from rnncourse.exercises import ExerciseFailure
+# ----------------------------------------------------------------------------- limits
 
-    try:
-        with time_limit(seconds):
-            exercise.checker(fn)
-    except TimeLimit:
-        return False, f"not finished within the time limit of {seconds:g} s (your function may loop forever)"
-    except ExerciseFailure as failure:
-        return False, str(failure)
-    except NotImplementedError:
-        return False, f"{exercise.function_name} is not implemented yet (it raised NotImplementedError)"
-    except BaseException as err:  # the answer broke the checker
-        return False, f"checking your answer raised {_describe_error(err)}"
-    return True, "all checks passed"
-
-
-def grade_exercises(exercises, namespace, seconds: float, guard, problems, log) -> None:
-    """Check each ``(name, function_name, exercise)`` and log one result line per exercise."""
-    for name, function_name, exercise in exercises:
-        log({"type": "running", "what": f"checking {name}"})
-        start = time.monotonic()
-        fn = namespace.get(function_name)
-        if exercise is None:
-            passed, feedback = False, f"no exercise {name!r} is registered"
-        elif fn is None:
-            why = f"; {problems[0]}" if problems else ""
-            passed, feedback = False, f"the notebook defines no {function_name}{why}"
-        elif not callable(fn):
-            passed, feedback = False, f"{function_name} should be a function, but is {type(fn).__name__}"
-        else:
-            passed, feedback = check_one(exercise, fn, seconds)
-            changed = guard.restore()
-            if changed:
-                passed, feedback = False, f"no points: while it was checked, your code replaced {_listing(changed)}"
-        log({"type": "exercise", "exercise": name, "function": function_name, "passed": bool(passed),
-             "feedback": feedback, "seconds": round(time.monotonic() - start, 3)})
-
-
-def _preload(modules) -> None:
-    """Import what the checker ``modules`` import anywhere, even inside functions, so that the
-    snapshot covers it before the student's code runs."""
-    import ast
-    import importlib
-    import inspect
-
-    for module in modules:
-        try:
-            tree = ast.parse(inspect.getsource(module))
-        except (OSError, TypeError, SyntaxError):
+def apply_limits(limits: dict) -> None:
+    """Lower this process's limits (inherited by anything it starts); the student cannot raise them again."""
+    pairs = {"memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "processes": resource.RLIMIT_NPROC,
+             "file_size": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
+    for key, which in pairs.items():
+        value = limits.get(key)
+        if value is None:
             continue
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
-            for name in names:
-                try:
-                    importlib.import_module(name)
-                except ImportError:
-                    continue
+        soft, hard = resource.getrlimit(which)
+        # CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (a process that ignores SIGXCPU).
+        new_hard = int(value) + (5 if key == "cpu" else 0)
+        new_hard = new_hard if hard == resource.RLIM_INFINITY else min(hard, new_hard)
+        resource.setrlimit(which, (min(int(value), new_hard), new_hard))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a write past the file size limit fails, no crash
 
 
-def _load(job):
-    """Import the checkers and resolve the exercises, before any student code runs."""
-    import rnncourse.exercises as exercises_pkg
-    import rnncourse.exercises.registry as registry
-    from rnncourse.exercises.registry import get_exercise, load_checkers
+# ----------------------------------------------------------------------------- subjects
 
-    for module in job.get("checkers", []):
-        load_checkers(module)
-    resolved = []
-    for item in job["exercises"]:
+class _SubjectBlocker:
+    """Make the package functions an exercise asks for raise when the submission calls them.
+
+    A call from the package's own code (``rnn_forward`` stepping with ``rnn_step_forward``) still
+    works; a call whose caller is the submission's code raises ``WriteItYourself``. Modules
+    imported later (``rnncourse.torch`` ...) are patched as they load.
+    """
+
+    def __init__(self, subjects: dict):
+        import rnncourse
+
+        self.package = os.path.dirname(os.path.abspath(rnncourse.__file__)) + os.sep
+        self.subjects = {}                    # module name -> {attribute: short name}
+        for dotted in subjects:
+            module, _, attr = dotted.rpartition(".")
+            self.subjects.setdefault(module, {})[attr] = attr
+        self.stubs = {}                       # id(original) -> stub
+        self.called = []
+
+    def stub(self, original, short):
+        package, called = self.package, self.called
+        error = type(SUBJECT_ERROR, (RuntimeError,), {})
+
+        def blocked(*args, **kwargs):
+            caller = sys._getframe(1).f_code.co_filename
+            if os.path.abspath(caller).startswith(package):
+                return original(*args, **kwargs)
+            called.append(short)
+            raise error(f"write it yourself: this exercise is {short}")
+
+        blocked.__name__ = blocked.__qualname__ = getattr(original, "__name__", short)
+        blocked.__doc__ = f"Blocked while grading: write {short} yourself."
+        return blocked
+
+    def patch(self, module) -> None:
+        name = getattr(module, "__name__", "")
+        for attr, short in self.subjects.get(name, {}).items():
+            original = getattr(module, attr, None)
+            if callable(original) and id(original) not in self.stubs:
+                self.stubs[id(original)] = (original, self.stub(original, short))
+        for key, value in list(vars(module).items()):
+            entry = self.stubs.get(id(value))
+            if entry is not None and entry[0] is value:
+                setattr(module, key, entry[1])
+
+    def install(self) -> None:
+        import importlib.abc
+        import importlib.machinery
+
+        blocker = self
+
+        class Loader(importlib.abc.Loader):
+            def __init__(self, inner):
+                self.inner = inner
+
+            def create_module(self, spec):
+                return self.inner.create_module(spec)
+
+            def exec_module(self, module):
+                self.inner.exec_module(module)
+                blocker.patch(module)
+
+        class Finder(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".", 1)[0] != "rnncourse":
+                    return None
+                spec = importlib.machinery.PathFinder.find_spec(name, path)
+                if spec is not None and spec.loader is not None:
+                    spec.loader = Loader(spec.loader)
+                return spec
+
+        for name in sorted(n for n in list(sys.modules) if n.split(".", 1)[0] == "rnncourse"):
+            if name in self.subjects:
+                self.patch(sys.modules[name])
+        for name in sorted(n for n in list(sys.modules) if n.split(".", 1)[0] == "rnncourse"):
+            self.patch(sys.modules[name])
+        sys.meta_path.insert(0, Finder())
+
+
+# ----------------------------------------------------------------------------- messages
+
+class _Channel:
+    """JSON lines on two file descriptors of its own (the student's prints go to standard error)."""
+
+    def __init__(self):
+        self.rfd, self.wfd = os.dup(0), os.dup(1)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(2, 1)                 # print() now writes to standard error, which the grader caps
+        os.close(null)
+        self.buffer = b""
+
+    def send(self, message: dict) -> None:
+        from rnncourse.exercises.wire import dumps
+
+        data = dumps(message)
+        while data:
+            data = data[os.write(self.wfd, data):]
+
+    def receive(self) -> dict:
+        from rnncourse.exercises.wire import loads
+
+        while b"\n" not in self.buffer:
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                os._exit(0)           # the grader is gone
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return loads(line)
+
+
+def _silent_check(name, fn):
+    from rnncourse.exercises import CheckResult
+
+    return CheckResult(name, False, "check() does not run while grading")
+
+
+def _loaded_already(module):
+    """Stands in for ``load_checkers`` in the notebook: the grader loads the checkers itself."""
+
+
+class Worker:
+    """The state of one sandboxed submission: its namespace, the channel and the blocked subjects."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.namespace = {"__name__": "__main__"}
+        self.namespace["get_ipython"] = lambda: _Shell(self.namespace)
+        self.blocker = None
+
+    def run(self, message) -> dict:
+        import rnncourse.exercises as exercises_pkg
+        import rnncourse.exercises.registry as registry
+
+        exercises_pkg.check = _silent_check
+        registry.load_checkers = _loaded_already
+        self.blocker = _SubjectBlocker(message.get("subjects") or [])
+        self.blocker.install()
+        cells = [(int(n), str(s)) for n, s in message["cells"]]
+        problems = run_cells(cells, self.namespace, float(message["timeout"]),
+                             lambda number: self.channel.send({"op": "cell", "cell": number}))
+        return {"op": "ran", "problems": problems}
+
+    def _callback(self, ident):
+        from rnncourse.exercises.wire import decode, encode
+
+        channel = self.channel
+
+        def call_grader(*args, **kwargs):
+            channel.send({"op": "callback", "id": ident, "args": encode(list(args)), "kwargs": encode(kwargs)})
+            reply = channel.receive()
+            if reply.get("op") != "callback_result":
+                raise RuntimeError("the grader did not answer the call back")
+            if "error" in reply:
+                raise type(str(reply.get("type", "Error")), (Exception,), {})(str(reply["error"]))
+            return decode(reply.get("value"))
+
+        return call_grader
+
+    def call(self, message) -> dict:
+        from rnncourse.exercises.wire import decode, encode
+
+        fn = self.namespace.get(message["function"])
+        if fn is None:
+            return {"op": "missing"}
+        if not callable(fn):
+            return {"op": "not_callable", "type": type(fn).__name__}
+        args = decode(message.get("args", {"t": "list", "v": []}), self._callback)
+        kwargs = decode(message.get("kwargs", {"t": "dict", "k": [], "v": []}), self._callback)
+        before = len(self.blocker.called) if self.blocker else 0
         try:
-            resolved.append((item["name"], item["function"], get_exercise(item["name"])))
-        except (KeyError, ValueError):
-            resolved.append((item["name"], item["function"], None))
-    _preload({sys.modules[ex.checker.__module__] for _, _, ex in resolved if ex is not None})
-    exercises_pkg.check = _silent_check
-    registry.load_checkers = _loaded_already
-    return resolved
+            with time_limit(float(message.get("seconds", 60))):
+                value = fn(*args, **kwargs)
+        except TimeLimit:
+            reply = {"op": "timeout"}
+        except BaseException as err:  # the student's code may raise anything
+            reply = {"op": "raise", "type": type(err).__name__, "message": _message(err)}
+        else:
+            reply = {"op": "return", "value": encode(value), "after": encode([list(args), kwargs])}
+        if self.blocker and len(self.blocker.called) > before:
+            reply["subject"] = self.blocker.called[before]
+        return reply
+
+
+def _message(err) -> str:
+    try:
+        return str(err)[:2000]
+    except BaseException:  # a __str__ that raises
+        return "(the message could not be read)"
 
 
 def main(argv=None) -> None:
-    """Entry point: ``python -m rnncourse.exercises.runner JOB.json``."""
-    import IPython.core.inputtransformer2  # noqa: F401 -- loaded before the student's code can touch it
-
-    from rnncourse.exercises.guard import Guard
-
+    """Entry point inside the sandbox: ``python -m rnncourse.exercises.runner '{"memory": ...}'``."""
     argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0], encoding="utf-8") as f:
-        job = json.load(f)
-    os.remove(argv[0])                     # the token it holds marks the runner's records
-    token = job.pop("token")
-    out = open(job["results"], "a", encoding="utf-8", buffering=1)
-    write, dumps = out.write, json.dumps
+    apply_limits(json.loads(argv[0]) if argv else {})
+    channel = _Channel()
+    import IPython.core.inputtransformer2  # noqa: F401 -- the cells' magics are translated with it
+    import numpy  # noqa: F401 -- every chapter uses it: load it once, before the first cell
 
-    def log(record):
-        write(dumps({**record, "token": token}) + "\n")
-
-    exercises = _load(job)
-    cells = code_cells(read_notebook(job["notebook"])[0], job.get("only_exercises", False))
-    guard = Guard()
-    log({"type": "start", "cells": len(cells)})
-    namespace = {"__name__": "__main__"}
-    namespace["get_ipython"] = lambda: _Shell(namespace)
-    problems = run_cells(cells, namespace, job["timeout"], log)
-    for problem in problems:
-        log({"type": "problem", "message": problem})
-    changed = guard.restore()
-    if changed:
-        log({"type": "problem", "message": f"the notebook replaced {_listing(changed)}; the originals were "
-             "restored before checking"})
-    grade_exercises(exercises, namespace, job["exercise_timeout"], guard, problems, log)
-    log({"type": "done"})
-    out.close()
-    os._exit(0)             # do not wait for threads the submission may have left running
+    worker = Worker(channel)
+    channel.send({"op": "ready", "pid": os.getpid()})
+    while True:
+        message = channel.receive()
+        op = message.get("op")
+        try:
+            if op == "run":
+                reply = worker.run(message)
+            elif op == "call":
+                reply = worker.call(message)
+            else:
+                os._exit(0)
+        except BaseException as err:  # a broken message or an encoding that failed: say so
+            reply = {"op": "failed", "type": type(err).__name__, "message": _message(err)}
+        channel.send(reply)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from rnncourse.torch.device import pick_device
 from rnncourse.validation import check_choice, check_positive_float, check_positive_int
 
-__all__ = ["TrainConfig", "History", "train"]
+__all__ = ["TrainConfig", "History", "train", "train_step"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
 
@@ -185,7 +185,7 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
         for step, (x, y) in enumerate(_batch_stream(batches, config, rng)):
             if config.steps is not None and step >= config.steps:
                 break
-            loss, norm = _step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
+            loss, norm = train_step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
                                _as_tensor(y, device, dtype), config, step, history)
             history.losses.append(loss)
             history.grad_norms.append(norm)
@@ -195,8 +195,35 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     return history
 
 
-def _step(model, params, optimizer, loss_fn, x, y, config, step, history):
-    """One optimizer step; returns (loss, gradient norm before clipping) as floats."""
+def train_step(model, params, optimizer, loss_fn, x, y, config, step, history):
+    """One step of :func:`train`: zero the gradients, forward, loss, backward, clip, update.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps ``x`` to outputs ``Y`` (or to a tuple whose first element is ``Y``).
+    params : list of torch.nn.Parameter
+        The parameters the optimizer updates (their gradients are clipped together).
+    optimizer : torch.optim.Optimizer
+        Holds ``params``.
+    loss_fn : callable
+        ``loss_fn(Y, y) -> torch.Tensor`` of shape ().
+    x, y : torch.Tensor
+        One batch, already on the model's device.
+    config : TrainConfig
+        ``config.clip`` is the largest global gradient norm (``None``: no clipping).
+    step : int
+        Index of this step, for the error message.
+    history : History
+        The steps so far, for the error message.
+
+    Returns
+    -------
+    loss : float
+        The batch's loss before the update.
+    norm : float
+        The global L2 norm of the gradient before clipping.
+    """
     optimizer.zero_grad(set_to_none=True)
     out = model(x)
     loss = loss_fn(out[0] if isinstance(out, tuple) else out, y)

@@ -1,0 +1,431 @@
+"""The sandbox a submission runs in, and the grader's end of the conversation with it.
+
+A :class:`Session` starts the worker (``python -m rnncourse.exercises.runner``) inside
+bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
+
+- its own network namespace (no network at all, not even the host's loopback), PID namespace
+  (every process it starts dies with it: the kernel ends them all when its first process ends),
+  IPC and UTS namespaces, a new session (no terminal to push keystrokes into), and
+  ``--die-with-parent`` (it ends when the grader does);
+- a file system of its own: read-only views of the system (``/usr``, ``/etc``), of the Python
+  installation and virtual environment, and of the ``rnncourse`` package with the grading room's
+  files (checkers, feedback, grader) replaced by empty files; one writable folder,
+  ``/submission``, a size-capped ``tmpfs`` that vanishes with the sandbox. Nothing else of the
+  machine (other submissions, the gradebook, home folders) is visible;
+- an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
+  capabilities (so the process limit counts only that sandbox's processes); run as another user,
+  bubblewrap adds a user namespace;
+- resource limits the worker sets on itself before any student code runs (:class:`Limits`):
+  address space, CPU time, processes, file size, open files; the grader keeps at most
+  ``Limits.output_kb`` of what the submission prints and drops the rest.
+
+The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
+wall-clock deadlines; a sandbox that misses one is killed, with everything in it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import rnncourse
+
+from .wire import WireError, dumps, loads
+
+__all__ = ["Limits", "Session", "SandboxUnavailable", "SandboxLost", "CallTimeout", "sandbox_problem",
+           "INSTALL_HINT", "NO_SANDBOX_WARNING"]
+
+PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
+#: Files of ``rnncourse/exercises`` the worker needs; the others (checkers, grader) are hidden.
+WORKER_FILES = ("__init__.py", "registry.py", "runner.py", "wire.py")
+INSIDE = "/submission"
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install "
+                "bubblewrap), and where it still fails as a normal user, allow unprivileged user namespaces "
+                "(sysctl kernel.unprivileged_userns_clone=1; Ubuntu 24.04 needs an AppArmor profile for bwrap) "
+                "or grade as root")
+NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox, as your user, with your files "
+                      "and your network. Their code can read, change or delete anything you can, and start "
+                      "processes that outlive grading. The verdicts are still computed outside their process. "
+                      "Use this only for submissions you trust.")
+_UIDS = itertools.count()
+_UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * 100
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be created on this machine; the message says why and how to fix it."""
+
+
+class SandboxLost(BaseException):
+    """The sandbox ended, or broke the conversation, while the grader waited for it."""
+
+
+class CallTimeout(BaseException):
+    """The submission did not answer within its time limit; the sandbox was killed."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox.
+
+    Attributes
+    ----------
+    memory_mb : int
+        Address space of each process (``RLIMIT_AS``); PyTorch's import alone needs about 1.5 GB.
+    processes : int
+        Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
+    file_size_mb : int
+        Largest file it may write (``RLIMIT_FSIZE``), and the size of its writable folder.
+    open_files : int
+        Open file descriptors (``RLIMIT_NOFILE``).
+    output_kb : int
+        What the grader keeps of the submission's printed output (the first and last halves).
+    message_mb : int
+        Largest message the grader reads from the sandbox.
+    """
+
+    memory_mb: int = 4096
+    processes: int = 64
+    file_size_mb: int = 64
+    open_files: int = 256
+    output_kb: int = 64
+    message_mb: int = 64
+
+    def for_worker(self, cpu_seconds: float) -> dict:
+        """The limits the worker sets on itself, in bytes and seconds."""
+        return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1, "processes": self.processes,
+                "file_size": self.file_size_mb << 20, "open_files": self.open_files}
+
+
+def _system_mounts() -> list:
+    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
+def _tree_mounts(paths) -> list:
+    """Read-only binds of ``paths`` at the same place, their parent folders made traversable."""
+    args, made = [], {"/"}
+    for path in sorted(set(paths)):
+        parents = Path(path).parents
+        for parent in reversed(list(parents)):
+            p = str(parent)
+            if p not in made and not p.startswith(("/usr", "/etc")):
+                args += ["--perms", "0755", "--dir", p]
+                made.add(p)
+        args += ["--ro-bind", path, path]
+        made.add(path)
+    return args
+
+
+def _python() -> tuple:
+    """The interpreter to run inside (the virtual environment's), and the folders it needs."""
+    prefix = os.path.realpath(sys.prefix)
+    executable = os.path.join(prefix, "bin", os.path.basename(sys.executable))
+    if not os.path.exists(executable):
+        executable = os.path.realpath(sys.executable)
+    folders = {prefix, os.path.realpath(sys.base_prefix), os.path.dirname(os.path.realpath(sys.executable))}
+    folders = {f for f in folders if not f.startswith(("/usr/", "/etc/")) and f != "/usr"}
+    # Keep the outermost folders only (a venv inside the base prefix needs no second bind).
+    outer = [f for f in folders if not any(f != g and f.startswith(g + os.sep) for g in folders)]
+    return executable, outer
+
+
+def _environment() -> dict:
+    return {"HOME": INSIDE, "TMPDIR": INSIDE, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+            "PYTHONPATH": str(PACKAGE_DIR.parent), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{INSIDE}/.matplotlib", "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+
+
+def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
+    """The ``bwrap`` command line that runs ``worker`` (a command) in a fresh sandbox.
+
+    ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
+    capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
+    makes a user namespace.
+    """
+    executable, folders = _python()
+    hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
+    cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+           "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+    if uid is None:
+        cmd += ["--unshare-user", "--disable-userns"]
+    cmd += _system_mounts() + _tree_mounts(folders + [str(PACKAGE_DIR)])
+    for path in hidden:
+        cmd += ["--ro-bind", "/dev/null", path]
+    if (PACKAGE_DIR / "exercises" / "__pycache__").is_dir():   # compiled checkers are readable too
+        cmd += ["--tmpfs", str(PACKAGE_DIR / "exercises" / "__pycache__")]
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.file_size_mb << 20), "--tmpfs", INSIDE,
+            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/tmp", "--chdir", INSIDE, "--clearenv"]
+    for key, value in _environment().items():
+        cmd += ["--setenv", key, value]
+    if uid is not None:
+        cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--"]
+    return cmd + [executable if w == "PYTHON" else w for w in worker]
+
+
+_PROBLEM = {}
+
+
+def sandbox_problem() -> str | None:
+    """Why the sandbox cannot be created here (a message with the fix), or ``None`` when it can."""
+    if "checked" in _PROBLEM:
+        return _PROBLEM["checked"]
+    problem = None
+    if shutil.which("bwrap") is None:
+        problem = f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    elif shutil.which("setpriv") is None and os.geteuid() == 0:
+        problem = "setpriv (util-linux) is missing: apt-get install util-linux"
+    else:
+        uid = _UID_BASE + 99 if os.geteuid() == 0 else None
+        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid)
+        try:
+            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            if run.returncode != 0:
+                problem = (f"bubblewrap could not create the sandbox "
+                           f"({run.stderr.decode(errors='replace').strip()[-300:] or f'exit code {run.returncode}'}): "
+                           f"{INSTALL_HINT}")
+        except (OSError, subprocess.TimeoutExpired) as err:
+            problem = f"bubblewrap could not create the sandbox ({err}): {INSTALL_HINT}"
+    _PROBLEM["checked"] = problem
+    return problem
+
+
+class _Output:
+    """Drains a pipe in a thread, keeping the first and last ``keep`` bytes and counting the rest."""
+
+    def __init__(self, stream, keep: int):
+        self.head, self.tail, self.total, self.keep = b"", b"", 0, keep
+        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _drain(self, stream):
+        half = self.keep // 2
+        while True:
+            chunk = stream.read1(1 << 16)
+            if not chunk:
+                return
+            self.total += len(chunk)
+            if len(self.head) < half:
+                taken = half - len(self.head)
+                self.head, chunk = self.head + chunk[:taken], chunk[taken:]
+            self.tail = (self.tail + chunk)[-half:]
+
+    def text(self) -> str:
+        """What was kept: the start and the end, with the number of bytes dropped between them."""
+        dropped = self.total - len(self.head) - len(self.tail)
+        middle = f"\n[... {dropped} bytes of output dropped ...]\n" if dropped > 0 else ""
+        return self.head.decode("utf-8", "replace") + middle + self.tail.decode("utf-8", "replace")
+
+
+class Session:
+    """One sandboxed worker for one submission, kept alive over all its exercises.
+
+    Parameters
+    ----------
+    limits : Limits
+        The resource limits.
+    cpu_seconds : float
+        CPU time the worker may use in all.
+    sandbox : bool
+        ``False`` runs the worker as a plain child process (the loudly warned ``--no-sandbox``).
+    startup_seconds : float
+        Wall-clock time allowed for the sandbox and Python to start.
+    """
+
+    def __init__(self, limits: Limits = Limits(), cpu_seconds: float = 600, sandbox: bool = True,
+                 startup_seconds: float = 60):
+        self.limits, self.sandbox = limits, sandbox
+        self.uid = _UID_BASE + next(_UIDS) % 100 if sandbox and os.geteuid() == 0 else None
+        worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner", json.dumps(limits.for_worker(cpu_seconds))]
+        self.folder = None
+        if sandbox:
+            problem = sandbox_problem()
+            if problem:
+                raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
+                                         f"submissions you trust")
+            cmd, cwd, env = bwrap_command(worker, limits, self.uid), None, {"PATH": os.environ.get("PATH", "")}
+        else:
+            self.folder = tempfile.mkdtemp(prefix="rnncourse-unsandboxed-")
+            cmd, cwd = [sys.executable if w == "PYTHON" else w for w in worker], self.folder
+            env = {**_environment(), "HOME": self.folder, "TMPDIR": self.folder,
+                   "MPLCONFIGDIR": os.path.join(self.folder, ".matplotlib"),
+                   "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent)] + sys.path[1:])}
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        self.output = _Output(self.proc.stderr, limits.output_kb << 10)
+        self.buffer = b""
+        self.last_cell = None
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.proc.stdout, selectors.EVENT_READ)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.ready_seconds = None
+        try:
+            self._expect(self._receive(time.monotonic() + startup_seconds), "ready")
+        except (SandboxLost, CallTimeout):
+            self.close()
+            raise
+        self.ready_seconds = time.monotonic() - self.started
+
+    # ------------------------------------------------------------------ messages
+
+    def _receive(self, deadline: float) -> dict:
+        limit = self.limits.message_mb << 20
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise CallTimeout()
+            if not self.selector.select(timeout=min(left, 1.0)):
+                continue
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                self.close()
+                raise SandboxLost(self._ended())
+            self.buffer += chunk
+            if len(self.buffer) > limit:
+                self.close()
+                raise SandboxLost(f"it sent a message larger than {self.limits.message_mb} MB")
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            return loads(line)
+        except WireError as err:
+            self.close()
+            raise SandboxLost(f"it broke the grading protocol ({err})") from None
+
+    def _expect(self, message: dict, op: str) -> dict:
+        if message.get("op") != op:
+            self.close()
+            raise SandboxLost(f"it broke the grading protocol (sent {str(message.get('op'))[:40]!r}, "
+                              f"expected {op!r})")
+        return message
+
+    def _send(self, message: dict) -> None:
+        try:
+            self.proc.stdin.write(dumps(message))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            self.close()
+            raise SandboxLost(self._ended()) from None
+
+    def _ended(self) -> str:
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "its process stopped answering"
+        if code < 0:
+            return f"its process was killed by signal {signal.Signals(-code).name}"
+        last = self.output.text().strip().splitlines()
+        return f"its process ended (exit code {code})" + (f": {last[-1][:200]}" if last and code else "")
+
+    def request(self, message: dict, seconds: float, callback=None) -> dict:
+        """Send ``message``; return the answer, serving progress notes and call-backs meanwhile.
+
+        ``callback(message) -> reply`` answers a ``callback`` request of the worker. Raises
+        :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
+        and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
+        """
+        deadline = time.monotonic() + seconds
+        self._send(message)
+        while True:
+            reply = self._receive(deadline)
+            if reply["op"] == "cell":
+                self.last_cell = reply.get("cell")
+            elif reply["op"] == "callback" and callback is not None:
+                self._send(callback(reply))
+            else:
+                return reply
+
+    # ------------------------------------------------------------------ the end
+
+    def alive(self) -> bool:
+        """Whether the worker still runs."""
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        """End the sandbox and everything in it; remove its files."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)     # bwrap, and with it the PID namespace
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        if self.uid is not None:
+            _kill_user(self.uid)
+        self.output.thread.join(timeout=2)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.selector.close()
+        except (OSError, KeyError):
+            pass
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def processes_of(uid: int) -> list:
+    """The ids of the running processes whose real user is ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            if int(line.split()[1]) == uid:
+                                found.append(int(entry))
+                            break
+            except OSError:
+                continue
+    return found
+
+
+def _kill_user(uid: int) -> None:
+    """Kill what is left of a sandbox's user (the PID namespace should have ended it all already)."""
+    for _ in range(20):
+        left = processes_of(uid)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.05)
+
+
+def describe_limits(limits: Limits) -> dict:
+    """The limits as a gradebook entry."""
+    return asdict(limits)

@@ -1,0 +1,65 @@
+"""Character n-gram baselines: counts and smoothed probabilities against hand-computed cases."""
+
+import numpy as np
+import pytest
+
+from rnncourse.numpy.ngram import bits_per_char, ngram_counts, ngram_log_probs, ngram_nll, perplexity
+
+
+def test_counts_of_a_short_text_by_hand():
+    ids = np.array([0, 0, 0, 1])                       # "aaab" with a = 0, b = 1
+    assert ngram_counts(ids, 1, 2).tolist() == [3.0, 1.0]
+    assert ngram_counts(ids, 2, 2).tolist() == [[2.0, 1.0], [0.0, 0.0]]     # aa twice, ab once
+    trigrams = ngram_counts(ids, 3, 2)
+    assert trigrams[0, 0, 0] == 1 and trigrams[0, 0, 1] == 1 and trigrams.sum() == 2
+
+
+def test_add_k_probabilities_by_hand():
+    counts = ngram_counts(np.array([0, 0, 0, 1]), 2, 2)
+    probs = np.exp(ngram_log_probs(counts, k=0.5))
+    # after a: (2 + 0.5) / (3 + 1) and (1 + 0.5) / (3 + 1); after b (never seen): uniform
+    np.testing.assert_allclose(probs, [[0.625, 0.375], [0.5, 0.5]], rtol=0, atol=1e-15)
+    unigram = np.exp(ngram_log_probs(ngram_counts(np.array([0, 0, 0, 1]), 1, 2), k=1.0))
+    np.testing.assert_allclose(unigram, [4 / 6, 2 / 6], rtol=0, atol=1e-15)
+
+
+def test_probabilities_sum_to_one_over_the_next_character():
+    ids = np.random.default_rng(0).integers(0, 7, size=500)
+    probs = np.exp(ngram_log_probs(ngram_counts(ids, 3, 7), k=0.1))
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_nll_scores_each_character_after_its_context():
+    log_probs = np.log(np.array([[0.625, 0.375], [0.5, 0.5]]))
+    ids = np.array([0, 1, 1, 0])
+    # a -> b, b -> b, b -> a
+    np.testing.assert_allclose(ngram_nll(log_probs, ids), -np.log([0.375, 0.5, 0.5]), rtol=1e-15)
+    np.testing.assert_allclose(ngram_nll(log_probs, ids, start=2), -np.log([0.5, 0.5]), rtol=1e-15)
+
+
+def test_trigram_predicts_a_repeating_text_better_than_bigram_and_unigram():
+    ids = np.tile([0, 0, 1], 200)                      # "aab" repeated: the trigram knows what follows
+    nll = {n: ngram_nll(ngram_log_probs(ngram_counts(ids, n, 2), k=0.01), ids, start=2).mean() for n in (1, 2, 3)}
+    assert nll[3] < 0.01 < nll[2] < nll[1]
+
+
+def test_bits_and_perplexity():
+    assert bits_per_char(np.log(8.0)) == pytest.approx(3.0, abs=1e-15)
+    assert perplexity(np.log(8.0)) == pytest.approx(8.0, abs=1e-12)
+    assert 2 ** bits_per_char(1.3) == pytest.approx(perplexity(1.3), rel=1e-14)
+
+
+def test_errors_name_the_argument_and_the_fix():
+    counts = ngram_counts(np.array([0, 1, 1]), 2, 2)
+    with pytest.raises(ValueError, match="k should be a finite number > 0, but is 0.0"):
+        ngram_log_probs(counts, k=0.0)
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 2\)"):
+        ngram_counts(np.array([0, 2]), 1, 2)
+    with pytest.raises(TypeError, match="ids should hold integer class indices"):
+        ngram_counts(np.array([0.0, 1.0]), 1, 2)
+    with pytest.raises(ValueError, match="table of V \\*\\* n = 100\\*\\*4 entries"):
+        ngram_counts(np.array([0, 1]), 4, 100)
+    with pytest.raises(ValueError, match=r"start should lie in \[n - 1, N\) = \[1, 3\)"):
+        ngram_nll(np.log(np.full((2, 2), 0.5)), np.array([0, 1, 1]), start=0)
+    with pytest.raises(ValueError, match="counts should be an array of shape \\(V,\\) \\* n"):
+        ngram_log_probs(np.zeros((2, 3)))
