@@ -277,11 +277,11 @@ def score_text(params, ids):
     check_index_array(ids, "ids", ("N",), high=V)
     if len(ids) < 2:
         raise ValueError(f"ids should hold at least 2 characters (one to read, one to predict), but holds {len(ids)}")
-    logits, _, cache = _forward(params, ids[:-1, None], None)
+    logits, cache = _forward(params, ids[:-1, None], None)
     z = logits[:, 0].astype(np.float64)                        # (N - 1, V)
     z -= z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log softmax
-    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache[2][:, 0]
+    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache.hs[:, 0]
 
 
 def correlation_beyond_input(hs, ids, feature) -> np.ndarray:
