@@ -142,7 +142,7 @@ def numpy_chain(params, x, dH):
     T products da_t W_hh and the elementwise updates), plus one copy that resets f'(a_t);
     the products over the whole sequence are left out.
     """
-    states, _ = rnn_forward(x, None, **params)
+    states = rnn_forward(x, None, **params)[0].copy()        # a writable copy: rnn_forward's hs is read-only
     input_part, _ = affine_forward(x, params["W_xh"], params["b_h"])      # x_t W_xh^T + b_h, every step
     derivative = 1 - states * states
     dA = np.empty_like(derivative)
@@ -291,7 +291,7 @@ def main(args):
     dH = rng.standard_normal((T, B, H)).astype(np.float32)
     cpu = torch.device("cpu")
     reference = torch.nn.RNN(D, H)
-    scratch = ElmanRNN.from_torch_rnn(reference)
+    scratch = ElmanRNN.from_torch(reference)
     rows = []
 
     # Rows 1 and 2 come from the same rounds: NumPy RNN, torch.nn.RNN, the big product and the chain in turn.
@@ -312,7 +312,7 @@ def main(args):
                  f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     if extra_device is not None:
         dev = extra_device
-        ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch_rnn(reference).to(dev)
+        ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch(reference).to(dev)
         t_ours, t_ref, ratio = time_pair(torch_step(ours_dev, x, dH, dev), torch_step(ref_dev, x, dH, dev), repeats,
                                          device=dev)
         rows.append((f"3b. ElmanRNN / torch.nn.RNN fwd+bwd ({dev})", ratio, "(info)", None,

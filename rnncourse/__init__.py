@@ -1,10 +1,33 @@
 """rnncourse: the companion package of the course book on recurrent neural networks.
 
-Every idea of the book is implemented twice, with the same names and signatures:
+Every idea of the book is implemented twice, with the same names:
 
 - :mod:`rnncourse.numpy` -- explicit forward and backward passes in NumPy (no autograd,
   no torch import);
 - :mod:`rnncourse.torch` -- the same models in PyTorch (autograd, CPU or CUDA).
+
+The twins rule, one for the whole package:
+
+1. NumPy: every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)``
+   returns a dict of gradients keyed by the input and parameter names. So
+   ``rnn_step_forward(...) -> (h_t, cache)`` and ``rnn_forward(...) -> (hs, cache)``,
+   where ``hs`` (T, B, H) is read-only (the cache holds it: writing into it raises
+   instead of corrupting backpropagation through time) and ``hs[-1]`` is the final state.
+2. PyTorch follows ``torch.nn``: a sequence forward returns ``(hs, h_T)`` (LSTM:
+   ``(hs, (h_T, c_T))``); a step or cell returns the new state (``h_t``; LSTM
+   ``(h_t, c_t)``).
+3. The letters T, B, D, H, O, V are sizes only. The array of all hidden states is
+   ``hs`` (T, B, H), its gradient ``dhs``; single states are ``h_t``, ``h_prev``,
+   ``h0``, ``h_T``.
+4. Weights have one name in both libraries: Elman ``W_xh`` (H, D), ``W_hh`` (H, H),
+   ``b_h`` (H,); output ``W_hy`` (O, H), ``b_y`` (O,); Jordan adds ``W_yh``; LSTM
+   ``W_xh`` (4H, D), ``W_hh`` (4H, H), ``b_h`` (4H,) (gates i, f, g, o;
+   ``b_h = bias_ih + bias_hh``); GRU ``W_xh`` (3H, D), ``W_hh`` (3H, H), ``b_xh``,
+   ``b_hh`` (3H,) (gates r, z, n). ``from_torch(module)`` / ``to_torch()`` convert
+   to and from ``torch.nn`` modules, whose names differ.
+5. Errors: a wrong shape or value raises ``ValueError``; a wrong type, dtype or
+   device raises ``TypeError``. Inputs are validated once per public call, never
+   inside a loop over time steps.
 
 Sequences are time-major: ``x`` has shape ``(T, B, D)`` and hidden states ``(T, B, H)``,
 as in :class:`torch.nn.RNN`'s default. Importing the package does nothing else:

@@ -6,6 +6,7 @@ Commands (``python -m rnncourse COMMAND --help`` for their options):
   removed, outputs cleared) and ``OUTDIR/html`` (the book built without solutions);
 - ``grade SUBMISSION.ipynb [...]``: grade submitted notebooks, each in a sandbox, print a table;
   ``--json FILE`` writes the gradebook, ``--csv FILE`` the grades for an LMS import;
+- ``nbgrader OUTDIR CHAPTER [...]``: a ready nbgrader course (source notebooks, config, kernel);
 - ``exercises [CHAPTER]``: the graded exercises, their points and what the student writes;
 - ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
 
@@ -120,6 +121,25 @@ def cmd_grade(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- nbgrader
+
+def cmd_nbgrader(args) -> int:
+    from rnncourse.exercises.nbgrader_course import write_nbgrader_course
+
+    root, out = _book_root(args.book), Path(args.outdir)
+    try:
+        written = write_nbgrader_course(root / "book", out, args.chapters, course_id=args.course_id,
+                                        timeout=args.timeout)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    for chapter, graded in written.items():
+        print(f"{out / 'source' / chapter}: {len(graded)} autograded tests cells, "
+              f"{sum(p for _, p in graded)} points")
+    print(f"nbgrader course in {out}: cd {out} && nbgrader generate_assignment {args.chapters[0]}")
+    return 0
+
+
 # ----------------------------------------------------------------------------- exercises
 
 def cmd_exercises(args) -> int:
@@ -226,6 +246,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: book/)")
     g.add_argument("--width", type=int, default=110, help="width of the printed table")
     g.set_defaults(run=cmd_grade)
+
+    n = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks, config, kernel) for chapters")
+    n.add_argument("outdir", help="the course folder to write (nbgrader's course root)")
+    n.add_argument("chapters", nargs="+", help="chapters with coding exercises, e.g. ch02 ch04")
+    n.add_argument("--course-id", default="rnncourse", help="nbgrader's course id (default rnncourse)")
+    n.add_argument("--timeout", type=int, default=300, help="seconds nbgrader lets a cell run (default 300)")
+    n.add_argument("--book", help="the book's root folder (default: the current folder or the checkout)")
+    n.set_defaults(run=cmd_nbgrader)
 
     e = sub.add_parser("exercises", help="list the graded exercises and their points")
     e.add_argument("chapter", nargs="?", help="only this chapter, e.g. ch04")

@@ -2,6 +2,9 @@
 
 - Each chapter page opens with a "Run it yourself" box: where to get the notebook, how to open it
   (Jupyter, Colab, or JupyterLab in a clone), and how long the chapter took to execute when this site was built.
+- Each chapter's set-up cell gets the install source of this release written into it
+  (``rnncourse_install`` in ``_config.yml``, filled with the repository's URL and the package's version),
+  so a downloaded notebook installs the package it was built with; the chapters themselves name no URL.
 - The execution cache (``execute_notebooks: cache`` in ``_config.yml``) lives in a folder named after
   a hash of the package's source, so a chapter re-executes when its code or the ``rnncourse`` code it
   runs changes, and a prose-only edit reuses the stored outputs.
@@ -73,6 +76,32 @@ def tidy_page_context(app, pagename, templatename, context, doctree) -> None:
         context["script_files"][:] = unique
 
 
+INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
+
+
+def install_source(template: str, repository_url: str, version: str) -> str:
+    """The pip requirement a downloaded chapter installs: ``template`` filled in.
+
+    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
+    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
+    """
+    return template.format(repository_url=repository_url.rstrip("/"), version=version)
+
+
+def write_install_source(text: str, source: str) -> str:
+    """The chapter ``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
+    return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
+
+
+def fill_setup_cell(app, docname: str, source: list) -> None:
+    if CHAPTER.match(docname) and app.config.rnncourse_install:
+        import rnncourse
+
+        url = app.config.html_theme_options.get("repository_url", "")
+        source[0] = write_install_source(source[0], install_source(app.config.rnncourse_install, url,
+                                                                    rnncourse.__version__))
+
+
 def source_hash(package: Path, *extra: Path) -> str:
     """A short hash of every file of the package (and of ``extra`` files), by path and content."""
     digest = hashlib.sha256()
@@ -131,6 +160,8 @@ def setup(app):
     keep_cached_outputs_in_the_notebook()
     # Before myst-nb reads its configuration (builder-inited) and Sphinx compares it with the last build's.
     app.connect("config-inited", key_execution_cache)
+    app.add_config_value("rnncourse_install", "", "env", [str])
+    app.connect("source-read", fill_setup_cell)
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.
     app.connect("html-page-context", tidy_page_context, priority=900)

@@ -21,6 +21,7 @@ __all__ = [
     "check_array",
     "check_index_array",
     "check_same_dtype",
+    "check_match",
     "check_positive_int",
     "check_positive_float",
     "check_choice",
@@ -189,6 +190,24 @@ def check_same_dtype(**arrays) -> None:
         listed = ", ".join(f"{n} is {d}" for n, d in dtypes.items())
         raise TypeError(f"all arrays should share one dtype, but {listed}; convert them to one dtype, "
                         f"e.g. .astype(np.float64)")
+
+
+def check_match(name: str, a, ref_name: str, ref, ref_expr: str | None = None) -> None:
+    """Raise :class:`TypeError` unless tensor ``a`` lives on the device of ``ref`` and has its dtype.
+
+    ``ref_expr`` is the expression a user would type for ``ref`` in the fix
+    (default ``ref_name``). Works on anything with ``.device`` and ``.dtype``,
+    so this module still imports no torch. A float32 ``x`` against float64
+    weights raises ``TypeError: x has dtype torch.float32 but W_xh has dtype
+    torch.float64; call x.to(W_xh.dtype)``.
+    """
+    ref_expr = ref_expr or ref_name
+    if a.device != ref.device:
+        raise TypeError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
+                        f"call {name}.to({ref_expr}.device)")
+    if a.dtype != ref.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but {ref_name} has dtype {ref.dtype}; "
+                        f"call {name}.to({ref_expr}.dtype)")
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:

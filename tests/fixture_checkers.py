@@ -13,7 +13,7 @@ import numpy as np
 from rnncourse.exercises import exercise
 from rnncourse.exercises.feedback import (call_student, case_sizes, expect_close, expect_grad_check,
                                           expect_grads_close, expect_scalar, in_case, random_array)
-from rnncourse.numpy import StepCache, mse_loss, rnn_step_backward, rnn_step_forward
+from rnncourse.numpy import mse_loss, rnn_step_backward, rnn_step_forward
 
 
 @exercise("ch99.double", points=1)
@@ -43,7 +43,7 @@ def check_rnn_step(fn):
         with in_case(sizes):
             args = _step_case(rng, sizes)
             h = call_student(fn, *args, what="rnn_step", copy_args=True)
-            expect_close(h, rnn_step_forward(*args), "h_t", rtol=1e-10, atol=1e-12)
+            expect_close(h, rnn_step_forward(*args)[0], "h_t", rtol=1e-10, atol=1e-12)
 
 
 @exercise("ch99.step_backward", points=3)
@@ -53,15 +53,15 @@ def check_step_backward(fn):
     for sizes in case_sizes(seed=2, letters="BDH", n_random=2):
         with in_case(sizes):
             x_t, h_prev, W_xh, W_hh, b_h = _step_case(rng, sizes)
-            h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
+            h_t, cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
             dh_t = random_array(rng, h_t.shape)
             grads = call_student(fn, dh_t, x_t, h_prev, W_xh, W_hh, h_t, what="step_backward", copy_args=True)
-            expected = rnn_step_backward(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
+            expected = rnn_step_backward(dh_t, cache)
             expect_grads_close(grads, expected, "your gradients", rtol=1e-8, atol=1e-10)
     params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
 
     def loss():
-        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h) * dh_t).sum())
+        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0] * dh_t).sum())
 
     expect_grad_check(loss, params, {k: grads[k] for k in params})
 

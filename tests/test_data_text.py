@@ -67,3 +67,13 @@ def test_vocab_errors():
         CharVocab("")
     with pytest.raises(TypeError, match="text should be a str"):
         vocab.encode(b"abc")
+
+
+def test_running_features_by_hand():
+    from rnncourse.data.text import running_features
+    f = running_features("ab (c)\nd)")
+    assert f["letters since the last non-letter"].tolist() == [1, 2, 0, 0, 1, 0, 0, 1, 0]
+    assert f["characters since the line began"].tolist() == [1, 2, 3, 4, 5, 6, 0, 1, 2]
+    assert f["inside parentheses"].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 0]
+    with pytest.raises(TypeError, match="text should be a str"):
+        running_features(["a"])

@@ -60,8 +60,8 @@ def test_last_states_reference_passes(solution):
 
 @pytest.mark.parametrize("wrong, message", [
     (ignores_lengths, r"after the last \*padded\* step"),
-    (one_step_late, r"off by one: H\[t\] is the state after reading x\[t\]"),
-    (one_step_early, r"off by one: .* \(H does not start with h0\)"),
+    (one_step_late, r"off by one: hs\[t\] is the state after reading x\[t\]"),
+    (one_step_early, r"off by one: .* \(hs does not start with h0\)"),
     (ignores_h0, r"entries differ from the reference"),
     (changes_lengths, r"changed its argument lengths in place"),
 ])

@@ -51,8 +51,8 @@ def test_greedy_returning_a_list_fails():
 def test_backward_with_gradient_at_T_fails_with_the_reason():
     def at_T(dlogits, cache):
         g = affine_backward(dlogits, cache.affine)
-        dH = np.zeros_like(cache.rnn.H)
-        dH[-1] = g["H"]
+        dH = np.zeros_like(cache.rnn.hs)
+        dH[-1] = g["hs"]
         r = rnn_backward(dH, cache.rnn)
         return {"W_xh": r["W_xh"], "W_hh": r["W_hh"], "b_h": r["b_h"], "W_hy": g["W_hy"], "b_y": g["b_y"]}
 

@@ -79,25 +79,25 @@ def test_jordan_specific_message_when_feedback_is_missing_in_a_random_case():
 
 # ----------------------------------------------------------------------------- ch08.lstm_step
 
-def lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    i, f, g, o = np.split(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, 4, axis=1)
+def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    i, f, g, o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, 4, axis=1)
     c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
     return sigmoid(o) * np.tanh(c_t), c_t
 
 
-def lstm_wrong_order(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    f, i, g, o = np.split(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, 4, axis=1)   # i and f swapped
+def lstm_wrong_order(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    f, i, g, o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, 4, axis=1)   # i and f swapped
     c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
     return sigmoid(o) * np.tanh(c_t), c_t
 
 
-def lstm_no_tanh_on_c(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)
+def lstm_no_tanh_on_c(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h)
     return h_t / np.tanh(c_t) * c_t, c_t
 
 
-def lstm_one_bias(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
-    return lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, 0 * b_hh)
+def lstm_ignores_h_prev(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    return lstm_step(x_t, 0 * h_prev, c_prev, W_xh, W_hh, b_h)
 
 
 def test_lstm_reference_passes():
@@ -107,7 +107,7 @@ def test_lstm_reference_passes():
 @pytest.mark.parametrize("fn, match", [
     (lstm_wrong_order, r"check the order of the gate blocks: i, f, g, o"),
     (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
-    (lstm_one_bias, r"c_t from lstm_step with B=4, D=3, H=5: \d+ of 20 entries differ"),
+    (lstm_ignores_h_prev, r"c_t from lstm_step with B=4, D=3, H=5: \d+ of 20 entries differ"),
     (lambda *args: lstm_step(*args)[0], r"should return a tuple \(h_t, c_t\)"),
 ])
 def test_lstm_mistakes_are_named(fn, match):
@@ -118,27 +118,27 @@ def test_lstm_mistakes_are_named(fn, match):
 
 # ----------------------------------------------------------------------------- ch08.gru_step
 
-def gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
-    gh_r, gh_z, gh_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
-    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
-    n = np.tanh(gi_n + r * gh_n)
+def gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
+    h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
+    n = np.tanh(a_n + r * h_n)
     return (1 - z) * n + z * h_prev
 
 
-def gru_z_swapped(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
-    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
-    gh_r, gh_z, gh_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
-    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
-    return z * np.tanh(gi_n + r * gh_n) + (1 - z) * h_prev
+def gru_z_swapped(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
+    h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
+    return z * np.tanh(a_n + r * h_n) + (1 - z) * h_prev
 
 
-def gru_reset_before(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+def gru_reset_before(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
     H = h_prev.shape[1]
-    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
-    gh_r, gh_z, _ = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
-    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
-    n = np.tanh(gi_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
+    h_r, h_z, _ = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
+    n = np.tanh(a_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
     return (1 - z) * n + z * h_prev
 
 

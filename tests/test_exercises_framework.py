@@ -1,4 +1,4 @@
-"""The exercise framework: registry, check(), the feedback helpers and the guard against monkeypatching."""
+"""The exercise framework: registry, check() and the feedback helpers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import rnncourse.numpy
 import rnncourse.numpy.elman
 from rnncourse.exercises import CheckResult, ExerciseFailure, check, exercise, get_exercise, run_check
 from rnncourse.exercises import feedback as fb
-from rnncourse.exercises.guard import Guard
 from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
 from rnncourse.exercises.runner import code_cells, is_check_cell
-from rnncourse.numpy import StepCache, rnn_step_backward, rnn_step_forward
+from rnncourse.numpy import rnn_step_backward, rnn_step_forward
 
 
 @pytest.fixture
@@ -146,9 +145,9 @@ def _step(seed=0, B=3, D=2, H=4):
     rng = np.random.default_rng(seed)
     x_t, h_prev = fb.random_array(rng, (B, D)), np.tanh(fb.random_array(rng, (B, H)))
     W_xh, W_hh, b_h = fb.random_array(rng, (H, D), 0.5), fb.random_array(rng, (H, H), 0.5), fb.random_array(rng, H)
-    h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
+    h_t, cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)
     dh_t = fb.random_array(rng, h_t.shape)
-    return (x_t, h_prev, W_xh, W_hh, b_h, h_t, dh_t), rnn_step_backward(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
+    return (x_t, h_prev, W_xh, W_hh, b_h, h_t, dh_t), rnn_step_backward(dh_t, cache)
 
 
 def test_expect_grads_close_names_every_wrong_parameter():
@@ -169,7 +168,7 @@ def test_expect_grad_check_passes_true_gradients_and_names_the_failing_parameter
     params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
 
     def loss():
-        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h) * dh_t).sum())
+        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0] * dh_t).sum())
 
     fb.expect_grad_check(loss, params, {f"d{k}": grads[k] for k in params})      # dW_hh keys work too
     bad = dict(grads, W_hh=grads["W_hh"].T)
@@ -191,7 +190,7 @@ def test_in_case_prefixes_the_failure_with_the_case():
             raise ExerciseFailure("H is wrong")
 
 
-# ----------------------------------------------------------------------------- runner pieces and the guard
+# ----------------------------------------------------------------------------- runner pieces
 
 def test_check_cells_are_recognised():
     assert is_check_cell('check("ch04.rnn_backward", rnn_backward)')
@@ -208,35 +207,3 @@ def test_check_cells_are_recognised():
     cells = [setup, imports, *cells[1:]]
     assert code_cells(cells, only_exercises=True) == [(1, setup["source"]), (2, imports["source"]),
                                                       (5, "def f(): pass")]
-
-
-def test_guard_restores_replaced_references_numpy_functions_and_code():
-    original_forward, original_isclose = rnncourse.numpy.rnn_forward, np.isclose
-    original_code = rnncourse.numpy.elman.rnn_step_forward.__code__
-    guard = Guard()
-    try:
-        rnncourse.numpy.rnn_forward = lambda *a, **k: None
-        np.isclose = lambda a, b, **k: np.ones(np.shape(a), bool)
-        rnncourse.numpy.elman.rnn_step_forward.__code__ = (lambda *a, **k: None).__code__
-        rnncourse.numpy.elman.abs = lambda x: 0                      # shadows a builtin
-        changed = guard.restore()
-    finally:
-        rnncourse.numpy.rnn_forward, np.isclose = original_forward, original_isclose
-        rnncourse.numpy.elman.rnn_step_forward.__code__ = original_code
-        vars(rnncourse.numpy.elman).pop("abs", None)
-    assert rnncourse.numpy.rnn_forward is original_forward and np.isclose is original_isclose
-    assert set(changed) >= {"rnncourse.numpy.rnn_forward", "numpy.isclose", "rnncourse.numpy.elman.abs (added)",
-                            "the code of rnncourse.numpy.elman.rnn_step_forward"}
-    assert guard.restore() == []                                       # nothing left to restore
-
-
-def test_guard_leaves_the_caches_python_adds_to_classes():
-    import copy
-
-    cls = rnncourse.numpy.RNNCache
-    if "__slotnames__" in vars(cls):
-        del cls.__slotnames__
-    guard = Guard()
-    copy.deepcopy(cls(*[np.zeros(1)] * 5, "tanh"))           # copyreg caches cls.__slotnames__
-    assert "__slotnames__" in vars(cls)
-    assert guard.restore() == []

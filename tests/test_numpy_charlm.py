@@ -50,7 +50,7 @@ def test_loss_state_and_gradients_match_torch_autograd(setup):
     for name in params:
         assert np.max(np.abs(grads[name] - P[name].grad.numpy())) < 1e-12, name
     # charlm_backward also returns the gradient reaching h0.
-    logits_np, _, cache = charlm_forward(params, inputs, h0)
+    logits_np, cache = charlm_forward(params, inputs, h0)
     assert np.max(np.abs(charlm_backward(_dloss(logits_np, targets), cache)["h0"] - h_first.grad.numpy())) < 1e-12
 
 
@@ -65,11 +65,13 @@ def _dloss(logits, targets):
 def test_carrying_the_state_equals_one_long_forward(setup):
     params, _, _, h0 = setup
     ids = np.random.default_rng(1).integers(0, V, (8, 3))
-    logits, h_T, _ = charlm_forward(params, ids, h0)
-    first, h_mid, _ = charlm_forward(params, ids[:5], h0)
-    second, h_end, _ = charlm_forward(params, ids[5:], h_mid)
+    logits, cache = charlm_forward(params, ids, h0)
+    first, mid = charlm_forward(params, ids[:5], h0)
+    second, end = charlm_forward(params, ids[5:], mid.hs[-1])
     assert np.allclose(np.concatenate([first, second]), logits, atol=1e-14, rtol=0)
-    assert np.allclose(h_end, h_T, atol=1e-14, rtol=0)
+    assert np.allclose(end.hs[-1], cache.hs[-1], atol=1e-14, rtol=0)
+    with pytest.raises(ValueError, match="read-only"):
+        cache.hs[0] += 1                       # the states the backward pass reads cannot be overwritten
 
 
 def test_a_model_that_knows_nothing_scores_log_v():
@@ -114,7 +116,7 @@ def test_sampling_is_seeded_and_low_temperature_is_greedy():
     assert a != sample(params, 0, 40, rng=np.random.default_rng(6))
     assert len(a) == 40 and all(0 <= c < V for c in a)
     cold = sample(params, 3, 30, temperature=1e-4, rng=np.random.default_rng(7))
-    logits, _, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
+    logits, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
     assert cold == logits[:, 0].argmax(axis=-1).tolist()      # each id is the argmax after the previous ones
     hot = sample(params, 3, 400, temperature=100.0, rng=np.random.default_rng(7))
     assert len(set(hot)) == V                                  # a flat distribution reaches every id
@@ -149,3 +151,21 @@ def test_score_text_equals_the_mean_loss_of_one_long_chunk():
     np.testing.assert_allclose(hs[-1], h_T[0], rtol=0, atol=1e-14)
     with pytest.raises(ValueError, match="ids should hold at least 2 characters"):
         score_text(params, ids[:1])
+
+
+def test_correlation_beyond_input_ignores_what_the_input_explains():
+    from rnncourse.numpy.charlm import correlation_beyond_input
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 4, size=500)
+    feature = rng.normal(size=500)
+    hs = np.stack([feature + 3 * ids,                 # the feature plus an echo of the input: +1
+                   -2 * feature,                      # the feature, scaled and flipped: -1
+                   np.sin(ids.astype(float))], 1)     # the input alone: 0
+    r = correlation_beyond_input(hs, ids, feature)
+    np.testing.assert_allclose(r, [1.0, -1.0, 0.0], rtol=0, atol=1e-12)
+    half = feature + rng.normal(size=500)             # half of its variance is the feature: about 0.71
+    beyond = [a - np.array([a[ids == c].mean() for c in range(4)])[ids] for a in (half, feature)]
+    assert correlation_beyond_input(half[:, None], ids, feature)[0] == pytest.approx(
+        np.corrcoef(*beyond)[0, 1], abs=1e-12)
+    with pytest.raises(ValueError, match="feature should have shape"):
+        correlation_beyond_input(hs, ids, feature[:-1])

@@ -67,8 +67,8 @@ def test_forward_hand_computed():
 def test_step_forward_equals_first_step_of_sequence(nonlinearity):
     x, h0, params = make_inputs(3, 2, 3, 4)
     H, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
-    h1 = rnn_step_forward(x[0], h0, **params, nonlinearity=nonlinearity)
-    h2 = rnn_step_forward(x[1], h1, **params, nonlinearity=nonlinearity)
+    h1, _ = rnn_step_forward(x[0], h0, **params, nonlinearity=nonlinearity)
+    h2, _ = rnn_step_forward(x[1], h1, **params, nonlinearity=nonlinearity)
     assert max_diff(H[0], h1) <= 1e-14 and max_diff(H[1], h2) <= 1e-14
 
 
@@ -111,6 +111,23 @@ def test_backward_equals_autograd_and_finite_differences(shape, nonlinearity):
     assert max(errors.values()) <= TOL_FD, errors
 
 
+def test_forward_states_are_read_only_so_bptt_cannot_be_corrupted():
+    x, h0, params = make_inputs(4, 2, 3, 5, seed=3)
+    hs, cache = rnn_forward(x, h0, **params)
+    assert cache.hs is hs and hs[-1].shape == (2, 5)
+    expected = rnn_backward(np.ones_like(hs), cache)
+    with pytest.raises(ValueError, match="read-only"):
+        hs[1] = 0.0                                    # a learner's edit is refused ...
+    with pytest.raises(ValueError, match="read-only"):
+        hs *= 2
+    again = rnn_backward(np.ones_like(hs), cache)      # ... so the backward pass is unchanged
+    for name in expected:
+        np.testing.assert_array_equal(again[name], expected[name])
+    mine = hs.copy()
+    mine[1] = 0.0                                      # a copy is the learner's own
+    assert mine.flags.writeable
+
+
 def test_backward_without_dh_T_equals_zero_dh_T():
     x, h0, params = make_inputs(4, 2, 3, 5)
     dH = np.random.default_rng(3).normal(size=(4, 2, 5))
@@ -125,8 +142,9 @@ def test_step_backward_equals_autograd_and_finite_differences(nonlinearity):
     x, h0, params = make_inputs(1, 3, 4, 5, seed=4)
     x_t = x[0]
     dh_t = np.random.default_rng(5).normal(size=(3, 5))
-    h_t = rnn_step_forward(x_t, h0, **params, nonlinearity=nonlinearity)
-    grads = rnn_step_backward(dh_t, StepCache(x_t, h0, params["W_xh"], params["W_hh"], h_t, nonlinearity))
+    h_t, cache = rnn_step_forward(x_t, h0, **params, nonlinearity=nonlinearity)
+    assert cache == StepCache(x_t, h0, params["W_xh"], params["W_hh"], h_t, nonlinearity)
+    grads = rnn_step_backward(dh_t, cache)
     expected = rnn_loss_torch(x, h0, params, dh_t[None], np.zeros_like(dh_t), nonlinearity)
     renamed = {"x_t": expected["x"][0], "h_prev": expected["h0"]}
     for name in ("W_xh", "W_hh", "b_h"):
@@ -134,7 +152,7 @@ def test_step_backward_equals_autograd_and_finite_differences(nonlinearity):
     for name, g in grads.items():
         assert max_diff(g, renamed[name]) <= TOL_TORCH, name
     arrays = dict(x_t=x_t, h_prev=h0, **params)
-    errors = grad_check(lambda: (rnn_step_forward(**arrays, nonlinearity=nonlinearity) * dh_t).sum(),
+    errors = grad_check(lambda: (rnn_step_forward(**arrays, nonlinearity=nonlinearity)[0] * dh_t).sum(),
                         arrays, grads)
     assert max(errors.values()) <= TOL_FD, errors
 
@@ -150,14 +168,14 @@ def test_affine_equals_torch_linear_and_finite_differences(lead):
     dY = rng.normal(size=Y.shape)
     grads = affine_backward(dY, cache)
 
-    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(H=H, **p).items()}
-    Y_t = torch.nn.functional.linear(t["H"], t["W_hy"], t["b_y"])
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(hs=H, **p).items()}
+    Y_t = torch.nn.functional.linear(t["hs"], t["W_hy"], t["b_y"])
     (Y_t * torch.from_numpy(dY)).sum().backward()
     assert max_diff(Y, Y_t.detach()) <= TOL_TORCH
-    for name in ("H", "W_hy", "b_y"):
+    for name in ("hs", "W_hy", "b_y"):
         assert max_diff(grads[name], t[name].grad) <= TOL_TORCH, name
 
-    arrays = dict(H=H, **p)
+    arrays = dict(hs=H, **p)
     errors = grad_check(lambda: (affine_forward(**arrays)[0] * dY).sum(), arrays, grads)
     assert max(errors.values()) <= TOL_FD, errors
 
@@ -168,7 +186,7 @@ def test_float32_in_float32_out():
     grads = rnn_backward(np.ones_like(H), cache)
     assert H.dtype == np.float32
     assert all(g.dtype == np.float32 for g in grads.values())
-    assert rnn_step_forward(x[0], h0, **params).dtype == np.float32
+    assert rnn_step_forward(x[0], h0, **params)[0].dtype == np.float32
     p = init_output_params(4, 3, rng=np.random.default_rng(0), dtype=np.float32)
     Y, cache = affine_forward(H, **p)
     assert Y.dtype == np.float32

@@ -1,16 +1,21 @@
-"""Tests of rnncourse.numpy.gated: the NumPy LSTM and GRU steps equal torch.nn.LSTMCell / GRUCell."""
+"""Tests of rnncourse.numpy.gated: the NumPy LSTM and GRU steps equal torch.nn.LSTMCell / GRUCell,
+forward and backward (against autograd and finite differences)."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnncourse.numpy.gated import gru_step_forward, lstm_step_forward, sigmoid
+from rnncourse.numpy.gated import gru_step_backward, gru_step_forward, lstm_step_backward, lstm_step_forward, sigmoid
+from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
+from rnncourse.torch.gated import GRUCell, LSTMCell
 
 D, H, B = 3, 4, 2
 
 
 def weights(cell):
-    return [p.detach().numpy() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
+    """The book's arrays of a torch.nn cell, through the package's conversion."""
+    mine = (LSTMCell if isinstance(cell, torch.nn.LSTMCell) else GRUCell).from_torch(cell)
+    return list(mine.numpy_params().values())
 
 
 def test_lstm_step_equals_torch():
@@ -18,7 +23,7 @@ def test_lstm_step_equals_torch():
     cell = torch.nn.LSTMCell(D, H, dtype=torch.float64)
     rng = np.random.default_rng(0)
     x, h, c = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    h_t, c_t = lstm_step_forward(x, h, c, *weights(cell))
+    (h_t, c_t), _ = lstm_step_forward(x, h, c, *weights(cell))
     h_ref, c_ref = cell(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
     assert np.allclose(h_t, h_ref.detach().numpy(), atol=1e-14)
     assert np.allclose(c_t, c_ref.detach().numpy(), atol=1e-14)
@@ -30,13 +35,13 @@ def test_gru_step_equals_torch():
     rng = np.random.default_rng(1)
     x, h = rng.normal(size=(B, D)), rng.normal(size=(B, H))
     ref = cell(torch.tensor(x), torch.tensor(h)).detach().numpy()
-    assert np.allclose(gru_step_forward(x, h, *weights(cell)), ref, atol=1e-14)
+    assert np.allclose(gru_step_forward(x, h, *weights(cell))[0], ref, atol=1e-14)
 
 
 def test_hand_computed_gru_step():
     # Zero weights and biases: r = z = 0.5, n = 0, so h_t = 0.5 * h_prev.
     z = [np.zeros((3, 1)), np.zeros((3, 1)), np.zeros(3), np.zeros(3)]
-    assert gru_step_forward(np.ones((1, 1)), np.full((1, 1), 4.0), *z)[0, 0] == pytest.approx(2.0)
+    assert gru_step_forward(np.ones((1, 1)), np.full((1, 1), 4.0), *z)[0][0, 0] == pytest.approx(2.0)
 
 
 def test_sigmoid_is_stable_and_exact():
@@ -46,11 +51,53 @@ def test_sigmoid_is_stable_and_exact():
 
 def test_clear_errors():
     rng = np.random.default_rng(0)
-    W_ih, W_hh, b = rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)), np.zeros(4 * H)
+    W_xh, W_hh, b = rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)), np.zeros(4 * H)
     x, h = np.zeros((B, D)), np.zeros((B, H))
-    with pytest.raises(ValueError, match=r"W_ih should have shape \(4H, D\) = \(16, 3\).*stacks 4 gates"):
-        lstm_step_forward(x, h, h, W_ih[:, :2], W_hh, b, b)
+    with pytest.raises(ValueError, match=r"W_xh should have shape \(4H, D\) = \(16, 3\).*stacks 4 gates"):
+        lstm_step_forward(x, h, h, W_xh[:, :2], W_hh, b)
     with pytest.raises(ValueError, match=r"c_prev should have shape \(B, H\) = \(2, 4\)"):
-        lstm_step_forward(x, h, h[:1], W_ih, W_hh, b, b)
+        lstm_step_forward(x, h, h[:1], W_xh, W_hh, b)
     with pytest.raises(ValueError, match=r"W_hh should have shape \(3H, H\)"):
-        gru_step_forward(x, h, W_ih[:12], W_hh, b[:12], b[:12])
+        gru_step_forward(x, h, W_xh[:12], W_hh, b[:12], b[:12])
+    with pytest.raises(ValueError, match=r"b_hh should have shape \(3H,\) = \(12,\)"):
+        gru_step_forward(x, h, W_xh[:12], W_hh[:12], b[:12], b)
+    with pytest.raises(TypeError, match="one dtype"):
+        lstm_step_forward(x.astype(np.float32), h, h, W_xh, W_hh, b)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_step_backward_equals_autograd(kind):
+    torch.manual_seed(5)
+    ref = (torch.nn.LSTMCell if kind == "lstm" else torch.nn.GRUCell)(D, H, dtype=torch.float64)
+    mine = (LSTMCell if kind == "lstm" else GRUCell).from_torch(ref)
+    rng = np.random.default_rng(5)
+    x, h, c, dh, dc = (rng.normal(size=s) for s in [(B, D), (B, H), (B, H), (B, H), (B, H)])
+    params = mine.numpy_params()
+    leaves = {"x_t": torch.tensor(x, requires_grad=True), "h_prev": torch.tensor(h, requires_grad=True)}
+    if kind == "lstm":
+        leaves["c_prev"] = torch.tensor(c, requires_grad=True)
+        h_t, c_t = mine(leaves["x_t"], (leaves["h_prev"], leaves["c_prev"]))
+        (h_t * torch.tensor(dh) + c_t * torch.tensor(dc)).sum().backward()
+        _, cache = lstm_step_forward(x, h, c, **params)
+        grads = lstm_step_backward((dh, dc), cache)
+    else:
+        (mine(leaves["x_t"], leaves["h_prev"]) * torch.tensor(dh)).sum().backward()
+        _, cache = gru_step_forward(x, h, **params)
+        grads = gru_step_backward(dh, cache)
+    expected = {k: v.grad.numpy() for k, v in leaves.items()}
+    expected.update({k: p.grad.numpy() for k, p in mine.named_parameters()})
+    assert set(grads) == set(expected)
+    for k in expected:
+        np.testing.assert_allclose(grads[k], expected[k], atol=1e-12, err_msg=k)
+
+
+def test_lstm_step_backward_equals_finite_differences_without_dc():
+    rng = np.random.default_rng(6)
+    x, h, c, dh = (rng.normal(size=s) for s in [(B, D), (B, H), (B, H), (B, H)])
+    W_xh, W_hh, b_h = rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)), rng.normal(size=4 * H)
+    _, cache = lstm_step_forward(x, h, c, W_xh, W_hh, b_h)
+    grads = lstm_step_backward((dh, None), cache)
+    arrays = {"W_hh": W_hh, "c_prev": c, "b_h": b_h}
+    num = numerical_gradient(lambda: float((lstm_step_forward(x, h, c, W_xh, W_hh, b_h)[0][0] * dh).sum()), arrays)
+    for name in arrays:
+        assert rel_error(grads[name], num[name]) < 1e-7, name

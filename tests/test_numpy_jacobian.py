@@ -110,7 +110,7 @@ def test_input_gradient_norms_match_torch_autograd():
 
 
 def test_bad_shapes_give_clear_messages():
-    with pytest.raises(ValueError, match=r"H should have 3 dimensions with shape \(T, B, H\)"):
+    with pytest.raises(ValueError, match=r"hs should have 3 dimensions with shape \(T, B, H\)"):
         step_jacobians(np.zeros((5, 4)), np.eye(4))
     with pytest.raises(ValueError, match=r"W_hh should have shape \(H, H\) = \(4, 4\)"):
         step_jacobians(np.zeros((5, 1, 4)), np.eye(3))

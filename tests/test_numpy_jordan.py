@@ -35,7 +35,7 @@ def test_forward_equals_a_loop_of_steps(teacher):
     u = y0
     for t in range(T):
         h, y = jordan_step_forward(x[t], u, **params, output="sigmoid")
-        assert np.allclose(cache.H[t], h) and np.allclose(Y[t], y)
+        assert np.allclose(cache.hs[t], h) and np.allclose(Y[t], y)
         u = targets[t] if teacher else y
 
 

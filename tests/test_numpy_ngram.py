@@ -16,16 +16,16 @@ def test_counts_of_a_short_text_by_hand():
 
 def test_add_k_probabilities_by_hand():
     counts = ngram_counts(np.array([0, 0, 0, 1]), 2, 2)
-    probs = np.exp(ngram_log_probs(counts, k=0.5))
+    probs = np.exp(ngram_log_probs(counts, alpha=0.5))
     # after a: (2 + 0.5) / (3 + 1) and (1 + 0.5) / (3 + 1); after b (never seen): uniform
     np.testing.assert_allclose(probs, [[0.625, 0.375], [0.5, 0.5]], rtol=0, atol=1e-15)
-    unigram = np.exp(ngram_log_probs(ngram_counts(np.array([0, 0, 0, 1]), 1, 2), k=1.0))
+    unigram = np.exp(ngram_log_probs(ngram_counts(np.array([0, 0, 0, 1]), 1, 2), alpha=1.0))
     np.testing.assert_allclose(unigram, [4 / 6, 2 / 6], rtol=0, atol=1e-15)
 
 
 def test_probabilities_sum_to_one_over_the_next_character():
     ids = np.random.default_rng(0).integers(0, 7, size=500)
-    probs = np.exp(ngram_log_probs(ngram_counts(ids, 3, 7), k=0.1))
+    probs = np.exp(ngram_log_probs(ngram_counts(ids, 3, 7), alpha=0.1))
     np.testing.assert_allclose(probs.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
 
 
@@ -39,7 +39,7 @@ def test_nll_scores_each_character_after_its_context():
 
 def test_trigram_predicts_a_repeating_text_better_than_bigram_and_unigram():
     ids = np.tile([0, 0, 1], 200)                      # "aab" repeated: the trigram knows what follows
-    nll = {n: ngram_nll(ngram_log_probs(ngram_counts(ids, n, 2), k=0.01), ids, start=2).mean() for n in (1, 2, 3)}
+    nll = {n: ngram_nll(ngram_log_probs(ngram_counts(ids, n, 2), alpha=0.01), ids, start=2).mean() for n in (1, 2, 3)}
     assert nll[3] < 0.01 < nll[2] < nll[1]
 
 
@@ -51,8 +51,8 @@ def test_bits_and_perplexity():
 
 def test_errors_name_the_argument_and_the_fix():
     counts = ngram_counts(np.array([0, 1, 1]), 2, 2)
-    with pytest.raises(ValueError, match="k should be a finite number > 0, but is 0.0"):
-        ngram_log_probs(counts, k=0.0)
+    with pytest.raises(ValueError, match="alpha should be a finite number > 0, but is 0.0"):
+        ngram_log_probs(counts, alpha=0.0)
     with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 2\)"):
         ngram_counts(np.array([0, 2]), 1, 2)
     with pytest.raises(TypeError, match="ids should hold integer class indices"):

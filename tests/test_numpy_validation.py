@@ -47,7 +47,7 @@ def test_weight_shapes():
         rnn_forward(x, None, p["W_xh"], p["W_hh"], p["b_h"][None])
     with pytest.raises(ValueError, match=r"W_hy should have shape \(O, H\) = \(O, 16\)"):
         affine_forward(np.zeros((3, 4, 16)), np.zeros((2, 8)), np.zeros(2))
-    with pytest.raises(ValueError, match=r"H should have shape \(T, B, H\) \(every step\) or \(B, H\)"):
+    with pytest.raises(ValueError, match=r"hs should have shape \(T, B, H\) \(every step\) or \(B, H\)"):
         affine_forward(np.zeros(16), np.zeros((2, 16)), np.zeros(2))
 
 
@@ -82,7 +82,7 @@ def test_values():
         rnn_forward(x, None, **p, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="at least one time step"):
         rnn_forward(x[:0], None, **p)
-    with pytest.raises(ValueError, match=r"dH should have shape \(T, B, H\) = \(3, 4, 16\)"):
+    with pytest.raises(ValueError, match=r"dhs should have shape \(T, B, H\) = \(3, 4, 16\)"):
         rnn_backward(np.ones((3, 4, 15)), rnn_forward(x, None, **p)[1])
     with pytest.raises(ValueError, match=r"targets should hold indices in \[0, 5\), but holds values from -1"):
         softmax_cross_entropy(np.zeros((2, 5)), np.array([-1, 0]))

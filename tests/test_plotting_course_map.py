@@ -13,7 +13,7 @@ def test_one_box_per_chapter_and_one_arrow_per_prerequisite():
     ax = chapter_map().axes[0]
     boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
-    assert len(boxes) == len(CHAPTERS) == 8
+    assert len(boxes) == len(CHAPTERS) == 9
     assert len(arrows) == sum(len(v) for v in PREREQUISITES.values())
     labels = {t.get_text() for t in ax.texts}
     assert set(CHAPTERS) <= labels

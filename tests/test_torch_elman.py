@@ -36,7 +36,7 @@ def _inputs(T, B, D, H, seed):
 @pytest.mark.parametrize("T,B,D,H", SHAPES)
 def test_equals_torch_rnn_values_and_gradients(T, B, D, H, nonlinearity):
     ref = _torch_rnn(D, H, nonlinearity, seed=T * 100 + B * 10 + D)
-    model = ElmanRNN.from_torch_rnn(ref)
+    model = ElmanRNN.from_torch(ref)
     x, h0, G, g_T = _inputs(T, B, D, H, seed=H)
     H_ref, hT_ref = ref(x, h0[None])
     H_ours, hT_ours = model(x, h0)
@@ -56,7 +56,7 @@ def test_equals_torch_rnn_values_and_gradients(T, B, D, H, nonlinearity):
 def test_h0_defaults_to_zeros_like_torch():
     ref = _torch_rnn(3, 4, "tanh", seed=1)
     x = torch.randn(5, 2, 3, dtype=F64)
-    assert torch.allclose(ElmanRNN.from_torch_rnn(ref)(x)[0], ref(x)[0], atol=1e-12, rtol=0)
+    assert torch.allclose(ElmanRNN.from_torch(ref)(x)[0], ref(x)[0], atol=1e-12, rtol=0)
 
 
 def test_functional_forms_equal_the_module():
@@ -102,9 +102,9 @@ def test_equals_numpy_forward_and_backward(nonlinearity):
 
 def test_conversions_round_trip():
     model = ElmanRNN(3, 4, "relu", dtype=F64, generator=torch.Generator().manual_seed(5))
-    rnn = model.to_torch_rnn()
+    rnn = model.to_torch()
     assert rnn.nonlinearity == "relu" and torch.all(rnn.bias_hh_l0 == 0)
-    back = ElmanRNN.from_torch_rnn(rnn)
+    back = ElmanRNN.from_torch(rnn)
     again = ElmanRNN.from_numpy(model.numpy_params(), "relu")
     for name in ("W_xh", "W_hh", "b_h"):
         assert torch.equal(getattr(back, name), getattr(model, name))
@@ -127,14 +127,14 @@ def test_from_numpy_keeps_float32_and_allows_a_dtype():
     ({"bidirectional": True}, "bidirectional=True"),
     ({"batch_first": True}, "batch_first=True"),
 ])
-def test_from_torch_rnn_rejects_other_layouts(kwargs, match):
+def test_from_torch_rejects_other_layouts(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        ElmanRNN.from_torch_rnn(torch.nn.RNN(3, 4, **kwargs))
+        ElmanRNN.from_torch(torch.nn.RNN(3, 4, **kwargs))
 
 
-def test_from_torch_rnn_rejects_other_modules_and_from_numpy_checks_keys():
+def test_from_torch_rejects_other_modules_and_from_numpy_checks_keys():
     with pytest.raises(TypeError, match="torch.nn.RNN"):
-        ElmanRNN.from_torch_rnn(torch.nn.LSTM(3, 4))
+        ElmanRNN.from_torch(torch.nn.LSTM(3, 4))
     with pytest.raises(ValueError, match="lacks b_h"):
         ElmanRNN.from_numpy({"W_xh": np.zeros((4, 3)), "W_hh": np.zeros((4, 4))})
     with pytest.raises(ValueError, match=r"params\['W_hh'\] should have shape \(H, H\) = \(4, 4\)"):
@@ -187,7 +187,7 @@ def test_bad_h0_raises_clear_errors(model):
 
 def test_device_mismatch_names_the_fix():
     on_meta = ElmanRNN(3, 4, device="meta")
-    with pytest.raises(ValueError, match=r"x is on cpu but the model is on meta; call x.to\(model.W_xh.device\)"):
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on meta; call x.to\(model.W_xh.device\)"):
         on_meta(torch.zeros(5, 2, 3))
 
 
@@ -242,6 +242,10 @@ def test_pick_device_and_seed_everything():
     a = torch.rand(3, generator=g), torch.rand(3)
     g = seed_everything(3)
     assert torch.equal(a[0], torch.rand(3, generator=g)) and torch.equal(a[1], torch.rand(3))
+    with pytest.raises(TypeError, match="seed should be an integer, but is str '3'"):
+        seed_everything("3")
+    with pytest.raises(ValueError, match="seed should be an integer >= 0, but is -1"):
+        seed_everything(-1)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
@@ -256,5 +260,5 @@ def test_cuda_matches_cpu_and_names_device_mismatch():
     gpu = RNNModel(3, 8, 2, dtype=F64, device="cuda", generator=torch.Generator().manual_seed(0))
     x = torch.randn(6, 4, 3, dtype=F64)
     assert torch.allclose(gpu(x.cuda())[0].cpu(), cpu(x)[0], atol=1e-10, rtol=0)
-    with pytest.raises(ValueError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.W_xh.device\)"):
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.W_xh.device\)"):
         gpu(x)

@@ -28,8 +28,10 @@ def test_lstm_cell_equals_torch_values_and_gradients():
         assert torch.allclose(a, b, atol=1e-14)
     (out_ref[0].sum() + 2 * out_ref[1].sum()).backward()
     (out_mine[0].sum() + 2 * out_mine[1].sum()).backward()
-    for (name, p), q in zip(ref.named_parameters(), mine.parameters()):
-        assert torch.allclose(p.grad, q.grad, atol=1e-13), name
+    assert torch.allclose(mine.W_xh.grad, ref.weight_ih.grad, atol=1e-13)
+    assert torch.allclose(mine.W_hh.grad, ref.weight_hh.grad, atol=1e-13)
+    assert torch.allclose(mine.b_h.grad, ref.bias_ih.grad, atol=1e-13)
+    assert torch.allclose(mine.b_h.grad, ref.bias_hh.grad, atol=1e-13)   # b_h = bias_ih + bias_hh
 
 
 def test_gru_cell_equals_torch_values_and_gradients():
@@ -41,8 +43,23 @@ def test_gru_cell_equals_torch_values_and_gradients():
     assert torch.allclose(a, b, atol=1e-14)
     a.sum().backward()
     b.sum().backward()
-    for p, q in zip(ref.parameters(), mine.parameters()):
-        assert torch.allclose(p.grad, q.grad, atol=1e-13)
+    for theirs, ours in [("weight_ih", "W_xh"), ("weight_hh", "W_hh"), ("bias_ih", "b_xh"), ("bias_hh", "b_hh")]:
+        assert torch.allclose(getattr(ref, theirs).grad, getattr(mine, ours).grad, atol=1e-13), ours
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_to_torch_and_from_torch_round_trip(kind):
+    cell = (LSTMCell if kind == "lstm" else GRUCell)(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    ref = cell.to_torch()
+    assert isinstance(ref, nn.LSTMCell if kind == "lstm" else nn.GRUCell)
+    x, h, c = inputs(7)
+    state = (h, c) if kind == "lstm" else h
+    out, out_ref = cell(x[0], state), ref(x[0], state)
+    for a, b in zip(out if kind == "lstm" else [out], out_ref if kind == "lstm" else [out_ref]):
+        assert torch.allclose(a, b, atol=1e-14)
+    back = type(cell).from_torch(ref)
+    for name, p in cell.named_parameters():
+        assert torch.allclose(getattr(back, name), p, atol=1e-15), name
 
 
 def test_default_state_is_zero():
@@ -69,8 +86,7 @@ def test_sequence_wrappers_equal_torch_nn(kind):
     torch.manual_seed(2)
     x, h0, c0 = inputs(2)
     ref = (nn.LSTM if kind == "lstm" else nn.GRU)(D, H, dtype=torch.float64)
-    mine = (LSTM if kind == "lstm" else GRU)(D, H, dtype=torch.float64)
-    mine.cell.load_state_dict({k[:-3]: v for k, v in ref.state_dict().items()})   # weight_ih_l0 -> weight_ih
+    mine = (LSTM if kind == "lstm" else GRU).from_torch(ref)
     if kind == "lstm":
         Y_ref, (hT_ref, cT_ref) = ref(x, (h0[None], c0[None]))
         Y, (hT, cT) = mine(x, (h0, c0))
@@ -79,6 +95,21 @@ def test_sequence_wrappers_equal_torch_nn(kind):
         Y_ref, hT_ref = ref(x, h0[None])
         Y, hT = mine(x, h0)
     assert torch.allclose(Y, Y_ref, atol=1e-13) and torch.allclose(hT, hT_ref[0], atol=1e-13)
+    back = mine.to_torch()
+    assert isinstance(back, type(ref))
+    assert torch.allclose(back(x)[0], Y_ref if h0 is None else ref(x)[0], atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_gradients_equal_torch_nn(kind):
+    torch.manual_seed(8)
+    x = inputs(8)[0]
+    ref = (nn.LSTM if kind == "lstm" else nn.GRU)(D, H, dtype=torch.float64)
+    mine = (LSTM if kind == "lstm" else GRU).from_torch(ref)
+    ref(x)[0].pow(2).sum().backward()
+    mine(x)[0].pow(2).sum().backward()
+    assert torch.allclose(mine.cell.W_hh.grad, ref.weight_hh_l0.grad, atol=1e-12)
+    assert torch.allclose(mine.cell.W_xh.grad, ref.weight_ih_l0.grad, atol=1e-12)
 
 
 def test_forget_bias_sets_the_forget_gate():
@@ -96,8 +127,8 @@ def test_memory_jacobian_norms_match_autograd_on_the_unrolled_network(kind):
     g = torch.Generator().manual_seed(3)
     cell = (LSTMCell if kind == "lstm" else GRUCell)(2, 3, dtype=torch.float64, generator=g)
     x = torch.randn(5, 1, 2, generator=g, dtype=torch.float64)
-    norms = memory_jacobian_norms(cell, x)
-    assert norms.shape == (6,) and norms[0] == pytest.approx(1.0)
+    norms = memory_jacobian_norms(cell, x)[:, 0]
+    assert memory_jacobian_norms(cell, x).shape == (6, 1) and norms[0] == pytest.approx(1.0)
     k = 2                                      # lag 3: d m_5 / d m_2, by running steps 3..5 from a leaf state
     state = None
     for t in range(k):
@@ -125,8 +156,10 @@ def test_forget_gate_near_one_keeps_the_memory_jacobian_near_one():
     g = torch.Generator().manual_seed(4)
     cell = LSTMCell(1, 8, dtype=torch.float64, generator=g)
     cell.set_forget_bias(6.0)
-    norms = memory_jacobian_norms(cell, torch.randn(50, 1, 1, generator=g, dtype=torch.float64))
-    assert norms[-1] > 0.5
+    x = torch.randn(50, 2, 1, generator=g, dtype=torch.float64)
+    norms = memory_jacobian_norms(cell, x)
+    assert norms.shape == (51, 2) and (norms[-1] > 0.5).all()
+    np.testing.assert_allclose(norms[:, 1], memory_jacobian_norms(cell, x[:, 1:])[:, 0])   # one column per sequence
 
 
 def test_clear_errors():
@@ -139,5 +172,19 @@ def test_clear_errors():
         LSTM(2, 3)(torch.zeros(4, 2))
     with pytest.raises(TypeError, match="GRUCell with biases"):
         GRUCell.from_torch(nn.LSTMCell(2, 3))
-    with pytest.raises(ValueError, match="one sequence"):
-        memory_jacobian_norms(GRUCell(2, 3), torch.zeros(4, 2, 2))
+    with pytest.raises(ValueError, match="num_layers=2"):
+        LSTM.from_torch(nn.LSTM(2, 3, num_layers=2))
+    with pytest.raises(ValueError, match=r"x should have shape \(T, B, D\)"):
+        memory_jacobian_norms(GRUCell(2, 3), torch.zeros(4, 2, 3))
+    with pytest.raises(ValueError, match=r"h0 should have shape \(B, H\) = \(2, 3\)"):
+        GRU(2, 3)(torch.zeros(4, 2, 2), torch.zeros(3, 3))
+
+
+def test_device_and_dtype_mismatches_are_type_errors():
+    cell = LSTMCell(2, 3, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"x_t has dtype torch.float32 but the cell has dtype torch.float64"):
+        cell(torch.zeros(4, 2))
+    with pytest.raises(TypeError, match=r"c_prev has dtype torch.float32.*call c_prev.to\(cell.W_xh.dtype\)"):
+        cell(torch.zeros(4, 2, dtype=torch.float64), (torch.zeros(4, 3, dtype=torch.float64), torch.zeros(4, 3)))
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on meta; call x.to\(model.cell.W_xh.device\)"):
+        GRU(2, 3, device="meta")(torch.zeros(4, 2, 2))

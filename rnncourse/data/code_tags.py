@@ -1,7 +1,7 @@
 """Tag every character of a line of Python code with the kind of token it belongs to.
 
 A per-step labelling task built from Python's own standard library and its
-:mod:`tokenize` module, so it needs no download. Each example is one line of
+``tokenize`` module, so it needs no download. Each example is one line of
 source code (indentation stripped); the label of each character is one of
 :data:`TAGS`: ``space`` between tokens, ``name``, ``keyword``, ``number``,
 ``string``, ``comment`` or ``operator``.

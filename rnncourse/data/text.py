@@ -21,7 +21,7 @@ import numpy as np
 
 from rnncourse.validation import check_index_array, check_positive_int
 
-__all__ = ["STDLIB_MODULES", "load_text", "CharVocab"]
+__all__ = ["STDLIB_MODULES", "load_text", "CharVocab", "running_features"]
 
 #: Standard-library modules read by :func:`load_text`: pure-Python files present
 #: in every CPython 3.11+ installation, rich in English prose (docstrings, comments).
@@ -187,3 +187,38 @@ class CharVocab:
             return ""
         check_index_array(ids, "ids", ("N",), high=self.size)
         return "".join(self.chars[i] for i in ids.tolist())
+
+
+def running_features(text: str) -> dict:
+    """Three running properties of a text, one value per character, to compare hidden units with.
+
+    Parameters
+    ----------
+    text : str
+        The text, e.g. ``vocab.decode(ids)``.
+
+    Returns
+    -------
+    dict of numpy.ndarray of float64, each shape (N,)
+        ``"letters since the last non-letter"``: 0 at a non-letter, else 1 + its value at the
+        previous character; ``"characters since the line began"``: 0 at a newline, else 1 + the
+        previous value; ``"inside parentheses"``: 1 where more ``(`` than ``)`` have been read so far
+        (a ``)`` with none open is ignored), else 0.
+
+    Examples
+    --------
+    >>> {name: f.tolist() for name, f in running_features("ab (c)").items()}["letters since the last non-letter"]
+    [1.0, 2.0, 0.0, 0.0, 1.0, 0.0]
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text should be a str, but is {type(text).__name__}")
+    names = ("letters since the last non-letter", "characters since the line began", "inside parentheses")
+    out = {name: np.zeros(len(text)) for name in names}
+    word = column = depth = 0
+    for i, c in enumerate(text):
+        word = word + 1 if c.isalpha() else 0
+        column = 0 if c == "\n" else column + 1
+        depth = max(0, depth + (c == "(") - (c == ")"))
+        for name, value in zip(names, (word, column, depth > 0)):
+            out[name][i] = value
+    return out

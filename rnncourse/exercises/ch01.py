@@ -31,9 +31,9 @@ def _counting_states(fn, tokens, V, token):
             a = a.astype(np.float64)             # integer weights are fine: the count is exact
         arrays[name] = expect_array(a, shape, f"counter_params({V}, {token})[{name!r}]").astype(np.float64)
     x = one_hot(tokens, V)
-    H, _ = rnn_forward(x, None, arrays["W_xh"], arrays["W_hh"], arrays["b_h"], nonlinearity="relu")
+    hs, _ = rnn_forward(x, None, arrays["W_xh"], arrays["W_hh"], arrays["b_h"], nonlinearity="relu")
     counts = np.cumsum(tokens == token, axis=0).astype(np.float64)
-    return H[:, :, 0], counts
+    return hs[:, :, 0], counts
 
 
 @exercise("ch01.counter_params", points=2)

@@ -38,7 +38,7 @@ def _check_one_step(fn, args, what):
     if h_t.dtype != x_t.dtype:
         raise ExerciseFailure(f"{what} returned dtype {h_t.dtype} for {x_t.dtype} inputs; keep the inputs' dtype")
     rtol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h), f"h_t from {what}", rtol=rtol, atol=rtol)
+    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0], f"h_t from {what}", rtol=rtol, atol=rtol)
 
 
 @exercise("ch02.rnn_step", points=2,
@@ -63,10 +63,10 @@ def check_rnn_step(fn):
     for T in (1, 6):
         x_t, h, W_xh, W_hh, b_h = _random_case(rng, 3, 2, 4)
         x = rng.normal(size=(T, 3, 2))
-        H_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
+        hs_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
         for t in range(T):
             h = call_student(fn, x[t], h, W_xh, W_hh, b_h, what=f"rnn_step at step {t + 1} of {T}")
-        expect_close(h, H_ref[-1], f"the last state after {T} calls of rnn_step (compared with rnn_forward)",
+        expect_close(h, hs_ref[-1], f"the last state after {T} calls of rnn_step (compared with rnn_forward)",
                      rtol=1e-10, atol=1e-10)
 
 

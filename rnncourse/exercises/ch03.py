@@ -26,18 +26,18 @@ __all__ = ["check_last_states", "check_mean_pool_probs"]
 
 # ----------------------------------------------------------------------------- ch03.last_states
 
-def _last_state_variants(H, lengths, h0):
+def _last_state_variants(hs, lengths, h0):
     """Common wrong selections of the final states, each with the message that explains it."""
-    B = H.shape[1]
+    B = hs.shape[1]
     b = np.arange(B)
-    after = np.concatenate([H, H[-1:]])[np.minimum(lengths, H.shape[0]), b]
-    before = np.concatenate([h0[None], H])[lengths - 1, b]
+    after = np.concatenate([hs, hs[-1:]])[np.minimum(lengths, hs.shape[0]), b]
+    before = np.concatenate([h0[None], hs])[lengths - 1, b]
     return [
-        (H[-1], "you returned the state after the last *padded* step, H[-1], for every sequence; a shorter "
-                "sequence ends earlier: pick H[lengths[b] - 1, b]"),
-        (after, "off by one: H[t] is the state after reading x[t], so a sequence of length L ends at H[L - 1]"),
-        (before, "off by one: the state after the last real step of a sequence of length L is H[L - 1] "
-                 "(H does not start with h0)"),
+        (hs[-1], "you returned the state after the last *padded* step, hs[-1], for every sequence; a shorter "
+                "sequence ends earlier: pick hs[lengths[b] - 1, b]"),
+        (after, "off by one: hs[t] is the state after reading x[t], so a sequence of length L ends at hs[L - 1]"),
+        (before, "off by one: the state after the last real step of a sequence of length L is hs[L - 1] "
+                 "(hs does not start with h0)"),
     ]
 
 
@@ -50,11 +50,11 @@ def _check_last_states(fn, case, what, fallback=None):
             raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
     B, n_h = h0.shape
     out = expect_array(out, (B, n_h), f"{what}, the final states,")
-    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    expected = H[lengths - 1, np.arange(B)]
+    hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    expected = hs[lengths - 1, np.arange(B)]
     if np.allclose(out, expected, rtol=1e-9, atol=1e-12):
         return
-    for wrong, message in _last_state_variants(H, lengths, h0):
+    for wrong, message in _last_state_variants(hs, lengths, h0):
         if np.allclose(out, wrong, rtol=1e-9, atol=1e-12):
             raise ExerciseFailure(f"{what}: {message}")
     if fallback is not None:

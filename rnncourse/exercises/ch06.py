@@ -107,7 +107,7 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
     """Name the classic mistake: the gradient put in at step T instead of at each sequence's own last step."""
     from rnncourse.numpy.many_to_one import many_to_one_backward
 
-    T, B = cache.rnn.H.shape[:2]
+    T, B = cache.rnn.hs.shape[:2]
     at_T = many_to_one_backward(dlogits, cache._replace(lengths=np.full(B, T)))["W_hh"]
     if not isinstance(mine, dict) or "W_hh" not in mine or np.allclose(at_T, ref["W_hh"]):
         return
@@ -119,7 +119,7 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
 @exercise("ch06.many_to_one_backward", points=2,
           subjects=("rnncourse.numpy.many_to_one.many_to_one_backward",))
 def check_many_to_one_backward(fn):
-    """The backward pass of many-to-one classification: dH zero except at each sequence's last real step."""
+    """The backward pass of many-to-one classification: dhs zero except at each sequence's last real step."""
     from rnncourse.numpy.many_to_one import many_to_one_backward
 
     dlogits, cache = _case(4, 3, None, 0)

@@ -1,7 +1,7 @@
 """Checkers of chapter 8 (limitations, LSTM and GRU): one LSTM step and one GRU step in NumPy.
 
-- ``ch08.lstm_step``: ``lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t)``;
-- ``ch08.gru_step``: ``gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t``;
+- ``ch08.lstm_step``: ``lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t)``;
+- ``ch08.gru_step``: ``gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t``;
 
 both with PyTorch's gate layout (LSTM: i, f, g, o; GRU: r, z, n), compared with
 :func:`rnncourse.numpy.gated.lstm_step_forward` and :func:`rnncourse.numpy.gated.gru_step_forward`.
@@ -21,9 +21,9 @@ __all__ = ["check_lstm_step", "check_gru_step"]
 _SHAPES = ((4, 3, 5), (1, 2, 3), (3, 1, 1), (1, 1, 4), (6, 7, 8))     # (B, D, H)
 
 
-def _weights(rng, n_gates, D, H, dtype=np.float64):
+def _weights(rng, n_gates, n_biases, D, H, dtype=np.float64):
     k = 1 / np.sqrt(H)
-    shapes = ((n_gates * H, D), (n_gates * H, H), (n_gates * H,), (n_gates * H,))
+    shapes = ((n_gates * H, D), (n_gates * H, H)) + ((n_gates * H,),) * n_biases
     return [rng.uniform(-3 * k, 3 * k, size=s).astype(dtype) for s in shapes]
 
 
@@ -39,7 +39,7 @@ def _call(fn, args, names, what):
 
 # ----------------------------------------------------------------------------- LSTM
 
-_LSTM_NAMES = ("x_t", "h_prev", "c_prev", "W_ih", "W_hh", "b_ih", "b_hh")
+_LSTM_NAMES = ("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b_h")
 
 
 def _lstm(fn, args, what):
@@ -52,11 +52,10 @@ def _lstm(fn, args, what):
 
 @exercise("ch08.lstm_step", points=3, subjects=("rnncourse.numpy.gated.lstm_step_forward",))
 def check_lstm_step(fn):
-    """Write lstm_step(x_t, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh) -> (h_t, c_t), gates in the order i, f, g, o."""
+    """Write lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t), gates in the order i, f, g, o."""
     # By hand: zero weights and biases make every gate 0.5 and g = 0: c_t = c_prev / 2, h_t = tanh(c_t) / 2.
     H, c_prev = 2, np.array([[2.0, -1.0]])
-    zeros = [np.ones((1, 3)), np.zeros((1, H)), c_prev, np.zeros((4 * H, 3)), np.zeros((4 * H, H)),
-             np.zeros(4 * H), np.zeros(4 * H)]
+    zeros = [np.ones((1, 3)), np.zeros((1, H)), c_prev, np.zeros((4 * H, 3)), np.zeros((4 * H, H)), np.zeros(4 * H)]
     h_t, c_t = _lstm(fn, zeros, "lstm_step with zero weights")
     if not np.allclose(c_t, 0.5 * c_prev) or not np.allclose(h_t, 0.5 * np.tanh(0.5 * c_prev)):
         raise ExerciseFailure(f"with all weights and biases 0 every gate is sigmoid(0) = 0.5 and g = tanh(0) = 0, "
@@ -67,40 +66,40 @@ def check_lstm_step(fn):
     forget[5][H:2 * H] = 30.0
     h_t, c_t = _lstm(fn, forget, "lstm_step with a large forget bias")
     if not np.allclose(c_t, c_prev, atol=1e-6):
-        raise ExerciseFailure(f"with a bias of 30 on rows H..2H of b_ih (the forget gate f) and zeros elsewhere, "
+        raise ExerciseFailure(f"with a bias of 30 on rows H..2H of b_h (the forget gate f) and zeros elsewhere, "
                               f"f = 1 and i * g = 0, so c_t should equal c_prev = {c_prev[0]}, but is "
                               f"{np.round(c_t[0], 4)}; check the order of the gate blocks: i, f, g, o, as in "
                               f"torch.nn.LSTMCell")
     rng = np.random.default_rng(80)
     for B, D, H in _SHAPES:
         args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H))), rng.normal(size=(B, H))]
-        args += _weights(rng, 4, D, H)
+        args += _weights(rng, 4, 1, D, H)
         what = f"lstm_step with B={B}, D={D}, H={H}"
         h_t, c_t = _lstm(fn, args, what)
-        h_ref, c_ref = lstm_step_forward(*args)
+        (h_ref, c_ref), _ = lstm_step_forward(*args)
         expect_close(c_t, c_ref, f"c_t from {what}", rtol=1e-10, atol=1e-10)
         expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- GRU
 
-_GRU_NAMES = ("x_t", "h_prev", "W_ih", "W_hh", "b_ih", "b_hh")
+_GRU_NAMES = ("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh")
 
 
-def _gru_variants(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
+def _gru_variants(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
     """Two common slips: the reset gate applied to h before the product, and z weighting n instead of h."""
-    gi_r, gi_z, gi_n = np.split(x_t @ W_ih.T + b_ih, 3, axis=1)
-    gh_r, gh_z, gh_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
-    r, z = sigmoid(gi_r + gh_r), sigmoid(gi_z + gh_z)
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
+    h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
     H = h_prev.shape[1]
-    n_before = np.tanh(gi_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
-    n = np.tanh(gi_n + r * gh_n)
+    n_before = np.tanh(a_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
+    n = np.tanh(a_n + r * h_n)
     return {"reset before": (1 - z) * n_before + z * h_prev, "z swapped": z * n + (1 - z) * h_prev}
 
 
 @exercise("ch08.gru_step", points=2, subjects=("rnncourse.numpy.gated.gru_step_forward",))
 def check_gru_step(fn):
-    """Write gru_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh) -> h_t in PyTorch's convention, gates r, z, n."""
+    """Write gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t in PyTorch's convention, gates r, z, n."""
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
     h_prev = np.array([[4.0, -2.0]])
     zeros = [np.ones((1, 3)), h_prev, np.zeros((6, 3)), np.zeros((6, 2)), np.zeros(6), np.zeros(6)]
@@ -110,10 +109,10 @@ def check_gru_step(fn):
                               f"h_prev = {0.5 * h_prev[0]}, but you give {np.round(h_t[0], 4)}")
     rng = np.random.default_rng(81)
     for B, D, H in _SHAPES:
-        args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, D, H)
+        args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, 2, D, H)
         what = f"gru_step with B={B}, D={D}, H={H}"
         h_t = expect_array(_call(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
-        h_ref = gru_step_forward(*args)
+        h_ref, _ = gru_step_forward(*args)
         if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
             slips = _gru_variants(*args)
             if np.allclose(h_t, slips["z swapped"]):
@@ -121,5 +120,5 @@ def check_gru_step(fn):
                                       f"h_t = (1 - z) * n + z * h_prev, not z * n + (1 - z) * h_prev")
             if np.allclose(h_t, slips["reset before"]):
                 raise ExerciseFailure(f"{what}: PyTorch's GRU applies the reset gate after the product, "
-                                      f"n = tanh(W_in x + b_in + r * (W_hn h_prev + b_hn)), not to h_prev before it")
+                                      f"n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), not to h_prev before it")
             expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)

@@ -219,21 +219,20 @@ class _Output:
     def _drain(self, stream):
         half = self.keep // 2
         while True:
-            chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            chunk = stream.read1(1 << 16)
             if not chunk:
                 return
             self.total += len(chunk)
             if len(self.head) < half:
-                self.head += chunk[:half - len(self.head)]
+                taken = half - len(self.head)
+                self.head, chunk = self.head + chunk[:taken], chunk[taken:]
             self.tail = (self.tail + chunk)[-half:]
 
     def text(self) -> str:
+        """What was kept: the start and the end, with the number of bytes dropped between them."""
         dropped = self.total - len(self.head) - len(self.tail)
-        if dropped <= 0:
-            return (self.head + self.tail[len(self.tail) - (self.total - len(self.head)):]).decode("utf-8", "replace") \
-                if self.total > len(self.head) else self.head.decode("utf-8", "replace")
-        return (self.head.decode("utf-8", "replace") + f"\n[... {dropped} bytes of output dropped ...]\n"
-                + self.tail.decode("utf-8", "replace"))
+        middle = f"\n[... {dropped} bytes of output dropped ...]\n" if dropped > 0 else ""
+        return self.head.decode("utf-8", "replace") + middle + self.tail.decode("utf-8", "replace")
 
 
 class Session:

@@ -1,8 +1,20 @@
-"""The Elman RNN in NumPy, with explicit forward and backward passes (no autograd, no torch).
+"""The book's recurrent networks in NumPy, with explicit forward and backward passes (no autograd, no torch).
+
+The twins rule (see :mod:`rnncourse`), NumPy's half:
+
+- every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)``
+  returns a dict of gradients keyed by the input and parameter names
+  (``{"x": ..., "h0": ..., "W_xh": ...}``);
+- ``rnn_step_forward(...) -> (h_t, cache)``; ``rnn_forward(...) -> (hs, cache)``, where
+  ``hs`` (T, B, H) is read-only (the cache holds it as ``cache.hs`` for the backward
+  pass) and the final state is ``hs[-1]``;
+- T, B, D, H, O, V are sizes only; ``hs`` is the array of all hidden states and ``dhs``
+  its gradient; single states are ``h_t``, ``h_prev``, ``h0``, ``h_T``;
+- weights carry the book's names, the same as in :mod:`rnncourse.torch`: ``W_xh``,
+  ``W_hh``, ``b_h``, ``W_hy``, ``b_y`` (gated cells: see :mod:`rnncourse.numpy.gated`);
+- a wrong shape or value raises ``ValueError``, a wrong type or dtype ``TypeError``.
 
 Sequences are time-major: ``x`` has shape ``(T, B, D)``, hidden states ``(T, B, H)``.
-Forward functions return ``(out, cache)``; backward functions take ``(dout, cache)``
-and return a dict of gradients named like the inputs and parameters.
 """
 
 from rnncourse.numpy.clip import clip_grad_norm, clip_grad_value, grad_norm

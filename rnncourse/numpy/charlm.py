@@ -19,6 +19,8 @@ V is the vocabulary size and H the hidden size. ``params`` is a dict with
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from rnncourse.numpy.init import init_output_params, init_rnn_params
@@ -27,10 +29,20 @@ from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
                                   check_same_dtype)
 
-__all__ = ["init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "score_text", "sample",
-           "batches"]
+__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "score_text",
+           "correlation_beyond_input", "sample", "batches"]
 
 PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
+
+
+class CharLMCache(NamedTuple):
+    """What :func:`charlm_backward` needs; ``hs[-1]`` is the final state (read-only)."""
+
+    inputs: np.ndarray
+    h0: np.ndarray
+    hs: np.ndarray
+    params: dict
+    out_cache: tuple
 
 
 def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
@@ -98,10 +110,10 @@ def charlm_forward(params, inputs, h0=None):
     -------
     logits : numpy.ndarray, shape (T, B, V)
         Scores of the next character at every step.
-    h_T : numpy.ndarray, shape (B, H)
-        The last hidden state, to carry into the next chunk.
-    cache : tuple
-        What :func:`charlm_backward` needs.
+    cache : CharLMCache
+        What :func:`charlm_backward` needs; ``cache.hs`` (T, B, H) holds the
+        hidden states (read-only) and ``cache.hs[-1]`` is the last one, to carry
+        into the next chunk as ``h0``.
     """
     V, _ = _check_params(params)
     _check_ids(inputs, None, h0, V, params["W_hh"])
@@ -111,36 +123,33 @@ def charlm_forward(params, inputs, h0=None):
 def _forward(params, inputs, h0):
     """:func:`charlm_forward` without the input checks."""
     T, B = inputs.shape
-    h0 = np.zeros((B, params["W_hh"].shape[0]), params["W_hh"].dtype) if h0 is None else h0
-    Hs = params["W_xh"].T[inputs]              # (T, B, H): column c_t of W_xh for every (t, b)
-    Hs += params["b_h"]
-    W_hh_T = params["W_hh"].T
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+    h0 = np.zeros((B, W_hh.shape[0]), W_hh.dtype) if h0 is None else h0
+    # The input part of every a_t at once: W_xh onehot(c_t) is column c_t of W_xh, a lookup.
+    hs = W_xh.T[inputs] + b_h                   # (T, B, H); hs[t] becomes h_t in the loop
     h = h0
     for t in range(T):
-        Hs[t] += h @ W_hh_T                     # a_t ...
-        np.tanh(Hs[t], out=Hs[t])               # ... becomes h_t, in place
-        h = Hs[t]
-    logits, out_cache = affine_forward(Hs, params["W_hy"], params["b_y"])
-    return logits, h.copy(), (inputs, h0, Hs, params, out_cache)
-
-
-def _scatter_columns(dA_rows, ids, V):
-    """The gradient of the lookup ``W_xh[:, ids]``: add row ``dA_rows[n]`` into column ``ids[n]``, shape (H, V)."""
-    N, H = dA_rows.shape
-    flat = (ids[:, None] * H + np.arange(H)).ravel()  # position of entry (ids[n], j) in the (V, H) transpose
-    dW_xh_T = np.zeros(V * H, dA_rows.dtype)
-    np.add.at(dW_xh_T, flat, dA_rows.ravel())        # 1-D np.add.at takes NumPy's fast path
-    return dW_xh_T.reshape(V, H).T
+        hs[t] += h @ W_hh.T                     # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
+        np.tanh(hs[t], out=hs[t])               # h_t = tanh(a_t), written over a_t
+        h = hs[t]
+    hs.flags.writeable = False                  # the cache holds hs for the backward pass
+    logits, out_cache = affine_forward(hs, params["W_hy"], params["b_y"])
+    return logits, CharLMCache(inputs, h0, hs, params, out_cache)
 
 
 def charlm_backward(dlogits, cache, dh_T=None):
     """Backpropagation through time for :func:`charlm_forward`.
 
+    The step of a one-sequence character RNN, ``dh_raw = (1 - h_t**2) * dh``,
+    ``dW_xh += dh_raw @ x_t.T``, ``dW_hh += dh_raw @ h_prev.T``, run on the whole
+    batch: rows are sequences, so ``dh_raw`` is ``da_t`` (B, H) and the sums over
+    time become one product over all ``T * B`` rows after the loop.
+
     Parameters
     ----------
     dlogits : numpy.ndarray, shape (T, B, V)
         Gradient of the loss with respect to the logits.
-    cache : tuple
+    cache : CharLMCache
         From :func:`charlm_forward`.
     dh_T : numpy.ndarray, shape (B, H), optional
         Gradient reaching the last state from later chunks; zero by default
@@ -151,21 +160,24 @@ def charlm_backward(dlogits, cache, dh_T=None):
     dict
         Gradients named like the parameters (``W_xh`` (H, V), ...), and ``h0`` (B, H).
     """
-    inputs, h0, Hs, params, out_cache = cache
+    inputs, h0, hs, params, out_cache = cache
     grads = affine_backward(dlogits, out_cache)
-    dH = grads.pop("H")                         # (T, B, H), from the outputs only
-    T, B, H = Hs.shape
+    dhs = grads.pop("hs")                       # (T, B, H), from the outputs only
+    T, B, H = hs.shape
+    V = params["W_xh"].shape[1]
     W_hh = params["W_hh"]
-    dA = 1 - Hs * Hs                            # tanh'(a_t); becomes da_t in the loop
-    dh_next = np.zeros((B, H), Hs.dtype) if dh_T is None else dh_T
+    da = 1 - hs * hs                            # tanh'(a_t) = 1 - h_t**2; becomes da_t in the loop
+    dh = np.zeros((B, H), hs.dtype) if dh_T is None else dh_T
     for t in reversed(range(T)):
-        dA[t] *= dH[t] + dh_next                # da_t = (dh from y_t + dh from h_{t+1}) * tanh'(a_t)
-        dh_next = dA[t] @ W_hh                  # gradient reaching h_{t-1}
-    dA_rows = dA.reshape(T * B, H)
-    grads["W_xh"] = _scatter_columns(dA_rows, inputs.ravel(), params["W_xh"].shape[1])
-    grads["W_hh"] = dA[0].T @ h0 + dA[1:].reshape(-1, H).T @ Hs[:-1].reshape(-1, H)
-    grads["b_h"] = dA_rows.sum(axis=0)
-    grads["h0"] = dh_next
+        da[t] *= dhs[t] + dh                    # da_t = (dh from y_t + dh from h_{t+1}) * tanh'(a_t)
+        dh = da[t] @ W_hh                       # dh_{t-1} = da_t W_hh
+    da_rows = da.reshape(T * B, H)              # one row per (t, b)
+    x_rows = np.eye(V, dtype=hs.dtype)[inputs.ravel()]          # onehot(c_t) per row, (T * B, V)
+    h_prev_rows = np.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_{t-1} per row
+    grads["W_xh"] = da_rows.T @ x_rows          # sum over t, b of da_t onehot(c_t)^T
+    grads["W_hh"] = da_rows.T @ h_prev_rows     # sum over t, b of da_t h_{t-1}^T
+    grads["b_h"] = da_rows.sum(axis=0)
+    grads["h0"] = dh
     return grads
 
 
@@ -202,11 +214,11 @@ def charlm_loss(params, inputs, targets, h0=None):
     """
     V, _ = _check_params(params)
     _check_ids(inputs, targets, h0, V, params["W_hh"])
-    logits, h_T, cache = _forward(params, inputs, h0)
+    logits, cache = _forward(params, inputs, h0)
     loss, dlogits = softmax_cross_entropy(logits, targets)
     grads = charlm_backward(dlogits, cache)
     del grads["h0"]
-    return float(loss), grads, h_T
+    return float(loss), grads, cache.hs[-1].copy()
 
 
 def evaluate_loss(params, ids, *, T=100, B=16) -> float:
@@ -233,7 +245,8 @@ def evaluate_loss(params, ids, *, T=100, B=16) -> float:
     """
     total, n, h = 0.0, 0, None
     for inputs, targets in batches(ids, T, B):
-        logits, h, _ = charlm_forward(params, inputs, h)
+        logits, cache = charlm_forward(params, inputs, h)
+        h = cache.hs[-1]
         loss, _ = softmax_cross_entropy(logits, targets)
         total, n = total + float(loss) * targets.size, n + targets.size
     return total / n
@@ -264,11 +277,46 @@ def score_text(params, ids):
     check_index_array(ids, "ids", ("N",), high=V)
     if len(ids) < 2:
         raise ValueError(f"ids should hold at least 2 characters (one to read, one to predict), but holds {len(ids)}")
-    logits, _, cache = _forward(params, ids[:-1, None], None)
+    logits, cache = _forward(params, ids[:-1, None], None)
     z = logits[:, 0].astype(np.float64)                        # (N - 1, V)
     z -= z.max(axis=1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log softmax
-    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache[2][:, 0]
+    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache.hs[:, 0]
+
+
+def correlation_beyond_input(hs, ids, feature) -> np.ndarray:
+    """Correlation of every hidden unit with a feature, beyond what the character just read explains.
+
+    A unit that only echoes the current character is no memory. So from every unit, and from the
+    feature, this subtracts its mean over the positions that read the same character, and then
+    correlates what is left (Pearson, over all positions).
+
+    Parameters
+    ----------
+    hs : numpy.ndarray, shape (N, H)
+        Hidden states, ``hs[t]`` after reading ``ids[t]`` (e.g. from :func:`score_text`).
+    ids : numpy.ndarray of int, shape (N,)
+        The characters read.
+    feature : numpy.ndarray, shape (N,)
+        A property of the text at each position (e.g. from
+        :func:`rnncourse.data.text.running_features`).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (H,)
+        One correlation per unit, in [-1, 1]; 0 for a unit (or a feature) that the current
+        character determines completely.
+    """
+    hs = check_array(hs, "hs", ("N", "H")).astype(np.float64)
+    check_index_array(ids, "ids", ("N",), (hs.shape[0],))
+    feature = check_array(feature, "feature", ("N",), (hs.shape[0],)).astype(np.float64)
+    for c in np.unique(ids):                  # remove what the current character alone explains
+        rows = ids == c
+        hs[rows] -= hs[rows].mean(axis=0)
+        feature[rows] -= feature[rows].mean()
+    hs_norm, f_norm = np.linalg.norm(hs, axis=0), np.linalg.norm(feature)
+    denom = np.where(hs_norm * f_norm > 0, hs_norm * f_norm, np.inf)
+    return hs.T @ feature / denom
 
 
 def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:

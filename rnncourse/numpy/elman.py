@@ -13,7 +13,9 @@ are stored like PyTorch's: ``W_xh`` (H, D) is ``weight_ih_l0`` and ``W_hh``
 (H, H) is ``weight_hh_l0``; ``b_h`` is ``bias_ih_l0 + bias_hh_l0``.
 
 Every array must be floating point (float32 or float64, one dtype for all);
-outputs and gradients have that dtype.
+outputs and gradients have that dtype. Like every NumPy forward of the package,
+:func:`rnn_step_forward` and :func:`rnn_forward` return ``(out, cache)``, and the
+matching backward takes ``(dout, cache)`` and returns a dict of gradients.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 
 from rnncourse.validation import check_array, check_choice, check_same_dtype
 
-__all__ = ["StepCache", "RNNCache", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward"]
+__all__ = ["StepCache", "RNNCache", "activate", "derivative", "rnn_step_forward", "rnn_step_backward",
+           "rnn_forward", "rnn_backward"]
 
 NONLINEARITIES = ("tanh", "relu")
 X_HINT = ("x is time-major (T, B, D); if your data is (B, T, D), pass x.transpose(1, 0, 2); "
@@ -32,7 +35,7 @@ X_HINT = ("x is time-major (T, B, D); if your data is (B, T, D), pass x.transpos
 
 
 class StepCache(NamedTuple):
-    """What :func:`rnn_step_backward` needs from one forward step (all arrays)."""
+    """What :func:`rnn_step_backward` needs from one forward step (returned by :func:`rnn_step_forward`)."""
 
     x_t: np.ndarray
     h_prev: np.ndarray
@@ -45,14 +48,14 @@ class StepCache(NamedTuple):
 class RNNCache(NamedTuple):
     """What :func:`rnn_backward` needs from :func:`rnn_forward`.
 
-    ``H[t]`` is the state after step ``t``; ``h0`` the state before the first step.
+    ``hs[t]`` is the state after step ``t`` (read-only); ``h0`` the state before the first step.
     """
 
     x: np.ndarray
     h0: np.ndarray
     W_xh: np.ndarray
     W_hh: np.ndarray
-    H: np.ndarray
+    hs: np.ndarray
     nonlinearity: str
 
 
@@ -60,7 +63,7 @@ class RNNCache(NamedTuple):
 
 def _check_weights(W_xh, W_hh, b_h, D):
     """Validate the three parameters against the input size ``D``; return ``H``."""
-    check_array(W_hh, "W_hh", ("H", "H"))
+    check_array(W_hh, "W_hh", ("H", "H"), finite=False)     # the number of axes first; one scan below
     H = W_hh.shape[0]
     check_array(W_hh, "W_hh", ("H", "H"), (H, H), hint="W_hh maps the hidden state to itself, so it is square")
     check_array(W_xh, "W_xh", ("H", "D"), (H, D),
@@ -97,14 +100,14 @@ def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
 
 # ----------------------------------------------------------------------------- helpers
 
-def _activate(a, nonlinearity, out=None):
+def activate(a, nonlinearity, out=None):
     """``f(a)``, written into ``out`` when given."""
     if nonlinearity == "tanh":
         return np.tanh(a, out=out)
     return np.maximum(a, 0, out=out)
 
 
-def _derivative(h, nonlinearity):
+def derivative(h, nonlinearity):
     """``f'(a)`` written in terms of the output ``h = f(a)``: 1 - h**2 for tanh, [h > 0] for ReLU, 1 for linear.
 
     ``"linear"`` (``f(a) = a``) is not a choice of the Elman functions here; :mod:`rnncourse.numpy.jacobian`
@@ -124,8 +127,7 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     """One step of the Elman recurrence, ``h_t = f(x_t W_xh^T + h_prev W_hh^T + b_h)``.
 
     The teaching version of one step; :func:`rnn_forward` runs a whole sequence.
-    To backpropagate through it, build ``StepCache(x_t, h_prev, W_xh, W_hh, h_t,
-    nonlinearity)`` and call :func:`rnn_step_backward`.
+    To backpropagate through it, pass its cache to :func:`rnn_step_backward`.
 
     Parameters
     ----------
@@ -146,11 +148,14 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     -------
     h_t : numpy.ndarray, shape (B, H)
         The new hidden state.
+    cache : StepCache
+        ``StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)``, what
+        :func:`rnn_step_backward` needs.
 
     Example
     -------
-    >>> h_t = rnn_step_forward(np.ones((2, 3)), np.zeros((2, 4)), np.zeros((4, 3)),
-    ...                        np.eye(4), np.zeros(4))
+    >>> h_t, cache = rnn_step_forward(np.ones((2, 3)), np.zeros((2, 4)), np.zeros((4, 3)),
+    ...                               np.eye(4), np.zeros(4))
     >>> h_t.shape
     (2, 4)
     """
@@ -162,7 +167,8 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     check_same_dtype(x_t=x_t, h_prev=h_prev, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
     a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
-    return _activate(a_t, nonlinearity)
+    h_t = activate(a_t, nonlinearity)
+    return h_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)
 
 
 def rnn_step_backward(dh_t, cache):
@@ -178,8 +184,8 @@ def rnn_step_backward(dh_t, cache):
     dh_t : numpy.ndarray, shape (B, H)
         Gradient of the loss with respect to ``h_t``.
     cache : StepCache
-        ``StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)``: the forward
-        step's inputs and its output ``h_t`` (a plain tuple in that order works too).
+        From :func:`rnn_step_forward`: the step's inputs and its output ``h_t``
+        (a plain tuple ``(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)`` works too).
 
     Returns
     -------
@@ -189,13 +195,13 @@ def rnn_step_backward(dh_t, cache):
 
     Example
     -------
-    >>> h_t = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)          # doctest: +SKIP
-    >>> grads = rnn_step_backward(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))  # doctest: +SKIP
+    >>> h_t, cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)   # doctest: +SKIP
+    >>> grads = rnn_step_backward(dh_t, cache)                       # doctest: +SKIP
     """
     x_t, h_prev, W_xh, W_hh, h_t, nonlinearity = StepCache(*cache)
     check_array(dh_t, "dh_t", ("B", "H"), h_t.shape, hint="dh_t has the shape of h_t")
     check_same_dtype(dh_t=dh_t, h_t=h_t)
-    da_t = dh_t * _derivative(h_t, nonlinearity)
+    da_t = dh_t * derivative(h_t, nonlinearity)
     return {
         "x_t": da_t @ W_xh,
         "h_prev": da_t @ W_hh,
@@ -217,7 +223,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
         h = h0
         for t in range(T):
             h = f(x[t] @ W_xh.T + h @ W_hh.T + b_h)
-            H[t] = h
+            hs[t] = h
 
     The input part ``x_t W_xh^T + b_h`` does not depend on the state, so it is
     computed for all steps in one matrix product; only ``h_{t-1} W_hh^T`` runs in
@@ -240,45 +246,49 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
 
     Returns
     -------
-    H : numpy.ndarray, shape (T, B, H)
-        Every hidden state: ``H[t]`` is ``h_t`` after reading ``x[t]``; ``H[-1]``
-        is the final state.
+    hs : numpy.ndarray, shape (T, B, H), read-only
+        Every hidden state: ``hs[t]`` is ``h_t`` after reading ``x[t]``; ``hs[-1]``
+        is the final state. The array is read-only because the cache holds it
+        too (``cache.hs``) and :func:`rnn_backward` reads it: writing into it
+        raises ``ValueError: assignment destination is read-only``; take
+        ``hs.copy()`` to get an array of your own.
     cache : RNNCache
         What :func:`rnn_backward` needs.
 
     Example
     -------
     >>> rng = np.random.default_rng(0)
-    >>> H, cache = rnn_forward(rng.normal(size=(5, 2, 3)), None, rng.normal(size=(4, 3)),
-    ...                        rng.normal(size=(4, 4)), np.zeros(4))
-    >>> H.shape
-    (5, 2, 4)
+    >>> hs, cache = rnn_forward(rng.normal(size=(5, 2, 3)), None, rng.normal(size=(4, 3)),
+    ...                         rng.normal(size=(4, 4)), np.zeros(4))
+    >>> hs.shape, hs.flags.writeable
+    ((5, 2, 4), False)
     """
     T, B, D, n_h = _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity)
     if h0 is None:
         h0 = np.zeros((B, n_h), dtype=x.dtype)
-    # H starts as the input part of every pre-activation a_t, shape (T, B, H) ...
-    H = (x.reshape(T * B, D) @ W_xh.T).reshape(T, B, n_h)
-    H += b_h
+    # hs starts as the input part of every pre-activation a_t, shape (T, B, H) ...
+    hs = (x.reshape(T * B, D) @ W_xh.T).reshape(T, B, n_h)
+    hs += b_h
     W_hh_T = np.ascontiguousarray(W_hh.T)          # the loop multiplies by W_hh^T: lay it out row by row once
     recurrent = np.empty((B, n_h), dtype=x.dtype)  # h_{t-1} W_hh^T, one buffer reused at every step
     h = h0
-    for a_t in H:                                  # a_t is H[t], a view: writing to it writes to H
+    for a_t in hs:                                 # a_t is hs[t], a view: writing to it writes to hs
         np.matmul(h, W_hh_T, out=recurrent)
         a_t += recurrent                           # ... gets the recurrent part: a_t
-        _activate(a_t, nonlinearity, out=a_t)      # ... and becomes h_t = f(a_t), in place
+        activate(a_t, nonlinearity, out=a_t)       # ... and becomes h_t = f(a_t), in place
         h = a_t
-    return H, RNNCache(x, h0, W_xh, W_hh, H, nonlinearity)
+    hs.flags.writeable = False                     # the cache holds hs: a learner's edit must not corrupt BPTT
+    return hs, RNNCache(x, h0, W_xh, W_hh, hs, nonlinearity)
 
 
-def rnn_backward(dH, cache, dh_T=None):
+def rnn_backward(dhs, cache, dh_T=None):
     """Backpropagation through time for :func:`rnn_forward`.
 
     Walking backwards from ``t = T``, with ``dh_{T+1}`` = ``dh_T`` (or zero):
 
     .. math::
 
-        da_t = (dH_t + da_{t+1} W_{hh}) \\odot f'(a_t)
+        da_t = (dhs_t + da_{t+1} W_{hh}) \\odot f'(a_t)
 
     then the parameter gradients are sums over time, computed after the loop as
     single matrix products over all ``T * B`` rows:
@@ -287,15 +297,15 @@ def rnn_backward(dH, cache, dh_T=None):
 
         dh = dh_T
         for t in reversed(range(T)):
-            da = (dH[t] + dh) * f_prime(a[t])
+            da = (dhs[t] + dh) * f_prime(a[t])
             dW_xh += da.T @ x[t];  dW_hh += da.T @ h[t - 1];  db_h += da.sum(axis=0)
             dx[t] = da @ W_xh
             dh = da @ W_hh          # after the loop: dh0
 
     Parameters
     ----------
-    dH : numpy.ndarray, shape (T, B, H)
-        ``dH[t]`` is the gradient of the loss with respect to ``h_t`` coming
+    dhs : numpy.ndarray, shape (T, B, H)
+        ``dhs[t]`` is the gradient of the loss with respect to ``h_t`` coming
         *directly* from the loss at step ``t`` (e.g. from the output layer), not
         through later states; zeros where a step has no output.
     cache : RNNCache
@@ -312,30 +322,30 @@ def rnn_backward(dH, cache, dh_T=None):
 
     Example
     -------
-    >>> H, cache = rnn_forward(x, None, W_xh, W_hh, b_h)     # doctest: +SKIP
-    >>> grads = rnn_backward(np.ones_like(H), cache)          # doctest: +SKIP
+    >>> hs, cache = rnn_forward(x, None, W_xh, W_hh, b_h)    # doctest: +SKIP
+    >>> grads = rnn_backward(np.ones_like(hs), cache)         # doctest: +SKIP
     >>> grads["W_hh"].shape                                   # doctest: +SKIP
     (4, 4)
     """
-    x, h0, W_xh, W_hh, H, nonlinearity = cache
+    x, h0, W_xh, W_hh, hs, nonlinearity = cache
     T, B, D = x.shape
     n_h = W_hh.shape[0]
-    check_array(dH, "dH", ("T", "B", "H"), H.shape, hint="dH has the shape of the hidden states H")
-    check_same_dtype(dH=dH, H=H)
+    check_array(dhs, "dhs", ("T", "B", "H"), hs.shape, hint="dhs has the shape of the hidden states hs")
+    check_same_dtype(dhs=dhs, hs=hs)
     if dh_T is None:
-        dh = np.zeros((B, n_h), dtype=H.dtype)
+        dh = np.zeros((B, n_h), dtype=hs.dtype)
     else:
-        check_array(dh_T, "dh_T", ("B", "H"), (B, n_h), hint="dh_T has the shape of the final state H[-1]")
-        check_same_dtype(dh_T=dh_T, H=H)
+        check_array(dh_T, "dh_T", ("B", "H"), (B, n_h), hint="dh_T has the shape of the final state hs[-1]")
+        check_same_dtype(dh_T=dh_T, hs=hs)
         dh = dh_T.copy()
-    dA = _derivative(H, nonlinearity)              # f'(a_t) for all t; becomes da_t in the loop
+    dA = derivative(hs, nonlinearity)              # f'(a_t) for all t; becomes da_t in the loop
     for t in reversed(range(T)):
-        dh += dH[t]                                # dL/dh_t: from the loss at t and from h_{t+1}
+        dh += dhs[t]                               # dL/dh_t: from the loss at t and from h_{t+1}
         dA[t] *= dh                                # da_t = dL/dh_t * f'(a_t)
         np.matmul(dA[t], W_hh, out=dh)             # dL/dh_{t-1} through the recurrence: da_t W_hh
     dA_rows = dA.reshape(T * B, n_h)
-    # h_{t-1} for t = 1..T is h0 followed by H[:-1]; split to avoid copying the states.
-    dW_hh = dA[0].T @ h0 + dA[1:].reshape(-1, n_h).T @ H[:-1].reshape(-1, n_h)
+    # h_{t-1} for t = 1..T is h0 followed by hs[:-1]; split to avoid copying the states.
+    dW_hh = dA[0].T @ h0 + dA[1:].reshape(-1, n_h).T @ hs[:-1].reshape(-1, n_h)
     return {
         "x": (dA_rows @ W_xh).reshape(T, B, D),
         "h0": dh,

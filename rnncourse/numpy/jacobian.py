@@ -19,7 +19,7 @@ gradients vanish (it shrinks geometrically) or explode (it grows). Bengio et al.
 (1994) and Pascanu et al. (2013) bound it by :math:`(\gamma\, \sigma_{\max}(W_{hh}))^{T-k}`,
 where :math:`\gamma` bounds :math:`|f'|`.
 
-Indexing follows :func:`rnncourse.numpy.elman.rnn_forward`: ``H[i]`` (0-based) is
+Indexing follows :func:`rnncourse.numpy.elman.rnn_forward`: ``hs[i]`` (0-based) is
 :math:`h_{i+1}`, so ``J[i]`` is :math:`\partial h_{i+1} / \partial h_i`. NumPy only.
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.numpy.elman import _derivative, rnn_backward, rnn_forward
+from rnncourse.numpy.elman import derivative, rnn_backward, rnn_forward
 from rnncourse.validation import check_array, check_choice, check_positive_int
 
 __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
@@ -35,18 +35,18 @@ __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound",
 NONLINEARITIES = ("tanh", "relu", "linear")
 
 
-def step_jacobians(H, W_hh, nonlinearity="tanh"):
+def step_jacobians(hs, W_hh, nonlinearity="tanh"):
     """The per-step Jacobians ``J_t = diag(f'(a_t)) W_hh`` along a trajectory of hidden states.
 
     Parameters
     ----------
-    H : numpy.ndarray, shape (T, B, H)
+    hs : numpy.ndarray, shape (T, B, H)
         Hidden states ``h_1 ... h_T`` of ``B`` sequences, e.g. from ``rnn_forward``.
     W_hh : numpy.ndarray, shape (H, H)
         Hidden-to-hidden weights.
     nonlinearity : str
         ``"tanh"`` (default), ``"relu"`` or ``"linear"`` (``f(a) = a``: every
-        ``J_t`` is ``W_hh``, whatever ``H`` holds).
+        ``J_t`` is ``W_hh``, whatever ``hs`` holds).
 
     Returns
     -------
@@ -59,11 +59,11 @@ def step_jacobians(H, W_hh, nonlinearity="tanh"):
     >>> J.shape, bool(np.allclose(J, np.eye(2)))
     ((3, 1, 2, 2), True)
     """
-    check_array(H, "H", ("T", "B", "H"), hint="H holds the hidden states (T, B, H) returned by rnn_forward")
-    n_h = H.shape[2]
-    check_array(W_hh, "W_hh", ("H", "H"), (n_h, n_h), hint="W_hh is square with the hidden size of H")
+    check_array(hs, "hs", ("T", "B", "H"), hint="hs holds the hidden states (T, B, H) returned by rnn_forward")
+    n_h = hs.shape[2]
+    check_array(W_hh, "W_hh", ("H", "H"), (n_h, n_h), hint="W_hh is square with the hidden size H of hs")
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    return _derivative(H, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
+    return derivative(hs, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
 
 
 def jacobian_product(J, k):
@@ -180,8 +180,8 @@ def input_gradient_norms(x, h0, W_xh, W_hh, b_h, dh_T=None, nonlinearity="tanh")
     numpy.ndarray, shape (T,)
         Mean over the batch of :math:`\\|\\partial L / \\partial x_t\\|_2`.
     """
-    H, cache = rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity)
-    dH = np.zeros_like(H)
-    dH[-1] = np.ones_like(H[-1]) if dh_T is None else check_array(dh_T, "dh_T", ("B", "H"), H[-1].shape)
-    dx = rnn_backward(dH, cache)["x"]
+    hs, cache = rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity)
+    dhs = np.zeros_like(hs)
+    dhs[-1] = np.ones_like(hs[-1]) if dh_T is None else check_array(dh_T, "dh_T", ("B", "H"), hs[-1].shape)
+    dx = rnn_backward(dhs, cache)["x"]
     return np.linalg.norm(dx, axis=2).mean(axis=1)

@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, _activate, _derivative
+from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
+from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import _check_rng_dtype, init_output_params
 from rnncourse.numpy.losses import mse_loss
 from rnncourse.validation import check_array, check_choice, check_positive_int, check_same_dtype
@@ -44,13 +45,13 @@ OUTPUTS = ("linear", "sigmoid", "tanh")
 class JordanCache(NamedTuple):
     """What :func:`jordan_backward` needs from :func:`jordan_forward`.
 
-    ``U[t]`` is the value fed back into step ``t`` (``U[0] = y0``), ``H[t]`` the
+    ``U[t]`` is the value fed back into step ``t`` (``U[0] = y0``), ``hs[t]`` the
     hidden state and ``Y[t]`` the output of step ``t``.
     """
 
     x: np.ndarray
     U: np.ndarray
-    H: np.ndarray
+    hs: np.ndarray
     Y: np.ndarray
     params: tuple
     nonlinearity: str
@@ -61,7 +62,7 @@ class JordanCache(NamedTuple):
 def _output(z, output):
     """``g(z)`` for the output nonlinearity ``output``."""
     if output == "sigmoid":
-        return 1 / (1 + np.exp(-z))
+        return sigmoid(z)
     return np.tanh(z) if output == "tanh" else z
 
 
@@ -161,7 +162,7 @@ def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="t
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     check_choice(output, "output", OUTPUTS)
     check_same_dtype(x_t=x_t, y_prev=y_prev, W_xh=W_xh, W_yh=W_yh, b_h=b_h, W_hy=W_hy, b_y=b_y)
-    h_t = _activate(x_t @ W_xh.T + y_prev @ W_yh.T + b_h, nonlinearity)
+    h_t = activate(x_t @ W_xh.T + y_prev @ W_yh.T + b_h, nonlinearity)
     return h_t, _output(h_t @ W_hy.T + b_y, output)
 
 
@@ -216,14 +217,14 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
     Y : numpy.ndarray, shape (T, B, O)
         The outputs ``y_1 .. y_T``.
     cache : JordanCache
-        For :func:`jordan_backward`; ``cache.H`` (T, B, H) holds the hidden states.
+        For :func:`jordan_backward`; ``cache.hs`` (T, B, H) holds the hidden states.
 
     Example
     -------
     >>> rng = np.random.default_rng(0)
     >>> p = [rng.normal(size=s) for s in ((4, 3), (4, 2), (4,), (2, 4), (2,))]
     >>> Y, cache = jordan_forward(rng.normal(size=(5, 1, 3)), None, *p)
-    >>> Y.shape, cache.H.shape
+    >>> Y.shape, cache.hs.shape
     ((5, 1, 2), (5, 1, 4))
     """
     params = (W_xh, W_yh, b_h, W_hy, b_y)
@@ -231,13 +232,13 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     check_choice(output, "output", OUTPUTS)
     u = np.zeros((B, O), dtype=x.dtype) if y0 is None else y0
-    U, H, Y = np.empty((T, B, O), x.dtype), np.empty((T, B, n_h), x.dtype), np.empty((T, B, O), x.dtype)
+    U, hs, Y = np.empty((T, B, O), x.dtype), np.empty((T, B, n_h), x.dtype), np.empty((T, B, O), x.dtype)
     for t in range(T):
         U[t] = u
-        H[t] = _activate(x[t] @ W_xh.T + u @ W_yh.T + b_h, nonlinearity)
-        Y[t] = _output(H[t] @ W_hy.T + b_y, output)
+        hs[t] = activate(x[t] @ W_xh.T + u @ W_yh.T + b_h, nonlinearity)
+        Y[t] = _output(hs[t] @ W_hy.T + b_y, output)
         u = Y[t] if targets is None else targets[t]
-    return Y, JordanCache(x, U, H, Y, params, nonlinearity, output, targets is not None)
+    return Y, JordanCache(x, U, hs, Y, params, nonlinearity, output, targets is not None)
 
 
 def jordan_backward(dY, cache):
@@ -269,12 +270,12 @@ def jordan_backward(dY, cache):
         ``"x"`` (T, B, D), ``"y0"`` (B, O), ``"W_xh"`` (H, D), ``"W_yh"`` (H, O),
         ``"b_h"`` (H,), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
     """
-    x, U, H, Y, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output, teacher_forcing = cache
+    x, U, hs, Y, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output, teacher_forcing = cache
     T, B, D = x.shape
     check_array(dY, "dY", ("T", "B", "O"), Y.shape, hint="dY has the shape of the outputs Y")
     check_same_dtype(dY=dY, Y=Y)
     dZ = _output_derivative(Y, output)              # g'(z_t); becomes dz_t in the loop
-    dA = _derivative(H, nonlinearity)               # f'(a_t); becomes da_t in the loop
+    dA = derivative(hs, nonlinearity)               # f'(a_t); becomes da_t in the loop
     du_next = np.zeros_like(Y[0])                   # gradient reaching y_t through step t + 1
     for t in reversed(range(T)):
         dZ[t] *= dY[t] + (0 if teacher_forcing else du_next)
@@ -286,7 +287,7 @@ def jordan_backward(dY, cache):
         "W_xh": _rows(dA).T @ _rows(x),
         "W_yh": _rows(dA).T @ _rows(U),
         "b_h": _rows(dA).sum(axis=0),
-        "W_hy": _rows(dZ).T @ _rows(H),
+        "W_hy": _rows(dZ).T @ _rows(hs),
         "b_y": _rows(dZ).sum(axis=0),
     }
 

@@ -8,7 +8,7 @@ Forward, for a batch of padded sequences with lengths ``L_b``:
     \\mathcal{L} = \\frac{1}{B} \\sum_b -\\log \\operatorname{softmax}(z_b)_{y_b}
 
 Backward: the loss reaches the recurrent layer only through the states that
-were read out, so the gradient ``dH`` handed to :func:`~rnncourse.numpy.elman.rnn_backward`
+were read out, so the gradient ``dhs`` handed to :func:`~rnncourse.numpy.elman.rnn_backward`
 is zero everywhere except at ``(L_b - 1, b)``; BPTT carries it back from there
 to the first step. The states after ``L_b`` (padding) get no gradient and so
 change nothing. Without ``lengths`` every sequence ends at ``T``, as in
@@ -58,12 +58,12 @@ def _lengths(lengths, T, B):
     return lengths.astype(np.int64)
 
 
-def last_states(H, lengths):
-    """The state of each sequence at its last real step, ``H[lengths[b] - 1, b]``.
+def last_states(hs, lengths):
+    """The state of each sequence at its last real step, ``hs[lengths[b] - 1, b]``.
 
     Parameters
     ----------
-    H : numpy.ndarray, shape (T, B, H)
+    hs : numpy.ndarray, shape (T, B, H)
         Hidden states.
     lengths : numpy.ndarray, shape (B,)
         Lengths in ``1..T``.
@@ -73,7 +73,7 @@ def last_states(H, lengths):
     numpy.ndarray, shape (B, H)
         One state per sequence.
     """
-    return H[lengths - 1, np.arange(H.shape[1])]
+    return hs[lengths - 1, np.arange(hs.shape[1])]
 
 
 def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
@@ -107,10 +107,10 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     (4, 2)
     """
     _check_params(params)
-    H, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
-    T, B = H.shape[:2]
+    hs, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
+    T, B = hs.shape[:2]
     lengths = _lengths(lengths, T, B)
-    logits, affine_cache = affine_forward(last_states(H, lengths), params["W_hy"], params["b_y"])
+    logits, affine_cache = affine_forward(last_states(hs, lengths), params["W_hy"], params["b_y"])
     return logits, ManyToOneCache(rnn_cache, affine_cache, lengths)
 
 
@@ -137,9 +137,9 @@ def many_to_one_backward(dlogits, cache):
     """
     rnn_cache, affine_cache, lengths = cache
     g_out = affine_backward(dlogits, affine_cache)
-    dH = np.zeros_like(rnn_cache.H)
-    dH[lengths - 1, np.arange(len(lengths))] = g_out["H"]     # only the read-out states feed the loss
-    g_rnn = rnn_backward(dH, rnn_cache)
+    dhs = np.zeros_like(rnn_cache.hs)
+    dhs[lengths - 1, np.arange(len(lengths))] = g_out["hs"]     # only the read-out states feed the loss
+    g_rnn = rnn_backward(dhs, rnn_cache)
     return {"W_xh": g_rnn["W_xh"], "W_hh": g_rnn["W_hh"], "b_h": g_rnn["b_h"],
             "W_hy": g_out["W_hy"], "b_y": g_out["b_y"], "x": g_rnn["x"]}
 

@@ -10,7 +10,7 @@ The parameters live in one dict with the keys ``"W_xh"``, ``"W_hh"``, ``"b_h"``,
 of the targets:
 
 - many-to-many: an output and a target at every step (targets (T, B) or (T, B, O));
-- many-to-one: one output per sequence, from the final state ``H[-1]``
+- many-to-one: one output per sequence, from the final state ``hs[-1]``
   (targets (B,) or (B, O)).
 """
 
@@ -88,20 +88,20 @@ def model_forward(params, x, h0=None, nonlinearity="tanh"):
     Y : numpy.ndarray, shape (T, B, O)
         Outputs (logits or predicted values) at every step; ``Y[-1]`` is the
         many-to-one output.
-    H : numpy.ndarray, shape (T, B, H)
-        Hidden states; ``H[-1]`` is the state to carry into the next chunk.
+    hs : numpy.ndarray, shape (T, B, H)
+        Hidden states; ``hs[-1]`` is the state to carry into the next chunk.
     """
     _check_params(params)
-    H, _ = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
-    Y, _ = affine_forward(H, params["W_hy"], params["b_y"])
-    return Y, H
+    hs, _ = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
+    Y, _ = affine_forward(hs, params["W_hy"], params["b_y"])
+    return Y, hs
 
 
 def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="tanh"):
     """Loss of the whole network and its gradient with respect to every parameter.
 
     Forward: :func:`~rnncourse.numpy.elman.rnn_forward`, :func:`~rnncourse.numpy.output.affine_forward` (on every state, or on
-    ``H[-1]`` for many-to-one), then the loss; backward: the same functions'
+    ``hs[-1]`` for many-to-one), then the loss; backward: the same functions'
     backward passes in reverse order.
 
     Parameters
@@ -128,14 +128,14 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
         The mean loss.
     grads : dict
         Gradients with the keys and shapes of ``params``.
-    H : numpy.ndarray, shape (T, B, H)
-        Hidden states; ``H[-1]`` can start the next chunk (truncated BPTT).
+    hs : numpy.ndarray, shape (T, B, H)
+        Hidden states; ``hs[-1]`` can start the next chunk (truncated BPTT).
 
     Example
     -------
     >>> params = init_model_params(3, 8, 3, rng=np.random.default_rng(0))
     >>> x = np.random.default_rng(1).normal(size=(5, 2, 3))
-    >>> loss, grads, H = model_loss(params, x, np.zeros((5, 2), dtype=int))
+    >>> loss, grads, hs = model_loss(params, x, np.zeros((5, 2), dtype=int))
     >>> sorted(grads) == sorted(params)
     True
     """
@@ -147,17 +147,17 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
         raise ValueError(f"targets for loss={loss!r} should have shape {shapes} (every step, or one per "
                          f"sequence from the last state), but has shape {getattr(targets, 'shape', None)}")
     many_to_one = targets.ndim == per_sequence
-    H, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
-    Y, out_cache = affine_forward(H[-1] if many_to_one else H, params["W_hy"], params["b_y"])
+    hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
+    Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
     loss_fn = softmax_cross_entropy if loss == "ce" else mse_loss
     L, dY = loss_fn(Y, targets, mask)
     g_out = affine_backward(dY, out_cache)
     if many_to_one:
-        dH = np.zeros_like(H)
-        dH[-1] = g_out["H"]                         # only the last state feeds the output
+        dhs = np.zeros_like(hs)
+        dhs[-1] = g_out["hs"]                         # only the last state feeds the output
     else:
-        dH = g_out["H"]
-    g_rnn = rnn_backward(dH, rnn_cache)
+        dhs = g_out["hs"]
+    g_rnn = rnn_backward(dhs, rnn_cache)
     grads = {name: g_rnn[name] for name in ("W_xh", "W_hh", "b_h")}
     grads.update(W_hy=g_out["W_hy"], b_y=g_out["b_y"])
-    return L, grads, H
+    return L, grads, hs

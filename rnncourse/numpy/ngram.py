@@ -1,4 +1,4 @@
-r"""Character n-gram language models with add-k smoothing: the baselines a recurrent model must beat.
+r"""Character n-gram language models with additive (add-k) smoothing: the baselines a recurrent model must beat.
 
 An n-gram model predicts the next character from the :math:`n - 1` characters before it, by
 counting how often each sequence of :math:`n` characters occurs in a training text:
@@ -6,11 +6,11 @@ counting how often each sequence of :math:`n` characters occurs in a training te
 .. math::
 
     P(c_t \mid c_{t-n+1}, \dots, c_{t-1}) =
-    \frac{\operatorname{count}(c_{t-n+1}, \dots, c_{t-1}, c_t) + k}
-         {\operatorname{count}(c_{t-n+1}, \dots, c_{t-1}, \cdot) + k V} .
+    \frac{\operatorname{count}(c_{t-n+1}, \dots, c_{t-1}, c_t) + \alpha}
+         {\operatorname{count}(c_{t-n+1}, \dots, c_{t-1}, \cdot) + \alpha V} .
 
-Adding :math:`k > 0` to every count (*add-k smoothing*) gives every character a nonzero probability
-in every context, so a held-out text never gets probability zero. ``n = 1`` is the unigram model
+Adding a pseudo-count :math:`\alpha > 0` to every count (*additive* or *add-k smoothing*) gives every
+character a nonzero probability in every context, so a held-out text never gets probability zero. ``n = 1`` is the unigram model
 (character frequencies, no context), ``n = 2`` the bigram, ``n = 3`` the trigram.
 
 The models are tables: ``log_probs[c_1, ..., c_n]`` is the natural log of the probability of
@@ -71,17 +71,17 @@ def ngram_counts(ids, n, V) -> np.ndarray:
     return np.bincount(flat, minlength=V ** n).astype(np.float64).reshape((V,) * n)
 
 
-def ngram_log_probs(counts, k=1.0) -> np.ndarray:
-    r"""Add-k smoothed conditional log-probabilities from n-gram counts.
+def ngram_log_probs(counts, alpha=1.0) -> np.ndarray:
+    r"""Additively smoothed conditional log-probabilities from n-gram counts.
 
-    ``log_probs[c_1, ..., c_n] = log((counts[c_1, ..., c_n] + k) / (sum_c counts[c_1, ..., c_{n-1}, c] + k V))``.
+    ``log_probs[c_1, ..., c_n] = log((counts[c_1, ..., c_n] + alpha) / (sum_c counts[c_1, ..., c_{n-1}, c] + alpha V))``.
 
     Parameters
     ----------
     counts : numpy.ndarray, shape (V,) * n
         From :func:`ngram_counts`.
-    k : float
-        The pseudo-count added to every entry, ``k > 0`` (default 1, Laplace smoothing).
+    alpha : float
+        The pseudo-count added to every entry, ``alpha > 0`` (default 1, Laplace smoothing).
 
     Returns
     -------
@@ -90,14 +90,14 @@ def ngram_log_probs(counts, k=1.0) -> np.ndarray:
 
     Examples
     --------
-    >>> np.exp(ngram_log_probs(np.array([3.0, 1.0]), k=1.0))     # unigram: (3 + 1) / 6, (1 + 1) / 6
+    >>> np.exp(ngram_log_probs(np.array([3.0, 1.0]), alpha=1.0))     # unigram: (3 + 1) / 6, (1 + 1) / 6
     array([0.66666667, 0.33333333])
     """
     if not isinstance(counts, np.ndarray) or counts.ndim < 1 or len(set(counts.shape)) != 1:
         shape = getattr(counts, "shape", type(counts).__name__)
         raise ValueError(f"counts should be an array of shape (V,) * n from ngram_counts, but has shape {shape}")
-    k = check_positive_float(k, "k")
-    smoothed = counts + k
+    alpha = check_positive_float(alpha, "alpha")
+    smoothed = counts + alpha
     return np.log(smoothed) - np.log(smoothed.sum(axis=-1, keepdims=True))
 
 

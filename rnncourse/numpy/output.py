@@ -7,10 +7,10 @@
 ``W_hy`` (O, H) is stored like :class:`torch.nn.Linear`'s ``weight``. Two input
 shapes are accepted:
 
-- ``H`` of shape ``(T, B, H)``: an output at every step (many-to-many),
+- ``hs`` of shape ``(T, B, H)``: an output at every step (many-to-many),
   ``Y`` has shape ``(T, B, O)``;
-- ``H`` of shape ``(B, H)``: one output per sequence, e.g. from the final state
-  ``H[-1]`` (many-to-one), ``Y`` has shape ``(B, O)``.
+- ``hs`` of shape ``(B, H)``: one output per sequence, e.g. from the final state
+  ``hs[-1]`` (many-to-one), ``Y`` has shape ``(B, O)``.
 """
 
 from __future__ import annotations
@@ -24,22 +24,22 @@ __all__ = ["affine_forward", "affine_backward"]
 _SYMBOLS = {2: ("B", "H"), 3: ("T", "B", "H")}
 
 
-def _check_states(H, name):
-    """Accept (T, B, H) or (B, H); return the dimension letters of ``H``."""
-    if getattr(H, "ndim", None) not in _SYMBOLS:
-        check_array(H, name, tuple(f"n{i}" for i in range(getattr(H, "ndim", 0))))   # type and dtype only
+def _check_states(hs, name):
+    """Accept (T, B, H) or (B, H); return the dimension letters of ``hs``."""
+    if getattr(hs, "ndim", None) not in _SYMBOLS:
+        check_array(hs, name, tuple(f"n{i}" for i in range(getattr(hs, "ndim", 0))))   # type and dtype only
         raise ValueError(
             f"{name} should have shape (T, B, H) (every step) or (B, H) (one state per sequence, "
-            f"e.g. H[-1]), but has shape {H.shape}")
-    return _SYMBOLS[H.ndim]
+            f"e.g. hs[-1]), but has shape {hs.shape}")
+    return _SYMBOLS[hs.ndim]
 
 
-def affine_forward(H, W_hy, b_y):
-    """Map hidden states to outputs, ``Y = H W_hy^T + b_y``, at every step at once.
+def affine_forward(hs, W_hy, b_y):
+    """Map hidden states to outputs, ``Y = hs W_hy^T + b_y``, at every step at once.
 
     Parameters
     ----------
-    H : numpy.ndarray, shape (T, B, H) or (B, H)
+    hs : numpy.ndarray, shape (T, B, H) or (B, H)
         Hidden states of every step, or one state per sequence (many-to-one).
     W_hy : numpy.ndarray, shape (O, H)
         Hidden-to-output weights.
@@ -49,9 +49,9 @@ def affine_forward(H, W_hy, b_y):
     Returns
     -------
     Y : numpy.ndarray, shape (T, B, O) or (B, O)
-        Outputs (e.g. logits), with the leading axes of ``H``.
+        Outputs (e.g. logits), with the leading axes of ``hs``.
     cache : tuple
-        ``(H, W_hy)`` for :func:`affine_backward`.
+        ``(hs, W_hy)`` for :func:`affine_backward`.
 
     Example
     -------
@@ -59,16 +59,16 @@ def affine_forward(H, W_hy, b_y):
     >>> Y.shape
     (5, 2, 3)
     """
-    symbols = _check_states(H, "H")
-    check_array(H, "H", symbols)
-    n_h = H.shape[-1]
+    symbols = _check_states(hs, "hs")
+    check_array(hs, "hs", symbols)
+    n_h = hs.shape[-1]
     check_array(W_hy, "W_hy", ("O", "H"), (None, n_h),
                 hint="W_hy has shape (output_size, hidden_size), like torch.nn.Linear's weight")
     O = W_hy.shape[0]
     check_array(b_y, "b_y", ("O",), (O,))
-    check_same_dtype(H=H, W_hy=W_hy, b_y=b_y)
-    Y = H @ W_hy.T + b_y
-    return Y, (H, W_hy)
+    check_same_dtype(hs=hs, W_hy=W_hy, b_y=b_y)
+    Y = hs @ W_hy.T + b_y
+    return Y, (hs, W_hy)
 
 
 def affine_backward(dY, cache):
@@ -76,7 +76,7 @@ def affine_backward(dY, cache):
 
     .. math::
 
-        dH = dY W_{hy},\\qquad dW_{hy} = \\textstyle\\sum_{t,b} dy_{t,b}^\\top h_{t,b},\\qquad
+        dhs = dY W_{hy},\\qquad dW_{hy} = \\textstyle\\sum_{t,b} dy_{t,b}^\\top h_{t,b},\\qquad
         db_y = \\textstyle\\sum_{t,b} dy_{t,b}
 
     Parameters
@@ -89,16 +89,16 @@ def affine_backward(dY, cache):
     Returns
     -------
     dict
-        ``"H"`` (same shape as ``H``), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
+        ``"hs"`` (same shape as ``hs``), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
     """
-    H, W_hy = cache
+    hs, W_hy = cache
     O, n_h = W_hy.shape
-    expected = H.shape[:-1] + (O,)
-    check_array(dY, "dY", _SYMBOLS[H.ndim][:-1] + ("O",), expected, hint="dY has the shape of the outputs Y")
-    check_same_dtype(dY=dY, H=H)
+    expected = hs.shape[:-1] + (O,)
+    check_array(dY, "dY", _SYMBOLS[hs.ndim][:-1] + ("O",), expected, hint="dY has the shape of the outputs Y")
+    check_same_dtype(dY=dY, hs=hs)
     dY_rows = dY.reshape(-1, O)                     # (T*B, O) or (B, O)
     return {
-        "H": dY @ W_hy,
-        "W_hy": dY_rows.T @ H.reshape(-1, n_h),
+        "hs": dY @ W_hy,
+        "W_hy": dY_rows.T @ hs.reshape(-1, n_h),
         "b_y": dY_rows.sum(axis=0),
     }

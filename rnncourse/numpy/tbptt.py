@@ -53,12 +53,12 @@ def tbptt_chunks(T, k):
 
 def _chunk_cache(cache, start, stop):
     """The forward cache of steps ``start:stop``, starting from the state before ``start``."""
-    x, h0, W_xh, W_hh, H, nonlinearity = cache
-    h_start = h0 if start == 0 else H[start - 1]
-    return RNNCache(x[start:stop], h_start, W_xh, W_hh, H[start:stop], nonlinearity)
+    x, h0, W_xh, W_hh, hs, nonlinearity = cache
+    h_start = h0 if start == 0 else hs[start - 1]
+    return RNNCache(x[start:stop], h_start, W_xh, W_hh, hs[start:stop], nonlinearity)
 
 
-def truncated_rnn_backward(dH, cache, k):
+def truncated_rnn_backward(dhs, cache, k):
     """BPTT with the backward recursion cut every ``k`` steps.
 
     Runs :func:`~rnncourse.numpy.elman.rnn_backward` on each chunk of :func:`tbptt_chunks` with no
@@ -66,7 +66,7 @@ def truncated_rnn_backward(dH, cache, k):
 
     Parameters
     ----------
-    dH : numpy.ndarray, shape (T, B, H)
+    dhs : numpy.ndarray, shape (T, B, H)
         Gradient of the loss with respect to each ``h_t``, directly from the loss.
     cache : RNNCache
         From :func:`~rnncourse.numpy.elman.rnn_forward` over the whole sequence.
@@ -81,14 +81,14 @@ def truncated_rnn_backward(dH, cache, k):
 
     Example
     -------
-    >>> H, cache = rnn_forward(x, None, W_xh, W_hh, b_h)       # doctest: +SKIP
-    >>> grads = truncated_rnn_backward(dH, cache, k=10)        # doctest: +SKIP
+    >>> hs, cache = rnn_forward(x, None, W_xh, W_hh, b_h)       # doctest: +SKIP
+    >>> grads = truncated_rnn_backward(dhs, cache, k=10)        # doctest: +SKIP
     """
-    check_array(dH, "dH", ("T", "B", "H"), cache.H.shape, hint="dH has the shape of the hidden states H")
-    chunks = tbptt_chunks(cache.H.shape[0], k)
+    check_array(dhs, "dhs", ("T", "B", "H"), cache.hs.shape, hint="dhs has the shape of the hidden states hs")
+    chunks = tbptt_chunks(cache.hs.shape[0], k)
     grads = {"x": np.empty_like(cache.x)}
     for start, stop in reversed(chunks):
-        g = rnn_backward(dH[start:stop], _chunk_cache(cache, start, stop))
+        g = rnn_backward(dhs[start:stop], _chunk_cache(cache, start, stop))
         grads["x"][start:stop] = g["x"]
         for name in ("W_xh", "W_hh", "b_h"):
             grads[name] = grads[name] + g[name] if name in grads else g[name]
@@ -100,14 +100,14 @@ def iterate_tbptt(x, k, targets=None):
     """Yield the chunks of a sequence for truncated-BPTT training.
 
     The caller runs the forward pass on each chunk starting from the last state
-    of the previous one, ``h0 = H[-1]``; a NumPy array carries no graph, so the
+    of the previous one, ``h0 = hs[-1]``; a NumPy array carries no graph, so the
     state is "detached" by construction and the backward pass of a chunk stops
     at its start::
 
         h = None
         for x_c, y_c in iterate_tbptt(x, k, targets):
-            loss, grads, H = model_loss(params, x_c, y_c, h0=h)
-            h = H[-1]
+            loss, grads, hs = model_loss(params, x_c, y_c, h0=h)
+            h = hs[-1]
             optimizer.step(params, grads)
 
     Parameters

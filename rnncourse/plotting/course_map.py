@@ -16,13 +16,15 @@ CHAPTERS = (
     "6 Topologies",
     "7 Elman &\nJordan",
     "8 Limits,\nLSTM & GRU",
+    "9 In practice",
 )
 
 #: For each chapter (1-based), the chapters it builds on directly.
-PREREQUISITES = {2: (1,), 3: (2,), 4: (3,), 5: (4,), 6: (3, 4), 7: (4,), 8: (5, 7)}
+PREREQUISITES = {2: (1,), 3: (2,), 4: (3,), 5: (4,), 6: (3, 4), 7: (4,), 8: (5, 7), 9: (7, 8)}
 
 # Where each chapter sits on the map: a main line of the core chapters, two branches below it.
-_POSITIONS = {1: (0, 1), 2: (2, 1), 3: (4, 1), 4: (6, 1), 5: (8, 1), 6: (6, -0.5), 7: (8, -0.5), 8: (10.2, 0.25)}
+_POSITIONS = {1: (0, 1), 2: (2, 1), 3: (4, 1), 4: (6, 1), 5: (8, 1), 6: (6, -0.5), 7: (8, -0.5), 8: (10.2, 0.45),
+              9: (10.2, -0.8)}
 
 
 def chapter_map():
@@ -31,10 +33,12 @@ def chapter_map():
     Returns
     -------
     matplotlib.figure.Figure
-        The map; the core path (1 to 5) runs left to right, the applied chapters branch below.
+        The map; the core path (1 to 5) runs left to right, the applied chapters branch below,
+        and chapter 9 gathers them for practice.
     """
-    fig, ax = new_diagram((-0.9, 11.1), (-1.1, 1.6), title="How the chapters build on each other")
-    roles = {1: "input", 2: "input", 3: "hidden", 4: "hidden", 5: "hidden", 6: "output", 7: "output", 8: "loss"}
+    fig, ax = new_diagram((-0.9, 11.1), (-1.3, 1.6), title="How the chapters build on each other")
+    roles = {1: "input", 2: "input", 3: "hidden", 4: "hidden", 5: "hidden", 6: "output", 7: "output", 8: "loss",
+             9: "loss"}
     w, h = 0.8, 0.36
     for number, title in enumerate(CHAPTERS, start=1):
         node(ax, _POSITIONS[number], title, roles[number], w=w, h=h, fontsize=8)

@@ -1,12 +1,22 @@
 """The book's recurrent networks in PyTorch: autograd, on the CPU or a CUDA GPU.
 
-Each module is the twin of one in ``rnncourse.numpy``, with the same names
-and signatures, so that a chapter can show both side by side and a test can
+Each module is the twin of one in ``rnncourse.numpy``, with the same function and
+weight names, so that a chapter can show both side by side and a test can
 assert they agree. Shapes are time-major: ``x`` (T, B, D), hidden states
 (T, B, H).
 
+The twins rule (see :mod:`rnncourse`), PyTorch's half, follows ``torch.nn``:
+a sequence forward returns ``(hs, h_T)`` (LSTM: ``(hs, (h_T, c_T))``), a step or
+cell returns the new state (``h_t``; LSTM ``(h_t, c_t)``); autograd replaces the
+NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
+``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
+modules, whose names differ. A wrong shape or value raises ``ValueError``; a
+wrong type, dtype or device raises ``TypeError``. Inputs are validated once per
+public call, never inside the loop over time.
+
 - ``rnncourse.torch.device``: ``pick_device``, ``seed_everything``;
 - ``rnncourse.torch.elman``: ``rnn_step_forward``, ``rnn_forward``, ``ElmanRNN``;
+- ``rnncourse.torch.gated``: ``LSTMCell``, ``GRUCell``, ``LSTM``, ``GRU`` (import them from there);
 - ``rnncourse.torch.heads``: ``OutputLayer``, ``RNNModel``;
 - ``rnncourse.torch.train``: ``TrainConfig``, ``History``, ``train``.
 

@@ -68,9 +68,9 @@ class CharLM(nn.Module):
         return self.out(hs), h_T
 
 
-def _chunks(ids, T, B):
+def _chunks(ids, T, B, device):
     for inputs, targets in batches(ids, T, B):
-        yield torch.from_numpy(inputs), torch.from_numpy(targets)
+        yield torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device)
 
 
 def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True, clip=1.0, seed=0):
@@ -79,7 +79,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     Parameters
     ----------
     model : CharLM
-        Trained in place.
+        Trained in place, on its own device (the chunks are moved there).
     ids : numpy.ndarray of int, shape (N,)
         The text as character ids.
     T, B : int
@@ -110,7 +110,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     losses = []
     while len(losses) < steps:
         h = None
-        for inputs, targets in _chunks(ids, T, B):
+        for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
             logits, h_T = model(inputs, h)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
@@ -144,7 +144,7 @@ def evaluate_loss(model, ids, *, T, B, stateful=True):
     """
     model.eval()
     total, count, h = 0.0, 0, None
-    for inputs, targets in _chunks(ids, T, B):
+    for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
         logits, h_T = model(inputs, h)
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum").item()
         count += targets.numel()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from rnncourse.validation import check_positive_int
+
 __all__ = ["pick_device", "seed_everything"]
 
 
@@ -78,7 +80,6 @@ def seed_everything(seed: int) -> torch.Generator:
     >>> torch.rand(2, generator=g).shape
     torch.Size([2])
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed should be a non-negative integer, but is {seed!r}")
+    seed = check_positive_int(seed, "seed", minimum=0)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)

@@ -24,37 +24,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.validation import check_array, check_choice, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
-__all__ = ["rnn_step_forward", "rnn_forward", "ElmanRNN"]
+__all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "ElmanRNN"]
 
-_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+#: The nonlinearities ``f`` a recurrent layer of the package accepts, by name.
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 _TIME_MAJOR = "x is time-major, shape (time steps, batch, features); for batch-first data pass x.transpose(0, 1)"
-
-
-def _check_match(name: str, a: torch.Tensor, ref_name: str, ref: torch.Tensor, ref_expr: str | None = None) -> None:
-    """Raise unless ``a`` lives on the device of ``ref`` and has its dtype.
-
-    ``ref_expr`` is the expression a user would type for ``ref`` in the fix.
-    """
-    ref_expr = ref_expr or ref_name
-    if a.device != ref.device:
-        raise ValueError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
-                         f"call {name}.to({ref_expr}.device)")
-    if a.dtype != ref.dtype:
-        raise TypeError(f"{name} has dtype {a.dtype} but {ref_name} has dtype {ref.dtype}; "
-                        f"call {name}.to({ref_expr}.dtype)")
 
 
 def _check_weights(W_xh, W_hh, b_h, nonlinearity: str) -> tuple[int, int]:
     """Validate the three parameters and return (D, H)."""
-    check_choice(nonlinearity, "nonlinearity", tuple(_ACTIVATIONS))
+    check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
     check_array(W_xh, "W_xh", ("H", "D"), backend="torch")
     H, D = W_xh.shape
     check_array(W_hh, "W_hh", ("H", "H"), (H, H), backend="torch", hint="W_hh is square, (H, H)")
     check_array(b_h, "b_h", ("H",), (H,), backend="torch")
-    _check_match("W_hh", W_hh, "W_xh", W_xh)
-    _check_match("b_h", b_h, "W_xh", W_xh)
+    check_match("W_hh", W_hh, "W_xh", W_xh)
+    check_match("b_h", b_h, "W_xh", W_xh)
     return D, H
 
 
@@ -64,17 +51,17 @@ def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "
     check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch", hint=_TIME_MAJOR)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
-    _check_match("x", x, ref_name, W_xh, ref_expr)
+    check_match("x", x, ref_name, W_xh, ref_expr)
     if h0 is not None:
         B = x.shape[1]
         hint = "add a batch axis with h0.unsqueeze(0)" if h0.ndim == 1 else ""
         check_array(h0, "h0", ("B", "H"), (B, H), backend="torch", hint=hint)
-        _check_match("h0", h0, ref_name, W_xh, ref_expr)
+        check_match("h0", h0, ref_name, W_xh, ref_expr)
 
 
 def _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     """The unchecked fast loop: one matmul for all inputs, then only h_{t-1} W_hh^T per step."""
-    f = _ACTIVATIONS[nonlinearity]
+    f = ACTIVATIONS[nonlinearity]
     T, B, D = x.shape
     H = W_hh.shape[0]
     if h0 is None:
@@ -82,11 +69,11 @@ def _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     A_x = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, H)  # x_t W_xh^T + b_h, all t at once
     W_hh_T = W_hh.t()
     h = h0
-    states = []
+    hs = []
     for a_t in A_x.unbind(0):
         h = f(torch.addmm(a_t, h, W_hh_T))
-        states.append(h)
-    return torch.stack(states), h
+        hs.append(h)
+    return torch.stack(hs), h
 
 
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
@@ -112,15 +99,15 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
 
     Returns
     -------
-    torch.Tensor, shape (B, H)
-        The new hidden state h_t.
+    h_t : torch.Tensor, shape (B, H)
+        The new hidden state (no cache: autograd records what backward needs).
     """
     D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
     check_array(x_t, "x_t", ("B", "D"), (None, D), backend="torch")
     check_array(h_prev, "h_prev", ("B", "H"), (x_t.shape[0], H), backend="torch")
-    _check_match("x_t", x_t, "W_xh", W_xh)
-    _check_match("h_prev", h_prev, "W_xh", W_xh)
-    return _ACTIVATIONS[nonlinearity](x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+    check_match("x_t", x_t, "W_xh", W_xh)
+    check_match("h_prev", h_prev, "W_xh", W_xh)
+    return ACTIVATIONS[nonlinearity](x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
 
 
 def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
@@ -132,7 +119,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
         h = h0
         for t in range(T):
             h = tanh(x[t] @ W_xh.T + h @ W_hh.T + b_h)
-            H[t] = h
+            hs[t] = h
 
     Parameters
     ----------
@@ -151,16 +138,16 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
 
     Returns
     -------
-    H : torch.Tensor, shape (T, B, H)
+    hs : torch.Tensor, shape (T, B, H)
         Hidden states h_1 ... h_T.
     h_T : torch.Tensor, shape (B, H)
-        The last hidden state (``H[-1]``).
+        The last hidden state (``hs[-1]``), like :class:`torch.nn.RNN`'s second output.
 
     Examples
     --------
     >>> x, W_xh, W_hh, b_h = torch.zeros(5, 2, 3), torch.zeros(4, 3), torch.zeros(4, 4), torch.zeros(4)
-    >>> H, h_T = rnn_forward(x, None, W_xh, W_hh, b_h)
-    >>> tuple(H.shape), tuple(h_T.shape)
+    >>> hs, h_T = rnn_forward(x, None, W_xh, W_hh, b_h)
+    >>> tuple(hs.shape), tuple(h_T.shape)
     ((5, 2, 4), (2, 4))
     """
     D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
@@ -173,7 +160,7 @@ class ElmanRNN(nn.Module):
 
     A loop over time in Python (see :func:`rnn_forward`); it equals
     :class:`torch.nn.RNN` with ``num_layers=1`` and ``batch_first=False`` when
-    ``b_h = bias_ih_l0 + bias_hh_l0`` (see :meth:`from_torch_rnn`), and
+    ``b_h = bias_ih_l0 + bias_hh_l0`` (see :meth:`from_torch`), and
     :func:`rnncourse.numpy.elman.rnn_forward` on the same weights (see
     :meth:`from_numpy`).
 
@@ -202,8 +189,8 @@ class ElmanRNN(nn.Module):
     Examples
     --------
     >>> rnn = ElmanRNN(3, 4, generator=torch.Generator().manual_seed(0))
-    >>> H, h_T = rnn(torch.zeros(5, 2, 3))
-    >>> tuple(H.shape)
+    >>> hs, h_T = rnn(torch.zeros(5, 2, 3))
+    >>> tuple(hs.shape)
     (5, 2, 4)
     """
 
@@ -211,7 +198,7 @@ class ElmanRNN(nn.Module):
         super().__init__()
         D = check_positive_int(input_size, "input_size")
         H = check_positive_int(hidden_size, "hidden_size")
-        check_choice(nonlinearity, "nonlinearity", tuple(_ACTIVATIONS))
+        check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         self.input_size, self.hidden_size, self.nonlinearity = D, H, nonlinearity
         kw = {"device": device, "dtype": dtype}
         self.W_xh = nn.Parameter(torch.empty(H, D, **kw))
@@ -243,7 +230,7 @@ class ElmanRNN(nn.Module):
 
         Returns
         -------
-        H : torch.Tensor, shape (T, B, H)
+        hs : torch.Tensor, shape (T, B, H)
             Hidden states h_1 ... h_T.
         h_T : torch.Tensor, shape (B, H)
             The last hidden state.
@@ -256,7 +243,7 @@ class ElmanRNN(nn.Module):
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
 
     @classmethod
-    def from_torch_rnn(cls, rnn: nn.RNN) -> "ElmanRNN":
+    def from_torch(cls, rnn: nn.RNN) -> "ElmanRNN":
         """Copy the weights of a one-layer, time-major :class:`torch.nn.RNN`.
 
         PyTorch keeps two biases, ``bias_ih_l0`` and ``bias_hh_l0``; they only
@@ -288,7 +275,7 @@ class ElmanRNN(nn.Module):
             model.b_h.copy_(rnn.bias_ih_l0 + rnn.bias_hh_l0 if rnn.bias else torch.zeros_like(model.b_h))
         return model
 
-    def to_torch_rnn(self) -> nn.RNN:
+    def to_torch(self) -> nn.RNN:
         """Return an equal :class:`torch.nn.RNN` (``bias_ih_l0 = b_h``, ``bias_hh_l0 = 0``)."""
         rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity=self.nonlinearity,
                      device=self.W_xh.device, dtype=self.W_xh.dtype)

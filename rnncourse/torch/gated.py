@@ -22,14 +22,24 @@ GRU (Cho et al., 2014), in PyTorch's convention:
     n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big),\qquad
     h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}.
 
-The parameters are named and stacked as in :class:`torch.nn.LSTMCell` and
-:class:`torch.nn.GRUCell`: ``weight_ih`` (4H, D) holds the rows of
-``W_ii, W_if, W_ig, W_io`` in that order (GRU: (3H, D), ``W_ir, W_iz, W_in``),
-``weight_hh`` (4H, H) or (3H, H) likewise, and two biases. So a state dict
-moves between the two implementations unchanged, and the cells compute the
-same numbers. :class:`LSTM` and :class:`GRU` loop a cell over a time-major
-sequence ``x`` (T, B, D).
+The parameters carry the book's names, the same as in :mod:`rnncourse.numpy.gated`,
+and are stacked as in :class:`torch.nn.LSTMCell` and :class:`torch.nn.GRUCell`:
+``W_xh`` (4H, D) holds the rows of ``W_ii, W_if, W_ig, W_io`` in that order
+(GRU: (3H, D), ``W_ir, W_iz, W_in``; torch's ``weight_ih``), ``W_hh`` (4H, H) or
+(3H, H) likewise (``weight_hh``). The LSTM has one bias ``b_h`` (torch's
+``bias_ih + bias_hh``, which only ever appear as a sum); the GRU keeps two,
+``b_xh`` and ``b_hh``, because the reset gate multiplies ``W_hn h + b_hn``.
+``from_torch(module)`` and ``to_torch()`` convert to and from torch's modules,
+which then compute the same numbers. :class:`LSTM` and :class:`GRU` loop a
+cell over a time-major sequence ``x`` (T, B, D) and return ``(hs, state)``
+like :class:`torch.nn.LSTM` / :class:`torch.nn.GRU` (one layer).
+
+Inputs are validated once per public call: the sequence modules check the
+whole sequence, then run the cell's unchecked :meth:`LSTMCell.step` in the
+loop over time.
 """
+
+
 
 from __future__ import annotations
 
@@ -39,15 +49,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.validation import check_array, check_choice, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
 
+_TIME_MAJOR = "x is time-major (T, B, D); for batch-first data pass x.transpose(0, 1)"
+
 
 class _GatedCell(nn.Module):
-    """Parameters shared by both cells: ``n_gates`` blocks of H rows, PyTorch's names and initialisation."""
+    """Parameters shared by both cells: ``n_gates`` blocks of H rows, with the book's names."""
 
     n_gates = 1
+    bias_names: tuple = ()
+    torch_class = nn.Module
 
     def __init__(self, input_size, hidden_size, *, device=None, dtype=None, generator=None):
         super().__init__()
@@ -55,10 +69,10 @@ class _GatedCell(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         self.input_size, self.hidden_size = D, H
         kw = {"device": device, "dtype": dtype}
-        self.weight_ih = nn.Parameter(torch.empty(self.n_gates * H, D, **kw))
-        self.weight_hh = nn.Parameter(torch.empty(self.n_gates * H, H, **kw))
-        self.bias_ih = nn.Parameter(torch.empty(self.n_gates * H, **kw))
-        self.bias_hh = nn.Parameter(torch.empty(self.n_gates * H, **kw))
+        self.W_xh = nn.Parameter(torch.empty(self.n_gates * H, D, **kw))
+        self.W_hh = nn.Parameter(torch.empty(self.n_gates * H, H, **kw))
+        for name in self.bias_names:
+            setattr(self, name, nn.Parameter(torch.empty(self.n_gates * H, **kw)))
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -68,28 +82,69 @@ class _GatedCell(nn.Module):
             for p in self.parameters():
                 p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
 
-    def _check(self, x_t, h_prev, name="h_prev"):
+    def _check_state(self, h, name, B):
+        check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch")
+        check_match(name, h, "the cell", self.W_xh, "cell.W_xh")
+
+    def _check_step(self, x_t):
         check_array(x_t, "x_t", ("B", "D"), (None, self.input_size), backend="torch",
-                    hint="x_t is one time step (B, D); loop over time with LSTM or GRU")
-        check_array(h_prev, name, ("B", "H"), (x_t.shape[0], self.hidden_size), backend="torch")
+                    hint="x_t is one time step (B, D); for a sequence use LSTM or GRU")
+        check_match("x_t", x_t, "the cell", self.W_xh, "cell.W_xh")
+        return x_t.shape[0]
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
+    def numpy_params(self) -> dict:
+        """Copies of the parameters as :class:`numpy.ndarray`, the arguments of :mod:`rnncourse.numpy.gated`."""
+        return {name: p.detach().cpu().numpy().copy() for name, p in self.named_parameters()}
+
     @classmethod
     def from_torch(cls, cell: nn.Module):
-        """A copy of a :class:`torch.nn.LSTMCell` or :class:`torch.nn.GRUCell` with the same weights."""
-        twin = {LSTMCell: nn.LSTMCell, GRUCell: nn.GRUCell}[cls]
-        if not isinstance(cell, twin) or not cell.bias:
-            raise TypeError(f"cell should be a {twin.__name__} with biases, but is {cell!r}")
+        """A copy of a :class:`torch.nn.LSTMCell` (for :class:`LSTMCell`) or :class:`torch.nn.GRUCell`.
+
+        On the device and with the dtype of ``cell``; see :meth:`to_torch` for the way back.
+        """
+        if not isinstance(cell, cls.torch_class) or not cell.bias:
+            raise TypeError(f"cell should be a torch.nn.{cls.torch_class.__name__} with biases, but is {cell!r}")
         w = cell.weight_ih
         mine = cls(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
-        mine.load_state_dict(cell.state_dict())
+        mine._copy_from(cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
         return mine
+
+    def to_torch(self) -> nn.Module:
+        """An equal :class:`torch.nn.LSTMCell` or :class:`torch.nn.GRUCell`."""
+        w = self.W_xh
+        cell = self.torch_class(self.input_size, self.hidden_size, device=w.device, dtype=w.dtype)
+        self._copy_to(cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+        return cell
+
+    def _copy_from(self, weight_ih, weight_hh, bias_ih, bias_hh):
+        with torch.no_grad():
+            self.W_xh.copy_(weight_ih)
+            self.W_hh.copy_(weight_hh)
+            if self.bias_names == ("b_h",):
+                self.b_h.copy_(bias_ih + bias_hh)
+            else:
+                self.b_xh.copy_(bias_ih)
+                self.b_hh.copy_(bias_hh)
+
+    def _copy_to(self, weight_ih, weight_hh, bias_ih, bias_hh):
+        with torch.no_grad():
+            weight_ih.copy_(self.W_xh)
+            weight_hh.copy_(self.W_hh)
+            if self.bias_names == ("b_h",):
+                bias_ih.copy_(self.b_h)
+                bias_hh.zero_()
+            else:
+                bias_ih.copy_(self.b_xh)
+                bias_hh.copy_(self.b_hh)
 
 
 class LSTMCell(_GatedCell):
     r"""One LSTM step written from scratch, equal to :class:`torch.nn.LSTMCell` on the same weights.
+
+    The twin of :func:`rnncourse.numpy.gated.lstm_step_forward`.
 
     Parameters
     ----------
@@ -102,12 +157,12 @@ class LSTMCell(_GatedCell):
 
     Attributes
     ----------
-    weight_ih : torch.nn.Parameter, shape (4H, D)
-        Input weights of the gates i, f, g, o, stacked.
-    weight_hh : torch.nn.Parameter, shape (4H, H)
-        Recurrent weights of the gates i, f, g, o, stacked.
-    bias_ih, bias_hh : torch.nn.Parameter, shape (4H,)
-        The two biases (only their sum matters).
+    W_xh : torch.nn.Parameter, shape (4H, D)
+        Input weights of the gates i, f, g, o, stacked (torch's ``weight_ih``).
+    W_hh : torch.nn.Parameter, shape (4H, H)
+        Recurrent weights of the gates i, f, g, o, stacked (torch's ``weight_hh``).
+    b_h : torch.nn.Parameter, shape (4H,)
+        The bias (torch's ``bias_ih + bias_hh``).
 
     Examples
     --------
@@ -118,9 +173,11 @@ class LSTMCell(_GatedCell):
     """
 
     n_gates = 4
+    bias_names = ("b_h",)
+    torch_class = nn.LSTMCell
 
     def forward(self, x_t, state=None):
-        """One step.
+        """One step, with its inputs validated.
 
         Parameters
         ----------
@@ -134,32 +191,53 @@ class LSTMCell(_GatedCell):
         tuple
             ``(h_t, c_t)``, each of shape (B, H).
         """
+        B = self._check_step(x_t)
         if state is None:
-            zeros = x_t.new_zeros(x_t.shape[0], self.hidden_size)
-            state = (zeros, zeros)
+            return self.step(x_t, self.zero_state(x_t))
+        self._check_state(state[0], "h_prev", B)
+        self._check_state(state[1], "c_prev", B)
+        return self.step(x_t, state)
+
+    def zero_state(self, x_t):
+        """``(h, c)`` of zeros for the batch of ``x_t`` (B, ...), on its device and dtype."""
+        zeros = x_t.new_zeros(x_t.shape[0], self.hidden_size)
+        return zeros, zeros
+
+    def input_part(self, x):
+        """``x W_xh^T + b_h``, the part of the gates' pre-activations that does not depend on the state.
+
+        ``x`` is (..., D): one step (B, D) or, flattened, all steps (T*B, D) in one product.
+        """
+        return torch.addmm(self.b_h, x, self.W_xh.t())
+
+    def step(self, x_t, state):
+        """The step's equations, without validation."""
+        return self.recur(self.input_part(x_t), state)
+
+    def recur(self, a_t, state):
+        """The step given its input part ``a_t`` (B, 4H); :class:`LSTM` computes every ``a_t`` at once."""
         h_prev, c_prev = state
-        self._check(x_t, h_prev)
-        self._check(x_t, c_prev, "c_prev")
-        gates = x_t @ self.weight_ih.T + self.bias_ih + h_prev @ self.weight_hh.T + self.bias_hh   # (B, 4H)
+        gates = torch.addmm(a_t, h_prev, self.W_hh.t())       # (B, 4H): i, f, g, o
         i, f, g, o = gates.chunk(4, dim=1)
         c_t = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
         h_t = torch.sigmoid(o) * torch.tanh(c_t)
         return h_t, c_t
 
     def set_forget_bias(self, value: float) -> None:
-        """Set the forget gate's bias (``bias_ih`` part; ``bias_hh`` part to 0) so that ``f`` starts near ``sigmoid(value)``.
+        """Set the forget gate's bias (rows H..2H of ``b_h``) so that ``f`` starts near ``sigmoid(value)``.
 
         A large value (1 to 5) makes the cell remember by default
         (Gers et al., 2000; Jozefowicz et al., 2015).
         """
         H = self.hidden_size
         with torch.no_grad():
-            self.bias_ih[H:2 * H] = float(value)
-            self.bias_hh[H:2 * H] = 0.0
+            self.b_h[H:2 * H] = float(value)
 
 
 class GRUCell(_GatedCell):
     r"""One GRU step written from scratch, equal to :class:`torch.nn.GRUCell` on the same weights.
+
+    The twin of :func:`rnncourse.numpy.gated.gru_step_forward`.
 
     Parameters
     ----------
@@ -172,18 +250,21 @@ class GRUCell(_GatedCell):
 
     Attributes
     ----------
-    weight_ih : torch.nn.Parameter, shape (3H, D)
-        Input weights of r, z, n, stacked.
-    weight_hh : torch.nn.Parameter, shape (3H, H)
-        Recurrent weights of r, z, n, stacked.
-    bias_ih, bias_hh : torch.nn.Parameter, shape (3H,)
-        The two biases (``bias_hh``'s n-part sits inside the reset gate's product, so both matter).
+    W_xh : torch.nn.Parameter, shape (3H, D)
+        Input weights of r, z, n, stacked (torch's ``weight_ih``).
+    W_hh : torch.nn.Parameter, shape (3H, H)
+        Recurrent weights of r, z, n, stacked (torch's ``weight_hh``).
+    b_xh, b_hh : torch.nn.Parameter, shape (3H,)
+        The two biases (torch's ``bias_ih``, ``bias_hh``); ``b_hh``'s n-part sits
+        inside the reset gate's product, so both matter.
     """
 
     n_gates = 3
+    bias_names = ("b_xh", "b_hh")
+    torch_class = nn.GRUCell
 
     def forward(self, x_t, h_prev=None):
-        """One step.
+        """One step, with its inputs validated.
 
         Parameters
         ----------
@@ -194,25 +275,104 @@ class GRUCell(_GatedCell):
 
         Returns
         -------
-        torch.Tensor, shape (B, H)
-            The new state h_t.
+        h_t : torch.Tensor, shape (B, H)
+            The new state.
         """
+        B = self._check_step(x_t)
         if h_prev is None:
-            h_prev = x_t.new_zeros(x_t.shape[0], self.hidden_size)
-        self._check(x_t, h_prev)
-        gi_r, gi_z, gi_n = (x_t @ self.weight_ih.T + self.bias_ih).chunk(3, dim=1)
-        gh_r, gh_z, gh_n = (h_prev @ self.weight_hh.T + self.bias_hh).chunk(3, dim=1)
-        r = torch.sigmoid(gi_r + gh_r)
-        z = torch.sigmoid(gi_z + gh_z)
-        n = torch.tanh(gi_n + r * gh_n)
+            return self.step(x_t, self.zero_state(x_t))
+        self._check_state(h_prev, "h_prev", B)
+        return self.step(x_t, h_prev)
+
+    def zero_state(self, x_t):
+        """A state of zeros (B, H) for the batch of ``x_t``, on its device and dtype."""
+        return x_t.new_zeros(x_t.shape[0], self.hidden_size)
+
+    def input_part(self, x):
+        """``x W_xh^T + b_xh`` (..., 3H), the part of the gates that does not depend on the state."""
+        return torch.addmm(self.b_xh, x, self.W_xh.t())
+
+    def step(self, x_t, h_prev):
+        """The step's equations, without validation."""
+        return self.recur(self.input_part(x_t), h_prev)
+
+    def recur(self, a_t, h_prev):
+        """The step given its input part ``a_t`` (B, 3H); :class:`GRU` computes every ``a_t`` at once."""
+        a_r, a_z, a_n = a_t.chunk(3, dim=1)
+        h_r, h_z, h_n = torch.addmm(self.b_hh, h_prev, self.W_hh.t()).chunk(3, dim=1)
+        r = torch.sigmoid(a_r + h_r)
+        z = torch.sigmoid(a_z + h_z)
+        n = torch.tanh(a_n + r * h_n)
         return (1 - z) * n + z * h_prev
 
 
-class LSTM(nn.Module):
+class _GatedLayer(nn.Module):
+    """A cell in a loop over a time-major sequence; the sequence is validated once, before the loop."""
+
+    cell_class = _GatedCell
+    torch_class = nn.Module
+
+    def __init__(self, input_size, hidden_size, *, device=None, dtype=None, generator=None):
+        super().__init__()
+        self.cell = self.cell_class(input_size, hidden_size, device=device, dtype=dtype, generator=generator)
+
+    def _check(self, x, state):
+        cell = self.cell
+        check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"x should hold at least one time step and one sequence, but has shape "
+                             f"{tuple(x.shape)}")
+        check_match("x", x, "the model", cell.W_xh, "model.cell.W_xh")
+        B = x.shape[1]
+        if state is None:
+            return cell.zero_state(x[0])
+        if isinstance(cell, LSTMCell):
+            cell._check_state(state[0], "h0", B)
+            cell._check_state(state[1], "c0", B)
+        else:
+            cell._check_state(state, "h0", B)
+        return state
+
+    def _run(self, x, state):
+        """The unchecked loop: one step of the cell per time step; returns (hs, final state)."""
+        T, B, D = x.shape
+        A_x = self.cell.input_part(x.reshape(T * B, D)).view(T, B, -1)   # every step's input part, one product
+        hs = []
+        for a_t in A_x.unbind(0):
+            state = self.cell.recur(a_t, state)
+            hs.append(state[0] if isinstance(state, tuple) else state)
+        return torch.stack(hs), state
+
+    @classmethod
+    def from_torch(cls, layer: nn.Module):
+        """A copy of a one-layer, unidirectional, time-major :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`."""
+        if not isinstance(layer, cls.torch_class) or not layer.bias:
+            raise TypeError(f"layer should be a torch.nn.{cls.torch_class.__name__} with biases, but is {layer!r}")
+        problems = [f"{name}={getattr(layer, name)!r} (need {want!r})" for name, want in
+                    (("num_layers", 1), ("bidirectional", False), ("batch_first", False),
+                     ("proj_size", 0)) if getattr(layer, name, want) != want]
+        if problems:
+            raise ValueError(f"{cls.__name__} copies a one-layer, unidirectional, time-major "
+                             f"torch.nn.{cls.torch_class.__name__}, but layer has " + ", ".join(problems)
+                             + "; construct it with those settings")
+        w = layer.weight_ih_l0
+        mine = cls(layer.input_size, layer.hidden_size, device=w.device, dtype=w.dtype)
+        mine.cell._copy_from(layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
+        return mine
+
+    def to_torch(self) -> nn.Module:
+        """An equal one-layer :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`."""
+        cell, w = self.cell, self.cell.W_xh
+        layer = self.torch_class(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
+        cell._copy_to(layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
+        return layer
+
+
+class LSTM(_GatedLayer):
     """A one-layer LSTM over a time-major sequence: :class:`LSTMCell` in a loop over time.
 
-    Equal to :class:`torch.nn.LSTM` (one layer, ``batch_first=False``) when
-    its ``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0`` are the cell's.
+    Equal to :class:`torch.nn.LSTM` (one layer, ``batch_first=False``) on the
+    same weights (see :meth:`from_torch` and :meth:`to_torch`).
 
     Parameters
     ----------
@@ -222,11 +382,15 @@ class LSTM(nn.Module):
         H.
     device, dtype, generator
         Passed to :class:`LSTMCell`.
+
+    Attributes
+    ----------
+    cell : LSTMCell
+        The cell and its parameters ``W_xh``, ``W_hh``, ``b_h``.
     """
 
-    def __init__(self, input_size, hidden_size, *, device=None, dtype=None, generator=None):
-        super().__init__()
-        self.cell = LSTMCell(input_size, hidden_size, device=device, dtype=dtype, generator=generator)
+    cell_class = LSTMCell
+    torch_class = nn.LSTM
 
     def forward(self, x, state=None):
         """Run over a sequence.
@@ -240,23 +404,19 @@ class LSTM(nn.Module):
 
         Returns
         -------
-        H : torch.Tensor, shape (T, B, H)
+        hs : torch.Tensor, shape (T, B, H)
             Hidden states h_1 ... h_T.
         state : tuple
             ``(h_T, c_T)``, the final hidden and cell states.
         """
-        _check_sequence(x, self.cell.input_size)
-        states = []
-        for x_t in x.unbind(0):
-            state = self.cell(x_t, state)
-            states.append(state[0])
-        return torch.stack(states), state
+        return self._run(x, self._check(x, state))
 
 
-class GRU(nn.Module):
+class GRU(_GatedLayer):
     """A one-layer GRU over a time-major sequence: :class:`GRUCell` in a loop over time.
 
-    Equal to :class:`torch.nn.GRU` (one layer, ``batch_first=False``) with the cell's weights.
+    Equal to :class:`torch.nn.GRU` (one layer, ``batch_first=False``) on the
+    same weights (see :meth:`from_torch` and :meth:`to_torch`).
 
     Parameters
     ----------
@@ -266,11 +426,15 @@ class GRU(nn.Module):
         H.
     device, dtype, generator
         Passed to :class:`GRUCell`.
+
+    Attributes
+    ----------
+    cell : GRUCell
+        The cell and its parameters ``W_xh``, ``W_hh``, ``b_xh``, ``b_hh``.
     """
 
-    def __init__(self, input_size, hidden_size, *, device=None, dtype=None, generator=None):
-        super().__init__()
-        self.cell = GRUCell(input_size, hidden_size, device=device, dtype=dtype, generator=generator)
+    cell_class = GRUCell
+    torch_class = nn.GRU
 
     def forward(self, x, h0=None):
         """Run over a sequence.
@@ -284,72 +448,24 @@ class GRU(nn.Module):
 
         Returns
         -------
-        H : torch.Tensor, shape (T, B, H)
+        hs : torch.Tensor, shape (T, B, H)
             Hidden states h_1 ... h_T.
         h_T : torch.Tensor, shape (B, H)
             The final state.
         """
-        _check_sequence(x, self.cell.input_size)
-        h, states = h0, []
-        for x_t in x.unbind(0):
-            h = self.cell(x_t, h)
-            states.append(h)
-        return torch.stack(states), h
+        return self._run(x, self._check(x, h0))
 
 
-def _check_sequence(x, D):
-    check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch",
-                hint="x is time-major (T, B, D); for batch-first data pass x.transpose(0, 1)")
-    if x.shape[0] == 0:
-        raise ValueError(f"x should hold at least one time step, but has shape {tuple(x.shape)}")
-
-
-def memory_jacobian_norms(cell, x, ord=2, path="all"):
-    r"""Norms of :math:`\partial c_T / \partial c_{T-l}` (LSTM) or :math:`\partial h_T / \partial h_{T-l}` (GRU), every lag.
-
-    The exact Jacobian of each step with respect to the whole previous state
-    (``(h, c)`` for the LSTM) is computed by autograd; their product, built from
-    the end backwards, is the Jacobian of the final memory with respect to an
-    earlier one along *every* path (``path="all"``), of which the block of the
-    memory (``c`` for the LSTM, ``h`` for the GRU) is kept. With
-    ``path="cell"`` (LSTM only) only the direct path along the cell state is
-    followed: the product of the blocks :math:`\partial c_t / \partial c_{t-1}
-    = \operatorname{diag}(f_t)`, the forget gates. Compare with
-    :func:`rnncourse.numpy.jacobian.jacobian_norms` for the simple RNN, which
-    returns the same layout.
-
-    Parameters
-    ----------
-    cell : LSTMCell or GRUCell
-        The cell (its weights are not changed).
-    x : torch.Tensor, shape (T, 1, D)
-        One input sequence, time-major, on the cell's device and dtype.
-    ord : int or str
-        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default) or ``"fro"``.
-    path : str
-        ``"all"`` (default) or ``"cell"`` (LSTM only).
-
-    Returns
-    -------
-    numpy.ndarray, shape (T + 1,)
-        Entry ``l`` is the norm for lag ``l``; entry 0 is the identity's.
-    """
-    if not isinstance(cell, (LSTMCell, GRUCell)):
-        raise TypeError(f"cell should be an LSTMCell or a GRUCell, but is {type(cell).__name__}")
-    check_choice(path, "path", ("all", "cell"))
+def _memory_norms_one(cell, x, ord, path):
+    """The norms of :func:`memory_jacobian_norms` for one sequence ``x`` (T, 1, D): shape (T + 1,)."""
     lstm = isinstance(cell, LSTMCell)
-    if path == "cell" and not lstm:
-        raise ValueError("path='cell' follows the LSTM's cell state, which a GRUCell does not have; use path='all'")
-    _check_sequence(x, cell.input_size)
-    if x.shape[1] != 1:
-        raise ValueError(f"x should hold one sequence, shape (T, 1, D), but has shape {tuple(x.shape)}; pass x[:, :1]")
     H = cell.hidden_size
     memory = slice(H, 2 * H) if lstm else slice(0, H)
 
     def step(x_t, s):                     # the state as one vector: (h, c) for the LSTM, h for the GRU
         if lstm:
-            return torch.cat(cell(x_t, (s[None, :H], s[None, H:])), dim=1)[0]
-        return cell(x_t, s[None])[0]
+            return torch.cat(cell.step(x_t, (s[None, :H], s[None, H:])), dim=1)[0]
+        return cell.step(x_t, s[None])[0]
 
     s = x.new_zeros(2 * H if lstm else H)
     jacobians = []
@@ -366,3 +482,45 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
         P = P @ J
         norms.append(np.linalg.norm(P[block, block].cpu().double().numpy(), ord=ord))
     return np.array(norms)
+
+
+def memory_jacobian_norms(cell, x, ord=2, path="all"):
+    r"""Norms of :math:`\partial c_T / \partial c_{T-l}` (LSTM) or :math:`\partial h_T / \partial h_{T-l}` (GRU), every lag.
+
+    The exact Jacobian of each step with respect to the whole previous state
+    (``(h, c)`` for the LSTM) is computed by autograd; their product, built from
+    the end backwards, is the Jacobian of the final memory with respect to an
+    earlier one along *every* path (``path="all"``), of which the block of the
+    memory (``c`` for the LSTM, ``h`` for the GRU) is kept. With
+    ``path="cell"`` (LSTM only) only the direct path along the cell state is
+    followed: the product of the blocks :math:`\partial c_t / \partial c_{t-1}
+    = \operatorname{diag}(f_t)`, the forget gates. The layout is the one of
+    :func:`rnncourse.numpy.jacobian.jacobian_norms` for the simple RNN: one
+    row per lag, one column per sequence.
+
+    Parameters
+    ----------
+    cell : LSTMCell or GRUCell
+        The cell (its weights are not changed).
+    x : torch.Tensor, shape (T, B, D)
+        Input sequences, time-major, on the cell's device and dtype; each starts from a zero state.
+    ord : int or str
+        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default) or ``"fro"``.
+    path : str
+        ``"all"`` (default) or ``"cell"`` (LSTM only).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T + 1, B)
+        Entry ``[l, b]`` is the norm for lag ``l`` of sequence ``b``; row 0 is the identity's.
+    """
+    if not isinstance(cell, (LSTMCell, GRUCell)):
+        raise TypeError(f"cell should be an LSTMCell or a GRUCell, but is {type(cell).__name__}")
+    check_choice(path, "path", ("all", "cell"))
+    if path == "cell" and not isinstance(cell, LSTMCell):
+        raise ValueError("path='cell' follows the LSTM's cell state, which a GRUCell does not have; use path='all'")
+    check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
+    check_match("x", x, "the cell", cell.W_xh, "cell.W_xh")
+    return np.stack([_memory_norms_one(cell, x[:, b:b + 1], ord, path) for b in range(x.shape[1])], axis=1)

@@ -18,8 +18,8 @@ import math
 import torch
 from torch import nn
 
-from rnncourse.torch.elman import ElmanRNN, _check_match
-from rnncourse.validation import check_array, check_positive_int
+from rnncourse.torch.elman import ElmanRNN
+from rnncourse.validation import check_array, check_match, check_positive_int
 
 __all__ = ["OutputLayer", "RNNModel"]
 
@@ -63,24 +63,24 @@ class OutputLayer(nn.Module):
             for p in (self.W_hy, self.b_y):
                 p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
 
-    def forward(self, H):
+    def forward(self, hs):
         """Apply the read-out.
 
         Parameters
         ----------
-        H : torch.Tensor, shape (T, B, H) or (B, H)
+        hs : torch.Tensor, shape (T, B, H) or (B, H)
             Hidden states of every step, or one state per sequence.
 
         Returns
         -------
         torch.Tensor, shape (T, B, O) or (B, O)
-            The outputs, with the leading axes of ``H``.
+            The outputs, with the leading axes of ``hs``.
         """
-        symbols = ("T", "B", "H") if getattr(H, "ndim", 0) == 3 else ("B", "H")
-        check_array(H, "H", symbols, (None,) * (len(symbols) - 1) + (self.hidden_size,), backend="torch",
-                    hint="H holds hidden states, shape (T, B, H) or (B, H)")
-        _check_match("H", H, "the model", self.W_hy, "model.W_hy")
-        return H @ self.W_hy.T + self.b_y
+        symbols = ("T", "B", "H") if getattr(hs, "ndim", 0) == 3 else ("B", "H")
+        check_array(hs, "hs", symbols, (None,) * (len(symbols) - 1) + (self.hidden_size,), backend="torch",
+                    hint="hs holds hidden states, shape (T, B, H) or (B, H)")
+        check_match("hs", hs, "the model", self.W_hy, "model.W_hy")
+        return hs @ self.W_hy.T + self.b_y
 
     def extra_repr(self) -> str:
         return f"{self.hidden_size}, {self.output_size}"
@@ -175,5 +175,5 @@ class RNNModel(nn.Module):
         h_T : torch.Tensor, shape (B, H)
             The last hidden state, to carry into the next chunk of a long sequence.
         """
-        H, h_T = self.rnn(x, h0)
-        return self.out(h_T if self.many_to_one else H), h_T
+        hs, h_T = self.rnn(x, h0)
+        return self.out(h_T if self.many_to_one else hs), h_T

@@ -22,13 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.elman import _check_match
+from rnncourse.torch.elman import ACTIVATIONS
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_array, check_choice, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["JordanRNN", "train_jordan"]
 
-_HIDDEN = {"tanh": torch.tanh, "relu": torch.relu}
 _OUTPUT = {"linear": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 #: Each parameter's shape in the book's letters.
 _SYMBOLS = {"W_xh": ("H", "D"), "W_yh": ("H", "O"), "b_h": ("H",), "W_hy": ("O", "H"), "b_y": ("O",)}
@@ -85,7 +84,7 @@ class JordanRNN(nn.Module):
         D = check_positive_int(input_size, "input_size")
         H = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
-        check_choice(nonlinearity, "nonlinearity", tuple(_HIDDEN))
+        check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         check_choice(output, "output", tuple(_OUTPUT))
         self.input_size, self.hidden_size, self.output_size = D, H, O
         self.nonlinearity, self.output, self.teacher_forcing = nonlinearity, output, bool(teacher_forcing)
@@ -123,26 +122,26 @@ class JordanRNN(nn.Module):
         -------
         Y : torch.Tensor, shape (T, B, O)
             The outputs.
-        H : torch.Tensor, shape (T, B, H)
+        hs : torch.Tensor, shape (T, B, H)
             The hidden states.
         """
         forcing = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
         u = self._check(x, y0, targets, forcing)
-        f, g = _HIDDEN[self.nonlinearity], _OUTPUT[self.output]
+        f, g = ACTIVATIONS[self.nonlinearity], _OUTPUT[self.output]
         T, B, D = x.shape
         # x_t W_xh^T + b_h for every step at once, (T, B, H)
         A_x = torch.addmm(self.b_h, x.reshape(T * B, D), self.W_xh.t()).view(T, B, self.hidden_size)
         if forcing:       # every fed-back value is known: no loop over time
             U = torch.cat([u[None], targets[:-1].detach()])                      # (T, B, O)
-            H = f(A_x + U @ self.W_yh.T)
-            return g(H @ self.W_hy.T + self.b_y), H
-        outputs, states = [], []
+            hs = f(A_x + U @ self.W_yh.T)
+            return g(hs @ self.W_hy.T + self.b_y), hs
+        outputs, hs = [], []
         for a_t in A_x.unbind(0):
             h = f(torch.addmm(a_t, u, self.W_yh.t()))
             u = g(torch.addmm(self.b_y, h, self.W_hy.t()))
             outputs.append(u)
-            states.append(h)
-        return torch.stack(outputs), torch.stack(states)
+            hs.append(h)
+        return torch.stack(outputs), torch.stack(hs)
 
     def _check(self, x, y0, targets, forcing):
         """Validate the inputs; return the first fed-back value (B, O)."""
@@ -151,19 +150,19 @@ class JordanRNN(nn.Module):
         T, B, _ = x.shape
         if T == 0 or B == 0:
             raise ValueError(f"x should hold at least one step and one sequence, but has shape {tuple(x.shape)}")
-        _check_match("x", x, "the model", self.W_xh, "model.W_xh")
+        check_match("x", x, "the model", self.W_xh, "model.W_xh")
         O = self.output_size  # noqa: E741
         if y0 is None:
             y0 = x.new_zeros(B, O)
         check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
-        _check_match("y0", y0, "the model", self.W_xh, "model.W_xh")
+        check_match("y0", y0, "the model", self.W_xh, "model.W_xh")
         if forcing:
             if targets is None:
                 raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
                                  "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
             check_array(targets, "targets", ("T", "B", "O"), (T, B, O), backend="torch",
                         hint="targets has the shape of the outputs Y")
-            _check_match("targets", targets, "the model", self.W_xh, "model.W_xh")
+            check_match("targets", targets, "the model", self.W_xh, "model.W_xh")
         return y0
 
     def extra_repr(self) -> str:

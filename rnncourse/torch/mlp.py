@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from rnncourse.validation import check_array, check_positive_int
+from rnncourse.validation import check_array, check_match, check_positive_int
 
 __all__ = ["MLP"]
 
@@ -93,9 +93,7 @@ class MLP(nn.Module):
         check_array(x, "x", ("B", "D"), (None, self.input_size), backend="torch",
                     hint=f"this network was built for inputs of size D = {self.input_size} and takes no other; "
                          "a sequence must be summarised or flattened to exactly that size")
-        if x.dtype != self.W_1.dtype or x.device != self.W_1.device:
-            raise TypeError(f"x has dtype {x.dtype} on {x.device} but the model has {self.W_1.dtype} on "
-                            f"{self.W_1.device}; call x.to(model.W_1)")
+        check_match("x", x, "the model", self.W_1, "model.W_1")
         return torch.tanh(x @ self.W_1.T + self.b_1) @ self.W_2.T + self.b_2
 
     def extra_repr(self) -> str:

@@ -120,8 +120,8 @@ class Seq2Seq(nn.Module):
             The context vectors.
         """
         check_index_array(src, "src", ("S", "B"), high=self.encoder.input_size, backend="torch")
-        H, _ = self.encoder(self._one_hot(src, self.encoder.input_size))
-        return last_states(H, (src != self.pad).sum(dim=0).clamp(min=1))
+        hs, _ = self.encoder(self._one_hot(src, self.encoder.input_size))
+        return last_states(hs, (src != self.pad).sum(dim=0).clamp(min=1))
 
     def decode(self, context, tgt):
         """Teacher forcing: scores for every target position, given the true previous tokens.

@@ -71,19 +71,20 @@ class Tagger(nn.Module):
         return self.out(hs)
 
 
-def _batch(ids, tags, index):
+def _batch(ids, tags, index, device):
+    """Padded ids and tags on the model's device; the lengths stay on the CPU, where packing wants them."""
     x, lengths = pad_sequences([ids[i] for i in index])
     y, _ = pad_sequences([tags[i] for i in index])
-    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(lengths)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device), torch.from_numpy(lengths)
 
 
-def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, clip=1.0, seed=0):
+def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, masked=True, clip=1.0, seed=0):
     """Train a :class:`Tagger` with Adam on the masked cross-entropy.
 
     Parameters
     ----------
     model : Tagger
-        Trained in place.
+        Trained in place, on its own device (the batches are moved there).
     ids, tags : list of numpy.ndarray of int, each shape (L,)
         The sequences and their labels.
     B : int
@@ -95,6 +96,9 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
     by_length : bool
         Batch sequences of similar length together (default), see
         :func:`rnncourse.numpy.padding.batch_indices`.
+    masked : bool
+        Average the loss over the real steps only (default). ``False`` is a classic
+        bug: the padding steps count too, with the padding's label (tag 0).
     clip : float
         Gradient-norm clipping (default 1).
     seed : int
@@ -110,11 +114,14 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
     lengths = np.array([len(s) for s in ids])
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
+    device = next(model.parameters()).device
     losses = []
     for _ in range(check_positive_int(epochs, "epochs")):
         for index in batch_indices(lengths, B, rng=rng, by_length=by_length):
-            x, y, L = _batch(ids, tags, index)
-            loss = masked_cross_entropy(model(x, L), y, length_mask(L, x.shape[0]))
+            x, y, L = _batch(ids, tags, index, device)
+            mask = length_mask(L, x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool)
+            mask = mask.to(device)
+            loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -124,7 +131,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, cli
 
 
 @torch.no_grad()
-def predict_tags(model, ids, *, B=256):
+def predict_tags(model, ids, *, B=256, packed=True):
     """The most likely tag at every step of every sequence.
 
     Parameters
@@ -133,6 +140,8 @@ def predict_tags(model, ids, *, B=256):
     ids : list of numpy.ndarray of int, each shape (L,)
     B : int
         Batch size (default 256).
+    packed : bool
+        Run the RNN packed (default); see :meth:`Tagger.forward`.
 
     Returns
     -------
@@ -143,7 +152,8 @@ def predict_tags(model, ids, *, B=256):
     for start in range(0, len(ids), B):
         index = np.arange(start, min(start + B, len(ids)))
         x, lengths = pad_sequences([ids[i] for i in index])
-        scores = model(torch.from_numpy(x), torch.from_numpy(lengths))
-        pred = scores.argmax(-1).numpy()
+        x = torch.from_numpy(x).to(next(model.parameters()).device)
+        scores = model(x, torch.from_numpy(lengths), packed=packed)
+        pred = scores.argmax(-1).cpu().numpy()
         out.extend(pred[:L, b] for b, L in enumerate(lengths))
     return out

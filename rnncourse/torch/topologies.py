@@ -30,12 +30,12 @@ __all__ = ["OneToMany", "ManyToOne", "Synchronized", "last_states"]
 _CONDITIONS = ("first_step", "every_step")
 
 
-def last_states(H, lengths=None):
-    """The state of each sequence at its own last step, ``H[lengths[b] - 1, b]``.
+def last_states(hs, lengths=None):
+    """The state of each sequence at its own last step, ``hs[lengths[b] - 1, b]``.
 
     Parameters
     ----------
-    H : torch.Tensor, shape (T, B, H)
+    hs : torch.Tensor, shape (T, B, H)
         Hidden states of a padded batch.
     lengths : torch.Tensor, shape (B,), or None
         Real length of each sequence (1..T); ``None`` means all are ``T``.
@@ -46,12 +46,12 @@ def last_states(H, lengths=None):
         One state per sequence; padding steps after it are ignored.
     """
     if lengths is None:
-        return H[-1]
-    T, B = H.shape[:2]
+        return hs[-1]
+    T, B = hs.shape[:2]
     check_index_array(lengths, "lengths", ("B",), (B,), high=T + 1, backend="torch")
     if int(lengths.min()) < 1:
         raise ValueError("lengths should all be at least 1 (a sequence needs one step to have a state)")
-    return H[lengths.to(H.device) - 1, torch.arange(B, device=H.device)]
+    return hs[lengths.to(hs.device) - 1, torch.arange(B, device=hs.device)]
 
 
 class OneToMany(nn.Module):
@@ -111,8 +111,8 @@ class OneToMany(nn.Module):
             U = x.expand(self.steps, *x.shape)                               # (T, B, D), no copy
         else:
             U = torch.cat([x[None], x.new_zeros(self.steps - 1, *x.shape)])  # x, then zeros
-        H, h_T = self.rnn(U)
-        return self.out(H), h_T
+        hs, h_T = self.rnn(U)
+        return self.out(hs), h_T
 
 
 class ManyToOne(nn.Module):
@@ -159,8 +159,8 @@ class ManyToOne(nn.Module):
         h_L : torch.Tensor, shape (B, H)
             The state read out.
         """
-        H, _ = self.rnn(x)
-        h_L = last_states(H, lengths)
+        hs, _ = self.rnn(x)
+        h_L = last_states(hs, lengths)
         return self.out(h_L), h_L
 
 

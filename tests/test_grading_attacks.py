@@ -1,0 +1,148 @@
+"""The attack suite: hostile submissions graded in one run with an honest control.
+
+Each submission is ``tests/attacks/honest.py`` followed by one attack's cells (see
+``tests/attacks/README.md``). The run must give the honest control full marks, each attack zero
+for what it did not honestly solve (and full marks for what it did), and afterwards: no file
+changed or created outside the submission's folder, no process of a sandbox alive, and no
+connection accepted by a listener on the grader's machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import socket
+import time
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from exercise_fixtures import CHECKERS, EXERCISES
+from rnncourse.exercises import sandbox
+from rnncourse.exercises.grade import grade_all
+
+ATTACKS = Path(__file__).with_name("attacks")
+TIMEOUT, EXERCISE_TIMEOUT = 6, 4
+PROBLEM = sandbox.sandbox_problem()
+pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"no sandbox here: {PROBLEM}")
+
+ALL_ZERO = {name: 0 for name in EXERCISES}
+#: attack -> (points where not full marks, {exercise: feedback pattern})
+EXPECTED = {
+    "honest": ({}, {}),
+    # Its forged answers are read as its function's answers (1.0 for everything): wrong, so zero.
+    "forge_results": (ALL_ZERO, {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is float"}),
+    "lying_ndarray": ({"ch99.double": 0, "ch99.rnn_step": 0},
+                      {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is LyingArray"}),
+    "lying_float": ({"ch99.mse": 0}, {"ch99.mse": r"should be a single number, but is Anything"}),
+    "call_reference": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}),
+    "write_files": ({}, {}),
+    "network": ({}, {}),
+    "survivor": ({}, {}),
+    "memory_bomb": ({"ch99.double": 0}, {"ch99.double": r"double raised MemoryError"}),
+    "fork_bomb": ({}, {}),
+    "unbounded_output": ({}, {}),
+    "sleep_in_c": ({"ch99.double": 0}, {"ch99.double": rf"not finished within the time limit of {EXERCISE_TIMEOUT} s"}),
+    "kill_parent": ({}, {}),
+    "pickle_reduce": ({"ch99.double": 0, "ch99.step_backward": 0}, {"ch99.double": r"but is Payload"}),
+    "sys_modules_games": ({"ch99.double": 0, "ch99.mse": 0},
+                          {"ch99.double": r"2 of 2 entries differ", "ch99.mse": r"is 0, but should be 5"}),
+    "snoop": ({}, {}),
+    "escalate": ({}, {}),
+}
+
+
+def _digests(folder: Path) -> dict:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _survivors() -> list:
+    """Processes started by an attack (marked zebra-survivor) or run by a sandbox's user."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"zebra-survivor" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    for uid in range(sandbox._UID_BASE, sandbox._UID_BASE + 100):
+        found += sandbox.processes_of(uid) if sandbox.processes_of is not None else []
+    return found
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    root = tmp_path_factory.mktemp("attacks")
+    canary = root / "outside" / "canary.txt"
+    canary.parent.mkdir()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    honest = (ATTACKS / "honest.py").read_text()
+    victim = root / "honest" / "99_fixture.ipynb"
+    package_file = Path(sandbox.PACKAGE_DIR / "numpy" / "elman.py")
+    fills = {"@CANARY@": str(canary), "@VICTIM@": str(victim), "@PACKAGE_FILE@": str(package_file),
+             "@PORT@": str(listener.getsockname()[1])}
+    paths = []
+    for name in EXPECTED:
+        text = honest if name == "honest" else honest + "\n\n" + (ATTACKS / f"{name}.py").read_text()
+        for key, value in fills.items():
+            text = text.replace(key, value)
+        path = root / name / "99_fixture.ipynb"
+        path.parent.mkdir()
+        jupytext.write(jupytext.reads(text, fmt="py:percent"), path)
+        paths.append(path)
+    package_before = _digests(sandbox.PACKAGE_DIR)
+    submissions_before = _digests(root)
+    start = time.monotonic()
+    results = grade_all(paths, jobs=2, checkers=[str(CHECKERS)], timeout=TIMEOUT, exercise_timeout=EXERCISE_TIMEOUT)
+    seconds = time.monotonic() - start
+    time.sleep(3.5)                            # a survivor would have written the canary by now
+    try:
+        accepted = listener.accept()
+        accepted[0].close()
+        connections = 1
+    except BlockingIOError:
+        connections = 0
+    listener.close()
+    return {"results": {Path(r.path).parent.name: r for r in results}, "canary": canary, "seconds": seconds,
+            "package_changed": _digests(sandbox.PACKAGE_DIR) != package_before,
+            "submissions_changed": _digests(root) != submissions_before, "connections": connections,
+            "survivors": _survivors()}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_each_submission_gets_exactly_the_points_it_earned(attacked, name):
+    result = attacked["results"][name]
+    zero, messages = EXPECTED[name]
+    got = {e.exercise: e.points for e in result.exercises}
+    want = {ex: zero.get(ex, pts) for ex, (pts, _) in EXERCISES.items()}
+    assert got == want, [(e.exercise, e.points, e.feedback) for e in result.exercises]
+    feedback = {e.exercise: e.feedback for e in result.exercises}
+    for exercise, pattern in messages.items():
+        assert re.search(pattern, feedback[exercise]), feedback[exercise]
+
+
+def test_the_honest_control_scores_full_marks_in_the_same_run(attacked):
+    honest = attacked["results"]["honest"]
+    assert (honest.points, honest.max_points, honest.status, honest.notes) == (7, 7, "ok", [])
+
+
+def test_nothing_outside_the_submissions_folder_changed_and_nothing_is_left_running(attacked):
+    assert not attacked["canary"].exists()
+    assert not attacked["package_changed"]
+    assert not attacked["submissions_changed"]
+    assert attacked["survivors"] == []
+    assert attacked["connections"] == 0
+
+
+def test_what_the_attacks_did_to_their_own_sandbox_is_reported(attacked):
+    results = attacked["results"]
+    # Its parent is the sandbox's first process (root's, out of its reach): nothing to kill but itself.
+    assert results["kill_parent"].status == "ok"
+    assert any("raised ProcessLookupError" in n for n in results["kill_parent"].notes)
+    assert any("was stopped: the notebook ran past its time limit" in n for n in results["unbounded_output"].notes)

@@ -1,0 +1,97 @@
+"""What crosses the sandbox's wall: plain data only, rebuilt strictly; the output cap."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnncourse.exercises.sandbox import _Output
+from rnncourse.exercises.wire import Foreign, WireError, decode, dumps, encode, loads
+from rnncourse.numpy import StepCache
+
+
+def roundtrip(value):
+    return decode(loads(dumps({"op": "x", "v": encode(value)}))["v"])
+
+
+def test_numbers_containers_arrays_and_named_tuples_come_back_equal_and_of_exact_types():
+    x = np.arange(6.0).reshape(2, 3)
+    back = roundtrip({"a": (1, 2.5, None, True, "s"), "b": [x, np.float32(1.5), float("nan")], 3: x.T})
+    assert back["a"] == (1, 2.5, None, True, "s") and type(back["a"]) is tuple
+    assert type(back["b"][0]) is np.ndarray and back["b"][0].flags.writeable and np.array_equal(back["b"][0], x)
+    assert type(back["b"][1]) is np.float32 and back["b"][1] == np.float32(1.5)
+    assert np.isnan(back["b"][2]) and np.array_equal(back[3], x.T)
+    cache = StepCache(*(np.full((1, 1), float(i)) for i in range(5)))
+    again = roundtrip(cache)
+    assert type(again) is StepCache and all(np.array_equal(a, b) for a, b in zip(again, cache))
+
+
+def test_subclasses_and_objects_arrive_as_a_type_name_only():
+    class LyingArray(np.ndarray):
+        pass
+
+    class Anything(float):
+        def __eq__(self, other):
+            return True
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("false",))
+
+    for value, name in ((np.zeros(2).view(LyingArray), "LyingArray"), (Anything(1.0), "Anything"),
+                        (Payload(), "Payload"), (np.array(["a"], dtype=object), "ndarrayOfObject")):
+        back = roundtrip(value)
+        assert isinstance(back, Foreign) and type(back).__name__ == name
+        assert not isinstance(back, (np.ndarray, float))
+
+
+def _nd(dtype="<f8", shape=(2,), data=b"\0" * 16):
+    return {"t": "nd", "dtype": dtype, "shape": list(shape), "b64": base64.b64encode(data).decode()}
+
+
+@pytest.mark.parametrize("bad, message", [
+    (_nd(dtype="|O8"), "dtype should be one of"),
+    (_nd(shape=(3,)), r"needs 24 bytes, got 16"),
+    (_nd(shape=(-1,)), "non-negative int"),
+    (_nd(shape=(1 << 20, 1 << 20)), "larger than"),
+    ({"t": "pickle", "v": "gASV"}, "unknown tag 'pickle'"),
+    ({"t": "dict", "k": [[1]], "v": [1]}, "str or int keys"),
+    ({"t": "float", "v": "1e999"}, "nan, inf or -inf"),
+    ([1, 2], "unexpected list"),
+])
+def test_anything_else_is_refused(bad, message):
+    with pytest.raises(WireError, match=message):
+        decode(bad)
+
+
+def test_messages_are_strict_json_objects():
+    with pytest.raises(WireError, match="NaN is not plain JSON"):
+        loads(b'{"op": "return", "value": NaN}')
+    with pytest.raises(WireError, match="with an 'op'"):
+        loads(b"[1, 2]")
+    deep = {"t": "list", "v": []}
+    for _ in range(40):
+        deep = {"t": "list", "v": [deep]}
+    with pytest.raises(WireError, match="nested deeper than 32"):
+        decode(json.loads(json.dumps(deep)))
+
+
+def test_a_function_becomes_a_call_back_on_the_way_in_and_a_name_on_the_way_out():
+    callbacks = []
+    sent = encode([len], callbacks)
+    assert callbacks == [len] and sent == {"t": "list", "v": [{"t": "fn", "id": 0}]}
+    assert decode(sent, callback=lambda i: ("stub", i)) == [("stub", 0)]
+    assert type(decode(sent)[0]).__name__ == "function"
+
+
+def test_the_output_keeps_its_start_and_end_and_counts_what_it_dropped():
+    read, write = os.pipe()
+    output = _Output(os.fdopen(read, "rb"), keep=100)
+    os.write(write, b"a" * 60 + b"b" * 1000 + b"c" * 40)
+    os.close(write)
+    output.thread.join(timeout=5)
+    assert output.text() == "a" * 50 + "\n[... 1000 bytes of output dropped ...]\n" + "b" * 10 + "c" * 40

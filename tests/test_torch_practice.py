@@ -1,0 +1,90 @@
+"""Chapter 9's PyTorch parts: batching by length, the tagger, the stateful character model, the debugging tools."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from rnncourse.numpy.padding import batch_indices, pad_sequences, padding_fraction  # noqa: E402
+from rnncourse.plotting.practice import (plot_accuracies, plot_batch_masks, plot_lr_range,  # noqa: E402
+                                         plot_tagged_lines)
+from rnncourse.torch.charlm import CharLM, evaluate_loss, train_charlm  # noqa: E402
+from rnncourse.torch.debug import grad_norms, lr_range_test  # noqa: E402
+from rnncourse.torch.tagger import Tagger, fit_tagger, predict_tags  # noqa: E402
+
+
+def test_batch_indices_cover_every_example_once_and_sorting_cuts_padding():
+    lengths = np.random.default_rng(0).integers(1, 60, size=203)
+    for by_length in (False, True):
+        batches = batch_indices(lengths, 16, rng=np.random.default_rng(1), by_length=by_length)
+        assert sorted(np.concatenate(batches).tolist()) == list(range(203))
+        assert max(len(b) for b in batches) == 16
+    random_b = batch_indices(lengths, 16, rng=np.random.default_rng(1))
+    sorted_b = batch_indices(lengths, 16, rng=np.random.default_rng(1), by_length=True)
+    assert padding_fraction(lengths, sorted_b) < 0.1 < padding_fraction(lengths, random_b)
+    assert padding_fraction(np.array([3, 3]), [np.array([0, 1])]) == 0.0
+    assert padding_fraction(np.array([1, 3]), [np.array([0, 1])]) == pytest.approx(1 / 3)
+
+
+def _lines(rng, n):
+    ids = [rng.integers(1, 6, size=rng.integers(1, 9)) for _ in range(n)]
+    return ids, [(s % 2).astype(np.int64) for s in ids]          # tag = parity of the id
+
+
+def test_tagger_learns_and_packed_predictions_equal_each_line_alone():
+    rng = np.random.default_rng(2)
+    ids, tags = _lines(rng, 64)
+    torch.manual_seed(0)
+    model = Tagger(6, 4, 8, 2, bidirectional=True)
+    losses = fit_tagger(model, ids, tags, B=16, epochs=15, lr=1e-2)
+    assert losses[-1] < 0.2 * losses[0]
+    pred = predict_tags(model, ids)
+    assert np.mean(np.concatenate(pred) == np.concatenate(tags)) > 0.95
+    alone = [predict_tags(model, [s])[0] for s in ids[:8]]
+    assert all(np.array_equal(a, p) for a, p in zip(alone, pred[:8]))
+
+
+def test_stateful_training_carries_state_and_missing_detach_fails():
+    ids = np.tile(np.arange(5), 200)                               # 0 1 2 3 4 0 1 ...: needs context across chunks
+    torch.manual_seed(0)
+    model = CharLM(5, 4, 8)
+    losses = train_charlm(model, ids, T=2, B=4, steps=150, lr=1e-2)
+    assert len(losses) == 150 and losses[-1] < 0.1
+    assert evaluate_loss(model, ids, T=2, B=4) < 0.1
+    with pytest.raises(RuntimeError, match="second time"):
+        train_charlm(CharLM(5, 4, 8), ids, T=2, B=4, steps=3, detach=False)
+
+
+def test_grad_norms_and_lr_range_test():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 1))
+    model[0].weight.requires_grad_(True)
+    x, y = torch.randn(32, 3), torch.randn(32, 1)
+    ((model(x) - y) ** 2).mean().backward()
+    norms = grad_norms(model)
+    assert set(norms) == {"0.weight", "0.bias", "1.weight", "1.bias"}
+    assert norms["1.weight"] == pytest.approx(float(model[1].weight.grad.norm()))
+    untouched = torch.nn.Linear(2, 2)
+    assert all(math.isnan(v) for v in grad_norms(untouched).values())
+    lrs, losses = lr_range_test(model, lambda m, b: ((m(b[0]) - b[1]) ** 2).mean(), [(x, y)] * 60,
+                                lr_min=1e-4, lr_max=100.0)
+    assert lrs[0] == pytest.approx(1e-4) and np.all(np.diff(lrs) > 0)
+    assert len(lrs) < 60 and losses[-1] > 4 * min(losses)        # stopped once the loss blew up
+    with pytest.raises(ValueError, match="lr_max should be larger"):
+        lr_range_test(model, None, [0, 1], lr_min=1.0, lr_max=0.1)
+
+
+def test_practice_figures():
+    masks = {"a": [np.ones((3, 2), bool), np.array([[1, 1], [1, 0]], bool)]}
+    assert "10% padding" in plot_batch_masks(masks).axes[0].get_title()
+    assert plot_lr_range([1e-3, 1e-2], [1.0, 0.5], suggested=1e-3).axes[0].get_xscale() == "log"
+    fig = plot_tagged_lines(["ab"], {"truth": [np.array([0, 1])], "model": [np.array([0, 0])]}, ("x", "y"))
+    assert {t.get_text() for t in fig.axes[0].texts} >= {"a", "b", "truth", "model"}
+    assert [t.get_text() for t in plot_accuracies({"m": 0.5}).axes[0].texts] == ["0.500"]
+    padded, lengths = pad_sequences([np.array([1, 2]), np.array([3])])
+    assert padded.shape == (2, 2) and lengths.tolist() == [2, 1]
