@@ -323,8 +323,24 @@ def gru_step_backward(dh_t, cache):
 class LSTMCache(NamedTuple):
     """What :func:`lstm_backward` needs from :func:`lstm_forward`.
 
-    ``hs[t]`` and ``cs[t]`` are the states after step ``t`` (read-only); ``gates[t]`` holds
-    ``i, f, g, o`` after their nonlinearities, side by side, shape (B, 4H).
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The hidden state before the first step.
+    c0 : numpy.ndarray, shape (B, H)
+        The cell state before the first step.
+    W_xh : numpy.ndarray, shape (4H, D)
+        Input weights of the gates i, f, g, o, stacked in that order.
+    W_hh : numpy.ndarray, shape (4H, H)
+        Recurrent weights of the gates, stacked the same way.
+    hs : numpy.ndarray, shape (T, B, H)
+        The hidden states ``h_1 ... h_T`` (read-only).
+    cs : numpy.ndarray, shape (T, B, H)
+        The cell states ``c_1 ... c_T`` (read-only).
+    gates : numpy.ndarray, shape (T, B, 4H)
+        ``i, f, g, o`` of every step after their nonlinearities, side by side.
     """
 
     x: np.ndarray
@@ -340,8 +356,22 @@ class LSTMCache(NamedTuple):
 class GRUCache(NamedTuple):
     """What :func:`gru_backward` needs from :func:`gru_forward`.
 
-    ``hs[t]`` is the state after step ``t`` (read-only); ``gates[t]`` holds ``r, z, n`` side by
-    side, shape (B, 3H), and ``h_ns[t]`` the recurrent part ``W_hn h_{t-1} + b_hn``, (B, H).
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The state before the first step.
+    W_xh : numpy.ndarray, shape (3H, D)
+        Input weights of the gates r, z, n, stacked in that order.
+    W_hh : numpy.ndarray, shape (3H, H)
+        Recurrent weights of the gates, stacked the same way.
+    hs : numpy.ndarray, shape (T, B, H)
+        The states ``h_1 ... h_T`` (read-only).
+    gates : numpy.ndarray, shape (T, B, 3H)
+        ``r, z, n`` of every step after their nonlinearities, side by side.
+    h_ns : numpy.ndarray, shape (T, B, H)
+        The recurrent part of the candidate, ``W_hn h_{t-1} + b_hn``, that ``r`` multiplies.
     """
 
     x: np.ndarray

@@ -44,7 +44,25 @@ OUTPUTS = ("linear", "sigmoid", "tanh")
 
 
 class JordanStepCache(NamedTuple):
-    """What :func:`jordan_step_backward` needs from :func:`jordan_step_forward`."""
+    """What :func:`jordan_step_backward` needs from :func:`jordan_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    y_prev : numpy.ndarray, shape (B, O)
+        The previous output fed back into the hidden layer.
+    h_t : numpy.ndarray, shape (B, H)
+        The new hidden state.
+    y_t : numpy.ndarray, shape (B, O)
+        The new output, ``g(z_t)``.
+    params : tuple
+        The weights ``(W_xh, W_yh, b_h, W_hy, b_y)`` the step used.
+    nonlinearity : str
+        ``"tanh"`` or ``"relu"``, the hidden activation.
+    output : str
+        The output function ``g``, as named in :func:`jordan_step_forward`.
+    """
 
     x_t: np.ndarray
     y_prev: np.ndarray
