@@ -170,7 +170,7 @@ def check_lstm_step_backward(fn):
     for sizes in case_sizes(seed=82, letters="BDH", n_random=3):
         with in_case(sizes):
             dstate, cache = _lstm_backward_case(rng, sizes["B"], sizes["D"], sizes["H"])
-            grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+            grads = call_unchanged(fn, (dstate, cache), ("dstate", "cache"), what="lstm_step_backward")
             expected = lstm_step_backward_reference(dstate, cache)
             expect_keys(grads, _LSTM_GRAD_KEYS, "the gradients of lstm_step_backward")
             right = all(isinstance(grads[k], np.ndarray) and grads[k].shape == expected[k].shape
@@ -189,7 +189,7 @@ def check_lstm_step_backward(fn):
               "W_hh": rng.uniform(-1, 1, (4 * H, H)), "b_h": rng.uniform(-1, 1, 4 * H)}
     dstate = (random_array(rng, (B, H)), random_array(rng, (B, H)))
     _, cache = lstm_step_forward(**params)
-    grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+    grads = call_unchanged(fn, (dstate, cache), ("dstate", "cache"), what="lstm_step_backward")
 
     def loss():
         (h_t, c_t), _ = lstm_step_forward(**params)
