@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import (call_student, call_unchanged, case_sizes, expect_array, expect_close,
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close,
                                           expect_grad_check, expect_grads_close, expect_keys, expect_tuple, in_case,
                                           random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
