@@ -16,7 +16,13 @@ from rnncourse.numpy import rnn_step_backward, rnn_step_forward
 
 @pytest.fixture
 def registry():
-    """Register test exercises under the prefix "zz" and remove them afterwards."""
+    """Register test exercises under the prefix "zz" and remove them afterwards.
+
+    The chapters' own checkers are imported first: a chapter module imported for the first time
+    inside the test registers its exercises once, and removing them afterwards would lose them for
+    every later test in the same process.
+    """
+    all_exercises()
     before = set(_REGISTRY)
     yield
     for name in set(_REGISTRY) - before:
