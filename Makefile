@@ -6,6 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BUILD  := _build
+# The strict build flags; rnncourse.exercises.student_book.STRICT holds the same (tests/test_book_build.py checks).
 JB_FLAGS := -W -n --keep-going
 
 # One BLAS/OpenMP thread per process: the chapters' small matrices gain nothing from more, the

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from rnncourse.exercises.student_book import STRICT  # the one definition of the strict flags
+
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-STRICT = ["-W", "-n", "--keep-going"]
 
 
 @dataclass(frozen=True)
