@@ -6,7 +6,7 @@ gates in the order ``i, f, g, o`` (LSTM, shape (4H, D)) or ``r, z, n`` (GRU,
 shape (3H, D)), ``W_hh`` the recurrent ones. The LSTM has one bias ``b_h``
 (torch's ``bias_ih + bias_hh``: only their sum matters); the GRU keeps two,
 ``b_xh`` and ``b_hh``, because its reset gate multiplies ``W_hn h + b_hn``.
-:meth:`rnncourse.torch.gated.LSTMCell.from_torch` and ``GRUCell.from_torch``
+The ``from_torch`` methods of :class:`rnncourse.torch.gated.LSTMCell` and :class:`~rnncourse.torch.gated.GRUCell`
 convert a :class:`torch.nn.LSTMCell` / :class:`torch.nn.GRUCell`; their
 ``numpy_params()`` gives the arrays these functions take. No torch is imported here.
 
