@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close,
+                                          expect_grad_check, expect_grads_close, expect_keys, expect_tuple, in_case,
+                                          random_array)
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.gated import gru_step_forward, lstm_step_forward, sigmoid
 from rnncourse.numpy.gated import lstm_step_backward as lstm_step_backward_reference
-
-from .feedback import call_student, expect_array, expect_close
-from .feedback import case_sizes, expect_grad_check, expect_grads_close, expect_keys, in_case, random_array
-from .registry import ExerciseFailure, exercise
 
 __all__ = ["check_lstm_step", "check_gru_step", "check_lstm_step_backward", "lstm_step_backward_variant"]
 
@@ -32,25 +32,13 @@ def _weights(rng, n_gates, n_biases, D, H, dtype=np.float64):
     return [rng.uniform(-3 * k, 3 * k, size=s).astype(dtype) for s in shapes]
 
 
-def _call(fn, args, names, what):
-    """Call on copies and make sure the arguments are left unchanged."""
-    copies = [a.copy() for a in args]
-    out = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, names):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
-    return out
-
-
 # ----------------------------------------------------------------------------- LSTM
 
 _LSTM_NAMES = ("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b_h")
 
 
 def _lstm(fn, args, what):
-    out = _call(fn, args, _LSTM_NAMES, what)
-    if not isinstance(out, tuple) or len(out) != 2:
-        raise ExerciseFailure(f"{what} should return a tuple (h_t, c_t), but returned {type(out).__name__}")
+    out = expect_tuple(call_unchanged(fn, args, _LSTM_NAMES, what), ("h_t", "c_t"), what)
     B, H = args[1].shape
     return expect_array(out[0], (B, H), f"h_t from {what}"), expect_array(out[1], (B, H), f"c_t from {what}")
 
@@ -108,7 +96,7 @@ def check_gru_step(fn):
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
     h_prev = np.array([[4.0, -2.0]])
     zeros = [np.ones((1, 3)), h_prev, np.zeros((6, 3)), np.zeros((6, 2)), np.zeros(6), np.zeros(6)]
-    h_t = expect_array(_call(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2), "h_t")
+    h_t = expect_array(call_unchanged(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2), "h_t")
     if not np.allclose(h_t, 0.5 * h_prev):
         raise ExerciseFailure(f"with all weights and biases 0, r = z = 0.5 and n = tanh(0) = 0, so h_t = 0.5 * "
                               f"h_prev = {0.5 * h_prev[0]}, but you give {np.round(h_t[0], 4)}")
@@ -116,7 +104,7 @@ def check_gru_step(fn):
     for B, D, H in _SHAPES:
         args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, 2, D, H)
         what = f"gru_step with B={B}, D={D}, H={H}"
-        h_t = expect_array(_call(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
+        h_t = expect_array(call_unchanged(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
         h_ref, _ = gru_step_forward(*args)
         if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
             slips = _gru_variants(*args)
@@ -182,7 +170,7 @@ def check_lstm_step_backward(fn):
     for sizes in case_sizes(seed=82, letters="BDH", n_random=3):
         with in_case(sizes):
             dstate, cache = _lstm_backward_case(rng, sizes["B"], sizes["D"], sizes["H"])
-            grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+            grads = call_unchanged(fn, (dstate, cache), ("dstate", "cache"), what="lstm_step_backward")
             expected = lstm_step_backward_reference(dstate, cache)
             expect_keys(grads, _LSTM_GRAD_KEYS, "the gradients of lstm_step_backward")
             right = all(isinstance(grads[k], np.ndarray) and grads[k].shape == expected[k].shape
@@ -201,7 +189,7 @@ def check_lstm_step_backward(fn):
               "W_hh": rng.uniform(-1, 1, (4 * H, H)), "b_h": rng.uniform(-1, 1, 4 * H)}
     dstate = (random_array(rng, (B, H)), random_array(rng, (B, H)))
     _, cache = lstm_step_forward(**params)
-    grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+    grads = call_unchanged(fn, (dstate, cache), ("dstate", "cache"), what="lstm_step_backward")
 
     def loss():
         (h_t, c_t), _ = lstm_step_forward(**params)

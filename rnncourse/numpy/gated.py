@@ -6,7 +6,7 @@ gates in the order ``i, f, g, o`` (LSTM, shape (4H, D)) or ``r, z, n`` (GRU,
 shape (3H, D)), ``W_hh`` the recurrent ones. The LSTM has one bias ``b_h``
 (torch's ``bias_ih + bias_hh``: only their sum matters); the GRU keeps two,
 ``b_xh`` and ``b_hh``, because its reset gate multiplies ``W_hn h + b_hn``.
-The ``from_torch`` methods of :class:`rnncourse.torch.gated.LSTMCell` and :class:`~rnncourse.torch.gated.GRUCell`
+``LSTMCell.from_torch`` and ``GRUCell.from_torch`` of :mod:`rnncourse.torch.gated`
 convert a :class:`torch.nn.LSTMCell` / :class:`torch.nn.GRUCell`; their
 ``numpy_params()`` gives the arrays these functions take. No torch is imported here.
 
@@ -44,7 +44,25 @@ def sigmoid(a):
 
 
 class LSTMStepCache(NamedTuple):
-    """What :func:`lstm_step_backward` needs from :func:`lstm_step_forward`."""
+    """What :func:`lstm_step_backward` needs from :func:`lstm_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    h_prev : numpy.ndarray, shape (B, H)
+        The hidden state before the step.
+    c_prev : numpy.ndarray, shape (B, H)
+        The cell state before the step.
+    W_xh : numpy.ndarray, shape (4H, D)
+        Input-to-hidden weights of the four gates (i, f, g, o).
+    W_hh : numpy.ndarray, shape (4H, H)
+        Hidden-to-hidden weights of the four gates.
+    gates : tuple
+        The gates ``(i, f, g, o)`` after their nonlinearities, each of shape (B, H).
+    tanh_c : numpy.ndarray, shape (B, H)
+        ``tanh(c_t)`` of the new cell state.
+    """
 
     x_t: np.ndarray
     h_prev: np.ndarray
@@ -56,7 +74,27 @@ class LSTMStepCache(NamedTuple):
 
 
 class GRUStepCache(NamedTuple):
-    """What :func:`gru_step_backward` needs from :func:`gru_step_forward`."""
+    """What :func:`gru_step_backward` needs from :func:`gru_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    h_prev : numpy.ndarray, shape (B, H)
+        The state before the step.
+    W_xh : numpy.ndarray, shape (3H, D)
+        Input-to-hidden weights of r, z and n.
+    W_hh : numpy.ndarray, shape (3H, H)
+        Hidden-to-hidden weights of r, z and n.
+    r : numpy.ndarray, shape (B, H)
+        The reset gate.
+    z : numpy.ndarray, shape (B, H)
+        The update gate.
+    n : numpy.ndarray, shape (B, H)
+        The candidate state.
+    hn : numpy.ndarray, shape (B, H)
+        ``W_hn h_prev + b_hn``, the part of the candidate that the reset gate scales.
+    """
 
     x_t: np.ndarray
     h_prev: np.ndarray
@@ -285,8 +323,24 @@ def gru_step_backward(dh_t, cache):
 class LSTMCache(NamedTuple):
     """What :func:`lstm_backward` needs from :func:`lstm_forward`.
 
-    ``hs[t]`` and ``cs[t]`` are the states after step ``t`` (read-only); ``gates[t]`` holds
-    ``i, f, g, o`` after their nonlinearities, side by side, shape (B, 4H).
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The hidden state before the first step.
+    c0 : numpy.ndarray, shape (B, H)
+        The cell state before the first step.
+    W_xh : numpy.ndarray, shape (4H, D)
+        Input weights of the gates i, f, g, o, stacked in that order.
+    W_hh : numpy.ndarray, shape (4H, H)
+        Recurrent weights of the gates, stacked the same way.
+    hs : numpy.ndarray, shape (T, B, H)
+        The hidden states ``h_1 ... h_T`` (read-only).
+    cs : numpy.ndarray, shape (T, B, H)
+        The cell states ``c_1 ... c_T`` (read-only).
+    gates : numpy.ndarray, shape (T, B, 4H)
+        ``i, f, g, o`` of every step after their nonlinearities, side by side.
     """
 
     x: np.ndarray
@@ -302,8 +356,22 @@ class LSTMCache(NamedTuple):
 class GRUCache(NamedTuple):
     """What :func:`gru_backward` needs from :func:`gru_forward`.
 
-    ``hs[t]`` is the state after step ``t`` (read-only); ``gates[t]`` holds ``r, z, n`` side by
-    side, shape (B, 3H), and ``h_ns[t]`` the recurrent part ``W_hn h_{t-1} + b_hn``, (B, H).
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The state before the first step.
+    W_xh : numpy.ndarray, shape (3H, D)
+        Input weights of the gates r, z, n, stacked in that order.
+    W_hh : numpy.ndarray, shape (3H, H)
+        Recurrent weights of the gates, stacked the same way.
+    hs : numpy.ndarray, shape (T, B, H)
+        The states ``h_1 ... h_T`` (read-only).
+    gates : numpy.ndarray, shape (T, B, 3H)
+        ``r, z, n`` of every step after their nonlinearities, side by side.
+    h_ns : numpy.ndarray, shape (T, B, H)
+        The recurrent part of the candidate, ``W_hn h_{t-1} + b_hn``, that ``r`` multiplies.
     """
 
     x: np.ndarray
