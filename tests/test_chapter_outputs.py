@@ -89,6 +89,9 @@ def test_checked_output_matches_the_build(executed, path, index, request):
     assert ran.source == expected.source, (
         f"{path.name}: code cell {index} of the build's notebook is not the chapter's; was the book "
         "built from this checkout?")
+    if ran.get("execution_count") is None and not ran.outputs:
+        pytest.fail(f"{path.relative_to(ROOT)}::Cell {index} was not executed by the book build: the chapter stopped "
+                    f"at an earlier error (see _build/html/reports/book/{path.stem}.err.log)", pytrace=False)
     comparison = OutputComparison(request)
     if not comparison.compare_outputs(coalesce_streams(ran.outputs), coalesce_streams(expected.outputs)):
         pytest.fail(f"{path.relative_to(ROOT)}::Cell {index}: Cell outputs differ\n\nInput:\n{expected.source}\n\n"
