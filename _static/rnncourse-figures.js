@@ -74,15 +74,37 @@
     return Math.max(...A.map((row, i) => row[i]));
   }
 
+  // The largest eigenvalue of a symmetric positive semi-definite matrix S by power iteration, started
+  // from `start` (the previous lag's vector: consecutive products differ by one factor, so it is
+  // close). The Rayleigh quotient's error falls like (l2/l1)^(2k); stop when it no longer moves, and
+  // fall back to Jacobi rotations when the two largest eigenvalues are too close for that.
+  function powerEigen(S, start) {
+    const n = S.length;
+    let v = start ? start.slice() : new Array(n).fill(1 / Math.sqrt(n));
+    let lambda = 0;
+    for (let k = 0; k < 3000; k++) {
+      const w = matVec(S, v);
+      const norm = Math.sqrt(w.reduce((a, x) => a + x * x, 0));
+      if (norm === 0) return {lambda: 0, v};
+      const next = v.reduce((a, x, i) => a + x * w[i], 0);      // v^T S v with |v| = 1
+      v = w.map(x => x / norm);
+      if (k > 2 && Math.abs(next - lambda) <= 1e-15 * Math.abs(next)) return {lambda: next, v};
+      lambda = next;
+    }
+    return {lambda: largestEigenvalue(S), v};
+  }
+
   // The spectral norm ||P||_2, the largest singular value: sqrt of the largest eigenvalue of P^T P.
-  function spectralNorm(P) {
+  function spectralNorm(P, state) {
     const n = P[0].length;
     const PtP = Array.from({length: n}, (_, i) => Array.from({length: n}, (_, j) => {
       let s = 0;
       for (let k = 0; k < P.length; k++) s += P[k][i] * P[k][j];
       return s;
     }));
-    return Math.sqrt(Math.max(0, largestEigenvalue(PtP)));
+    const top = powerEigen(PtP, state && state.v);
+    if (state) state.v = top.v;
+    return Math.sqrt(Math.max(0, top.lambda));
   }
 
   function softmax(z) {
@@ -154,12 +176,12 @@
     const hs = gradientStates(data, W_hh, s);
     const T = hs.length;
     let P = identity(W_hh.length);
-    const norms = [1];
+    const norms = [1], state = {};
     for (let lag = 1; lag <= T; lag++) {
       const h = hs[T - lag];
       const J = W_hh.map((row, i) => row.map(w => (1 - h[i] * h[i]) * w));   // diag(1 - h^2) W_hh
       P = matMul(P, J);
-      norms.push(spectralNorm(P));
+      norms.push(spectralNorm(P, state));
     }
     const meanDerivative = hs.reduce((s1, h) => s1 + h.reduce((s2, v) => s2 + 1 - v * v, 0) / h.length, 0) / T;
     return {norms, meanDerivative};
@@ -239,8 +261,16 @@
       svg.setAttribute("aria-label", title.textContent);
       fig.dataset.norms = JSON.stringify(norms);
       fig.dataset.normAtLag = String(norms[L]);
+      fig.dataset.settings = `${r.toFixed(2)},${s.toFixed(1)},${L}`;   // what the numbers were computed for
     }
-    [rho, sc, lag].forEach(s => s.input.addEventListener("input", draw));
+    // Redraw at most once per frame while a slider is dragged.
+    let pending = false;
+    const schedule = () => {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(() => { pending = false; draw(); });
+    };
+    [rho, sc, lag].forEach(s => s.input.addEventListener("input", schedule));
     draw();
   }
 
