@@ -152,8 +152,15 @@
     return {input, out};
   }
 
-  function fmt(v, digits) {
-    return v.toExponential(digits === undefined ? 2 : digits).replace("e+", "e");
+  // A number in scientific notation, for text ("2.37e-1") and for the page (2.37 × 10 with a superscript −1).
+  function fmt(v) {
+    return v.toExponential(2).replace("e+", "e");
+  }
+
+  function sci(parent, v) {
+    const [mantissa, exponent] = v.toExponential(2).split("e");
+    parent.appendChild(document.createTextNode(`${mantissa} × 10`));
+    parent.appendChild(el("sup", {}, String(Number(exponent)).replace("-", "−")));
   }
 
   // ---------------------------------------------------------------- figure 1: gradients through time
@@ -253,8 +260,18 @@
       svg.appendChild(svgEl("text", {x: W - m.r - 4, y: m.t + 14, "text-anchor": "end"},
                             "solid: tanh network; dashed: ρ^ℓ"));
 
-      readout.textContent = `At lag ℓ = ${L}: ‖∂h_T/∂h_{T−ℓ}‖₂ = ${fmt(norms[L])} (ρ^ℓ = ${fmt(reference[L])}). ` +
-        `Mean tanh derivative 1 − h_t² over the ${T} steps: ${meanDerivative.toFixed(3)}.`;
+      readout.textContent = `At lag ℓ = ${L}: ‖∂h`;
+      readout.appendChild(el("sub", {}, "T"));
+      readout.appendChild(document.createTextNode(" / ∂h"));
+      readout.appendChild(el("sub", {}, "T−ℓ"));
+      readout.appendChild(document.createTextNode("‖₂ = "));
+      sci(readout, norms[L]);
+      readout.appendChild(document.createTextNode(" (ρ"));
+      readout.appendChild(el("sup", {}, "ℓ"));
+      readout.appendChild(document.createTextNode(" = "));
+      sci(readout, reference[L]);
+      readout.appendChild(document.createTextNode(`). Mean tanh derivative 1 − h² over the ${T} steps: ` +
+                                                  `${meanDerivative.toFixed(3)}.`));
       title.textContent = `Norm of the Jacobian product against the lag, log scale, for ρ = ${r.toFixed(2)} ` +
         `and input scale ${s.toFixed(1)}: 1 at lag 0, ${fmt(norms[Math.floor(T / 2)])} at lag ${Math.floor(T / 2)}, ` +
         `${fmt(norms[T])} at lag ${T}.`;

@@ -479,7 +479,8 @@ def test_gradients_figure_equals_numpy(browser, server, rho, scale, lag):
     assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
     readout = page.locator(f"{figure} .rnn-readout").inner_text()
     mantissa, exponent = f"{expected[lag]:.2e}".split("e")
-    assert f"lag ℓ = {lag}: ‖∂h_T/∂h_{{T−ℓ}}‖₂ = {mantissa}e{int(exponent)} " in readout, readout
+    shown = f"{mantissa} × 10{int(exponent)}".replace("-", "−")
+    assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = {shown} " in readout, readout
     # The keyboard moves a slider too: one step of the lag with the arrow key.
     page.locator(f"{figure} input[id^=rnn-lag]").focus()
     page.keyboard.press("ArrowRight")
