@@ -142,7 +142,10 @@
   let uid = 0;
   function slider(parent, label, spec, id) {
     const wrap = el("label", {for: id});
-    wrap.appendChild(document.createTextNode(label));
+    const text = el("span");
+    label.split(/(_\w+)/).forEach(part => text.appendChild(     // "W_hh": W with subscript hh
+      part.startsWith("_") ? el("sub", {}, part.slice(1)) : document.createTextNode(part)));
+    wrap.appendChild(text);
     const input = el("input", {type: "range", id: id, min: spec.min, max: spec.max, step: spec.step,
                                value: spec.value});
     const out = el("output", {for: id});
@@ -236,7 +239,9 @@
       const every = Math.ceil((hi - lo) / 8);
       for (let d = lo; d <= hi; d += every) {
         svg.appendChild(svgEl("line", {class: "grid", x1: m.l, x2: W - m.r, y1: y(10 ** d), y2: y(10 ** d)}));
-        svg.appendChild(svgEl("text", {x: m.l - 6, y: y(10 ** d) + 4, "text-anchor": "end"}, `1e${d}`));
+        const tick = svgEl("text", {x: m.l - 6, y: y(10 ** d) + 4, "text-anchor": "end"}, "10");
+        tick.appendChild(svgEl("tspan", {"baseline-shift": "super", "font-size": "10px"}, String(d).replace("-", "−")));
+        svg.appendChild(tick);
       }
       for (let l = 0; l <= T; l += T >= 50 ? 20 : 10) {
         svg.appendChild(svgEl("text", {x: x(l), y: Hh - m.b + 18, "text-anchor": "middle"}, String(l)));
@@ -258,7 +263,7 @@
       svg.appendChild(svgEl("path", {class: "curve", d: path(norms)}));
       svg.appendChild(svgEl("circle", {class: "marker", cx: x(L), cy: y(norms[L]), r: 5}));
       svg.appendChild(svgEl("text", {x: W - m.r - 4, y: m.t + 14, "text-anchor": "end"},
-                            "solid: tanh network; dashed: ρ^ℓ"));
+                            "solid: tanh network; dashed: ρ to the power ℓ"));
 
       readout.textContent = `At lag ℓ = ${L}: ‖∂h`;
       readout.appendChild(el("sub", {}, "T"));
