@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+import time
 from pathlib import Path
 
 import jupytext
@@ -183,6 +183,21 @@ def test_a_submission_that_ignores_the_time_limit_is_killed(tmp_path):
         assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
 
 
+def test_a_sandbox_whose_processes_together_hold_too_much_memory_is_stopped(tmp_path):
+    from rnncourse.exercises.sandbox import Limits
+
+    hog = ("import os, time\nfor _ in range(4):\n    if os.fork() == 0:\n        block = np.ones(50_000_000)\n"
+           "        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\n")
+    path = write_notebook(instructor_notebook(), tmp_path / "hog.ipynb", [('print(f"tanh(0.5)', hog + 'print(f"tanh(0.5)')])
+    start = time.monotonic()
+    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=40, exercise_timeout=5,
+                         limits=Limits(memory_mb=1200))
+    assert time.monotonic() - start < 25 and result.points == 0
+    assert result.status == "its processes together used more than 1200 MB of memory, so the grader stopped it"
+    assert re.fullmatch(r"not graded: the sandbox ended while running cell \d+: its processes together used more "
+                        r"than 1200 MB of memory, so the grader stopped it", result.exercises[0].feedback)
+
+
 def test_the_same_submission_graded_twice_gets_the_same_grades_and_records_its_inputs(graded, tmp_path):
     path = write_notebook(instructor_notebook(), tmp_path / "again.ipynb", SUBMISSIONS["wrong"])
     [again] = grade_all([path], checkers=[str(CHECKERS)], timeout=TIMEOUT, exercise_timeout=EXERCISE_TIMEOUT)
@@ -210,6 +225,18 @@ def test_without_bubblewrap_grading_is_refused_with_the_fix(tmp_path, monkeypatc
     out = capsys.readouterr()
     assert out.err.count("WARNING: --no-sandbox: submissions run WITHOUT a sandbox") == 2
     assert re.search(r"total\s+7/7", out.out)
+
+
+def test_a_bubblewrap_that_cannot_make_namespaces_is_reported_with_its_error(tmp_path, monkeypatch):
+    from rnncourse.exercises import sandbox
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sandbox, "_PROBLEM", {})
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert re.fullmatch(r"bubblewrap could not create the sandbox \(bwrap: No permissions to create new namespace\): "
+                        r"install bubblewrap .*or grade as root", sandbox.sandbox_problem())
 
 
 def test_the_csv_export_with_and_without_a_roster(graded, tmp_path):
@@ -298,3 +325,16 @@ def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path
                 assert e.passed and e.points == e.max_points, f"{result.submission} {e.exercise}: {e.feedback}"
             else:
                 assert e.points == 0 and "not implemented" in e.feedback, f"{result.submission} {e.exercise}: {e.feedback}"
+
+
+def test_every_subject_an_exercise_declares_is_a_function_of_the_package():
+    import importlib
+
+    from rnncourse.exercises.registry import all_exercises
+
+    declared = [(e.name, s) for e in all_exercises() for s in e.subjects]
+    assert len(declared) >= 10
+    for name, dotted in declared:
+        module, _, attr = dotted.rpartition(".")
+        assert module.startswith("rnncourse."), f"{name}: {dotted}"
+        assert callable(getattr(importlib.import_module(module), attr, None)), f"{name} declares {dotted}, not found"

@@ -48,6 +48,8 @@ EXPECTED = {
     "pickle_reduce": ({"ch99.double": 0, "ch99.step_backward": 0}, {"ch99.double": r"but is Payload"}),
     "sys_modules_games": ({"ch99.double": 0, "ch99.mse": 0},
                           {"ch99.double": r"2 of 2 entries differ", "ch99.mse": r"is 0, but should be 5"}),
+    "huge_answer": ({"ch99.double": 0}, {"ch99.double": r"not graded: the sandbox ended while double was checked: "
+                                                      r"it sent a message larger than 64 MB"}),
     "snoop": ({}, {}),
     "escalate": ({}, {}),
 }
@@ -69,7 +71,7 @@ def _survivors() -> list:
             except OSError:
                 continue
     for uid in range(sandbox._UID_BASE, sandbox._UID_BASE + 100):
-        found += sandbox.processes_of(uid) if sandbox.processes_of is not None else []
+        found += sandbox.processes_of(uid)
     return found
 
 
@@ -146,3 +148,4 @@ def test_what_the_attacks_did_to_their_own_sandbox_is_reported(attacked):
     assert results["kill_parent"].status == "ok"
     assert any("raised ProcessLookupError" in n for n in results["kill_parent"].notes)
     assert any("was stopped: the notebook ran past its time limit" in n for n in results["unbounded_output"].notes)
+    assert results["call_reference"].notes == []        # its teaching cell called the reference freely

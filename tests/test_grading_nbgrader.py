@@ -59,7 +59,14 @@ def test_the_source_notebooks_have_graded_cells_with_valid_ids_and_no_solution_p
 def test_an_unknown_chapter_or_one_without_coding_exercises_is_refused(tmp_path, capsys):
     assert main(["nbgrader", str(tmp_path / "c"), "ch77", "--book", str(ROOT)]) == 2
     assert "no chapter ch77" in capsys.readouterr().err
-    assert main(["nbgrader", str(tmp_path / "c"), "ch09", "--book", str(ROOT)]) == 2
+    book = tmp_path / "book"
+    (book / "book").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/01_prose\n")
+    (book / "book" / "01_prose.md").write_text("---\njupytext:\n  text_representation:\n    format_name: myst\n"
+                                               "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+                                               "# Prose only\n\n```{code-cell} ipython3\nprint(1)\n```\n")
+    assert main(["nbgrader", str(tmp_path / "c"), "ch01", "--book", str(book)]) == 2
+    assert "ch01 has no coding exercise to grade" in capsys.readouterr().err
 
 
 def _nbgrader(course, *args):
@@ -91,4 +98,4 @@ def test_nbgrader_releases_without_solutions_and_autogrades_reference_full_and_s
     assert scores == {"alice": (3.0, 3.0), "bob": (0.0, 3.0)}
     _nbgrader(course, "generate_feedback", "ch02", "--force")
     feedback = (course / "feedback" / "bob" / "ch02" / "02_structure.html").read_text()
-    assert "rnn_step is not implemented yet" in feedback
+    assert "FAIL ch02.rnn_step: rnn_step with zero weights (B=2, D=4, H=3) is not implemented yet" in feedback

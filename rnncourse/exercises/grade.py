@@ -209,7 +209,7 @@ class RemoteFunction:
     here under its name (``KeyError: 'oops'``), so the checker words it as before.
     """
 
-    def __init__(self, session: "_Sandbox", name: str, deadline: float):
+    def __init__(self, session, name: str, deadline: float):
         self.session, self.name, self.deadline = session, name, deadline
         self.__name__ = self.__qualname__ = name
         self.digest = hashlib.sha256()

@@ -7,7 +7,8 @@ inside the sandbox (``rnncourse.exercises.sandbox``) and talks to it in JSON lin
 1. lowers its own resource limits (memory, CPU time, processes, file size, open files) before
    anything else, and moves the student's ``print`` output off the message channel;
 2. on ``{"op": "run", "cells": ..., "subjects": ...}``: makes the package functions the exercises
-   ask for raise "write it yourself" when the submission calls them, replaces
+   ask for raise "write it yourself" when the submission's function calls them while the grader
+   checks it (the teaching cells may use them), replaces
    ``rnncourse.exercises.check`` by a silent stand-in, then executes the code cells (check cells
    skipped) in a fresh namespace, each under the time left of the notebook's limit, and answers
    with the problems met (a cell that raised or ran out of time);
@@ -182,9 +183,11 @@ def apply_limits(limits: dict) -> None:
 class _SubjectBlocker:
     """Make the package functions an exercise asks for raise when the submission calls them.
 
-    A call from the package's own code (``rnn_forward`` stepping with ``rnn_step_forward``) still
-    works; a call whose caller is the submission's code raises ``WriteItYourself``. Modules
-    imported later (``rnncourse.torch`` ...) are patched as they load.
+    While the grader calls one of the student's functions (:attr:`armed`), a call of a subject
+    whose caller is the submission's code raises ``WriteItYourself``; a call from the package's
+    own code (``rnn_forward`` stepping with ``rnn_step_forward``) still works, and so do the
+    notebook's teaching cells, which run before. Modules imported later (``rnncourse.torch``
+    ...) are patched as they load.
     """
 
     def __init__(self, subjects: dict):
@@ -195,16 +198,17 @@ class _SubjectBlocker:
         for dotted in subjects:
             module, _, attr = dotted.rpartition(".")
             self.subjects.setdefault(module, {})[attr] = attr
-        self.stubs = {}                       # id(original) -> stub
+        self.stubs = {}                       # id(original) -> (original, stub)
         self.called = []
+        self.armed = [False]
 
     def stub(self, original, short):
-        package, called = self.package, self.called
+        package, called, armed = self.package, self.called, self.armed
         error = type(SUBJECT_ERROR, (RuntimeError,), {})
 
         def blocked(*args, **kwargs):
             caller = sys._getframe(1).f_code.co_filename
-            if os.path.abspath(caller).startswith(package):
+            if not armed[0] or os.path.abspath(caller).startswith(package):
                 return original(*args, **kwargs)
             called.append(short)
             raise error(f"write it yourself: this exercise is {short}")
@@ -349,9 +353,14 @@ class Worker:
         args = decode(message.get("args", {"t": "list", "v": []}), self._callback)
         kwargs = decode(message.get("kwargs", {"t": "dict", "k": [], "v": []}), self._callback)
         before = len(self.blocker.called) if self.blocker else 0
+        armed = self.blocker.armed if self.blocker else [False]
         try:
             with time_limit(float(message.get("seconds", 60))):
-                value = fn(*args, **kwargs)
+                armed[0] = True
+                try:
+                    value = fn(*args, **kwargs)
+                finally:
+                    armed[0] = False
         except TimeLimit:
             reply = {"op": "timeout"}
         except BaseException as err:  # the student's code may raise anything

@@ -14,10 +14,12 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   machine (other submissions, the gradebook, home folders) is visible;
 - an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
   capabilities (so the process limit counts only that sandbox's processes); run as another user,
-  bubblewrap adds a user namespace;
+  bubblewrap adds a user namespace; a seccomp filter (:func:`seccomp_program`) refuses new
+  namespaces inside;
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
-  ``Limits.output_kb`` of what the submission prints and drops the rest.
+  ``Limits.output_kb`` of what the submission prints and drops the rest, and kills a sandbox
+  whose processes together hold more memory than ``Limits.memory_mb``.
 
 The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
 wall-clock deadlines; a sandbox that misses one is killed, with everything in it.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -36,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import rnncourse
@@ -81,7 +84,9 @@ class Limits:
     Attributes
     ----------
     memory_mb : int
-        Address space of each process (``RLIMIT_AS``); PyTorch's import alone needs about 1.5 GB.
+        Address space of each process (``RLIMIT_AS``; PyTorch's import alone needs about 1.5 GB),
+        and resident memory of all the sandbox's processes together (the grader checks it five
+        times a second and kills the sandbox above it).
     processes : int
         Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
     file_size_mb : int
@@ -101,10 +106,65 @@ class Limits:
     output_kb: int = 64
     message_mb: int = 64
 
-    def for_worker(self, cpu_seconds: float) -> dict:
-        """The limits the worker sets on itself, in bytes and seconds."""
-        return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1, "processes": self.processes,
+    def for_worker(self, cpu_seconds: float, sandbox: bool = True) -> dict:
+        """The limits the worker sets on itself, in bytes and seconds.
+
+        Without the sandbox the process limit is left out: it would count all the processes of
+        the instructor's user, not the submission's.
+        """
+        return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1,
+                "processes": self.processes if sandbox else None,
                 "file_size": self.file_size_mb << 20, "open_files": self.open_files}
+
+
+#: (audit arch, unshare, setns, clone, clone3) system call numbers where the seccomp filter is known.
+_SYSCALLS = {"x86_64": (0xC000003E, 272, 308, 56, 435), "aarch64": (0xC00000B7, 97, 268, 220, 435)}
+#: clone() flags that make a namespace (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
+_CLONE_NEW = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+
+
+def seccomp_program() -> bytes | None:
+    """A seccomp filter (classic BPF) that refuses new namespaces inside the sandbox, or ``None`` on an
+    unknown architecture.
+
+    ``unshare`` and ``setns`` fail with EPERM, ``clone`` with a ``CLONE_NEW*`` flag too, and
+    ``clone3`` with ENOSYS (its flags sit in memory a filter cannot read; the C library then falls
+    back to ``clone``). Other architectures' system calls and, on x86-64, the x32 ones are refused.
+    """
+    import platform
+    import struct
+
+    numbers = _SYSCALLS.get(platform.machine())
+    if numbers is None:
+        return None
+    arch, unshare, setns, clone, clone3 = numbers
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
+    # (code, true label, false label, k); a label is the index of the instruction to go to.
+    program = [
+        (ld, None, None, 4),                  # 0: the architecture
+        (jeq, 2, 12, arch),                   # 1: not ours: refuse
+        (ld, None, None, 0),                  # 2: the system call number
+        (jge, 12, 4, 0x40000000),             # 3: x32 system calls: refuse
+        (jeq, 12, 5, unshare),                # 4
+        (jeq, 12, 6, setns),                  # 5
+        (jeq, 13, 7, clone3),                 # 6
+        (jeq, 9, 8, clone),                   # 7
+        (ret, None, None, allow),             # 8
+        (ld, None, None, 16),                 # 9: clone's flags (low 32 bits)
+        (jset, 12, 11, _CLONE_NEW),           # 10
+        (ret, None, None, allow),             # 11
+        (ret, None, None, eperm),             # 12
+        (ret, None, None, enosys),            # 13
+    ]
+    if arch != 0xC000003E:
+        program[3] = (jeq, 12, 4, 0xFFFFFFFF)  # no x32 elsewhere: a test that never holds
+    code = b""
+    for i, (op, true, false, k) in enumerate(program):
+        jt = true - i - 1 if true is not None else 0
+        jf = false - i - 1 if false is not None else 0
+        code += struct.pack("=HBBI", op, jt, jf, k)
+    return code
 
 
 def _system_mounts() -> list:
@@ -152,12 +212,13 @@ def _environment() -> dict:
             "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
-def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
+def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> list:
     """The ``bwrap`` command line that runs ``worker`` (a command) in a fresh sandbox.
 
     ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
     capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
-    makes a user namespace.
+    makes a user namespace. ``seccomp_fd``: a file descriptor from which bubblewrap reads
+    :func:`seccomp_program`.
     """
     executable, folders = _python()
     hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
@@ -165,6 +226,8 @@ def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
     if uid is None:
         cmd += ["--unshare-user", "--disable-userns"]
+    if seccomp_fd is not None:
+        cmd += ["--seccomp", str(seccomp_fd)]
     cmd += _system_mounts() + _tree_mounts(folders + [str(PACKAGE_DIR)])
     for path in hidden:
         cmd += ["--ro-bind", "/dev/null", path]
@@ -181,6 +244,17 @@ def bwrap_command(worker: list, limits: Limits, uid=None) -> list:
     return cmd + [executable if w == "PYTHON" else w for w in worker]
 
 
+def _seccomp_pipe():
+    """A pipe holding the seccomp program, for ``--seccomp``; ``None`` where there is none."""
+    program = seccomp_program()
+    if program is None:
+        return None
+    read, write = os.pipe()
+    os.write(write, program)
+    os.close(write)
+    return read
+
+
 _PROBLEM = {}
 
 
@@ -195,15 +269,20 @@ def sandbox_problem() -> str | None:
         problem = "setpriv (util-linux) is missing: apt-get install util-linux"
     else:
         uid = _UID_BASE + 99 if os.geteuid() == 0 else None
-        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid)
+        fd = _seccomp_pipe()
+        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd)
         try:
-            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                                 pass_fds=() if fd is None else (fd,))
             if run.returncode != 0:
                 problem = (f"bubblewrap could not create the sandbox "
                            f"({run.stderr.decode(errors='replace').strip()[-300:] or f'exit code {run.returncode}'}): "
                            f"{INSTALL_HINT}")
         except (OSError, subprocess.TimeoutExpired) as err:
             problem = f"bubblewrap could not create the sandbox ({err}): {INSTALL_HINT}"
+        finally:
+            if fd is not None:
+                os.close(fd)
     _PROBLEM["checked"] = problem
     return problem
 
@@ -254,29 +333,41 @@ class Session:
                  startup_seconds: float = 60):
         self.limits, self.sandbox = limits, sandbox
         self.uid = _UID_BASE + next(_UIDS) % 100 if sandbox and os.geteuid() == 0 else None
-        worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner", json.dumps(limits.for_worker(cpu_seconds))]
+        worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner",
+                  json.dumps(limits.for_worker(cpu_seconds, sandbox))]
         self.folder = None
         if sandbox:
             problem = sandbox_problem()
             if problem:
                 raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                          f"submissions you trust")
-            cmd, cwd, env = bwrap_command(worker, limits, self.uid), None, {"PATH": os.environ.get("PATH", "")}
+            fd = _seccomp_pipe()
+            cmd, cwd, env = bwrap_command(worker, limits, self.uid, fd), None, {"PATH": os.environ.get("PATH", "")}
         else:
             self.folder = tempfile.mkdtemp(prefix="rnncourse-unsandboxed-")
             cmd, cwd = [sys.executable if w == "PYTHON" else w for w in worker], self.folder
             env = {**_environment(), "HOME": self.folder, "TMPDIR": self.folder,
                    "MPLCONFIGDIR": os.path.join(self.folder, ".matplotlib"),
                    "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent)] + sys.path[1:])}
+            fd = None
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, start_new_session=True,
+                                         pass_fds=() if fd is None else (fd,))
+        finally:
+            if fd is not None:
+                os.close(fd)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
-        self.buffer = b""
+        self.killed_for = None
+        self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
+        self.watchdog.start()
+        self.buffer, self.scanned = bytearray(), 0
         self.last_cell = None
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.proc.stdout, selectors.EVENT_READ)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stdin.fileno(), False)
         self.ready_seconds = None
         try:
             self._expect(self._receive(time.monotonic() + startup_seconds), "ready")
@@ -289,7 +380,17 @@ class Session:
 
     def _receive(self, deadline: float) -> dict:
         limit = self.limits.message_mb << 20
-        while b"\n" not in self.buffer:
+        while True:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end >= 0:
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end + 1]
+                self.scanned = 0
+                break
+            self.scanned = len(self.buffer)
+            if len(self.buffer) > limit:
+                self.close()
+                raise SandboxLost(f"it sent a message larger than {self.limits.message_mb} MB")
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
@@ -304,10 +405,6 @@ class Session:
                 self.close()
                 raise SandboxLost(self._ended())
             self.buffer += chunk
-            if len(self.buffer) > limit:
-                self.close()
-                raise SandboxLost(f"it sent a message larger than {self.limits.message_mb} MB")
-        line, self.buffer = self.buffer.split(b"\n", 1)
         try:
             return loads(line)
         except WireError as err:
@@ -321,15 +418,46 @@ class Session:
                               f"expected {op!r})")
         return message
 
-    def _send(self, message: dict) -> None:
-        try:
-            self.proc.stdin.write(dumps(message))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            self.close()
-            raise SandboxLost(self._ended()) from None
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write one message, giving up (and killing the sandbox) at ``deadline``: a sandbox that
+        stops reading cannot hold the grader."""
+        data, fd = memoryview(dumps(message)), self.proc.stdin.fileno()
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.close()
+                raise CallTimeout()
+            if not select.select([], [fd], [], min(left, 1.0))[1]:
+                continue
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError):
+                self.close()
+                raise SandboxLost(self._ended()) from None
+
+    def _watch_memory(self, every: float = 0.2) -> None:
+        """Kill the sandbox when all its processes together hold more memory than the limit.
+
+        ``RLIMIT_AS`` bounds each process; this bounds their sum (a submission that forks and
+        fills memory in every child), checked five times a second.
+        """
+        limit = self.limits.memory_mb << 20
+        while self.proc.poll() is None:
+            if _descendants_rss(self.proc.pid) > limit:
+                self.killed_for = (f"its processes together used more than {self.limits.memory_mb} MB of memory, "
+                                   f"so the grader stopped it")
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                return
+            time.sleep(every)
 
     def _ended(self) -> str:
+        if self.killed_for:
+            return self.killed_for
         try:
             code = self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -347,13 +475,13 @@ class Session:
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
         """
         deadline = time.monotonic() + seconds
-        self._send(message)
+        self._send(message, deadline)
         while True:
             reply = self._receive(deadline)
             if reply["op"] == "cell":
                 self.last_cell = reply.get("cell")
             elif reply["op"] == "callback" and callback is not None:
-                self._send(callback(reply))
+                self._send(callback(reply), deadline)
             else:
                 return reply
 
@@ -381,6 +509,7 @@ class Session:
         self.proc.wait()
         if self.uid is not None:
             _kill_user(self.uid)
+        self.watchdog.join(timeout=2)
         self.output.thread.join(timeout=2)
         for stream in (self.proc.stdout, self.proc.stderr):
             try:
@@ -393,6 +522,27 @@ class Session:
             pass
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _descendants_rss(root: int) -> int:
+    """Resident memory, in bytes, of process ``root`` and all its descendants (a sandbox's processes)."""
+    children, rss = {}, {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))     # fields[1]: the parent
+            rss[int(entry)] = int(fields[21]) * page                        # fields[21]: resident pages
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
 
 
 def processes_of(uid: int) -> list:
@@ -424,8 +574,3 @@ def _kill_user(uid: int) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.05)
-
-
-def describe_limits(limits: Limits) -> dict:
-    """The limits as a gradebook entry."""
-    return asdict(limits)

@@ -29,8 +29,8 @@ from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
                                   check_same_dtype)
 
-__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "score_text",
-           "correlation_beyond_input", "sample", "batches"]
+__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
+           "score_text", "correlation_beyond_input", "sample", "batches"]
 
 PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
 
