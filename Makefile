@@ -6,6 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BUILD  := _build
+# The strict build flags; rnncourse.exercises.student_book.STRICT holds the same (tests/test_book_build.py checks).
 JB_FLAGS := -W -n --keep-going
 
 # One BLAS/OpenMP thread per process: the chapters' small matrices gain nothing from more, the
@@ -13,9 +14,9 @@ JB_FLAGS := -W -n --keep-going
 # The benchmark (make bench) is run without this limit.
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# make test runs on two processes (pytest-xdist): the strict book build and the tests that read it on
-# one, everything else on the other (conftest.py groups them).
-XDIST := -n 2 --dist loadgroup
+# make test runs its tests on two processes (pytest-xdist), beside the strict book build, which starts
+# in the background as soon as the tests are collected (tests/conftest.py).
+XDIST := -n 2
 
 .PHONY: book book-clean test unit nbval lab student bench clean help sandbox
 
@@ -82,4 +83,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rnn.py
 
 clean:
-	rm -rf $(BUILD) student .pytest_cache
+	rm -rf $(BUILD) student .pytest_cache .book_build

@@ -60,16 +60,3 @@ def pytest_collect_file(file_path, parent):
 
     return MystChapter.from_parent(parent, path=file_path)
 
-
-def pytest_collection_modifyitems(config, items):
-    """Keep the tests that read the strict book build on one pytest-xdist worker, first.
-
-    ``make test`` runs ``pytest -n 2 --dist loadgroup``: the book is built once per worker that asks
-    for the session fixture ``book_build``, so every test that uses it shares one group (one
-    worker), and that group starts first since the build is the longest single step.
-    """
-    uses_build = [item for item in items if "book_build" in getattr(item, "fixturenames", ())]
-    for item in uses_build:
-        item.add_marker(pytest.mark.xdist_group("book_build"))
-    others = [item for item in items if "book_build" not in getattr(item, "fixturenames", ())]
-    items[:] = uses_build + others

@@ -10,6 +10,13 @@
   runs changes, and a prose-only edit reuses the stored outputs.
 - Pages start in the light colour mode, and a script that an extension registers twice is
   emitted once (a duplicated ``const`` declaration is a JavaScript error in the reader's console).
+- The bibliography's entries are list items to assistive technology (docutils marks them with the
+  deprecated ARIA role ``doc-biblioentry``, which leaves their list without items).
+- The API reference describes a NamedTuple's fields once, in the class's ``Attributes`` section,
+  instead of listing every field again as "Alias for field number N".
+- When the site is written, the data of the interactive figures (``_static/rnncourse-figures.js``)
+  and their static pictures are written into its ``_static`` folder by
+  :mod:`rnncourse.plotting.interactive`.
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ import re
 import shutil
 from pathlib import Path
 
+from pathlib import Path
+
 from docutils import nodes
 
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
+FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")
 
 
 def chapter_runtime(env, docname: str) -> float | None:
@@ -74,6 +84,26 @@ def tidy_page_context(app, pagename, templatename, context, doctree) -> None:
             unique.append(script)
     if "script_files" in context:
         context["script_files"][:] = unique
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def skip_field_aliases(app, what, name, obj, skip, options):
+    """Leave out a NamedTuple's field accessors: the class's Attributes section describes the fields."""
+    if what == "class" and FIELD_ALIAS.match((getattr(obj, "__doc__", None) or "").strip()):
+        return True
+    return None
+
+
+def write_interactive_figures(app, exception) -> None:
+    """Write the interactive figures' data script and static pictures into the site's ``_static``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from rnncourse.plotting.interactive import write_figure_data, write_static_figures
+
+    static = Path(app.outdir) / "_static"
+    write_figure_data(static)
+    write_static_figures(static / "interactive")
 
 
 INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
@@ -165,4 +195,6 @@ def setup(app):
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.
     app.connect("html-page-context", tidy_page_context, priority=900)
+    app.connect("autodoc-skip-member", skip_field_aliases)
+    app.connect("build-finished", write_interactive_figures)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

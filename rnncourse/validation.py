@@ -26,7 +26,7 @@ __all__ = [
     "check_positive_float",
     "check_choice",
     "check_rng",
-    "describe_shape",
+    "check_float_dtype",
 ]
 
 
@@ -34,12 +34,12 @@ def _is_tensor(a) -> bool:
     return type(a).__module__.startswith("torch") and hasattr(a, "shape")
 
 
-def describe_shape(symbols: Sequence[str], shape: Sequence[int | None] | None = None) -> str:
+def _describe_shape(symbols: Sequence[str], shape: Sequence[int | None] | None = None) -> str:
     """Write a shape in symbols and, where known, numbers: ``(B, H) = (4, 16)``.
 
     Examples
     --------
-    >>> describe_shape(("B", "H"), (4, None))
+    >>> _describe_shape(("B", "H"), (4, None))
     '(B, H) = (4, H)'
     """
     letters = "(" + ", ".join(symbols) + ("," if len(symbols) == 1 else "") + ")"
@@ -119,7 +119,7 @@ def check_array(
             f"{name} should hold floating-point numbers (float32 or float64), but has dtype {a.dtype}; "
             f"convert it, e.g. {name}.astype(np.float64) or {name}.double()"
         )
-    expected = describe_shape(symbols, shape)
+    expected = _describe_shape(symbols, shape)
     got = tuple(a.shape)
     extra = f"; {hint}" if hint else ""
     if len(got) != len(symbols):
@@ -165,7 +165,7 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     if not is_int:
         raise TypeError(f"{name} should hold integer class indices, but has dtype {a.dtype}; "
                         f"convert it with {name}.astype(np.int64) or {name}.long()")
-    expected = describe_shape(symbols, shape)
+    expected = _describe_shape(symbols, shape)
     got = tuple(a.shape)
     if len(got) != len(symbols) or (shape is not None and any(
             w is not None and w != h for w, h in zip(shape, got))):
@@ -244,3 +244,11 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
         raise TypeError(f"{name} should be a numpy.random.Generator, but is {type(rng).__name__}; "
                         f"create one with np.random.default_rng(seed)")
     return rng
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Check that ``dtype`` is float32 or float64 (for arrays a function creates) and return it as a NumPy dtype."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} should be numpy.float32 or numpy.float64, but is {dtype}")
+    return dtype

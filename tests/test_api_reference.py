@@ -27,3 +27,63 @@ def test_every_public_module_is_in_the_api_appendix():
                 "rnncourse.exercises"}
     unknown = sorted(documented - public_modules() - packages)
     assert not unknown, f"book/api.md names modules that do not exist: {unknown}"
+
+
+def namedtuples():
+    """Every NamedTuple class defined in a public module of the package."""
+    import importlib
+    import inspect
+
+    found = []
+    for name in sorted(public_modules()):
+        module = importlib.import_module(name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == name and issubclass(cls, tuple) and hasattr(cls, "_fields"):
+                found.append(cls)
+    return found
+
+
+def documented_attributes(cls) -> list[tuple[str, str, str]]:
+    """``(name, type, description)`` of each entry of the docstring's NumPy-style Attributes section."""
+    import inspect
+
+    doc = inspect.getdoc(cls) or ""
+    match = re.search(r"^Attributes\n-+\n(.*?)(?:\n\n[A-Z]\w+\n-+\n|\Z)", doc, re.S | re.M)
+    if not match:
+        return []
+    entries = re.findall(r"^(\w+) : (.+)\n((?:    .+\n?)+)", match.group(1), re.M)
+    return [(name, kind, " ".join(desc.split())) for name, kind, desc in entries]
+
+
+def test_every_namedtuple_describes_each_field_once_with_its_meaning():
+    classes = namedtuples()
+    assert len(classes) >= 5, classes
+    problems = []
+    for cls in classes:
+        entries = documented_attributes(cls)
+        names = [name for name, _, _ in entries]
+        if names != list(cls._fields):
+            problems.append(f"{cls.__module__}.{cls.__name__}: the Attributes section lists {names}, "
+                            f"the fields are {list(cls._fields)}")
+        for name, kind, desc in entries:
+            if "ndarray" in kind and "shape" not in kind:
+                problems.append(f"{cls.__name__}.{name}: an array field without its shape ({kind!r})")
+            if len(desc.split()) < 2:
+                problems.append(f"{cls.__name__}.{name}: no meaning given ({desc!r})")
+    assert not problems, "\n".join(problems)
+
+
+def test_attributes_parser_reads_a_numpy_section():
+    class Pair(tuple):
+        """Two arrays.
+
+        Attributes
+        ----------
+        a : numpy.ndarray, shape (T,)
+            The first array of the pair.
+        b : str
+            The name of the pair.
+        """
+
+    assert documented_attributes(Pair) == [("a", "numpy.ndarray, shape (T,)", "The first array of the pair."),
+                                           ("b", "str", "The name of the pair.")]

@@ -1,8 +1,14 @@
 """The built book as a reader meets it: every page in headless Chromium, served and from file://.
 
 Uses Debian's Chromium (``apt-get install chromium``) through Playwright's Python package, with no
-browser download. Screenshots of every chapter at a phone and a desktop width are written to
-``_build/screenshots/`` for a person to look at.
+browser download. Screenshots of every chapter at a phone and a desktop width, and of two chapters
+in the theme's dark mode, are written to ``_build/screenshots/`` for a person to look at.
+
+Accessibility: axe-core (bundled in the ``axe-playwright-python`` wheel) finds nothing of impact
+serious or critical on any page; every figure has alt text that describes it; formulas carry
+assistive MathML; folded solutions and code open from the keyboard. The interactive figures
+(``_static/rnncourse-figures.js``) are set to given values and their numbers compared with
+:mod:`rnncourse.plotting.interactive`'s NumPy results.
 """
 
 from __future__ import annotations
@@ -231,12 +237,292 @@ def test_layout_holds_at_phone_and_desktop_width(browser, server, site):
 def test_book_reads_from_file_urls_with_no_server(browser, site, tmp_path):
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
-    for rel in ["index.html", *chapter_pages(copy)[:3]]:
+    for rel in ["index.html", *chapter_pages(copy)[:3], "book/05_vanishing_exploding.html"]:
         page, log = open_page(browser, (copy / rel).as_uri())
         wait_for_math(page)
+        for figure in page.locator(".rnn-interactive").all():
+            # The interactive figures load their data as a script, which file:// allows.
+            figure.locator("svg").wait_for(timeout=10000)
+            assert "rnn-live" in figure.get_attribute("class"), f"{rel}: interactive figure not built from file://"
         if page.locator("div.math, span.math").count():
             assert page.locator("mjx-container").count() > 0, f"{rel}: math not typeset from file://"
         broken = page.evaluate("() => [...document.images].filter(i => i.naturalWidth === 0).map(i => i.src)")
         assert not broken, f"{rel}: images not loaded from file://: {broken}"
         assert not [e for e in log.errors if "file://" in e], log.errors
+        page.close()
+
+
+# ---------------------------------------------------------------- accessibility
+
+SHOTS = ROOT / "_build" / "screenshots"
+#: Two chapters with many figures, screenshotted and checked in the theme's dark mode.
+DARK_CHAPTERS = ("book/03_forward.html", "book/05_vanishing_exploding.html")
+
+
+def open_in_mode(browser, url: str, mode: str, viewport=DESKTOP):
+    """Open ``url`` in the theme's light or dark mode, as the theme's own switch would leave it."""
+    page = browser.new_page()
+    page.set_viewport_size(viewport)
+    page.add_init_script(f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');")
+    log = PageLog(page)
+    page.goto(url, wait_until="load")
+    page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=30000)
+    return page, log
+
+
+#: axe-core's contrast rule takes minutes on the 30,000 elements of the API reference; there it checks
+#: one section (the same styles repeat in every section) and the page's frame, and every other rule
+#: checks the whole page.
+CONTRAST_SAMPLE = {"book/api.html": {"include": [["#data"], [".bd-header-article"], [".bd-sidebar-primary"]]}}
+
+
+def axe_problems(page, rel: str) -> list[str]:
+    """axe-core's violations of impact serious or critical on the open page, one line per element."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    wait_for_math(page)
+    axe = Axe()
+    if rel in CONTRAST_SAMPLE:
+        violations = axe.run(page, options={"resultTypes": ["violations"],
+                                            "rules": {"color-contrast": {"enabled": False}}}).response["violations"]
+        violations += axe.run(page, context=CONTRAST_SAMPLE[rel],
+                              options={"runOnly": ["color-contrast"]}).response["violations"]
+    else:
+        violations = axe.run(page).response["violations"]
+    problems = []
+    for v in violations:
+        if v["impact"] in ("serious", "critical"):
+            problems += [f"{rel}: {v['id']} ({v['impact']}): {v['help']}: {n['target']} "
+                         f"{n.get('failureSummary', '')}" for n in v["nodes"]]
+    return problems
+
+
+def test_axe_finds_nothing_serious_or_critical_on_any_page(browser, server, site):
+    pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is installed by requirements.txt")
+    problems = []
+    for rel in site_pages(site):        # index.html only redirects to book/intro.html
+        page, _ = open_page(browser, f"{server}/{rel}")
+        problems += axe_problems(page, rel)
+        page.close()
+    for rel in DARK_CHAPTERS:
+        page, _ = open_in_mode(browser, f"{server}/{rel}", "dark")
+        problems += axe_problems(page, f"{rel} (dark mode)")
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+class ImageParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+FILE_NAME = re.compile(r"^\S*\.(png|jpe?g|svg|gif|webp)$|^\S*/\S*$|^[0-9a-f]{16,}$", re.IGNORECASE)
+
+
+def alt_text_problem(alt: str | None, figure: bool = True) -> str | None:
+    """Why ``alt`` does not describe an image (None when it does); a figure's needs a sentence."""
+    if alt is None or not alt.strip():
+        return "no alt text"
+    if FILE_NAME.match(alt.strip()):
+        return f"alt text is a file name: {alt!r}"
+    if figure and len(alt.split()) < 6:
+        return f"alt text too short to say what the figure shows: {alt!r}"
+    return None
+
+
+def test_alt_text_check_catches_file_names_and_empty_text():
+    assert alt_text_problem("../_images/5252a4e0c1.png") == "alt text is a file name: '../_images/5252a4e0c1.png'"
+    assert alt_text_problem("") == "no alt text"
+    assert alt_text_problem(None) == "no alt text"
+    assert alt_text_problem("figure") is not None
+    assert alt_text_problem("Line chart of the loss against the step: it falls towards zero.") is None
+    assert alt_text_problem("Binder logo", figure=False) is None
+
+
+def test_every_chapter_image_says_what_it_shows(site):
+    problems, count = [], 0
+    for rel in chapter_pages(site):
+        parser = ImageParser()
+        parser.feed((site / rel).read_text(encoding="utf-8"))
+        for img in parser.images:
+            count += 1
+            # The book's figures (made by the chapters' code, or the interactive figures' static
+            # pictures) need a description; the theme's icons a name.
+            src = img.get("src", "")
+            why = alt_text_problem(img.get("alt"), figure="_images/" in src or "_static/interactive/" in src)
+            if why:
+                problems.append(f"{rel}: {img.get('src')}: {why}")
+    assert count >= 30, f"only {count} images in the chapters: is the build complete?"
+    assert not problems, "\n".join(problems)
+
+
+def test_math_carries_assistive_mathml(browser, server):
+    page, log = open_page(browser, f"{server}/book/02_structure.html")
+    wait_for_math(page)
+    containers = page.locator("mjx-container").count()
+    assistive = page.locator("mjx-container > mjx-assistive-mml > math").count()
+    sample = page.locator("mjx-container mjx-assistive-mml math").first.inner_html()
+    page.close()
+    assert containers > 10
+    assert assistive == containers, f"{assistive} of {containers} formulas carry assistive MathML"
+    assert "<mi>h</mi>" in sample or "<mi>" in sample, sample
+    assert not log.errors, log.errors
+
+
+def tab_to(page, selector: str) -> None:
+    """Put the keyboard focus on the first visible element matching ``selector`` by pressing Tab.
+
+    Focus starts on a focusable element a few places before it in the page's tab order (the nearest
+    that takes focus), and pressing Tab must reach it: it is in the tab order, reachable by keyboard.
+    """
+    presses = page.evaluate("""(selector) => {
+        const target = [...document.querySelectorAll(selector)].find(e => e.getClientRects().length);
+        const focusable = [...document.querySelectorAll('a[href], button, input, select, summary, [tabindex]')]
+            .filter(e => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length);
+        const i = focusable.indexOf(target);
+        window.tabTarget = target;
+        for (let j = i - 1; j >= Math.max(0, i - 10); j--) {
+            focusable[j].focus();
+            if (document.activeElement === focusable[j]) return i - j;
+        }
+        return 0;
+    }""", selector)
+    assert presses, f"{selector} is not in the tab order"
+    for _ in range(presses + 2):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement === window.tabTarget"):
+            return
+    pytest.fail(f"Tab did not move the focus to {selector}")
+
+
+def test_folded_solution_and_hidden_code_open_with_the_keyboard(browser, server):
+    page, _ = open_page(browser, f"{server}/book/02_structure.html")
+    toggle = "div.solution.dropdown button.toggle-button"
+    body = page.locator("div.solution.dropdown").first.locator("section, p").last
+    assert not body.is_visible()
+    tab_to(page, toggle)
+    page.keyboard.press("Enter")
+    body.wait_for(state="visible", timeout=5000)
+    page.close()
+
+    # A folded code cell (hide-input): its summary line opens it.
+    page, _ = open_page(browser, f"{server}/book/03_forward.html")
+    tab_to(page, "details.hide summary")
+    assert page.evaluate("() => window.tabTarget.parentElement.open") is False
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.tabTarget.parentElement.open", timeout=5000)
+    page.close()
+
+
+def test_figures_are_readable_in_dark_mode(browser, server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for rel in DARK_CHAPTERS:
+        page, log = open_in_mode(browser, f"{server}/{rel}", "dark")
+        wait_for_math(page)
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        figure = page.locator("div.cell_output img").first
+        style = figure.evaluate("i => [getComputedStyle(i).filter, getComputedStyle(i).backgroundColor]")
+        figure.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark.png"), full_page=False)
+        page.locator("figure").nth(1).scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-figure.png"), full_page=False)
+        live = page.locator(".rnn-interactive.rnn-live")
+        live.first.wait_for(timeout=10000)
+        live.first.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-interactive.png"))
+        page.close()
+        red, green, blue = map(int, re.findall(r"\d+", background)[:3])
+        assert max(red, green, blue) < 60, f"{rel}: the page is not dark: {background}"
+        # The figure's dark ink is inverted to light on the page's own dark background.
+        assert "invert" in style[0], f"{rel}: figures are not inverted in dark mode: {style}"
+        assert style[1] == "rgba(0, 0, 0, 0)", f"{rel}: figures sit on a light card: {style}"
+        assert not log.errors, log.errors
+
+
+def test_api_reference_describes_namedtuple_fields_once(site):
+    html = (site / "book" / "api.html").read_text(encoding="utf-8")
+    assert "Alias for field number" not in html
+    # The fields are described in the class's Attributes section, with their shapes.
+    assert re.search(r"x</strong>.{0,400}shape \(T, B, D\)", html, re.S), "RNNCache.x is not described"
+
+
+# ---------------------------------------------------------------- interactive figures
+
+def figure_numbers(page, selector: str, attribute: str):
+    import json
+
+    return json.loads(page.locator(selector).get_attribute(f"data-{attribute}"))
+
+
+@pytest.mark.parametrize("rho, scale, lag", [(0.9, 2.0, 25), (1.0, 1.0, 50), (1.3, 0.4, 80)])
+def test_gradients_figure_equals_numpy(browser, server, rho, scale, lag):
+    import numpy as np
+
+    from rnncourse.plotting.interactive import gradient_network, gradient_norms
+
+    page, log = open_page(browser, f"{server}/book/05_vanishing_exploding.html")
+    figure = "#interactive-gradients"
+    page.wait_for_selector(f"{figure}.rnn-live", timeout=10000)
+    assert not page.locator(f"{figure} img.rnn-static").is_visible(), "the static picture shows beside the live one"
+    page.locator(f"{figure} input[id^=rnn-rho]").fill(str(rho))
+    page.locator(f"{figure} input[id^=rnn-scale]").fill(str(scale))
+    page.locator(f"{figure} input[id^=rnn-lag]").fill(str(lag))
+    expected = gradient_norms(gradient_network(), rho, scale)
+    np.testing.assert_allclose(figure_numbers(page, figure, "norms"), expected, rtol=1e-6)
+    assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
+    readout = page.locator(f"{figure} .rnn-readout").inner_text()
+    mantissa, exponent = f"{expected[lag]:.2e}".split("e")
+    assert f"lag ℓ = {lag}: ‖∂h_T/∂h_{{T−ℓ}}‖₂ = {mantissa}e{int(exponent)} " in readout, readout
+    # The keyboard moves a slider too: one step of the lag with the arrow key.
+    page.locator(f"{figure} input[id^=rnn-lag]").focus()
+    page.keyboard.press("ArrowRight")
+    assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag + 1], rel=1e-6)
+    page.close()
+    assert not log.errors, log.errors
+
+
+def test_forward_figure_steps_like_numpy(browser, server):
+    import numpy as np
+
+    from rnncourse.plotting.interactive import forward_network, forward_steps
+
+    net = forward_network()
+    page, log = open_page(browser, f"{server}/book/03_forward.html")
+    figure = "#interactive-forward"
+    page.wait_for_selector(f"{figure}.rnn-live", timeout=10000)
+    for name, tokens in net["sequences"].items():
+        page.locator(f"{figure} select").select_option(name)
+        expected = forward_steps(net, tokens)
+        assert figure_numbers(page, figure, "hs") == []
+        for t in range(1, len(tokens) + 1):
+            page.locator(f"{figure} button.rnn-next").click()
+            for key in ("hs", "ys", "probs"):
+                np.testing.assert_allclose(figure_numbers(page, figure, key), expected[key][:t], rtol=1e-6, atol=1e-12)
+            assert f"Step {t}: the input is token {tokens[t - 1]}" in page.locator(f"{figure} .rnn-readout").inner_text()
+        assert page.locator(f"{figure} button.rnn-next").is_disabled()
+        page.locator(f"{figure} button.rnn-prev").click()
+        assert page.locator(figure).get_attribute("data-step") == str(len(tokens) - 1)
+    # By keyboard alone: Tab to "Next step" after a reset, press Enter, and step 1 is computed.
+    page.locator(f"{figure} button.rnn-reset").click()
+    tab_to(page, f"{figure} button.rnn-next")
+    page.keyboard.press("Enter")
+    assert page.locator(figure).get_attribute("data-step") == "1"
+    page.close()
+    assert not log.errors, log.errors
+
+
+def test_interactive_figures_fall_back_to_static_pictures_in_print(browser, server):
+    for rel, figure in (("book/03_forward.html", "#interactive-forward"),
+                        ("book/05_vanishing_exploding.html", "#interactive-gradients")):
+        page, _ = open_page(browser, f"{server}/{rel}")
+        page.wait_for_selector(f"{figure}.rnn-live", timeout=10000)
+        page.emulate_media(media="print")
+        assert page.locator(f"{figure} img.rnn-static").is_visible(), f"{rel}: no static picture in print"
+        assert not page.locator(f"{figure} .rnn-live-part").is_visible(), f"{rel}: live figure printed"
+        assert page.evaluate(f"document.querySelector('{figure} img.rnn-static').naturalWidth") > 0
         page.close()

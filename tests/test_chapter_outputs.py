@@ -68,10 +68,13 @@ class OutputComparison:
 
 @pytest.fixture(scope="session")
 def executed(book_build):
-    """Executed notebook of each chapter, as the strict build left it."""
-    assert book_build.returncode == 0, book_build.output[-4000:]
+    """Executed notebook of each chapter, as the strict build left it (also when another chapter failed:
+    test_book_build.py reports the build's failure, these tests each chapter's checked outputs)."""
     folder = book_build.html.parent / "jupyter_execute" / "book"
-    return {path: nbformat.read(folder / f"{path.stem}.ipynb", as_version=4) for path in CHAPTERS}
+    found = {path: folder / f"{path.stem}.ipynb" for path in CHAPTERS}
+    missing = [path.name for path, nb in found.items() if not nb.exists()]
+    assert not missing, f"the book build wrote no executed notebook for {missing}:\n{book_build.output[-3000:]}"
+    return {path: nbformat.read(nb, as_version=4) for path, nb in found.items()}
 
 
 def test_every_chapter_has_checked_outputs():
@@ -101,3 +104,17 @@ def test_a_differing_output_is_reported_with_the_expected_and_the_actual_text(re
     report = "\n".join(comparison.comparison_traceback)
     assert "mismatch 'stdout'" in report and "3.1e-09" in report and "2.0e-09" in report
     assert OutputComparison(request).compare_outputs(printed, printed) is True
+
+
+def test_the_build_writes_this_releases_install_source_into_each_set_up_cell(executed):
+    import yaml
+
+    import rnncourse
+    from rnncourse.sphinxext import install_source
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    source = install_source(config["sphinx"]["config"]["rnncourse_install"], config["repository"]["url"],
+                            rnncourse.__version__)
+    for path, nb in executed.items():
+        first = code_cells(nb)[0].source
+        assert f"RNNCOURSE_INSTALL = {source!r}" in first, f"{path.name}'s downloadable notebook:\n{first}"

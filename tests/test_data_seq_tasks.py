@@ -1,11 +1,11 @@
-"""rnncourse.data.seq_tasks: stroke images and captions, translation pairs, masks, regime signals."""
+"""rnncourse.data.seq_tasks: stroke images and captions, number pairs, regime signals."""
 
 import numpy as np
 import pytest
 
 from rnncourse.data.seq_tasks import (
-    CAPTION_VOCAB, DIGIT_VOCAB, EOS, PAD, REGIMES, STROKES, SYMBOL_VOCAB, WORD_VOCAB, captions, decode_tokens,
-    number_pairs, number_to_words, pad_sequences, regime_signal, sequence_mask, stroke_images, translation_pairs,
+    CAPTION_VOCAB, DIGIT_VOCAB, EOS, PAD, REGIMES, STROKES, WORD_VOCAB, captions, decode_tokens,
+    number_pairs, number_to_words, regime_signal, stroke_images,
 )
 
 
@@ -77,39 +77,6 @@ def test_number_pairs_shapes_and_padding():
     assert tgt[:, 2].tolist() == [WORD_VOCAB.index("zero"), EOS, PAD, PAD, PAD]
     with pytest.raises(ValueError, match=r"numbers should hold indices in \[0, 1000\)"):
         number_pairs(np.array([1000]))
-
-
-@pytest.mark.parametrize("task", ["copy", "reverse"])
-def test_translation_pairs_copy_and_reverse(task):
-    src, tgt = translation_pairs(100, rng=np.random.default_rng(0), task=task, min_len=2, max_len=6)
-    assert src.shape == (6, 100) and tgt.shape == (7, 100)
-    lengths = (src != PAD).sum(0)
-    assert lengths.min() >= 2 and lengths.max() <= 6
-    for b, n in enumerate(lengths):
-        letters = src[:n, b]
-        expected = letters[::-1] if task == "reverse" else letters
-        assert tgt[:n, b].tolist() == expected.tolist() and tgt[n, b] == EOS
-        assert np.all(src[n:, b] == PAD) and np.all(tgt[n + 1:, b] == PAD)
-    assert src[src != PAD].min() >= 3 and src.max() < len(SYMBOL_VOCAB)
-
-
-def test_translation_pairs_deterministic_and_checked():
-    a = translation_pairs(8, rng=np.random.default_rng(5))
-    b = translation_pairs(8, rng=np.random.default_rng(5))
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    with pytest.raises(ValueError, match="task should be one of"):
-        translation_pairs(2, rng=np.random.default_rng(0), task="sort")
-
-
-def test_pad_sequences_and_mask():
-    ids, lengths = pad_sequences([[5, 6, 7], [8]])
-    assert ids.T.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
-    mask = sequence_mask(lengths, 3)
-    assert mask.T.tolist() == [[True, True, True], [True, False, False]]
-    with pytest.raises(ValueError, match="at least the longest row"):
-        pad_sequences([[1, 2, 3]], length=2)
-    with pytest.raises(ValueError, match="non-empty"):
-        pad_sequences([[1], []])
 
 
 # ----------------------------------------------------------------------------- regime signals

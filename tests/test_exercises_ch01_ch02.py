@@ -108,14 +108,14 @@ def test_rnn_step_mistakes_are_named(fn, match):
     assert __import__("re").search(match, feedback), feedback
 
 
-# ----------------------------------------------------------------------------- ch02.param_count
+# ----------------------------------------------------------------------------- ch02.rnn_param_count
 
 def rnn_param_count(D, H, O):
     return H * D + H * H + H + O * H + O
 
 
 def test_param_count_reference_passes_and_matches_hand_counts():
-    assert run_check("ch02.param_count", rnn_param_count)[0]
+    assert run_check("ch02.rnn_param_count", rnn_param_count)[0]
     assert rnn_param_count(1, 1, 1) == 5
     assert rnn_param_count(3, 4, 2) == 12 + 16 + 4 + 8 + 2
 
@@ -126,6 +126,6 @@ def test_param_count_reference_passes_and_matches_hand_counts():
     (lambda D, H, O: float(rnn_param_count(D, H, O)), r"should return an int, but returned float"),
 ])
 def test_param_count_mistakes_are_named(fn, match):
-    passed, feedback = run_check("ch02.param_count", fn)
+    passed, feedback = run_check("ch02.rnn_param_count", fn)
     assert not passed
     assert __import__("re").search(match, feedback), feedback

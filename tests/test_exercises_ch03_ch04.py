@@ -80,33 +80,33 @@ def test_last_states_not_implemented():
 
 # ----------------------------------------------------------------------------- ch03.mean_pool_probs
 
-def mean_pool_probs(H, W_hy, b_y):
-    z = H.mean(axis=0) @ W_hy.T + b_y
+def mean_pool_probs(hs, W_hy, b_y):
+    z = hs.mean(axis=0) @ W_hy.T + b_y
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
 
 
-def scores_only(H, W_hy, b_y):
-    return H.mean(axis=0) @ W_hy.T + b_y
+def scores_only(hs, W_hy, b_y):
+    return hs.mean(axis=0) @ W_hy.T + b_y
 
 
-def last_state(H, W_hy, b_y):
-    return mean_pool_probs(H[-1:], W_hy, b_y)
+def last_state(hs, W_hy, b_y):
+    return mean_pool_probs(hs[-1:], W_hy, b_y)
 
 
-def summed(H, W_hy, b_y):
-    return mean_pool_probs(H.sum(axis=0, keepdims=True), W_hy, b_y)
+def summed(hs, W_hy, b_y):
+    return mean_pool_probs(hs.sum(axis=0, keepdims=True), W_hy, b_y)
 
 
-def unstable(H, W_hy, b_y):
+def unstable(hs, W_hy, b_y):
     with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(H.mean(axis=0) @ W_hy.T + b_y)
+        e = np.exp(hs.mean(axis=0) @ W_hy.T + b_y)
         return e / e.sum(axis=1, keepdims=True)
 
 
-def wrong_axis(H, W_hy, b_y):
-    e = np.exp(H.mean(axis=0) @ W_hy.T + b_y)
+def wrong_axis(hs, W_hy, b_y):
+    e = np.exp(hs.mean(axis=0) @ W_hy.T + b_y)
     return e / e.sum(axis=0, keepdims=True)
 
 
@@ -117,7 +117,7 @@ def test_mean_pool_reference_passes():
 
 @pytest.mark.parametrize("wrong, message", [
     (scores_only, "apply the softmax"),
-    (last_state, "last state H\\[-1\\]"),
+    (last_state, "last state hs\\[-1\\]"),
     (summed, "summed the states over time"),
     (unstable, "exp\\(1000\\) overflows"),
     (wrong_axis, "should be softmax\\(b_y\\)|sum to 1"),

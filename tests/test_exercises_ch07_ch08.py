@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnncourse.exercises import get_exercise, run_check
+from rnncourse.exercises.ch08 import lstm_step_backward_variant
 
 
 def sigmoid(a):
@@ -155,3 +156,44 @@ def test_gru_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch08.gru_step", fn)
     assert not passed
     assert re.search(match, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- ch08.lstm_step_backward
+
+def lstm_step_backward_answer(dstate, cache):
+    x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
+    dh_t, dc_t = dstate
+    dc = dc_t + dh_t * o * (1 - tanh_c ** 2)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
+                         dh_t * tanh_c * o * (1 - o)], axis=1)
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc * f, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev,
+            "b_h": da.sum(axis=0)}
+
+
+def test_lstm_step_backward_answer_passes():
+    assert run_check("ch08.lstm_step_backward", lstm_step_backward_answer) == (True, "all checks passed (3 points)")
+
+
+@pytest.mark.parametrize("slip, match", [
+    (dict(dh_path=False), r"c_t also reaches the loss through h_t"),
+    (dict(dc_next=False), r"add dc_t"),
+    (dict(g_tanh=False), r"derivative 1 - g\*\*2"),
+    (dict(forget=False), r"gradient reaching c_prev is dc \* f"),
+    (dict(order="fiog"), r"in the order i, f, g, o"),
+])
+def test_lstm_step_backward_slips_are_named(slip, match):
+    passed, feedback = run_check("ch08.lstm_step_backward",
+                                 lambda dstate, cache: lstm_step_backward_variant(dstate, cache, **slip))
+    assert not passed
+    assert re.search(match, feedback), feedback
+
+
+def test_lstm_step_backward_other_errors_are_reported():
+    def halved(dstate, cache):
+        grads = lstm_step_backward_answer(dstate, cache)
+        return {**grads, "W_hh": grads["W_hh"] / 2}
+
+    passed, feedback = run_check("ch08.lstm_step_backward", halved)
+    assert not passed and "W_hh" in feedback and "x_t" not in feedback.split("wrong for")[1].split(":")[0]
+    passed, feedback = run_check("ch08.lstm_step_backward", lambda dstate, cache: (1, 2))
+    assert not passed and "should be a dict" in feedback

@@ -96,15 +96,29 @@ def test_call_student_quotes_exceptions_and_spots_not_implemented():
         fb.call_student(lambda: exit(3))
 
 
-def test_call_student_can_protect_the_checkers_arrays():
-    x = np.ones(3)
+def test_call_unchanged_protects_the_checkers_arrays_and_names_the_one_written_into():
+    x, h = np.ones(3), np.zeros(2)
 
-    def clobber(a):
-        a[:] = 0
-        return a
+    def clobber(a, b, scale=1.0):
+        b[:] = scale
+        return a * scale
 
-    fb.call_student(clobber, x, copy_args=True)
-    assert x.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ExerciseFailure, match=r"^rnn_step changed its argument h_prev in place; compute new arrays"):
+        fb.call_unchanged(clobber, (x, h), ("x_t", "h_prev"), "rnn_step", scale=2.0)
+    assert x.tolist() == [1.0, 1.0, 1.0] and h.tolist() == [0.0, 0.0]      # the checker's arrays are intact
+    out = fb.call_unchanged(lambda a, b: a + b.sum(), (x, h), ("x_t", "h_prev"), "rnn_step")
+    assert out.tolist() == [1.0, 1.0, 1.0]
+    torch = pytest.importorskip("torch")
+    t = torch.ones(2)
+    with pytest.raises(ExerciseFailure, match="changed its argument h0 in place"):
+        fb.call_unchanged(lambda a: a.mul_(3), (t,), ("h0",), "greedy_decode")
+    assert t.tolist() == [1.0, 1.0]
+
+
+def test_expect_tuple_names_the_items():
+    assert fb.expect_tuple((1, 2), ("h_t", "c_t"), "lstm_step") == (1, 2)
+    with pytest.raises(ExerciseFailure, match=r"lstm_step should return a tuple \(h_t, c_t\), but returned ndarray"):
+        fb.expect_tuple(np.ones(2), ("h_t", "c_t"), "lstm_step")
 
 
 @pytest.mark.parametrize("value, message", [

@@ -1,12 +1,13 @@
 """Tests of rnncourse.numpy.gated: the NumPy LSTM and GRU steps equal torch.nn.LSTMCell / GRUCell,
-forward and backward (against autograd and finite differences)."""
+forward and backward (against autograd and finite differences), one step and a whole sequence."""
 
 import numpy as np
 import pytest
 import torch
 
-from rnncourse.numpy.gated import gru_step_backward, gru_step_forward, lstm_step_backward, lstm_step_forward, sigmoid
-from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
+from rnncourse.numpy.gated import (gru_backward, gru_forward, gru_step_backward, gru_step_forward, lstm_backward,
+                                   lstm_forward, lstm_step_backward, lstm_step_forward, sigmoid)
+from rnncourse.numpy.gradcheck import grad_check, numerical_gradient, rel_error
 from rnncourse.torch.gated import GRUCell, LSTMCell
 
 D, H, B = 3, 4, 2
@@ -101,3 +102,113 @@ def test_lstm_step_backward_equals_finite_differences_without_dc():
     num = numerical_gradient(lambda: float((lstm_step_forward(x, h, c, W_xh, W_hh, b_h)[0][0] * dh).sum()), arrays)
     for name in arrays:
         assert rel_error(grads[name], num[name]) < 1e-7, name
+
+
+# ----------------------------------------------------------------------------- a whole sequence
+
+def torch_weights(module):
+    """The book's arrays of a one-layer torch.nn.LSTM / torch.nn.GRU."""
+    w = {k: v.detach().numpy() for k, v in module.state_dict().items()}
+    if isinstance(module, torch.nn.LSTM):
+        return {"W_xh": w["weight_ih_l0"], "W_hh": w["weight_hh_l0"], "b_h": w["bias_ih_l0"] + w["bias_hh_l0"]}
+    return {"W_xh": w["weight_ih_l0"], "W_hh": w["weight_hh_l0"], "b_xh": w["bias_ih_l0"], "b_hh": w["bias_hh_l0"]}
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_forward_and_backward_equal_torch(kind):
+    T = 6
+    torch.manual_seed(7)
+    ref = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(D, H, dtype=torch.float64)
+    p = torch_weights(ref)
+    rng = np.random.default_rng(7)
+    x, h0, c0, dhs = (rng.normal(size=s) for s in [(T, B, D), (B, H), (B, H), (T, B, H)])
+    leaves = {"x": torch.tensor(x, requires_grad=True), "h0": torch.tensor(h0, requires_grad=True)}
+    if kind == "lstm":
+        leaves["c0"] = torch.tensor(c0, requires_grad=True)
+        out, _ = ref(leaves["x"], (leaves["h0"][None], leaves["c0"][None]))
+        hs, cache = lstm_forward(x, h0, c0, **p)
+        grads = lstm_backward(dhs, cache)
+    else:
+        out, _ = ref(leaves["x"], leaves["h0"][None])
+        hs, cache = gru_forward(x, h0, **p)
+        grads = gru_backward(dhs, cache)
+    assert np.allclose(hs, out.detach().numpy(), atol=1e-13)
+    (out * torch.tensor(dhs)).sum().backward()
+    for name, leaf in leaves.items():
+        assert rel_error(grads[name], leaf.grad.numpy()) < 1e-10, name
+    w = {k: v.grad.numpy() for k, v in ref.named_parameters()}
+    expected = {"W_xh": w["weight_ih_l0"], "W_hh": w["weight_hh_l0"]}
+    if kind == "lstm":
+        expected["b_h"] = w["bias_ih_l0"]                      # d/d(b_ih) = d/d(b_hh) = d/d(their sum)
+    else:
+        expected.update(b_xh=w["bias_ih_l0"], b_hh=w["bias_hh_l0"])
+    for name, g in expected.items():
+        assert rel_error(grads[name], g) < 1e-10, name
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_backward_equals_finite_differences(kind):
+    rng = np.random.default_rng(11)
+    T, n_gates = 5, 4 if kind == "lstm" else 3
+    k = 1 / np.sqrt(H)
+    p = {"W_xh": rng.uniform(-k, k, (n_gates * H, D)), "W_hh": rng.uniform(-2 * k, 2 * k, (n_gates * H, H))}
+    if kind == "lstm":
+        p["b_h"] = rng.uniform(-k, k, n_gates * H)
+    else:
+        p["b_xh"], p["b_hh"] = rng.uniform(-k, k, n_gates * H), rng.uniform(-k, k, n_gates * H)
+    p["x"], p["h0"] = rng.normal(size=(T, B, D)), rng.normal(size=(B, H))
+    if kind == "lstm":
+        p["c0"] = rng.normal(size=(B, H))
+    dhs = rng.normal(size=(T, B, H))
+    forward, backward = (lstm_forward, lstm_backward) if kind == "lstm" else (gru_forward, gru_backward)
+
+    def run():
+        return forward(**p)
+
+    def loss():
+        return float((run()[0] * dhs).sum())
+
+    grads = backward(dhs, run()[1])
+    errors = grad_check(loss, p, grads)
+    assert max(errors.values()) < 1e-7, errors
+
+
+def test_lstm_backward_is_the_step_backward_in_a_loop():
+    # Chaining lstm_step_backward by hand gives what lstm_backward computes.
+    rng = np.random.default_rng(3)
+    T = 4
+    p = {"W_xh": rng.normal(size=(4 * H, D)) / 2, "W_hh": rng.normal(size=(4 * H, H)) / 2, "b_h": rng.normal(size=4 * H)}
+    x, dhs = rng.normal(size=(T, B, D)), rng.normal(size=(T, B, H))
+    hs, cache = lstm_forward(x, None, None, **p)
+    state, caches = (np.zeros((B, H)), np.zeros((B, H))), []
+    for t in range(T):
+        state, step_cache = lstm_step_forward(x[t], *state, **p)
+        caches.append(step_cache)
+        assert np.allclose(state[0], hs[t])
+    dh, dc, total = np.zeros((B, H)), np.zeros((B, H)), {k: 0 for k in p}
+    for t in reversed(range(T)):
+        g = lstm_step_backward((dhs[t] + dh, dc), caches[t])
+        dh, dc = g["h_prev"], g["c_prev"]
+        total = {k: total[k] + g[k] for k in p}
+    grads = lstm_backward(dhs, cache)
+    assert np.allclose(grads["h0"], dh) and np.allclose(grads["c0"], dc)
+    assert all(np.allclose(grads[k], total[k]) for k in p)
+
+
+def test_sequence_states_are_read_only_and_errors_are_clear():
+    rng = np.random.default_rng(0)
+    p = {"W_xh": rng.normal(size=(4 * H, D)), "W_hh": rng.normal(size=(4 * H, H)), "b_h": np.zeros(4 * H)}
+    x = rng.normal(size=(3, B, D))
+    hs, cache = lstm_forward(x, None, None, **p)
+    with pytest.raises(ValueError, match="read-only"):
+        hs[0] = 0
+    with pytest.raises(ValueError, match=r"x should have 3 dimensions with shape \(T, B, D\)"):
+        lstm_forward(x[0], None, None, **p)
+    with pytest.raises(ValueError, match=r"c0 should have shape \(B, H\) = \(2, 4\)"):
+        lstm_forward(x, None, np.zeros((3, H)), **p)
+    with pytest.raises(ValueError, match=r"dhs should have shape \(T, B, H\) = \(3, 2, 4\)"):
+        lstm_backward(np.zeros((3, B, H + 1)), cache)
+    with pytest.raises(ValueError, match=r"b_hh should have shape \(3H,\) = \(12,\)"):
+        gru_forward(x, None, p["W_xh"][:12], p["W_hh"][:12], np.zeros(12), np.zeros(4))
+    with pytest.raises(TypeError, match="one dtype"):
+        gru_forward(x.astype(np.float32), None, p["W_xh"][:12], p["W_hh"][:12], np.zeros(12), np.zeros(12))

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from rnncourse.numpy.gradcheck import grad_check
-from rnncourse.numpy.jordan import init_jordan_params, jordan_backward, jordan_forward, jordan_step_forward
+from rnncourse.numpy.jordan import (init_jordan_params, jordan_backward, jordan_forward, jordan_step_backward,
+                                    jordan_step_forward)
 
 T, B, D, H, O = 5, 3, 2, 4, 2
 
@@ -24,7 +25,7 @@ def make(seed=0, T=T, B=B):
 def test_hand_computed_step():
     # H = O = D = 1: h = tanh(1*1 + 2*0.5 + 0) = tanh(2); y = 3 * tanh(2) + 1
     one = lambda v: np.array([[v]])  # noqa: E731
-    h, y = jordan_step_forward(one(1.0), one(0.5), one(1.0), one(2.0), np.zeros(1), one(3.0), np.ones(1))
+    (h, y), _ = jordan_step_forward(one(1.0), one(0.5), one(1.0), one(2.0), np.zeros(1), one(3.0), np.ones(1))
     assert np.isclose(h[0, 0], np.tanh(2.0)) and np.isclose(y[0, 0], 3 * np.tanh(2.0) + 1)
 
 
@@ -34,7 +35,7 @@ def test_forward_equals_a_loop_of_steps(teacher):
     Y, cache = jordan_forward(x, y0, **params, output="sigmoid", targets=targets if teacher else None)
     u = y0
     for t in range(T):
-        h, y = jordan_step_forward(x[t], u, **params, output="sigmoid")
+        (h, y), _ = jordan_step_forward(x[t], u, **params, output="sigmoid")
         assert np.allclose(cache.hs[t], h) and np.allclose(Y[t], y)
         u = targets[t] if teacher else y
 
@@ -92,7 +93,7 @@ def test_matches_torch_autograd(teacher):
 def test_single_step_and_single_sequence():
     params, x, y0, targets = make(6, T=1, B=1)
     Y, cache = jordan_forward(x, None, **params)
-    h, y = jordan_step_forward(x[0], np.zeros((1, O)), **params)
+    (h, y), _ = jordan_step_forward(x[0], np.zeros((1, O)), **params)
     assert np.allclose(Y[0], y)
     assert jordan_backward(np.ones_like(Y), cache)["W_yh"].shape == (H, O)
 
@@ -113,3 +114,25 @@ def test_clear_errors():
         jordan_forward(x.astype(np.float32), y0, **params)
     with pytest.raises(ValueError, match="dY should have shape"):
         jordan_backward(np.zeros((T, B, O + 1)), jordan_forward(x, y0, **params)[1])
+
+
+@pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
+def test_step_backward_equals_autograd(output):
+    rng = np.random.default_rng(11)
+    B, D, H, O = 3, 2, 4, 2
+    params = init_jordan_params(D, H, O, rng=rng)
+    x_t, y_prev, dh, dy = (rng.normal(size=s) for s in [(B, D), (B, O), (B, H), (B, O)])
+    (h_t, y_t), cache = jordan_step_forward(x_t, y_prev, **params, output=output)
+    grads = jordan_step_backward((dh, dy), cache)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(x_t=x_t, y_prev=y_prev, **params).items()}
+    h = torch.tanh(t["x_t"] @ t["W_xh"].T + t["y_prev"] @ t["W_yh"].T + t["b_h"])
+    z = h @ t["W_hy"].T + t["b_y"]
+    y = {"linear": z, "sigmoid": torch.sigmoid(z), "tanh": torch.tanh(z)}[output]
+    np.testing.assert_allclose(y.detach().numpy(), y_t, atol=1e-13)
+    ((h * torch.tensor(dh)).sum() + (y * torch.tensor(dy)).sum()).backward()
+    assert set(grads) == set(t)
+    for k, v in t.items():
+        np.testing.assert_allclose(grads[k], v.grad.numpy(), atol=1e-12, err_msg=k)
+    no_dh = jordan_step_backward((None, dy), cache)            # only the output feeds the next step
+    np.testing.assert_allclose(no_dh["W_hy"], grads["W_hy"], atol=1e-14)
+

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnncourse.numpy import SGD, Adagrad, Adam, init_model_params, model_loss, sgd_step
+from rnncourse.numpy import SGD, Adagrad, Adam, init_model_params, model_loss
 
 N_STEPS = 6
 
@@ -56,14 +56,6 @@ def test_optimizers_move_parameters_and_keep_dtype():
         assert opt.steps == 1
 
 
-def test_sgd_step_functional():
-    p = {"W": np.array([1.0, 2.0])}
-    W = p["W"]
-    sgd_step(p, {"W": np.array([10.0, -10.0])}, lr=0.1)
-    np.testing.assert_allclose(p["W"], [0.0, 3.0])
-    assert p["W"] is W                                       # in place
-
-
 def test_nan_gradient_raises_before_updating():
     opt = Adam()
     params = {"W_xh": np.ones(2), "W_hh": np.ones(2)}
@@ -76,7 +68,7 @@ def test_nan_gradient_raises_before_updating():
     for name in params:
         np.testing.assert_array_equal(params[name], before[name])
     with pytest.raises(FloatingPointError, match="gradient of W contains NaN/inf"):
-        sgd_step({"W": np.ones(2)}, {"W": np.array([np.inf, 0.0])}, lr=0.1)
+        SGD(0.1).step({"W": np.ones(2)}, {"W": np.array([np.inf, 0.0])})
 
 
 def test_optimizer_argument_errors():

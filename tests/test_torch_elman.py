@@ -10,8 +10,7 @@ from rnncourse.numpy.elman import rnn_backward as np_rnn_backward
 from rnncourse.numpy.elman import rnn_forward as np_rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.output import affine_forward as np_affine_forward
-from rnncourse.torch import (ElmanRNN, OutputLayer, RNNModel, pick_device, rnn_forward, rnn_step_forward,
-                             seed_everything)
+from rnncourse.torch import ElmanRNN, OutputLayer, RNNModel, pick_device, rnn_forward, rnn_step_forward
 
 F64 = torch.float64
 SHAPES = [(1, 1, 1, 1), (1, 3, 4, 5), (7, 1, 3, 2), (6, 4, 5, 8), (12, 2, 1, 3)]  # (T, B, D, H)
@@ -233,19 +232,11 @@ def test_rnn_model_many_to_many_and_many_to_one():
 # ------------------------------------------------------------------ devices
 
 
-def test_pick_device_and_seed_everything():
+def test_pick_device():
     assert pick_device("cpu") == torch.device("cpu")
     assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="prefer should be"):
         pick_device("gpu please")
-    g = seed_everything(3)
-    a = torch.rand(3, generator=g), torch.rand(3)
-    g = seed_everything(3)
-    assert torch.equal(a[0], torch.rand(3, generator=g)) and torch.equal(a[1], torch.rand(3))
-    with pytest.raises(TypeError, match="seed should be an integer, but is str '3'"):
-        seed_everything("3")
-    with pytest.raises(ValueError, match="seed should be an integer >= 0, but is -1"):
-        seed_everything(-1)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")

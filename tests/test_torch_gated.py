@@ -49,7 +49,8 @@ def test_gru_cell_equals_torch_values_and_gradients():
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_to_torch_and_from_torch_round_trip(kind):
-    cell = (LSTMCell if kind == "lstm" else GRUCell)(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)
+    cell = (LSTMCell if kind == "lstm" else GRUCell)(D, H, dtype=torch.float64, generator=g)
     ref = cell.to_torch()
     assert isinstance(ref, nn.LSTMCell if kind == "lstm" else nn.GRUCell)
     x, h, c = inputs(7)
@@ -188,3 +189,20 @@ def test_device_and_dtype_mismatches_are_type_errors():
         cell(torch.zeros(4, 2, dtype=torch.float64), (torch.zeros(4, 3, dtype=torch.float64), torch.zeros(4, 3)))
     with pytest.raises(TypeError, match=r"x is on cpu but the model is on meta; call x.to\(model.cell.W_xh.device\)"):
         GRU(2, 3, device="meta")(torch.zeros(4, 2, 2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_on_cuda_equal_to_torch_nn_and_a_cpu_input_is_a_type_error(kind):
+    torch.manual_seed(9)
+    ref = (nn.LSTM if kind == "lstm" else nn.GRU)(D, H, dtype=torch.float64).cuda()
+    mine = (LSTM if kind == "lstm" else GRU).from_torch(ref)
+    assert mine.cell.W_xh.device.type == "cuda"
+    x = inputs(9)[0].cuda().requires_grad_(True)
+    Y, Y_ref = mine(x)[0], ref(x)[0]
+    assert torch.allclose(Y, Y_ref, atol=1e-12)
+    g, = torch.autograd.grad(Y.square().sum(), x)
+    g_ref, = torch.autograd.grad(Y_ref.square().sum(), x)
+    assert torch.allclose(g, g_ref, atol=1e-12)
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.cell.W_xh.device\)"):
+        mine(inputs(9)[0])

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rnncourse.numpy.jordan import init_jordan_params, jordan_backward, jordan_forward
-from rnncourse.torch.jordan import JordanRNN, train_jordan
-from rnncourse.torch.train import TrainConfig
+from rnncourse.torch.jordan import JordanRNN
+from rnncourse.torch.train import TrainConfig, train
 
 T, B, D, H, O = 6, 3, 2, 5, 2
 
@@ -67,8 +67,8 @@ def test_training_learns_a_running_sum(teacher):
         return x, y
 
     model = JordanRNN(1, 8, 1, teacher_forcing=teacher, generator=torch.Generator().manual_seed(0))
-    history = train_jordan(model, batches, torch.nn.functional.mse_loss,
-                           TrainConfig(steps=100, lr=0.03, seed=0), progress=False)
+    history = train(model, batches, torch.nn.functional.mse_loss, TrainConfig(steps=100, lr=0.03, seed=0),
+                    forward=lambda model, x, y: model(x, targets=y), progress=False)
     assert np.mean(history.losses[-10:]) < 0.1 * np.mean(history.losses[:10])
 
 
@@ -84,5 +84,5 @@ def test_clear_errors():
         model(torch.zeros(4, 2, 2, dtype=torch.float64), teacher_forcing=False)
     with pytest.raises(ValueError, match="output should be one of"):
         JordanRNN(2, 3, 1, output="softmax")
-    with pytest.raises(TypeError, match="JordanRNN"):
-        train_jordan(torch.nn.Linear(2, 2), lambda rng: None, torch.nn.functional.mse_loss)
+    with pytest.raises(TypeError, match=r"forward should be a callable forward\(model, x, y\)"):
+        train(model, lambda rng: None, torch.nn.functional.mse_loss, forward="targets")

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from rnncourse.data.grammar import VOCAB, make_sentences
 from rnncourse.data.order_tasks import one_hot
-from rnncourse.data.seq_tasks import regime_signal, translation_pairs
+from rnncourse.data.seq_tasks import EOS, PAD, regime_signal
 from rnncourse.torch import TrainConfig, pick_device, train
 from rnncourse.torch.heads import RNNModel
 from rnncourse.torch.seq2seq import Seq2Seq, fit_seq2seq, greedy_decode, sequence_accuracy, teacher_forcing_loss
@@ -181,14 +181,21 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def test_fit_seq2seq_learns_to_reverse_quickly(one_thread):
-    def batches(rng):
-        return translation_pairs(32, rng=rng, task="reverse", min_len=2, max_len=3)
+def reverse_pairs(B, rng, max_len=3):
+    """Strings of 2..max_len letters (ids 3..10) and their reversal followed by <eos>, padded with 0."""
+    lengths = rng.integers(2, max_len + 1, size=B)
+    src, tgt = np.full((max_len, B), PAD), np.full((max_len + 1, B), PAD)
+    for b, n in enumerate(lengths):
+        src[:n, b] = rng.integers(3, 11, size=n)
+        tgt[:n, b], tgt[n, b] = src[:n, b][::-1], EOS
+    return src, tgt
 
+
+def test_fit_seq2seq_learns_to_reverse_quickly(one_thread):
     model = Seq2Seq(11, 11, 32, generator=gen())
-    history = fit_seq2seq(model, batches, TrainConfig(steps=120, lr=0.02, clip=1.0), progress=False)
-    src, tgt = map(torch.from_numpy, translation_pairs(200, rng=np.random.default_rng(99), task="reverse",
-                                                       min_len=2, max_len=3))
+    history = fit_seq2seq(model, lambda rng: reverse_pairs(32, rng), TrainConfig(steps=120, lr=0.02, clip=1.0),
+                          progress=False)
+    src, tgt = map(torch.from_numpy, reverse_pairs(200, np.random.default_rng(99)))
     token, _ = sequence_accuracy(model.greedy_decode(src, tgt.shape[0]), tgt)
     copy_baseline, _ = sequence_accuracy(torch.cat([src, torch.full_like(src[:1], 2)]), tgt)
     assert history.losses[-1] < history.losses[0]

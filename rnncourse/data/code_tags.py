@@ -24,7 +24,7 @@ import tokenize
 
 import numpy as np
 
-from rnncourse.data.text import _module_path
+from rnncourse.data.text import module_path
 from rnncourse.validation import check_positive_int
 
 __all__ = ["TAGS", "TRAIN_MODULES", "TEST_MODULES", "PAD", "VOCAB_SIZE", "tag_source", "encode_line",
@@ -127,7 +127,7 @@ def load_code_tags(split="train", *, max_len=80, max_lines=None, seed=0):
         raise ValueError(f"split should be 'train' or 'test', but is {split!r}")
     max_len = check_positive_int(max_len, "max_len")
     modules = TRAIN_MODULES if split == "train" else TEST_MODULES
-    pairs = [p for m in modules for p in tag_source(_module_path(m).read_text(encoding="utf-8"))
+    pairs = [p for m in modules for p in tag_source(module_path(m).read_text(encoding="utf-8"))
              if len(p[0]) <= max_len]
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(pairs))

@@ -63,12 +63,19 @@ _ID = {w: i for i, w in enumerate(VOCAB)}
 class Sentences(NamedTuple):
     """A labelled set of sentences (see :func:`make_sentences`), with five fields.
 
-    - ``text`` (list of str): the sentences, words separated by spaces;
-    - ``ids`` (int64 array, shape (T, B)): token ids, time-major, padded with
-      :data:`PAD` (at the end or at the start); ``T`` is the longest sentence;
-    - ``lengths`` (shape (B,)): the number of words of each sentence;
-    - ``labels`` (shape (B,)): 1 = positive, 0 = negative;
-    - ``forms`` (shape (B,)): index into :data:`FORMS` of each sentence's form.
+    Attributes
+    ----------
+    text : list of str
+        The sentences, words separated by spaces.
+    ids : numpy.ndarray, shape (T, B)
+        Token ids (int64), time-major, padded with :data:`PAD` (at the end or at the start);
+        ``T`` is the longest sentence.
+    lengths : numpy.ndarray, shape (B,)
+        The number of words of each sentence.
+    labels : numpy.ndarray, shape (B,)
+        The sentiment of each sentence: 1 = positive, 0 = negative.
+    forms : numpy.ndarray, shape (B,)
+        Index into :data:`FORMS` of each sentence's form.
     """
 
     text: list

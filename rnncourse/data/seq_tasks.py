@@ -3,8 +3,7 @@
 - **Stroke images** (one-to-one, one-to-many): tiny noisy images holding one to
   four straight strokes; the label of a one-stroke image is its stroke, the
   caption of any image lists its strokes in a fixed order and ends with ``<end>``.
-- **Translation pairs** (many-to-many, delayed): ``copy`` or ``reverse`` a
-  string of symbols, or ``number_words``: a number written in digits
+- **Number pairs** (many-to-many, delayed): a number written in digits
   ("3 4 7") to English words ("three hundred forty seven") -- output and input
   differ in length and vocabulary.
 - **Regime signals** (many-to-many, synchronized): a noisy signal that switches
@@ -19,18 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_choice, check_index_array, check_positive_float, check_positive_int, check_rng
+from rnncourse.validation import check_index_array, check_positive_float, check_positive_int, check_rng
 
 __all__ = ["STROKES", "CAPTION_VOCAB", "stroke_images", "captions", "decode_tokens",
-           "PAD", "BOS", "EOS", "SYMBOL_VOCAB", "DIGIT_VOCAB", "WORD_VOCAB", "number_to_words",
-           "pad_sequences", "sequence_mask", "translation_pairs", "number_pairs",
+           "PAD", "BOS", "EOS", "DIGIT_VOCAB", "WORD_VOCAB", "number_to_words", "number_pairs",
            "REGIMES", "regime_signal"]
 
 #: Id of the padding token ``<pad>`` in every vocabulary of this module.
 PAD = 0
-#: Id of the start token ``<bos>`` of :data:`SYMBOL_VOCAB` and :data:`WORD_VOCAB`.
+#: Id of the start token ``<bos>`` of :data:`WORD_VOCAB`.
 BOS = 1
-#: Id of the end token ``<eos>`` of :data:`SYMBOL_VOCAB` and :data:`WORD_VOCAB`.
+#: Id of the end token ``<eos>`` of :data:`WORD_VOCAB`.
 EOS = 2
 
 # ----------------------------------------------------------------------------- stroke images
@@ -132,7 +130,7 @@ def captions(present):
     """
     check_index_array(present, "present", ("B", "S"), (None, len(STROKES)), high=2)
     rows = [[2 + s for s in np.flatnonzero(p)] + [1] for p in present]
-    return pad_sequences(rows, length=len(STROKES) + 1)[0]
+    return _pad_rows(rows, length=len(STROKES) + 1)[0]
 
 
 def decode_tokens(ids, vocab):
@@ -164,10 +162,8 @@ def decode_tokens(ids, vocab):
     return out
 
 
-# ----------------------------------------------------------------------------- translation pairs
+# ----------------------------------------------------------------------------- number pairs
 
-#: The symbols of ``copy`` and ``reverse``, padding, start and end followed by the letters A..H.
-SYMBOL_VOCAB = ("<pad>", "<bos>", "<eos>") + tuple("ABCDEFGH")
 #: The source vocabulary of ``number_words``, padding followed by the digits 0..9 (ids 1..10).
 DIGIT_VOCAB = ("<pad>",) + tuple("0123456789")
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -191,7 +187,7 @@ def number_to_words(n):
     return words
 
 
-def pad_sequences(rows, length=None, pad=PAD):
+def _pad_rows(rows, length=None, pad=PAD):
     """Stack lists of token ids into a time-major array, padded at the end.
 
     Parameters
@@ -212,7 +208,7 @@ def pad_sequences(rows, length=None, pad=PAD):
 
     Example
     -------
-    >>> pad_sequences([[5, 6, 7], [8]])[0].T.tolist()
+    >>> _pad_rows([[5, 6, 7], [8]])[0].T.tolist()
     [[5, 6, 7], [8, 0, 0]]
     """
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
@@ -225,60 +221,6 @@ def pad_sequences(rows, length=None, pad=PAD):
     for b, r in enumerate(rows):
         ids[:len(r), b] = r
     return ids, lengths
-
-
-def sequence_mask(lengths, T):
-    """Mask of the real (non-padding) steps: ``mask[t, b] = t < lengths[b]``.
-
-    Parameters
-    ----------
-    lengths : numpy.ndarray, shape (B,)
-        Lengths, each in ``1..T``.
-    T : int
-        Number of steps of the padded array.
-
-    Returns
-    -------
-    numpy.ndarray, shape (T, B)
-        Booleans.
-    """
-    T = check_positive_int(T, "T")
-    check_index_array(lengths, "lengths", ("B",), high=T + 1)
-    return np.arange(T)[:, None] < lengths[None, :]
-
-
-def translation_pairs(batch_size, *, rng, task="reverse", min_len=3, max_len=8):
-    """Source and target strings of symbols A..H for the ``copy`` or ``reverse`` task.
-
-    Parameters
-    ----------
-    batch_size : int
-        ``B``.
-    rng : numpy.random.Generator
-        Source of randomness.
-    task : str
-        ``"copy"`` or ``"reverse"``.
-    min_len, max_len : int
-        Range of the source length (letters).
-
-    Returns
-    -------
-    src : numpy.ndarray, shape (max_len, B)
-        Ids into :data:`SYMBOL_VOCAB`, padded with 0.
-    tgt : numpy.ndarray, shape (max_len + 1, B)
-        The copied or reversed letters followed by ``<eos>`` (2), padded with 0.
-    """
-    B = check_positive_int(batch_size, "batch_size")
-    check_choice(task, "task", ("copy", "reverse"))
-    lo, hi = check_positive_int(min_len, "min_len"), check_positive_int(max_len, "max_len")
-    if lo > hi:
-        raise ValueError(f"min_len should be at most max_len, but they are {lo} and {hi}")
-    check_rng(rng)
-    letters = [list(rng.integers(3, len(SYMBOL_VOCAB), size=rng.integers(lo, hi + 1))) for _ in range(B)]
-    src = pad_sequences(letters, length=hi)[0]
-    out = [r[::-1] if task == "reverse" else r for r in letters]
-    tgt = pad_sequences([r + [EOS] for r in out], length=hi + 1)[0]
-    return src, tgt
 
 
 def number_pairs(numbers):
@@ -306,7 +248,7 @@ def number_pairs(numbers):
     check_index_array(numbers, "numbers", ("B",), high=1000)
     digits = [[int(c) + 1 for c in str(int(n))] for n in numbers]
     words = [[_WORD_ID[w] for w in number_to_words(int(n))] + [EOS] for n in numbers]
-    return pad_sequences(digits, length=3)[0], pad_sequences(words, length=5)[0]
+    return _pad_rows(digits, length=3)[0], _pad_rows(words, length=5)[0]
 
 
 # ----------------------------------------------------------------------------- regime signals

@@ -37,13 +37,20 @@ GOOG_FIELDS = ("open", "high", "low", "close", "adj_close")
 
 
 class Series(NamedTuple):
-    """A (multivariate) time series: ``values[i]`` was observed at ``times[i]``."""
+    """A (multivariate) time series: ``values[i]`` was observed at ``times[i]``.
 
-    #: numpy.ndarray, shape (N,): dates (``datetime64``) or seconds (float64).
+    Attributes
+    ----------
+    times : numpy.ndarray, shape (N,)
+        When each row was observed: dates (``datetime64``) or seconds (float64).
+    names : tuple of str
+        One name per column of ``values``.
+    values : numpy.ndarray, shape (N, D)
+        The observations, float64, with ``D = len(names)``.
+    """
+
     times: np.ndarray
-    #: tuple of str: one name per column of ``values``.
     names: tuple
-    #: numpy.ndarray, shape (N, D): the observations, float64, with ``D = len(names)``.
     values: np.ndarray
 
 

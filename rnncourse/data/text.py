@@ -21,7 +21,7 @@ import numpy as np
 
 from rnncourse.validation import check_index_array, check_positive_int
 
-__all__ = ["STDLIB_MODULES", "load_text", "CharVocab", "running_features"]
+__all__ = ["STDLIB_MODULES", "module_path", "load_text", "CharVocab", "running_features"]
 
 #: Standard-library modules read by :func:`load_text`: pure-Python files present
 #: in every CPython 3.11+ installation, rich in English prose (docstrings, comments).
@@ -31,7 +31,11 @@ STDLIB_MODULES = ("textwrap", "heapq", "bisect", "fractions", "string", "colorsy
 _SOURCES = ("stdlib", "stdlib-docstrings")
 
 
-def _module_path(name: str) -> Path:
+def module_path(name: str) -> Path:
+    """The source file of a standard-library module (``"json"``), to read as text.
+
+    Raises :class:`FileNotFoundError` when the module has no ``.py`` source in this installation.
+    """
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise FileNotFoundError(f"the standard-library module {name!r} has no source file in this Python "
@@ -89,7 +93,7 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
     if max_chars is not None:
         check_positive_int(max_chars, "max_chars")
     if isinstance(source, str) and source in _SOURCES:
-        files = [_module_path(name).read_text(encoding="utf-8") for name in STDLIB_MODULES]
+        files = [module_path(name).read_text(encoding="utf-8") for name in STDLIB_MODULES]
         if source == "stdlib-docstrings":
             files = [_docstrings(f) for f in files]
         text = "\n\n".join(files)

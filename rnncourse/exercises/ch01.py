@@ -13,15 +13,15 @@ import numpy as np
 from rnncourse.data.order_tasks import one_hot
 from rnncourse.numpy import rnn_forward
 
-from .feedback import call_student, expect_array, expect_close, expect_keys
-from .registry import ExerciseFailure, exercise
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_keys
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_counter_params"]
 
 
 def _counting_states(fn, tokens, V, token):
     """Run the student's counter over ``tokens`` (T, B); return its states (T, B) and the true counts."""
-    params = call_student(fn, V, token, what=f"counter_params({V}, {token})")
+    params = call_unchanged(fn, (V, token), ("V", "token"), f"counter_params({V}, {token})")
     expect_keys(params, ("W_xh", "W_hh", "b_h"), f"counter_params({V}, {token})")
     shapes = {"W_xh": (1, V), "W_hh": (1, 1), "b_h": (1,)}
     arrays = {}
@@ -41,16 +41,16 @@ def check_counter_params(fn):
     """Write counter_params(V, token): a one-unit ReLU RNN whose state counts one token."""
     # A case to follow by hand: V = 3, count token 1 in the sequence 1, 1, 0, 2, 1.
     tokens = np.array([[1], [1], [0], [2], [1]])
-    states, counts = _counting_states(fn, tokens, 3, 1)
-    if not np.allclose(states, counts):
+    hs, counts = _counting_states(fn, tokens, 3, 1)
+    if not np.allclose(hs, counts):
         raise ExerciseFailure(
             f"counting token 1 in the sequence 1, 1, 0, 2, 1 (V = 3) should give the states "
-            f"{counts[:, 0].tolist()}, but your network gives {np.round(states[:, 0], 4).tolist()}; "
+            f"{counts[:, 0].tolist()}, but your network gives {np.round(hs[:, 0], 4).tolist()}; "
             f"each step should add 1 when the token appears (W_xh) and keep the old count (W_hh)")
     rng = np.random.default_rng(2024)
     for T, B, V in ((1, 1, 3), (1, 4, 5), (7, 1, 4), (12, 6, 6), (30, 3, 3)):
         token = int(rng.integers(0, V))
         tokens = rng.integers(0, V, size=(T, B))
-        states, counts = _counting_states(fn, tokens, V, token)
-        expect_close(states, counts, f"the hidden states counting token {token} (T={T}, B={B}, V={V})",
+        hs, counts = _counting_states(fn, tokens, V, token)
+        expect_close(hs, counts, f"the hidden states counting token {token} (T={T}, B={B}, V={V})",
                      atol=1e-9)

@@ -2,7 +2,7 @@
 
 - ``ch02.rnn_step``: ``rnn_step(x_t, h_prev, W_xh, W_hh, b_h) -> h_t``, one tanh step in
   the batched row-vector convention, compared with ``rnncourse.numpy.rnn_step_forward``;
-- ``ch02.param_count``: ``rnn_param_count(D, H, O) -> int``, the parameters of an Elman
+- ``ch02.rnn_param_count``: ``rnn_param_count(D, H, O) -> int``, the parameters of an Elman
   RNN with an affine read-out, compared with the arrays the package initialises.
 """
 
@@ -12,10 +12,12 @@ import numpy as np
 
 from rnncourse.numpy import init_output_params, init_rnn_params, rnn_forward, rnn_step_forward
 
-from .feedback import call_student, expect_array, expect_close
-from .registry import ExerciseFailure, exercise
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 
-__all__ = ["check_rnn_step", "check_param_count"]
+__all__ = ["check_rnn_step", "check_rnn_param_count"]
+
+_NAMES = ("x_t", "h_prev", "W_xh", "W_hh", "b_h")
 
 
 def _random_case(rng, B, D, H, dtype=np.float64):
@@ -28,11 +30,7 @@ def _random_case(rng, B, D, H, dtype=np.float64):
 def _check_one_step(fn, args, what):
     """Call the student's step on copies of ``args`` and compare with the package."""
     x_t, h_prev, W_xh, W_hh, b_h = args
-    copies = [a.copy() for a in args]
-    h_t = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, ("x_t", "h_prev", "W_xh", "W_hh", "b_h")):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute a new array instead")
+    h_t = call_unchanged(fn, args, _NAMES, what)
     B, H = h_prev.shape
     expect_array(h_t, (B, H), f"h_t from {what}")
     if h_t.dtype != x_t.dtype:
@@ -48,7 +46,7 @@ def check_rnn_step(fn):
     # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.
     b_h = np.array([0.0, 0.5, -1.0])
     zeros = (np.ones((2, 4)), np.ones((2, 3)), np.zeros((3, 4)), np.zeros((3, 3)), b_h)
-    h_t = call_student(fn, *[a.copy() for a in zeros], what="rnn_step with zero weights (B=2, D=4, H=3)")
+    h_t = call_unchanged(fn, zeros, _NAMES, "rnn_step with zero weights (B=2, D=4, H=3)")
     h_t = expect_array(h_t, (2, 3), "rnn_step with zero weights (B=2, D=4, H=3)")
     if not np.allclose(h_t, np.tanh(b_h)):
         raise ExerciseFailure(f"with W_xh = 0 and W_hh = 0, h_t should be tanh(b_h) = {np.round(np.tanh(b_h), 4)} "
@@ -65,7 +63,7 @@ def check_rnn_step(fn):
         x = rng.normal(size=(T, 3, 2))
         hs_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
         for t in range(T):
-            h = call_student(fn, x[t], h, W_xh, W_hh, b_h, what=f"rnn_step at step {t + 1} of {T}")
+            h = call_unchanged(fn, (x[t], h, W_xh, W_hh, b_h), _NAMES, f"rnn_step at step {t + 1} of {T}")
         expect_close(h, hs_ref[-1], f"the last state after {T} calls of rnn_step (compared with rnn_forward)",
                      rtol=1e-10, atol=1e-10)
 
@@ -77,12 +75,12 @@ def _reference_count(D, H, O):
     return sum(a.size for a in arrays.values())
 
 
-@exercise("ch02.param_count", points=1)
-def check_param_count(fn):
+@exercise("ch02.rnn_param_count", points=1)
+def check_rnn_param_count(fn):
     """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out."""
     cases = ((1, 1, 1), (3, 4, 2), (5, 16, 2), (65, 128, 65), (10, 1, 7), (1, 50, 1))
     for D, H, O in cases:
-        n = call_student(fn, D, H, O, what=f"rnn_param_count({D}, {H}, {O})")
+        n = call_unchanged(fn, (D, H, O), ("D", "H", "O"), f"rnn_param_count({D}, {H}, {O})")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise ExerciseFailure(f"rnn_param_count({D}, {H}, {O}) should return an int, "
                                   f"but returned {type(n).__name__} {n!r}")

@@ -3,7 +3,7 @@
 - ``ch03.last_states``: ``last_states(x, lengths, h0, W_xh, W_hh, b_h) -> h_last``, the state of
   each sequence of a padded batch after its own last real step, shape (B, H), compared with
   :func:`rnncourse.numpy.elman.rnn_forward` indexed at ``lengths - 1``;
-- ``ch03.mean_pool_probs``: ``mean_pool_probs(H, W_hy, b_y) -> P``, class probabilities
+- ``ch03.mean_pool_probs``: ``mean_pool_probs(hs, W_hy, b_y) -> P``, class probabilities
   (B, O) from the mean of the hidden states over time, compared with an independent
   computation through :func:`rnncourse.numpy.output.affine_forward` and :func:`rnncourse.numpy.losses.softmax`.
 
@@ -18,8 +18,8 @@ import numpy as np
 
 from rnncourse.numpy import affine_forward, init_rnn_params, rnn_forward, softmax
 
-from .feedback import call_student, expect_array, expect_close
-from .registry import ExerciseFailure, exercise
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_last_states", "check_mean_pool_probs"]
 
@@ -43,11 +43,7 @@ def _last_state_variants(hs, lengths, h0):
 
 def _check_last_states(fn, case, what, fallback=None):
     x, lengths, h0, W_xh, W_hh, b_h = case
-    copies = [a.copy() for a in case]
-    out = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h")):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
+    out = call_unchanged(fn, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h"), what)
     B, n_h = h0.shape
     out = expect_array(out, (B, n_h), f"{what}, the final states,")
     hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
@@ -94,27 +90,30 @@ def check_last_states(fn):
 
 # ----------------------------------------------------------------------------- ch03.mean_pool_probs
 
-def _reference_probs(H, W_hy, b_y):
-    Z, _ = affine_forward(H.mean(axis=0), W_hy, b_y)           # (B, O)
+_PROBS_NAMES = ("hs", "W_hy", "b_y")
+
+
+def _reference_probs(hs, W_hy, b_y):
+    Z, _ = affine_forward(hs.mean(axis=0), W_hy, b_y)           # (B, O)
     return softmax(Z, axis=-1)
 
 
-def _diagnose_probs(P, H, W_hy, b_y, what, fallback=None):
+def _diagnose_probs(P, hs, W_hy, b_y, what, fallback=None):
     """Raise a specific failure unless ``P`` equals the reference; ``fallback(P)`` words an unexplained miss."""
-    B, O = H.shape[1], W_hy.shape[0]
+    B, O = hs.shape[1], W_hy.shape[0]
     P = expect_array(P, (B, O), f"{what}, P,")
     if not np.allclose(P.sum(axis=1), 1.0):
-        if np.allclose(P, affine_forward(H.mean(axis=0), W_hy, b_y)[0]):
+        if np.allclose(P, affine_forward(hs.mean(axis=0), W_hy, b_y)[0]):
             raise ExerciseFailure(f"{what}: these are the scores z, not probabilities; apply the softmax")
         raise ExerciseFailure(f"{what}: each row of P should sum to 1 (a distribution over the O classes), but "
                               f"the first row sums to {P[0].sum():.4f}; take the softmax along the last axis")
-    expected = _reference_probs(H, W_hy, b_y)
+    expected = _reference_probs(hs, W_hy, b_y)
     if np.allclose(P, expected, rtol=1e-9, atol=1e-12):
         return
-    if np.allclose(P, softmax(affine_forward(H[-1], W_hy, b_y)[0])):
-        raise ExerciseFailure(f"{what}: you read out the last state H[-1]; this exercise averages the states "
-                              f"over time first, H.mean(axis=0)")
-    if np.allclose(P, softmax(affine_forward(H.sum(axis=0), W_hy, b_y)[0])):
+    if np.allclose(P, softmax(affine_forward(hs[-1], W_hy, b_y)[0])):
+        raise ExerciseFailure(f"{what}: you read out the last state hs[-1]; this exercise averages the states "
+                              f"over time first, hs.mean(axis=0)")
+    if np.allclose(P, softmax(affine_forward(hs.sum(axis=0), W_hy, b_y)[0])):
         raise ExerciseFailure(f"{what}: you summed the states over time; take their mean (divide by T)")
     if fallback is not None:
         raise ExerciseFailure(fallback(P))
@@ -123,27 +122,27 @@ def _diagnose_probs(P, H, W_hy, b_y, what, fallback=None):
 
 @exercise("ch03.mean_pool_probs", points=1)
 def check_mean_pool_probs(fn):
-    """Write mean_pool_probs(H, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O)."""
+    """Write mean_pool_probs(hs, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O)."""
     # By hand: W_hy = 0 gives softmax(b_y) whatever the states are.
     b_y = np.log(np.array([1.0, 2.0, 5.0]))
-    H = np.tanh(np.random.default_rng(0).normal(size=(4, 2, 3)))
+    hs = np.tanh(np.random.default_rng(0).normal(size=(4, 2, 3)))
     what = "mean_pool_probs with W_hy = 0 (B=2, O=3)"
-    P = call_student(fn, H.copy(), np.zeros((3, 3)), b_y.copy(), what=what)
-    _diagnose_probs(P, H, np.zeros((3, 3)), b_y, what, fallback=lambda P: (
+    P = call_unchanged(fn, (hs, np.zeros((3, 3)), b_y), _PROBS_NAMES, what)
+    _diagnose_probs(P, hs, np.zeros((3, 3)), b_y, what, fallback=lambda P: (
         f"with W_hy = 0 and b_y = log([1, 2, 5]) every row should be softmax(b_y) = [0.125, 0.25, 0.625], "
         f"but your first row is {np.round(P[0], 4).tolist()}"))
     rng = np.random.default_rng(4)
     for T, B, n_h, O in ((1, 1, 3, 2), (6, 1, 4, 3), (5, 4, 6, 2), (9, 3, 5, 7)):
-        H = np.tanh(rng.normal(size=(T, B, n_h)))
+        hs = np.tanh(rng.normal(size=(T, B, n_h)))
         W_hy, b_y = rng.normal(size=(O, n_h)), rng.normal(size=O)
         what = f"mean_pool_probs with T={T}, B={B}, H={n_h}, O={O}"
-        _diagnose_probs(call_student(fn, H.copy(), W_hy.copy(), b_y.copy(), what=what), H, W_hy, b_y, what)
+        _diagnose_probs(call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, what), hs, W_hy, b_y, what)
     # Large scores must not overflow: the softmax subtracts the largest score first.
-    H = np.tanh(rng.normal(size=(3, 2, 4)))
+    hs = np.tanh(rng.normal(size=(3, 2, 4)))
     W_hy, b_y = rng.normal(size=(3, 4)), np.array([1000.0, 999.0, 0.0])
     what = "mean_pool_probs with scores near 1000"
-    P = call_student(fn, H.copy(), W_hy.copy(), b_y.copy(), what=what)
+    P = call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, what)
     if isinstance(P, np.ndarray) and P.shape == (2, 3) and not np.isfinite(P).all():
         raise ExerciseFailure(f"{what} produced NaN or inf: exp(1000) overflows; subtract the row's largest "
                               f"score before exponentiating (softmax is unchanged by that shift)")
-    _diagnose_probs(P, H, W_hy, b_y, what)
+    _diagnose_probs(P, hs, W_hy, b_y, what)

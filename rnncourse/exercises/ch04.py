@@ -2,30 +2,32 @@
 
 - ``ch04.rnn_step_backward``: ``rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t) -> grads``,
   the gradients of one tanh step, compared with :func:`rnncourse.numpy.elman.rnn_step_backward`;
-- ``ch04.rnn_backward``: ``rnn_backward(dH, x, h0, W_xh, W_hh, H) -> grads``, backpropagation
+- ``ch04.rnn_backward``: ``rnn_backward(dhs, x, h0, W_xh, W_hh, hs) -> grads``, backpropagation
   through time over a whole sequence, compared with centred finite differences and with
   :func:`rnncourse.numpy.elman.rnn_backward`.
 
-Both return a dict of gradients named like the inputs. A wrong answer is reported gradient by
-gradient ("grads['W_hh'] ..."), and the checker names the usual mistake that reproduces it when it
-finds one (no tanh derivative, no recursion through ``W_hh``, gradients overwritten instead of
-summed over time ...).
+Both return a dict of gradients named like the inputs. (The chapter names the student's functions
+``rnn_step_backward_ex`` and ``rnn_backward_ex``, so as not to shadow the package's own.) A wrong
+answer is reported gradient by gradient ("grads['W_hh'] ..."), and the checker names the usual
+mistake that reproduces it when it finds one (no tanh derivative, no recursion through ``W_hh``,
+gradients overwritten instead of summed over time ...).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_keys
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy import StepCache, init_rnn_params, numerical_gradient, rel_error, rnn_backward, rnn_forward
 from rnncourse.numpy import rnn_step_backward as step_backward_reference
-
-from .feedback import call_student, expect_array, expect_close, expect_keys
-from .registry import ExerciseFailure, exercise
 
 __all__ = ["check_rnn_step_backward", "check_rnn_backward", "bptt_variant"]
 
 STEP_KEYS = ("x_t", "h_prev", "W_xh", "W_hh", "b_h")
 SEQ_KEYS = ("x", "h0", "W_xh", "W_hh", "b_h")
+_STEP_ARGS = ("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "h_t")
+_SEQ_ARGS = ("dhs", "x", "h0", "W_xh", "W_hh", "hs")
 
 
 def _as_array(a):
@@ -90,7 +92,7 @@ def check_rnn_step_backward(fn):
     d = 1 - h_t ** 2
     args = (np.ones((1, 1)), np.ones((1, 1)), np.full((1, 1), 0.5), np.ones((1, 1)), np.full((1, 1), 2.0),
             np.full((1, 1), h_t))
-    grads = call_student(fn, *[a.copy() for a in args], what="rnn_step_backward on the one-unit example")
+    grads = call_unchanged(fn, args, _STEP_ARGS, "rnn_step_backward on the one-unit example")
     by_hand = {"x_t": d * 1.0, "h_prev": d * 2.0, "W_xh": d * 1.0, "W_hh": d * 0.5, "b_h": d}
     expected = {k: np.full((1,) if k == "b_h" else (1, 1), v) for k, v in by_hand.items()}
     _compare(grads, expected, STEP_KEYS, "the one-unit example (tanh'(a) = 1 - tanh(2)**2 = "
@@ -98,7 +100,7 @@ def check_rnn_step_backward(fn):
     rng = np.random.default_rng(5)
     for B, D, H in ((1, 1, 1), (1, 3, 2), (4, 2, 5), (3, 6, 4), (8, 5, 7)):
         args = _step_case(rng, B, D, H)
-        grads = call_student(fn, *[a.copy() for a in args], what=f"rnn_step_backward with B={B}, D={D}, H={H}")
+        grads = call_unchanged(fn, args, _STEP_ARGS, f"rnn_step_backward with B={B}, D={D}, H={H}")
         dh_t, x_t, h_prev, W_xh, W_hh, h_t = args
         expected = step_backward_reference(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
         _compare(grads, expected, STEP_KEYS, f"B={B}, D={D}, H={H}", _step_variants(*args))
@@ -106,13 +108,13 @@ def check_rnn_step_backward(fn):
 
 # ----------------------------------------------------------------------------- ch04.rnn_backward
 
-def bptt_variant(dH, x, h0, W_xh, W_hh, H, *, recursion=True, derivative=True, transpose_hh=False,
+def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True, transpose_hh=False,
                  whh_state="prev", accumulate=True):
     """Backpropagation through time, correct by default, or with one planted mistake.
 
     Parameters
     ----------
-    dH : numpy.ndarray, shape (T, B, H)
+    dhs : numpy.ndarray, shape (T, B, H)
         Gradient of the loss with respect to each state, directly from the loss.
     x : numpy.ndarray, shape (T, B, D)
         Inputs.
@@ -122,7 +124,7 @@ def bptt_variant(dH, x, h0, W_xh, W_hh, H, *, recursion=True, derivative=True, t
         Input weights.
     W_hh : numpy.ndarray, shape (H, H)
         Recurrent weights.
-    H : numpy.ndarray, shape (T, B, H)
+    hs : numpy.ndarray, shape (T, B, H)
         States of the forward pass.
     recursion : bool
         ``False``: no gradient flows from ``h_{t+1}`` back into ``h_t``.
@@ -142,14 +144,14 @@ def bptt_variant(dH, x, h0, W_xh, W_hh, H, *, recursion=True, derivative=True, t
         ``"x"``, ``"h0"``, ``"W_xh"``, ``"W_hh"``, ``"b_h"``.
     """
     T = x.shape[0]
-    prev = np.concatenate([h0[None], H[:-1]])               # h_{t-1} for t = 1 .. T, shape (T, B, H)
-    dA = np.zeros_like(H)
+    prev = np.concatenate([h0[None], hs[:-1]])              # h_{t-1} for t = 1 .. T, shape (T, B, H)
+    dA = np.zeros_like(hs)
     dh_next = np.zeros_like(h0)
     for t in reversed(range(T)):
-        dh = dH[t] + (dh_next if recursion else 0)
-        dA[t] = dh * (1 - H[t] ** 2) if derivative else dh
+        dh = dhs[t] + (dh_next if recursion else 0)
+        dA[t] = dh * (1 - hs[t] ** 2) if derivative else dh
         dh_next = dA[t] @ (W_hh.T if transpose_hh else W_hh)
-    paired = prev if whh_state == "prev" else H
+    paired = prev if whh_state == "prev" else hs
     steps = range(T) if accumulate else [0]
     return {
         "x": dA @ W_xh,
@@ -166,7 +168,7 @@ def _seq_variants(args):
          "no gradient flows back from step t+1: dL/dh_t must add W_hh^T (dL/dh_{t+1} * (1 - h_{t+1}**2)), "
          "i.e. carry dh_next = da_t @ W_hh into the previous step"),
         (bptt_variant(*args, derivative=False),
-         "the gradient did not go through tanh: da_t = (dH[t] + dh_next) * (1 - H[t]**2)"),
+         "the gradient did not go through tanh: da_t = (dhs[t] + dh_next) * (1 - hs[t]**2)"),
         (bptt_variant(*args, transpose_hh=True),
          "the recursion should be dh_next = da_t @ W_hh (the forward used h_prev @ W_hh.T)"),
         (bptt_variant(*args, whh_state="current"),
@@ -181,39 +183,33 @@ def _seq_case(rng, T, B, D, n_h):
     p = init_rnn_params(D, n_h, rng=rng)
     x = rng.normal(size=(T, B, D))
     h0 = np.tanh(rng.normal(size=(B, n_h)))
-    H, _ = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
-    dH = rng.normal(size=(T, B, n_h))
-    return dH, x, h0, p["W_xh"], p["W_hh"], H, p["b_h"]
+    hs, _ = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+    dhs = rng.normal(size=(T, B, n_h))
+    return dhs, x, h0, p["W_xh"], p["W_hh"], hs, p["b_h"]
 
 
 def _call_backward(fn, case, what):
-    dH, x, h0, W_xh, W_hh, H, _ = case
-    args = (dH, x, h0, W_xh, W_hh, H)
-    copies = [a.copy() for a in args]
-    grads = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, ("dH", "x", "h0", "W_xh", "W_hh", "H")):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; work on new arrays")
-    return grads, args
+    args = case[:6]                                   # (dhs, x, h0, W_xh, W_hh, hs); b_h is not an argument
+    return call_unchanged(fn, args, _SEQ_ARGS, what), args
 
 
 def _finite_difference_check(fn, rng):
-    """Compare with centred finite differences of L = sum(dH * H) on a small problem."""
+    """Compare with centred finite differences of L = sum(dhs * hs) on a small problem."""
     case = _seq_case(rng, 4, 2, 3, 3)
-    dH, x, h0, W_xh, W_hh, _, b_h = case
+    dhs, x, h0, W_xh, W_hh, _, b_h = case
     grads, args = _call_backward(fn, case, "rnn_backward with T=4, B=2, D=3, H=3")
     expect_keys(grads, SEQ_KEYS, "rnn_backward's result")
     arrays = {"x": x.copy(), "h0": h0.copy(), "W_xh": W_xh.copy(), "W_hh": W_hh.copy(), "b_h": b_h.copy()}
 
     def loss():
-        H, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"])
-        return float((dH * H).sum())
+        hs, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"])
+        return float((dhs * hs).sum())
 
     numerical = numerical_gradient(loss, arrays)
     for key in SEQ_KEYS:
         g = _as_array(grads[key])
         if not isinstance(g, np.ndarray) or g.shape != numerical[key].shape:
-            _compare(grads, rnn_backward(dH, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), SEQ_KEYS,
+            _compare(grads, rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), SEQ_KEYS,
                      "T=4, B=2, D=3, H=3", _seq_variants(args))
         err = rel_error(g, numerical[key])
         if not err < 1e-6:
@@ -224,15 +220,15 @@ def _finite_difference_check(fn, rng):
 
 
 @exercise("ch04.rnn_backward", points=3,
-          subjects=("rnncourse.numpy.elman.rnn_backward", "rnncourse.numpy.tbptt.truncated_rnn_backward"))
+          subjects=("rnncourse.numpy.elman.rnn_backward",))
 def check_rnn_backward(fn):
-    """Write rnn_backward(dH, x, h0, W_xh, W_hh, H): BPTT through a tanh RNN, gradients summed over time."""
-    # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dH = 1.
+    """Write rnn_backward(dhs, x, h0, W_xh, W_hh, hs): BPTT through a tanh RNN, gradients summed over time."""
+    # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dhs = 1.
     h1 = np.tanh(1.0)
     d = 1 - h1 ** 2
     args = (np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.full((1, 1), 0.5),
             np.full((1, 1, 1), h1))
-    grads = call_student(fn, *[a.copy() for a in args], what="rnn_backward on the one-step, one-unit example")
+    grads = call_unchanged(fn, args, _SEQ_ARGS, "rnn_backward on the one-step, one-unit example")
     by_hand = {"x": np.full((1, 1, 1), d), "h0": np.full((1, 1), 0.5 * d), "W_xh": np.full((1, 1), d),
                "W_hh": np.zeros((1, 1)), "b_h": np.full(1, d)}
     _compare(grads, by_hand, SEQ_KEYS, f"the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = {d:.4f})",
@@ -242,6 +238,6 @@ def check_rnn_backward(fn):
     for T, B, D, n_h in ((1, 3, 2, 4), (6, 1, 3, 2), (5, 4, 3, 5), (1, 1, 1, 1), (12, 3, 4, 6)):
         case = _seq_case(rng, T, B, D, n_h)
         grads, args = _call_backward(fn, case, f"rnn_backward with T={T}, B={B}, D={D}, H={n_h}")
-        dH, x, h0, W_xh, W_hh, _, b_h = case
-        expected = rnn_backward(dH, rnn_forward(x, h0, W_xh, W_hh, b_h)[1])
+        dhs, x, h0, W_xh, W_hh, _, b_h = case
+        expected = rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1])
         _compare(grads, expected, SEQ_KEYS, f"T={T}, B={B}, D={D}, H={n_h}", _seq_variants(args))

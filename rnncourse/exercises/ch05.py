@@ -1,10 +1,19 @@
-"""Checkers of chapter 5: clipping by global norm, and the Jacobian product of a tanh RNN."""
+"""Checkers of chapter 5: clipping by global norm, and the Jacobian product of a tanh RNN.
+
+- ``ch05.clip_by_global_norm``: ``clip_by_global_norm(grads, max_norm) -> norm``, which scales the
+  arrays of ``grads`` *in place* (so it is the one checker that calls the student bare, with
+  :func:`~rnncourse.exercises.feedback.call_student`), compared with
+  :func:`rnncourse.numpy.clip.clip_grad_norm`;
+- ``ch05.jacobian_product``: ``jacobian_product(hs, W_hh, k) -> dh_T/dh_k`` (B, H, H), compared with
+  :func:`rnncourse.numpy.jacobian.jacobian_product` (the chapter names the student's function
+  ``jacobian_product_ex``, so as not to shadow the package's).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import call_student, expect_close
+from rnncourse.exercises.feedback import call_student, call_unchanged, expect_close
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.clip import clip_grad_norm
 from rnncourse.numpy.jacobian import jacobian_product, step_jacobians
@@ -82,17 +91,17 @@ def check_clip_by_global_norm(fn):
 
 # ----------------------------------------------------------------------------- Jacobian product
 
-def _wrong_variants(H, W_hh, k):
+def _wrong_variants(hs, W_hh, k):
     """Products with the usual mistakes, to name the one the student made."""
-    T, B, n_h = H.shape
-    J = step_jacobians(H, W_hh)
+    T, B, n_h = hs.shape
+    J = step_jacobians(hs, W_hh)
     eye = np.broadcast_to(np.eye(n_h), (B, n_h, n_h))
     reversed_order, no_derivative, shifted = eye.copy(), eye.copy(), eye.copy()
-    H_prev = np.concatenate([np.zeros((1, B, n_h)), H[:-1]])
+    hs_prev = np.concatenate([np.zeros((1, B, n_h)), hs[:-1]])
     for i in range(k, T):
         reversed_order = reversed_order @ J[i]
         no_derivative = W_hh @ no_derivative
-        shifted = ((1 - H_prev[i] ** 2)[:, :, None] * W_hh) @ shifted
+        shifted = ((1 - hs_prev[i] ** 2)[:, :, None] * W_hh) @ shifted
     return {
         "the factors are multiplied in the wrong order: dh_T/dh_k = J_T ... J_{k+1}, the latest on the left":
             reversed_order,
@@ -101,35 +110,35 @@ def _wrong_variants(H, W_hh, k):
     }
 
 
-def _compare_jacobian(fn, H, W_hh, k, case):
-    B, n_h = H.shape[1], H.shape[2]
-    got = call_student(fn, H.copy(), W_hh.copy(), k, what=f"jacobian_product ({case})")
-    expected = jacobian_product(step_jacobians(H, W_hh), k)
+def _compare_jacobian(fn, hs, W_hh, k, case):
+    B, n_h = hs.shape[1], hs.shape[2]
+    got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product ({case})")
+    expected = jacobian_product(step_jacobians(hs, W_hh), k)
     if getattr(got, "shape", None) == (B, n_h, n_h) and not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
-        for message, wrong in _wrong_variants(H, W_hh, k).items():
+        for message, wrong in _wrong_variants(hs, W_hh, k).items():
             if np.allclose(got, wrong, rtol=1e-6, atol=1e-10):
                 raise ExerciseFailure(f"{case}: {message}")
     expect_close(got, expected, f"{case}: dh_T/dh_k", rtol=1e-6, atol=1e-10)
 
 
 def _trajectory(rng, T, B, n_h):
-    H = np.tanh(rng.normal(size=(T, B, n_h)))
+    hs = np.tanh(rng.normal(size=(T, B, n_h)))
     W_hh = rng.normal(size=(n_h, n_h)) / np.sqrt(n_h)
-    return H, W_hh
+    return hs, W_hh
 
 
 @exercise("ch05.jacobian_product", points=2, subjects=("rnncourse.numpy.jacobian.jacobian_product",))
 def check_jacobian_product(fn):
-    """Write jacobian_product(H, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
+    """Write jacobian_product(hs, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
     W = np.array([[0.5, 0.0], [0.0, 2.0]])
     _compare_jacobian(fn, np.zeros((3, 1, 2)), W, 0,
                       "hand case h_t = 0, W_hh = diag(0.5, 2), T = 3, k = 0 (answer diag(0.125, 8))")
     rng = np.random.default_rng(7)
-    H, W_hh = _trajectory(rng, 5, 2, 3)
-    _compare_jacobian(fn, H, W_hh, 5, "k = T (no step in between: the identity)")
-    _compare_jacobian(fn, H, W_hh, 4, "k = T - 1 (one factor)")
-    H, W_hh = _trajectory(rng, 1, 1, 4)
-    _compare_jacobian(fn, H, W_hh, 0, "T = 1, B = 1")
+    hs, W_hh = _trajectory(rng, 5, 2, 3)
+    _compare_jacobian(fn, hs, W_hh, 5, "k = T (no step in between: the identity)")
+    _compare_jacobian(fn, hs, W_hh, 4, "k = T - 1 (one factor)")
+    hs, W_hh = _trajectory(rng, 1, 1, 4)
+    _compare_jacobian(fn, hs, W_hh, 0, "T = 1, B = 1")
     for i, (T, B, n_h, k) in enumerate(((6, 3, 4, 0), (8, 2, 5, 3), (10, 1, 3, 2))):
-        H, W_hh = _trajectory(rng, T, B, n_h)
-        _compare_jacobian(fn, H, W_hh, k, f"random case {i + 1} (T={T}, B={B}, H={n_h}, k={k})")
+        hs, W_hh = _trajectory(rng, T, B, n_h)
+        _compare_jacobian(fn, hs, W_hh, k, f"random case {i + 1} (T={T}, B={B}, H={n_h}, k={k})")

@@ -8,17 +8,23 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from .feedback import call_student, expect_array, expect_close
-from .registry import ExerciseFailure, exercise
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.registry import ExerciseFailure, exercise
+from rnncourse.numpy.many_to_one import many_to_one_backward, many_to_one_forward
+from rnncourse.numpy.model import init_model_params
+from rnncourse.torch.seq2seq import greedy_decode
+
+__all__ = ["check_greedy_decode", "check_many_to_one_backward"]
+
+_DECODE_ARGS = ("step", "h0")
 
 
 # ----------------------------------------------------------------------------- greedy decoding
 
 def _random_step(V, H, seed, eos_bias=0.0, eos=2):
     """A random decoder step ``(tokens, h) -> (logits, h)`` in float64, for greedy-decoding checks."""
-    import torch
-
     g = torch.Generator().manual_seed(seed)
     W_xh, W_hh, W_hy = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((H, V), (H, H), (V, H)))
     b_y = torch.zeros(V, dtype=torch.float64)
@@ -33,8 +39,6 @@ def _random_step(V, H, seed, eos_bias=0.0, eos=2):
 
 def _counting_step(V):
     """A step whose next token is always ``(token + 1) % V``: greedy output is 2, 3, ... from bos = 1."""
-    import torch
-
     def step(tokens, h):
         return 10.0 * torch.nn.functional.one_hot((tokens + 1) % V, V).double(), h
 
@@ -60,14 +64,11 @@ def _compare_tokens(mine, ref, what, eos, pad):
 
 @exercise("ch06.greedy_decode", points=2, subjects=("rnncourse.torch.seq2seq.greedy_decode",))
 def check_greedy_decode(fn):
-    """Greedy decoding: feed back the most likely token until <eos>, pad afterwards."""
-    import torch
-
-    from rnncourse.torch.seq2seq import greedy_decode
-
+    """Write greedy_decode(step, h0, bos, eos, max_len, pad): feed back the most likely token until <eos>, then pad."""
     V, pad, bos, eos = 5, 0, 1, 4
-    mine = call_student(fn, _counting_step(V), torch.zeros(2, 3, dtype=torch.float64), bos=bos, eos=eos,
-                        max_len=5, pad=pad, what="greedy_decode on a step that always predicts token + 1")
+    mine = call_unchanged(fn, (_counting_step(V), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
+                          "greedy_decode on a step that always predicts token + 1", bos=bos, eos=eos, max_len=5,
+                          pad=pad)
     _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
                     "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad)
     cases = [(4, 7, 0, 0.0), (1, 1, 1, 0.0), (3, 6, 2, 1.5), (6, 8, 3, 3.0), (1, 5, 4, 2.0)]
@@ -75,16 +76,13 @@ def check_greedy_decode(fn):
         step, h = _random_step(6, 5, seed, eos_bias, eos=2)
         h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
         what = f"greedy_decode(B={B}, max_len={max_len}) on a random decoder"
-        mine = call_student(fn, step, h0.clone(), bos=1, eos=2, max_len=max_len, pad=0, what=what)
+        mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
         _compare_tokens(mine, greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0), what, 2, 0)
 
 
 # ----------------------------------------------------------------------------- many-to-one backward
 
 def _case(T, B, lengths, seed, D=3, H=4, C=3):
-    from rnncourse.numpy.many_to_one import many_to_one_forward
-    from rnncourse.numpy.model import init_model_params
-
     rng = np.random.default_rng(seed)
     params = init_model_params(D, H, C, rng=rng)
     x = rng.normal(size=(T, B, D))
@@ -105,8 +103,6 @@ def _expect_grads(mine, ref, what):
 
 def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
     """Name the classic mistake: the gradient put in at step T instead of at each sequence's own last step."""
-    from rnncourse.numpy.many_to_one import many_to_one_backward
-
     T, B = cache.rnn.hs.shape[:2]
     at_T = many_to_one_backward(dlogits, cache._replace(lengths=np.full(B, T)))["W_hh"]
     if not isinstance(mine, dict) or "W_hh" not in mine or np.allclose(at_T, ref["W_hh"]):
@@ -119,20 +115,18 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
 @exercise("ch06.many_to_one_backward", points=2,
           subjects=("rnncourse.numpy.many_to_one.many_to_one_backward",))
 def check_many_to_one_backward(fn):
-    """The backward pass of many-to-one classification: dhs zero except at each sequence's last real step."""
-    from rnncourse.numpy.many_to_one import many_to_one_backward
-
+    """Write many_to_one_backward(dlogits, cache): dhs zero except at each sequence's last real step."""
     dlogits, cache = _case(4, 3, None, 0)
     ref = many_to_one_backward(np.zeros_like(dlogits), cache)
-    zero = call_student(fn, np.zeros_like(dlogits), cache, what="many_to_one_backward with dlogits = 0",
-                        copy_args=True)
+    zero = call_unchanged(fn, (np.zeros_like(dlogits), cache), ("dlogits", "cache"),
+                          "many_to_one_backward with dlogits = 0")
     _expect_grads(zero, ref, "with dlogits = 0 (all gradients 0)")
     for T, B, lengths, seed in ((5, 4, None, 1), (1, 1, None, 2), (6, 5, np.array([6, 2, 3, 1, 4]), 3),
                                 (3, 1, np.array([2]), 4)):
         dlogits, cache = _case(T, B, lengths, seed)
         what = f"many_to_one_backward (T={T}, B={B}, lengths={None if lengths is None else lengths.tolist()})"
         ref = many_to_one_backward(dlogits, cache)
-        mine = call_student(fn, dlogits, cache, what=what, copy_args=True)
+        mine = call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
         if lengths is not None:
             _reject_gradient_at_T(mine, dlogits, cache, ref, what)
         _expect_grads(mine, ref, what)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_tuple
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.jordan import init_jordan_params, jordan_forward, jordan_step_forward
-
-from .feedback import call_student, expect_array, expect_close
-from .registry import ExerciseFailure, exercise
 
 __all__ = ["check_jordan_step"]
 
@@ -30,15 +29,7 @@ def _case(rng, B, D, H, O, dtype=np.float64):
 
 def _call(fn, args, what):
     """Call the student's step on copies; check it returns (h_t, y_t) and leaves its arguments alone."""
-    copies = [a.copy() for a in args]
-    out = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, _NAMES):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
-    if not isinstance(out, tuple) or len(out) != 2:
-        raise ExerciseFailure(f"{what} should return a tuple (h_t, y_t), but returned {type(out).__name__}"
-                              + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
-    return out
+    return expect_tuple(call_unchanged(fn, args, _NAMES, what), ("h_t", "y_t"), what)
 
 
 def _check_step(fn, args, what):
@@ -48,7 +39,7 @@ def _check_step(fn, args, what):
     expect_array(h_t, (B, H), f"h_t from {what}")
     expect_array(y_t, (B, O), f"{what}, y_t,")
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    h_ref, y_ref = jordan_step_forward(*args)
+    (h_ref, y_ref), _ = jordan_step_forward(*args)
     if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
         raise ExerciseFailure(f"{what}: h_t ignores y_prev; the Jordan network adds y_prev W_yh^T "
                               f"(the previous output fed back) inside the tanh")
@@ -82,6 +73,6 @@ def check_jordan_step(fn):
         x = rng.normal(size=(T, 3, 2))
         Y_ref, _ = jordan_forward(x, y, W_xh, W_yh, b_h, W_hy, b_y)
         for t in range(T):
-            _, y = call_student(fn, x[t], y, W_xh, W_yh, b_h, W_hy, b_y, what=f"jordan_step at step {t + 1}")
+            _, y = _call(fn, (x[t], y, W_xh, W_yh, b_h, W_hy, b_y), f"jordan_step at step {t + 1}")
         expect_close(y, Y_ref[-1], f"the last output after {T} steps fed back (compared with jordan_forward)",
                      rtol=1e-10, atol=1e-10)

@@ -1,9 +1,12 @@
-"""Checkers of chapter 8 (limitations, LSTM and GRU): one LSTM step and one GRU step in NumPy.
+"""Checkers of chapter 8 (limitations, LSTM and GRU): one LSTM step, one GRU step and the LSTM step backward.
 
 - ``ch08.lstm_step``: ``lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t)``;
 - ``ch08.gru_step``: ``gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t``;
+- ``ch08.lstm_step_backward``: ``lstm_step_backward(dstate, cache) -> grads``, compared with
+  :func:`rnncourse.numpy.gated.lstm_step_backward` and with finite differences, naming the usual
+  slip that reproduces a wrong answer;
 
-both with PyTorch's gate layout (LSTM: i, f, g, o; GRU: r, z, n), compared with
+all with PyTorch's gate layout (LSTM: i, f, g, o; GRU: r, z, n); the forward steps are compared with
 :func:`rnncourse.numpy.gated.lstm_step_forward` and :func:`rnncourse.numpy.gated.gru_step_forward`.
 """
 
@@ -11,12 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.exercises.feedback import (call_student, call_unchanged, case_sizes, expect_array, expect_close,
+                                          expect_grad_check, expect_grads_close, expect_keys, expect_tuple, in_case,
+                                          random_array)
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.gated import gru_step_forward, lstm_step_forward, sigmoid
+from rnncourse.numpy.gated import lstm_step_backward as lstm_step_backward_reference
 
-from .feedback import call_student, expect_array, expect_close
-from .registry import ExerciseFailure, exercise
-
-__all__ = ["check_lstm_step", "check_gru_step"]
+__all__ = ["check_lstm_step", "check_gru_step", "check_lstm_step_backward", "lstm_step_backward_variant"]
 
 _SHAPES = ((4, 3, 5), (1, 2, 3), (3, 1, 1), (1, 1, 4), (6, 7, 8))     # (B, D, H)
 
@@ -27,25 +32,13 @@ def _weights(rng, n_gates, n_biases, D, H, dtype=np.float64):
     return [rng.uniform(-3 * k, 3 * k, size=s).astype(dtype) for s in shapes]
 
 
-def _call(fn, args, names, what):
-    """Call on copies and make sure the arguments are left unchanged."""
-    copies = [a.copy() for a in args]
-    out = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, names):
-        if not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
-    return out
-
-
 # ----------------------------------------------------------------------------- LSTM
 
 _LSTM_NAMES = ("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b_h")
 
 
 def _lstm(fn, args, what):
-    out = _call(fn, args, _LSTM_NAMES, what)
-    if not isinstance(out, tuple) or len(out) != 2:
-        raise ExerciseFailure(f"{what} should return a tuple (h_t, c_t), but returned {type(out).__name__}")
+    out = expect_tuple(call_unchanged(fn, args, _LSTM_NAMES, what), ("h_t", "c_t"), what)
     B, H = args[1].shape
     return expect_array(out[0], (B, H), f"h_t from {what}"), expect_array(out[1], (B, H), f"c_t from {what}")
 
@@ -103,7 +96,7 @@ def check_gru_step(fn):
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
     h_prev = np.array([[4.0, -2.0]])
     zeros = [np.ones((1, 3)), h_prev, np.zeros((6, 3)), np.zeros((6, 2)), np.zeros(6), np.zeros(6)]
-    h_t = expect_array(_call(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2), "h_t")
+    h_t = expect_array(call_unchanged(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2), "h_t")
     if not np.allclose(h_t, 0.5 * h_prev):
         raise ExerciseFailure(f"with all weights and biases 0, r = z = 0.5 and n = tanh(0) = 0, so h_t = 0.5 * "
                               f"h_prev = {0.5 * h_prev[0]}, but you give {np.round(h_t[0], 4)}")
@@ -111,7 +104,7 @@ def check_gru_step(fn):
     for B, D, H in _SHAPES:
         args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, 2, D, H)
         what = f"gru_step with B={B}, D={D}, H={H}"
-        h_t = expect_array(_call(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
+        h_t = expect_array(call_unchanged(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
         h_ref, _ = gru_step_forward(*args)
         if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
             slips = _gru_variants(*args)
@@ -122,3 +115,84 @@ def check_gru_step(fn):
                 raise ExerciseFailure(f"{what}: PyTorch's GRU applies the reset gate after the product, "
                                       f"n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), not to h_prev before it")
             expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
+
+
+# ----------------------------------------------------------------------------- LSTM step backward
+
+_LSTM_GRAD_KEYS = ("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b_h")
+
+
+def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_tanh=True, forget=True,
+                               order="ifgo"):
+    """The LSTM step backward, correct by default, or with one planted mistake.
+
+    ``dh_path=False`` leaves out the gradient from ``h_t = o * tanh(c_t)`` into ``c_t``;
+    ``dc_next=False`` leaves out ``dc_t``; ``g_tanh=False`` differentiates ``g`` like a sigmoid;
+    ``forget=False`` returns ``dc`` instead of ``dc * f`` for ``c_prev``; ``order`` stacks the
+    blocks of the pre-activation gradient in another order than ``"ifgo"``.
+    """
+    x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
+    dh_t, dc_t = dstate
+    dc = (dh_t * o * (1 - tanh_c ** 2) if dh_path else 0) + (dc_t if dc_next else 0)
+    blocks = {"i": dc * g * i * (1 - i), "f": dc * c_prev * f * (1 - f),
+              "g": dc * i * ((1 - g ** 2) if g_tanh else g * (1 - g)), "o": dh_t * tanh_c * o * (1 - o)}
+    da = np.concatenate([blocks[k] for k in order], axis=1)
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc * f if forget else dc,
+            "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(axis=0)}
+
+
+_LSTM_BACKWARD_SLIPS = (
+    (dict(dh_path=False), "c_t also reaches the loss through h_t = o * tanh(c_t): "
+                          "dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)"),
+    (dict(dc_next=False), "add dc_t, the gradient that reaches c_t along the cell state from the next step: "
+                          "dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)"),
+    (dict(g_tanh=False), "the candidate g = tanh(a_g) has the derivative 1 - g**2, not g * (1 - g)"),
+    (dict(forget=False), "c_t = f * c_prev + i * g, so the gradient reaching c_prev is dc * f"),
+    (dict(order="fiog"), "stack the four blocks of the pre-activation gradient in the order i, f, g, o, "
+                         "the order of the rows of W_xh"),
+    (dict(order="ifog"), "stack the four blocks of the pre-activation gradient in the order i, f, g, o, "
+                         "the order of the rows of W_xh"),
+)
+
+
+def _lstm_backward_case(rng, B, D, H):
+    k = 1 / np.sqrt(H)
+    args = [random_array(rng, (B, D)), np.tanh(random_array(rng, (B, H))), random_array(rng, (B, H))]
+    args += [rng.uniform(-2 * k, 2 * k, size=s) for s in ((4 * H, D), (4 * H, H), (4 * H,))]
+    _, cache = lstm_step_forward(*args)
+    return (random_array(rng, (B, H)), random_array(rng, (B, H))), cache
+
+
+@exercise("ch08.lstm_step_backward", points=3, subjects=("rnncourse.numpy.gated.lstm_step_backward",))
+def check_lstm_step_backward(fn):
+    """Write lstm_step_backward(dstate, cache) -> grads: the six gradients of one LSTM step."""
+    rng = np.random.default_rng(82)
+    for sizes in case_sizes(seed=82, letters="BDH", n_random=3):
+        with in_case(sizes):
+            dstate, cache = _lstm_backward_case(rng, sizes["B"], sizes["D"], sizes["H"])
+            grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+            expected = lstm_step_backward_reference(dstate, cache)
+            expect_keys(grads, _LSTM_GRAD_KEYS, "the gradients of lstm_step_backward")
+            right = all(isinstance(grads[k], np.ndarray) and grads[k].shape == expected[k].shape
+                        and np.allclose(grads[k], expected[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS)
+            if not right:
+                for slip, message in _LSTM_BACKWARD_SLIPS:
+                    wrong = lstm_step_backward_variant(dstate, cache, **slip)
+                    if all(isinstance(grads[k], np.ndarray) and grads[k].shape == wrong[k].shape
+                           and np.allclose(grads[k], wrong[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
+                        raise ExerciseFailure(f"the gradients of lstm_step_backward are wrong: {message}")
+                expect_grads_close(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
+    # Independently of the reference: centred finite differences of L = sum(dh_t * h_t + dc_t * c_t).
+    B, D, H = 2, 3, 2
+    params = {"x_t": random_array(rng, (B, D)), "h_prev": np.tanh(random_array(rng, (B, H))),
+              "c_prev": random_array(rng, (B, H)), "W_xh": rng.uniform(-1, 1, (4 * H, D)),
+              "W_hh": rng.uniform(-1, 1, (4 * H, H)), "b_h": rng.uniform(-1, 1, 4 * H)}
+    dstate = (random_array(rng, (B, H)), random_array(rng, (B, H)))
+    _, cache = lstm_step_forward(**params)
+    grads = call_student(fn, dstate, cache, what="lstm_step_backward", copy_args=True)
+
+    def loss():
+        (h_t, c_t), _ = lstm_step_forward(**params)
+        return float(np.sum(dstate[0] * h_t) + np.sum(dstate[1] * c_t))
+
+    expect_grad_check(loss, params, grads, "the gradients of lstm_step_backward", tol=1e-6)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_scalar
+from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.embedding import embedding_backward as embedding_backward_reference
 from rnncourse.numpy.embedding import embedding_forward
 from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
@@ -22,20 +24,7 @@ from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.padding import length_mask
 from rnncourse.numpy.padding import reverse_padded as reverse_reference
 
-from .feedback import call_student, expect_array, expect_close, expect_scalar
-from .registry import ExerciseFailure, exercise
-
 __all__ = ["check_embedding_backward", "check_masked_cross_entropy", "check_reverse_padded"]
-
-
-def _call(fn, args, names, what):
-    """Call on copies and make sure the arguments are left unchanged."""
-    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    out = call_student(fn, *copies, what=what)
-    for a, original, name in zip(copies, args, names):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, original):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
-    return out
 
 
 # ----------------------------------------------------------------------------- ch09.embedding_backward
@@ -51,8 +40,8 @@ def check_embedding_backward(fn):
     """Write embedding_backward(dx, ids, V) -> dE (V, D): the gradient of x = E[ids], a scatter-add."""
     # By hand: V = 3, ids = [2, 2, 0], dx rows 1, 10, 100: row 2 gets 1 + 10, row 0 gets 100, row 1 nothing.
     dx, ids = np.array([[1.0], [10.0], [100.0]]), np.array([2, 2, 0])
-    dE = expect_array(_call(fn, (dx, ids, 3), ("dx", "ids", "V"), "embedding_backward on ids [2, 2, 0]"), (3, 1),
-                      "dE for ids [2, 2, 0]")
+    dE = call_unchanged(fn, (dx, ids, 3), ("dx", "ids", "V"), "embedding_backward on ids [2, 2, 0]")
+    dE = expect_array(dE, (3, 1), "dE for ids [2, 2, 0]")
     if np.allclose(dE[:, 0], [100, 0, 10]):
         raise ExerciseFailure("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: `dE[ids] += dx` "
                               "keeps only one of the repeated rows; use np.add.at(dE, ids, dx)")
@@ -61,12 +50,12 @@ def check_embedding_backward(fn):
     for shape, V, D in (((4,), 5, 2), ((3, 2), 7, 3), ((6, 4), 4, 5), ((1, 1), 1, 1), ((8, 3), 20, 6)):
         dx, ids = _embedding_case(rng, shape, V, D)
         what = f"embedding_backward with ids of shape {shape}, V={V}, D={D}"
-        got = expect_array(_call(fn, (dx, ids, V), ("dx", "ids", "V"), what), (V, D), f"dE ({what})")
+        got = expect_array(call_unchanged(fn, (dx, ids, V), ("dx", "ids", "V"), what), (V, D), f"dE ({what})")
         _, cache = embedding_forward(ids, rng.normal(size=(V, D)))
         expect_close(got, embedding_backward_reference(dx, cache)["E"], f"dE ({what})", rtol=1e-10, atol=1e-12)
     E, (dx, ids) = rng.normal(size=(4, 3)), _embedding_case(rng, (5, 2), 4, 3)
     numerical = numerical_gradient(lambda: float((embedding_forward(ids, E)[0] * dx).sum()), {"E": E})["E"]
-    err = rel_error(np.asarray(_call(fn, (dx, ids, 4), ("dx", "ids", "V"), "embedding_backward")), numerical)
+    err = rel_error(np.asarray(call_unchanged(fn, (dx, ids, 4), ("dx", "ids", "V"), "embedding_backward")), numerical)
     if not err < 1e-7:
         raise ExerciseFailure(f"dE disagrees with centred finite differences (relative error {err:.1e})")
 
@@ -97,7 +86,7 @@ def _masked_case(rng, T, B, V):
 
 def _check_masked(fn, args, what):
     logits, targets, mask = args
-    out = _call(fn, args, ("logits", "targets", "mask"), what)
+    out = call_unchanged(fn, args, ("logits", "targets", "mask"), what)
     if not isinstance(out, tuple) or len(out) != 2:
         raise ExerciseFailure(f"{what} should return a tuple (loss, dlogits), but returned {type(out).__name__}")
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
@@ -132,7 +121,7 @@ def check_masked_cross_entropy(fn):
 def check_reverse_padded(fn):
     """Write reverse_padded(x, lengths): reverse each sequence of a padded (T, B, ...) batch within its length."""
     x, lengths = np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])
-    got = _call(fn, (x, lengths), ("x", "lengths"), "reverse_padded on [[1, 2, 3], [4, pad, pad]]")
+    got = call_unchanged(fn, (x, lengths), ("x", "lengths"), "reverse_padded on [[1, 2, 3], [4, pad, pad]]")
     got = expect_array(got, x.shape, "the result for [[1, 2, 3], [4, pad, pad]]")
     if np.array_equal(got, x[::-1]):
         raise ExerciseFailure("x[::-1] reverses the padded array as a whole, so the short sequence [4] would "
@@ -143,4 +132,4 @@ def check_reverse_padded(fn):
         lengths = rng.integers(1, T + 1, size=B)
         x = rng.normal(size=(T, B, D))
         what = f"reverse_padded with T={T}, B={B}, D={D}, lengths {lengths.tolist()}"
-        expect_close(_call(fn, (x, lengths), ("x", "lengths"), what), reverse_reference(x, lengths), what)
+        expect_close(call_unchanged(fn, (x, lengths), ("x", "lengths"), what), reverse_reference(x, lengths), what)

@@ -1,23 +1,33 @@
-"""Small comparisons that checkers use to turn a wrong answer into a precise message.
+"""The checker framework: call the student's function, then turn a wrong answer into a precise message.
 
-Each ``expect_*`` helper raises :class:`~rnncourse.exercises.registry.ExerciseFailure`
-naming what was compared, what was expected and what came, so a student knows what
-to fix: a wrong type or shape, NaN produced, which entries differ and by how much,
-which gradient is wrong. :func:`case_sizes`, :func:`random_array` and :func:`in_case`
-build the random and edge cases a checker runs and say which case failed.
+Every chapter's checkers (``rnncourse.exercises.ch01`` ... ``ch09``) use these helpers:
 
-A checker typically reads::
+- :func:`call_unchanged` calls the student's function on copies of the checker's
+  arrays and fails, naming the argument, if the function wrote into one of them;
+  :func:`call_student` is the bare call, for an exercise whose function *should*
+  work in place (gradient clipping);
+- each ``expect_*`` helper raises :class:`~rnncourse.exercises.registry.ExerciseFailure`
+  naming what was compared, what was expected and what came, so a student knows what
+  to fix: a wrong type or shape, NaN produced, which entries differ and by how much,
+  which gradient is wrong;
+- :func:`case_sizes`, :func:`random_array` and :func:`in_case` build the random and
+  edge cases a checker runs and say which case failed.
+
+A checker module reads (the instructor guide's example is such a module, and a test runs it)::
+
+    from rnncourse.exercises.feedback import call_unchanged, case_sizes, expect_close, in_case, random_array
+    from rnncourse.exercises.registry import exercise
 
     @exercise("ch03.rnn_forward", points=2)
     def check_rnn_forward(fn):
-        \"\"\"Write rnn_forward(x, h0, W_xh, W_hh, b_h) -> H.\"\"\"
+        \"\"\"Write rnn_forward(x, h0, W_xh, W_hh, b_h) -> hs.\"\"\"
         rng = np.random.default_rng(0)
         for sizes in case_sizes(seed=0, letters="TBDH"):
             with in_case(sizes):
                 T, B, D, H = sizes["T"], sizes["B"], sizes["D"], sizes["H"]
-                x, h0 = random_array(rng, (T, B, D)), random_array(rng, (B, H))
-                ...
-                expect_close(call_student(fn, x, h0, ...), reference, "the hidden states H")
+                args = (random_array(rng, (T, B, D)), random_array(rng, (B, H)), ...)
+                hs = call_unchanged(fn, args, ("x", "h0", ...), "rnn_forward")
+                expect_close(hs, reference, "the hidden states hs")
 """
 
 from __future__ import annotations
@@ -32,13 +42,16 @@ from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
 from .registry import ExerciseFailure
 
 __all__ = [
-    "call_student", "expect_array", "expect_close", "expect_scalar", "expect_keys",
+    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "expect_scalar", "expect_keys",
     "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case", "random_array",
 ]
 
 
-def call_student(fn, *args, what: str = "your function", copy_args: bool = False, **kwargs):
-    """Call the student's function; turn an exception into a failure that quotes it.
+def call_student(fn, *args, what: str = "your function", **kwargs):
+    """Call the student's function on exactly these arguments; turn an exception into a failure that quotes it.
+
+    Most checkers want :func:`call_unchanged`; this bare call is for a function that
+    is meant to change its arguments in place.
 
     Parameters
     ----------
@@ -48,9 +61,6 @@ def call_student(fn, *args, what: str = "your function", copy_args: bool = False
         Positional arguments for ``fn``.
     what : str
         How the feedback names the function, e.g. ``"rnn_backward"``.
-    copy_args : bool
-        Pass deep copies of the arguments, so that a function that writes into its
-        inputs cannot change the arrays the checker compares with afterwards.
     **kwargs
         Keyword arguments for ``fn``.
 
@@ -59,14 +69,81 @@ def call_student(fn, *args, what: str = "your function", copy_args: bool = False
     object
         Whatever ``fn`` returned.
     """
-    if copy_args:
-        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
         raise ExerciseFailure(f"{what} is not implemented yet (it raised NotImplementedError)") from None
     except (Exception, SystemExit) as err:  # the student's code may raise anything
         raise ExerciseFailure(f"{what} raised {type(err).__name__}: {err}") from None
+
+
+def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
+    """Call the student's function on copies of ``args``; fail if it wrote into one of its array arguments.
+
+    The checker's own arrays are never handed over, so a function that writes into
+    its inputs cannot change what the checker compares with afterwards; and since
+    the book's functions compute new arrays, such a function fails with the name of
+    the argument it changed.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    args : sequence
+        Its positional arguments; each is deep-copied before the call, and the
+        NumPy arrays and torch tensors among them are compared afterwards.
+    names : sequence of str
+        The arguments' names, for the message (``("x_t", "h_prev", "W_xh", ...)``).
+    what : str
+        How the feedback names the function.
+    **kwargs
+        Keyword arguments for ``fn`` (deep-copied too; numbers and flags, usually).
+
+    Returns
+    -------
+    object
+        Whatever ``fn`` returned.
+
+    Examples
+    --------
+    >>> def clobber(a):
+    ...     a[:] = 0
+    >>> call_unchanged(clobber, (np.ones(2),), ("h_prev",), "step")      # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rnncourse.exercises.registry.ExerciseFailure: step changed its argument h_prev in place; compute new ...
+    """
+    copies = copy.deepcopy(tuple(args))
+    out = call_student(fn, *copies, what=what, **copy.deepcopy(kwargs))
+    for mine, original, name in zip(copies, args, names):
+        if _is_array(original) and not np.array_equal(_numpy(mine), _numpy(original), equal_nan=True):
+            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
+    return out
+
+
+def _is_array(a) -> bool:
+    return isinstance(a, np.ndarray) or hasattr(a, "detach")        # a NumPy array or a torch.Tensor
+
+
+def _numpy(a) -> np.ndarray:
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else a
+
+
+def expect_tuple(actual, names, what: str) -> tuple:
+    """Check that ``actual`` is a tuple of ``len(names)`` items (e.g. ``(h_t, c_t)``) and return it.
+
+    Examples
+    --------
+    >>> expect_tuple([1, 2], ("h_t", "c_t"), "lstm_step")          # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rnncourse.exercises.registry.ExerciseFailure: lstm_step should return a tuple (h_t, c_t), but returned list ...
+    """
+    if not isinstance(actual, tuple) or len(actual) != len(names):
+        size = f" of length {len(actual)}" if isinstance(actual, (tuple, list)) else ""
+        raise ExerciseFailure(f"{what} should return a tuple ({', '.join(names)}), but returned "
+                              f"{type(actual).__name__}{size}")
+    return actual
 
 
 def expect_array(actual, shape, what: str) -> np.ndarray:

@@ -33,7 +33,7 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = 'raise NotImplementedError("write your solution here")'
 SOLUTION_TAG = "solution"
-CHAPTER_FILE = re.compile(r"^\d\d_\w+\.md$")
+CHAPTER_FILE = re.compile(r"^\d\d_\w+\.(md|ipynb)$")
 DEF_LINE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 CHECK_CALL = re.compile(r"\bcheck\(")
 
@@ -184,8 +184,10 @@ def student_notebook(nb, chapter: str | None = None, where: str = "the notebook"
 
 
 def chapter_paths(book_dir) -> list:
-    """The chapters ``NN_slug.md`` of the book folder, in order."""
-    return sorted(p for p in Path(book_dir).iterdir() if CHAPTER_FILE.match(p.name))
+    """The chapters ``NN_slug.md`` of the book folder, in order; ``NN_slug.ipynb`` (a notebook downloaded
+    from the book) where there is no ``.md`` of that name."""
+    found = [p for p in Path(book_dir).iterdir() if CHAPTER_FILE.match(p.name)]
+    return sorted(p for p in found if p.suffix == ".md" or not p.with_suffix(".md").exists())
 
 
 def chapter_id(path) -> str:

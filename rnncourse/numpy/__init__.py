@@ -23,9 +23,9 @@ from rnncourse.numpy.gradcheck import grad_check, numerical_gradient, rel_error
 from rnncourse.numpy.init import init_output_params, init_rnn_params, spectral_radius
 from rnncourse.numpy.losses import mse_loss, softmax, softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES, init_model_params, model_forward, model_loss
-from rnncourse.numpy.optim import SGD, Adagrad, Adam, check_grads, sgd_step
+from rnncourse.numpy.optim import SGD, Adagrad, Adam, check_grads
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.numpy.tbptt import iterate_tbptt, tbptt_chunks, truncated_rnn_backward
+from rnncourse.numpy.tbptt import tbptt_chunks
 
 __all__ = [
     "RNNCache", "StepCache", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
@@ -33,8 +33,8 @@ __all__ = [
     "softmax", "softmax_cross_entropy", "mse_loss",
     "init_rnn_params", "init_output_params", "spectral_radius",
     "PARAM_NAMES", "init_model_params", "model_forward", "model_loss",
-    "tbptt_chunks", "truncated_rnn_backward", "iterate_tbptt",
-    "SGD", "Adagrad", "Adam", "sgd_step", "check_grads",
+    "tbptt_chunks",
+    "SGD", "Adagrad", "Adam", "check_grads",
     "clip_grad_norm", "clip_grad_value", "grad_norm",
     "numerical_gradient", "rel_error", "grad_check",
 ]

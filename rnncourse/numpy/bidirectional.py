@@ -34,7 +34,19 @@ DIRECTIONS = ("_l0", "_l0_reverse")
 
 
 class BiRNNCache(NamedTuple):
-    """What :func:`birnn_backward` needs: the two directions' caches, the lengths and the mask."""
+    """What :func:`birnn_backward` needs: the two directions' caches, the lengths and the mask.
+
+    Attributes
+    ----------
+    forward : RNNCache
+        The cache of the forward direction's :func:`rnncourse.numpy.elman.rnn_forward`.
+    reverse : RNNCache
+        The cache of the reverse direction, run over each sequence reversed within its length.
+    lengths : numpy.ndarray, shape (B,)
+        The number of real (unpadded) steps of each sequence.
+    mask : numpy.ndarray, shape (T, B, 1)
+        1 at real steps, 0 at padding steps.
+    """
 
     forward: tuple
     reverse: tuple

@@ -29,14 +29,28 @@ from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
                                   check_same_dtype)
 
-__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss", "score_text",
-           "correlation_beyond_input", "sample", "batches"]
+__all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
+           "score_text", "correlation_beyond_input", "sample", "batches"]
 
 PARAM_SHAPES = {"W_xh": ("H", "V"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("V", "H"), "b_y": ("V",)}
 
 
 class CharLMCache(NamedTuple):
-    """What :func:`charlm_backward` needs; ``hs[-1]`` is the final state (read-only)."""
+    """What :func:`charlm_backward` needs; ``hs[-1]`` is the final state (read-only).
+
+    Attributes
+    ----------
+    inputs : numpy.ndarray, shape (T, B)
+        The character ids that were read, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The state before the first character.
+    hs : numpy.ndarray, shape (T, B, H)
+        Every hidden state, read-only.
+    params : dict
+        The model's weights, ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``, ``b_y``.
+    out_cache : tuple
+        The cache of :func:`rnncourse.numpy.output.affine_forward` for the logits.
+    """
 
     inputs: np.ndarray
     h0: np.ndarray

@@ -35,7 +35,23 @@ X_HINT = ("x is time-major (T, B, D); if your data is (B, T, D), pass x.transpos
 
 
 class StepCache(NamedTuple):
-    """What :func:`rnn_step_backward` needs from one forward step (returned by :func:`rnn_step_forward`)."""
+    """What :func:`rnn_step_backward` needs from one forward step (returned by :func:`rnn_step_forward`).
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    h_prev : numpy.ndarray, shape (B, H)
+        The state before the step, ``h_{t-1}``.
+    W_xh : numpy.ndarray, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : numpy.ndarray, shape (H, H)
+        Hidden-to-hidden weights.
+    h_t : numpy.ndarray, shape (B, H)
+        The new state, from which the backward pass reads ``f'(a_t)``.
+    nonlinearity : str
+        ``"tanh"`` or ``"relu"``, the ``f`` of the step.
+    """
 
     x_t: np.ndarray
     h_prev: np.ndarray
@@ -48,7 +64,20 @@ class StepCache(NamedTuple):
 class RNNCache(NamedTuple):
     """What :func:`rnn_backward` needs from :func:`rnn_forward`.
 
-    ``hs[t]`` is the state after step ``t`` (read-only); ``h0`` the state before the first step.
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H)
+        The state before the first step.
+    W_xh : numpy.ndarray, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : numpy.ndarray, shape (H, H)
+        Hidden-to-hidden weights.
+    hs : numpy.ndarray, shape (T, B, H)
+        Every hidden state, read-only: ``hs[t]`` is the state after step ``t``.
+    nonlinearity : str
+        ``"tanh"`` or ``"relu"``, the ``f`` of every step.
     """
 
     x: np.ndarray

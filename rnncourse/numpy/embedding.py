@@ -26,7 +26,15 @@ __all__ = ["EmbeddingCache", "embedding_forward", "embedding_backward"]
 
 
 class EmbeddingCache(NamedTuple):
-    """What :func:`embedding_backward` needs: the ids that were read and the table's shape."""
+    """What :func:`embedding_backward` needs: the ids that were read and the table's shape.
+
+    Attributes
+    ----------
+    ids : numpy.ndarray of int, shape (T, B) or any shape
+        The token ids that were looked up.
+    V : int
+        The number of rows of the table ``E``, the vocabulary size.
+    """
 
     ids: np.ndarray
     V: int

@@ -15,19 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int, check_rng
+from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_positive_float, check_positive_int,
+                                  check_rng)
 
 __all__ = ["init_rnn_params", "init_output_params", "spectral_radius"]
 
 INITS = ("uniform", "orthogonal", "identity")
-
-
-def _check_rng_dtype(rng, dtype):
-    check_rng(rng)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"dtype should be numpy.float32 or numpy.float64, but is {dtype}")
-    return dtype
 
 
 def spectral_radius(W):
@@ -91,7 +84,8 @@ def init_rnn_params(input_size, hidden_size, *, rng, dtype=np.float64, init="uni
     """
     D = check_positive_int(input_size, "input_size")
     H = check_positive_int(hidden_size, "hidden_size")
-    dtype = _check_rng_dtype(rng, dtype)
+    check_rng(rng)
+    dtype = check_float_dtype(dtype)
     check_choice(init, "init", INITS)
     k = 1 / np.sqrt(H)
     W_xh = rng.uniform(-k, k, size=(H, D))
@@ -130,7 +124,8 @@ def init_output_params(hidden_size, output_size, *, rng, dtype=np.float64):
     """
     H = check_positive_int(hidden_size, "hidden_size")
     O = check_positive_int(output_size, "output_size")
-    dtype = _check_rng_dtype(rng, dtype)
+    check_rng(rng)
+    dtype = check_float_dtype(dtype)
     k = 1 / np.sqrt(H)
     return {"W_hy": rng.uniform(-k, k, size=(O, H)).astype(dtype),
             "b_y": rng.uniform(-k, k, size=O).astype(dtype)}

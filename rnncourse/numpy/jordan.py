@@ -28,12 +28,13 @@ import numpy as np
 
 from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
-from rnncourse.numpy.init import _check_rng_dtype, init_output_params
+from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import check_array, check_choice, check_positive_int, check_same_dtype
+from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_positive_int, check_rng,
+                                  check_same_dtype)
 
-__all__ = ["OUTPUTS", "PARAM_NAMES", "JordanCache", "init_jordan_params", "jordan_step_forward",
-           "jordan_forward", "jordan_backward", "jordan_loss"]
+__all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
+           "jordan_step_backward", "jordan_forward", "jordan_backward", "jordan_loss"]
 
 #: The parameters, in the order :func:`jordan_forward` takes them.
 PARAM_NAMES = ("W_xh", "W_yh", "b_h", "W_hy", "b_y")
@@ -42,11 +43,58 @@ PARAM_NAMES = ("W_xh", "W_yh", "b_h", "W_hy", "b_y")
 OUTPUTS = ("linear", "sigmoid", "tanh")
 
 
+class JordanStepCache(NamedTuple):
+    """What :func:`jordan_step_backward` needs from :func:`jordan_step_forward`.
+
+    Attributes
+    ----------
+    x_t : numpy.ndarray, shape (B, D)
+        The input of the step.
+    y_prev : numpy.ndarray, shape (B, O)
+        The previous output fed back into the hidden layer.
+    h_t : numpy.ndarray, shape (B, H)
+        The new hidden state.
+    y_t : numpy.ndarray, shape (B, O)
+        The new output, ``g(z_t)``.
+    params : tuple
+        The weights ``(W_xh, W_yh, b_h, W_hy, b_y)`` the step used.
+    nonlinearity : str
+        ``"tanh"`` or ``"relu"``, the hidden activation.
+    output : str
+        The output function ``g``, as named in :func:`jordan_step_forward`.
+    """
+
+    x_t: np.ndarray
+    y_prev: np.ndarray
+    h_t: np.ndarray
+    y_t: np.ndarray
+    params: tuple
+    nonlinearity: str
+    output: str
+
+
 class JordanCache(NamedTuple):
     """What :func:`jordan_backward` needs from :func:`jordan_forward`.
 
-    ``U[t]`` is the value fed back into step ``t`` (``U[0] = y0``), ``hs[t]`` the
-    hidden state and ``Y[t]`` the output of step ``t``.
+    Attributes
+    ----------
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    U : numpy.ndarray, shape (T, B, O)
+        The value fed back into each step: ``U[0] = y0``, then the previous output (or, under
+        teacher forcing, the previous target).
+    hs : numpy.ndarray, shape (T, B, H)
+        The hidden state of each step.
+    Y : numpy.ndarray, shape (T, B, O)
+        The output of each step.
+    params : tuple
+        The weights ``(W_xh, W_yh, b_h, W_hy, b_y)`` of the forward pass.
+    nonlinearity : str
+        The hidden layer's nonlinearity, ``"tanh"`` or ``"relu"``.
+    output : str
+        The output layer's nonlinearity (``"linear"``, ``"sigmoid"`` or ``"tanh"``).
+    teacher_forcing : bool
+        Whether the targets, not the outputs, were fed back.
     """
 
     x: np.ndarray
@@ -116,7 +164,8 @@ def init_jordan_params(input_size, hidden_size, output_size, *, rng, dtype=np.fl
     D = check_positive_int(input_size, "input_size")
     H = check_positive_int(hidden_size, "hidden_size")
     O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
-    dtype = _check_rng_dtype(rng, dtype)
+    check_rng(rng)
+    dtype = check_float_dtype(dtype)
     k = 1 / np.sqrt(H)
     shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,)}
     hidden = {name: rng.uniform(-k, k, size=shape).astype(dtype) for name, shape in shapes.items()}
@@ -150,10 +199,17 @@ def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="t
 
     Returns
     -------
-    h_t : numpy.ndarray, shape (B, H)
-        Hidden state.
-    y_t : numpy.ndarray, shape (B, O)
-        Output.
+    state : tuple
+        ``(h_t, y_t)``: the hidden state (B, H) and the output (B, O), which the next step is fed.
+    cache : JordanStepCache
+        What :func:`jordan_step_backward` needs.
+
+    Example
+    -------
+    >>> p = [np.zeros(s) for s in ((4, 3), (4, 2), (4,), (2, 4), (2,))]
+    >>> (h_t, y_t), cache = jordan_step_forward(np.ones((5, 3)), np.zeros((5, 2)), *p)
+    >>> h_t.shape, y_t.shape
+    ((5, 4), (5, 2))
     """
     check_array(x_t, "x_t", ("B", "D"), hint="x_t is one step; for a sequence (T, B, D) use jordan_forward")
     B, D = x_t.shape
@@ -163,7 +219,46 @@ def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="t
     check_choice(output, "output", OUTPUTS)
     check_same_dtype(x_t=x_t, y_prev=y_prev, W_xh=W_xh, W_yh=W_yh, b_h=b_h, W_hy=W_hy, b_y=b_y)
     h_t = activate(x_t @ W_xh.T + y_prev @ W_yh.T + b_h, nonlinearity)
-    return h_t, _output(h_t @ W_hy.T + b_y, output)
+    y_t = _output(h_t @ W_hy.T + b_y, output)
+    params = (W_xh, W_yh, b_h, W_hy, b_y)
+    return (h_t, y_t), JordanStepCache(x_t, y_prev, h_t, y_t, params, nonlinearity, output)
+
+
+def jordan_step_backward(dstate, cache):
+    """Backward pass of one Jordan step.
+
+    .. math::
+
+        dz_t = dy_t \\odot g'(z_t),\\quad da_t = (dh_t + dz_t W_{hy}) \\odot f'(a_t),
+
+    then ``dW_hy = dz_t^T h_t``, ``db_y = sum_b dz_t``, ``dx_t = da_t W_xh``,
+    ``dy_prev = da_t W_yh``, ``dW_xh = da_t^T x_t``, ``dW_yh = da_t^T y_prev``,
+    ``db_h = sum_b da_t``.
+
+    Parameters
+    ----------
+    dstate : tuple
+        ``(dh_t, dy_t)``: gradients of the loss with respect to ``h_t`` (B, H) and
+        ``y_t`` (B, O); ``dh_t`` may be ``None`` (zero: in a Jordan network only the
+        output reaches the next step).
+    cache : JordanStepCache
+        From :func:`jordan_step_forward`.
+
+    Returns
+    -------
+    dict
+        ``"x_t"`` (B, D), ``"y_prev"`` (B, O), ``"W_xh"``, ``"W_yh"``, ``"b_h"``, ``"W_hy"``, ``"b_y"``.
+    """
+    x_t, y_prev, h_t, y_t, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output = cache
+    dh_t, dy_t = dstate
+    check_array(dy_t, "dy_t", ("B", "O"), y_t.shape, hint="dy_t has the shape of y_t")
+    dz = dy_t * _output_derivative(y_t, output)
+    dh = dz @ W_hy
+    if dh_t is not None:
+        dh = dh + check_array(dh_t, "dh_t", ("B", "H"), h_t.shape, hint="dh_t has the shape of h_t")
+    da = dh * derivative(h_t, nonlinearity)
+    return {"x_t": da @ W_xh, "y_prev": da @ W_yh, "W_xh": da.T @ x_t, "W_yh": da.T @ y_prev,
+            "b_h": da.sum(axis=0), "W_hy": dz.T @ h_t, "b_y": dz.sum(axis=0)}
 
 
 def _check_sequence(x, y0, targets, params):
@@ -192,7 +287,7 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
 
         u = y0
         for t in range(T):
-            h_t, y_t = jordan_step_forward(x[t], u, W_xh, W_yh, b_h, W_hy, b_y)
+            (h_t, y_t), _ = jordan_step_forward(x[t], u, W_xh, W_yh, b_h, W_hy, b_y)
             u = targets[t] if targets is not None else y_t    # what step t + 1 is fed
             Y[t] = y_t
 
@@ -214,10 +309,10 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
 
     Returns
     -------
-    Y : numpy.ndarray, shape (T, B, O)
-        The outputs ``y_1 .. y_T``.
+    Y : numpy.ndarray, shape (T, B, O), read-only
+        The outputs ``y_1 .. y_T`` (the cache holds them too: take ``Y.copy()`` to edit).
     cache : JordanCache
-        For :func:`jordan_backward`; ``cache.hs`` (T, B, H) holds the hidden states.
+        For :func:`jordan_backward`; ``cache.hs`` (T, B, H) holds the hidden states (read-only).
 
     Example
     -------
@@ -238,6 +333,8 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
         hs[t] = activate(x[t] @ W_xh.T + u @ W_yh.T + b_h, nonlinearity)
         Y[t] = _output(hs[t] @ W_hy.T + b_y, output)
         u = Y[t] if targets is None else targets[t]
+    for a in (U, hs, Y):                           # the cache holds them for the backward pass
+        a.flags.writeable = False
     return Y, JordanCache(x, U, hs, Y, params, nonlinearity, output, targets is not None)
 
 

@@ -34,7 +34,18 @@ __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_
 
 
 class ManyToOneCache(NamedTuple):
-    """What :func:`many_to_one_backward` needs: the RNN's cache, the read-out's, and the lengths."""
+    """What :func:`many_to_one_backward` needs: the RNN's cache, the read-out's, and the lengths.
+
+    Attributes
+    ----------
+    rnn : RNNCache
+        The cache of :func:`rnncourse.numpy.elman.rnn_forward` over the padded batch.
+    affine : tuple
+        The cache of :func:`rnncourse.numpy.output.affine_forward` for the read-out of the last
+        real state of each sequence.
+    lengths : numpy.ndarray, shape (B,)
+        The number of real (unpadded) steps of each sequence, int64.
+    """
 
     rnn: RNNCache
     affine: tuple

@@ -14,7 +14,7 @@ import numpy as np
 
 from rnncourse.validation import check_positive_float
 
-__all__ = ["SGD", "Adagrad", "Adam", "sgd_step", "check_grads"]
+__all__ = ["SGD", "Adagrad", "Adam", "check_grads"]
 
 
 def check_grads(params, grads, step=None):
@@ -73,9 +73,9 @@ class _Optimizer:
         check_grads(params, grads, self.steps + 1)
         self.steps += 1
         for name, p in params.items():
-            self._update(name, p, grads[name], self.state.setdefault(name, {}))
+            self._update(p, grads[name], self.state.setdefault(name, {}))
 
-    def _update(self, name, p, g, state):
+    def _update(self, p, g, state):
         raise NotImplementedError
 
 
@@ -109,7 +109,7 @@ class SGD(_Optimizer):
         self.momentum = check_positive_float(momentum, "momentum", allow_zero=True)
         self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
 
-    def _update(self, name, p, g, state):
+    def _update(self, p, g, state):
         if self.weight_decay:
             g = g + self.weight_decay * p
         if self.momentum:
@@ -142,7 +142,7 @@ class Adagrad(_Optimizer):
         self.lr = check_positive_float(lr, "lr")
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
 
-    def _update(self, name, p, g, state):
+    def _update(self, p, g, state):
         s = state.setdefault("sum", np.zeros_like(p))
         s += g * g
         p -= self.lr * g / (np.sqrt(s) + self.eps)
@@ -175,7 +175,7 @@ class Adam(_Optimizer):
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
 
-    def _update(self, name, p, g, state):
+    def _update(self, p, g, state):
         beta1, beta2 = self.betas
         m = state.setdefault("exp_avg", np.zeros_like(p))
         v = state.setdefault("exp_avg_sq", np.zeros_like(p))
@@ -187,21 +187,3 @@ class Adam(_Optimizer):
         step_size = self.lr / (1 - beta1 ** t)
         denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + self.eps
         p -= step_size * m / denom
-
-
-def sgd_step(params, grads, lr):
-    """One plain gradient-descent step in place, ``theta <- theta - lr * g`` for every parameter.
-
-    Parameters
-    ----------
-    params : dict
-        Parameter arrays by name, updated in place.
-    grads : dict
-        Gradients with the same keys, shapes and dtypes.
-    lr : float
-        Learning rate.
-    """
-    lr = check_positive_float(lr, "lr")
-    check_grads(params, grads)
-    for name, p in params.items():
-        p -= lr * grads[name]

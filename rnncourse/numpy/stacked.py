@@ -27,7 +27,15 @@ _NAMES = ("W_xh", "W_hh", "b_h")
 
 
 class StackedCache(NamedTuple):
-    """What :func:`stacked_rnn_backward` needs: one Elman cache per layer; ``h_n`` (L, B, H) the final states."""
+    """What :func:`stacked_rnn_backward` needs: one Elman cache per layer and the final states.
+
+    Attributes
+    ----------
+    layers : tuple of RNNCache
+        The cache of each layer's :func:`rnncourse.numpy.elman.rnn_forward`, bottom layer first.
+    h_n : numpy.ndarray, shape (L, B, H)
+        The final state of each layer.
+    """
 
     layers: tuple
     h_n: np.ndarray

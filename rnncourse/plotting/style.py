@@ -2,6 +2,10 @@
 
 Call :func:`use_style` once at the top of a chapter. Colours come from
 :data:`PALETTE` (Okabe and Ito's colour-blind-safe set), named by role.
+
+Figures have transparent backgrounds, so that they sit on the page's own colour: on the light
+page they look as on white, and in the online book's dark mode its style sheet
+(``_static/rnncourse.css``) inverts their dark ink to light. Legends keep a white box.
 """
 
 from __future__ import annotations
@@ -52,4 +56,10 @@ def use_style() -> None:
         "grid.alpha": 0.3,
         "lines.linewidth": 1.8,
         "image.cmap": "viridis",
+        # Transparent backgrounds (see the module docstring); the inline backend of a notebook
+        # saves with the figure's face colour, so that colour, not savefig.transparent, decides.
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "legend.facecolor": "white",
     })

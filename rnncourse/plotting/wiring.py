@@ -1,8 +1,8 @@
 """Wiring diagrams drawn by code: Elman versus Jordan feedback, and the LSTM and GRU cells.
 
-- :func:`draw_elman` and :func:`draw_jordan`: input, hidden and output units with the *context*
-  units that hold a copy of the previous hidden state (Elman) or of the previous output (Jordan);
-- :func:`draw_elman_jordan`: both side by side (chapter 7);
+- :func:`draw_elman_jordan`: input, hidden and output units with the *context* units that hold
+  a copy of the previous hidden state (Elman, left) or of the previous output (Jordan, right)
+  (chapter 7);
 - :func:`draw_lstm_cell` and :func:`draw_gru_cell`: the gates and the paths of one gated step
   (chapter 8).
 
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH
 
-__all__ = ["draw_elman", "draw_jordan", "draw_elman_jordan", "draw_lstm_cell", "draw_gru_cell"]
+__all__ = ["draw_elman_jordan", "draw_lstm_cell", "draw_gru_cell"]
 
 #: Fill of the context units: lighter than the units they copy, since they only hold a delayed copy.
 CONTEXT_COLOR = "#F6D9A8"
@@ -40,7 +40,7 @@ def _three_layers(ax, feedback_label, context_label):
     return X, Y_h, Y_y, X_c
 
 
-def draw_elman(ax=None, *, title="Elman: the hidden state is fed back"):
+def _draw_elman(ax=None, *, title="Elman: the hidden state is fed back"):
     """Draw the Elman network: context units copy the hidden layer and feed it back through ``W_hh``.
 
     Parameters
@@ -62,7 +62,7 @@ def draw_elman(ax=None, *, title="Elman: the hidden state is fed back"):
     return fig
 
 
-def draw_jordan(ax=None, *, title="Jordan: the output is fed back"):
+def _draw_jordan(ax=None, *, title="Jordan: the output is fed back"):
     """Draw the Jordan network: context units copy the output layer and feed it back through ``W_yh``.
 
     Parameters
@@ -85,7 +85,7 @@ def draw_jordan(ax=None, *, title="Jordan: the output is fed back"):
 
 
 def draw_elman_jordan():
-    """Draw :func:`draw_elman` and :func:`draw_jordan` side by side.
+    """Draw the Elman and the Jordan diagram side by side.
 
     Returns
     -------
@@ -93,8 +93,8 @@ def draw_elman_jordan():
         One figure with two panels.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.2))
-    draw_elman(left)
-    draw_jordan(right)
+    _draw_elman(left)
+    _draw_jordan(right)
     return fig
 
 

@@ -14,7 +14,7 @@ modules, whose names differ. A wrong shape or value raises ``ValueError``; a
 wrong type, dtype or device raises ``TypeError``. Inputs are validated once per
 public call, never inside the loop over time.
 
-- ``rnncourse.torch.device``: ``pick_device``, ``seed_everything``;
+- ``rnncourse.torch.device``: ``pick_device``;
 - ``rnncourse.torch.elman``: ``rnn_step_forward``, ``rnn_forward``, ``ElmanRNN``;
 - ``rnncourse.torch.gated``: ``LSTMCell``, ``GRUCell``, ``LSTM``, ``GRU`` (import them from there);
 - ``rnncourse.torch.heads``: ``OutputLayer``, ``RNNModel``;
@@ -23,14 +23,13 @@ public call, never inside the loop over time.
 All of them are importable from ``rnncourse.torch`` directly.
 """
 
-from rnncourse.torch.device import pick_device, seed_everything
+from rnncourse.torch.device import pick_device
 from rnncourse.torch.elman import ElmanRNN, rnn_forward, rnn_step_forward
 from rnncourse.torch.heads import OutputLayer, RNNModel
 from rnncourse.torch.train import History, TrainConfig, train
 
 __all__ = [
     "pick_device",
-    "seed_everything",
     "rnn_step_forward",
     "rnn_forward",
     "ElmanRNN",

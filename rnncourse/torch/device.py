@@ -1,4 +1,4 @@
-"""Choosing a device and seeding PyTorch.
+"""Choosing a device.
 
 Every PyTorch function of ``rnncourse.torch`` runs on the CPU and on a CUDA
 GPU alike. :func:`pick_device` is the one place that decides which: CUDA when
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from rnncourse.validation import check_positive_int
-
-__all__ = ["pick_device", "seed_everything"]
+__all__ = ["pick_device"]
 
 
 def pick_device(prefer: str | torch.device | None = None) -> torch.device:
@@ -52,34 +50,3 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
             "machine; use pick_device() to fall back to the CPU, or pick_device('cpu')"
         )
     return device
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed PyTorch's global random number generators and return a fresh generator.
-
-    Seeds the CPU generator and every CUDA generator (through
-    ``torch.manual_seed``), so that parameter initialisation without an
-    explicit generator, dropout and sampling repeat exactly. NumPy's global
-    state is left alone: NumPy code in ``rnncourse`` takes an explicit
-    :class:`numpy.random.Generator`.
-
-    Parameters
-    ----------
-    seed : int
-        Any non-negative integer.
-
-    Returns
-    -------
-    torch.Generator
-        A CPU generator seeded with ``seed``, to pass explicitly where a
-        function takes ``generator=``.
-
-    Examples
-    --------
-    >>> g = seed_everything(0)
-    >>> torch.rand(2, generator=g).shape
-    torch.Size([2])
-    """
-    seed = check_positive_int(seed, "seed", minimum=0)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "ElmanRNN"]
@@ -212,11 +213,7 @@ class ElmanRNN(nn.Module):
         Numbers are drawn on the CPU and then copied, so one seed gives the
         same weights on every device.
         """
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for p in (self.W_xh, self.W_hh, self.b_h):
-                drawn = torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator)
-                p.copy_(drawn)
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, x, h0=None):
         """Run the layer over a sequence.

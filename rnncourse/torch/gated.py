@@ -49,6 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
@@ -77,10 +78,7 @@ class _GatedCell(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), like PyTorch (on the CPU, then copy)."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def _check_state(self, h, name, B):
         check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch")
@@ -163,6 +161,13 @@ class LSTMCell(_GatedCell):
         Recurrent weights of the gates i, f, g, o, stacked (torch's ``weight_hh``).
     b_h : torch.nn.Parameter, shape (4H,)
         The bias (torch's ``bias_ih + bias_hh``).
+
+    Notes
+    -----
+    ``LSTMCell.from_torch(cell)`` copies a :class:`torch.nn.LSTMCell`, ``to_torch()``
+    returns an equal one, and ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.lstm_step_forward`. :meth:`step` is the step
+    without validation, :meth:`recur` the step given its input part.
 
     Examples
     --------
@@ -257,6 +262,12 @@ class GRUCell(_GatedCell):
     b_xh, b_hh : torch.nn.Parameter, shape (3H,)
         The two biases (torch's ``bias_ih``, ``bias_hh``); ``b_hh``'s n-part sits
         inside the reset gate's product, so both matter.
+
+    Notes
+    -----
+    ``GRUCell.from_torch(cell)`` copies a :class:`torch.nn.GRUCell`, ``to_torch()``
+    returns an equal one, and ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.gru_step_forward`.
     """
 
     n_gates = 3
@@ -387,6 +398,11 @@ class LSTM(_GatedLayer):
     ----------
     cell : LSTMCell
         The cell and its parameters ``W_xh``, ``W_hh``, ``b_h``.
+
+    Notes
+    -----
+    ``LSTM.from_torch(layer)`` copies a one-layer :class:`torch.nn.LSTM`; ``to_torch()``
+    returns an equal one.
     """
 
     cell_class = LSTMCell
@@ -431,6 +447,11 @@ class GRU(_GatedLayer):
     ----------
     cell : GRUCell
         The cell and its parameters ``W_xh``, ``W_hh``, ``b_xh``, ``b_hh``.
+
+    Notes
+    -----
+    ``GRU.from_torch(layer)`` copies a one-layer :class:`torch.nn.GRU`; ``to_torch()``
+    returns an equal one.
     """
 
     cell_class = GRUCell

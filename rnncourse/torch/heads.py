@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_match, check_positive_int
 
 __all__ = ["OutputLayer", "RNNModel"]
@@ -58,10 +59,7 @@ class OutputLayer(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw the parameters from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy)."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for p in (self.W_hy, self.b_y):
-                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, hs):
         """Apply the read-out.

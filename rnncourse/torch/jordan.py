@@ -23,10 +23,10 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
-from rnncourse.torch.train import TrainConfig, train
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
-__all__ = ["JordanRNN", "train_jordan"]
+__all__ = ["JordanRNN"]
 
 _OUTPUT = {"linear": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 #: Each parameter's shape in the book's letters.
@@ -38,7 +38,10 @@ class JordanRNN(nn.Module):
     r"""A Jordan network, :math:`h_t = f(W_{xh} x_t + W_{yh} u_t + b_h)`, :math:`y_t = g(W_{hy} h_t + b_y)`.
 
     Equal to :func:`rnncourse.numpy.jordan.jordan_forward` on the same weights
-    (see :meth:`from_numpy`).
+    (see :meth:`from_numpy`). To train it with :func:`rnncourse.torch.train.train`,
+    pass each batch's targets in: ``train(model, batches, loss_fn, config,
+    forward=lambda model, x, y: model(x, targets=y))`` (used under teacher forcing,
+    ignored when the model runs free).
 
     Parameters
     ----------
@@ -95,11 +98,7 @@ class JordanRNN(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy: same on every device)."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with torch.no_grad():
-            for name in _NAMES:
-                p = getattr(self, name)
-                p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, x, y0=None, targets=None, teacher_forcing=None):
         """Run the network over a sequence.
@@ -207,55 +206,3 @@ class JordanRNN(nn.Module):
     def numpy_params(self) -> dict:
         """Return copies of the parameters as a dict of :class:`numpy.ndarray`."""
         return {name: getattr(self, name).detach().cpu().numpy().copy() for name in _NAMES}
-
-
-class _FeedTargets(nn.Module):
-    """Calls the Jordan network with the current batch's targets, so the generic loop can train it."""
-
-    def __init__(self, model: JordanRNN):
-        super().__init__()
-        self.model = model
-        self.targets = None
-
-    def forward(self, x):
-        return self.model(x, targets=self.targets)
-
-
-def train_jordan(model: JordanRNN, batches, loss_fn, config: TrainConfig = TrainConfig(), *, progress=True):
-    """Train a :class:`JordanRNN` with :func:`rnncourse.torch.train.train`, passing it each batch's targets.
-
-    With ``model.teacher_forcing`` the targets are fed back (and the pass has
-    no loop over time); without it the model runs free and backpropagation
-    goes through its fed-back outputs.
-
-    Parameters
-    ----------
-    model : JordanRNN
-        Trained in place.
-    batches : callable
-        ``batches(rng) -> (x, y)``, with ``x`` (T, B, D) and ``y`` (T, B, O).
-    loss_fn : callable
-        ``loss_fn(Y, y) -> torch.Tensor`` of shape ().
-    config : TrainConfig
-        Hyperparameters (``steps`` is required).
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    rnncourse.torch.train.History
-        Losses and gradient norms, one per step.
-    """
-    if not isinstance(model, JordanRNN):
-        raise TypeError(f"model should be a JordanRNN, but is {type(model).__name__}; use train for other models")
-    if not callable(batches):
-        raise TypeError(f"batches should be a callable batches(rng) -> (x, y), but is {type(batches).__name__}")
-    wrapper = _FeedTargets(model)
-
-    def with_targets(rng):
-        x, y = batches(rng)
-        ref = model.W_xh                              # read now: train may have moved the model
-        wrapper.targets = torch.as_tensor(y).to(ref.device, ref.dtype)
-        return x, y
-
-    return train(wrapper, with_targets, loss_fn, config, progress=progress)

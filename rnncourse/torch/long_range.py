@@ -93,8 +93,8 @@ class AddingModel(nn.Module):
 
     def forward(self, x):
         """Map ``x`` (T, B, D) to predictions (B, 1) from the last hidden state."""
-        states, _ = self.rnn(x)
-        return self.out(states[-1])
+        hs, _ = self.rnn(x)
+        return self.out(hs[-1])
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from rnncourse.torch.init import uniform_
 from rnncourse.validation import check_array, check_match, check_positive_int
 
 __all__ = ["MLP"]
@@ -71,11 +72,8 @@ class MLP(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw each layer's weights and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (on the CPU, then copy)."""
-        with torch.no_grad():
-            for W, b in ((self.W_1, self.b_1), (self.W_2, self.b_2)):
-                k = 1.0 / math.sqrt(W.shape[1])
-                for p in (W, b):
-                    p.copy_(torch.empty(p.shape, dtype=p.dtype).uniform_(-k, k, generator=generator))
+        for W, b in ((self.W_1, self.b_1), (self.W_2, self.b_2)):
+            uniform_((W, b), 1.0 / math.sqrt(W.shape[1]), generator)
 
     def forward(self, x):
         """Apply the network to a batch of vectors.

@@ -193,17 +193,6 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
 
 
-class _Encoder(nn.Module):
-    """Let ``train`` drive a Seq2Seq: ``forward`` encodes, the loss decodes (all parameters train)."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, src):
-        return self.model.encode(src)
-
-
 def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
     """Train a :class:`Seq2Seq` with teacher forcing, using :func:`~rnncourse.torch.train.train`.
 
@@ -230,10 +219,13 @@ def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
     if not isinstance(model, Seq2Seq):
         raise TypeError(f"model should be a Seq2Seq, but is {type(model).__name__}")
 
-    def loss_fn(context, tgt):
-        return teacher_forcing_loss(model.decode(context, tgt), tgt, model.pad)
+    def forward(model, src, tgt):
+        return model.decode(model.encode(src), tgt)
 
-    return train(_Encoder(model), batches, loss_fn, config, progress=progress)
+    def loss_fn(logits, tgt):
+        return teacher_forcing_loss(logits, tgt, model.pad)
+
+    return train(model, batches, loss_fn, config, forward=forward, progress=progress)
 
 
 @torch.no_grad()

@@ -135,12 +135,13 @@ def _stop(what: str, value: float, step: int, history: History, config: TrainCon
 
 
 def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
-          progress: bool = True) -> History:
+          forward=None, progress: bool = True) -> History:
     """Train ``model`` with gradient descent and return the loss history.
 
     Each step: ``Y = model(x)`` (the first element when the model returns a
-    tuple, as :class:`~rnncourse.torch.heads.RNNModel` does), ``loss =
-    loss_fn(Y, y)``, backward, clip (if ``config.clip``), optimizer step.
+    tuple, as :class:`~rnncourse.torch.heads.RNNModel` does) or, when given,
+    ``Y = forward(model, x, y)``; then ``loss = loss_fn(Y, y)``, backward, clip
+    (if ``config.clip``), optimizer step.
 
     Parameters
     ----------
@@ -157,6 +158,13 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
         ``torch.nn.functional.mse_loss``.
     config : TrainConfig
         Hyperparameters.
+    forward : callable, optional
+        ``forward(model, x, y) -> Y``: how one step runs the model, for a model
+        whose forward pass needs more than ``x``. A Jordan network under teacher
+        forcing is fed the targets (``lambda model, x, y: model(x, targets=y)``);
+        a sequence-to-sequence model encodes the source and decodes the target
+        (``lambda model, src, tgt: model.decode(model.encode(src), tgt)``).
+        Default: ``model(x)``.
     progress : bool
         Show a tqdm progress bar (default ``True``).
 
@@ -173,6 +181,8 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
+    if forward is not None and not callable(forward):
+        raise TypeError(f"forward should be a callable forward(model, x, y) -> Y, but is {type(forward).__name__}")
     if config.device is not None:
         model.to(pick_device(config.device))
     device, dtype = params[0].device, params[0].dtype
@@ -186,7 +196,7 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
             if config.steps is not None and step >= config.steps:
                 break
             loss, norm = train_step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
-                               _as_tensor(y, device, dtype), config, step, history)
+                                    _as_tensor(y, device, dtype), config, step, history, forward)
             history.losses.append(loss)
             history.grad_norms.append(norm)
             bar.update(1)
@@ -195,7 +205,7 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     return history
 
 
-def train_step(model, params, optimizer, loss_fn, x, y, config, step, history):
+def train_step(model, params, optimizer, loss_fn, x, y, config, step, history, forward=None):
     """One step of :func:`train`: zero the gradients, forward, loss, backward, clip, update.
 
     Parameters
@@ -216,6 +226,8 @@ def train_step(model, params, optimizer, loss_fn, x, y, config, step, history):
         Index of this step, for the error message.
     history : History
         The steps so far, for the error message.
+    forward : callable, optional
+        ``forward(model, x, y) -> Y`` instead of ``model(x)`` (see :func:`train`).
 
     Returns
     -------
@@ -225,7 +237,7 @@ def train_step(model, params, optimizer, loss_fn, x, y, config, step, history):
         The global L2 norm of the gradient before clipping.
     """
     optimizer.zero_grad(set_to_none=True)
-    out = model(x)
+    out = model(x) if forward is None else forward(model, x, y)
     loss = loss_fn(out[0] if isinstance(out, tuple) else out, y)
     if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
         raise ValueError(f"loss_fn should return a scalar torch.Tensor (shape ()), but returned "

@@ -1,0 +1,39 @@
+"""Initialising PyTorch parameters the same way on every device.
+
+The twin of :mod:`rnncourse.numpy.init` for the modules of :mod:`rnncourse.torch`:
+every ``reset_parameters`` of the package calls :func:`uniform_`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["uniform_"]
+
+
+def uniform_(tensors, bound: float, generator: torch.Generator | None = None) -> None:
+    """Fill each tensor in place with numbers drawn from U(-bound, bound).
+
+    The numbers are drawn on the CPU and then copied, so one seed gives the same
+    weights on the CPU and on a GPU. With ``bound = 1/sqrt(H)`` this is
+    :class:`torch.nn.RNN`'s initialisation.
+
+    Parameters
+    ----------
+    tensors : iterable of torch.Tensor
+        E.g. ``module.parameters()``; filled in order, one draw after the other.
+    bound : float
+        Half-width of the interval.
+    generator : torch.Generator, optional
+        Source of the numbers; ``None`` uses PyTorch's global generator.
+
+    Examples
+    --------
+    >>> w = torch.empty(2, 3)
+    >>> uniform_([w], 0.5, torch.Generator().manual_seed(0))
+    >>> bool(w.abs().max() <= 0.5)
+    True
+    """
+    with torch.no_grad():
+        for t in tensors:
+            t.copy_(torch.empty(t.shape, dtype=t.dtype).uniform_(-bound, bound, generator=generator))

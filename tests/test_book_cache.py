@@ -1,0 +1,77 @@
+"""The author's loop: `make book` re-executes a chapter only when its code or the package changed.
+
+The execution cache (``execute_notebooks: cache``) lives in ``_build/.jupyter_cache/<hash>``, the hash
+taken over the ``rnncourse`` package and ``requirements.txt`` (``rnncourse.sphinxext``). A one-page
+book with the real configuration is built three times into the same ``_build``: from empty (the
+page executes), after a prose edit (its outputs come from the cache, and the executed notebook still
+carries them), after a change of ``requirements.txt``, which stands for any change of the hashed
+files (the page executes again).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import JUPYTER_BOOK, STRICT
+from rnncourse.sphinxext import source_hash
+from test_book_build import mini_book
+
+PAGE = "Some prose.\n\n```{code-cell} ipython3\nprint('six times seven is', 6 * 7)\n```\n"
+
+
+def build(src: Path) -> str:
+    """Build ``src`` into its own ``_build`` without emptying it first (what `make book` does)."""
+    proc = subprocess.run([str(JUPYTER_BOOK), "build", str(src), *STRICT], cwd=src, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONWARNINGS": ""})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout + proc.stderr
+
+
+def printed(src: Path) -> str:
+    nb = nbformat.read(src / "_build" / "jupyter_execute" / "book" / "page.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+@pytest.mark.book
+def test_a_prose_edit_reuses_the_outputs_and_a_package_change_executes_again(tmp_path):
+    src = mini_book(tmp_path, PAGE)
+    (src / "requirements.txt").write_text("numpy==2.0\n")
+    first = build(src)
+    assert "Executing notebook" in first and "Using cached notebook" not in first
+    assert printed(src) == "six times seven is 42\n"
+
+    page = src / "book" / "page.md"
+    page.write_text(page.read_text().replace("Some prose.", "Some better prose."))
+    second = build(src)
+    assert "Using cached notebook" in second and "Executing notebook" not in second
+    assert printed(src) == "six times seven is 42\n", "a cached page lost its outputs in jupyter_execute"
+    assert "Some better prose." in (src / "_build" / "html" / "book" / "page.html").read_text()
+
+    (src / "requirements.txt").write_text("numpy==2.1\n")
+    third = build(src)
+    assert "Executing notebook" in third and "Using cached notebook" not in third
+    assert len(list((src / "_build" / ".jupyter_cache").iterdir())) == 1, "the old cache was not removed"
+
+
+def test_the_cache_key_covers_every_file_of_the_package_and_the_extra_files(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "sub" / "model.py").write_text("W = 1\n")
+    (package / "__init__.py").write_text("")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("numpy==2.0\n")
+    key = source_hash(package, requirements)
+    assert source_hash(package, requirements) == key
+    (package / "sub" / "model.py").write_text("W = 2\n")
+    changed_code = source_hash(package, requirements)
+    assert changed_code != key
+    requirements.write_text("numpy==2.1\n")
+    changed_pins = source_hash(package, requirements)
+    assert changed_pins not in (key, changed_code)
+    (package / "sub" / "model.py").rename(package / "model.py")       # same content, another module
+    assert source_hash(package, requirements) != changed_pins

@@ -1,0 +1,28 @@
+"""The layers point one way: the NumPy half and the datasets run where torch is absent."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("module", ["rnncourse.numpy", "rnncourse.data", "rnncourse.validation"])
+def test_importing_does_not_import_torch(module):
+    code = (f"import sys, importlib, pkgutil\n"
+            f"pkg = importlib.import_module({module!r})\n"
+            f"for info in pkgutil.walk_packages(getattr(pkg, '__path__', []), pkg.__name__ + '.'):\n"
+            f"    importlib.import_module(info.name)\n"
+            f"print('torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False", f"importing {module} (and every submodule) imported torch"
+
+
+def test_the_check_can_fail():
+    """The same probe on rnncourse.torch says True: the test above can fail."""
+    code = "import sys, rnncourse.torch; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr
