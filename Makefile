@@ -74,7 +74,7 @@ nbval: $(STAMP)
 # The project's own JupyterLab (jupyter/, never your global ~/.jupyter): a chapter opens as a
 # notebook with its MyST rendered, and saving it unchanged rewrites nothing (book/jupytext.toml).
 lab: $(STAMP)
-	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(VENV)/bin/jupyter lab book/
+	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(VENV)/bin/jupyter lab book/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 student: $(STAMP)
 	$(PY) -m rnncourse student $(or $(OUT),student)
