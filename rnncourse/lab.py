@@ -43,3 +43,32 @@ def with_language_info(nb):
     if nb.metadata.get("kernelspec", {}).get("language") == "python":
         nb.metadata.setdefault("language_info", python_language_info())
     return nb
+
+
+def save_as_the_lab_does(path) -> bool:
+    """Rewrite a chapter as the lab saves it (header, kernel name, metadata); True if it changed.
+
+    ``python -m rnncourse.lab book/NN_slug.md ...`` does this for each file named.
+    """
+    from pathlib import Path
+
+    import jupytext
+    from ipykernel.kernelspec import get_kernel_dict
+    from jupytext.config import load_jupytext_config
+
+    use_literal_blocks()
+    path = Path(path)
+    text = path.read_text()
+    nb = jupytext.reads(text, fmt="md:myst")
+    kernel = get_kernel_dict()
+    if nb.metadata.get("kernelspec", {}).get("name") == "python3":
+        nb.metadata.kernelspec.update(display_name=kernel["display_name"], language=kernel["language"])
+    written = jupytext.writes(nb, fmt="md:myst", config=load_jupytext_config(str(path.resolve())))
+    if written != text:
+        path.write_text(written)
+    return written != text
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(("rewritten " if save_as_the_lab_does(name) else "unchanged ") + name)
