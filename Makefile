@@ -71,9 +71,10 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(THREADS) $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(or $(BOOK),book)
 
+# The project's own JupyterLab (jupyter/, never your global ~/.jupyter): a chapter opens as a
+# notebook with its MyST rendered, and saving it unchanged rewrites nothing (book/jupytext.toml).
 lab: $(STAMP)
-	$(PY) -m pip install --quiet jupyterlab==4.6.6
-	$(VENV)/bin/jupyter lab book/
+	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(VENV)/bin/jupyter lab book/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 student: $(STAMP)
 	$(PY) -m rnncourse student $(or $(OUT),student)

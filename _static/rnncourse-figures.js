@@ -74,15 +74,37 @@
     return Math.max(...A.map((row, i) => row[i]));
   }
 
+  // The largest eigenvalue of a symmetric positive semi-definite matrix S by power iteration, started
+  // from `start` (the previous lag's vector: consecutive products differ by one factor, so it is
+  // close). The Rayleigh quotient's error falls like (l2/l1)^(2k); stop when it no longer moves, and
+  // fall back to Jacobi rotations when the two largest eigenvalues are too close for that.
+  function powerEigen(S, start) {
+    const n = S.length;
+    let v = start ? start.slice() : new Array(n).fill(1 / Math.sqrt(n));
+    let lambda = 0;
+    for (let k = 0; k < 3000; k++) {
+      const w = matVec(S, v);
+      const norm = Math.sqrt(w.reduce((a, x) => a + x * x, 0));
+      if (norm === 0) return {lambda: 0, v};
+      const next = v.reduce((a, x, i) => a + x * w[i], 0);      // v^T S v with |v| = 1
+      v = w.map(x => x / norm);
+      if (k > 2 && Math.abs(next - lambda) <= 1e-15 * Math.abs(next)) return {lambda: next, v};
+      lambda = next;
+    }
+    return {lambda: largestEigenvalue(S), v};
+  }
+
   // The spectral norm ||P||_2, the largest singular value: sqrt of the largest eigenvalue of P^T P.
-  function spectralNorm(P) {
+  function spectralNorm(P, state) {
     const n = P[0].length;
     const PtP = Array.from({length: n}, (_, i) => Array.from({length: n}, (_, j) => {
       let s = 0;
       for (let k = 0; k < P.length; k++) s += P[k][i] * P[k][j];
       return s;
     }));
-    return Math.sqrt(Math.max(0, largestEigenvalue(PtP)));
+    const top = powerEigen(PtP, state && state.v);
+    if (state) state.v = top.v;
+    return Math.sqrt(Math.max(0, top.lambda));
   }
 
   function softmax(z) {
@@ -120,7 +142,10 @@
   let uid = 0;
   function slider(parent, label, spec, id) {
     const wrap = el("label", {for: id});
-    wrap.appendChild(document.createTextNode(label));
+    const text = el("span");
+    label.split(/(_\w+)/).forEach(part => text.appendChild(     // "W_hh": W with subscript hh
+      part.startsWith("_") ? el("sub", {}, part.slice(1)) : document.createTextNode(part)));
+    wrap.appendChild(text);
     const input = el("input", {type: "range", id: id, min: spec.min, max: spec.max, step: spec.step,
                                value: spec.value});
     const out = el("output", {for: id});
@@ -130,8 +155,15 @@
     return {input, out};
   }
 
-  function fmt(v, digits) {
-    return v.toExponential(digits === undefined ? 2 : digits).replace("e+", "e");
+  // A number in scientific notation, for text ("2.37e-1") and for the page (2.37 × 10 with a superscript −1).
+  function fmt(v) {
+    return v.toExponential(2).replace("e+", "e");
+  }
+
+  function sci(parent, v) {
+    const [mantissa, exponent] = v.toExponential(2).split("e");
+    parent.appendChild(document.createTextNode(`${mantissa} × 10`));
+    parent.appendChild(el("sup", {}, String(Number(exponent)).replace("-", "−")));
   }
 
   // ---------------------------------------------------------------- figure 1: gradients through time
@@ -154,12 +186,12 @@
     const hs = gradientStates(data, W_hh, s);
     const T = hs.length;
     let P = identity(W_hh.length);
-    const norms = [1];
+    const norms = [1], state = {};
     for (let lag = 1; lag <= T; lag++) {
       const h = hs[T - lag];
       const J = W_hh.map((row, i) => row.map(w => (1 - h[i] * h[i]) * w));   // diag(1 - h^2) W_hh
       P = matMul(P, J);
-      norms.push(spectralNorm(P));
+      norms.push(spectralNorm(P, state));
     }
     const meanDerivative = hs.reduce((s1, h) => s1 + h.reduce((s2, v) => s2 + 1 - v * v, 0) / h.length, 0) / T;
     return {norms, meanDerivative};
@@ -207,7 +239,9 @@
       const every = Math.ceil((hi - lo) / 8);
       for (let d = lo; d <= hi; d += every) {
         svg.appendChild(svgEl("line", {class: "grid", x1: m.l, x2: W - m.r, y1: y(10 ** d), y2: y(10 ** d)}));
-        svg.appendChild(svgEl("text", {x: m.l - 6, y: y(10 ** d) + 4, "text-anchor": "end"}, `1e${d}`));
+        const tick = svgEl("text", {x: m.l - 6, y: y(10 ** d) + 4, "text-anchor": "end"}, "10");
+        tick.appendChild(svgEl("tspan", {"baseline-shift": "super", "font-size": "10px"}, String(d).replace("-", "−")));
+        svg.appendChild(tick);
       }
       for (let l = 0; l <= T; l += T >= 50 ? 20 : 10) {
         svg.appendChild(svgEl("text", {x: x(l), y: Hh - m.b + 18, "text-anchor": "middle"}, String(l)));
@@ -229,18 +263,36 @@
       svg.appendChild(svgEl("path", {class: "curve", d: path(norms)}));
       svg.appendChild(svgEl("circle", {class: "marker", cx: x(L), cy: y(norms[L]), r: 5}));
       svg.appendChild(svgEl("text", {x: W - m.r - 4, y: m.t + 14, "text-anchor": "end"},
-                            "solid: tanh network; dashed: ρ^ℓ"));
+                            "solid: tanh network; dashed: ρ to the power ℓ"));
 
-      readout.textContent = `At lag ℓ = ${L}: ‖∂h_T/∂h_{T−ℓ}‖₂ = ${fmt(norms[L])} (ρ^ℓ = ${fmt(reference[L])}). ` +
-        `Mean tanh derivative 1 − h_t² over the ${T} steps: ${meanDerivative.toFixed(3)}.`;
+      readout.textContent = `At lag ℓ = ${L}: ‖∂h`;
+      readout.appendChild(el("sub", {}, "T"));
+      readout.appendChild(document.createTextNode(" / ∂h"));
+      readout.appendChild(el("sub", {}, "T−ℓ"));
+      readout.appendChild(document.createTextNode("‖₂ = "));
+      sci(readout, norms[L]);
+      readout.appendChild(document.createTextNode(" (ρ"));
+      readout.appendChild(el("sup", {}, "ℓ"));
+      readout.appendChild(document.createTextNode(" = "));
+      sci(readout, reference[L]);
+      readout.appendChild(document.createTextNode(`). Mean tanh derivative 1 − h² over the ${T} steps: ` +
+                                                  `${meanDerivative.toFixed(3)}.`));
       title.textContent = `Norm of the Jacobian product against the lag, log scale, for ρ = ${r.toFixed(2)} ` +
         `and input scale ${s.toFixed(1)}: 1 at lag 0, ${fmt(norms[Math.floor(T / 2)])} at lag ${Math.floor(T / 2)}, ` +
         `${fmt(norms[T])} at lag ${T}.`;
       svg.setAttribute("aria-label", title.textContent);
       fig.dataset.norms = JSON.stringify(norms);
       fig.dataset.normAtLag = String(norms[L]);
+      fig.dataset.settings = `${r.toFixed(2)},${s.toFixed(1)},${L}`;   // what the numbers were computed for
     }
-    [rho, sc, lag].forEach(s => s.input.addEventListener("input", draw));
+    // Redraw at most once per frame while a slider is dragged.
+    let pending = false;
+    const schedule = () => {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(() => { pending = false; draw(); });
+    };
+    [rho, sc, lag].forEach(s => s.input.addEventListener("input", schedule));
     draw();
   }
 

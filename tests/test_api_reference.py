@@ -8,7 +8,7 @@ import rnncourse
 
 ROOT = Path(__file__).resolve().parents[1]
 # Modules that are tooling rather than the course's API.
-NOT_API = {"rnncourse.__main__", "rnncourse.sphinxext", "rnncourse.exercises.runner"}
+NOT_API = {"rnncourse.__main__", "rnncourse.sphinxext", "rnncourse.exercises.runner", "rnncourse.lab"}
 
 
 def public_modules() -> set[str]:

@@ -472,15 +472,19 @@ def test_gradients_figure_equals_numpy(browser, server, rho, scale, lag):
     page.locator(f"{figure} input[id^=rnn-rho]").fill(str(rho))
     page.locator(f"{figure} input[id^=rnn-scale]").fill(str(scale))
     page.locator(f"{figure} input[id^=rnn-lag]").fill(str(lag))
+    # The figure redraws on the next animation frame; wait until it has computed for these values.
+    page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag}"]', timeout=10000)
     expected = gradient_norms(gradient_network(), rho, scale)
     np.testing.assert_allclose(figure_numbers(page, figure, "norms"), expected, rtol=1e-6)
     assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
     readout = page.locator(f"{figure} .rnn-readout").inner_text()
     mantissa, exponent = f"{expected[lag]:.2e}".split("e")
-    assert f"lag ℓ = {lag}: ‖∂h_T/∂h_{{T−ℓ}}‖₂ = {mantissa}e{int(exponent)} " in readout, readout
+    shown = f"{mantissa} × 10{int(exponent)}".replace("-", "−")
+    assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = {shown} " in readout, readout
     # The keyboard moves a slider too: one step of the lag with the arrow key.
     page.locator(f"{figure} input[id^=rnn-lag]").focus()
     page.keyboard.press("ArrowRight")
+    page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag + 1}"]', timeout=10000)
     assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag + 1], rel=1e-6)
     page.close()
     assert not log.errors, log.errors

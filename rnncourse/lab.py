@@ -1,0 +1,74 @@
+"""The student's lab (``make lab``): Jupytext writes a chapter back exactly as it is written.
+
+Two things would otherwise change a chapter that a student opens and saves unchanged in JupyterLab:
+
+- Jupytext writes a multi-line string of a cell's metadata (a figure's caption, an
+  ``expected_output``) as a quoted YAML string, where the chapters write a literal block (``|``).
+  :func:`use_literal_blocks` makes it write literal blocks, as the chapters do.
+- A chapter stores no ``language_info`` (Jupytext leaves it out), so the lab marks the chapter
+  modified when the kernel reports its own. :func:`with_language_info` adds the one the kernel
+  will report when the chapter is read.
+
+The project's Jupyter configuration (``jupyter/jupyter_server_config.py``) applies both; the header
+is kept as written by ``book/jupytext.toml``. ``tests/test_lab.py`` checks that the round trip is
+the identity for every chapter.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _represent_str(dumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+def use_literal_blocks() -> None:
+    """Make Jupytext write multi-line metadata strings as YAML literal blocks (``key: |``)."""
+    from jupytext.myst import CompactDumper
+
+    CompactDumper.add_representer(str, _represent_str)
+
+
+def python_language_info() -> dict:
+    """The ``language_info`` that ipykernel reports for this Python."""
+    return {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
+            "codemirror_mode": {"name": "ipython", "version": sys.version_info[0]},
+            "pygments_lexer": "ipython3", "nbconvert_exporter": "python", "file_extension": ".py"}
+
+
+def with_language_info(nb):
+    """Give a Python notebook read from text the ``language_info`` its kernel will report."""
+    if nb.metadata.get("kernelspec", {}).get("language") == "python":
+        nb.metadata.setdefault("language_info", python_language_info())
+    return nb
+
+
+def save_as_the_lab_does(path) -> bool:
+    """Rewrite a chapter as the lab saves it (header, kernel name, metadata); True if it changed.
+
+    ``python -m rnncourse.lab book/NN_slug.md ...`` does this for each file named.
+    """
+    from pathlib import Path
+
+    import jupytext
+    from ipykernel.kernelspec import get_kernel_dict
+    from jupytext.config import load_jupytext_config
+
+    use_literal_blocks()
+    path = Path(path)
+    text = path.read_text()
+    nb = jupytext.reads(text, fmt="md:myst")
+    kernel = get_kernel_dict()
+    if nb.metadata.get("kernelspec", {}).get("name") == "python3":
+        nb.metadata.kernelspec.update(display_name=kernel["display_name"], language=kernel["language"])
+    written = jupytext.writes(nb, fmt="md:myst", config=load_jupytext_config(str(path.resolve())))
+    if written != text:
+        path.write_text(written)
+    return written != text
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(("rewritten " if save_as_the_lab_does(name) else "unchanged ") + name)
