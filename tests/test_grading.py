@@ -338,3 +338,16 @@ def test_every_subject_an_exercise_declares_is_a_function_of_the_package():
         module, _, attr = dotted.rpartition(".")
         assert module.startswith("rnncourse."), f"{name}: {dotted}"
         assert callable(getattr(importlib.import_module(module), attr, None)), f"{name} declares {dotted}, not found"
+
+
+def test_a_checkout_under_tmp_is_bound_on_top_of_the_private_tmp(monkeypatch):
+    # CI clones the project into a temporary folder: the sandbox's own /tmp must not hide the
+    # virtual environment or the package that the worker runs from.
+    from rnncourse.exercises import sandbox
+
+    monkeypatch.setattr(sandbox, "_python", lambda: ("/tmp/clone/.venv/bin/python", ["/tmp/clone/.venv"]))
+    cmd = sandbox.bwrap_command(["PYTHON", "-c", "pass"], sandbox.Limits())
+    private_tmp = max(i for i in range(1, len(cmd)) if cmd[i - 1] == "--tmpfs" and cmd[i] == "/tmp")
+    venv_bind = next(i for i in range(1, len(cmd)) if cmd[i - 1] == "--ro-bind" and cmd[i] == "/tmp/clone/.venv")
+    assert venv_bind > private_tmp
+    assert cmd[-3:] == ["/tmp/clone/.venv/bin/python", "-c", "pass"]

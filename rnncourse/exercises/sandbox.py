@@ -177,9 +177,12 @@ def _system_mounts() -> list:
     return args
 
 
-def _tree_mounts(paths) -> list:
-    """Read-only binds of ``paths`` at the same place, their parent folders made traversable."""
-    args, made = [], {"/"}
+def _tree_mounts(paths, existing=()) -> list:
+    """Read-only binds of ``paths`` at the same place, their parent folders made traversable.
+
+    ``existing``: folders already made (the private ``/tmp``), which are left as they are.
+    """
+    args, made = [], {"/", *existing}
     for path in sorted(set(paths)):
         parents = Path(path).parents
         for parent in reversed(list(parents)):
@@ -228,14 +231,18 @@ def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> li
         cmd += ["--unshare-user", "--disable-userns"]
     if seccomp_fd is not None:
         cmd += ["--seccomp", str(seccomp_fd)]
-    cmd += _system_mounts() + _tree_mounts(folders + [str(PACKAGE_DIR)])
+    cmd += _system_mounts()
+    # The private folders first: a checkout or virtual environment under /tmp is then bound on top
+    # of the private /tmp, instead of being hidden by it.
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.file_size_mb << 20), "--tmpfs", INSIDE,
+            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/tmp"]
+    cmd += _tree_mounts(folders + [str(PACKAGE_DIR)], existing=("/tmp", INSIDE))
     for path in hidden:
         cmd += ["--ro-bind", "/dev/null", path]
     if (PACKAGE_DIR / "exercises" / "__pycache__").is_dir():   # compiled checkers are readable too
         cmd += ["--tmpfs", str(PACKAGE_DIR / "exercises" / "__pycache__")]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.file_size_mb << 20), "--tmpfs", INSIDE,
-            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/tmp", "--chdir", INSIDE, "--clearenv"]
+    cmd += ["--chdir", INSIDE, "--clearenv"]
     for key, value in _environment().items():
         cmd += ["--setenv", key, value]
     if uid is not None:
