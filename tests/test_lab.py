@@ -1,0 +1,196 @@
+"""The student's lab (`make lab`): a chapter opens as a notebook, runs, renders MyST, and saves unchanged.
+
+Starts ``jupyter lab`` with the project's configuration (``jupyter/``, ``book/jupytext.toml``) on
+127.0.0.1 with a token, on a free port, in a temporary copy of ``book/`` (the repository's chapters
+are never touched), and drives it with Playwright and Debian's Chromium as a student would.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import jupytext
+import pytest
+from jupytext.config import load_jupytext_config
+from jupytext.myst import CompactDumper
+
+from conftest import ROOT
+from rnncourse.lab import use_literal_blocks, with_language_info
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+CHAPTER = "02_structure.md"   # short: 16 code cells, three figures
+FIGURES = 3
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+NOTEBOOKS = sorted(p.name for p in (ROOT / "book").glob("*.md") if p.read_text().startswith("---\njupytext:"))
+
+
+@pytest.fixture
+def literal_blocks():
+    saved = dict(CompactDumper.yaml_representers)
+    use_literal_blocks()
+    yield
+    CompactDumper.yaml_representers = saved
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_saving_a_chapter_unchanged_in_the_lab_rewrites_nothing(name, literal_blocks):
+    """What the lab does to a chapter opened and saved unchanged (jupyter/jupyter_server_config.py)."""
+    path = ROOT / "book" / name
+    text = path.read_text()
+    nb = with_language_info(jupytext.reads(text, fmt="md:myst"))
+    # The lab writes the kernel's own name into the header unless the chapter already has it.
+    from ipykernel.kernelspec import get_kernel_dict
+    kernel = get_kernel_dict()
+    assert nb.metadata.kernelspec == {"name": "python3", "display_name": kernel["display_name"],
+                                      "language": kernel["language"]}, name
+    written = jupytext.writes(nb, fmt="md:myst", config=load_jupytext_config(str(path)))
+    diff = "\n".join(difflib.unified_diff(text.splitlines(), written.splitlines(), "as written",
+                                          "as the lab saves it", lineterm="", n=1))
+    assert written == text, (f"{name} changes when saved from the lab; write it as the lab does with "
+                             f"`python -m rnncourse.lab book/{name}`:\n{diff[:3000]}")
+
+
+def test_language_info_is_the_kernels(literal_blocks):
+    from ipykernel.ipkernel import IPythonKernel
+    nb = with_language_info(jupytext.reads((ROOT / "book" / NOTEBOOKS[0]).read_text(), fmt="md:myst"))
+    assert nb.metadata.language_info == IPythonKernel.language_info
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def needs_browser():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed; install Debian's package with `apt-get install chromium` "
+                    "(.ci/run does this in CI)")
+    pytest.importorskip("jupyterlab", reason="jupyterlab is installed by requirements.txt")
+    return pytest.importorskip("playwright.sync_api", reason="playwright is installed by requirements.txt")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A running lab on a copy of book/, with the project's Jupyter configuration: (url, token, book)."""
+    needs_browser()
+    tmp = tmp_path_factory.mktemp("lab")
+    book = tmp / "book"
+    shutil.copytree(ROOT / "book", book, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
+    config = tmp / "jupyter"
+    shutil.copytree(ROOT / "jupyter", config, ignore=shutil.ignore_patterns("user-settings", "workspaces"))
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    env.pop("MPLBACKEND", None)
+    log = open(tmp / "lab.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={book}", "--ServerApp.allow_root=True"],
+        cwd=book, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("jupyter lab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
+                time.sleep(0.3)
+        yield url, token, book
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab, tmp_path_factory):
+    url, token, _ = lab
+    with needs_browser().sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            args=ARGS, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        page.goto(f"{url}/lab?token={token}")
+        yield page
+        context.close()
+
+
+def sync_api_error():
+    return needs_browser().Error
+
+
+def menu(page, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel").get_by_text(top, exact=True).click()
+    page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()
+
+
+@pytest.mark.browser
+def test_a_chapter_opens_as_a_notebook_runs_renders_myst_and_saves_unchanged(lab, page):
+    url, token, book = lab
+    before = (book / CHAPTER).read_bytes()
+
+    # Double-click in the file browser: a notebook, not the text editor.
+    page.locator(".jp-DirListing-itemText").get_by_text(CHAPTER, exact=True).dblclick()
+    notebook = page.locator(".jp-NotebookPanel:visible")
+    notebook.locator(".jp-CodeCell").first.wait_for()
+    assert page.locator(".jp-FileEditor:visible").count() == 0
+    # Once loaded and its kernel started, the chapter is not marked modified (rnncourse/lab.py).
+    page.locator(".jp-StatusBar-Widget").get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    page.wait_for_timeout(500)
+    assert page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 0, "opening marked it modified"
+
+    # MyST rendered by jupyterlab-myst: math typeset, references resolved, no raw roles left.
+    text = notebook.locator(".jp-MarkdownCell").all_inner_texts()
+    assert not [t for t in text if "{numref}" in t or "{eq}" in t or "(ch-structure)=" in t], text[:3]
+    assert notebook.locator(".jp-MarkdownCell").get_by_text("Exercise 1", exact=True).count() >= 1
+    math = notebook.locator(".jp-MarkdownCell .katex, .jp-MarkdownCell mjx-container, .jp-MarkdownCell .math")
+    try:
+        math.first.wait_for(state="attached", timeout=10000)
+    except sync_api_error():
+        pytest.fail("no typeset math: " + notebook.locator(".jp-MarkdownCell").nth(2).inner_html()[:3000])
+
+    # Run All: every code cell runs (Run All stops at the first error), figures appear.
+    menu(page, "Run", "Run All Cells")
+    page.wait_for_function(
+        "() => { const p = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
+        ".jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());"
+        " return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }", timeout=45000)
+    errors = notebook.locator(".jp-OutputArea-output").filter(has_text="Traceback").all_inner_texts()
+    assert not errors, errors[0][-2000:]
+    images = notebook.locator(".jp-OutputArea-output img")
+    assert images.count() >= FIGURES
+    assert all(img.evaluate("i => i.complete && i.naturalWidth > 0") for img in images.all())
+
+    # Saving writes the chapter back byte for byte (book/jupytext.toml); then closing asks nothing.
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
+    assert (book / CHAPTER).read_bytes() == before
+    menu(page, "File", "Close Tab")
+    notebook.wait_for(state="detached")
+    assert page.locator(".jp-Dialog").count() == 0
+
+    # By URL, too, the chapter opens as a notebook.
+    page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}")
+    page.locator(".jp-NotebookPanel:visible .jp-CodeCell").first.wait_for()
+    assert page.locator(".jp-FileEditor:visible").count() == 0
