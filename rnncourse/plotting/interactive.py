@@ -46,8 +46,8 @@ def forward_network() -> dict:
     """Chapter 1's hand-set memory RNN, with an output layer that answers "did the 1 come first?".
 
     The state has two switches (near -1 off, near +1 on): unit 0 "seen a 1", unit 1 "a 2 after a
-    1". The output ``y_t = W_hy h_t + b_y`` holds two scores, "no" and "yes"; their softmax gives
-    the probability of each answer after every step.
+    1". The scores ``z_t = W_hy h_t + b_y`` are two, "no" and "yes"; their softmax, the output
+    ``y_t``, gives the probability of each answer after every step.
 
     Returns
     -------

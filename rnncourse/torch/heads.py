@@ -4,7 +4,7 @@ The output at each time step is an affine map of the hidden state,
 
 .. math::
 
-    y_t = W_{hy} h_t + b_y,
+    z_t = W_{hy} h_t + b_y,
 
 the PyTorch twin of :func:`rnncourse.numpy.output.affine_forward`. A softmax,
 if the task needs one, belongs to the loss (as in
@@ -108,7 +108,7 @@ class RNNModel(nn.Module):
 
     .. math::
 
-        h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad y_t = W_{hy} h_t + b_y.
+        h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h), \qquad z_t = W_{hy} h_t + b_y.
 
     Many-to-many by default (an output at every step); with
     ``many_to_one=True`` only the last state is read out, for classifying or

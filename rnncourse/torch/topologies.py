@@ -7,7 +7,7 @@ r"""The input/output topologies of chapter 6, built from :class:`~rnncourse.torc
 - many-to-many, synchronized, (T, B, D) -> (T, B, O): :class:`Synchronized`.
 
 All share one recurrence, :math:`h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h)`, and one
-read-out, :math:`y_t = W_{hy} h_t + b_y`; they differ only in what enters at each
+read-out, :math:`z_t = W_{hy} h_t + b_y`; they differ only in what enters at each
 step and which states are read out. Every model takes a ``device`` and runs on
 the CPU or a CUDA GPU alike. :class:`OneToMany`, :class:`ManyToOne` and
 :class:`Synchronized` train with :func:`~rnncourse.torch.train.train`;
@@ -165,7 +165,7 @@ class ManyToOne(nn.Module):
 
 
 class Synchronized(RNNModel):
-    r"""A sequence in, an output at every step: :math:`y_t = W_{hy} h_t + b_y` for ``t = 1..T``.
+    r"""A sequence in, an output at every step: :math:`z_t = W_{hy} h_t + b_y` for ``t = 1..T``.
 
     :class:`~rnncourse.torch.heads.RNNModel` with ``many_to_one=False``; ``y_t``
     depends on ``x_1 .. x_t`` only, so it can label a stream as it arrives.
