@@ -109,6 +109,12 @@ def _chapter_source(chapter: str, book_dir) -> str:
     return found[0].read_text(encoding="utf-8") if found else ""
 
 
+def _chapter_of_file(path: Path) -> str:
+    """``"ch04"`` for a file named ``04_...``, else ``"?"``."""
+    match = re.match(r"(\d\d)_", path.name)
+    return f"ch{match.group(1)}" if match else "?"
+
+
 def plan(cells, metadata: dict, path: Path, book_dir=None) -> tuple:
     """The chapter of a submission and the ``(exercise, function)`` pairs to grade.
 
@@ -124,8 +130,7 @@ def plan(cells, metadata: dict, path: Path, book_dir=None) -> tuple:
     if not chapter and calls:
         chapter = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0]
     if not chapter:
-        match = re.match(r"(\d\d)_", path.name)
-        chapter = f"ch{match.group(1)}" if match else "?"
+        chapter = _chapter_of_file(path)
     registered = [e.name for e in chapter_exercises(chapter)] if chapter != "?" else []
     book_calls = find_checks(_chapter_source(chapter, book_dir))
     # In the book's order, else the order the checkers were registered in, else the submission's.
@@ -387,8 +392,7 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     try:
         cells, metadata = read_notebook(path)
     except Exception as err:  # not JSON, not a notebook, not readable
-        match = re.match(r"(\d\d)_", path.name)
-        chapter = f"ch{match.group(1)}" if match else "?"
+        chapter = _chapter_of_file(path)
         result = SubmissionResult(name, str(path), chapter, "unreadable",
                                   notes=[f"could not read the notebook: {type(err).__name__}: {err}"])
         for ex in chapter_exercises(chapter) if chapter != "?" else []:
