@@ -144,10 +144,9 @@ def _forward(params, inputs, h0):
     hs = np.take(W_xh.T + b_h, inputs, axis=0)  # (T, B, H); hs[t] becomes h_t in the loop
     W_hh_T = np.ascontiguousarray(W_hh.T)       # (H, H), a copy stored row by row: BLAS runs h @ W_hh_T
     h = h0                                      # faster than h @ W_hh.T through the transposed view
-    for t in range(T):
-        hs[t] += h @ W_hh_T                     # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
-        np.tanh(hs[t], out=hs[t])               # h_t = tanh(a_t), written over a_t
-        h = hs[t]
+    for a_t in hs:                              # hs[t] for t = 0, ..., T - 1, holding W_xh[:, c_t] + b_h
+        a_t += h @ W_hh_T                       # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
+        h = np.tanh(a_t, out=a_t)               # h_t = tanh(a_t), written over a_t
     hs.flags.writeable = False                  # the cache holds hs for the backward pass
     logits, out_cache = affine_forward(hs, params["W_hy"], params["b_y"])
     return logits, CharLMCache(inputs, h0, hs, params, out_cache)
