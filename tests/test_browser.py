@@ -249,18 +249,18 @@ def open_in_mode(browser, url: str, mode: str, viewport=DESKTOP):
     return page, log
 
 
-#: Two kinds of elements make axe-core's color-contrast rule slow, and their styles repeat from page to
-#: page; there the rule checks a sample (an axe context per page, here; the whole page elsewhere),
-#: and every other rule still checks the whole page:
+#: What axe-core's color-contrast rule checks on a page (an axe context; the whole page where none is
+#: given). Contrast is most of axe's time, spent on many elements whose styles repeat; there it checks a
+#: sample, and every other rule still checks the whole page:
 #:
-#: - the 30,000 elements of the API reference (contrast alone took minutes): one section (the same
-#:   styles repeat in every section) and the page's frame;
-#: - the code cells of the chapters (``.highlight``: 2,000-7,000 syntax-highlighting spans a chapter,
-#:   three quarters of axe's time on one, e.g. 11.6-15 s of contrast on 09_in_practice against 2.3 s
-#:   without them). Their colours are the theme's Pygments styles, the same on every chapter, so they
-#:   are checked on one chapter, ``CODE_COLOURS_PAGE``, in light and in dark mode (code, printed
-#:   output, values and a traceback; every token class of the other chapters, or one of the same
-#:   colour). The other pages (intro, instructor's guide: other languages' tokens) check theirs.
+#: - the API reference's 30,000 elements (contrast alone took minutes): one section (the same styles
+#:   repeat in every section) and the page's frame;
+#: - the chapters' code cells (``.highlight``: 1,800-7,100 syntax-highlighting spans a chapter, three
+#:   quarters of axe's time on one: contrast on 09_in_practice took 11.6-15 s, 2.3 s without them).
+#:   Their colours are the theme's Pygments styles, the same on every chapter, so they are checked on
+#:   one chapter, ``CODE_COLOURS_PAGE``, in light and in dark mode: it has code, printed output, values
+#:   and a traceback, and every token class of the other chapters or one of the same colour. The other
+#:   pages (intro, instructor's guide: shell and Markdown tokens) check their few code blocks.
 CODE_COLOURS_PAGE = "book/03_forward.html"
 CONTRAST_SAMPLE = {
     "book/api.html": {"include": [["#data"], [".bd-header-article"], [".bd-sidebar-primary"]]},
@@ -301,9 +301,10 @@ def test_code_colours_are_contrast_checked_on_their_sample_page(browser):
     sampled = axe_problems(page, CODE_COLOURS_PAGE)
     elsewhere = axe_problems(page, CHAPTERS[-1])
     page.close()
-    assert CODE_COLOURS_PAGE in CHAPTERS and CODE_COLOURS_PAGE not in CONTRAST_SAMPLE
-    assert any(p.startswith(f"{CODE_COLOURS_PAGE} [axe]: color-contrast (serious)") for p in sampled), sampled
+    assert any(p.startswith(f"{CODE_COLOURS_PAGE} [axe]: color-contrast (serious)") for p in sampled), \
+        f"axe did not check the contrast of the code on the page that samples it: {sampled}"
     assert not any("color-contrast" in p for p in elsewhere), f"contrast is checked in the code elsewhere: {elsewhere}"
+    assert CODE_COLOURS_PAGE in CHAPTERS, f"{CODE_COLOURS_PAGE}, which samples the code cells' colours, is no chapter"
 
 
 def layout_problems(page, rel: str, width: str) -> list[str]:
