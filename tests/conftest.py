@@ -108,3 +108,12 @@ def book_build() -> BuildResult:
         time.sleep(1)
     output = (state / "output.txt").read_text(encoding="utf-8", errors="replace")
     return BuildResult(int((state / "returncode").read_text()), output, html)
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright's sync API, started once per test process (it runs one instance per process), shared by
+    the browser tests and the lab test."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by requirements.txt")
+    with sync_api.sync_playwright() as p:
+        yield p

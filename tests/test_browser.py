@@ -94,13 +94,12 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    with sync_api.sync_playwright() as p:
-        profile = tmp_path_factory.mktemp("chromium-profile")
-        context = p.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, viewport=DESKTOP)
-        yield context
-        context.close()
+def browser(playwright, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, viewport=DESKTOP)
+    yield context
+    context.close()
 
 
 class PageLog:

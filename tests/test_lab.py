@@ -123,17 +123,17 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(lab, tmp_path_factory):
+def page(lab, playwright, tmp_path_factory):
     url, token, _ = lab
-    with needs_browser().sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=ARGS, viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30000)
-        page.goto(f"{url}/lab?token={token}")
-        yield page
-        context.close()
+    needs_browser()
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+        args=ARGS, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    page.goto(f"{url}/lab?token={token}")
+    yield page
+    context.close()
 
 
 def sync_api_error():
