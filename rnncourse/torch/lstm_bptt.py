@@ -1,0 +1,106 @@
+r"""Backpropagation through time for a whole LSTM layer, written out: the PyTorch twin of
+:func:`rnncourse.numpy.gated.lstm_forward` and :func:`rnncourse.numpy.gated.lstm_backward`.
+
+Autograd through :class:`rnncourse.torch.gated.LSTMCell` in a loop over time is correct, but it
+cannot see that every step uses the same weights: it records each step's product
+``h_{t-1} W_hh^T`` as its own operation and, going backwards, computes a weight gradient
+``dA_t^T h_{t-1}`` for every step (T small products) and adds them up one by one. The sum over
+time can be one product instead,
+
+.. math::
+
+    \frac{\partial L}{\partial W_{hh}} = \sum_t \delta a_t^\top h_{t-1} = \delta A^\top H_{\text{prev}},
+
+where :math:`\delta A` (T·B, 4H) stacks the gradients of every step's pre-activations and
+:math:`H_{\text{prev}}` (T·B, H) the states that entered each step; likewise for ``W_xh``, ``b_h``
+and the inputs ``x``. That is what :func:`~rnncourse.numpy.gated.lstm_backward` does, and what
+:class:`LSTMBPTT` does in PyTorch: its backward walks back in time carrying only ``dh`` and ``dc``,
+writes each step's ``δa_t`` into one buffer, and after the loop computes the four gradients with
+one product each. :class:`rnncourse.torch.gated.LSTM` runs on it; the tests check it against
+autograd through :class:`~rnncourse.torch.gated.LSTMCell` (``torch.autograd.gradcheck``, float64)
+and against :class:`torch.nn.LSTM` on the same weights, every gradient included.
+
+It runs on any device (every buffer is made like its inputs). It is differentiable once:
+gradients of gradients (``create_graph=True`` followed by a second backward) raise an error;
+use :class:`~rnncourse.torch.gated.LSTMCell` in a loop for those.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+__all__ = ["LSTMBPTT"]
+
+
+class LSTMBPTT(torch.autograd.Function):
+    r"""One LSTM layer over a time-major sequence, with backpropagation through time as its backward.
+
+    The gates are PyTorch's (i, f, g, o); see :mod:`rnncourse.torch.gated` for the equations.
+    No validation: :class:`rnncourse.torch.gated.LSTM` checks its inputs once and calls
+    ``LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (T, B, D)
+        Input sequence, time-major.
+    h0, c0 : torch.Tensor, shape (B, H)
+        Initial hidden and cell states.
+    W_xh : torch.Tensor, shape (4H, D)
+        Input weights of the gates i, f, g, o, stacked.
+    W_hh : torch.Tensor, shape (4H, H)
+        Recurrent weights, stacked alike.
+    b_h : torch.Tensor, shape (4H,)
+        Bias.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        Hidden states h_1 ... h_T (``hs[-1]`` is h_T).
+    c_T : torch.Tensor, shape (B, H)
+        The final cell state.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, W_xh, W_hh, b_h):
+        T, B, D = x.shape
+        H = W_hh.shape[1]
+        gates = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, 4 * H)   # x_t W_xh^T + b_h, every t
+        hs, cs, tanh_cs = x.new_empty(T, B, H), x.new_empty(T, B, H), x.new_empty(T, B, H)
+        h, c = h0, c0
+        for a, c_t, tanh_c, h_t in zip(gates, cs, tanh_cs, hs):        # step t's rows (B, ...) of each buffer
+            a.addmm_(h, W_hh.t())                                       # a_t: add h_{t-1} W_hh^T
+            i, f, g, o = a.chunk(4, dim=1)                              # each gate overwrites its pre-activation
+            a[:, :2 * H].sigmoid_()                                     # i and f, side by side
+            g.tanh_()
+            o.sigmoid_()
+            c = torch.addcmul(f * c, i, g, out=c_t)                     # c_t = f c_{t-1} + i g
+            h = torch.mul(o, torch.tanh(c, out=tanh_c), out=h_t)        # h_t = o tanh(c_t)
+        ctx.save_for_backward(x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates)
+        return hs, c.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dhs, dc_T):
+        x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates = ctx.saved_tensors
+        T, B, D = x.shape
+        H = W_hh.shape[1]
+        # lstm_step_backward's factors, for every step at once (they do not depend on the gradients):
+        i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
+        c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
+        dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
+        da_per_d = torch.cat([g * i * (1 - i), c_prevs * f * (1 - f),  # da_i, da_f, da_g per dc; da_o per dh
+                              i * (1 - g * g), tanh_cs * o * (1 - o)], dim=2)
+        dA = torch.empty_like(gates)                                    # dA[t]: gradient of a_t (B, 4H)
+        dh, dc = torch.zeros_like(h0), dc_T
+        for t in reversed(range(T)):
+            dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
+            dc = torch.addcmul(dc, dh, dc_per_dh[t])                    # along the cell state, and through h_t
+            torch.mul(da_per_d[t], torch.cat([dc, dc, dc, dh], dim=1), out=dA[t])
+            dc = dc * f[t]                                              # to c_{t-1}: only the forget gate
+            dh = dA[t] @ W_hh                                           # to h_{t-1}
+        # Every weight is shared by all steps: its gradient is one product over all T*B rows.
+        dA = dA.view(T * B, 4 * H)
+        h_prevs = torch.cat([h0[None], hs[:-1]]).view(T * B, H)        # the state entering each step
+        dx = (dA @ W_xh).view(T, B, D) if ctx.needs_input_grad[0] else None
+        return dx, dh, dc, dA.t() @ x.reshape(T * B, D), dA.t() @ h_prevs, dA.sum(dim=0)
