@@ -89,14 +89,13 @@ class LSTMBPTT(torch.autograd.Function):
         i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
         c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
         dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
-        da_per_d = torch.cat([g * i * (1 - i), c_prevs * f * (1 - f),  # da_i, da_f, da_g per dc; da_o per dh
-                              i * (1 - g * g), tanh_cs * o * (1 - o)], dim=2)
-        dA = torch.empty_like(gates)                                    # dA[t]: gradient of a_t (B, 4H)
+        dA = torch.cat([g * i * (1 - i), c_prevs * f * (1 - f),       # da_i, da_f, da_g per dc and da_o per dh;
+                        i * (1 - g * g), tanh_cs * o * (1 - o)], dim=2)   # times dc, dh below: dA[t] = dL/da_t
         dh, dc = torch.zeros_like(h0), dc_T
         for t in reversed(range(T)):
             dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
             dc = torch.addcmul(dc, dh, dc_per_dh[t])                    # along the cell state, and through h_t
-            torch.mul(da_per_d[t], torch.cat([dc, dc, dc, dh], dim=1), out=dA[t])
+            dA[t] *= torch.cat([dc, dc, dc, dh], dim=1)
             dc = dc * f[t]                                              # to c_{t-1}: only the forget gate
             dh = dA[t] @ W_hh                                           # to h_{t-1}
         # Every weight is shared by all steps: its gradient is one product over all T*B rows.
