@@ -68,14 +68,14 @@ class LSTMBPTT(torch.autograd.Function):
         gates = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, 4 * H)   # x_t W_xh^T + b_h, every t
         hs, cs, tanh_cs = x.new_empty(T, B, H), x.new_empty(T, B, H), x.new_empty(T, B, H)
         h, c = h0, c0
-        for a, c_t, tanh_c, h_t in zip(gates, cs, tanh_cs, hs):        # step t's rows (B, ...) of each buffer
-            a.addmm_(h, W_hh.t())                                       # a_t: add h_{t-1} W_hh^T
+        for t in range(T):
+            a = gates[t].addmm_(h, W_hh.t())                            # a_t: add h_{t-1} W_hh^T
             i, f, g, o = a.chunk(4, dim=1)                              # each gate overwrites its pre-activation
             a[:, :2 * H].sigmoid_()                                     # i and f, side by side
             g.tanh_()
             o.sigmoid_()
-            c = torch.addcmul(f * c, i, g, out=c_t)                     # c_t = f c_{t-1} + i g
-            h = torch.mul(o, torch.tanh(c, out=tanh_c), out=h_t)        # h_t = o tanh(c_t)
+            c = torch.addcmul(f * c, i, g, out=cs[t])                   # c_t = f c_{t-1} + i g
+            h = torch.mul(o, torch.tanh(c, out=tanh_cs[t]), out=hs[t])  # h_t = o tanh(c_t)
         ctx.save_for_backward(x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates)
         return hs, c.clone()
 
@@ -89,13 +89,17 @@ class LSTMBPTT(torch.autograd.Function):
         i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
         c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
         dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
-        dA = torch.cat([g * i * (1 - i), c_prevs * f * (1 - f),       # da_i, da_f, da_g per dc and da_o per dh;
-                        i * (1 - g * g), tanh_cs * o * (1 - o)], dim=2)   # times dc, dh below: dA[t] = dL/da_t
+        dA = torch.empty_like(gates)             # da_i, da_f, da_g per dc and da_o per dh; times dc, dh below
+        da_i, da_f, da_g, da_o = dA.chunk(4, dim=2)
+        torch.mul(g, i * (1 - i), out=da_i)
+        torch.mul(c_prevs, f * (1 - f), out=da_f)
+        torch.mul(i, 1 - g * g, out=da_g)
+        torch.mul(tanh_cs, o * (1 - o), out=da_o)
         dh, dc = torch.zeros_like(h0), dc_T
         for t in reversed(range(T)):
             dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
             dc = torch.addcmul(dc, dh, dc_per_dh[t])                    # along the cell state, and through h_t
-            dA[t] *= torch.cat([dc, dc, dc, dh], dim=1)
+            dA[t].mul_(torch.cat([dc, dc, dc, dh], dim=1))
             dc = dc * f[t]                                              # to c_{t-1}: only the forget gate
             dh = dA[t] @ W_hh                                           # to h_{t-1}
         # Every weight is shared by all steps: its gradient is one product over all T*B rows.
