@@ -89,12 +89,12 @@ class LSTMBPTT(torch.autograd.Function):
         i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
         c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
         dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
-        dA = torch.empty_like(gates)             # da_i, da_f, da_g per dc and da_o per dh; times dc, dh below
+        dA = gates * (1 - gates)                 # sigmoid'(a) = s (1 - s) for i, f, o (g's block is replaced)
         da_i, da_f, da_g, da_o = dA.chunk(4, dim=2)
-        torch.mul(g, i * (1 - i), out=da_i)
-        torch.mul(c_prevs, f * (1 - f), out=da_f)
-        torch.mul(i, 1 - g * g, out=da_g)
-        torch.mul(tanh_cs, o * (1 - o), out=da_o)
+        da_i.mul_(g)                             # da_i, da_f, da_g per dc and da_o per dh; times dc, dh below
+        da_f.mul_(c_prevs)
+        torch.mul(i, 1 - g * g, out=da_g)        # tanh'(a) = 1 - tanh^2
+        da_o.mul_(tanh_cs)
         dh, dc = torch.zeros_like(h0), dc_T
         for t in reversed(range(T)):
             dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
