@@ -85,21 +85,24 @@ class LSTMBPTT(torch.autograd.Function):
         x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates = ctx.saved_tensors
         T, B, D = x.shape
         H = W_hh.shape[1]
-        # lstm_step_backward's factors, for every step at once (they do not depend on the gradients):
+        # What each step's equations multiply the incoming gradients by (lstm_step_backward's factors),
+        # for every step at once, since they do not depend on the gradients:
         i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
         c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
         dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
-        dA = gates * (1 - gates)                 # sigmoid'(a) = s (1 - s) for i, f, o (g's block is replaced)
+        dA = gates * (1 - gates)                                        # sigmoid' = s (1 - s) for i, f, o
         da_i, da_f, da_g, da_o = dA.chunk(4, dim=2)
-        da_i.mul_(g)                             # da_i, da_f, da_g per dc and da_o per dh; times dc, dh below
+        da_i.mul_(g)                                                    # c_t = f c_{t-1} + i g
         da_f.mul_(c_prevs)
-        torch.mul(i, 1 - g * g, out=da_g)        # tanh'(a) = 1 - tanh^2
-        da_o.mul_(tanh_cs)
+        torch.mul(i, 1 - g * g, out=da_g)                               # g's block: tanh' = 1 - g^2
+        da_o.mul_(tanh_cs)                                              # h_t = o tanh(c_t)
+        # Back in time, each dA[t] (B, 4H) is multiplied by what its gates receive (dc for i, f, g;
+        # dh for o) and becomes the gradient of the pre-activations a_t.
         dh, dc = torch.zeros_like(h0), dc_T
         for t in reversed(range(T)):
             dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
             dc = torch.addcmul(dc, dh, dc_per_dh[t])                    # along the cell state, and through h_t
-            dA[t].mul_(torch.cat([dc, dc, dc, dh], dim=1))
+            dA[t].mul_(torch.cat([dc, dc, dc, dh], dim=1))              # dL/da_t
             dc = dc * f[t]                                              # to c_{t-1}: only the forget gate
             dh = dA[t] @ W_hh                                           # to h_{t-1}
         # Every weight is shared by all steps: its gradient is one product over all T*B rows.
