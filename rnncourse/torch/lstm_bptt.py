@@ -107,6 +107,7 @@ class LSTMBPTT(torch.autograd.Function):
             dh = dA[t] @ W_hh                                           # to h_{t-1}
         # Every weight is shared by all steps: its gradient is one product over all T*B rows.
         dA = dA.view(T * B, 4 * H)
-        h_prevs = torch.cat([h0[None], hs[:-1]]).view(T * B, H)        # the state entering each step
+        h_prevs = torch.cat([h0[None], hs[:-1]])                        # the state entering each step
+        dW = dA.t() @ torch.cat([x, h_prevs], dim=2).view(T * B, D + H)  # a_t = [W_xh, W_hh] [x_t; h_{t-1}] + b_h
         dx = (dA @ W_xh).view(T, B, D) if ctx.needs_input_grad[0] else None
-        return dx, dh, dc, dA.t() @ x.reshape(T * B, D), dA.t() @ h_prevs, dA.sum(dim=0)
+        return dx, dh, dc, dW[:, :D], dW[:, D:], dA.sum(dim=0)
