@@ -8,6 +8,9 @@
 - The execution cache (``execute_notebooks: cache`` in ``_config.yml``) lives in a folder named after
   a hash of the package's source, so a chapter re-executes when its code or the ``rnncourse`` code it
   runs changes, and a prose-only edit reuses the stored outputs.
+- The chapters that must execute run side by side, one per core (``rnncourse_execution_jobs``), before
+  Sphinx reads them one by one: Sphinx then finds each in the cache. A chapter that fails is executed
+  again the usual way, so its error is reported as myst-nb reports it.
 - Pages start in the light colour mode, and a script that an extension registers twice is
   emitted once (a duplicated ``const`` declaration is a JavaScript error in the reader's console).
 - The bibliography's entries are list items to assistive technology (docutils marks them with the
@@ -22,10 +25,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
-from pathlib import Path
-
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from docutils import nodes
@@ -162,12 +166,108 @@ def key_execution_cache(app, config) -> None:
     config.nb_execution_cache_path = str(caches / key)
 
 
-def keep_cached_outputs_in_the_notebook() -> None:
-    """Make myst-nb write a cached chapter's outputs into ``_build/jupyter_execute`` too.
+def execute(notebook_json: str, cwd: str, timeout: int, allow_errors: bool) -> tuple:
+    """Execute a notebook (as JSON) in a kernel of its own, as myst-nb would: ``(notebook_json, seconds, error)``.
 
-    On a cache hit, myst-nb 1.4's cache client swaps in a merged copy of the notebook, while the page
-    writes the original, output-less one to ``jupyter_execute/`` (the file that the theme offers for
-    download, and that the tests read). Copying the merged cells back into the original fixes that.
+    Runs in a worker process of :func:`execute_ahead`; ``error`` is None when every cell ran.
+    """
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.reads(notebook_json, as_version=4)
+    result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True)
+    return nbformat.writes(nb), result.time, None if result.err is None else repr(result.err)
+
+
+#: Chapters being executed ahead of Sphinx's reading: path -> (future, read format), see execute_ahead.
+AHEAD: dict = {}
+
+
+def notebook_as_read(app, docname: str):
+    """``(path, notebook, read format, execution config)`` of a page as myst-nb's parser will see it, or None.
+
+    The same steps as ``myst_nb.sphinx_.Parser.parse``: the text after this extension's
+    ``source-read`` change, myst-nb's reader, the notebook-level configuration.
+    """
+    from myst_nb.core.read import create_nb_reader
+
+    env = app.env
+    path = Path(env.doc2path(docname))
+    text = [path.read_text(encoding="utf-8")]
+    fill_setup_cell(app, docname, text)
+    reader = create_nb_reader(str(path), env.myst_config, env.mystnb_config, text[0])
+    if reader is None:
+        return None
+    notebook = reader.read(text[0])
+    config = env.mystnb_config
+    if config.metadata_key in notebook.metadata:
+        overrides = dict(notebook.metadata[config.metadata_key])
+        overrides.pop("output_folder", None)
+        config = config.copy(**overrides)
+    return path, notebook, reader.read_fmt, config
+
+
+def execute_ahead(app, env, docnames) -> None:
+    """Start executing every page about to be read that the execution cache does not hold, side by side.
+
+    One worker process per core (or ``rnncourse_execution_jobs``), each chapter in a kernel of its
+    own: a clean build of the book takes about as long as its slowest chapters instead of all of them.
+    """
+    jobs = app.config.rnncourse_execution_jobs or os.cpu_count() or 1
+    if env.config.nb_execution_mode != "cache" or jobs < 2:
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+
+    cache = get_cache(env.mystnb_config.execution_cache_path)
+    todo = []
+    for docname in sorted(docnames):
+        read = notebook_as_read(app, docname)
+        if read is None or read[3].execution_mode != "cache":
+            continue
+        path, notebook, read_fmt, config = read
+        try:
+            cache.match_cache_notebook(notebook)
+            continue                                            # already executed: nothing to do
+        except KeyError:
+            todo.append((path, notebook, read_fmt, config))
+    if len(todo) < 2:
+        return
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn"))
+    for path, notebook, read_fmt, config in todo:
+        future = pool.submit(execute, nbformat.writes(notebook), str(path.parent), config.execution_timeout,
+                             config.execution_allow_errors)
+        AHEAD[str(path)] = (future, read_fmt)
+    pool.shutdown(wait=False)
+
+
+def store_executed_ahead(client) -> None:
+    """Wait for a page executed ahead and put it in the cache, where myst-nb's own lookup then finds it."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    future, read_fmt = AHEAD.pop(str(client.path), (None, None))
+    if future is None:
+        return
+    import nbformat
+
+    executed, seconds, error = future.result()
+    if error is not None:                                       # executed again by myst-nb, which reports it
+        return
+    cache = get_cache(client.nb_config.execution_cache_path)
+    record = cache.add_nb_to_project(str(client.path), read_data=read_fmt)
+    cache.cache_notebook_bundle(CacheBundleIn(nbformat.reads(executed, as_version=4), record.uri,
+                                              data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
+
+
+def patch_cache_client() -> None:
+    """Two changes to myst-nb's cache client, which looks a page up in the cache or executes it.
+
+    - Before the lookup, a page executed ahead (:func:`execute_ahead`) is stored in the cache.
+    - On a cache hit, myst-nb 1.4's client swaps in a merged copy of the notebook, while the page
+      writes the original, output-less one to ``jupyter_execute/`` (the file that the theme offers for
+      download, and that the tests read). Copying the merged cells back into the original fixes that.
     """
     from myst_nb.core.execute.cache import NotebookClientCache
 
@@ -176,6 +276,7 @@ def keep_cached_outputs_in_the_notebook() -> None:
     start_client = NotebookClientCache.start_client
 
     def start_client_keeping_outputs(self):
+        store_executed_ahead(self)
         original = self._notebook
         start_client(self)
         if self._notebook is not original:
@@ -187,10 +288,12 @@ def keep_cached_outputs_in_the_notebook() -> None:
 
 
 def setup(app):
-    keep_cached_outputs_in_the_notebook()
+    patch_cache_client()
     # Before myst-nb reads its configuration (builder-inited) and Sphinx compares it with the last build's.
     app.connect("config-inited", key_execution_cache)
     app.add_config_value("rnncourse_install", "", "env", [str])
+    app.add_config_value("rnncourse_execution_jobs", 0, "", [int])   # 0: one per core
+    app.connect("env-before-read-docs", execute_ahead)
     app.connect("source-read", fill_setup_cell)
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.

@@ -43,16 +43,23 @@ def test_every_chapter_executed(book_build):
         assert data["succeeded"], f"{docname} failed to execute"
 
 
-def mini_book(tmp_path: Path, page: str) -> Path:
-    """A one-page book with the real configuration, for planting a fault."""
+def mini_book(tmp_path: Path, page: str, **more_pages: str) -> Path:
+    """A book with the real configuration and one page (``book/page``), for planting a fault.
+
+    ``more_pages`` (name -> text) become further chapters after it.
+    """
     src = tmp_path / "src"
     (src / "book").mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", src / "_config.yml")
     for asset in ("references.bib", "favicon.svg"):
         shutil.copy(ROOT / "book" / asset, src / "book" / asset)
-    (src / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    toc = "format: jb-book\nroot: book/page\n"
+    if more_pages:
+        toc += "chapters:\n" + "".join(f"  - file: book/{name}\n" for name in more_pages)
+    (src / "_toc.yml").write_text(toc)
     header = (ROOT / "book" / "01_why_rnns.md").read_text().split("---", 2)[1]
-    (src / "book" / "page.md").write_text(f"---{header}---\n(page)=\n# A page\n\n{page}\n")
+    for name, text in {"page": page, **more_pages}.items():
+        (src / "book" / f"{name}.md").write_text(f"---{header}---\n({name})=\n# A page called {name}\n\n{text}\n")
     return src
 
 
