@@ -63,6 +63,7 @@ class LSTMBPTT(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, W_xh, W_hh, b_h):
+        """``(hs, c_T)`` from the sequence; saves the gates and the states for :meth:`backward`."""
         T, B, D = x.shape
         H = W_hh.shape[1]
         gates = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, 4 * H)   # x_t W_xh^T + b_h, every t
@@ -82,6 +83,7 @@ class LSTMBPTT(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dhs, dc_T):
+        """The gradients for ``x, h0, c0, W_xh, W_hh, b_h`` from those of ``hs`` and ``c_T``."""
         x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates = ctx.saved_tensors
         T, B, D = x.shape
         H = W_hh.shape[1]
