@@ -14,9 +14,10 @@ JB_FLAGS := -W -n --keep-going
 # The benchmark (make bench) is run without this limit.
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# make test runs its tests on two processes (pytest-xdist), beside the strict book build, which starts
-# in the background as soon as the tests are collected (tests/conftest.py).
-XDIST := -n 2
+# make test runs its tests on two processes (pytest-xdist; a process that runs out of tests takes
+# some of the other's), beside the strict book build, which starts in the background as soon as the
+# tests are collected (tests/conftest.py).
+XDIST := -n 2 --dist worksteal
 
 .PHONY: book book-clean test unit nbval lab student bench clean help sandbox
 

@@ -1,8 +1,10 @@
 """The built book as a reader meets it: every page in headless Chromium, served and from file://.
 
 Uses Debian's Chromium (``apt-get install chromium``) through Playwright's Python package, with no
-browser download. Screenshots of every chapter at a phone and a desktop width, and of two chapters
-in the theme's dark mode, are written to ``_build/screenshots/`` for a person to look at.
+browser download. Each page of ``_toc.yml`` is one test that loads the page once and checks it at a
+phone and then a desktop width (so pytest-xdist spreads the pages over the cores). Screenshots of
+every chapter at both widths, and of two chapters in the theme's dark mode, are written to
+``_build/screenshots/`` for a person to look at.
 
 Accessibility: axe-core (bundled in the ``axe-playwright-python`` wheel) finds nothing of impact
 serious or critical on any page; every figure has alt text that describes it; formulas carry
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from conftest import ROOT
 
@@ -34,6 +37,8 @@ if CHROMIUM is None:
     pytest.skip("Chromium is not installed; install Debian's package with `apt-get install chromium` "
                 "(.ci/run does this in CI)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by requirements.txt")
+axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                     reason="axe-playwright-python is installed by requirements.txt")
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
@@ -41,14 +46,30 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def site_pages(html: Path) -> list[str]:
-    """Every content page of the site, as paths relative to the site root."""
-    pages = sorted(p.relative_to(html).as_posix() for p in (html / "book").glob("*.html"))
-    return pages
+def toc_pages() -> list[str]:
+    """Every page of the book's table of contents, as the site's paths (``book/NAME.html``), in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            files.extend([node["file"]] if "file" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return [re.sub(r"\.(md|ipynb|rst)$", "", f) + ".html" for f in files]
 
 
-def chapter_pages(html: Path) -> list[str]:
-    return [p for p in site_pages(html) if re.match(r"book/\d\d_", p)]
+#: The pages, known when the tests are collected: a page of the table of contents that the build
+#: does not make fails its test. (index.html only redirects to book/intro.html.)
+PAGES = toc_pages()
+CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d_", p)]
+#: The pages whose layout is checked (and screenshotted) at a phone's and a desktop's width.
+LAYOUT_PAGES = ["book/intro.html", *CHAPTERS]
 
 
 @pytest.fixture(scope="session")
@@ -108,32 +129,6 @@ def wait_for_math(page) -> None:
         page.evaluate("() => MathJax.startup.promise")
 
 
-def test_every_page_loads_cleanly_with_typeset_math_images_and_captions(browser, server, site):
-    problems = []
-    for rel in site_pages(site):
-        page, log = open_page(browser, f"{server}/{rel}")
-        wait_for_math(page)
-        n_math = page.locator("div.math, span.math").count()
-        if n_math:
-            if page.locator("mjx-container").count() < n_math:
-                problems.append(f"{rel}: {n_math} math elements but only "
-                                f"{page.locator('mjx-container').count()} typeset")
-            text = page.locator("article").inner_text()
-            for raw in ("\\(", "\\[", "$$"):
-                if raw in text:
-                    problems.append(f"{rel}: raw TeX {raw!r} left in the text")
-        broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
-                               ".map(i => i.src)")
-        problems += [f"{rel}: image not loaded: {src}" for src in broken]
-        uncaptioned = page.evaluate(
-            "() => [...document.querySelectorAll('article img')].filter(i => !i.alt && "
-            "!i.closest('figure')?.querySelector('figcaption')).map(i => i.src)")
-        problems += [f"{rel}: figure without caption or alt text: {src}" for src in uncaptioned]
-        problems += [f"{rel}: {e}" for e in log.errors]
-        page.close()
-    assert not problems, "\n".join(problems)
-
-
 class LinkParser(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -185,7 +180,7 @@ def test_search_finds(browser, server, word):
 
 
 def test_solution_is_hidden_until_clicked(browser, server, site):
-    for rel in chapter_pages(site):
+    for rel in CHAPTERS:
         page, _ = open_page(browser, f"{server}/{rel}")
         solutions = page.locator("div.solution.dropdown")
         if solutions.count():
@@ -203,7 +198,7 @@ def test_solution_is_hidden_until_clicked(browser, server, site):
 def test_download_ipynb_yields_a_notebook_with_outputs(server, site):
     import urllib.request
 
-    for rel in chapter_pages(site):
+    for rel in CHAPTERS:
         html = (site / rel).read_text(encoding="utf-8")
         match = re.search(r'href="([^"]*_sources/[^"]*\.ipynb)"', html)
         assert match, f"{rel} offers no .ipynb download"
@@ -218,26 +213,10 @@ def test_download_ipynb_yields_a_notebook_with_outputs(server, site):
         assert "find_spec" not in html, f"{rel} shows the set-up cell, which the book hides"
 
 
-def test_layout_holds_at_phone_and_desktop_width(browser, server, site):
-    shots = ROOT / "_build" / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for rel in ["book/intro.html", *chapter_pages(site)]:
-        for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-            page, _ = open_page(browser, f"{server}/{rel}", viewport)
-            wait_for_math(page)
-            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 2:
-                problems.append(f"{rel} at {name} width scrolls sideways by {overflow} px")
-            page.screenshot(path=str(shots / f"{Path(rel).stem}-{name}.png"), full_page=False)
-            page.close()
-    assert not problems, "\n".join(problems)
-
-
 def test_book_reads_from_file_urls_with_no_server(browser, site, tmp_path):
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
-    for rel in ["index.html", *chapter_pages(copy)[:3], "book/05_vanishing_exploding.html"]:
+    for rel in ["index.html", *CHAPTERS[:3], "book/05_vanishing_exploding.html"]:
         page, log = open_page(browser, (copy / rel).as_uri())
         wait_for_math(page)
         for figure in page.locator(".rnn-interactive").all():
@@ -270,44 +249,114 @@ def open_in_mode(browser, url: str, mode: str, viewport=DESKTOP):
     return page, log
 
 
-#: axe-core's contrast rule takes minutes on the 30,000 elements of the API reference; there it checks
-#: one section (the same styles repeat in every section) and the page's frame, and every other rule
-#: checks the whole page.
-CONTRAST_SAMPLE = {"book/api.html": {"include": [["#data"], [".bd-header-article"], [".bd-sidebar-primary"]]}}
+#: What axe-core's color-contrast rule checks on a page (an axe context; the whole page where none is
+#: given). Contrast is most of axe's time, spent on many elements whose styles repeat; there it checks a
+#: sample, and every other rule still checks the whole page:
+#:
+#: - the API reference's 30,000 elements (contrast alone took minutes): one section (the same styles
+#:   repeat in every section) and the page's frame;
+#: - the chapters' code cells (``.highlight``: 1,800-7,100 syntax-highlighting spans a chapter, three
+#:   quarters of axe's time on one: contrast on 09_in_practice took 11.6-15 s, 2.3 s without them).
+#:   Their colours are the theme's Pygments styles, the same on every chapter, so they are checked on
+#:   one chapter, ``CODE_COLOURS_PAGE``, in light and in dark mode: it has code, printed output, values
+#:   and a traceback, and every token class of the other chapters or one of the same colour. The other
+#:   pages (intro, instructor's guide: shell and Markdown tokens) check their few code blocks.
+CODE_COLOURS_PAGE = "book/03_forward.html"
+CONTRAST_SAMPLE = {
+    "book/api.html": {"include": [["#data"], [".bd-header-article"], [".bd-sidebar-primary"]]},
+    **{rel: {"exclude": [[".highlight"]]} for rel in CHAPTERS if rel != CODE_COLOURS_PAGE},
+}
 
 
-def axe_problems(page, rel: str) -> list[str]:
-    """axe-core's violations of impact serious or critical on the open page, one line per element."""
-    from axe_playwright_python.sync_playwright import Axe
+def axe_problems(page, rel: str, mode: str = "") -> list[str]:
+    """axe-core's violations of impact serious or critical on the open page ``rel``, one line per element.
 
+    ``mode`` (e.g. ``" (dark mode)"``) is said after the page's name in each line.
+    """
     wait_for_math(page)
-    axe = Axe()
+    axe = axe_playwright.Axe()
+    only_violations = {"resultTypes": ["violations"]}
     if rel in CONTRAST_SAMPLE:
-        violations = axe.run(page, options={"resultTypes": ["violations"],
+        violations = axe.run(page, options={**only_violations,
                                             "rules": {"color-contrast": {"enabled": False}}}).response["violations"]
         violations += axe.run(page, context=CONTRAST_SAMPLE[rel],
-                              options={"runOnly": ["color-contrast"]}).response["violations"]
+                              options={**only_violations, "runOnly": ["color-contrast"]}).response["violations"]
     else:
-        violations = axe.run(page).response["violations"]
+        violations = axe.run(page, options=only_violations).response["violations"]
     problems = []
+    if rel == CODE_COLOURS_PAGE and not page.locator(".highlight span").count():
+        problems.append(f"{rel}{mode} [axe]: no highlighted code on the page that samples the code cells' colours")
     for v in violations:
         if v["impact"] in ("serious", "critical"):
-            problems += [f"{rel}: {v['id']} ({v['impact']}): {v['help']}: {n['target']} "
+            problems += [f"{rel}{mode} [axe]: {v['id']} ({v['impact']}): {v['help']}: {n['target']} "
                          f"{n.get('failureSummary', '')}" for n in v["nodes"]]
     return problems
 
 
-def test_axe_finds_nothing_serious_or_critical_on_any_page(browser, server, site):
-    pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is installed by requirements.txt")
+def test_code_colours_are_contrast_checked_on_their_sample_page(browser):
+    """The sampling hides no failure of the code cells' colours: on the sample page axe reports them."""
+    page = browser.new_page()
+    page.set_content('<html lang="en"><head><title>code</title></head><body><main><div class="highlight">'
+                     '<pre><span style="color: #c8c8c8">faint</span> <span>code</span></pre></div></main></body></html>')
+    sampled = axe_problems(page, CODE_COLOURS_PAGE)
+    elsewhere = axe_problems(page, CHAPTERS[-1])
+    page.close()
+    assert any(p.startswith(f"{CODE_COLOURS_PAGE} [axe]: color-contrast (serious)") for p in sampled), \
+        f"axe did not check the contrast of the code on the page that samples it: {sampled}"
+    assert not any("color-contrast" in p for p in elsewhere), f"contrast is checked in the code elsewhere: {elsewhere}"
+    assert CODE_COLOURS_PAGE in CHAPTERS, f"{CODE_COLOURS_PAGE}, which samples the code cells' colours, is no chapter"
+
+
+def layout_problems(page, rel: str, width: str) -> list[str]:
+    """Does the open page scroll sideways? A screenshot of it goes to ``_build/screenshots``."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-{width}.png"), full_page=False)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    return [f"{rel} [layout]: at {width} width scrolls sideways by {overflow} px"] if overflow > 2 else []
+
+
+def load_problems(page, rel: str) -> list[str]:
+    """Is the open page's math typeset, no raw TeX left, every image loaded and captioned?"""
     problems = []
-    for rel in site_pages(site):        # index.html only redirects to book/intro.html
-        page, _ = open_page(browser, f"{server}/{rel}")
-        problems += axe_problems(page, rel)
-        page.close()
-    for rel in DARK_CHAPTERS:
-        page, _ = open_in_mode(browser, f"{server}/{rel}", "dark")
-        problems += axe_problems(page, f"{rel} (dark mode)")
-        page.close()
+    n_math = page.locator("div.math, span.math").count()
+    if n_math:
+        if page.locator("mjx-container").count() < n_math:
+            problems.append(f"{rel} [load]: {n_math} math elements but only "
+                            f"{page.locator('mjx-container').count()} typeset")
+        text = page.locator("article").inner_text()
+        for raw in ("\\(", "\\[", "$$"):
+            if raw in text:
+                problems.append(f"{rel} [load]: raw TeX {raw!r} left in the text")
+    broken = page.evaluate("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+                           ".map(i => i.src)")
+    problems += [f"{rel} [load]: image not loaded: {src}" for src in broken]
+    uncaptioned = page.evaluate(
+        "() => [...document.querySelectorAll('article img')].filter(i => !i.alt && "
+        "!i.closest('figure')?.querySelector('figcaption')).map(i => i.src)")
+    problems += [f"{rel} [load]: figure without caption or alt text: {src}" for src in uncaptioned]
+    return problems
+
+
+@pytest.mark.parametrize("rel", PAGES, ids=lambda rel: Path(rel).stem)
+def test_page_loads_cleanly_fits_phone_and_desktop_and_axe_finds_nothing_serious(browser, server, site, rel):
+    """One load of the page: at a phone's width, then a desktop's, the checks a reader's visit needs.
+
+    Loads without console errors or failed requests, math typeset with no raw TeX left, images loaded
+    and captioned; intro and chapters do not scroll sideways at either width; axe-core finds nothing
+    of impact serious or critical.
+    """
+    assert (site / rel).exists(), f"{rel} is in _toc.yml but the build made no such page"
+    layout = rel in LAYOUT_PAGES
+    page, log = open_page(browser, f"{server}/{rel}", PHONE if layout else DESKTOP)
+    wait_for_math(page)
+    problems = layout_problems(page, rel, "phone") if layout else []
+    page.set_viewport_size(DESKTOP)
+    problems += load_problems(page, rel)
+    problems += [f"{rel} [load]: {e}" for e in log.errors]
+    if layout:
+        problems += layout_problems(page, rel, "desktop")
+    problems += axe_problems(page, rel)
+    page.close()
     assert not problems, "\n".join(problems)
 
 
@@ -346,7 +395,7 @@ def test_alt_text_check_catches_file_names_and_empty_text():
 
 def test_every_chapter_image_says_what_it_shows(site):
     problems, count = [], 0
-    for rel in chapter_pages(site):
+    for rel in CHAPTERS:
         parser = ImageParser()
         parser.feed((site / rel).read_text(encoding="utf-8"))
         for img in parser.images:
@@ -419,29 +468,32 @@ def test_folded_solution_and_hidden_code_open_with_the_keyboard(browser, server)
     page.close()
 
 
-def test_figures_are_readable_in_dark_mode(browser, server):
+@pytest.mark.parametrize("rel", DARK_CHAPTERS, ids=lambda rel: Path(rel).stem)
+def test_figures_are_readable_and_axe_finds_nothing_serious_in_dark_mode(browser, server, rel):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for rel in DARK_CHAPTERS:
-        page, log = open_in_mode(browser, f"{server}/{rel}", "dark")
-        wait_for_math(page)
-        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        figure = page.locator("div.cell_output img").first
-        style = figure.evaluate("i => [getComputedStyle(i).filter, getComputedStyle(i).backgroundColor]")
-        figure.scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark.png"), full_page=False)
-        page.locator("figure").nth(1).scroll_into_view_if_needed()
-        page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-figure.png"), full_page=False)
-        live = page.locator(".rnn-interactive.rnn-live")
-        live.first.wait_for(timeout=10000)
-        live.first.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-interactive.png"))
-        page.close()
-        red, green, blue = map(int, re.findall(r"\d+", background)[:3])
-        assert max(red, green, blue) < 60, f"{rel}: the page is not dark: {background}"
-        # The figure's dark ink is inverted to light on the page's own dark background.
-        assert "invert" in style[0], f"{rel}: figures are not inverted in dark mode: {style}"
-        assert style[1] == "rgba(0, 0, 0, 0)", f"{rel}: figures sit on a light card: {style}"
-        assert not log.errors, log.errors
+    page, log = open_in_mode(browser, f"{server}/{rel}", "dark")
+    wait_for_math(page)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    figure = page.locator("div.cell_output img").first
+    style = figure.evaluate("i => [getComputedStyle(i).filter, getComputedStyle(i).backgroundColor]")
+    figure.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark.png"), full_page=False)
+    page.locator("figure").nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-figure.png"), full_page=False)
+    live = page.locator(".rnn-interactive.rnn-live")
+    live.first.wait_for(timeout=10000)
+    live.first.screenshot(path=str(SHOTS / f"{Path(rel).stem}-dark-interactive.png"))
+    errors = list(log.errors)
+    accessibility = axe_problems(page, rel, " (dark mode)")
+    page.close()
+    red, green, blue = map(int, re.findall(r"\d+", background)[:3])
+    assert max(red, green, blue) < 60, f"{rel}: the page is not dark: {background}"
+    # The figure's dark ink is inverted to light on the page's own dark background.
+    assert "invert" in style[0], f"{rel}: figures are not inverted in dark mode: {style}"
+    assert style[1] == "rgba(0, 0, 0, 0)", f"{rel}: figures sit on a light card: {style}"
+    assert not errors, errors
+    assert not accessibility, "\n".join(accessibility)
 
 
 def test_api_reference_describes_namedtuple_fields_once(site):

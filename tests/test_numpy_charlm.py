@@ -30,6 +30,16 @@ def test_gradients_match_finite_differences(setup):
     assert max(errors.values()) < 1e-7, errors
 
 
+def test_input_gradient_with_repeated_and_unread_characters(setup):
+    params, _, targets, h0 = setup
+    inputs = np.array([[2, 2, 0], [2, 5, 0], [5, 5, 2], [0, 2, 2]])   # 2 read six times; 1, 3 and 4 never
+    loss, grads, _ = charlm_loss(params, inputs, targets, h0)
+    assert np.all(grads["W_xh"][:, [1, 3, 4]] == 0), "a character never read got an input gradient"
+    assert np.all(np.abs(grads["W_xh"][:, [0, 2, 5]]).max(axis=0) > 1e-3)
+    errors = grad_check(lambda: charlm_loss(params, inputs, targets, h0)[0], params, grads)
+    assert max(errors.values()) < 1e-7, errors
+
+
 def test_loss_state_and_gradients_match_torch_autograd(setup):
     torch = pytest.importorskip("torch")
     params, inputs, targets, h0 = setup

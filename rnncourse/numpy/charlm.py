@@ -139,13 +139,15 @@ def _forward(params, inputs, h0):
     T, B = inputs.shape
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     h0 = np.zeros((B, W_hh.shape[0]), W_hh.dtype) if h0 is None else h0
-    # The input part of every a_t at once: W_xh onehot(c_t) is column c_t of W_xh, a lookup.
-    hs = W_xh.T[inputs] + b_h                   # (T, B, H); hs[t] becomes h_t in the loop
+    # The input part of every a_t at once: W_xh onehot(c_t) is column c_t of W_xh, so
+    # W_xh[:, c_t] + b_h is row c_t of the table W_xh.T + b_h (V, H): a lookup.
+    hs = np.take(W_xh.T + b_h, inputs, axis=0)  # (T, B, H); hs[t] becomes h_t in the loop
+    # BLAS ran h @ W_hh.T 1.5x faster on a row-by-row copy of W_hh.T than through the transposed view.
+    W_hh_T = np.ascontiguousarray(W_hh.T)       # (H, H)
     h = h0
-    for t in range(T):
-        hs[t] += h @ W_hh.T                     # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
-        np.tanh(hs[t], out=hs[t])               # h_t = tanh(a_t), written over a_t
-        h = hs[t]
+    for a_t in hs:                              # hs[t] for t = 0, ..., T - 1, holding W_xh[:, c_t] + b_h
+        a_t += h @ W_hh_T                       # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
+        h = np.tanh(a_t, out=a_t)               # h_t = tanh(a_t), written over a_t
     hs.flags.writeable = False                  # the cache holds hs for the backward pass
     logits, out_cache = affine_forward(hs, params["W_hy"], params["b_y"])
     return logits, CharLMCache(inputs, h0, hs, params, out_cache)
@@ -157,7 +159,8 @@ def charlm_backward(dlogits, cache, dh_T=None):
     The step of a one-sequence character RNN, ``dh_raw = (1 - h_t**2) * dh``,
     ``dW_xh += dh_raw @ x_t.T``, ``dW_hh += dh_raw @ h_prev.T``, run on the whole
     batch: rows are sequences, so ``dh_raw`` is ``da_t`` (B, H) and the sums over
-    time become one product over all ``T * B`` rows after the loop.
+    time are taken after the loop over all ``T * B`` rows, for ``W_hh`` as one product
+    and for ``W_xh`` as one sum per character (``x_t`` is one-hot: no product needed).
 
     Parameters
     ----------
@@ -186,13 +189,28 @@ def charlm_backward(dlogits, cache, dh_T=None):
         da[t] *= dhs[t] + dh                    # da_t = (dh from y_t + dh from h_{t+1}) * tanh'(a_t)
         dh = da[t] @ W_hh                       # dh_{t-1} = da_t W_hh
     da_rows = da.reshape(T * B, H)              # one row per (t, b)
-    x_rows = np.eye(V, dtype=hs.dtype)[inputs.ravel()]          # onehot(c_t) per row, (T * B, V)
     h_prev_rows = np.concatenate([h0[None], hs[:-1]]).reshape(T * B, H)   # h_{t-1} per row
-    grads["W_xh"] = da_rows.T @ x_rows          # sum over t, b of da_t onehot(c_t)^T
+    grads["W_xh"] = _rows_T_onehot(da_rows, inputs.ravel(), V)          # sum over t, b of da_t onehot(c_t)^T
     grads["W_hh"] = da_rows.T @ h_prev_rows     # sum over t, b of da_t h_{t-1}^T
-    grads["b_h"] = da_rows.sum(axis=0)
+    grads["b_h"] = grads["W_xh"].sum(axis=1)    # sum over t, b of da_t: each row read one character, so
+                                                # this adds the columns of dW_xh (V of them, not T * B rows)
     grads["h0"] = dh
     return grads
+
+
+def _rows_T_onehot(rows, ids, V):
+    """``rows.T @ onehot(ids)``, (H, V), without the one-hot matrix: column v sums the rows whose id is v.
+
+    The product would cost ``N * H * V`` multiplications for ``N * H`` additions, and
+    ``np.add.at(out.T, ids, rows)``, the scatter-add that says the same, runs slower still for rows
+    (NumPy 2.4); sorting the ``rows`` (N, H) into one group per id and summing each group is faster
+    than both.
+    """
+    order = np.argsort(ids, kind="stable")      # the rows of one id next to each other
+    present, starts = np.unique(ids[order], return_index=True)
+    out = np.zeros((rows.shape[1], V), rows.dtype)
+    out[:, present] = np.add.reduceat(np.take(rows, order, axis=0), starts, axis=0).T
+    return out
 
 
 def charlm_loss(params, inputs, targets, h0=None):

@@ -109,15 +109,18 @@ def softmax_cross_entropy(logits, targets, mask=None):
     check_index_array(targets, "targets", _LOGIT_SYMBOLS[logits.ndim][:-1], lead, high=V)
     m = np.ones(lead, dtype=logits.dtype) if mask is None else \
         _check_mask(mask, (lead,), logits.dtype, f"{lead}, the shape of targets")
-    z = logits - logits.max(axis=-1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    z = logits - logits.max(axis=-1, keepdims=True)     # the same softmax, and exp(z) cannot overflow
+    z_y = np.take_along_axis(z, targets[..., None], axis=-1)
+    exp_z = np.exp(z, out=z)                            # written over z, one array fewer
+    sum_exp = exp_z.sum(axis=-1, keepdims=True)
+    nll = (np.log(sum_exp) - z_y)[..., 0]               # -log softmax(z)_y = log sum exp(z) - z_y
     n = m.sum()
     loss = (m * nll).sum() / n
-    dlogits = np.exp(log_p)
-    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - 1, -1)
-    dlogits *= (m / n)[..., None]
-    return logits.dtype.type(loss), dlogits
+    weight = (m / n)[..., None]                         # each position's share of the mean
+    dlogits = exp_z                                     # written over exp(z) too
+    dlogits *= weight / sum_exp                         # weight * softmax(z)
+    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - weight, -1)
+    return logits.dtype.type(loss), dlogits             # weight * (softmax(z) - onehot(y))
 
 
 def mse_loss(pred, target, mask=None):

@@ -10,6 +10,8 @@ training diverged.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rnncourse.validation import check_positive_float
@@ -143,7 +145,9 @@ class Adagrad(_Optimizer):
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
 
     def _update(self, p, g, state):
-        s = state.setdefault("sum", np.zeros_like(p))
+        if not state:                           # the first step: the sum starts at zero
+            state["sum"] = np.zeros_like(p)
+        s = state["sum"]
         s += g * g
         p -= self.lr * g / (np.sqrt(s) + self.eps)
 
@@ -177,13 +181,14 @@ class Adam(_Optimizer):
 
     def _update(self, p, g, state):
         beta1, beta2 = self.betas
-        m = state.setdefault("exp_avg", np.zeros_like(p))
-        v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+        if not state:                           # the first step: both averages start at zero
+            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2
         v += (1 - beta2) * g * g
         t = self.steps
         step_size = self.lr / (1 - beta1 ** t)
-        denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + self.eps
+        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + self.eps   # a Python float keeps float32 float32
         p -= step_size * m / denom

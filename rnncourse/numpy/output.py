@@ -67,8 +67,10 @@ def affine_forward(hs, W_hy, b_y):
     O = W_hy.shape[0]
     check_array(b_y, "b_y", ("O",), (O,))
     check_same_dtype(hs=hs, W_hy=W_hy, b_y=b_y)
-    Y = hs @ W_hy.T + b_y
-    return Y, (hs, W_hy)
+    # One product over all T*B rows: on (T, B, H), hs @ W_hy.T would run as T small products.
+    Y = hs.reshape(-1, n_h) @ W_hy.T                # (T*B, O) or (B, O)
+    Y += b_y
+    return Y.reshape(hs.shape[:-1] + (O,)), (hs, W_hy)
 
 
 def affine_backward(dY, cache):
@@ -98,7 +100,7 @@ def affine_backward(dY, cache):
     check_same_dtype(dY=dY, hs=hs)
     dY_rows = dY.reshape(-1, O)                     # (T*B, O) or (B, O)
     return {
-        "hs": dY @ W_hy,
+        "hs": (dY_rows @ W_hy).reshape(hs.shape),
         "W_hy": dY_rows.T @ hs.reshape(-1, n_h),
         "b_y": dY_rows.sum(axis=0),
     }
