@@ -169,6 +169,17 @@ def torch_step(module, x, dH, device):
     return run
 
 
+def without_onednn(run):
+    """``run`` with PyTorch's oneDNN (MKL-DNN) backend switched off: torch.nn.LSTM then runs ATen's per-step loop."""
+    def run_without():
+        torch.backends.mkldnn.enabled = False
+        try:
+            run()
+        finally:
+            torch.backends.mkldnn.enabled = True
+    return run_without
+
+
 def rnn_flops():
     """FLOPs of forward + BPTT, counting matrix products only (2*M*N*K each).
 
@@ -329,6 +340,12 @@ def main(args):
                                          torch_step(native, x, dH, cpu), repeats)
         rows.append((f"3{letter}. rnncourse.torch {name} / torch.nn.{name} fwd+bwd (CPU)", ratio, "<= 1.50",
                      ratio <= 1.5, f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
+    # torch.nn.LSTM runs oneDNN's fused kernel on the CPU; without it, ATen's per-step loop, like torch.nn.RNN/GRU's.
+    native = torch.nn.LSTM(D, H)
+    t_ours, t_ref, ratio = time_pair(torch_step(LSTM.from_torch(native), x, dH, cpu),
+                                     without_onednn(torch_step(native, x, dH, cpu)), repeats)
+    rows.append(("3e. rnncourse.torch LSTM / torch.nn.LSTM without oneDNN (CPU)", ratio, "(info)", None,
+                 f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     if extra_device is not None:
         dev = extra_device
         ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch(reference).to(dev)

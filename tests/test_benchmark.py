@@ -117,3 +117,19 @@ def test_chain_does_the_per_step_work_of_the_package(bench):
     dh0 = bench.chain_backward(dH, dA, params["W_hh"])
     np.testing.assert_allclose(dh0, grads["h0"], atol=1e-12)
     np.testing.assert_allclose(dA.sum(axis=(0, 1)), grads["b_h"], atol=1e-12)
+
+
+def test_without_onednn_runs_torch_nn_lstm_on_atens_loop_and_restores_the_flag(bench):
+    import torch
+    from torch.profiler import profile
+
+    lstm, x = torch.nn.LSTM(3, 4), torch.randn(5, 2, 3)
+    with profile() as fused:
+        lstm(x)
+    with profile() as plain:
+        bench.without_onednn(lambda: lstm(x))()
+    names = lambda prof: {e.key for e in prof.key_averages()}   # noqa: E731
+    assert "aten::mkldnn_rnn_layer" in names(fused) and "aten::mkldnn_rnn_layer" not in names(plain)
+    with pytest.raises(ZeroDivisionError):
+        bench.without_onednn(lambda: 1 / 0)()
+    assert torch.backends.mkldnn.enabled

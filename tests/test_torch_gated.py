@@ -206,3 +206,80 @@ def test_on_cuda_equal_to_torch_nn_and_a_cpu_input_is_a_type_error(kind):
     assert torch.allclose(g, g_ref, atol=1e-12)
     with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.cell.W_xh.device\)"):
         mine(inputs(9)[0])
+
+
+def lstm_by_autograd(cell, x, h0, c0):
+    """The reference for LSTM's written-out backward: autograd through LSTMCell, one step at a time."""
+    state, hs = (h0, c0), []
+    for x_t in x.unbind(0):
+        state = cell(x_t, state)
+        hs.append(state[0])
+    return torch.stack(hs), state
+
+
+def test_lstm_bptt_passes_gradcheck():
+    from rnncourse.torch.lstm_bptt import LSTMBPTT
+
+    g = torch.Generator().manual_seed(4)
+    cell = LSTMCell(2, 3, dtype=torch.float64, generator=g)          # small: gradcheck perturbs every entry
+    x, h0, c0 = (torch.randn(*shape, dtype=torch.float64, generator=g, requires_grad=True)
+                 for shape in ((4, 2, 2), (2, 3), (2, 3)))
+    args = (x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
+    assert torch.autograd.gradcheck(LSTMBPTT.apply, args, eps=1e-6, atol=1e-8)
+
+
+def test_lstm_backward_equals_autograd_through_the_cell():
+    mine = LSTM(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    x, h0, c0 = (t.requires_grad_(True) for t in inputs(5))
+    dhs, dh_T, dc_T = (torch.randn(*shape, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+                       for shape in ((T, B, H), (B, H), (B, H)))
+    hs, (h_T, c_T) = mine(x, (h0, c0))
+    hs_ref, (h_T_ref, c_T_ref) = lstm_by_autograd(mine.cell, x, h0, c0)
+    for a, b in ((hs, hs_ref), (h_T, h_T_ref), (c_T, c_T_ref)):
+        assert torch.allclose(a, b, atol=1e-14)
+    wrt = (x, h0, c0, mine.cell.W_xh, mine.cell.W_hh, mine.cell.b_h)
+    grads = torch.autograd.grad((hs * dhs).sum() + (h_T * dh_T).sum() + (c_T * dc_T).sum(), wrt)
+    refs = torch.autograd.grad((hs_ref * dhs).sum() + (h_T_ref * dh_T).sum() + (c_T_ref * dc_T).sum(), wrt)
+    for name, g, g_ref in zip(("x", "h0", "c0", "W_xh", "W_hh", "b_h"), grads, refs):
+        assert torch.allclose(g, g_ref, atol=1e-13), name
+
+
+def test_lstm_every_gradient_equals_torch_nn():
+    torch.manual_seed(10)
+    ref = nn.LSTM(D, H, dtype=torch.float64)
+    mine = LSTM.from_torch(ref)
+    x, h0, c0 = (t.requires_grad_(True) for t in inputs(10))
+    hs_ref, (h_T_ref, c_T_ref) = ref(x, (h0[None], c0[None]))
+    hs, (h_T, c_T) = mine(x, (h0, c0))
+    assert torch.allclose(hs, hs_ref, atol=1e-13) and torch.allclose(c_T, c_T_ref[0], atol=1e-13)
+    cell = mine.cell
+    ours = (x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
+    theirs = (x, h0, c0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0)   # b_h's gradient is bias_ih's
+    grads = torch.autograd.grad(hs.sin().sum() + (h_T * c_T).sum(), ours)
+    grads_ref = torch.autograd.grad(hs_ref.sin().sum() + (h_T_ref * c_T_ref).sum(), theirs)
+    for name, g, g_ref in zip(("x", "h0", "c0", "W_xh", "W_hh", "b_h"), grads, grads_ref):
+        assert torch.allclose(g, g_ref, atol=1e-12), name
+
+
+def test_lstm_input_without_gradient_and_no_second_derivative():
+    mine = LSTM(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
+    x = inputs(11)[0]                                   # data: no gradient wanted
+    mine(x)[0].sum().backward()
+    assert mine.cell.W_hh.grad is not None and x.grad is None
+    g, = torch.autograd.grad(mine(x)[0].square().sum(), mine.cell.W_hh, create_graph=True)
+    with pytest.raises(RuntimeError, match="twice"):
+        g.sum().backward()
+
+
+def test_lstm_bptt_makes_its_buffers_on_the_input_device():
+    from rnncourse.torch.lstm_bptt import LSTMBPTT
+
+    # Meta tensors have no storage: a buffer made on the CPU would fail to mix with them, as on a GPU.
+    x, W_xh, W_hh, b_h = (torch.empty(*shape, device="meta", requires_grad=True)
+                          for shape in ((3, B, D), (4 * H, D), (4 * H, H), (4 * H,)))
+    h0 = c0 = torch.empty(B, H, device="meta")
+    hs, c_T = LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)
+    (hs.sum() + c_T.sum()).backward()
+    assert hs.shape == (3, B, H) and c_T.shape == (B, H) and hs.device.type == "meta"
+    for p in (x, W_xh, W_hh, b_h):
+        assert p.grad.device.type == "meta" and p.grad.shape == p.shape

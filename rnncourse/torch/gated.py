@@ -30,13 +30,16 @@ and are stacked as in :class:`torch.nn.LSTMCell` and :class:`torch.nn.GRUCell`:
 ``bias_ih + bias_hh``, which only ever appear as a sum); the GRU keeps two,
 ``b_xh`` and ``b_hh``, because the reset gate multiplies ``W_hn h + b_hn``.
 ``from_torch(module)`` and ``to_torch()`` convert to and from torch's modules,
-which then compute the same numbers. :class:`LSTM` and :class:`GRU` loop a
-cell over a time-major sequence ``x`` (T, B, D) and return ``(hs, state)``
-like :class:`torch.nn.LSTM` / :class:`torch.nn.GRU` (one layer).
+which then compute the same numbers. :class:`LSTM` and :class:`GRU` run the
+cell's equations over a time-major sequence ``x`` (T, B, D) and return
+``(hs, state)`` like :class:`torch.nn.LSTM` / :class:`torch.nn.GRU` (one layer).
+:class:`GRU` loops :meth:`GRUCell.recur` and leaves the backward pass to
+autograd; :class:`LSTM` runs :class:`rnncourse.torch.lstm_bptt.LSTMBPTT`, whose
+backward pass is backpropagation through time written out, with one product
+per weight over all steps.
 
 Inputs are validated once per public call: the sequence modules check the
-whole sequence, then run the cell's unchecked :meth:`LSTMCell.step` in the
-loop over time.
+whole sequence, then run the loop over time unchecked.
 """
 
 
@@ -50,6 +53,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.init import uniform_
+from rnncourse.torch.lstm_bptt import LSTMBPTT
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
@@ -220,7 +224,7 @@ class LSTMCell(_GatedCell):
         return self.recur(self.input_part(x_t), state)
 
     def recur(self, a_t, state):
-        """The step given its input part ``a_t`` (B, 4H); :class:`LSTM` computes every ``a_t`` at once."""
+        """The step given its input part ``a_t`` (B, 4H), which a loop over time can compute for every step at once."""
         h_prev, c_prev = state
         gates = torch.addmm(a_t, h_prev, self.W_hh.t())       # (B, 4H): i, f, g, o
         i, f, g, o = gates.chunk(4, dim=1)
@@ -318,7 +322,7 @@ class GRUCell(_GatedCell):
 
 
 class _GatedLayer(nn.Module):
-    """A cell in a loop over a time-major sequence; the sequence is validated once, before the loop."""
+    """What :class:`LSTM` and :class:`GRU` share: the cell, validation of the sequence once, conversions."""
 
     cell_class = _GatedCell
     torch_class = nn.Module
@@ -343,16 +347,6 @@ class _GatedLayer(nn.Module):
         else:
             cell._check_state(state, "h0", B)
         return state
-
-    def _run(self, x, state):
-        """The unchecked loop: one step of the cell per time step; returns (hs, final state)."""
-        T, B, D = x.shape
-        A_x = self.cell.input_part(x.reshape(T * B, D)).view(T, B, -1)   # every step's input part, one product
-        hs = []
-        for a_t in A_x.unbind(0):
-            state = self.cell.recur(a_t, state)
-            hs.append(state[0] if isinstance(state, tuple) else state)
-        return torch.stack(hs), state
 
     @classmethod
     def from_torch(cls, layer: nn.Module):
@@ -380,10 +374,19 @@ class _GatedLayer(nn.Module):
 
 
 class LSTM(_GatedLayer):
-    """A one-layer LSTM over a time-major sequence: :class:`LSTMCell` in a loop over time.
+    """A one-layer LSTM over a time-major sequence: :class:`LSTMCell`'s equations in a loop over time.
 
     Equal to :class:`torch.nn.LSTM` (one layer, ``batch_first=False``) on the
     same weights (see :meth:`from_torch` and :meth:`to_torch`).
+
+    Its backward pass is written out rather than left to autograd:
+    :class:`rnncourse.torch.lstm_bptt.LSTMBPTT`, the twin of
+    :func:`rnncourse.numpy.gated.lstm_backward`, walks back in time carrying
+    ``dh`` and ``dc`` and then computes each weight's gradient, a sum over
+    all steps, as one matrix product, where autograd through the cell would
+    compute and add up one product per step. The tests check it against
+    autograd through :class:`LSTMCell` and against :class:`torch.nn.LSTM`.
+    Gradients of gradients are not supported (use :class:`LSTMCell` in a loop).
 
     Parameters
     ----------
@@ -425,7 +428,10 @@ class LSTM(_GatedLayer):
         state : tuple
             ``(h_T, c_T)``, the final hidden and cell states.
         """
-        return self._run(x, self._check(x, state))
+        h0, c0 = self._check(x, state)
+        cell = self.cell
+        hs, c_T = LSTMBPTT.apply(x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
+        return hs, (hs[-1], c_T)
 
 
 class GRU(_GatedLayer):
@@ -474,7 +480,14 @@ class GRU(_GatedLayer):
         h_T : torch.Tensor, shape (B, H)
             The final state.
         """
-        return self._run(x, self._check(x, h0))
+        h = self._check(x, h0)
+        T, B, D = x.shape
+        A_x = self.cell.input_part(x.reshape(T * B, D)).view(T, B, -1)   # every step's input part, one product
+        hs = []
+        for a_t in A_x.unbind(0):
+            h = self.cell.recur(a_t, h)
+            hs.append(h)
+        return torch.stack(hs), h
 
 
 def _memory_norms_one(cell, x, ord, path):

@@ -1,0 +1,115 @@
+r"""Backpropagation through time for a whole LSTM layer, written out: the PyTorch twin of
+:func:`rnncourse.numpy.gated.lstm_forward` and :func:`rnncourse.numpy.gated.lstm_backward`.
+
+Autograd through :class:`rnncourse.torch.gated.LSTMCell` in a loop over time is correct, but it
+cannot see that every step uses the same weights: it records each step's product
+``h_{t-1} W_hh^T`` as its own operation and, going backwards, computes a weight gradient
+``dA_t^T h_{t-1}`` for every step (T small products) and adds them up one by one. The sum over
+time can be one product instead,
+
+.. math::
+
+    \frac{\partial L}{\partial W_{hh}} = \sum_t \delta a_t^\top h_{t-1} = \delta A^\top H_{\text{prev}},
+
+where :math:`\delta A` (T·B, 4H) stacks the gradients of every step's pre-activations and
+:math:`H_{\text{prev}}` (T·B, H) the states that entered each step; likewise for ``W_xh``, ``b_h``
+and the inputs ``x``. That is what :func:`~rnncourse.numpy.gated.lstm_backward` does, and what
+:class:`LSTMBPTT` does in PyTorch: its backward walks back in time carrying only ``dh`` and ``dc``,
+writes each step's ``δa_t`` into one buffer, and after the loop computes the four gradients with
+one product each. :class:`rnncourse.torch.gated.LSTM` runs on it; the tests check it against
+autograd through :class:`~rnncourse.torch.gated.LSTMCell` (``torch.autograd.gradcheck``, float64)
+and against :class:`torch.nn.LSTM` on the same weights, every gradient included.
+
+It runs on any device (every buffer is made like its inputs). It is differentiable once:
+gradients of gradients (``create_graph=True`` followed by a second backward) raise an error;
+use :class:`~rnncourse.torch.gated.LSTMCell` in a loop for those.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+__all__ = ["LSTMBPTT"]
+
+
+class LSTMBPTT(torch.autograd.Function):
+    r"""One LSTM layer over a time-major sequence, with backpropagation through time as its backward.
+
+    The gates are PyTorch's (i, f, g, o); see :mod:`rnncourse.torch.gated` for the equations.
+    No validation: :class:`rnncourse.torch.gated.LSTM` checks its inputs once and calls
+    ``LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (T, B, D)
+        Input sequence, time-major.
+    h0, c0 : torch.Tensor, shape (B, H)
+        Initial hidden and cell states.
+    W_xh : torch.Tensor, shape (4H, D)
+        Input weights of the gates i, f, g, o, stacked.
+    W_hh : torch.Tensor, shape (4H, H)
+        Recurrent weights, stacked alike.
+    b_h : torch.Tensor, shape (4H,)
+        Bias.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        Hidden states h_1 ... h_T (``hs[-1]`` is h_T).
+    c_T : torch.Tensor, shape (B, H)
+        The final cell state.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, W_xh, W_hh, b_h):
+        """``(hs, c_T)`` from the sequence; saves the gates and the states for :meth:`backward`."""
+        T, B, D = x.shape
+        H = W_hh.shape[1]
+        gates = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, 4 * H)   # x_t W_xh^T + b_h, every t
+        hs, cs, tanh_cs = x.new_empty(T, B, H), x.new_empty(T, B, H), x.new_empty(T, B, H)
+        h, c = h0, c0
+        for t in range(T):
+            a = gates[t].addmm_(h, W_hh.t())                            # a_t: add h_{t-1} W_hh^T
+            i, f, g, o = a.chunk(4, dim=1)                              # each gate overwrites its pre-activation
+            a[:, :2 * H].sigmoid_()                                     # i and f, side by side
+            g.tanh_()
+            o.sigmoid_()
+            c = torch.addcmul(f * c, i, g, out=cs[t])                   # c_t = f c_{t-1} + i g
+            h = torch.mul(o, torch.tanh(c, out=tanh_cs[t]), out=hs[t])  # h_t = o tanh(c_t)
+        ctx.save_for_backward(x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates)
+        return hs, c.clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dhs, dc_T):
+        """The gradients for ``x, h0, c0, W_xh, W_hh, b_h`` from those of ``hs`` and ``c_T``."""
+        x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates = ctx.saved_tensors
+        T, B, D = x.shape
+        H = W_hh.shape[1]
+        # What each step's equations multiply the incoming gradients by (lstm_step_backward's factors),
+        # for every step at once, since they do not depend on the gradients:
+        i, f, g, o = gates.chunk(4, dim=2)                              # (T, B, H) each
+        c_prevs = torch.cat([c0[None], cs[:-1]])                        # c_{t-1} for every t
+        dc_per_dh = o * (1 - tanh_cs * tanh_cs)                         # h_t = o tanh(c_t)
+        dA = gates * (1 - gates)                                        # sigmoid' = s (1 - s) for i, f, o
+        da_i, da_f, da_g, da_o = dA.chunk(4, dim=2)
+        da_i.mul_(g)                                                    # c_t = f c_{t-1} + i g
+        da_f.mul_(c_prevs)
+        torch.mul(i, 1 - g * g, out=da_g)                               # g's block: tanh' = 1 - g^2
+        da_o.mul_(tanh_cs)                                              # h_t = o tanh(c_t)
+        # Back in time, each dA[t] (B, 4H) is multiplied by what its gates receive (dc for i, f, g;
+        # dh for o) and becomes the gradient of the pre-activations a_t.
+        dh, dc = torch.zeros_like(h0), dc_T
+        for t in reversed(range(T)):
+            dh = dhs[t] + dh                                            # from the loss at t and from step t + 1
+            dc = torch.addcmul(dc, dh, dc_per_dh[t])                    # along the cell state, and through h_t
+            dA[t].mul_(torch.cat([dc, dc, dc, dh], dim=1))              # dL/da_t
+            dc = dc * f[t]                                              # to c_{t-1}: only the forget gate
+            dh = dA[t] @ W_hh                                           # to h_{t-1}
+        # Every weight is shared by all steps: its gradient is one product over all T*B rows.
+        dA = dA.view(T * B, 4 * H)
+        h_prevs = torch.cat([h0[None], hs[:-1]])                        # the state entering each step
+        dW = dA.t() @ torch.cat([x, h_prevs], dim=2).view(T * B, D + H)  # a_t = [W_xh, W_hh] [x_t; h_{t-1}] + b_h
+        dx = (dA @ W_xh).view(T, B, D) if ctx.needs_input_grad[0] else None
+        return dx, dh, dc, dW[:, :D], dW[:, D:], dA.sum(dim=0)
