@@ -14,10 +14,11 @@ JB_FLAGS := -W -n --keep-going
 # The benchmark (make bench) is run without this limit.
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# make test runs its tests on two processes (pytest-xdist; a process that runs out of tests takes
-# some of the other's), beside the strict book build, which starts in the background as soon as the
-# tests are collected (tests/conftest.py).
-XDIST := -n 2 --dist worksteal
+# make test runs its tests on two processes (pytest-xdist), beside the strict book build, which starts
+# in the background as soon as the tests are collected (tests/conftest.py). Each test goes to the next
+# free process, except that a module marked xdist_group runs in one process (its costly module fixture,
+# a lab server or a set of graded submissions, then runs once).
+XDIST := -n 2 --dist loadgroup
 
 .PHONY: book book-clean test unit nbval lab student bench clean help sandbox
 

@@ -76,7 +76,9 @@ SUBMISSIONS = {
 }
 
 
-pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox here: {sandbox_problem()}")
+# One process runs this module's tests (make test: --dist loadgroup), so its module fixture runs once.
+pytestmark = [pytest.mark.skipif(sandbox_problem() is not None, reason=f"no sandbox here: {sandbox_problem()}"),
+              pytest.mark.xdist_group("test_grading")]
 
 
 @pytest.fixture(scope="module")

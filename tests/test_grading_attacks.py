@@ -25,7 +25,9 @@ from rnncourse.exercises.grade import grade_all
 ATTACKS = Path(__file__).with_name("attacks")
 TIMEOUT, EXERCISE_TIMEOUT = 6, 4
 PROBLEM = sandbox.sandbox_problem()
-pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=f"no sandbox here: {PROBLEM}")
+# One process runs this module's tests (make test: --dist loadgroup), so its module fixture runs once.
+pytestmark = [pytest.mark.skipif(PROBLEM is not None, reason=f"no sandbox here: {PROBLEM}"),
+              pytest.mark.xdist_group("test_grading_attacks")]
 
 ALL_ZERO = {name: 0 for name in EXERCISES}
 #: attack -> (points where not full marks, {exercise: feedback pattern})

@@ -68,6 +68,9 @@ def test_language_info_is_the_kernels(literal_blocks):
     assert nb.metadata.language_info == IPythonKernel.language_info
 
 
+# One process runs this module's tests (make test: --dist loadgroup), so the lab starts once.
+pytestmark = pytest.mark.xdist_group("test_lab")
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
