@@ -251,7 +251,10 @@ def store_executed_ahead(client) -> None:
         return
     import nbformat
 
-    executed, seconds, error = future.result()
+    try:
+        executed, seconds, error = future.result()
+    except Exception:                                           # the worker itself failed: myst-nb executes it
+        return
     if error is not None:                                       # executed again by myst-nb, which reports it
         return
     cache = get_cache(client.nb_config.execution_cache_path)
