@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pickle
+import re
 import shutil
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
 from conftest import ROOT, build_book
+from rnncourse.__main__ import main
 
 pytestmark = pytest.mark.book
 
@@ -62,13 +65,53 @@ def mini_book(tmp_path: Path, page: str, **more_pages: str) -> Path:
     return src
 
 
-def test_broken_cross_reference_fails_the_build(tmp_path):
-    src = mini_book(tmp_path, "See {ref}`no-such-label` and {eq}`eq-missing`.\n")
+def meeting_page(name: str, other: str) -> str:
+    """A page that says whether ``other`` was running at the same time: each leaves a mark in the folder
+    they run in and waits (up to a minute) for the other's."""
+    return ("```{code-cell} ipython3\nimport pathlib, time\n"
+            f"pathlib.Path('{name}.started').touch()\ndeadline = time.time() + 60\n"
+            f"while not pathlib.Path('{other}.started').exists() and time.time() < deadline:\n    time.sleep(0.05)\n"
+            f"print('{name}', 'met' if pathlib.Path('{other}.started').exists() else 'alone')\n```\n")
+
+
+def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_side_by_side(tmp_path, capsys):
+    """One strict build of a book with faults planted (a build each would cost a minute of make test):
+
+    - an exception in a chapter's cell fails the build, with the traceback in a report;
+    - a broken cross-reference and a missing equation fail it, named in the output;
+    - the chapters that can run execute side by side ahead of Sphinx's reading and come from the cache;
+    - ``python -m rnncourse times`` lists the chapters in book order, marks the failed one, exits 1.
+
+    The control, a clean page with math and code that passes the same strict build (the mini book itself
+    is not what fails), is the first build of tests/test_book_cache.py.
+    """
+    failing = ("See {ref}`no-such-label` and {eq}`eq-missing`.\n\n"
+               "```{code-cell} ipython3\nraise RuntimeError('planted failure in a cell')\n```\n")
+    src = mini_book(tmp_path, failing, first=meeting_page("first", "second"), second=meeting_page("second", "first"))
+    config = src / "_config.yml"
+    config.write_text(config.read_text().replace("  config:\n", "  config:\n    rnncourse_execution_jobs: 2\n", 1))
     result = build_book(src, tmp_path / "out")
-    assert result.returncode != 0
-    assert "no-such-label" in result.output
-
-
-# A failing cell fails the build too: tests/test_book_cache.py plants one among chapters that execute
-# side by side. The control, a clean page with math and code that passes the same strict build (the
-# mini book itself is not what fails), is the first build of tests/test_book_cache.py.
+    output = result.output
+    assert result.returncode != 0, output[-4000:]
+    # The failing cell: executed again by myst-nb, reported the usual way, with its traceback in a report.
+    assert "page.err.log" in output, output[-6000:]
+    report = (result.html / "reports" / "book" / "page.err.log").read_text()
+    report = re.sub(r"\x1b\[[0-9;]*m", "", report)  # drop terminal colours
+    assert "RuntimeError: planted failure in a cell" in report
+    # The broken references.
+    assert "no-such-label" in output and "eq-missing" in output, output[-6000:]
+    # The two good pages ran ahead of Sphinx's reading, at the same time, and are read from the cache.
+    for name in ("first", "second"):
+        assert f"book/{name}.md: Using cached notebook" in output, output[-6000:]
+        nb = nbformat.read(result.html.parent / "jupyter_execute" / "book" / f"{name}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert printed == f"{name} met\n", f"{name} did not run beside the other page: {printed!r}"
+    # The execution times, in book order (not the alphabetical order Sphinx reads in).
+    assert main(["times", str(result.html.parent)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["docname", "seconds", "method", "ok"]
+    assert re.fullmatch(r"book/page +\d+\.\d +\w+ +FAILED", lines[1]), lines
+    assert re.fullmatch(r"book/first +\d+\.\d +\w+ +yes", lines[2]), lines
+    assert re.fullmatch(r"book/second +\d+\.\d +\w+ +yes", lines[3]), lines
+    assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/page\)", lines[4]), lines
+    assert main(["times", str(tmp_path / "nowhere")]) == 2

@@ -7,15 +7,11 @@ page executes), after a prose edit (its outputs come from the cache, and the exe
 carries them), after a change of ``requirements.txt``, which stands for any change of the hashed
 files (the page executes again). The first build is also the control for the faults planted in the
 other tests: a clean page with math and code passes the strict build.
-
-A book of several chapters executes them side by side, one per core, ahead of Sphinx's reading, and
-an exception in a chapter's cell still fails the strict build with its traceback in a report.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -85,37 +81,3 @@ def test_the_cache_key_covers_every_file_of_the_package_and_the_extra_files(tmp_
     assert changed_pins not in (key, changed_code)
     (package / "sub" / "model.py").rename(package / "model.py")       # same content, another module
     assert source_hash(package, requirements) != changed_pins
-
-
-def meeting_page(name: str, other: str) -> str:
-    """A page that says whether ``other`` was running at the same time: each leaves a mark in the folder
-    they run in and waits (up to a minute) for the other's."""
-    return ("```{code-cell} ipython3\nimport pathlib, time\n"
-            f"pathlib.Path('{name}.started').touch()\ndeadline = time.time() + 60\n"
-            f"while not pathlib.Path('{other}.started').exists() and time.time() < deadline:\n    time.sleep(0.05)\n"
-            f"print('{name}', 'met' if pathlib.Path('{other}.started').exists() else 'alone')\n```\n")
-
-
-@pytest.mark.book
-def test_chapters_execute_side_by_side_and_a_failing_one_is_reported_as_usual(tmp_path):
-    """An exception in a chapter's cell fails the strict build, with the traceback in a report, while the
-    chapters that can run execute side by side ahead of Sphinx's reading."""
-    failing = "```{code-cell} ipython3\nraise RuntimeError('planted failure in a cell')\n```\n"
-    src = mini_book(tmp_path, failing, first=meeting_page("first", "second"), second=meeting_page("second", "first"))
-    config = src / "_config.yml"
-    config.write_text(config.read_text().replace("  config:\n", "  config:\n    rnncourse_execution_jobs: 2\n", 1))
-    proc = subprocess.run([str(JUPYTER_BOOK), "build", str(src), *STRICT], cwd=src, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONWARNINGS": ""})
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output[-4000:]
-    # The failure: executed again by myst-nb, reported the usual way, with its traceback in a report.
-    assert "page.err.log" in output, output[-6000:]
-    report = (src / "_build" / "html" / "reports" / "book" / "page.err.log").read_text()
-    report = re.sub(r"\x1b\[[0-9;]*m", "", report)  # drop terminal colours
-    assert "RuntimeError: planted failure in a cell" in report
-    # The two good pages ran ahead of Sphinx's reading, at the same time, and are read from the cache.
-    for name in ("first", "second"):
-        assert f"book/{name}.md: Using cached notebook" in output, output[-6000:]
-        nb = nbformat.read(src / "_build" / "jupyter_execute" / "book" / f"{name}.ipynb", as_version=4)
-        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-        assert printed == f"{name} met\n", f"{name} did not run beside the other page: {printed!r}"

@@ -185,26 +185,7 @@ def test_no_solution_line_of_a_real_chapter_survives_in_its_student_notebook(pat
     assert "### BEGIN SOLUTION" not in json.dumps(nb)
 
 
-# ----------------------------------------------------------------------------- python -m rnncourse times
-
-@pytest.mark.book
-def test_times_lists_each_executed_chapter_in_book_order_and_fails_on_a_failed_one(tmp_path, capsys):
-    from conftest import build_book
-
-    root = write_book(tmp_path / "src")
-    header = chapter_text().split("---", 2)[1]
-    (root / "book" / "98_fails.md").write_text(f"---{header}---\n(ch-fails)=\n# 98. Fails\n\n"
-                                              "```{code-cell} ipython3\nraise RuntimeError('planted')\n```\n")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/99_fixture\nchapters:\n  - file: book/98_fails\n")
-    result = build_book(root, tmp_path / "out")
-    assert result.returncode != 0                                  # the planted failure
-    assert main(["times", str(tmp_path / "out" / "_build")]) == 1
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["docname", "seconds", "method", "ok"]
-    assert re.fullmatch(r"book/99_fixture +\d+\.\d +\w+ +yes", lines[1])
-    assert re.fullmatch(r"book/98_fails +\d+\.\d +\w+ +FAILED", lines[2])
-    assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/98_fails\)", lines[3])
-    assert main(["times", str(tmp_path / "nowhere")]) == 2
+# `python -m rnncourse times` is tested on the faulty book of tests/test_book_build.py.
 
 
 def test_solution_cells_are_folded_in_the_book_but_the_stub_is_shown_to_students():
