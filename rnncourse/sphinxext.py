@@ -243,14 +243,13 @@ def execute_ahead(app, env, docnames) -> None:
 
 def store_executed_ahead(client) -> None:
     """Wait for a page executed ahead and put it in the cache, where myst-nb's own lookup then finds it."""
+    import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
     future, read_fmt = AHEAD.pop(str(client.path), (None, None))
     if future is None:
         return
-    import nbformat
-
     try:
         executed, seconds, error = future.result()
     except Exception:                                           # the worker itself failed: myst-nb executes it
