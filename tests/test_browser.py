@@ -310,7 +310,7 @@ MARK_CONTRAST_SAMPLE = r"""() => {
 
     document.querySelectorAll("[data-contrast-sample]").forEach(e => e.removeAttribute("data-contrast-sample"));
     const page = document.documentElement;
-    walk(document.body, "rgb(255, 255, 255)", 1,
+    walk(document.body, "the page's", 1,
          {left: -scrollX, top: -scrollY, right: page.scrollWidth - scrollX, bottom: page.scrollHeight - scrollY});
     sample.forEach(e => e.setAttribute("data-contrast-sample", ""));
     return sample.length;
@@ -323,17 +323,19 @@ def axe_problems(page, rel: str, mode: str = "") -> list[str]:
     ``mode`` (e.g. ``" (dark mode)"``) is said after the page's name in each line. One axe run, every
     rule on the whole page, except that color-contrast checks only the page's contrast sample
     (``MARK_CONTRAST_SAMPLE``): each text style once, so every style of the page is checked, in the
-    code cells too, at a fraction of the cost. Why: an axe run costs in proportion to the page's
-    size, and contrast the most (on the API page, 46,000 elements, one run of all rules but contrast
-    took 9.6 CPU-s, contrast on one of its sections 7.9 s, and minutes on the whole page). What the
-    sample can miss: two elements of the same style whose backgrounds differ by what overlaps them
-    rather than by their ancestors (positioned or floating boxes, pseudo-elements), or text over an
-    image that differs from place to place (axe reports those as "needs review", not as violations).
+    code cells too, in a run that costs little more than one without contrast. Why: each axe run
+    costs in proportion to the page's size, and contrast on every element the most (on the API
+    page, 46,000 elements: one run of all rules but contrast took 9.6 CPU-s, contrast on one of its
+    sections 7.9 s, on the whole page minutes). What the sample can miss: an element of a sampled
+    style whose background differs from the sample's by what overlaps it rather than by its
+    ancestors (positioned or floating boxes, pseudo-elements, an image behind the text); and a
+    style whose sampled element axe cannot judge (partly covered: "needs review", not a violation).
     """
     wait_for_math(page)
     page.evaluate(MARK_CONTRAST_SAMPLE)
-    page.evaluate(axe_playwright.Axe().axe_script)      # axe's own Axe.run would inject it again after
-    violations = page.evaluate("""() => {                   // our configure, and undo it
+    # axe injected here, not by Axe.run, which would inject it afresh and so undo the configure.
+    page.evaluate(axe_playwright.Axe().axe_script)
+    violations = page.evaluate("""() => {
         axe.configure({rules: [{id: "color-contrast", selector: "[data-contrast-sample]"}]});
         return axe.run(document, {resultTypes: ["violations"]}).then(results => results.violations);
     }""")
@@ -396,8 +398,8 @@ def test_contrast_sample_tells_backgrounds_apart_by_the_parents(browser):
 
 
 def test_contrast_sample_skips_elements_that_axe_does_not_check(browser):
-    """A text style's first element hidden (folded, screen-reader only, off-screen, disabled, or
-    punctuation alone): the sample takes the style's next element, which axe checks."""
+    """A text style's first elements are ones axe leaves out (folded, screen-reader only, off-screen,
+    disabled, punctuation or an astral symbol alone): the sample takes the next, which axe checks."""
     page = browser.new_page()
     hidden = ('<details><summary>Solution</summary><p class="faint">folded</p></details>'
               '<span class="faint sr-only">for screen readers</span>'
