@@ -17,9 +17,9 @@
   deprecated ARIA role ``doc-biblioentry``, which leaves their list without items).
 - The API reference describes a NamedTuple's fields once, in the class's ``Attributes`` section,
   instead of listing every field again as "Alias for field number N".
-- When the site is written, the data of the interactive figures (``_static/rnncourse-figures.js``)
-  and their static pictures are written into its ``_static`` folder by
-  :mod:`rnncourse.plotting.interactive`.
+- When the site is written, and a page of it holds an interactive figure, the data of the figures
+  (``_static/rnncourse-figures-data.js``) and their static pictures are written into its ``_static``
+  folder by :mod:`rnncourse.plotting.interactive`.
 """
 
 from __future__ import annotations
@@ -99,9 +99,29 @@ def skip_field_aliases(app, what, name, obj, skip, options):
     return None
 
 
+INTERACTIVE = 'class="rnn-interactive"'
+
+
+def note_interactive_figures(app, docname: str, source: list) -> None:
+    """Remember which pages hold an interactive figure (kept with the environment between builds)."""
+    pages = getattr(app.env, "rnncourse_interactive", set())
+    pages.discard(docname)
+    if INTERACTIVE in source[0]:
+        pages.add(docname)
+    app.env.rnncourse_interactive = pages
+
+
+def forget_interactive_figures(app, env, docname: str) -> None:
+    getattr(env, "rnncourse_interactive", set()).discard(docname)
+
+
 def write_interactive_figures(app, exception) -> None:
-    """Write the interactive figures' data script and static pictures into the site's ``_static``."""
-    if exception is not None or app.builder.format != "html":
+    """Write the interactive figures' data script and static pictures into the site's ``_static``.
+
+    Only for a book that has such a figure on some page: drawing the pictures takes seconds, which a
+    book without one (the tests' small books) need not spend.
+    """
+    if exception is not None or app.builder.format != "html" or not getattr(app.env, "rnncourse_interactive", None):
         return
     from rnncourse.plotting.interactive import write_figure_data, write_static_figures
 
@@ -297,6 +317,8 @@ def setup(app):
     app.add_config_value("rnncourse_execution_jobs", 0, "", [int])   # 0: one per core
     app.connect("env-before-read-docs", execute_ahead)
     app.connect("source-read", fill_setup_cell)
+    app.connect("source-read", note_interactive_figures)
+    app.connect("env-purge-doc", forget_interactive_figures)
     app.connect("doctree-resolved", add_run_box)
     # Run last, after the extensions that add scripts while a page is being written.
     app.connect("html-page-context", tidy_page_context, priority=900)

@@ -50,6 +50,10 @@ def test_a_prose_edit_reuses_the_outputs_and_a_package_change_executes_again(tmp
     first = build(src)          # also the control of the planted faults: a clean page passes the strict build
     assert "Executing notebook" in first and "Using cached notebook" not in first
     assert printed(src) == "six times seven is 42\n"
+    # No page holds an interactive figure: their data and pictures are not drawn (the strict build's
+    # browser tests check them where chapters 3 and 5 hold them).
+    assert not list((src / "_build" / "html" / "_static").glob("*interactive*")), "figures written for no page"
+    assert not (src / "_build" / "html" / "_static" / "rnncourse-figures-data.js").exists()
 
     page = src / "book" / "page.md"
     page.write_text(page.read_text().replace("Some prose.", "Some better prose."))

@@ -54,8 +54,10 @@ SUBMISSIONS = {
     # NaN, a wrong shape and an exception; mse stays right and must still score.
     "broken": [(DOUBLE, "    return x * np.nan"), (STEP, "    return np.tanh(a_t_zebra_quartz)[0]"),
                ("    da_zebra_quartz = dh_t", "    raise KeyError('oops')\n    da_zebra_quartz = dh_t")],
-    # A cell that never ends, after double's cell: double is graded, the rest was never defined.
-    "hanging_cell": [("check(\"ch99.double\", double)", "while True:\n    pass")],
+    # A cell that never ends, after double's cell: double is graded, the rest was never defined. It waits
+    # (sleeps) rather than spins: the alarm stops both alike, and spinning would burn 10 s of CPU that
+    # the tests beside it need; "hanging_function" spins.
+    "hanging_cell": [("check(\"ch99.double\", double)", "while True:\n    __import__('time').sleep(0.05)")],
     # A function that never returns, and a cell that exits.
     "hanging_function": [(MSE, "    while True:\n        pass"),
                          ('print(f"tanh(0.5)', 'import sys\nsys.exit(3)\nprint(f"tanh(0.5)')],
@@ -177,8 +179,8 @@ def test_an_unreadable_notebook_gets_zero_for_every_exercise_of_its_chapter(grad
 
 def test_a_submission_that_ignores_the_time_limit_is_killed(tmp_path):
     path = write_notebook(instructor_notebook(), tmp_path / "stubborn.ipynb", [
-        ('print(f"tanh(0.5)', 'import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n'
-                              'print(f"tanh(0.5)')])
+        ('print(f"tanh(0.5)', 'import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n'
+                              '    time.sleep(0.05)\nprint(f"tanh(0.5)')])
     [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=2, exercise_timeout=1, grace=6)
     assert result.status == "killed" and result.points == 0
     for e in result.exercises:

@@ -26,3 +26,12 @@ def test_the_check_can_fail():
     code = "import sys, rnncourse.torch; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_nbformat_imports_without_compiling_the_rfc3987_syntax_grammar():
+    """requirements.txt pins ``rfc3987`` so that jsonschema (imported by nbformat: every chapter's kernel
+    through myst_nb's glue, every build and test process) does not compile rfc3987-syntax's grammar, 2 s of
+    CPU per process; without the pin this fails."""
+    code = "import sys, nbformat; print('rfc3987_syntax' in sys.modules, 'rfc3987' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
