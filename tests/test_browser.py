@@ -7,7 +7,8 @@ every chapter at both widths, and of two chapters in the theme's dark mode, are 
 ``_build/screenshots/`` for a person to look at.
 
 Accessibility: axe-core (bundled in the ``axe-playwright-python`` wheel) finds nothing of impact
-serious or critical on any page; every figure has alt text that describes it; formulas carry
+serious or critical on any page (its contrast rule checks one element of each text style, see
+:func:`axe_problems`); every figure has alt text that describes it; formulas carry
 assistive MathML; folded solutions and code open from the keyboard. The interactive figures
 (``_static/rnncourse-figures.js``) are set to given values and their numbers compared with
 :mod:`rnncourse.plotting.interactive`'s NumPy results.
