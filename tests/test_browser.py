@@ -272,7 +272,7 @@ MARK_CONTRAST_SAMPLE = r"""() => {
 
     function checkedByAxe(element, texts, visibleBox) {
         if (element.closest(":disabled, [aria-disabled=true]")
-                || !element.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
+                || !element.checkVisibility({visibilityProperty: true})) return false;
         if (!texts.length) return element.getClientRects().length > 0;  // a form control
         const range = document.createRange();
         return texts.some(text => {
@@ -400,11 +400,13 @@ def test_contrast_sample_tells_backgrounds_apart_by_the_parents(browser):
 
 def test_contrast_sample_skips_elements_that_axe_does_not_check(browser):
     """A text style's first elements are ones axe leaves out (folded, screen-reader only, off-screen,
-    disabled, punctuation or an astral symbol alone): the sample takes the next, which axe checks."""
+    invisible, disabled, punctuation or an astral symbol alone): the sample takes the next, which
+    axe checks."""
     page = browser.new_page()
     hidden = ('<details><summary>Solution</summary><p class="faint">folded</p></details>'
               '<span class="faint sr-only">for screen readers</span>'
               '<span class="faint" style="position: absolute; left: -9999px">off-screen</span>'
+              '<span class="faint" style="visibility: hidden">invisible</span>'
               '<button class="faint" disabled>disabled</button> <span class="faint">(</span> '
               '<span class="faint">𝟙</span>')
     style = (".faint { color: #c8c8c8; font: inherit; background: none; border: none; padding: 0 } "
