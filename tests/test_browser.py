@@ -621,38 +621,61 @@ def figure_numbers(page, selector: str, attribute: str):
     return json.loads(page.locator(selector).get_attribute(f"data-{attribute}"))
 
 
-@pytest.mark.parametrize("rho, scale, lag", [(0.9, 2.0, 25), (1.0, 1.0, 50), (1.3, 0.4, 80)])
-def test_gradients_figure_equals_numpy(browser, server, rho, scale, lag):
+def print_problems(page, rel: str, figure: str) -> list[str]:
+    """In print, does the open page show the figure's static picture instead of the live one?"""
+    page.emulate_media(media="print")
+    problems = [] if page.locator(f"{figure} img.rnn-static").is_visible() else [f"{rel}: no static picture in print"]
+    if page.locator(f"{figure} .rnn-live-part").is_visible():
+        problems.append(f"{rel}: live figure printed")
+    if not page.evaluate(f"document.querySelector('{figure} img.rnn-static').naturalWidth") > 0:
+        problems.append(f"{rel}: the static picture did not load")
+    page.emulate_media(media="screen")
+    return problems
+
+
+#: Slider settings of the gradients figure (rho, input scale, lag): vanishing, at the edge, exploding.
+GRADIENT_SETTINGS = [(0.9, 2.0, 25), (1.0, 1.0, 50), (1.3, 0.4, 80)]
+
+
+def test_gradients_figure_equals_numpy_and_prints_its_static_picture(browser, server):
+    """One load of chapter 5, the sliders set to each of ``GRADIENT_SETTINGS`` in turn: the figure's
+    numbers equal NumPy's, and in print the static picture replaces it."""
     import numpy as np
 
     from rnncourse.plotting.interactive import gradient_network, gradient_norms
 
-    page, log = open_page(browser, f"{server}/book/05_vanishing_exploding.html")
+    rel = "book/05_vanishing_exploding.html"
+    page, log = open_page(browser, f"{server}/{rel}")
     figure = "#interactive-gradients"
     page.wait_for_selector(f"{figure}.rnn-live", timeout=10000)
     assert not page.locator(f"{figure} img.rnn-static").is_visible(), "the static picture shows beside the live one"
-    page.locator(f"{figure} input[id^=rnn-rho]").fill(str(rho))
-    page.locator(f"{figure} input[id^=rnn-scale]").fill(str(scale))
-    page.locator(f"{figure} input[id^=rnn-lag]").fill(str(lag))
-    # The figure redraws on the next animation frame; wait until it has computed for these values.
-    page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag}"]', timeout=10000)
-    expected = gradient_norms(gradient_network(), rho, scale)
-    np.testing.assert_allclose(figure_numbers(page, figure, "norms"), expected, rtol=1e-6)
-    assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
-    readout = page.locator(f"{figure} .rnn-readout").inner_text()
-    mantissa, exponent = f"{expected[lag]:.2e}".split("e")
-    shown = f"{mantissa} × 10{int(exponent)}".replace("-", "−")
-    assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = {shown} " in readout, readout
-    # The keyboard moves a slider too: one step of the lag with the arrow key.
-    page.locator(f"{figure} input[id^=rnn-lag]").focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag + 1}"]', timeout=10000)
-    assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag + 1], rel=1e-6)
+    for rho, scale, lag in GRADIENT_SETTINGS:
+        page.locator(f"{figure} input[id^=rnn-rho]").fill(str(rho))
+        page.locator(f"{figure} input[id^=rnn-scale]").fill(str(scale))
+        page.locator(f"{figure} input[id^=rnn-lag]").fill(str(lag))
+        # The figure redraws on the next animation frame; wait until it has computed for these values.
+        page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag}"]', timeout=10000)
+        expected = gradient_norms(gradient_network(), rho, scale)
+        np.testing.assert_allclose(figure_numbers(page, figure, "norms"), expected, rtol=1e-6,
+                                   err_msg=f"rho={rho}, scale={scale}")
+        assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
+        readout = page.locator(f"{figure} .rnn-readout").inner_text()
+        mantissa, exponent = f"{expected[lag]:.2e}".split("e")
+        shown = f"{mantissa} × 10{int(exponent)}".replace("-", "−")
+        assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = {shown} " in readout, readout
+        # The keyboard moves a slider too: one step of the lag with the arrow key.
+        page.locator(f"{figure} input[id^=rnn-lag]").focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_selector(f'{figure}[data-settings="{rho:.2f},{scale:.1f},{lag + 1}"]', timeout=10000)
+        assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == \
+            pytest.approx(expected[lag + 1], rel=1e-6)
+    problems = print_problems(page, rel, figure)
     page.close()
+    assert not problems, problems
     assert not log.errors, log.errors
 
 
-def test_forward_figure_steps_like_numpy(browser, server):
+def test_forward_figure_steps_like_numpy_and_prints_its_static_picture(browser, server):
     import numpy as np
 
     from rnncourse.plotting.interactive import forward_network, forward_steps
@@ -678,17 +701,8 @@ def test_forward_figure_steps_like_numpy(browser, server):
     tab_to(page, f"{figure} button.rnn-next")
     page.keyboard.press("Enter")
     assert page.locator(figure).get_attribute("data-step") == "1"
+    problems = print_problems(page, "book/03_forward.html", figure)
     page.close()
+    assert not problems, problems
     assert not log.errors, log.errors
 
-
-def test_interactive_figures_fall_back_to_static_pictures_in_print(browser, server):
-    for rel, figure in (("book/03_forward.html", "#interactive-forward"),
-                        ("book/05_vanishing_exploding.html", "#interactive-gradients")):
-        page, _ = open_page(browser, f"{server}/{rel}")
-        page.wait_for_selector(f"{figure}.rnn-live", timeout=10000)
-        page.emulate_media(media="print")
-        assert page.locator(f"{figure} img.rnn-static").is_visible(), f"{rel}: no static picture in print"
-        assert not page.locator(f"{figure} .rnn-live-part").is_visible(), f"{rel}: live figure printed"
-        assert page.evaluate(f"document.querySelector('{figure} img.rnn-static').naturalWidth") > 0
-        page.close()
