@@ -88,7 +88,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_collection_finish(session):
-    """Start the book build as soon as the tests are collected, if a selected test reads it."""
+    """Start the book build as soon as the tests are collected, if a selected test reads it (and will run:
+    ``pytest --collect-only`` builds nothing)."""
+    if session.config.option.collectonly:
+        return
     if any(reads_the_build(item) for item in session.items) and not reuse_build():
         start_book_build()
 
