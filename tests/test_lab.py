@@ -134,6 +134,7 @@ def page(lab, playwright, tmp_path_factory):
         args=ARGS, viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30000)
+    page.goto(f"{url}/lab?token={token}")
     yield page
     context.close()
 
@@ -151,13 +152,6 @@ def menu(page, top: str, item: str) -> None:
 def test_a_chapter_opens_as_a_notebook_runs_renders_myst_and_saves_unchanged(lab, page):
     url, token, book = lab
     before = (book / CHAPTER).read_bytes()
-
-    # By URL, the chapter opens as a notebook (the lab's first load: no second load of the whole app).
-    page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}")
-    page.locator(".jp-NotebookPanel:visible .jp-CodeCell").first.wait_for()
-    assert page.locator(".jp-FileEditor:visible").count() == 0
-    menu(page, "File", "Close Tab")
-    page.locator(".jp-NotebookPanel:visible").wait_for(state="detached")
 
     # Double-click in the file browser: a notebook, not the text editor.
     page.locator(".jp-DirListing-itemText").get_by_text(CHAPTER, exact=True).dblclick()
@@ -198,3 +192,8 @@ def test_a_chapter_opens_as_a_notebook_runs_renders_myst_and_saves_unchanged(lab
     menu(page, "File", "Close Tab")
     notebook.wait_for(state="detached")
     assert page.locator(".jp-Dialog").count() == 0
+
+    # By URL, too, the chapter opens as a notebook.
+    page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}")
+    page.locator(".jp-NotebookPanel:visible .jp-CodeCell").first.wait_for()
+    assert page.locator(".jp-FileEditor:visible").count() == 0
