@@ -109,8 +109,9 @@ def preinstall(names, site: Path) -> None:
     """Put ``names`` (with what they require) into the site-packages folder ``site`` of another environment,
     as this environment has them (requirements.txt's versions): the files their installation recorded,
     hard-linked where the file system allows, else copied. Their metadata comes along, so pip there counts
-    them as installed. Much cheaper than pip unpacking PyTorch again; files pip put outside
-    site-packages (command-line scripts) are left out, which a kernel and a notebook do not need."""
+    them as installed. Much cheaper than pip unpacking PyTorch again. Files pip put outside
+    site-packages are left out: command-line scripts, and the kernel's spec, which jupyter_client
+    makes for the running Python when it finds none."""
     for dist in needed(names).values():
         for file in dist.files or []:
             source = Path(dist.locate_file(file))
