@@ -103,12 +103,10 @@ INTERACTIVE = 'class="rnn-interactive"'
 
 
 def note_interactive_figures(app, docname: str, source: list) -> None:
-    """Remember which pages hold an interactive figure (kept with the environment between builds)."""
-    pages = getattr(app.env, "rnncourse_interactive", set())
-    pages.discard(docname)
+    """Remember which pages hold an interactive figure (kept with the environment between builds; a page
+    read again was first forgotten by :func:`forget_interactive_figures`)."""
     if INTERACTIVE in source[0]:
-        pages.add(docname)
-    app.env.rnncourse_interactive = pages
+        app.env.__dict__.setdefault("rnncourse_interactive", set()).add(docname)
 
 
 def forget_interactive_figures(app, env, docname: str) -> None:
