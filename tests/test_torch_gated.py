@@ -261,6 +261,26 @@ def test_lstm_every_gradient_equals_torch_nn():
         assert torch.allclose(g, g_ref, atol=1e-12), name
 
 
+def test_lstm_saturated_gates_equal_torch_nn_in_float32():
+    # The forward computes g = tanh(a_g) as 2 sigmoid(2 a_g) - 1: with large weights most gates sit
+    # at 0 or 1 and g at -1 or 1, where a wrong identity or an overflow would show.
+    torch.manual_seed(12)
+    ref = nn.LSTM(D, H)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.mul_(40)
+    mine = LSTM.from_torch(ref)
+    x = (inputs(12)[0] * 3).float().requires_grad_(True)
+    hs_ref, (_, c_T_ref) = ref(x)
+    hs, (_, c_T) = mine(x)
+    a = x.detach() @ ref.weight_ih_l0.detach().t() + ref.bias_ih_l0.detach()   # the input part of a_t
+    assert (a.abs() > 10).float().mean() > 0.5                         # mostly saturated gates
+    assert torch.allclose(hs, hs_ref, atol=1e-6) and torch.allclose(c_T, c_T_ref[0], atol=1e-5)
+    g, = torch.autograd.grad(hs.sum(), x)
+    g_ref, = torch.autograd.grad(hs_ref.sum(), x)
+    assert torch.isfinite(g).all() and torch.allclose(g, g_ref, atol=1e-4, rtol=1e-4)
+
+
 def test_lstm_input_without_gradient_and_no_second_derivative():
     mine = LSTM(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
     x = inputs(11)[0]                                   # data: no gradient wanted
