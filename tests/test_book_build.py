@@ -18,11 +18,21 @@ pytestmark = pytest.mark.book
 
 
 def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    """Every page of the book's table of contents, in order, as paths without extension (``book/intro``)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [c["file"] for c in part["chapters"]]
-    return files
+
+    def walk(node):
+        if isinstance(node, dict):
+            files.extend([node["file"]] if "file" in node else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return [re.sub(r"\.(md|ipynb|rst)$", "", f) for f in files]
 
 
 def test_whole_book_builds_strictly(book_build):

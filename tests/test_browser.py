@@ -27,9 +27,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from conftest import ROOT
+from test_book_build import toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
@@ -47,27 +47,9 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def toc_pages() -> list[str]:
-    """Every page of the book's table of contents, as the site's paths (``book/NAME.html``), in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            files.extend([node["file"]] if "file" in node else [])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc)
-    return [re.sub(r"\.(md|ipynb|rst)$", "", f) + ".html" for f in files]
-
-
 #: The pages, known when the tests are collected: a page of the table of contents that the build
 #: does not make fails its test. (index.html only redirects to book/intro.html.)
-PAGES = toc_pages()
+PAGES = [f"{name}.html" for name in toc_files()]
 CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d_", p)]
 #: The pages whose layout is checked (and screenshotted) at a phone's and a desktop's width.
 LAYOUT_PAGES = ["book/intro.html", *CHAPTERS]

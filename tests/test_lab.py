@@ -25,6 +25,9 @@ from jupytext.myst import CompactDumper
 from conftest import ROOT
 from rnncourse.lab import use_literal_blocks, with_language_info
 
+# One process runs this module's tests (make test: --dist loadgroup), so the lab starts once.
+pytestmark = pytest.mark.xdist_group("test_lab")
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 CHAPTER = "02_structure.md"   # short: 16 code cells, three figures
@@ -67,9 +70,6 @@ def test_language_info_is_the_kernels(literal_blocks):
     nb = with_language_info(jupytext.reads((ROOT / "book" / NOTEBOOKS[0]).read_text(), fmt="md:myst"))
     assert nb.metadata.language_info == IPythonKernel.language_info
 
-
-# One process runs this module's tests (make test: --dist loadgroup), so the lab starts once.
-pytestmark = pytest.mark.xdist_group("test_lab")
 
 def free_port() -> int:
     with socket.socket() as s:
