@@ -17,7 +17,7 @@ import pytest
 
 from exercise_fixtures import ROOT, SENTINEL, chapter_text, instructor_notebook, write_book
 from rnncourse.__main__ import main
-from rnncourse.exercises.student import STUB, chapter_paths, strip_code, strip_markdown, student_notebook
+from rnncourse.exercises.student import STUB, chapter_id, chapter_paths, strip_code, strip_markdown, student_notebook
 from rnncourse.exercises.student_book import build_student_book, find_leaks
 
 OPENING = re.compile(r"^\s*(`{3,}|:{3,})\{(solution|solution-start)\}")
@@ -145,6 +145,13 @@ def test_the_fixture_student_notebook_keeps_exercises_stubs_and_checks(student_f
     assert "Why does the hidden state forget?" in markdown and "{exercise}" in markdown
     assert nb.metadata["rnncourse"] == {"chapter": "ch99"} and "jupytext" not in nb.metadata
     nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("path, chapter", [("book/04_bptt.md", "ch04"), ("04_bptt.ipynb", "ch04"),
+                                           ("/home/ann/09_x_final.ipynb", "ch09"), ("hand-in.ipynb", "?"),
+                                           ("4_bptt.md", "?"), ("04bptt.md", "?"), ("book/04_x/ann.ipynb", "?")])
+def test_a_chapter_is_named_by_the_two_digits_that_start_its_file_name(path, chapter):
+    assert chapter_id(path) == chapter
 
 
 def test_the_student_command_writes_one_cleared_notebook_per_chapter(tmp_path, capsys):

@@ -48,6 +48,7 @@ import rnncourse
 from .registry import ExerciseFailure, chapter_exercises, get_exercise, load_checkers
 from .runner import SUBJECT_ERROR, code_cells, read_notebook
 from .sandbox import CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session, sandbox_problem
+from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
@@ -109,12 +110,6 @@ def _chapter_source(chapter: str, book_dir) -> str:
     return found[0].read_text(encoding="utf-8") if found else ""
 
 
-def _chapter_of_file(path: Path) -> str:
-    """``"ch04"`` for a file named ``04_...``, else ``"?"``."""
-    match = re.match(r"(\d\d)_", path.name)
-    return f"ch{match.group(1)}" if match else "?"
-
-
 def plan(cells, metadata: dict, path: Path, book_dir=None) -> tuple:
     """The chapter of a submission and the ``(exercise, function)`` pairs to grade.
 
@@ -130,7 +125,7 @@ def plan(cells, metadata: dict, path: Path, book_dir=None) -> tuple:
     if not chapter and calls:
         chapter = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0]
     if not chapter:
-        chapter = _chapter_of_file(path)
+        chapter = chapter_id(path)
     registered = [e.name for e in chapter_exercises(chapter)] if chapter != "?" else []
     book_calls = find_checks(_chapter_source(chapter, book_dir))
     # In the book's order, else the order the checkers were registered in, else the submission's.
@@ -392,7 +387,7 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     try:
         cells, metadata = read_notebook(path)
     except Exception as err:  # not JSON, not a notebook, not readable
-        chapter = _chapter_of_file(path)
+        chapter = chapter_id(path)
         result = SubmissionResult(name, str(path), chapter, "unreadable",
                                   notes=[f"could not read the notebook: {type(err).__name__}: {err}"])
         for ex in chapter_exercises(chapter) if chapter != "?" else []:

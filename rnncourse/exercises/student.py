@@ -191,8 +191,9 @@ def chapter_paths(book_dir) -> list:
 
 
 def chapter_id(path) -> str:
-    """``book/04_bptt.md`` -> ``"ch04"``."""
-    return f"ch{Path(path).name[:2]}"
+    """``book/04_bptt.md`` -> ``"ch04"``; ``"?"`` for a file whose name does not start ``NN_``."""
+    match = re.match(r"(\d\d)_", Path(path).name)
+    return f"ch{match.group(1)}" if match else "?"
 
 
 def write_student_notebooks(book_dir, out_dir) -> dict:
