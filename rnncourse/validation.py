@@ -25,6 +25,7 @@ __all__ = [
     "check_positive_int",
     "check_positive_float",
     "check_choice",
+    "check_keys",
     "check_rng",
     "check_float_dtype",
 ]
@@ -234,6 +235,16 @@ def check_choice(value, name: str, choices: Sequence) -> None:
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} should be one of {listed}, but is {value!r}")
+
+
+def check_keys(value, name: str, keys: Sequence[str], fix: str = "") -> None:
+    """Check that ``value`` is a dict holding every one of ``keys``; ``fix`` says how to make one."""
+    fix = f"; {fix}" if fix else ""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} should be a dict with the keys {', '.join(keys)}, but is {type(value).__name__}{fix}")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"{name} should be a dict with the keys {', '.join(keys)}, but lacks {', '.join(missing)}{fix}")
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:

@@ -61,8 +61,10 @@ def test_bad_inputs_give_clear_errors():
         temporal_xor(10, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         temporal_xor(9, rng=0)
-    with pytest.raises(ValueError, match="noise should be a number >= 0"):
+    with pytest.raises(ValueError, match="noise should be a finite number >= 0, but is -1.0"):
         running_parity(5, rng=np.random.default_rng(0), noise=-1.0)
+    with pytest.raises(TypeError, match="noise should be a number, but is str"):
+        running_parity(5, rng=np.random.default_rng(0), noise="0.1")
     with pytest.raises(ValueError, match="at most the number of steps"):
         cut_chunks(np.zeros((4, 1, 1)), 5)
     with pytest.raises(ValueError, match=r"\(T, B, D\)"):

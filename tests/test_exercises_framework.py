@@ -59,8 +59,12 @@ def test_a_checker_that_trips_over_the_answer_is_a_failure_not_a_traceback(regis
 def test_registry_rejects_bad_names_points_and_a_second_checker_under_a_taken_name(registry):
     with pytest.raises(ValueError, match="looks like 'ch04.rnn_backward'"):
         exercise("no_dot")
-    with pytest.raises(ValueError, match="non-negative int"):
+    with pytest.raises(TypeError, match="an exercise name should be a str like 'ch04.rnn_backward', but got int"):
+        exercise(4)
+    with pytest.raises(ValueError, match="points should be a non-negative int, but got -1"):
         exercise("zz.neg", points=-1)
+    with pytest.raises(TypeError, match="points should be an int, but got float 1.5"):
+        exercise("zz.half", points=1.5)
 
     @exercise("zz.taken")
     def first(fn):

@@ -111,8 +111,13 @@ def test_rnn_from_params_round_trip_and_dropout_only_in_training():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="params should be a dict holding W_xh_l0"):
+    with pytest.raises(ValueError, match="params should be a dict with the keys W_xh_l0, .* but lacks W_xh_l0, "):
         birnn_forward(np.zeros((2, 1, 3)), {"W_xh": np.zeros((4, 3))})
+    with pytest.raises(TypeError, match="params should be a dict with the keys W_xh_l0, .* but is list"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), None, [np.zeros((4, 3))])
+    with pytest.raises(ValueError, match="params should be a dict with the keys W_xh_l0, W_hh_l0, b_h_l0, but lacks "
+                                         "W_hh_l0, b_h_l0; params_from_rnn"):
+        rnn_from_params({"W_xh_l0": np.zeros((4, 3))})
     params = params_from_rnn(nn.RNN(3, 4, num_layers=2, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"h0 should have shape \(L, B, H\)"):
         stacked_rnn_forward(np.zeros((2, 1, 3)), np.zeros((1, 1, 4)), params)

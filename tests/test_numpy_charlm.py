@@ -142,7 +142,8 @@ def test_bad_inputs_raise_clear_errors(setup):
         charlm_loss(params, inputs, targets[:2])
     with pytest.raises(ValueError, match=r"h0 should have shape \(B, H\) = \(3, 5\)"):
         charlm_loss(params, inputs, targets, h0[:, :2])
-    with pytest.raises(ValueError, match="params should be a dict with keys W_xh"):
+    with pytest.raises(ValueError, match="params should be a dict with the keys W_xh, W_hh, b_h, W_hy, b_y, but lacks "
+                                         "W_hh, b_h, W_hy, b_y; create it with init_charlm"):
         charlm_loss({"W_xh": params["W_xh"]}, inputs, targets)
     with pytest.raises(ValueError, match="temperature should be a finite number > 0"):
         sample(params, 0, 5, temperature=0.0, rng=np.random.default_rng(0))

@@ -118,10 +118,22 @@ def test_padding_errors():
         length_mask(np.array([2, 0]), 2)
     with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
         length_mask(np.array([4]), 3)
-    with pytest.raises(TypeError, match="seqs should be a non-empty list"):
+    with pytest.raises(TypeError, match="seqs should be a list of numpy arrays, but is ndarray"):
+        pad_sequences(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="seqs should hold at least one sequence, but is empty"):
         pad_sequences([])
-    with pytest.raises(ValueError, match="feature shape and dtype"):
+    with pytest.raises(TypeError, match=r"seqs\[1\] should be a numpy.ndarray, but is list"):
+        pad_sequences([np.zeros(2), [1, 2]])
+    with pytest.raises(ValueError, match=r"feature shape of seqs\[0\], \(\), but seqs\[1\] has shape \(2, 1\)"):
         pad_sequences([np.zeros(2), np.zeros((2, 1))])
+    with pytest.raises(TypeError, match=r"dtype of seqs\[0\], float64, but seqs\[1\] has int64"):
+        pad_sequences([np.zeros(2), np.zeros(3, dtype=np.int64)])
     with pytest.raises(ValueError, match="mask selects no position"):
         t_padding.masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long),
                                        torch.zeros(2, 1, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"mask should have shape \(T, B\) = \(2, 1\), but has shape \(1, 2\)"):
+        t_padding.masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long),
+                                       torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(TypeError, match="mask should be a torch.Tensor, but is ndarray"):
+        t_padding.masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long),
+                                       np.ones((2, 1), dtype=bool))

@@ -61,5 +61,10 @@ def test_errors_name_the_argument_and_the_fix():
         ngram_counts(np.array([0, 1]), 4, 100)
     with pytest.raises(ValueError, match=r"start should lie in \[n - 1, N\) = \[1, 3\)"):
         ngram_nll(np.log(np.full((2, 2), 0.5)), np.array([0, 1, 1]), start=0)
-    with pytest.raises(ValueError, match="counts should be an array of shape \\(V,\\) \\* n"):
+    with pytest.raises(ValueError, match="counts should be an array of shape \\(V,\\) \\* n from ngram_counts, "
+                                         "but has shape \\(2, 3\\)"):
         ngram_log_probs(np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="counts should be a numpy.ndarray from ngram_counts, but is list"):
+        ngram_log_probs([3.0, 1.0])
+    with pytest.raises(TypeError, match="log_probs should be a numpy.ndarray from ngram_log_probs, but is list"):
+        ngram_nll([0.0, 0.0], np.array([0, 1]))

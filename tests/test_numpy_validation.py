@@ -6,9 +6,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnncourse.data.grammar import encode as encode_sentences
+from rnncourse.data.seq_tasks import number_to_words
 from rnncourse.numpy import (
     affine_forward, init_rnn_params, rnn_backward, rnn_forward, rnn_step_forward, softmax_cross_entropy,
 )
+from rnncourse.numpy.jordan import jordan_loss
+from rnncourse.numpy.many_to_one import many_to_one_forward
+from rnncourse.numpy.model import model_loss
+from rnncourse.numpy.padding import reverse_padded
 
 
 def make(T=3, B=4, D=2, H=16, dtype=np.float64):
@@ -90,6 +96,37 @@ def test_values():
         init_rnn_params(2, 3, rng=np.random.default_rng(0), init="zeros")
     with pytest.raises(TypeError, match="rng should be a numpy.random.Generator"):
         init_rnn_params(2, 3, rng=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda params: model_loss(params, np.zeros((2, 1, 3)), np.zeros((2, 1), dtype=int)),
+    lambda params: many_to_one_forward(np.zeros((2, 1, 3)), params),
+    lambda params: jordan_loss(params, np.zeros((2, 1, 3)), np.zeros((2, 1, 2))),
+])
+def test_a_parameter_dict_of_the_wrong_type_or_lacking_keys(call):
+    with pytest.raises(TypeError, match=r"params should be a dict with the keys W_xh, .*, but is tuple; create it with"):
+        call(tuple(range(5)))
+    with pytest.raises(ValueError, match=r"params should be a dict with the keys W_xh, .*, but lacks b_h, W_hy, b_y; "
+                                         r"create it with"):
+        call({"W_xh": np.zeros((4, 3)), "W_hh": np.zeros((4, 4)), "W_yh": np.zeros((4, 2))})
+
+
+def test_padding_and_small_helpers_say_type_or_value():
+    with pytest.raises(TypeError, match="x should be a numpy.ndarray, but is list"):
+        reverse_padded([[1, 2]], np.array([1, 1]))
+    with pytest.raises(ValueError, match=r"x should have shape \(T, B\) or \(T, B, ...\), but has shape \(3,\)"):
+        reverse_padded(np.zeros(3), np.array([1]))
+    with pytest.raises(TypeError, match="n should be an integer, but is float"):
+        number_to_words(3.0)
+    with pytest.raises(ValueError, match="n should be an integer in 0..999, but is 1000"):
+        number_to_words(1000)
+    with pytest.raises(ValueError, match="n should be an integer >= 0, but is -1"):
+        number_to_words(-1)
+    assert number_to_words(np.int64(347)) == ["three", "hundred", "forty", "seven"]
+    with pytest.raises(TypeError, match="text should be a list of sentences"):
+        encode_sentences("the film was bad")
+    with pytest.raises(ValueError, match="text should hold at least one sentence, but is empty"):
+        encode_sentences([])
 
 
 dims = st.integers(min_value=1, max_value=6)

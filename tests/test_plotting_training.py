@@ -28,8 +28,10 @@ def test_moving_average_by_hand():
     np.testing.assert_allclose(moving_average(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1.0, 2.0, 4.0, 6.0])
     np.testing.assert_allclose(moving_average([2.0, 4.0, 9.0], 3), [2.0, 3.0, 5.0])
     np.testing.assert_allclose(moving_average([2.0, 4.0], 1), [2.0, 4.0])
-    with pytest.raises(ValueError, match="window should be an integer >= 1"):
+    with pytest.raises(ValueError, match="window should be an integer >= 1, but is 0"):
         moving_average([1.0], 0)
+    with pytest.raises(TypeError, match="window should be an integer, but is float 2.0"):
+        moving_average([1.0], 2.0)
 
 
 def test_plot_losses_one_curve():
@@ -132,9 +134,13 @@ def test_unrolled_graph_forward_only_and_truncated():
     assert "k = 2" in fig.axes[0].get_title()
 
 
-@pytest.mark.parametrize("kwargs, match", [({"T": 0}, "T should be an integer from 1 to 8"),
-                                           ({"T": 9}, "T should be an integer from 1 to 8"),
-                                           ({"T": 3, "truncate": 0}, "truncate should be None")])
-def test_unrolled_graph_rejects_bad_sizes(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"T": 0}, ValueError, "T should be an integer >= 1, but is 0"),
+    ({"T": 9}, ValueError, "T should be an integer from 1 to 8"),
+    ({"T": 3.0}, TypeError, "T should be an integer, but is float"),
+    ({"T": 3, "truncate": 0}, ValueError, "truncate should be an integer >= 1, but is 0"),
+    ({"T": 3, "truncate": "2"}, TypeError, "truncate should be an integer, but is str"),
+])
+def test_unrolled_graph_rejects_bad_sizes(kwargs, error, match):
+    with pytest.raises(error, match=match):
         plot_unrolled_graph(**kwargs)

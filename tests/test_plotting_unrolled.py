@@ -82,3 +82,7 @@ def test_param_counts_plot_holds_the_data():
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     with pytest.raises(ValueError, match=r"counts\['x'\] should have shape \(5,\)"):
         plot_param_counts(T, {"x": np.ones(4)})
+    with pytest.raises(TypeError, match=r"counts should be a dict \{model name: counts at each T\}, but is list"):
+        plot_param_counts(T, [np.ones(5)])
+    with pytest.raises(ValueError, match="counts should hold at least one model, but is empty"):
+        plot_param_counts(T, {})

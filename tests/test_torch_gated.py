@@ -102,6 +102,22 @@ def test_sequence_wrappers_equal_torch_nn(kind):
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_modules_without_biases_are_copied_with_zero_biases(kind):
+    torch.manual_seed(5)
+    x, h0, c0 = inputs(5)
+    layer = (nn.LSTM if kind == "lstm" else nn.GRU)(D, H, bias=False, dtype=torch.float64)
+    cell = (nn.LSTMCell if kind == "lstm" else nn.GRUCell)(D, H, bias=False, dtype=torch.float64)
+    mine_layer = (LSTM if kind == "lstm" else GRU).from_torch(layer)
+    mine_cell = (LSTMCell if kind == "lstm" else GRUCell).from_torch(cell)
+    assert all(torch.equal(getattr(m, name), torch.zeros(len(m.W_hh), dtype=torch.float64))
+               for m in (mine_layer.cell, mine_cell) for name in m.bias_names)
+    assert torch.allclose(mine_layer(x)[0], layer(x)[0], atol=1e-13)
+    state = (h0, c0) if kind == "lstm" else h0
+    out, ref = mine_cell(x[0], state), cell(x[0], state)
+    assert torch.allclose(out[0] if kind == "lstm" else out, ref[0] if kind == "lstm" else ref, atol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_sequence_gradients_equal_torch_nn(kind):
     torch.manual_seed(8)
     x = inputs(8)[0]
@@ -171,8 +187,10 @@ def test_clear_errors():
         cell(torch.zeros(4, 2), (torch.zeros(4, 3), torch.zeros(4, 2)))
     with pytest.raises(ValueError, match="time-major"):
         LSTM(2, 3)(torch.zeros(4, 2))
-    with pytest.raises(TypeError, match="GRUCell with biases"):
+    with pytest.raises(TypeError, match=r"cell should be a torch.nn.GRUCell, but is LSTMCell\(2, 3\)"):
         GRUCell.from_torch(nn.LSTMCell(2, 3))
+    with pytest.raises(TypeError, match="layer should be a torch.nn.LSTM, but is GRU"):
+        LSTM.from_torch(nn.GRU(2, 3))
     with pytest.raises(ValueError, match="num_layers=2"):
         LSTM.from_torch(nn.LSTM(2, 3, num_layers=2))
     with pytest.raises(ValueError, match=r"x should have shape \(T, B, D\)"):

@@ -94,8 +94,10 @@ def test_bad_arguments_raise_clear_errors():
         TrainConfig(lr=-1.0)
     with pytest.raises(ValueError, match="steps should be set"):
         train(fresh_model(), delay_task, F.mse_loss, TrainConfig(steps=None), progress=False)
-    with pytest.raises(ValueError, match="scalar"):
+    with pytest.raises(ValueError, match=r"scalar torch.Tensor \(shape \(\)\), but returned one of shape \(8, 16, 1\)"):
         train(fresh_model(), delay_task, lambda Y, y: (Y - y) ** 2, TrainConfig(steps=1), progress=False)
+    with pytest.raises(TypeError, match="loss_fn should return a scalar torch.Tensor, but returned float"):
+        train(fresh_model(), delay_task, lambda Y, y: 0.5, TrainConfig(steps=1), progress=False)
     with pytest.raises(ValueError, match="yielded no"):
         train(fresh_model(), [], F.mse_loss, TrainConfig(steps=None), progress=False)
 

@@ -140,8 +140,10 @@ def encode(text, pad_side="end"):
     ((5, 2), [4, 5])
     """
     check_choice(pad_side, "pad_side", ("end", "start"))
-    if isinstance(text, str) or not len(text):
-        raise TypeError(f"text should be a non-empty list of sentences (str), but is {text!r:.60}")
+    if isinstance(text, str) or not isinstance(text, (list, tuple)):
+        raise TypeError(f"text should be a list of sentences (str), but is {type(text).__name__} {text!r:.60}")
+    if not text:
+        raise ValueError("text should hold at least one sentence, but is empty")
     rows = [s.split() for s in text]
     unknown = sorted({w for r in rows for w in r if w not in _ID})
     if unknown or not all(rows):

@@ -176,8 +176,8 @@ _WORD_ID = {w: i for i, w in enumerate(WORD_VOCAB)}
 
 def number_to_words(n):
     """English words for an integer 0..999, e.g. ``347 -> ['three', 'hundred', 'forty', 'seven']``."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 999:
-        raise ValueError(f"n should be an integer in 0..999, but is {n!r}")
+    if check_positive_int(n, "n", minimum=0) > 999:
+        raise ValueError(f"n should be an integer in 0..999, but is {n}")
     hundreds, rest = divmod(int(n), 100)
     words = [_ONES[hundreds], "hundred"] if hundreds else []
     if rest >= 20:

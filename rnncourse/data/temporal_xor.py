@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_positive_int, check_rng
+from rnncourse.validation import check_array, check_positive_float, check_positive_int, check_rng
 
 __all__ = ["TemporalXOR", "temporal_xor", "xor_stream", "running_parity", "cut_chunks"]
 
@@ -158,8 +158,7 @@ def running_parity(T, batch_size=1, *, rng, noise=0.0, dtype=np.float64):
     T = check_positive_int(T, "T")
     B = check_positive_int(batch_size, "batch_size")
     check_rng(rng)
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
-        raise ValueError(f"noise should be a number >= 0 (a standard deviation), but is {noise!r}")
+    noise = check_positive_float(noise, "noise", allow_zero=True)       # a standard deviation
     b = rng.integers(0, 2, size=(T, B, 1))
     x = b + noise * rng.normal(size=b.shape) if noise else b
     return x.astype(dtype), (np.cumsum(b, axis=0) % 2).astype(dtype)

@@ -79,7 +79,9 @@ _REGISTRY: dict[str, Exercise] = {}
 
 
 def _check_name(name) -> None:
-    if not isinstance(name, str) or name.count(".") != 1 or not all(p.isidentifier() for p in name.split(".")):
+    if not isinstance(name, str):
+        raise TypeError(f"an exercise name should be a str like 'ch04.rnn_backward', but got {type(name).__name__}")
+    if name.count(".") != 1 or not all(p.isidentifier() for p in name.split(".")):
         raise ValueError(f"an exercise name looks like 'ch04.rnn_backward' (chapter.function), but got {name!r}")
 
 
@@ -92,8 +94,10 @@ def exercise(name: str, points: int = 1, subjects=()):
     replaces the entry; a second, different checker under a taken name is an error.
     """
     _check_name(name)
-    if not isinstance(points, int) or isinstance(points, bool) or points < 0:
-        raise ValueError(f"points should be a non-negative int, but got {points!r} for exercise {name!r}")
+    if not isinstance(points, int) or isinstance(points, bool):
+        raise TypeError(f"points should be an int, but got {type(points).__name__} {points!r} for exercise {name!r}")
+    if points < 0:
+        raise ValueError(f"points should be a non-negative int, but got {points} for exercise {name!r}")
 
     def register(checker: Callable) -> Callable:
         old = _REGISTRY.get(name)

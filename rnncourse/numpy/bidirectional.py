@@ -26,7 +26,7 @@ import numpy as np
 
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.padding import length_mask, reverse_padded
-from rnncourse.validation import check_array
+from rnncourse.validation import check_array, check_keys
 
 __all__ = ["BiRNNCache", "birnn_forward", "birnn_backward"]
 
@@ -56,11 +56,8 @@ class BiRNNCache(NamedTuple):
 
 def _check_params(params):
     names = [f"{w}{d}" for d in DIRECTIONS for w in ("W_xh", "W_hh", "b_h")]
-    if not isinstance(params, dict) or any(n not in params for n in names):
-        missing = names if not isinstance(params, dict) else [n for n in names if n not in params]
-        raise ValueError(f"params should be a dict holding {', '.join(names)}, but lacks {', '.join(missing)}; "
-                         f"rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., bidirectional=True)) "
-                         f"gives such a dict")
+    check_keys(params, "params", names,
+               "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., bidirectional=True)) gives such a dict")
 
 
 def birnn_forward(x, params, lengths=None, nonlinearity="tanh"):

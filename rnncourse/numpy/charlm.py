@@ -26,8 +26,8 @@ import numpy as np
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import (check_array, check_index_array, check_positive_float, check_positive_int,
-                                  check_same_dtype)
+from rnncourse.validation import (check_array, check_index_array, check_keys, check_positive_float,
+                                  check_positive_int, check_same_dtype)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -85,10 +85,7 @@ def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
 
 def _check_params(params) -> tuple[int, int]:
     """Validate the parameter dict; return (V, H)."""
-    if not isinstance(params, dict) or set(PARAM_SHAPES) - set(params):
-        have = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(f"params should be a dict with keys {', '.join(PARAM_SHAPES)} (from init_charlm), "
-                         f"but has {have}")
+    check_keys(params, "params", list(PARAM_SHAPES), "create it with init_charlm(...)")
     H, V = check_array(params["W_xh"], "params['W_xh']", ("H", "V")).shape
     sizes = {"H": H, "V": V}
     for name, symbols in PARAM_SHAPES.items():

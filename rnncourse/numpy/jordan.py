@@ -30,8 +30,8 @@ from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_positive_int, check_rng,
-                                  check_same_dtype)
+from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_keys, check_positive_int,
+                                  check_rng, check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
            "jordan_step_backward", "jordan_forward", "jordan_backward", "jordan_loss"]
@@ -421,10 +421,7 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
     Y : numpy.ndarray, shape (T, B, O)
         The outputs.
     """
-    missing = [name for name in PARAM_NAMES if not isinstance(params, dict) or name not in params]
-    if missing:
-        raise ValueError(f"params should be a dict with the keys {list(PARAM_NAMES)}, but lacks {missing}; "
-                         f"create it with init_jordan_params(...)")
+    check_keys(params, "params", PARAM_NAMES, "create it with init_jordan_params(...)")
     fed = targets if teacher_forcing else None
     Y, cache = jordan_forward(x, y0, *(params[k] for k in PARAM_NAMES), nonlinearity, output, targets=fed)
     loss, dY = mse_loss(Y, targets)

@@ -28,7 +28,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_index_array
+from rnncourse.validation import check_index_array, check_keys
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -53,10 +53,7 @@ class ManyToOneCache(NamedTuple):
 
 
 def _check_params(params):
-    if not isinstance(params, dict) or any(name not in params for name in PARAM_NAMES):
-        have = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(f"params should be a dict with the keys {list(PARAM_NAMES)}, but has {have}; "
-                         f"create it with rnncourse.numpy.model.init_model_params(...)")
+    check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
 
 
 def _lengths(lengths, T, B):

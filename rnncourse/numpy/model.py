@@ -22,7 +22,7 @@ from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_choice
+from rnncourse.validation import check_choice, check_keys
 
 __all__ = ["PARAM_NAMES", "init_model_params", "model_forward", "model_loss"]
 
@@ -63,10 +63,7 @@ def init_model_params(input_size, hidden_size, output_size, *, rng, dtype=np.flo
 
 
 def _check_params(params):
-    if not isinstance(params, dict) or any(name not in params for name in PARAM_NAMES):
-        have = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise ValueError(f"params should be a dict with the keys {list(PARAM_NAMES)}, but has {have}; "
-                         f"create it with init_model_params(...)")
+    check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
 
 
 def model_forward(params, x, h0=None, nonlinearity="tanh"):

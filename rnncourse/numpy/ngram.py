@@ -71,6 +71,14 @@ def ngram_counts(ids, n, V) -> np.ndarray:
     return np.bincount(flat, minlength=V ** n).astype(np.float64).reshape((V,) * n)
 
 
+def _check_table(table, name, maker):
+    """A table over n-grams: a numpy.ndarray of shape (V,) * n, as ``maker`` returns."""
+    if not isinstance(table, np.ndarray):
+        raise TypeError(f"{name} should be a numpy.ndarray from {maker}, but is {type(table).__name__}")
+    if table.ndim < 1 or len(set(table.shape)) != 1:
+        raise ValueError(f"{name} should be an array of shape (V,) * n from {maker}, but has shape {table.shape}")
+
+
 def ngram_log_probs(counts, alpha=1.0) -> np.ndarray:
     r"""Additively smoothed conditional log-probabilities from n-gram counts.
 
@@ -93,9 +101,7 @@ def ngram_log_probs(counts, alpha=1.0) -> np.ndarray:
     >>> np.exp(ngram_log_probs(np.array([3.0, 1.0]), alpha=1.0))     # unigram: (3 + 1) / 6, (1 + 1) / 6
     array([0.66666667, 0.33333333])
     """
-    if not isinstance(counts, np.ndarray) or counts.ndim < 1 or len(set(counts.shape)) != 1:
-        shape = getattr(counts, "shape", type(counts).__name__)
-        raise ValueError(f"counts should be an array of shape (V,) * n from ngram_counts, but has shape {shape}")
+    _check_table(counts, "counts", "ngram_counts")
     alpha = check_positive_float(alpha, "alpha")
     smoothed = counts + alpha
     return np.log(smoothed) - np.log(smoothed.sum(axis=-1, keepdims=True))
@@ -126,10 +132,7 @@ def ngram_nll(log_probs, ids, start=None) -> np.ndarray:
     >>> ngram_nll(log_probs, np.array([0, 0, 1])).round(4)          # -log 0.9, -log 0.1
     array([0.1054, 2.3026])
     """
-    if not isinstance(log_probs, np.ndarray) or log_probs.ndim < 1 or len(set(log_probs.shape)) != 1:
-        shape = getattr(log_probs, "shape", type(log_probs).__name__)
-        raise ValueError(f"log_probs should be an array of shape (V,) * n from ngram_log_probs, "
-                         f"but has shape {shape}")
+    _check_table(log_probs, "log_probs", "ngram_log_probs")
     n, V = log_probs.ndim, log_probs.shape[0]
     _check_ids(ids, "ids", V)
     start = n - 1 if start is None else check_positive_int(start, "start", minimum=0)

@@ -58,15 +58,19 @@ def pad_sequences(seqs, pad_value=0):
     (array([[5, 6, 7],
            [8, 0, 0]]), array([3, 1]))
     """
-    if not isinstance(seqs, (list, tuple)) or not seqs:
-        raise TypeError(f"seqs should be a non-empty list of numpy arrays, but is {type(seqs).__name__}"
-                        + (" (empty)" if isinstance(seqs, (list, tuple)) else ""))
+    if not isinstance(seqs, (list, tuple)):
+        raise TypeError(f"seqs should be a list of numpy arrays, but is {type(seqs).__name__}")
+    if not seqs:
+        raise ValueError("seqs should hold at least one sequence, but is empty")
     for i, s in enumerate(seqs):
         if not isinstance(s, np.ndarray):
             raise TypeError(f"seqs[{i}] should be a numpy.ndarray, but is {type(s).__name__}")
-        if s.ndim != seqs[0].ndim or s.shape[1:] != seqs[0].shape[1:] or s.dtype != seqs[0].dtype:
-            raise ValueError(f"every sequence should have the feature shape and dtype of seqs[0], {seqs[0].shape[1:]} "
-                             f"{seqs[0].dtype}, but seqs[{i}] has {s.shape[1:]} {s.dtype}")
+        if s.dtype != seqs[0].dtype:
+            raise TypeError(f"every sequence should have the dtype of seqs[0], {seqs[0].dtype}, but seqs[{i}] "
+                            f"has {s.dtype}")
+        if s.ndim != seqs[0].ndim or s.shape[1:] != seqs[0].shape[1:]:
+            raise ValueError(f"every sequence should have the feature shape of seqs[0], {seqs[0].shape[1:]}, but "
+                             f"seqs[{i}] has shape {s.shape}")
         if s.ndim not in (1, 2) or len(s) == 0:
             raise ValueError(f"seqs[{i}] should have shape (L,) or (L, D) with L >= 1, but has shape {s.shape}")
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
@@ -132,9 +136,10 @@ def reverse_padded(x, lengths):
     array([[3, 2, 1],
            [4, 0, 0]])
     """
-    if not isinstance(x, np.ndarray) or x.ndim < 2:
-        raise ValueError(f"x should be a numpy.ndarray of shape (T, B) or (T, B, ...), but is "
-                         f"{type(x).__name__} with shape {getattr(x, 'shape', None)}")
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x should be a numpy.ndarray, but is {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"x should have shape (T, B) or (T, B, ...), but has shape {x.shape}")
     T, B = x.shape[:2]
     lengths = _check_lengths(lengths, T, B)
     return x[_reversed_index(lengths, T), np.arange(B)[None, :]]

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
-from rnncourse.validation import check_array
+from rnncourse.validation import check_array, check_keys
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
 
@@ -43,9 +43,8 @@ class StackedCache(NamedTuple):
 
 def num_layers_of(params) -> int:
     """The number of layers ``L`` in a dict holding ``W_xh_l0 .. W_xh_l<L-1>``."""
-    if not isinstance(params, dict) or "W_xh_l0" not in params:
-        raise ValueError("params should be a dict holding W_xh_l0, W_hh_l0, b_h_l0, W_xh_l1, ...; "
-                         "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., num_layers=2)) gives one")
+    check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"],
+               "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., num_layers=2)) gives one")
     L = 0
     while f"W_xh_l{L}" in params:
         L += 1

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncourse.validation import check_positive_int
+
 from .diagrams import NODE_H, NODE_W, arrow, new_diagram, node
 from .style import COLORS
 
@@ -50,11 +52,10 @@ def _pair(ax, start, end, forward_label="", backward_label="", *, backward=True,
 
 
 def _validate(T, truncate):
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or not 1 <= T <= 8:
-        raise ValueError(f"T should be an integer from 1 to 8 (the figure must stay readable), but is {T!r}")
-    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer))
-                                 or truncate < 1):
-        raise ValueError(f"truncate should be None or an integer >= 1 (the chunk length k), but is {truncate!r}")
+    if check_positive_int(T, "T") > 8:
+        raise ValueError(f"T should be an integer from 1 to 8 (the figure must stay readable), but is {T}")
+    if truncate is not None:
+        check_positive_int(truncate, "truncate")                       # the chunk length k
 
 
 def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | None = None,

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from rnncourse.validation import check_positive_int
+
 from .style import COLORS, PALETTE, figsize
 
 __all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predictions"]
@@ -55,8 +57,7 @@ def moving_average(values, window: int) -> np.ndarray:
     array([1., 2., 4.])
     """
     v = _as_float_array(values, "values").ravel()
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window should be an integer >= 1, but is {window!r}")
+    window = check_positive_int(window, "window")
     c = np.concatenate([[0.0], np.cumsum(v)])
     i = np.arange(1, v.size + 1)
     lo = np.maximum(i - window, 0)

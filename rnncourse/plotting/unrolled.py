@@ -159,8 +159,10 @@ def plot_param_counts(T, counts, ax=None, *, title="Parameters against sequence 
     T = np.asarray(T)
     if T.ndim != 1 or T.size == 0:
         raise ValueError(f"T should be a non-empty 1-D array of sequence lengths, but has shape {T.shape}")
-    if not isinstance(counts, dict) or not counts:
-        raise TypeError("counts should be a non-empty dict {model name: counts at each T}")
+    if not isinstance(counts, dict):
+        raise TypeError(f"counts should be a dict {{model name: counts at each T}}, but is {type(counts).__name__}")
+    if not counts:
+        raise ValueError("counts should hold at least one model, but is empty")
     for name, c in counts.items():
         if np.shape(c) != T.shape:
             raise ValueError(f"counts[{name!r}] should have shape {T.shape} like T, but has shape {np.shape(c)}")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.validation import check_positive_float
+from rnncourse.validation import check_keys, check_positive_float
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
 
@@ -73,8 +73,7 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
     torch.nn.RNN
         In the dtype of the arrays (float64 stays float64).
     """
-    if not isinstance(params, dict) or "W_xh_l0" not in params:
-        raise ValueError("params should be a dict holding W_xh_l0, W_hh_l0, b_h_l0, ... (see params_from_rnn)")
+    check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"], "params_from_rnn(rnn) gives one")
     check_positive_float(dropout, "dropout", allow_zero=True)
     num_layers = sum(1 for k in params if k.startswith("W_xh_l") and not k.endswith("_reverse"))
     H, D = params["W_xh_l0"].shape

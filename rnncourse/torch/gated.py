@@ -106,9 +106,10 @@ class _GatedCell(nn.Module):
         """A copy of a :class:`torch.nn.LSTMCell` (for :class:`LSTMCell`) or :class:`torch.nn.GRUCell`.
 
         On the device and with the dtype of ``cell``; see :meth:`to_torch` for the way back.
+        A cell built with ``bias=False`` is copied with zero biases.
         """
-        if not isinstance(cell, cls.torch_class) or not cell.bias:
-            raise TypeError(f"cell should be a torch.nn.{cls.torch_class.__name__} with biases, but is {cell!r}")
+        if not isinstance(cell, cls.torch_class):
+            raise TypeError(f"cell should be a torch.nn.{cls.torch_class.__name__}, but is {cell!r}")
         w = cell.weight_ih
         mine = cls(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
         mine._copy_from(cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
@@ -122,6 +123,9 @@ class _GatedCell(nn.Module):
         return cell
 
     def _copy_from(self, weight_ih, weight_hh, bias_ih, bias_hh):
+        """Copy torch's parameters in; its biases are None when it was built with ``bias=False``."""
+        if bias_ih is None:
+            bias_ih = bias_hh = torch.zeros_like(weight_ih[:, 0])
         with torch.no_grad():
             self.W_xh.copy_(weight_ih)
             self.W_hh.copy_(weight_hh)
@@ -350,9 +354,12 @@ class _GatedLayer(nn.Module):
 
     @classmethod
     def from_torch(cls, layer: nn.Module):
-        """A copy of a one-layer, unidirectional, time-major :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`."""
-        if not isinstance(layer, cls.torch_class) or not layer.bias:
-            raise TypeError(f"layer should be a torch.nn.{cls.torch_class.__name__} with biases, but is {layer!r}")
+        """A copy of a one-layer, unidirectional, time-major :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`.
+
+        A layer built with ``bias=False`` is copied with zero biases.
+        """
+        if not isinstance(layer, cls.torch_class):
+            raise TypeError(f"layer should be a torch.nn.{cls.torch_class.__name__}, but is {layer!r}")
         problems = [f"{name}={getattr(layer, name)!r} (need {want!r})" for name, want in
                     (("num_layers", 1), ("bidirectional", False), ("batch_first", False),
                      ("proj_size", 0)) if getattr(layer, name, want) != want]
@@ -362,7 +369,8 @@ class _GatedLayer(nn.Module):
                              + "; construct it with those settings")
         w = layer.weight_ih_l0
         mine = cls(layer.input_size, layer.hidden_size, device=w.device, dtype=w.dtype)
-        mine.cell._copy_from(layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
+        mine.cell._copy_from(layer.weight_ih_l0, layer.weight_hh_l0, getattr(layer, "bias_ih_l0", None),
+                             getattr(layer, "bias_hh_l0", None))
         return mine
 
     def to_torch(self) -> nn.Module:

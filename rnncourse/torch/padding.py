@@ -82,9 +82,10 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     check_array(logits, "logits", ("T", "B", "V"), backend="torch")
     T, B, V = logits.shape
     check_index_array(targets, "targets", ("T", "B"), (T, B), high=V, backend="torch")
-    if not isinstance(mask, torch.Tensor) or tuple(mask.shape) != (T, B):
-        raise ValueError(f"mask should be a torch.Tensor of shape (T, B) = ({T}, {B}), but is "
-                         f"{type(mask).__name__} with shape {tuple(getattr(mask, 'shape', ()))}")
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask should be a torch.Tensor, but is {type(mask).__name__}")
+    if tuple(mask.shape) != (T, B):
+        raise ValueError(f"mask should have shape (T, B) = ({T}, {B}), but has shape {tuple(mask.shape)}")
     m = mask.to(logits.dtype)
     if float(m.sum()) == 0:
         raise ValueError("mask selects no position (it is all False), so the mean loss is undefined")

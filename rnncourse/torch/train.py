@@ -239,9 +239,11 @@ def train_step(model, params, optimizer, loss_fn, x, y, config, step, history, f
     optimizer.zero_grad(set_to_none=True)
     out = model(x) if forward is None else forward(model, x, y)
     loss = loss_fn(out[0] if isinstance(out, tuple) else out, y)
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        raise ValueError(f"loss_fn should return a scalar torch.Tensor (shape ()), but returned "
-                         f"{type(loss).__name__} of shape {tuple(getattr(loss, 'shape', ()))}; reduce it with .mean()")
+    if not isinstance(loss, torch.Tensor):
+        raise TypeError(f"loss_fn should return a scalar torch.Tensor, but returned {type(loss).__name__}")
+    if loss.ndim != 0:
+        raise ValueError(f"loss_fn should return a scalar torch.Tensor (shape ()), but returned one of shape "
+                         f"{tuple(loss.shape)}; reduce it with .mean()")
     value = float(loss.detach())
     if not math.isfinite(value):
         raise _stop("loss", value, step, history, config)
