@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from rnncourse.numpy import (
-    PARAM_NAMES, grad_check, init_model_params, model_forward, model_loss, numerical_gradient, rel_error,
+    PARAM_NAMES, ModelCache, grad_check, init_model_params, model_backward, model_forward, model_loss,
+    numerical_gradient, rel_error,
 )
 
 
@@ -92,14 +93,26 @@ def test_model_loss_gradients(loss, topology, masked, nonlinearity):
     assert max(errors.values()) <= 1e-6, errors
 
 
-def test_model_forward_matches_model_loss_states():
+@pytest.mark.parametrize("many_to_one", [False, True])
+def test_model_forward_and_backward_against_finite_differences(many_to_one):
     rng = np.random.default_rng(2)
     params = init_model_params(2, 4, 3, rng=rng)
-    x = rng.normal(size=(5, 2, 2))
-    Y, H = model_forward(params, x)
-    _, _, H2 = model_loss(params, x, np.zeros((5, 2), dtype=int))
-    np.testing.assert_array_equal(H, H2)
-    assert Y.shape == (5, 2, 3)
+    arrays = {"x": rng.normal(size=(5, 2, 2)), "h0": rng.normal(size=(2, 4)), **params}
+    Y, cache = model_forward(params, arrays["x"], arrays["h0"], many_to_one=many_to_one)
+    assert isinstance(cache, ModelCache) and Y.shape == ((2, 3) if many_to_one else (5, 2, 3))
+    if many_to_one:                                           # the per-step outputs' last row
+        np.testing.assert_allclose(Y, model_forward(params, arrays["x"], arrays["h0"])[0][-1], rtol=1e-13)
+    dY = rng.normal(size=Y.shape)
+    grads = model_backward(dY, cache)
+    assert set(grads) == {"x", "h0", *PARAM_NAMES} and all(grads[k].shape == arrays[k].shape for k in grads)
+
+    def L():
+        rest = {k: v for k, v in arrays.items() if k not in ("x", "h0")}
+        return float((model_forward(rest, arrays["x"], arrays["h0"], many_to_one=many_to_one)[0] * dY).sum())
+
+    assert max(grad_check(L, arrays, grads).values()) <= 1e-7
+    _, _, hs = model_loss(params, arrays["x"], np.zeros((2,) if many_to_one else (5, 2), dtype=int), arrays["h0"])
+    np.testing.assert_array_equal(cache.rnn.hs, hs)
 
 
 def test_model_loss_errors():

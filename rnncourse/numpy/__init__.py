@@ -22,7 +22,7 @@ from rnncourse.numpy.elman import RNNCache, StepCache, rnn_backward, rnn_forward
 from rnncourse.numpy.gradcheck import grad_check, numerical_gradient, rel_error
 from rnncourse.numpy.init import init_output_params, init_rnn_params, spectral_radius
 from rnncourse.numpy.losses import mse_loss, softmax, softmax_cross_entropy
-from rnncourse.numpy.model import PARAM_NAMES, init_model_params, model_forward, model_loss
+from rnncourse.numpy.model import PARAM_NAMES, ModelCache, init_model_params, model_backward, model_forward, model_loss
 from rnncourse.numpy.optim import SGD, Adagrad, Adam, check_grads
 from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.numpy.tbptt import tbptt_chunks
@@ -32,7 +32,7 @@ __all__ = [
     "affine_forward", "affine_backward",
     "softmax", "softmax_cross_entropy", "mse_loss",
     "init_rnn_params", "init_output_params", "spectral_radius",
-    "PARAM_NAMES", "init_model_params", "model_forward", "model_loss",
+    "PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss",
     "tbptt_chunks",
     "SGD", "Adagrad", "Adam", "check_grads",
     "clip_grad_norm", "clip_grad_value", "grad_norm",

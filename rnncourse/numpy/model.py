@@ -16,15 +16,17 @@ of the targets:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from rnncourse.numpy.elman import rnn_backward, rnn_forward
+from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import check_choice, check_keys
 
-__all__ = ["PARAM_NAMES", "init_model_params", "model_forward", "model_loss"]
+__all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 # ndim of the targets for each loss: (many-to-many, many-to-one)
@@ -66,8 +68,26 @@ def _check_params(params):
     check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
 
 
-def model_forward(params, x, h0=None, nonlinearity="tanh"):
-    """Outputs at every step and all hidden states, without a loss (for prediction).
+class ModelCache(NamedTuple):
+    """What :func:`model_backward` needs from :func:`model_forward`.
+
+    Attributes
+    ----------
+    rnn : RNNCache
+        The recurrent layer's cache; ``rnn.hs`` (T, B, H) holds every hidden state.
+    out : tuple
+        The output layer's cache (see :func:`~rnncourse.numpy.output.affine_forward`).
+    many_to_one : bool
+        Whether the output was read from the last state only.
+    """
+
+    rnn: RNNCache
+    out: tuple
+    many_to_one: bool
+
+
+def model_forward(params, x, h0=None, nonlinearity="tanh", many_to_one=False):
+    """The network's outputs: the recurrent layer, then the affine read-out.
 
     Parameters
     ----------
@@ -79,27 +99,54 @@ def model_forward(params, x, h0=None, nonlinearity="tanh"):
         Initial state; ``None`` means zeros.
     nonlinearity : str
         ``"tanh"`` or ``"relu"``.
+    many_to_one : bool
+        Read one output per sequence, from the final state ``hs[-1]``, instead of one per step.
 
     Returns
     -------
-    Y : numpy.ndarray, shape (T, B, O)
-        Outputs (logits or predicted values) at every step; ``Y[-1]`` is the
-        many-to-one output.
-    hs : numpy.ndarray, shape (T, B, H)
-        Hidden states; ``hs[-1]`` is the state to carry into the next chunk.
+    Y : numpy.ndarray, shape (T, B, O), or (B, O) for many-to-one
+        Outputs (logits or predicted values).
+    cache : ModelCache
+        For :func:`model_backward`; ``cache.rnn.hs`` (T, B, H) holds the hidden states, and
+        ``cache.rnn.hs[-1]`` is the state to carry into the next chunk.
     """
     _check_params(params)
-    hs, _ = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
-    Y, _ = affine_forward(hs, params["W_hy"], params["b_y"])
-    return Y, hs
+    hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
+    Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
+    return Y, ModelCache(rnn_cache, out_cache, many_to_one)
+
+
+def model_backward(dY, cache):
+    """Gradients from ``dL/dY``: the output layer's backward pass, then backpropagation through time.
+
+    Parameters
+    ----------
+    dY : numpy.ndarray, shape of ``Y``
+        Gradient of the loss with respect to the outputs of :func:`model_forward`.
+    cache : ModelCache
+        From :func:`model_forward`.
+
+    Returns
+    -------
+    dict
+        ``"x"`` (T, B, D), ``"h0"`` (B, H), and the five parameters' gradients, with their keys.
+    """
+    g_out = affine_backward(dY, cache.out)
+    if cache.many_to_one:
+        dhs = np.zeros_like(cache.rnn.hs)
+        dhs[-1] = g_out["hs"]                         # only the last state feeds the output
+    else:
+        dhs = g_out["hs"]
+    grads = rnn_backward(dhs, cache.rnn)
+    grads.update(W_hy=g_out["W_hy"], b_y=g_out["b_y"])
+    return grads
 
 
 def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="tanh"):
     """Loss of the whole network and its gradient with respect to every parameter.
 
-    Forward: :func:`~rnncourse.numpy.elman.rnn_forward`, :func:`~rnncourse.numpy.output.affine_forward` (on every state, or on
-    ``hs[-1]`` for many-to-one), then the loss; backward: the same functions'
-    backward passes in reverse order.
+    :func:`model_forward` (the output on every state, or on ``hs[-1]`` for many-to-one), the
+    loss, then :func:`model_backward`.
 
     Parameters
     ----------
@@ -136,25 +183,13 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
     >>> sorted(grads) == sorted(params)
     True
     """
-    _check_params(params)
     check_choice(loss, "loss", tuple(_TARGET_NDIM))
     per_step, per_sequence = _TARGET_NDIM[loss]
     if getattr(targets, "ndim", None) not in (per_step, per_sequence):
         shapes = "(T, B) or (B,)" if loss == "ce" else "(T, B, O) or (B, O)"
         raise ValueError(f"targets for loss={loss!r} should have shape {shapes} (every step, or one per "
                          f"sequence from the last state), but has shape {getattr(targets, 'shape', None)}")
-    many_to_one = targets.ndim == per_sequence
-    hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
-    Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
-    loss_fn = softmax_cross_entropy if loss == "ce" else mse_loss
-    L, dY = loss_fn(Y, targets, mask)
-    g_out = affine_backward(dY, out_cache)
-    if many_to_one:
-        dhs = np.zeros_like(hs)
-        dhs[-1] = g_out["hs"]                         # only the last state feeds the output
-    else:
-        dhs = g_out["hs"]
-    g_rnn = rnn_backward(dhs, rnn_cache)
-    grads = {name: g_rnn[name] for name in ("W_xh", "W_hh", "b_h")}
-    grads.update(W_hy=g_out["W_hy"], b_y=g_out["b_y"])
-    return L, grads, hs
+    Y, cache = model_forward(params, x, h0, nonlinearity, many_to_one=targets.ndim == per_sequence)
+    L, dY = (softmax_cross_entropy if loss == "ce" else mse_loss)(Y, targets, mask)
+    grads = model_backward(dY, cache)
+    return L, {name: grads[name] for name in PARAM_NAMES}, cache.rnn.hs
