@@ -15,7 +15,10 @@ The twins rule, one for the whole package:
    instead of corrupting backpropagation through time) and ``hs[-1]`` is the final state.
 2. PyTorch follows ``torch.nn``: a sequence forward returns ``(hs, h_T)`` (LSTM:
    ``(hs, (h_T, c_T))``); a step or cell returns the new state (``h_t``; LSTM
-   ``(h_t, c_t)``).
+   ``(h_t, c_t)``). A model with a read-out returns its outputs first: ``(Y, h_T)`` where
+   its final state can be carried on, ``Y`` alone where no task needs the state back
+   (``Tagger``, ``AddingModel``, ``Seq2Seq``), ``(Y, hs)`` for ``JordanRNN``, whose
+   fed-back state is ``Y``.
 3. The letters T, B, D, H, O, V are sizes only. The array of all hidden states is
    ``hs`` (T, B, H), its gradient ``dhs``; single states are ``h_t``, ``h_prev``,
    ``h0``, ``h_T``.

@@ -7,7 +7,9 @@ assert they agree. Shapes are time-major: ``x`` (T, B, D), hidden states
 
 The twins rule (see :mod:`rnncourse`), PyTorch's half, follows ``torch.nn``:
 a sequence forward returns ``(hs, h_T)`` (LSTM: ``(hs, (h_T, c_T))``), a step or
-cell returns the new state (``h_t``; LSTM ``(h_t, c_t)``); autograd replaces the
+cell returns the new state (``h_t``; LSTM ``(h_t, c_t)``), a model with a read-out
+its outputs first (``(Y, h_T)``, or ``Y`` alone where no task needs the state back;
+``JordanRNN``, whose fed-back state is ``Y``, ``(Y, hs)``); autograd replaces the
 NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
 ``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
 modules, whose names differ. A wrong shape or value raises ``ValueError``; a
