@@ -111,6 +111,19 @@ def test_backward_equals_autograd_and_finite_differences(shape, nonlinearity):
     assert max(errors.values()) <= TOL_FD, errors
 
 
+def test_a_step_state_is_read_only_so_its_backward_cannot_be_corrupted():
+    x, h0, params = make_inputs(1, 2, 3, 5, seed=4)
+    h_t, cache = rnn_step_forward(x[0], h0, **params)
+    assert cache.h_t is h_t
+    expected = rnn_step_backward(np.ones_like(h_t), cache)
+    with pytest.raises(ValueError, match="read-only"):
+        h_t += 1.0
+    again = rnn_step_backward(np.ones_like(h_t), cache)
+    for name in expected:
+        np.testing.assert_array_equal(again[name], expected[name])
+    assert h_t.copy().flags.writeable
+
+
 def test_forward_states_are_read_only_so_bptt_cannot_be_corrupted():
     x, h0, params = make_inputs(4, 2, 3, 5, seed=3)
     hs, cache = rnn_forward(x, h0, **params)

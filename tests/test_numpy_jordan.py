@@ -136,3 +136,15 @@ def test_step_backward_equals_autograd(output):
     no_dh = jordan_step_backward((None, dy), cache)            # only the output feeds the next step
     np.testing.assert_allclose(no_dh["W_hy"], grads["W_hy"], atol=1e-14)
 
+
+
+def test_a_step_state_is_read_only_so_its_backward_cannot_be_corrupted():
+    params, x, y0, _ = make(6)
+    (h, y), cache = jordan_step_forward(x[0], y0, **params)
+    expected = jordan_step_backward((np.zeros_like(h), np.ones_like(y)), cache)
+    for state in (h, y):
+        with pytest.raises(ValueError, match="read-only"):
+            state[0] = 0.0
+    again = jordan_step_backward((np.zeros_like(h), np.ones_like(y)), cache)
+    for name in expected:
+        np.testing.assert_array_equal(again[name], expected[name])

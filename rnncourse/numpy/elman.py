@@ -175,8 +175,10 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
 
     Returns
     -------
-    h_t : numpy.ndarray, shape (B, H)
-        The new hidden state.
+    h_t : numpy.ndarray, shape (B, H), read-only
+        The new hidden state. Read-only because the cache holds it too and
+        :func:`rnn_step_backward` reads it (``tanh' = 1 - h_t**2``); take
+        ``h_t.copy()`` to get an array of your own.
     cache : StepCache
         ``StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)``, what
         :func:`rnn_step_backward` needs.
@@ -197,6 +199,7 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     check_same_dtype(x_t=x_t, h_prev=h_prev, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
     a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
     h_t = activate(a_t, nonlinearity)
+    h_t.flags.writeable = False                    # the cache holds h_t: an edit must not corrupt the backward
     return h_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)
 
 

@@ -200,7 +200,8 @@ def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="t
     Returns
     -------
     state : tuple
-        ``(h_t, y_t)``: the hidden state (B, H) and the output (B, O), which the next step is fed.
+        ``(h_t, y_t)``: the hidden state (B, H) and the output (B, O), which the next step is fed;
+        both read-only, because the cache holds them too (take a ``.copy()`` to get your own).
     cache : JordanStepCache
         What :func:`jordan_step_backward` needs.
 
@@ -221,6 +222,7 @@ def jordan_step_forward(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="t
     h_t = activate(x_t @ W_xh.T + y_prev @ W_yh.T + b_h, nonlinearity)
     y_t = _output(h_t @ W_hy.T + b_y, output)
     params = (W_xh, W_yh, b_h, W_hy, b_y)
+    h_t.flags.writeable = y_t.flags.writeable = False     # the cache holds both for the backward pass
     return (h_t, y_t), JordanStepCache(x_t, y_prev, h_t, y_t, params, nonlinearity, output)
 
 
