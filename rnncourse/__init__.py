@@ -11,8 +11,9 @@ The twins rule, one for the whole package:
 1. NumPy: every ``*_forward`` returns ``(out, cache)``; every ``*_backward(dout, cache)``
    returns a dict of gradients keyed by the input and parameter names. So
    ``rnn_step_forward(...) -> (h_t, cache)`` and ``rnn_forward(...) -> (hs, cache)``,
-   where ``hs`` (T, B, H) is read-only (the cache holds it: writing into it raises
-   instead of corrupting backpropagation through time) and ``hs[-1]`` is the final state.
+   where ``hs[-1]`` is the final state. A returned array that the cache also holds
+   (``h_t``, ``hs``) is read-only: writing into it raises instead of corrupting the
+   backward pass.
 2. PyTorch follows ``torch.nn``: a sequence forward returns ``(hs, h_T)`` (LSTM:
    ``(hs, (h_T, c_T))``); a step or cell returns the new state (``h_t``; LSTM
    ``(h_t, c_t)``). A model with a read-out returns its outputs first: ``(Y, h_T)`` where

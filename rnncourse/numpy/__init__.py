@@ -6,8 +6,9 @@ The twins rule (see :mod:`rnncourse`), NumPy's half:
   returns a dict of gradients keyed by the input and parameter names
   (``{"x": ..., "h0": ..., "W_xh": ...}``);
 - ``rnn_step_forward(...) -> (h_t, cache)``; ``rnn_forward(...) -> (hs, cache)``, where
-  ``hs`` (T, B, H) is read-only (the cache holds it as ``cache.hs`` for the backward
-  pass) and the final state is ``hs[-1]``;
+  the final state is ``hs[-1]``; a returned array that the cache also holds (``h_t``,
+  ``hs``, as ``cache.h_t`` and ``cache.hs``) is read-only, so that an edit cannot
+  corrupt the backward pass;
 - T, B, D, H, O, V are sizes only; ``hs`` is the array of all hidden states and ``dhs``
   its gradient; single states are ``h_t``, ``h_prev``, ``h0``, ``h_T``;
 - weights carry the book's names, the same as in :mod:`rnncourse.torch`: ``W_xh``,
