@@ -52,10 +52,6 @@ class ManyToOneCache(NamedTuple):
     lengths: np.ndarray
 
 
-def _check_params(params):
-    check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
-
-
 def _lengths(lengths, T, B):
     """Validate ``lengths`` (or make all-``T`` lengths) and return them as int64."""
     if lengths is None:
@@ -114,7 +110,7 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     >>> logits.shape
     (4, 2)
     """
-    _check_params(params)
+    check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
     hs, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     T, B = hs.shape[:2]
     lengths = _lengths(lengths, T, B)

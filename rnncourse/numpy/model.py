@@ -64,10 +64,6 @@ def init_model_params(input_size, hidden_size, output_size, *, rng, dtype=np.flo
     return params
 
 
-def _check_params(params):
-    check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
-
-
 class ModelCache(NamedTuple):
     """What :func:`model_backward` needs from :func:`model_forward`.
 
@@ -110,7 +106,7 @@ def model_forward(params, x, h0=None, nonlinearity="tanh", many_to_one=False):
         For :func:`model_backward`; ``cache.rnn.hs`` (T, B, H) holds the hidden states, and
         ``cache.rnn.hs[-1]`` is the state to carry into the next chunk.
     """
-    _check_params(params)
+    check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
     hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
     return Y, ModelCache(rnn_cache, out_cache, many_to_one)
