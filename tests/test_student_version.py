@@ -191,6 +191,17 @@ def test_no_solution_line_of_a_real_chapter_survives_in_its_student_notebook(pat
     assert sum(c.source.count(STUB) for c in nb.cells if c.cell_type == "code") == n_regions
     assert "### BEGIN SOLUTION" not in json.dumps(nb)
 
+@pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
+def test_a_cell_that_computes_a_worked_solution_is_tagged_solution_and_leaves(path):
+    # A conceptual exercise's worked solution may compute its numbers in a folded cell ("# Solution 3,
+    # computed."); the folding hides it in the book, but only the tag keeps it out of the students' notebook.
+    book = jupytext.read(path)
+    computing = [c for c in book.cells if c.cell_type == "code" and c.source.lstrip().startswith("# Solution")]
+    assert all("solution" in c.metadata.get("tags", []) for c in computing), path.name
+    nb, _ = student_notebook(book, f"ch{path.name[:2]}", path.name)
+    assert not [c for c in nb.cells if c.cell_type == "code" and c.source.lstrip().startswith("# Solution")]
+
+
 
 # `python -m rnncourse times` is tested on the faulty book of tests/test_book_build.py.
 

@@ -4,11 +4,11 @@ LSTM (Hochreiter and Schmidhuber, 1997, with the forget gate of Gers et al., 200
 
 .. math::
 
-    i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}),\quad
-    f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}),
+    i_t = \sigma(W_{xi} x_t + W_{hi} h_{t-1} + b_i),\quad
+    f_t = \sigma(W_{xf} x_t + W_{hf} h_{t-1} + b_f),
 
-    g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}),\quad
-    o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}),
+    g_t = \tanh(W_{xg} x_t + W_{hg} h_{t-1} + b_g),\quad
+    o_t = \sigma(W_{xo} x_t + W_{ho} h_{t-1} + b_o),
 
     c_t = f_t \odot c_{t-1} + i_t \odot g_t,\qquad h_t = o_t \odot \tanh(c_t).
 
@@ -16,18 +16,18 @@ GRU (Cho et al., 2014), in PyTorch's convention:
 
 .. math::
 
-    r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}),\quad
-    z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}),
+    r_t = \sigma(W_{xr} x_t + b_{xr} + W_{hr} h_{t-1} + b_{hr}),\quad
+    z_t = \sigma(W_{xz} x_t + b_{xz} + W_{hz} h_{t-1} + b_{hz}),
 
-    n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big),\qquad
+    n_t = \tanh\big(W_{xn} x_t + b_{xn} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big),\qquad
     h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}.
 
 The parameters carry the book's names, the same as in :mod:`rnncourse.numpy.gated`,
 and are stacked as in :class:`torch.nn.LSTMCell` and :class:`torch.nn.GRUCell`:
-``W_xh`` (4H, D) holds the rows of ``W_ii, W_if, W_ig, W_io`` in that order
-(GRU: (3H, D), ``W_ir, W_iz, W_in``; torch's ``weight_ih``), ``W_hh`` (4H, H) or
-(3H, H) likewise (``weight_hh``). The LSTM has one bias ``b_h`` (torch's
-``bias_ih + bias_hh``, which only ever appear as a sum); the GRU keeps two,
+``W_xh`` (4H, D) holds the rows of ``W_xi, W_xf, W_xg, W_xo`` in that order
+(GRU: (3H, D), ``W_xr, W_xz, W_xn``; torch's ``weight_ih``), ``W_hh`` (4H, H) or
+(3H, H) likewise (``weight_hh``). The LSTM has one bias ``b_h`` = ``[b_i; b_f; b_g; b_o]``
+(torch's ``bias_ih + bias_hh``, which only ever appear as a sum); the GRU keeps two,
 ``b_xh`` and ``b_hh``, because the reset gate multiplies ``W_hn h + b_hn``.
 ``from_torch(module)`` and ``to_torch()`` convert to and from torch's modules,
 which then compute the same numbers. :class:`LSTM` and :class:`GRU` run the
