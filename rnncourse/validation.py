@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "check_array",
     "check_index_array",
+    "check_lengths",
     "check_same_dtype",
     "check_match",
     "check_positive_int",
@@ -175,6 +176,21 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
             bound = f"[0, {high})" if high is not None else "[0, inf)"
             raise ValueError(f"{name} should hold indices in {bound}, but holds values from {lo} to {hi}")
     return a
+
+
+def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "numpy"):
+    """Check the lengths of a padded batch: integers of shape (B,), each in ``1..T``; return ``lengths``.
+
+    Examples
+    --------
+    >>> check_lengths(np.array([3, 1]), T=3)
+    array([3, 1])
+    """
+    check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1, backend=backend)
+    if (lengths.numel() if _is_tensor(lengths) else lengths.size) and int(lengths.min()) < 1:
+        raise ValueError(f"lengths should all be in 1..T = 1..{T} (every sequence has at least one step), but "
+                         f"the smallest is {int(lengths.min())}; drop empty sequences from the batch")
+    return lengths
 
 
 def check_same_dtype(**arrays) -> None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnncourse.data.adding import adding_problem, chance_accuracy, chance_mse
+from rnncourse.data.adding import adding_problem, adding_target, chance_accuracy, chance_mse
 
 
 def _marked(x):
@@ -83,3 +83,25 @@ def test_bad_arguments_give_clear_messages():
         adding_problem(4, 12, rng=0)
     with pytest.raises(ValueError, match="batch_size should be an integer >= 1"):
         adding_problem(0, 12, rng=rng)
+
+
+def test_adding_problem_wants_a_float_dtype():
+    # an integer dtype would truncate every value in (-1, 1) and every scaled target to 0
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is int64"):
+        adding_problem(4, 21, rng=np.random.default_rng(0), lag=20, dtype=np.int64)
+
+
+def test_chance_accuracy_checks_its_tolerance():
+    assert chance_accuracy(0) == 0.0                     # no error is below a tolerance of 0
+    with pytest.raises(ValueError, match="tolerance should be a finite number >= 0, but is -1.0"):
+        chance_accuracy(-1)                              # was -8.0, a probability below 0
+    with pytest.raises(ValueError, match="tolerance should be a finite number >= 0, but is nan"):
+        chance_accuracy(float("nan"))
+    with pytest.raises(TypeError, match="tolerance should be a number, but is str"):
+        chance_accuracy("0.04")
+
+
+def test_adding_target_wants_a_float_array():
+    np.testing.assert_allclose(adding_target(np.array([2.0, -2.0])), [1.0, 0.0])
+    with pytest.raises(TypeError, match=r"S should be a numpy.ndarray, but is builtins.list"):
+        adding_target([1.0])

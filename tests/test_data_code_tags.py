@@ -47,3 +47,10 @@ def test_load_is_seeded_split_by_module_and_consistent():
     assert not set(TRAIN_MODULES) & set(TEST_MODULES)
     train_lines = set(load_code_tags("train", max_len=40)[2])
     assert len(train_lines) > 1000
+
+
+def test_tag_source_and_load_code_tags_check_their_arguments():
+    with pytest.raises(TypeError, match="source should be a str, but is bytes"):
+        tag_source(b"x = 1\n")
+    with pytest.raises(TypeError, match="seed should be an integer, but is str 'a'"):
+        load_code_tags("test", max_lines=2, seed="a")

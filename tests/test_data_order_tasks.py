@@ -89,3 +89,12 @@ def test_shapes_and_values_are_checked():
         bag_of_steps(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="time-major"):
         flatten_steps(np.zeros(4))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, bool, np.float16])
+def test_one_hot_and_order_batch_want_float32_or_float64(dtype):
+    message = f"dtype should be numpy.float32 or numpy.float64, but is {np.dtype(dtype)}"
+    with pytest.raises(TypeError, match=message):
+        one_hot(np.array([[1, 2]]), 3, dtype=dtype)
+    with pytest.raises(TypeError, match=message):
+        order_batch(2, 4, rng=np.random.default_rng(0), dtype=dtype)

@@ -110,3 +110,11 @@ def test_regime_signal_deterministic_and_checked():
     assert a[0].dtype == np.float32 and np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     with pytest.raises(ValueError, match="min_duration should be at most max_duration"):
         regime_signal(2, 10, rng=np.random.default_rng(0), min_duration=5, max_duration=3)
+
+
+def test_generators_want_a_float_dtype():
+    # uint8 would drop the noise of the images, int64 would round the signal to -1, 0, 1
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is uint8"):
+        stroke_images(2, rng=np.random.default_rng(0), dtype=np.uint8)
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is int64"):
+        regime_signal(2, 30, rng=np.random.default_rng(0), dtype=np.int64)

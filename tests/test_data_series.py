@@ -121,3 +121,21 @@ def test_one_sequence_adds_a_batch_axis():
     x = one_sequence(v)
     assert x.shape == (4, 1, 2) and np.shares_memory(x, v)
     assert one_sequence(np.arange(5.0)).shape == (5, 1, 1)
+
+
+def test_standardizer_checks_the_number_of_columns():
+    scaler = Standardizer.fit(np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 7.0]]))
+    with pytest.raises(ValueError, match=r"values should have shape \(\.\.\., D\) = \(\.\.\., 3\), but has shape "
+                                         r"\(2, 1\).*fitted on D = 3 columns"):
+        scaler.transform(np.array([[1.0], [2.0]]))
+    with pytest.raises(ValueError, match=r"values should have shape .*, but has shape \(2, 2\)"):
+        scaler.transform(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"z should have shape .*, but has shape \(4, 2\)"):
+        scaler.inverse(np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="values should be a numpy.ndarray, but is builtins.list"):
+        scaler.transform([[0.0, 0.0, 0.0]])
+    assert scaler.transform(np.zeros(3)).shape == (3,)                   # one row without a leading axis
+    v = np.array([1.0, 3.0, 5.0])                                         # with D = 1, a plain series (N,) is fine
+    scaler = Standardizer.fit(v)
+    np.testing.assert_allclose(scaler.transform(v), (v - 3.0) / v.std())
+    np.testing.assert_allclose(scaler.transform(v[:, None])[:, 0], scaler.transform(v))

@@ -69,3 +69,11 @@ def test_bad_inputs_give_clear_errors():
         cut_chunks(np.zeros((4, 1, 1)), 5)
     with pytest.raises(ValueError, match=r"\(T, B, D\)"):
         cut_chunks(np.zeros(4), 2)
+
+
+def test_generators_want_a_float_dtype():
+    # int64 would round the noisy bits of running_parity back to 0 and 1
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is int64"):
+        running_parity(20, rng=np.random.default_rng(0), noise=0.3, dtype=np.int64)
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is float16"):
+        temporal_xor(30, rng=np.random.default_rng(0), dtype=np.float16)

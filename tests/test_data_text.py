@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnncourse.data.text import STDLIB_MODULES, CharVocab, load_text
+from rnncourse.data.text import STDLIB_MODULES, CharVocab, load_text, module_path
 
 
 def test_stdlib_text_is_large_ascii_and_repeatable():
@@ -77,3 +77,9 @@ def test_running_features_by_hand():
     assert f["inside parentheses"].tolist() == [0, 0, 0, 1, 1, 0, 0, 0, 0]
     with pytest.raises(TypeError, match="text should be a str"):
         running_features(["a"])
+
+
+def test_module_path_wants_a_name():
+    assert module_path("textwrap").name == "textwrap.py"
+    with pytest.raises(TypeError, match="name should be a module name \\(str\\), but is int"):
+        module_path(3)

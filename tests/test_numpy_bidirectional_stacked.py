@@ -128,3 +128,85 @@ def test_errors():
         params_from_rnn(nn.GRU(3, 4))
     with pytest.raises(TypeError, match="time-major"):
         packed_rnn_forward(nn.RNN(3, 4, batch_first=True), torch.zeros(2, 1, 3), torch.tensor([2]))
+
+
+def test_packed_rnn_forward_checks_x_lengths_and_h0_once():
+    torch.manual_seed(5)
+    rnn, x, lengths = nn.RNN(3, 4), torch.randn(5, 2, 3), torch.tensor([5, 5])
+    h0 = torch.randn(1, 2, 4)
+    out, h_n = packed_rnn_forward(rnn, x, lengths, h0)
+    ref_out, ref_h_n = rnn(x, h0)                               # full lengths: packing changes nothing
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(h_n, ref_h_n)
+    with pytest.raises(ValueError, match=r"h0 should have shape \(num_layers \* num_directions, B, H\) = "
+                                         r"\(1, 2, 4\), but has shape \(1, 3, 4\)"):
+        packed_rnn_forward(rnn, x, lengths, torch.randn(1, 3, 4))
+    with pytest.raises(ValueError, match=r"axis 0, num_layers \* num_directions, is 2 instead of 1"):
+        packed_rnn_forward(rnn, x, lengths, torch.randn(2, 2, 4))
+    with pytest.raises(ValueError, match=r"x should have shape \(T, B, D\) = \(T, B, 3\)"):
+        packed_rnn_forward(rnn, torch.randn(5, 2, 7), lengths)
+    with pytest.raises(TypeError, match=r"x has dtype torch.float64 but rnn has dtype torch.float32"):
+        packed_rnn_forward(rnn, x.double(), lengths)
+    with pytest.raises(TypeError, match=r"h0 has dtype torch.float64 but rnn has dtype torch.float32"):
+        packed_rnn_forward(rnn, x, lengths, h0.double())
+    lstm = nn.LSTM(3, 4)
+    with pytest.raises(TypeError, match=r"h0 should be a pair \(h0, c0\) for an LSTM, but is Tensor"):
+        packed_rnn_forward(lstm, x, lengths, h0)
+    with pytest.raises(ValueError, match=r"c0 should have shape .* = \(1, 2, 4\), but has shape \(1, 3, 4\)"):
+        packed_rnn_forward(lstm, x, lengths, (h0, torch.zeros(1, 3, 4)))
+
+
+def test_reverse_padded_and_masked_cross_entropy_check_their_inputs():
+    from rnncourse.torch.padding import masked_cross_entropy, reverse_padded
+
+    with pytest.raises(TypeError, match="x should be a torch.Tensor, but is list"):
+        reverse_padded([[1, 2]], torch.tensor([1, 1]))
+    with pytest.raises(ValueError, match=r"x should have shape \(T, B\) or \(T, B, ...\), time-major, but has "
+                                         r"shape \(3,\)"):
+        reverse_padded(torch.zeros(3), torch.tensor([1]))
+    logits, targets = torch.randn(3, 2, 4), torch.zeros(3, 2, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"mask should hold bools or 0/1 values \(non-negative weights\), but "
+                                         "has negative values"):
+        masked_cross_entropy(logits, targets, torch.full((3, 2), -1.0))
+    with pytest.raises(ValueError, match="mask should hold bools or 0/1 values"):
+        masked_cross_entropy(logits, targets, torch.tensor([[1.0, -1.0]] * 3))     # sums to 3, still wrong
+    with pytest.raises(ValueError, match="mask contains NaN or infinity"):
+        masked_cross_entropy(logits, targets, torch.full((3, 2), float("nan")))
+    with pytest.raises(TypeError, match="targets should hold integer class indices"):
+        masked_cross_entropy(logits, targets.float(), torch.ones(3, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"targets should hold indices in \[0, 4\)"):
+        masked_cross_entropy(logits, targets + 4, torch.ones(3, 2, dtype=torch.bool))
+
+
+def test_rnn_from_params_checks_every_array_and_rejects_extra_keys():
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=2, bidirectional=True, dtype=torch.float64))
+    assert rnn_from_params(params, bidirectional=True).weight_ih_l1.shape == (4, 8)
+    one = {k: v for k, v in params.items() if k.endswith("_l0")}
+    with pytest.raises(ValueError, match=r"params\['W_hh_l0'\] should have shape \(H, H\) = \(4, 4\), but has "
+                                         r"shape \(5, 5\)"):
+        rnn_from_params({**one, "W_hh_l0": np.zeros((5, 5))})
+    with pytest.raises(ValueError, match=r"params\['W_xh_l0'\] should have 2 dimensions"):
+        rnn_from_params({**one, "W_xh_l0": np.zeros(4)})
+    with pytest.raises(ValueError, match=r"params\['W_xh_l1'\] should have shape \(H, D\) = \(4, 8\)"):
+        rnn_from_params({**params, "W_xh_l1": np.zeros((4, 4))}, bidirectional=True)
+    with pytest.raises(TypeError, match=r"params\['W_xh_l0'\] should hold floating-point numbers"):
+        rnn_from_params({k: v.astype(np.int64) for k, v in one.items()})
+    with pytest.raises(TypeError, match=r"params\['W_xh_l0'\] should be a numpy.ndarray, but is torch.Tensor"):
+        rnn_from_params({**one, "W_xh_l0": torch.zeros(4, 3)})
+    with pytest.raises(ValueError, match=r"params\['b_h_l0'\] contains NaN or infinity"):
+        rnn_from_params({**one, "b_h_l0": np.full(4, np.nan)})
+    with pytest.raises(ValueError, match="params holds W_xh_l0_reverse, .*, b_h_l1_reverse, which a torch.nn.RNN "
+                                         "with num_layers=2, bidirectional=False does not have"):
+        rnn_from_params(params)
+    with pytest.raises(ValueError, match="but lacks W_xh_l0_reverse, W_hh_l0_reverse, b_h_l0_reverse"):
+        rnn_from_params(one, bidirectional=True)
+
+
+def test_stacked_forward_with_h0_and_an_x_without_batch_axis_is_a_value_error():
+    rng = np.random.default_rng(0)
+    params = {"W_xh_l0": rng.normal(size=(5, 3)), "W_hh_l0": rng.normal(size=(5, 5)), "b_h_l0": np.zeros(5)}
+    with pytest.raises(ValueError, match=r"x should have 3 dimensions with shape \(T, B, D\), but has 1 dimensions "
+                                         r"with shape \(5,\); x is time-major"):
+        stacked_rnn_forward(np.zeros(5), np.zeros((1, 3, 5)), params)    # was an IndexError
+    with pytest.raises(ValueError, match=r"h0 should have shape \(L, B, H\) = \(1, 2, H\), but has shape \(1, 3, 5\)"):
+        stacked_rnn_forward(np.zeros((4, 2, 3)), np.zeros((1, 3, 5)), params)

@@ -180,3 +180,64 @@ def test_correlation_beyond_input_ignores_what_the_input_explains():
         np.corrcoef(*beyond)[0, 1], abs=1e-12)
     with pytest.raises(ValueError, match="feature should have shape"):
         correlation_beyond_input(hs, ids, feature[:-1])
+
+
+def test_dh_T_is_checked_once(setup):
+    params, inputs, _, _ = setup
+    logits, cache = charlm_forward(params, inputs)
+    dlogits = np.zeros_like(logits)
+    with pytest.raises(ValueError, match=r"dh_T should have 2 dimensions with shape \(B, H\) = \(3, 5\), but has "
+                                         r"1 dimensions with shape \(5,\)"):
+        charlm_backward(dlogits, cache, dh_T=np.ones(H))            # used to broadcast over the batch
+    with pytest.raises(ValueError, match=r"dh_T should have 2 dimensions .* shape \(3,\)"):
+        charlm_backward(dlogits, cache, dh_T=np.ones(3))
+    with pytest.raises(ValueError, match=r"dh_T should have shape \(B, H\) = \(3, 5\), but has shape \(3, 4\)"):
+        charlm_backward(dlogits, cache, dh_T=np.ones((3, 4)))
+    with pytest.raises(TypeError, match="dh_T should be a numpy.ndarray, but is builtins.list"):
+        charlm_backward(dlogits, cache, dh_T=[[1.0] * H] * 3)
+    with pytest.raises(ValueError, match="dh_T contains NaN or infinity"):
+        charlm_backward(dlogits, cache, dh_T=np.full((3, H), np.nan))
+    with pytest.raises(TypeError, match="dh_T is float32, hs is float64"):
+        charlm_backward(dlogits, cache, dh_T=np.ones((3, H), np.float32))
+    dh_T = np.random.default_rng(1).normal(size=(3, H))
+    grads = charlm_backward(dlogits, cache, dh_T=dh_T)
+    assert np.abs(grads["h0"]).max() > 0                          # a valid dh_T still flows back
+
+
+def test_extra_params_keys_are_ignored_like_model_forward(setup):
+    from rnncourse.numpy.model import init_model_params, model_forward
+    params, inputs, targets, h0 = setup
+    extra = {**params, "lr": 0.1}
+    np.testing.assert_array_equal(charlm_forward(extra, inputs, h0)[0], charlm_forward(params, inputs, h0)[0])
+    assert charlm_loss(extra, inputs, targets, h0)[0] == charlm_loss(params, inputs, targets, h0)[0]
+    assert sample(extra, 0, 5, rng=np.random.default_rng(0)) == sample(params, 0, 5, rng=np.random.default_rng(0))
+    p = init_model_params(3, 4, 2, rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(5, 2, 3))
+    np.testing.assert_array_equal(model_forward({**p, "lr": 0.1}, x)[0], model_forward(p, x)[0])
+    with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
+        charlm_forward({**params, "b_y": params["b_y"].astype(np.float32)}, inputs)
+
+
+def test_evaluate_loss_validates_once_and_equals_the_checked_loop(monkeypatch):
+    import rnncourse.numpy.charlm as charlm
+    from rnncourse.numpy.losses import softmax_cross_entropy
+    params = init_charlm(V, H, rng=np.random.default_rng(0))            # float32, as in training
+    ids = np.random.default_rng(1).integers(0, V, size=2001)
+    total, n, h = 0.0, 0, None
+    for inputs, targets in batches(ids, 10, 4):                         # the loop before the fix
+        logits, cache = charlm_forward(params, inputs, h)
+        h = cache.hs[-1]
+        loss, _ = softmax_cross_entropy(logits, targets)
+        total, n = total + float(loss) * targets.size, n + targets.size
+    calls = {"n": 0}
+    check_array = charlm.check_array
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return check_array(*args, **kwargs)
+
+    monkeypatch.setattr(charlm, "check_array", counting)
+    assert evaluate_loss(params, ids, T=10, B=4) == total / n           # 50 chunks, the same number
+    assert calls["n"] == 6                                              # the parameters once (349 before)
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 6\), but holds values from 0 to 6"):
+        evaluate_loss(params, np.append(ids, V), T=10, B=4)

@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pad_sequence
 from rnncourse.numpy import grad_check, rnn_forward, softmax_cross_entropy
 from rnncourse.numpy.embedding import embedding_backward, embedding_forward
 from rnncourse.numpy.many_to_one import last_states
-from rnncourse.numpy.padding import length_mask, pad_sequences, reverse_padded
+from rnncourse.numpy.padding import length_mask, pad_sequences, padding_fraction, reverse_padded
 from rnncourse.torch import embedding as t_embedding
 from rnncourse.torch import padding as t_padding
 
@@ -114,7 +114,7 @@ def test_masked_loss_ignores_padding_numpy_and_torch():
 
 
 def test_padding_errors():
-    with pytest.raises(ValueError, match="lengths should be at least 1"):
+    with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..2 .*the smallest is 0"):
         length_mask(np.array([2, 0]), 2)
     with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
         length_mask(np.array([4]), 3)
@@ -137,3 +137,43 @@ def test_padding_errors():
     with pytest.raises(TypeError, match="mask should be a torch.Tensor, but is ndarray"):
         t_padding.masked_cross_entropy(torch.zeros(2, 1, 3), torch.zeros(2, 1, dtype=torch.long),
                                        np.ones((2, 1), dtype=bool))
+
+
+def test_pad_value_that_the_dtype_cannot_hold_is_rejected():
+    ids = [np.array([5, 6, 7]), np.array([8])]
+    with pytest.raises(ValueError, match="pad_value should be an integer that int64, .* but is 1.5"):
+        pad_sequences(ids, pad_value=1.5)
+    with pytest.raises(ValueError, match="pad_value should be an integer that int64, .* but is nan"):
+        pad_sequences(ids, pad_value=np.nan)
+    with pytest.raises(ValueError, match=r"pad_value should be an integer that int8, .*\(-128 to 127\), but is 300"):
+        pad_sequences([np.array([1, 2], np.int8), np.array([3], np.int8)], pad_value=300)
+    with pytest.raises(TypeError, match="pad_value should be a number, but is str 'a'"):
+        pad_sequences([np.zeros(2), np.zeros(1)], pad_value="a")
+    assert pad_sequences(ids, pad_value=-1.0)[0][1:, 1].tolist() == [-1, -1]     # an integer float is exact
+    assert np.isnan(pad_sequences([np.zeros(2), np.zeros(1)], pad_value=np.nan)[0][1, 1])
+
+
+def test_padding_fraction_checks_its_inputs():
+    lengths = np.array([1, 3, 2])
+    assert padding_fraction(lengths, [np.array([0, 1]), np.array([2])]) == pytest.approx(1 - 6 / 8)
+    with pytest.raises(TypeError, match="lengths should be a numpy.ndarray, but is builtins.list"):
+        padding_fraction([1, 2, 3], [np.array([0, 1])])
+    with pytest.raises(TypeError, match="batches should be a list of index arrays, but is ndarray"):
+        padding_fraction(lengths, np.array([0, 1]))
+    with pytest.raises(ValueError, match="batches should hold at least one batch, but is empty"):
+        padding_fraction(lengths, [])
+    with pytest.raises(ValueError, match=r"batches\[1\] should hold indices in \[0, 3\), but holds values from 5 to 5"):
+        padding_fraction(lengths, [np.array([0]), np.array([5])])
+    with pytest.raises(ValueError, match=r"batches\[0\] should hold at least one index, but is empty"):
+        padding_fraction(lengths, [np.array([], dtype=np.int64)])
+
+
+def test_lengths_are_checked_by_one_helper_in_padding_and_many_to_one():
+    hs = np.arange(24.0).reshape(4, 3, 2)
+    for call in (lambda L: length_mask(L, 4), lambda L: reverse_padded(hs, L), lambda L: last_states(hs, L)):
+        with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..4 .*the smallest is 0"):
+            call(np.array([0, 2, 3]))
+        with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 5\), but holds values from 2 to 9"):
+            call(np.array([9, 2, 3]))
+        with pytest.raises(TypeError, match="lengths should hold integer class indices, but has dtype float64"):
+            call(np.array([1.0, 2.0, 3.0]))

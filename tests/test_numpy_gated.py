@@ -212,3 +212,23 @@ def test_sequence_states_are_read_only_and_errors_are_clear():
         gru_forward(x, None, p["W_xh"][:12], p["W_hh"][:12], np.zeros(12), np.zeros(4))
     with pytest.raises(TypeError, match="one dtype"):
         gru_forward(x.astype(np.float32), None, p["W_xh"][:12], p["W_hh"][:12], np.zeros(12), np.zeros(12))
+
+
+def test_step_backward_rejects_another_dtype_and_a_bare_array():
+    rng = np.random.default_rng(0)
+    x, h = rng.normal(size=(B, D)), np.zeros((B, H))
+    _, lstm_cache = lstm_step_forward(x, h, h, rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)),
+                                      np.zeros(4 * H))
+    _, gru_cache = gru_step_forward(x, h, rng.normal(size=(3 * H, D)), rng.normal(size=(3 * H, H)),
+                                    np.zeros(3 * H), np.zeros(3 * H))
+    dh32 = np.ones((B, H), np.float32)
+    with pytest.raises(TypeError, match="dh_t is float32, h_prev is float64"):
+        lstm_step_backward((dh32, None), lstm_cache)
+    with pytest.raises(TypeError, match="dc_t is float32, h_prev is float64"):
+        lstm_step_backward((np.ones((B, H)), dh32), lstm_cache)
+    with pytest.raises(TypeError, match="dh_t is float32, h_prev is float64"):
+        gru_step_backward(dh32, gru_cache)
+    with pytest.raises(TypeError, match=r"dstate should be a tuple \(dh_t, dc_t\), .* but is ndarray"):
+        lstm_step_backward(np.ones((B, H)), lstm_cache)
+    with pytest.raises(ValueError, match=r"dstate should be a pair \(dh_t, dc_t\), but holds 3 items"):
+        lstm_step_backward((np.ones((B, H)), None, None), lstm_cache)

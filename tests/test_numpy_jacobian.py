@@ -92,8 +92,8 @@ def test_hand_computed_diagonal_case():
     J = step_jacobians(np.zeros((3, 1, 2)), W_hh)        # tanh'(0) = 1
     np.testing.assert_allclose(jacobian_product(J, 0)[0], np.diag([0.125, 8.0]))
     np.testing.assert_allclose(jacobian_norms(J)[:, 0], [1.0, 2.0, 4.0, 8.0])
-    H = np.full((1, 1, 2), 0.5)                           # tanh' = 1 - 0.25 = 0.75
-    np.testing.assert_allclose(step_jacobians(H, W_hh)[0, 0], np.diag([0.375, 1.5]))
+    hs = np.full((1, 1, 2), 0.5)                          # tanh' = 1 - 0.25 = 0.75
+    np.testing.assert_allclose(step_jacobians(hs, W_hh)[0, 0], np.diag([0.375, 1.5]))
 
 
 def test_input_gradient_norms_match_torch_autograd():
@@ -116,3 +116,16 @@ def test_bad_shapes_give_clear_messages():
         step_jacobians(np.zeros((5, 1, 4)), np.eye(3))
     with pytest.raises(ValueError, match="nonlinearity should be one of"):
         step_jacobians(np.zeros((5, 1, 4)), np.eye(4), "sigmoid")
+
+
+def test_norm_bound_rejects_a_list_and_a_non_positive_gamma():
+    W_hh = np.diag([0.5, -2.0])
+    with pytest.raises(ValueError, match="gamma should be a finite number > 0, but is -1.0"):
+        norm_bound(W_hh, np.array([1, 2]), gamma=-1)                # gave negative "bounds"
+    with pytest.raises(ValueError, match="gamma should be a finite number > 0, but is 0.0"):
+        norm_bound(W_hh, np.array([1, 2]), gamma=0)
+    with pytest.raises(TypeError, match="W_hh should be a numpy.ndarray, but is builtins.list"):
+        norm_bound([[1.0]], [1])
+    with pytest.raises(ValueError, match=r"W_hh should have shape \(H, H\) = \(2, 2\), but has shape \(2, 3\)"):
+        norm_bound(np.zeros((2, 3)), [1])
+    assert norm_bound(W_hh, [2], gamma=0.25)[0] == pytest.approx(0.25)

@@ -148,3 +148,17 @@ def test_a_step_state_is_read_only_so_its_backward_cannot_be_corrupted():
     again = jordan_step_backward((np.zeros_like(h), np.ones_like(y)), cache)
     for name in expected:
         np.testing.assert_array_equal(again[name], expected[name])
+
+
+def test_step_backward_rejects_another_dtype_and_a_bare_array():
+    rng = np.random.default_rng(0)
+    params = init_jordan_params(2, 3, 2, rng=rng)
+    (h, y), cache = jordan_step_forward(rng.normal(size=(4, 2)), np.zeros((4, 2)), **params)
+    with pytest.raises(TypeError, match="dy_t is float32, y_t is float64"):
+        jordan_step_backward((None, np.ones((4, 2), np.float32)), cache)
+    with pytest.raises(TypeError, match="dh_t is float32, h_t is float64"):
+        jordan_step_backward((np.ones((4, 3), np.float32), np.ones((4, 2))), cache)
+    with pytest.raises(TypeError, match=r"dstate should be a tuple \(dh_t, dy_t\), .* but is ndarray"):
+        jordan_step_backward(np.ones((4, 2)), cache)
+    with pytest.raises(ValueError, match=r"dstate should be a pair \(dh_t, dy_t\), but holds 1 items"):
+        jordan_step_backward((np.ones((4, 2)),), cache)

@@ -26,21 +26,21 @@ def make_case(T=6, B=4, D=3, H=5, C=3, seed=0, lengths=True):
 def test_forward_reads_the_state_at_each_length():
     params, x, _, L = make_case()
     logits, _ = many_to_one_forward(x, params, L)
-    H, _ = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"])
+    hs, _ = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"])
     for b, n in enumerate(L):
-        expected = H[n - 1, b] @ params["W_hy"].T + params["b_y"]
+        expected = hs[n - 1, b] @ params["W_hy"].T + params["b_y"]
         np.testing.assert_allclose(logits[b], expected, rtol=1e-12)
 
 
 def test_last_states_hand_computed():
-    H = np.arange(12.0).reshape(3, 2, 2)               # H[t, b] = [4t + 2b, 4t + 2b + 1]
-    np.testing.assert_array_equal(last_states(H, np.array([3, 1])), [[8.0, 9.0], [2.0, 3.0]])
+    hs = np.arange(12.0).reshape(3, 2, 2)              # hs[t, b] = [4t + 2b, 4t + 2b + 1]
+    np.testing.assert_array_equal(last_states(hs, np.array([3, 1])), [[8.0, 9.0], [2.0, 3.0]])
 
 
 def test_without_lengths_equals_full_model_many_to_one():
     params, x, y, _ = make_case(lengths=False)
     loss, grads = many_to_one_loss(params, x, y)
-    ref_loss, ref_grads, _ = model_loss(params, x, y)     # targets (B,): many-to-one from H[-1]
+    ref_loss, ref_grads, _ = model_loss(params, x, y)     # targets (B,): many-to-one from hs[-1]
     assert abs(loss - ref_loss) < 1e-12
     for name in ref_grads:
         np.testing.assert_allclose(grads[name], ref_grads[name], rtol=1e-10, atol=1e-14)
@@ -104,3 +104,25 @@ def test_bad_lengths_and_params_are_explained():
         many_to_one_forward(x, params, np.array([1, 1]))
     with pytest.raises(ValueError, match="params should be a dict with the keys"):
         many_to_one_forward(x, {"W_xh": params["W_xh"]})
+
+
+def test_last_states_rejects_lengths_outside_1_to_T():
+    hs = np.arange(24.0).reshape(4, 3, 2)
+    with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..4 .*the smallest is 0"):
+        last_states(hs, np.array([0, 2, 3]))                       # was hs[-1, 0], silently
+    with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 5\), but holds values from 2 to 9"):
+        last_states(hs, np.array([9, 2, 3]))
+    with pytest.raises(TypeError, match="lengths should hold integer class indices, but has dtype float64"):
+        last_states(hs, np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"lengths should have shape \(B,\) = \(3,\), but has shape \(2,\)"):
+        last_states(hs, np.array([1, 2]))
+    with pytest.raises(TypeError, match="hs should be a numpy.ndarray, but is builtins.list"):
+        last_states(hs.tolist(), np.array([1, 2, 3]))
+
+
+def test_model_loss_with_targets_that_are_no_array_is_a_type_error():
+    params, x, _, _ = make_case()
+    with pytest.raises(TypeError, match=r"targets should be a numpy.ndarray, but is list; wrap it with np.asarray"):
+        model_loss(params, x, [0, 1, 1, 0])
+    with pytest.raises(ValueError, match=r"targets for loss='ce' should have shape \(T, B\) or \(B,\) .*\(6, 4, 1\)"):
+        model_loss(params, x, np.zeros((6, 4, 1), dtype=np.int64))

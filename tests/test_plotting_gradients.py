@@ -66,3 +66,18 @@ def test_grad_norms_trace_and_histogram():
     plot_grad_norms(np.ones(3))          # a constant trace still gets a histogram
     with pytest.raises(ValueError, match="grad_norms should be a non-empty 1-D sequence"):
         plot_grad_norms([1.0, np.nan])
+
+
+@pytest.mark.parametrize("plot", [plot_norms_vs_lag, plot_input_gradients, plot_success_vs_lag])
+def test_curve_plots_want_a_dict_of_curves(plot):
+    with pytest.raises(TypeError, match=r"curves should be a dict \{label: .*\}, but is list"):
+        plot([1.0, 2.0, 3.0])
+
+
+def test_grad_norms_and_clipping_reject_bad_inputs():
+    with pytest.raises(TypeError, match=r"grad_norms should be an array \(or a list\) of numbers, but cannot"):
+        plot_grad_norms(["a"])
+    with pytest.raises(ValueError, match=r"g should have shape \(P,\) = \(2,\), but has shape \(3,\)"):
+        plot_clipping(np.ones(3), np.ones(2), np.ones(2), 1.0, 0.5)
+    with pytest.raises(ValueError, match="max_norm should be a finite number > 0, but is -1.0"):
+        plot_clipping(np.ones(2), np.ones(2), np.ones(2), -1.0, 0.5)

@@ -59,8 +59,19 @@ def test_gradient_norms_reject_bad_slider_values():
     net = gradient_network()
     with pytest.raises(ValueError, match="spectral_radius"):
         gradient_norms(net, -1.0, 1.0)
-    with pytest.raises(ValueError, match="input_scale should be a number >= 0"):
+    with pytest.raises(ValueError, match="input_scale should be a finite number >= 0"):
         gradient_norms(net, 1.0, -0.5)
+    with pytest.raises(TypeError, match="input_scale should be a number, but is str 'a'"):
+        gradient_norms(net, 1.0, "a")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"T": 0}, ValueError, "T should be an integer >= 1, but is 0"),
+    ({"T": 2.5}, TypeError, "T should be an integer, but is float 2.5"),
+])
+def test_gradient_network_rejects_bad_sizes(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        gradient_network(**kwargs)
 
 
 def test_forward_steps_equal_torch_rnn_with_the_same_weights():

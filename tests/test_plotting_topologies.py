@@ -74,3 +74,13 @@ def test_result_plots():
     assert [round(p.get_width(), 2) for p in ax.patches] == [0.9, 0.8, 0.5, 0.4]
     with pytest.raises(ValueError, match="same length"):
         plot_scores(["x"], [0.9, 0.8], [0.5])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"size": 0}, ValueError, "size should be an integer >= 1, but is 0"),
+    ({"ncols": 0}, ValueError, "ncols should be an integer >= 1, but is 0"),
+    ({"ncols": 2.5}, TypeError, "ncols should be an integer, but is float 2.5"),
+])
+def test_stroke_image_grid_rejects_bad_sizes(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plot_stroke_images(np.zeros((1, 49)), ["a"], **kwargs)

@@ -64,29 +64,29 @@ def test_plot_losses_draws_into_a_given_axes():
 
 
 def test_hidden_state_heatmap_shows_the_chosen_sequence():
-    H = np.random.default_rng(0).uniform(-1, 1, size=(20, 3, 5))
-    fig = plot_hidden_states(H, batch=2, title="before")
+    hs = np.random.default_rng(0).uniform(-1, 1, size=(20, 3, 5))
+    fig = plot_hidden_states(hs, batch=2, title="before")
     ax = fig.axes[0]
     (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
-    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(5, 20), H[:, 2, :].T)
+    np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(5, 20), hs[:, 2, :].T)
     assert mesh.get_clim() == (-1.0, 1.0)
     assert ax.get_title() == "before" and ax.get_ylabel() == "hidden unit j"
     assert len(fig.axes) == 2                                 # the heatmap and its colour bar
 
 
 def test_hidden_state_lines_and_dates():
-    H = np.tanh(np.random.default_rng(1).normal(size=(12, 10)))
-    fig = plot_hidden_states(H, kind="lines", units=3)
+    hs = np.tanh(np.random.default_rng(1).normal(size=(12, 10)))
+    fig = plot_hidden_states(hs, kind="lines", units=3)
     lines = fig.axes[0].get_lines()
     assert len(lines) == 3
-    np.testing.assert_allclose(lines[1].get_ydata(), H[:, 1])
+    np.testing.assert_allclose(lines[1].get_ydata(), hs[:, 1])
     dates = np.arange("2000-01", "2001-01", dtype="datetime64[M]")
-    fig = plot_hidden_states(H[:, None, :], times=dates, colorbar=False)
+    fig = plot_hidden_states(hs[:, None, :], times=dates, colorbar=False)
     assert fig.axes[0].get_xticklabels()[0].get_text() == "2000-01"
 
 
 def test_hidden_state_errors():
-    with pytest.raises(ValueError, match=r"H should have shape \(T, B, H\)"):
+    with pytest.raises(ValueError, match=r"hs should have shape \(T, B, H\)"):
         plot_hidden_states(np.zeros(5))
     with pytest.raises(ValueError, match="batch should index a sequence"):
         plot_hidden_states(np.zeros((4, 2, 3)), batch=2)
@@ -144,3 +144,35 @@ def test_unrolled_graph_forward_only_and_truncated():
 def test_unrolled_graph_rejects_bad_sizes(kwargs, error, match):
     with pytest.raises(error, match=match):
         plot_unrolled_graph(**kwargs)
+
+
+def test_hidden_states_are_passed_as_hs():
+    hs = np.zeros((4, 2, 3))
+    fig = plot_hidden_states(hs=hs, kind="lines")
+    assert len(fig.axes[0].get_lines()) == 3
+    with pytest.raises(TypeError, match="unexpected keyword argument 'H'"):
+        plot_hidden_states(H=hs)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"batch": 1.5}, TypeError, "batch should be an integer, but is float 1.5"),
+    ({"batch": True}, TypeError, "batch should be an integer, but is bool True"),
+    ({"batch": -1}, ValueError, "batch should be an integer >= 0, but is -1"),
+    ({"units": -1}, ValueError, "units should be an integer >= 1, but is -1"),
+    ({"units": 0}, ValueError, "units should be an integer >= 1, but is 0"),
+    ({"units": 2.0}, TypeError, "units should be an integer, but is float 2.0"),
+])
+def test_hidden_states_reject_a_bad_batch_or_units(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plot_hidden_states(np.zeros((5, 3, 4)), **kwargs)
+
+
+def test_loss_plots_reject_bad_curves_and_smoothing():
+    with pytest.raises(TypeError, match=r"losses should be an array \(or a list\) of numbers, but cannot be read"):
+        plot_losses(["a", "b"])
+    with pytest.raises(ValueError, match="smooth should be an integer >= 1, but is -3"):
+        plot_losses([1.0, 2.0], smooth=-3)
+    with pytest.raises(ValueError, match=r"values should have shape \(N,\), one curve, but has shape \(2, 3\)"):
+        moving_average(np.ones((2, 3)), 2)
+    with pytest.raises(TypeError, match=r"predictions should be a dict \{label: values\}, but is list"):
+        plot_predictions([1.0, 2.0], [1.0, 2.0])

@@ -82,7 +82,17 @@ def test_param_counts_plot_holds_the_data():
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     with pytest.raises(ValueError, match=r"counts\['x'\] should have shape \(5,\)"):
         plot_param_counts(T, {"x": np.ones(4)})
-    with pytest.raises(TypeError, match=r"counts should be a dict \{model name: counts at each T\}, but is list"):
+    with pytest.raises(TypeError, match=r"counts should be a dict \{model name: counts at each length\}, "
+                                        r"but is list"):
         plot_param_counts(T, [np.ones(5)])
     with pytest.raises(ValueError, match="counts should hold at least one model, but is empty"):
         plot_param_counts(T, {})
+
+
+def test_param_counts_takes_the_lengths_by_name_and_checks_them():
+    lengths = np.array([1, 2, 4])
+    ax = plot_param_counts(lengths=lengths, counts={"shared": np.full(3, 7)}).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), lengths)
+    with pytest.raises(ValueError, match=r"lengths should be a non-empty 1-D array of sequence lengths, "
+                                         r"but has shape \(2, 2\)"):
+        plot_param_counts(np.ones((2, 2)), {"x": np.ones((2, 2))})

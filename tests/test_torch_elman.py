@@ -253,3 +253,28 @@ def test_cuda_matches_cpu_and_names_device_mismatch():
     assert torch.allclose(gpu(x.cuda())[0].cpu(), cpu(x)[0], atol=1e-10, rtol=0)
     with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.W_xh.device\)"):
         gpu(x)
+
+
+def test_h0_of_another_type_and_params_not_a_dict_raise_type_errors():
+    x, W_xh, W_hh, b_h = torch.zeros(5, 2, 3), torch.zeros(4, 3), torch.zeros(4, 4), torch.zeros(4)
+    with pytest.raises(TypeError, match="h0 should be a torch.Tensor, but is list"):
+        rnn_forward(x, [[0.0] * 4] * 2, W_xh, W_hh, b_h)
+    with pytest.raises(TypeError, match="h0 should be a torch.Tensor, but is list"):
+        ElmanRNN(3, 4)(x, [[0.0] * 4] * 2)
+    with pytest.raises(TypeError, match="params should be a dict with the keys W_xh, W_hh, b_h, but is list"):
+        ElmanRNN.from_numpy(["W_xh", "W_hh", "b_h"])
+    with pytest.raises(TypeError, match="params should be a dict with the keys W_hy, b_y, but is list"):
+        OutputLayer.from_numpy(["W_hy", "b_y"])
+    with pytest.raises(ValueError, match="params should be a dict with the keys W_hy, b_y, but lacks b_y"):
+        OutputLayer.from_numpy({"W_hy": np.zeros((2, 4))})
+
+
+@pytest.mark.parametrize("make", [lambda dtype: ElmanRNN(3, 4, dtype=dtype),
+                                  lambda dtype: OutputLayer(4, 2, dtype=dtype),
+                                  lambda dtype: RNNModel(3, 4, 2, dtype=dtype)])
+def test_a_dtype_that_is_not_floating_point_raises_type_error(make):
+    for dtype in (torch.int64, torch.bool, "float64"):
+        with pytest.raises(TypeError, match=r"dtype should be a floating-point torch.dtype \(torch.float16, "
+                                            r"torch.bfloat16, torch.float32 or torch.float64\) or None, but is"):
+            make(dtype)
+    assert make(torch.float64).state_dict()                    # float dtypes still build

@@ -321,3 +321,11 @@ def test_lstm_bptt_makes_its_buffers_on_the_input_device():
     assert hs.shape == (3, B, H) and c_T.shape == (B, H) and hs.device.type == "meta"
     for p in (x, W_xh, W_hh, b_h):
         assert p.grad.device.type == "meta" and p.grad.shape == p.shape
+
+
+@pytest.mark.parametrize("make", [LSTMCell, GRUCell, LSTM, GRU], ids=lambda c: c.__name__)
+def test_a_dtype_that_is_not_floating_point_raises_type_error(make):
+    for dtype in (torch.int32, torch.bool, "float64"):
+        with pytest.raises(TypeError, match=r"dtype should be a floating-point torch.dtype .* or None, but is"):
+            make(3, 4, dtype=dtype)
+    assert make(3, 4, dtype=torch.float64).state_dict()        # float dtypes still build

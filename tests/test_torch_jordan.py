@@ -86,3 +86,21 @@ def test_clear_errors():
         JordanRNN(2, 3, 1, output="softmax")
     with pytest.raises(TypeError, match=r"forward should be a callable forward\(model, x, y\)"):
         train(model, lambda rng: None, torch.nn.functional.mse_loss, forward="targets")
+
+
+def test_from_numpy_of_no_dict_and_an_integer_dtype_raise_type_errors():
+    with pytest.raises(TypeError, match="params should be a dict with the keys W_xh, W_yh, b_h, W_hy, b_y, but is "
+                                        "list; create it with init_jordan_params"):
+        JordanRNN.from_numpy(["W_xh"])
+    with pytest.raises(ValueError, match="params should be a dict with the keys .*, but lacks W_yh, b_y"):
+        JordanRNN.from_numpy({k: np.zeros(1) for k in ("W_xh", "b_h", "W_hy")})
+    with pytest.raises(TypeError, match=r"dtype should be a floating-point torch.dtype .* but is torch.int32"):
+        JordanRNN(1, 4, 2, dtype=torch.int32)
+
+
+def test_docstring_example_runs_and_names_the_states_hs():
+    import doctest
+
+    example = doctest.DocTestFinder().find(JordanRNN, globs={"torch": torch, "JordanRNN": JordanRNN})[0]
+    assert doctest.DocTestRunner().run(example).failed == 0
+    assert "Y, hs = model(" in example.docstring               # H is the hidden size, not the states

@@ -68,6 +68,27 @@ def test_evaluate_counts_with_the_papers_tolerance():
     assert mse == pytest.approx(float(np.mean((y.astype(np.float64) - 0.5) ** 2)), rel=1e-6)
 
 
+def test_evaluate_rejects_targets_of_the_wrong_shape_or_type():
+    model = AddingModel("rnn", 4)
+    x, y = adding_problem(16, 6, rng=np.random.default_rng(0), lag=5)
+    with pytest.raises(ValueError, match=r"y should have 2 dimensions with shape \(B, 1\) = \(16, 1\).*y\[:, None\]"):
+        evaluate_adding(model, x, y.ravel())     # (B,) - (B, 1) used to broadcast to (B, B): up to B*B "correct"
+    with pytest.raises(ValueError, match=r"y should have shape \(B, 1\) = \(16, 1\), but has shape \(8, 1\)"):
+        evaluate_adding(model, x, y[:8])
+    with pytest.raises(TypeError, match="y should be a numpy.ndarray, but is torch.Tensor"):
+        evaluate_adding(model, x, torch.as_tensor(y))
+
+
+def test_model_checks_its_input():
+    model = AddingModel("gru", 4)
+    with pytest.raises(TypeError, match="x has dtype torch.float64 but the model has dtype torch.float32"):
+        model(torch.zeros(5, 2, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"x should have shape \(T, B, D\) = \(T, B, 2\), but has shape \(5, 2, 3\)"):
+        model(torch.zeros(5, 2, 3))
+    with pytest.raises(TypeError, match="x should be a torch.Tensor, but is ndarray"):
+        model(np.zeros((5, 2, 2)))
+
+
 def test_divergence_is_reported_and_clipping_prevents_it():
     kw = dict(steps=40, nonlinearity="relu", init="identity", spectral_radius=1.2, optimizer="sgd", lr=0.1,
               n_test=64, device="cpu")

@@ -49,3 +49,10 @@ def test_another_input_size_is_rejected_clearly():
         mlp(torch.zeros(3, 50, dtype=torch.float64))
     with pytest.raises(ValueError, match="hidden_size should be an integer >= 1"):
         MLP(3, 0, 2)
+
+
+def test_a_dtype_that_is_not_floating_point_raises_type_error():
+    for dtype in (torch.int64, torch.bool):
+        with pytest.raises(TypeError, match=r"dtype should be a floating-point torch.dtype .* or None, but is"):
+            MLP(3, 4, 2, dtype=dtype)
+    assert MLP(3, 4, 2, dtype=torch.float64).state_dict()

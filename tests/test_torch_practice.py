@@ -60,6 +60,42 @@ def test_stateful_training_carries_state_and_missing_detach_fails():
         train_charlm(CharLM(5, 4, 8), ids, T=2, B=4, steps=3, detach=False)
 
 
+def test_training_rejects_a_clip_that_is_not_a_positive_number():
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    text = np.tile(np.arange(5), 20)
+    for clip in (-1.0, 0):                  # clip_grad_norm_ with a negative norm flips the gradient
+        with pytest.raises(ValueError, match="clip should be a finite number > 0, but is"):
+            fit_tagger(Tagger(6, 4, 8, 2), ids, tags, clip=clip)
+        with pytest.raises(ValueError, match="clip should be a finite number > 0, but is"):
+            train_charlm(CharLM(5, 4, 8), text, T=2, B=4, steps=2, clip=clip)
+    with pytest.raises(TypeError, match="clip should be a number, but is str"):
+        train_charlm(CharLM(5, 4, 8), text, T=2, B=4, steps=2, clip="1")
+
+
+def test_predict_tags_rejects_a_batch_size_below_one():
+    model, ids = Tagger(6, 4, 8, 2), [np.array([1, 2, 3])]
+    for B in (-1, 0):                       # B=-1 used to return [] silently
+        with pytest.raises(ValueError, match=f"B should be an integer >= 1, but is {B}"):
+            predict_tags(model, ids, B=B)
+
+
+def test_tagger_and_charlm_check_ids_and_h0_once_per_forward():
+    tagger, lm = Tagger(6, 4, 8, 2), CharLM(5, 4, 8)
+    ids, lengths = torch.ones(3, 2, dtype=torch.long), torch.tensor([3, 2])
+    with pytest.raises(TypeError, match="ids should hold integer class indices, but has dtype torch.float32"):
+        tagger(ids.float(), lengths)
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 6\), but holds values from 0 to 6"):
+        tagger(torch.tensor([[1, 2], [3, 6], [1, 0]]), lengths)
+    with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 5\), but holds values from 5 to 5"):
+        lm(ids * 5)
+    with pytest.raises(ValueError, match=r"h0 should have shape \(num_layers, B, H\) = \(1, 2, 8\), but has shape"):
+        lm(ids, torch.zeros(1, 3, 8))
+    with pytest.raises(TypeError, match="h0 has dtype torch.float64 but the model has dtype torch.float32"):
+        lm(ids, torch.zeros(1, 2, 8, dtype=torch.float64))
+    logits, h_T = lm(ids, torch.zeros(1, 2, 8))
+    assert logits.shape == (3, 2, 5) and h_T.shape == (1, 2, 8)
+
+
 def test_grad_norms_and_lr_range_test():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 1))

@@ -85,8 +85,20 @@ def test_last_states_hand_computed_and_checked():
     torch.testing.assert_close(last_states(H), H[-1])
     with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
         last_states(H, torch.tensor([4, 1]))
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="1..T"):
         last_states(H, torch.tensor([0, 1]))
+
+
+def test_last_states_checks_hs_and_lengths():
+    with pytest.raises(ValueError, match=r"hs should have 3 dimensions with shape \(T, B, H\), but has 2 "
+                                         r"dimensions with shape \(2, 4\)"):
+        last_states(torch.zeros(2, 4))                           # h_T instead of all states
+    with pytest.raises(TypeError, match="hs should be a torch.Tensor, but is list"):
+        last_states([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="lengths should be a torch.Tensor, but is list"):
+        last_states(torch.zeros(3, 2, 4), [1, 2])
+    with pytest.raises(ValueError, match=r"lengths should have shape \(B,\) = \(2,\)"):
+        last_states(torch.zeros(3, 2, 4), torch.tensor([1, 2, 3]))
 
 
 # ----------------------------------------------------------------------------- synchronized
@@ -168,6 +180,54 @@ def test_sequence_accuracy_hand_computed():
     assert token == pytest.approx(4 / 5) and exact == pytest.approx(0.5)
     with pytest.raises(ValueError, match="shape of tgt"):
         sequence_accuracy(pred[:2], tgt)
+
+
+def test_seq2seq_rejects_a_bos_outside_the_target_vocabulary():
+    with pytest.raises(ValueError, match=r"bos should be an id of the target vocabulary, in \[0, 6\), but is 7"):
+        Seq2Seq(7, 6, 5, bos=7)
+    with pytest.raises(ValueError, match="bos should be an integer >= 0, but is -1"):
+        Seq2Seq(7, 6, 5, bos=-1)
+
+
+def test_seq2seq_inputs_are_checked_where_they_enter():
+    model = small_seq2seq()
+    tgt = torch.tensor([[3, 4], [2, 2]])
+    with pytest.raises(TypeError, match="context should be a torch.Tensor, but is list"):
+        model.decode([[0.0] * 5] * 2, tgt)
+    with pytest.raises(TypeError, match="h0 should be a torch.Tensor, but is list"):
+        greedy_decode(model.step, [[0.0] * 5] * 2, bos=1, eos=2, max_len=3)
+    with pytest.raises(ValueError, match=r"h should have shape \(B, H\) = \(2, 5\), but has shape \(3, 5\)"):
+        model.step(tgt[0], torch.zeros(3, 5, dtype=f64))
+    with pytest.raises(TypeError, match="h has dtype torch.float32 but the model has dtype torch.float64"):
+        model.step(tgt[0], torch.zeros(2, 5))
+    logits = torch.zeros(2, 2, 6, dtype=f64)
+    with pytest.raises(TypeError, match="tgt should hold integer class indices, but has dtype torch.float64"):
+        teacher_forcing_loss(logits, tgt.double())
+    with pytest.raises(ValueError, match=r"tgt should have shape \(T, B\) = \(2, 2\), but has shape \(3, 2\)"):
+        teacher_forcing_loss(logits, torch.zeros(3, 2, dtype=torch.long))
+
+
+def test_greedy_decode_checks_once_not_at_every_step(monkeypatch):
+    import rnncourse.torch.elman as elman
+    import rnncourse.torch.heads as heads
+    import rnncourse.torch.seq2seq as seq2seq
+
+    calls = []
+    for module in (elman, heads, seq2seq):
+        for name in ("check_array", "check_index_array"):
+            check = getattr(module, name, None)
+            if check is not None:
+                monkeypatch.setattr(module, name, lambda *a, _check=check, **k: calls.append(1) or _check(*a, **k))
+    model = Seq2Seq(7, 6, 5, eos=99, dtype=f64, generator=gen(1))   # eos never comes: every step runs
+    src = torch.tensor([[3, 4], [5, 6]])
+    counts = []
+    for max_len in (2, 20):
+        calls.clear()
+        out = model.greedy_decode(src, max_len)
+        counts.append(len(calls))
+    assert counts[0] == counts[1]                   # the checks do not grow with the number of steps
+    # The checked public step gives the same tokens as the unchecked loop.
+    assert torch.equal(greedy_decode(model.step, model.encode(src), bos=1, eos=99, max_len=20), out)
 
 
 # ----------------------------------------------------------------------------- training beats baselines

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_positive_int, check_rng
+from rnncourse.validation import (check_array, check_float_dtype, check_positive_float, check_positive_int,
+                                  check_rng)
 
 __all__ = ["adding_problem", "adding_target", "CORRECT_TOLERANCE", "chance_accuracy", "chance_mse"]
 
@@ -59,6 +60,7 @@ def adding_target(S, scaled=True):
     numpy.ndarray
         The targets, shape of ``S``.
     """
+    check_array(S, "S", ("...",) * np.ndim(S))     # any shape: only the type and the values are checked
     return 0.5 + S / 4.0 if scaled else S
 
 
@@ -115,6 +117,7 @@ def adding_problem(batch_size, T, *, rng, lag=None, scaled=True, dtype=np.float3
     B = check_positive_int(batch_size, "batch_size")
     T = check_positive_int(T, "T")
     check_rng(rng)
+    dtype = check_float_dtype(dtype)
     if lag is None:
         if T < 10:
             raise ValueError(f"T should be at least 10 for the paper's marker placement (the first marker is one "
@@ -150,7 +153,7 @@ def chance_accuracy(tolerance=CORRECT_TOLERANCE, scaled=True):
     Parameters
     ----------
     tolerance : float
-        The tolerance (default the paper's 0.04).
+        A prediction is correct when its absolute error is below it; >= 0 (default the paper's 0.04).
     scaled : bool
         Whether the tolerance applies to the scaled target (default) or to ``S``.
 
@@ -159,7 +162,8 @@ def chance_accuracy(tolerance=CORRECT_TOLERANCE, scaled=True):
     float
         The baseline accuracy (0.1536 for the paper's tolerance).
     """
-    r = min(4.0 * tolerance if scaled else float(tolerance), 2.0)
+    tolerance = check_positive_float(tolerance, "tolerance", allow_zero=True)   # a bound on |prediction - y|
+    r = min(4.0 * tolerance if scaled else tolerance, 2.0)
     return r - r * r / 4.0
 
 

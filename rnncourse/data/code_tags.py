@@ -64,6 +64,8 @@ def tag_source(source: str) -> list:
     >>> [(line, "".join("_nk#s%o"[t] for t in tags)) for line, tags in tag_source("if x1 > 2:  # ok\\n")]
     [('if x1 > 2:  # ok', 'kk_nn_o_#o__%%%%')]
     """
+    if not isinstance(source, str):
+        raise TypeError(f"source should be a str, but is {type(source).__name__}")
     lines = source.splitlines()
     tags = [np.full(len(line), -1, dtype=np.int64) for line in lines]
     broken = set()
@@ -126,6 +128,7 @@ def load_code_tags(split="train", *, max_len=80, max_lines=None, seed=0):
     if split not in ("train", "test"):
         raise ValueError(f"split should be 'train' or 'test', but is {split!r}")
     max_len = check_positive_int(max_len, "max_len")
+    seed = check_positive_int(seed, "seed", minimum=0)
     modules = TRAIN_MODULES if split == "train" else TEST_MODULES
     pairs = [p for m in modules for p in tag_source(module_path(m).read_text(encoding="utf-8"))
              if len(p[0]) <= max_len]

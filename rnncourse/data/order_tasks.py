@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array, check_positive_int, check_rng
+from rnncourse.validation import check_array, check_float_dtype, check_index_array, check_positive_int, check_rng
 
 __all__ = ["FIRST", "SECOND", "order_task", "order_batch", "one_hot", "bag_of_steps", "flatten_steps"]
 
@@ -77,7 +77,7 @@ def one_hot(tokens, vocab_size, *, dtype=np.float64):
     vocab_size : int
         ``V``.
     dtype : numpy.dtype
-        Floating dtype of the result (default ``numpy.float64``).
+        Floating dtype of the result, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -85,6 +85,7 @@ def one_hot(tokens, vocab_size, *, dtype=np.float64):
         The one-hot vectors.
     """
     V = check_positive_int(vocab_size, "vocab_size")
+    dtype = check_float_dtype(dtype)
     check_index_array(tokens, "tokens", ("T", "B"), high=V)
     return np.eye(V, dtype=dtype)[tokens]
 
@@ -97,7 +98,7 @@ def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
     batch_size, length, rng, vocab_size
         As in :func:`order_task`.
     dtype : numpy.dtype
-        Floating dtype of ``x`` (default ``numpy.float64``).
+        Floating dtype of ``x``, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -106,6 +107,7 @@ def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
     y : numpy.ndarray, shape (B,)
         Labels, 1 where the ``1`` comes first.
     """
+    check_float_dtype(dtype)                    # before any random number is drawn
     tokens, y = order_task(batch_size, length, rng=rng, vocab_size=vocab_size)
     return one_hot(tokens, vocab_size, dtype=dtype), y
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_index_array, check_positive_float, check_positive_int, check_rng
+from rnncourse.validation import (check_float_dtype, check_index_array, check_positive_float, check_positive_int,
+                                  check_rng)
 
 __all__ = ["STROKES", "CAPTION_VOCAB", "stroke_images", "captions", "decode_tokens",
            "PAD", "BOS", "EOS", "DIGIT_VOCAB", "WORD_VOCAB", "number_to_words", "number_pairs",
@@ -76,7 +77,7 @@ def stroke_images(batch_size, *, rng, size=7, noise=0.2, min_strokes=1, max_stro
     min_strokes, max_strokes : int
         Range of the number of strokes per image, within 1..4.
     dtype : numpy.dtype
-        Floating dtype of the images.
+        Floating dtype of the images, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -98,6 +99,7 @@ def stroke_images(batch_size, *, rng, size=7, noise=0.2, min_strokes=1, max_stro
     if not lo <= hi <= len(STROKES):
         raise ValueError(f"min_strokes <= max_strokes <= 4 should hold, but they are {lo} and {hi}")
     check_rng(rng)
+    dtype = check_float_dtype(dtype)
     present = np.zeros((B, len(STROKES)), dtype=np.int64)
     images = np.zeros((B, S, S))
     for b in range(B):
@@ -280,7 +282,7 @@ def regime_signal(batch_size, length, *, rng, min_duration=8, max_duration=24, n
     noise : float
         Standard deviation of the noise added to every step.
     dtype : numpy.dtype
-        Floating dtype of ``x``.
+        Floating dtype of ``x``, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -295,6 +297,7 @@ def regime_signal(batch_size, length, *, rng, min_duration=8, max_duration=24, n
         raise ValueError(f"min_duration should be at most max_duration, but they are {lo} and {hi}")
     noise = check_positive_float(noise, "noise", allow_zero=True)
     check_rng(rng)
+    dtype = check_float_dtype(dtype)
     x = np.empty((T, B))
     labels = np.empty((T, B), dtype=np.int64)
     for b in range(B):

@@ -202,13 +202,22 @@ class Standardizer:
                              f"it cannot be standardised, drop it")
         return cls(v.mean(axis=0), std)
 
+    def _check_columns(self, values, name):
+        """Check that the last axis of ``values`` holds the D fitted columns (with D = 1, a series (N,) too)."""
+        D = self.mean.shape[0]
+        if D == 1 and getattr(values, "ndim", None) == 1:
+            return check_array(values, name, ("N",))
+        n_leading = np.ndim(values) - 1                 # any leading axes: (N, D), (T, B, D), ...
+        return check_array(values, name, ("...",) * n_leading + ("D",), (None,) * n_leading + (D,),
+                           hint=f"the Standardizer was fitted on D = {D} columns")
+
     def transform(self, values):
         """Return ``(values - mean) / std``; ``values`` has D columns as last axis (any leading axes)."""
-        return (values - self.mean) / self.std
+        return (self._check_columns(values, "values") - self.mean) / self.std
 
     def inverse(self, z):
-        """Undo :meth:`transform`: ``z * std + mean``."""
-        return z * self.std + self.mean
+        """Undo :meth:`transform`: ``z * std + mean``; ``z`` has D columns as last axis."""
+        return self._check_columns(z, "z") * self.std + self.mean
 
 
 def time_split(values, train_fraction: float = 0.8):

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_positive_float, check_positive_int, check_rng
+from rnncourse.validation import (check_array, check_float_dtype, check_positive_float, check_positive_int,
+                                  check_rng)
 
 __all__ = ["TemporalXOR", "temporal_xor", "xor_stream", "running_parity", "cut_chunks"]
 
@@ -96,7 +97,7 @@ def temporal_xor(n_bits=3000, *, rng, batch_size=1, dtype=np.float64):
     batch_size : int
         B, the number of independent streams (default 1).
     dtype : numpy.dtype
-        Dtype of ``x`` and ``y`` (default ``numpy.float64``).
+        Dtype of ``x`` and ``y``, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -113,6 +114,7 @@ def temporal_xor(n_bits=3000, *, rng, batch_size=1, dtype=np.float64):
     if T % 3:
         raise ValueError(f"n_bits should be a multiple of 3 (whole triplets), but is {T}; "
                          f"use {3 * (T // 3)} or {3 * (T // 3 + 1)}")
+    dtype = check_float_dtype(dtype)
     s = xor_stream(T // 3 + 1, rng=rng, batch_size=batch_size).astype(dtype)  # (T + 3, B)
     position = (np.arange(T) + 1) % 3
     return TemporalXOR(s[:T, :, None], s[1:T + 1, :, None], position)
@@ -140,7 +142,7 @@ def running_parity(T, batch_size=1, *, rng, noise=0.0, dtype=np.float64):
     noise : float
         Standard deviation of the noise added to the inputs (default 0).
     dtype : numpy.dtype
-        Dtype of ``x`` and ``y`` (default ``numpy.float64``).
+        Dtype of ``x`` and ``y``, ``numpy.float64`` (default) or ``numpy.float32``.
 
     Returns
     -------
@@ -159,6 +161,7 @@ def running_parity(T, batch_size=1, *, rng, noise=0.0, dtype=np.float64):
     B = check_positive_int(batch_size, "batch_size")
     check_rng(rng)
     noise = check_positive_float(noise, "noise", allow_zero=True)       # a standard deviation
+    dtype = check_float_dtype(dtype)
     b = rng.integers(0, 2, size=(T, B, 1))
     x = b + noise * rng.normal(size=b.shape) if noise else b
     return x.astype(dtype), (np.cumsum(b, axis=0) % 2).astype(dtype)

@@ -36,6 +36,8 @@ def module_path(name: str) -> Path:
 
     Raises :class:`FileNotFoundError` when the module has no ``.py`` source in this installation.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name should be a module name (str), but is {type(name).__name__}")
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise FileNotFoundError(f"the standard-library module {name!r} has no source file in this Python "

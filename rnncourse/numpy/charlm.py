@@ -27,7 +27,7 @@ from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_keys, check_positive_float,
-                                  check_positive_int, check_same_dtype)
+                                  check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -90,7 +90,7 @@ def _check_params(params) -> tuple[int, int]:
     sizes = {"H": H, "V": V}
     for name, symbols in PARAM_SHAPES.items():
         check_array(params[name], f"params[{name!r}]", symbols, tuple(sizes[s] for s in symbols))
-    check_same_dtype(**params)
+    check_same_dtype(**{name: params[name] for name in PARAM_SHAPES})      # other keys are ignored
     return V, H
 
 
@@ -175,6 +175,9 @@ def charlm_backward(dlogits, cache, dh_T=None):
         Gradients named like the parameters (``W_xh`` (H, V), ...), and ``h0`` (B, H).
     """
     inputs, h0, hs, params, out_cache = cache
+    if dh_T is not None:
+        check_array(dh_T, "dh_T", ("B", "H"), h0.shape, hint="dh_T has the shape of the last state cache.hs[-1]")
+        check_same_dtype(dh_T=dh_T, hs=hs)
     grads = affine_backward(dlogits, out_cache)
     dhs = grads.pop("hs")                       # (T, B, H), from the outputs only
     T, B, H = hs.shape
@@ -272,13 +275,22 @@ def evaluate_loss(params, ids, *, T=100, B=16) -> float:
     float
         The loss per predicted character; ``log(V)`` for a model that knows nothing.
     """
+    V, _ = _check_params(params)
+    check_index_array(ids, "ids", ("N",), high=V)
     total, n, h = 0.0, 0, None
-    for inputs, targets in batches(ids, T, B):
-        logits, cache = charlm_forward(params, inputs, h)
+    for inputs, targets in batches(ids, T, B):  # checked once, above: the loop calls unchecked internals
+        logits, cache = _forward(params, inputs, h)
         h = cache.hs[-1]
-        loss, _ = softmax_cross_entropy(logits, targets)
+        loss = _nll(logits, targets).mean()    # softmax_cross_entropy's loss, without its checks and gradient
         total, n = total + float(loss) * targets.size, n + targets.size
     return total / n
+
+
+def _nll(logits, targets):
+    """``-log softmax(logits)[targets]`` at every position, in the dtype of ``logits``; no checks."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))  # log softmax
+    return -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
 
 
 def score_text(params, ids):
@@ -307,10 +319,7 @@ def score_text(params, ids):
     if len(ids) < 2:
         raise ValueError(f"ids should hold at least 2 characters (one to read, one to predict), but holds {len(ids)}")
     logits, cache = _forward(params, ids[:-1, None], None)
-    z = logits[:, 0].astype(np.float64)                        # (N - 1, V)
-    z -= z.max(axis=1, keepdims=True)
-    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # log softmax
-    return -log_p[np.arange(len(ids) - 1), ids[1:]], cache.hs[:, 0]
+    return _nll(logits[:, 0].astype(np.float64), ids[1:]), cache.hs[:, 0]
 
 
 def correlation_beyond_input(hs, ids, feature) -> np.ndarray:
@@ -377,9 +386,7 @@ def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
     n = check_positive_int(n, "n")
     check_positive_float(temperature, "temperature")
     check_index_array(np.asarray([start_id]), "start_id", ("N",), high=V)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng should be a numpy.random.Generator, but is {type(rng).__name__}; "
-                        "create one with np.random.default_rng(seed)")
+    check_rng(rng)
     W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in PARAM_SHAPES)
     h = np.zeros(H, W_hh.dtype) if h0 is None else check_array(h0, "h0", ("H",), (H,)).astype(W_hh.dtype)
     c, out = int(start_id), []

@@ -220,10 +220,17 @@ def lstm_step_backward(dstate, cache):
         ``"W_hh"`` (4H, H), ``"b_h"`` (4H,).
     """
     x_t, h_prev, c_prev, W_xh, W_hh, gates, tanh_c = cache
+    if not isinstance(dstate, (tuple, list)):
+        raise TypeError(f"dstate should be a tuple (dh_t, dc_t), like the state (h_t, c_t) of lstm_step_forward, "
+                        f"but is {type(dstate).__name__}; pass (dh_t, None) if no gradient reaches c_t")
+    if len(dstate) != 2:
+        raise ValueError(f"dstate should be a pair (dh_t, dc_t), but holds {len(dstate)} items")
     dh_t, dc_t = dstate
     check_array(dh_t, "dh_t", ("B", "H"), h_prev.shape, hint="dh_t has the shape of h_t")
+    check_same_dtype(dh_t=dh_t, h_prev=h_prev)
     if dc_t is not None:
         check_array(dc_t, "dc_t", ("B", "H"), h_prev.shape, hint="dc_t has the shape of c_t")
+        check_same_dtype(dc_t=dc_t, h_prev=h_prev)
     da, dc_prev = _lstm_cell_backward(dh_t, dc_t, c_prev, gates, tanh_c)
     return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc_prev,
             "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(axis=0)}
@@ -313,6 +320,7 @@ def gru_step_backward(dh_t, cache):
     """
     x_t, h_prev, W_xh, W_hh, r, z, n, h_n = cache
     check_array(dh_t, "dh_t", ("B", "H"), h_prev.shape, hint="dh_t has the shape of h_t")
+    check_same_dtype(dh_t=dh_t, h_prev=h_prev)
     da, dh, dh_direct = _gru_cell_backward(dh_t, h_prev, r, z, n, h_n)
     return {"x_t": da @ W_xh, "h_prev": dh_direct + dh @ W_hh,
             "W_xh": da.T @ x_t, "W_hh": dh.T @ h_prev, "b_xh": da.sum(axis=0), "b_hh": dh.sum(axis=0)}

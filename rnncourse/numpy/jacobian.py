@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.numpy.elman import derivative, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_choice, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int
 
 __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
 
@@ -137,14 +137,16 @@ def norm_bound(W_hh, lags, gamma=1.0):
     lags : numpy.ndarray
         Lags (non-negative integers), any shape.
     gamma : float
-        Bound on the derivative of the nonlinearity (default 1).
+        Bound on the derivative of the nonlinearity, > 0 (default 1).
 
     Returns
     -------
     numpy.ndarray
         The bound for each lag, shape of ``lags``.
     """
-    check_array(W_hh, "W_hh", ("H", "H"), (W_hh.shape[0], W_hh.shape[0]) if W_hh.ndim == 2 else None)
+    check_array(W_hh, "W_hh", ("H", "H"), finite=False)             # the number of axes first; one scan below
+    check_array(W_hh, "W_hh", ("H", "H"), (W_hh.shape[0], W_hh.shape[0]), hint="W_hh is square")
+    gamma = check_positive_float(gamma, "gamma")
     sigma_max = np.linalg.norm(W_hh, ord=2)
     return (gamma * sigma_max) ** np.asarray(lags, dtype=np.float64)
 

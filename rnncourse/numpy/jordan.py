@@ -252,12 +252,20 @@ def jordan_step_backward(dstate, cache):
         ``"x_t"`` (B, D), ``"y_prev"`` (B, O), ``"W_xh"``, ``"W_yh"``, ``"b_h"``, ``"W_hy"``, ``"b_y"``.
     """
     x_t, y_prev, h_t, y_t, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output = cache
+    if not isinstance(dstate, (tuple, list)):
+        raise TypeError(f"dstate should be a tuple (dh_t, dy_t), like the state (h_t, y_t) of jordan_step_forward, "
+                        f"but is {type(dstate).__name__}; pass (None, dy_t) if no gradient reaches h_t")
+    if len(dstate) != 2:
+        raise ValueError(f"dstate should be a pair (dh_t, dy_t), but holds {len(dstate)} items")
     dh_t, dy_t = dstate
     check_array(dy_t, "dy_t", ("B", "O"), y_t.shape, hint="dy_t has the shape of y_t")
+    check_same_dtype(dy_t=dy_t, y_t=y_t)
     dz = dy_t * _output_derivative(y_t, output)
     dh = dz @ W_hy
     if dh_t is not None:
-        dh = dh + check_array(dh_t, "dh_t", ("B", "H"), h_t.shape, hint="dh_t has the shape of h_t")
+        check_array(dh_t, "dh_t", ("B", "H"), h_t.shape, hint="dh_t has the shape of h_t")
+        check_same_dtype(dh_t=dh_t, h_t=h_t)
+        dh = dh + dh_t
     da = dh * derivative(h_t, nonlinearity)
     return {"x_t": da @ W_xh, "y_prev": da @ W_yh, "W_xh": da.T @ x_t, "W_yh": da.T @ y_prev,
             "b_h": da.sum(axis=0), "W_hy": dz.T @ h_t, "b_y": dz.sum(axis=0)}

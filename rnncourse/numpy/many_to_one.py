@@ -4,7 +4,7 @@ Forward, for a batch of padded sequences with lengths ``L_b``:
 
 .. math::
 
-    H = \\text{rnn\\_forward}(x), \\qquad z_b = W_{hy} h_{L_b, b} + b_y, \\qquad
+    (h_1, \\dots, h_T) = \\text{rnn\\_forward}(x), \\qquad z_b = W_{hy} h_{L_b, b} + b_y, \\qquad
     \\mathcal{L} = \\frac{1}{B} \\sum_b -\\log \\operatorname{softmax}(z_b)_{y_b}
 
 Backward: the loss reaches the recurrent layer only through the states that
@@ -28,7 +28,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_index_array, check_keys
+from rnncourse.validation import check_array, check_keys, check_lengths
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -52,16 +52,6 @@ class ManyToOneCache(NamedTuple):
     lengths: np.ndarray
 
 
-def _lengths(lengths, T, B):
-    """Validate ``lengths`` (or make all-``T`` lengths) and return them as int64."""
-    if lengths is None:
-        return np.full(B, T, dtype=np.int64)
-    check_index_array(lengths, "lengths", ("B",), (B,), high=T + 1)
-    if lengths.min() < 1:
-        raise ValueError(f"lengths should all be in 1..T = 1..{T}, but the smallest is {lengths.min()}")
-    return lengths.astype(np.int64)
-
-
 def last_states(hs, lengths):
     """The state of each sequence at its last real step, ``hs[lengths[b] - 1, b]``.
 
@@ -77,6 +67,12 @@ def last_states(hs, lengths):
     numpy.ndarray, shape (B, H)
         One state per sequence.
     """
+    check_array(hs, "hs", ("T", "B", "H"))
+    return _last_states(hs, check_lengths(lengths, *hs.shape[:2]))
+
+
+def _last_states(hs, lengths):
+    """:func:`last_states` without the checks."""
     return hs[lengths - 1, np.arange(hs.shape[1])]
 
 
@@ -113,8 +109,8 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
     hs, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     T, B = hs.shape[:2]
-    lengths = _lengths(lengths, T, B)
-    logits, affine_cache = affine_forward(last_states(hs, lengths), params["W_hy"], params["b_y"])
+    lengths = np.full(B, T, dtype=np.int64) if lengths is None else check_lengths(lengths, T, B).astype(np.int64)
+    logits, affine_cache = affine_forward(_last_states(hs, lengths), params["W_hy"], params["b_y"])
     return logits, ManyToOneCache(rnn_cache, affine_cache, lengths)
 
 
@@ -123,7 +119,7 @@ def many_to_one_backward(dlogits, cache):
 
     .. math::
 
-        dh_{L_b, b} = dz_b W_{hy}, \\qquad dH_{t, b} = 0 \\text{ for } t \\ne L_b, \\qquad
+        dh_{L_b, b} = dz_b W_{hy}, \\qquad dh_{t, b} = 0 \\text{ for } t \\ne L_b, \\qquad
         \\text{then BPTT (} \\text{rnn\\_backward)}
 
     Parameters

@@ -181,10 +181,13 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
     """
     check_choice(loss, "loss", tuple(_TARGET_NDIM))
     per_step, per_sequence = _TARGET_NDIM[loss]
-    if getattr(targets, "ndim", None) not in (per_step, per_sequence):
+    if not isinstance(targets, np.ndarray):
+        raise TypeError(f"targets should be a numpy.ndarray, but is {type(targets).__name__}; "
+                        f"wrap it with np.asarray(...)")
+    if targets.ndim not in (per_step, per_sequence):
         shapes = "(T, B) or (B,)" if loss == "ce" else "(T, B, O) or (B, O)"
         raise ValueError(f"targets for loss={loss!r} should have shape {shapes} (every step, or one per "
-                         f"sequence from the last state), but has shape {getattr(targets, 'shape', None)}")
+                         f"sequence from the last state), but has shape {targets.shape}")
     Y, cache = model_forward(params, x, h0, nonlinearity, many_to_one=targets.ndim == per_sequence)
     L, dY = (softmax_cross_entropy if loss == "ce" else mse_loss)(Y, targets, mask)
     grads = model_backward(dY, cache)

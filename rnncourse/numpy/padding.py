@@ -20,18 +20,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_index_array, check_positive_int, check_rng
+from rnncourse.validation import check_index_array, check_lengths, check_positive_int, check_rng
 
 __all__ = ["pad_sequences", "length_mask", "reverse_padded", "batch_indices", "padding_fraction"]
 
 
-def _check_lengths(lengths, T, B=None):
-    """Validate 1-D integer lengths in [1, T] and return them as int64."""
-    check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1)
-    if lengths.size and lengths.min() < 1:
-        raise ValueError(f"lengths should be at least 1 (every sequence has a step), but the smallest is "
-                         f"{int(lengths.min())}; drop empty sequences from the batch")
-    return lengths.astype(np.int64, copy=False)
+def _check_pad_value(pad_value, dtype):
+    """Reject a ``pad_value`` that is no number, or that integer sequences would change (1.5, NaN, 300 in int8)."""
+    if not isinstance(pad_value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pad_value should be a number, but is {type(pad_value).__name__} {pad_value!r}")
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not (info.min <= pad_value <= info.max and pad_value == int(pad_value)):    # NaN fails the first test
+            raise ValueError(f"pad_value should be an integer that {dtype}, the dtype of the sequences, holds "
+                             f"exactly ({info.min} to {info.max}), but is {pad_value!r}; pass an integer, or "
+                             f"convert the sequences to float")
 
 
 def pad_sequences(seqs, pad_value=0):
@@ -42,7 +45,8 @@ def pad_sequences(seqs, pad_value=0):
     seqs : list of numpy.ndarray, each shape (L_b,) or (L_b, D)
         The sequences: token ids (1-D) or vectors (2-D), all of one dtype.
     pad_value : number
-        What fills the steps after each sequence's end (default 0).
+        What fills the steps after each sequence's end (default 0); for integer
+        sequences, an integer their dtype holds.
 
     Returns
     -------
@@ -73,6 +77,7 @@ def pad_sequences(seqs, pad_value=0):
                              f"seqs[{i}] has shape {s.shape}")
         if s.ndim not in (1, 2) or len(s) == 0:
             raise ValueError(f"seqs[{i}] should have shape (L,) or (L, D) with L >= 1, but has shape {s.shape}")
+    _check_pad_value(pad_value, seqs[0].dtype)
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     padded = np.full((lengths.max(), len(seqs)) + seqs[0].shape[1:], pad_value, dtype=seqs[0].dtype)
     for b, s in enumerate(seqs):
@@ -102,7 +107,7 @@ def length_mask(lengths, T):
            [1, 0]])
     """
     T = check_positive_int(T, "T")
-    lengths = _check_lengths(lengths, T)
+    lengths = check_lengths(lengths, T).astype(np.int64, copy=False)
     return np.arange(T)[:, None] < lengths[None, :]
 
 
@@ -141,7 +146,7 @@ def reverse_padded(x, lengths):
     if x.ndim < 2:
         raise ValueError(f"x should have shape (T, B) or (T, B, ...), but has shape {x.shape}")
     T, B = x.shape[:2]
-    lengths = _check_lengths(lengths, T, B)
+    lengths = check_lengths(lengths, T, B).astype(np.int64, copy=False)
     return x[_reversed_index(lengths, T), np.arange(B)[None, :]]
 
 
@@ -198,5 +203,14 @@ def padding_fraction(lengths, batches):
     float
         In ``[0, 1)``: 0 means no step is wasted on padding.
     """
+    check_index_array(lengths, "lengths", ("N",))
+    if not isinstance(batches, (list, tuple)):
+        raise TypeError(f"batches should be a list of index arrays, but is {type(batches).__name__}")
+    if not batches:
+        raise ValueError("batches should hold at least one batch, but is empty")
+    for k, b in enumerate(batches):
+        check_index_array(b, f"batches[{k}]", ("n",), high=len(lengths))
+        if len(b) == 0:
+            raise ValueError(f"batches[{k}] should hold at least one index, but is empty")
     padded = sum(len(b) * int(lengths[b].max()) for b in batches)
     return 1.0 - sum(int(lengths[b].sum()) for b in batches) / padded

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.numpy.elman import rnn_backward, rnn_forward
+from rnncourse.numpy.elman import X_HINT, rnn_backward, rnn_forward
 from rnncourse.validation import check_array, check_keys
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
@@ -78,7 +78,8 @@ def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
     """
     L = num_layers_of(params)
     if h0 is not None:
-        check_array(h0, "h0", ("L", "B", "H"), (L, getattr(x, "shape", (0, None))[1], None),
+        check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)     # for B; rnn_forward checks the rest
+        check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None),
                     hint="h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0")
     caches, finals, inputs = [], [], x
     for l in range(L):

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
 from rnncourse.plotting.style import COLORS, PALETTE
+from rnncourse.validation import check_array, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
 
@@ -23,6 +24,13 @@ def _axes(ax, size=None):
         fig, ax = plt.subplots(figsize=size)
         return fig, ax
     return ax.figure, ax
+
+
+def _check_curves(curves, what: str) -> None:
+    """Raise :class:`TypeError` unless ``curves`` is a dict of curves by label."""
+    if not isinstance(curves, dict):
+        raise TypeError(f"curves should be a dict {{label: {what}}}, but is {type(curves).__name__}; "
+                        f"pass e.g. {{'tanh RNN': curve}}")
 
 
 def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobian product",
@@ -48,6 +56,7 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
     matplotlib.figure.Figure
         The figure holding the panel.
     """
+    _check_curves(curves, "norms at lags 0 .. L")
     fig, ax = _axes(ax)
     for i, (label, norms) in enumerate(curves.items()):
         color = PALETTE[i % len(PALETTE)]
@@ -78,6 +87,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     matplotlib.figure.Figure
         The figure holding the panel.
     """
+    _check_curves(curves, "norms at t = 1 .. T")
     fig, ax = _axes(ax)
     for label, norms in curves.items():
         ax.semilogy(np.arange(1, len(norms) + 1), norms, label=label)
@@ -110,6 +120,7 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
     matplotlib.figure.Figure
         The figure holding the panel.
     """
+    _check_curves(curves, "(lags, accuracies)")
     fig, ax = _axes(ax)
     all_lags = set()
     for label, (lags, accuracies) in curves.items():
@@ -140,7 +151,7 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
     Parameters
     ----------
     g : numpy.ndarray, shape (2,)
-        The gradient.
+        The gradient (of two parameters, so that it lies in the plane).
     by_norm : numpy.ndarray, shape (2,)
         ``g`` clipped by norm.
     by_value : numpy.ndarray, shape (2,)
@@ -159,6 +170,10 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
     matplotlib.figure.Figure
         The figure holding the panel.
     """
+    for name, vec in (("g", g), ("by_norm", by_norm), ("by_value", by_value)):
+        check_array(vec, name, ("P",), (2,), hint="the plot shows gradients of P = 2 parameters, in the plane")
+    max_norm = check_positive_float(max_norm, "max_norm")
+    clip_value = check_positive_float(clip_value, "clip_value")
     fig, ax = _axes(ax, size=(5.0, 4.2))
     ax.add_patch(Circle((0, 0), max_norm, fill=False, color=PALETTE[0], linestyle="--", linewidth=1.2))
     ax.add_patch(Rectangle((-clip_value, -clip_value), 2 * clip_value, 2 * clip_value, fill=False,
@@ -196,7 +211,11 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     matplotlib.figure.Figure
         The figure.
     """
-    norms = np.asarray(grad_norms, dtype=float)
+    try:
+        norms = np.asarray(grad_norms, dtype=float)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"grad_norms should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
     finite = bool(np.all(np.isfinite(norms)))
     if norms.ndim != 1 or norms.size == 0 or not finite:
         problem = "" if finite else " and holds NaN or inf (plot the steps before the divergence)"

@@ -29,7 +29,7 @@ from rnncourse.numpy.init import init_rnn_params
 from rnncourse.numpy.jacobian import jacobian_norms, step_jacobians
 from rnncourse.numpy.losses import softmax
 from rnncourse.numpy.output import affine_forward
-from rnncourse.validation import check_positive_float
+from rnncourse.validation import check_positive_float, check_positive_int
 
 from .diagrams import NODE_H, arrow, diagram_axes, node
 from .gradients import plot_norms_vs_lag
@@ -101,6 +101,7 @@ def gradient_network(T: int = 100, hidden_size: int = 32) -> dict:
         inputs drawn from a standard normal, and the sliders' ranges and start values
         (``"controls"``).
     """
+    T = check_positive_int(T, "T")
     x = np.random.default_rng(1).normal(size=(T, 1, 2))
     params = init_rnn_params(2, hidden_size, rng=np.random.default_rng(2), spectral_radius=1.0)
     controls = {"rho": {"min": 0.5, "max": 1.5, "step": 0.01, "value": 1.0},
@@ -122,9 +123,7 @@ def gradient_norms(net: dict, spectral_radius: float, input_scale: float) -> np.
         The norm at each lag; entry 0 is 1 (the identity).
     """
     rho = check_positive_float(spectral_radius, "spectral_radius")
-    scale = float(input_scale)
-    if not scale >= 0:
-        raise ValueError(f"input_scale should be a number >= 0, but is {input_scale!r}")
+    scale = check_positive_float(input_scale, "input_scale", allow_zero=True)
     W_hh = rho * net["W_hh"]
     hs, _ = rnn_forward(scale * net["x"], None, net["W_xh"], W_hh, net["b_h"])
     return jacobian_norms(step_jacobians(hs, W_hh))[:, 0]

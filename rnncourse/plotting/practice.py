@@ -29,6 +29,11 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(masks, dict):
+        raise TypeError(f"masks should be a dict {{scheme name: list of (T, B) masks}}, "
+                        f"but is {type(masks).__name__}")
+    if not masks:
+        raise ValueError("masks should hold at least one scheme, but is empty")
     fig, axes = plt.subplots(1, len(masks), figsize=figsize(0.42), sharey=True)
     axes = np.atleast_1d(axes)
     T = max(m.shape[0] for ms in masks.values() for m in ms)
@@ -67,6 +72,9 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     -------
     matplotlib.figure.Figure
     """
+    if np.shape(lrs) != np.shape(losses) or np.ndim(lrs) != 1:
+        raise ValueError(f"lrs and losses should be 1-D and of the same length, one entry per step, "
+                         f"but have shapes {np.shape(lrs)} and {np.shape(losses)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize(0.4))
     else:
@@ -135,6 +143,8 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(scores, dict):
+        raise TypeError(f"scores should be a dict {{name: accuracy}}, but is {type(scores).__name__}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize(0.1 + 0.07 * len(scores)))
     else:

@@ -171,6 +171,7 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
     matplotlib.figure.Figure
         The figure.
     """
+    size, ncols = check_positive_int(size, "size"), check_positive_int(ncols, "ncols")
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 2 or images.shape[1] != size * size or len(titles) != len(images):
         raise ValueError(f"images should have shape (N, size * size) = (N, {size * size}) with one title each, "

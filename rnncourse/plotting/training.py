@@ -30,7 +30,11 @@ def _axes(ax, aspect: float = 0.45):
 def _as_float_array(a, name: str) -> np.ndarray:
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()
-    a = np.asarray(a, dtype=np.float64)
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
     if a.size == 0:
         raise ValueError(f"{name} is empty; there is nothing to plot")
     return a
@@ -56,7 +60,10 @@ def moving_average(values, window: int) -> np.ndarray:
     >>> moving_average(np.array([1.0, 3.0, 5.0]), 2)
     array([1., 2., 4.])
     """
-    v = _as_float_array(values, "values").ravel()
+    v = _as_float_array(values, "values")
+    if v.ndim != 1:
+        raise ValueError(f"values should have shape (N,), one curve, but has shape {v.shape}; "
+                         f"average each curve on its own")
     window = check_positive_int(window, "window")
     c = np.concatenate([[0.0], np.cumsum(v)])
     i = np.arange(1, v.size + 1)
@@ -75,8 +82,8 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
         One curve (a sequence of floats, one per step) or several, as a dict
         ``{label: curve}`` (curves may have different lengths).
     smooth : int, optional
-        Draw the moving average over this many steps on top of the raw curve
-        (the raw curve is then drawn faint).
+        Draw the moving average over this many steps (at least 1; 1 draws no average) on top
+        of the raw curve (the raw curve is then drawn faint).
     logy : bool
         Logarithmic loss axis.
     ax : matplotlib.axes.Axes, optional
@@ -98,6 +105,8 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
     >>> fig = plot_losses({"SGD": [2.0, 1.5, 1.2], "Adam": [2.0, 1.0, 0.6]})
     """
     curves = dict(losses) if isinstance(losses, dict) else {None: losses}
+    if smooth is not None:
+        smooth = check_positive_int(smooth, "smooth")
     if not curves:
         raise ValueError("losses is an empty dict; pass at least one curve")
     fig, ax = _axes(ax)
@@ -119,36 +128,36 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
     return fig
 
 
-def _states_2d(H, batch: int) -> np.ndarray:
+def _states_2d(hs, batch: int) -> np.ndarray:
     """Hidden states of one sequence, (T, H), from (T, H) or time-major (T, B, H)."""
-    H = _as_float_array(H, "H")
-    if H.ndim == 3:
-        if not 0 <= batch < H.shape[1]:
-            raise ValueError(f"batch should index a sequence of H (0 to {H.shape[1] - 1}), but is {batch}")
-        return H[:, batch, :]
-    if H.ndim != 2:
-        raise ValueError(f"H should have shape (T, B, H) (time-major) or (T, H) (one sequence), "
-                         f"but has shape {H.shape}")
-    return H
+    hs = _as_float_array(hs, "hs")
+    if hs.ndim == 3:
+        if not batch < hs.shape[1]:
+            raise ValueError(f"batch should index a sequence of hs (0 to {hs.shape[1] - 1}), but is {batch}")
+        return hs[:, batch, :]
+    if hs.ndim != 2:
+        raise ValueError(f"hs should have shape (T, B, H) (time-major) or (T, H) (one sequence), "
+                         f"but has shape {hs.shape}")
+    return hs
 
 
-def plot_hidden_states(H, *, times=None, batch: int = 0, kind: str = "heatmap", units: int | None = None,
+def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap", units: int | None = None,
                        ax=None, title: str = "Hidden states over time", xlabel: str = "time step t",
                        vmax: float | None = None, colorbar: bool = True):
     """Show how the hidden state of one sequence evolves: a heatmap (unit by time) or one line per unit.
 
     Parameters
     ----------
-    H : numpy.ndarray, shape (T, B, H) or (T, H)
+    hs : numpy.ndarray, shape (T, B, H) or (T, H)
         Hidden states, time-major; for (T, B, H) the sequence ``batch`` is shown.
     times : numpy.ndarray, shape (T,), optional
         Labels of the time axis (numbers or ``datetime64``); default ``0 .. T-1``.
     batch : int
-        Which sequence of a batch to show (default 0).
+        Which sequence of a batch to show, ``0 .. B-1`` (default 0).
     kind : str
         ``"heatmap"`` (default; colour = value of ``h_t[j]``) or ``"lines"``.
     units : int, optional
-        Show only the first ``units`` hidden units (default: all for a heatmap, 8 for lines).
+        Show only the first ``units`` hidden units, at least 1 (default: all for a heatmap, 8 for lines).
     ax : matplotlib.axes.Axes, optional
         Draw there instead of a new figure.
     title, xlabel : str
@@ -170,13 +179,16 @@ def plot_hidden_states(H, *, times=None, batch: int = 0, kind: str = "heatmap", 
     """
     if kind not in ("heatmap", "lines"):
         raise ValueError(f"kind should be 'heatmap' or 'lines', but is {kind!r}")
-    S = _states_2d(H, batch)
+    batch = check_positive_int(batch, "batch", minimum=0)
+    if units is not None:
+        units = check_positive_int(units, "units")
+    S = _states_2d(hs, batch)
     T, n_units = S.shape
     shown = min(n_units, units if units is not None else (n_units if kind == "heatmap" else 8))
     S = S[:, :shown]
     t = np.arange(T) if times is None else np.asarray(times)
     if t.shape != (T,):
-        raise ValueError(f"times should have shape (T,) = ({T},) to match H, but has shape {t.shape}")
+        raise ValueError(f"times should have shape (T,) = ({T},) to match hs, but has shape {t.shape}")
     fig, ax = _axes(ax)
     if kind == "lines":
         for j in range(shown):
@@ -224,6 +236,8 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     matplotlib.figure.Figure
         The figure drawn on.
     """
+    if not isinstance(predictions, dict):
+        raise TypeError(f"predictions should be a dict {{label: values}}, but is {type(predictions).__name__}")
     y = _as_float_array(target, "target").ravel()
     t = np.arange(y.size) if times is None else np.asarray(times)
     if t.shape != y.shape:

@@ -135,15 +135,15 @@ def draw_folded_and_unrolled(T=3, *, weights=True):
     return fig
 
 
-def plot_param_counts(T, counts, ax=None, *, title="Parameters against sequence length", log=False):
+def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against sequence length", log=False):
     """Plot the number of parameters of several models against the sequence length ``T``.
 
     Parameters
     ----------
-    T : numpy.ndarray, shape (n,)
-        Sequence lengths.
+    lengths : numpy.ndarray, shape (n,)
+        Sequence lengths ``T``.
     counts : dict
-        ``{model name: numpy.ndarray of shape (n,)}``, the parameter count of each model at each ``T``.
+        ``{model name: numpy.ndarray of shape (n,)}``, the parameter count of each model at each length.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure when ``None``.
     title : str
@@ -156,22 +156,25 @@ def plot_param_counts(T, counts, ax=None, *, title="Parameters against sequence 
     matplotlib.figure.Figure
         The figure holding the plot.
     """
-    T = np.asarray(T)
-    if T.ndim != 1 or T.size == 0:
-        raise ValueError(f"T should be a non-empty 1-D array of sequence lengths, but has shape {T.shape}")
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths should be a non-empty 1-D array of sequence lengths, "
+                         f"but has shape {lengths.shape}")
     if not isinstance(counts, dict):
-        raise TypeError(f"counts should be a dict {{model name: counts at each T}}, but is {type(counts).__name__}")
+        raise TypeError(f"counts should be a dict {{model name: counts at each length}}, "
+                        f"but is {type(counts).__name__}")
     if not counts:
         raise ValueError("counts should hold at least one model, but is empty")
     for name, c in counts.items():
-        if np.shape(c) != T.shape:
-            raise ValueError(f"counts[{name!r}] should have shape {T.shape} like T, but has shape {np.shape(c)}")
+        if np.shape(c) != lengths.shape:
+            raise ValueError(f"counts[{name!r}] should have shape {lengths.shape} like lengths, "
+                             f"but has shape {np.shape(c)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize(0.5))
     else:
         fig = ax.figure
     for name, c in counts.items():
-        ax.plot(T, c, marker="o", markersize=4, label=name)
+        ax.plot(lengths, c, marker="o", markersize=4, label=name)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("sequence length T (time steps)")

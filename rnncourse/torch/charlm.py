@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.numpy.charlm import batches
-from rnncourse.validation import check_positive_float, check_positive_int
+from rnncourse.validation import (check_array, check_index_array, check_match, check_positive_float,
+                                  check_positive_int)
 
 __all__ = ["CharLM", "train_charlm", "evaluate_loss"]
 
@@ -64,6 +65,11 @@ class CharLM(nn.Module):
         logits : torch.Tensor, shape (T, B, V)
         h_T : torch.Tensor, shape (num_layers, B, H)
         """
+        check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
+        if h0 is not None:
+            L, B, H = self.rnn.num_layers, ids.shape[1], self.rnn.hidden_size
+            check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch", hint="B comes from ids")
+            check_match("h0", h0, "the model", self.out.weight, "model.out.weight")
         hs, h_T = self.rnn(self.embed(ids), h0)
         return self.out(hs), h_T
 
@@ -94,7 +100,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
         Detach the carried state (default). ``False`` is the classic bug: the second
         ``backward`` tries to go back into the previous chunk's freed graph and fails.
     clip : float
-        Clip the gradient norm to this value (default 1).
+        Clip the gradient norm to this value, > 0 (default 1).
     seed : int
         Seeds PyTorch (dropout) (default 0).
 
@@ -104,6 +110,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
         The training loss of each update (nats per character).
     """
     steps = check_positive_int(steps, "steps")
+    clip = check_positive_float(clip, "clip")
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.validation import check_keys, check_positive_float
+from rnncourse.validation import check_array, check_keys, check_positive_float
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
 
@@ -22,6 +22,25 @@ __all__ = ["params_from_rnn", "rnn_from_params"]
 def _suffixes(num_layers, bidirectional):
     directions = ("", "_reverse") if bidirectional else ("",)
     return [f"_l{l}{d}" for l in range(num_layers) for d in directions]
+
+
+def _check_params(params, num_layers, bidirectional) -> tuple[int, int]:
+    """Validate every array ``params`` should hold for this RNN, and nothing more; return (D, H)."""
+    suffixes = _suffixes(num_layers, bidirectional)
+    names = [mine + s for s in suffixes for mine in ("W_xh", "W_hh", "b_h")]
+    check_keys(params, "params", names, "params_from_rnn(rnn) gives one")
+    extra = [k for k in params if k not in names]
+    if extra:
+        raise ValueError(f"params holds {', '.join(extra)}, which a torch.nn.RNN with num_layers={num_layers}, "
+                         f"bidirectional={bidirectional} does not have; drop them, or pass bidirectional=True "
+                         f"for _reverse weights")
+    H, D = check_array(params["W_xh_l0"], "params['W_xh_l0']", ("H", "D")).shape
+    for s in suffixes:
+        D_in = D if s.startswith("_l0") else H * (2 if bidirectional else 1)     # layers > 0 read the layer below
+        check_array(params["W_xh" + s], f"params['W_xh{s}']", ("H", "D"), (H, D_in))
+        check_array(params["W_hh" + s], f"params['W_hh{s}']", ("H", "H"), (H, H))
+        check_array(params["b_h" + s], f"params['b_h{s}']", ("H",), (H,))
+    return D, H
 
 
 def params_from_rnn(rnn: nn.RNN) -> dict:
@@ -60,7 +79,7 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
     Parameters
     ----------
     params : dict of numpy.ndarray
-        As returned by :func:`params_from_rnn`; ``bias_ih`` gets ``b_h``, ``bias_hh`` zero.
+        As returned by :func:`params_from_rnn`, with no other keys; ``bias_ih`` gets ``b_h``, ``bias_hh`` zero.
     bidirectional : bool
         Whether ``params`` holds ``_reverse`` weights too (default ``False``).
     nonlinearity : str
@@ -76,15 +95,13 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
     check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"], "params_from_rnn(rnn) gives one")
     check_positive_float(dropout, "dropout", allow_zero=True)
     num_layers = sum(1 for k in params if k.startswith("W_xh_l") and not k.endswith("_reverse"))
-    H, D = params["W_xh_l0"].shape
+    D, H = _check_params(params, num_layers, bidirectional)
     dtype = torch.from_numpy(params["W_xh_l0"][:0]).dtype
     rnn = nn.RNN(D, H, num_layers=num_layers, nonlinearity=nonlinearity, bidirectional=bidirectional,
                  dropout=dropout, dtype=dtype)
     with torch.no_grad():
         for s in _suffixes(num_layers, bidirectional):
             for mine, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh"), ("b_h", "bias_ih")):
-                if mine + s not in params:
-                    raise ValueError(f"params should hold {mine + s} for this RNN, but does not")
                 getattr(rnn, theirs + s).copy_(torch.as_tensor(params[mine + s]))
             getattr(rnn, "bias_hh" + s).zero_()
     return rnn

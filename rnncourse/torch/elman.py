@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.init import uniform_
-from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
+from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
 
-__all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "ElmanRNN"]
+__all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "recurrence", "ElmanRNN"]
 
 #: The nonlinearities ``f`` a recurrent layer of the package accepts, by name.
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
@@ -55,13 +55,36 @@ def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "
     check_match("x", x, ref_name, W_xh, ref_expr)
     if h0 is not None:
         B = x.shape[1]
-        hint = "add a batch axis with h0.unsqueeze(0)" if h0.ndim == 1 else ""
+        hint = "add a batch axis with h0.unsqueeze(0)" if getattr(h0, "ndim", 0) == 1 else ""
         check_array(h0, "h0", ("B", "H"), (B, H), backend="torch", hint=hint)
         check_match("h0", h0, ref_name, W_xh, ref_expr)
 
 
-def _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
-    """The unchecked fast loop: one matmul for all inputs, then only h_{t-1} W_hh^T per step."""
+def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
+    """:func:`rnn_forward` without the checks, for callers that checked their inputs once.
+
+    One product computes the input part of every step, then each step adds only
+    ``h_{t-1} W_hh^T``. :func:`rnn_forward` and :meth:`ElmanRNN.forward` call it after
+    their checks; so does :class:`rnncourse.torch.seq2seq.Seq2Seq` at every decoding step.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (T, B, D)
+        Input sequence, time-major.
+    h0 : torch.Tensor, shape (B, H), or None
+        Initial hidden state; ``None`` means zeros.
+    W_xh, W_hh, b_h : torch.Tensor
+        The weights, shapes (H, D), (H, H) and (H,).
+    nonlinearity : str
+        A key of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        Hidden states h_1 ... h_T.
+    h_T : torch.Tensor, shape (B, H)
+        The last hidden state.
+    """
     f = ACTIVATIONS[nonlinearity]
     T, B, D = x.shape
     H = W_hh.shape[0]
@@ -153,7 +176,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
     """
     D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
     _check_sequence(x, h0, D, H, W_xh)
-    return _recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity)
+    return recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity)
 
 
 class ElmanRNN(nn.Module):
@@ -201,7 +224,7 @@ class ElmanRNN(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         self.input_size, self.hidden_size, self.nonlinearity = D, H, nonlinearity
-        kw = {"device": device, "dtype": dtype}
+        kw = {"device": device, "dtype": check_dtype(dtype)}
         self.W_xh = nn.Parameter(torch.empty(H, D, **kw))
         self.W_hh = nn.Parameter(torch.empty(H, H, **kw))
         self.b_h = nn.Parameter(torch.empty(H, **kw))
@@ -234,7 +257,7 @@ class ElmanRNN(nn.Module):
         """
         _check_sequence(x, h0, self.input_size, self.hidden_size, self.W_xh,
                         ref_name="the model", ref_expr="model.W_xh")
-        return _recurrence(x, h0, self.W_xh, self.W_hh, self.b_h, self.nonlinearity)
+        return recurrence(x, h0, self.W_xh, self.W_hh, self.b_h, self.nonlinearity)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
@@ -302,9 +325,7 @@ class ElmanRNN(nn.Module):
         -------
         ElmanRNN
         """
-        missing = [k for k in ("W_xh", "W_hh", "b_h") if k not in params]
-        if missing:
-            raise ValueError(f"params should hold W_xh, W_hh and b_h, but lacks {', '.join(missing)}")
+        check_keys(params, "params", ("W_xh", "W_hh", "b_h"), "create it with init_rnn_params(...)")
         W_xh = check_array(params["W_xh"], "params['W_xh']", ("H", "D"))
         H, D = W_xh.shape
         check_array(params["W_hh"], "params['W_hh']", ("H", "H"), (H, H))

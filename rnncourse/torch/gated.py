@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.init import uniform_
+from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
 
@@ -73,7 +73,7 @@ class _GatedCell(nn.Module):
         D = check_positive_int(input_size, "input_size")
         H = check_positive_int(hidden_size, "hidden_size")
         self.input_size, self.hidden_size = D, H
-        kw = {"device": device, "dtype": dtype}
+        kw = {"device": device, "dtype": check_dtype(dtype)}
         self.W_xh = nn.Parameter(torch.empty(self.n_gates * H, D, **kw))
         self.W_hh = nn.Parameter(torch.empty(self.n_gates * H, H, **kw))
         for name in self.bias_names:

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
-from rnncourse.torch.init import uniform_
-from rnncourse.validation import check_array, check_match, check_positive_int
+from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.validation import check_array, check_keys, check_match, check_positive_int
 
 __all__ = ["OutputLayer", "RNNModel"]
 
@@ -53,6 +53,7 @@ class OutputLayer(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         self.hidden_size, self.output_size = H, O
+        dtype = check_dtype(dtype)
         self.W_hy = nn.Parameter(torch.empty(O, H, device=device, dtype=dtype))
         self.b_y = nn.Parameter(torch.empty(O, device=device, dtype=dtype))
         self.reset_parameters(generator)
@@ -86,9 +87,7 @@ class OutputLayer(nn.Module):
     @classmethod
     def from_numpy(cls, params: dict, *, device=None, dtype=None) -> "OutputLayer":
         """Build the layer from NumPy ``W_hy`` (O, H) and ``b_y`` (O,), e.g. from ``init_output_params``."""
-        missing = [k for k in ("W_hy", "b_y") if k not in params]
-        if missing:
-            raise ValueError(f"params should hold W_hy and b_y, but lacks {', '.join(missing)}")
+        check_keys(params, "params", ("W_hy", "b_y"), "create it with init_output_params(...)")
         W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"))
         O, H = W_hy.shape  # noqa: E741
         check_array(params["b_y"], "params['b_y']", ("O",), (O,))

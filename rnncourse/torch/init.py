@@ -1,14 +1,33 @@
 """Initialising PyTorch parameters the same way on every device.
 
 The twin of :mod:`rnncourse.numpy.init` for the modules of :mod:`rnncourse.torch`:
-every ``reset_parameters`` of the package calls :func:`uniform_`.
+every ``reset_parameters`` of the package calls :func:`uniform_`, and
+:func:`check_dtype` rejects a parameter ``dtype`` that is not floating point.
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["uniform_"]
+__all__ = ["check_dtype", "uniform_"]
+
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def check_dtype(dtype, name: str = "dtype"):
+    """Check that a parameter ``dtype`` is floating point (or ``None``, the default dtype) and return it.
+
+    Parameters must hold floating-point numbers for autograd to track them.
+
+    Examples
+    --------
+    >>> check_dtype(torch.float64)
+    torch.float64
+    """
+    if dtype is not None and dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} should be a floating-point torch.dtype (torch.float16, torch.bfloat16, "
+                        f"torch.float32 or torch.float64) or None, but is {dtype!r}; e.g. pass {name}=torch.float64")
+    return dtype
 
 
 def uniform_(tensors, bound: float, generator: torch.Generator | None = None) -> None:

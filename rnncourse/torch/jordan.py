@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
-from rnncourse.torch.init import uniform_
-from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
+from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
 
 __all__ = ["JordanRNN"]
 
@@ -76,8 +76,8 @@ class JordanRNN(nn.Module):
     Examples
     --------
     >>> model = JordanRNN(1, 4, 2, generator=torch.Generator().manual_seed(0))
-    >>> Y, H = model(torch.zeros(6, 3, 1))
-    >>> tuple(Y.shape), tuple(H.shape)
+    >>> Y, hs = model(torch.zeros(6, 3, 1))
+    >>> tuple(Y.shape), tuple(hs.shape)
     ((6, 3, 2), (6, 3, 4))
     """
 
@@ -89,6 +89,7 @@ class JordanRNN(nn.Module):
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         check_choice(output, "output", tuple(_OUTPUT))
+        dtype = check_dtype(dtype)
         self.input_size, self.hidden_size, self.output_size = D, H, O
         self.nonlinearity, self.output, self.teacher_forcing = nonlinearity, output, bool(teacher_forcing)
         shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
@@ -188,9 +189,7 @@ class JordanRNN(nn.Module):
         -------
         JordanRNN
         """
-        missing = [k for k in _NAMES if k not in params]
-        if missing:
-            raise ValueError(f"params should hold {', '.join(_NAMES)}, but lacks {', '.join(missing)}")
+        check_keys(params, "params", _NAMES, "create it with init_jordan_params(...)")
         W_xh = check_array(params["W_xh"], "params['W_xh']", ("H", "D"))
         W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"), (None, W_xh.shape[0]))
         (H, D), O = W_xh.shape, W_hy.shape[0]  # noqa: E741

@@ -27,7 +27,7 @@ from rnncourse.data.adding import CORRECT_TOLERANCE, adding_problem, chance_mse
 from rnncourse.numpy.init import init_rnn_params
 from rnncourse.torch.device import pick_device
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_choice, check_positive_float, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_match, check_positive_float, check_positive_int
 
 __all__ = ["CELLS", "AddingModel", "AddingResult", "evaluate_adding", "train_adding", "sweep_lags", "format_table"]
 
@@ -93,6 +93,9 @@ class AddingModel(nn.Module):
 
     def forward(self, x):
         """Map ``x`` (T, B, D) to predictions (B, 1) from the last hidden state."""
+        check_array(x, "x", ("T", "B", "D"), (None, None, self.rnn.input_size), backend="torch",
+                    hint="x is time-major, shape (time steps, batch, features)")
+        check_match("x", x, "the model", self.out.weight, "model.out.weight")
         hs, _ = self.rnn(x)
         return self.out(hs[-1])
 
@@ -170,6 +173,8 @@ def evaluate_adding(model, x, y, tolerance=CORRECT_TOLERANCE):
         Mean squared error.
     """
     tolerance = check_positive_float(tolerance, "tolerance")
+    check_array(x, "x", ("T", "B", "D"), hint="x is time-major, shape (time steps, batch, features)")
+    check_array(y, "y", ("B", "1"), (x.shape[1], 1), hint="one target per sequence; reshape a (B,) y with y[:, None]")
     p = next(model.parameters())
     model.eval()
     Y = model(torch.as_tensor(x, dtype=p.dtype, device=p.device)).cpu().double().numpy()

@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from rnncourse.torch.init import uniform_
+from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.validation import check_array, check_match, check_positive_int
 
 __all__ = ["MLP"]
@@ -63,7 +63,7 @@ class MLP(nn.Module):
         n_z = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         self.input_size, self.hidden_size, self.output_size = D, n_z, O
-        kw = {"device": device, "dtype": dtype}
+        kw = {"device": device, "dtype": check_dtype(dtype)}
         self.W_1 = nn.Parameter(torch.empty(n_z, D, **kw))
         self.b_1 = nn.Parameter(torch.empty(n_z, **kw))
         self.W_2 = nn.Parameter(torch.empty(O, n_z, **kw))

@@ -21,23 +21,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnncourse.validation import check_array, check_index_array, check_positive_int
+from rnncourse.validation import check_array, check_index_array, check_lengths, check_match, check_positive_int
 
 __all__ = ["length_mask", "reverse_padded", "masked_cross_entropy", "packed_rnn_forward"]
-
-
-def _check_lengths(lengths, T, B=None):
-    check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1, backend="torch")
-    if lengths.numel() and int(lengths.min()) < 1:
-        raise ValueError(f"lengths should be at least 1 (every sequence has a step), but the smallest is "
-                         f"{int(lengths.min())}; drop empty sequences from the batch")
-    return lengths
 
 
 def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     """The mask of real steps, ``mask[t, b] = t < lengths[b]``, shape (T, B), bool, on the device of ``lengths``."""
     T = check_positive_int(T, "T")
-    lengths = _check_lengths(lengths, T)
+    lengths = check_lengths(lengths, T, backend="torch")
     return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
 
 
@@ -53,8 +45,12 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     -------
     torch.Tensor, same shape as ``x``
     """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x should be a torch.Tensor, but is {type(x).__name__}; convert it with torch.as_tensor(x)")
+    if x.ndim < 2:
+        raise ValueError(f"x should have shape (T, B) or (T, B, ...), time-major, but has shape {tuple(x.shape)}")
     T, B = x.shape[:2]
-    lengths = _check_lengths(lengths, T, B).to(x.device)
+    lengths = check_lengths(lengths, T, B, backend="torch").to(x.device)
     t = torch.arange(T, device=x.device)[:, None]
     index = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)             # (T, B)
     return x[index, torch.arange(B, device=x.device)[None, :]]
@@ -87,10 +83,31 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     if tuple(mask.shape) != (T, B):
         raise ValueError(f"mask should have shape (T, B) = ({T}, {B}), but has shape {tuple(mask.shape)}")
     m = mask.to(logits.dtype)
+    if not bool(m.isfinite().all()):
+        raise ValueError("mask contains NaN or infinity; check the data or the step that produced it")
+    if bool((m < 0).any()):
+        raise ValueError("mask should hold bools or 0/1 values (non-negative weights), but has negative values")
     if float(m.sum()) == 0:
         raise ValueError("mask selects no position (it is all False), so the mean loss is undefined")
     nll = F.cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B), reduction="none").view(T, B)
     return (nll * m).sum() / m.sum()
+
+
+def _check_h0(rnn, h0, B):
+    """Validate ``h0`` (LSTM: the pair ``(h0, c0)``), each of shape (num_layers * num_directions, B, H)."""
+    if h0 is None:
+        return
+    L = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    if isinstance(rnn, nn.LSTM):
+        if not (isinstance(h0, tuple) and len(h0) == 2):
+            raise TypeError(f"h0 should be a pair (h0, c0) for an LSTM, but is {type(h0).__name__}")
+        states = (("h0", h0[0], rnn.proj_size or rnn.hidden_size), ("c0", h0[1], rnn.hidden_size))
+    else:
+        states = (("h0", h0, rnn.hidden_size),)
+    for name, h, H in states:
+        check_array(h, name, ("num_layers * num_directions", "B", "H"), (L, B, H), backend="torch",
+                    hint="B comes from x, the rest from rnn")
+        check_match(name, h, "rnn", rnn.weight_ih_l0, "rnn.weight_ih_l0")
 
 
 def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, h0=None):
@@ -104,8 +121,8 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
         Padded inputs.
     lengths : torch.Tensor of int, shape (B,)
         Sequence lengths (any order: the batch is sorted and unsorted inside).
-    h0 : torch.Tensor, optional
-        Initial state(s) as ``rnn`` takes them.
+    h0 : torch.Tensor, shape (num_layers * num_directions, B, H), optional
+        Initial state as ``rnn`` takes it (LSTM: the pair ``(h0, c0)``); zeros by default.
 
     Returns
     -------
@@ -116,8 +133,11 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
     """
     if not isinstance(rnn, nn.RNNBase) or rnn.batch_first:
         raise TypeError(f"rnn should be a time-major torch.nn.RNN, GRU or LSTM, but is {rnn!r}")
-    check_array(x, "x", ("T", "B", "D"), backend="torch", hint="x is time-major (T, B, D)")
-    lengths = _check_lengths(lengths, x.shape[0], x.shape[1])
+    check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
+                hint="x is time-major (T, B, D)")
+    check_match("x", x, "rnn", rnn.weight_ih_l0, "rnn.weight_ih_l0")
+    lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
+    _check_h0(rnn, h0, x.shape[1])
     packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
     out, h_n = rnn(packed, h0)
     out, _ = pad_packed_sequence(out, total_length=x.shape[0])

@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnncourse.torch.elman import ElmanRNN
+from rnncourse.torch.elman import ElmanRNN, recurrence
 from rnncourse.torch.heads import OutputLayer
 from rnncourse.torch.topologies import last_states
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_index_array, check_positive_int
+from rnncourse.validation import check_array, check_index_array, check_match, check_positive_int
 
 __all__ = ["Seq2Seq", "greedy_decode", "teacher_forcing_loss", "fit_seq2seq", "sequence_accuracy"]
 
@@ -48,6 +48,7 @@ def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
         The generated token ids (long), ``eos`` included.
     """
     max_len = check_positive_int(max_len, "max_len")
+    check_array(h0, "h0", ("B", "H"), backend="torch")
     B = h0.shape[0]
     tokens = torch.full((B,), bos, dtype=torch.long, device=h0.device)
     out = torch.full((max_len, B), pad, dtype=torch.long, device=h0.device)
@@ -101,6 +102,8 @@ class Seq2Seq(nn.Module):
         self.encoder = ElmanRNN(src_vocab, hidden_size, nonlinearity, **kw)
         self.decoder = ElmanRNN(tgt_vocab, hidden_size, nonlinearity, **kw)
         self.out = OutputLayer(hidden_size, tgt_vocab, **kw)
+        if check_positive_int(bos, "bos", minimum=0) >= tgt_vocab:
+            raise ValueError(f"bos should be an id of the target vocabulary, in [0, {tgt_vocab}), but is {bos}")
         self.bos, self.eos, self.pad = bos, eos, pad
 
     def _one_hot(self, ids, V):
@@ -139,10 +142,11 @@ class Seq2Seq(nn.Module):
             Scores of the token at each position.
         """
         V = self.decoder.input_size
+        check_array(context, "context", ("B", "H"), (None, self.decoder.hidden_size), backend="torch")
         check_index_array(tgt, "tgt", ("T", "B"), (None, context.shape[0]), high=V, backend="torch")
         previous = torch.cat([torch.full_like(tgt[:1], self.bos), tgt[:-1]])
-        S, _ = self.decoder(self._one_hot(previous, V), context)
-        return self.out(S)
+        hs, _ = self.decoder(self._one_hot(previous, V), context)
+        return self.out(hs)
 
     def forward(self, src, tgt):
         """Teacher-forced scores, ``decode(encode(src), tgt)``: shape (T, B, V)."""
@@ -150,8 +154,16 @@ class Seq2Seq(nn.Module):
 
     def step(self, tokens, h):
         """One decoder step: read ``tokens`` (B,), return the scores (B, V) and the new state (B, H)."""
-        _, h = self.decoder(self._one_hot(tokens, self.decoder.input_size)[None], h)
-        return self.out(h), h
+        check_index_array(tokens, "tokens", ("B",), high=self.decoder.input_size, backend="torch")
+        check_array(h, "h", ("B", "H"), (tokens.shape[0], self.decoder.hidden_size), backend="torch")
+        check_match("h", h, "the model", self.out.W_hy, "model.out.W_hy")
+        return self._step(tokens, h)
+
+    def _step(self, tokens, h):
+        """:meth:`step` without the checks, for the loop of :meth:`greedy_decode`, which checked its inputs."""
+        d = self.decoder
+        _, h = recurrence(self._one_hot(tokens, d.input_size)[None], h, d.W_xh, d.W_hh, d.b_h, d.nonlinearity)
+        return h @ self.out.W_hy.T + self.out.b_y, h
 
     @torch.no_grad()
     def greedy_decode(self, src, max_len):
@@ -169,7 +181,7 @@ class Seq2Seq(nn.Module):
         torch.Tensor, shape (max_len, B)
             Output ids, ``pad`` after ``eos``.
         """
-        return greedy_decode(self.step, self.encode(src), bos=self.bos, eos=self.eos, max_len=max_len,
+        return greedy_decode(self._step, self.encode(src), bos=self.bos, eos=self.eos, max_len=max_len,
                              pad=self.pad)
 
 
@@ -190,6 +202,9 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     torch.Tensor, shape ()
         The loss.
     """
+    check_array(logits, "logits", ("T", "B", "V"), backend="torch", finite=False)
+    T, B, V = logits.shape
+    check_index_array(tgt, "tgt", ("T", "B"), (T, B), high=V, backend="torch")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
 
 

@@ -15,7 +15,7 @@ from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.validation import check_positive_float, check_positive_int
+from rnncourse.validation import check_index_array, check_positive_float, check_positive_int
 
 __all__ = ["Tagger", "fit_tagger", "predict_tags"]
 
@@ -66,6 +66,7 @@ class Tagger(nn.Module):
         -------
         torch.Tensor, shape (T, B, n_tags)
         """
+        check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
         x = self.embed(ids)
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
@@ -100,7 +101,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
         Average the loss over the real steps only (default). ``False`` is a classic
         bug: the padding steps count too, with the padding's label (tag 0).
     clip : float
-        Gradient-norm clipping (default 1).
+        The largest gradient norm, > 0 (default 1).
     seed : int
         Seeds the batch order and PyTorch (default 0).
 
@@ -109,6 +110,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     list of float
         The loss of every update.
     """
+    clip = check_positive_float(clip, "clip")
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     lengths = np.array([len(s) for s in ids])
@@ -147,6 +149,7 @@ def predict_tags(model, ids, *, B=256, packed=True):
     -------
     list of numpy.ndarray of int64, each shape (L,)
     """
+    B = check_positive_int(B, "B")
     model.eval()
     out = []
     for start in range(0, len(ids), B):

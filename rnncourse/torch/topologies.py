@@ -23,7 +23,7 @@ from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
 from rnncourse.torch.heads import OutputLayer, RNNModel
-from rnncourse.validation import check_array, check_choice, check_index_array, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_lengths, check_positive_int
 
 __all__ = ["OneToMany", "ManyToOne", "Synchronized", "last_states"]
 
@@ -45,12 +45,12 @@ def last_states(hs, lengths=None):
     torch.Tensor, shape (B, H)
         One state per sequence; padding steps after it are ignored.
     """
+    check_array(hs, "hs", ("T", "B", "H"), backend="torch", finite=False,
+                hint="hs holds the states of all steps; one state (B, H) per sequence is already the last")
     if lengths is None:
         return hs[-1]
     T, B = hs.shape[:2]
-    check_index_array(lengths, "lengths", ("B",), (B,), high=T + 1, backend="torch")
-    if int(lengths.min()) < 1:
-        raise ValueError("lengths should all be at least 1 (a sequence needs one step to have a state)")
+    check_lengths(lengths, T, B, backend="torch")
     return hs[lengths.to(hs.device) - 1, torch.arange(B, device=hs.device)]
 
 
