@@ -57,48 +57,76 @@ def cmd_student(args) -> int:
 
 # ----------------------------------------------------------------------------- grade
 
-def _submissions(paths) -> list:
-    found = []
+def _submissions(paths) -> tuple:
+    """``(notebooks, problems)``: the notebooks given and those in the folders given, and what names none."""
+    found, problems = [], []
     for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts)
-        else:
-            found.append(p)
-    return found
+        inside = sorted(f for f in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts) if p.is_dir() else [p]
+        found += [f for f in inside if f.exists()]
+        if not p.exists():
+            problems.append(f"{p} (no such file)")
+        elif not inside:
+            problems.append(f"{p} (a folder without .ipynb files)")
+    return found, problems
 
 
 def _points(specs) -> dict:
+    """``{name: points}`` from the ``--points`` options ``NAME=N`` and ``FILE.json``; ``ValueError`` for one
+    that is neither."""
     points = {}
     for spec in specs:
         if "=" in spec:
             name, value = spec.split("=", 1)
+            if not value.strip().isdecimal():
+                raise ValueError(f"expected NAME=N with N a whole number >= 0 (ch04.rnn_backward=5), got {spec!r}")
             points[name.strip()] = int(value)
-        else:
-            points.update({k: int(v) for k, v in json.loads(Path(spec).read_text()).items()})
+            continue
+        try:
+            loaded = json.loads(Path(spec).read_text(encoding="utf-8"))
+        except OSError as err:
+            raise ValueError(f"expected NAME=N or a JSON file, got {spec!r}, which cannot be read ({err.strerror})")
+        except ValueError as err:
+            raise ValueError(f"expected a JSON file {{name: points}}, got {spec}, which is not JSON ({err})")
+        if not isinstance(loaded, dict):
+            raise ValueError(f"expected a JSON object {{name: points}} in {spec}, got a {type(loaded).__name__}")
+        points.update(loaded)
     return points
 
 
 def cmd_grade(args) -> int:
     from dataclasses import asdict
 
-    from rnncourse.exercises.grade import SandboxUnavailable, format_table, grade_all, gradebook, grades_csv
+    from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_points, format_table, grade_all,
+                                           gradebook, grades_csv)
+    from rnncourse.exercises.registry import load_checkers
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
-    paths = _submissions(args.submissions)
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing or not paths:
-        print(f"no such submission: {', '.join(missing) or 'none given'}", file=sys.stderr)
+    paths, problems = _submissions(args.submissions)
+    if problems:
+        print(f"no such submission: {', '.join(problems)}", file=sys.stderr)
+        return 2
+    for module in args.checkers:
+        load_checkers(module)
+    try:
+        points = check_points(_points(args.points))
+    except (TypeError, ValueError) as err:
+        print(f"--points: {err}", file=sys.stderr)
+        return 2
+    try:
+        check_chapter(args.chapter)
+    except ValueError as err:
+        print(f"--chapter: {err}", file=sys.stderr)
         return 2
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     book = args.book_dir or (PACKAGE_ROOT / "book")
     limits = Limits(memory_mb=args.memory_mb, processes=args.processes)
     settings = {"timeout": args.timeout, "exercise_timeout": args.exercise_timeout,
-                "only_exercises": args.exercises_only, "checkers": args.checkers, "points": _points(args.points),
-                "sandbox": not args.no_sandbox, "limits": asdict(limits)}
+                "only_exercises": args.exercises_only, "checkers": args.checkers, "points": points,
+                "chapter": args.chapter, "sandbox": not args.no_sandbox, "limits": asdict(limits)}
     try:
         results = grade_all(paths, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
-                            exercise_timeout=args.exercise_timeout, points=settings["points"],
+                            exercise_timeout=args.exercise_timeout, points=settings["points"], chapter=args.chapter,
                             only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None,
                             sandbox=not args.no_sandbox, limits=limits)
     except SandboxUnavailable as err:
@@ -242,6 +270,8 @@ def parser() -> argparse.ArgumentParser:
                    help="extra checkers (a .py file or module registering exercises); repeatable")
     g.add_argument("--points", action="append", default=[], metavar="NAME=N|FILE.json",
                    help="points of an exercise, or a JSON file {name: points}; repeatable")
+    g.add_argument("--chapter", metavar="chNN", help="grade every submission as this chapter (default: from "
+                   "its file name NN_..., else from its metadata, else from its check calls)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: book/)")
     g.add_argument("--width", type=int, default=110, help="width of the printed table")

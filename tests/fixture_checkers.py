@@ -35,7 +35,8 @@ def _step_case(rng, sizes):
             random_array(rng, (H, H), 0.5), random_array(rng, (H,), 0.1))
 
 
-@exercise("ch99.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward",))
+@exercise("ch99.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward",
+                                                "rnncourse.numpy.elman.rnn_forward"))
 def check_rnn_step(fn):
     """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): one tanh step."""
     b_h = np.array([0.0, 0.5])

@@ -54,6 +54,17 @@ def test_a_counter_that_works_only_on_the_hand_case_still_fails():
     assert not passed and "(T=7, B=1, V=4)" in feedback
 
 
+def test_counter_takes_integer_weights_but_not_complex_or_boolean_ones():
+    as_ints = lambda V, token: {k: v.astype(np.int64) for k, v in counter_params(V, token).items()}   # noqa: E731
+    assert run_check("ch01.counter_params", as_ints)[0]
+    for kind, dtype in (("complex", np.complex128), ("boolean", bool)):
+        weights = lambda V, token: {**counter_params(V, token), "W_hh": np.ones((1, 1), dtype)}   # noqa: E731
+        passed, feedback = run_check("ch01.counter_params", weights)
+        assert not passed, kind
+        assert feedback.startswith(f"counter_params(3, 1)['W_hh'] should hold real numbers (integers or floats), "
+                                   f"but has dtype {np.dtype(dtype)}"), feedback
+
+
 # ----------------------------------------------------------------------------- ch02.rnn_step
 
 def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
@@ -99,7 +110,8 @@ def test_rnn_step_reference_passes():
     (no_transpose_hh, r"h_t from rnn_step with B=4, D=3, H=5: \d+ of 20 entries differ"),
     (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),
     (in_place, r"changed its argument h_prev in place"),
-    (upcasts, r"rnn_step on float32 arrays returned dtype float64 for float32 inputs"),
+    (upcasts, r"h_t from rnn_step on float32 arrays should have dtype float32, the dtype of the inputs, but has "
+              r"dtype float64"),
     (not_implemented, r"is not implemented yet"),
 ])
 def test_rnn_step_mistakes_are_named(fn, match):
@@ -129,3 +141,55 @@ def test_param_count_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch02.rnn_param_count", fn)
     assert not passed
     assert __import__("re").search(match, feedback), feedback
+
+
+# ----------------------------------------------------------------------------- answers of an odd kind
+
+class AlwaysClose(np.ndarray):
+    """An array that answers every comparison (isclose, allclose, ==, isfinite) with True."""
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.isclose, np.allclose, np.array_equal):
+            return np.ones(np.broadcast(*args[:2]).shape, bool) if func is np.isclose else True
+        return super().__array_function__(func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = getattr(ufunc, method)(*[np.asarray(i) for i in inputs], **kwargs)
+        return np.ones(np.shape(out), bool) if ufunc in (np.equal, np.less_equal, np.isfinite) else out
+
+
+class SaysEqual(int):
+    """An int that says it equals any number."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda x_t, h_prev, W_xh, *_: np.zeros((len(x_t), len(W_xh)), x_t.dtype).view(AlwaysClose),
+     r"h_t should be tanh\(b_h\) = .* but your first row is \[0. 0. 0.\]"),
+    (lambda *args: rnn_step(*args) > 0,
+     r"^rnn_step with zero weights \(B=2, D=4, H=3\) should hold real numbers \(integers or floats\), but has "
+     r"dtype bool"),
+    (lambda *args: rnn_step(*args) + 0j, r"should hold real numbers \(integers or floats\), but has dtype complex128"),
+])
+def test_rnn_step_answers_that_override_comparisons_or_are_not_real_numbers_fail_with_a_message(fn, match):
+    passed, feedback = run_check("ch02.rnn_step", fn)
+    assert not passed
+    assert __import__("re").search(match, feedback), feedback
+
+
+def test_rnn_step_accepts_a_torch_result_also_one_that_requires_grad():
+    torch = pytest.importorskip("torch")
+    as_tensor = lambda *args: torch.from_numpy(rnn_step(*args)).requires_grad_()   # noqa: E731
+    assert run_check("ch02.rnn_step", as_tensor) == (True, "all checks passed (2 points)")
+
+
+def test_param_count_an_int_that_says_it_equals_anything_fails():
+    passed, feedback = run_check("ch02.rnn_param_count", lambda D, H, O: SaysEqual(0))
+    assert not passed and feedback.startswith("rnn_param_count(1, 1, 1) should be 5, but is 0"), feedback

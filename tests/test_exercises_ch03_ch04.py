@@ -241,3 +241,13 @@ def test_rnn_backward_finite_differences_name_the_gradient():
     passed, feedback = run_check("ch04.rnn_backward", off_by_two)
     assert not passed
     assert "grads['W_hh'] disagrees with centred finite differences" in feedback, feedback
+
+
+# ----------------------------------------------------------------------------- answers of an odd kind
+
+def test_boolean_final_states_are_named_not_a_numpy_error():
+    passed, feedback = run_check("ch03.last_states", lambda *args: last_states(*args) > 0)
+    assert not passed
+    assert feedback == ("last_states on the one-unit example (T=3, B=2, lengths 3 and 1), the final states, should "
+                        "hold real numbers (integers or floats), but has dtype bool (true/false values, as a "
+                        "comparison gives)")

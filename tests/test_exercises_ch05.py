@@ -38,6 +38,10 @@ def clip_not_in_place(grads, max_norm):
     return total
 
 
+def clip_leaves_them(grads, max_norm):
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))       # forgets to scale
+
+
 def clip_always_scales(grads, max_norm):
     total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
     for g in grads.values():
@@ -88,7 +92,8 @@ def test_reference_solutions_pass():
     (clip_per_array, "each array was clipped on its own"),
     (clip_returns_norm_after, "that is the norm after clipping"),
     (clip_returns_new_dict, "returned a dict"),
-    (clip_not_in_place, "the gradients were not changed"),
+    (clip_not_in_place, "grads['a'] was replaced by a new array, but the arrays should be scaled in place"),
+    (clip_leaves_them, "the gradients were not changed"),
     (clip_always_scales, "already inside the ball"),
 ])
 def test_clipping_mistakes_are_named(wrong, message):
@@ -107,3 +112,32 @@ def test_jacobian_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch05.jacobian_product", wrong)
     assert not passed
     assert message in feedback
+
+
+# ----------------------------------------------------------------------------- answers of an odd kind
+
+def clip_returns_str(grads, max_norm):
+    return str(clip_ok(grads, max_norm))
+
+
+def clip_drops_a_key(grads, max_norm):
+    total = clip_ok(grads, max_norm)
+    grads.pop(next(iter(grads)))
+    return total
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (clip_returns_str, "the total norm that clip_by_global_norm returned (hand case {a: [3], b: [4]}, max_norm 1 "
+                       "(norm 5, factor 1/5)) should be a single number, but is str '5.0'"),
+    (clip_drops_a_key, "should have keys ['a', 'b'], but has ['b'] (missing ['a'])"),
+])
+def test_clipping_answers_of_the_wrong_kind_are_named(wrong, message):
+    passed, feedback = run_check("ch05.clip_by_global_norm", wrong)
+    assert not passed
+    assert message in feedback, feedback
+
+
+def test_jacobian_accepts_a_tensor_that_requires_grad():
+    torch = pytest.importorskip("torch")
+    as_tensor = lambda H, W_hh, k: torch.from_numpy(jac_ok(H, W_hh, k)).requires_grad_()   # noqa: E731
+    assert run_check("ch05.jacobian_product", as_tensor) == (True, "all checks passed (2 points)")

@@ -76,3 +76,27 @@ def test_backward_missing_a_gradient_or_wrong_fails():
 
     passed, message = run_check("ch06.many_to_one_backward", forgot_recurrence)
     assert not passed and "dW_hh" in message
+
+
+def test_greedy_that_rewrites_the_decoders_weights_fails():
+    """The step is a closure: an answer that zeroes its read-out and favours <eos> must not change the reference."""
+    def rigged(step, h0, bos, eos, max_len, pad=0):
+        env = dict(zip(step.__code__.co_freevars, (c.cell_contents for c in step.__closure__ or ())))
+        if "W_hy" in env:
+            env["W_hy"].zero_()
+            env["b_y"].zero_()
+            env["b_y"][eos] = 1.0
+        return greedy_decode(step, h0, bos=bos, eos=eos, max_len=max_len, pad=pad)
+
+    passed, message = run_check("ch06.greedy_decode", rigged)
+    assert not passed and message.startswith("greedy_decode(B=4, max_len=7) on a random decoder:"), message
+
+
+def test_backward_that_writes_into_the_cache_fails_naming_the_array():
+    def writes_hs(dlogits, cache):
+        grads = many_to_one_backward(dlogits, cache)
+        cache.rnn.hs[:] = 0
+        return grads
+
+    passed, message = run_check("ch06.many_to_one_backward", writes_hs)
+    assert not passed and "changed its argument cache.rnn.hs in place" in message, message

@@ -197,3 +197,46 @@ def test_lstm_step_backward_other_errors_are_reported():
     assert not passed and "W_hh" in feedback and "x_t" not in feedback.split("wrong for")[1].split(":")[0]
     passed, feedback = run_check("ch08.lstm_step_backward", lambda dstate, cache: (1, 2))
     assert not passed and "should be a dict" in feedback
+
+
+# ----------------------------------------------------------------------------- answers of an odd kind
+
+def as_float64(*args):
+    return jordan_step(*[a.astype(np.float64) for a in args])
+
+
+@pytest.mark.parametrize("fn, match", [
+    (as_float64, r"^h_t from jordan_step on float32 arrays should have dtype float32, the dtype of the inputs, but "
+                 r"has dtype float64"),
+    (lambda *args: tuple(a + 0j for a in jordan_step(*args)), r"but has dtype complex128$"),
+    (lambda *args: (jordan_step(*args)[0] > 0, jordan_step(*args)[1]), r"but has dtype bool"),
+])
+def test_jordan_results_keep_the_inputs_dtype_and_hold_real_numbers(fn, match):
+    passed, feedback = run_check("ch07.jordan_step", fn)
+    assert not passed
+    assert re.search(match, feedback), feedback
+
+
+def test_jordan_accepts_tensors_that_require_grad():
+    torch = pytest.importorskip("torch")
+
+    def as_tensors(*args):
+        return tuple(torch.from_numpy(a).requires_grad_() for a in jordan_step(*args))
+
+    assert run_check("ch07.jordan_step", as_tensors) == (True, "all checks passed (2 points)")
+
+
+def test_gru_boolean_result_is_named_not_a_numpy_error():
+    passed, feedback = run_check("ch08.gru_step", lambda *args: gru_step(*args) > 0)
+    assert not passed and feedback.startswith("h_t should hold real numbers (integers or floats), but has dtype bool")
+
+
+@pytest.mark.parametrize("path", ["dstate[0]", "cache.c_prev"])
+def test_lstm_step_backward_that_writes_into_its_arguments_fails_naming_the_array(path):
+    def writes(dstate, cache):
+        grads = lstm_step_backward_answer(dstate, cache)
+        eval(path)[...] = 0.0
+        return grads
+
+    passed, feedback = run_check("ch08.lstm_step_backward", writes)
+    assert not passed and f"changed its argument {path} in place" in feedback, feedback

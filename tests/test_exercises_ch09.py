@@ -81,3 +81,10 @@ def test_mistakes_are_named(name, fn, match):
     passed, feedback = run_check(name, fn)
     assert not passed
     assert re.search(match, feedback), feedback
+
+
+def test_boolean_reversal_is_named_rather_than_compared():
+    passed, feedback = run_check("ch09.reverse_padded", lambda x, lengths: reverse_padded(x, lengths) > 0)
+    assert not passed
+    assert feedback.startswith("the result for [[1, 2, 3], [4, pad, pad]] should hold real numbers (integers or "
+                               "floats), but has dtype bool"), feedback

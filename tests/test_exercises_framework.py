@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -75,10 +77,19 @@ def test_registry_rejects_bad_names_points_and_a_second_checker_under_a_taken_na
 
     with pytest.raises(ValueError, match="already registered by .*first"):
         exercise("zz.taken")(second)
-    with pytest.raises(KeyError, match="chapter zz has: zz.taken"):
+    with pytest.raises(ValueError, match="no exercise called 'zz.missing'; chapter zz has: zz.taken"):
         get_exercise("zz.missing")
     assert [e.name for e in chapter_exercises("zz")] == ["zz.taken"]
     assert all_exercises()[-1].name == "zz.taken"          # prefixes that are not book chapters sort last
+
+
+def test_a_mistyped_exercise_name_is_a_value_error_with_the_closest_name_and_the_chapters_list(capsys):
+    with pytest.raises(ValueError, match=r"no exercise called 'ch02.rnn_stepp'; did you mean 'ch02.rnn_step'\? "
+                                         r"chapter ch02 has: ch02.rnn_param_count, ch02.rnn_step$"):
+        check("ch02.rnn_stepp", rnn_step_forward)
+    with pytest.raises(ValueError, match=r"no exercise called 'ch02.zzz'; chapter ch02 has: ch02.rnn_param_count"):
+        get_exercise("ch02.zzz")                        # nothing close: the chapter's list only
+    assert capsys.readouterr().out == ""
 
 
 def test_load_checkers_from_a_file_registers_its_exercises_once(registry, tmp_path):
@@ -125,6 +136,113 @@ def test_call_unchanged_protects_the_checkers_arrays_and_names_the_one_written_i
     assert t.tolist() == [1.0, 1.0]
 
 
+def test_call_unchanged_names_an_array_written_into_inside_a_tuple_a_named_tuple_or_a_dict():
+    from rnncourse.numpy.many_to_one import ManyToOneCache
+
+    dstate = (np.ones(2), np.zeros(2))
+    cache = ManyToOneCache(rnn=rnncourse.numpy.elman.RNNCache(*[np.ones(1) for _ in range(5)], "tanh"),
+                           affine=(np.ones(1), np.ones(2)), lengths=np.ones(1, dtype=int))
+
+    def writes(path):
+        def fn(dstate, cache, grads):
+            eval(path)[...] = 7.0
+            return 0.0
+        return fn
+
+    args, names = (dstate, cache, {"W_hh": np.ones(3)}), ("dstate", "cache", "grads")
+    for path in ("dstate[1]", "cache.rnn.hs", "cache.affine[1]", "grads['W_hh']"):
+        with pytest.raises(ExerciseFailure, match=rf"^backward changed its argument {re.escape(path)} in place"):
+            fb.call_unchanged(writes(path), args, names, "backward")
+    assert dstate[1].tolist() == [0.0, 0.0] and cache.rnn.hs.tolist() == [1.0]     # the checker's own are intact
+
+    def drops_a_key(dstate, cache, grads):
+        grads.pop("W_hh")
+    with pytest.raises(ExerciseFailure, match=r"changed its argument grads in place"):
+        fb.call_unchanged(drops_a_key, args, names, "backward")
+    assert fb.call_unchanged(lambda *a: 1.0, args, names, "backward") == 1.0
+
+
+def test_call_unchanged_needs_one_name_per_argument():
+    with pytest.raises(ValueError, match=r"one name per argument: 2 arguments, but names has 1 \(x_t\)"):
+        fb.call_unchanged(lambda a, b: a, (np.ones(1), np.ones(1)), ("x_t",))
+
+
+class _AlwaysClose(np.ndarray):
+    """An answer that says it equals anything it is compared with."""
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.isclose, np.allclose, np.array_equal):
+            return np.ones(np.broadcast(*args[:2]).shape, bool) if func is np.isclose else True
+        return super().__array_function__(func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = [np.asarray(i) for i in inputs]
+        out = getattr(ufunc, method)(*inputs, **kwargs)
+        return np.ones(np.shape(out), bool) if ufunc in (np.equal, np.less_equal, np.isfinite) else out
+
+
+class _AgreeableInt(int):
+    """An int that says it equals anything."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+def test_the_checker_sees_plain_values_so_an_answer_cannot_override_the_comparison():
+    liar = np.zeros(3).view(_AlwaysClose)
+    assert np.allclose(liar, [1.0, 2.0, 3.0])                 # the trick works on the student's object itself
+    with pytest.raises(ExerciseFailure, match="h_t: 3 of 3 entries differ"):
+        fb.expect_close(liar, [1.0, 2.0, 3.0], "h_t")
+    out = fb.call_student(lambda: {"h": liar, "n": _AgreeableInt(0), "pair": (liar, [_AgreeableInt(1)])})
+    assert type(out["h"]) is np.ndarray and type(out["n"]) is int and out["n"] != 5
+    assert type(out["pair"][0]) is np.ndarray and type(out["pair"][1][0]) is int
+    with pytest.raises(ExerciseFailure, match=r"count is 0, but should be 5"):
+        fb.expect_scalar(_AgreeableInt(0), 5.0, "count")
+    looped = []
+    looped.append(looped)
+    assert fb.call_student(lambda: looped)                     # a list that holds itself does not recurse forever
+
+
+def test_tensors_are_handed_over_as_numpy_arrays_even_when_they_require_grad():
+    torch = pytest.importorskip("torch")
+    h = torch.ones(2, 3, dtype=torch.float64, requires_grad=True) * 2
+    out = fb.call_student(lambda: (h, torch.tensor(1.5, requires_grad=True)))
+    assert type(out[0]) is np.ndarray and out[0].dtype == np.float64 and out[0].tolist() == [[2.0] * 3] * 2
+    fb.expect_close(h, np.full((2, 3), 2.0), "h_t", dtype=np.float64)
+    assert fb.expect_scalar(out[1], 1.5, "loss") == 1.5
+    with pytest.raises(ExerciseFailure, match=r"^h_t returned a Tensor of dtype torch.bfloat16, which NumPy "
+                                              r"cannot hold; return float32 or float64$"):
+        fb.call_student(lambda: torch.ones(2, dtype=torch.bfloat16), what="h_t")
+
+
+@pytest.mark.parametrize("value, message", [
+    (np.ones((2, 3)) > 0, r"^h_t should hold real numbers \(integers or floats\), but has dtype bool \(true/false "
+                          r"values, as a comparison gives\)$"),
+    (np.ones((2, 3)) + 0j, r"^h_t should hold real numbers \(integers or floats\), but has dtype complex128$"),
+    (np.ones((2, 3)), r"^h_t should have dtype float32, the dtype of the inputs, but has dtype float64; compute in "
+                      r"the inputs' dtype$"),
+])
+def test_expect_array_rejects_booleans_complex_numbers_and_a_dtype_other_than_the_one_asked_for(value, message):
+    with pytest.raises(ExerciseFailure, match=message):
+        fb.expect_array(value, (2, 3), "h_t", dtype=np.float32)
+    assert fb.expect_array(np.ones((2, 3), np.float32), (2, 3), "h_t", dtype=np.float32).dtype == np.float32
+    assert fb.expect_array(np.ones((2, 3), int), (2, 3), "h_t").dtype.kind == "i"          # integers are numbers
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("5.0", "str '5.0'"), (True, "bool True"), (1 + 0j, r"complex \(1\+0j\)"), (np.ones(2), r"ndarray of shape \(2,\)"),
+])
+def test_expect_number_takes_one_real_number_only(value, shown):
+    with pytest.raises(ExerciseFailure, match=rf"^the norm should be a single number, but is {shown}$"):
+        fb.expect_number(value, "the norm")
+    assert fb.expect_number(np.float32(2.5), "the norm") == 2.5 and fb.expect_number(np.array(3), "n") == 3.0
+
+
 def test_expect_tuple_names_the_items():
     assert fb.expect_tuple((1, 2), ("h_t", "c_t"), "lstm_step") == (1, 2)
     with pytest.raises(ExerciseFailure, match=r"lstm_step should return a tuple \(h_t, c_t\), but returned ndarray"):
@@ -136,7 +254,7 @@ def test_expect_tuple_names_the_items():
     (np.ones((3, 2)), r"should have shape \(2, 3\), but has shape \(3, 2\)"),
     (np.array([[1.0, np.nan, 1.0], [1.0, 1.0, np.inf]]), r"contains NaN or infinity \(2 of 6 entries, the first "
                                                          r"at index \(0, 1\): nan\)"),
-    (np.array([["a", "b", "c"]] * 2), "should hold numbers, but has dtype <U1"),
+    (np.array([["a", "b", "c"]] * 2), r"should hold real numbers \(integers or floats\), but has dtype <U1"),
 ])
 def test_expect_array_names_the_problem(value, message):
     with pytest.raises(ExerciseFailure, match=message):
@@ -231,3 +349,20 @@ def test_check_cells_are_recognised():
     cells = [setup, imports, *cells[1:]]
     assert code_cells(cells, only_exercises=True) == [(1, setup["source"]), (2, imports["source"]),
                                                       (5, "def f(): pass")]
+
+
+def test_every_chapter_names_its_exercise_functions_by_the_registry_convention():
+    # registry.Exercise.function_name: the student writes the function named after the dot, with the suffix
+    # _ex exactly when the chapter also imports the package's function of that name.
+    from pathlib import Path
+    found = 0
+    for path in sorted((Path(__file__).resolve().parents[1] / "book").glob("[0-9][0-9]_*.md")):
+        text = path.read_text(encoding="utf-8")
+        imported = {name for names in re.findall(r"^from rnncourse\S* import (\([^)]*\)|.*)$", text, re.M)
+                    for name in re.findall(r"\w+", names)}
+        for chapter, name, fn in re.findall(r'check\("(ch\d\d)\.(\w+)", (\w+)\)', text):
+            found += 1
+            expected = name + "_ex" if name in imported else name
+            assert fn == expected, f"{path.name}: check('{chapter}.{name}', {fn}) should pass {expected}"
+            assert re.search(rf"Write\s+`{fn}\(", text), f"{path.name}: the exercise should ask for {fn}, which it checks"
+    assert found >= 15

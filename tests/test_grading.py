@@ -16,7 +16,8 @@ import pytest
 
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, instructor_notebook, write_notebook
 from rnncourse.__main__ import main
-from rnncourse.exercises.grade import find_checks, format_table, grade_all, gradebook, grades_csv
+from rnncourse.exercises.grade import (ExerciseResult, SubmissionResult, find_checks, format_table, grade_all,
+                                       gradebook, grades_csv, plan)
 from rnncourse.exercises.sandbox import sandbox_problem
 from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
 from rnncourse.exercises.student import chapter_paths, student_notebook
@@ -64,6 +65,9 @@ SUBMISSIONS = {
     # Prints that pose as results, on stdout and stderr, lines written into the results file, and an
     # exit before the runner writes the true ones.
     "garbage": [("import numpy as np", "import numpy as np\n" + FORGERY)],
+    # A correct answer to another chapter's exercise, checked in this chapter's notebook: not graded.
+    "extra_chapter": [('print(f"tanh(0.5)', "def rnn_param_count(D, H, O):\n    return H * D + H * H + H + O * H + O"
+                                          '\n\n\ncheck("ch02.rnn_param_count", rnn_param_count)\nprint(f"tanh(0.5)')],
     # Wrong answers behind monkeypatched references and comparisons.
     "patcher": [("import numpy as np", "import numpy as np\nimport builtins, rnncourse.numpy, rnncourse.numpy.elman\n"
                  "import rnncourse.exercises.feedback as fb\n"
@@ -171,19 +175,96 @@ def test_monkeypatching_references_and_comparisons_does_not_change_the_score(gra
     assert graded["reference"].points == 7 and graded["stub"].points == 0
 
 
+def test_only_the_chapters_own_exercises_are_graded_whatever_the_notebook_checks(graded):
+    result = graded["extra_chapter"]
+    assert [e.exercise for e in result.exercises] == list(EXERCISES)
+    assert (result.points, result.max_points) == (7, 7)
+    assert result.notes == ["check('ch02.rnn_param_count', ...) graded nothing: ch02.rnn_param_count is not an "
+                            "exercise of ch99"]
+
+
+def test_the_chapter_comes_from_the_instructor_then_the_file_name_then_the_notebook():
+    cells = [{"cell_type": "code", "source": 'check("ch02.rnn_param_count", count)\ncheck("ch09.reverse_padded", rev)'}]
+    claims_ch02 = {"rnncourse": {"chapter": "ch02"}}
+    chapter, todo, notes = plan(cells, claims_ch02, Path("09_in_practice.ipynb"))
+    assert chapter == "ch09" and [n for n, _ in todo] == [e.name for e in chapter_exercises("ch09")]
+    assert ("ch09.reverse_padded", "rev") in todo
+    assert notes == ["its metadata names chapter ch02, but it is graded as ch09, from its file name 09_in_practice.ipynb",
+                     "check('ch02.rnn_param_count', ...) graded nothing: ch02.rnn_param_count is not an exercise of ch09"]
+    assert plan(cells, claims_ch02, Path("09_in_practice.ipynb"), chapter="ch02")[:2] == ("ch02", [
+        ("ch02.rnn_step", "rnn_step"), ("ch02.rnn_param_count", "count")])
+    assert plan(cells, claims_ch02, Path("alice.ipynb"))[0] == "ch02"          # no NN_: the metadata
+    assert plan(cells, {}, Path("alice.ipynb"))[0] in ("ch02", "ch09")          # nor metadata: the check calls
+    # No chapter anywhere, or one without exercises: nothing is graded, and a note says why.
+    nothing = [{"cell_type": "code", "source": "x = 1"}]
+    for metadata, name, why in [({}, "mystery.ipynb", "nothing graded: no chapter found"),
+                                ({"rnncourse": "ch02"}, "mystery.ipynb", "nothing graded: no chapter found"),
+                                ({"rnncourse": {"chapter": "../../etc"}}, "x.ipynb", "'../../etc', which is not of the form"),
+                                ({}, "77_unknown.ipynb", "nothing graded: chapter 'ch77', from its file name 77_unknown")]:
+        chapter, todo, notes = plan(nothing, metadata, Path(name))
+        assert todo == [] and any(why in n for n in notes), notes
+
+
+def test_the_csv_adds_up_a_students_chapters_and_refuses_two_grades_for_one_cell():
+    def submission(name, *grades):
+        return SubmissionResult(name, name, "?", "ok", [ExerciseResult(e, e, p, m, p == m, "") for e, p, m in grades])
+
+    alice = submission("alice/02_structure.ipynb", ("ch02.rnn_step", 2, 2), ("ch02.rnn_param_count", 1, 1))
+    alice_ch07 = submission("alice/07_elman_jordan.ipynb", ("ch07.jordan_step", 2, 2))
+    bob = submission("bob/02_structure.ipynb", ("ch02.rnn_step", 0, 2), ("ch02.rnn_param_count", 1, 1))
+    assert grades_csv([alice, alice_ch07, bob]).splitlines() == [
+        "student,ch02.rnn_step (2),ch02.rnn_param_count (1),ch07.jordan_step (2),Total (5)",
+        "alice,2,1,2,5", "bob,0,1,0,1"]
+    again = submission("alice/02_again.ipynb", ("ch02.rnn_step", 0, 2))
+    with pytest.raises(ValueError, match=r"two submissions of student alice grade ch02\.rnn_step, "
+                                         r"alice/02_structure\.ipynb and alice/02_again\.ipynb"):
+        grades_csv([alice, alice_ch07, again])
+
+
+def test_bad_points_chapters_and_submissions_are_refused_in_one_line_before_grading(tmp_path, capsys):
+    path = write_notebook(instructor_notebook(), tmp_path / "99_fixture.ipynb")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "list.json").write_text("[1]")
+    cases = [("--points", "=two", "--points: expected NAME=N with N a whole number >= 0 (ch04.rnn_backward=5), got '=two'"),
+             ("--points", "ch99.double=-3", "got 'ch99.double=-3'"),
+             ("--points", "ch99.dubble=3", "--points: no exercise called 'ch99.dubble'; did you mean 'ch99.double'?"),
+             ("--points", str(tmp_path / "none.json"), "which cannot be read (No such file or directory)"),
+             ("--points", str(tmp_path / "list.json"), "expected a JSON object {name: points} in"),
+             ("--chapter", "ch77", "--chapter: chapter should be one with graded exercises (ch01, ch02")]
+    for option, value, message in cases:
+        assert main(["grade", str(path), "--checkers", str(CHECKERS), option, value]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+    assert main(["grade", str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err == f"no such submission: {tmp_path / 'empty'} (a folder without .ipynb files)\n"
+    with pytest.raises(ValueError, match="the points of ch99.double should be 0 or more, but are -1"):
+        grade_all([path], checkers=[str(CHECKERS)], points={"ch99.double": -1})
+    with pytest.raises(TypeError, match="the points of ch99.double should be a whole number, but are str '3'"):
+        grade_all([path], checkers=[str(CHECKERS)], points={"ch99.double": "3"})
+
+
 def test_an_unreadable_notebook_gets_zero_for_every_exercise_of_its_chapter(graded):
     result = graded["99_unreadable"]
     assert result.status == "unreadable" and result.max_points == 7 and result.points == 0
     assert "could not read the notebook: JSONDecodeError" in result.notes[0]
 
 
-def test_a_submission_that_ignores_the_time_limit_is_killed(tmp_path):
-    path = write_notebook(instructor_notebook(), tmp_path / "stubborn.ipynb", [
-        ('print(f"tanh(0.5)', 'import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n'
-                              '    time.sleep(0.05)\nprint(f"tanh(0.5)')])
-    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=2, exercise_timeout=1, grace=6)
-    assert result.status == "killed" and result.points == 0
-    for e in result.exercises:
+def test_a_cell_that_ignores_the_time_limit_is_killed_and_the_notebook_graded_without_it(tmp_path):
+    ignore = 'import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)\n'
+    swallow = "while True:\n    try:\n        __import__('time').sleep(0.05)\n    except BaseException:\n        pass\n"
+    once = write_notebook(instructor_notebook(), tmp_path / "stubborn.ipynb", [
+        ('print(f"tanh(0.5)', swallow + 'print(f"tanh(0.5)')])
+    twice = write_notebook(instructor_notebook(), tmp_path / "twice.ipynb", [
+        ('print(f"tanh(0.5)', ignore + 'print(f"tanh(0.5)'), ("def double(x):", swallow + "def double(x):")])
+    once, twice = grade_all([once, twice], jobs=2, checkers=[str(CHECKERS)], timeout=2, exercise_timeout=5, grace=6)
+    # The functions defined after the cell that swallowed the alarm are graded, with a note naming it.
+    assert (once.status, once.points, once.max_points) == ("ok", 7, 7)
+    assert once.notes == ["cell 4 ('while True:') did not stop at the notebook's time limit of 2 s: the grader killed "
+                          "it after 8 s and ran the notebook again without it"]
+    # Only one cell is dropped: a second one leaves the submission killed, every exercise at zero.
+    assert twice.status == "killed" and twice.points == 0
+    assert twice.notes[0].startswith("cell 4 ('import signal, time') did not stop at the notebook's time limit")
+    for e in twice.exercises:
         assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
 
 
@@ -329,6 +410,23 @@ def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path
                 assert e.passed and e.points == e.max_points, f"{result.submission} {e.exercise}: {e.feedback}"
             else:
                 assert e.points == 0 and "not implemented" in e.feedback, f"{result.submission} {e.exercise}: {e.feedback}"
+
+
+def test_an_entry_replaced_rather_than_changed_in_place_is_seen_by_the_grader_as_by_the_notebook(tmp_path):
+    # The sandbox sends back what the function did to its arguments; an array put in a dict's place
+    # (grads[k] = grads[k] * f) must not come back as an in-place change, or the grader would pass
+    # what the notebook's check fails.
+    path = ROOT / "book" / "05_vanishing_exploding.md"
+    nb = jupytext.read(path)
+    cell = next(c for c in nb.cells if "def clip_by_global_norm" in c.source)
+    assert "        g *= factor\n" in cell.source
+    cell.source = cell.source.replace("    for g in grads.values():\n        g *= factor\n",
+                                      "    for k in grads:\n        grads[k] = grads[k] * factor\n")
+    written = write_notebook(nb, tmp_path / path.with_suffix(".ipynb").name)
+    [result] = grade_all([written], timeout=120, exercise_timeout=60, only_exercises=True, book_dir=ROOT / "book")
+    clip = next(e for e in result.exercises if e.exercise == "ch05.clip_by_global_norm")
+    assert not clip.passed and "was replaced by a new array" in clip.feedback, clip.feedback
+    assert all(e.passed for e in result.exercises if e is not clip)
 
 
 def test_every_subject_an_exercise_declares_is_a_function_of_the_package():

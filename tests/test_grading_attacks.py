@@ -39,6 +39,9 @@ EXPECTED = {
                       {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is LyingArray"}),
     "lying_float": ({"ch99.mse": 0}, {"ch99.mse": r"should be a single number, but is Anything"}),
     "call_reference": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}),
+    "stub_internals": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}),
+    "package_wrapper": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_forward; "
+                                                                r".* through another package function"}),
     "write_files": ({}, {}),
     "network": ({}, {}),
     "survivor": ({}, {}),

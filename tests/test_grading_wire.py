@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -47,6 +49,23 @@ def test_subclasses_and_objects_arrive_as_a_type_name_only():
         back = roundtrip(value)
         assert isinstance(back, Foreign) and type(back).__name__ == name
         assert not isinstance(back, (np.ndarray, float))
+
+
+def test_a_named_tuple_arrives_even_where_its_module_was_not_imported_yet():
+    # The sandbox has imported only what the notebook did (here: nothing of rnncourse.numpy); the
+    # checker's cache must still arrive as the package's class, not as a type name.
+    sent = json.dumps(encode(StepCache(*(np.full((1, 1), float(i)) for i in range(5)))))
+    code = ("import json, sys\nfrom rnncourse.exercises.wire import decode\n"
+            "assert 'rnncourse.numpy.elman' not in sys.modules\n"
+            "back = decode(json.loads(sys.stdin.read()))\n"
+            "print(type(back).__module__, type(back).__name__, float(back[4][0, 0]))")
+    run = subprocess.run([sys.executable, "-c", code], input=sent, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["rnncourse.numpy.elman", "StepCache", "4.0"]
+    # Only rnncourse's modules are imported, and only their named tuples are rebuilt.
+    for cls in ("collections:OrderedDict", "rnncourse.no_such_module:X", "rnncourse.numpy.elman:rnn_forward",
+                "rnncourse..elman:StepCache"):
+        assert isinstance(decode({"t": "nt", "cls": cls, "v": []}), Foreign)
 
 
 def _nd(dtype="<f8", shape=(2,), data=b"\0" * 16):

@@ -46,3 +46,14 @@ def test_writing_into_an_argument_is_caught():
     passed, feedback = run_check("ch02.relu_step", in_place)
     assert not passed and "changed its argument h_prev in place" in feedback
 # guide example: end
+
+
+def test_the_guides_sample_fail_message_is_what_the_checker_prints(capsys):
+    """The sample under "The exercises" is chapter 4's checker on a dW_hh that pairs da_t with h_t."""
+    from rnncourse.exercises import check
+    from rnncourse.exercises.ch04 import bptt_variant
+
+    guide = (ROOT / "book" / "instructor_guide.md").read_text()
+    sample = next(block for block in guide.split("```text\n")[1:] if block.startswith("FAIL "))
+    check("ch04.rnn_backward", lambda *args: bptt_variant(*args, whh_state="current"))
+    assert " ".join(sample.split("```")[0].split()) == capsys.readouterr().out.strip()

@@ -26,10 +26,8 @@ def _counting_states(fn, tokens, V, token):
     shapes = {"W_xh": (1, V), "W_hh": (1, 1), "b_h": (1,)}
     arrays = {}
     for name, shape in shapes.items():
-        a = params[name]
-        if isinstance(a, np.ndarray) and not np.issubdtype(a.dtype, np.floating):
-            a = a.astype(np.float64)             # integer weights are fine: the count is exact
-        arrays[name] = expect_array(a, shape, f"counter_params({V}, {token})[{name!r}]").astype(np.float64)
+        a = expect_array(params[name], shape, f"counter_params({V}, {token})[{name!r}]")
+        arrays[name] = a.astype(np.float64)     # integer weights are fine too: the count is exact
     x = one_hot(tokens, V)
     hs, _ = rnn_forward(x, None, arrays["W_xh"], arrays["W_hh"], arrays["b_h"], nonlinearity="relu")
     counts = np.cumsum(tokens == token, axis=0).astype(np.float64)

@@ -28,15 +28,12 @@ def _random_case(rng, B, D, H, dtype=np.float64):
 
 
 def _check_one_step(fn, args, what):
-    """Call the student's step on copies of ``args`` and compare with the package."""
+    """Call the student's step on copies of ``args`` and compare with the package (the inputs' dtype too)."""
     x_t, h_prev, W_xh, W_hh, b_h = args
     h_t = call_unchanged(fn, args, _NAMES, what)
-    B, H = h_prev.shape
-    expect_array(h_t, (B, H), f"h_t from {what}")
-    if h_t.dtype != x_t.dtype:
-        raise ExerciseFailure(f"{what} returned dtype {h_t.dtype} for {x_t.dtype} inputs; keep the inputs' dtype")
     rtol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0], f"h_t from {what}", rtol=rtol, atol=rtol)
+    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0], f"h_t from {what}", rtol=rtol, atol=rtol,
+                 dtype=x_t.dtype)
 
 
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
@@ -47,7 +44,7 @@ def check_rnn_step(fn):
     b_h = np.array([0.0, 0.5, -1.0])
     zeros = (np.ones((2, 4)), np.ones((2, 3)), np.zeros((3, 4)), np.zeros((3, 3)), b_h)
     h_t = call_unchanged(fn, zeros, _NAMES, "rnn_step with zero weights (B=2, D=4, H=3)")
-    h_t = expect_array(h_t, (2, 3), "rnn_step with zero weights (B=2, D=4, H=3)")
+    h_t = expect_array(h_t, (2, 3), "rnn_step with zero weights (B=2, D=4, H=3)", dtype=np.float64)
     if not np.allclose(h_t, np.tanh(b_h)):
         raise ExerciseFailure(f"with W_xh = 0 and W_hh = 0, h_t should be tanh(b_h) = {np.round(np.tanh(b_h), 4)} "
                               f"in every row, but your first row is {np.round(h_t[0], 4)}; did you apply tanh "

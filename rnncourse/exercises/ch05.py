@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import call_student, call_unchanged, expect_close
+from rnncourse.exercises.feedback import (call_student, call_unchanged, expect_array, expect_close, expect_keys,
+                                          expect_number)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.clip import clip_grad_norm
 from rnncourse.numpy.jacobian import jacobian_product, step_jacobians
@@ -41,17 +42,23 @@ def _per_array(grads, max_norm):
 
 
 def _run_clip(fn, grads, max_norm, case):
-    """Call the student's function on a copy; return (returned total norm, arrays after the call)."""
+    """Call the student's function on a copy; return (returned total norm, arrays after the call).
+
+    The arrays must be the very ones handed over, scaled in place: ``grads[k] = grads[k] * c``
+    leaves the caller's arrays (an optimiser's, a model's) unclipped.
+    """
     mine = _copy(grads)
+    given = dict(mine)
     total = call_student(fn, mine, max_norm, what=f"clip_by_global_norm ({case})")
     if isinstance(total, dict):
         raise ExerciseFailure(f"clip_by_global_norm returned a dict ({case}); like torch.nn.utils.clip_grad_norm_, "
                               f"it should modify the arrays in place and return the total norm before clipping")
-    try:
-        total = float(total)
-    except (TypeError, ValueError):
-        raise ExerciseFailure(f"clip_by_global_norm should return the total norm as a float ({case}), "
-                              f"but returned {type(total).__name__}") from None
+    total = expect_number(total, f"the total norm that clip_by_global_norm returned ({case})")
+    expect_keys(mine, grads, f"grads after clip_by_global_norm ({case})")
+    for name in grads:
+        if mine[name] is not given[name]:
+            raise ExerciseFailure(f"{case}: grads[{name!r}] was replaced by a new array, but the arrays should be "
+                                  f"scaled in place (g *= c), so that whoever holds them sees the clipped values")
     return total, mine
 
 
@@ -113,8 +120,9 @@ def _wrong_variants(hs, W_hh, k):
 def _compare_jacobian(fn, hs, W_hh, k, case):
     B, n_h = hs.shape[1], hs.shape[2]
     got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product ({case})")
+    got = expect_array(got, (B, n_h, n_h), f"{case}: dh_T/dh_k")
     expected = jacobian_product(step_jacobians(hs, W_hh), k)
-    if getattr(got, "shape", None) == (B, n_h, n_h) and not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
+    if not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
         for message, wrong in _wrong_variants(hs, W_hh, k).items():
             if np.allclose(got, wrong, rtol=1e-6, atol=1e-10):
                 raise ExerciseFailure(f"{case}: {message}")

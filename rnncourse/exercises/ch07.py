@@ -36,8 +36,8 @@ def _check_step(fn, args, what):
     x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
     h_t, y_t = _call(fn, args, what)
     B, H, O = x_t.shape[0], W_xh.shape[0], W_hy.shape[0]
-    expect_array(h_t, (B, H), f"h_t from {what}")
-    expect_array(y_t, (B, O), f"{what}, y_t,")
+    h_t = expect_array(h_t, (B, H), f"h_t from {what}", dtype=x_t.dtype)        # float32 in, float32 out
+    y_t = expect_array(y_t, (B, O), f"{what}, y_t,", dtype=x_t.dtype)
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
     (h_ref, y_ref), _ = jordan_step_forward(*args)
     if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
@@ -56,7 +56,8 @@ def check_jordan_step(fn):
     # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 + 0) = tanh(2), y = 3*tanh(2) + 1.
     one = [np.array([[v]]) for v in (1.0, 0.5, 1.0, 2.0)] + [np.zeros(1), np.array([[3.0]]), np.ones(1)]
     h_t, y_t = _call(fn, one, "jordan_step on the hand case")
-    h_t, y_t = expect_array(h_t, (1, 1), "h_t"), expect_array(y_t, (1, 1), "y_t")
+    h_t = expect_array(h_t, (1, 1), "h_t on the hand case", dtype=np.float64)
+    y_t = expect_array(y_t, (1, 1), "y_t on the hand case", dtype=np.float64)
     if not np.isclose(h_t[0, 0], np.tanh(2.0)) or not np.isclose(y_t[0, 0], 3 * np.tanh(2.0) + 1):
         raise ExerciseFailure(
             f"with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = 0, W_hy = 3, b_y = 1 the step should give "

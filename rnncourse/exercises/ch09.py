@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_scalar
+from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_number, expect_scalar
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.embedding import embedding_backward as embedding_backward_reference
 from rnncourse.numpy.embedding import embedding_forward
@@ -55,7 +55,8 @@ def check_embedding_backward(fn):
         expect_close(got, embedding_backward_reference(dx, cache)["E"], f"dE ({what})", rtol=1e-10, atol=1e-12)
     E, (dx, ids) = rng.normal(size=(4, 3)), _embedding_case(rng, (5, 2), 4, 3)
     numerical = numerical_gradient(lambda: float((embedding_forward(ids, E)[0] * dx).sum()), {"E": E})["E"]
-    err = rel_error(np.asarray(call_unchanged(fn, (dx, ids, 4), ("dx", "ids", "V"), "embedding_backward")), numerical)
+    dE = expect_array(call_unchanged(fn, (dx, ids, 4), ("dx", "ids", "V"), "embedding_backward"), (4, 3), "dE")
+    err = rel_error(dE, numerical)
     if not err < 1e-7:
         raise ExerciseFailure(f"dE disagrees with centred finite differences (relative error {err:.1e})")
 
@@ -91,15 +92,12 @@ def _check_masked(fn, args, what):
         raise ExerciseFailure(f"{what} should return a tuple (loss, dlogits), but returned {type(out).__name__}")
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
     got_d = expect_array(out[1], logits.shape, f"dlogits ({what})")
-    try:
-        got_loss = float(np.asarray(out[0].detach() if hasattr(out[0], "detach") else out[0]))
-    except (TypeError, ValueError):
-        got_loss = None
-    if got_loss is not None and not (np.isclose(got_loss, loss, rtol=1e-9) and np.allclose(got_d, d, atol=1e-12)):
+    got_loss = expect_number(out[0], f"the loss ({what})")
+    if not (np.isclose(got_loss, loss, rtol=1e-9) and np.allclose(got_d, d, atol=1e-12)):
         for (wl, wd), message in _masked_variants(logits, targets, mask):
             if np.isclose(got_loss, wl, rtol=1e-9) and np.allclose(got_d, wd, atol=1e-12):
                 raise ExerciseFailure(f"{what}: {message}")
-    expect_scalar(out[0], float(loss), f"the loss ({what})", rtol=1e-9, atol=1e-12)
+    expect_scalar(got_loss, float(loss), f"the loss ({what})", rtol=1e-9, atol=1e-12)
     expect_close(got_d, d, f"dlogits ({what})", rtol=1e-8, atol=1e-12)
 
 

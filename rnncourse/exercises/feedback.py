@@ -3,9 +3,13 @@
 Every chapter's checkers (``rnncourse.exercises.ch01`` ... ``ch09``) use these helpers:
 
 - :func:`call_unchanged` calls the student's function on copies of the checker's
-  arrays and fails, naming the argument, if the function wrote into one of them;
+  arrays and fails, naming the argument, if the function wrote into one of them
+  (also into an array inside a tuple, a cache or a dict argument);
   :func:`call_student` is the bare call, for an exercise whose function *should*
-  work in place (gradient clipping);
+  work in place (gradient clipping). Both hand the checker the answer rebuilt from
+  plain types: a torch tensor becomes a NumPy array, and a subclass of ``ndarray``,
+  ``int``, ``float``, ``tuple``, ``list`` or ``dict`` becomes its base type, so a
+  comparison that the answer overrides cannot decide the check;
 - each ``expect_*`` helper raises :class:`~rnncourse.exercises.registry.ExerciseFailure`
   naming what was compared, what was expected and what came, so a student knows what
   to fix: a wrong type or shape, NaN produced, which entries differ and by how much,
@@ -42,8 +46,8 @@ from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
 from .registry import ExerciseFailure
 
 __all__ = [
-    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "expect_scalar", "expect_keys",
-    "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case", "random_array",
+    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "expect_number", "expect_scalar",
+    "expect_keys", "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case", "random_array",
 ]
 
 
@@ -67,14 +71,54 @@ def call_student(fn, *args, what: str = "your function", **kwargs):
     Returns
     -------
     object
-        Whatever ``fn`` returned.
+        What ``fn`` returned, rebuilt from plain types: NumPy arrays for tensors, built-in
+        types for their subclasses.
     """
     try:
-        return fn(*args, **kwargs)
+        out = fn(*args, **kwargs)
     except NotImplementedError:
         raise ExerciseFailure(f"{what} is not implemented yet (it raised NotImplementedError)") from None
     except (Exception, SystemExit) as err:  # the student's code may raise anything
         raise ExerciseFailure(f"{what} raised {type(err).__name__}: {err}") from None
+    return _plain(out, what)
+
+
+def _plain(value, what: str = "your function", _depth: int = 0):
+    """``value`` rebuilt from plain types, so that only real values reach a comparison.
+
+    A torch tensor becomes a detached NumPy array; an ndarray of any subclass becomes a copy
+    of type ``numpy.ndarray``; a subclass of ``int``, ``float``, ``complex`` or ``str`` becomes
+    the built-in type, a NumPy scalar the plain NumPy scalar; tuples (named ones too), lists
+    and dicts are rebuilt item by item. Anything else comes back as it is. Only the base
+    types' own methods are called, never what a subclass overrides (``__eq__``, ``__int__``).
+    """
+    if type(value) in (bool, int, float, complex, str, type(None)) or _depth > 8:   # > 8: a list holding itself
+        return value
+    if _is_array(value) and not isinstance(value, np.ndarray):
+        value = _tensor_to_numpy(value, what)
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True, subok=False)
+    if isinstance(value, np.generic):
+        return np.asarray(value)[()]
+    for base in (int, float, complex, str):
+        if isinstance(value, base):
+            return getattr(base, f"__{base.__name__}__")(value)          # int.__int__ ignores an override
+    if isinstance(value, tuple):
+        return tuple(_plain(v, what, _depth + 1) for v in tuple.__iter__(value))
+    if isinstance(value, list):
+        return [_plain(v, what, _depth + 1) for v in list.__iter__(value)]
+    if isinstance(value, dict):
+        return {_plain(k, what, _depth + 1): _plain(v, what, _depth + 1) for k, v in dict.items(value)}
+    return value
+
+
+def _tensor_to_numpy(t, what: str) -> np.ndarray:
+    """A torch tensor (or anything with ``detach``) as a NumPy array; requires_grad and the GPU are fine."""
+    try:
+        return np.asarray(t.detach().cpu().numpy())
+    except Exception:                                     # e.g. bfloat16, which NumPy has no dtype for
+        raise ExerciseFailure(f"{what} returned a {type(t).__name__} of dtype {getattr(t, 'dtype', None)}, which "
+                              f"NumPy cannot hold; return float32 or float64") from None
 
 
 def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
@@ -91,9 +135,11 @@ def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
         The student's function.
     args : sequence
         Its positional arguments; each is deep-copied before the call, and the
-        NumPy arrays and torch tensors among them are compared afterwards.
+        NumPy arrays and torch tensors among them, also those inside tuples (named
+        ones: caches), lists and dicts, are compared afterwards.
     names : sequence of str
-        The arguments' names, for the message (``("x_t", "h_prev", "W_xh", ...)``).
+        The arguments' names, one per argument, for the message (``("x_t", "h_prev", "W_xh", ...)``);
+        an array inside one is named by its path: ``cache.rnn.hs``, ``dstate[0]``.
     what : str
         How the feedback names the function.
     **kwargs
@@ -102,7 +148,7 @@ def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
     Returns
     -------
     object
-        Whatever ``fn`` returned.
+        What ``fn`` returned, rebuilt from plain types (as by :func:`call_student`).
 
     Examples
     --------
@@ -113,12 +159,40 @@ def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
     ...
     rnncourse.exercises.registry.ExerciseFailure: step changed its argument h_prev in place; compute new ...
     """
-    copies = copy.deepcopy(tuple(args))
+    args, names = tuple(args), tuple(names)
+    if len(names) != len(args):
+        raise ValueError(f"call_unchanged needs one name per argument: {len(args)} arguments, but names has "
+                         f"{len(names)} ({', '.join(map(str, names))})")
+    copies = copy.deepcopy(args)
     out = call_student(fn, *copies, what=what, **copy.deepcopy(kwargs))
     for mine, original, name in zip(copies, args, names):
-        if _is_array(original) and not np.array_equal(_numpy(mine), _numpy(original), equal_nan=True):
-            raise ExerciseFailure(f"{what} changed its argument {name} in place; compute new arrays instead")
+        changed = _changed(mine, original, name)
+        if changed is not None:
+            raise ExerciseFailure(f"{what} changed its argument {changed} in place; compute new arrays instead")
     return out
+
+
+def _changed(mine, original, name: str):
+    """The path of the first array in ``original`` that its copy ``mine`` no longer equals, or None.
+
+    Arrays are found inside tuples (by field name in a named tuple: ``cache.rnn.hs``), lists
+    and dicts; a list or dict whose items were added or removed counts as changed itself.
+    """
+    if _is_array(original):
+        same = (_is_array(mine) and tuple(mine.shape) == tuple(original.shape)
+                and np.array_equal(_numpy(mine), _numpy(original), equal_nan=True))
+        return None if same else name
+    if isinstance(original, (tuple, list)):
+        if len(mine) != len(original):
+            return name
+        fields = getattr(original, "_fields", None)
+        parts = (f"{name}.{field}" for field in fields) if fields else (f"{name}[{i}]" for i in range(len(original)))
+        return next((c for m, o, part in zip(mine, original, parts) if (c := _changed(m, o, part))), None)
+    if isinstance(original, dict):
+        if mine.keys() != original.keys():
+            return name
+        return next((c for key in original if (c := _changed(mine[key], original[key], f"{name}[{key!r}]"))), None)
+    return None
 
 
 def _is_array(a) -> bool:
@@ -146,21 +220,39 @@ def expect_tuple(actual, names, what: str) -> tuple:
     return actual
 
 
-def expect_array(actual, shape, what: str) -> np.ndarray:
-    """Check that ``actual`` is a finite array of ``shape`` and return it as a NumPy array.
+def expect_array(actual, shape, what: str, *, dtype=None) -> np.ndarray:
+    """Check that ``actual`` is a finite array of ``shape`` holding real numbers; return it as a plain NumPy array.
 
-    A :class:`torch.Tensor` is accepted and converted.
+    A :class:`torch.Tensor` (also one that requires grad) is accepted and converted; an ndarray
+    subclass is returned as a copy of type ``numpy.ndarray``. Integers and floats are real
+    numbers; booleans (the result of a comparison) and complex numbers are not.
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    shape : tuple of int
+        The shape it should have.
+    what : str
+        How the feedback names it.
+    dtype : numpy dtype, optional
+        The dtype it should have, for a function that keeps its inputs' dtype (float32 in,
+        float32 out); ``None`` accepts any integer or float dtype.
     """
-    if hasattr(actual, "detach"):
-        actual = actual.detach().cpu().numpy()
+    actual = _plain(actual, what)
     if not isinstance(actual, np.ndarray):
         hint = f" of length {len(actual)}" if isinstance(actual, (tuple, list)) else ""
         raise ExerciseFailure(f"{what} should be a numpy.ndarray of shape {tuple(shape)}, but is "
                               f"{type(actual).__name__}{hint}")
     if tuple(actual.shape) != tuple(shape):
         raise ExerciseFailure(f"{what} should have shape {tuple(shape)}, but has shape {tuple(actual.shape)}")
-    if not (np.issubdtype(actual.dtype, np.number) or actual.dtype == bool):
-        raise ExerciseFailure(f"{what} should hold numbers, but has dtype {actual.dtype}")
+    if actual.dtype.kind not in "iuf":
+        hint = " (true/false values, as a comparison gives)" if actual.dtype == bool else ""
+        raise ExerciseFailure(f"{what} should hold real numbers (integers or floats), but has dtype "
+                              f"{actual.dtype}{hint}")
+    if dtype is not None and actual.dtype != np.dtype(dtype):
+        raise ExerciseFailure(f"{what} should have dtype {np.dtype(dtype)}, the dtype of the inputs, but has dtype "
+                              f"{actual.dtype}; compute in the inputs' dtype")
     finite = np.isfinite(actual)
     if not finite.all():
         first = tuple(int(i) for i in np.argwhere(~finite)[0])
@@ -169,10 +261,13 @@ def expect_array(actual, shape, what: str) -> np.ndarray:
     return actual
 
 
-def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float = 1e-8) -> None:
-    """Check values against the reference and report the worst entries that differ."""
+def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float = 1e-8, dtype=None) -> None:
+    """Check values against the reference and report the worst entries that differ.
+
+    ``actual`` is first checked by :func:`expect_array` (with ``dtype``, when given).
+    """
     expected = np.asarray(expected)
-    actual = expect_array(actual, expected.shape, what)
+    actual = expect_array(actual, expected.shape, what, dtype=dtype)
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if bad.any():
         err = np.abs(actual - expected)
@@ -184,19 +279,35 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
         )
 
 
-def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-8) -> float:
-    """Check that ``actual`` is one finite number close to ``expected``; return it as a float.
+def expect_number(actual, what: str) -> float:
+    """Check that ``actual`` is one real number and return it as a float (NaN and infinity included).
 
-    Python numbers, NumPy scalars and 0-d arrays or tensors are accepted.
+    Python numbers, NumPy scalars and 0-d arrays or tensors are accepted; a bool, a complex
+    number, a string or an array of more than one entry is not.
+
+    Examples
+    --------
+    >>> expect_number("5.0", "the total norm")          # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    rnncourse.exercises.registry.ExerciseFailure: the total norm should be a single number, but is str '5.0'
     """
-    if hasattr(actual, "detach"):
-        actual = actual.detach().cpu().numpy()
+    actual = _plain(actual, what)
     if isinstance(actual, np.ndarray) and actual.shape == ():
         actual = actual[()]
     if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (int, float, np.integer, np.floating)):
         shape = f" of shape {actual.shape}" if isinstance(actual, np.ndarray) else ""
-        raise ExerciseFailure(f"{what} should be a single number, but is {type(actual).__name__}{shape}")
-    value = float(actual)
+        shown = f" {actual!r}" if isinstance(actual, (str, bool, np.bool_, complex, np.complexfloating)) else ""
+        raise ExerciseFailure(f"{what} should be a single number, but is {type(actual).__name__}{shape}{shown}")
+    return float(actual)
+
+
+def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, atol: float = 1e-8) -> float:
+    """Check that ``actual`` is one finite number close to ``expected``; return it as a float.
+
+    Python numbers, NumPy scalars and 0-d arrays or tensors are accepted (see :func:`expect_number`).
+    """
+    value = expect_number(actual, what)
     if not np.isfinite(value):
         raise ExerciseFailure(f"{what} is {value}, but should be a finite number (expected {expected:.6g})")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):

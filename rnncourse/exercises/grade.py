@@ -13,12 +13,18 @@ compares with its own reference, in the grader's process. What is guaranteed:
   comparisons and the points never enter it, and what leaves it is numbers, arrays of numbers,
   strings and exception names (an ``ndarray`` subclass or a ``float`` subclass arrives as a name,
   which no checker accepts);
-- the package functions an exercise asks the student to write raise inside the sandbox, and a
-  submission that calls one scores zero for it ("write it yourself: this exercise is ...");
+- the package functions an exercise asks the student to write raise inside the sandbox while its
+  functions are checked, and a submission that calls one, directly or through another package
+  function, scores zero for it ("write it yourself: this exercise is ..."); this stops calling
+  the package, not copying it, nor package code that computes the same without calling the
+  function, nor a submission that digs through its interpreter for the original (see
+  ``runner._SubjectBlocker``);
 - every exercise gets a row: full points when every check passes, otherwise zero with the reason;
 - time limits per notebook (``timeout``) and per exercise (``exercise_timeout``) on the wall
   clock, kept by the grader: a sandbox that runs past one is killed with all its processes (and
-  started again, cells re-run, for the exercises after it);
+  started again, cells re-run, for the exercises after it); the first cell that does not stop at
+  the notebook's limit is left out of the re-run, a second one leaves every exercise at zero;
+- only the exercises of the submission's chapter are graded (:func:`plan`), whatever it checks;
 - the same submission and the same grader give the same points and feedback: the checkers choose
   seeded inputs; the gradebook records each exercise's seeds and a digest of the inputs sent.
 
@@ -45,14 +51,15 @@ from pathlib import Path
 
 import rnncourse
 
-from .registry import ExerciseFailure, chapter_exercises, get_exercise, load_checkers
+from .registry import ExerciseFailure, all_exercises, chapter_exercises, get_exercise, load_checkers
 from .runner import SUBJECT_ERROR, code_cells, read_notebook
 from .sandbox import CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session, sandbox_problem
 from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "SandboxUnavailable"]
+           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "check_points", "check_chapter",
+           "SandboxUnavailable"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
@@ -110,37 +117,87 @@ def _chapter_source(chapter: str, book_dir) -> str:
     return found[0].read_text(encoding="utf-8") if found else ""
 
 
-def plan(cells, metadata: dict, path: Path, book_dir=None) -> tuple:
-    """The chapter of a submission and the ``(exercise, function)`` pairs to grade.
+def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
+    """``(chapter, where it came from, notes)``: the instructor's ``chosen`` chapter, else the file
+    name's ``NN_``, else the notebook's ``rnncourse`` metadata, else the chapter most ``check`` calls name.
+    """
+    meta = metadata.get("rnncourse")
+    meta = meta.get("chapter") if isinstance(meta, dict) else None
+    valid_meta = meta if isinstance(meta, str) and re.fullmatch(r"ch\d\d", meta) else None
+    voted = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0] if calls else None
+    named = chapter_id(path) if chapter_id(path) != "?" else None
+    sources = [(chosen, "the chapter given to the grader"), (named, f"its file name {path.name}"),
+               (valid_meta, "its metadata"), (voted, "its check calls")]
+    chapter, where = next(((c, w) for c, w in sources if c), ("?", ""))
+    notes = []
+    if meta is not None and valid_meta is None:
+        notes.append(f"its metadata names chapter {str(meta)[:40]!r}, which is not of the form chNN: ignored")
+    if valid_meta and valid_meta != chapter:
+        notes.append(f"its metadata names chapter {valid_meta}, but it is graded as {chapter}, from {where}")
+    return chapter, where, notes
 
-    The chapter comes from the notebook's ``rnncourse`` metadata (written by the student
-    version), else from its ``check`` calls, else from a file name starting ``NN_``. Every
-    exercise registered for the chapter is graded, in the order of the book chapter's ``check``
-    calls (else of registration); the function comes from the submission's ``check`` call, else
-    the book chapter's, else the exercise's name.
+
+def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tuple:
+    """The chapter of a submission, the ``(exercise, function)`` pairs to grade, and notes.
+
+    The chapter is ``chapter`` (the instructor's choice), else the one of a file name starting
+    ``NN_``, else the one in the notebook's ``rnncourse`` metadata (written by the student
+    version), else the one most of its ``check`` calls name. Exactly the exercises registered for
+    that chapter are graded, in the order of the book chapter's ``check`` calls (else of
+    registration): a ``check`` call of any other exercise grades nothing and gets a note, and so
+    does a notebook whose chapter is not found or has no exercises. The function comes from the
+    submission's ``check`` call, else the book chapter's, else the exercise's name.
     """
     code = "\n".join(c["source"] for c in cells if c["cell_type"] == "code")
     calls = find_checks(code)
-    chapter = (metadata.get("rnncourse") or {}).get("chapter")
-    if not chapter and calls:
-        chapter = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0]
-    if not chapter:
-        chapter = chapter_id(path)
+    chapter, where, notes = _find_chapter(calls, metadata, path, chapter)
     registered = [e.name for e in chapter_exercises(chapter)] if chapter != "?" else []
+    if chapter == "?":
+        notes.append("nothing graded: no chapter found (the file name does not start with NN_, and neither the "
+                     "notebook's metadata nor a check call names one); name it with --chapter")
+    elif not registered:
+        notes.append(f"nothing graded: chapter {chapter!r}, from {where}, has no graded exercises")
+    notes += [f"check({name!r}, ...) graded nothing: {name} is not an exercise of {chapter}"
+              for name in calls if name not in registered]
     book_calls = find_checks(_chapter_source(chapter, book_dir))
-    # In the book's order, else the order the checkers were registered in, else the submission's.
-    order = list(book_calls) + registered + list(calls)
-    names = sorted(set(registered) | set(calls), key=order.index)
-    return chapter, [(n, calls.get(n) or book_calls.get(n) or n.split(".", 1)[1]) for n in names]
+    # In the book's order, else the order the checkers were registered in.
+    order = list(book_calls) + registered
+    names = sorted(registered, key=order.index)
+    return chapter, [(n, calls.get(n) or book_calls.get(n) or n.split(".", 1)[1]) for n in names], notes
+
+
+def check_points(points) -> dict:
+    """``points`` (``{exercise name: points}``, or ``None``) as a dict, each name registered, each value an int >= 0.
+
+    Raises ``TypeError`` for a value that is not a dict or not an int, ``ValueError`` for an
+    exercise that is not registered (naming the close ones) or a negative value.
+    """
+    if points is None:
+        return {}
+    if not isinstance(points, dict):
+        raise TypeError(f"points should be a dict {{exercise name: points}}, but is {type(points).__name__}")
+    for name, value in points.items():
+        get_exercise(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"the points of {name} should be a whole number, but are {type(value).__name__} {value!r}")
+        if value < 0:
+            raise ValueError(f"the points of {name} should be 0 or more, but are {value}")
+    return dict(points)
+
+
+def check_chapter(chapter) -> None:
+    """Raise ``TypeError``, or ``ValueError`` listing the chapters, unless ``chapter`` is ``None`` or has exercises."""
+    if chapter is None:
+        return
+    if not isinstance(chapter, str):
+        raise TypeError(f"chapter should be a str such as 'ch04', but is {type(chapter).__name__}")
+    if not chapter_exercises(chapter):
+        known = sorted({e.chapter for e in all_exercises()})
+        raise ValueError(f"chapter should be one with graded exercises ({', '.join(known)}), but is {chapter!r}")
 
 
 def _points(name: str, overrides: dict) -> int:
-    if name in overrides:
-        return int(overrides[name])
-    try:
-        return get_exercise(name).points
-    except (KeyError, ValueError):
-        return 0
+    return overrides[name] if name in overrides else get_exercise(name).points
 
 
 class NotDefined(BaseException):
@@ -166,8 +223,12 @@ def _remote_error(name: str, message: str) -> BaseException:
     return cls(message)
 
 
-def _write_back(original, after) -> None:
-    """Copy into ``original`` (an argument the checker passed) what the student's function did to it."""
+def _write_back(original, after, replaced=()) -> None:
+    """Copy into ``original`` (an argument the checker passed) what the student's function did to it.
+
+    ``replaced`` names the entries of a dict argument that the function replaced by new objects
+    rather than changed in place: they are replaced here too, so that a checker sees the difference.
+    """
     import numpy as np
 
     if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
@@ -177,7 +238,7 @@ def _write_back(original, after) -> None:
         for key in [k for k in original if k not in after]:
             del original[key]
         for key, value in after.items():
-            if key in original and type(original[key]) in (np.ndarray, dict, list) and \
+            if key in original and key not in replaced and type(original[key]) in (np.ndarray, dict, list) and \
                     type(value) is type(original[key]):
                 _write_back(original[key], value)
             else:
@@ -244,8 +305,10 @@ class RemoteFunction:
             except WireError as err:
                 raise _remote_error("WireError", f"its answer could not be read ({err})") from None
             if type(after) is list and len(after) == 2 and type(after[0]) is list and len(after[0]) == len(args):
-                for original, changed in zip(args, after[0]):
-                    _write_back(original, changed)
+                listed = reply.get("replaced") if type(reply.get("replaced")) is list else []
+                replaced = [r for r in listed if type(r) is list and len(r) == 2 and type(r[1]) in (str, int)]
+                for i, (original, changed) in enumerate(zip(args, after[0])):
+                    _write_back(original, changed, {key for j, key in replaced if j == i})
                 for key, changed in (after[1].items() if type(after[1]) is dict else ()):
                     if key in kwargs:
                         _write_back(kwargs[key], changed)
@@ -271,20 +334,39 @@ class _Sandbox:
 
     def __init__(self, cells, subjects, options):
         self.cells, self.subjects, self.options = cells, subjects, options
-        self.session, self.problems, self.overhead = None, [], None
+        self.session, self.problems, self.overhead, self.dropped = None, [], None, []
 
     def start(self) -> None:
+        """Start a sandbox and run the cells in it.
+
+        A cell that keeps running past the notebook's time limit (it caught or blocked the alarm)
+        makes the grader kill the sandbox; the cells then run once more without that cell, with a
+        note. A second such cell raises :class:`CallTimeout`.
+        """
         o = self.options
         cpu = o["timeout"] + o["exercise_timeout"] * max(o["n_exercises"], 1) + 30
+        self.problems = list(self.dropped)
         self.session = Session(o["limits"], cpu_seconds=cpu, sandbox=o["sandbox"], startup_seconds=o["grace"])
         if self.overhead is None:
             self.overhead = self.session.ready_seconds
-        ran = self.session.request({"op": "run", "cells": self.cells, "subjects": self.subjects,
-                                    "timeout": o["timeout"]}, o["timeout"] + o["grace"])
+        try:
+            ran = self.session.request({"op": "run", "cells": self.cells, "subjects": self.subjects,
+                                        "timeout": o["timeout"]}, o["timeout"] + o["grace"])
+        except CallTimeout:
+            stuck = self.session.last_cell
+            if stuck is None or self.dropped:
+                raise
+            source = next(s for n, s in self.cells if n == stuck)
+            first_line = next((line.strip() for line in source.splitlines() if line.strip()), "")[:60]
+            self.dropped.append(f"cell {stuck} ({first_line!r}) did not stop at the notebook's time limit of "
+                                f"{o['timeout']:g} s: the grader killed it after {o['timeout'] + o['grace']:g} s "
+                                f"and ran the notebook again without it")
+            self.cells = [c for c in self.cells if c[0] != stuck]
+            return self.start()
         if ran.get("op") != "ran" or type(ran.get("problems")) is not list:
             self.session.close()
             raise SandboxLost("it broke the grading protocol")
-        self.problems = [str(p)[:500] for p in ran["problems"]]
+        self.problems = self.dropped + [str(p)[:500] for p in ran["problems"]]
 
     def request(self, message, seconds, callback=None):
         if self.session is None or not self.session.alive():
@@ -317,7 +399,8 @@ def _check(exercise, remote: RemoteFunction, function: str, problems) -> tuple:
     try:
         exercise.checker(remote)
     except SubjectCalled as called:
-        return False, f"write it yourself: this exercise is {called}; calling the package's own {called} scores zero"
+        return False, (f"write it yourself: this exercise is {called}; calling the package's own {called}, "
+                       f"directly or through another package function, scores zero")
     except CallTimeout:
         return False, (f"not finished within the time limit of {remote.session.options['exercise_timeout']:g} s "
                        f"(your function may loop forever)")
@@ -344,7 +427,7 @@ def _not_run(status: str, last_cell, options) -> str:
 
 
 def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30, checkers=(),
-                     points=None, only_exercises: bool = False, book_dir=None, name=None,
+                     points=None, chapter=None, only_exercises: bool = False, book_dir=None, name=None,
                      grace: float = 30, sandbox: bool = True, limits: Limits = Limits()) -> SubmissionResult:
     """Grade one notebook: its code runs in a sandbox, its verdicts are computed here.
 
@@ -359,7 +442,10 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     checkers : tuple
         Extra checker modules or ``.py`` files (see ``load_checkers``), loaded here.
     points : dict or None
-        Points per exercise name, replacing the registered ones.
+        Points per exercise name, replacing the registered ones (see :func:`check_points`).
+    chapter : str or None
+        The chapter to grade the notebook as (``"ch04"``); default: from its file name
+        (``04_bptt.ipynb``), else its metadata, else its ``check`` calls (see :func:`plan`).
     only_exercises : bool
         Run only the set-up and import cells and the cells after the "Exercises" heading.
     book_dir : str or pathlib.Path or None
@@ -383,26 +469,23 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     name = name or path.name
     for module in checkers:
         load_checkers(str(module))
+    points = check_points(points)
+    check_chapter(chapter)
     start = time.monotonic()
     try:
         cells, metadata = read_notebook(path)
     except Exception as err:  # not JSON, not a notebook, not readable
-        chapter = chapter_id(path)
+        chapter = chapter or chapter_id(path)
         result = SubmissionResult(name, str(path), chapter, "unreadable",
                                   notes=[f"could not read the notebook: {type(err).__name__}: {err}"])
         for ex in chapter_exercises(chapter) if chapter != "?" else []:
-            pts = _points(ex.name, points or {})
+            pts = _points(ex.name, points)
             result.exercises.append(ExerciseResult(ex.name, ex.function_name, 0, pts, False,
                                                    "not graded: the notebook could not be read"))
         return result
-    chapter, todo = plan(cells, metadata, path, book_dir)
-    exercises = {}
-    for ex_name, _ in todo:
-        try:
-            exercises[ex_name] = get_exercise(ex_name)
-        except (KeyError, ValueError):
-            exercises[ex_name] = None
-    subjects = sorted({s for ex in exercises.values() if ex is not None for s in ex.subjects})
+    chapter, todo, notes = plan(cells, metadata, path, book_dir, chapter)
+    exercises = {ex_name: get_exercise(ex_name) for ex_name, _ in todo}
+    subjects = sorted({s for ex in exercises.values() for s in ex.subjects})
     options = {"timeout": timeout, "exercise_timeout": exercise_timeout, "grace": grace, "sandbox": sandbox,
                "limits": limits, "n_exercises": len(todo)}
     box = _Sandbox([list(c) for c in code_cells(cells, only_exercises)], subjects, options)
@@ -414,15 +497,13 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
             result.status = "killed"
         except SandboxLost as lost:
             result.status = str(lost)
-        result.notes = list(box.problems)
+        result.notes = notes + list(box.problems)
         for ex_name, function in todo:
-            pts = _points(ex_name, points or {})
+            pts = _points(ex_name, points)
             ex, began = exercises[ex_name], time.monotonic()
             if result.status != "ok":
                 last = box.session.last_cell if box.session else None
                 row = ExerciseResult(ex_name, function, 0, pts, False, _not_run(result.status, last, options))
-            elif ex is None:
-                row = ExerciseResult(ex_name, function, 0, pts, False, f"no exercise {ex_name!r} is registered")
             else:
                 remote = RemoteFunction(box, function, time.monotonic() + exercise_timeout)
                 passed, feedback = _check(ex, remote, function, box.problems)
@@ -450,7 +531,9 @@ def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **opti
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
 
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
-    sandbox cannot be created here. Other keyword arguments go to :func:`grade_submission`.
+    sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
+    ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
+    :func:`grade_submission`.
     """
     if sandbox:
         problem = sandbox_problem()
@@ -459,6 +542,8 @@ def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **opti
                                      f"submissions you trust")
     for module in checkers:
         load_checkers(str(module))
+    check_points(options.get("points"))
+    check_chapter(options.get("chapter"))
     names = _short_names(paths)
 
     def one(i):
@@ -536,7 +621,9 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     a roster (a CSV, e.g. the gradebook export of the LMS), every roster row comes out with its
     columns as they were, followed by the grade columns, matched on ``roster_key`` (default: the
     first column that holds the students' ids); a student without a submission gets empty cells.
-    The grade columns are named ``"chNN.name (max points)"`` and ``"Total (max points)"``.
+    The grade columns are named ``"chNN.name (max points)"`` and ``"Total (max points)"``. A
+    student's submissions of different chapters fill one row; two submissions that grade the same
+    exercise for one student raise ``ValueError`` naming both.
     """
     exercises = []
     for sub in results:
@@ -544,10 +631,19 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
             if ex.exercise not in [e for e, _ in exercises]:
                 exercises.append((ex.exercise, ex.max_points))
     columns = [f"{name} ({pts})" for name, pts in exercises] + [f"Total ({sum(p for _, p in exercises)})"]
-    by_id = {}
+    got, graded_in = {}, {}          # student -> {exercise: points}; (student, exercise) -> submission
     for sub in results:
-        got = {ex.exercise: ex.points for ex in sub.exercises}
-        by_id[student_id(sub.submission)] = [str(got.get(name, 0)) for name, _ in exercises] + [str(sub.points)]
+        sid = student_id(sub.submission)
+        got.setdefault(sid, {})
+        for ex in sub.exercises:
+            if (sid, ex.exercise) in graded_in:
+                raise ValueError(f"two submissions of student {sid} grade {ex.exercise}, {graded_in[sid, ex.exercise]} "
+                                 f"and {sub.submission}, for one cell of the CSV (a student is the first folder of "
+                                 f"a submission's name): grade one of them")
+            graded_in[sid, ex.exercise] = sub.submission
+            got[sid][ex.exercise] = ex.points
+    by_id = {sid: [str(pts.get(name, 0)) for name, _ in exercises] + [str(sum(pts.values()))]
+             for sid, pts in got.items()}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if roster is None:

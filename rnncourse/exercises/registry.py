@@ -13,6 +13,7 @@ checkers registered with the same decorator, and load it with :func:`load_checke
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import sys
@@ -124,13 +125,24 @@ def _load_chapter(chapter: str) -> None:
 
 
 def get_exercise(name: str) -> Exercise:
-    """Return the registered exercise called ``name`` (e.g. ``"ch04.rnn_backward"``)."""
+    """Return the registered exercise called ``name`` (e.g. ``"ch04.rnn_backward"``).
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a str.
+    ValueError
+        ``name`` is not ``"chapter.function"``, or no exercise has that name; the message
+        gives the closest registered name and every exercise of that chapter.
+    """
     _check_name(name)
     chapter = name.split(".", 1)[0]
     _load_chapter(chapter)
     if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
         known = ", ".join(sorted(n for n in _REGISTRY if n.startswith(chapter + "."))) or "none"
-        raise KeyError(f"no exercise called {name!r}; chapter {chapter} has: {known}")
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"no exercise called {name!r}; {hint}chapter {chapter} has: {known}")
     return _REGISTRY[name]
 
 

@@ -7,8 +7,9 @@ inside the sandbox (``rnncourse.exercises.sandbox``) and talks to it in JSON lin
 1. lowers its own resource limits (memory, CPU time, processes, file size, open files) before
    anything else, and moves the student's ``print`` output off the message channel;
 2. on ``{"op": "run", "cells": ..., "subjects": ...}``: makes the package functions the exercises
-   ask for raise "write it yourself" when the submission's function calls them while the grader
-   checks it (the teaching cells may use them), replaces
+   ask for raise "write it yourself" when they are called, directly or through other package
+   functions, while the grader checks the submission's functions (the teaching cells may use
+   them), replaces
    ``rnncourse.exercises.check`` by a silent stand-in, then executes the code cells (check cells
    skipped) in a fresh namespace, each under the time left of the notebook's limit, and answers
    with the problems met (a cell that raised or ran out of time);
@@ -23,6 +24,7 @@ own process. Whatever the submission does to this process can only change the da
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -181,39 +183,48 @@ def apply_limits(limits: dict) -> None:
 # ----------------------------------------------------------------------------- subjects
 
 class _SubjectBlocker:
-    """Make the package functions an exercise asks for raise when the submission calls them.
+    """Make the package functions an exercise asks for raise while the grader checks the submission.
 
-    While the grader calls one of the student's functions (:attr:`armed`), a call of a subject
-    whose caller is the submission's code raises ``WriteItYourself``; a call from the package's
-    own code (``rnn_forward`` stepping with ``rnn_step_forward``) still works, and so do the
-    notebook's teaching cells, which run before. Modules imported later (``rnncourse.torch``
-    ...) are patched as they load.
+    While the grader calls one of the student's functions (:attr:`armed`), every call of a
+    subject raises ``WriteItYourself``, whether the submission calls it or a package function
+    that the submission called does (``model_forward`` running ``rnn_forward``); the notebook's
+    teaching cells, which run before, use them freely. Modules imported later
+    (``rnncourse.torch`` ...) are patched as they load.
+
+    No attribute of a stub (``__closure__``, ``__globals__``, ``__defaults__``, ``__wrapped__``,
+    ``__dict__``) leads to the original. Not blocked: package code that computes the same thing
+    without calling a subject (PyTorch's layers), a copy of the package's source (readable in
+    the sandbox), and a submission that digs through the interpreter (the garbage collector, the
+    frames on its stack) to the original or to this blocker.
     """
 
     def __init__(self, subjects: dict):
-        import rnncourse
-
-        self.package = os.path.dirname(os.path.abspath(rnncourse.__file__)) + os.sep
         self.subjects = {}                    # module name -> {attribute: short name}
         for dotted in subjects:
             module, _, attr = dotted.rpartition(".")
             self.subjects.setdefault(module, {})[attr] = attr
-        self.stubs = {}                       # id(original) -> (original, stub)
+        self.stubs = {}                       # id(original) -> stub (which keeps the original alive)
         self.called = []
         self.armed = [False]
+        self.error = type(SUBJECT_ERROR, (RuntimeError,), {})
+
+    def _call(self, original, short, /, *args, **kwargs):
+        if self.armed[0]:
+            self.called.append(short)
+            raise self.error(f"write it yourself: this exercise is {short}")
+        return original(*args, **kwargs)
 
     def stub(self, original, short):
-        package, called, armed = self.package, self.called, self.armed
-        error = type(SUBJECT_ERROR, (RuntimeError,), {})
+        """``original`` behind :meth:`_call`, in a callable whose attributes do not lead back to it.
 
-        def blocked(*args, **kwargs):
-            caller = sys._getframe(1).f_code.co_filename
-            if not armed[0] or os.path.abspath(caller).startswith(package):
-                return original(*args, **kwargs)
-            called.append(short)
-            raise error(f"write it yourself: this exercise is {short}")
-
+        A Python closure would hand the original out through ``__closure__``; the C wrapper of
+        ``functools.lru_cache`` (here caching nothing) holds its function out of sight once its
+        ``__wrapped__`` is deleted.
+        """
+        blocked = functools.lru_cache(maxsize=0)(functools.partial(self._call, original, short))
+        del blocked.__wrapped__
         blocked.__name__ = blocked.__qualname__ = getattr(original, "__name__", short)
+        blocked.__module__ = getattr(original, "__module__", None)
         blocked.__doc__ = f"Blocked while grading: write {short} yourself."
         return blocked
 
@@ -221,12 +232,11 @@ class _SubjectBlocker:
         name = getattr(module, "__name__", "")
         for attr, short in self.subjects.get(name, {}).items():
             original = getattr(module, attr, None)
-            if callable(original) and id(original) not in self.stubs:
-                self.stubs[id(original)] = (original, self.stub(original, short))
+            if callable(original) and id(original) not in self.stubs and original not in self.stubs.values():
+                self.stubs[id(original)] = self.stub(original, short)
         for key, value in list(vars(module).items()):
-            entry = self.stubs.get(id(value))
-            if entry is not None and entry[0] is value:
-                setattr(module, key, entry[1])
+            if id(value) in self.stubs:
+                setattr(module, key, self.stubs[id(value)])
 
     def install(self) -> None:
         import importlib.abc
@@ -354,6 +364,7 @@ class Worker:
         kwargs = decode(message.get("kwargs", {"t": "dict", "k": [], "v": []}), self._callback)
         before = len(self.blocker.called) if self.blocker else 0
         armed = self.blocker.armed if self.blocker else [False]
+        entries = [dict(a) if type(a) is dict else {} for a in args]     # what each dict argument held
         try:
             with time_limit(float(message.get("seconds", 60))):
                 armed[0] = True
@@ -366,7 +377,12 @@ class Worker:
         except BaseException as err:  # the student's code may raise anything
             reply = {"op": "raise", "type": type(err).__name__, "message": _message(err)}
         else:
-            reply = {"op": "return", "value": encode(value), "after": encode([list(args), kwargs])}
+            # A dict entry the function replaced (grads[k] = new array) differs from one it changed in
+            # place (grads[k] *= f); the grader's copy of the argument is updated the same way.
+            replaced = [[i, k] for i, a in enumerate(args) if type(a) is dict
+                        for k in a if k in entries[i] and a[k] is not entries[i][k]]
+            reply = {"op": "return", "value": encode(value), "after": encode([list(args), kwargs]),
+                     "replaced": replaced}
         if self.blocker and len(self.blocker.called) > before:
             reply["subject"] = self.blocker.called[before]
         return reply

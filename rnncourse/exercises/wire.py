@@ -29,6 +29,7 @@ arithmetic could lie arrives as a type name, which every checker rejects.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import math
 import sys
@@ -162,9 +163,18 @@ def _array(fields):
 
 
 def _named_tuple(name):
+    """The named tuple class ``"rnncourse.module:Name"``, its module imported if it is not yet; else ``None``.
+
+    Only modules of ``rnncourse`` are imported (importing one does nothing but define names).
+    """
     module, _, qualname = str(name).partition(":")
-    mod = sys.modules.get(module)
-    cls = getattr(mod, qualname, None) if module.startswith("rnncourse.") and qualname.isidentifier() else None
+    if not (module.startswith("rnncourse.") and all(p.isidentifier() for p in module.split("."))
+            and qualname.isidentifier()):
+        return None
+    try:
+        cls = getattr(importlib.import_module(module), qualname, None)
+    except ImportError:
+        return None
     if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
         return None
     return cls
