@@ -237,6 +237,10 @@ def test_pick_device():
     assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="prefer should be"):
         pick_device("gpu please")
+    for wrong in (1.5, 0, ["cpu"]):                           # a type, not a value, is wrong here
+        with pytest.raises(TypeError, match=r"prefer should be None, a device name .* but is"):
+            pick_device(wrong)
+    assert pick_device(torch.device("cpu")) == torch.device("cpu")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")

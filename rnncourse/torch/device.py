@@ -29,6 +29,8 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
 
     Raises
     ------
+    TypeError
+        If ``prefer`` is neither ``None``, a str nor a :class:`torch.device`.
     ValueError
         If a CUDA device is asked for but none is available, or ``prefer`` is
         not a device name.
@@ -40,6 +42,9 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     """
     if prefer is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(prefer, (str, torch.device)):
+        raise TypeError(f"prefer should be None, a device name such as 'cpu' or 'cuda', or a torch.device, "
+                        f"but is {type(prefer).__name__} {prefer!r}")
     try:
         device = torch.device(prefer)
     except (RuntimeError, TypeError) as err:
