@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKERS = Path(__file__).resolve().with_name("fixture_checkers.py")
@@ -198,3 +199,30 @@ def write_notebook(nb, path: Path, replace=()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+# ----------------------------------------------------------------------------- answers that lie
+
+class AlwaysClose(np.ndarray):
+    """An array that answers every comparison (isclose, allclose, ==, isfinite) with True."""
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.isclose, np.allclose, np.array_equal):
+            return np.ones(np.broadcast(*args[:2]).shape, bool) if func is np.isclose else True
+        return super().__array_function__(func, types, args, kwargs)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = getattr(ufunc, method)(*[np.asarray(i) for i in inputs], **kwargs)
+        return np.ones(np.shape(out), bool) if ufunc in (np.equal, np.less_equal, np.isfinite) else out
+
+
+class SaysEqual(int):
+    """An int that says it equals any number."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from exercise_fixtures import AlwaysClose, SaysEqual
 import rnncourse.numpy
 import rnncourse.numpy.elman
 from rnncourse.exercises import CheckResult, ExerciseFailure, check, exercise, get_exercise, run_check
@@ -167,42 +168,16 @@ def test_call_unchanged_needs_one_name_per_argument():
         fb.call_unchanged(lambda a, b: a, (np.ones(1), np.ones(1)), ("x_t",))
 
 
-class _AlwaysClose(np.ndarray):
-    """An answer that says it equals anything it is compared with."""
-
-    def __array_function__(self, func, types, args, kwargs):
-        if func in (np.isclose, np.allclose, np.array_equal):
-            return np.ones(np.broadcast(*args[:2]).shape, bool) if func is np.isclose else True
-        return super().__array_function__(func, types, args, kwargs)
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = [np.asarray(i) for i in inputs]
-        out = getattr(ufunc, method)(*inputs, **kwargs)
-        return np.ones(np.shape(out), bool) if ufunc in (np.equal, np.less_equal, np.isfinite) else out
-
-
-class _AgreeableInt(int):
-    """An int that says it equals anything."""
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    __hash__ = int.__hash__
-
-
 def test_the_checker_sees_plain_values_so_an_answer_cannot_override_the_comparison():
-    liar = np.zeros(3).view(_AlwaysClose)
+    liar = np.zeros(3).view(AlwaysClose)
     assert np.allclose(liar, [1.0, 2.0, 3.0])                 # the trick works on the student's object itself
     with pytest.raises(ExerciseFailure, match="h_t: 3 of 3 entries differ"):
         fb.expect_close(liar, [1.0, 2.0, 3.0], "h_t")
-    out = fb.call_student(lambda: {"h": liar, "n": _AgreeableInt(0), "pair": (liar, [_AgreeableInt(1)])})
+    out = fb.call_student(lambda: {"h": liar, "n": SaysEqual(0), "pair": (liar, [SaysEqual(1)])})
     assert type(out["h"]) is np.ndarray and type(out["n"]) is int and out["n"] != 5
     assert type(out["pair"][0]) is np.ndarray and type(out["pair"][1][0]) is int
     with pytest.raises(ExerciseFailure, match=r"count is 0, but should be 5"):
-        fb.expect_scalar(_AgreeableInt(0), 5.0, "count")
+        fb.expect_scalar(SaysEqual(0), 5.0, "count")
     looped = []
     looped.append(looped)
     assert fb.call_student(lambda: looped)                     # a list that holds itself does not recurse forever
