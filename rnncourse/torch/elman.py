@@ -66,24 +66,8 @@ def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     One product computes the input part of every step, then each step adds only
     ``h_{t-1} W_hh^T``. :func:`rnn_forward` and :meth:`ElmanRNN.forward` call it after
     their checks; so does :class:`rnncourse.torch.seq2seq.Seq2Seq` at every decoding step.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (T, B, D)
-        Input sequence, time-major.
-    h0 : torch.Tensor, shape (B, H), or None
-        Initial hidden state; ``None`` means zeros.
-    W_xh, W_hh, b_h : torch.Tensor
-        The weights, shapes (H, D), (H, H) and (H,).
-    nonlinearity : str
-        A key of :data:`ACTIVATIONS`.
-
-    Returns
-    -------
-    hs : torch.Tensor, shape (T, B, H)
-        Hidden states h_1 ... h_T.
-    h_T : torch.Tensor, shape (B, H)
-        The last hidden state.
+    The parameters and the returned ``(hs, h_T)`` are those of :func:`rnn_forward`, with
+    ``nonlinearity`` given (a key of :data:`ACTIVATIONS`).
     """
     f = ACTIVATIONS[nonlinearity]
     T, B, D = x.shape
