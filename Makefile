@@ -29,6 +29,10 @@ help:
 	@echo "make lab    open the chapters as notebooks in JupyterLab"
 	@echo "make student OUT=dir   write the student version (no solutions)"
 	@echo "make bench  run the performance benchmark"
+	@echo "make unit   the package's tests only (no book build, no browser)"
+	@echo "make nbval  run every chapter as a notebook and compare its outputs (or one: make nbval BOOK=book/04_bptt.md)"
+	@echo "make sandbox   install bubblewrap for the grader (apt-get, when run as root; make test runs it first)"
+	@echo "make clean  remove $(BUILD), student/ and the test caches"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
