@@ -61,6 +61,10 @@ def test_types_and_dtypes():
     x, p = make()
     with pytest.raises(TypeError, match="x should hold floating-point numbers.*astype"):
         rnn_forward(x.astype(np.int64), None, **p)
+    half = {name: a.astype(np.float16) for name, a in p.items()}   # the NumPy code computes in float32 or float64
+    with pytest.raises(TypeError, match=r"x should hold floating-point numbers \(float32 or float64\), but has dtype "
+                                        r"float16"):
+        rnn_forward(x.astype(np.float16), None, **half)
     with pytest.raises(TypeError, match=r"x should be a numpy.ndarray, but is torch.Tensor.*\.numpy\(\)"):
         rnn_forward(torch.from_numpy(x), None, **p)
     with pytest.raises(TypeError, match="x should be a numpy.ndarray.*np.asarray"):
@@ -73,9 +77,9 @@ def test_types_and_dtypes():
     with pytest.raises(TypeError, match="share one dtype"):
         rnn_step_forward(x32[0], np.zeros((4, 16), np.float32), p32["W_xh"], p["W_hh"].astype(np.float64),
                          p32["b_h"])
-    H, cache = rnn_forward(x32, None, **p32)
+    hs, cache = rnn_forward(x32, None, **p32)
     with pytest.raises(TypeError, match="share one dtype"):
-        rnn_backward(np.ones(H.shape), cache)
+        rnn_backward(np.ones(hs.shape), cache)
 
 
 def test_values():

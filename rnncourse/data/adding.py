@@ -173,8 +173,9 @@ def chance_mse(scaled=True):
     ``X_1`` and ``X_2`` are independent U(-1, 1), so ``Var(S) = 2/3``; the scaled
     target ``0.5 + S / 4`` has variance ``(2/3) / 16 = 1/24``. A test MSE near
     this value means the network has learned nothing about the marked values.
-    (This holds for ``lag=...``; the paper's placement zeroes ``X_1`` in one
-    sequence out of ten, which lowers the variance slightly.)
+    (This holds for ``lag=...``; the paper's placement zeroes the first step's value
+    whenever that step is marked, in at least one sequence out of ten, which lowers
+    the variance slightly.)
 
     Parameters
     ----------

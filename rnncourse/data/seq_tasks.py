@@ -166,12 +166,12 @@ def decode_tokens(ids, vocab):
 
 # ----------------------------------------------------------------------------- number pairs
 
-#: The source vocabulary of ``number_words``, padding followed by the digits 0..9 (ids 1..10).
+#: The source vocabulary of ``number_pairs``, padding followed by the digits 0..9 (ids 1..10).
 DIGIT_VOCAB = ("<pad>",) + tuple("0123456789")
 _ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-#: Target vocabulary of ``number_words``.
+#: Target vocabulary of ``number_pairs``.
 WORD_VOCAB = ("<pad>", "<bos>", "<eos>") + _ONES + _TENS + ("hundred",)
 _WORD_ID = {w: i for i, w in enumerate(WORD_VOCAB)}
 
@@ -226,7 +226,7 @@ def _pad_rows(rows, length=None, pad=PAD):
 
 
 def number_pairs(numbers):
-    """Digits in, English words out: ``number_words`` pairs for the given numbers.
+    """Digits in, English words out: ``number_pairs`` pairs for the given numbers.
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ def run_check(name: str, fn) -> tuple[bool, str]:
     """Run the checker of exercise ``name`` on ``fn``; return ``(passed, feedback)``.
 
     A checker that trips over an answer of an unexpected kind (it raises anything but
-    :class:`ExerciseFailure`) counts as a failure whose feedback quotes the error.
+    :class:`~rnncourse.exercises.registry.ExerciseFailure`) counts as a failure whose feedback quotes the error.
     """
     ex = get_exercise(name)
     try:
@@ -76,8 +76,8 @@ def check(name: str, fn) -> CheckResult:
 
     Returns
     -------
-    bool
-        A ``CheckResult``, true (in an ``if`` or ``assert``) when every check passed; in a
+    CheckResult
+        True (in an ``if`` or ``assert``) (in an ``if`` or ``assert``) when every check passed; in a
         notebook it displays nothing, since the feedback is already printed.
     """
     passed, feedback = run_check(name, fn)

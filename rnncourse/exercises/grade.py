@@ -58,7 +58,7 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "check_points", "check_chapter",
+           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "plan", "check_points", "check_chapter",
            "SandboxUnavailable"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")

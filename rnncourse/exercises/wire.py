@@ -6,6 +6,7 @@ value crosses as JSON numbers, strings, ``null`` and ``true``/``false``, or as a
 =============  ==========================================================================
 ``t``          meaning
 =============  ==========================================================================
+``"float"``    a float that JSON cannot hold: ``{"t": "float", "v": "nan"}`` (or ``"inf"``, ``"-inf"``)
 ``"tuple"``    ``{"t": "tuple", "v": [...]}``; ``"list"`` likewise
 ``"dict"``     ``{"t": "dict", "k": [keys], "v": [values]}`` (keys: str or int)
 ``"nd"``       an ``numpy.ndarray``: ``{"t": "nd", "dtype": "<f8", "shape": [2, 3], "b64": ...}``

@@ -13,7 +13,7 @@ The weights are named like :class:`torch.nn.RNN`'s with ``bidirectional=True``:
 (``b_h = bias_ih + bias_hh``).
 
 With padding, the reverse direction must start at each sequence's own last
-step: the input is reversed *within each length* (:func:`reverse_padded`), run
+step: the input is reversed *within each length* (:func:`~rnncourse.numpy.padding.reverse_padded`), run
 forwards, and the states reversed back. The result equals ``torch.nn.RNN``
 (``bidirectional=True``) on a packed batch.
 """

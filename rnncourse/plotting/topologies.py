@@ -8,7 +8,8 @@
   show the chapter's data and results.
 
 Inputs are blue, hidden states orange, outputs green (:data:`~rnncourse.plotting.style.COLORS`).
-Every function draws into ``ax`` when given, else into a new figure, and returns the figure.
+Every single-panel function draws into ``ax`` when given, else into a new figure; every function
+returns the figure.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ the cost of *not* sharing weights across time.
 - :func:`draw_folded_and_unrolled`: both side by side, the first picture of chapter 2;
 - :func:`plot_param_counts`: parameter counts against the sequence length ``T``.
 
-Diagrams are built on :mod:`rnncourse.plotting.diagrams`; each function draws into ``ax`` when
-given, else into a new figure, and returns the figure.
+Diagrams are built on :mod:`rnncourse.plotting.diagrams`; each single-panel function draws into
+``ax`` when given, else into a new figure, and every function returns the figure.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 - :func:`draw_lstm_cell` and :func:`draw_gru_cell`: the gates and the paths of one gated step
   (chapter 8).
 
-Diagrams are built on :mod:`rnncourse.plotting.diagrams`; each function draws into ``ax`` when
-given, else into a new figure, and returns the figure.
+Diagrams are built on :mod:`rnncourse.plotting.diagrams`; each single-panel function draws into
+``ax`` when given, else into a new figure, and every function returns the figure.
 """
 
 from __future__ import annotations

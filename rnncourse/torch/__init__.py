@@ -18,7 +18,7 @@ public call, never inside the loop over time.
 
 - ``rnncourse.torch.device``: ``pick_device``;
 - ``rnncourse.torch.elman``: ``rnn_step_forward``, ``rnn_forward``, ``ElmanRNN``;
-- ``rnncourse.torch.gated``: ``LSTMCell``, ``GRUCell``, ``LSTM``, ``GRU`` (import them from there);
+- ``rnncourse.torch.gated``: ``LSTMCell``, ``GRUCell``, ``LSTM``, ``GRU``;
 - ``rnncourse.torch.heads``: ``OutputLayer``, ``RNNModel``;
 - ``rnncourse.torch.train``: ``TrainConfig``, ``History``, ``train``.
 
@@ -27,6 +27,7 @@ All of them are importable from ``rnncourse.torch`` directly.
 
 from rnncourse.torch.device import pick_device
 from rnncourse.torch.elman import ElmanRNN, rnn_forward, rnn_step_forward
+from rnncourse.torch.gated import GRU, LSTM, GRUCell, LSTMCell
 from rnncourse.torch.heads import OutputLayer, RNNModel
 from rnncourse.torch.train import History, TrainConfig, train
 
@@ -35,6 +36,10 @@ __all__ = [
     "rnn_step_forward",
     "rnn_forward",
     "ElmanRNN",
+    "LSTMCell",
+    "GRUCell",
+    "LSTM",
+    "GRU",
     "OutputLayer",
     "RNNModel",
     "TrainConfig",

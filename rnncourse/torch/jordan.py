@@ -114,7 +114,7 @@ class JordanRNN(nn.Module):
             The target outputs; under teacher forcing step ``t + 1`` is fed
             ``targets[t]``. Ignored when running free.
         teacher_forcing : bool, optional
-            Override :attr:`teacher_forcing` for this call: ``True`` feeds the
+            Override the model's ``teacher_forcing`` for this call: ``True`` feeds the
             targets back ("open loop"), ``False`` the model's own outputs
             ("closed loop").
 
