@@ -13,9 +13,24 @@ from __future__ import annotations
 
 import math
 
+from rnncourse.validation import check_positive_int
+
 __all__ = ["glue", "sci", "percent"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _finite(value, name: str) -> float:
+    """``value`` as a finite float; a clear error for a string, an array or NaN."""
+    if isinstance(value, str):
+        raise TypeError(f"{name} should be a number, but is the string {value!r}; pass the number itself")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} should be a number, but is {type(value).__name__}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} should be a finite number, but is {number}")
+    return number
 
 
 def sci(value, digits=1):
@@ -32,7 +47,7 @@ def sci(value, digits=1):
     -------
     str
         Mantissa, times sign and power of ten with a superscript exponent; a mantissa of 1 is
-        left out (``"10⁻²¹"``).
+        left out (``"10⁻²¹"``, ``"-10⁵"``).
 
     Examples
     --------
@@ -41,13 +56,12 @@ def sci(value, digits=1):
     >>> sci(1e-21, 0)
     '10⁻²¹'
     """
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"value should be a finite number, but is {value}")
+    value = _finite(value, "value") + 0.0          # + 0.0 turns -0.0 into 0.0
+    digits = check_positive_int(digits, "digits", minimum=0)
     mantissa, exponent = f"{value:.{digits}e}".split("e")
     power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-    if float(mantissa) == 1.0:
-        return power
+    if abs(float(mantissa)) == 1.0:
+        return "-" * (value < 0) + power
     return f"{mantissa} × {power}"
 
 
@@ -57,16 +71,22 @@ def percent(fraction, digits=0):
     Parameters
     ----------
     fraction : float
-        The fraction, e.g. an accuracy between 0 and 1.
+        The fraction, e.g. an accuracy between 0 and 1; must be finite.
     digits : int
         Digits after the decimal point (default 0).
 
     Returns
     -------
     str
-        The percentage with a space before the sign, as the book writes it.
+        The percentage with a space before the sign, as the book writes it; a value that
+        rounds to zero is written without a minus sign (``percent(-0.004) == "0 %"``).
     """
-    return f"{100 * float(fraction):.{digits}f} %"
+    fraction = _finite(fraction, "fraction")
+    digits = check_positive_int(digits, "digits", minimum=0)
+    text = f"{100 * fraction:.{digits}f}"
+    if float(text) == 0:                           # "-0 %" reads as a negative number
+        text = text.lstrip("-")
+    return f"{text} %"
 
 
 def glue(name, value):
@@ -75,8 +95,8 @@ def glue(name, value):
     Parameters
     ----------
     name : str
-        The key the text refers to; unique within a chapter.
-    value : str, int or float
+        The key the text refers to; not empty, unique within a chapter.
+    value : str, int or finite float
         What the text shows. Pass a Python number or a string already formatted
         (with :func:`sci` or an f-string), not a NumPy scalar, whose printed form
         ``np.float64(...)`` the book cannot read back.
@@ -85,9 +105,17 @@ def glue(name, value):
     -------
     The ``value``, so that a cell can glue and use a number in one line.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"glue's name should be a str, but got {type(name).__name__} {name!r}; "
+                        "the text refers to it as {glue:text}`name`")
+    if not name.strip():
+        raise ValueError(f"glue's name should be a non-empty str, but is {name!r}")
     if type(value) not in (str, int, float):          # np.float64 is a float subclass, but prints differently
         raise TypeError(f"glue({name!r}, ...) should get a str, int or float, but got {type(value).__name__}; "
                         "convert it with float(...) or format it as a string first")
+    if type(value) is float and not math.isfinite(value):
+        raise ValueError(f"glue({name!r}, ...) should get a finite number, but got {value}; "
+                         "the prose would read 'nan' or 'inf', so check the computation")
     try:
         from myst_nb import glue as myst_glue
     except ImportError:          # a notebook outside the book: nothing to paste into

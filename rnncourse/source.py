@@ -12,6 +12,8 @@ import inspect
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 __all__ = ["source_of", "show_source"]
 
 
@@ -28,28 +30,59 @@ def source_of(obj) -> str:
     source : str
         The code, dedented (a method reads as if it stood at the left margin), with no
         trailing blank lines.
+
+    Raises
+    ------
+    TypeError
+        For a value (an array, a model) or compiled code (``len``, ``np.tanh``).
+    ValueError
+        Where Python keeps no source, e.g. for a class defined in a notebook.
     """
     if isinstance(obj, property):
         obj = obj.fget
     try:
         code = inspect.getsource(obj)
     except TypeError as error:
-        raise TypeError(
-            f"show_source expects a function, method, class or module, but got {type(obj).__name__}; "
-            "pass the object itself, e.g. show_source(ElmanRNN.forward), not the result of calling it"
-        ) from error
+        compiled = inspect.isroutine(obj) or isinstance(obj, (type, np.ufunc)) or inspect.ismodule(obj)
+        fix = ("it is compiled code (like len or np.tanh), with no Python source to show" if compiled else
+               "pass the object itself, e.g. show_source(ElmanRNN.forward), not the result of calling it")
+        raise TypeError(f"show_source expects a function, method, class or module, "
+                        f"but got {type(obj).__name__} {_short(obj)}; {fix}") from error
+    except OSError as error:
+        in_notebook = inspect.isclass(obj) and obj.__module__ == "__main__"
+        fix = ("Python keeps no source file for a class defined in a notebook; "
+               f"show one of its methods instead, e.g. show_source({obj.__name__}.forward)" if in_notebook else
+               "it has no Python source file (compiled, or typed at a prompt)")
+        raise ValueError(f"show_source cannot read the source of {_short(obj)}: {fix}") from error
     return textwrap.dedent(code).rstrip() + "\n"
 
 
+def _short(obj) -> str:
+    """``repr(obj)`` cut to one short line, for an error message."""
+    text = " ".join(repr(obj).split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _where(obj) -> str:
-    """``rnncourse/torch/elman.py`` and the dotted name, for the caption line."""
+    """Where ``obj`` lives, for the caption line, then its dotted name.
+
+    ``rnncourse/torch/elman.py`` for the package, the module name (``torch.nn.modules.rnn``)
+    for other libraries, "defined in this notebook" for a notebook cell.
+    """
     target = obj.fget if isinstance(obj, property) else obj
-    path = Path(inspect.getsourcefile(target) or "?")
-    parts = path.parts
-    if "rnncourse" in parts:
-        path = Path(*parts[len(parts) - 1 - parts[::-1].index("rnncourse"):])
+    module = inspect.getmodule(target)
+    if module is not None and module.__name__ == "__main__" and not hasattr(module, "__file__"):
+        where = "defined in this notebook"          # its file is a temporary copy of the cell
+    elif module is not None and module.__name__.split(".")[0] != "rnncourse":
+        where = f"`{module.__name__}`"
+    else:
+        path = Path(inspect.getsourcefile(target) or "?")
+        parts = path.parts
+        if "rnncourse" in parts:
+            path = Path(*parts[len(parts) - 1 - parts[::-1].index("rnncourse"):])
+        where = f"`{path.as_posix()}`"
     name = getattr(target, "__qualname__", getattr(target, "__name__", ""))
-    return f"`{path.as_posix()}`" + (f", `{name}`" if name and inspect.ismodule(target) is False else "")
+    return where + (f", `{name}`" if name and inspect.ismodule(target) is False else "")
 
 
 def show_source(obj):

@@ -29,3 +29,52 @@ def test_glue_returns_value_and_rejects_numpy_scalars():
     assert glue("s", "97 %") == "97 %"
     with pytest.raises(TypeError, match="np.float64|float64"):
         glue("y", np.float64(1.0))
+
+
+@pytest.mark.parametrize("value", [1, 1e5, 1e-21, 0.96, 2.6e4, 4.8e-5, 123.0])
+@pytest.mark.parametrize("digits", [0, 1, 2])
+def test_sci_of_a_negative_number_is_the_positive_one_with_a_minus(value, digits):
+    assert sci(-value, digits) == "-" + sci(value, digits)
+
+
+def test_sci_leaves_out_a_mantissa_of_minus_one_and_has_no_negative_zero():
+    assert sci(-1) == "-10⁰" and sci(-1e5) == "-10⁵"
+    assert sci(-0.0) == sci(0.0) == "0.0 × 10⁰"
+
+
+@pytest.mark.parametrize("f", [sci, percent])
+def test_digits_must_be_a_non_negative_integer(f):
+    with pytest.raises(ValueError, match=r"digits should be an integer >= 0, but is -1"):
+        f(0.5, -1)
+    with pytest.raises(TypeError, match=r"digits should be an integer, but is float 1.5"):
+        f(0.5, 1.5)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_percent_rejects_non_finite_fractions(bad):
+    with pytest.raises(ValueError, match=r"fraction should be a finite number, but is"):
+        percent(bad)
+
+
+def test_percent_of_a_number_as_text_says_to_pass_the_number():
+    with pytest.raises(TypeError, match=r"fraction should be a number, but is the string '0.5'"):
+        percent("0.5")
+
+
+@pytest.mark.parametrize("fraction, digits, text", [(-0.004, 0, "0 %"), (-0.0, 0, "0 %"), (-0.00004, 2, "0.00 %"),
+                                                    (-0.006, 0, "-1 %"), (-0.5, 1, "-50.0 %")])
+def test_percent_has_no_negative_zero(fraction, digits, text):
+    assert percent(fraction, digits) == text
+
+
+def test_glue_rejects_a_name_that_the_text_cannot_refer_to():
+    with pytest.raises(TypeError, match=r"name should be a str, but got int 1"):
+        glue(1, 1)
+    with pytest.raises(ValueError, match=r"name should be a non-empty str, but is ''"):
+        glue("", 1)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_glue_rejects_non_finite_numbers(bad):
+    with pytest.raises(ValueError, match=r"glue\('x', \.\.\.\) should get a finite number, but got"):
+        glue("x", bad)

@@ -34,3 +34,56 @@ def test_show_source_names_the_file_and_object_and_fences_the_code():
 def test_show_source_of_a_value_says_what_to_pass():
     with pytest.raises(TypeError, match=r"function, method, class or module, but got ndarray"):
         source_of(elman.np.zeros(3))
+
+
+@pytest.mark.parametrize("compiled", [len, elman.np.tanh, int, [].append])
+def test_show_source_of_compiled_code_says_it_has_no_python_source(compiled):
+    with pytest.raises(TypeError, match=r"compiled code") as info:
+        source_of(compiled)
+    assert "result of calling it" not in str(info.value)
+
+
+def test_show_source_names_the_module_of_an_object_outside_the_package():
+    pytest.importorskip("IPython")
+    import json
+
+    assert show_source(json.dumps).data.split("\n", 1)[0] == "Source: `json`, `dumps`"
+
+
+def test_show_source_of_a_torch_class_names_its_module_not_a_path():
+    pytest.importorskip("IPython")
+    torch = pytest.importorskip("torch")
+    assert show_source(torch.nn.RNN).data.split("\n", 1)[0] == "Source: `torch.nn.modules.rnn`, `RNN`"
+
+
+@pytest.fixture
+def notebook(monkeypatch):
+    """A namespace that behaves like a Jupyter kernel's ``__main__``: no ``__file__``; each
+    cell's code compiled from a temporary file name that linecache knows, as ipykernel does."""
+    import linecache
+    import sys
+    import types
+
+    main = types.ModuleType("__main__")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+
+    def run_cell(code, filename="/tmp/ipykernel_4242/123456.py"):
+        monkeypatch.setitem(linecache.cache, filename, (len(code), None, code.splitlines(True), filename))
+        exec(compile(code, filename, "exec"), main.__dict__)
+        return main
+    return run_cell
+
+
+def test_show_source_of_a_notebook_function_says_so_instead_of_a_temporary_path(notebook):
+    pytest.importorskip("IPython")
+    main = notebook("def f(x):\n    return x + 1\n")
+    md = show_source(main.f).data
+    assert md.split("\n", 1)[0] == "Source: defined in this notebook, `f`"
+    assert "ipykernel" not in md and "def f(x):\n    return x + 1\n" in md
+
+
+def test_show_source_of_a_notebook_class_says_to_show_a_method(notebook):
+    main = notebook("class Model:\n    def forward(self):\n        return 1\n")
+    with pytest.raises(ValueError, match=r"class defined in a notebook.*show_source\(Model\.forward\)"):
+        source_of(main.Model)
+    assert source_of(main.Model.forward).startswith("def forward(self):")
