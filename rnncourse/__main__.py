@@ -11,7 +11,8 @@ Commands (``python -m rnncourse COMMAND --help`` for their options):
 - ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
 
 Each command is one function ``cmd_<name>(args) -> exit status`` below, registered in
-:func:`parser`; add a command the same way.
+:func:`parser`; add a command the same way. Bad input exits with status 2 and one line on stderr
+(a command returns 2, or raises :class:`UsageError`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,35 @@ from pathlib import Path
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
+class UsageError(Exception):
+    """Bad input: :func:`main` prints the message on stderr and returns 2."""
+
+
 def _book_root(given) -> Path:
-    """The folder with ``_toc.yml``: as given, else the current folder, else the package's checkout."""
+    """The folder with ``_toc.yml`` and chapters in ``book/``: as given, else the current folder, else the
+    package's checkout."""
+    from rnncourse.exercises.student import chapter_paths
+
     for candidate in ([Path(given)] if given else [Path.cwd(), PACKAGE_ROOT]):
         if (candidate / "_toc.yml").exists() and (candidate / "book").is_dir():
+            if not chapter_paths(candidate / "book"):
+                raise UsageError(f"expected chapters (NN_slug.md) in {candidate / 'book'}, but it has none")
             return candidate.resolve()
-    raise SystemExit(f"no book found (a folder with _toc.yml and book/): pass --book, got {given or Path.cwd()}")
+    if given:
+        raise UsageError(f"--book: expected a folder with _toc.yml and book/ in it, got {given}")
+    raise UsageError(f"no book in {Path.cwd()} or {PACKAGE_ROOT}: expected a folder with _toc.yml and book/; "
+                     "pass --book")
+
+
+def _load_checkers(modules) -> None:
+    """Import each ``--checkers`` module; :class:`UsageError` for one that is not there."""
+    from rnncourse.exercises.registry import load_checkers
+
+    for module in modules:
+        try:
+            load_checkers(module)
+        except (FileNotFoundError, ModuleNotFoundError) as err:
+            raise UsageError(f"--checkers: expected a .py file or a module name, got {module!r} ({err})") from err
 
 
 # ----------------------------------------------------------------------------- student
@@ -39,7 +63,13 @@ def cmd_student(args) -> int:
     from rnncourse.exercises.student_book import build_student_book
 
     root, out = _book_root(args.book), Path(args.outdir)
-    written = write_student_notebooks(root / "book", out / "notebooks")
+    try:
+        written = write_student_notebooks(root / "book", out / "notebooks")
+    except OSError as err:
+        raise UsageError(f"no student notebooks written: expected a folder to write in, but {err.filename}: "
+                         f"{err.strerror}") from err
+    except ValueError as err:
+        raise UsageError(f"no student notebooks written: {err}") from err
     n_removed = sum(len(lines) for lines in written.values())
     print(f"{len(written)} student notebooks in {out / 'notebooks'} ({n_removed} solution lines removed)")
     if args.no_book:
@@ -48,6 +78,8 @@ def cmd_student(args) -> int:
     try:
         # Without execution the figures, and so the references to them, are missing: not strict.
         site = build_student_book(root, out, execute=not args.no_execute, strict=not args.no_execute)
+    except OSError as err:
+        raise UsageError(f"no student book built: {err} (the notebooks are written; --no-book skips the book)")
     except RuntimeError as err:
         print(err, file=sys.stderr)
         return 1
@@ -98,15 +130,13 @@ def cmd_grade(args) -> int:
 
     from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_points, format_table, grade_all,
                                            gradebook, grades_csv)
-    from rnncourse.exercises.registry import load_checkers
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
     paths, problems = _submissions(args.submissions)
     if problems:
         print(f"no such submission: {', '.join(problems)}", file=sys.stderr)
         return 2
-    for module in args.checkers:
-        load_checkers(module)
+    _load_checkers(args.checkers)
     try:
         points = check_points(_points(args.points))
     except (TypeError, ValueError) as err:
@@ -157,7 +187,10 @@ def cmd_nbgrader(args) -> int:
     root, out = _book_root(args.book), Path(args.outdir)
     try:
         written = write_nbgrader_course(root / "book", out, args.chapters, course_id=args.course_id,
-                                        timeout=args.timeout)
+                                        timeout=args.timeout, force=args.force)
+    except OSError as err:
+        raise UsageError(f"no nbgrader course written: expected a folder to write in, but {err.filename}: "
+                         f"{err.strerror}") from err
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
@@ -171,14 +204,15 @@ def cmd_nbgrader(args) -> int:
 # ----------------------------------------------------------------------------- exercises
 
 def cmd_exercises(args) -> int:
-    from rnncourse.exercises.registry import all_exercises, chapter_exercises, load_checkers
+    from rnncourse.exercises.grade import check_chapter
+    from rnncourse.exercises.registry import all_exercises, chapter_exercises
 
-    for module in args.checkers:
-        load_checkers(module)
-    found = chapter_exercises(args.chapter) if args.chapter else all_exercises()
-    if not found:
-        print(f"no exercise registered{' for ' + args.chapter if args.chapter else ''}")
-        return 1
+    _load_checkers(args.checkers)
+    try:
+        check_chapter(args.chapter)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+    found = all_exercises() if args.chapter is None else chapter_exercises(args.chapter)
     width = max(len(e.name) for e in found)
     print(f"{'exercise':<{width}}  points  what the student writes")
     for e in found:
@@ -203,13 +237,17 @@ def _book_order(env) -> list:
 def cmd_times(args) -> int:
     import pickle
 
-    from myst_nb.sphinx_ import NbMetadataCollector
-
     pickled = Path(args.build_dir) / ".doctrees" / "environment.pickle"
     if not pickled.exists():
-        print(f"no {pickled}: build the book first (make book)", file=sys.stderr)
-        return 2
-    env = pickle.loads(pickled.read_bytes())
+        raise UsageError(f"no {pickled}: expected the build folder that holds .doctrees (_build, not _build/html); "
+                         "build the book first (make book)")
+    try:
+        env = pickle.loads(pickled.read_bytes())
+    except Exception as err:        # a truncated or foreign pickle fails in many ways
+        raise UsageError(f"{pickled}: expected a Sphinx build environment, got a file that does not unpickle "
+                         f"({type(err).__name__}: {err}); build the book again (make book)") from err
+    from myst_nb.sphinx_ import NbMetadataCollector     # after the checks, which need no myst-nb
+
     rows = []
     for doc in _book_order(env):
         try:
@@ -236,8 +274,8 @@ def cmd_times(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-parser per command."""
-    p = argparse.ArgumentParser(prog="python -m rnncourse",
-                                description="rnncourse for instructors: the student version, grading, build times.")
+    p = argparse.ArgumentParser(prog="python -m rnncourse", description="rnncourse for instructors: the student "
+                                "version, grading, an nbgrader course, the graded exercises, build times.")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("student", help="write the student version: notebooks and book without solutions")
@@ -283,6 +321,8 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--course-id", default="rnncourse", help="nbgrader's course id (default rnncourse)")
     n.add_argument("--timeout", type=int, default=300, help="seconds nbgrader lets a cell run (default 300)")
     n.add_argument("--book", help="the book's root folder (default: the current folder or the checkout)")
+    n.add_argument("--force", action="store_true", help="replace the source notebooks of these chapters if the "
+                   "course has them")
     n.set_defaults(run=cmd_nbgrader)
 
     e = sub.add_parser("exercises", help="list the graded exercises and their points")
@@ -300,7 +340,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as err:
+        print(err, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ the identity for every chapter.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+USAGE = ("usage: python -m rnncourse.lab book/NN_slug.md ...: rewrites each chapter as the lab saves it "
+         "(MyST notebooks only: .md files whose header has jupytext and kernelspec)")
 
 
 def _represent_str(dumper, data: str):
@@ -45,17 +49,29 @@ def with_language_info(nb):
     return nb
 
 
+def is_myst_notebook(path) -> bool:
+    """Whether ``path`` is a file the lab opens as a notebook: a ``.md`` whose header has ``jupytext`` and
+    ``kernelspec`` (a chapter; not the README, the book's other pages or a ``.ipynb``)."""
+    import jupytext
+
+    path = Path(path)
+    if path.suffix != ".md" or not path.is_file():
+        return False
+    return {"jupytext", "kernelspec"} <= jupytext.reads(path.read_text(), fmt="md:myst").metadata.keys()
+
+
 def save_as_the_lab_does(path) -> bool:
     """Rewrite a chapter as the lab saves it (header, kernel name, metadata); True if it changed.
 
-    ``python -m rnncourse.lab book/NN_slug.md ...`` does this for each file named.
+    ``python -m rnncourse.lab book/NN_slug.md ...`` does this for each file named. ``ValueError`` for a
+    file that is not a MyST notebook (:func:`is_myst_notebook`), which would be ruined.
     """
-    from pathlib import Path
-
     import jupytext
     from ipykernel.kernelspec import get_kernel_dict
     from jupytext.config import load_jupytext_config
 
+    if not is_myst_notebook(path):
+        raise ValueError(f"expected a MyST notebook (.md with jupytext and kernelspec in its header), got {path}")
     use_literal_blocks()
     path = Path(path)
     text = path.read_text()
@@ -69,6 +85,19 @@ def save_as_the_lab_does(path) -> bool:
     return written != text
 
 
-if __name__ == "__main__":
-    for name in sys.argv[1:]:
+def main(argv) -> int:
+    """``python -m rnncourse.lab FILE ...``: rewrite each file named, after checking that all are chapters."""
+    if argv in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    refused = [name for name in argv if not is_myst_notebook(name)]
+    if not argv or refused:
+        print(f"{USAGE}; got {', '.join(refused) or 'no file'}", file=sys.stderr)
+        return 2
+    for name in argv:
         print(("rewritten " if save_as_the_lab_does(name) else "unchanged ") + name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

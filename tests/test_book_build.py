@@ -125,3 +125,15 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
     assert re.fullmatch(r"book/second +\d+\.\d +\w+ +yes", lines[3]), lines
     assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/page\)", lines[4]), lines
     assert main(["times", str(tmp_path / "nowhere")]) == 2
+
+
+def test_the_times_command_refuses_a_folder_without_a_readable_build_environment_in_one_line(tmp_path, capsys):
+    doctrees = tmp_path / "_build" / ".doctrees"
+    doctrees.mkdir(parents=True)
+    assert main(["times", str(tmp_path / "_build" / "html")]) == 2
+    assert "expected the build folder that holds .doctrees (_build, not _build/html)" in capsys.readouterr().err
+    for content in (b"", b"garbage\n", pickle.dumps({"docnames": ["a", "b"]})[:-3]):
+        (doctrees / "environment.pickle").write_bytes(content)
+        assert main(["times", str(tmp_path / "_build")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "environment.pickle: expected a Sphinx build environment" in err, err

@@ -243,6 +243,21 @@ def test_bad_points_chapters_and_submissions_are_refused_in_one_line_before_grad
         grade_all([path], checkers=[str(CHECKERS)], points={"ch99.double": "3"})
 
 
+def test_the_exercises_command_lists_a_chapter_and_refuses_bad_input_in_one_line(tmp_path, capsys):
+    assert main(["exercises", "ch99", "--checkers", str(CHECKERS)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed[1:-1]] == list(EXERCISES) and listed[-1].split()[0] == "total"
+    cases = [(["ch4"], "chapter should be one with graded exercises (ch01, ch02"),
+             (["CH04"], "but is 'CH04'"), ([""], "but is ''"),
+             (["--checkers", str(tmp_path / "none.py")], f"--checkers: expected a .py file or a module name, got "
+                                                         f"'{tmp_path / 'none.py'}'"),
+             (["--checkers", "no_such_module_here"], "got 'no_such_module_here' (No module named")]
+    for args, message in cases:
+        assert main(["exercises", *args]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and message in err, err
+
+
 def test_an_unreadable_notebook_gets_zero_for_every_exercise_of_its_chapter(graded):
     result = graded["99_unreadable"]
     assert result.status == "unreadable" and result.max_points == 7 and result.points == 0

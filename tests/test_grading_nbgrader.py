@@ -67,6 +67,38 @@ def test_an_unknown_chapter_or_one_without_coding_exercises_is_refused(tmp_path,
                                                "# Prose only\n\n```{code-cell} ipython3\nprint(1)\n```\n")
     assert main(["nbgrader", str(tmp_path / "c"), "ch01", "--book", str(book)]) == 2
     assert "ch01 has no coding exercise to grade" in capsys.readouterr().err
+    # Every chapter is checked before anything is written: no ch02 without its config and kernel.
+    shutil.copy(ROOT / "book" / "02_structure.md", book / "book")
+    assert main(["nbgrader", str(tmp_path / "c"), "ch02", "ch01", "--book", str(book)]) == 2
+    assert "ch01 has no coding exercise" in capsys.readouterr().err and not (tmp_path / "c").exists()
+
+
+def test_bad_input_to_the_nbgrader_command_is_one_line_and_status_2_and_a_course_is_replaced_only_by_force(
+        tmp_path, capsys):
+    book = tmp_path / "book"
+    (book / "book").mkdir(parents=True)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/02_structure\n")
+    chapter = (ROOT / "book" / "02_structure.md").read_text()
+    (book / "book" / "02_structure.md").write_text(chapter.replace("### END SOLUTION", "", 1))
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "empty" / "book").mkdir(parents=True)
+    (tmp_path / "empty" / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    cases = [(["ch02", "--book", str(book)], "the solution opened on line"),
+             (["ch02", "--book", str(tmp_path / "empty")], "expected chapters (NN_slug.md) in"),
+             (["ch02", "--book", str(ROOT), "--timeout", "-5"], "timeout should be the seconds a cell may run, > 0, "
+                                                                 "but is -5"),
+             (["ch02", "--book", str(ROOT), "--timeout", "0"], "but is 0")]
+    for args, message in cases:
+        assert main(["nbgrader", str(tmp_path / "c"), *args]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "c").exists()
+    assert main(["nbgrader", str(tmp_path / "a_file" / "c"), "ch02", "--book", str(ROOT)]) == 2
+    assert capsys.readouterr().err.startswith("no nbgrader course written: expected a folder to write in, but ")
+    assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT)]) == 0
+    assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT)]) == 2
+    assert "but it has " + str(tmp_path / "c" / "source" / "ch02" / "02_structure.ipynb") in capsys.readouterr().err
+    assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT), "--force"]) == 0
 
 
 def _nbgrader(course, *args):

@@ -23,6 +23,7 @@ from jupytext.config import load_jupytext_config
 from jupytext.myst import CompactDumper
 
 from conftest import ROOT
+from rnncourse.lab import main as lab_main
 from rnncourse.lab import use_literal_blocks, with_language_info
 
 # One process runs this module's tests (make test: --dist loadgroup), so the lab starts once.
@@ -63,6 +64,24 @@ def test_saving_a_chapter_unchanged_in_the_lab_rewrites_nothing(name, literal_bl
                                           "as the lab saves it", lineterm="", n=1))
     assert written == text, (f"{name} changes when saved from the lab; write it as the lab does with "
                              f"`python -m rnncourse.lab book/{name}`:\n{diff[:3000]}")
+
+
+def test_the_lab_command_rewrites_chapters_only_and_refuses_anything_else_in_one_line(tmp_path, capsys,
+                                                                                     literal_blocks):
+    """``python -m rnncourse.lab`` on copies: other files would get a Jupytext header (a .toml, a .ipynb ruined)."""
+    for name in ("README.md", "book/jupytext.toml", "book/api.md", f"book/{CHAPTER}"):
+        shutil.copy(ROOT / name, tmp_path)
+    jupytext.write(jupytext.read(ROOT / "book" / CHAPTER), tmp_path / "02_structure.ipynb")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for names in ([], ["README.md"], ["jupytext.toml"], ["api.md"], ["02_structure.ipynb"], ["missing.md"], ["."],
+                  [CHAPTER, "README.md"]):
+        assert lab_main([str(tmp_path / name) for name in names]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("usage: python -m rnncourse.lab book/NN_slug.md") and err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert lab_main(["--help"]) == 0 and capsys.readouterr().out.startswith("usage: python -m rnncourse.lab")
+    assert lab_main([str(tmp_path / CHAPTER)]) == 0
+    assert capsys.readouterr().out == f"unchanged {tmp_path / CHAPTER}\n"
 
 
 def test_language_info_is_the_kernels(literal_blocks):

@@ -20,7 +20,7 @@ from rnncourse.__main__ import main
 from rnncourse.exercises.student import STUB, chapter_id, chapter_paths, strip_code, strip_markdown, student_notebook
 from rnncourse.exercises.student_book import build_student_book, find_leaks
 
-OPENING = re.compile(r"^\s*(`{3,}|:{3,})\{(solution|solution-start)\}")
+OPENING = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{(solution|solution-start)\}", re.IGNORECASE)
 
 
 # ----------------------------------------------------------------------------- an independent reference
@@ -39,8 +39,8 @@ def solution_lines(text: str) -> list:
         if opening:
             fence, kind = opening.groups()
             close = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-            if kind == "solution-start":     # the region ends with the closing fence of solution-end
-                end = next(k for k in range(i, len(lines)) if "{solution-end}" in lines[k])
+            if kind.lower() == "solution-start":     # the region ends with the closing fence of solution-end
+                end = next(k for k in range(i, len(lines)) if "{solution-end}" in lines[k].lower())
                 j = next(k for k in range(end + 1, len(lines)) if close.match(lines[k]))
             else:
                 j = next(k for k in range(i + 1, len(lines)) if close.match(lines[k]))
@@ -114,6 +114,24 @@ def test_a_gated_solution_spans_cells():
         strip_markdown("```{solution-end}\n```")
 
 
+@pytest.mark.parametrize("solution", [
+    "``` {solution} ex-1\nSecret prose.\n```", "::: {solution} ex-1\nSecret prose.\n:::",
+    "```{Solution} ex-1\nSecret prose.\n```", "~~~\t{SOLUTION} ex-1\nSecret prose.\n~~~",
+    "``` {Solution-start} ex-1\n```\nSecret prose.\n:::  {solution-end}\n:::"])
+def test_a_solution_is_found_however_myst_lets_its_fence_be_written(solution):
+    # MyST reads the info string's first word with the spaces before it dropped; directive names ignore case.
+    kept, removed, inside = strip_markdown(f"Before.\n\n{solution}\n\nAfter.")
+    assert (kept, inside) == ("Before.\n\nAfter.", False) and "Secret prose." in removed
+
+
+def test_the_leak_check_reports_a_solution_fence_left_in_the_site(tmp_path):
+    # A solution the stripper missed stays among the student sources, so its lines count as kept, not
+    # removed: only its opening fence gives it away. Naming the directive in prose is no leak.
+    page = "A `{solution}` block folds.\n\n``` {Solution} ex-1\nThe answer is forty-two thousand.\n```\n"
+    (tmp_path / "page.md").write_text(page)
+    assert find_leaks(tmp_path, [], page.splitlines()) == [(str(tmp_path / "page.md"), "``` {Solution} ex-1")]
+
+
 # ----------------------------------------------------------------------------- the fixture chapter
 
 @pytest.fixture(scope="module")
@@ -162,6 +180,60 @@ def test_the_student_command_writes_one_cleared_notebook_per_chapter(tmp_path, c
     nb = nbformat.read(written, as_version=4)
     assert not SENTINEL.search(written.read_text())
     assert surviving_solution_lines(chapter_text(), nb) == []
+
+
+def test_the_student_command_strips_solutions_whose_fence_has_a_space_or_a_capital(tmp_path, capsys):
+    root = write_book(tmp_path / "src")
+    chapter = root / "book" / "99_fixture.md"
+    text = chapter.read_text().replace("````{solution}", "```` {solution}").replace(":::{solution}", "::: {Solution}")
+    chapter.write_text(text)
+    assert main(["student", str(tmp_path / "out"), "--book", str(root), "--no-book"]) == 0
+    written = tmp_path / "out" / "notebooks" / "99_fixture.ipynb"
+    assert not SENTINEL.search(written.read_text()), capsys.readouterr().out
+    assert surviving_solution_lines(text, nbformat.read(written, as_version=4)) == []
+
+
+def _broken_book(root: Path, name: str, text: str) -> Path:
+    (root / "book").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")
+    if name:
+        (root / "book" / name).write_text(text)
+    return root
+
+
+def test_bad_input_to_the_student_command_is_one_line_and_status_2(tmp_path, capsys):
+    unclosed = chapter_text().replace("    ### END SOLUTION\n", "", 1)
+    (tmp_path / "a_file").write_text("")
+    good = str(write_book(tmp_path / "good"))
+    cases = [(["--book", str(_broken_book(tmp_path / "b1", "99_fixture.md", unclosed))],
+              "99_fixture.md, cell 6: the solution opened on line 3 has no '### END SOLUTION'"),
+             (["--book", str(_broken_book(tmp_path / "b2", "01_x.ipynb", "{not json"))],
+              "01_x.ipynb: expected a chapter Jupytext can read, got NotJSONError"),
+             (["--book", str(_broken_book(tmp_path / "b3", "", ""))], "expected chapters (NN_slug.md) in"),
+             (["--book", str(tmp_path / "nowhere")], f"--book: expected a folder with _toc.yml and book/ in it, "
+                                                     f"got {tmp_path / 'nowhere'}")]
+    for args, message in cases:
+        assert main(["student", str(tmp_path / "out"), "--no-book", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert main(["student", str(tmp_path / "a_file" / "out"), "--no-book", "--book", good]) == 2
+    assert capsys.readouterr().err == ("no student notebooks written: expected a folder to write in, but "
+                                       f"{tmp_path / 'a_file' / 'out' / 'notebooks'}: Not a directory\n")
+
+
+def test_the_student_book_is_refused_before_building_without_jupyter_book_or_with_html_a_file(
+        tmp_path, capsys, monkeypatch):
+    root = str(write_book(tmp_path / "src"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "html").write_text("")
+    assert main(["student", str(tmp_path / "out"), "--book", root]) == 2
+    assert f"{tmp_path / 'out' / 'html'} is a file: expected a folder" in capsys.readouterr().err
+    monkeypatch.setattr("sys.executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert main(["student", str(tmp_path / "out2"), "--book", root]) == 2
+    out, err = capsys.readouterr()
+    assert "1 student notebooks" in out and err.count("\n") == 1
+    assert "jupyter-book is not installed" in err and "pip install 'rnncourse[book]'" in err and "--no-book" in err
 
 
 @pytest.mark.book

@@ -37,7 +37,7 @@ import rnncourse
 from .grade import find_checks
 from .registry import get_exercise
 from .runner import is_check_cell
-from .student import BEGIN, SOLUTION_TAG, STUB, chapter_id, chapter_paths, strip_markdown
+from .student import SOLUTION_TAG, STUB, chapter_id, chapter_paths, read_chapter, strip_code, strip_markdown
 
 __all__ = ["KERNEL", "nbgrader_notebook", "write_nbgrader_course"]
 
@@ -79,19 +79,20 @@ def nbgrader_notebook(nb, chapter: str) -> tuple:
     out = copy.deepcopy(nb)
     cells, graded, inside = [], [], False
     for number, cell in enumerate(out.cells, start=1):
+        here = f"{chapter}, cell {number}"
         if SOLUTION_TAG in cell.metadata.get("tags", []) or (inside and cell.cell_type != "markdown"):
             continue
         cell.metadata.pop("tags", None)
         cell["id"] = f"cell-{number}"
         if cell.cell_type == "markdown":
-            cell.source, _, inside = strip_markdown(cell.source, inside, f"{chapter}, cell {number}")
+            cell.source, _, inside = strip_markdown(cell.source, inside, here)
             if not cell.source.strip():
                 continue
         elif cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             calls = find_checks(cell.source)
-            if BEGIN in cell.source:
-                cell["id"] = f"{chapter}-answer-{number}"            # named after its check below
+            if strip_code(cell.source, here)[1]:           # a marked solution (ValueError if a marker is unpaired)
+                cell["id"] = f"{chapter}-answer-{number}"  # named after its check below
                 cell.metadata["nbgrader"] = _metadata(cell["id"], solution=True, grade=False)
             elif calls and is_check_cell(cell.source):
                 points = sum(get_exercise(name).points for name in calls)
@@ -120,33 +121,45 @@ def _name_answers(nb) -> None:
             pending = None
 
 
-def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncourse", timeout: int = 300) -> dict:
+def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncourse", timeout: int = 300,
+                          force: bool = False) -> dict:
     """Write an nbgrader course for ``chapters`` (``["ch02", "ch04"]``) into ``out_dir``.
+
+    Every chapter is checked before anything is written. A source notebook that exists is replaced
+    only with ``force``; the course's other chapters stay.
 
     Returns
     -------
     dict
         ``{chapter: [(grade_id, points), ...]}``, the autograded tests cells of each chapter.
     """
-    import jupytext
     import nbformat
 
     out = Path(out_dir)
+    if timeout <= 0:
+        raise ValueError(f"timeout should be the seconds a cell may run, > 0, but is {timeout}")
     by_id = {chapter_id(p): p for p in chapter_paths(book_dir)}
     unknown = [c for c in chapters if c not in by_id]
     if unknown:
-        raise ValueError(f"no chapter {', '.join(unknown)} in {book_dir}; the chapters are {', '.join(sorted(by_id))}")
-    written = {}
+        raise ValueError(f"no chapter {', '.join(unknown)} in {book_dir}; the chapters are "
+                         f"{', '.join(sorted(by_id)) or 'none'}")
+    notebooks = {}
     for chapter in chapters:
-        nb, graded = nbgrader_notebook(jupytext.read(by_id[chapter]), chapter)
+        nb, graded = nbgrader_notebook(read_chapter(by_id[chapter]), chapter)
         _name_answers(nb)
         if not graded:
             raise ValueError(f"{chapter} has no coding exercise to grade")
-        folder = out / "source" / chapter
-        folder.mkdir(parents=True, exist_ok=True)
         nbformat.validate(nb)
-        nbformat.write(nb, folder / f"{by_id[chapter].stem}.ipynb")
-        written[chapter] = graded
+        notebooks[out / "source" / chapter / f"{by_id[chapter].stem}.ipynb"] = nb, graded
+    existing = [str(path) for path in notebooks if path.exists()]
+    if existing and not force:
+        raise ValueError(f"expected a course without these chapters, but it has {', '.join(existing)}; "
+                         "replace them with force=True (--force)")
+    written = {}
+    for path, (nb, graded) in notebooks.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        written[path.parent.name] = graded
     kernel = out / "jupyter" / "kernels" / KERNEL["name"]
     kernel.mkdir(parents=True, exist_ok=True)
     spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],

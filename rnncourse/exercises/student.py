@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
 __all__ = ["BEGIN", "END", "STUB", "strip_code", "strip_markdown", "student_notebook", "chapter_paths",
-           "chapter_id", "write_student_notebooks"]
+           "chapter_id", "read_chapter", "write_student_notebooks"]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -72,12 +72,17 @@ def strip_code(source: str, where: str = "a code cell") -> tuple:
 
 
 def _directives(text: str, offset: int = 0) -> list:
-    """``(first line, end line, name)`` of every fenced directive in ``text``, nested ones too."""
+    """``(first line, end line, name)`` of every fenced directive in ``text``, nested ones too.
+
+    A fence is a directive as MyST reads it: the first word of its info string is ``{name}``, with or
+    without spaces before it (```` ``` {solution} ````, ``::: {solution}``), in any case (``{Solution}``).
+    """
     found = []
     for token in _MARKDOWN.parse(text):
-        if token.type not in ("fence", "colon_fence") or not token.info.startswith("{") or not token.map:
+        directive = re.fullmatch(r"\{(.*)\}", (token.info.split() or [""])[0])
+        if token.type not in ("fence", "colon_fence") or not directive or not token.map:
             continue
-        name = token.info[1:].split("}", 1)[0].strip()
+        name = directive.group(1).lower()
         start, end = token.map[0] + offset, token.map[1] + offset
         found.append((start, end, name))
         if name != "solution":
@@ -196,6 +201,18 @@ def chapter_id(path) -> str:
     return f"ch{match.group(1)}" if match else "?"
 
 
+def read_chapter(path):
+    """The chapter at ``path`` (MyST ``.md`` or ``.ipynb``) as a notebook; ``ValueError`` naming the file
+    when Jupytext cannot read it."""
+    import jupytext
+
+    try:
+        return jupytext.read(path)
+    except Exception as err:        # a broken file fails in the reader's own way: JSON, keys, types
+        raise ValueError(f"{Path(path).name}: expected a chapter Jupytext can read, got {type(err).__name__}: "
+                         f"{err}") from err
+
+
 def write_student_notebooks(book_dir, out_dir) -> dict:
     """Write every chapter of ``book_dir`` as a student notebook ``out_dir/NN_slug.ipynb``.
 
@@ -204,14 +221,13 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
     dict
         ``{notebook path: removed lines}``, one entry per chapter.
     """
-    import jupytext
     import nbformat
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for path in chapter_paths(book_dir):
-        nb, removed = student_notebook(jupytext.read(path), chapter_id(path), path.name)
+        nb, removed = student_notebook(read_chapter(path), chapter_id(path), path.name)
         target = out_dir / f"{path.stem}.ipynb"
         nbformat.write(nb, target)
         written[target] = removed

@@ -10,7 +10,8 @@ solution is ever executed or rendered.
 
 :func:`find_leaks` then reads every file of the site (HTML as text, notebooks cell by cell)
 and reports each solution line found there: a line counts when it has at least
-``MIN_LEAK_CHARS`` characters and appears nowhere else in the book's sources.
+``MIN_LEAK_CHARS`` characters and appears nowhere else in the book's sources. A line that opens a
+solution directive counts too: one the stripper missed would leave its lines among the sources.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ MIN_LEAK_CHARS = 12
 #: one definition, used by the student build and the tests; the Makefile's JB_FLAGS is checked against it.
 STRICT = ["-W", "-n", "--keep-going"]
 TEXT_SUFFIXES = {".html", ".txt", ".md", ".ipynb", ".py", ".json"}
+#: The opening fence of a solution directive, as MyST reads it (```` ``` {Solution} ````, ``:::{solution-start}``).
+SOLUTION_FENCE = re.compile(r"\s*(`{3,}|~{3,}|:{3,})\s*\{solution(-start)?\}", re.IGNORECASE)
 STUDENT_GUIDE = """(instructor-guide)=
 # Instructor guide
 
@@ -95,7 +98,8 @@ def find_leaks(site, removed_lines, kept_lines) -> list:
     Returns
     -------
     list
-        ``(file, line)`` pairs, one per solution line found.
+        ``(file, line)`` pairs, one per solution line found, and one per line that opens a solution
+        directive.
     """
     kept = {normalise(line) for line in kept_lines}
     wanted = {normalise(line) for line in removed_lines}
@@ -103,7 +107,8 @@ def find_leaks(site, removed_lines, kept_lines) -> list:
     leaks = []
     for path in sorted(Path(site).rglob("*")):
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
-            found = wanted.intersection(normalise(line) for line in site_lines(path))
+            lines = {normalise(line) for line in site_lines(path)}
+            found = wanted.intersection(lines) | {line for line in lines if SOLUTION_FENCE.match(line)}
             leaks += [(str(path), line) for line in sorted(found)]
     return leaks
 
@@ -113,7 +118,7 @@ def _student_sources(root: Path, src: Path) -> tuple:
     import jupytext
     import yaml
 
-    from .student import chapter_id, chapter_paths, student_notebook
+    from .student import chapter_id, chapter_paths, read_chapter, student_notebook
 
     ignore = shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__", ".jupyter_cache")
     for name in ("_config.yml", "_toc.yml"):
@@ -123,7 +128,7 @@ def _student_sources(root: Path, src: Path) -> tuple:
             shutil.copytree(root / folder, src / folder, ignore=ignore)
     removed = []
     for path in chapter_paths(src / "book"):
-        nb, gone = student_notebook(jupytext.read(path), chapter_id(path), path.name)
+        nb, gone = student_notebook(read_chapter(path), chapter_id(path), path.name)
         removed += gone
         jupytext.write(nb, path, fmt="md:myst")
     guide = src / "book" / "instructor_guide.md"
@@ -160,6 +165,8 @@ def build_student_book(root, out_dir, *, execute: bool = True, strict: bool = Tr
 
     Raises
     ------
+    OSError
+        Before building, when ``jupyter-book`` is not installed or ``out_dir/html`` is a file.
     RuntimeError
         When the build fails (its output's tail is in the message) or a solution line is
         found in the site.
@@ -167,7 +174,14 @@ def build_student_book(root, out_dir, *, execute: bool = True, strict: bool = Tr
     import yaml
 
     root, out_dir = Path(root).resolve(), Path(out_dir).resolve()
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    html_dir = out_dir / "html"
+    if html_dir.exists() and not html_dir.is_dir():
+        raise FileExistsError(f"{html_dir} is a file: expected a folder for the site, or nothing there")
+    beside = Path(sys.executable).with_name("jupyter-book")
+    jupyter_book = str(beside) if beside.exists() else shutil.which("jupyter-book")
+    if jupyter_book is None:
+        raise FileNotFoundError("jupyter-book is not installed (beside this Python or on the PATH): "
+                                "pip install 'rnncourse[book]'")
     with tempfile.TemporaryDirectory(prefix="rnncourse-student-book-") as tmp:
         src = Path(tmp)
         removed, kept = _student_sources(root, src)
@@ -175,12 +189,10 @@ def build_student_book(root, out_dir, *, execute: bool = True, strict: bool = Tr
             config = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8"))
             config.setdefault("execute", {})["execute_notebooks"] = "off"
             (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-        cmd = [str(jupyter_book) if jupyter_book.exists() else "jupyter-book", "build", str(src),
-               "--path-output", str(src), *(STRICT if strict else [])]
+        cmd = [jupyter_book, "build", str(src), "--path-output", str(src), *(STRICT if strict else [])]
         proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": ""})
         if proc.returncode != 0:
             raise RuntimeError(f"the student book did not build:\n{(proc.stdout + proc.stderr)[-4000:]}")
-        html_dir = out_dir / "html"
         shutil.rmtree(html_dir, ignore_errors=True)
         shutil.copytree(src / "_build" / "html", html_dir)
     leaks = find_leaks(html_dir, removed, kept)
