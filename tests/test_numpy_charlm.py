@@ -132,6 +132,20 @@ def test_sampling_is_seeded_and_low_temperature_is_greedy():
     assert len(set(hot)) == V                                  # a flat distribution reaches every id
 
 
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
+def test_samples_follow_softmax_of_logits_over_temperature(temperature):
+    # Each draw from start_id is distributed as softmax(z / T), z the logits charlm_forward gives after
+    # reading start_id. N seeded draws: every frequency is within 5 standard errors sqrt(p (1 - p) / N).
+    params = init_charlm(V, 8, rng=np.random.default_rng(2), dtype=np.float64)
+    params["W_hy"] *= 5                                        # a peaked distribution, far from uniform
+    z = charlm_forward(params, np.array([[3]]))[0][0, 0] / temperature
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    N, rng = 2000, np.random.default_rng(0)
+    counts = np.bincount([sample(params, 3, 1, temperature=temperature, rng=rng)[0] for _ in range(N)],
+                         minlength=V)
+    assert np.all(np.abs(counts / N - p) <= 5 * np.sqrt(p * (1 - p) / N)), (counts / N, p)
+
+
 def test_bad_inputs_raise_clear_errors(setup):
     params, inputs, targets, h0 = setup
     with pytest.raises(ValueError, match=r"inputs should hold indices in \[0, 6\)"):

@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pad_sequence
 from rnncourse.numpy import grad_check, rnn_forward, softmax_cross_entropy
 from rnncourse.numpy.embedding import embedding_backward, embedding_forward
 from rnncourse.numpy.many_to_one import last_states
-from rnncourse.numpy.padding import length_mask, pad_sequences, padding_fraction, reverse_padded
+from rnncourse.numpy.padding import batch_indices, length_mask, pad_sequences, padding_fraction, reverse_padded
 from rnncourse.torch import embedding as t_embedding
 from rnncourse.torch import padding as t_padding
 
@@ -166,6 +166,21 @@ def test_padding_fraction_checks_its_inputs():
         padding_fraction(lengths, [np.array([0]), np.array([5])])
     with pytest.raises(ValueError, match=r"batches\[0\] should hold at least one index, but is empty"):
         padding_fraction(lengths, [np.array([], dtype=np.int64)])
+
+
+def test_bucketed_batches_hold_one_length_group_each_and_come_in_random_order():
+    # by_length=True: 20 distinct lengths in batches of 4 are the 5 groups of sorted lengths, and the
+    # docstring promises the order of the batches is still random: over 500 seeds each group comes first
+    # with frequency 1/5, within 5 standard errors sqrt(0.2 * 0.8 / 500) (not always the shortest group).
+    lengths = np.random.default_rng(0).permutation(np.arange(1, 21))
+    groups = [set(range(1 + 4 * k, 5 + 4 * k)) for k in range(5)]
+    first = np.zeros(5)
+    for seed in range(500):
+        batches = batch_indices(lengths, 4, rng=np.random.default_rng(seed), by_length=True)
+        held = [set(lengths[b].tolist()) for b in batches]
+        assert sorted(held, key=min) == groups
+        first[groups.index(held[0])] += 1
+    assert np.all(np.abs(first / 500 - 0.2) <= 5 * np.sqrt(0.2 * 0.8 / 500)), first
 
 
 def test_lengths_are_checked_by_one_helper_in_padding_and_many_to_one():

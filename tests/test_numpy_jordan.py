@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rnncourse.numpy.gradcheck import grad_check
-from rnncourse.numpy.jordan import (init_jordan_params, jordan_backward, jordan_forward, jordan_step_backward,
-                                    jordan_step_forward)
+from rnncourse.numpy.jordan import (init_jordan_params, jordan_backward, jordan_forward, jordan_loss,
+                                    jordan_step_backward, jordan_step_forward)
 
 T, B, D, H, O = 5, 3, 2, 4, 2
 
@@ -90,6 +90,28 @@ def test_matches_torch_autograd(teacher):
         assert np.allclose(t_param.grad.numpy(), grads[k], atol=1e-10), k
 
 
+@pytest.mark.parametrize("teacher", [False, True])
+def test_jordan_loss_equals_torch_mse_and_autograd(teacher):
+    # jordan_loss = mean((Y - targets)**2) of the network (fed its targets under teacher forcing), and
+    # its gradients; relu and sigmoid (not the defaults) also check that both reach the forward pass.
+    params, x, y0, targets = make(7)
+    loss, grads, Y = jordan_loss(params, x, targets, y0, teacher_forcing=teacher, nonlinearity="relu",
+                                 output="sigmoid")
+    tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    u, outs = torch.tensor(y0), []
+    for t in range(T):
+        h = torch.relu(torch.tensor(x[t]) @ tp["W_xh"].T + u @ tp["W_yh"].T + tp["b_h"])
+        outs.append(torch.sigmoid(h @ tp["W_hy"].T + tp["b_y"]))
+        u = torch.tensor(targets[t]) if teacher else outs[-1]
+    ref = torch.nn.functional.mse_loss(torch.stack(outs), torch.tensor(targets))
+    ref.backward()
+    np.testing.assert_allclose(Y, torch.stack(outs).detach().numpy(), rtol=0, atol=1e-13)
+    assert loss == pytest.approx(ref.item(), rel=1e-13)
+    assert set(grads) == set(params)
+    for k, t_param in tp.items():
+        np.testing.assert_allclose(grads[k], t_param.grad.numpy(), rtol=0, atol=1e-13, err_msg=k)
+
+
 def test_single_step_and_single_sequence():
     params, x, y0, targets = make(6, T=1, B=1)
     Y, cache = jordan_forward(x, None, **params)
@@ -117,24 +139,36 @@ def test_clear_errors():
 
 
 @pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
-def test_step_backward_equals_autograd(output):
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_step_backward_equals_autograd(output, nonlinearity):
     rng = np.random.default_rng(11)
     B, D, H, O = 3, 2, 4, 2
     params = init_jordan_params(D, H, O, rng=rng)
     x_t, y_prev, dh, dy = (rng.normal(size=s) for s in [(B, D), (B, O), (B, H), (B, O)])
-    (h_t, y_t), cache = jordan_step_forward(x_t, y_prev, **params, output=output)
+    (h_t, y_t), cache = jordan_step_forward(x_t, y_prev, **params, nonlinearity=nonlinearity, output=output)
+
+    def autograd(dh):
+        """Gradients of sum(h * dh) + sum(y * dy) from torch; dh=None drops the first term."""
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(x_t=x_t, y_prev=y_prev, **params).items()}
+        f = {"tanh": torch.tanh, "relu": torch.relu}[nonlinearity]
+        h = f(t["x_t"] @ t["W_xh"].T + t["y_prev"] @ t["W_yh"].T + t["b_h"])
+        z = h @ t["W_hy"].T + t["b_y"]
+        y = {"linear": z, "sigmoid": torch.sigmoid(z), "tanh": torch.tanh(z)}[output]
+        np.testing.assert_allclose(y.detach().numpy(), y_t, atol=1e-13)
+        L = (y * torch.tensor(dy)).sum()
+        (L if dh is None else L + (h * torch.tensor(dh)).sum()).backward()
+        return {k: v.grad.numpy() for k, v in t.items()}
+
     grads = jordan_step_backward((dh, dy), cache)
-    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(x_t=x_t, y_prev=y_prev, **params).items()}
-    h = torch.tanh(t["x_t"] @ t["W_xh"].T + t["y_prev"] @ t["W_yh"].T + t["b_h"])
-    z = h @ t["W_hy"].T + t["b_y"]
-    y = {"linear": z, "sigmoid": torch.sigmoid(z), "tanh": torch.tanh(z)}[output]
-    np.testing.assert_allclose(y.detach().numpy(), y_t, atol=1e-13)
-    ((h * torch.tensor(dh)).sum() + (y * torch.tensor(dy)).sum()).backward()
-    assert set(grads) == set(t)
-    for k, v in t.items():
-        np.testing.assert_allclose(grads[k], v.grad.numpy(), atol=1e-12, err_msg=k)
-    no_dh = jordan_step_backward((None, dy), cache)            # only the output feeds the next step
-    np.testing.assert_allclose(no_dh["W_hy"], grads["W_hy"], atol=1e-14)
+    assert set(grads) == set(autograd(dh))
+    for k, expected in autograd(dh).items():
+        np.testing.assert_allclose(grads[k], expected, atol=1e-12, err_msg=k)
+    # dh_t = None means a zero gradient into h_t (only the output feeds the next step): every gradient
+    # that flows through h_t (all but W_hy and b_y) must equal autograd without the h term.
+    no_dh = jordan_step_backward((None, dy), cache)
+    for k, expected in autograd(None).items():
+        np.testing.assert_allclose(no_dh[k], expected, atol=1e-12, err_msg=k)
+    assert np.abs(no_dh["W_xh"] - grads["W_xh"]).max() > 1e-3     # the h term did matter above
 
 
 

@@ -18,6 +18,14 @@ def test_softmax_equals_torch_and_is_stable():
     np.testing.assert_allclose(p, [0.25, 0.75])
 
 
+def test_softmax_is_stable_in_every_row_of_a_batch():
+    # The shift is each row's own max: a global max would underflow exp() of the small row to 0 / 0.
+    z = np.array([[0.0, np.log(3.0)], [1000.0, 1000.0 + np.log(3.0)], [-1000.0, -1000.0 + np.log(3.0)]])
+    # 1000 + log(3) keeps log(3) only to ~1e-13 in float64
+    np.testing.assert_allclose(softmax(z), [[0.25, 0.75]] * 3, rtol=1e-12)
+    np.testing.assert_allclose(softmax(z.T, axis=0), [[0.25] * 3, [0.75] * 3], rtol=1e-12)
+
+
 def ce_torch(logits, targets, mask):
     z = torch.tensor(logits, requires_grad=True)
     V = logits.shape[-1]
@@ -142,3 +150,16 @@ def test_loss_errors():
         mse_loss(np.zeros((3, 2, 1)), np.zeros((3, 2)))
     with pytest.raises(TypeError, match="share one dtype"):
         mse_loss(np.zeros((3, 2)), np.zeros((3, 2), np.float32))
+
+
+@pytest.mark.parametrize("weight", [-0.5, -1.0, -1e-9])
+def test_a_negative_mask_weight_is_rejected(weight):
+    # Masks are bools or non-negative weights; any value below 0 (not only below -1) is an error.
+    mask = np.ones((3, 2))
+    mask[1, 0] = weight                                     # the sum stays positive: only the sign is wrong
+    with pytest.raises(ValueError, match="mask should hold bools or 0/1 values .* has negative values"):
+        softmax_cross_entropy(np.zeros((3, 2, 4)), np.zeros((3, 2), dtype=int), mask)
+    with pytest.raises(ValueError, match="has negative values"):
+        mse_loss(np.zeros((3, 2, 1)), np.zeros((3, 2, 1)), mask)
+    mask[1, 0] = 0.0                                        # zero is allowed: a masked position
+    assert mse_loss(np.zeros((3, 2, 1)), np.ones((3, 2, 1)), mask)[0] == 1.0
