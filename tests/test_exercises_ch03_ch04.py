@@ -46,6 +46,10 @@ def ignores_h0(x, lengths, h0, W_xh, W_hh, b_h):
     return last_states(x, lengths, np.zeros_like(h0), W_xh, W_hh, b_h)
 
 
+def no_recurrence(x, lengths, h0, W_xh, W_hh, b_h):
+    return np.tanh(x @ W_xh.T + b_h)[lengths - 1, np.arange(x.shape[1])]
+
+
 def changes_lengths(x, lengths, h0, W_xh, W_hh, b_h):
     lengths -= 1
     return last_states(x, lengths + 1, h0, W_xh, W_hh, b_h)
@@ -63,6 +67,9 @@ def test_last_states_reference_passes(solution):
     (one_step_late, r"off by one: hs\[t\] is the state after reading x\[t\]"),
     (one_step_early, r"off by one: .* \(hs does not start with h0\)"),
     (ignores_h0, r"entries differ from the reference"),
+    # wrong on the hand case and like none of the named selections: the hand case's own message
+    (no_recurrence, r"^the final states should be tanh\(0.5 tanh\(0.5 tanh\(1\)\)\) = 0.1797 for the sequence of "
+                    r"length 3 and tanh\(1\) = 0.7616 for the sequence of length 1, but yours are \[0.0, 0.7616\]$"),
     (changes_lengths, r"changed its argument lengths in place"),
 ])
 def test_last_states_mistakes_are_named(wrong, message):
@@ -99,6 +106,14 @@ def summed(hs, W_hy, b_y):
     return mean_pool_probs(hs.sum(axis=0, keepdims=True), W_hy, b_y)
 
 
+def no_bias(hs, W_hy, b_y):
+    return mean_pool_probs(hs, W_hy, np.zeros_like(b_y))
+
+
+def max_pooled(hs, W_hy, b_y):
+    return mean_pool_probs(hs.max(axis=0, keepdims=True), W_hy, b_y)
+
+
 def unstable(hs, W_hy, b_y):
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(hs.mean(axis=0) @ W_hy.T + b_y)
@@ -121,6 +136,9 @@ def test_mean_pool_reference_passes():
     (summed, "summed the states over time"),
     (unstable, "exp\\(1000\\) overflows"),
     (wrong_axis, "should be softmax\\(b_y\\)|sum to 1"),
+    (no_bias, r"every row should be softmax\(b_y\) = \[0.125, 0.25, 0.625\], but your first row is \[0.3333, "),
+    # right when W_hy = 0 and when T = 1; the first longer case compares with the reference
+    (max_pooled, r"^mean_pool_probs with T=6, B=1, H=4, O=3, P,: 3 of 3 entries differ from the reference"),
 ])
 def test_mean_pool_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch03.mean_pool_probs", wrong)
@@ -154,6 +172,10 @@ def step_transposed_weight_grad(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     return {**g, "W_xh": g["W_xh"].T}
 
 
+def step_derivative_at_h_prev(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    return rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_prev)
+
+
 def step_missing_key(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     g = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
     del g["x_t"]
@@ -171,6 +193,9 @@ def test_step_backward_reference_passes():
     (step_bias_not_summed, r"grads\['b_h'\] has shape .* sum its gradient"),
     (step_transposed_weight_grad, r"grads\['W_xh'\] has shape .* the transpose"),
     (step_missing_key, r"should have keys"),
+    # like none of the named slips: the first wrong gradient is compared entry by entry
+    (step_derivative_at_h_prev, r"^the one-unit example \(tanh'\(a\) = 1 - tanh\(2\)\*\*2 = 0.0707\): "
+                                r"grads\['x_t'\]: 1 of 1 entries differ from the reference"),
 ])
 def test_step_backward_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch04.rnn_step_backward", wrong)
@@ -241,6 +266,16 @@ def test_rnn_backward_finite_differences_name_the_gradient():
     passed, feedback = run_check("ch04.rnn_backward", off_by_two)
     assert not passed
     assert "grads['W_hh'] disagrees with centred finite differences" in feedback, feedback
+
+
+def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():
+    # T = B = 1 hides swapped time and batch axes of dL/dx; the finite-difference problem (T=4, B=2) shows them
+    def x_batch_major(dH, x, h0, W_xh, W_hh, H):
+        g = rnn_backward_loop(dH, x, h0, W_xh, W_hh, H)
+        return {**g, "x": g["x"].swapaxes(0, 1)}
+    passed, feedback = run_check("ch04.rnn_backward", x_batch_major)
+    assert not passed
+    assert feedback == "T=4, B=2, D=3, H=3: grads['x'] should have shape (4, 2, 3), but has shape (2, 4, 3)", feedback
 
 
 # ----------------------------------------------------------------------------- answers of an odd kind

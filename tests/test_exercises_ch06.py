@@ -43,6 +43,13 @@ def test_greedy_that_keeps_going_after_eos_fails():
     assert not passed and "already produced <eos>" in message
 
 
+def test_greedy_returning_float_tokens_fails():
+    # argmax gives integer ids; an answer that stores them in a float tensor is named, not compared
+    passed, message = run_check("ch06.greedy_decode", lambda *a, **k: greedy_decode(*a, **k).double())
+    assert not passed and message == ("greedy_decode with next token = previous + 1, bos = 1, eos = 4 should hold "
+                                      "integer token ids (torch.long), but has dtype float64"), message
+
+
 def test_greedy_returning_a_list_fails():
     passed, message = run_check("ch06.greedy_decode", lambda *a, **k: [1, 2])
     assert not passed and "should be a numpy.ndarray" in message
@@ -68,6 +75,13 @@ def test_backward_missing_a_gradient_or_wrong_fails():
 
     passed, message = run_check("ch06.many_to_one_backward", no_bias)
     assert not passed and "lacks b_y" in message
+
+    def as_tuple(dlogits, cache):                 # the gradients without their names
+        return tuple(many_to_one_backward(dlogits, cache).values())
+
+    passed, message = run_check("ch06.many_to_one_backward", as_tuple)
+    assert not passed
+    assert message == "with dlogits = 0 (all gradients 0) should return a dict of gradients, but returned tuple"
 
     def forgot_recurrence(dlogits, cache):
         grads = many_to_one_backward(dlogits, cache)

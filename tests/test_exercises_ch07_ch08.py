@@ -78,6 +78,25 @@ def test_jordan_specific_message_when_feedback_is_missing_in_a_random_case():
     assert not passed and "ignores y_prev" in feedback, feedback
 
 
+def test_jordan_blames_tanh_only_for_an_output_squashed_by_tanh():
+    # Both answers are right on the hand case and wrong from the first random case on: a y_t squashed
+    # by tanh gets the "without tanh" diagnosis, a y_t wrong another way (b_y added twice) does not.
+    def squashed_after_hand_case(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+        h_t, y_t = jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y)
+        return h_t, (y_t if x_t.shape == (1, 1) else np.tanh(y_t))
+
+    def bias_twice_after_hand_case(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+        h_t, y_t = jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y)
+        return h_t, (y_t if x_t.shape == (1, 1) else y_t + b_y)
+
+    passed, feedback = run_check("ch07.jordan_step", squashed_after_hand_case)
+    assert not passed and feedback == ("jordan_step with B=4, D=3, H=5, O=2: y_t should be the linear read-out "
+                                       "h_t W_hy^T + b_y, without tanh"), feedback
+    passed, feedback = run_check("ch07.jordan_step", bias_twice_after_hand_case)
+    assert not passed and "tanh" not in feedback, feedback
+    assert feedback.startswith("jordan_step with B=4, D=3, H=5, O=2, y_t,: 8 of 8 entries differ"), feedback
+
+
 # ----------------------------------------------------------------------------- ch08.lstm_step
 
 def lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
@@ -143,6 +162,10 @@ def gru_reset_before(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
     return (1 - z) * n + z * h_prev
 
 
+def gru_without_b_hh(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    return gru_step(x_t, h_prev, W_xh, W_hh, b_xh, 0 * b_hh)
+
+
 def test_gru_reference_passes():
     assert run_check("ch08.gru_step", gru_step) == (True, "all checks passed (2 points)")
 
@@ -151,6 +174,8 @@ def test_gru_reference_passes():
     (gru_z_swapped, r"h_t = \(1 - z\) \* n \+ z \* h_prev, not z \* n"),
     (gru_reset_before, r"applies the reset gate after the product"),
     (lambda x_t, h_prev, *w: np.tanh(x_t @ w[0][:h_prev.shape[1]].T), r"h_t = 0.5 \* h_prev = \[ 2. -1.\]"),
+    # right with the zero biases of the hand case, so the random cases report it (no named slip fits)
+    (gru_without_b_hh, r"^h_t from gru_step with B=4, D=3, H=5: 20 of 20 entries differ from the reference"),
 ])
 def test_gru_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch08.gru_step", fn)
@@ -180,6 +205,7 @@ def test_lstm_step_backward_answer_passes():
     (dict(g_tanh=False), r"derivative 1 - g\*\*2"),
     (dict(forget=False), r"gradient reaching c_prev is dc \* f"),
     (dict(order="fiog"), r"in the order i, f, g, o"),
+    (dict(order="ifog"), r"in the order i, f, g, o"),            # g and o swapped: the other common slip
 ])
 def test_lstm_step_backward_slips_are_named(slip, match):
     passed, feedback = run_check("ch08.lstm_step_backward",

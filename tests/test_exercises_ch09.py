@@ -76,6 +76,7 @@ def test_references_pass():
     ("ch09.masked_cross_entropy", divides_by_all, r"divide by mask.sum\(\)"),
     ("ch09.masked_cross_entropy", gradient_not_masked, r"dlogits is not zero at padding steps"),
     ("ch09.reverse_padded", reverse_all, r"x\[::-1\] reverses the padded array as a whole"),
+    ("ch09.masked_cross_entropy", lambda *args: masked_ce(*args)[0], r"should return a tuple \(loss, dlogits\)"),
 ])
 def test_mistakes_are_named(name, fn, match):
     passed, feedback = run_check(name, fn)
@@ -88,3 +89,18 @@ def test_boolean_reversal_is_named_rather_than_compared():
     assert not passed
     assert feedback.startswith("the result for [[1, 2, 3], [4, pad, pad]] should hold real numbers (integers or "
                                "floats), but has dtype bool"), feedback
+
+
+def test_embedding_backward_is_also_checked_against_finite_differences():
+    # The last check compares with centred finite differences, not with the package: an answer right
+    # on every earlier case and 0.1% off on that last call (the seventh) fails there, by name.
+    calls = []
+
+    def off_on_the_last_call(dx, ids, V):
+        calls.append(1)
+        return embedding_backward(dx, ids, V) * (1.001 if len(calls) == 7 else 1.0)
+
+    passed, feedback = run_check("ch09.embedding_backward", off_on_the_last_call)
+    assert not passed and len(calls) == 7
+    assert re.fullmatch(r"dE disagrees with centred finite differences \(relative error \d\.\de-0[34]\)",
+                        feedback), feedback

@@ -58,18 +58,28 @@ def test_h0_defaults_to_zeros_like_torch():
     assert torch.allclose(ElmanRNN.from_torch(ref)(x)[0], ref(x)[0], atol=1e-12, rtol=0)
 
 
-def test_functional_forms_equal_the_module():
-    model = ElmanRNN(3, 4, dtype=F64, generator=torch.Generator().manual_seed(0))
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_functional_forms_equal_the_module(nonlinearity):
+    # rnn_forward, ElmanRNN.forward and rnn_step_forward chained by hand all equal the recurrence
+    # h_t = f(x_t W_xh^T + h_{t-1} W_hh^T + b_h) written out here as a plain loop.
+    model = ElmanRNN(3, 4, nonlinearity, dtype=F64, generator=torch.Generator().manual_seed(0))
     x, h0, _, _ = _inputs(5, 2, 3, 4, seed=2)
     args = (model.W_xh, model.W_hh, model.b_h)
-    H_fun, hT_fun = rnn_forward(x, h0, *args)
-    H_mod, _ = model(x, h0)
-    assert torch.equal(H_fun, H_mod) and torch.equal(hT_fun, H_mod[-1])
-    # The plain one-step form, chained by hand, gives the same states.
+    f = torch.tanh if nonlinearity == "tanh" else torch.relu
+    with torch.no_grad():
+        h, loop = h0, []
+        for t in range(5):
+            h = f(x[t] @ model.W_xh.T + h @ model.W_hh.T + model.b_h)
+            loop.append(h)
+        loop = torch.stack(loop)
+    H_fun, hT_fun = rnn_forward(x, h0, *args, nonlinearity=nonlinearity)
+    H_mod, hT_mod = model(x, h0)
+    for hs, h_T in ((H_fun, hT_fun), (H_mod, hT_mod)):
+        assert torch.allclose(hs, loop, atol=1e-12, rtol=0) and torch.allclose(h_T, loop[-1], atol=1e-12, rtol=0)
     h = h0
     for t in range(5):
-        h = rnn_step_forward(x[t], h, *args)
-        assert torch.allclose(h, H_mod[t], atol=1e-12, rtol=0)
+        h = rnn_step_forward(x[t], h, *args, nonlinearity=nonlinearity)
+        assert torch.allclose(h, loop[t], atol=1e-12, rtol=0)
 
 
 # ------------------------------------------------------------------ equal to the NumPy version
@@ -113,6 +123,15 @@ def test_conversions_round_trip():
     params = model.numpy_params()
     params["W_hh"][0, 0] += 1.0                      # a copy: changing it leaves the model alone
     assert model.W_hh[0, 0].item() != params["W_hh"][0, 0]
+
+
+def test_from_torch_of_an_rnn_without_biases_has_zero_bias():
+    # nn.RNN(bias=False) computes h_t = tanh(x_t W_ih^T + h_{t-1} W_hh^T): the copy's b_h must be zero.
+    ref = torch.nn.RNN(3, 4, bias=False, dtype=F64)
+    model = ElmanRNN.from_torch(ref)
+    assert torch.equal(model.b_h, torch.zeros(4, dtype=F64))
+    x, h0, _, _ = _inputs(5, 2, 3, 4, seed=6)
+    assert torch.allclose(model(x, h0)[0], ref(x, h0[None])[0], atol=1e-12, rtol=0)
 
 
 def test_from_numpy_keeps_float32_and_allows_a_dtype():

@@ -96,9 +96,11 @@ def test_sequence_wrappers_equal_torch_nn(kind):
         Y_ref, hT_ref = ref(x, h0[None])
         Y, hT = mine(x, h0)
     assert torch.allclose(Y, Y_ref, atol=1e-13) and torch.allclose(hT, hT_ref[0], atol=1e-13)
+    # to_torch gives back a torch.nn layer that reproduces the original's outputs from the same state
     back = mine.to_torch()
     assert isinstance(back, type(ref))
-    assert torch.allclose(back(x)[0], Y_ref if h0 is None else ref(x)[0], atol=1e-13)
+    state = (h0[None], c0[None]) if kind == "lstm" else h0[None]
+    assert torch.allclose(back(x, state)[0], Y_ref, atol=1e-13)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -139,6 +141,24 @@ def test_forget_bias_sets_the_forget_gate():
     assert torch.allclose(c, torch.sigmoid(torch.tensor(3.0, dtype=torch.float64)) * c_prev)
 
 
+def test_forget_bias_changes_only_the_forget_rows():
+    # set_forget_bias writes rows H..2H of b_h and nothing else: the i, g, o biases and the weights keep
+    # their values, so the step equals nn.LSTMCell with only the forget bias replaced.
+    cell = LSTMCell(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(13))
+    ref = cell.to_torch()
+    with torch.no_grad():
+        ref.bias_ih[H:2 * H] = 3.0
+    before = {name: p.detach().clone() for name, p in cell.named_parameters()}
+    cell.set_forget_bias(3.0)
+    expected_b = before["b_h"].clone()
+    expected_b[H:2 * H] = 3.0
+    assert torch.equal(cell.b_h, expected_b)
+    assert torch.equal(cell.W_xh, before["W_xh"]) and torch.equal(cell.W_hh, before["W_hh"])
+    x, h, c = inputs(13)
+    for a, b in zip(cell(x[0], (h, c)), ref(x[0], (h, c))):
+        assert torch.allclose(a, b, atol=1e-14)
+
+
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_memory_jacobian_norms_match_autograd_on_the_unrolled_network(kind):
     g = torch.Generator().manual_seed(3)
@@ -167,6 +187,30 @@ def test_memory_jacobian_norms_match_autograd_on_the_unrolled_network(kind):
             return s[0]
         J = torch.autograd.functional.jacobian(run, state[0])
     assert norms[5 - k] == pytest.approx(np.linalg.norm(J.numpy(), ord=2), rel=1e-10)
+    fro = memory_jacobian_norms(cell, x, ord="fro")[5 - k, 0]              # ord reaches the norm
+    assert fro == pytest.approx(np.linalg.norm(J.numpy(), ord="fro"), rel=1e-10)
+
+
+@pytest.mark.parametrize("ord", [2, "fro"])
+def test_cell_path_norms_are_products_of_forget_gates(ord):
+    # path="cell" keeps only dc_t/dc_{t-1} = diag(f_t), so dc_T/dc_{T-l} along that path is
+    # diag(f_T * ... * f_{T-l+1}); the forget gates are recomputed here from the weights.
+    g = torch.Generator().manual_seed(6)
+    cell = LSTMCell(2, 3, dtype=torch.float64, generator=g)
+    x = torch.randn(5, 1, 2, generator=g, dtype=torch.float64)
+    n = cell.hidden_size
+    h = c = torch.zeros(1, n, dtype=torch.float64)
+    forget = []
+    with torch.no_grad():
+        for x_t in x:
+            a = x_t @ cell.W_xh.T + h @ cell.W_hh.T + cell.b_h
+            forget.append(torch.sigmoid(a[0, n:2 * n]).numpy())
+            h, c = cell(x_t, (h, c))
+    expected = [np.linalg.norm(np.diag(np.prod([np.ones(n)] + forget[len(forget) - lag:], axis=0)), ord=ord)
+                for lag in range(len(forget) + 1)]
+    norms = memory_jacobian_norms(cell, x, ord=ord, path="cell")
+    assert norms.shape == (6, 1)
+    np.testing.assert_allclose(norms[:, 0], expected, rtol=1e-12)
 
 
 def test_forget_gate_near_one_keeps_the_memory_jacobian_near_one():

@@ -1,5 +1,6 @@
 """Chapter 9's PyTorch parts: batching by length, the tagger, the stateful character model, the debugging tools."""
 
+import copy
 import math
 
 import matplotlib
@@ -9,6 +10,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences, padding_fraction  # noqa: E402
 from rnncourse.plotting.practice import (plot_accuracies, plot_batch_masks, plot_lr_range,  # noqa: E402
@@ -47,6 +49,28 @@ def test_tagger_learns_and_packed_predictions_equal_each_line_alone():
     assert np.mean(np.concatenate(pred) == np.concatenate(tags)) > 0.95
     alone = [predict_tags(model, [s])[0] for s in ids[:8]]
     assert all(np.array_equal(a, p) for a, p in zip(alone, pred[:8]))
+
+
+def test_fit_tagger_masked_loss_counts_the_real_steps_only():
+    # One batch holding every line: fit_tagger's first loss is the mean NLL over the real steps,
+    # computed here line by line with no padding at all (torch.nn modules, no packing). With
+    # masked=False the padding steps count too: there the packed RNN outputs zeros, so the scores
+    # are the read-out's bias and the label is the padding's tag 0.
+    rng = np.random.default_rng(5)
+    ids, tags = _lines(rng, 6)
+    lengths = [len(s) for s in ids]
+    assert min(lengths) < max(lengths)                              # the batch has padding
+    torch.manual_seed(0)
+    model = Tagger(6, 4, 5, 3, bidirectional=True)
+    with torch.no_grad():
+        nll = [F.cross_entropy(model.out(model.rnn(model.embed(torch.from_numpy(s)[:, None]))[0])[:, 0],
+                               torch.from_numpy(y), reduction="sum") for s, y in zip(ids, tags)]
+        pad_nll = F.cross_entropy(model.out.bias[None], torch.tensor([0]))
+    n_real, n_all = sum(lengths), max(lengths) * len(ids)
+    masked = fit_tagger(copy.deepcopy(model), ids, tags, B=len(ids), masked=True)
+    unmasked = fit_tagger(copy.deepcopy(model), ids, tags, B=len(ids), masked=False)
+    assert masked[0] == pytest.approx(sum(nll).item() / n_real, rel=1e-5)
+    assert unmasked[0] == pytest.approx((sum(nll).item() + (n_all - n_real) * pad_nll.item()) / n_all, rel=1e-5)
 
 
 def test_stateful_training_carries_state_and_missing_detach_fails():

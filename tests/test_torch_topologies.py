@@ -10,6 +10,7 @@ from rnncourse.data.order_tasks import one_hot
 from rnncourse.data.seq_tasks import EOS, PAD, regime_signal
 from rnncourse.torch import TrainConfig, pick_device, train
 from rnncourse.torch.heads import RNNModel
+from rnncourse.torch.padding import packed_rnn_forward
 from rnncourse.torch.seq2seq import Seq2Seq, fit_seq2seq, greedy_decode, sequence_accuracy, teacher_forcing_loss
 from rnncourse.torch.topologies import ManyToOne, OneToMany, Synchronized, last_states
 
@@ -79,6 +80,22 @@ def test_many_to_one_padding_gets_no_gradient():
     assert torch.all(x.grad[2:, 1] == 0) and torch.all(x.grad[:2, 1] != 0)
 
 
+def test_packed_rnn_forward_keeps_all_T_steps_when_every_sequence_is_shorter():
+    # max(lengths) = 4 < T = 6: out still has the T steps of x, zero past each length, and each
+    # sequence's real steps and final state equal torch.nn.GRU run on that sequence alone.
+    torch.manual_seed(0)
+    rnn = torch.nn.GRU(3, 4, dtype=f64)
+    x = torch.randn(6, 2, 3, dtype=f64, generator=gen(2))
+    lengths = torch.tensor([4, 2])
+    out, h_n = packed_rnn_forward(rnn, x, lengths)
+    assert out.shape == (6, 2, 4)
+    for b, n in enumerate(lengths.tolist()):
+        alone, h_alone = rnn(x[:n, b:b + 1])
+        torch.testing.assert_close(out[:n, b:b + 1], alone)
+        assert torch.all(out[n:, b] == 0)
+        torch.testing.assert_close(h_n[:, b:b + 1], h_alone)
+
+
 def test_last_states_hand_computed_and_checked():
     H = torch.arange(12.0).reshape(3, 2, 2)
     torch.testing.assert_close(last_states(H, torch.tensor([3, 1])), torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
@@ -107,8 +124,12 @@ def test_synchronized_equals_rnn_model_and_is_causal():
     model = Synchronized(2, 4, 3, dtype=f64, generator=gen())
     ref = RNNModel(2, 4, 3, dtype=f64, generator=gen())
     x = torch.randn(7, 2, 2, dtype=f64, generator=gen(1))
-    Y, _ = model(x)
-    torch.testing.assert_close(Y, ref(x)[0])
+    Y, h_T = model(x)
+    # y_t = W_hy h_t + b_y at every step, with h_t from the plain Elman loop written above
+    H = manual_rnn(model.rnn, x, torch.zeros(2, 4, dtype=f64))
+    torch.testing.assert_close(Y, H @ model.out.W_hy.T + model.out.b_y)
+    torch.testing.assert_close(h_T, H[-1])
+    torch.testing.assert_close(Y, ref(x)[0])             # same generator: the same model as RNNModel
     x2 = x.clone()
     x2[4] += 1.0                                       # change the input at step 5 ...
     Y2, _ = model(x2)

@@ -40,6 +40,20 @@ def test_same_config_gives_identical_losses_and_the_seed_matters():
     assert a.losses != c.losses
 
 
+def test_the_seed_repeats_a_random_forward_whatever_the_global_generator_did():
+    # The forward applies dropout, drawn from torch's global generator: train() seeds that generator
+    # from config.seed, so two runs give the same losses even after the generator was moved between them.
+    def dropout_forward(model, x, y):
+        return model(F.dropout(x, p=0.5))
+
+    config = TrainConfig(steps=5, lr=0.01, seed=4)
+    runs = []
+    for outside_seed in (1, 2):
+        torch.manual_seed(outside_seed)
+        runs.append(train(fresh_model(), delay_task, F.mse_loss, config, forward=dropout_forward, progress=False))
+    assert runs[0].losses == runs[1].losses
+
+
 def test_nan_loss_stops_training_with_advice_and_no_update():
     rng = np.random.default_rng(0)
     data = [delay_task(rng) for _ in range(6)]
