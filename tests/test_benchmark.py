@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnncourse.numpy.charlm import charlm_loss
+from rnncourse.numpy.charlm import charlm_loss, init_charlm
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.gradcheck import grad_check
 
@@ -133,3 +133,29 @@ def test_without_onednn_runs_torch_nn_lstm_on_atens_loop_and_restores_the_flag(b
     with pytest.raises(ZeroDivisionError):
         bench.without_onednn(lambda: 1 / 0)()
     assert torch.backends.mkldnn.enabled
+
+
+def test_the_char_models_train_in_turn_and_their_speed_ratio_is_taken_round_by_round(bench, monkeypatch):
+    # Row 4a compares two trainings timed in alternation, like every other row: the ratio comes from
+    # time_alternating's rounds, with LM_STEPS characters per baseline update and LM_STEPS * LM_BATCH per
+    # batched update; both models leave train_in_turn trained.
+    recorded = {}
+
+    def fake_alternating(fns, repeats):
+        for fn in fns:                       # a few real updates of each model, in turn
+            for _ in range(3):
+                fn()
+        recorded["repeats"] = repeats
+        return [2.0, 4.0, 3.0], [1.0, 1.0, 3.0]      # seconds per update: baseline, batched
+
+    monkeypatch.setattr(bench, "time_alternating", fake_alternating)
+    ids = np.random.default_rng(0).integers(0, 7, size=5000)
+    base, lm, speedup, (lm_speed, base_speed) = bench.train_in_turn(ids, 7, seconds=10.0)
+    assert recorded["repeats"] == 22                          # 10 s of 0.45 s rounds for each model
+    per_update = bench.LM_BATCH                               # batched / baseline characters per update
+    assert speedup == pytest.approx(per_update * np.median([2.0, 4.0, 1.0]))   # median of 2/1, 4/1, 3/3
+    assert lm_speed == pytest.approx(bench.LM_STEPS * bench.LM_BATCH / 1.0)
+    assert base_speed == pytest.approx(bench.LM_STEPS / 3.0)
+    start_base = bench.OneSequenceCharRNN(7, bench.LM_HIDDEN, seed=0).as_charlm_params()
+    start_lm = init_charlm(7, bench.LM_HIDDEN, rng=np.random.default_rng(0), dtype=np.float32)
+    assert not np.allclose(base["W_hh"], start_base["W_hh"]) and not np.allclose(lm["W_hh"], start_lm["W_hh"])
