@@ -182,6 +182,10 @@ def test_the_wheel_installs_outside_the_checkout_runs_a_chapter_and_grades_it(ou
     assert any(n.endswith("rnncourse/numpy/elman.py") for n in zipfile.ZipFile(wheel).namelist())
     metadata = zipfile.ZipFile(wheel).read(f"rnncourse-{rnncourse.__version__}.dist-info/METADATA").decode()
     assert "Description-Content-Type: text/markdown" in metadata
+    # pyproject declares license = "MIT": the MIT notice must travel with every copy.
+    assert "License-Expression: MIT" in metadata
+    for dist in (tarfile.open(sdist).getnames(), zipfile.ZipFile(wheel).namelist()):
+        assert any(n.endswith("LICENSE") for n in dist), "the LICENSE file is not in the sdist or the wheel"
     assert (ROOT / "README.md").read_text(encoding="utf-8").splitlines()[0] in metadata
 
     # A fresh environment with what Colab has, at the versions this project tests with.
