@@ -243,6 +243,8 @@ def cmd_times(args) -> int:
                          "build the book first (make book)")
     try:
         env = pickle.loads(pickled.read_bytes())
+    except ModuleNotFoundError:     # Sphinx itself is missing: main() names the extra to install
+        raise
     except Exception as err:        # a truncated or foreign pickle fails in many ways
         raise UsageError(f"{pickled}: expected a Sphinx build environment, got a file that does not unpickle "
                          f"({type(err).__name__}: {err}); build the book again (make book)") from err
@@ -337,6 +339,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# The optional extra that brings each module a command may need (pyproject.toml).
+EXTRAS = {"jupytext": "instructor", "nbformat": "instructor", "markdown_it": "instructor",
+          "mdit_py_plugins": "instructor", "yaml": "instructor", "IPython": "instructor",
+          "sphinx": "book", "myst_nb": "book", "torch": "torch"}
+
+
 def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
     args = parser().parse_args(argv)
@@ -344,6 +352,13 @@ def main(argv=None) -> int:
         return args.run(args)
     except UsageError as err:
         print(err, file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        extra = EXTRAS.get((err.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(f"this command needs {err.name}, which is not installed: pip install 'rnncourse[{extra}]'",
+              file=sys.stderr)
         return 2
 
 

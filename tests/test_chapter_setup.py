@@ -59,8 +59,8 @@ def test_every_chapter_opens_with_the_same_hidden_setup_cell(setup_source):
         assert "http" not in cell.source and "git+" not in cell.source, f"{path.name} names an install source"
 
 
-def run_setup(source, monkeypatch, installed: bool, environ=None) -> list:
-    """Execute the set-up cell with pip replaced by a recorder; return the commands it ran."""
+def run_setup(source, monkeypatch, installed: bool, environ=None, pip_status=0) -> list:
+    """Execute the set-up cell with pip replaced by a recorder (exiting with ``pip_status``); return its commands."""
     real_find_spec, calls = importlib.util.find_spec, []
 
     def find_spec(name, *args, **kwargs):
@@ -72,7 +72,8 @@ def run_setup(source, monkeypatch, installed: bool, environ=None) -> list:
     monkeypatch.delenv("RNNCOURSE_INSTALL", raising=False)
     for name, value in (environ or {}).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append((args, kwargs))
+                        or subprocess.CompletedProcess(args[0], pip_status))
     exec(compile(source, "<set-up cell>", "exec"), {})
     return calls
 
@@ -80,7 +81,7 @@ def run_setup(source, monkeypatch, installed: bool, environ=None) -> list:
 def installed_requirement(calls) -> str:
     assert len(calls) == 1
     (command,), options = calls[0]
-    assert command[:5] == [sys.executable, "-m", "pip", "install", "--quiet"] and options == {"check": True}
+    assert command[:5] == [sys.executable, "-m", "pip", "install", "--quiet"] and options == {}
     return command[5]
 
 
@@ -97,6 +98,14 @@ def test_rnncourse_install_points_the_cell_at_a_local_wheel(built_source, tmp_pa
     wheel = str(tmp_path / f"rnncourse-{rnncourse.__version__}-py3-none-any.whl[torch]")
     calls = run_setup(built_source, monkeypatch, installed=False, environ={"RNNCOURSE_INSTALL": wheel})
     assert installed_requirement(calls) == wheel
+
+
+def test_a_failed_install_says_how_to_point_the_cell_elsewhere(built_source, monkeypatch):
+    # Offline, or where the release cannot be fetched, pip fails: the cell says what to do next
+    # instead of ending in pip's CalledProcessError.
+    with pytest.raises(ModuleNotFoundError, match=r"rnncourse could not be installed from .*git\+.*: set "
+                                                  r"RNNCOURSE_INSTALL to the wheel"):
+        run_setup(built_source, monkeypatch, installed=False, pip_status=1)
 
 
 def test_the_unbuilt_cell_says_how_to_install_instead_of_guessing(setup_source, monkeypatch):

@@ -286,3 +286,17 @@ def test_solution_cells_are_folded_in_the_book_but_the_stub_is_shown_to_students
     stubs = [c for c in student.cells if "NotImplementedError" in c.source]
     assert len(stubs) == len(solutions)
     assert all("hide-input" not in c.metadata.get("tags", []) for c in stubs)
+
+
+def test_a_command_whose_optional_extra_is_missing_names_the_extra_to_install(tmp_path):
+    # Installed as rnncourse[torch] only, `rnncourse student` lacks markdown-it (the instructor extra):
+    # one line naming the extra, status 2, no traceback.
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['markdown_it'] = None\n"
+            "from rnncourse.__main__ import main; sys.exit(main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", code, "student", str(tmp_path / "out"), "--no-book"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 2, run.stderr
+    assert "needs markdown_it, which is not installed: pip install 'rnncourse[instructor]'" in run.stderr
+    assert "Traceback" not in run.stderr
