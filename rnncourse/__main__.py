@@ -11,8 +11,8 @@ Commands (``python -m rnncourse COMMAND --help`` for their options):
 - ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
 
 Each command is one function ``cmd_<name>(args) -> exit status`` below, registered in
-:func:`parser`; add a command the same way. Bad input exits with status 2 and one line on stderr
-(a command returns 2, or raises :class:`UsageError`).
+:func:`parser`; add a command the same way. Bad input exits with status 2 and one line on stderr:
+a command raises :class:`UsageError`.
 """
 
 from __future__ import annotations
@@ -134,19 +134,16 @@ def cmd_grade(args) -> int:
 
     paths, problems = _submissions(args.submissions)
     if problems:
-        print(f"no such submission: {', '.join(problems)}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no such submission: {', '.join(problems)}")
     _load_checkers(args.checkers)
     try:
         points = check_points(_points(args.points))
     except (TypeError, ValueError) as err:
-        print(f"--points: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--points: {err}") from err
     try:
         check_chapter(args.chapter)
     except ValueError as err:
-        print(f"--chapter: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--chapter: {err}") from err
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     book = args.book_dir or (PACKAGE_ROOT / "book")
@@ -160,8 +157,7 @@ def cmd_grade(args) -> int:
                             only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None,
                             sandbox=not args.no_sandbox, limits=limits)
     except SandboxUnavailable as err:
-        print(f"grading refused: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(f"grading refused: {err}") from err
     print(format_table(results, width=args.width))
     if args.json:
         Path(args.json).write_text(json.dumps(gradebook(results, settings), indent=2), encoding="utf-8")
@@ -170,8 +166,7 @@ def cmd_grade(args) -> int:
         try:
             text = grades_csv(results, args.roster, args.roster_key)
         except (OSError, ValueError) as err:
-            print(f"no CSV written: {err}", file=sys.stderr)
-            return 2
+            raise UsageError(f"no CSV written: {err}") from err
         Path(args.csv).write_text(text, encoding="utf-8")
         print(f"grades for an LMS import written to {args.csv}")
     if args.no_sandbox:
@@ -192,8 +187,7 @@ def cmd_nbgrader(args) -> int:
         raise UsageError(f"no nbgrader course written: expected a folder to write in, but {err.filename}: "
                          f"{err.strerror}") from err
     except ValueError as err:
-        print(err, file=sys.stderr)
-        return 2
+        raise UsageError(str(err)) from err
     for chapter, graded in written.items():
         print(f"{out / 'source' / chapter}: {len(graded)} autograded tests cells, "
               f"{sum(p for _, p in graded)} points")

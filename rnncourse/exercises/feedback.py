@@ -95,7 +95,7 @@ def _plain(value, what: str = "your function", _depth: int = 0):
     if type(value) in (bool, int, float, complex, str, type(None)) or _depth > 8:   # > 8: a list holding itself
         return value
     if _is_array(value) and not isinstance(value, np.ndarray):
-        value = _tensor_to_numpy(value, what)
+        value = _numpy(value, what)
     if isinstance(value, np.ndarray):
         return np.array(value, copy=True, subok=False)
     if isinstance(value, np.generic):
@@ -110,15 +110,6 @@ def _plain(value, what: str = "your function", _depth: int = 0):
     if isinstance(value, dict):
         return {_plain(k, what, _depth + 1): _plain(v, what, _depth + 1) for k, v in dict.items(value)}
     return value
-
-
-def _tensor_to_numpy(t, what: str) -> np.ndarray:
-    """A torch tensor (or anything with ``detach``) as a NumPy array; requires_grad and the GPU are fine."""
-    try:
-        return np.asarray(t.detach().cpu().numpy())
-    except Exception:                                     # e.g. bfloat16, which NumPy has no dtype for
-        raise ExerciseFailure(f"{what} returned a {type(t).__name__} of dtype {getattr(t, 'dtype', None)}, which "
-                              f"NumPy cannot hold; return float32 or float64") from None
 
 
 def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
@@ -199,8 +190,15 @@ def _is_array(a) -> bool:
     return isinstance(a, np.ndarray) or hasattr(a, "detach")        # a NumPy array or a torch.Tensor
 
 
-def _numpy(a) -> np.ndarray:
-    return a.detach().cpu().numpy() if hasattr(a, "detach") else a
+def _numpy(a, what: str = "your function") -> np.ndarray:
+    """A torch tensor (anything with ``detach``) as a NumPy array, requires_grad and the GPU included; else ``a``."""
+    if not hasattr(a, "detach"):
+        return a
+    try:
+        return np.asarray(a.detach().cpu().numpy())
+    except Exception:                                     # e.g. bfloat16, which NumPy has no dtype for
+        raise ExerciseFailure(f"{what} returned a {type(a).__name__} of dtype {getattr(a, 'dtype', None)}, which "
+                              f"NumPy cannot hold; return float32 or float64") from None
 
 
 def expect_tuple(actual, names, what: str) -> tuple:

@@ -125,7 +125,8 @@ def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
     meta = meta.get("chapter") if isinstance(meta, dict) else None
     valid_meta = meta if isinstance(meta, str) and re.fullmatch(r"ch\d\d", meta) else None
     voted = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0] if calls else None
-    named = chapter_id(path) if chapter_id(path) != "?" else None
+    by_name = chapter_id(path)
+    named = by_name if by_name != "?" else None
     sources = [(chosen, "the chapter given to the grader"), (named, f"its file name {path.name}"),
                (valid_meta, "its metadata"), (voted, "its check calls")]
     chapter, where = next(((c, w) for c, w in sources if c), ("?", ""))
