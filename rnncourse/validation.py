@@ -67,7 +67,17 @@ def _is_float(a) -> bool:
     return bool(a.is_floating_point())
 
 
+def _has_values(a) -> bool:
+    """Whether there are values to scan: not for an empty array, nor for a tensor on PyTorch's ``meta``
+    device, which has a shape, a dtype and a device but no data (the tests use it to stand for a second device)."""
+    if isinstance(a, np.ndarray):
+        return a.size > 0
+    return a.numel() > 0 and a.device.type != "meta"
+
+
 def _all_finite(a) -> bool:
+    if not _has_values(a):
+        return True
     if not isinstance(a, np.ndarray):
         return bool(a.detach().isfinite().all())
     return bool(np.isfinite(a).all())
@@ -148,10 +158,12 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     ----------
     a : numpy.ndarray or torch.Tensor
         Integer array.
-    name, symbols, shape, backend
+    name, symbols, shape
         As in :func:`check_array`.
     high : int, optional
         Exclusive upper bound of the valid indices (e.g. the vocabulary size V).
+    backend : {"numpy", "torch"}
+        As in :func:`check_array`.
 
     Returns
     -------
@@ -170,7 +182,7 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     if len(got) != len(symbols) or (shape is not None and any(
             w is not None and w != h for w, h in zip(shape, got))):
         raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}")
-    if a.numel() if _is_tensor(a) else a.size:
+    if _has_values(a):
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or (high is not None and hi >= high):
             bound = f"[0, {high})" if high is not None else "[0, inf)"
@@ -187,7 +199,7 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
     array([3, 1])
     """
     check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1, backend=backend)
-    if (lengths.numel() if _is_tensor(lengths) else lengths.size) and int(lengths.min()) < 1:
+    if _has_values(lengths) and int(lengths.min()) < 1:
         raise ValueError(f"lengths should all be in 1..T = 1..{T} (every sequence has at least one step), but "
                          f"the smallest is {int(lengths.min())}; drop empty sequences from the batch")
     return lengths
@@ -207,22 +219,23 @@ def check_same_dtype(**arrays) -> None:
                         f"e.g. .astype(np.float64)")
 
 
-def check_match(name: str, a, ref_name: str, ref, ref_expr: str | None = None) -> None:
+def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None:
     """Raise :class:`TypeError` unless tensor ``a`` lives on the device of ``ref`` and has its dtype.
 
-    ``ref_expr`` is the expression a user would type for ``ref`` in the fix
-    (default ``ref_name``). Works on anything with ``.device`` and ``.dtype``,
-    so this module still imports no torch. A float32 ``x`` against float64
-    weights raises ``TypeError: x has dtype torch.float32 but W_xh has dtype
-    torch.float64; call x.to(W_xh.dtype)``.
+    Works on anything with ``.device`` and ``.dtype``, so this module still
+    imports no torch. A float32 ``x`` against float64 weights raises
+    ``TypeError: x has dtype torch.float32 but the model has dtype torch.float64;
+    call x.to(torch.float64)``; the fix names the device or dtype itself, which
+    is right however deep in the model the weights sit. With ``dtype=False``
+    only the device is compared: for integer ids, targets and boolean masks,
+    which go with float weights or scores.
     """
-    ref_expr = ref_expr or ref_name
     if a.device != ref.device:
         raise TypeError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
-                        f"call {name}.to({ref_expr}.device)")
-    if a.dtype != ref.dtype:
+                        f"call {name}.to('{ref.device}')")
+    if dtype and a.dtype != ref.dtype:
         raise TypeError(f"{name} has dtype {a.dtype} but {ref_name} has dtype {ref.dtype}; "
-                        f"call {name}.to({ref_expr}.dtype)")
+                        f"call {name}.to({ref.dtype})")
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:

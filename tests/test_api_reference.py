@@ -87,3 +87,82 @@ def test_attributes_parser_reads_a_numpy_section():
 
     assert documented_attributes(Pair) == [("a", "numpy.ndarray, shape (T,)", "The first array of the pair."),
                                            ("b", "str", "The name of the pair.")]
+
+
+def documented_parameters(obj) -> list[str] | None:
+    """The names in the docstring's NumPy-style Parameters section, in order (``None`` if it has none).
+
+    A line ``a, b : int`` documents two names; ``*arrays`` is read as ``arrays``.
+    """
+    import inspect
+
+    doc = inspect.getdoc(obj) or ""
+    match = re.search(r"^Parameters\n-+\n(.*?)(?:\n\n[A-Z][\w ]+\n-+\n|\Z)", doc, re.S | re.M)
+    if not match:
+        return None
+    names = []
+    for line in match.group(1).splitlines():
+        if line and not line[0].isspace():
+            names += [part.strip().lstrip("*") for part in line.split(" : ")[0].split(",")]
+    return names
+
+
+def public_callables():
+    """``(qualified name, function)`` for every public function, class and method of the public modules."""
+    import importlib
+    import inspect
+
+    import torch
+
+    for name in sorted(public_modules()):
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            if attr.startswith("_") or getattr(obj, "__module__", None) != name:
+                continue
+            if inspect.isfunction(obj):
+                yield f"{name}.{attr}", obj
+            elif inspect.isclass(obj):
+                if not issubclass(obj, torch.autograd.Function):       # documented as its apply(...)
+                    yield f"{name}.{attr}", obj
+                for method_name, method in vars(obj).items():
+                    method = getattr(method, "__func__", method)       # classmethod, staticmethod
+                    if not method_name.startswith("_") and inspect.isfunction(method):
+                        yield f"{name}.{attr}.{method_name}", method
+
+
+def test_every_parameters_section_lists_the_signature_in_order():
+    import inspect
+
+    problems, checked = [], 0
+    for qualname, obj in public_callables():
+        documented = documented_parameters(obj)
+        if documented is None:                                 # a one-line docstring documents no parameters
+            continue
+        checked += 1
+        actual = [p for p in inspect.signature(obj).parameters if p not in ("self", "cls", "ctx")]
+        if documented != actual:
+            problems.append(f"{qualname}: the docstring lists {documented}, the signature has {actual}")
+    assert checked > 150, checked
+    assert not problems, "\n".join(problems)
+
+
+def test_parameters_parser_reads_a_numpy_section():
+    def f(a, b, *arrays, c=1):
+        """Do it.
+
+        Parameters
+        ----------
+        a, b : int
+            Two numbers.
+        *arrays : numpy.ndarray
+            Any number of arrays.
+        c : int
+            A third.
+
+        Returns
+        -------
+        int
+        """
+
+    assert documented_parameters(f) == ["a", "b", "arrays", "c"]
+    assert documented_parameters(documented_parameters) is None

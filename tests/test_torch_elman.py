@@ -186,7 +186,7 @@ def model():
     (lambda: torch.zeros(0, 2, 3), ValueError, "at least one time step"),
     (lambda: torch.zeros(5, 2, 3, dtype=torch.long), TypeError, "floating-point"),
     (lambda: torch.zeros(5, 2, 3, dtype=F64), TypeError,
-     r"x has dtype torch.float64 but the model has dtype torch.float32; call x.to\(model.W_xh.dtype\)"),
+     r"x has dtype torch.float64 but the model has dtype torch.float32; call x.to\(torch.float32\)$"),
     (lambda: np.zeros((5, 2, 3), np.float32), TypeError, r"torch.Tensor.*torch.as_tensor"),
     (lambda: torch.full((5, 2, 3), float("nan")), ValueError, "NaN"),
 ])
@@ -205,7 +205,7 @@ def test_bad_h0_raises_clear_errors(model):
 
 def test_device_mismatch_names_the_fix():
     on_meta = ElmanRNN(3, 4, device="meta")
-    with pytest.raises(TypeError, match=r"x is on cpu but the model is on meta; call x.to\(model.W_xh.device\)"):
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on meta; call x.to\('meta'\)$"):
         on_meta(torch.zeros(5, 2, 3))
 
 
@@ -262,6 +262,15 @@ def test_pick_device():
     assert pick_device(torch.device("cpu")) == torch.device("cpu")
 
 
+def test_pick_device_refuses_a_gpu_index_the_machine_lacks(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)      # a machine with one GPU
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert pick_device("cuda:0") == torch.device("cuda:0") and pick_device("cuda") == torch.device("cuda")
+    with pytest.raises(ValueError, match=r"'cuda:1' was asked for, but this machine has 1 CUDA device\(s\), "
+                                         r"cuda:0 to cuda:0$"):
+        pick_device("cuda:1")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="only meaningful without a GPU")
 def test_pick_device_refuses_missing_cuda():
     with pytest.raises(ValueError, match="torch.cuda.is_available\\(\\) is False"):
@@ -274,7 +283,7 @@ def test_cuda_matches_cpu_and_names_device_mismatch():
     gpu = RNNModel(3, 8, 2, dtype=F64, device="cuda", generator=torch.Generator().manual_seed(0))
     x = torch.randn(6, 4, 3, dtype=F64)
     assert torch.allclose(gpu(x.cuda())[0].cpu(), cpu(x)[0], atol=1e-10, rtol=0)
-    with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\(model.W_xh.device\)"):
+    with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\('cuda:0'\)$"):
         gpu(x)
 
 

@@ -34,6 +34,13 @@ def test_initial_weights_do_not_touch_the_global_generator():
     np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_initial_weights_do_not_touch_the_gpu_generator():
+    state = torch.cuda.get_rng_state()
+    AddingModel("lstm", 8, seed=5)
+    assert torch.equal(torch.cuda.get_rng_state(), state)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_gated_cells_run(cell):
     r = train_adding(cell, 3, steps=5, n_test=32, device="cpu")

@@ -199,8 +199,10 @@ def test_sequence_accuracy_hand_computed():
     pred = torch.tensor([[3, 4], [2, 6], [1, 2]])      # the pad position of sequence 0 does not count
     token, exact = sequence_accuracy(pred, tgt)
     assert token == pytest.approx(4 / 5) and exact == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="shape of tgt"):
+    with pytest.raises(ValueError, match=r"pred should have shape \(T, B\) = \(3, 2\), but has shape \(2, 2\)"):
         sequence_accuracy(pred[:2], tgt)
+    with pytest.raises(TypeError, match="pred should hold integer class indices"):
+        sequence_accuracy(pred.float(), tgt)
 
 
 def test_seq2seq_rejects_a_bos_outside_the_target_vocabulary():

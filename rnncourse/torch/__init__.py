@@ -13,8 +13,10 @@ its outputs first (``(Y, h_T)``, or ``Y`` alone where no task needs the state ba
 NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
 ``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
 modules, whose names differ. A wrong shape or value raises ``ValueError``; a
-wrong type, dtype or device raises ``TypeError``. Inputs are validated once per
-public call, never inside the loop over time.
+wrong type, dtype or device raises ``TypeError``. Every tensor a call takes,
+ids, targets and masks included, must be on the device of the model (or of the
+first tensor); only the lengths of a padded batch may be anywhere. Inputs are
+validated once per public call, never inside the loop over time.
 
 - ``rnncourse.torch.device``: ``pick_device``;
 - ``rnncourse.torch.elman``: ``rnn_step_forward``, ``rnn_forward``, ``ElmanRNN``;

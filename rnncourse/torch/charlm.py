@@ -66,10 +66,11 @@ class CharLM(nn.Module):
         h_T : torch.Tensor, shape (num_layers, B, H)
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
+        check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         if h0 is not None:
             L, B, H = self.rnn.num_layers, ids.shape[1], self.rnn.hidden_size
             check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch", hint="B comes from ids")
-            check_match("h0", h0, "the model", self.out.weight, "model.out.weight")
+            check_match("h0", h0, "the model", self.out.weight)
         hs, h_T = self.rnn(self.embed(ids), h0)
         return self.out(hs), h_T
 

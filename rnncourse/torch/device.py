@@ -32,8 +32,8 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     TypeError
         If ``prefer`` is neither ``None``, a str nor a :class:`torch.device`.
     ValueError
-        If a CUDA device is asked for but none is available, or ``prefer`` is
-        not a device name.
+        If a CUDA device is asked for but none is available (or not that many),
+        or ``prefer`` is not a device name.
 
     Examples
     --------
@@ -54,4 +54,8 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
             f"device {str(device)!r} was asked for, but torch.cuda.is_available() is False on this "
             "machine; use pick_device() to fall back to the CPU, or pick_device('cpu')"
         )
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        n = torch.cuda.device_count()
+        raise ValueError(f"device {str(device)!r} was asked for, but this machine has {n} CUDA device(s), "
+                         f"cuda:0 to cuda:{n - 1}")
     return device

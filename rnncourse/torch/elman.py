@@ -46,18 +46,17 @@ def _check_weights(W_xh, W_hh, b_h, nonlinearity: str) -> tuple[int, int]:
     return D, H
 
 
-def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "W_xh",
-                    ref_expr: str | None = None) -> None:
+def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "W_xh") -> None:
     """Validate ``x`` (T, B, D) and ``h0`` (B, H) against the weights."""
     check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch", hint=_TIME_MAJOR)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
-    check_match("x", x, ref_name, W_xh, ref_expr)
+    check_match("x", x, ref_name, W_xh)
     if h0 is not None:
         B = x.shape[1]
         hint = "add a batch axis with h0.unsqueeze(0)" if getattr(h0, "ndim", 0) == 1 else ""
         check_array(h0, "h0", ("B", "H"), (B, H), backend="torch", hint=hint)
-        check_match("h0", h0, ref_name, W_xh, ref_expr)
+        check_match("h0", h0, ref_name, W_xh)
 
 
 def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
@@ -239,8 +238,7 @@ class ElmanRNN(nn.Module):
         h_T : torch.Tensor, shape (B, H)
             The last hidden state.
         """
-        _check_sequence(x, h0, self.input_size, self.hidden_size, self.W_xh,
-                        ref_name="the model", ref_expr="model.W_xh")
+        _check_sequence(x, h0, self.input_size, self.hidden_size, self.W_xh, ref_name="the model")
         return recurrence(x, h0, self.W_xh, self.W_hh, self.b_h, self.nonlinearity)
 
     def extra_repr(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from rnncourse.validation import check_array, check_index_array
+from rnncourse.validation import check_array, check_index_array, check_match
 
 __all__ = ["embedding_forward"]
 
@@ -37,8 +37,7 @@ def embedding_forward(ids: torch.Tensor, E: torch.Tensor) -> torch.Tensor:
             [0., 1.]])
     """
     check_array(E, "E", ("V", "D"), backend="torch", hint="E has one row per token, (V, D)")
-    if isinstance(ids, torch.Tensor) and ids.device != E.device:
-        raise TypeError(f"ids is on {ids.device} but E is on {E.device}; call ids.to(E.device)")
     check_index_array(ids, "ids", tuple(f"n{i}" for i in range(getattr(ids, "ndim", 0))), high=E.shape[0],
                       backend="torch")
+    check_match("ids", ids, "E", E, dtype=False)
     return E[ids]

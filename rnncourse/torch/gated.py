@@ -46,6 +46,7 @@ whole sequence, then run the loop over time unchecked.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -86,12 +87,12 @@ class _GatedCell(nn.Module):
 
     def _check_state(self, h, name, B):
         check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch")
-        check_match(name, h, "the cell", self.W_xh, "cell.W_xh")
+        check_match(name, h, "the cell", self.W_xh)
 
     def _check_step(self, x_t):
         check_array(x_t, "x_t", ("B", "D"), (None, self.input_size), backend="torch",
                     hint="x_t is one time step (B, D); for a sequence use LSTM or GRU")
-        check_match("x_t", x_t, "the cell", self.W_xh, "cell.W_xh")
+        check_match("x_t", x_t, "the cell", self.W_xh)
         return x_t.shape[0]
 
     def extra_repr(self) -> str:
@@ -341,7 +342,7 @@ class _GatedLayer(nn.Module):
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"x should hold at least one time step and one sequence, but has shape "
                              f"{tuple(x.shape)}")
-        check_match("x", x, "the model", cell.W_xh, "model.cell.W_xh")
+        check_match("x", x, "the model", cell.W_xh)
         B = x.shape[1]
         if state is None:
             return cell.zero_state(x[0])
@@ -395,6 +396,8 @@ class LSTM(_GatedLayer):
     compute and add up one product per step. The tests check it against
     autograd through :class:`LSTMCell` and against :class:`torch.nn.LSTM`.
     Gradients of gradients are not supported (use :class:`LSTMCell` in a loop).
+    Under :func:`torch.autocast` the layer computes in its weights' dtype (float32 unless
+    set otherwise), where :class:`torch.nn.LSTM` would use float16 or bfloat16.
 
     Parameters
     ----------
@@ -438,8 +441,21 @@ class LSTM(_GatedLayer):
         """
         h0, c0 = self._check(x, state)
         cell = self.cell
-        hs, c_T = LSTMBPTT.apply(x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
+        with _autocast_off(x.device):       # LSTMBPTT computes in one dtype, the weights'
+            hs, c_T = LSTMBPTT.apply(x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
         return hs, (hs[-1], c_T)
+
+
+def _autocast_off(device: torch.device):
+    """A context that switches :func:`torch.autocast` (mixed precision) off on ``device``.
+
+    Autocast would run some of :class:`LSTMBPTT`'s products in float16 or bfloat16 and
+    leave its in-place updates in float32, which cannot be mixed; without it the layer
+    runs in the weights' dtype, as every operation that autocast does not cover.
+    """
+    if torch.amp.is_autocast_available(device.type):
+        return torch.autocast(device.type, enabled=False)
+    return contextlib.nullcontext()            # e.g. the meta device, which has no autocast
 
 
 class GRU(_GatedLayer):
@@ -564,5 +580,5 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
-    check_match("x", x, "the cell", cell.W_xh, "cell.W_xh")
+    check_match("x", x, "the cell", cell.W_xh)
     return np.stack([_memory_norms_one(cell, x[:, b:b + 1], ord, path) for b in range(x.shape[1])], axis=1)

@@ -78,7 +78,7 @@ class OutputLayer(nn.Module):
         symbols = ("T", "B", "H") if getattr(hs, "ndim", 0) == 3 else ("B", "H")
         check_array(hs, "hs", symbols, (None,) * (len(symbols) - 1) + (self.hidden_size,), backend="torch",
                     hint="hs holds hidden states, shape (T, B, H) or (B, H)")
-        check_match("hs", hs, "the model", self.W_hy, "model.W_hy")
+        check_match("hs", hs, "the model", self.W_hy)
         return hs @ self.W_hy.T + self.b_y
 
     def extra_repr(self) -> str:

@@ -44,7 +44,8 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     bound : float
         Half-width of the interval.
     generator : torch.Generator, optional
-        Source of the numbers; ``None`` uses PyTorch's global generator.
+        Source of the numbers, a CPU generator (``torch.Generator()``); ``None`` uses
+        PyTorch's global generator.
 
     Examples
     --------
@@ -53,6 +54,11 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     >>> bool(w.abs().max() <= 0.5)
     True
     """
+    if generator is not None and not (isinstance(generator, torch.Generator) and generator.device.type == "cpu"):
+        where = f" on {generator.device}" if isinstance(generator, torch.Generator) else ""
+        raise TypeError(f"generator should be a CPU torch.Generator or None, but is {type(generator).__name__}"
+                        f"{where}; the weights are drawn on the CPU and then copied to their device, so that a "
+                        f"seed gives the same weights everywhere: pass torch.Generator().manual_seed(seed)")
     with torch.no_grad():
         for t in tensors:
             t.copy_(torch.empty(t.shape, dtype=t.dtype).uniform_(-bound, bound, generator=generator))

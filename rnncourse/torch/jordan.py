@@ -150,19 +150,19 @@ class JordanRNN(nn.Module):
         T, B, _ = x.shape
         if T == 0 or B == 0:
             raise ValueError(f"x should hold at least one step and one sequence, but has shape {tuple(x.shape)}")
-        check_match("x", x, "the model", self.W_xh, "model.W_xh")
+        check_match("x", x, "the model", self.W_xh)
         O = self.output_size  # noqa: E741
         if y0 is None:
             y0 = x.new_zeros(B, O)
         check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
-        check_match("y0", y0, "the model", self.W_xh, "model.W_xh")
+        check_match("y0", y0, "the model", self.W_xh)
         if forcing:
             if targets is None:
                 raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
                                  "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
             check_array(targets, "targets", ("T", "B", "O"), (T, B, O), backend="torch",
                         hint="targets has the shape of the outputs Y")
-            check_match("targets", targets, "the model", self.W_xh, "model.W_xh")
+            check_match("targets", targets, "the model", self.W_xh)
         return y0
 
     def extra_repr(self) -> str:

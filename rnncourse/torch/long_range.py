@@ -73,7 +73,7 @@ class AddingModel(nn.Module):
         D = check_positive_int(input_size, "input_size")
         kw = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.cell = cell
-        with torch.random.fork_rng(devices=[]):   # seed the initial weights without touching the global generator
+        with torch.random.fork_rng():   # seed the initial weights without touching the global generators
             torch.manual_seed(seed)
             self.rnn = CELLS[cell](D, H, **kw)
             self.out = nn.Linear(H, 1)
@@ -95,7 +95,7 @@ class AddingModel(nn.Module):
         """Map ``x`` (T, B, D) to predictions (B, 1) from the last hidden state."""
         check_array(x, "x", ("T", "B", "D"), (None, None, self.rnn.input_size), backend="torch",
                     hint="x is time-major, shape (time steps, batch, features)")
-        check_match("x", x, "the model", self.out.weight, "model.out.weight")
+        check_match("x", x, "the model", self.out.weight)
         hs, _ = self.rnn(x)
         return self.out(hs[-1])
 

@@ -91,7 +91,7 @@ class MLP(nn.Module):
         check_array(x, "x", ("B", "D"), (None, self.input_size), backend="torch",
                     hint=f"this network was built for inputs of size D = {self.input_size} and takes no other; "
                          "a sequence must be summarised or flattened to exactly that size")
-        check_match("x", x, "the model", self.W_1, "model.W_1")
+        check_match("x", x, "the model", self.W_1)
         return torch.tanh(x @ self.W_1.T + self.b_1) @ self.W_2.T + self.b_2
 
     def extra_repr(self) -> str:

@@ -78,10 +78,12 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     check_array(logits, "logits", ("T", "B", "V"), backend="torch")
     T, B, V = logits.shape
     check_index_array(targets, "targets", ("T", "B"), (T, B), high=V, backend="torch")
+    check_match("targets", targets, "logits", logits, dtype=False)
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"mask should be a torch.Tensor, but is {type(mask).__name__}")
     if tuple(mask.shape) != (T, B):
         raise ValueError(f"mask should have shape (T, B) = ({T}, {B}), but has shape {tuple(mask.shape)}")
+    check_match("mask", mask, "logits", logits, dtype=False)
     m = mask.to(logits.dtype)
     if not bool(m.isfinite().all()):
         raise ValueError("mask contains NaN or infinity; check the data or the step that produced it")
@@ -107,7 +109,7 @@ def _check_h0(rnn, h0, B):
     for name, h, H in states:
         check_array(h, name, ("num_layers * num_directions", "B", "H"), (L, B, H), backend="torch",
                     hint="B comes from x, the rest from rnn")
-        check_match(name, h, "rnn", rnn.weight_ih_l0, "rnn.weight_ih_l0")
+        check_match(name, h, "rnn", rnn.weight_ih_l0)
 
 
 def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, h0=None):
@@ -135,7 +137,7 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
         raise TypeError(f"rnn should be a time-major torch.nn.RNN, GRU or LSTM, but is {rnn!r}")
     check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
                 hint="x is time-major (T, B, D)")
-    check_match("x", x, "rnn", rnn.weight_ih_l0, "rnn.weight_ih_l0")
+    check_match("x", x, "rnn", rnn.weight_ih_l0)
     lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
     _check_h0(rnn, h0, x.shape[1])
     packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)

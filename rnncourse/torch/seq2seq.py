@@ -123,6 +123,7 @@ class Seq2Seq(nn.Module):
             The context vectors.
         """
         check_index_array(src, "src", ("S", "B"), high=self.encoder.input_size, backend="torch")
+        check_match("src", src, "the model", self.out.W_hy, dtype=False)
         hs, _ = self.encoder(self._one_hot(src, self.encoder.input_size))
         return last_states(hs, (src != self.pad).sum(dim=0).clamp(min=1))
 
@@ -143,7 +144,9 @@ class Seq2Seq(nn.Module):
         """
         V = self.decoder.input_size
         check_array(context, "context", ("B", "H"), (None, self.decoder.hidden_size), backend="torch")
+        check_match("context", context, "the model", self.out.W_hy)
         check_index_array(tgt, "tgt", ("T", "B"), (None, context.shape[0]), high=V, backend="torch")
+        check_match("tgt", tgt, "the model", self.out.W_hy, dtype=False)
         previous = torch.cat([torch.full_like(tgt[:1], self.bos), tgt[:-1]])
         hs, _ = self.decoder(self._one_hot(previous, V), context)
         return self.out(hs)
@@ -155,8 +158,9 @@ class Seq2Seq(nn.Module):
     def step(self, tokens, h):
         """One decoder step: read ``tokens`` (B,), return the scores (B, V) and the new state (B, H)."""
         check_index_array(tokens, "tokens", ("B",), high=self.decoder.input_size, backend="torch")
+        check_match("tokens", tokens, "the model", self.out.W_hy, dtype=False)
         check_array(h, "h", ("B", "H"), (tokens.shape[0], self.decoder.hidden_size), backend="torch")
-        check_match("h", h, "the model", self.out.W_hy, "model.out.W_hy")
+        check_match("h", h, "the model", self.out.W_hy)
         return self._step(tokens, h)
 
     def _step(self, tokens, h):
@@ -205,6 +209,7 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     check_array(logits, "logits", ("T", "B", "V"), backend="torch", finite=False)
     T, B, V = logits.shape
     check_index_array(tgt, "tgt", ("T", "B"), (T, B), high=V, backend="torch")
+    check_match("tgt", tgt, "logits", logits, dtype=False)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
 
 
@@ -263,8 +268,9 @@ def sequence_accuracy(pred, tgt, pad=0):
         target positions predicted right, and of sequences with every such
         position right.
     """
-    if pred.shape != tgt.shape:
-        raise ValueError(f"pred should have the shape of tgt {tuple(tgt.shape)}, but has {tuple(pred.shape)}")
+    check_index_array(tgt, "tgt", ("T", "B"), backend="torch")
+    check_index_array(pred, "pred", ("T", "B"), tuple(tgt.shape), backend="torch")
+    check_match("pred", pred, "tgt", tgt, dtype=False)
     real = tgt != pad
     right = (pred == tgt) & real
     token = right.sum().item() / max(real.sum().item(), 1)

@@ -15,7 +15,7 @@ from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.validation import check_index_array, check_positive_float, check_positive_int
+from rnncourse.validation import check_index_array, check_match, check_positive_float, check_positive_int
 
 __all__ = ["Tagger", "fit_tagger", "predict_tags"]
 
@@ -67,6 +67,7 @@ class Tagger(nn.Module):
         torch.Tensor, shape (T, B, n_tags)
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
+        check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         x = self.embed(ids)
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
@@ -121,8 +122,8 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     for _ in range(check_positive_int(epochs, "epochs")):
         for index in batch_indices(lengths, B, rng=rng, by_length=by_length):
             x, y, L = _batch(ids, tags, index, device)
-            mask = length_mask(L, x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool)
-            mask = mask.to(device)
+            mask = length_mask(L.to(device), x.shape[0]) if masked else torch.ones(x.shape, dtype=torch.bool,
+                                                                                   device=device)
             loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
