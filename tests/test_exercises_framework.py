@@ -289,8 +289,15 @@ def test_expect_grad_check_passes_true_gradients_and_names_the_failing_parameter
 
     fb.expect_grad_check(loss, params, {f"d{k}": grads[k] for k in params})      # dW_hh keys work too
     bad = dict(grads, W_hh=grads["W_hh"].T)
-    with pytest.raises(ExerciseFailure, match=r"gradient check fails on W_hh \(relative error 0.\d+\)"):
+    with pytest.raises(ExerciseFailure, match=r"gradient check fails on W_hh \(relative error 0.\d+\).*1e-06\)$"):
         fb.expect_grad_check(loss, params, bad)
+
+    def explain(name, grad):                          # the hook that names the usual mistake
+        return "you transposed it" if np.allclose(grad, grads[name].T) else None
+    with pytest.raises(ExerciseFailure, match=r"gradient check fails on W_hh .*; you transposed it$"):
+        fb.expect_grad_check(loss, params, bad, explain=explain)
+    with pytest.raises(ExerciseFailure, match=r"finite differences \(a correct gradient .*\)$"):
+        fb.expect_grad_check(loss, params, dict(grads, W_hh=grads["W_hh"] * 2), explain=explain)
 
 
 def test_case_sizes_start_with_the_edge_cases_and_are_reproducible():

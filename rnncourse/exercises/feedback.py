@@ -360,7 +360,7 @@ def expect_grads_close(actual, expected: dict, what: str = "your gradients", *,
 
 
 def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradients", *,
-                      tol: float = 1e-6, eps: float = 1e-6) -> None:
+                      tol: float = 1e-6, eps: float = 1e-6, explain=None) -> None:
     """Compare analytic gradients with centred finite differences and name the parameters that fail.
 
     Parameters
@@ -379,6 +379,9 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
         Largest relative error accepted (``rel_error`` of ``rnncourse.numpy.gradcheck``).
     eps : float
         Finite-difference step.
+    explain : callable, optional
+        ``explain(name, grad) -> str or None``: a hint for a failing gradient (e.g. the usual
+        mistake that gives exactly these numbers), added to the message.
     """
     if not isinstance(grads, dict):
         raise ExerciseFailure(f"{what} should be a dict of arrays by name, but is {type(grads).__name__}")
@@ -393,8 +396,10 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
     failing = {name: err for name, err in errors.items() if not err <= tol}
     if failing:
         listed = ", ".join(f"{name} (relative error {err:.2g})" for name, err in failing.items())
+        hints = [h for h in (explain(name, analytic[name]) for name in failing) if h] if explain else []
+        hint = f"; {hints[0]}" if hints else ""
         raise ExerciseFailure(f"gradient check fails on {listed}: {what} disagree with finite differences "
-                              f"(a correct gradient gives a relative error below {tol:g})")
+                              f"(a correct gradient gives a relative error below {tol:g}){hint}")
 
 
 def case_sizes(seed: int = 0, letters: str = "TBDH", n_random: int = 3, high: int = 6) -> list:
