@@ -106,11 +106,11 @@ def time_pair(f, g, repeats, device=torch.device("cpu")):
 # ---------------------------------------------------------------------------- rows 1-3: one RNN layer
 
 
-def numpy_step(params, x, dH):
+def numpy_step(params, x, dhs):
     """Forward and BPTT of rnncourse.numpy, float32."""
     def run():
         _, cache = rnn_forward(x, None, **params)
-        rnn_backward(dH, cache)
+        rnn_backward(dhs, cache)
     return run
 
 
@@ -127,17 +127,17 @@ def chain_states(input_part, W_hh, states=None):
     return states
 
 
-def chain_backward(dH, dA, W_hh):
+def chain_backward(dhs, dA, W_hh):
     """The loop of rnn_backward alone: dA holds f'(a_t) and becomes da_t in place; returns dL/dh_0."""
-    dh = np.zeros_like(dH[0])
-    for t in reversed(range(len(dH))):
-        dh += dH[t]
+    dh = np.zeros_like(dhs[0])
+    for t in reversed(range(len(dhs))):
+        dh += dhs[t]
         dA[t] *= dh
         np.matmul(dA[t], W_hh, out=dh)
     return dh
 
 
-def numpy_chain(params, x, dH):
+def numpy_chain(params, x, dhs):
     """Only the step-by-step part of row 1's NumPy work, which no second core can share.
 
     The two loops of rnn_forward and rnn_backward (T products h_{t-1} W_hh^T, T tanh,
@@ -152,20 +152,20 @@ def numpy_chain(params, x, dH):
     def run():
         chain_states(input_part, params["W_hh"], states)
         np.copyto(dA, derivative)
-        chain_backward(dH, dA, params["W_hh"])
+        chain_backward(dhs, dA, params["W_hh"])
     return run
 
 
-def torch_step(module, x, dH, device):
+def torch_step(module, x, dhs, device):
     """Forward and backward of a torch module, gradients for the weights and the input."""
     xt = torch.tensor(x, device=device, requires_grad=True)
-    dHt = torch.tensor(dH, device=device)
+    dhs_t = torch.tensor(dhs, device=device)
 
     def run():
         module.zero_grad(set_to_none=True)
         xt.grad = None
         out, _ = module(xt)
-        out.backward(dHt)
+        out.backward(dhs_t)
     return run
 
 
@@ -324,7 +324,7 @@ def main(args):
     rng = np.random.default_rng(0)
     params = init_rnn_params(D, H, rng=rng, dtype=np.float32)
     x = rng.standard_normal((T, B, D)).astype(np.float32)
-    dH = rng.standard_normal((T, B, H)).astype(np.float32)
+    dhs = rng.standard_normal((T, B, H)).astype(np.float32)
     cpu = torch.device("cpu")
     reference = torch.nn.RNN(D, H)
     scratch = ElmanRNN.from_torch(reference)
@@ -332,7 +332,7 @@ def main(args):
 
     # Rows 1 and 2 come from the same rounds: NumPy RNN, torch.nn.RNN, the big product and the chain in turn.
     t_np, t_ref, t_mm, t_chain = time_alternating(
-        (numpy_step(params, x, dH), torch_step(reference, x, dH, cpu), big_matmul(), numpy_chain(params, x, dH)),
+        (numpy_step(params, x, dhs), torch_step(reference, x, dhs, cpu), big_matmul(), numpy_chain(params, x, dhs)),
         repeats)
     ratio = median_ratio(t_np, t_ref)
     rows.append(("1. NumPy fwd+BPTT / torch.nn.RNN fwd+bwd (CPU)", ratio, "<= 0.50", ratio <= 0.5,
@@ -343,26 +343,26 @@ def main(args):
     bound = rnn_flops() / MATMUL_FLOPS * median_ratio(t_mm, t_chain)
     rows.append(("2b. its step-by-step chain alone / NumPy fwd+BPTT", median_ratio(t_chain, t_np), "(info)", None,
                  f"{np.median(t_chain) * 1e3:.2f} ms; row 2 would be {bound:.2f} if nothing else took time"))
-    t_ours, t_ref, ratio = time_pair(torch_step(scratch, x, dH, cpu), torch_step(reference, x, dH, cpu), repeats)
+    t_ours, t_ref, ratio = time_pair(torch_step(scratch, x, dhs, cpu), torch_step(reference, x, dhs, cpu), repeats)
     rows.append(("3. ElmanRNN / torch.nn.RNN fwd+bwd (CPU)", ratio, "<= 1.50", ratio <= 1.5,
                  f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     for letter, scratch_class in (("c", LSTM), ("d", GRU)):
         name = scratch_class.__name__
         native = scratch_class.torch_class(D, H)
-        t_ours, t_ref, ratio = time_pair(torch_step(scratch_class.from_torch(native), x, dH, cpu),
-                                         torch_step(native, x, dH, cpu), repeats)
+        t_ours, t_ref, ratio = time_pair(torch_step(scratch_class.from_torch(native), x, dhs, cpu),
+                                         torch_step(native, x, dhs, cpu), repeats)
         rows.append((f"3{letter}. rnncourse.torch {name} / torch.nn.{name} fwd+bwd (CPU)", ratio, "<= 1.50",
                      ratio <= 1.5, f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     # torch.nn.LSTM runs oneDNN's fused kernel on the CPU; without it, ATen's per-step loop, like torch.nn.RNN/GRU's.
     native = torch.nn.LSTM(D, H)
-    t_ours, t_ref, ratio = time_pair(torch_step(LSTM.from_torch(native), x, dH, cpu),
-                                     without_onednn(torch_step(native, x, dH, cpu)), repeats)
+    t_ours, t_ref, ratio = time_pair(torch_step(LSTM.from_torch(native), x, dhs, cpu),
+                                     without_onednn(torch_step(native, x, dhs, cpu)), repeats)
     rows.append(("3e. rnncourse.torch LSTM / torch.nn.LSTM without oneDNN (CPU)", ratio, "(info)", None,
                  f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))
     if extra_device is not None:
         dev = extra_device
         ref_dev, ours_dev = reference.to(dev), ElmanRNN.from_torch(reference).to(dev)
-        t_ours, t_ref, ratio = time_pair(torch_step(ours_dev, x, dH, dev), torch_step(ref_dev, x, dH, dev), repeats,
+        t_ours, t_ref, ratio = time_pair(torch_step(ours_dev, x, dhs, dev), torch_step(ref_dev, x, dhs, dev), repeats,
                                          device=dev)
         rows.append((f"3b. ElmanRNN / torch.nn.RNN fwd+bwd ({dev})", ratio, "(info)", None,
                      f"{t_ours * 1e3:.2f} ms vs {t_ref * 1e3:.2f} ms"))

@@ -173,22 +173,22 @@ def test_step_backward_equals_autograd_and_finite_differences(nonlinearity):
 @pytest.mark.parametrize("lead", [(4, 3), (3,)])
 def test_affine_equals_torch_linear_and_finite_differences(lead):
     rng = np.random.default_rng(6)
-    Hs, O = 5, 2
-    H = rng.normal(size=lead + (Hs,))
-    p = init_output_params(Hs, O, rng=rng)
-    Y, cache = affine_forward(H, **p)
+    n_h, O = 5, 2
+    hs = rng.normal(size=lead + (n_h,))
+    p = init_output_params(n_h, O, rng=rng)
+    Y, cache = affine_forward(hs, **p)
     assert Y.shape == lead + (O,)
     dY = rng.normal(size=Y.shape)
     grads = affine_backward(dY, cache)
 
-    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(hs=H, **p).items()}
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(hs=hs, **p).items()}
     Y_t = torch.nn.functional.linear(t["hs"], t["W_hy"], t["b_y"])
     (Y_t * torch.from_numpy(dY)).sum().backward()
     assert max_diff(Y, Y_t.detach()) <= TOL_TORCH
     for name in ("hs", "W_hy", "b_y"):
         assert max_diff(grads[name], t[name].grad) <= TOL_TORCH, name
 
-    arrays = dict(hs=H, **p)
+    arrays = dict(hs=hs, **p)
     errors = grad_check(lambda: (affine_forward(**arrays)[0] * dY).sum(), arrays, grads)
     assert max(errors.values()) <= TOL_FD, errors
 

@@ -83,8 +83,8 @@ def test_model_loss_gradients(loss, topology, masked, nonlinearity):
     if masked:
         mask = rng.random(lead) < 0.6
         mask.flat[0] = True
-    L, grads, Hs = model_loss(params, x, targets, h0=h0, loss=loss, mask=mask, nonlinearity=nonlinearity)
-    assert set(grads) == set(PARAM_NAMES) and Hs.shape == (T, B, H)
+    L, grads, hs = model_loss(params, x, targets, h0=h0, loss=loss, mask=mask, nonlinearity=nonlinearity)
+    assert set(grads) == set(PARAM_NAMES) and hs.shape == (T, B, H)
     expected_L, expected = torch_model_loss(params, x, targets, h0, loss, mask, nonlinearity)
     assert abs(L - expected_L) <= 1e-12
     for name in PARAM_NAMES:

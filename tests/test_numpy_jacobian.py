@@ -134,3 +134,11 @@ def test_norm_bound_rejects_a_list_and_a_non_positive_gamma():
     with pytest.raises(ValueError, match=r"W_hh should have shape \(H, H\) = \(2, 2\), but has shape \(2, 3\)"):
         norm_bound(np.zeros((2, 3)), [1])
     assert norm_bound(W_hh, [2], gamma=0.25)[0] == pytest.approx(0.25)
+
+
+def test_jacobian_norms_refuses_an_unknown_norm_and_takes_numpys_others():
+    J = np.zeros((3, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"ord should be one of 2, 'fro', 'nuc', 1, -1, -2, inf, -inf, but is 7"):
+        jacobian_norms(J, ord=7)
+    norms = jacobian_norms(J, ord=np.inf)
+    assert norms.shape == (4, 2) and np.all(norms[0] == 1) and np.all(norms[1:] == 0)   # I, then products with 0

@@ -143,9 +143,9 @@ def test_forward_backward_shapes(T, B, D, H, with_h0):
     x = rng.normal(size=(T, B, D))
     p = init_rnn_params(D, H, rng=rng)
     h0 = rng.normal(size=(B, H)) if with_h0 else None
-    Hs, cache = rnn_forward(x, h0, **p)
-    assert Hs.shape == (T, B, H)
-    grads = rnn_backward(np.ones_like(Hs), cache)
+    hs, cache = rnn_forward(x, h0, **p)
+    assert hs.shape == (T, B, H)
+    grads = rnn_backward(np.ones_like(hs), cache)
     assert grads["x"].shape == x.shape and grads["h0"].shape == (B, H)
     for name in ("W_xh", "W_hh", "b_h"):
         assert grads[name].shape == p[name].shape

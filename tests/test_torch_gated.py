@@ -392,3 +392,60 @@ def test_lstm_runs_under_autocast_in_the_weights_dtype():
     hs.sum().backward()
     for p, g in zip(lstm.parameters(), grads_plain):
         assert torch.allclose(p.grad, g, atol=1e-6)
+
+
+def test_an_lstm_state_that_is_not_a_pair_is_a_type_error_that_says_so():
+    x = torch.zeros(3, 2, 4)
+    h = torch.zeros(2, 5)
+    for state, got in (((h,), "a tuple of 1 item"), ((h, h, h), "a tuple of 3 items"),
+                       (torch.zeros(2, 2, 5), r"a torch.Tensor of shape \(2, 2, 5\)"), (h, r"a torch.Tensor of shape \(2, 5\)")):
+        with pytest.raises(TypeError, match=rf"the LSTM's state should be a pair \(h0, c0\) .* but is {got}$"):
+            LSTM(4, 5)(x, state)
+        with pytest.raises(TypeError, match=rf"should be a pair \(h_prev, c_prev\) .* but is {got}$"):
+            LSTMCell(4, 5)(x[0], state)
+    hs, (h_T, c_T) = LSTM(4, 5)(x, [h, h])                       # a list of two is a pair too
+    assert hs.shape == (3, 2, 5)
+
+
+def test_set_forget_bias_takes_a_finite_number():
+    cell = LSTMCell(2, 3)
+    cell.set_forget_bias(2)
+    assert torch.equal(cell.b_h[3:6], torch.full((3,), 2.0))
+    with pytest.raises(TypeError, match="value should be a real number, e.g. 1.0, but is str 'a'"):
+        cell.set_forget_bias("a")
+    with pytest.raises(ValueError, match="value should be a finite number, but is nan"):
+        cell.set_forget_bias(float("nan"))
+    assert torch.equal(cell.b_h[3:6], torch.full((3,), 2.0))     # unchanged by the refused calls
+
+
+def test_memory_jacobian_norms_refuses_an_unknown_norm_before_computing():
+    with pytest.raises(ValueError, match=r"ord should be one of 2, 'fro', 'nuc', 1, -1, -2, inf, -inf, but is 7"):
+        memory_jacobian_norms(LSTMCell(2, 3), torch.zeros(3, 1, 2), ord=7)
+    fro = memory_jacobian_norms(LSTMCell(2, 3, dtype=torch.float64), torch.zeros(3, 1, 2, dtype=torch.float64), ord="fro")
+    assert fro[0, 0] == pytest.approx(np.sqrt(3))                # the identity's Frobenius norm, H = 3
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_numpy_params_and_from_numpy_go_both_ways_and_equal_the_numpy_forward(kind):
+    from rnncourse.numpy.gated import gru_forward, lstm_forward
+
+    layer_class, forward = (LSTM, lstm_forward) if kind == "lstm" else (GRU, gru_forward)
+    rng = np.random.default_rng(3)
+    G = (4 if kind == "lstm" else 3) * H
+    params = {"W_xh": rng.normal(size=(G, D)), "W_hh": rng.normal(size=(G, H)) / 3}
+    params.update({"b_h": rng.normal(size=G)} if kind == "lstm" else
+                  {"b_xh": rng.normal(size=G), "b_hh": rng.normal(size=G)})
+    layer = layer_class.from_numpy(params)
+    assert layer.cell.W_xh.dtype == torch.float64                       # the arrays' dtype by default
+    back = layer.numpy_params()
+    assert back.keys() == params.keys() and all(np.array_equal(back[k], params[k]) for k in params)
+    x = rng.normal(size=(T, B, D))
+    hs_np = forward(x, None, None, **params)[0] if kind == "lstm" else forward(x, None, **params)[0]
+    np.testing.assert_allclose(layer(torch.from_numpy(x))[0].detach().numpy(), hs_np, rtol=0, atol=1e-12)
+    cell = layer.cell_class.from_numpy(params, dtype=torch.float32)
+    assert cell.W_hh.dtype == torch.float32
+    with pytest.raises(ValueError, match=rf"params\['W_xh'\] should have shape \({G // H}H, D\) = \({G}, D\), but "
+                                         rf"has shape \({G + 1}, {D}\) .* blocks of H = {H} rows"):
+        layer_class.from_numpy(dict(params, W_xh=rng.normal(size=(G + 1, D))))
+    with pytest.raises(ValueError, match=r"params should be a dict with the keys W_xh, W_hh, b_\w+.* but lacks W_hh"):
+        layer_class.from_numpy({"W_xh": params["W_xh"]})

@@ -27,10 +27,10 @@ def test_equals_numpy_values_and_gradients(output, teacher):
     grads = jordan_backward(w, cache)
     model = JordanRNN.from_numpy(params, output=output, teacher_forcing=teacher)
     xt, y0t = torch.tensor(x, requires_grad=True), torch.tensor(y0, requires_grad=True)
-    Y, Hs = model(xt, y0t, targets=torch.tensor(targets))
+    Y, hs = model(xt, y0t, targets=torch.tensor(targets))
     (Y * torch.tensor(w)).sum().backward()
     assert np.allclose(Y.detach().numpy(), Y_np, atol=1e-12)
-    assert np.allclose(Hs.detach().numpy(), cache.hs, atol=1e-12)
+    assert np.allclose(hs.detach().numpy(), cache.hs, atol=1e-12)
     for name, p in model.named_parameters():
         assert np.allclose(p.grad.numpy(), grads[name], atol=1e-10), name
     assert np.allclose(xt.grad.numpy(), grads["x"], atol=1e-10)

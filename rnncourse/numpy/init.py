@@ -41,7 +41,7 @@ def spectral_radius(W):
     >>> spectral_radius(np.diag([0.5, -2.0]))
     2.0
     """
-    check_array(W, "W", ("H", "H"))
+    check_array(W, "W", ("H", "H"), finite=False)          # two dimensions first, then square and finite
     check_array(W, "W", ("H", "H"), (W.shape[0], W.shape[0]), hint="the spectral radius needs a square matrix")
     return float(np.max(np.abs(np.linalg.eigvals(W))))
 

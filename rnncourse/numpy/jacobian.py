@@ -33,6 +33,7 @@ from rnncourse.validation import check_array, check_choice, check_positive_float
 __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
 
 NONLINEARITIES = ("tanh", "relu", "linear")
+MATRIX_NORMS = (2, "fro", "nuc", 1, -1, -2, np.inf, -np.inf)     # the orders numpy.linalg.norm takes for matrices
 
 
 def step_jacobians(hs, W_hh, nonlinearity="tanh"):
@@ -105,7 +106,7 @@ def jacobian_norms(J, ord=2):
         Per-step Jacobians from :func:`step_jacobians`.
     ord : int or str
         Matrix norm passed to ``numpy.linalg.norm``: ``2`` (default, the
-        largest singular value) or ``"fro"``.
+        largest singular value), ``"fro"`` or another of :data:`MATRIX_NORMS`.
 
     Returns
     -------
@@ -114,6 +115,7 @@ def jacobian_norms(J, ord=2):
         norm of the identity.
     """
     check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
+    check_choice(ord, "ord", MATRIX_NORMS)
     T, B, n_h, _ = J.shape
     P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()
     norms = np.empty((T + 1, B))

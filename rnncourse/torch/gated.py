@@ -48,14 +48,16 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 
 import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.numpy.jacobian import MATRIX_NORMS
 from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
-from rnncourse.validation import check_array, check_choice, check_match, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
 
@@ -101,6 +103,35 @@ class _GatedCell(nn.Module):
     def numpy_params(self) -> dict:
         """Copies of the parameters as :class:`numpy.ndarray`, the arguments of :mod:`rnncourse.numpy.gated`."""
         return {name: p.detach().cpu().numpy().copy() for name, p in self.named_parameters()}
+
+    @classmethod
+    def from_numpy(cls, params: dict, *, device=None, dtype=None):
+        """A cell holding the arrays of :mod:`rnncourse.numpy.gated`: the way back from :meth:`numpy_params`.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (G, D), ``W_hh`` (G, H) and the biases (G,) as :class:`numpy.ndarray`, with
+            G = 4H for the LSTM (``b_h``) and 3H for the GRU (``b_xh``, ``b_hh``).
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+        """
+        names = ("W_xh", "W_hh") + cls.bias_names
+        check_keys(params, "params", names, "take them from numpy_params() of a cell of this kind")
+        gates = f"{cls.n_gates}H"
+        H = check_array(params["W_hh"], "params['W_hh']", (gates, "H"), finite=False).shape[1]
+        hint = f"the {cls.n_gates} gates' blocks of H = {H} rows (the columns of W_hh), stacked"
+        check_array(params["W_hh"], "params['W_hh']", (gates, "H"), (cls.n_gates * H, H), hint=hint)
+        W_xh = check_array(params["W_xh"], "params['W_xh']", (gates, "D"), (cls.n_gates * H, None), hint=hint)
+        for name in cls.bias_names:
+            check_array(params[name], f"params[{name!r}]", (gates,), (cls.n_gates * H,), hint=hint)
+        cell = cls(W_xh.shape[1], H, device=device, dtype=dtype if dtype is not None else torch.as_tensor(W_xh[:0]).dtype)
+        with torch.no_grad():
+            for name in names:
+                getattr(cell, name).copy_(torch.as_tensor(params[name]))
+        return cell
 
     @classmethod
     def from_torch(cls, cell: nn.Module):
@@ -174,8 +205,9 @@ class LSTMCell(_GatedCell):
     Notes
     -----
     ``LSTMCell.from_torch(cell)`` copies a :class:`torch.nn.LSTMCell`, ``to_torch()``
-    returns an equal one, and ``numpy_params()`` gives the arrays of
-    :func:`rnncourse.numpy.gated.lstm_step_forward`. :meth:`step` is the step
+    returns an equal one, ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.lstm_step_forward` and ``from_numpy(params)`` takes
+    them back. :meth:`step` is the step
     without validation, :meth:`recur` the step given its input part.
 
     Examples
@@ -208,9 +240,19 @@ class LSTMCell(_GatedCell):
         B = self._check_step(x_t)
         if state is None:
             return self.step(x_t, self.zero_state(x_t))
-        self._check_state(state[0], "h_prev", B)
-        self._check_state(state[1], "c_prev", B)
-        return self.step(x_t, state)
+        return self.step(x_t, self._check_pair(state, ("h_prev", "c_prev"), B))
+
+    def _check_pair(self, state, names, B):
+        """Check that ``state`` is a pair of states (B, H), named ``names`` in the messages; return it."""
+        if not (isinstance(state, (tuple, list)) and len(state) == 2):
+            got = (f"a torch.Tensor of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor)
+                   else f"a {type(state).__name__} of {len(state)} item{'s' * (len(state) != 1)}" if isinstance(state, (tuple, list))
+                   else type(state).__name__)
+            raise TypeError(f"the LSTM's state should be a pair ({names[0]}, {names[1]}) of tensors of shape "
+                            f"(B, H), but is {got}")
+        for h, name in zip(state, names):
+            self._check_state(h, name, B)
+        return tuple(state)
 
     def zero_state(self, x_t):
         """``(h, c)`` of zeros for the batch of ``x_t`` (B, ...), on its device and dtype."""
@@ -243,6 +285,10 @@ class LSTMCell(_GatedCell):
         A large value (1 to 5) makes the cell remember by default
         (Gers et al., 2000; Jozefowicz et al., 2015).
         """
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"value should be a real number, e.g. 1.0, but is {type(value).__name__} {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"value should be a finite number, but is {value}")
         H = self.hidden_size
         with torch.no_grad():
             self.b_h[H:2 * H] = float(value)
@@ -275,8 +321,9 @@ class GRUCell(_GatedCell):
     Notes
     -----
     ``GRUCell.from_torch(cell)`` copies a :class:`torch.nn.GRUCell`, ``to_torch()``
-    returns an equal one, and ``numpy_params()`` gives the arrays of
-    :func:`rnncourse.numpy.gated.gru_step_forward`.
+    returns an equal one, ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.gru_step_forward` and ``from_numpy(params)`` takes
+    them back.
     """
 
     n_gates = 3
@@ -347,10 +394,8 @@ class _GatedLayer(nn.Module):
         if state is None:
             return cell.zero_state(x[0])
         if isinstance(cell, LSTMCell):
-            cell._check_state(state[0], "h0", B)
-            cell._check_state(state[1], "c0", B)
-        else:
-            cell._check_state(state, "h0", B)
+            return cell._check_pair(state, ("h0", "c0"), B)
+        cell._check_state(state, "h0", B)
         return state
 
     @classmethod
@@ -379,6 +424,19 @@ class _GatedLayer(nn.Module):
         cell, w = self.cell, self.cell.W_xh
         layer = self.torch_class(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
         cell._copy_to(layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
+        return layer
+
+    def numpy_params(self) -> dict:
+        """The cell's arrays, the arguments of :func:`rnncourse.numpy.gated.lstm_forward` (or ``gru_forward``)."""
+        return self.cell.numpy_params()
+
+    @classmethod
+    def from_numpy(cls, params: dict, *, device=None, dtype=None):
+        """A layer holding the arrays of :func:`rnncourse.numpy.gated.lstm_forward` (or ``gru_forward``);
+        the arguments are those of the cell's ``from_numpy``."""
+        cell = cls.cell_class.from_numpy(params, device=device, dtype=dtype)
+        layer = cls(cell.input_size, cell.hidden_size, device=cell.W_xh.device, dtype=cell.W_xh.dtype)
+        layer.cell = cell
         return layer
 
 
@@ -416,7 +474,8 @@ class LSTM(_GatedLayer):
     Notes
     -----
     ``LSTM.from_torch(layer)`` copies a one-layer :class:`torch.nn.LSTM`; ``to_torch()``
-    returns an equal one.
+    returns an equal one. ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.lstm_forward` and ``LSTM.from_numpy(params)`` takes them back.
     """
 
     cell_class = LSTMCell
@@ -481,7 +540,8 @@ class GRU(_GatedLayer):
     Notes
     -----
     ``GRU.from_torch(layer)`` copies a one-layer :class:`torch.nn.GRU`; ``to_torch()``
-    returns an equal one.
+    returns an equal one. ``numpy_params()`` gives the arrays of
+    :func:`rnncourse.numpy.gated.gru_forward` and ``GRU.from_numpy(params)`` takes them back.
     """
 
     cell_class = GRUCell
@@ -563,7 +623,8 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     x : torch.Tensor, shape (T, B, D)
         Input sequences, time-major, on the cell's device and dtype; each starts from a zero state.
     ord : int or str
-        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default) or ``"fro"``.
+        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default), ``"fro"`` or another of
+        :data:`rnncourse.numpy.jacobian.MATRIX_NORMS`.
     path : str
         ``"all"`` (default) or ``"cell"`` (LSTM only).
 
@@ -575,6 +636,7 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     if not isinstance(cell, (LSTMCell, GRUCell)):
         raise TypeError(f"cell should be an LSTMCell or a GRUCell, but is {type(cell).__name__}")
     check_choice(path, "path", ("all", "cell"))
+    check_choice(ord, "ord", MATRIX_NORMS)
     if path == "cell" and not isinstance(cell, LSTMCell):
         raise ValueError("path='cell' follows the LSTM's cell state, which a GRUCell does not have; use path='all'")
     check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
