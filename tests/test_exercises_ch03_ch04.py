@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,7 +67,8 @@ def test_last_states_reference_passes(solution):
     (ignores_lengths, r"after the last \*padded\* step"),
     (one_step_late, r"off by one: hs\[t\] is the state after reading x\[t\]"),
     (one_step_early, r"off by one: .* \(hs does not start with h0\)"),
-    (ignores_h0, r"entries differ from the reference"),
+    (ignores_h0, r"^in the case T=6, B=1, D=3, H=2, lengths=\[4\]: last_states, the final states,: 2 of 2 entries "
+                 r"differ from the reference"),
     # wrong on the hand case and like none of the named selections: the hand case's own message
     (no_recurrence, r"^the final states should be tanh\(0.5 tanh\(0.5 tanh\(1\)\)\) = 0.1797 for the sequence of "
                     r"length 3 and tanh\(1\) = 0.7616 for the sequence of length 1, but yours are \[0.0, 0.7616\]$"),
@@ -134,11 +136,12 @@ def test_mean_pool_reference_passes():
     (scores_only, "apply the softmax"),
     (last_state, "last state hs\\[-1\\]"),
     (summed, "summed the states over time"),
-    (unstable, "exp\\(1000\\) overflows"),
+    (unstable, r"^in the case T=3, B=2, H=4, O=3, b_y=\[1000.0, 999.0, 0.0\]: mean_pool_probs produced NaN or inf: "
+               r"exp\(1000\) overflows"),
     (wrong_axis, "should be softmax\\(b_y\\)|sum to 1"),
     (no_bias, r"every row should be softmax\(b_y\) = \[0.125, 0.25, 0.625\], but your first row is \[0.3333, "),
     # right when W_hy = 0 and when T = 1; the first longer case compares with the reference
-    (max_pooled, r"^mean_pool_probs with T=6, B=1, H=4, O=3, P,: 3 of 3 entries differ from the reference"),
+    (max_pooled, r"^in the case T=6, B=1, H=6, O=2: mean_pool_probs, P,: 2 of 2 entries differ from the reference"),
 ])
 def test_mean_pool_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch03.mean_pool_probs", wrong)
@@ -245,11 +248,12 @@ def test_rnn_backward_reference_passes():
 
 
 @pytest.mark.parametrize("mistake, message", [
-    ({"recursion": False}, r"grads\['h0'\] .*|no gradient flows back from step t\+1"),
+    ({"recursion": False}, r"^in the case T=4, B=2, D=3, H=3: gradient check fails on x .*no gradient flows back "
+                           r"from step t\+1"),
     ({"derivative": False}, r"did not go through tanh"),
     ({"transpose_hh": True}, r"dh_next = da_t @ W_hh"),
     ({"whh_state": "current"}, r"grads\['W_hh'\] .*pairs da_t with h_\{t-1\}"),
-    ({"accumulate": False}, r"grads\['W_xh'\] .*summed\* over t"),
+    ({"accumulate": False}, r"gradient check fails on W_xh .*summed\* over t"),
 ])
 def test_rnn_backward_mistakes_are_named(mistake, message):
     passed, feedback = run_check("ch04.rnn_backward", planted(**mistake))
@@ -265,17 +269,47 @@ def test_rnn_backward_finite_differences_name_the_gradient():
         return g
     passed, feedback = run_check("ch04.rnn_backward", off_by_two)
     assert not passed
-    assert "grads['W_hh'] disagrees with centred finite differences" in feedback, feedback
+    assert re.fullmatch(r"in the case T=4, B=2, D=3, H=3: gradient check fails on W_hh \(relative error [0-9.e+-]+\): "
+                        r"the gradients of rnn_backward disagree with finite differences \(a correct gradient gives "
+                        r"a relative error below 1e-06\)", feedback), feedback
 
 
 def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():
-    # T = B = 1 hides swapped time and batch axes of dL/dx; the finite-difference problem (T=4, B=2) shows them
+    # T = B = 1 hides swapped time and batch axes of dL/dx; the finite-difference case (T=4, B=2) shows them
     def x_batch_major(dH, x, h0, W_xh, W_hh, H):
         g = rnn_backward_loop(dH, x, h0, W_xh, W_hh, H)
         return {**g, "x": g["x"].swapaxes(0, 1)}
     passed, feedback = run_check("ch04.rnn_backward", x_batch_major)
     assert not passed
-    assert feedback == "T=4, B=2, D=3, H=3: grads['x'] should have shape (4, 2, 3), but has shape (2, 4, 3)", feedback
+    assert feedback == ("in the case T=4, B=2, D=3, H=3: rnn_backward: grads['x'] should have shape (4, 2, 3), but has "
+                        "shape (2, 4, 3)"), feedback
+
+
+# ----------------------------------------------------------------------------- the book's own solutions
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+
+
+def book_solution(chapter, name):
+    """The function ``name`` as the chapter's solution cell defines it (the cell holding ``### BEGIN SOLUTION``)."""
+    text = next(BOOK.glob(f"{chapter}_*.md")).read_text(encoding="utf-8")
+    cells = [c for c in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", text, re.S | re.M)
+             if re.search(rf"^def {name}\(", c, re.M) and "### BEGIN SOLUTION" in c]
+    assert len(cells) == 1, f"{chapter}: {len(cells)} solution cells define {name}"
+    namespace = {"np": np, "rnn_forward": rnn_forward}
+    exec("\n".join(line for line in cells[0].splitlines() if not line.startswith(":")), namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("chapter, exercise, name", [
+    ("03", "ch03.last_states", "last_states"),
+    ("03", "ch03.mean_pool_probs", "mean_pool_probs"),
+    ("04", "ch04.rnn_step_backward", "rnn_step_backward_ex"),
+    ("04", "ch04.rnn_backward", "rnn_backward_ex"),
+])
+def test_the_book_solution_passes(chapter, exercise, name):
+    passed, feedback = run_check(exercise, book_solution(chapter, name))
+    assert passed, feedback
 
 
 # ----------------------------------------------------------------------------- answers of an odd kind

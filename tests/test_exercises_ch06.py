@@ -15,6 +15,54 @@ def test_reference_solutions_pass():
     assert run_check("ch06.many_to_one_backward", many_to_one_backward)[0]
 
 
+def greedy_decode_ex(step, h0, bos, eos, max_len, pad=0):
+    """The book's solution (chapter 6, exercise ex-ch06-2), as the chapter writes it."""
+    B = h0.shape[0]
+    tokens = torch.full((B,), bos, dtype=torch.long, device=h0.device)
+    out = torch.full((max_len, B), pad, dtype=torch.long, device=h0.device)
+    done = torch.zeros(B, dtype=torch.bool, device=h0.device)
+    h = h0
+    for t in range(max_len):
+        scores, h = step(tokens, h)
+        tokens = scores.argmax(dim=-1)
+        out[t] = torch.where(done, pad, tokens)
+        done = done | (tokens == eos)
+    return out
+
+
+def many_to_one_backward_book(dlogits, cache):
+    """The book's solution (chapter 6, exercise ex-ch06-3): the gradients without the one of x."""
+    g_out = affine_backward(dlogits, cache.affine)
+    dhs = np.zeros_like(cache.rnn.hs)
+    dhs[cache.lengths - 1, np.arange(len(cache.lengths))] = g_out["hs"]
+    g_rnn = rnn_backward(dhs, cache.rnn)
+    return {"W_xh": g_rnn["W_xh"], "W_hh": g_rnn["W_hh"], "b_h": g_rnn["b_h"],
+            "W_hy": g_out["W_hy"], "b_y": g_out["b_y"]}
+
+
+def test_the_books_solutions_pass():
+    assert run_check("ch06.greedy_decode", greedy_decode_ex) == (True, "all checks passed (2 points)")
+    assert run_check("ch06.many_to_one_backward", many_to_one_backward_book) == (True, "all checks passed (2 points)")
+
+
+def test_a_mistake_in_a_random_case_names_the_case():
+    def off_for_one_sequence(dlogits, cache):         # right on the hand case (B = 3), wrong when B = 1
+        grads = many_to_one_backward(dlogits, cache)
+        if cache.rnn.hs.shape[1] == 1:
+            grads["b_h"] = grads["b_h"] + 1.0
+        return grads
+
+    passed, message = run_check("ch06.many_to_one_backward", off_for_one_sequence)
+    assert not passed and message.startswith("in the case T=3, B=1, D=2, H=2: many_to_one_backward: db_h: "), message
+
+    def at_most_six(step, h0, bos, eos, max_len, pad=0):      # right on the hand case (max_len = 5)
+        return greedy_decode_ex(step, h0, bos, eos, min(max_len, 6), pad)
+
+    passed, message = run_check("ch06.greedy_decode", at_most_six)
+    assert not passed and message == ("in the case B=4, max_len=8, seed=2, eos_bias=0.0: greedy_decode on a random "
+                                      "decoder should have shape (8, 4), but has shape (6, 4)"), message
+
+
 def _greedy(feed_back=True, pad_after_eos=True):
     def decode(step, h0, bos, eos, max_len, pad=0):
         tokens, h = torch.full((h0.shape[0],), bos), h0
@@ -103,7 +151,8 @@ def test_greedy_that_rewrites_the_decoders_weights_fails():
         return greedy_decode(step, h0, bos=bos, eos=eos, max_len=max_len, pad=pad)
 
     passed, message = run_check("ch06.greedy_decode", rigged)
-    assert not passed and message.startswith("greedy_decode(B=4, max_len=7) on a random decoder:"), message
+    assert not passed and message.startswith("in the case B=1, max_len=5, seed=1, eos_bias=2.0: "
+                                             "greedy_decode on a random decoder:"), message
 
 
 def test_backward_that_writes_into_the_cache_fails_naming_the_array():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,30 @@ from rnncourse.exercises.ch08 import lstm_step_backward_variant
 
 def sigmoid(a):
     return 1 / (1 + np.exp(-a))
+
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+
+
+def book_solutions(chapter: str) -> dict:
+    """The functions that the chapter's solution cells (those with ### BEGIN SOLUTION) define, run in order."""
+    (path,) = BOOK.glob(f"{chapter}_*.md")
+    namespace = {"np": np}
+    for cell in re.findall(r"```\{code-cell\} ipython3\n(.*?)```", path.read_text(), re.S):
+        if "### BEGIN SOLUTION" in cell:
+            code = re.sub(r"\A(:[\w-]+:.*\n)+", "", cell)             # the cell's options, e.g. :tags: [hide-input]
+            exec(compile(code, str(path), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("chapter, name, function, points", [
+    ("07", "ch07.jordan_step", "jordan_step", 2),
+    ("08", "ch08.lstm_step", "lstm_step", 3),
+    ("08", "ch08.gru_step", "gru_step", 2),
+    ("08", "ch08.lstm_step_backward", "lstm_step_backward", 3),
+])
+def test_the_books_own_solutions_pass(chapter, name, function, points):
+    assert run_check(name, book_solutions(chapter)[function]) == (True, f"all checks passed ({points} points)")
 
 
 # ----------------------------------------------------------------------------- ch07.jordan_step
@@ -66,7 +91,7 @@ def test_jordan_hand_case_alone_is_not_enough():
         h_t = np.tanh(x_t @ W_xh + y_prev @ W_yh + b_h)
         return h_t, h_t @ W_hy + b_y
     passed, feedback = run_check("ch07.jordan_step", hand_only)
-    assert not passed and "B=4, D=3, H=5, O=2" in feedback, feedback
+    assert not passed and feedback.startswith("in the case B=1, D=3, H=3, O=5: jordan_step raised ValueError"), feedback
 
 
 def test_jordan_specific_message_when_feedback_is_missing_in_a_random_case():
@@ -90,11 +115,12 @@ def test_jordan_blames_tanh_only_for_an_output_squashed_by_tanh():
         return h_t, (y_t if x_t.shape == (1, 1) else y_t + b_y)
 
     passed, feedback = run_check("ch07.jordan_step", squashed_after_hand_case)
-    assert not passed and feedback == ("jordan_step with B=4, D=3, H=5, O=2: y_t should be the linear read-out "
-                                       "h_t W_hy^T + b_y, without tanh"), feedback
+    assert not passed and feedback == ("in the case B=1, D=3, H=3, O=5: jordan_step: y_t should be the linear "
+                                       "read-out h_t W_hy^T + b_y, without tanh"), feedback
     passed, feedback = run_check("ch07.jordan_step", bias_twice_after_hand_case)
     assert not passed and "tanh" not in feedback, feedback
-    assert feedback.startswith("jordan_step with B=4, D=3, H=5, O=2, y_t,: 8 of 8 entries differ"), feedback
+    assert feedback.startswith("in the case B=1, D=3, H=3, O=5: y_t from jordan_step: 5 of 5 entries differ"), \
+        feedback
 
 
 # ----------------------------------------------------------------------------- ch08.lstm_step
@@ -127,7 +153,7 @@ def test_lstm_reference_passes():
 @pytest.mark.parametrize("fn, match", [
     (lstm_wrong_order, r"check the order of the gate blocks: i, f, g, o"),
     (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
-    (lstm_ignores_h_prev, r"c_t from lstm_step with B=4, D=3, H=5: \d+ of 20 entries differ"),
+    (lstm_ignores_h_prev, r"^in the case B=1, D=5, H=2: c_t from lstm_step: \d+ of 2 entries differ"),
     (lambda *args: lstm_step(*args)[0], r"should return a tuple \(h_t, c_t\)"),
 ])
 def test_lstm_mistakes_are_named(fn, match):
@@ -175,7 +201,7 @@ def test_gru_reference_passes():
     (gru_reset_before, r"applies the reset gate after the product"),
     (lambda x_t, h_prev, *w: np.tanh(x_t @ w[0][:h_prev.shape[1]].T), r"h_t = 0.5 \* h_prev = \[ 2. -1.\]"),
     # right with the zero biases of the hand case, so the random cases report it (no named slip fits)
-    (gru_without_b_hh, r"^h_t from gru_step with B=4, D=3, H=5: 20 of 20 entries differ from the reference"),
+    (gru_without_b_hh, r"^in the case B=1, D=4, H=2: h_t from gru_step: 2 of 2 entries differ from the reference"),
 ])
 def test_gru_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch08.gru_step", fn)
@@ -232,8 +258,8 @@ def as_float64(*args):
 
 
 @pytest.mark.parametrize("fn, match", [
-    (as_float64, r"^h_t from jordan_step on float32 arrays should have dtype float32, the dtype of the inputs, but "
-                 r"has dtype float64"),
+    (as_float64, r"^in the case B=2, D=3, H=4, O=2, dtype=float32: h_t from jordan_step should have dtype float32, "
+                 r"the dtype of the inputs, but has dtype float64"),
     (lambda *args: tuple(a + 0j for a in jordan_step(*args)), r"but has dtype complex128$"),
     (lambda *args: (jordan_step(*args)[0] > 0, jordan_step(*args)[1]), r"but has dtype bool"),
 ])

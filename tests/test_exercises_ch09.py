@@ -93,14 +93,82 @@ def test_boolean_reversal_is_named_rather_than_compared():
 
 def test_embedding_backward_is_also_checked_against_finite_differences():
     # The last check compares with centred finite differences, not with the package: an answer right
-    # on every earlier case and 0.1% off on that last call (the seventh) fails there, by name.
+    # on every earlier case and 0.1% off on that last call (the tenth: the hand example, 8 cases, then
+    # the finite differences) fails there, by name.
     calls = []
 
     def off_on_the_last_call(dx, ids, V):
         calls.append(1)
-        return embedding_backward(dx, ids, V) * (1.001 if len(calls) == 7 else 1.0)
+        return embedding_backward(dx, ids, V) * (1.001 if len(calls) == 10 else 1.0)
 
     passed, feedback = run_check("ch09.embedding_backward", off_on_the_last_call)
-    assert not passed and len(calls) == 7
-    assert re.fullmatch(r"dE disagrees with centred finite differences \(relative error \d\.\de-0[34]\)",
+    assert not passed and len(calls) == 10
+    assert re.fullmatch(r"gradient check fails on E \(relative error 0\.000[3-7]\d*\): the entries of dE disagree "
+                        r"with finite differences \(a correct gradient gives a relative error below 1e-07\)",
                         feedback), feedback
+
+
+def dE_of_width_B(dx, ids, V):              # right for 1-D ids (the hand example), wrong width otherwise
+    dE = np.zeros((V, dx.shape[1]))
+    np.add.at(dE, ids.reshape(-1), dx.reshape(-1, dx.shape[-1]))
+    return dE
+
+
+def reverses_only_2d(x, lengths):           # right on the hand example, which is (T, B)
+    return reverse_padded(x, lengths) if x.ndim == 2 else x
+
+
+def dlogits_off_when_T_above_2(logits, targets, mask):    # right on the hand example, where T = 2
+    loss, d = masked_ce(logits, targets, mask)
+    return loss, d * (1.001 if logits.shape[0] > 2 else 1.0)
+
+
+@pytest.mark.parametrize("name, fn, expected", [
+    ("ch09.embedding_backward", dE_of_width_B,
+     r"in the case ids shape=\(1, 6\), V=6, D=3: embedding_backward raised ValueError: .*"),
+    ("ch09.reverse_padded", reverses_only_2d,
+     r"in the case T=4, B=1, D=5, lengths=\[4\]: the result: 20 of 20 entries differ from the reference; .*"),
+    ("ch09.masked_cross_entropy", dlogits_off_when_T_above_2,
+     r"in the case T=3, B=1, V=6: dlogits: 18 of 18 entries differ from the reference; .*"),
+])
+def test_a_failing_case_is_named(name, fn, expected):
+    # The random cases run in in_case: the feedback starts with the case's sizes (and lengths).
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.fullmatch(expected, feedback), feedback
+
+
+# The book's solutions (book/09_in_practice.md, exercises ex-ch09-1 to ex-ch09-3), as written there.
+
+def embedding_backward_ex(dx, ids, V):
+    """Gradient of x = E[ids] with respect to the table E, shape (V, D)."""
+    D = dx.shape[-1]
+    dE = np.zeros((V, D), dtype=dx.dtype)
+    np.add.at(dE, ids.reshape(-1), dx.reshape(-1, D))
+    return dE
+
+
+def masked_cross_entropy_ex(logits, targets, mask):
+    """Mean cross-entropy over the real steps, and its gradient (T, B, V)."""
+    m = mask.astype(logits.dtype)
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+    n = m.sum()
+    dlogits = np.exp(log_p)
+    dlogits[np.arange(targets.shape[0])[:, None], np.arange(targets.shape[1]), targets] -= 1
+    return (m * nll).sum() / n, dlogits * (m / n)[..., None]
+
+
+def reverse_padded_ex(x, lengths):
+    """Reverse each column of x within its own length."""
+    out = x.copy()
+    for b, L in enumerate(lengths):
+        out[:L, b] = x[:L, b][::-1]
+    return out
+
+
+def test_book_solutions_pass():
+    assert run_check("ch09.embedding_backward", embedding_backward_ex) == (True, "all checks passed (2 points)")
+    assert run_check("ch09.masked_cross_entropy", masked_cross_entropy_ex) == (True, "all checks passed (2 points)")
+    assert run_check("ch09.reverse_padded", reverse_padded_ex) == (True, "all checks passed (1 point)")

@@ -176,3 +176,16 @@ def test_loss_plots_reject_bad_curves_and_smoothing():
         moving_average(np.ones((2, 3)), 2)
     with pytest.raises(TypeError, match=r"predictions should be a dict \{label: values\}, but is list"):
         plot_predictions([1.0, 2.0], [1.0, 2.0])
+
+
+def test_figure_axes_draws_into_the_given_axes_or_a_new_figure_of_the_column_width():
+    import matplotlib.pyplot as plt
+
+    from rnncourse.plotting.style import figsize, figure_axes
+
+    fig, ax = figure_axes()
+    assert tuple(fig.get_size_inches()) == figsize() and fig.axes == [ax]
+    assert figure_axes(ax) == (fig, ax)
+    fig2, _ = figure_axes(size=(5.0, 4.2))
+    assert tuple(fig2.get_size_inches()) == (5.0, 4.2)
+    plt.close("all")

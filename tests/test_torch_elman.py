@@ -310,3 +310,17 @@ def test_a_dtype_that_is_not_floating_point_raises_type_error(make):
                                             r"torch.bfloat16, torch.float32 or torch.float64\) or None, but is"):
             make(dtype)
     assert make(torch.float64).state_dict()                    # float dtypes still build
+
+
+def test_output_layer_from_torch_and_to_torch_equal_torch_nn_linear():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(4, 3, dtype=F64)
+    layer = OutputLayer.from_torch(linear)
+    hs = torch.randn(5, 2, 4, dtype=F64)
+    assert layer.W_hy.dtype == F64 and torch.equal(layer(hs), linear(hs))
+    back = layer.to_torch()
+    assert isinstance(back, torch.nn.Linear) and torch.equal(back(hs), linear(hs))
+    no_bias = OutputLayer.from_torch(torch.nn.Linear(4, 3, bias=False))
+    assert torch.equal(no_bias.b_y, torch.zeros(3))
+    with pytest.raises(TypeError, match="linear should be a torch.nn.Linear"):
+        OutputLayer.from_torch(torch.nn.RNN(4, 3))

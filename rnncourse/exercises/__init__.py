@@ -77,7 +77,7 @@ def check(name: str, fn) -> CheckResult:
     Returns
     -------
     CheckResult
-        True (in an ``if`` or ``assert``) (in an ``if`` or ``assert``) when every check passed; in a
+        True (in an ``if`` or ``assert``) when every check passed; in a
         notebook it displays nothing, since the feedback is already printed.
     """
     passed, feedback = run_check(name, fn)

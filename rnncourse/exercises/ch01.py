@@ -13,7 +13,7 @@ import numpy as np
 from rnncourse.data.order_tasks import one_hot
 from rnncourse.numpy import rnn_forward
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_keys
+from rnncourse.exercises.feedback import call_unchanged, case_sizes, expect_array, expect_close, expect_keys, in_case
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_counter_params"]
@@ -46,9 +46,12 @@ def check_counter_params(fn):
             f"{counts[:, 0].tolist()}, but your network gives {np.round(hs[:, 0], 4).tolist()}; "
             f"each step should add 1 when the token appears (W_xh) and keep the old count (W_hh)")
     rng = np.random.default_rng(2024)
-    for T, B, V in ((1, 1, 3), (1, 4, 5), (7, 1, 4), (12, 6, 6), (30, 3, 3)):
-        token = int(rng.integers(0, V))
-        tokens = rng.integers(0, V, size=(T, B))
-        hs, counts = _counting_states(fn, tokens, V, token)
-        expect_close(hs, counts, f"the hidden states counting token {token} (T={T}, B={B}, V={V})",
-                     atol=1e-9)
+    # T = 1 and B = 1 first, then random sizes; then both at once, and a long sequence (the count grows to ~10).
+    cases = case_sizes(seed=2024, letters="TBV") + [{"T": 1, "B": 1, "V": 3}, {"T": 30, "B": 3, "V": 3}]
+    for sizes in cases:
+        with in_case(sizes):
+            T, B, V = sizes["T"], sizes["B"], sizes["V"]
+            token = int(rng.integers(0, V))
+            tokens = rng.integers(0, V, size=(T, B))
+            hs, counts = _counting_states(fn, tokens, V, token)
+            expect_close(hs, counts, f"the hidden states counting token {token}", atol=1e-9)

@@ -12,7 +12,7 @@ import numpy as np
 
 from rnncourse.numpy import init_output_params, init_rnn_params, rnn_forward, rnn_step_forward
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.feedback import call_unchanged, case_sizes, expect_array, expect_close, in_case, random_array
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_rnn_step", "check_rnn_param_count"]
@@ -22,18 +22,9 @@ _NAMES = ("x_t", "h_prev", "W_xh", "W_hh", "b_h")
 
 def _random_case(rng, B, D, H, dtype=np.float64):
     params = init_rnn_params(D, H, rng=rng, dtype=dtype)
-    x_t = rng.normal(size=(B, D)).astype(dtype)
-    h_prev = np.tanh(rng.normal(size=(B, H))).astype(dtype)
+    x_t = random_array(rng, (B, D)).astype(dtype)
+    h_prev = np.tanh(random_array(rng, (B, H))).astype(dtype)
     return x_t, h_prev, params["W_xh"], params["W_hh"], params["b_h"]
-
-
-def _check_one_step(fn, args, what):
-    """Call the student's step on copies of ``args`` and compare with the package (the inputs' dtype too)."""
-    x_t, h_prev, W_xh, W_hh, b_h = args
-    h_t = call_unchanged(fn, args, _NAMES, what)
-    rtol = 1e-5 if x_t.dtype == np.float32 else 1e-10
-    expect_close(h_t, rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0], f"h_t from {what}", rtol=rtol, atol=rtol,
-                 dtype=x_t.dtype)
 
 
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
@@ -50,19 +41,30 @@ def check_rnn_step(fn):
                               f"in every row, but your first row is {np.round(h_t[0], 4)}; did you apply tanh "
                               f"and add b_h?")
     rng = np.random.default_rng(7)
-    # Non-square W_xh (H != D) catches a missing transpose; B = 1, D = 1, H = 1 are the edge cases.
-    for B, D, H in ((4, 3, 5), (1, 6, 2), (3, 1, 1), (1, 1, 4), (8, 10, 16)):
-        _check_one_step(fn, _random_case(rng, B, D, H), f"rnn_step with B={B}, D={D}, H={H}")
-    _check_one_step(fn, _random_case(rng, 2, 3, 4, np.float32), "rnn_step on float32 arrays")
+    # B = 1 first, then random sizes; then the edge cases D = 1 and H = 1, a larger non-square W_xh (H != D
+    # catches a missing transpose), and float32 arrays, whose dtype h_t must keep.
+    cases = case_sizes(seed=7, letters="BDH") + [
+        {"B": 3, "D": 1, "H": 1}, {"B": 1, "D": 1, "H": 4}, {"B": 8, "D": 10, "H": 16},
+        {"B": 2, "D": 3, "H": 4, "dtype": "float32"},
+    ]
+    for sizes in cases:
+        with in_case(sizes):
+            args = _random_case(rng, sizes["B"], sizes["D"], sizes["H"], np.dtype(sizes.get("dtype", "float64")))
+            h_t = call_unchanged(fn, args, _NAMES, "rnn_step")
+            rtol = 1e-5 if args[0].dtype == np.float32 else 1e-10
+            expect_close(h_t, rnn_step_forward(*args)[0], "h_t from rnn_step", rtol=rtol, atol=rtol,
+                         dtype=args[0].dtype)
     # Stepping through whole sequences (T = 1 and T = 6) must reproduce rnn_forward.
-    for T in (1, 6):
-        x_t, h, W_xh, W_hh, b_h = _random_case(rng, 3, 2, 4)
-        x = rng.normal(size=(T, 3, 2))
-        hs_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
-        for t in range(T):
-            h = call_unchanged(fn, (x[t], h, W_xh, W_hh, b_h), _NAMES, f"rnn_step at step {t + 1} of {T}")
-        expect_close(h, hs_ref[-1], f"the last state after {T} calls of rnn_step (compared with rnn_forward)",
-                     rtol=1e-10, atol=1e-10)
+    for sizes in ({"T": 1, "B": 3, "D": 2, "H": 4}, {"T": 6, "B": 3, "D": 2, "H": 4}):
+        with in_case(sizes):
+            T, B, D, H = sizes["T"], sizes["B"], sizes["D"], sizes["H"]
+            x_t, h, W_xh, W_hh, b_h = _random_case(rng, B, D, H)
+            x = random_array(rng, (T, B, D))
+            hs_ref, _ = rnn_forward(x, h, W_xh, W_hh, b_h)
+            for t in range(T):
+                h = call_unchanged(fn, (x[t], h, W_xh, W_hh, b_h), _NAMES, f"rnn_step at step {t + 1}")
+            expect_close(h, hs_ref[-1], "the last state after T calls of rnn_step (compared with rnn_forward)",
+                         rtol=1e-10, atol=1e-10)
 
 
 def _reference_count(D, H, O):
@@ -75,15 +77,20 @@ def _reference_count(D, H, O):
 @exercise("ch02.rnn_param_count", points=1)
 def check_rnn_param_count(fn):
     """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out."""
-    cases = ((1, 1, 1), (3, 4, 2), (5, 16, 2), (65, 128, 65), (10, 1, 7), (1, 50, 1))
-    for D, H, O in cases:
-        n = call_unchanged(fn, (D, H, O), ("D", "H", "O"), f"rnn_param_count({D}, {H}, {O})")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise ExerciseFailure(f"rnn_param_count({D}, {H}, {O}) should return an int, "
-                                  f"but returned {type(n).__name__} {n!r}")
-        expected = _reference_count(D, H, O)
-        if n != expected:
-            raise ExerciseFailure(
-                f"rnn_param_count({D}, {H}, {O}) should be {expected}, but is {n}; count W_xh (H, D), "
-                f"W_hh (H, H), b_h (H,), W_hy (O, H) and b_y (O,), each once: the weights are shared by "
-                f"all time steps, so T does not appear")
+    # D = H = O = 1 first (5 parameters, by hand), then random sizes, then larger and lopsided ones: the
+    # character-level model of the exercise (65, 128, 65), H = 1, and D = O = 1 with a large H.
+    cases = [{"D": 1, "H": 1, "O": 1}] + case_sizes(seed=0, letters="DHO") + [
+        {"D": 5, "H": 16, "O": 2}, {"D": 65, "H": 128, "O": 65}, {"D": 10, "H": 1, "O": 7}, {"D": 1, "H": 50, "O": 1},
+    ]
+    for sizes in cases:
+        with in_case(sizes):
+            D, H, O = sizes["D"], sizes["H"], sizes["O"]
+            n = call_unchanged(fn, (D, H, O), ("D", "H", "O"), "rnn_param_count")
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise ExerciseFailure(f"rnn_param_count should return an int, but returned {type(n).__name__} {n!r}")
+            expected = _reference_count(D, H, O)
+            if n != expected:
+                raise ExerciseFailure(
+                    f"rnn_param_count should be {expected}, but is {n}; count W_xh (H, D), "
+                    f"W_hh (H, H), b_h (H,), W_hy (O, H) and b_y (O,), each once: the weights are shared by "
+                    f"all time steps, so T does not appear")

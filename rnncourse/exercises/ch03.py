@@ -18,7 +18,8 @@ import numpy as np
 
 from rnncourse.numpy import affine_forward, init_rnn_params, rnn_forward, softmax
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, in_case,
+                                          random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_last_states", "check_mean_pool_probs"]
@@ -62,8 +63,8 @@ def _padded_case(rng, T, B, D, n_h, lengths=None):
     """A batch of sequences of different lengths, padded with noise (not zeros) up to T steps."""
     p = init_rnn_params(D, n_h, rng=rng)
     lengths = rng.integers(1, T + 1, size=B) if lengths is None else np.asarray(lengths)
-    x = rng.normal(size=(T, B, D))
-    h0 = np.tanh(rng.normal(size=(B, n_h)))
+    x = random_array(rng, (T, B, D))
+    h0 = np.tanh(random_array(rng, (B, n_h)))
     return x, lengths.astype(np.int64), h0, p["W_xh"], p["W_hh"], p["b_h"]
 
 
@@ -81,11 +82,19 @@ def check_last_states(fn):
                            f"length 3 and tanh(1) = {np.tanh(1.0):.4f} for the sequence of length 1, but yours "
                            f"are {np.round(out.ravel(), 4).tolist()}"))
     rng = np.random.default_rng(3)
-    # T=1 and B=1 are the edge cases; all lengths equal to T is the unpadded batch.
-    for T, B, D, n_h, lengths in ((1, 1, 1, 1, None), (1, 3, 2, 4, None), (6, 1, 3, 2, [4]),
-                                  (7, 4, 3, 5, [7, 7, 7, 7]), (12, 5, 6, 8, [1, 12, 5, 3, 9])):
-        case = _padded_case(rng, T, B, D, n_h, lengths)
-        _check_last_states(fn, case, f"last_states with T={T}, B={B}, D={D}, H={n_h}, lengths={case[1].tolist()}")
+    # First one padded sequence, on which each usual mistake gives numbers of its own (with T=2 the last
+    # padded state and the state one step late coincide); then the edge cases T=1 and B=1 and random sizes,
+    # with random lengths; then one unit with D=1, the unpadded batch (all lengths equal to T) and a long
+    # batch whose lengths run from 1 to T.
+    cases = [{"T": 6, "B": 1, "D": 3, "H": 2, "lengths": [4]}] + case_sizes(seed=3, letters="TBDH", n_random=2) + [
+        {"T": 1, "B": 1, "D": 1, "H": 1},
+        {"T": 7, "B": 4, "D": 3, "H": 5, "lengths": [7, 7, 7, 7]},
+        {"T": 12, "B": 5, "D": 6, "H": 8, "lengths": [1, 12, 5, 3, 9]},
+    ]
+    for sizes in cases:
+        case = _padded_case(rng, sizes["T"], sizes["B"], sizes["D"], sizes["H"], sizes.get("lengths"))
+        with in_case({**sizes, "lengths": case[1].tolist()}):
+            _check_last_states(fn, case, "last_states")
 
 
 # ----------------------------------------------------------------------------- ch03.mean_pool_probs
@@ -125,24 +134,28 @@ def check_mean_pool_probs(fn):
     """Write mean_pool_probs(hs, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O)."""
     # By hand: W_hy = 0 gives softmax(b_y) whatever the states are.
     b_y = np.log(np.array([1.0, 2.0, 5.0]))
-    hs = np.tanh(np.random.default_rng(0).normal(size=(4, 2, 3)))
+    hs = np.tanh(random_array(np.random.default_rng(0), (4, 2, 3)))
     what = "mean_pool_probs with W_hy = 0 (B=2, O=3)"
     P = call_unchanged(fn, (hs, np.zeros((3, 3)), b_y), _PROBS_NAMES, what)
     _diagnose_probs(P, hs, np.zeros((3, 3)), b_y, what, fallback=lambda P: (
         f"with W_hy = 0 and b_y = log([1, 2, 5]) every row should be softmax(b_y) = [0.125, 0.25, 0.625], "
         f"but your first row is {np.round(P[0], 4).tolist()}"))
     rng = np.random.default_rng(4)
-    for T, B, n_h, O in ((1, 1, 3, 2), (6, 1, 4, 3), (5, 4, 6, 2), (9, 3, 5, 7)):
-        hs = np.tanh(rng.normal(size=(T, B, n_h)))
-        W_hy, b_y = rng.normal(size=(O, n_h)), rng.normal(size=O)
-        what = f"mean_pool_probs with T={T}, B={B}, H={n_h}, O={O}"
-        _diagnose_probs(call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, what), hs, W_hy, b_y, what)
+    # T=1 and B=1 are the edge cases; also both at once, and a longer sequence with more classes.
+    cases = case_sizes(seed=4, letters="TBHO") + [{"T": 1, "B": 1, "H": 3, "O": 2}, {"T": 9, "B": 3, "H": 5, "O": 7}]
+    for sizes in cases:
+        with in_case(sizes):
+            T, B, n_h, O = sizes["T"], sizes["B"], sizes["H"], sizes["O"]
+            hs = np.tanh(random_array(rng, (T, B, n_h)))
+            W_hy, b_y = random_array(rng, (O, n_h)), random_array(rng, O)
+            P = call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, "mean_pool_probs")
+            _diagnose_probs(P, hs, W_hy, b_y, "mean_pool_probs")
     # Large scores must not overflow: the softmax subtracts the largest score first.
-    hs = np.tanh(rng.normal(size=(3, 2, 4)))
-    W_hy, b_y = rng.normal(size=(3, 4)), np.array([1000.0, 999.0, 0.0])
-    what = "mean_pool_probs with scores near 1000"
-    P = call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, what)
-    if isinstance(P, np.ndarray) and P.shape == (2, 3) and not np.isfinite(P).all():
-        raise ExerciseFailure(f"{what} produced NaN or inf: exp(1000) overflows; subtract the row's largest "
-                              f"score before exponentiating (softmax is unchanged by that shift)")
-    _diagnose_probs(P, hs, W_hy, b_y, what)
+    with in_case({"T": 3, "B": 2, "H": 4, "O": 3, "b_y": [1000.0, 999.0, 0.0]}):
+        hs = np.tanh(random_array(rng, (3, 2, 4)))
+        W_hy, b_y = random_array(rng, (3, 4)), np.array([1000.0, 999.0, 0.0])
+        P = call_unchanged(fn, (hs, W_hy, b_y), _PROBS_NAMES, "mean_pool_probs")
+        if isinstance(P, np.ndarray) and P.shape == (2, 3) and not np.isfinite(P).all():
+            raise ExerciseFailure("mean_pool_probs produced NaN or inf: exp(1000) overflows; subtract the row's "
+                                  "largest score before exponentiating (softmax is unchanged by that shift)")
+        _diagnose_probs(P, hs, W_hy, b_y, "mean_pool_probs")

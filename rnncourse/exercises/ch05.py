@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import (call_student, call_unchanged, expect_array, expect_close, expect_keys,
-                                          expect_number)
+from rnncourse.exercises.feedback import (call_student, call_unchanged, case_sizes, expect_array, expect_close,
+                                          expect_keys, expect_number, in_case, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.clip import clip_grad_norm
 from rnncourse.numpy.jacobian import jacobian_product, step_jacobians
@@ -24,9 +24,9 @@ __all__ = ["check_clip_by_global_norm", "check_jacobian_product"]
 
 # ----------------------------------------------------------------------------- clipping
 
-def _random_grads(rng, scale):
-    shapes = {"W_xh": (4, 3), "W_hh": (4, 4), "b_h": (4,), "W_hy": (2, 4), "b_y": (2,)}
-    return {name: scale * rng.normal(size=shape) for name, shape in shapes.items()}
+def _random_grads(rng, D, H, scale):
+    shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (2, H), "b_y": (2,)}
+    return {name: random_array(rng, shape, scale) for name, shape in shapes.items()}
 
 
 def _copy(grads):
@@ -41,59 +41,67 @@ def _per_array(grads, max_norm):
     return out
 
 
-def _run_clip(fn, grads, max_norm, case):
+def _run_clip(fn, grads, max_norm, case=None):
     """Call the student's function on a copy; return (returned total norm, arrays after the call).
 
     The arrays must be the very ones handed over, scaled in place: ``grads[k] = grads[k] * c``
-    leaves the caller's arrays (an optimiser's, a model's) unclipped.
+    leaves the caller's arrays (an optimiser's, a model's) unclipped. ``case`` names a hand case
+    in the messages; a random case is named by :func:`~rnncourse.exercises.feedback.in_case` around the call.
     """
+    within, prefix = (f" ({case})", f"{case}: ") if case else ("", "")
     mine = _copy(grads)
     given = dict(mine)
-    total = call_student(fn, mine, max_norm, what=f"clip_by_global_norm ({case})")
+    total = call_student(fn, mine, max_norm, what=f"clip_by_global_norm{within}")
     if isinstance(total, dict):
-        raise ExerciseFailure(f"clip_by_global_norm returned a dict ({case}); like torch.nn.utils.clip_grad_norm_, "
+        raise ExerciseFailure(f"clip_by_global_norm returned a dict{within}; like torch.nn.utils.clip_grad_norm_, "
                               f"it should modify the arrays in place and return the total norm before clipping")
-    total = expect_number(total, f"the total norm that clip_by_global_norm returned ({case})")
-    expect_keys(mine, grads, f"grads after clip_by_global_norm ({case})")
+    total = expect_number(total, f"the total norm that clip_by_global_norm returned{within}")
+    expect_keys(mine, grads, f"grads after clip_by_global_norm{within}")
     for name in grads:
         if mine[name] is not given[name]:
-            raise ExerciseFailure(f"{case}: grads[{name!r}] was replaced by a new array, but the arrays should be "
+            raise ExerciseFailure(f"{prefix}grads[{name!r}] was replaced by a new array, but the arrays should be "
                                   f"scaled in place (g *= c), so that whoever holds them sees the clipped values")
     return total, mine
 
 
-def _compare_clip(fn, grads, max_norm, case):
+def _compare_clip(fn, grads, max_norm, case=None):
+    prefix = f"{case}: " if case else ""
     reference = _copy(grads)
     expected_total = clip_grad_norm(reference, max_norm)
     total, mine = _run_clip(fn, grads, max_norm, case)
     if not np.isclose(total, expected_total, rtol=1e-6):
         after = float(np.sqrt(sum(np.sum(g * g) for g in reference.values())))
         hint = " (that is the norm after clipping; return the norm before)" if np.isclose(total, after) else ""
-        raise ExerciseFailure(f"{case}: the returned total norm is {total:.6g}, expected {expected_total:.6g}{hint}")
+        raise ExerciseFailure(f"{prefix}the returned total norm is {total:.6g}, expected {expected_total:.6g}{hint}")
     unchanged = all(np.array_equal(mine[n], grads[n]) for n in grads)
     if unchanged and expected_total > max_norm:
-        raise ExerciseFailure(f"{case}: the gradients were not changed although their norm {expected_total:.4g} "
+        raise ExerciseFailure(f"{prefix}the gradients were not changed although their norm {expected_total:.4g} "
                               f"exceeds max_norm = {max_norm:g}; scale the arrays in place (g *= c)")
     wrong = _per_array(grads, max_norm)
     if all(np.allclose(mine[n], wrong[n]) for n in grads) and \
             not all(np.allclose(reference[n], wrong[n]) for n in grads):
-        raise ExerciseFailure(f"{case}: each array was clipped on its own; clip all of them together, with one "
+        raise ExerciseFailure(f"{prefix}each array was clipped on its own; clip all of them together, with one "
                               f"factor computed from the norm of all gradients as one long vector")
     for name in grads:
-        expect_close(mine[name], reference[name], f"{case}: grads[{name!r}] after clipping", rtol=1e-6, atol=1e-12)
+        expect_close(mine[name], reference[name], f"{prefix}grads[{name!r}] after clipping", rtol=1e-6, atol=1e-12)
 
 
 @exercise("ch05.clip_by_global_norm", points=2, subjects=("rnncourse.numpy.clip.clip_grad_norm",))
 def check_clip_by_global_norm(fn):
     """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm."""
+    # By hand: norms and factors that can be checked on paper.
     _compare_clip(fn, {"a": np.array([3.0]), "b": np.array([4.0])}, 1.0,
                   "hand case {a: [3], b: [4]}, max_norm 1 (norm 5, factor 1/5)")
     _compare_clip(fn, {"a": np.array([0.3]), "b": np.array([0.4])}, 1.0,
                   "a gradient already inside the ball (norm 0.5 < max_norm 1) must stay unchanged")
     _compare_clip(fn, {"W": np.array([[30.0, 40.0]])}, 5.0, "one array of shape (1, 2)")
     rng = np.random.default_rng(5)
-    for i, (scale, max_norm) in enumerate(((10.0, 1.0), (0.01, 1.0), (3.0, 2.5), (100.0, 0.5))):
-        _compare_clip(fn, _random_grads(rng, scale), max_norm, f"random case {i + 1} (max_norm {max_norm:g})")
+    # Random sizes, each with a scale and max_norm of its own: far outside, inside, just outside, far outside.
+    cases = [dict(sizes, scale=scale, max_norm=max_norm) for sizes, (scale, max_norm)
+             in zip(case_sizes(seed=5, letters="DH", n_random=4), ((10.0, 1.0), (0.01, 1.0), (3.0, 2.5), (100.0, 0.5)))]
+    for sizes in cases:
+        with in_case(sizes):
+            _compare_clip(fn, _random_grads(rng, sizes["D"], sizes["H"], sizes["scale"]), sizes["max_norm"])
 
 
 # ----------------------------------------------------------------------------- Jacobian product
@@ -117,27 +125,30 @@ def _wrong_variants(hs, W_hh, k):
     }
 
 
-def _compare_jacobian(fn, hs, W_hh, k, case):
+def _compare_jacobian(fn, hs, W_hh, k, case=None):
+    """Compare with the reference and name the usual mistake; ``case`` names a hand case in the messages."""
+    within, prefix = (f" ({case})", f"{case}: ") if case else ("", "")
     B, n_h = hs.shape[1], hs.shape[2]
-    got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product ({case})")
-    got = expect_array(got, (B, n_h, n_h), f"{case}: dh_T/dh_k")
+    got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product{within}")
+    got = expect_array(got, (B, n_h, n_h), f"{prefix}dh_T/dh_k")
     expected = jacobian_product(step_jacobians(hs, W_hh), k)
     if not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
         for message, wrong in _wrong_variants(hs, W_hh, k).items():
             if np.allclose(got, wrong, rtol=1e-6, atol=1e-10):
-                raise ExerciseFailure(f"{case}: {message}")
-    expect_close(got, expected, f"{case}: dh_T/dh_k", rtol=1e-6, atol=1e-10)
+                raise ExerciseFailure(f"{prefix}{message}")
+    expect_close(got, expected, f"{prefix}dh_T/dh_k", rtol=1e-6, atol=1e-10)
 
 
 def _trajectory(rng, T, B, n_h):
-    hs = np.tanh(rng.normal(size=(T, B, n_h)))
-    W_hh = rng.normal(size=(n_h, n_h)) / np.sqrt(n_h)
+    hs = np.tanh(random_array(rng, (T, B, n_h)))
+    W_hh = random_array(rng, (n_h, n_h), 1 / np.sqrt(n_h))
     return hs, W_hh
 
 
 @exercise("ch05.jacobian_product", points=2, subjects=("rnncourse.numpy.jacobian.jacobian_product",))
 def check_jacobian_product(fn):
     """Write jacobian_product(hs, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
+    # By hand: h_t = 0 leaves W_hh**(T - k); k = T and k = T - 1 are the two shortest products.
     W = np.array([[0.5, 0.0], [0.0, 2.0]])
     _compare_jacobian(fn, np.zeros((3, 1, 2)), W, 0,
                       "hand case h_t = 0, W_hh = diag(0.5, 2), T = 3, k = 0 (answer diag(0.125, 8))")
@@ -145,8 +156,14 @@ def check_jacobian_product(fn):
     hs, W_hh = _trajectory(rng, 5, 2, 3)
     _compare_jacobian(fn, hs, W_hh, 5, "k = T (no step in between: the identity)")
     _compare_jacobian(fn, hs, W_hh, 4, "k = T - 1 (one factor)")
-    hs, W_hh = _trajectory(rng, 1, 1, 4)
-    _compare_jacobian(fn, hs, W_hh, 0, "T = 1, B = 1")
-    for i, (T, B, n_h, k) in enumerate(((6, 3, 4, 0), (8, 2, 5, 3), (10, 1, 3, 2))):
-        hs, W_hh = _trajectory(rng, T, B, n_h)
-        _compare_jacobian(fn, hs, W_hh, k, f"random case {i + 1} (T={T}, B={B}, H={n_h}, k={k})")
+    # Edge and random sizes, each with a k that leaves at least two factors where T allows, plus chosen
+    # ones: T = B = 1 and a long product.
+    cases = [dict(sizes, k=int(rng.integers(0, max(1, sizes["T"] - 1)))) for sizes in case_sizes(seed=7, letters="TBH")]
+    cases += [
+        {"T": 1, "B": 1, "H": 4, "k": 0},
+        {"T": 10, "B": 1, "H": 3, "k": 2},
+    ]
+    for sizes in cases:
+        with in_case(sizes):
+            hs, W_hh = _trajectory(rng, sizes["T"], sizes["B"], sizes["H"])
+            _compare_jacobian(fn, hs, W_hh, sizes["k"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, in_case,
+                                          random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.many_to_one import many_to_one_backward, many_to_one_forward
 from rnncourse.numpy.model import init_model_params
@@ -24,9 +25,12 @@ _DECODE_ARGS = ("step", "h0")
 # ----------------------------------------------------------------------------- greedy decoding
 
 def _random_step(V, H, seed, eos_bias=0.0, eos=2):
-    """A random decoder step ``(tokens, h) -> (logits, h)`` in float64, for greedy-decoding checks."""
-    g = torch.Generator().manual_seed(seed)
-    W_xh, W_hh, W_hy = (torch.randn(*shape, generator=g, dtype=torch.float64) for shape in ((H, V), (H, H), (V, H)))
+    """A random decoder step ``(tokens, h) -> (logits, h)`` in float64, for greedy-decoding checks.
+
+    The same ``seed`` gives the same decoder: the reference and the student each get their own copy.
+    """
+    rng = np.random.default_rng(seed)
+    W_xh, W_hh, W_hy = (torch.from_numpy(random_array(rng, shape)) for shape in ((H, V), (H, H), (V, H)))
     b_y = torch.zeros(V, dtype=torch.float64)
     b_y[eos] = eos_bias
 
@@ -34,7 +38,7 @@ def _random_step(V, H, seed, eos_bias=0.0, eos=2):
         h = torch.tanh(W_xh[:, tokens].T + h @ W_hh.T)
         return h @ W_hy.T + b_y, h
 
-    return step, torch.randn(1, H, generator=g, dtype=torch.float64)
+    return step, torch.from_numpy(random_array(rng, (1, H)))
 
 
 def _counting_step(V):
@@ -65,33 +69,40 @@ def _compare_tokens(mine, ref, what, eos, pad):
 @exercise("ch06.greedy_decode", points=2, subjects=("rnncourse.torch.seq2seq.greedy_decode",))
 def check_greedy_decode(fn):
     """Write greedy_decode(step, h0, bos, eos, max_len, pad): feed back the most likely token until <eos>, then pad."""
+    # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads.
     V, pad, bos, eos = 5, 0, 1, 4
     mine = call_unchanged(fn, (_counting_step(V), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
                           "greedy_decode on a step that always predicts token + 1", bos=bos, eos=eos, max_len=5,
                           pad=pad)
     _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
                     "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad)
-    cases = [(4, 7, 0, 0.0), (1, 1, 1, 0.0), (3, 6, 2, 1.5), (6, 8, 3, 3.0), (1, 5, 4, 2.0)]
-    for B, max_len, seed, eos_bias in cases:
-        # The reference decodes first, with its own copy of the decoder: the student's step is a
-        # closure whose weights the student's code could reach and change.
-        step, h = _random_step(6, 5, seed, eos_bias, eos=2)
-        h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
-        ref = greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
-        step, _ = _random_step(6, 5, seed, eos_bias, eos=2)
-        what = f"greedy_decode(B={B}, max_len={max_len}) on a random decoder"
-        mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
-        _compare_tokens(mine, ref, what, 2, 0)
+    # Random decoders (V = 6, H = 5; a seed each) for edge and random sizes (T is max_len), an <eos> bias
+    # making some sequences end early, plus B = max_len = 1.
+    sizes = case_sizes(seed=6, letters="TB", high=8)
+    cases = [{"B": s["B"], "max_len": s["T"], "seed": seed, "eos_bias": eos_bias}
+             for seed, (s, eos_bias) in enumerate(zip(sizes, (0.0, 2.0, 0.0, 1.5, 3.0)))]
+    cases += [{"B": 1, "max_len": 1, "seed": len(cases), "eos_bias": 0.0}]
+    for case in cases:
+        with in_case(case):
+            B, max_len = case["B"], case["max_len"]
+            # The reference decodes first, with its own copy of the decoder: the student's step is a
+            # closure whose weights the student's code could reach and change.
+            step, h = _random_step(6, 5, case["seed"], case["eos_bias"], eos=2)
+            h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
+            ref = greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
+            step, _ = _random_step(6, 5, case["seed"], case["eos_bias"], eos=2)
+            what = "greedy_decode on a random decoder"
+            mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
+            _compare_tokens(mine, ref, what, 2, 0)
 
 
 # ----------------------------------------------------------------------------- many-to-one backward
 
-def _case(T, B, lengths, seed, D=3, H=4, C=3):
-    rng = np.random.default_rng(seed)
+def _case(rng, T, B, D, H, lengths=None, C=3):
     params = init_model_params(D, H, C, rng=rng)
-    x = rng.normal(size=(T, B, D))
-    logits, cache = many_to_one_forward(x, params, lengths)
-    return rng.normal(size=logits.shape), cache
+    x = random_array(rng, (T, B, D))
+    logits, cache = many_to_one_forward(x, params, None if lengths is None else np.array(lengths))
+    return random_array(rng, logits.shape), cache
 
 
 def _expect_grads(mine, ref, what):
@@ -120,17 +131,27 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
           subjects=("rnncourse.numpy.many_to_one.many_to_one_backward",))
 def check_many_to_one_backward(fn):
     """Write many_to_one_backward(dlogits, cache): dhs zero except at each sequence's last real step."""
-    dlogits, cache = _case(4, 3, None, 0)
+    # By hand: dlogits = 0 gives zero gradients.
+    rng = np.random.default_rng(0)
+    dlogits, cache = _case(rng, 4, 3, 3, 4)
     ref = many_to_one_backward(np.zeros_like(dlogits), cache)
     zero = call_unchanged(fn, (np.zeros_like(dlogits), cache), ("dlogits", "cache"),
                           "many_to_one_backward with dlogits = 0")
     _expect_grads(zero, ref, "with dlogits = 0 (all gradients 0)")
-    for T, B, lengths, seed in ((5, 4, None, 1), (1, 1, None, 2), (6, 5, np.array([6, 2, 3, 1, 4]), 3),
-                                (3, 1, np.array([2]), 4)):
-        dlogits, cache = _case(T, B, lengths, seed)
-        what = f"many_to_one_backward (T={T}, B={B}, lengths={None if lengths is None else lengths.tolist()})"
-        ref = many_to_one_backward(dlogits, cache)
-        mine = call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
-        if lengths is not None:
-            _reject_gradient_at_T(mine, dlogits, cache, ref, what)
-        _expect_grads(mine, ref, what)
+    # Edge and random sizes (every sequence of length T), plus T = B = 1 and chosen lengths: padded
+    # sequences from length 1 to T, and one sequence shorter than T.
+    cases = case_sizes(seed=0, letters="TBDH") + [
+        {"T": 1, "B": 1, "D": 3, "H": 4},
+        {"T": 6, "B": 5, "D": 3, "H": 4, "lengths": [6, 2, 3, 1, 4]},
+        {"T": 3, "B": 1, "D": 3, "H": 4, "lengths": [2]},
+    ]
+    for sizes in cases:
+        with in_case(sizes):
+            lengths = sizes.get("lengths")
+            dlogits, cache = _case(rng, sizes["T"], sizes["B"], sizes["D"], sizes["H"], lengths)
+            what = "many_to_one_backward"
+            ref = many_to_one_backward(dlogits, cache)
+            mine = call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
+            if lengths is not None:
+                _reject_gradient_at_T(mine, dlogits, cache, ref, what)
+            _expect_grads(mine, ref, what)

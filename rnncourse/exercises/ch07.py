@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_tuple
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, expect_tuple,
+                                          in_case, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.jordan import init_jordan_params, jordan_forward, jordan_step_forward
 
@@ -22,8 +23,8 @@ _NAMES = ("x_t", "y_prev", "W_xh", "W_yh", "b_h", "W_hy", "b_y")
 
 def _case(rng, B, D, H, O, dtype=np.float64):
     p = init_jordan_params(D, H, O, rng=rng, dtype=dtype)
-    x_t = rng.normal(size=(B, D)).astype(dtype)
-    y_prev = rng.normal(size=(B, O)).astype(dtype)
+    x_t = random_array(rng, (B, D)).astype(dtype)
+    y_prev = random_array(rng, (B, O)).astype(dtype)
     return (x_t, y_prev, p["W_xh"], p["W_yh"], p["b_h"], p["W_hy"], p["b_y"])
 
 
@@ -37,7 +38,7 @@ def _check_step(fn, args, what):
     h_t, y_t = _call(fn, args, what)
     B, H, O = x_t.shape[0], W_xh.shape[0], W_hy.shape[0]
     h_t = expect_array(h_t, (B, H), f"h_t from {what}", dtype=x_t.dtype)        # float32 in, float32 out
-    y_t = expect_array(y_t, (B, O), f"{what}, y_t,", dtype=x_t.dtype)
+    y_t = expect_array(y_t, (B, O), f"y_t from {what}", dtype=x_t.dtype)
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
     (h_ref, y_ref), _ = jordan_step_forward(*args)
     if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
@@ -46,7 +47,7 @@ def _check_step(fn, args, what):
     expect_close(h_t, h_ref, f"h_t from {what}", rtol=tol, atol=tol)
     if np.allclose(y_t, np.tanh(h_t @ W_hy.T + b_y), rtol=tol, atol=tol) and not np.allclose(y_ref, y_t):
         raise ExerciseFailure(f"{what}: y_t should be the linear read-out h_t W_hy^T + b_y, without tanh")
-    expect_close(y_t, y_ref, f"{what}, y_t,", rtol=tol, atol=tol)
+    expect_close(y_t, y_ref, f"y_t from {what}", rtol=tol, atol=tol)
 
 
 @exercise("ch07.jordan_step", points=2,
@@ -64,16 +65,24 @@ def check_jordan_step(fn):
             f"h_t = tanh(2) = {np.tanh(2.0):.4f} and y_t = 3 tanh(2) + 1 = {3 * np.tanh(2.0) + 1:.4f}, "
             f"but gives h_t = {h_t[0, 0]:.4f}, y_t = {y_t[0, 0]:.4f}")
     rng = np.random.default_rng(70)
-    # D, H, O all different catch a missing transpose; ones are the edge cases.
-    for B, D, H, O in ((4, 3, 5, 2), (1, 2, 6, 3), (3, 1, 1, 1), (1, 1, 4, 1), (8, 7, 16, 5)):
-        _check_step(fn, _case(rng, B, D, H, O), f"jordan_step with B={B}, D={D}, H={H}, O={O}")
-    _check_step(fn, _case(rng, 2, 3, 4, 2, np.float32), "jordan_step on float32 arrays")
-    # Feeding each output into the next step must reproduce jordan_forward (T = 1 and T = 5).
-    for T in (1, 5):
-        x_t, y, W_xh, W_yh, b_h, W_hy, b_y = _case(rng, 3, 2, 4, 2)
-        x = rng.normal(size=(T, 3, 2))
-        Y_ref, _ = jordan_forward(x, y, W_xh, W_yh, b_h, W_hy, b_y)
-        for t in range(T):
-            _, y = _call(fn, (x[t], y, W_xh, W_yh, b_h, W_hy, b_y), f"jordan_step at step {t + 1}")
-        expect_close(y, Y_ref[-1], f"the last output after {T} steps fed back (compared with jordan_forward)",
-                     rtol=1e-10, atol=1e-10)
+    # D, H, O all different catch a missing transpose (the random sizes include such cases); ones and
+    # sizes above case_sizes' range are the deliberate extras, then float32 inputs (float32 out).
+    cases = case_sizes(seed=70, letters="BDHO") + [
+        {"B": 3, "D": 1, "H": 1, "O": 1}, {"B": 1, "D": 1, "H": 4, "O": 1}, {"B": 8, "D": 7, "H": 16, "O": 5},
+        {"B": 2, "D": 3, "H": 4, "O": 2, "dtype": "float32"},
+    ]
+    for sizes in cases:
+        with in_case(sizes):
+            dtype = np.dtype(sizes.get("dtype", "float64"))
+            _check_step(fn, _case(rng, sizes["B"], sizes["D"], sizes["H"], sizes["O"], dtype), "jordan_step")
+    # Feeding each output into the next step must reproduce jordan_forward (T = 1 first).
+    for sizes in case_sizes(seed=70, letters="TBDHO", n_random=1):
+        with in_case(sizes):
+            T, B, D = sizes["T"], sizes["B"], sizes["D"]
+            x_t, y, W_xh, W_yh, b_h, W_hy, b_y = _case(rng, B, D, sizes["H"], sizes["O"])
+            x = random_array(rng, (T, B, D))
+            Y_ref, _ = jordan_forward(x, y, W_xh, W_yh, b_h, W_hy, b_y)
+            for t in range(T):
+                _, y = _call(fn, (x[t], y, W_xh, W_yh, b_h, W_hy, b_y), f"jordan_step at step {t + 1}")
+            expect_close(y, Y_ref[-1], "the last output, each output fed back into the next step (compared with "
+                                       "jordan_forward)", rtol=1e-10, atol=1e-10)

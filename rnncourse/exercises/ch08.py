@@ -23,7 +23,8 @@ from rnncourse.numpy.gated import lstm_step_backward as lstm_step_backward_refer
 
 __all__ = ["check_lstm_step", "check_gru_step", "check_lstm_step_backward", "lstm_step_backward_variant"]
 
-_SHAPES = ((4, 3, 5), (1, 2, 3), (3, 1, 1), (1, 1, 4), (6, 7, 8))     # (B, D, H)
+# The forward steps' cases beyond case_sizes' (B = 1, then sizes 2..6): D = 1 and H = 1, and larger sizes.
+_EXTRA_CASES = ({"B": 3, "D": 1, "H": 1}, {"B": 1, "D": 1, "H": 4}, {"B": 6, "D": 7, "H": 8})
 
 
 def _weights(rng, n_gates, n_biases, D, H, dtype=np.float64):
@@ -64,14 +65,15 @@ def check_lstm_step(fn):
                               f"{np.round(c_t[0], 4)}; check the order of the gate blocks: i, f, g, o, as in "
                               f"torch.nn.LSTMCell")
     rng = np.random.default_rng(80)
-    for B, D, H in _SHAPES:
-        args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H))), rng.normal(size=(B, H))]
-        args += _weights(rng, 4, 1, D, H)
-        what = f"lstm_step with B={B}, D={D}, H={H}"
-        h_t, c_t = _lstm(fn, args, what)
-        (h_ref, c_ref), _ = lstm_step_forward(*args)
-        expect_close(c_t, c_ref, f"c_t from {what}", rtol=1e-10, atol=1e-10)
-        expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
+    for sizes in case_sizes(seed=80, letters="BDH") + list(_EXTRA_CASES):
+        with in_case(sizes):
+            B, D, H = sizes["B"], sizes["D"], sizes["H"]
+            args = [random_array(rng, (B, D)), np.tanh(random_array(rng, (B, H))), random_array(rng, (B, H))]
+            args += _weights(rng, 4, 1, D, H)
+            h_t, c_t = _lstm(fn, args, "lstm_step")
+            (h_ref, c_ref), _ = lstm_step_forward(*args)
+            expect_close(c_t, c_ref, "c_t from lstm_step", rtol=1e-10, atol=1e-10)
+            expect_close(h_t, h_ref, "h_t from lstm_step", rtol=1e-10, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- GRU
@@ -101,20 +103,22 @@ def check_gru_step(fn):
         raise ExerciseFailure(f"with all weights and biases 0, r = z = 0.5 and n = tanh(0) = 0, so h_t = 0.5 * "
                               f"h_prev = {0.5 * h_prev[0]}, but you give {np.round(h_t[0], 4)}")
     rng = np.random.default_rng(81)
-    for B, D, H in _SHAPES:
-        args = [rng.normal(size=(B, D)), np.tanh(rng.normal(size=(B, H)))] + _weights(rng, 3, 2, D, H)
-        what = f"gru_step with B={B}, D={D}, H={H}"
-        h_t = expect_array(call_unchanged(fn, args, _GRU_NAMES, what), (B, H), f"h_t from {what}")
-        h_ref, _ = gru_step_forward(*args)
-        if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
-            slips = _gru_variants(*args)
-            if np.allclose(h_t, slips["z swapped"]):
-                raise ExerciseFailure(f"{what}: PyTorch's GRU keeps the old state with weight z: "
-                                      f"h_t = (1 - z) * n + z * h_prev, not z * n + (1 - z) * h_prev")
-            if np.allclose(h_t, slips["reset before"]):
-                raise ExerciseFailure(f"{what}: PyTorch's GRU applies the reset gate after the product, "
-                                      f"n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), not to h_prev before it")
-            expect_close(h_t, h_ref, f"h_t from {what}", rtol=1e-10, atol=1e-10)
+    for sizes in case_sizes(seed=81, letters="BDH") + list(_EXTRA_CASES):
+        with in_case(sizes):
+            B, D, H = sizes["B"], sizes["D"], sizes["H"]
+            args = [random_array(rng, (B, D)), np.tanh(random_array(rng, (B, H)))] + _weights(rng, 3, 2, D, H)
+            h_t = expect_array(call_unchanged(fn, args, _GRU_NAMES, "gru_step"), (B, H), "h_t from gru_step")
+            h_ref, _ = gru_step_forward(*args)
+            if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
+                slips = _gru_variants(*args)
+                if np.allclose(h_t, slips["z swapped"]):
+                    raise ExerciseFailure("gru_step: PyTorch's GRU keeps the old state with weight z: "
+                                          "h_t = (1 - z) * n + z * h_prev, not z * n + (1 - z) * h_prev")
+                if np.allclose(h_t, slips["reset before"]):
+                    raise ExerciseFailure("gru_step: PyTorch's GRU applies the reset gate after the product, "
+                                          "n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), not to h_prev "
+                                          "before it")
+                expect_close(h_t, h_ref, "h_t from gru_step", rtol=1e-10, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- LSTM step backward

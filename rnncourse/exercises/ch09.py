@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.exercises.feedback import call_unchanged, expect_array, expect_close, expect_number, expect_scalar
+from rnncourse.exercises.feedback import (
+    call_unchanged, case_sizes, expect_array, expect_close, expect_grad_check, expect_number, expect_scalar,
+    expect_tuple, in_case, random_array,
+)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.embedding import embedding_backward as embedding_backward_reference
 from rnncourse.numpy.embedding import embedding_forward
-from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.padding import length_mask
 from rnncourse.numpy.padding import reverse_padded as reverse_reference
@@ -32,7 +34,7 @@ __all__ = ["check_embedding_backward", "check_masked_cross_entropy", "check_reve
 def _embedding_case(rng, shape, V, D):
     ids = rng.integers(0, V, size=shape)
     ids.reshape(-1)[: min(3, ids.size)] = ids.reshape(-1)[0]          # at least one repeated id
-    return rng.normal(size=shape + (D,)), ids
+    return random_array(rng, shape + (D,)), ids
 
 
 @exercise("ch09.embedding_backward", points=2, subjects=("rnncourse.numpy.embedding.embedding_backward",))
@@ -47,18 +49,23 @@ def check_embedding_backward(fn):
                               "keeps only one of the repeated rows; use np.add.at(dE, ids, dx)")
     expect_close(dE[:, 0], [100.0, 0.0, 11.0], "dE for ids [2, 2, 0] and dx rows 1, 10, 100")
     rng = np.random.default_rng(9)
-    for shape, V, D in (((4,), 5, 2), ((3, 2), 7, 3), ((6, 4), 4, 5), ((1, 1), 1, 1), ((8, 3), 20, 6)):
-        dx, ids = _embedding_case(rng, shape, V, D)
-        what = f"embedding_backward with ids of shape {shape}, V={V}, D={D}"
-        got = expect_array(call_unchanged(fn, (dx, ids, V), ("dx", "ids", "V"), what), (V, D), f"dE ({what})")
-        _, cache = embedding_forward(ids, rng.normal(size=(V, D)))
-        expect_close(got, embedding_backward_reference(dx, cache)["E"], f"dE ({what})", rtol=1e-10, atol=1e-12)
-    E, (dx, ids) = rng.normal(size=(4, 3)), _embedding_case(rng, (5, 2), 4, 3)
-    numerical = numerical_gradient(lambda: float((embedding_forward(ids, E)[0] * dx).sum()), {"E": E})["E"]
+    cases = [{"ids shape": (s["T"], s["B"]), "V": s["V"], "D": s["D"]} for s in case_sizes(seed=9, letters="TBVD")]
+    cases += [{"ids shape": (4,), "V": 5, "D": 2},            # one-dimensional ids
+              {"ids shape": (1, 1), "V": 1, "D": 1},          # a table of one row of one entry
+              {"ids shape": (8, 3), "V": 20, "D": 6}]         # most rows of the table never read
+    for case in cases:
+        with in_case(case):
+            V, D = case["V"], case["D"]
+            dx, ids = _embedding_case(rng, case["ids shape"], V, D)
+            got = expect_array(call_unchanged(fn, (dx, ids, V), ("dx", "ids", "V"), "embedding_backward"), (V, D),
+                               "dE")
+            _, cache = embedding_forward(ids, random_array(rng, (V, D)))
+            expect_close(got, embedding_backward_reference(dx, cache)["E"], "dE", rtol=1e-10, atol=1e-12)
+    # Independently of the reference: centred finite differences of L = sum(dx * E[ids]).
+    E, (dx, ids) = random_array(rng, (4, 3)), _embedding_case(rng, (5, 2), 4, 3)
     dE = expect_array(call_unchanged(fn, (dx, ids, 4), ("dx", "ids", "V"), "embedding_backward"), (4, 3), "dE")
-    err = rel_error(dE, numerical)
-    if not err < 1e-7:
-        raise ExerciseFailure(f"dE disagrees with centred finite differences (relative error {err:.1e})")
+    expect_grad_check(lambda: float((embedding_forward(ids, E)[0] * dx).sum()), {"E": E}, {"E": dE},
+                      "the entries of dE", tol=1e-7)
 
 
 # ----------------------------------------------------------------------------- ch09.masked_cross_entropy
@@ -82,23 +89,22 @@ def _masked_case(rng, T, B, V):
     lengths = rng.integers(1, T + 1, size=B)
     lengths[0] = T
     mask = length_mask(lengths, T)
-    return rng.normal(size=(T, B, V)) * 2, rng.integers(0, V, size=(T, B)), mask
+    return random_array(rng, (T, B, V), scale=2.0), rng.integers(0, V, size=(T, B)), mask
 
 
-def _check_masked(fn, args, what):
+def _check_masked(fn, args, what, about=""):
+    """Check one call: ``what`` names the call; ``about`` (" (...)" or "") follows "the loss" and "dlogits"."""
     logits, targets, mask = args
-    out = call_unchanged(fn, args, ("logits", "targets", "mask"), what)
-    if not isinstance(out, tuple) or len(out) != 2:
-        raise ExerciseFailure(f"{what} should return a tuple (loss, dlogits), but returned {type(out).__name__}")
+    out = expect_tuple(call_unchanged(fn, args, ("logits", "targets", "mask"), what), ("loss", "dlogits"), what)
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
-    got_d = expect_array(out[1], logits.shape, f"dlogits ({what})")
-    got_loss = expect_number(out[0], f"the loss ({what})")
+    got_d = expect_array(out[1], logits.shape, f"dlogits{about}")
+    got_loss = expect_number(out[0], f"the loss{about}")
     if not (np.isclose(got_loss, loss, rtol=1e-9) and np.allclose(got_d, d, atol=1e-12)):
         for (wl, wd), message in _masked_variants(logits, targets, mask):
             if np.isclose(got_loss, wl, rtol=1e-9) and np.allclose(got_d, wd, atol=1e-12):
                 raise ExerciseFailure(f"{what}: {message}")
-    expect_scalar(got_loss, float(loss), f"the loss ({what})", rtol=1e-9, atol=1e-12)
-    expect_close(got_d, d, f"dlogits ({what})", rtol=1e-8, atol=1e-12)
+    expect_scalar(got_loss, float(loss), f"the loss{about}", rtol=1e-9, atol=1e-12)
+    expect_close(got_d, d, f"dlogits{about}", rtol=1e-8, atol=1e-12)
 
 
 @exercise("ch09.masked_cross_entropy", points=2)
@@ -106,11 +112,14 @@ def check_masked_cross_entropy(fn):
     """Write masked_cross_entropy(logits, targets, mask) -> (loss, dlogits): the mean over real steps only."""
     # By hand: V = 2, zero logits (loss log 2 everywhere), one real step out of two.
     logits, targets, mask = np.zeros((2, 1, 2)), np.array([[1], [0]]), np.array([[True], [False]])
-    _check_masked(fn, (logits, targets, mask), "masked_cross_entropy with zero logits, one real step of two "
-                                               "(loss log 2 = 0.6931, dlogits [0.5, -0.5] then [0, 0])")
+    what = ("masked_cross_entropy with zero logits, one real step of two (loss log 2 = 0.6931, dlogits [0.5, -0.5] "
+            "then [0, 0])")
+    _check_masked(fn, (logits, targets, mask), what, f" ({what})")
     rng = np.random.default_rng(10)
-    for T, B, V in ((3, 2, 4), (5, 4, 3), (1, 1, 2), (6, 3, 7), (4, 5, 5)):
-        _check_masked(fn, _masked_case(rng, T, B, V), f"masked_cross_entropy with T={T}, B={B}, V={V}")
+    cases = case_sizes(seed=10, letters="TBV") + [{"T": 1, "B": 1, "V": 2}]     # one step of two classes
+    for sizes in cases:
+        with in_case(sizes):
+            _check_masked(fn, _masked_case(rng, sizes["T"], sizes["B"], sizes["V"]), "masked_cross_entropy")
 
 
 # ----------------------------------------------------------------------------- ch09.reverse_padded
@@ -126,8 +135,11 @@ def check_reverse_padded(fn):
                               "start with its padding; reverse each column within its own length")
     expect_close(got, reverse_reference(x, lengths), "the result for [[1, 2, 3], [4, pad, pad]]")
     rng = np.random.default_rng(11)
-    for T, B, D in ((5, 3, 2), (1, 1, 1), (6, 4, 3), (4, 6, 1)):
+    cases = case_sizes(seed=11, letters="TBD") + [{"T": 1, "B": 1, "D": 1}, {"T": 4, "B": 6, "D": 1}]
+    for sizes in cases:
+        T, B, D = sizes["T"], sizes["B"], sizes["D"]
         lengths = rng.integers(1, T + 1, size=B)
-        x = rng.normal(size=(T, B, D))
-        what = f"reverse_padded with T={T}, B={B}, D={D}, lengths {lengths.tolist()}"
-        expect_close(call_unchanged(fn, (x, lengths), ("x", "lengths"), what), reverse_reference(x, lengths), what)
+        x = random_array(rng, (T, B, D))
+        with in_case({**sizes, "lengths": lengths.tolist()}):
+            got = call_unchanged(fn, (x, lengths), ("x", "lengths"), "reverse_padded")
+            expect_close(got, reverse_reference(x, lengths), "the result")

@@ -12,18 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
-from rnncourse.plotting.style import COLORS, PALETTE
+from rnncourse.plotting.style import COLORS, PALETTE, figure_axes
 from rnncourse.validation import check_array, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
-
-
-def _axes(ax, size=None):
-    """The axes to draw on and its figure: ``ax`` itself, or a new figure's single axes."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size)
-        return fig, ax
-    return ax.figure, ax
 
 
 def _check_curves(curves, what: str) -> None:
@@ -57,7 +49,7 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
         The figure holding the panel.
     """
     _check_curves(curves, "norms at lags 0 .. L")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for i, (label, norms) in enumerate(curves.items()):
         color = PALETTE[i % len(PALETTE)]
         ax.semilogy(np.arange(len(norms)), norms, color=color, label=label)
@@ -88,7 +80,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
         The figure holding the panel.
     """
     _check_curves(curves, "norms at t = 1 .. T")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for label, norms in curves.items():
         ax.semilogy(np.arange(1, len(norms) + 1), norms, label=label)
     ax.set_xlabel(r"time step $t$ of the input $x_t$")
@@ -121,7 +113,7 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
         The figure holding the panel.
     """
     _check_curves(curves, "(lags, accuracies)")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     all_lags = set()
     for label, (lags, accuracies) in curves.items():
         ax.plot(lags, accuracies, marker="o", label=label)
@@ -174,7 +166,7 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
         check_array(vec, name, ("P",), (2,), hint="the plot shows gradients of P = 2 parameters, in the plane")
     max_norm = check_positive_float(max_norm, "max_norm")
     clip_value = check_positive_float(clip_value, "clip_value")
-    fig, ax = _axes(ax, size=(5.0, 4.2))
+    fig, ax = figure_axes(ax, size=(5.0, 4.2))
     ax.add_patch(Circle((0, 0), max_norm, fill=False, color=PALETTE[0], linestyle="--", linewidth=1.2))
     ax.add_patch(Rectangle((-clip_value, -clip_value), 2 * clip_value, 2 * clip_value, fill=False,
                            color=PALETTE[1], linestyle="--", linewidth=1.2))

@@ -11,8 +11,9 @@ page they look as on white, and in the online book's dark mode its style sheet
 from __future__ import annotations
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
 
-__all__ = ["PALETTE", "COLORS", "FIG_WIDTH", "use_style", "figsize"]
+__all__ = ["PALETTE", "COLORS", "FIG_WIDTH", "use_style", "figsize", "figure_axes"]
 
 #: Okabe–Ito colours, safe for the common forms of colour blindness.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -34,6 +35,18 @@ FIG_WIDTH = 7.0
 def figsize(aspect: float = 0.45, width: float = FIG_WIDTH) -> tuple[float, float]:
     """Return ``(width, width * aspect)`` for a figure that fits the text column."""
     return (width, width * aspect)
+
+
+def figure_axes(ax=None, size=None):
+    """The axes to draw on and its figure: ``ax`` itself, or the single axes of a new figure.
+
+    Every plot function that takes ``ax`` starts with it, so that a plot can go into a
+    panel of a larger figure or stand alone. ``size`` is the new figure's (width, height)
+    in inches, :func:`figsize` by default.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=size or figsize())
+    return ax.figure, ax
 
 
 def use_style() -> None:

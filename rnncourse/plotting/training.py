@@ -15,16 +15,9 @@ from matplotlib.ticker import MaxNLocator
 
 from rnncourse.validation import check_positive_int
 
-from .style import COLORS, PALETTE, figsize
+from .style import COLORS, PALETTE, figure_axes
 
 __all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predictions"]
-
-
-def _axes(ax, aspect: float = 0.45):
-    """The axes to draw on and its figure: ``ax`` itself, or a new figure's single axes."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(aspect))
-    return ax.figure, ax
 
 
 def _as_float_array(a, name: str) -> np.ndarray:
@@ -109,7 +102,7 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
         smooth = check_positive_int(smooth, "smooth")
     if not curves:
         raise ValueError("losses is an empty dict; pass at least one curve")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     for (label, curve), color in zip(curves.items(), PALETTE * 4):
         y = _as_float_array(curve, f"losses[{label!r}]" if label is not None else "losses").ravel()
         steps = np.arange(y.size)
@@ -189,7 +182,7 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     t = np.arange(T) if times is None else np.asarray(times)
     if t.shape != (T,):
         raise ValueError(f"times should have shape (T,) = ({T},) to match hs, but has shape {t.shape}")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     if kind == "lines":
         for j in range(shown):
             ax.plot(t, S[:, j], linewidth=1.2, label=f"unit {j}")
@@ -242,7 +235,7 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     t = np.arange(y.size) if times is None else np.asarray(times)
     if t.shape != y.shape:
         raise ValueError(f"times should have shape {y.shape} like target, but has shape {t.shape}")
-    fig, ax = _axes(ax)
+    fig, ax = figure_axes(ax)
     ax.plot(t, y, color="black", linewidth=2.0, label=target_label)
     for (label, p), color in zip(predictions.items(), PALETTE * 4):
         p = _as_float_array(p, f"predictions[{label!r}]").ravel()

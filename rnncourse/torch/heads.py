@@ -46,6 +46,12 @@ class OutputLayer(nn.Module):
     W_hy : torch.nn.Parameter, shape (O, H)
     b_y : torch.nn.Parameter, shape (O,)
         Both drawn from U(-1/sqrt(H), 1/sqrt(H)), like :class:`torch.nn.Linear`.
+
+    Notes
+    -----
+    ``OutputLayer.from_torch(linear)`` copies a :class:`torch.nn.Linear` (whose names are
+    ``weight`` and ``bias``) and ``to_torch()`` returns an equal one; ``from_numpy`` and
+    ``numpy_params`` do the same with the arrays of :func:`rnncourse.numpy.output.affine_forward`.
     """
 
     def __init__(self, hidden_size, output_size, *, device=None, dtype=None, generator=None):
@@ -100,6 +106,30 @@ class OutputLayer(nn.Module):
     def numpy_params(self) -> dict:
         """Return copies of ``W_hy`` and ``b_y`` as :class:`numpy.ndarray`."""
         return {name: getattr(self, name).detach().cpu().numpy().copy() for name in ("W_hy", "b_y")}
+
+    @classmethod
+    def from_torch(cls, linear: nn.Linear) -> "OutputLayer":
+        """A copy of a :class:`torch.nn.Linear` (``weight`` becomes ``W_hy``, ``bias`` ``b_y``; no bias: zeros).
+
+        On the device and with the dtype of ``linear``; :meth:`to_torch` is the way back.
+        """
+        if not isinstance(linear, nn.Linear):
+            raise TypeError(f"linear should be a torch.nn.Linear, but is {linear!r}")
+        w = linear.weight
+        layer = cls(linear.in_features, linear.out_features, device=w.device, dtype=w.dtype)
+        with torch.no_grad():
+            layer.W_hy.copy_(w)
+            layer.b_y.copy_(linear.bias if linear.bias is not None else torch.zeros_like(w[:, 0]))
+        return layer
+
+    def to_torch(self) -> nn.Linear:
+        """An equal :class:`torch.nn.Linear`."""
+        w = self.W_hy
+        linear = nn.Linear(self.hidden_size, self.output_size, device=w.device, dtype=w.dtype)
+        with torch.no_grad():
+            linear.weight.copy_(w)
+            linear.bias.copy_(self.b_y)
+        return linear
 
 
 class RNNModel(nn.Module):
