@@ -232,3 +232,34 @@ def test_step_backward_rejects_another_dtype_and_a_bare_array():
         lstm_step_backward(np.ones((B, H)), lstm_cache)
     with pytest.raises(ValueError, match=r"dstate should be a pair \(dh_t, dc_t\), but holds 3 items"):
         lstm_step_backward((np.ones((B, H)), None, None), lstm_cache)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_backward_takes_gradients_into_the_final_states_like_autograd(kind):
+    """dh_T (and the LSTM's dc_T) flow in from outside the sequence, as in rnn_backward: checked against
+    autograd through torch.nn.LSTM/GRU with a loss that also reads h_T and c_T."""
+    T = 6
+    torch.manual_seed(8)
+    ref = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(D, H, dtype=torch.float64)
+    p = torch_weights(ref)
+    rng = np.random.default_rng(8)
+    x, dhs, dh_T, dc_T = (rng.normal(size=s) for s in [(T, B, D), (T, B, H), (B, H), (B, H)])
+    xt = torch.tensor(x, requires_grad=True)
+    out, final = ref(xt)
+    loss = (out * torch.tensor(dhs)).sum()
+    if kind == "lstm":
+        loss = loss + (final[0][0] * torch.tensor(dh_T)).sum() + (final[1][0] * torch.tensor(dc_T)).sum()
+        _, cache = lstm_forward(x, None, None, **p)
+        grads = lstm_backward(dhs, cache, dh_T=dh_T, dc_T=dc_T)
+    else:
+        loss = loss + (final[0] * torch.tensor(dh_T)).sum()
+        _, cache = gru_forward(x, None, **p)
+        grads = gru_backward(dhs, cache, dh_T=dh_T)
+    loss.backward()
+    assert rel_error(grads["x"], xt.grad.numpy()) < 1e-10
+    assert rel_error(grads["W_hh"], ref.weight_hh_l0.grad.numpy()) < 1e-10
+    backward = lstm_backward if kind == "lstm" else gru_backward
+    with pytest.raises(ValueError, match=rf"dh_T should have shape \(B, H\) = \({B}, {H}\).*shape of the final state"):
+        backward(dhs, cache, dh_T=np.zeros((B, H + 1)))
+    with pytest.raises(TypeError, match="dh_T is float32"):
+        backward(dhs, cache, dh_T=np.zeros((B, H), np.float32))

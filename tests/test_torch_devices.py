@@ -172,3 +172,20 @@ def test_the_generator_of_the_initial_weights_is_a_cpu_generator(make):
     with pytest.raises(TypeError, match=r"generator should be a CPU torch.Generator or None, but is int; .*"
                                         r"pass torch.Generator\(\).manual_seed\(seed\)$"):
         make(0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: Tagger(V, D, H, 3, **kw), lambda **kw: CharLM(V, D, H, **kw),
+    lambda **kw: AddingModel("gru", H, **kw),
+])
+def test_the_torch_nn_models_take_a_device_and_a_dtype_and_keep_their_seeded_weights(make):
+    torch.manual_seed(0)
+    plain = make()
+    torch.manual_seed(0)
+    wide = make(dtype=torch.float64)
+    assert all(p.dtype == torch.float64 for p in wide.parameters())
+    assert all(torch.equal(p.double(), q) for p, q in zip(plain.parameters(), wide.parameters()))
+    torch.manual_seed(0)
+    assert all(p.device == META for p in make(device=META).parameters())
+    with pytest.raises(TypeError, match="dtype should be a floating-point torch.dtype"):
+        make(dtype=torch.int64)

@@ -445,10 +445,21 @@ def lstm_forward(x, h0, c0, W_xh, W_hh, b_h):
     return hs, LSTMCache(x, s["h0"], s["c0"], W_xh, W_hh, hs, cs, gates)
 
 
-def lstm_backward(dhs, cache):
+def _final_gradient(g, name, final):
+    """The gradient ``g`` reaching a final state from outside the sequence, checked against that
+    state ``final`` (B, H), as a new array; zeros for ``None``."""
+    if g is None:
+        return np.zeros_like(final)
+    check_array(g, name, ("B", "H"), final.shape, hint=f"{name} has the shape of the final state")
+    check_same_dtype(**{name: g, "the final state": final})
+    return g.copy()
+
+
+def lstm_backward(dhs, cache, dh_T=None, dc_T=None):
     """Backpropagation through time for :func:`lstm_forward`.
 
-    Walking backwards from ``t = T`` with ``dh = dc = 0``: the gradient reaching ``h_t`` is
+    Walking backwards from ``t = T`` with ``dh = dh_T`` and ``dc = dc_T`` (zeros by default):
+    the gradient reaching ``h_t`` is
     ``dhs[t]`` plus what step ``t + 1`` sends back through ``W_hh``; the gradient reaching
     ``c_t`` is what step ``t + 1`` sends back along the cell state, ``dc_{t+1} * f_{t+1}``
     (the additive path). Each step is :func:`lstm_step_backward`'s arithmetic; the weight
@@ -460,6 +471,10 @@ def lstm_backward(dhs, cache):
         Gradient of the loss with respect to each hidden state, directly from the loss.
     cache : LSTMCache
         From :func:`lstm_forward`.
+    dh_T, dc_T : numpy.ndarray, shape (B, H), or None
+        Gradients flowing into the final states ``h_T`` and ``c_T`` from outside the
+        sequence (e.g. from a later chunk, as in :func:`rnncourse.numpy.elman.rnn_backward`);
+        ``None`` means zero.
 
     Returns
     -------
@@ -472,7 +487,7 @@ def lstm_backward(dhs, cache):
     check_same_dtype(dhs=dhs, hs=hs)
     T, B, D = x.shape
     dA = np.empty_like(gates)                                          # (T, B, 4H)
-    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    dh, dc = _final_gradient(dh_T, "dh_T", hs[-1]), _final_gradient(dc_T, "dc_T", cs[-1])
     for t in reversed(range(T)):
         c_prev = cs[t - 1] if t > 0 else c0
         dA[t], dc = _lstm_cell_backward(dhs[t] + dh, dc, c_prev, np.split(gates[t], 4, axis=1), np.tanh(cs[t]))
@@ -520,10 +535,10 @@ def gru_forward(x, h0, W_xh, W_hh, b_xh, b_hh):
     return hs, GRUCache(x, s["h0"], W_xh, W_hh, hs, gates, h_ns)
 
 
-def gru_backward(dhs, cache):
+def gru_backward(dhs, cache, dh_T=None):
     """Backpropagation through time for :func:`gru_forward`.
 
-    Walking backwards from ``t = T``: the gradient reaching ``h_t`` is ``dhs[t]`` plus what step
+    Walking backwards from ``t = T``, with ``dh = dh_T`` (zeros by default): the gradient reaching ``h_t`` is ``dhs[t]`` plus what step
     ``t + 1`` sends back, directly through ``z_{t+1} * h_t`` (the additive path) and through
     ``W_hh``. Each step is :func:`gru_step_backward`'s arithmetic; the weight gradients are
     summed over time after the loop.
@@ -534,6 +549,9 @@ def gru_backward(dhs, cache):
         Gradient of the loss with respect to each state, directly from the loss.
     cache : GRUCache
         From :func:`gru_forward`.
+    dh_T : numpy.ndarray, shape (B, H), or None
+        Gradient flowing into the final state ``h_T`` from outside the sequence; ``None``
+        means zero.
 
     Returns
     -------
@@ -546,7 +564,7 @@ def gru_backward(dhs, cache):
     check_same_dtype(dhs=dhs, hs=hs)
     T, B, D = x.shape
     dAX, dAH = np.empty_like(gates), np.empty_like(gates)             # (T, B, 3H) each
-    dh = np.zeros_like(h0)
+    dh = _final_gradient(dh_T, "dh_T", hs[-1])
     for t in reversed(range(T)):
         h_prev = hs[t - 1] if t > 0 else h0
         r, z, n = np.split(gates[t], 3, axis=1)

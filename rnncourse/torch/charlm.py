@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.numpy.charlm import batches
+from rnncourse.torch.init import check_dtype
 from rnncourse.validation import (check_array, check_index_array, check_match, check_positive_float,
                                   check_positive_int)
 
@@ -40,15 +41,21 @@ class CharLM(nn.Module):
         Stacked RNN layers (default 1).
     dropout : float
         Dropout between stacked layers (default 0), as in :class:`torch.nn.RNN`.
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU). They are drawn on the CPU and then
+        moved, so one seed gives the same weights on every device.
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
     """
 
-    def __init__(self, V, D, H, num_layers=1, dropout=0.0):
+    def __init__(self, V, D, H, num_layers=1, dropout=0.0, *, device=None, dtype=None):
         super().__init__()
         V, D, H = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H")))
         self.embed = nn.Embedding(V, D)
         self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
                           dropout=check_positive_float(dropout, "dropout", allow_zero=True))
         self.out = nn.Linear(H, V)
+        self.to(device=device, dtype=check_dtype(dtype))
 
     def forward(self, ids, h0=None):
         """Scores of the next character at every step.

@@ -26,6 +26,7 @@ from torch import nn
 from rnncourse.data.adding import CORRECT_TOLERANCE, adding_problem, chance_mse
 from rnncourse.numpy.init import init_rnn_params
 from rnncourse.torch.device import pick_device
+from rnncourse.torch.init import check_dtype
 from rnncourse.torch.train import TrainConfig, train
 from rnncourse.validation import check_array, check_choice, check_match, check_positive_float, check_positive_int
 
@@ -59,10 +60,15 @@ class AddingModel(nn.Module):
         Rescale ``W_hh`` to this spectral radius (``cell="rnn"`` only).
     seed : int
         Seed of the initial weights.
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU); drawn on the CPU and then moved, so a
+        seed gives the same weights on every device.
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
     """
 
     def __init__(self, cell="rnn", hidden_size=16, input_size=2, *, nonlinearity="tanh", init="uniform",
-                 spectral_radius=None, seed=0):
+                 spectral_radius=None, seed=0, device=None, dtype=None):
         super().__init__()
         check_choice(cell, "cell", tuple(CELLS))
         check_choice(nonlinearity, "nonlinearity", ("tanh", "relu"))
@@ -79,6 +85,7 @@ class AddingModel(nn.Module):
             self.out = nn.Linear(H, 1)
         if cell == "rnn" and (init != "uniform" or spectral_radius is not None):
             self._init_recurrent(init, spectral_radius, seed)
+        self.to(device=device, dtype=check_dtype(dtype))
 
     def _init_recurrent(self, init, spectral_radius, seed):
         """Copy W_hh (and b_h) from init_rnn_params; b_h goes to bias_ih, bias_hh becomes 0."""
@@ -258,7 +265,7 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     if not 0 < success_fraction <= 1:
         raise ValueError(f"success_fraction should be in (0, 1], but is {success_fraction}")
     model = AddingModel(cell, hidden_size, nonlinearity=nonlinearity, init=init,
-                        spectral_radius=spectral_radius, seed=seed).to(pick_device(device))
+                        spectral_radius=spectral_radius, seed=seed, device=pick_device(device))
     config = TrainConfig(steps=steps, lr=lr, optimizer=optimizer, clip=clip, seed=seed)
     threads = torch.get_num_threads()
     if num_threads is not None:

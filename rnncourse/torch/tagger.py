@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
+from rnncourse.torch.init import check_dtype
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
 from rnncourse.validation import check_index_array, check_match, check_positive_float, check_positive_int
 
@@ -39,15 +40,21 @@ class Tagger(nn.Module):
         Stacked RNN layers (default 1).
     dropout : float
         Dropout between stacked layers (default 0).
+    device : torch.device or str, optional
+        Where the parameters live (default: the CPU). They are drawn on the CPU and then
+        moved, so one seed gives the same weights on every device.
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
     """
 
-    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0):
+    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0, device=None, dtype=None):
         super().__init__()
         V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
         self.embed = nn.Embedding(V, D, padding_idx=0)
         self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"), bidirectional=bidirectional,
                           dropout=check_positive_float(dropout, "dropout", allow_zero=True))
         self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
+        self.to(device=device, dtype=check_dtype(dtype))
 
     def forward(self, ids, lengths, packed=True):
         """Tag scores at every step.
