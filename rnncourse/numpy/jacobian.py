@@ -106,7 +106,7 @@ def jacobian_norms(J, ord=2):
         Per-step Jacobians from :func:`step_jacobians`.
     ord : int or str
         Matrix norm passed to ``numpy.linalg.norm``: ``2`` (default, the
-        largest singular value), ``"fro"`` or another of :data:`MATRIX_NORMS`.
+        largest singular value), ``"fro"``, ``"nuc"``, ``1``, ``-1``, ``-2``, ``inf`` or ``-inf``.
 
     Returns
     -------

@@ -623,8 +623,8 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     x : torch.Tensor, shape (T, B, D)
         Input sequences, time-major, on the cell's device and dtype; each starts from a zero state.
     ord : int or str
-        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default), ``"fro"`` or another of
-        :data:`rnncourse.numpy.jacobian.MATRIX_NORMS`.
+        Matrix norm for :func:`numpy.linalg.norm`: ``2`` (default), ``"fro"``, ``"nuc"``,
+        ``1``, ``-1``, ``-2``, ``inf`` or ``-inf``.
     path : str
         ``"all"`` (default) or ``"cell"`` (LSTM only).
 
