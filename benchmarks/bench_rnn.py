@@ -184,7 +184,8 @@ def rnn_flops():
     """FLOPs of forward + BPTT, counting matrix products only (2*M*N*K each).
 
     Forward: input projection (T*B, D) x (D, H) and T recurrent products (B, H) x (H, H).
-    Backward: T products da_t W_hh, then dx = dA W_xh, dW_xh = dA^T x, dW_hh = dA^T H_prev.
+    Backward: T products da_t W_hh, then dx = dA W_xh, dW_xh = dA^T x, dW_hh = dA^T h_prevs,
+    h_prevs being the states entering each step.
     """
     return 2 * T * B * H * (3 * D + 3 * H)
 

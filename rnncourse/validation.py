@@ -13,6 +13,7 @@ so that :mod:`rnncourse.numpy` keeps running where torch is absent.
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -219,6 +220,17 @@ def check_same_dtype(**arrays) -> None:
                         f"e.g. .astype(np.float64)")
 
 
+def _autocast_on(a) -> bool:
+    """Whether :func:`torch.autocast` is on for the device of tensor ``a`` (False for an array)."""
+    if not _is_tensor(a):
+        return False
+    torch = sys.modules["torch"]                # imported, since ``a`` is a tensor
+    try:
+        return bool(torch.is_autocast_enabled(a.device.type))
+    except (RuntimeError, TypeError):           # a device type without autocast (meta); torch < 2.4
+        return False
+
+
 def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None:
     """Raise :class:`TypeError` unless tensor ``a`` lives on the device of ``ref`` and has its dtype.
 
@@ -228,12 +240,14 @@ def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None
     call x.to(torch.float64)``; the fix names the device or dtype itself, which
     is right however deep in the model the weights sit. With ``dtype=False``
     only the device is compared: for integer ids, targets and boolean masks,
-    which go with float weights or scores.
+    which go with float weights or scores. Inside :func:`torch.autocast` (mixed
+    precision) the dtypes are not compared either: there the states a model
+    computes are float16 or bfloat16 by design, while its weights stay float32.
     """
     if a.device != ref.device:
         raise TypeError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
                         f"call {name}.to('{ref.device}')")
-    if dtype and a.dtype != ref.dtype:
+    if dtype and a.dtype != ref.dtype and not _autocast_on(a):
         raise TypeError(f"{name} has dtype {a.dtype} but {ref_name} has dtype {ref.dtype}; "
                         f"call {name}.to({ref.dtype})")
 

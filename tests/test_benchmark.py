@@ -108,13 +108,13 @@ def test_chain_does_the_per_step_work_of_the_package(bench):
     rng = np.random.default_rng(0)
     T, B, D, H = 5, 3, 4, 6
     params = {"W_xh": rng.normal(size=(H, D)), "W_hh": rng.normal(size=(H, H)) * 0.5, "b_h": rng.normal(size=H)}
-    x, dH = rng.normal(size=(T, B, D)), rng.normal(size=(T, B, H))
+    x, dhs = rng.normal(size=(T, B, D)), rng.normal(size=(T, B, H))
     states, cache = rnn_forward(x, None, **params)
-    grads = rnn_backward(dH, cache)
+    grads = rnn_backward(dhs, cache)
     input_part = np.einsum("tbd,hd->tbh", x, params["W_xh"]) + params["b_h"]
     np.testing.assert_allclose(bench.chain_states(input_part, params["W_hh"]), states, atol=1e-12)
     dA = 1 - states * states
-    dh0 = bench.chain_backward(dH, dA, params["W_hh"])
+    dh0 = bench.chain_backward(dhs, dA, params["W_hh"])
     np.testing.assert_allclose(dh0, grads["h0"], atol=1e-12)
     np.testing.assert_allclose(dA.sum(axis=(0, 1)), grads["b_h"], atol=1e-12)
 

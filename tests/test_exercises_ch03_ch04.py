@@ -25,8 +25,8 @@ def last_states(x, lengths, h0, W_xh, W_hh, b_h):
 
 
 def last_states_by_indexing(x, lengths, h0, W_xh, W_hh, b_h):
-    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return H[lengths - 1, np.arange(x.shape[1])]
+    hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return hs[lengths - 1, np.arange(x.shape[1])]
 
 
 def ignores_lengths(x, lengths, h0, W_xh, W_hh, b_h):
@@ -34,13 +34,13 @@ def ignores_lengths(x, lengths, h0, W_xh, W_hh, b_h):
 
 
 def one_step_late(x, lengths, h0, W_xh, W_hh, b_h):
-    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return H[np.minimum(lengths, x.shape[0] - 1), np.arange(x.shape[1])]
+    hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return hs[np.minimum(lengths, x.shape[0] - 1), np.arange(x.shape[1])]
 
 
 def one_step_early(x, lengths, h0, W_xh, W_hh, b_h):
-    H, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
-    return np.concatenate([h0[None], H])[lengths - 1, np.arange(x.shape[1])]
+    hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return np.concatenate([h0[None], hs])[lengths - 1, np.arange(x.shape[1])]
 
 
 def ignores_h0(x, lengths, h0, W_xh, W_hh, b_h):
@@ -208,13 +208,13 @@ def test_step_backward_mistakes_are_named(wrong, message):
 
 # ----------------------------------------------------------------------------- ch04.rnn_backward
 
-def rnn_backward_loop(dH, x, h0, W_xh, W_hh, H):
+def rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs):
     grads = {"x": np.zeros_like(x), "W_xh": np.zeros_like(W_xh), "W_hh": np.zeros_like(W_hh),
              "b_h": np.zeros(W_hh.shape[0])}
     dh_next = np.zeros_like(h0)
     for t in reversed(range(x.shape[0])):
-        h_prev = H[t - 1] if t > 0 else h0
-        da = (dH[t] + dh_next) * (1 - H[t] ** 2)
+        h_prev = hs[t - 1] if t > 0 else h0
+        da = (dhs[t] + dh_next) * (1 - hs[t] ** 2)
         grads["x"][t] = da @ W_xh
         grads["W_xh"] += da.T @ x[t]
         grads["W_hh"] += da.T @ h_prev
@@ -225,8 +225,8 @@ def rnn_backward_loop(dH, x, h0, W_xh, W_hh, H):
 
 
 def planted(**mistake):
-    def wrong(dH, x, h0, W_xh, W_hh, H):
-        return bptt_variant(dH, x, h0, W_xh, W_hh, H, **mistake)
+    def wrong(dhs, x, h0, W_xh, W_hh, hs):
+        return bptt_variant(dhs, x, h0, W_xh, W_hh, hs, **mistake)
     return wrong
 
 
@@ -234,10 +234,10 @@ def test_bptt_variant_default_is_the_package():
     rng = np.random.default_rng(0)
     p = init_rnn_params(3, 4, rng=rng)
     x, h0 = rng.normal(size=(6, 2, 3)), rng.normal(size=(2, 4))
-    H, cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
-    dH = rng.normal(size=H.shape)
-    expected = rnn_backward(dH, cache)
-    for name, g in bptt_variant(dH, x, h0, p["W_xh"], p["W_hh"], H).items():
+    hs, cache = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+    dhs = rng.normal(size=hs.shape)
+    expected = rnn_backward(dhs, cache)
+    for name, g in bptt_variant(dhs, x, h0, p["W_xh"], p["W_hh"], hs).items():
         np.testing.assert_allclose(g, expected[name], rtol=1e-12, atol=1e-14)
 
 
@@ -262,8 +262,8 @@ def test_rnn_backward_mistakes_are_named(mistake, message):
 
 
 def test_rnn_backward_finite_differences_name_the_gradient():
-    def off_by_two(dH, x, h0, W_xh, W_hh, H):
-        g = rnn_backward_loop(dH, x, h0, W_xh, W_hh, H)
+    def off_by_two(dhs, x, h0, W_xh, W_hh, hs):
+        g = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
         if x.shape[0] > 1:                      # right on the one-step example, wrong on longer ones
             g["W_hh"] = 2 * g["W_hh"]
         return g
@@ -276,8 +276,8 @@ def test_rnn_backward_finite_differences_name_the_gradient():
 
 def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():
     # T = B = 1 hides swapped time and batch axes of dL/dx; the finite-difference case (T=4, B=2) shows them
-    def x_batch_major(dH, x, h0, W_xh, W_hh, H):
-        g = rnn_backward_loop(dH, x, h0, W_xh, W_hh, H)
+    def x_batch_major(dhs, x, h0, W_xh, W_hh, hs):
+        g = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
         return {**g, "x": g["x"].swapaxes(0, 1)}
     passed, feedback = run_check("ch04.rnn_backward", x_batch_major)
     assert not passed

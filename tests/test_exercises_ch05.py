@@ -49,37 +49,37 @@ def clip_always_scales(grads, max_norm):
     return total
 
 
-def jac_ok(H, W_hh, k):
-    T, B, n = H.shape
+def jac_ok(hs, W_hh, k):
+    T, B, n = hs.shape
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
     for t in range(k + 1, T + 1):
-        P = ((1 - H[t - 1] ** 2)[:, :, None] * W_hh) @ P
+        P = ((1 - hs[t - 1] ** 2)[:, :, None] * W_hh) @ P
     return P
 
 
-def jac_reversed(H, W_hh, k):
-    T, B, n = H.shape
+def jac_reversed(hs, W_hh, k):
+    T, B, n = hs.shape
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
     for t in range(k + 1, T + 1):
-        P = P @ ((1 - H[t - 1] ** 2)[:, :, None] * W_hh)
+        P = P @ ((1 - hs[t - 1] ** 2)[:, :, None] * W_hh)
     return P
 
 
-def jac_no_derivative(H, W_hh, k):
-    T, B, n = H.shape
+def jac_no_derivative(hs, W_hh, k):
+    T, B, n = hs.shape
     return np.broadcast_to(np.linalg.matrix_power(W_hh, T - k), (B, n, n)).copy()
 
 
-def jac_shifted(H, W_hh, k):
-    T, B, n = H.shape
-    H_prev = np.concatenate([np.zeros((1, B, n)), H[:-1]])
+def jac_shifted(hs, W_hh, k):
+    T, B, n = hs.shape
+    h_prevs = np.concatenate([np.zeros((1, B, n)), hs[:-1]])
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
     for t in range(k + 1, T + 1):
-        P = ((1 - H_prev[t - 1] ** 2)[:, :, None] * W_hh) @ P
+        P = ((1 - h_prevs[t - 1] ** 2)[:, :, None] * W_hh) @ P
     return P
 
 
-def jac_not_implemented(H, W_hh, k):
+def jac_not_implemented(hs, W_hh, k):
     raise NotImplementedError
 
 
@@ -167,5 +167,5 @@ def test_clipping_answers_of_the_wrong_kind_are_named(wrong, message):
 
 def test_jacobian_accepts_a_tensor_that_requires_grad():
     torch = pytest.importorskip("torch")
-    as_tensor = lambda H, W_hh, k: torch.from_numpy(jac_ok(H, W_hh, k)).requires_grad_()   # noqa: E731
+    as_tensor = lambda hs, W_hh, k: torch.from_numpy(jac_ok(hs, W_hh, k)).requires_grad_()   # noqa: E731
     assert run_check("ch05.jacobian_product", as_tensor) == (True, "all checks passed (2 points)")

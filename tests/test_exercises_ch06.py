@@ -106,9 +106,9 @@ def test_greedy_returning_a_list_fails():
 def test_backward_with_gradient_at_T_fails_with_the_reason():
     def at_T(dlogits, cache):
         g = affine_backward(dlogits, cache.affine)
-        dH = np.zeros_like(cache.rnn.hs)
-        dH[-1] = g["hs"]
-        r = rnn_backward(dH, cache.rnn)
+        dhs = np.zeros_like(cache.rnn.hs)
+        dhs[-1] = g["hs"]
+        r = rnn_backward(dhs, cache.rnn)
         return {"W_xh": r["W_xh"], "W_hh": r["W_hh"], "b_h": r["b_h"], "W_hy": g["W_hy"], "b_y": g["b_y"]}
 
     passed, message = run_check("ch06.many_to_one_backward", at_T)

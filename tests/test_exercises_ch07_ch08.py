@@ -151,9 +151,10 @@ def test_lstm_reference_passes():
 
 
 @pytest.mark.parametrize("fn, match", [
-    (lstm_wrong_order, r"check the order of the gate blocks: i, f, g, o"),
+    (lstm_wrong_order, r"and the order of the gate blocks: i, f, g, o"),
     (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
     (lstm_ignores_h_prev, r"^in the case B=1, D=5, H=2: c_t from lstm_step: \d+ of 2 entries differ"),
+    (lambda *args: lstm_step(*args[:5], 0 * args[5]), r"check that b_h is added to the pre-activations"),
     (lambda *args: lstm_step(*args)[0], r"should return a tuple \(h_t, c_t\)"),
 ])
 def test_lstm_mistakes_are_named(fn, match):

@@ -126,8 +126,10 @@ def test_errors():
         stacked_rnn_forward(np.zeros((2, 1, 3)), None, params)
     with pytest.raises(TypeError, match="rnn should be a torch.nn.RNN"):
         params_from_rnn(nn.GRU(3, 4))
-    with pytest.raises(TypeError, match="time-major"):
+    with pytest.raises(ValueError, match=r"rnn should be time-major \(batch_first=False\)"):
         packed_rnn_forward(nn.RNN(3, 4, batch_first=True), torch.zeros(2, 1, 3), torch.tensor([2]))
+    with pytest.raises(TypeError, match="rnn should be a torch.nn.RNN, GRU or LSTM, but is Linear"):
+        packed_rnn_forward(nn.Linear(3, 4), torch.zeros(2, 1, 3), torch.tensor([2]))
 
 
 def test_packed_rnn_forward_checks_x_lengths_and_h0_once():

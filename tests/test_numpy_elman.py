@@ -42,45 +42,45 @@ def max_diff(a, b):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_forward_equals_torch_rnn(shape, nonlinearity):
     x, h0, params = make_inputs(*shape)
-    H, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    hs, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
     out, h_n = torch_rnn(params, nonlinearity)(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    assert H.shape == shape[:2] + (shape[3],)
-    assert max_diff(H, out.detach()) <= TOL_TORCH
-    assert max_diff(H[-1], h_n[0].detach()) <= TOL_TORCH
+    assert hs.shape == shape[:2] + (shape[3],)
+    assert max_diff(hs, out.detach()) <= TOL_TORCH
+    assert max_diff(hs[-1], h_n[0].detach()) <= TOL_TORCH
 
 
 def test_forward_without_h0_starts_from_zeros():
     x, h0, params = make_inputs(5, 2, 3, 4)
-    H_none, _ = rnn_forward(x, None, **params)
-    H_zero, _ = rnn_forward(x, np.zeros_like(h0), **params)
-    np.testing.assert_array_equal(H_none, H_zero)
+    hs_none, _ = rnn_forward(x, None, **params)
+    hs_zero, _ = rnn_forward(x, np.zeros_like(h0), **params)
+    np.testing.assert_array_equal(hs_none, hs_zero)
 
 
 def test_forward_hand_computed():
     # D = H = 1, W_xh = 1, W_hh = 0.5, b = 0, relu: h1 = 1, h2 = 2 + 0.5, h3 = -1 + 1.25 = 0.25
     x = np.array([1.0, 2.0, -1.0]).reshape(3, 1, 1)
-    H, _ = rnn_forward(x, None, np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1), nonlinearity="relu")
-    np.testing.assert_allclose(H.ravel(), [1.0, 2.5, 0.25])
+    hs, _ = rnn_forward(x, None, np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1), nonlinearity="relu")
+    np.testing.assert_allclose(hs.ravel(), [1.0, 2.5, 0.25])
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_step_forward_equals_first_step_of_sequence(nonlinearity):
     x, h0, params = make_inputs(3, 2, 3, 4)
-    H, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    hs, _ = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
     h1, _ = rnn_step_forward(x[0], h0, **params, nonlinearity=nonlinearity)
     h2, _ = rnn_step_forward(x[1], h1, **params, nonlinearity=nonlinearity)
-    assert max_diff(H[0], h1) <= 1e-14 and max_diff(H[1], h2) <= 1e-14
+    assert max_diff(hs[0], h1) <= 1e-14 and max_diff(hs[1], h2) <= 1e-14
 
 
-def rnn_loss_torch(x, h0, params, dH, dh_T, nonlinearity):
-    """sum(H * dH) + sum(h_T * dh_T) and its gradients, by torch.autograd."""
+def rnn_loss_torch(x, h0, params, dhs, dh_T, nonlinearity):
+    """sum(hs * dhs) + sum(h_T * dh_T) and its gradients, by torch.autograd."""
     t = {k: torch.tensor(v, requires_grad=True) for k, v in dict(x=x, h0=h0, **params).items()}
     h, states = t["h0"], []
     f = torch.tanh if nonlinearity == "tanh" else torch.relu
     for step in range(x.shape[0]):
         h = f(t["x"][step] @ t["W_xh"].T + h @ t["W_hh"].T + t["b_h"])
         states.append(h)
-    loss = (torch.stack(states) * torch.from_numpy(dH)).sum() + (h * torch.from_numpy(dh_T)).sum()
+    loss = (torch.stack(states) * torch.from_numpy(dhs)).sum() + (h * torch.from_numpy(dh_T)).sum()
     loss.backward()
     return {k: v.grad.numpy() for k, v in t.items()}
 
@@ -90,12 +90,12 @@ def rnn_loss_torch(x, h0, params, dH, dh_T, nonlinearity):
 def test_backward_equals_autograd_and_finite_differences(shape, nonlinearity):
     x, h0, params = make_inputs(*shape, seed=1)
     rng = np.random.default_rng(2)
-    T, B, D, Hs = shape
-    dH, dh_T = rng.normal(size=(T, B, Hs)), rng.normal(size=(B, Hs))
-    H, cache = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
-    grads = rnn_backward(dH, cache, dh_T=dh_T)
+    T, B, D, n_h = shape
+    dhs, dh_T = rng.normal(size=(T, B, n_h)), rng.normal(size=(B, n_h))
+    hs, cache = rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    grads = rnn_backward(dhs, cache, dh_T=dh_T)
     assert set(grads) == {"x", "h0", "W_xh", "W_hh", "b_h"}
-    expected = rnn_loss_torch(x, h0, params, dH, dh_T, nonlinearity)
+    expected = rnn_loss_torch(x, h0, params, dhs, dh_T, nonlinearity)
     for name, g in grads.items():
         assert g.shape == expected[name].shape
         assert max_diff(g, expected[name]) <= TOL_TORCH, name
@@ -103,9 +103,9 @@ def test_backward_equals_autograd_and_finite_differences(shape, nonlinearity):
     arrays = dict(x=x, h0=h0, **params)
 
     def loss():
-        H, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"],
-                           nonlinearity)
-        return (H * dH).sum() + (H[-1] * dh_T).sum()
+        hs, _ = rnn_forward(arrays["x"], arrays["h0"], arrays["W_xh"], arrays["W_hh"], arrays["b_h"],
+                            nonlinearity)
+        return (hs * dhs).sum() + (hs[-1] * dh_T).sum()
 
     errors = grad_check(loss, arrays, grads)
     assert max(errors.values()) <= TOL_FD, errors
@@ -143,9 +143,9 @@ def test_forward_states_are_read_only_so_bptt_cannot_be_corrupted():
 
 def test_backward_without_dh_T_equals_zero_dh_T():
     x, h0, params = make_inputs(4, 2, 3, 5)
-    dH = np.random.default_rng(3).normal(size=(4, 2, 5))
+    dhs = np.random.default_rng(3).normal(size=(4, 2, 5))
     _, cache = rnn_forward(x, h0, **params)
-    a, b = rnn_backward(dH, cache), rnn_backward(dH, cache, dh_T=np.zeros((2, 5)))
+    a, b = rnn_backward(dhs, cache), rnn_backward(dhs, cache, dh_T=np.zeros((2, 5)))
     for name in a:
         np.testing.assert_array_equal(a[name], b[name])
 
@@ -195,17 +195,17 @@ def test_affine_equals_torch_linear_and_finite_differences(lead):
 
 def test_float32_in_float32_out():
     x, h0, params = make_inputs(5, 2, 3, 4, dtype=np.float32)
-    H, cache = rnn_forward(x, h0, **params)
-    grads = rnn_backward(np.ones_like(H), cache)
-    assert H.dtype == np.float32
+    hs, cache = rnn_forward(x, h0, **params)
+    grads = rnn_backward(np.ones_like(hs), cache)
+    assert hs.dtype == np.float32
     assert all(g.dtype == np.float32 for g in grads.values())
     assert rnn_step_forward(x[0], h0, **params)[0].dtype == np.float32
     p = init_output_params(4, 3, rng=np.random.default_rng(0), dtype=np.float32)
-    Y, cache = affine_forward(H, **p)
+    Y, cache = affine_forward(hs, **p)
     assert Y.dtype == np.float32
     assert all(g.dtype == np.float32 for g in affine_backward(np.ones_like(Y), cache).values())
     x64, h064, params64 = make_inputs(5, 2, 3, 4)
-    np.testing.assert_allclose(H, rnn_forward(x64, h064, **params64)[0], atol=1e-5)
+    np.testing.assert_allclose(hs, rnn_forward(x64, h064, **params64)[0], atol=1e-5)
 
 
 def test_init_uniform_matches_torch_range_and_dtype():

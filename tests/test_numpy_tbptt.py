@@ -13,8 +13,8 @@ def setup(seed=0):
     rng = np.random.default_rng(seed)
     params = init_rnn_params(D, H, rng=rng)
     params["W_hh"] *= 3.0                          # make cross-chunk gradients clearly non-zero
-    x, h0, dH = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
-    return x, h0, params, dH
+    x, h0, dhs = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
+    return x, h0, params, dhs
 
 
 def test_chunks():
@@ -28,13 +28,13 @@ def test_chunks():
 
 def test_truncation_does_not_change_the_states():
     x, h0, params, _ = setup()
-    H_full, _ = rnn_forward(x, h0, **params)
+    hs_full, _ = rnn_forward(x, h0, **params)
     h, pieces = h0, []
     for start, stop in tbptt_chunks(T, 4):
-        H_c, _ = rnn_forward(x[start:stop], h, **params)
-        h = H_c[-1]
-        pieces.append(H_c)
-    np.testing.assert_allclose(np.concatenate(pieces), H_full, atol=1e-15)
+        hs_c, _ = rnn_forward(x[start:stop], h, **params)
+        h = hs_c[-1]
+        pieces.append(hs_c)
+    np.testing.assert_allclose(np.concatenate(pieces), hs_full, atol=1e-15)
 
 
 def test_chunked_model_loss_equals_truncated_backward():
@@ -46,11 +46,11 @@ def test_chunked_model_loss_equals_truncated_backward():
     total = {name: np.zeros_like(p) for name, p in params.items()}
     h = None
     for start, stop in tbptt_chunks(T, k):
-        _, grads, H_c = model_loss(params, x[start:stop], y[start:stop], h0=h, loss="mse")
+        _, grads, hs_c = model_loss(params, x[start:stop], y[start:stop], h0=h, loss="mse")
         weight = (stop - start) / T                  # each chunk's loss is a mean over its own steps
         for name in total:
             total[name] += weight * grads[name]
-        h = H_c[-1]
+        h = hs_c[-1]
 
     t = {name: torch.tensor(v, requires_grad=True) for name, v in params.items()}
     h_t, outputs = torch.zeros(B, H, dtype=torch.float64), []

@@ -189,3 +189,23 @@ def test_the_torch_nn_models_take_a_device_and_a_dtype_and_keep_their_seeded_wei
     assert all(p.device == META for p in make(device=META).parameters())
     with pytest.raises(TypeError, match="dtype should be a floating-point torch.dtype"):
         make(dtype=torch.int64)
+
+
+@pytest.mark.parametrize("name", sorted(ON_ONE_DEVICE))
+def test_runs_forward_and_backward_under_autocast(name):
+    """Mixed precision (the CPU's bfloat16 autocast standing for CUDA's float16): the states a model
+    computes have another dtype than its weights there, which the dtype checks allow only inside autocast."""
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = ON_ONE_DEVICE[name]("cpu")
+    assert out.isfinite().all()
+    if out.requires_grad:
+        out.float().sum().backward()
+
+
+def test_outside_autocast_a_dtype_mismatch_is_still_a_type_error():
+    with pytest.raises(TypeError, match=r"^x has dtype torch.float64 but the model has dtype torch.float32"):
+        RNNModel(D, H, 2)(floats(T, B, D).double())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        hs, h_T = ElmanRNN(D, H)(floats(T, B, D))
+        assert h_T.dtype == torch.bfloat16
+        ElmanRNN(D, H)(floats(T, B, D), h_T)                  # a state computed under autocast goes back in

@@ -37,14 +37,14 @@ def test_equals_torch_rnn_values_and_gradients(T, B, D, H, nonlinearity):
     ref = _torch_rnn(D, H, nonlinearity, seed=T * 100 + B * 10 + D)
     model = ElmanRNN.from_torch(ref)
     x, h0, G, g_T = _inputs(T, B, D, H, seed=H)
-    H_ref, hT_ref = ref(x, h0[None])
-    H_ours, hT_ours = model(x, h0)
-    assert torch.max(torch.abs(H_ours - H_ref)) <= 1e-10
+    hs_ref, hT_ref = ref(x, h0[None])
+    hs_ours, hT_ours = model(x, h0)
+    assert torch.max(torch.abs(hs_ours - hs_ref)) <= 1e-10
     assert torch.max(torch.abs(hT_ours - hT_ref[0])) <= 1e-10
     # Gradients of the same scalar, through both hidden-state outputs.
-    grads_ref = torch.autograd.grad((H_ref * G).sum() + (hT_ref[0] * g_T).sum(),
+    grads_ref = torch.autograd.grad((hs_ref * G).sum() + (hT_ref[0] * g_T).sum(),
                                     [x, h0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0, ref.bias_hh_l0])
-    grads_ours = torch.autograd.grad((H_ours * G).sum() + (hT_ours * g_T).sum(),
+    grads_ours = torch.autograd.grad((hs_ours * G).sum() + (hT_ours * g_T).sum(),
                                      [x, h0, model.W_xh, model.W_hh, model.b_h])
     for name, ours, theirs in zip(["x", "h0", "W_xh", "W_hh", "b_h"], grads_ours, grads_ref[:5]):
         assert torch.max(torch.abs(ours - theirs)) <= 1e-10, name
@@ -72,9 +72,9 @@ def test_functional_forms_equal_the_module(nonlinearity):
             h = f(x[t] @ model.W_xh.T + h @ model.W_hh.T + model.b_h)
             loop.append(h)
         loop = torch.stack(loop)
-    H_fun, hT_fun = rnn_forward(x, h0, *args, nonlinearity=nonlinearity)
-    H_mod, hT_mod = model(x, h0)
-    for hs, h_T in ((H_fun, hT_fun), (H_mod, hT_mod)):
+    hs_fun, hT_fun = rnn_forward(x, h0, *args, nonlinearity=nonlinearity)
+    hs_mod, hT_mod = model(x, h0)
+    for hs, h_T in ((hs_fun, hT_fun), (hs_mod, hT_mod)):
         assert torch.allclose(hs, loop, atol=1e-12, rtol=0) and torch.allclose(h_T, loop[-1], atol=1e-12, rtol=0)
     h = h0
     for t in range(5):
@@ -90,16 +90,16 @@ def test_equals_numpy_forward_and_backward(nonlinearity):
     rng = np.random.default_rng(3)
     T, B, D, H = 6, 3, 4, 5
     params = init_rnn_params(D, H, rng=rng, dtype=np.float64)
-    x, h0, dH = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
-    H_np, cache = np_rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
-    grads_np = np_rnn_backward(dH, cache)
+    x, h0, dhs = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(T, B, H))
+    hs_np, cache = np_rnn_forward(x, h0, **params, nonlinearity=nonlinearity)
+    grads_np = np_rnn_backward(dhs, cache)
 
     model = ElmanRNN.from_numpy(params, nonlinearity)
     assert model.W_xh.dtype == F64
     xt, h0t = torch.tensor(x, requires_grad=True), torch.tensor(h0, requires_grad=True)
-    H_t, _ = model(xt, h0t)
-    assert np.max(np.abs(H_t.detach().numpy() - H_np)) <= 1e-12
-    (H_t * torch.tensor(dH)).sum().backward()
+    hs_torch, _ = model(xt, h0t)
+    assert np.max(np.abs(hs_torch.detach().numpy() - hs_np)) <= 1e-12
+    (hs_torch * torch.tensor(dhs)).sum().backward()
     torch_grads = {"x": xt.grad, "h0": h0t.grad, "W_xh": model.W_xh.grad, "W_hh": model.W_hh.grad,
                    "b_h": model.b_h.grad}
     for name, g in torch_grads.items():
@@ -226,9 +226,9 @@ def test_output_layer_equals_numpy_affine_on_both_shapes():
     params = init_output_params(5, 3, rng=rng, dtype=np.float64)
     layer = OutputLayer.from_numpy(params)
     for shape in [(4, 2, 5), (2, 5)]:
-        H = rng.normal(size=shape)
-        Y_np, _ = np_affine_forward(H, params["W_hy"], params["b_y"])
-        assert np.max(np.abs(layer(torch.tensor(H)).detach().numpy() - Y_np)) <= 1e-12
+        hs = rng.normal(size=shape)
+        Y_np, _ = np_affine_forward(hs, params["W_hy"], params["b_y"])
+        assert np.max(np.abs(layer(torch.tensor(hs)).detach().numpy() - Y_np)) <= 1e-12
     with pytest.raises(ValueError, match=r"axis 2, H, is 6 instead of 5"):
         layer(torch.zeros(4, 2, 6, dtype=F64))
     assert OutputLayer.from_numpy(layer.numpy_params()).W_hy.equal(layer.W_hy)
@@ -242,9 +242,9 @@ def test_rnn_model_many_to_many_and_many_to_one():
     x = torch.randn(5, 4, 3, dtype=F64)
     Y, h_T = seq(x)
     Y_last, h_T2 = one(x)
-    H, _ = seq.rnn(x)
+    hs, _ = seq.rnn(x)
     assert Y.shape == (5, 4, 2) and Y_last.shape == (4, 2)
-    assert torch.allclose(Y, H @ seq.out.W_hy.T + seq.out.b_y, atol=1e-12, rtol=0)
+    assert torch.allclose(Y, hs @ seq.out.W_hy.T + seq.out.b_y, atol=1e-12, rtol=0)
     assert torch.equal(Y_last, Y[-1]) and torch.equal(h_T, h_T2)
 
 
@@ -256,6 +256,9 @@ def test_pick_device():
     assert pick_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(ValueError, match="prefer should be"):
         pick_device("gpu please")
+    for other in ("mps", "meta", torch.device("meta")):                  # devices, but not the course's
+        with pytest.raises(ValueError, match=r"prefer should be None, 'cpu' or 'cuda' \(the course's code is tested"):
+            pick_device(other)
     for wrong in (1.5, 0, ["cpu"]):                           # a type, not a value, is wrong here
         with pytest.raises(TypeError, match=r"prefer should be None, a device name .* but is"):
             pick_device(wrong)

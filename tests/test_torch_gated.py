@@ -449,3 +449,19 @@ def test_numpy_params_and_from_numpy_go_both_ways_and_equal_the_numpy_forward(ki
         layer_class.from_numpy(dict(params, W_xh=rng.normal(size=(G + 1, D))))
     with pytest.raises(ValueError, match=r"params should be a dict with the keys W_xh, W_hh, b_\w+.* but lacks W_hh"):
         layer_class.from_numpy({"W_xh": params["W_xh"]})
+
+
+def test_from_numpy_refuses_arrays_of_two_dtypes_as_the_numpy_functions_do():
+    from rnncourse.numpy.init import init_output_params, init_rnn_params
+    from rnncourse.numpy.jordan import init_jordan_params
+    from rnncourse.torch import ElmanRNN, OutputLayer
+    from rnncourse.torch.jordan import JordanRNN
+
+    rng = np.random.default_rng(0)
+    lstm = LSTMCell(D, H, dtype=torch.float64).numpy_params()
+    cases = [(LSTMCell, lstm, "b_h"), (LSTM, lstm, "b_h"), (ElmanRNN, init_rnn_params(D, H, rng=rng), "b_h"),
+             (OutputLayer, init_output_params(H, 2, rng=rng), "b_y"),
+             (JordanRNN, init_jordan_params(D, H, 2, rng=rng), "b_y")]
+    for cls, params, name in cases:
+        with pytest.raises(TypeError, match=rf"all arrays should share one dtype, but .*{name} is float32"):
+            cls.from_numpy(dict(params, **{name: params[name].astype(np.float32)}))

@@ -148,3 +148,11 @@ def test_practice_figures():
     assert [t.get_text() for t in plot_accuracies({"m": 0.5}).axes[0].texts] == ["0.500"]
     padded, lengths = pad_sequences([np.array([1, 2]), np.array([3])])
     assert padded.shape == (2, 2) and lengths.tolist() == [2, 1]
+
+
+def test_tagger_checks_the_lengths_packed_or_not():
+    model, ids = Tagger(6, 4, 5, 3), torch.ones(5, 2, dtype=torch.long)
+    for packed in (True, False):
+        with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 6\), but holds values from 3 to 9"):
+            model(ids, torch.tensor([9, 3]), packed=packed)
+    assert model(ids, torch.tensor([5, 3]), packed=False).shape == (5, 2, 3)

@@ -39,8 +39,8 @@ def test_one_to_many_equals_plain_loop(condition):
     Y, h_T = model(x)
     assert Y.shape == (6, 2, 4) and h_T.shape == (2, 5)
     inputs = [x if (t == 0 or condition == "every_step") else torch.zeros_like(x) for t in range(6)]
-    H = manual_rnn(model.rnn, inputs, torch.zeros(2, 5, dtype=f64))
-    torch.testing.assert_close(Y, H @ model.out.W_hy.T + model.out.b_y)
+    hs = manual_rnn(model.rnn, inputs, torch.zeros(2, 5, dtype=f64))
+    torch.testing.assert_close(Y, hs @ model.out.W_hy.T + model.out.b_y)
 
 
 def test_one_to_many_first_step_reaches_later_steps_only_through_the_state():
@@ -97,13 +97,13 @@ def test_packed_rnn_forward_keeps_all_T_steps_when_every_sequence_is_shorter():
 
 
 def test_last_states_hand_computed_and_checked():
-    H = torch.arange(12.0).reshape(3, 2, 2)
-    torch.testing.assert_close(last_states(H, torch.tensor([3, 1])), torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
-    torch.testing.assert_close(last_states(H), H[-1])
+    hs = torch.arange(12.0).reshape(3, 2, 2)
+    torch.testing.assert_close(last_states(hs, torch.tensor([3, 1])), torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
+    torch.testing.assert_close(last_states(hs), hs[-1])
     with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
-        last_states(H, torch.tensor([4, 1]))
+        last_states(hs, torch.tensor([4, 1]))
     with pytest.raises(ValueError, match="1..T"):
-        last_states(H, torch.tensor([0, 1]))
+        last_states(hs, torch.tensor([0, 1]))
 
 
 def test_last_states_checks_hs_and_lengths():
@@ -126,9 +126,9 @@ def test_synchronized_equals_rnn_model_and_is_causal():
     x = torch.randn(7, 2, 2, dtype=f64, generator=gen(1))
     Y, h_T = model(x)
     # y_t = W_hy h_t + b_y at every step, with h_t from the plain Elman loop written above
-    H = manual_rnn(model.rnn, x, torch.zeros(2, 4, dtype=f64))
-    torch.testing.assert_close(Y, H @ model.out.W_hy.T + model.out.b_y)
-    torch.testing.assert_close(h_T, H[-1])
+    hs = manual_rnn(model.rnn, x, torch.zeros(2, 4, dtype=f64))
+    torch.testing.assert_close(Y, hs @ model.out.W_hy.T + model.out.b_y)
+    torch.testing.assert_close(h_T, hs[-1])
     torch.testing.assert_close(Y, ref(x)[0])             # same generator: the same model as RNNModel
     x2 = x.clone()
     x2[4] += 1.0                                       # change the input at step 5 ...
@@ -210,6 +210,12 @@ def test_seq2seq_rejects_a_bos_outside_the_target_vocabulary():
         Seq2Seq(7, 6, 5, bos=7)
     with pytest.raises(ValueError, match="bos should be an integer >= 0, but is -1"):
         Seq2Seq(7, 6, 5, bos=-1)
+    with pytest.raises(ValueError, match=r"eos should be an id of the target vocabulary, in \[0, 6\), but is 9"):
+        Seq2Seq(7, 6, 5, eos=9)
+    with pytest.raises(ValueError, match=r"pad should be an id of both vocabularies, in \[0, 6\), but is 6"):
+        Seq2Seq(7, 6, 5, pad=6)                      # a source id, but no target id
+    with pytest.raises(ValueError, match="pad should be an integer >= 0, but is -1"):
+        Seq2Seq(7, 6, 5, pad=-1)
 
 
 def test_seq2seq_inputs_are_checked_where_they_enter():
@@ -241,7 +247,8 @@ def test_greedy_decode_checks_once_not_at_every_step(monkeypatch):
             check = getattr(module, name, None)
             if check is not None:
                 monkeypatch.setattr(module, name, lambda *a, _check=check, **k: calls.append(1) or _check(*a, **k))
-    model = Seq2Seq(7, 6, 5, eos=99, dtype=f64, generator=gen(1))   # eos never comes: every step runs
+    model = Seq2Seq(7, 6, 5, dtype=f64, generator=gen(1))
+    model.eos = 99                                  # no such token: eos never comes, every step runs
     src = torch.tensor([[3, 4], [5, 6]])
     counts = []
     for max_len in (2, 20):

@@ -62,8 +62,8 @@ def check_lstm_step(fn):
     if not np.allclose(c_t, c_prev, atol=1e-6):
         raise ExerciseFailure(f"with a bias of 30 on rows H..2H of b_h (the forget gate f) and zeros elsewhere, "
                               f"f = 1 and i * g = 0, so c_t should equal c_prev = {c_prev[0]}, but is "
-                              f"{np.round(c_t[0], 4)}; check the order of the gate blocks: i, f, g, o, as in "
-                              f"torch.nn.LSTMCell")
+                              f"{np.round(c_t[0], 4)}; check that b_h is added to the pre-activations and the order "
+                              f"of the gate blocks: i, f, g, o, as in torch.nn.LSTMCell")
     rng = np.random.default_rng(80)
     for sizes in case_sizes(seed=80, letters="BDH") + list(_EXTRA_CASES):
         with in_case(sizes):

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from rnncourse.plotting.style import COLORS, PALETTE, figsize
+from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
 
@@ -75,10 +75,7 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     if np.shape(lrs) != np.shape(losses) or np.ndim(lrs) != 1:
         raise ValueError(f"lrs and losses should be 1-D and of the same length, one entry per step, "
                          f"but have shapes {np.shape(lrs)} and {np.shape(losses)}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(0.4))
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, size=figsize(0.4))
     ax.plot(lrs, losses, color=COLORS["loss"], label="training loss at that step")
     if suggested is not None:
         ax.axvline(suggested, color=COLORS["neutral"], linestyle="--", label=f"chosen rate {suggested:.1e}")
@@ -145,10 +142,7 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     """
     if not isinstance(scores, dict):
         raise TypeError(f"scores should be a dict {{name: accuracy}}, but is {type(scores).__name__}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(0.1 + 0.07 * len(scores)))
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, size=figsize(0.1 + 0.07 * len(scores)))
     names, values = list(scores), [float(v) for v in scores.values()]
     y = np.arange(len(names))[::-1]
     ax.barh(y, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))])

@@ -20,7 +20,7 @@ import numpy as np
 from rnncourse.validation import check_choice, check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
-from .style import COLORS, FIG_WIDTH, PALETTE, figsize
+from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
 
 __all__ = ["TOPOLOGIES", "draw_topology", "draw_all_topologies", "plot_stroke_images", "plot_frame_labels",
            "plot_scores"]
@@ -212,10 +212,7 @@ def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame 
     if not x.shape == labels.shape == predicted.shape:
         raise ValueError(f"x, labels and predicted should have the same length T, but have "
                          f"{x.size}, {labels.size} and {predicted.size}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(0.4))
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, size=figsize(0.4))
     t = np.arange(x.size)
     colors = [PALETTE[k % len(PALETTE)] for k in range(len(names))]
     low = x.min() - 0.9
@@ -253,10 +250,7 @@ def plot_scores(tasks, model, baseline, *, ax=None, title="Trained model against
     if not len(tasks) == len(model) == len(baseline):
         raise ValueError(f"tasks, model and baseline should have the same length, but have "
                          f"{len(tasks)}, {len(model)} and {len(baseline)}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(0.12 + 0.09 * len(tasks)))
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, size=figsize(0.12 + 0.09 * len(tasks)))
     y = np.arange(len(tasks))[::-1]
     for offset, scores, color, label in ((0.2, model, COLORS["output"], "trained model"),
                                          (-0.2, baseline, COLORS["neutral"], "baseline")):

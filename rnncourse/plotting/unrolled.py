@@ -19,7 +19,7 @@ import numpy as np
 from rnncourse.validation import check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
-from .style import COLORS, figsize
+from .style import COLORS, figsize, figure_axes
 
 __all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_param_counts"]
 
@@ -169,10 +169,7 @@ def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against seq
         if np.shape(c) != lengths.shape:
             raise ValueError(f"counts[{name!r}] should have shape {lengths.shape} like lengths, "
                              f"but has shape {np.shape(c)}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize(0.5))
-    else:
-        fig = ax.figure
+    fig, ax = figure_axes(ax, size=figsize(0.5))
     for name, c in counts.items():
         ax.plot(lengths, c, marker="o", markersize=4, label=name)
     if log:

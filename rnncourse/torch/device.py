@@ -49,6 +49,9 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
         device = torch.device(prefer)
     except (RuntimeError, TypeError) as err:
         raise ValueError(f"prefer should be None, 'cpu' or 'cuda', but is {prefer!r}") from err
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"prefer should be None, 'cpu' or 'cuda' (the course's code is tested on the CPU and on "
+                         f"CUDA GPUs), but is {prefer!r}")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device {str(device)!r} was asked for, but torch.cuda.is_available() is False on this "

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from rnncourse.torch.init import check_dtype, uniform_
-from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
+                                  check_same_dtype)
 
 __all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "recurrence", "ElmanRNN"]
 
@@ -312,6 +313,7 @@ class ElmanRNN(nn.Module):
         H, D = W_xh.shape
         check_array(params["W_hh"], "params['W_hh']", ("H", "H"), (H, H))
         check_array(params["b_h"], "params['b_h']", ("H",), (H,))
+        check_same_dtype(**{name: params[name] for name in ("W_xh", "W_hh", "b_h")})
         dtype = dtype if dtype is not None else torch.from_numpy(np.asarray(W_xh[:0])).dtype
         model = cls(D, H, nonlinearity, device=device, dtype=dtype)
         with torch.no_grad():

@@ -57,7 +57,8 @@ from torch import nn
 from rnncourse.numpy.jacobian import MATRIX_NORMS
 from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
-from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
+                                  check_same_dtype)
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
 
@@ -127,7 +128,9 @@ class _GatedCell(nn.Module):
         W_xh = check_array(params["W_xh"], "params['W_xh']", (gates, "D"), (cls.n_gates * H, None), hint=hint)
         for name in cls.bias_names:
             check_array(params[name], f"params[{name!r}]", (gates,), (cls.n_gates * H,), hint=hint)
-        cell = cls(W_xh.shape[1], H, device=device, dtype=dtype if dtype is not None else torch.as_tensor(W_xh[:0]).dtype)
+        check_same_dtype(**{name: params[name] for name in names})
+        dtype = dtype if dtype is not None else torch.as_tensor(W_xh[:0]).dtype
+        cell = cls(W_xh.shape[1], H, device=device, dtype=dtype)
         with torch.no_grad():
             for name in names:
                 getattr(cell, name).copy_(torch.as_tensor(params[name]))
@@ -245,9 +248,12 @@ class LSTMCell(_GatedCell):
     def _check_pair(self, state, names, B):
         """Check that ``state`` is a pair of states (B, H), named ``names`` in the messages; return it."""
         if not (isinstance(state, (tuple, list)) and len(state) == 2):
-            got = (f"a torch.Tensor of shape {tuple(state.shape)}" if isinstance(state, torch.Tensor)
-                   else f"a {type(state).__name__} of {len(state)} item{'s' * (len(state) != 1)}" if isinstance(state, (tuple, list))
-                   else type(state).__name__)
+            if isinstance(state, torch.Tensor):
+                got = f"a torch.Tensor of shape {tuple(state.shape)}"
+            elif isinstance(state, (tuple, list)):
+                got = f"a {type(state).__name__} of {len(state)} item{'s' * (len(state) != 1)}"
+            else:
+                got = type(state).__name__
             raise TypeError(f"the LSTM's state should be a pair ({names[0]}, {names[1]}) of tensors of shape "
                             f"(B, H), but is {got}")
         for h, name in zip(state, names):
@@ -512,9 +518,10 @@ def _autocast_off(device: torch.device):
     leave its in-place updates in float32, which cannot be mixed; without it the layer
     runs in the weights' dtype, as every operation that autocast does not cover.
     """
-    if torch.amp.is_autocast_available(device.type):
+    try:
         return torch.autocast(device.type, enabled=False)
-    return contextlib.nullcontext()            # e.g. the meta device, which has no autocast
+    except RuntimeError:                       # a device type without autocast, e.g. meta
+        return contextlib.nullcontext()
 
 
 class GRU(_GatedLayer):

@@ -20,7 +20,7 @@ from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
 from rnncourse.torch.init import check_dtype, uniform_
-from rnncourse.validation import check_array, check_keys, check_match, check_positive_int
+from rnncourse.validation import check_array, check_keys, check_match, check_positive_int, check_same_dtype
 
 __all__ = ["OutputLayer", "RNNModel"]
 
@@ -97,6 +97,7 @@ class OutputLayer(nn.Module):
         W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"))
         O, H = W_hy.shape  # noqa: E741
         check_array(params["b_y"], "params['b_y']", ("O",), (O,))
+        check_same_dtype(W_hy=W_hy, b_y=params["b_y"])
         layer = cls(H, O, device=device, dtype=dtype if dtype is not None else torch.as_tensor(W_hy[:0]).dtype)
         with torch.no_grad():
             layer.W_hy.copy_(torch.as_tensor(W_hy))

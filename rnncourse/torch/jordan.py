@@ -24,7 +24,8 @@ from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
 from rnncourse.torch.init import check_dtype, uniform_
-from rnncourse.validation import check_array, check_choice, check_keys, check_match, check_positive_int
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
+                                  check_same_dtype)
 
 __all__ = ["JordanRNN"]
 
@@ -200,6 +201,7 @@ class JordanRNN(nn.Module):
                 p = getattr(model, name)
                 check_array(params[name], f"params[{name!r}]", _SYMBOLS[name], tuple(p.shape))
                 p.copy_(torch.as_tensor(params[name]))
+        check_same_dtype(**{name: params[name] for name in _NAMES})
         return model
 
     def numpy_params(self) -> dict:

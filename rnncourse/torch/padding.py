@@ -133,8 +133,10 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
     h_n : torch.Tensor (LSTM: a pair)
         The state after each sequence's own last step, per layer and direction.
     """
-    if not isinstance(rnn, nn.RNNBase) or rnn.batch_first:
-        raise TypeError(f"rnn should be a time-major torch.nn.RNN, GRU or LSTM, but is {rnn!r}")
+    if not isinstance(rnn, nn.RNNBase):
+        raise TypeError(f"rnn should be a torch.nn.RNN, GRU or LSTM, but is {type(rnn).__name__}")
+    if rnn.batch_first:
+        raise ValueError(f"rnn should be time-major (batch_first=False), like the book's data, but is {rnn!r}")
     check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
                 hint="x is time-major (T, B, D)")
     check_match("x", x, "rnn", rnn.weight_ih_l0)

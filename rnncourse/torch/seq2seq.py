@@ -102,8 +102,11 @@ class Seq2Seq(nn.Module):
         self.encoder = ElmanRNN(src_vocab, hidden_size, nonlinearity, **kw)
         self.decoder = ElmanRNN(tgt_vocab, hidden_size, nonlinearity, **kw)
         self.out = OutputLayer(hidden_size, tgt_vocab, **kw)
-        if check_positive_int(bos, "bos", minimum=0) >= tgt_vocab:
-            raise ValueError(f"bos should be an id of the target vocabulary, in [0, {tgt_vocab}), but is {bos}")
+        for name, token, V, which in (("bos", bos, tgt_vocab, "the target vocabulary"),
+                                      ("eos", eos, tgt_vocab, "the target vocabulary"),
+                                      ("pad", pad, min(src_vocab, tgt_vocab), "both vocabularies")):
+            if check_positive_int(token, name, minimum=0) >= V:
+                raise ValueError(f"{name} should be an id of {which}, in [0, {V}), but is {token}")
         self.bos, self.eos, self.pad = bos, eos, pad
 
     def _one_hot(self, ids, V):

@@ -16,7 +16,7 @@ from torch import nn
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.init import check_dtype
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.validation import check_index_array, check_match, check_positive_float, check_positive_int
+from rnncourse.validation import check_index_array, check_lengths, check_match, check_positive_float, check_positive_int
 
 __all__ = ["Tagger", "fit_tagger", "predict_tags"]
 
@@ -75,6 +75,7 @@ class Tagger(nn.Module):
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
+        check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch")
         x = self.embed(ids)
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
