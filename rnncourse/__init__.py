@@ -28,7 +28,8 @@ The twins rule, one for the whole package:
    ``W_xh`` (4H, D), ``W_hh`` (4H, H), ``b_h`` (4H,) (gates i, f, g, o;
    ``b_h = bias_ih + bias_hh``); GRU ``W_xh`` (3H, D), ``W_hh`` (3H, H), ``b_xh``,
    ``b_hh`` (3H,) (gates r, z, n). ``from_torch(module)`` / ``to_torch()`` convert
-   to and from ``torch.nn`` modules, whose names differ.
+   to and from ``torch.nn`` modules, whose names differ; ``numpy_params()`` /
+   ``from_numpy(params)`` to and from the NumPy twin's arrays.
 5. Errors: a wrong shape or value raises ``ValueError``; a wrong type, dtype or
    device raises ``TypeError``. Inputs are validated once per public call, never
    inside a loop over time steps.

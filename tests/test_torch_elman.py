@@ -327,3 +327,23 @@ def test_output_layer_from_torch_and_to_torch_equal_torch_nn_linear():
     assert torch.equal(no_bias.b_y, torch.zeros(3))
     with pytest.raises(TypeError, match="linear should be a torch.nn.Linear"):
         OutputLayer.from_torch(torch.nn.RNN(4, 3))
+
+
+@pytest.mark.parametrize("many_to_one", [False, True])
+def test_rnn_model_from_numpy_equals_model_forward_and_numpy_params_goes_back(many_to_one):
+    from rnncourse.numpy.model import init_model_params, model_forward
+
+    rng = np.random.default_rng(4)
+    params = init_model_params(3, 5, 2, rng=rng)
+    model = RNNModel.from_numpy(params, "relu", many_to_one=many_to_one)
+    assert model.rnn.W_xh.dtype == F64 and model.many_to_one is many_to_one and model.rnn.nonlinearity == "relu"
+    x = rng.normal(size=(6, 4, 3))
+    Y, _ = model(torch.from_numpy(x))
+    np.testing.assert_allclose(Y.detach().numpy(), model_forward(params, x, nonlinearity="relu",
+                                                                 many_to_one=many_to_one)[0], rtol=0, atol=1e-13)
+    back = model.numpy_params()
+    assert back.keys() == params.keys() and all(np.array_equal(back[k], params[k]) for k in params)
+    with pytest.raises(ValueError, match=r"params\['W_hy'\] should have shape \(O, H\) with H = 5"):
+        RNNModel.from_numpy(dict(params, W_hy=np.zeros((2, 4))))
+    with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
+        RNNModel.from_numpy(dict(params, b_y=params["b_y"].astype(np.float32)))

@@ -170,6 +170,11 @@ class RNNModel(nn.Module):
     out : OutputLayer
         The read-out.
 
+    Notes
+    -----
+    The twin of :func:`rnncourse.numpy.model.model_forward`: ``numpy_params()`` gives its
+    ``params`` and ``RNNModel.from_numpy(params)`` builds the model from them.
+
     Examples
     --------
     >>> model = RNNModel(3, 8, 2, many_to_one=True, generator=torch.Generator().manual_seed(0))
@@ -205,3 +210,29 @@ class RNNModel(nn.Module):
         """
         hs, h_T = self.rnn(x, h0)
         return self.out(h_T if self.many_to_one else hs), h_T
+
+    def numpy_params(self) -> dict:
+        """Copies of the five parameters as :class:`numpy.ndarray`: the ``params`` of
+        :func:`rnncourse.numpy.model.model_forward`."""
+        return {**self.rnn.numpy_params(), **self.out.numpy_params()}
+
+    @classmethod
+    def from_numpy(cls, params: dict, nonlinearity="tanh", *, many_to_one=False, device=None,
+                   dtype=None) -> "RNNModel":
+        """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
+
+        ``nonlinearity`` and ``many_to_one`` as in the constructor (and in ``model_forward``);
+        ``device`` and ``dtype`` as in :meth:`ElmanRNN.from_numpy`.
+        """
+        names = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+        check_keys(params, "params", names, "create it with init_model_params(...)")
+        rnn = ElmanRNN.from_numpy({k: params[k] for k in names[:3]}, nonlinearity, device=device, dtype=dtype)
+        out = OutputLayer.from_numpy({k: params[k] for k in names[3:]}, device=device, dtype=dtype)
+        check_same_dtype(**{k: params[k] for k in names})
+        if out.hidden_size != rnn.hidden_size:
+            raise ValueError(f"params['W_hy'] should have shape (O, H) with H = {rnn.hidden_size} (the rows of "
+                             f"W_hh), but has shape {tuple(out.W_hy.shape)}")
+        model = cls(rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity, many_to_one=many_to_one,
+                    device=device, dtype=rnn.W_xh.dtype)
+        model.rnn, model.out = rnn, out
+        return model
