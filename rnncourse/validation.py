@@ -221,13 +221,18 @@ def check_same_dtype(**arrays) -> None:
 
 
 def _autocast_on(a) -> bool:
-    """Whether :func:`torch.autocast` is on for the device of tensor ``a`` (False for an array)."""
-    if not _is_tensor(a):
+    """Whether ``a`` is a float16 or bfloat16 tensor made inside :func:`torch.autocast` (on for its device)."""
+    if not _is_tensor(a) or str(a.dtype) not in ("torch.float16", "torch.bfloat16"):
         return False
     torch = sys.modules["torch"]                # imported, since ``a`` is a tensor
+    kind = a.device.type
     try:
-        return bool(torch.is_autocast_enabled(a.device.type))
-    except (RuntimeError, TypeError):           # a device type without autocast (meta); torch < 2.4
+        return bool(torch.is_autocast_enabled(kind))
+    except TypeError:                           # torch < 2.4 takes no device type
+        if kind == "cpu":
+            return bool(torch.is_autocast_cpu_enabled())
+        return kind == "cuda" and bool(torch.is_autocast_enabled())
+    except RuntimeError:                        # a device type without autocast, e.g. meta
         return False
 
 
@@ -241,8 +246,8 @@ def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None
     is right however deep in the model the weights sit. With ``dtype=False``
     only the device is compared: for integer ids, targets and boolean masks,
     which go with float weights or scores. Inside :func:`torch.autocast` (mixed
-    precision) the dtypes are not compared either: there the states a model
-    computes are float16 or bfloat16 by design, while its weights stay float32.
+    precision) a float16 or bfloat16 ``a`` is let through: there the states a
+    model computes have that dtype by design, while its weights stay float32.
     """
     if a.device != ref.device:
         raise TypeError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "

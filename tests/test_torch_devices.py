@@ -209,3 +209,16 @@ def test_outside_autocast_a_dtype_mismatch_is_still_a_type_error():
         hs, h_T = ElmanRNN(D, H)(floats(T, B, D))
         assert h_T.dtype == torch.bfloat16
         ElmanRNN(D, H)(floats(T, B, D), h_T)                  # a state computed under autocast goes back in
+
+
+def test_under_autocast_only_the_reduced_precision_passes_the_dtype_check():
+    """Inside autocast a float16/bfloat16 input or state (what autocast makes) is taken; a float64 one is
+    still refused with the package's TypeError; the LSTM takes the reduced-precision ones too."""
+    x = floats(T, B, D)
+    lstm = LSTM(D, H)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        h_T = ElmanRNN(D, H)(x)[1]                                # bfloat16
+        assert lstm(x.bfloat16(), (h_T, h_T))[0].dtype == torch.float32
+        for model in (lstm, ElmanRNN(D, H), RNNModel(D, H, 2)):
+            with pytest.raises(TypeError, match=r"^x has dtype torch.float64 but the model has dtype torch.float32"):
+                model(x.double())

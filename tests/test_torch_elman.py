@@ -345,5 +345,11 @@ def test_rnn_model_from_numpy_equals_model_forward_and_numpy_params_goes_back(ma
     assert back.keys() == params.keys() and all(np.array_equal(back[k], params[k]) for k in params)
     with pytest.raises(ValueError, match=r"params\['W_hy'\] should have shape \(O, H\) with H = 5"):
         RNNModel.from_numpy(dict(params, W_hy=np.zeros((2, 4))))
+    from rnncourse.torch.topologies import Synchronized
+
+    synchronized = Synchronized.from_numpy(params, "relu")          # the subclass: one output per step
+    assert type(synchronized) is Synchronized and not synchronized.many_to_one
+    np.testing.assert_allclose(synchronized(torch.from_numpy(x))[0].detach().numpy(),
+                               model_forward(params, x, nonlinearity="relu")[0], rtol=0, atol=1e-13)
     with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
         RNNModel.from_numpy(dict(params, b_y=params["b_y"].astype(np.float32)))

@@ -12,8 +12,10 @@ its outputs first (``(Y, h_T)``, or ``Y`` alone where no task needs the state ba
 ``JordanRNN``, whose fed-back state is ``Y``, ``(Y, hs)``); autograd replaces the
 NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
 ``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
-modules, whose names differ. A wrong shape or value raises ``ValueError``; a
-wrong type, dtype or device raises ``TypeError``. Every tensor a call takes,
+modules, whose names differ; ``numpy_params()`` and ``from_numpy(params)`` to and
+from the NumPy twin's arrays. A wrong shape or value raises ``ValueError``; a
+wrong type, dtype or device raises ``TypeError`` (inside :func:`torch.autocast`,
+float16 and bfloat16 states are taken, as autocast makes them). Every tensor a call takes,
 ids, targets and masks included, must be on the device of the model (or of the
 first tensor); only the lengths of a padded batch may be anywhere. Inputs are
 validated once per public call, never inside the loop over time.

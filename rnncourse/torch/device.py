@@ -33,7 +33,8 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
         If ``prefer`` is neither ``None``, a str nor a :class:`torch.device`.
     ValueError
         If a CUDA device is asked for but none is available (or not that many),
-        or ``prefer`` is not a device name.
+        or ``prefer`` is not a device name, or names a device other than the CPU
+        or a CUDA GPU (e.g. ``"mps"``).
 
     Examples
     --------

@@ -506,8 +506,9 @@ class LSTM(_GatedLayer):
         """
         h0, c0 = self._check(x, state)
         cell = self.cell
+        dtype = cell.W_xh.dtype
         with _autocast_off(x.device):       # LSTMBPTT computes in one dtype, the weights'
-            hs, c_T = LSTMBPTT.apply(x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
+            hs, c_T = LSTMBPTT.apply(x.to(dtype), h0.to(dtype), c0.to(dtype), cell.W_xh, cell.W_hh, cell.b_h)
         return hs, (hs[-1], c_T)
 
 

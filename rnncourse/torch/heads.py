@@ -232,7 +232,7 @@ class RNNModel(nn.Module):
         if out.hidden_size != rnn.hidden_size:
             raise ValueError(f"params['W_hy'] should have shape (O, H) with H = {rnn.hidden_size} (the rows of "
                              f"W_hh), but has shape {tuple(out.W_hy.shape)}")
-        model = cls(rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity, many_to_one=many_to_one,
-                    device=device, dtype=rnn.W_xh.dtype)
-        model.rnn, model.out = rnn, out
+        model = cls(rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity, device=device,
+                    dtype=rnn.W_xh.dtype)
+        model.rnn, model.out, model.many_to_one = rnn, out, bool(many_to_one)
         return model

@@ -82,13 +82,14 @@ class Seq2Seq(nn.Module):
     Parameters
     ----------
     src_vocab : int
-        Size of the source vocabulary (id 0 = padding).
+        Size of the source vocabulary.
     tgt_vocab : int
         V, size of the target vocabulary.
     hidden_size : int
         H, shared by encoder and decoder.
     bos, eos, pad : int
-        Start, end and padding ids of the target vocabulary (default 1, 2, 0).
+        Start and end ids of the target vocabulary and the padding id of both vocabularies
+        (default 1, 2, 0).
     nonlinearity : str
         ``"tanh"`` (default) or ``"relu"``.
     device, dtype, generator

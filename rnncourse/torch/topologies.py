@@ -185,3 +185,9 @@ class Synchronized(RNNModel):
                  generator=None):
         super().__init__(input_size, hidden_size, output_size, nonlinearity, many_to_one=False,
                          device=device, dtype=dtype, generator=generator)
+
+    @classmethod
+    def from_numpy(cls, params: dict, nonlinearity="tanh", *, device=None, dtype=None) -> "Synchronized":
+        """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`
+        (see :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>`)."""
+        return super().from_numpy(params, nonlinearity, device=device, dtype=dtype)
