@@ -54,7 +54,8 @@ def _describe_shape(symbols: Sequence[str], shape: Sequence[int | None] | None =
 
 def _check_type(a, name: str, backend: str) -> None:
     if backend == "numpy" and not isinstance(a, np.ndarray):
-        fix = "; call .detach().cpu().numpy() on it" if _is_tensor(a) else "; wrap it with np.asarray(...)"
+        fix = ("; call .detach().cpu().numpy() on it" if _is_tensor(a) else "" if a is None else
+               "; wrap it with np.asarray(...)")
         raise TypeError(f"{name} should be a numpy.ndarray, but is {type(a).__module__}.{type(a).__name__}{fix}")
     if backend == "torch" and not _is_tensor(a):
         raise TypeError(
@@ -151,6 +152,22 @@ def check_array(
     return a
 
 
+def _check_integers(a, name, symbols, shape, backend, what):
+    """The type, integer dtype and shape checks of :func:`check_index_array` and :func:`check_lengths`."""
+    _check_type(a, name, backend)
+    if isinstance(a, np.ndarray):
+        is_int = a.dtype.kind in "iu"           # signed or unsigned: np.issubdtype(a.dtype, np.integer), faster
+    else:
+        is_int = not (a.is_floating_point() or a.is_complex() or str(a.dtype) == "torch.bool")
+    if not is_int:
+        raise TypeError(f"{name} should hold {what}, but has dtype {a.dtype}; "
+                        f"convert it with {name}.astype(np.int64) or {name}.long()")
+    got = tuple(a.shape)
+    if len(got) != len(symbols) or (shape is not None and any(
+            w is not None and w != h for w, h in zip(shape, got))):
+        raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}")
+
+
 def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high: int | None = None,
                       backend: str = "numpy"):
     """Check an integer array of class indices (targets, token ids) in ``[0, high)``.
@@ -171,18 +188,7 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     numpy.ndarray or torch.Tensor
         ``a`` itself.
     """
-    _check_type(a, name, backend)
-    if isinstance(a, np.ndarray):
-        is_int = a.dtype.kind in "iu"           # signed or unsigned: np.issubdtype(a.dtype, np.integer), faster
-    else:
-        is_int = not (a.is_floating_point() or a.is_complex() or str(a.dtype) == "torch.bool")
-    if not is_int:
-        raise TypeError(f"{name} should hold integer class indices, but has dtype {a.dtype}; "
-                        f"convert it with {name}.astype(np.int64) or {name}.long()")
-    got = tuple(a.shape)
-    if len(got) != len(symbols) or (shape is not None and any(
-            w is not None and w != h for w, h in zip(shape, got))):
-        raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}")
+    _check_integers(a, name, symbols, shape, backend, "integer class indices")
     if _has_values(a):
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or (high is not None and hi >= high):
@@ -199,10 +205,15 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
     >>> check_lengths(np.array([3, 1]), T=3)
     array([3, 1])
     """
-    check_index_array(lengths, "lengths", ("B",), None if B is None else (B,), high=T + 1, backend=backend)
-    if _has_values(lengths) and int(lengths.min()) < 1:
-        raise ValueError(f"lengths should all be in 1..T = 1..{T} (every sequence has at least one step), but "
-                         f"the smallest is {int(lengths.min())}; drop empty sequences from the batch")
+    _check_integers(lengths, "lengths", ("B",), None if B is None else (B,), backend, "integer sequence lengths")
+    if _has_values(lengths):
+        lo, hi = int(lengths.min()), int(lengths.max())
+        if lo < 1:
+            raise ValueError(f"lengths should all be in 1..T = 1..{T} (every sequence has at least one step), but "
+                             f"the smallest is {lo}; drop empty sequences from the batch")
+        if hi > T:
+            raise ValueError(f"lengths should all be in 1..T = 1..{T} (no sequence is longer than the padded "
+                             f"batch), but the largest is {hi}")
     return lengths
 
 

@@ -142,3 +142,9 @@ def test_jacobian_norms_refuses_an_unknown_norm_and_takes_numpys_others():
         jacobian_norms(J, ord=7)
     norms = jacobian_norms(J, ord=np.inf)
     assert norms.shape == (4, 2) and np.all(norms[0] == 1) and np.all(norms[1:] == 0)   # I, then products with 0
+
+
+def test_jacobian_norms_names_a_jacobian_that_is_not_square():
+    with pytest.raises(ValueError, match=r"J should have shape \(T, B, H, H\) = \(T, B, 5, 5\), but has shape "
+                                         r"\(4, 3, 5, 6\) .*one square Jacobian"):
+        jacobian_norms(np.zeros((4, 3, 5, 6)))

@@ -163,3 +163,12 @@ def test_a_negative_mask_weight_is_rejected(weight):
         mse_loss(np.zeros((3, 2, 1)), np.zeros((3, 2, 1)), mask)
     mask[1, 0] = 0.0                                        # zero is allowed: a masked position
     assert mse_loss(np.zeros((3, 2, 1)), np.ones((3, 2, 1)), mask)[0] == 1.0
+
+
+def test_a_loss_over_nothing_is_a_value_error_not_nan():
+    from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
+
+    with pytest.raises(ValueError, match=r"logits should hold at least one position, but has shape \(0, 3, 7\)"):
+        softmax_cross_entropy(np.zeros((0, 3, 7)), np.zeros((0, 3), np.int64))
+    with pytest.raises(ValueError, match=r"pred should hold at least one value, but has shape \(0, 3\)"):
+        mse_loss(np.zeros((0, 3)), np.zeros((0, 3)))

@@ -160,3 +160,26 @@ def test_wrong_h0_shape_always_names_h0(T, B, D, H, h0_shape):
     p = init_rnn_params(D, H, rng=rng)
     with pytest.raises(ValueError, match=r"^h0 should have .*\(B, H\) = \(" + f"{B}, {H}" + r"\)"):
         rnn_forward(rng.normal(size=(T, B, D)), np.zeros(h0_shape), **p)
+
+
+def test_an_empty_batch_and_a_mismatched_input_size_are_named():
+    from rnncourse.numpy.gated import lstm_forward
+    from rnncourse.numpy.jordan import init_jordan_params, jordan_forward
+    from rnncourse.numpy.output import affine_forward
+
+    rng = np.random.default_rng(0)
+    p = init_rnn_params(3, 5, rng=rng)
+    with pytest.raises(ValueError, match=r"x should hold at least one time step and one sequence, but has shape \(4, 0, 3\)"):
+        rnn_forward(np.zeros((4, 0, 3)), None, **p)
+    with pytest.raises(ValueError, match=r"W_xh should have shape .*D = 2 is the size of the last axis of x"):
+        lstm_forward(np.zeros((4, 3, 2)), None, None, np.zeros((20, 3)), np.zeros((20, 5)), np.zeros(20))
+    with pytest.raises(ValueError, match=r"W_xh should have shape .*D = 2 is the size of the last axis of x"):
+        jordan_forward(np.zeros((4, 3, 2)), None, **init_jordan_params(3, 5, 2, rng=rng))
+    with pytest.raises(ValueError, match=r"W_hy should have shape .*H = 4 is the size of the last axis of hs"):
+        affine_forward(np.zeros((4, 3, 4)), np.zeros((2, 5)), np.zeros(2))
+    with pytest.raises(TypeError, match=r"^h0 should be a numpy.ndarray, but is builtins.list; wrap it with np.asarray"):
+        rnn_forward(np.zeros((4, 3, 3)), [[0.0] * 5] * 3, **p)
+    from rnncourse.numpy.many_to_one import last_states
+
+    with pytest.raises(TypeError, match=r"^lengths should be a numpy.ndarray, but is builtins.NoneType$"):
+        last_states(np.zeros((4, 3, 5)), None)

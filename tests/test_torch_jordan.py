@@ -104,3 +104,15 @@ def test_docstring_example_runs_and_names_the_states_hs():
     example = doctest.DocTestFinder().find(JordanRNN, globs={"torch": torch, "JordanRNN": JordanRNN})[0]
     assert doctest.DocTestRunner().run(example).failed == 0
     assert "Y, hs = model(" in example.docstring               # H is the hidden size, not the states
+
+
+def test_targets_are_checked_when_given_even_when_running_free():
+    """train's hook passes targets in both regimes; running free they are not read, but still checked."""
+    model = JordanRNN(1, 4, 2, dtype=torch.float64)
+    x = torch.zeros(6, 3, 1, dtype=torch.float64)
+    free, _ = model(x, targets=torch.ones(6, 3, 2, dtype=torch.float64))
+    assert torch.equal(free, model(x)[0])                                  # not read when running free
+    with pytest.raises(ValueError, match=r"targets should have shape \(T, B, O\) = \(6, 3, 2\), but has shape "):
+        model(x, targets=torch.ones(5, 3, 2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="targets should be a torch.Tensor, but is list"):
+        model(x, targets=[[0.0]])

@@ -100,7 +100,7 @@ def test_last_states_hand_computed_and_checked():
     hs = torch.arange(12.0).reshape(3, 2, 2)
     torch.testing.assert_close(last_states(hs, torch.tensor([3, 1])), torch.tensor([[8.0, 9.0], [2.0, 3.0]]))
     torch.testing.assert_close(last_states(hs), hs[-1])
-    with pytest.raises(ValueError, match=r"lengths should hold indices in \[0, 4\)"):
+    with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..3 .*, but the largest is"):
         last_states(hs, torch.tensor([4, 1]))
     with pytest.raises(ValueError, match="1..T"):
         last_states(hs, torch.tensor([0, 1]))
@@ -333,3 +333,19 @@ def test_models_run_on_cuda():
     assert model.greedy_decode(src, 3).device.type == "cuda"
     assert ManyToOne(3, 4, 2, device=device)(torch.zeros(5, 2, 3, device=device))[0].device.type == "cuda"
     assert OneToMany(3, 4, 2, steps=3, device=device)(torch.zeros(2, 3, device=device))[0].device.type == "cuda"
+
+
+def test_last_states_of_no_step_is_a_value_error():
+    with pytest.raises(ValueError, match=r"hs should hold at least one time step, but has shape \(0, 3, 5\)"):
+        last_states(torch.zeros(0, 3, 5))
+
+
+def test_ids_of_any_integer_dtype_are_ids_never_a_mask():
+    """A uint8 index tensor would select rows as a boolean mask in torch; the package reads it as ids."""
+    from rnncourse.torch.embedding import embedding_forward
+
+    E = torch.arange(14.0).reshape(7, 2)
+    for dtype in (torch.uint8, torch.int16, torch.int32, torch.int64):
+        ids = torch.tensor([1, 0, 2, 0, 0, 0, 1], dtype=dtype)
+        assert torch.equal(embedding_forward(ids, E), E[[1, 0, 2, 0, 0, 0, 1]])
+        assert Seq2Seq(7, 7, 4)(ids[:, None], ids[:, None]).shape == (7, 1, 7)

@@ -113,9 +113,9 @@ def _check_state(h, name, B, H, source):
 def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
-    if T == 0:
-        raise ValueError("x should have at least one time step, but has shape "
-                         f"{x.shape} with T = 0; {X_HINT}")
+    if T == 0 or B == 0:
+        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {x.shape}; "
+                         f"{X_HINT}")
     H = _check_weights(W_xh, W_hh, b_h, D)
     if h0 is not None:
         _check_state(h0, "h0", B, H, "x")

@@ -122,7 +122,8 @@ def _check_weights(D, W_xh, W_hh, biases, n_gates, cell):
     H = W_hh.shape[1]
     hint = f"the {cell} stacks {n_gates} gates' weights on the first axis, as torch.nn.{cell}Cell does"
     check_array(W_hh, "W_hh", (rows, "H"), (n_gates * H, H), hint=hint)
-    check_array(W_xh, "W_xh", (rows, "D"), (n_gates * H, D), hint=hint)
+    check_array(W_xh, "W_xh", (rows, "D"), (n_gates * H, D),
+                hint=f"{hint}; D = {D} is the size of the last axis of x (x_t), so check x too")
     for name, b in biases.items():
         check_array(b, name, (rows,), (n_gates * H,))
     return H

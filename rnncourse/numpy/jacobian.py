@@ -114,7 +114,9 @@ def jacobian_norms(J, ord=2):
         Row ``l`` holds :math:`\\|\\partial h_T / \\partial h_{T-l}\\|`; row 0 is the
         norm of the identity.
     """
-    check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
+    check_array(J, "J", ("T", "B", "H", "H"), finite=False)         # the number of axes first; one scan below
+    check_array(J, "J", ("T", "B", "H", "H"), (None, None, J.shape[2], J.shape[2]),
+                hint="J comes from step_jacobians: one square Jacobian dh_t/dh_{t-1} per step and sequence")
     check_choice(ord, "ord", MATRIX_NORMS)
     T, B, n_h, _ = J.shape
     P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()

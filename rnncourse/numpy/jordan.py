@@ -128,7 +128,8 @@ def _rows(A):
 
 def _check_params(W_xh, W_yh, b_h, W_hy, b_y, D):
     """Validate the five parameters against the input size ``D``; return ``(H, O)``."""
-    check_array(W_xh, "W_xh", ("H", "D"), (None, D), hint="W_xh has shape (hidden_size, input_size)")
+    check_array(W_xh, "W_xh", ("H", "D"), (None, D), hint=f"W_xh has shape (hidden_size, input_size); D = {D} "
+                                                           f"is the size of the last axis of x, so check x too")
     H = W_xh.shape[0]
     check_array(W_hy, "W_hy", ("O", "H"), (None, H), hint="W_hy has shape (output_size, hidden_size)")
     O = W_hy.shape[0]

@@ -106,6 +106,9 @@ def softmax_cross_entropy(logits, targets, mask=None):
     check_array(logits, "logits", _LOGIT_SYMBOLS[logits.ndim])
     V = logits.shape[-1]
     lead = logits.shape[:-1]
+    if 0 in lead:
+        raise ValueError(f"logits should hold at least one position, but has shape {logits.shape}; the mean loss "
+                         f"over no position is undefined")
     check_index_array(targets, "targets", _LOGIT_SYMBOLS[logits.ndim][:-1], lead, high=V)
     m = np.ones(lead, dtype=logits.dtype) if mask is None else \
         _check_mask(mask, (lead,), logits.dtype, f"{lead}, the shape of targets")
@@ -164,6 +167,9 @@ def mse_loss(pred, target, mask=None):
     check_array(pred, "pred", symbols)
     check_array(target, "target", symbols, pred.shape, hint="target has the shape of pred")
     check_same_dtype(pred=pred, target=target)
+    if pred.size == 0:
+        raise ValueError(f"pred should hold at least one value, but has shape {pred.shape}; the mean loss over no "
+                         f"value is undefined")
     diff = pred - target
     if mask is None:
         m, n = 1, diff.size

@@ -63,7 +63,8 @@ def affine_forward(hs, W_hy, b_y):
     check_array(hs, "hs", symbols)
     n_h = hs.shape[-1]
     check_array(W_hy, "W_hy", ("O", "H"), (None, n_h),
-                hint="W_hy has shape (output_size, hidden_size), like torch.nn.Linear's weight")
+                hint=f"W_hy has shape (output_size, hidden_size), like torch.nn.Linear's weight; H = {n_h} is "
+                     f"the size of the last axis of hs, so check hs too")
     O = W_hy.shape[0]
     check_array(b_y, "b_y", ("O",), (O,))
     check_same_dtype(hs=hs, W_hy=W_hy, b_y=b_y)

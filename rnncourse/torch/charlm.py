@@ -78,7 +78,7 @@ class CharLM(nn.Module):
             L, B, H = self.rnn.num_layers, ids.shape[1], self.rnn.hidden_size
             check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch", hint="B comes from ids")
             check_match("h0", h0, "the model", self.out.weight)
-        hs, h_T = self.rnn(self.embed(ids), h0)
+        hs, h_T = self.rnn(self.embed(ids.long()), h0)
         return self.out(hs), h_T
 
 

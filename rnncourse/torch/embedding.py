@@ -40,4 +40,4 @@ def embedding_forward(ids: torch.Tensor, E: torch.Tensor) -> torch.Tensor:
     check_index_array(ids, "ids", tuple(f"n{i}" for i in range(getattr(ids, "ndim", 0))), high=E.shape[0],
                       backend="torch")
     check_match("ids", ids, "E", E, dtype=False)
-    return E[ids]
+    return E[ids.long()]                    # any integer dtype: a uint8 index would act as a mask

@@ -157,10 +157,10 @@ class JordanRNN(nn.Module):
             y0 = x.new_zeros(B, O)
         check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
         check_match("y0", y0, "the model", self.W_xh)
-        if forcing:
-            if targets is None:
-                raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
-                                 "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
+        if forcing and targets is None:
+            raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
+                             "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
+        if targets is not None:             # checked even when running free, where they are not read
             check_array(targets, "targets", ("T", "B", "O"), (T, B, O), backend="torch",
                         hint="targets has the shape of the outputs Y")
             check_match("targets", targets, "the model", self.W_xh)

@@ -111,7 +111,7 @@ class Seq2Seq(nn.Module):
         self.bos, self.eos, self.pad = bos, eos, pad
 
     def _one_hot(self, ids, V):
-        return F.one_hot(ids, V).to(self.out.W_hy.dtype)
+        return F.one_hot(ids.long(), V).to(self.out.W_hy.dtype)
 
     def encode(self, src):
         """The context vector: the encoder state after each source's last non-padding token.

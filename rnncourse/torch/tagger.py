@@ -76,7 +76,7 @@ class Tagger(nn.Module):
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch")
-        x = self.embed(ids)
+        x = self.embed(ids.long())
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
 

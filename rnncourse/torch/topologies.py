@@ -47,6 +47,8 @@ def last_states(hs, lengths=None):
     """
     check_array(hs, "hs", ("T", "B", "H"), backend="torch", finite=False,
                 hint="hs holds the states of all steps; one state (B, H) per sequence is already the last")
+    if hs.shape[0] == 0:
+        raise ValueError(f"hs should hold at least one time step, but has shape {tuple(hs.shape)}")
     if lengths is None:
         return hs[-1]
     T, B = hs.shape[:2]
