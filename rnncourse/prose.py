@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from rnncourse.validation import check_positive_int
 
 __all__ = ["glue", "sci", "percent"]
@@ -21,9 +23,12 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _finite(value, name: str) -> float:
-    """``value`` as a finite float; a clear error for a string, an array or NaN."""
+    """``value`` as a finite float; a clear error for a string, a bool, an array or NaN."""
     if isinstance(value, str):
         raise TypeError(f"{name} should be a number, but is the string {value!r}; pass the number itself")
+    if isinstance(value, (bool, np.bool_)):         # float(True) is 1.0, but True is no number to quote
+        raise TypeError(f"{name} should be a number, but is bool {value!r}; pass the number itself, "
+                        f"not the result of a comparison")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -71,7 +76,7 @@ def percent(fraction, digits=0):
     Parameters
     ----------
     fraction : float
-        The fraction, e.g. an accuracy between 0 and 1; must be finite.
+        The fraction, e.g. an accuracy between 0 and 1; it and ``100 * fraction`` must be finite.
     digits : int
         Digits after the decimal point (default 0).
 
@@ -83,6 +88,9 @@ def percent(fraction, digits=0):
     """
     fraction = _finite(fraction, "fraction")
     digits = check_positive_int(digits, "digits", minimum=0)
+    if not math.isfinite(100 * fraction):
+        raise ValueError(f"fraction should be a number whose percentage 100 * fraction is finite, but 100 * "
+                         f"{fraction!r} overflows to inf; pass the fraction, e.g. 0.97 for 97 %")
     text = f"{100 * fraction:.{digits}f}"
     if float(text) == 0:                           # "-0 %" reads as a negative number
         text = text.lstrip("-")

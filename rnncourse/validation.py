@@ -316,7 +316,11 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
 
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """Check that ``dtype`` is float32 or float64 (for arrays a function creates) and return it as a NumPy dtype."""
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} should be numpy.float32 or numpy.float64, but is {dtype}")
-    return dtype
+    try:
+        as_dtype = None if dtype is None else np.dtype(dtype)     # np.dtype(None) would be float64
+    except TypeError:
+        as_dtype = None
+    if as_dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} should be numpy.float32 or numpy.float64, but is "
+                        f"{as_dtype if as_dtype is not None else repr(dtype)}")
+    return as_dtype

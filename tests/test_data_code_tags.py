@@ -1,5 +1,7 @@
 """rnncourse.data.code_tags: tags agree with tokenize on hand-checked lines; the split is by module and seeded."""
 
+import tokenize
+
 import numpy as np
 import pytest
 
@@ -54,3 +56,65 @@ def test_tag_source_and_load_code_tags_check_their_arguments():
         tag_source(b"x = 1\n")
     with pytest.raises(TypeError, match="seed should be an integer, but is str 'a'"):
         load_code_tags("test", max_lines=2, seed="a")
+
+
+def test_encode_line_rejects_non_ascii_instead_of_replacing_it():
+    with pytest.raises(ValueError, match=r"^line should hold only printable ASCII characters \(space to '~'\), "
+                                         r"but its character 'é' at position 2 is not: 'a é→'$"):
+        encode_line("a é→")
+    with pytest.raises(ValueError, match=r"^line should hold only printable ASCII characters \(space to '~'\), "
+                                         r"but its character '\\t' at position 3 is not: 'tab\\there'$"):
+        encode_line("tab\there")
+
+
+def test_tag_source_keeps_rows_in_step_with_tokenize_after_form_feeds_and_other_line_breaks():
+    # str.splitlines() also breaks at \f, \v, \x1c, \x85, \u2028; tokenize breaks only at "\n"
+    tagged = tag_source("x = 1\x0c\nif y:  # c\nz = 'a\x85b'\nw = 2\r\n")
+    assert [(line, as_letters(t)) for line, t in tagged] == [("x = 1", "n_o_#"), ("if y:  # c", "kk_no__%%%"),
+                                                              ("w = 2", "n_o_#")]   # the line with \x85 is left out
+
+
+# One line with f-strings (a format spec, a nested f-string), then a triple-quoted f-string over two lines.
+FSTRING_SOURCE = 's = f"a{x!r:>{w}}b" + f\'{f"{y}"}\'  # c\nt = f"""{x}\n"""\nz = 1\n'
+FSTRING_LETTERS = [("s = f\"a{x!r:>{w}}b\" + f'{f\"{y}\"}'  # c", "n_o_" + "s" * 15 + "_o_" + "s" * 11 + "__%%%"),
+                   ("z = 1", "n_o_#")]
+
+
+def test_tag_source_tags_f_strings_as_strings():
+    # Python 3.11 gives one STRING token per f-string; these labels must stay as they are
+    assert [(line, as_letters(t)) for line, t in tag_source(FSTRING_SOURCE)] == FSTRING_LETTERS
+
+
+def test_tag_source_tags_python_3_12_f_string_tokens_as_3_11_strings(monkeypatch):
+    from rnncourse.data import code_tags
+
+    # Python 3.12+ splits an f-string into FSTRING_START, FSTRING_MIDDLE, ... FSTRING_END; imitate its stream
+    start, middle, end = (getattr(tokenize, name, fake) for name, fake in
+                          (("FSTRING_START", 1001), ("FSTRING_MIDDLE", 1002), ("FSTRING_END", 1003)))
+    monkeypatch.setattr(code_tags, "_FSTRING_START", start, raising=False)
+    monkeypatch.setattr(code_tags, "_FSTRING_END", end, raising=False)
+    N, O = tokenize.NAME, tokenize.OP
+    pieces = [(N, "s"), (O, "="), (start, 'f"'), (middle, "a"), (O, "{"), (N, "x"), (O, "!"), (N, "r"), (O, ":"),
+              (middle, ">"), (O, "{"), (N, "w"), (O, "}"), (O, "}"), (middle, "b"), (end, '"'), (O, "+"),
+              (start, "f'"), (O, "{"), (start, 'f"'), (O, "{"), (N, "y"), (O, "}"), (end, '"'), (O, "}"), (end, "'"),
+              (tokenize.COMMENT, "# c"), (tokenize.NEWLINE, "\n"),
+              (N, "t"), (O, "="), (start, 'f"""'), (O, "{"), (N, "x"), (O, "}"), (middle, "\n"), (end, '"""'),
+              (tokenize.NEWLINE, "\n"), (N, "z"), (O, "="), (tokenize.NUMBER, "1"), (tokenize.NEWLINE, "\n"),
+              (tokenize.ENDMARKER, "")]
+    stream, pos = [], 0
+    for kind, text in pieces:
+        i = FSTRING_SOURCE.index(text, pos)
+        pos = i + len(text)
+        row_col = [(FSTRING_SOURCE.count("\n", 0, j) + 1, j - FSTRING_SOURCE.rfind("\n", 0, j) - 1) for j in (i, pos)]
+        stream.append(tokenize.TokenInfo(kind, text, *row_col, ""))
+    monkeypatch.setattr(code_tags.tokenize, "generate_tokens", lambda readline: iter(stream))
+    assert [(line, as_letters(t)) for line, t in tag_source(FSTRING_SOURCE)] == FSTRING_LETTERS
+
+
+def test_tag_source_rejects_source_that_tokenize_cannot_read():
+    with pytest.raises(ValueError, match=r"^source should be Python code that tokenize can read, but tokenize fails "
+                                         r"at line \d+: .*EOF in multi-line statement"):
+        tag_source("def f(:\n")
+    with pytest.raises(ValueError, match=r"^source should be Python code that tokenize can read, but tokenize fails "
+                                         r"at line 3: unindent does not match any outer indentation level"):
+        tag_source("if x:\n    a = 1\n  b = 2\n")

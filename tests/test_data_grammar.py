@@ -87,3 +87,23 @@ def test_bad_arguments_are_explained():
         make_sentences(3, rng=0)
     with pytest.raises(ValueError, match="pad_side should be one of"):
         encode(["the film was bad"], pad_side="left")
+
+
+def test_encode_names_a_sentence_that_is_not_a_str():
+    with pytest.raises(TypeError, match=r"^text should hold sentences \(str\), but text\[1\] is int 3$"):
+        encode(["the film was bad", 3])
+
+
+def test_make_sentences_checks_the_types_of_forms_and_probs():
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match=r"^probs should hold 5 numbers, one per form, but is \['a', 'a', 'a', "
+                                        r"'a', 'a'\]$"):
+        make_sentences(3, rng=rng, probs=["a"] * 5)
+    with pytest.raises(TypeError, match=r"^forms should be a tuple of names from \('simple', .*'main_last'\), "
+                                        r"but is NoneType None$"):
+        make_sentences(3, rng=rng, forms=None)
+    with pytest.raises(TypeError, match=r"^forms should be a tuple of names from .*, but is the str 'but'; "
+                                        r"pass a tuple, e.g. forms=\('but',\)$"):
+        make_sentences(3, rng=rng, forms="but")
+    data = make_sentences(3, rng=np.random.default_rng(0), forms=["but"])      # a list keeps working
+    assert data.forms.tolist() == [FORMS.index("but")] * 3

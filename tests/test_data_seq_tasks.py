@@ -118,3 +118,12 @@ def test_generators_want_a_float_dtype():
         stroke_images(2, rng=np.random.default_rng(0), dtype=np.uint8)
     with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is int64"):
         regime_signal(2, 30, rng=np.random.default_rng(0), dtype=np.int64)
+
+
+def test_empty_batches_name_the_argument():
+    with pytest.raises(ValueError, match=r"^present should hold at least one image \(B >= 1\), "
+                                         r"but has shape \(0, 4\)$"):
+        captions(np.zeros((0, 4), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"^numbers should hold at least one number \(B >= 1\), "
+                                         r"but has shape \(0,\)$"):
+        number_pairs(np.zeros(0, dtype=np.int64))

@@ -139,3 +139,51 @@ def test_standardizer_checks_the_number_of_columns():
     scaler = Standardizer.fit(v)
     np.testing.assert_allclose(scaler.transform(v), (v - 3.0) / v.std())
     np.testing.assert_allclose(scaler.transform(v[:, None])[:, 0], scaler.transform(v))
+
+
+def test_standardizer_fit_needs_two_rows():
+    # a standard deviation needs two rows; with none, NumPy used to return NaN statistics
+    for n in (0, 1):
+        with pytest.raises(ValueError, match=rf"^values should have at least 2 rows \(N >= 2\) to measure a "
+                                             rf"standard deviation, but has N = {n}$"):
+            Standardizer.fit(np.zeros((n, 2)))
+    with pytest.raises(ValueError, match=r"^values should have at least 2 rows .* but has N = 1$"):
+        Standardizer.fit(np.array([4.0]))
+
+
+def test_standardizer_built_directly_checks_mean_and_std():
+    scaler = Standardizer(np.array([1.0, 2.0]), np.array([0.5, 4.0]))          # valid: the same numbers as before
+    np.testing.assert_array_equal(scaler.transform(np.array([[2.0, 6.0]])), [[2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"^std should be positive in every column, but std\[1\] is 0\.0; "
+                                         r"a constant column cannot be standardised, drop it$"):
+        Standardizer(np.zeros(2), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"^std should be positive in every column, but std\[0\] is -1\.0"):
+        Standardizer(np.zeros(1), np.array([-1.0]))
+    with pytest.raises(TypeError, match=r"^mean should be a numpy.ndarray, but is builtins.float"):
+        Standardizer(0.0, np.ones(1))
+    with pytest.raises(TypeError, match=r"^std should be a numpy.ndarray, but is builtins.float"):
+        Standardizer(np.zeros(1), 1.0)
+    with pytest.raises(ValueError, match=r"^std should have shape \(D,\) = \(2,\), but has shape \(3,\) "
+                                         r".*mean has D = 2 columns$"):
+        Standardizer(np.zeros(2), np.ones(3))
+    with pytest.raises(ValueError, match=r"^mean should have 1 dimensions"):
+        Standardizer(np.zeros((1, 2)), np.ones(2))
+    with pytest.raises(ValueError, match=r"^std contains NaN or infinity"):
+        Standardizer(np.zeros(1), np.array([np.inf]))
+
+
+def test_load_stocks_wants_ticker_names():
+    with pytest.raises(TypeError, match=r"^tickers should be a tuple or list of names from IBM, .*, \^IXIC, "
+                                        r"or one name as a str, but is int 3$"):
+        load_stocks(3)
+
+
+def test_time_split_wants_an_array():
+    with pytest.raises(TypeError, match=r"^values should be an array of shape \(N, \.\.\.\), one row per time "
+                                        r"step, but is int 5; wrap it with np\.asarray\(\.\.\.\)$"):
+        time_split(5)
+    with pytest.raises(ValueError, match=r"^values should have shape \(N, \.\.\.\), one row per time step, "
+                                         r"but is a 0-d array$"):
+        time_split(np.array(5.0))
+    a, b = time_split([1, 2, 3, 4, 5], 0.6)                # a list keeps working as before
+    assert a == [1, 2, 3] and b == [4, 5]

@@ -83,3 +83,9 @@ def test_module_path_wants_a_name():
     assert module_path("textwrap").name == "textwrap.py"
     with pytest.raises(TypeError, match="name should be a module name \\(str\\), but is int"):
         module_path(3)
+
+
+def test_load_text_wants_a_name_or_a_path():
+    with pytest.raises(TypeError, match=r"^source should be one of 'stdlib', 'stdlib-docstrings' or the path of a "
+                                        r"text file \(str or pathlib.Path\), but is int 3$"):
+        load_text(3)

@@ -212,3 +212,72 @@ def test_stacked_forward_with_h0_and_an_x_without_batch_axis_is_a_value_error():
         stacked_rnn_forward(np.zeros(5), np.zeros((1, 3, 5)), params)    # was an IndexError
     with pytest.raises(ValueError, match=r"h0 should have shape \(L, B, H\) = \(1, 2, H\), but has shape \(1, 3, 5\)"):
         stacked_rnn_forward(np.zeros((4, 2, 3)), np.zeros((1, 3, 5)), params)
+
+
+def test_num_layers_of_rejects_a_gap_or_reverse_weights_instead_of_ignoring_layers():
+    from rnncourse.numpy.stacked import num_layers_of
+
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=3, dtype=torch.float64))
+    assert num_layers_of(params) == 3
+    assert num_layers_of({**params, "x": np.zeros(1), "h0": np.zeros(1)}) == 3     # other keys are not layers
+    gap = {k: v for k, v in params.items() if k != "W_xh_l1"}                         # was 1: layer 2 ignored
+    with pytest.raises(ValueError, match=r"^params should hold W_xh, W_hh and b_h for each of its 3 layers "
+                                         r"\(l0 \.\. l2\), but lacks W_xh_l1$"):
+        num_layers_of(gap)
+    no_l1 = {k: v for k, v in params.items() if not k.endswith("_l1")}
+    with pytest.raises(ValueError, match=r"^params should hold .* but lacks W_xh_l1, W_hh_l1, b_h_l1$"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), None, no_l1)
+    with pytest.raises(ValueError, match=r"^params should hold .* but lacks W_xh_l3, b_h_l3$"):
+        num_layers_of({**params, "W_hh_l3": np.zeros((4, 4))})
+    bi = params_from_rnn(nn.RNN(3, 4, bidirectional=True, dtype=torch.float64))      # was: forward half only
+    with pytest.raises(ValueError, match=r"^params holds W_xh_l0_reverse, W_hh_l0_reverse, b_h_l0_reverse, the "
+                                         r"weights of a reverse direction.*birnn_forward"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), None, bi)
+
+
+def test_stacked_backward_names_dout_and_dh_n():
+    rng = np.random.default_rng(0)
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=2, dtype=torch.float64))
+    out, cache = stacked_rnn_forward(rng.normal(size=(5, 2, 3)), None, params)
+    with pytest.raises(ValueError, match=r"^dout should have shape \(T, B, H\) = \(5, 2, 4\), but has shape "
+                                         r"\(4, 2, 4\) \(axis 0, T, is 4 instead of 5\)"):
+        stacked_rnn_backward(np.zeros((4, 2, 4)), cache)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dout is float32, out is float64"):
+        stacked_rnn_backward(np.zeros((5, 2, 4), np.float32), cache)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dh_n is float32, cache.h_n is "
+                                         r"float64"):
+        stacked_rnn_backward(np.zeros((5, 2, 4)), cache, np.zeros((2, 2, 4), np.float32))
+
+
+def test_weights_are_checked_under_their_own_names():
+    bi = params_from_rnn(nn.RNN(2, 5, bidirectional=True, dtype=torch.float64))
+    x = np.zeros((3, 2, 2))
+    with pytest.raises(ValueError, match=r"^params\['W_hh_l0_reverse'\] should have shape \(H, H\) = \(5, 5\), but "
+                                         r"has shape \(4, 4\) .*; both directions have the hidden size H = 5 of "
+                                         r"params\['W_hh_l0'\]"):
+        birnn_forward(x, {**bi, "W_hh_l0_reverse": np.zeros((4, 4))})
+    with pytest.raises(ValueError, match=r"^params\['W_xh_l0_reverse'\] should have shape \(H, D\) = \(5, 2\), but "
+                                         r"has shape \(5, 3\)"):
+        birnn_forward(x, {**bi, "W_xh_l0_reverse": np.zeros((5, 3))})
+    with pytest.raises(ValueError, match=r"^params\['b_h_l0'\] contains NaN"):
+        birnn_forward(x, {**bi, "b_h_l0": np.full(5, np.nan)})
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but x is float32, "
+                                        r"params\['W_xh_l0'\] is float64"):
+        birnn_forward(x.astype(np.float32), bi)
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^params\['W_xh_l1'\] should have shape \(H, D\) = \(4, 4\), but has "
+                                         r"shape \(4, 3\) .*; layer 1 reads the states of layer 0, so D is its "
+                                         r"hidden size 4"):
+        stacked_rnn_forward(np.zeros((2, 1, 3)), None, {**params, "W_xh_l1": np.zeros((4, 3))})
+    with pytest.raises(ValueError, match=r"^params\['W_xh_l0'\] should have shape \(H, D\) = \(4, 5\)"):
+        stacked_rnn_forward(np.zeros((2, 1, 5)), None, params)
+
+
+def test_birnn_forward_on_an_empty_x_names_x():
+    bi = params_from_rnn(nn.RNN(2, 5, bidirectional=True, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 2, 2\)"):
+        birnn_forward(np.zeros((0, 2, 2)), bi)                  # was "T should be an integer >= 1"
+    with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
+                                         r"\(3, 0, 2\)"):
+        birnn_forward(np.zeros((3, 0, 2)), bi)

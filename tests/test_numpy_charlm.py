@@ -132,6 +132,44 @@ def test_sampling_is_seeded_and_low_temperature_is_greedy():
     assert len(set(hot)) == V                                  # a flat distribution reaches every id
 
 
+def test_a_tiny_temperature_samples_the_most_likely_character():
+    params = init_charlm(V, 8, rng=np.random.default_rng(2), dtype=np.float64)
+    params["W_hy"] *= 10
+    for temperature in (1e-310, 5e-324):                       # accepted: finite and > 0
+        cold = sample(params, 3, 20, temperature=temperature, rng=np.random.default_rng(7))
+        logits, _ = charlm_forward(params, np.array([3] + cold[:-1])[:, None])
+        assert cold == logits[:, 0].argmax(axis=-1).tolist()   # was V - 1 every time (inf - inf gave NaN)
+
+
+SEEDED_SAMPLE_1 = [1, 1, 0, 0, 3, 4, 2, 3, 2, 5, 3, 0, 3, 0, 2, 1, 4, 2, 1, 1]
+SEEDED_SAMPLE_05 = [1, 1, 0, 0, 2, 4, 3, 3, 1, 4, 3, 0, 2, 0, 2, 1, 3, 1, 0, 1]
+
+
+def test_seeded_samples_keep_their_ids():
+    # The ids these seeds gave before z = (logits - max) / temperature: the chapters print samples.
+    params = init_charlm(V, 8, rng=np.random.default_rng(2), dtype=np.float64)
+    params["W_hy"] *= 5
+    assert sample(params, 3, 20, rng=np.random.default_rng(0)) == SEEDED_SAMPLE_1
+    assert sample(params, 3, 20, temperature=0.5, rng=np.random.default_rng(0)) == SEEDED_SAMPLE_05
+
+
+def test_start_id_errors_say_what_start_id_should_be(setup):
+    params = setup[0]
+    with pytest.raises(TypeError, match=r"^start_id should be one character id, an integer in \[0, 6\), but is "
+                                        r"float 1\.5$"):
+        sample(params, 1.5, 5, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"^start_id should be one character id, an integer in \[0, 6\), but is "
+                                        r"list \[1, 2\]; sampling starts from one character$"):
+        sample(params, [1, 2], 5, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^start_id should be a character id in \[0, 6\), but is 6$"):
+        sample(params, 6, 5, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^start_id should be a character id in \[0, 6\), but is -1$"):
+        sample(params, np.int64(-1), 5, rng=np.random.default_rng(0))
+    one = sample(params, 2, 5, rng=np.random.default_rng(0))
+    assert sample(params, np.int32(2), 5, rng=np.random.default_rng(0)) == one
+    assert sample(params, np.array(2), 5, rng=np.random.default_rng(0)) == one
+
+
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
 def test_samples_follow_softmax_of_logits_over_temperature(temperature):
     # Each draw from start_id is distributed as softmax(z / T), z the logits charlm_forward gives after
@@ -216,6 +254,19 @@ def test_dh_T_is_checked_once(setup):
     dh_T = np.random.default_rng(1).normal(size=(3, H))
     grads = charlm_backward(dlogits, cache, dh_T=dh_T)
     assert np.abs(grads["h0"]).max() > 0                          # a valid dh_T still flows back
+
+
+def test_dlogits_errors_name_dlogits(setup):
+    params, inputs, _, _ = setup
+    logits, cache = charlm_forward(params, inputs)
+    with pytest.raises(ValueError, match=r"^dlogits should have shape \(T, B, V\) = \(4, 3, 6\), but has shape "
+                                         r"\(4, 3, 5\) \(axis 2, V, is 5 instead of 6\); dlogits has the shape of "
+                                         r"the logits from charlm_forward$"):
+        charlm_backward(logits[..., :5], cache)                     # was "dY should have shape ..."
+    with pytest.raises(TypeError, match=r"^dlogits should be a numpy.ndarray, but is builtins.list"):
+        charlm_backward(logits.tolist(), cache)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dlogits is float32, hs is float64"):
+        charlm_backward(logits.astype(np.float32), cache)
 
 
 def test_extra_params_keys_are_ignored_like_model_forward(setup):

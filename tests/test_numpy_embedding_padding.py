@@ -168,6 +168,28 @@ def test_padding_fraction_checks_its_inputs():
         padding_fraction(lengths, [np.array([], dtype=np.int64)])
 
 
+def test_pad_value_beyond_the_integer_range_is_rejected_exactly():
+    ids = [np.array([5, 6, 7]), np.array([8])]
+    with pytest.raises(ValueError, match=r"^pad_value should be an integer that int64, .* but is "
+                                         r"np\.float64\(9\.223372036854776e\+18\)"):
+        pad_sequences(ids, pad_value=np.float64(2.0 ** 63))            # was let through and wrapped to INT_MIN
+    with pytest.raises(ValueError, match=r"^pad_value should be an integer that uint8, .* but is np\.int64\(-1\)"):
+        pad_sequences([np.array([1, 2], np.uint8), np.array([3], np.uint8)], pad_value=np.int64(-1))
+    with pytest.raises(ValueError, match=r"^pad_value should be an integer that int64, .* but is inf"):
+        pad_sequences(ids, pad_value=np.inf)
+    padded = pad_sequences(ids, pad_value=np.float64(-(2.0 ** 63)))[0]  # the smallest int64 is exact
+    assert padded[1:, 1].tolist() == [-2 ** 63, -2 ** 63]
+    assert pad_sequences(ids, pad_value=np.iinfo(np.int64).max)[0][2, 1] == np.iinfo(np.int64).max
+
+
+def test_padding_fraction_rejects_empty_sequences():
+    with pytest.raises(ValueError, match=r"^lengths should all be >= 1 \(every sequence has at least one step\), "
+                                         r"but the smallest is 0; drop empty sequences$"):
+        padding_fraction(np.array([0, 0]), [np.array([0, 1])])         # was ZeroDivisionError
+    with pytest.raises(ValueError, match=r"^lengths should all be >= 1 .* the smallest is 0"):
+        padding_fraction(np.array([3, 0]), [np.array([0])])            # also when the batch skips it
+
+
 def test_bucketed_batches_hold_one_length_group_each_and_come_in_random_order():
     # by_length=True: 20 distinct lengths in batches of 4 are the 5 groups of sorted lengths, and the
     # docstring promises the order of the batches is still random: over 500 seeds each group comes first

@@ -134,3 +134,94 @@ def test_model_loss_errors():
         model_loss({"W_xh": params["W_xh"]}, x, np.zeros((5, 2), dtype=int))
     with pytest.raises(ValueError, match="loss should be one of"):
         model_loss(params, x, np.zeros((5, 2), dtype=int), loss="hinge")
+
+
+def test_numerical_gradient_restores_params_when_f_raises():
+    p = {"w": np.array([1.0, 2.0, 3.0])}
+    calls = []
+
+    def f():                                            # fails on its second call, with w[0] nudged by -eps
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return float(p["w"].sum())
+
+    with pytest.raises(RuntimeError, match="boom"):
+        numerical_gradient(f, p)
+    np.testing.assert_array_equal(p["w"], [1.0, 2.0, 3.0])
+
+
+def test_numerical_gradient_rejects_a_loss_that_is_not_a_real_number():
+    p = {"w": np.array([1.0, 2.0])}
+    with pytest.raises(TypeError, match=r"^f should return the loss as a real number, but returned a tuple of 2 "
+                                        r"items; if it returns \(loss, grads\), index it with \[0\]"):
+        numerical_gradient(lambda: (float(p["w"].sum()), {"w": np.ones(2)}), p)
+    with pytest.raises(TypeError, match=r"^f should return the loss as a real number, but returned None; "
+                                        r"does it end with return"):
+        numerical_gradient(lambda: None, p)
+    with pytest.raises(TypeError, match=r"^f should return the loss as a real number, but returned ndarray of "
+                                        r"shape \(2,\); reduce it to one number"):
+        numerical_gradient(lambda: p["w"] ** 2, p)
+    for bad in (True, 1 + 2j, np.complex128(1 + 2j), "1.0"):
+        with pytest.raises(TypeError, match=r"^f should return the loss as a real number, but returned"):
+            numerical_gradient(lambda: bad, p)
+    with pytest.raises(ValueError, match=r"^f returned nan with params\['w'\]\[0\] nudged by -eps; "):
+        numerical_gradient(lambda: float("nan") if p["w"][0] < 1.0 else 0.0, p)      # a log(w - 1), say
+    np.testing.assert_array_equal(p["w"], [1.0, 2.0])
+
+
+def test_numerical_gradient_rejects_read_only_params():
+    w = np.array([1.0, 2.0])
+    w.setflags(write=False)
+    with pytest.raises(ValueError, match=r"^params\['w'\] is read-only, but numerical_gradient nudges its "
+                                         r"entries in place"):
+        numerical_gradient(lambda: float(w.sum()), {"w": w})
+
+
+@pytest.mark.parametrize("analytic", [[np.ones(3)], None, np.ones(3)])
+def test_grad_check_rejects_analytic_that_is_not_a_dict(analytic):
+    p = {"w": np.array([0.5, -1.0, 2.0])}
+    with pytest.raises(TypeError, match=r"^analytic should be a dict of gradient arrays keyed like params, "
+                                        r"but is " + type(analytic).__name__):
+        grad_check(lambda: float((p["w"] ** 3).sum()), p, analytic)
+
+
+def test_grad_check_names_an_analytic_gradient_of_the_wrong_shape_or_type():
+    p = {"w": np.array([0.5, -1.0, 2.0])}
+    f = lambda: float((p["w"] ** 3).sum())              # noqa: E731
+    with pytest.raises(ValueError, match=r"^analytic\['w'\] should have the shape of params\['w'\], \(3,\), "
+                                         r"but has shape \(2,\)"):
+        grad_check(f, p, {"w": np.ones(2)})
+    with pytest.raises(TypeError, match=r"^analytic\['w'\] should be an array of real numbers, but is None"):
+        grad_check(f, p, {"w": None})
+    with pytest.raises(ValueError, match=r"^analytic\['w'\] contains NaN or infinity"):
+        grad_check(f, p, {"w": np.array([np.nan, 1.0, 1.0])})
+
+
+def test_rel_error_refuses_non_finite_and_non_numeric_input():
+    with pytest.raises(TypeError, match=r"^a should be an array of real numbers, but is None"):
+        rel_error(None, np.zeros(1))
+    with pytest.raises(TypeError, match=r"^b should be an array of real numbers, but is list with dtype object"):
+        rel_error(np.zeros(2), [1.0, None])
+    with pytest.raises(TypeError, match=r"^a should be an array of real numbers, but is ndarray with dtype bool"):
+        rel_error(np.zeros(2) > 0, np.zeros(2))
+    with pytest.raises(ValueError, match=r"^b contains NaN or infinity"):
+        rel_error(np.zeros(1), np.array([np.inf]))
+    with pytest.raises(ValueError, match=r"^a contains NaN or infinity"):
+        rel_error(np.array([np.nan]), np.zeros(1))
+
+
+def test_rel_error_of_huge_entries_does_not_overflow():
+    assert rel_error(np.array([1e308]), np.array([1.7e308])) == pytest.approx(0.7 / 2.7, rel=1e-15)
+    assert rel_error(np.array([1.7e308]), np.array([-1.7e308])) == 1.0
+    assert rel_error(np.array([1.7e308, 1.0]), np.array([1.7e308, 1.0])) == 0.0
+
+
+def test_rel_error_values_of_ordinary_inputs_are_unchanged():
+    rng = np.random.default_rng(3)
+    tiny = np.finfo(np.float64).tiny
+    for _ in range(20):
+        a, b = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)) * 10.0 ** rng.integers(-12, 12)
+        expected = float(np.max(np.abs(a - b))) / max(float(np.max(np.abs(a) + np.abs(b))), tiny)
+        assert rel_error(a, b) == expected                 # bit for bit: the chapters print these
+    assert rel_error([1, 2], [1, 3]) == 1 / 5              # integers and lists are real numbers too

@@ -94,6 +94,19 @@ def test_backward_of_zero_is_zero():
     assert all(np.all(g == 0) for g in grads.values())
 
 
+def test_dlogits_errors_name_dlogits():
+    params, x, _, L = make_case()
+    logits, cache = many_to_one_forward(x, params, L)
+    with pytest.raises(ValueError, match=r"^dlogits should have shape \(B, C\) = \(4, 3\), but has shape \(4, 2\) "
+                                         r"\(axis 1, C, is 2 instead of 3\); dlogits has the shape of the logits from "
+                                         r"many_to_one_forward$"):
+        many_to_one_backward(logits[:, :2], cache)                  # was "dY should have shape ..."
+    with pytest.raises(TypeError, match=r"^dlogits should be a numpy.ndarray, but is builtins.list"):
+        many_to_one_backward(logits.tolist(), cache)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dlogits is float32, W_hy is float64"):
+        many_to_one_backward(logits.astype(np.float32), cache)
+
+
 def test_bad_lengths_and_params_are_explained():
     params, x, y, _ = make_case()
     with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..6 .*, but the largest is"):

@@ -68,3 +68,32 @@ def test_errors_name_the_argument_and_the_fix():
         ngram_log_probs([3.0, 1.0])
     with pytest.raises(TypeError, match="log_probs should be a numpy.ndarray from ngram_log_probs, but is list"):
         ngram_nll([0.0, 0.0], np.array([0, 1]))
+
+
+def test_negative_or_nan_counts_are_rejected():
+    with pytest.raises(ValueError, match=r"^counts should hold finite counts >= 0, as ngram_counts returns, "
+                                         r"but holds -1\.0"):
+        ngram_log_probs(np.array([3.0, -1.0]))                        # was [0., -inf]
+    with pytest.raises(ValueError, match=r"^counts should hold finite counts >= 0, .* but holds nan"):
+        ngram_log_probs(np.array([3.0, np.nan]))                      # was [nan, nan]
+    with pytest.raises(TypeError, match=r"^counts should hold numbers \(integer or float\), but has dtype <U1"):
+        ngram_log_probs(np.array(["a", "b"]))
+    np.testing.assert_array_equal(ngram_log_probs(np.array([3, 1])), ngram_log_probs(np.array([3.0, 1.0])))
+
+
+def test_log_probs_must_be_finite_log_probabilities_and_the_loss_is_float64():
+    ids = np.array([0, 1, 1])
+    with pytest.raises(ValueError, match=r"^log_probs should hold finite log-probabilities <= 0, as ngram_log_probs "
+                                         r"returns, but holds 0\.5"):
+        ngram_nll(np.array([[0.5, -1.0], [-1.0, -1.0]]), ids)
+    with pytest.raises(ValueError, match=r"^log_probs should hold finite log-probabilities <= 0, .* but holds -inf"):
+        ngram_nll(np.array([[-np.inf, 0.0], [-1.0, -1.0]]), ids)
+    nll = ngram_nll(np.zeros((2, 2), dtype=np.int64), ids)            # was int64
+    assert nll.dtype == np.float64 and nll.tolist() == [0.0, 0.0]
+
+
+def test_unsigned_ids_are_counted_and_scored():
+    ids = np.array([0, 0, 1], dtype=np.uint64)                        # was a casting TypeError in ngram_counts
+    assert ngram_counts(ids, 2, 2).tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    log_probs = np.log(np.array([[0.9, 0.1], [0.5, 0.5]]))
+    np.testing.assert_array_equal(ngram_nll(log_probs, ids), ngram_nll(log_probs, ids.astype(np.int64)))

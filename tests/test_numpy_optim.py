@@ -84,6 +84,38 @@ def test_optimizer_argument_errors():
         Adam(betas=(0.9, 1.5))
 
 
+def test_integer_parameters_are_rejected_before_the_step_is_counted():
+    opt = Adam(lr=0.1)
+    with pytest.raises(TypeError, match=r"^params\['W'\] should hold floating-point numbers, but has dtype int64; "
+                                        r"convert it, e.g. params\['W'\] = params\['W'\]\.astype\(np\.float64\)$"):
+        opt.step({"W": np.ones(2, np.int64)}, {"W": np.ones(2, np.int64)})     # was a UFuncTypeError at step 1
+    with pytest.raises(TypeError, match=r"^grads\['W'\] should hold floating-point numbers, but has dtype int64"):
+        opt.step({"W": np.ones(2)}, {"W": np.ones(2, np.int64)})
+    assert opt.steps == 0 and opt.state == {}
+    params, fresh = {"W": np.ones(2)}, {"W": np.ones(2)}
+    opt.step(params, {"W": np.full(2, 0.5)})
+    Adam(lr=0.1).step(fresh, {"W": np.full(2, 0.5)})
+    np.testing.assert_array_equal(params["W"], fresh["W"])                  # the first step's bias correction
+    with pytest.raises(FloatingPointError, match="at step 2:"):
+        opt.step(params, {"W": np.full(2, np.nan)})
+
+
+def test_betas_should_be_a_pair_of_numbers():
+    with pytest.raises(TypeError, match=r"^betas should be a pair of numbers in \[0, 1\), like \(0\.9, 0\.999\), "
+                                        r"but is float 0\.9$"):
+        Adam(betas=0.9)                                                     # was "object of type 'float' has no len()"
+    with pytest.raises(TypeError, match=r"^betas should be a pair of numbers in \[0, 1\), .* but is "
+                                        r"tuple \('a', 'b'\)$"):
+        Adam(betas=("a", "b"))
+    with pytest.raises(ValueError, match=r"^betas should be two numbers in \[0, 1\), like \(0\.9, 0\.999\), "
+                                         r"but is \(0\.9,\)$"):
+        Adam(betas=(0.9,))
+    with pytest.raises(ValueError, match=r"^betas should be two numbers in \[0, 1\), .* but is \(0\.9, nan\)$"):
+        Adam(betas=(0.9, float("nan")))
+    assert Adam(betas=[0.5, 0]).betas == (0.5, 0.0)
+    assert Adam(betas=np.array([0.5, 0.9])).betas == (0.5, 0.9)
+
+
 def delayed_echo_batch(rng, T=10, B=32, V=4):
     """One-hot tokens; the target at step t is the token at step t - 1 (class 0 at t = 0)."""
     tokens = rng.integers(0, V, size=(T, B))

@@ -183,3 +183,15 @@ def test_an_empty_batch_and_a_mismatched_input_size_are_named():
 
     with pytest.raises(TypeError, match=r"^lengths should be a numpy.ndarray, but is builtins.NoneType$"):
         last_states(np.zeros((4, 3, 5)), None)
+
+
+def test_a_float_dtype_argument_refuses_none_and_names_that_are_not_dtypes():
+    from rnncourse.data.adding import adding_problem
+    from rnncourse.validation import check_float_dtype
+
+    assert check_float_dtype("float32") == np.float32
+    for wrong, shown in ((None, "None"), ("foo", "'foo'"), (np.int64, "int64")):
+        with pytest.raises(TypeError, match=rf"^dtype should be numpy.float32 or numpy.float64, but is {shown}$"):
+            check_float_dtype(wrong)
+    with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is None"):
+        adding_problem(4, 10, rng=np.random.default_rng(0), dtype=None)   # it was float64 without a word

@@ -81,3 +81,97 @@ def test_grad_norms_and_clipping_reject_bad_inputs():
         plot_clipping(np.ones(3), np.ones(2), np.ones(2), 1.0, 0.5)
     with pytest.raises(ValueError, match="max_norm should be a finite number > 0, but is -1.0"):
         plot_clipping(np.ones(2), np.ones(2), np.ones(2), -1.0, 0.5)
+
+
+# --- Defects found by the audit: each test failed before its fix. ---
+
+def test_clipping_limits_are_symmetric_when_a_gradient_points_down_or_left():
+    g = np.array([-3.0, 0.8])
+    fig = plot_clipping(g, g / np.linalg.norm(g), np.array([-0.5, 0.5]), 1.0, 0.5)
+    reach = 1.15 * 3.0
+    assert fig.axes[0].get_xlim() == pytest.approx((-reach, reach))
+    assert fig.axes[0].get_ylim() == pytest.approx((-reach, reach))
+    g = np.array([3.0, 0.8])                     # all coordinates >= 0: the limits of before
+    fig = plot_clipping(g, g / np.linalg.norm(g), np.array([0.5, 0.5]), 1.0, 0.5)
+    assert fig.axes[0].get_xlim() == pytest.approx((-0.25 * reach, reach))
+    assert fig.axes[0].get_ylim() == pytest.approx((-0.25 * reach, reach))
+
+
+def test_grad_norms_show_the_steps_of_norm_zero():
+    fig = plot_grad_norms(np.array([1.0, 0.0, 2.0, 0.0, 4.0]), threshold=3.0)
+    trace, hist = fig.axes
+    assert sum(p.get_height() for p in hist.patches) == 3
+    assert hist.get_title() == "histogram\n(2 steps of norm 0 left out)"
+    assert [t.get_text() for t in trace.get_legend().get_texts()] == ["norm 0 (2 steps)", "threshold"]
+    zeros = [line for line in trace.lines if line.get_label() == "norm 0 (2 steps)"][0]
+    np.testing.assert_array_equal(zeros.get_xdata(), [1, 3])        # at the bottom edge, axes coordinates
+    np.testing.assert_array_equal(zeros.get_ydata(), [0.0, 0.0])
+    np.testing.assert_array_equal(trace.lines[0].get_ydata(), [1.0, np.nan, 2.0, np.nan, 4.0])
+    hist = plot_grad_norms(np.geomspace(0.1, 10, 50)).axes[1]         # no zeros: titles as before
+    assert hist.get_title() == "histogram"
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"grad_norms": [1.0, -1.0]}, ValueError, r"^grad_norms should hold norms >= 0, but holds -1.0 at step 1"),
+    ({"threshold": 0.0}, ValueError, r"^threshold should be a finite number > 0, but is 0.0"),
+    ({"threshold": np.inf}, ValueError, r"^threshold should be a finite number > 0, but is inf"),
+    ({"threshold": "3"}, TypeError, r"^threshold should be a number, but is str '3'"),
+])
+def test_grad_norms_refuse_negative_norms_and_a_bad_threshold(kwargs, error, match):
+    kwargs = {"grad_norms": [1.0, 2.0], **kwargs}
+    with pytest.raises(error, match=match):
+        plot_grad_norms(**kwargs)
+
+
+@pytest.mark.parametrize("curve, error, match", [
+    (np.array([1.0, 0.0]), ValueError, r"^curves\['a'\] should hold finite norms > 0 \(the axis is logarithmic\), "
+                                       r"but holds 0.0 at index 1"),
+    (np.array([1.0, -2.0]), ValueError, r"^curves\['a'\] should hold finite norms > 0 .* but holds -2.0 at index 1"),
+    (np.array([np.nan, 1.0]), ValueError, r"^curves\['a'\] should hold finite norms > 0 .* but holds nan at index 0"),
+    (np.ones((2, 3)), ValueError, r"^curves\['a'\] should have shape \(N,\), one curve, but has shape \(2, 3\)"),
+    (np.ones(0), ValueError, r"^curves\['a'\] is empty; there is nothing to plot"),
+    (["x", "y"], TypeError, r"^curves\['a'\] should be an array \(or a list\) of numbers"),
+])
+@pytest.mark.parametrize("plot", [plot_norms_vs_lag, plot_input_gradients])
+def test_norm_curves_must_be_positive_finite_and_one_dimensional(plot, curve, error, match):
+    with pytest.raises(error, match=match):
+        plot({"a": curve})
+
+
+@pytest.mark.parametrize("bounds, error, match", [
+    (np.ones(3), TypeError, r"^bounds should be a dict \{label: bound\}, but is ndarray"),
+    ({"b": np.ones(3)}, ValueError, r"^bounds should have labels of curves \('a'\), but has 'b'"),
+    ({"a": np.ones(2)}, ValueError,
+     r"^bounds\['a'\] should have shape \(3,\) like curves\['a'\], but has shape \(2,\)"),
+    ({"a": np.zeros(3)}, ValueError, r"^bounds\['a'\] should hold finite norms > 0 .* but holds 0.0 at index 0"),
+])
+def test_norms_vs_lag_checks_the_bounds(bounds, error, match):
+    with pytest.raises(error, match=match):
+        plot_norms_vs_lag({"a": np.ones(3)}, bounds=bounds)
+
+
+@pytest.mark.parametrize("curve, kwargs, error, match", [
+    (((2.5, 5), (0.5, 0.4)), {}, TypeError,
+     r"^curves\['rnn'\]\[0\] \(the lags\) should hold integers, but has dtype float64"),
+    (((0, 5), (0.5, 0.4)), {}, ValueError, r"^curves\['rnn'\]\[0\] \(the lags\) should hold integers >= 1 "
+                                           r"\(the axis is logarithmic\), but holds 0"),
+    (((1, 5), (1.2, 0.4)), {}, ValueError, r"^curves\['rnn'\]\[1\] \(the accuracies\) should hold fractions in "
+                                           r"\[0, 1\], but holds 1.2"),
+    (((1, 5), (np.nan, 0.4)), {}, ValueError, r"^curves\['rnn'\]\[1\] \(the accuracies\) .* but holds nan"),
+    (((1, 5, 10), (0.5, 0.4)), {}, ValueError, r"^curves\['rnn'\] should be a pair \(lags, accuracies\) of equal "
+                                               r"length, but has 3 lags and 2 accuracies"),
+    ((1, 5), {}, ValueError, r"^curves\['rnn'\] should be a pair \(lags, accuracies\) of two 1-D sequences, "
+                            r"but they have shapes \(\) and \(\)"),
+    (0.5, {}, TypeError, r"^curves\['rnn'\] should be a pair \(lags, accuracies\), but is float"),
+    (((), ()), {}, ValueError, r"^curves\['rnn'\] is empty; there is nothing to plot"),
+    (((1, 5), (0.5, 0.4)), {"chance": 1.5}, ValueError, r"^chance should be a fraction in \[0, 1\], but is 1.5"),
+    (((1, 5), (0.5, 0.4)), {"success": "a"}, TypeError, r"^success should be a number, but is str 'a'"),
+])
+def test_success_vs_lag_checks_lags_and_accuracies(curve, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plot_success_vs_lag({"rnn": curve}, **kwargs)
+
+
+def test_success_vs_lag_takes_integer_arrays():
+    fig = plot_success_vs_lag({"rnn": (np.array([5, 10]), np.array([1.0, 0.0]))}, chance=0.0, success=1.0)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["5", "10"]

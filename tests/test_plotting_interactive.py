@@ -121,3 +121,38 @@ def test_static_pictures_are_written(tmp_path):
     norms = gradient_norms(gradient_network(), 1.0, 1.0)
     assert norms[-1] < norms[0] / 10
 
+
+
+# --- Defects found by the audit: each test failed before its fix. ---
+
+@pytest.mark.parametrize("tokens, error, match", [
+    ([1.7, 2.2], TypeError, r"^tokens should hold integer class indices, but has dtype float64"),
+    ([1, 5], ValueError, r"^tokens should hold indices in \[0, 5\), but holds values from 1 to 5"),
+    ([], ValueError, r"^tokens should hold at least one token id, but is empty"),
+    ([[1, 2]], ValueError, r"^tokens should have shape \(T,\), but has shape \(1, 2\)"),
+])
+def test_forward_steps_want_integer_tokens(tokens, error, match):
+    with pytest.raises(error, match=match):
+        forward_steps(forward_network(), tokens)
+
+
+def test_lag_slider_starts_within_its_range():
+    assert gradient_network(T=20)["controls"]["lag"] == {"min": 0, "max": 20, "step": 1, "value": 20}
+    assert gradient_network()["controls"]["lag"]["value"] == 50
+
+
+def test_forward_steps_picture_writes_the_network_s_own_h0():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnncourse.plotting.interactive import plot_forward_steps
+
+    net = forward_network()
+    texts = [t.get_text() for t in plot_forward_steps(net, [3, 1]).axes[0].texts]
+    assert "$h_0$\n-1.00\n-1.00" in texts                     # the start values, as before
+    net["h0"] = np.array([[0.5, -0.25]])
+    texts = [t.get_text() for t in plot_forward_steps(net, [3, 1]).axes[0].texts]
+    assert "$h_0$\n+0.50\n-0.25" in texts
+    plt.close("all")

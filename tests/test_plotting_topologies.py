@@ -84,3 +84,52 @@ def test_result_plots():
 def test_stroke_image_grid_rejects_bad_sizes(kwargs, error, match):
     with pytest.raises(error, match=match):
         plot_stroke_images(np.zeros((1, 49)), ["a"], **kwargs)
+
+
+# --- Defects found by the audit: each test failed before its fix. ---
+
+LABELS = np.array([0, 0, 1, 1, 2])
+
+
+@pytest.mark.parametrize("model, baseline, error, match", [
+    ([1.2, 0.8], [0.5, 0.4], ValueError, r"^model should hold accuracies in \[0, 1\], but holds 1.2 at index 0"),
+    ([0.9, 0.8], [0.5, np.nan], ValueError, r"^baseline should hold accuracies in \[0, 1\], but holds nan at index 1"),
+    ([0.9, -0.1], [0.5, 0.4], ValueError, r"^model should hold accuracies in \[0, 1\], but holds -0.1 at index 1"),
+    (["a", 0.8], [0.5, 0.4], TypeError, r"^model should be an array \(or a list\) of numbers"),
+    ([[0.9, 0.8]], [0.5, 0.4], ValueError, r"^model should have shape \(N,\), one score per task, but has shape "
+                                           r"\(1, 2\)"),
+])
+def test_scores_must_be_finite_accuracies(model, baseline, error, match):
+    with pytest.raises(error, match=match):
+        plot_scores(["x", "y"][:len(model)], model, baseline)
+
+
+@pytest.mark.parametrize("x, labels, predicted, error, match", [
+    (np.zeros((5, 2)), LABELS, LABELS, ValueError, r"^x should have shape \(T,\) or \(T, 1\), but has shape \(5, 2\)"),
+    (np.zeros(5), np.stack([LABELS, LABELS], 1), LABELS, ValueError,
+     r"^labels should have shape \(T,\) or \(T, 1\), but has shape \(5, 2\)"),
+    (np.array([0.0, np.nan, 1.0, 1.0, 0.0]), LABELS, LABELS, ValueError,
+     r"^x contains NaN or infinity \(first at index 1\)"),
+    (np.zeros(0), LABELS[:0], LABELS[:0], ValueError, r"^x is empty; there is nothing to plot"),
+    (np.zeros(5), LABELS.astype(float), LABELS, TypeError,
+     r"^labels should hold integer class indices, but has dtype float64"),
+    (np.zeros(5), LABELS, LABELS + 1, ValueError, r"^predicted should hold indices in \[0, 3\), but holds values "
+                                                  r"from 1 to 3"),
+])
+def test_frame_labels_check_their_arrays(x, labels, predicted, error, match):
+    with pytest.raises(error, match=match):
+        plot_frame_labels(x, labels, predicted, ("a", "b", "c"))
+
+
+def test_frame_labels_take_columns():
+    ax = plot_frame_labels(np.zeros((5, 1)), LABELS[:, None], LABELS[:, None], ("a", "b", "c")).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), np.zeros(5))
+
+
+@pytest.mark.parametrize("images, titles, error, match", [
+    (np.zeros((2, 49)), [1, 2], TypeError, r"^titles\[0\] should be a str, but is int 1"),
+    (np.zeros((0, 49)), [], ValueError, r"^images should hold at least one image, but has shape \(0, 49\)"),
+])
+def test_stroke_images_check_titles_and_count(images, titles, error, match):
+    with pytest.raises(error, match=match):
+        plot_stroke_images(images, titles)

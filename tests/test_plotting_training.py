@@ -189,3 +189,82 @@ def test_figure_axes_draws_into_the_given_axes_or_a_new_figure_of_the_column_wid
     fig2, _ = figure_axes(size=(5.0, 4.2))
     assert tuple(fig2.get_size_inches()) == (5.0, 4.2)
     plt.close("all")
+
+
+# --- Defects found by the audit: each test failed before its fix. ---
+
+def test_moving_average_of_one_huge_value_leaves_the_later_windows_alone():
+    np.testing.assert_array_equal(moving_average([1e20, 1.0, 1.0, 1.0], 1), [1e20, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(moving_average([1e20, 1.0, 1.0, 1.0], 2), [1e20, 5e19, 1.0, 1.0])
+
+
+def test_moving_average_equals_the_mean_of_each_window():
+    v = np.random.default_rng(0).lognormal(size=3000)
+    for window in (1, 2, 10, 25, 3000, 5000):
+        expected = [v[max(0, i - window + 1):i + 1].mean() for i in range(v.size)]
+        np.testing.assert_allclose(moving_average(v, window), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_moving_average_refuses_values_that_are_not_finite(bad):
+    with pytest.raises(ValueError, match=r"^values contains NaN or infinity \(first at index 1\); "):
+        moving_average([1.0, bad, 2.0], 2)
+    with pytest.raises(ValueError, match=r"^losses\['a'\] contains NaN or infinity \(first at index 1\); "):
+        plot_losses({"a": [1.0, bad, 2.0]}, smooth=2)
+    plot_losses({"a": [1.0, bad, 2.0]})                      # unsmoothed, a diverged curve can still be drawn
+
+
+def test_plot_losses_gives_every_curve_a_colour_beyond_the_32nd():
+    from rnncourse.plotting.style import PALETTE
+
+    ax = plot_losses({f"run {i}": [1.0, 0.5] for i in range(40)}).axes[0]
+    assert len(ax.get_lines()) == 40
+    assert [line.get_color() for line in ax.get_lines()] == [PALETTE[i % len(PALETTE)] for i in range(40)]
+    ax = plot_predictions(np.zeros(2), {f"m {i}": np.ones(2) for i in range(40)}).axes[0]
+    assert len(ax.get_lines()) == 41
+    assert ax.get_lines()[40].get_color() == PALETTE[39 % len(PALETTE)]
+
+
+def test_curves_must_be_one_dimensional_or_a_column():
+    np.testing.assert_array_equal(plot_losses(np.array([[3.0], [2.0]])).axes[0].get_lines()[0].get_ydata(), [3, 2])
+    with pytest.raises(ValueError, match=r"^losses should be one curve of shape \(N,\) or \(N, 1\), but has shape "
+                                         r"\(2, 3\); pass several curves as a dict \{label: curve\}"):
+        plot_losses(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^losses\['a'\] should be one curve of shape \(N,\) or \(N, 1\)"):
+        plot_losses({"a": np.ones((3, 2))})
+    with pytest.raises(ValueError, match=r"^target should be one curve of shape \(N,\) or \(N, 1\), but has shape "
+                                         r"\(3, 2\)"):
+        plot_predictions(np.ones((3, 2)), {})
+    with pytest.raises(ValueError, match=r"^predictions\['p'\] should be one curve of shape \(N,\) or \(N, 1\), "
+                                         r"but has shape \(3, 2\)"):
+        plot_predictions(np.ones(6), {"p": np.ones((3, 2))})
+    ax = plot_predictions(np.ones((3, 1)), {"p": np.zeros((3, 1))}).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"hs": np.array([[0.5, np.nan], [0.1, 0.2]])}, ValueError, r"^hs contains NaN or infinity; "),
+    ({"hs": np.array([[0.5, np.nan], [0.1, 0.2]]), "kind": "lines"}, ValueError, r"^hs contains NaN or infinity; "),
+    ({"vmax": 0.0}, ValueError, r"^vmax should be a finite number > 0, but is 0.0"),
+    ({"vmax": np.nan}, ValueError, r"^vmax should be a finite number > 0, but is nan"),
+    ({"vmax": "1"}, TypeError, r"^vmax should be a number, but is str '1'"),
+])
+def test_hidden_states_refuse_nan_and_a_bad_vmax(kwargs, error, match):
+    kwargs = {"hs": np.zeros((3, 2)), **kwargs}
+    with pytest.raises(error, match=match):
+        plot_hidden_states(**kwargs)
+
+
+def test_hidden_state_heatmap_keeps_its_colour_range():
+    (mesh,) = [c for c in plot_hidden_states(np.full((3, 2), 2.5)).axes[0].collections if isinstance(c, QuadMesh)]
+    assert mesh.get_clim() == (-2.5, 2.5)
+    (mesh,) = [c for c in plot_hidden_states(np.zeros((3, 2)), vmax=0.5).axes[0].collections
+               if isinstance(c, QuadMesh)]
+    assert mesh.get_clim() == (-0.5, 0.5)
+
+
+def test_unrolled_graph_forward_only_with_chunks_does_not_speak_of_gradients():
+    fig = plot_unrolled_graph(4, backward=False, truncate=2)
+    assert fig.axes[0].get_title() == "Unrolled RNN in chunks of k = 2: forward pass (solid), chunk boundaries (dotted)"
+    fig = plot_unrolled_graph(4, truncate=2)
+    assert fig.axes[0].get_title() == "Truncated BPTT with k = 2: the gradient stops at chunk boundaries"

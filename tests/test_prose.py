@@ -78,3 +78,17 @@ def test_glue_rejects_a_name_that_the_text_cannot_refer_to():
 def test_glue_rejects_non_finite_numbers(bad):
     with pytest.raises(ValueError, match=r"glue\('x', \.\.\.\) should get a finite number, but got"):
         glue("x", bad)
+
+
+@pytest.mark.parametrize("f, name", [(sci, "value"), (percent, "fraction")])
+@pytest.mark.parametrize("flag", [True, False, np.bool_(True)])
+def test_a_bool_is_not_a_number(f, name, flag):
+    with pytest.raises(TypeError, match=rf"^{name} should be a number, but is bool {flag!r}; "):
+        f(flag)
+
+
+def test_percent_of_a_fraction_whose_percentage_overflows():
+    with pytest.raises(ValueError, match=r"^fraction should be a number whose percentage 100 \* fraction is "
+                                         r"finite, but 100 \* 1e\+307 overflows to inf"):
+        percent(1e307)
+    assert percent(1e306) == f"{1e308:.0f} %"                   # still finite: written out in full

@@ -129,3 +129,52 @@ def test_thread_setting_is_restored():
     before = torch.get_num_threads()
     train_adding("rnn", 2, steps=2, n_test=8, device="cpu", num_threads=1)
     assert torch.get_num_threads() == before
+
+
+def _no_training(monkeypatch):
+    """Make train() fail loudly: the arguments must be checked before any training."""
+    def train(*args, **kwargs):
+        raise AssertionError("train_adding trained before checking its arguments")
+    monkeypatch.setattr("rnncourse.torch.long_range.train", train)
+
+
+def test_train_adding_checks_its_arguments_before_training(monkeypatch):
+    _no_training(monkeypatch)
+    with pytest.raises(ValueError, match=r"^tolerance should be a finite number > 0, but is -0.04"):
+        train_adding("rnn", 3, tolerance=-0.04, device="cpu")
+    with pytest.raises(TypeError, match=r"^tolerance should be a number, but is str '0.04'"):
+        train_adding("rnn", 3, tolerance="0.04", device="cpu")
+    with pytest.raises(TypeError, match=r"^success_fraction should be a number, but is str '0.9'"):
+        train_adding("rnn", 3, success_fraction="0.9", device="cpu")
+    with pytest.raises(ValueError, match=r"^success_fraction should be a finite number > 0, but is 0.0"):
+        train_adding("rnn", 3, success_fraction=0, device="cpu")
+    with pytest.raises(TypeError, match=r"^steps should be an integer, but is NoneType None"):
+        train_adding("rnn", 3, steps=None, device="cpu")
+    with pytest.raises(ValueError, match=r"^steps should be an integer >= 1, but is 0"):
+        train_adding("rnn", 3, steps=0, device="cpu")
+
+
+def test_sweep_lags_wants_sequences_of_lags_and_seeds(monkeypatch):
+    _no_training(monkeypatch)
+    with pytest.raises(TypeError, match=r"^lags should be a list of integers, e.g\. \[5, 10, 20\], but is int 5; "
+                                        r"for one lag pass \[5\]"):
+        sweep_lags(5, steps=2, device="cpu")
+    with pytest.raises(TypeError, match=r"^seeds should be a list of integers, e.g\. \[0, 1, 2\], but is int 0; "
+                                        r"for one seed pass \[0\]"):
+        sweep_lags([2], seeds=0, steps=2, device="cpu")
+    with pytest.raises(TypeError, match=r"^lags\[1\] should be an integer, but is str '3'"):     # before any run
+        sweep_lags([2, "3"], steps=2, device="cpu")
+    with pytest.raises(TypeError, match=r"^seeds\[0\] should be an integer, but is float 0.5"):
+        sweep_lags([2], seeds=[0.5], steps=2, device="cpu")
+
+
+def test_format_table_wants_a_list_of_results():
+    result = train_adding("rnn", 2, steps=1, n_test=8, device="cpu")
+    with pytest.raises(TypeError, match=r"^results should be a list of AddingResult, but is a single AddingResult; "
+                                        r"wrap it in a list: format_table\(\[result\]\)"):
+        format_table(result)
+    with pytest.raises(TypeError, match=r"^results\[1\] should be an AddingResult, but is int"):
+        format_table([result, 5])
+    with pytest.raises(TypeError, match=r"^results should be a list of AddingResult, but is int"):
+        format_table(5)
+    assert format_table((result,)) == format_table([result])

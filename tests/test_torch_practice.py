@@ -156,3 +156,32 @@ def test_tagger_checks_the_lengths_packed_or_not():
         with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..5 .*, but the largest is 9"):
             model(ids, torch.tensor([9, 3]), packed=packed)
     assert model(ids, torch.tensor([5, 3]), packed=False).shape == (5, 2, 3)
+
+
+def _range_setup():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 1))
+    return model, [(torch.randn(32, 3), torch.randn(32, 1))]
+
+
+def test_lr_range_test_with_negative_losses_stops_only_when_the_loss_blows_up():
+    shifted = lambda m, b: ((m(b[0]) - b[1]) ** 2).mean() - 10.0           # noqa: E731: a loss below zero
+    model, batch = _range_setup()
+    lrs, losses = lr_range_test(model, shifted, batch * 20, lr_min=1e-4, lr_max=1e-3)
+    assert len(lrs) == 20 and max(losses) < 0                              # small rates: no blow-up, no stop
+    model, batch = _range_setup()
+    lrs, losses = lr_range_test(model, shifted, batch * 60, lr_min=1e-4, lr_max=100.0)
+    best = min(losses)
+    assert len(lrs) < 60 and losses[-1] - best > 3 * abs(best)             # stopped once the loss blew up
+
+
+def test_lr_range_test_checks_stop_factor():
+    model, batch = _range_setup()
+    loss = lambda m, b: ((m(b[0]) - b[1]) ** 2).mean()                     # noqa: E731
+    with pytest.raises(ValueError, match=r"^stop_factor should be a finite number > 0, but is 0.0"):
+        lr_range_test(model, loss, batch * 5, stop_factor=0)
+    with pytest.raises(ValueError, match=r"^stop_factor should be a number > 1 \(stop once the loss exceeds "
+                                         r"stop_factor times its best\), but is 1.0"):
+        lr_range_test(model, loss, batch * 5, stop_factor=1)
+    with pytest.raises(TypeError, match=r"^stop_factor should be a number, but is str '4'"):
+        lr_range_test(model, loss, batch * 5, stop_factor="4")

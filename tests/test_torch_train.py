@@ -89,8 +89,7 @@ def test_iterables_and_epochs():
     assert len(train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, epochs=2), progress=False).losses) == 6
     assert len(train(fresh_model(), data, F.mse_loss, TrainConfig(steps=4, epochs=5), progress=False).losses) == 4
     one_shot = (b for b in data)                     # a generator is used up after one epoch
-    assert len(train(fresh_model(), one_shot, F.mse_loss, TrainConfig(steps=None, epochs=3),
-                     progress=False).losses) == 3
+    assert len(train(fresh_model(), one_shot, F.mse_loss, TrainConfig(steps=None), progress=False).losses) == 3
 
 
 def test_batches_are_converted_to_the_model_dtype():
@@ -114,6 +113,48 @@ def test_bad_arguments_raise_clear_errors():
         train(fresh_model(), delay_task, lambda Y, y: 0.5, TrainConfig(steps=1), progress=False)
     with pytest.raises(ValueError, match="yielded no"):
         train(fresh_model(), [], F.mse_loss, TrainConfig(steps=None), progress=False)
+
+
+@pytest.mark.parametrize("epochs", [2, 3])
+def test_a_one_shot_iterator_cannot_give_more_than_one_epoch(epochs):
+    data = [delay_task(np.random.default_rng(1)) for _ in range(3)]
+    for one_shot in ((b for b in data), iter(data)):
+        with pytest.raises(ValueError, match=rf"^batches is a one-shot iterator \(generator\), used up after one "
+                                             rf"epoch, but epochs is {epochs}; pass a list"):
+            train(fresh_model(), one_shot, F.mse_loss, TrainConfig(steps=None, epochs=epochs), progress=False)
+
+
+def test_reversed_numpy_batches_train_like_their_copies():
+    x, y = delay_task(np.random.default_rng(2))
+    reversed_ = train(fresh_model(), [(x[::-1], y[::-1])] * 2, F.mse_loss, TrainConfig(steps=None), progress=False)
+    copied = train(fresh_model(), [(x[::-1].copy(), y[::-1].copy())] * 2, F.mse_loss, TrainConfig(steps=None),
+                   progress=False)
+    assert reversed_.losses == copied.losses and len(reversed_.losses) == 2
+
+
+def test_a_batch_that_is_not_an_x_y_pair_is_named():
+    x, y = delay_task(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^batches should yield \(x, y\) pairs, but batch 1 is a tuple of 3 "
+                                         r"items"):
+        train(fresh_model(), [(x, y), (x, y, y)], F.mse_loss, TrainConfig(steps=None), progress=False)
+    with pytest.raises(TypeError, match=r"^batches should yield \(x, y\) pairs, but batch 0 is ndarray"):
+        train(fresh_model(), [x, y], F.mse_loss, TrainConfig(steps=None), progress=False)
+    with pytest.raises(TypeError, match=r"^batches\(rng\) should return an \(x, y\) pair, but returned ndarray"):
+        train(fresh_model(), lambda rng: x, F.mse_loss, TrainConfig(steps=1), progress=False)
+    with pytest.raises(ValueError, match=r"^batches\(rng\) should return an \(x, y\) pair, but returned a "
+                                         r"tuple of 1 item"):
+        train(fresh_model(), lambda rng: (x,), F.mse_loss, TrainConfig(steps=1), progress=False)
+
+
+@pytest.mark.parametrize("config", [{"steps": 5}, None, 5])
+def test_config_must_be_a_train_config(config):
+    with pytest.raises(TypeError, match=rf"^config should be a TrainConfig, but is {type(config).__name__}"):
+        train(fresh_model(), delay_task, F.mse_loss, config, progress=False)
+
+
+def test_a_config_dict_gets_the_fix():
+    with pytest.raises(TypeError, match=r"build one with TrainConfig\(\*\*config\)"):
+        train(fresh_model(), delay_task, F.mse_loss, {"steps": 5}, progress=False)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -42,6 +42,32 @@ PAD = 0
 VOCAB_SIZE = 96
 
 _KIND = {tokenize.NUMBER: "number", tokenize.STRING: "string", tokenize.COMMENT: "comment", tokenize.OP: "operator"}
+# Python 3.12+ splits an f-string into FSTRING_START, FSTRING_MIDDLE, ..., FSTRING_END; 3.11 has no such tokens.
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
+def _token_spans(tokens):
+    """Yield ``(kind, start, end)`` for each token that gets a tag; positions are tokenize's (row, column).
+
+    An f-string is one ``"string"`` span, as Python 3.11 gives it: on 3.12+ the span
+    runs from an FSTRING_START to its matching FSTRING_END (f-strings may nest).
+    """
+    depth = 0
+    for tok in tokens:
+        if _FSTRING_START is not None and tok.type == _FSTRING_START:
+            if depth == 0:
+                first = tok.start
+            depth += 1
+        elif depth:                               # inside an f-string: only its end matters
+            if tok.type == _FSTRING_END:
+                depth -= 1
+                if depth == 0:
+                    yield "string", first, tok.end
+        elif tok.type == tokenize.NAME:
+            yield ("keyword" if keyword.iskeyword(tok.string) else "name"), tok.start, tok.end
+        elif tok.type in _KIND:
+            yield _KIND[tok.type], tok.start, tok.end
 
 
 def tag_source(source: str) -> list:
@@ -59,6 +85,11 @@ def tag_source(source: str) -> list:
         one tag id (int64) per character. Blank lines, lines that are part of a
         multi-line token, and lines with characters outside printable ASCII are left out.
 
+    Raises
+    ------
+    ValueError
+        If ``tokenize`` cannot read ``source`` (an unclosed bracket or string, a bad dedent).
+
     Example
     -------
     >>> [(line, "".join("_nk#s%o"[t] for t in tags)) for line, tags in tag_source("if x1 > 2:  # ok\\n")]
@@ -66,17 +97,17 @@ def tag_source(source: str) -> list:
     """
     if not isinstance(source, str):
         raise TypeError(f"source should be a str, but is {type(source).__name__}")
-    lines = source.splitlines()
+    # split where tokenize does, at "\n" only (str.splitlines() also splits at "\f", "\v", "\x85", ...)
+    lines = [line.rstrip("\r\n") for line in io.StringIO(source)]
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError) as err:   # SyntaxError: an IndentationError
+        reason, row = (err.args[0], err.args[1][0]) if isinstance(err, tokenize.TokenError) else (err.msg, err.lineno)
+        raise ValueError(f"source should be Python code that tokenize can read, but tokenize fails at line {row}: "
+                         f"{reason}") from None
     tags = [np.full(len(line), -1, dtype=np.int64) for line in lines]
     broken = set()
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        (r0, c0), (r1, c1) = tok.start, tok.end
-        if tok.type == tokenize.NAME:
-            kind = "keyword" if keyword.iskeyword(tok.string) else "name"
-        else:
-            kind = _KIND.get(tok.type)
-        if kind is None:
-            continue
+    for kind, (r0, c0), (r1, c1) in _token_spans(tokens):
         if r0 != r1:
             broken.update(range(r0 - 1, r1))
             continue
@@ -96,10 +127,11 @@ def encode_line(line: str) -> np.ndarray:
     """Character ids of a printable-ASCII line, ``ord(c) - 31`` (1 .. 95), int64, shape (L,)."""
     if not isinstance(line, str):
         raise TypeError(f"line should be a str, but is {type(line).__name__}")
-    ids = np.frombuffer(line.encode("ascii", errors="replace"), dtype=np.uint8).astype(np.int64) - 31
-    if ids.size and (ids.min() < 1 or ids.max() > 95):
-        raise ValueError(f"line should hold only printable ASCII characters (space to '~'), but {line!r} does not")
-    return ids
+    if not (line.isascii() and line.isprintable()):   # check before encoding: nothing may become "?"
+        pos = next(i for i, c in enumerate(line) if not " " <= c <= "~")
+        raise ValueError(f"line should hold only printable ASCII characters (space to '~'), but its character "
+                         f"{line[pos]!r} at position {pos} is not: {line!r}")
+    return np.frombuffer(line.encode("ascii"), dtype=np.uint8).astype(np.int64) - 31
 
 
 def load_code_tags(split="train", *, max_len=80, max_lines=None, seed=0):

@@ -144,6 +144,10 @@ def encode(text, pad_side="end"):
         raise TypeError(f"text should be a list of sentences (str), but is {type(text).__name__} {text!r:.60}")
     if not text:
         raise ValueError("text should hold at least one sentence, but is empty")
+    for b, sentence in enumerate(text):
+        if not isinstance(sentence, str):
+            raise TypeError(f"text should hold sentences (str), but text[{b}] is "
+                            f"{type(sentence).__name__} {sentence!r:.60}")
     rows = [s.split() for s in text]
     unknown = sorted({w for r in rows for w in r if w not in _ID})
     if unknown or not all(rows):
@@ -206,13 +210,21 @@ def make_sentences(n, *, rng, forms=FORMS, probs=None, pad_side="end"):
     """
     n = check_positive_int(n, "n")
     check_rng(rng)
+    if isinstance(forms, str):
+        raise TypeError(f"forms should be a tuple of names from {FORMS}, but is the str {forms!r}; "
+                        f"pass a tuple, e.g. forms=({forms!r},)")
+    if not hasattr(forms, "__iter__"):
+        raise TypeError(f"forms should be a tuple of names from {FORMS}, but is {type(forms).__name__} {forms!r:.60}")
     forms = tuple(forms)
     bad = [f for f in forms if f not in FORMS]
     if not forms or bad:
         raise ValueError(f"forms should be a non-empty subset of {FORMS}, but has {bad or 'nothing'}")
     if probs is None:
         probs = _FORM_PROBS if forms == FORMS else np.full(len(forms), 1 / len(forms))
-    probs = np.asarray(probs, dtype=np.float64)
+    try:
+        probs = np.asarray(probs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"probs should hold {len(forms)} numbers, one per form, but is {probs!r:.60}") from None
     if probs.shape != (len(forms),) or (probs < 0).any() or not np.isclose(probs.sum(), 1):
         raise ValueError(f"probs should hold {len(forms)} non-negative numbers summing to 1, one per form, "
                          f"but is {probs.tolist()}")

@@ -131,6 +131,8 @@ def captions(present):
     ['horizontal falling <end>']
     """
     check_index_array(present, "present", ("B", "S"), (None, len(STROKES)), high=2)
+    if len(present) == 0:
+        raise ValueError(f"present should hold at least one image (B >= 1), but has shape {present.shape}")
     rows = [[2 + s for s in np.flatnonzero(p)] + [1] for p in present]
     return _pad_rows(rows, length=len(STROKES) + 1)[0]
 
@@ -248,6 +250,8 @@ def number_pairs(numbers):
     (['3 4 7', '1 2'], ['three hundred forty seven <eos>', 'twelve <eos>'])
     """
     check_index_array(numbers, "numbers", ("B",), high=1000)
+    if len(numbers) == 0:
+        raise ValueError(f"numbers should hold at least one number (B >= 1), but has shape {numbers.shape}")
     digits = [[int(c) + 1 for c in str(int(n))] for n in numbers]
     words = [[_WORD_ID[w] for w in number_to_words(int(n))] + [EOS] for n in numbers]
     return _pad_rows(digits, length=3)[0], _pad_rows(words, length=5)[0]

@@ -63,6 +63,9 @@ def _sample_file(name: str) -> str:
 def _check_names(names, allowed, what: str) -> tuple:
     if isinstance(names, str):
         names = (names,)
+    if not hasattr(names, "__iter__"):
+        raise TypeError(f"{what} should be a tuple or list of names from {', '.join(allowed)}, or one name "
+                        f"as a str, but is {type(names).__name__} {names!r:.60}")
     names = tuple(names)
     unknown = [n for n in names if n not in allowed]
     if not names or unknown:
@@ -192,10 +195,23 @@ class Standardizer:
     mean: np.ndarray
     std: np.ndarray
 
+    def __post_init__(self):
+        """Check the statistics, also when they are given directly rather than by :meth:`fit`."""
+        check_array(self.mean, "mean", ("D",))
+        D = self.mean.shape[0]
+        check_array(self.std, "std", ("D",), (D,), hint=f"mean has D = {D} columns")
+        if not (self.std > 0).all():
+            d = int(np.argmax(~(self.std > 0)))
+            raise ValueError(f"std should be positive in every column, but std[{d}] is {self.std[d]}; "
+                             f"a constant column cannot be standardised, drop it")
+
     @classmethod
     def fit(cls, values) -> "Standardizer":
-        """Measure the mean and standard deviation of each column of ``values`` (N, D) or (N,)."""
+        """Measure the mean and standard deviation of each column of ``values`` (N, D) or (N,), N >= 2."""
         v = _check_values(values)
+        if v.shape[0] < 2:
+            raise ValueError(f"values should have at least 2 rows (N >= 2) to measure a standard deviation, "
+                             f"but has N = {v.shape[0]}")
         std = v.std(axis=0)
         if (std == 0).any():
             raise ValueError(f"values has a constant column (index {int(np.argmax(std == 0))}); "
@@ -238,6 +254,11 @@ def time_split(values, train_fraction: float = 0.8):
     tuple
         ``(values[:n], values[n:])`` with ``n = round(train_fraction * N)``.
     """
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise TypeError(f"values should be an array of shape (N, ...), one row per time step, but is "
+                        f"{type(values).__name__} {values!r:.60}; wrap it with np.asarray(...)")
+    if getattr(values, "ndim", 1) == 0:                  # a NumPy scalar or 0-d array
+        raise ValueError("values should have shape (N, ...), one row per time step, but is a 0-d array")
     train_fraction = check_positive_float(train_fraction, "train_fraction")
     if not train_fraction < 1:
         raise ValueError(f"train_fraction should lie in (0, 1), but is {train_fraction}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import os
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,8 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
 
     Raises
     ------
+    TypeError
+        If ``source`` is neither a str nor a path.
     FileNotFoundError
         If ``source`` is neither a known name nor an existing file.
 
@@ -94,6 +97,9 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
     """
     if max_chars is not None:
         check_positive_int(max_chars, "max_chars")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source should be one of {', '.join(map(repr, _SOURCES))} or the path of a text file "
+                        f"(str or pathlib.Path), but is {type(source).__name__} {source!r:.60}")
     if isinstance(source, str) and source in _SOURCES:
         files = [module_path(name).read_text(encoding="utf-8") for name in STDLIB_MODULES]
         if source == "stdlib-docstrings":

@@ -26,7 +26,8 @@ import numpy as np
 
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.padding import length_mask, reverse_padded
-from rnncourse.validation import check_array, check_keys
+from rnncourse.numpy.stacked import check_layer_params
+from rnncourse.validation import check_array, check_keys, check_same_dtype
 
 __all__ = ["BiRNNCache", "birnn_forward", "birnn_backward"]
 
@@ -54,10 +55,18 @@ class BiRNNCache(NamedTuple):
     mask: np.ndarray
 
 
-def _check_params(params):
+def _check_params(params, x):
+    """Check the six arrays of ``params`` under their own keys, against ``x`` (T, B, D) and each other."""
     names = [f"{w}{d}" for d in DIRECTIONS for w in ("W_xh", "W_hh", "b_h")]
     check_keys(params, "params", names,
                "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., bidirectional=True)) gives such a dict")
+    D = x.shape[2]
+    H = check_layer_params(params, "_l0", D, hint=f"D = {D} is the size of the last axis of x, so check that x "
+                                                  f"is time-major (T, B, D)")
+    check_layer_params(params, "_l0_reverse", D, H, hint=f"both directions have the hidden size H = {H} of "
+                                                         f"params['W_hh_l0'] and read x, with D = {D}, like "
+                                                         f"torch.nn.RNN(..., bidirectional=True)")
+    check_same_dtype(x=x, **{f"params['{n}']": params[n] for n in names})
 
 
 def birnn_forward(x, params, lengths=None, nonlinearity="tanh"):
@@ -85,9 +94,12 @@ def birnn_forward(x, params, lengths=None, nonlinearity="tanh"):
     cache : BiRNNCache
         What :func:`birnn_backward` needs.
     """
-    _check_params(params)
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major (T, B, D)")
     T, B, _ = x.shape
+    if T == 0 or B == 0:
+        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {x.shape}; "
+                         f"x is time-major (T, B, D)")
+    _check_params(params, x)
     if lengths is None:
         lengths = np.full(B, T, dtype=np.int64)
     mask = length_mask(lengths, T)[..., None].astype(x.dtype)       # (T, B, 1)

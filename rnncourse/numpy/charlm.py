@@ -175,13 +175,16 @@ def charlm_backward(dlogits, cache, dh_T=None):
         Gradients named like the parameters (``W_xh`` (H, V), ...), and ``h0`` (B, H).
     """
     inputs, h0, hs, params, out_cache = cache
+    T, B, H = hs.shape
+    V = params["W_xh"].shape[1]
+    check_array(dlogits, "dlogits", ("T", "B", "V"), (T, B, V),
+                hint="dlogits has the shape of the logits from charlm_forward")    # named dlogits, not dY
+    check_same_dtype(dlogits=dlogits, hs=hs)
     if dh_T is not None:
         check_array(dh_T, "dh_T", ("B", "H"), h0.shape, hint="dh_T has the shape of the last state cache.hs[-1]")
         check_same_dtype(dh_T=dh_T, hs=hs)
     grads = affine_backward(dlogits, out_cache)
     dhs = grads.pop("hs")                       # (T, B, H), from the outputs only
-    T, B, H = hs.shape
-    V = params["W_xh"].shape[1]
     W_hh = params["W_hh"]
     da = 1 - hs * hs                            # tanh'(a_t) = 1 - h_t**2; becomes da_t in the loop
     dh = np.zeros((B, H), hs.dtype) if dh_T is None else dh_T
@@ -365,7 +368,7 @@ def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
     params : dict
         From :func:`init_charlm`.
     start_id : int
-        The first input id.
+        The first input id, in ``[0, V)``.
     n : int
         Number of ids to generate.
     temperature : float
@@ -385,19 +388,36 @@ def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
     V, H = _check_params(params)
     n = check_positive_int(n, "n")
     check_positive_float(temperature, "temperature")
-    check_index_array(np.asarray([start_id]), "start_id", ("N",), high=V)
+    c = _check_start_id(start_id, V)
     check_rng(rng)
     W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in PARAM_SHAPES)
     h = np.zeros(H, W_hh.dtype) if h0 is None else check_array(h0, "h0", ("H",), (H,)).astype(W_hh.dtype)
-    c, out = int(start_id), []
+    out = []
     for _ in range(n):
         h = np.tanh(W_xh[:, c] + W_hh @ h + b_h)
-        z = (W_hy @ h + b_y).astype(np.float64) / temperature
-        p = np.exp(z - z.max())
+        logits = (W_hy @ h + b_y).astype(np.float64)
+        # Subtract the maximum before dividing: a tiny temperature then sends the others to -inf (probability 0)
+        # and keeps the maximum at 0, where logits / temperature would give inf - inf = NaN.
+        with np.errstate(over="ignore"):
+            z = (logits - logits.max()) / temperature
+        p = np.exp(z)
         cdf = np.cumsum(p)
         c = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), V - 1)
         out.append(c)
     return out
+
+
+def _check_start_id(start_id, V) -> int:
+    """Check that ``start_id`` is one character id in ``[0, V)`` (an integer, or a 0-d integer array); return it."""
+    if isinstance(start_id, np.ndarray) and start_id.ndim == 0:
+        start_id = start_id[()]                 # the NumPy scalar inside
+    if isinstance(start_id, bool) or not isinstance(start_id, (int, np.integer)):
+        fix = "; sampling starts from one character" if np.ndim(start_id) > 0 else ""
+        raise TypeError(f"start_id should be one character id, an integer in [0, {V}), but is "
+                        f"{type(start_id).__name__} {start_id!r}{fix}")
+    if not 0 <= start_id < V:
+        raise ValueError(f"start_id should be a character id in [0, {V}), but is {start_id}")
+    return int(start_id)
 
 
 def batches(ids, T, B):

@@ -27,20 +27,47 @@ def _check_params(params):
             raise TypeError(f"params[{name!r}] should be a floating-point numpy.ndarray, but is {type(p).__name__}")
 
 
+def _loss_value(f, where: str) -> float:
+    """Call ``f`` and return its loss as a float; a clear error for a tuple, an array, None or NaN."""
+    value = f()
+    if isinstance(value, (tuple, list)):
+        raise TypeError(f"f should return the loss as a real number, but returned a {type(value).__name__} of "
+                        f"{len(value)} items; if it returns (loss, grads), index it with [0], "
+                        f"e.g. lambda: model_loss(...)[0]")
+    if value is None:
+        raise TypeError("f should return the loss as a real number, but returned None; does it end with return ...?")
+    if np.ndim(value) != 0:
+        raise TypeError(f"f should return the loss as a real number, but returned {type(value).__name__} of shape "
+                        f"{tuple(np.shape(value))}; reduce it to one number, e.g. with .sum()")
+    not_real = isinstance(value, (bool, np.bool_, str, bytes, complex, np.complexfloating))
+    try:
+        loss = None if not_real else float(value)
+    except (TypeError, ValueError):                  # a dict, an object without __float__ ...
+        loss = None
+    if loss is None:
+        raise TypeError(f"f should return the loss as a real number, but returned {type(value).__name__} {value!r}")
+    if not np.isfinite(loss):
+        raise ValueError(f"f returned {loss} with {where}; finite differences need a finite loss around params")
+    return loss
+
+
 def numerical_gradient(f, params, eps=1e-6):
     """Centred finite-difference gradient of a scalar function of the arrays in ``params``.
 
     ``f`` takes no argument and reads the arrays of ``params`` (e.g. through a
     closure); each entry is nudged *in place* by ``+eps`` and ``-eps`` and then
-    restored, so after the call ``params`` holds exactly its old values. Pass a
+    restored, so after the call ``params`` holds exactly its old values (also when
+    ``f`` raises). The arrays must be writable. Pass a
     sub-dict to check only some arrays (its values are the same array objects).
 
     Parameters
     ----------
     f : callable
-        ``f() -> float``, the loss computed from the current contents of ``params``.
+        ``f() -> float``, the loss computed from the current contents of ``params``;
+        a real, finite number (for a function returning ``(loss, grads)``, pass
+        ``lambda: loss_and_grads()[0]``).
     params : dict
-        Arrays by name (float64 recommended).
+        Writable arrays by name (float64 recommended).
     eps : float
         Step size.
 
@@ -60,19 +87,38 @@ def numerical_gradient(f, params, eps=1e-6):
         raise TypeError(f"f should be a function of no arguments returning the loss, but is {type(f).__name__}")
     _check_params(params)
     eps = check_positive_float(eps, "eps")
+    for name, p in params.items():
+        if not p.flags.writeable:
+            raise ValueError(f"params[{name!r}] is read-only, but numerical_gradient nudges its entries in place; "
+                             f"make the array that f reads writable (e.g. create it with .copy())")
     grads = {}
     for name, p in params.items():
         g = np.zeros_like(p)
         for i in np.ndindex(p.shape):
+            entry = f"params[{name!r}][{', '.join(map(str, i))}]" if i else f"params[{name!r}]"
             old = p[i]
-            p[i] = old + eps
-            f_plus = float(f())
-            p[i] = old - eps
-            f_minus = float(f())
-            p[i] = old                               # restore exactly
+            try:
+                p[i] = old + eps
+                f_plus = _loss_value(f, f"{entry} nudged by +eps")
+                p[i] = old - eps
+                f_minus = _loss_value(f, f"{entry} nudged by -eps")
+            finally:
+                p[i] = old                           # restore exactly, also when f raises
             g[i] = (f_plus - f_minus) / (2 * eps)
         grads[name] = g
     return grads
+
+
+def _real_array(a, name: str) -> np.ndarray:
+    """``a`` as a float64 array; a clear error for None, text, booleans, complex numbers, NaN or infinity."""
+    array = np.asarray(a)
+    if a is None or array.dtype.kind not in "iuf":
+        what = "None" if a is None else f"{type(a).__name__} with dtype {array.dtype}"
+        raise TypeError(f"{name} should be an array of real numbers, but is {what}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity; the relative error is defined for finite numbers only")
+    return array
 
 
 def rel_error(a, b):
@@ -90,24 +136,32 @@ def rel_error(a, b):
     Parameters
     ----------
     a, b : numpy.ndarray
-        Arrays of the same shape.
+        Arrays of real, finite numbers, of the same shape.
 
     Returns
     -------
     float
         The relative error, in ``[0, 1]``.
 
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not an array of real numbers (None, text, booleans).
+    ValueError
+        If the shapes differ or an entry is NaN or infinite.
+
     Example
     -------
     >>> rel_error(np.array([1.0, 2.0]), np.array([1.0, 2.002]))
     0.0004997501249374762
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = _real_array(a, "a"), _real_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b should have the same shape, but have shapes {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
+    if max(float(np.max(np.abs(a))), float(np.max(np.abs(b)))) > np.finfo(np.float64).max / 2:
+        a, b = a / 2, b / 2                          # |a| + |b| would overflow; halving is exact and keeps the ratio
     scale = max(float(np.max(np.abs(a) + np.abs(b))), np.finfo(np.float64).tiny)
     return float(np.max(np.abs(a - b))) / scale
 
@@ -122,7 +176,8 @@ def grad_check(f, params, analytic, eps=1e-6):
     params : dict
         Arrays by name; only these are checked.
     analytic : dict
-        The analytic gradients, with (at least) the keys of ``params``.
+        The analytic gradients, with (at least) the keys of ``params``, each of
+        its parameter's shape.
     eps : float
         Finite-difference step.
 
@@ -139,8 +194,16 @@ def grad_check(f, params, analytic, eps=1e-6):
     True
     """
     _check_params(params)
+    if not isinstance(analytic, dict):
+        raise TypeError(f"analytic should be a dict of gradient arrays keyed like params, but is "
+                        f"{type(analytic).__name__}; pass e.g. the grads that model_loss returns")
     missing = [name for name in params if name not in analytic]
     if missing:
         raise ValueError(f"analytic has no gradient for {missing}; it should have the keys of params")
+    for name, p in params.items():                   # before the slow finite differences
+        g = _real_array(analytic[name], f"analytic[{name!r}]")
+        if g.shape != p.shape:
+            raise ValueError(f"analytic[{name!r}] should have the shape of params[{name!r}], {p.shape}, "
+                             f"but has shape {g.shape}")
     numerical = numerical_gradient(f, params, eps)
     return {name: rel_error(analytic[name], numerical[name]) for name in params}

@@ -28,7 +28,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_array, check_keys, check_lengths
+from rnncourse.validation import check_array, check_keys, check_lengths, check_same_dtype
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -136,6 +136,10 @@ def many_to_one_backward(dlogits, cache):
         parameters) and ``"x"`` (T, B, D).
     """
     rnn_cache, affine_cache, lengths = cache
+    W_hy = affine_cache[1]                      # (C, H)
+    check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]),
+                hint="dlogits has the shape of the logits from many_to_one_forward")   # named dlogits, not dY
+    check_same_dtype(dlogits=dlogits, W_hy=W_hy)
     g_out = affine_backward(dlogits, affine_cache)
     dhs = np.zeros_like(rnn_cache.hs)
     dhs[lengths - 1, np.arange(len(lengths))] = g_out["hs"]     # only the read-out states feed the loss

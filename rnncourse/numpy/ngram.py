@@ -31,7 +31,8 @@ _MAX_TABLE = 50_000_000     # entries of a (V,) * n table; V = 100, n = 3 is 1,0
 
 
 def _check_ids(ids, name, V):
-    check_index_array(ids, name, ("N",), high=V)
+    """Check the ids and return them as int64 (uint64 ids would turn the arithmetic on them into float64)."""
+    return check_index_array(ids, name, ("N",), high=V).astype(np.int64, copy=False)
 
 
 def ngram_counts(ids, n, V) -> np.ndarray:
@@ -59,7 +60,7 @@ def ngram_counts(ids, n, V) -> np.ndarray:
            [0., 0.]])
     """
     n, V = check_positive_int(n, "n"), check_positive_int(V, "V")
-    _check_ids(ids, "ids", V)
+    ids = _check_ids(ids, "ids", V)
     if V ** n > _MAX_TABLE:
         raise ValueError(f"n should keep the table of V ** n = {V}**{n} entries below {_MAX_TABLE:,}, "
                          f"but it has {V ** n:,}; use a smaller n or a smaller vocabulary")
@@ -71,12 +72,21 @@ def ngram_counts(ids, n, V) -> np.ndarray:
     return np.bincount(flat, minlength=V ** n).astype(np.float64).reshape((V,) * n)
 
 
-def _check_table(table, name, maker):
-    """A table over n-grams: a numpy.ndarray of shape (V,) * n, as ``maker`` returns."""
+def _check_table(table, name, maker, what, ok):
+    """A table over n-grams: a numpy.ndarray of numbers of shape (V,) * n, as ``maker`` returns.
+
+    ``ok(table)`` marks the valid entries; ``what`` says what they should be (in the message).
+    """
     if not isinstance(table, np.ndarray):
         raise TypeError(f"{name} should be a numpy.ndarray from {maker}, but is {type(table).__name__}")
+    if table.dtype.kind not in "iuf":
+        raise TypeError(f"{name} should hold numbers (integer or float), but has dtype {table.dtype}; "
+                        f"pass the table that {maker} returns")
     if table.ndim < 1 or len(set(table.shape)) != 1:
         raise ValueError(f"{name} should be an array of shape (V,) * n from {maker}, but has shape {table.shape}")
+    bad = table[~ok(table)]                     # NaN fails every comparison, so it lands here too
+    if bad.size:
+        raise ValueError(f"{name} should hold {what}, as {maker} returns, but holds {float(bad[0])}")
 
 
 def ngram_log_probs(counts, alpha=1.0) -> np.ndarray:
@@ -101,7 +111,7 @@ def ngram_log_probs(counts, alpha=1.0) -> np.ndarray:
     >>> np.exp(ngram_log_probs(np.array([3.0, 1.0]), alpha=1.0))     # unigram: (3 + 1) / 6, (1 + 1) / 6
     array([0.66666667, 0.33333333])
     """
-    _check_table(counts, "counts", "ngram_counts")
+    _check_table(counts, "counts", "ngram_counts", "finite counts >= 0", lambda c: np.isfinite(c) & (c >= 0))
     alpha = check_positive_float(alpha, "alpha")
     smoothed = counts + alpha
     return np.log(smoothed) - np.log(smoothed.sum(axis=-1, keepdims=True))
@@ -132,15 +142,16 @@ def ngram_nll(log_probs, ids, start=None) -> np.ndarray:
     >>> ngram_nll(log_probs, np.array([0, 0, 1])).round(4)          # -log 0.9, -log 0.1
     array([0.1054, 2.3026])
     """
-    _check_table(log_probs, "log_probs", "ngram_log_probs")
+    _check_table(log_probs, "log_probs", "ngram_log_probs", "finite log-probabilities <= 0",
+                 lambda lp: np.isfinite(lp) & (lp <= 0))
     n, V = log_probs.ndim, log_probs.shape[0]
-    _check_ids(ids, "ids", V)
+    ids = _check_ids(ids, "ids", V)
     start = n - 1 if start is None else check_positive_int(start, "start", minimum=0)
     if start < n - 1 or start >= len(ids):
         raise ValueError(f"start should lie in [n - 1, N) = [{n - 1}, {len(ids)}) so that every scored "
                          f"character has its {n - 1} characters of context, but is {start}")
     context = tuple(ids[start - n + 1 + j:len(ids) - n + 1 + j] for j in range(n))
-    return -log_probs[context]
+    return -log_probs[context].astype(np.float64)      # float64 also for an integer table
 
 
 def bits_per_char(nats) -> float:

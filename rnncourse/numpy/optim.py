@@ -34,7 +34,7 @@ def check_grads(params, grads, step=None):
     Raises
     ------
     TypeError
-        If ``params`` or ``grads`` is not a dict of arrays, or a dtype differs.
+        If ``params`` or ``grads`` is not a dict of arrays, an array is not floating point, or a dtype differs.
     ValueError
         If a gradient is missing or has the wrong shape.
     FloatingPointError
@@ -51,6 +51,10 @@ def check_grads(params, grads, step=None):
         g = grads[name]
         if not isinstance(p, np.ndarray) or not isinstance(g, np.ndarray):
             raise TypeError(f"params[{name!r}] and grads[{name!r}] should be numpy arrays")
+        for what, a in (("params", p), ("grads", g)):   # the in-place update of an integer array would fail
+            if a.dtype.kind != "f":
+                raise TypeError(f"{what}[{name!r}] should hold floating-point numbers, but has dtype {a.dtype}; "
+                                f"convert it, e.g. {what}[{name!r}] = {what}[{name!r}].astype(np.float64)")
         if g.shape != p.shape:
             raise ValueError(f"the gradient of {name} should have the parameter's shape {p.shape}, "
                              f"but has shape {g.shape}")
@@ -174,7 +178,12 @@ class Adam(_Optimizer):
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         super().__init__()
         self.lr = check_positive_float(lr, "lr")
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        real = (int, float, np.integer, np.floating)
+        if (isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or getattr(betas, "ndim", 1) == 0
+                or not all(isinstance(b, real) and not isinstance(b, bool) for b in betas)):
+            raise TypeError(f"betas should be a pair of numbers in [0, 1), like (0.9, 0.999), but is "
+                            f"{type(betas).__name__} {betas!r}")
+        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):      # NaN fails 0 <= b
             raise ValueError(f"betas should be two numbers in [0, 1), like (0.9, 0.999), but is {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
         self.eps = check_positive_float(eps, "eps", allow_zero=True)

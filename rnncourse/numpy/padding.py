@@ -31,7 +31,9 @@ def _check_pad_value(pad_value, dtype):
         raise TypeError(f"pad_value should be a number, but is {type(pad_value).__name__} {pad_value!r}")
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        if not (info.min <= pad_value <= info.max and pad_value == int(pad_value)):    # NaN fails the first test
+        # Compare exact integers: as a float, 2**63 would pass for the int64 maximum 2**63 - 1.
+        is_integer = not isinstance(pad_value, (float, np.floating)) or float(pad_value).is_integer()   # not NaN, inf
+        if not (is_integer and info.min <= int(pad_value) <= info.max):
             raise ValueError(f"pad_value should be an integer that {dtype}, the dtype of the sequences, holds "
                              f"exactly ({info.min} to {info.max}), but is {pad_value!r}; pass an integer, or "
                              f"convert the sequences to float")
@@ -204,6 +206,9 @@ def padding_fraction(lengths, batches):
         In ``[0, 1)``: 0 means no step is wasted on padding.
     """
     check_index_array(lengths, "lengths", ("N",))
+    if lengths.size and lengths.min() < 1:
+        raise ValueError(f"lengths should all be >= 1 (every sequence has at least one step), but the smallest is "
+                         f"{lengths.min()}; drop empty sequences")
     if not isinstance(batches, (list, tuple)):
         raise TypeError(f"batches should be a list of index arrays, but is {type(batches).__name__}")
     if not batches:

@@ -14,12 +14,13 @@ the state gradient of layer ``l - 1``.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
 from rnncourse.numpy.elman import X_HINT, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_keys
+from rnncourse.validation import check_array, check_keys, check_same_dtype
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
 
@@ -42,17 +43,47 @@ class StackedCache(NamedTuple):
 
 
 def num_layers_of(params) -> int:
-    """The number of layers ``L`` in a dict holding ``W_xh_l0 .. W_xh_l<L-1>``."""
+    """The number of layers ``L`` in a dict holding ``W_xh_l<l>``, ``W_hh_l<l>``, ``b_h_l<l>`` for ``l = 0 .. L-1``.
+
+    Every key ``W_xh_l<l>``, ``W_hh_l<l>`` or ``b_h_l<l>`` counts: a layer with a
+    missing array, or a gap in the numbers, is a :class:`ValueError`, never a
+    layer silently dropped. Other keys (``"x"``, ``"h0"``) are not looked at.
+    """
     check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"],
                "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., num_layers=2)) gives one")
-    L = 0
-    while f"W_xh_l{L}" in params:
-        L += 1
+    reverse = [k for k in params if isinstance(k, str) and re.fullmatch(r"(?:W_xh|W_hh|b_h)_l\d+_reverse", k)]
+    if reverse:
+        raise ValueError(f"params holds {', '.join(reverse)}, the weights of a reverse direction, which a stacked "
+                         f"RNN (one direction) does not have; for a bidirectional layer use "
+                         f"rnncourse.numpy.bidirectional.birnn_forward")
+    found = [re.fullmatch(r"(?:W_xh|W_hh|b_h)_l(\d+)", k) for k in params if isinstance(k, str)]
+    L = 1 + max(int(m.group(1)) for m in found if m)     # layers 0 .. L-1, each with its three arrays
     missing = [f"{n}_l{l}" for l in range(L) for n in _NAMES if f"{n}_l{l}" not in params]
     if missing:
-        raise ValueError(f"params should hold W_xh, W_hh and b_h for each of its {L} layers, but lacks "
-                         f"{', '.join(missing)}")
+        raise ValueError(f"params should hold W_xh, W_hh and b_h for each of its {L} layers (l0 .. l{L - 1}), "
+                         f"but lacks {', '.join(missing)}")
     return L
+
+
+def check_layer_params(params, suffix, D, H=None, hint=""):
+    """Check ``params['W_xh<suffix>']`` (H, D), ``params['W_hh<suffix>']`` (H, H), ``params['b_h<suffix>']`` (H,).
+
+    Each array is named by its key, so a message says which layer (and
+    direction) is wrong. ``H=None`` takes ``H`` from ``W_hh``; ``hint`` says
+    where ``D`` (and a given ``H``) come from. Returns ``H``.
+    """
+    W_xh, W_hh, b_h = (params[f"{n}{suffix}"] for n in _NAMES)
+    name = {n: f"params['{n}{suffix}']" for n in _NAMES}
+    extra = f"; {hint}" if hint else ""
+    if H is None:
+        check_array(W_hh, name["W_hh"], ("H", "H"), finite=False)      # the number of axes first, for H
+        H = W_hh.shape[0]
+    check_array(W_hh, name["W_hh"], ("H", "H"), (H, H), hint=f"W_hh maps the hidden state to itself, so it is "
+                                                               f"square{extra}")
+    check_array(W_xh, name["W_xh"], ("H", "D"), (H, D), hint=f"W_xh has shape (hidden_size, input_size), like "
+                                                               f"torch's weight_ih_l0{extra}")
+    check_array(b_h, name["b_h"], ("H",), (H,), hint=hint)
+    return H
 
 
 def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
@@ -77,10 +108,16 @@ def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
         ``cache.h_n`` (L, B, H) holds each layer's final state, like ``torch.nn.RNN``'s ``h_n``.
     """
     L = num_layers_of(params)
+    check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)         # for B and D; rnn_forward checks the rest
     if h0 is not None:
-        check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)     # for B; rnn_forward checks the rest
         check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None),
                     hint="h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0")
+    D = x.shape[2]
+    for l in range(L):                               # each layer's weights, named by their keys
+        where = (f"D = {D} is the size of the last axis of x, so check that x is time-major (T, B, D)" if l == 0
+                 else f"layer {l} reads the states of layer {l - 1}, so D is its hidden size {D}")
+        D = check_layer_params(params, f"_l{l}", D, hint=where)
+    check_same_dtype(x=x, **{f"params['{n}_l{l}']": params[f"{n}_l{l}"] for l in range(L) for n in _NAMES})
     caches, finals, inputs = [], [], x
     for l in range(L):
         W_xh, W_hh, b_h = (params[f"{n}_l{l}"] for n in _NAMES)
@@ -109,9 +146,11 @@ def stacked_rnn_backward(dout, cache, dh_n=None):
         ``"x"`` (T, B, D), ``"h0"`` (L, B, H) and ``W_xh_l<l>``, ``W_hh_l<l>``, ``b_h_l<l>``.
     """
     layers, h_n = cache
-    check_array(dout, "dout", ("T", "B", "H"), (None,) + h_n.shape[1:], hint="dout has the shape of out")
+    check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape, hint="dout has the shape of out")
+    check_same_dtype(dout=dout, out=layers[-1].hs)
     if dh_n is not None:
         check_array(dh_n, "dh_n", ("L", "B", "H"), h_n.shape, hint="dh_n has the shape of cache.h_n")
+        check_same_dtype(**{"dh_n": dh_n, "cache.h_n": h_n})
     grads, dh0, dhs = {}, [], dout
     for l in reversed(range(len(layers))):
         g = rnn_backward(dhs, layers[l], None if dh_n is None else dh_n[l])

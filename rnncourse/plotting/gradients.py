@@ -25,6 +25,41 @@ def _check_curves(curves, what: str) -> None:
                         f"pass e.g. {{'tanh RNN': curve}}")
 
 
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` (array, list or CPU tensor) as a float64 array; :class:`TypeError` if it holds no numbers."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
+
+
+def _log_curve(values, name: str) -> np.ndarray:
+    """One curve for a logarithmic axis: 1-D, not empty, every value finite and > 0 (else it would vanish)."""
+    v = _numbers(values, name)
+    if v.ndim != 1:
+        raise ValueError(f"{name} should have shape (N,), one curve, but has shape {v.shape}; "
+                         f"give each curve its own label")
+    if v.size == 0:
+        raise ValueError(f"{name} is empty; there is nothing to plot")
+    bad = ~(np.isfinite(v) & (v > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} should hold finite norms > 0 (the axis is logarithmic), but holds {v[i]} "
+                         f"at index {i}")
+    return v
+
+
+def _fraction(value, name: str) -> float:
+    """A number in [0, 1] (an accuracy), returned as float."""
+    value = check_positive_float(value, name, allow_zero=True)
+    if value > 1:
+        raise ValueError(f"{name} should be a fraction in [0, 1], but is {value}")
+    return value
+
+
 def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobian product",
                       ylabel=r"$\|\partial h_T / \partial h_{T-\ell}\|_2$"):
     """Norms against the lag on a logarithmic axis, one line per label.
@@ -32,10 +67,12 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
     Parameters
     ----------
     curves : dict
-        Label -> array of shape (L + 1,): the norm at lags ``0 .. L``.
+        Label -> array of shape (L + 1,): the norm at lags ``0 .. L``, each finite and > 0
+        (the axis is logarithmic).
     bounds : dict, optional
         Label -> array of the same shape, drawn dashed in the colour of the
-        curve with the same label (e.g. the bound ``(gamma sigma_max)**lag``).
+        curve with the same label (e.g. the bound ``(gamma sigma_max)**lag``);
+        every label must be one of ``curves``.
     ax : matplotlib.axes.Axes, optional
         Draw into this panel; default a new figure.
     title : str
@@ -49,11 +86,25 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
         The figure holding the panel.
     """
     _check_curves(curves, "norms at lags 0 .. L")
+    curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
+    if bounds is not None:
+        if not isinstance(bounds, dict):
+            raise TypeError(f"bounds should be a dict {{label: bound}}, but is {type(bounds).__name__}; "
+                            f"key each bound by the label of its curve")
+        unknown = [label for label in bounds if label not in curves]
+        if unknown:
+            raise ValueError(f"bounds should have labels of curves ({', '.join(map(repr, curves))}), "
+                             f"but has {', '.join(map(repr, unknown))}")
+        bounds = {label: _log_curve(b, f"bounds[{label!r}]") for label, b in bounds.items()}
+        for label, b in bounds.items():
+            if b.shape != curves[label].shape:
+                raise ValueError(f"bounds[{label!r}] should have shape {curves[label].shape} like "
+                                 f"curves[{label!r}], but has shape {b.shape}")
     fig, ax = figure_axes(ax)
     for i, (label, norms) in enumerate(curves.items()):
         color = PALETTE[i % len(PALETTE)]
         ax.semilogy(np.arange(len(norms)), norms, color=color, label=label)
-        if bounds and label in bounds:
+        if bounds is not None and label in bounds:
             ax.semilogy(np.arange(len(bounds[label])), bounds[label], color=color, linestyle="--", linewidth=1.2)
     ax.set_xlabel(r"lag $\ell = T - k$ (time steps)")
     ax.set_ylabel(ylabel)
@@ -68,7 +119,8 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     Parameters
     ----------
     curves : dict
-        Label -> array of shape (T,): the gradient norm for inputs ``x_1 .. x_T``.
+        Label -> array of shape (T,): the gradient norm for inputs ``x_1 .. x_T``, each finite
+        and > 0 (the axis is logarithmic).
     ax : matplotlib.axes.Axes, optional
         Draw into this panel; default a new figure.
     title : str
@@ -80,6 +132,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
         The figure holding the panel.
     """
     _check_curves(curves, "norms at t = 1 .. T")
+    curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
     fig, ax = figure_axes(ax)
     for label, norms in curves.items():
         ax.semilogy(np.arange(1, len(norms) + 1), norms, label=label)
@@ -90,6 +143,34 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     return fig
 
 
+def _lags_and_accuracies(pair, name: str):
+    """Check one curve of :func:`plot_success_vs_lag`; return it as two arrays."""
+    if not isinstance(pair, (tuple, list)):
+        raise TypeError(f"{name} should be a pair (lags, accuracies), but is {type(pair).__name__}")
+    if len(pair) != 2:
+        raise ValueError(f"{name} should be a pair (lags, accuracies), but has {len(pair)} items")
+    lags, accuracies = np.asarray(pair[0]), _numbers(pair[1], f"{name}[1] (the accuracies)")
+    if lags.ndim != 1 or accuracies.ndim != 1:
+        raise ValueError(f"{name} should be a pair (lags, accuracies) of two 1-D sequences, but they have "
+                         f"shapes {lags.shape} and {accuracies.shape}")
+    if lags.size != accuracies.size:
+        raise ValueError(f"{name} should be a pair (lags, accuracies) of equal length, but has {lags.size} lags "
+                         f"and {accuracies.size} accuracies")
+    if lags.size == 0:
+        raise ValueError(f"{name} is empty; there is nothing to plot")
+    if lags.dtype.kind not in "iu":
+        raise TypeError(f"{name}[0] (the lags) should hold integers, but has dtype {lags.dtype}; a lag is a "
+                        f"whole number of time steps")
+    if lags.min() < 1:
+        raise ValueError(f"{name}[0] (the lags) should hold integers >= 1 (the axis is logarithmic), but holds "
+                         f"{lags.min()}")
+    bad = ~((accuracies >= 0) & (accuracies <= 1))                 # NaN is bad too
+    if bad.any():
+        raise ValueError(f"{name}[1] (the accuracies) should hold fractions in [0, 1], but holds "
+                         f"{accuracies[np.argmax(bad)]}")
+    return lags, accuracies
+
+
 def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
                         title="Adding problem: test sequences processed correctly"):
     """Fraction of test sequences processed correctly against the time lag, one line per model.
@@ -97,11 +178,12 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
     Parameters
     ----------
     curves : dict
-        Label -> ``(lags, accuracies)``, two sequences of equal length.
+        Label -> ``(lags, accuracies)``, two sequences of equal length: integer lags >= 1
+        (the axis is logarithmic) and accuracies in [0, 1].
     chance : float, optional
-        Accuracy of a constant prediction, drawn as a dotted line.
+        Accuracy of a constant prediction, in [0, 1], drawn as a dotted line.
     success : float, optional
-        The fraction that counts as solved, drawn as a dashed line.
+        The fraction that counts as solved, in [0, 1], drawn as a dashed line.
     ax : matplotlib.axes.Axes, optional
         Draw into this panel; default a new figure.
     title : str
@@ -113,6 +195,9 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
         The figure holding the panel.
     """
     _check_curves(curves, "(lags, accuracies)")
+    curves = {label: _lags_and_accuracies(pair, f"curves[{label!r}]") for label, pair in curves.items()}
+    chance = None if chance is None else _fraction(chance, "chance")
+    success = None if success is None else _fraction(success, "success")
     fig, ax = figure_axes(ax)
     all_lags = set()
     for label, (lags, accuracies) in curves.items():
@@ -175,9 +260,11 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
     for vec, color, label in arrows:
         ax.annotate("", xy=vec, xytext=(0, 0), arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 2})
         ax.plot([], [], color=color, linewidth=2, label=label)    # legend entry for the arrow
-    reach = 1.15 * max(np.abs(g).max(), max_norm, clip_value)
-    ax.set_xlim(-0.25 * reach, reach)
-    ax.set_ylim(-0.25 * reach, reach)
+    vectors = (g, by_norm, by_value)
+    reach = 1.15 * max(max(np.abs(v).max() for v in vectors), max_norm, clip_value)
+    low = -reach if any((v < 0).any() for v in vectors) else -0.25 * reach   # room for arrows down or left
+    ax.set_xlim(low, reach)
+    ax.set_ylim(low, reach)
     ax.set_aspect("equal")
     ax.set_xlabel(r"$g_1$")
     ax.set_ylabel(r"$g_2$")
@@ -194,7 +281,7 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     grad_norms : numpy.ndarray, shape (S,)
         The global gradient norm of each of ``S`` steps, before clipping.
     threshold : float, optional
-        A clipping threshold, drawn as a dashed line in both panels.
+        A clipping threshold (> 0), drawn as a dashed line in both panels.
     title : str
         Figure title.
 
@@ -202,6 +289,12 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     -------
     matplotlib.figure.Figure
         The figure.
+
+    Notes
+    -----
+    A norm of exactly 0 has no place on a logarithmic axis. Such steps are marked by
+    triangles on the bottom edge of the trace (legend: ``norm 0 (k steps)``), left out of
+    the histogram, and counted in its title.
     """
     try:
         norms = np.asarray(grad_norms, dtype=float)
@@ -213,8 +306,20 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
         problem = "" if finite else " and holds NaN or inf (plot the steps before the divergence)"
         raise ValueError(f"grad_norms should be a non-empty 1-D sequence of finite numbers, but has shape "
                          f"{norms.shape}{problem}")
+    if (norms < 0).any():
+        i = int(np.argmax(norms < 0))
+        raise ValueError(f"grad_norms should hold norms >= 0, but holds {norms[i]} at step {i}")
+    if threshold is not None:
+        threshold = check_positive_float(threshold, "threshold")
+    zero = norms == 0
+    n_zero = int(zero.sum())
     fig, (ax_trace, ax_hist) = plt.subplots(1, 2, gridspec_kw={"width_ratios": (2, 1)})
-    ax_trace.semilogy(np.arange(len(norms)), norms, color=COLORS["gradient"], linewidth=1.0)
+    ax_trace.semilogy(np.arange(len(norms)), np.where(zero, np.nan, norms), color=COLORS["gradient"],
+                      linewidth=1.0)
+    if n_zero:                              # x in steps, y in axes coordinates: 0 is the bottom edge
+        ax_trace.plot(np.flatnonzero(zero), np.zeros(n_zero), linestyle="none", marker="v",
+                      color=COLORS["gradient"], transform=ax_trace.get_xaxis_transform(), clip_on=False,
+                      label=f"norm 0 ({n_zero} step{'s' if n_zero != 1 else ''})")
     ax_trace.set_xlabel("training step")
     ax_trace.set_ylabel(r"$\|g\|_2$ (before clipping)")
     ax_trace.set_title("trace")
@@ -225,10 +330,12 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     ax_hist.set_xscale("log")
     ax_hist.set_xlabel(r"$\|g\|_2$")
     ax_hist.set_ylabel("number of steps")
-    ax_hist.set_title("histogram")
+    ax_hist.set_title("histogram" + (f"\n({n_zero} step{'s' if n_zero != 1 else ''} of norm 0 left out)"
+                                     if n_zero else ""))
     if threshold is not None:
         ax_trace.axhline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2, label="threshold")
         ax_hist.axvline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2)
+    if threshold is not None or n_zero:
         ax_trace.legend(loc="best")
     fig.suptitle(title)
     return fig

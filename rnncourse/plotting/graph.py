@@ -90,7 +90,8 @@ def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | No
     if title is None:
         title = "Unrolled RNN: forward pass (solid)" + (" and backward pass (dashed)" if backward else "")
         if truncate is not None:
-            title = f"Truncated BPTT with k = {truncate}: the gradient stops at chunk boundaries"
+            title = (f"Truncated BPTT with k = {truncate}: the gradient stops at chunk boundaries" if backward else
+                     f"Unrolled RNN in chunks of k = {truncate}: forward pass (solid), chunk boundaries (dotted)")
     right = _col(T) + 1.2
     fig, ax = new_diagram((-0.6, right), (-0.5, ROWS["total"] + 0.5), title=title)
     glab = gradient_labels and backward

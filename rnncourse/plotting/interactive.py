@@ -29,7 +29,7 @@ from rnncourse.numpy.init import init_rnn_params
 from rnncourse.numpy.jacobian import jacobian_norms, step_jacobians
 from rnncourse.numpy.losses import softmax
 from rnncourse.numpy.output import affine_forward
-from rnncourse.validation import check_positive_float, check_positive_int
+from rnncourse.validation import check_index_array, check_positive_float, check_positive_int
 
 from .diagrams import NODE_H, arrow, diagram_axes, node
 from .gradients import plot_norms_vs_lag
@@ -74,7 +74,8 @@ def forward_steps(net: dict, tokens) -> dict:
     net : dict
         From :func:`forward_network`.
     tokens : sequence of int, length T
-        Token ids below ``net["V"]``.
+        Token ids below ``net["V"]``, at least one; integers (a float such as 1.7 is refused,
+        not truncated).
 
     Returns
     -------
@@ -82,7 +83,11 @@ def forward_steps(net: dict, tokens) -> dict:
         ``"hs"`` (T, 2) hidden states, ``"ys"`` (T, 2) output scores and ``"probs"`` (T, 2)
         their softmax, for the one sequence.
     """
-    x = one_hot(np.asarray(tokens, dtype=np.int64)[:, None], net["V"])           # (T, 1, V)
+    tokens = np.asarray(tokens)
+    if tokens.size == 0:
+        raise ValueError("tokens should hold at least one token id, but is empty")
+    check_index_array(tokens, "tokens", ("T",), high=net["V"])
+    x = one_hot(tokens.astype(np.int64)[:, None], net["V"])                       # (T, 1, V)
     hs, _ = rnn_forward(x, net["h0"], net["W_xh"], net["W_hh"], net["b_h"])
     ys, _ = affine_forward(hs, net["W_hy"], net["b_y"])
     return {"hs": hs[:, 0], "ys": ys[:, 0], "probs": softmax(ys[:, 0])}
@@ -106,7 +111,7 @@ def gradient_network(T: int = 100, hidden_size: int = 32) -> dict:
     params = init_rnn_params(2, hidden_size, rng=np.random.default_rng(2), spectral_radius=1.0)
     controls = {"rho": {"min": 0.5, "max": 1.5, "step": 0.01, "value": 1.0},
                 "scale": {"min": 0.0, "max": 5.0, "step": 0.1, "value": 1.0},
-                "lag": {"min": 0, "max": T, "step": 1, "value": 50}}
+                "lag": {"min": 0, "max": T, "step": 1, "value": min(50, T)}}
     return {**params, "x": x, "controls": controls}
 
 
@@ -169,7 +174,8 @@ def plot_forward_steps(net: dict, tokens, *, title="The hand-set memory RNN, ste
     steps = forward_steps(net, tokens)
     step, w, h, y_h, y_y = 1.6, 0.55, 0.45, 1.6, 3.2          # column spacing, box size, row heights
     fig, ax = diagram_axes(None, (-0.8, T * step + 0.8), (-0.5, y_y + 0.75), title=title)
-    node(ax, (0.0, y_h), "$h_0$\n-1.00\n-1.00", "#DDDDDD", fontsize=8, w=w, h=h)
+    h0 = np.asarray(net["h0"]).ravel()                                  # (1, 2): the one sequence's start
+    node(ax, (0.0, y_h), f"$h_0$\n{h0[0]:+.2f}\n{h0[1]:+.2f}", "#DDDDDD", fontsize=8, w=w, h=h)
     for t in range(1, T + 1):
         cx, h_t = t * step, steps["hs"][t - 1]
         node(ax, (cx, 0.0), f"$x_{{{t}}}$ = {tokens[t - 1]}", "input", fontsize=9, w=w)

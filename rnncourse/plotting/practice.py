@@ -10,8 +10,38 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
+from rnncourse.validation import check_index_array, check_positive_float
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
+
+
+def _type_name(value) -> str:
+    """``list`` for a built-in type, ``torch.Tensor`` for a library's."""
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _check_mask(m, name: str) -> None:
+    """Raise unless ``m`` is a non-empty (T, B) NumPy array of bool."""
+    if not isinstance(m, np.ndarray):
+        fix = "call .detach().cpu().numpy() on it" if hasattr(m, "detach") else "wrap it with np.asarray(...)"
+        raise TypeError(f"{name} should be a numpy.ndarray of bool, but is {_type_name(m)}; {fix}")
+    if m.dtype != bool:
+        raise TypeError(f"{name} should be a boolean array (True at a real step), but has dtype {m.dtype}; "
+                        f"convert it, e.g. {name} != 0")
+    if m.ndim != 2:
+        raise ValueError(f"{name} should have shape (T, B), but has shape {m.shape}")
+    if m.size == 0:
+        raise ValueError(f"{name} should have shape (T, B) with T, B >= 1, but has shape {m.shape}")
+
+
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` as a float64 array; :class:`TypeError` if it holds no numbers."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
 
 
 def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light) in each batch"):
@@ -34,6 +64,14 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
                         f"but is {type(masks).__name__}")
     if not masks:
         raise ValueError("masks should hold at least one scheme, but is empty")
+    for name, ms in masks.items():
+        if not isinstance(ms, (list, tuple)):
+            raise TypeError(f"masks[{name!r}] should be a list of (T, B) masks, but is {type(ms).__name__}; "
+                            f"wrap a single mask in a list")
+        if not ms:
+            raise ValueError(f"masks[{name!r}] should be a non-empty list of (T, B) masks, but is empty")
+        for k, m in enumerate(ms):
+            _check_mask(m, f"masks[{name!r}][{k}]")
     fig, axes = plt.subplots(1, len(masks), figsize=figsize(0.42), sharey=True)
     axes = np.atleast_1d(axes)
     T = max(m.shape[0] for ms in masks.values() for m in ms)
@@ -62,9 +100,12 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     Parameters
     ----------
     lrs, losses : sequence of float
-        The rate used at each step and the loss measured there.
+        The rate used at each step (> 0) and the loss measured there, as
+        :func:`rnncourse.torch.debug.lr_range_test` returns them: the last loss may be
+        NaN or infinite (the test stopped on it), and is then marked by a triangle on the
+        top edge, labelled "diverged".
     suggested : float, optional
-        Mark this rate with a vertical line.
+        Mark this rate (> 0) with a vertical line.
     ax : matplotlib.axes.Axes, optional
     title : str
 
@@ -72,11 +113,31 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     -------
     matplotlib.figure.Figure
     """
-    if np.shape(lrs) != np.shape(losses) or np.ndim(lrs) != 1:
+    lrs, losses = _numbers(lrs, "lrs"), _numbers(losses, "losses")
+    if lrs.shape != losses.shape or lrs.ndim != 1:
         raise ValueError(f"lrs and losses should be 1-D and of the same length, one entry per step, "
-                         f"but have shapes {np.shape(lrs)} and {np.shape(losses)}")
+                         f"but have shapes {lrs.shape} and {losses.shape}")
+    if lrs.size == 0:
+        raise ValueError("lrs and losses should hold at least one step, but are empty")
+    bad = ~(np.isfinite(lrs) & (lrs > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"lrs should hold finite learning rates > 0 (the axis is logarithmic), but holds {lrs[i]} "
+                         f"at step {i}")
+    bad = ~np.isfinite(losses[:-1])
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"losses should be finite before the last step (lr_range_test stops at the first loss "
+                         f"that is not), but holds {losses[i]} at step {i}")
+    if suggested is not None:
+        suggested = check_positive_float(suggested, "suggested")
+    diverged = not np.isfinite(losses[-1])
+    shown = slice(None, -1) if diverged else slice(None)
     fig, ax = figure_axes(ax, size=figsize(0.4))
-    ax.plot(lrs, losses, color=COLORS["loss"], label="training loss at that step")
+    ax.plot(lrs[shown], losses[shown], color=COLORS["loss"], label="training loss at that step")
+    if diverged:                    # x: the last rate; y: the top edge (axes coordinates), the loss is off the chart
+        ax.plot([lrs[-1]], [1.0], linestyle="none", marker="^", color=COLORS["loss"], clip_on=False,
+                transform=ax.get_xaxis_transform(), label=f"diverged (loss {losses[-1]})")
     if suggested is not None:
         ax.axvline(suggested, color=COLORS["neutral"], linestyle="--", label=f"chosen rate {suggested:.1e}")
     ax.set(xscale="log", xlabel="learning rate", ylabel="loss", title=title)
@@ -92,15 +153,44 @@ def plot_tagged_lines(lines, rows: dict, tag_names, *, title="Tags of each chara
     lines : list of str
         The lines (a few, short).
     rows : dict of str -> list of numpy.ndarray of int
-        For each tagging, one tag array per line.
+        For each tagging, one tag array per line, one tag per character, each in
+        ``[0, len(tag_names))``; the first tagging is the truth the others are compared with.
     tag_names : sequence of str
-        Names of the tag ids, for the legend.
+        Names of the tag ids, for the legend: one colour of :data:`PALETTE` each, so at most 8.
     title : str
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    if not isinstance(lines, (list, tuple)):
+        raise TypeError(f"lines should be a list of str, but is {type(lines).__name__}")
+    if not lines:
+        raise ValueError("lines should hold at least one line, but is empty")
+    for i, line in enumerate(lines):
+        if not isinstance(line, str):
+            raise TypeError(f"lines[{i}] should be a str, but is {type(line).__name__}")
+    if not isinstance(rows, dict):
+        raise TypeError(f"rows should be a dict {{tagging name: list of tag arrays}}, but is {type(rows).__name__}")
+    if not rows:
+        raise ValueError("rows should hold at least one tagging, e.g. {'truth': tags}, but is empty")
+    if len(tag_names) == 0:
+        raise ValueError("tag_names should hold at least one name, but is empty")
+    if len(tag_names) > len(PALETTE):
+        raise ValueError(f"tag_names should have at most {len(PALETTE)} names (one colour of the palette each), "
+                         f"but has {len(tag_names)}")
+    for name, per_line in rows.items():
+        if not isinstance(per_line, (list, tuple)):
+            raise TypeError(f"rows[{name!r}] should be a list of tag arrays, one per line, but is "
+                            f"{type(per_line).__name__}")
+        if len(per_line) != len(lines):
+            raise ValueError(f"rows[{name!r}] should hold one tag array per line ({len(lines)}), but holds "
+                             f"{len(per_line)}")
+        for i, (line, tags) in enumerate(zip(lines, per_line)):
+            tags = check_index_array(np.asarray(tags), f"rows[{name!r}][{i}]", ("N",), high=len(tag_names))
+            if len(tags) != len(line):
+                raise ValueError(f"rows[{name!r}][{i}] should have one tag per character of lines[{i}] "
+                                 f"({len(line)}), but has {len(tags)}")
     n_rows = len(lines) * (len(rows) + 1)
     width = max(len(s) for s in lines)
     fig, ax = plt.subplots(figsize=(min(0.16 * width + 1.8, 9.0), 0.27 * n_rows + 0.9))
@@ -132,7 +222,7 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     Parameters
     ----------
     scores : dict of str -> float
-        Accuracy (in [0, 1]) by name, drawn top to bottom in the dict's order.
+        Accuracy (a number in [0, 1]) by name, drawn top to bottom in the dict's order.
     ax : matplotlib.axes.Axes, optional
     title, xlabel : str
 
@@ -142,6 +232,11 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     """
     if not isinstance(scores, dict):
         raise TypeError(f"scores should be a dict {{name: accuracy}}, but is {type(scores).__name__}")
+    for name, v in scores.items():
+        if isinstance(v, (str, bytes, bool)) or not hasattr(v, "__float__"):
+            raise TypeError(f"scores[{name!r}] should be a number, but is {type(v).__name__} {v!r}")
+        if not 0 <= float(v) <= 1:                      # NaN fails too
+            raise ValueError(f"scores[{name!r}] should be an accuracy in [0, 1], but is {float(v)}")
     fig, ax = figure_axes(ax, size=figsize(0.1 + 0.07 * len(scores)))
     names, values = list(scores), [float(v) for v in scores.values()]
     y = np.arange(len(names))[::-1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnncourse.validation import check_choice, check_positive_int
+from rnncourse.validation import check_choice, check_index_array, check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
@@ -43,6 +43,32 @@ def _chain(ax, xs, y, labels, role):
         node(ax, (x, y), text, role)
     for a, b in zip(xs[:-1], xs[1:]):
         arrow(ax, (a + NODE_W, y), (b - NODE_W, y))
+
+
+def _series(a, name: str) -> np.ndarray:
+    """One value per time step as a 1-D array, from shape (T,) or a column (T, 1); a table is refused."""
+    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} should have shape (T,) or (T, 1), but has shape {a.shape}")
+    return a
+
+
+def _accuracies(values, name: str) -> np.ndarray:
+    """Scores as a 1-D float array, each finite and in [0, 1]."""
+    try:
+        a = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
+    if a.ndim != 1:
+        raise ValueError(f"{name} should have shape (N,), one score per task, but has shape {a.shape}")
+    bad = ~((a >= 0) & (a <= 1))                        # NaN is bad too
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} should hold accuracies in [0, 1], but holds {a[i]} at index {i}")
+    return a
 
 
 def _draw(kind, ax, T, condition):
@@ -161,7 +187,7 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
     images : numpy.ndarray, shape (N, P)
         Row-major flattened images, ``P = size * size`` pixels each.
     titles : list of str
-        One title per image (long captions wrap onto several lines).
+        One title per image (long captions wrap onto several lines); at least one image.
     size : int
         Side of the images in pixels.
     ncols : int
@@ -177,6 +203,11 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
     if images.ndim != 2 or images.shape[1] != size * size or len(titles) != len(images):
         raise ValueError(f"images should have shape (N, size * size) = (N, {size * size}) with one title each, "
                          f"but has shape {images.shape} and {len(titles)} titles")
+    if len(images) == 0:
+        raise ValueError(f"images should hold at least one image, but has shape {images.shape}")
+    for i, text in enumerate(titles):
+        if not isinstance(text, str):
+            raise TypeError(f"titles[{i}] should be a str, but is {type(text).__name__} {text!r}")
     nrows = -(-len(images) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, 1.55 * nrows + 0.3), squeeze=False)
     for ax in axes.ravel():
@@ -192,10 +223,10 @@ def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame 
 
     Parameters
     ----------
-    x : numpy.ndarray, shape (T,)
-        The signal.
-    labels, predicted : numpy.ndarray, shape (T,)
-        True and predicted class of every step.
+    x : numpy.ndarray, shape (T,) or (T, 1)
+        The signal, finite.
+    labels, predicted : numpy.ndarray of int, shape (T,) or (T, 1)
+        True and predicted class of every step, in ``[0, len(names))``.
     names : tuple of str
         Class names, e.g. :data:`rnncourse.data.seq_tasks.REGIMES`.
     ax : matplotlib.axes.Axes, optional
@@ -208,10 +239,19 @@ def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame 
     matplotlib.figure.Figure
         The figure.
     """
-    x, labels, predicted = (np.asarray(a).ravel() for a in (x, labels, predicted))
+    x, labels, predicted = (_series(a, name) for a, name in ((x, "x"), (labels, "labels"), (predicted, "predicted")))
     if not x.shape == labels.shape == predicted.shape:
         raise ValueError(f"x, labels and predicted should have the same length T, but have "
                          f"{x.size}, {labels.size} and {predicted.size}")
+    if x.size == 0:
+        raise ValueError("x is empty; there is nothing to plot")
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"x should hold numbers, but has dtype {x.dtype}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"x contains NaN or infinity (first at index {int(np.argmax(~np.isfinite(x)))}); "
+                         f"plot the steps before it")
+    for a, name in ((labels, "labels"), (predicted, "predicted")):
+        check_index_array(a, name, ("T",), high=len(names))
     fig, ax = figure_axes(ax, size=figsize(0.4))
     t = np.arange(x.size)
     colors = [PALETTE[k % len(PALETTE)] for k in range(len(names))]
@@ -236,7 +276,7 @@ def plot_scores(tasks, model, baseline, *, ax=None, title="Trained model against
     tasks : list of str
         Task names, one per bar pair.
     model, baseline : list of float
-        Scores in [0, 1] (accuracies), one per task.
+        Scores in [0, 1] (accuracies, finite), one per task.
     ax : matplotlib.axes.Axes, optional
         Draw there instead of a new figure.
     title, xlabel : str
@@ -247,6 +287,7 @@ def plot_scores(tasks, model, baseline, *, ax=None, title="Trained model against
     matplotlib.figure.Figure
         The figure.
     """
+    model, baseline = _accuracies(model, "model"), _accuracies(baseline, "baseline")
     if not len(tasks) == len(model) == len(baseline):
         raise ValueError(f"tasks, model and baseline should have the same length, but have "
                          f"{len(tasks)}, {len(model)} and {len(baseline)}")

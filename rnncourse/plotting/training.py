@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import check_positive_int
+from rnncourse.validation import check_positive_float, check_positive_int
 
 from .style import COLORS, PALETTE, figure_axes
 
@@ -33,13 +33,30 @@ def _as_float_array(a, name: str) -> np.ndarray:
     return a
 
 
+def _one_curve(a, name: str, fix: str = "") -> np.ndarray:
+    """One curve as a 1-D float array, from shape (N,) or a column (N, 1); a table is refused, not flattened."""
+    a = _as_float_array(a, name)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} should be one curve of shape (N,) or (N, 1), but has shape {a.shape}{fix}")
+    return a
+
+
+def _check_finite(a: np.ndarray, name: str, fix: str) -> None:
+    """Raise :class:`ValueError` if ``a`` holds NaN or infinity, saying where the first one is."""
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise ValueError(f"{name} contains NaN or infinity (first at index {int(np.argmax(bad))}); {fix}")
+
+
 def moving_average(values, window: int) -> np.ndarray:
     """The mean of each ``window`` consecutive values (the first ones average what exists so far).
 
     Parameters
     ----------
     values : numpy.ndarray, shape (N,)
-        E.g. the loss of every step.
+        E.g. the loss of every step; all finite (a NaN or infinity has no mean).
     window : int
         Number of values averaged (1 returns a copy).
 
@@ -58,10 +75,11 @@ def moving_average(values, window: int) -> np.ndarray:
         raise ValueError(f"values should have shape (N,), one curve, but has shape {v.shape}; "
                          f"average each curve on its own")
     window = check_positive_int(window, "window")
-    c = np.concatenate([[0.0], np.cumsum(v)])
-    i = np.arange(1, v.size + 1)
-    lo = np.maximum(i - window, 0)
-    return (c[i] - c[lo]) / (i - lo)
+    _check_finite(v, "values", "average only the steps before it, e.g. values[:k]")
+    # Each window summed on its own (no running total, where one huge value would swamp the rest):
+    # sums[i] = v[i - window + 1] + ... + v[i], the missing values before the start counting as 0.
+    sums = np.convolve(v, np.ones(min(window, v.size)))[:v.size]
+    return sums / np.minimum(np.arange(1, v.size + 1), window)
 
 
 def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=None, title: str = "Training loss",
@@ -72,11 +90,11 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
     Parameters
     ----------
     losses : numpy.ndarray or list or dict
-        One curve (a sequence of floats, one per step) or several, as a dict
-        ``{label: curve}`` (curves may have different lengths).
+        One curve (a sequence of floats, one per step, shape (N,) or (N, 1)) or several,
+        as a dict ``{label: curve}`` (curves may have different lengths).
     smooth : int, optional
         Draw the moving average over this many steps (at least 1; 1 draws no average) on top
-        of the raw curve (the raw curve is then drawn faint).
+        of the raw curve (the raw curve is then drawn faint); the curves must then be finite.
     logy : bool
         Logarithmic loss axis.
     ax : matplotlib.axes.Axes, optional
@@ -102,9 +120,16 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
         smooth = check_positive_int(smooth, "smooth")
     if not curves:
         raise ValueError("losses is an empty dict; pass at least one curve")
+    ys = {}
+    for label, curve in curves.items():
+        name = f"losses[{label!r}]" if label is not None else "losses"
+        ys[label] = _one_curve(curve, name, "" if label is not None else
+                               "; pass several curves as a dict {label: curve}")
+        if smooth and smooth > 1:
+            _check_finite(ys[label], name, "plot it without smooth, or only the steps before it")
     fig, ax = figure_axes(ax)
-    for (label, curve), color in zip(curves.items(), PALETTE * 4):
-        y = _as_float_array(curve, f"losses[{label!r}]" if label is not None else "losses").ravel()
+    for i, (label, y) in enumerate(ys.items()):
+        color = PALETTE[i % len(PALETTE)]
         steps = np.arange(y.size)
         if smooth and smooth > 1:
             ax.plot(steps, y, color=color, alpha=0.25, linewidth=1.0)
@@ -124,6 +149,9 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
 def _states_2d(hs, batch: int) -> np.ndarray:
     """Hidden states of one sequence, (T, H), from (T, H) or time-major (T, B, H)."""
     hs = _as_float_array(hs, "hs")
+    if not np.isfinite(hs).all():
+        raise ValueError("hs contains NaN or infinity; a network whose states are not finite has diverged: "
+                         "plot the states of an earlier step or a smaller learning rate")
     if hs.ndim == 3:
         if not batch < hs.shape[1]:
             raise ValueError(f"batch should index a sequence of hs (0 to {hs.shape[1] - 1}), but is {batch}")
@@ -142,7 +170,7 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     Parameters
     ----------
     hs : numpy.ndarray, shape (T, B, H) or (T, H)
-        Hidden states, time-major; for (T, B, H) the sequence ``batch`` is shown.
+        Hidden states, time-major, all finite; for (T, B, H) the sequence ``batch`` is shown.
     times : numpy.ndarray, shape (T,), optional
         Labels of the time axis (numbers or ``datetime64``); default ``0 .. T-1``.
     batch : int
@@ -156,7 +184,7 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     title, xlabel : str
         Title and label of the time axis.
     vmax : float, optional
-        Colour range ``[-vmax, vmax]`` of the heatmap (default: 1, the range of tanh,
+        Colour range ``[-vmax, vmax]`` of the heatmap, ``vmax > 0`` (default: 1, the range of tanh,
         or the largest absolute value if larger).
     colorbar : bool
         Add a colour bar to a heatmap (default ``True``).
@@ -175,6 +203,8 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     batch = check_positive_int(batch, "batch", minimum=0)
     if units is not None:
         units = check_positive_int(units, "units")
+    if vmax is not None:
+        vmax = check_positive_float(vmax, "vmax")
     S = _states_2d(hs, batch)
     T, n_units = S.shape
     shown = min(n_units, units if units is not None else (n_units if kind == "heatmap" else 8))
@@ -211,10 +241,10 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
 
     Parameters
     ----------
-    target : numpy.ndarray, shape (N,)
+    target : numpy.ndarray, shape (N,) or (N, 1)
         The true values.
     predictions : dict
-        ``{label: values}``, each of shape (N,), e.g. ``{"RNN": ..., "last value": ...}``.
+        ``{label: values}``, each of the shape of ``target``, e.g. ``{"RNN": ..., "last value": ...}``.
     times : numpy.ndarray, shape (N,), optional
         The time axis (numbers or ``datetime64``); default ``0 .. N-1``.
     ax : matplotlib.axes.Axes, optional
@@ -231,18 +261,19 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     """
     if not isinstance(predictions, dict):
         raise TypeError(f"predictions should be a dict {{label: values}}, but is {type(predictions).__name__}")
-    y = _as_float_array(target, "target").ravel()
+    y = _one_curve(target, "target")
     t = np.arange(y.size) if times is None else np.asarray(times)
     if t.shape != y.shape:
         raise ValueError(f"times should have shape {y.shape} like target, but has shape {t.shape}")
-    fig, ax = figure_axes(ax)
-    ax.plot(t, y, color="black", linewidth=2.0, label=target_label)
-    for (label, p), color in zip(predictions.items(), PALETTE * 4):
-        p = _as_float_array(p, f"predictions[{label!r}]").ravel()
+    ps = {label: _one_curve(p, f"predictions[{label!r}]") for label, p in predictions.items()}
+    for label, p in ps.items():
         if p.shape != y.shape:
             raise ValueError(f"predictions[{label!r}] should have shape {y.shape} like target, "
                              f"but has shape {p.shape}")
-        ax.plot(t, p, color=color, linewidth=1.4, label=label)
+    fig, ax = figure_axes(ax)
+    ax.plot(t, y, color="black", linewidth=2.0, label=target_label)
+    for i, (label, p) in enumerate(ps.items()):
+        ax.plot(t, p, color=PALETTE[i % len(PALETTE)], linewidth=1.4, label=label)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend()
     return fig

@@ -55,7 +55,9 @@ def lr_range_test(model: nn.Module, loss_of, batches, *, lr_min=1e-5, lr_max=1.0
     lr_min, lr_max : float
         The first and the last rate.
     stop_factor : float
-        Stop once the loss exceeds ``stop_factor`` times the best loss so far (or is not finite).
+        A number > 1: stop once the loss exceeds ``stop_factor`` times the best loss so far
+        (or is not finite). For a loss that can be negative: once it lies more than
+        ``(stop_factor - 1) * |best|`` above the best.
 
     Returns
     -------
@@ -66,6 +68,10 @@ def lr_range_test(model: nn.Module, loss_of, batches, *, lr_min=1e-5, lr_max=1.0
     lr_min, lr_max = check_positive_float(lr_min, "lr_min"), check_positive_float(lr_max, "lr_max")
     if lr_max <= lr_min:
         raise ValueError(f"lr_max should be larger than lr_min, but they are {lr_max} and {lr_min}")
+    stop_factor = check_positive_float(stop_factor, "stop_factor")
+    if stop_factor <= 1:
+        raise ValueError(f"stop_factor should be a number > 1 (stop once the loss exceeds stop_factor times its "
+                         f"best), but is {stop_factor}; the default is 4")
     rates = np.geomspace(lr_min, lr_max, n)
     optimizer = torch.optim.Adam(model.parameters(), lr=rates[0])
     model.train()
@@ -77,7 +83,8 @@ def lr_range_test(model: nn.Module, loss_of, batches, *, lr_min=1e-5, lr_max=1.0
         value = float(loss.detach())
         lrs.append(float(lr))
         losses.append(value)
-        if not math.isfinite(value) or value > stop_factor * min(losses):
+        best = min(losses)
+        if not math.isfinite(value) or value - best > (stop_factor - 1) * abs(best):   # also for a loss below 0
             break
         optimizer.zero_grad()
         loss.backward()

@@ -259,10 +259,13 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     True
     """
     lag = check_positive_int(lag, "lag")
+    steps = check_positive_int(steps, "steps")
     T = lag + 1 if T is None else check_positive_int(T, "T")
     n_test = check_positive_int(n_test, "n_test")
     check_positive_int(batch_size, "batch_size")
-    if not 0 < success_fraction <= 1:
+    tolerance = check_positive_float(tolerance, "tolerance")          # checked here, not after the training
+    success_fraction = check_positive_float(success_fraction, "success_fraction")
+    if success_fraction > 1:
         raise ValueError(f"success_fraction should be in (0, 1], but is {success_fraction}")
     model = AddingModel(cell, hidden_size, nonlinearity=nonlinearity, init=init,
                         spectral_radius=spectral_radius, seed=seed, device=pick_device(device))
@@ -285,17 +288,29 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
                         seconds, model.cpu())
 
 
+def _integers(values, name, example, *, minimum):
+    """``values`` as a list, after checking that it is a sequence of integers >= ``minimum``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        fix = f"; for one {name[:-1]} pass [{values}]" if isinstance(values, (int, np.integer)) else ""
+        raise TypeError(f"{name} should be a list of integers, e.g. {example}, but is "
+                        f"{type(values).__name__} {values!r}{fix}")
+    values = list(values)
+    for i, value in enumerate(values):
+        check_positive_int(value, f"{name}[{i}]", minimum=minimum)
+    return values
+
+
 def sweep_lags(lags, cell="rnn", seeds=(0,), **kwargs):
     """Run :func:`train_adding` for every lag and seed.
 
     Parameters
     ----------
-    lags : tuple
-        The time lags (integers).
+    lags : list or tuple
+        The time lags (integers >= 1); for one lag, ``[lag]``.
     cell : str
         ``"rnn"`` (default), ``"lstm"`` or ``"gru"``.
-    seeds : tuple
-        One run per seed, integers (default ``(0,)``).
+    seeds : list or tuple
+        One run per seed, integers >= 0 (default ``(0,)``).
     **kwargs
         Passed on to :func:`train_adding` (``steps``, ``hidden_size``, ``lr`` ...).
 
@@ -304,6 +319,8 @@ def sweep_lags(lags, cell="rnn", seeds=(0,), **kwargs):
     list
         The :class:`AddingResult` of every run, lags outer, seeds inner.
     """
+    lags = _integers(lags, "lags", "[5, 10, 20]", minimum=1)      # every lag and seed checked before the first run
+    seeds = _integers(seeds, "seeds", "[0, 1, 2]", minimum=0)
     return [train_adding(cell, lag, seed=seed, **kwargs) for lag in lags for seed in seeds]
 
 
@@ -317,13 +334,22 @@ def format_table(results):
     Parameters
     ----------
     results : list
-        :class:`AddingResult` objects, e.g. from :func:`sweep_lags`.
+        :class:`AddingResult` objects, e.g. from :func:`sweep_lags`; for one result, ``[result]``.
 
     Returns
     -------
     str
         One line per result.
     """
+    if isinstance(results, AddingResult):
+        raise TypeError("results should be a list of AddingResult, but is a single AddingResult; "
+                        "wrap it in a list: format_table([result])")
+    if isinstance(results, (str, bytes)) or not hasattr(results, "__iter__"):
+        raise TypeError(f"results should be a list of AddingResult, but is {type(results).__name__}")
+    results = list(results)
+    for i, r in enumerate(results):
+        if not isinstance(r, AddingResult):
+            raise TypeError(f"results[{i}] should be an AddingResult, but is {type(r).__name__}")
     lines = [f"{'cell':>5} {'lag':>4} {'seed':>4} {'correct':>11} {'fraction':>8} {'MSE/chance':>10}  solved"]
     for r in results:
         lines.append(f"{r.cell:>5} {r.lag:>4} {r.seed:>4} {f'{r.n_correct}/{r.n_test}':>11} {r.accuracy:>8.3f} "

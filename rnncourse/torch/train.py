@@ -10,6 +10,7 @@ finite, instead of silently training on garbage.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +37,8 @@ class TrainConfig:
         callable; with an iterable, training stops after ``steps`` or after
         ``epochs`` passes, whichever comes first (``None``: only ``epochs``).
     epochs : int
-        Passes over an iterable of batches (default 1); ignored for a callable.
+        Passes over an iterable of batches (default 1); ignored for a callable. A
+        one-shot iterator (a generator) is used up after one pass: it allows 1 only.
     lr : float
         Learning rate (default 0.01).
     optimizer : str
@@ -92,8 +94,20 @@ class History:
 
 def _as_tensor(a, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """Move a batch array to the device; floats take the model's dtype, integers become int64."""
+    if isinstance(a, np.ndarray) and any(stride < 0 for stride in a.strides):
+        a = a.copy()                                 # torch cannot view a reversed array such as x[::-1]
     t = torch.from_numpy(a) if isinstance(a, np.ndarray) else torch.as_tensor(a)
     return t.to(device, dtype if t.is_floating_point() else torch.long)
+
+
+def _pair(batch, expected: str, got: str):
+    """``batch`` itself if it is an (x, y) pair (a tuple or a list of two); else a clear error."""
+    if not isinstance(batch, (tuple, list)):
+        raise TypeError(f"{expected}, but {got} {type(batch).__name__}")
+    if len(batch) != 2:
+        items = f"{len(batch)} item" + "s" * (len(batch) != 1)
+        raise ValueError(f"{expected}, but {got} a {type(batch).__name__} of {items}")
+    return batch
 
 
 def _batch_stream(batches, config: TrainConfig, rng: np.random.Generator):
@@ -102,13 +116,18 @@ def _batch_stream(batches, config: TrainConfig, rng: np.random.Generator):
         if config.steps is None:
             raise ValueError("steps should be set in TrainConfig when batches is a callable, but is None")
         for _ in range(config.steps):
-            yield batches(rng)
+            yield _pair(batches(rng), "batches(rng) should return an (x, y) pair", "returned")
         return
+    if isinstance(batches, Iterator) and config.epochs > 1:
+        raise ValueError(f"batches is a one-shot iterator (generator), used up after one epoch, but epochs is "
+                         f"{config.epochs}; pass a list (list(batches)) or a callable batches(rng), or set epochs=1")
+    step = 0
     for epoch in range(config.epochs):
         n = 0
         for batch in batches:
             n += 1
-            yield batch
+            yield _pair(batch, "batches should yield (x, y) pairs", f"batch {step} is")
+            step += 1
         if n == 0:
             if epoch == 0:
                 raise ValueError("batches yielded no (x, y) pair; pass a non-empty iterable or a callable")
@@ -150,7 +169,8 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     batches : callable or iterable
         Either a callable ``batches(rng) -> (x, y)`` called once per step with
         a :class:`numpy.random.Generator` seeded from ``config.seed``, or an
-        iterable of ``(x, y)`` pairs (a list, a DataLoader). Arrays may be
+        iterable of ``(x, y)`` pairs (a list, a DataLoader; a one-shot iterator
+        such as a generator gives one epoch only). Arrays may be
         NumPy or torch; they are moved to the model's device, floats cast to
         its dtype and integers to int64.
     loss_fn : callable
@@ -178,6 +198,9 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     FloatingPointError
         If the loss or the gradient norm becomes NaN or infinite.
     """
+    if not isinstance(config, TrainConfig):
+        fix = "; build one with TrainConfig(**config)" if isinstance(config, dict) else ""
+        raise TypeError(f"config should be a TrainConfig, but is {type(config).__name__}{fix}")
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
