@@ -30,6 +30,7 @@ __all__ = [
     "check_keys",
     "check_rng",
     "check_float_dtype",
+    "as_float_array",
 ]
 
 
@@ -215,6 +216,26 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
             raise ValueError(f"lengths should all be in 1..T = 1..{T} (no sequence is longer than the padded "
                              f"batch), but the largest is {hi}")
     return lengths
+
+
+def as_float_array(values, name: str) -> np.ndarray:
+    """``values`` (an array, a list or a tensor) as a float64 NumPy array, for code that draws or prints it.
+
+    Raises :class:`TypeError`, naming ``name``, when ``values`` does not hold numbers
+    (strings, None, ragged lists). A tensor is detached and copied to the CPU first.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2], "losses")
+    array([1., 2.])
+    """
+    if _is_tensor(values):
+        values = values.detach().cpu().numpy()
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
+                        f"{e}") from None
 
 
 def check_same_dtype(**arrays) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
 from rnncourse.plotting.style import COLORS, PALETTE, figure_axes
-from rnncourse.validation import check_array, check_positive_float
+from rnncourse.validation import as_float_array, check_array, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
 
@@ -25,20 +25,9 @@ def _check_curves(curves, what: str) -> None:
                         f"pass e.g. {{'tanh RNN': curve}}")
 
 
-def _numbers(values, name: str) -> np.ndarray:
-    """``values`` (array, list or CPU tensor) as a float64 array; :class:`TypeError` if it holds no numbers."""
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
-        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
-                        f"{e}") from None
-
-
 def _log_curve(values, name: str) -> np.ndarray:
     """One curve for a logarithmic axis: 1-D, not empty, every value finite and > 0 (else it would vanish)."""
-    v = _numbers(values, name)
+    v = as_float_array(values, name)
     if v.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one curve, but has shape {v.shape}; "
                          f"give each curve its own label")
@@ -149,7 +138,7 @@ def _lags_and_accuracies(pair, name: str):
         raise TypeError(f"{name} should be a pair (lags, accuracies), but is {type(pair).__name__}")
     if len(pair) != 2:
         raise ValueError(f"{name} should be a pair (lags, accuracies), but has {len(pair)} items")
-    lags, accuracies = np.asarray(pair[0]), _numbers(pair[1], f"{name}[1] (the accuracies)")
+    lags, accuracies = np.asarray(pair[0]), as_float_array(pair[1], f"{name}[1] (the accuracies)")
     if lags.ndim != 1 or accuracies.ndim != 1:
         raise ValueError(f"{name} should be a pair (lags, accuracies) of two 1-D sequences, but they have "
                          f"shapes {lags.shape} and {accuracies.shape}")

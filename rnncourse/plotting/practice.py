@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
-from rnncourse.validation import check_index_array, check_positive_float
+from rnncourse.validation import as_float_array, check_index_array, check_positive_float
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
 
@@ -33,15 +33,6 @@ def _check_mask(m, name: str) -> None:
         raise ValueError(f"{name} should have shape (T, B), but has shape {m.shape}")
     if m.size == 0:
         raise ValueError(f"{name} should have shape (T, B) with T, B >= 1, but has shape {m.shape}")
-
-
-def _numbers(values, name: str) -> np.ndarray:
-    """``values`` as a float64 array; :class:`TypeError` if it holds no numbers."""
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
-        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
-                        f"{e}") from None
 
 
 def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light) in each batch"):
@@ -113,7 +104,7 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     -------
     matplotlib.figure.Figure
     """
-    lrs, losses = _numbers(lrs, "lrs"), _numbers(losses, "losses")
+    lrs, losses = as_float_array(lrs, "lrs"), as_float_array(losses, "losses")
     if lrs.shape != losses.shape or lrs.ndim != 1:
         raise ValueError(f"lrs and losses should be 1-D and of the same length, one entry per step, "
                          f"but have shapes {lrs.shape} and {losses.shape}")

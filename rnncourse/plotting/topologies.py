@@ -17,7 +17,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnncourse.validation import check_choice, check_index_array, check_positive_int
+from rnncourse.validation import as_float_array, check_choice, check_index_array, check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
@@ -57,11 +57,7 @@ def _series(a, name: str) -> np.ndarray:
 
 def _accuracies(values, name: str) -> np.ndarray:
     """Scores as a 1-D float array, each finite and in [0, 1]."""
-    try:
-        a = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
-        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
-                        f"{e}") from None
+    a = as_float_array(values, name)
     if a.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one score per task, but has shape {a.shape}")
     bad = ~((a >= 0) & (a <= 1))                        # NaN is bad too

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import check_positive_float, check_positive_int
+from rnncourse.validation import as_float_array, check_positive_float, check_positive_int
 
 from .style import COLORS, PALETTE, figure_axes
 
@@ -21,13 +21,7 @@ __all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predicti
 
 
 def _as_float_array(a, name: str) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu().numpy()
-    try:
-        a = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
-        raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
-                        f"{e}") from None
+    a = as_float_array(a, name)
     if a.size == 0:
         raise ValueError(f"{name} is empty; there is nothing to plot")
     return a
