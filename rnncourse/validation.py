@@ -30,6 +30,7 @@ __all__ = [
     "check_keys",
     "check_rng",
     "check_float_dtype",
+    "check_dict",
     "as_float_array",
 ]
 
@@ -216,6 +217,24 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
             raise ValueError(f"lengths should all be in 1..T = 1..{T} (no sequence is longer than the padded "
                              f"batch), but the largest is {hi}")
     return lengths
+
+
+def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: str = "") -> dict:
+    """Check that ``value`` is a dict ``{entries}`` (and, with ``item``, holds at least one); return it.
+
+    ``entries`` describes its items (``"label: values"``), ``item`` names one of them for
+    the message of an empty dict, and ``fix`` is added to the message of a wrong type.
+
+    Examples
+    --------
+    >>> check_dict({"rnn": [1.0]}, "curves", "label: values", item="curve")
+    {'rnn': [1.0]}
+    """
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} should be a dict {{{entries}}}, but is {type(value).__name__}{fix}")
+    if item is not None and not value:
+        raise ValueError(f"{name} should hold at least one {item}, but is empty")
+    return value
 
 
 def as_float_array(values, name: str) -> np.ndarray:

@@ -177,8 +177,9 @@ def charlm_backward(dlogits, cache, dh_T=None):
     inputs, h0, hs, params, out_cache = cache
     T, B, H = hs.shape
     V = params["W_xh"].shape[1]
-    check_array(dlogits, "dlogits", ("T", "B", "V"), (T, B, V),
-                hint="dlogits has the shape of the logits from charlm_forward")    # named dlogits, not dY
+    # Named dlogits, not dY; affine_backward scans the values (finite), once.
+    check_array(dlogits, "dlogits", ("T", "B", "V"), (T, B, V), finite=False,
+                hint="dlogits has the shape of the logits from charlm_forward")
     check_same_dtype(dlogits=dlogits, hs=hs)
     if dh_T is not None:
         check_array(dh_T, "dh_T", ("B", "H"), h0.shape, hint="dh_T has the shape of the last state cache.hs[-1]")

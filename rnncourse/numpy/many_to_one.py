@@ -137,8 +137,9 @@ def many_to_one_backward(dlogits, cache):
     """
     rnn_cache, affine_cache, lengths = cache
     W_hy = affine_cache[1]                      # (C, H)
-    check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]),
-                hint="dlogits has the shape of the logits from many_to_one_forward")   # named dlogits, not dY
+    # Named dlogits, not dY; affine_backward scans the values (finite), once.
+    check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]), finite=False,
+                hint="dlogits has the shape of the logits from many_to_one_forward")
     check_same_dtype(dlogits=dlogits, W_hy=W_hy)
     g_out = affine_backward(dlogits, affine_cache)
     dhs = np.zeros_like(rnn_cache.hs)

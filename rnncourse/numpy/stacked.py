@@ -146,7 +146,8 @@ def stacked_rnn_backward(dout, cache, dh_n=None):
         ``"x"`` (T, B, D), ``"h0"`` (L, B, H) and ``W_xh_l<l>``, ``W_hh_l<l>``, ``b_h_l<l>``.
     """
     layers, h_n = cache
-    check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape, hint="dout has the shape of out")
+    check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape, finite=False,     # rnn_backward scans it
+                hint="dout has the shape of out")
     check_same_dtype(dout=dout, out=layers[-1].hs)
     if dh_n is not None:
         check_array(dh_n, "dh_n", ("L", "B", "H"), h_n.shape, hint="dh_n has the shape of cache.h_n")

@@ -13,16 +13,9 @@ import numpy as np
 from matplotlib.patches import Circle, Rectangle
 
 from rnncourse.plotting.style import COLORS, PALETTE, figure_axes
-from rnncourse.validation import as_float_array, check_array, check_positive_float
+from rnncourse.validation import as_float_array, check_array, check_dict, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
-
-
-def _check_curves(curves, what: str) -> None:
-    """Raise :class:`TypeError` unless ``curves`` is a dict of curves by label."""
-    if not isinstance(curves, dict):
-        raise TypeError(f"curves should be a dict {{label: {what}}}, but is {type(curves).__name__}; "
-                        f"pass e.g. {{'tanh RNN': curve}}")
 
 
 def _log_curve(values, name: str) -> np.ndarray:
@@ -74,12 +67,10 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    _check_curves(curves, "norms at lags 0 .. L")
+    check_dict(curves, "curves", "label: norms at lags 0 .. L", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
     if bounds is not None:
-        if not isinstance(bounds, dict):
-            raise TypeError(f"bounds should be a dict {{label: bound}}, but is {type(bounds).__name__}; "
-                            f"key each bound by the label of its curve")
+        check_dict(bounds, "bounds", "label: bound", fix="; key each bound by the label of its curve")
         unknown = [label for label in bounds if label not in curves]
         if unknown:
             raise ValueError(f"bounds should have labels of curves ({', '.join(map(repr, curves))}), "
@@ -120,7 +111,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    _check_curves(curves, "norms at t = 1 .. T")
+    check_dict(curves, "curves", "label: norms at t = 1 .. T", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
     fig, ax = figure_axes(ax)
     for label, norms in curves.items():
@@ -183,7 +174,7 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    _check_curves(curves, "(lags, accuracies)")
+    check_dict(curves, "curves", "label: (lags, accuracies)", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _lags_and_accuracies(pair, f"curves[{label!r}]") for label, pair in curves.items()}
     chance = None if chance is None else _fraction(chance, "chance")
     success = None if success is None else _fraction(success, "success")

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
-from rnncourse.validation import as_float_array, check_index_array, check_positive_float
+from rnncourse.validation import as_float_array, check_dict, check_index_array, check_positive_float
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
 
@@ -50,11 +50,7 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
     -------
     matplotlib.figure.Figure
     """
-    if not isinstance(masks, dict):
-        raise TypeError(f"masks should be a dict {{scheme name: list of (T, B) masks}}, "
-                        f"but is {type(masks).__name__}")
-    if not masks:
-        raise ValueError("masks should hold at least one scheme, but is empty")
+    check_dict(masks, "masks", "scheme name: list of (T, B) masks", item="scheme")
     for name, ms in masks.items():
         if not isinstance(ms, (list, tuple)):
             raise TypeError(f"masks[{name!r}] should be a list of (T, B) masks, but is {type(ms).__name__}; "
@@ -161,10 +157,7 @@ def plot_tagged_lines(lines, rows: dict, tag_names, *, title="Tags of each chara
     for i, line in enumerate(lines):
         if not isinstance(line, str):
             raise TypeError(f"lines[{i}] should be a str, but is {type(line).__name__}")
-    if not isinstance(rows, dict):
-        raise TypeError(f"rows should be a dict {{tagging name: list of tag arrays}}, but is {type(rows).__name__}")
-    if not rows:
-        raise ValueError("rows should hold at least one tagging, e.g. {'truth': tags}, but is empty")
+    check_dict(rows, "rows", "tagging name: list of tag arrays", item="tagging, e.g. {'truth': tags}")
     if len(tag_names) == 0:
         raise ValueError("tag_names should hold at least one name, but is empty")
     if len(tag_names) > len(PALETTE):
@@ -221,8 +214,7 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     -------
     matplotlib.figure.Figure
     """
-    if not isinstance(scores, dict):
-        raise TypeError(f"scores should be a dict {{name: accuracy}}, but is {type(scores).__name__}")
+    check_dict(scores, "scores", "name: accuracy")
     for name, v in scores.items():
         if isinstance(v, (str, bytes, bool)) or not hasattr(v, "__float__"):
             raise TypeError(f"scores[{name!r}] should be a number, but is {type(v).__name__} {v!r}")

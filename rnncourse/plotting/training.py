@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import as_float_array, check_positive_float, check_positive_int
+from rnncourse.validation import as_float_array, check_dict, check_positive_float, check_positive_int
 
 from .style import COLORS, PALETTE, figure_axes
 
@@ -253,8 +253,7 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     matplotlib.figure.Figure
         The figure drawn on.
     """
-    if not isinstance(predictions, dict):
-        raise TypeError(f"predictions should be a dict {{label: values}}, but is {type(predictions).__name__}")
+    check_dict(predictions, "predictions", "label: values")
     y = _one_curve(target, "target")
     t = np.arange(y.size) if times is None else np.asarray(times)
     if t.shape != y.shape:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnncourse.validation import check_positive_int
+from rnncourse.validation import check_dict, check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
 from .style import COLORS, figsize, figure_axes
@@ -160,11 +160,7 @@ def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against seq
     if lengths.ndim != 1 or lengths.size == 0:
         raise ValueError(f"lengths should be a non-empty 1-D array of sequence lengths, "
                          f"but has shape {lengths.shape}")
-    if not isinstance(counts, dict):
-        raise TypeError(f"counts should be a dict {{model name: counts at each length}}, "
-                        f"but is {type(counts).__name__}")
-    if not counts:
-        raise ValueError("counts should hold at least one model, but is empty")
+    check_dict(counts, "counts", "model name: counts at each length", item="model")
     for name, c in counts.items():
         if np.shape(c) != lengths.shape:
             raise ValueError(f"counts[{name!r}] should have shape {lengths.shape} like lengths, "
