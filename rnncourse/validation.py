@@ -22,6 +22,7 @@ __all__ = [
     "check_array",
     "check_index_array",
     "check_lengths",
+    "check_not_empty",
     "check_same_dtype",
     "check_match",
     "check_positive_int",
@@ -217,6 +218,24 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
             raise ValueError(f"lengths should all be in 1..T = 1..{T} (no sequence is longer than the padded "
                              f"batch), but the largest is {hi}")
     return lengths
+
+
+def check_not_empty(a, name: str, *, hint: str = ""):
+    """Check that a time-major ``a`` (T, B, ...) holds at least one time step and one sequence; return ``a``.
+
+    Call it after the shape check; ``hint`` is added to the message, as in :func:`check_array`.
+
+    Examples
+    --------
+    >>> check_not_empty(np.zeros((0, 2, 3)), "x")
+    Traceback (most recent call last):
+    ValueError: x should hold at least one time step and one sequence, but has shape (0, 2, 3)
+    """
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        extra = f"; {hint}" if hint else ""
+        raise ValueError(f"{name} should hold at least one time step and one sequence, but has shape "
+                         f"{tuple(a.shape)}{extra}")
+    return a
 
 
 def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: str = "") -> dict:

@@ -197,6 +197,9 @@ def test_rnn_from_params_checks_every_array_and_rejects_extra_keys():
         rnn_from_params({**one, "W_xh_l0": torch.zeros(4, 3)})
     with pytest.raises(ValueError, match=r"params\['b_h_l0'\] contains NaN or infinity"):
         rnn_from_params({**one, "b_h_l0": np.full(4, np.nan)})
+    with pytest.raises(TypeError, match="all arrays should share one dtype, but W_xh_l0 is float32, W_hh_l0 is "
+                                        "float64"):
+        rnn_from_params({**one, "W_xh_l0": one["W_xh_l0"].astype(np.float32)})   # was float32, rounding the rest
     with pytest.raises(ValueError, match="params holds W_xh_l0_reverse, .*, b_h_l1_reverse, which a torch.nn.RNN "
                                          "with num_layers=2, bidirectional=False does not have"):
         rnn_from_params(params)

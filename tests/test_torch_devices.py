@@ -7,7 +7,7 @@ a model whose forward or backward pass made a tensor on the CPU (``torch.zeros(B
 ``device=``) cannot run on meta. The package's checks skip the value scans (finite, index range) of
 meta tensors, which have no values. What meta cannot show: numerical differences of GPU kernels, and
 code that must read values, such as greedy decoding's stop test, packing's lengths or the checks of
-``masked_cross_entropy``'s mask (it must select something); the CUDA tests
+``masked_cross_entropy``'s mask and ``teacher_forcing_loss``'s targets (they must select something); the CUDA tests
 in the other files cover those when a GPU is present.
 """
 
@@ -77,7 +77,6 @@ ON_ONE_DEVICE = {
     "embedding_forward": lambda d: embedding_forward(ids(T, B, device=d), floats(V, D, device=d, grad=True)),
     "length_mask": lambda d: length_mask(lengths(d), T),
     "reverse_padded": lambda d: reverse_padded(floats(T, B, D, device=d, grad=True), lengths(d)),
-    "teacher_forcing_loss": lambda d: teacher_forcing_loss(floats(T, B, V, device=d, grad=True), ids(T, B, device=d)),
 }
 
 

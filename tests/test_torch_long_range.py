@@ -94,6 +94,16 @@ def test_model_checks_its_input():
         model(torch.zeros(5, 2, 3))
     with pytest.raises(TypeError, match="x should be a torch.Tensor, but is ndarray"):
         model(np.zeros((5, 2, 2)))
+    with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 3, 2\)$"):
+        model(torch.zeros(0, 3, 2))             # was torch's "Expected sequence length to be larger than 0"
+
+
+def test_model_checks_its_seed():
+    with pytest.raises(TypeError, match="^seed should be an integer, but is float 1.5$"):
+        AddingModel(seed=1.5)                   # torch.manual_seed would have used 1
+    with pytest.raises(ValueError, match="^seed should be an integer >= 0, but is -1$"):
+        AddingModel(seed=-1)
 
 
 def test_divergence_is_reported_and_clipping_prevents_it():

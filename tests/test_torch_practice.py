@@ -96,6 +96,31 @@ def test_training_rejects_a_clip_that_is_not_a_positive_number():
         train_charlm(CharLM(5, 4, 8), text, T=2, B=4, steps=2, clip="1")
 
 
+def test_fit_tagger_wants_one_tag_per_id():
+    ids = [np.array([1, 2, 3]), np.array([4, 5, 1])]
+    tags = [np.array([1, 2]), np.array([1, 2, 1])]        # one tag short: it was padded with tag 0 and trained on
+    with pytest.raises(ValueError, match=r"^tags\[0\] should have the shape of ids\[0\], \(3,\), one tag per id, "
+                                         r"but has shape \(2,\)$"):
+        fit_tagger(Tagger(6, 3, 4, 3), ids, tags, B=2)
+    with pytest.raises(ValueError, match="^ids and tags should hold the same number of sequences, at least one, but "
+                                         "hold 2 and 1$"):
+        fit_tagger(Tagger(6, 3, 4, 3), ids, tags[1:], B=2)    # was an IndexError
+    with pytest.raises(ValueError, match="hold 0 and 0$"):
+        fit_tagger(Tagger(6, 3, 4, 3), [], [], B=2)           # was an error about the dtype of lengths
+    with pytest.raises(TypeError, match="^tags should be a list of numpy arrays, one per sequence, but is ndarray$"):
+        fit_tagger(Tagger(6, 3, 4, 3), ids, np.ones((2, 3), dtype=np.int64), B=2)
+
+
+def test_empty_ids_are_refused_by_the_tagger_and_the_language_model():
+    for ids, lengths in ((torch.zeros(0, 2, dtype=torch.long), torch.ones(2, dtype=torch.long)),
+                         (torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, dtype=torch.long))):
+        message = rf"^ids should hold at least one time step and one sequence, but has shape \{tuple(ids.shape)}$"
+        with pytest.raises(ValueError, match=message.replace(")$", r"\)$")):
+            Tagger(6, 3, 4, 3)(ids, lengths)
+        with pytest.raises(ValueError, match=message.replace(")$", r"\)$")):
+            CharLM(6, 3, 4)(ids)
+
+
 def test_predict_tags_rejects_a_batch_size_below_one():
     model, ids = Tagger(6, 4, 8, 2), [np.array([1, 2, 3])]
     for B in (-1, 0):                       # B=-1 used to return [] silently

@@ -1,5 +1,7 @@
 """rnncourse.torch.topologies: shapes, equality with plain loops, teacher forcing vs greedy, masks, training."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -57,6 +59,19 @@ def test_one_to_many_rejects_a_sequence():
         model(torch.zeros(5, 2, 3))
     with pytest.raises(ValueError, match="condition should be one of"):
         OneToMany(3, 4, 2, steps=3, condition="sometimes")
+    with pytest.raises(ValueError, match=r"^x should hold at least one example, but has shape \(0, 3\)$"):
+        model(torch.zeros(0, 3))                 # was an error about an internal (T, 0, D) input
+
+
+def test_empty_batches_are_refused_where_they_enter():
+    # Each of these reached a torch error ("Expected sequence length to be larger than 0", "Cannot pack empty
+    # tensors") or a message about an internal array.
+    with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
+                                         r"\(3, 0, 2\)$"):
+        packed_rnn_forward(torch.nn.RNN(2, 3), torch.zeros(3, 0, 2), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 2, 2\)$"):
+        packed_rnn_forward(torch.nn.RNN(2, 3), torch.zeros(0, 2, 2), torch.ones(2, dtype=torch.long))
 
 
 # ----------------------------------------------------------------------------- many-to-one
@@ -234,6 +249,32 @@ def test_seq2seq_inputs_are_checked_where_they_enter():
         teacher_forcing_loss(logits, tgt.double())
     with pytest.raises(ValueError, match=r"tgt should have shape \(T, B\) = \(2, 2\), but has shape \(3, 2\)"):
         teacher_forcing_loss(logits, torch.zeros(3, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^src should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 2\)$"):
+        model.encode(torch.zeros(0, 2, dtype=torch.long))      # was a message about an internal one-hot x
+    with pytest.raises(ValueError, match=r"^tgt should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 2\)$"):
+        model.decode(torch.zeros(2, 5, dtype=f64), torch.zeros(0, 2, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"^step should be a function step\(tokens, h\) -> \(logits, h\)"):
+        greedy_decode("step", torch.zeros(2, 5, dtype=f64), bos=1, eos=2, max_len=3)
+    for name in ("bos", "eos", "pad"):
+        with pytest.raises(ValueError, match=f"^{name} should be an integer >= 0, but is -1$"):
+            greedy_decode(model.step, torch.zeros(2, 5, dtype=f64), **{"bos": 1, "eos": 2, "max_len": 3, name: -1})
+
+
+def test_a_target_of_padding_only_is_refused_not_a_nan_or_a_perfect_score():
+    # Every position is pad: the mean loss would be 0/0 (NaN, which fit_seq2seq then blamed on the learning
+    # rate), and sequence_accuracy gave token accuracy 0 but exact-match accuracy 1.
+    tgt = torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"^tgt holds only padding \(pad = 0\): no target position is left, so the "
+                                         r"mean loss is undefined$"):
+        teacher_forcing_loss(torch.zeros(2, 3, 4), tgt)
+    with pytest.raises(ValueError, match=r"^tgt holds only padding \(pad = 3\): .* so there is nothing to score$"):
+        sequence_accuracy(tgt, torch.full((2, 3), 3), pad=3)
+    model, src = small_seq2seq(), torch.tensor([[3, 4], [2, 2]])
+    with pytest.raises(ValueError, match="tgt holds only padding"):
+        fit_seq2seq(model, [(src, torch.zeros(2, 2, dtype=torch.long))], TrainConfig(steps=1), progress=False)
+    assert teacher_forcing_loss(torch.zeros(2, 3, 4), torch.tensor([[0, 0, 1], [0, 0, 0]])) == pytest.approx(math.log(4))
 
 
 def test_greedy_decode_checks_once_not_at_every_step(monkeypatch):
@@ -331,6 +372,7 @@ def test_models_run_on_cuda():
     model = Seq2Seq(7, 6, 5, device=device)
     src = torch.tensor([[3, 4], [5, 6]], device=device)
     assert model.greedy_decode(src, 3).device.type == "cuda"
+    assert teacher_forcing_loss(model(src, src), src).device.type == "cuda"    # reads tgt's values on the GPU
     assert ManyToOne(3, 4, 2, device=device)(torch.zeros(5, 2, 3, device=device))[0].device.type == "cuda"
     assert OneToMany(3, 4, 2, steps=3, device=device)(torch.zeros(2, 3, device=device))[0].device.type == "cuda"
 

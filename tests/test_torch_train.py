@@ -113,6 +113,20 @@ def test_bad_arguments_raise_clear_errors():
         train(fresh_model(), delay_task, lambda Y, y: 0.5, TrainConfig(steps=1), progress=False)
     with pytest.raises(ValueError, match="yielded no"):
         train(fresh_model(), [], F.mse_loss, TrainConfig(steps=None), progress=False)
+    with pytest.raises(TypeError, match="^model should be a torch.nn.Module, but is str$"):
+        train("model", delay_task, F.mse_loss, TrainConfig(steps=1), progress=False)
+
+
+def test_training_pulls_no_batch_it_does_not_use():
+    data = [delay_task(np.random.default_rng(i)) for i in range(5)]
+    pulled = []
+
+    def stream():
+        for i, batch in enumerate(data):
+            pulled.append(i)
+            yield batch
+    history = train(fresh_model(), stream(), F.mse_loss, TrainConfig(steps=2), progress=False)
+    assert len(history.losses) == 2 and pulled == [0, 1]          # was [0, 1, 2]: a third batch lost to the caller
 
 
 @pytest.mark.parametrize("epochs", [2, 3])

@@ -27,7 +27,7 @@ import numpy as np
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.padding import length_mask, reverse_padded
 from rnncourse.numpy.stacked import check_layer_params
-from rnncourse.validation import check_array, check_keys, check_same_dtype
+from rnncourse.validation import check_array, check_keys, check_not_empty, check_same_dtype
 
 __all__ = ["BiRNNCache", "birnn_forward", "birnn_backward"]
 
@@ -96,9 +96,7 @@ def birnn_forward(x, params, lengths=None, nonlinearity="tanh"):
     """
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major (T, B, D)")
     T, B, _ = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {x.shape}; "
-                         f"x is time-major (T, B, D)")
+    check_not_empty(x, "x", hint="x is time-major (T, B, D)")
     _check_params(params, x)
     if lengths is None:
         lengths = np.full(B, T, dtype=np.int64)

@@ -27,7 +27,7 @@ from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_index_array, check_keys, check_positive_float,
-                                  check_positive_int, check_rng, check_same_dtype)
+                                  check_not_empty, check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -96,8 +96,7 @@ def _check_params(params) -> tuple[int, int]:
 
 def _check_ids(inputs, targets, h0, V, W_hh):
     check_index_array(inputs, "inputs", ("T", "B"), high=V)
-    if inputs.shape[0] == 0 or inputs.shape[1] == 0:
-        raise ValueError(f"inputs should hold at least one step and one sequence, but has shape {inputs.shape}")
+    check_not_empty(inputs, "inputs")
     if targets is not None:
         check_index_array(targets, "targets", ("T", "B"), inputs.shape, high=V)
     if h0 is not None:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_choice, check_same_dtype
+from rnncourse.validation import check_array, check_choice, check_not_empty, check_same_dtype
 
 __all__ = ["StepCache", "RNNCache", "activate", "derivative", "rnn_step_forward", "rnn_step_backward",
            "rnn_forward", "rnn_backward"]
@@ -113,9 +113,7 @@ def _check_state(h, name, B, H, source):
 def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {x.shape}; "
-                         f"{X_HINT}")
+    check_not_empty(x, "x", hint=X_HINT)
     H = _check_weights(W_xh, W_hh, b_h, D)
     if h0 is not None:
         _check_state(h0, "h0", B, H, "x")

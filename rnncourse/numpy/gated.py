@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_same_dtype
+from rnncourse.validation import check_array, check_not_empty, check_same_dtype
 
 __all__ = ["sigmoid", "LSTMStepCache", "GRUStepCache", "lstm_step_forward", "lstm_step_backward",
            "gru_step_forward", "gru_step_backward", "LSTMCache", "GRUCache", "lstm_forward", "lstm_backward",
@@ -396,8 +396,7 @@ def _check_sequence(x, states, W_xh, W_hh, biases, n_gates, cell):
     """Validate a sequence's arrays once; return T, B, D, H and the initial states (zeros for None)."""
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major; for batch-first data pass x.transpose(1, 0, 2)")
     T, B, D = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x should hold at least one step and one sequence, but has shape {x.shape}")
+    check_not_empty(x, "x")
     H = _check_weights(D, W_xh, W_hh, biases, n_gates, cell)
     filled = {}
     for name, s in states.items():

@@ -30,8 +30,8 @@ from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_keys, check_positive_int,
-                                  check_rng, check_same_dtype)
+from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_keys, check_not_empty,
+                                  check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
            "jordan_step_backward", "jordan_forward", "jordan_backward", "jordan_loss"]
@@ -275,8 +275,7 @@ def jordan_step_backward(dstate, cache):
 def _check_sequence(x, y0, targets, params):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
-    if T == 0 or B == 0:
-        raise ValueError(f"x should hold at least one step and one sequence, but has shape {x.shape}")
+    check_not_empty(x, "x")
     H, O = _check_params(*params, D)
     if y0 is not None:
         hint = "y0 is the output fed into the first step"

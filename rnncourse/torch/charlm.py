@@ -1,8 +1,11 @@
 """A character-level language model in PyTorch, trained with its state carried across batches.
 
-The twin of :mod:`rnncourse.numpy.charlm`, built from ``torch.nn`` parts: an
-embedding (:class:`torch.nn.Embedding`, see :mod:`rnncourse.numpy.embedding`),
-a (possibly stacked) :class:`torch.nn.RNN` and a linear read-out.
+The PyTorch counterpart of :mod:`rnncourse.numpy.charlm`, built from ``torch.nn``
+parts: an embedding (:class:`torch.nn.Embedding`, see :mod:`rnncourse.numpy.embedding`),
+a (possibly stacked) :class:`torch.nn.RNN` and a linear read-out. It is not a twin
+with the same weights: the NumPy model reads the column of ``W_xh`` of each
+character (an embedding of size H folded into the first layer), this one a learned
+embedding of its own size. :func:`evaluate_loss` scores both alike.
 
 A long text is cut into ``B`` streams read in chunks of ``T`` characters
 (:func:`rnncourse.numpy.charlm.batches`): column ``b`` of one chunk continues
@@ -20,8 +23,8 @@ from torch import nn
 
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.init import check_dtype
-from rnncourse.validation import (check_array, check_index_array, check_match, check_positive_float,
-                                  check_positive_int)
+from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty,
+                                  check_positive_float, check_positive_int)
 
 __all__ = ["CharLM", "train_charlm", "evaluate_loss"]
 
@@ -73,6 +76,7 @@ class CharLM(nn.Module):
         h_T : torch.Tensor, shape (num_layers, B, H)
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
+        check_not_empty(ids, "ids")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         if h0 is not None:
             L, B, H = self.rnn.num_layers, ids.shape[1], self.rnn.hidden_size
@@ -141,7 +145,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
 
 
 @torch.no_grad()
-def evaluate_loss(model, ids, *, T, B, stateful=True):
+def evaluate_loss(model, ids, *, T=100, B=16, stateful=True):
     """Mean cross-entropy (nats per character) of ``model`` on a text read in chunks of ``T``.
 
     Parameters
@@ -149,7 +153,8 @@ def evaluate_loss(model, ids, *, T, B, stateful=True):
     model : CharLM
     ids : numpy.ndarray of int, shape (N,)
     T, B : int
-        Chunk length and number of streams.
+        Chunk length and number of streams (default 100 and 16, as in
+        :func:`rnncourse.numpy.charlm.evaluate_loss`).
     stateful : bool
         Carry the state from chunk to chunk (default) or start each chunk from zero.
 

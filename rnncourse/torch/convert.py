@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.validation import check_array, check_keys, check_positive_float
+from rnncourse.validation import check_array, check_keys, check_positive_float, check_same_dtype
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
 
@@ -40,6 +40,7 @@ def _check_params(params, num_layers, bidirectional) -> tuple[int, int]:
         check_array(params["W_xh" + s], f"params['W_xh{s}']", ("H", "D"), (H, D_in))
         check_array(params["W_hh" + s], f"params['W_hh{s}']", ("H", "H"), (H, H))
         check_array(params["b_h" + s], f"params['b_h{s}']", ("H",), (H,))
+    check_same_dtype(**params)          # as the NumPy functions do: no silent rounding of float64 weights
     return D, H
 
 

@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from rnncourse.torch.init import check_dtype, uniform_
-from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
-                                  check_same_dtype)
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
+                                  check_positive_int, check_same_dtype)
 
 __all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "recurrence", "ElmanRNN"]
 
@@ -50,8 +50,7 @@ def _check_weights(W_xh, W_hh, b_h, nonlinearity: str) -> tuple[int, int]:
 def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "W_xh") -> None:
     """Validate ``x`` (T, B, D) and ``h0`` (B, H) against the weights."""
     check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch", hint=_TIME_MAJOR)
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
+    check_not_empty(x, "x")
     check_match("x", x, ref_name, W_xh)
     if h0 is not None:
         B = x.shape[1]

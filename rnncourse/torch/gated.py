@@ -57,8 +57,8 @@ from torch import nn
 from rnncourse.numpy.jacobian import MATRIX_NORMS
 from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
-from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
-                                  check_same_dtype)
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
+                                  check_positive_int, check_same_dtype)
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
 
@@ -392,9 +392,7 @@ class _GatedLayer(nn.Module):
     def _check(self, x, state):
         cell = self.cell
         check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
-        if x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"x should hold at least one time step and one sequence, but has shape "
-                             f"{tuple(x.shape)}")
+        check_not_empty(x, "x")
         check_match("x", x, "the model", cell.W_xh)
         B = x.shape[1]
         if state is None:
@@ -648,7 +646,6 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     if path == "cell" and not isinstance(cell, LSTMCell):
         raise ValueError("path='cell' follows the LSTM's cell state, which a GRUCell does not have; use path='all'")
     check_array(x, "x", ("T", "B", "D"), (None, None, cell.input_size), backend="torch", hint=_TIME_MAJOR)
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"x should hold at least one time step and one sequence, but has shape {tuple(x.shape)}")
+    check_not_empty(x, "x")
     check_match("x", x, "the cell", cell.W_xh)
     return np.stack([_memory_norms_one(cell, x[:, b:b + 1], ord, path) for b in range(x.shape[1])], axis=1)

@@ -1,8 +1,8 @@
 """Initialising PyTorch parameters the same way on every device.
 
-The twin of :mod:`rnncourse.numpy.init` for the modules of :mod:`rnncourse.torch`:
-every ``reset_parameters`` of the package calls :func:`uniform_`, and
-:func:`check_dtype` rejects a parameter ``dtype`` that is not floating point.
+The PyTorch side of :mod:`rnncourse.numpy.init`'s default, ``"uniform"``: every
+``reset_parameters`` of the package calls :func:`uniform_`, and :func:`check_dtype`
+rejects a parameter ``dtype`` that is not floating point.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
 from rnncourse.torch.init import check_dtype, uniform_
-from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_positive_int,
-                                  check_same_dtype)
+from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
+                                  check_positive_int, check_same_dtype)
 
 __all__ = ["JordanRNN"]
 
@@ -149,8 +149,7 @@ class JordanRNN(nn.Module):
         check_array(x, "x", ("T", "B", "D"), (None, None, self.input_size), backend="torch",
                     hint="x is time-major (T, B, D); for batch-first data pass x.transpose(0, 1)")
         T, B, _ = x.shape
-        if T == 0 or B == 0:
-            raise ValueError(f"x should hold at least one step and one sequence, but has shape {tuple(x.shape)}")
+        check_not_empty(x, "x")
         check_match("x", x, "the model", self.W_xh)
         O = self.output_size  # noqa: E741
         if y0 is None:

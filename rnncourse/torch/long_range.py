@@ -28,7 +28,8 @@ from rnncourse.numpy.init import init_rnn_params
 from rnncourse.torch.device import pick_device
 from rnncourse.torch.init import check_dtype
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_array, check_choice, check_match, check_positive_float, check_positive_int
+from rnncourse.validation import (check_array, check_choice, check_match, check_not_empty, check_positive_float,
+                                  check_positive_int)
 
 __all__ = ["CELLS", "AddingModel", "AddingResult", "evaluate_adding", "train_adding", "sweep_lags", "format_table"]
 
@@ -77,6 +78,7 @@ class AddingModel(nn.Module):
                              f"leave them at their defaults for gated cells")
         H = check_positive_int(hidden_size, "hidden_size")
         D = check_positive_int(input_size, "input_size")
+        check_positive_int(seed, "seed", minimum=0)
         kw = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.cell = cell
         with torch.random.fork_rng():   # seed the initial weights without touching the global generators
@@ -102,6 +104,7 @@ class AddingModel(nn.Module):
         """Map ``x`` (T, B, D) to predictions (B, 1) from the last hidden state."""
         check_array(x, "x", ("T", "B", "D"), (None, None, self.rnn.input_size), backend="torch",
                     hint="x is time-major, shape (time steps, batch, features)")
+        check_not_empty(x, "x")
         check_match("x", x, "the model", self.out.weight)
         hs, _ = self.rnn(x)
         return self.out(hs[-1])

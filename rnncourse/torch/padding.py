@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnncourse.validation import check_array, check_index_array, check_lengths, check_match, check_positive_int
+from rnncourse.validation import (check_array, check_index_array, check_lengths, check_match, check_not_empty,
+                                  check_positive_int)
 
 __all__ = ["length_mask", "reverse_padded", "masked_cross_entropy", "packed_rnn_forward"]
 
@@ -139,6 +140,7 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
         raise ValueError(f"rnn should be time-major (batch_first=False), like the book's data, but is {rnn!r}")
     check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
                 hint="x is time-major (T, B, D)")
+    check_not_empty(x, "x")
     check_match("x", x, "rnn", rnn.weight_ih_l0)
     lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
     _check_h0(rnn, h0, x.shape[1])

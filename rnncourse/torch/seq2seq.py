@@ -16,7 +16,7 @@ from rnncourse.torch.elman import ElmanRNN, recurrence
 from rnncourse.torch.heads import OutputLayer
 from rnncourse.torch.topologies import last_states
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_array, check_index_array, check_match, check_positive_int
+from rnncourse.validation import check_array, check_index_array, check_match, check_not_empty, check_positive_int
 
 __all__ = ["Seq2Seq", "greedy_decode", "teacher_forcing_loss", "fit_seq2seq", "sequence_accuracy"]
 
@@ -47,6 +47,11 @@ def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
     torch.Tensor, shape (max_len, B)
         The generated token ids (long), ``eos`` included.
     """
+    if not callable(step):
+        raise TypeError(f"step should be a function step(tokens, h) -> (logits, h), such as a Seq2Seq's "
+                        f"model.step, but is {type(step).__name__}")
+    for name, token in (("bos", bos), ("eos", eos), ("pad", pad)):
+        check_positive_int(token, name, minimum=0)
     max_len = check_positive_int(max_len, "max_len")
     check_array(h0, "h0", ("B", "H"), backend="torch")
     B = h0.shape[0]
@@ -127,6 +132,7 @@ class Seq2Seq(nn.Module):
             The context vectors.
         """
         check_index_array(src, "src", ("S", "B"), high=self.encoder.input_size, backend="torch")
+        check_not_empty(src, "src")
         check_match("src", src, "the model", self.out.W_hy, dtype=False)
         hs, _ = self.encoder(self._one_hot(src, self.encoder.input_size))
         return last_states(hs, (src != self.pad).sum(dim=0).clamp(min=1))
@@ -150,6 +156,7 @@ class Seq2Seq(nn.Module):
         check_array(context, "context", ("B", "H"), (None, self.decoder.hidden_size), backend="torch")
         check_match("context", context, "the model", self.out.W_hy)
         check_index_array(tgt, "tgt", ("T", "B"), (None, context.shape[0]), high=V, backend="torch")
+        check_not_empty(tgt, "tgt")
         check_match("tgt", tgt, "the model", self.out.W_hy, dtype=False)
         previous = torch.cat([torch.full_like(tgt[:1], self.bos), tgt[:-1]])
         hs, _ = self.decoder(self._one_hot(previous, V), context)
@@ -193,6 +200,13 @@ class Seq2Seq(nn.Module):
                              pad=self.pad)
 
 
+def _check_not_all_padding(tgt, pad, consequence):
+    """A batch whose targets are all ``pad`` has no position to score: refuse it rather than return NaN."""
+    check_positive_int(pad, "pad", minimum=0)
+    if not bool((tgt != pad).any()):
+        raise ValueError(f"tgt holds only padding (pad = {pad}): no target position is left, so {consequence}")
+
+
 def teacher_forcing_loss(logits, tgt, pad=0):
     """Mean cross-entropy over the non-padding target positions.
 
@@ -214,6 +228,7 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     T, B, V = logits.shape
     check_index_array(tgt, "tgt", ("T", "B"), (T, B), high=V, backend="torch")
     check_match("tgt", tgt, "logits", logits, dtype=False)
+    _check_not_all_padding(tgt, pad, "the mean loss is undefined")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
 
 
@@ -275,7 +290,8 @@ def sequence_accuracy(pred, tgt, pad=0):
     check_index_array(tgt, "tgt", ("T", "B"), backend="torch")
     check_index_array(pred, "pred", ("T", "B"), tuple(tgt.shape), backend="torch")
     check_match("pred", pred, "tgt", tgt, dtype=False)
+    _check_not_all_padding(tgt, pad, "there is nothing to score")
     real = tgt != pad
     right = (pred == tgt) & real
-    token = right.sum().item() / max(real.sum().item(), 1)
+    token = right.sum().item() / real.sum().item()
     return token, (right | ~real).all(dim=0).double().mean().item()

@@ -16,7 +16,8 @@ from torch import nn
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.init import check_dtype
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.validation import check_index_array, check_lengths, check_match, check_positive_float, check_positive_int
+from rnncourse.validation import (check_index_array, check_lengths, check_match, check_not_empty,
+                                  check_positive_float, check_positive_int)
 
 __all__ = ["Tagger", "fit_tagger", "predict_tags"]
 
@@ -74,6 +75,7 @@ class Tagger(nn.Module):
         torch.Tensor, shape (T, B, n_tags)
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
+        check_not_empty(ids, "ids")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch")
         x = self.embed(ids.long())
@@ -86,6 +88,21 @@ def _batch(ids, tags, index, device):
     x, lengths = pad_sequences([ids[i] for i in index])
     y, _ = pad_sequences([tags[i] for i in index])
     return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device), torch.from_numpy(lengths)
+
+
+def _check_pairs(ids, tags):
+    """One list of tags per list of ids, the same length each: a short tag sequence would otherwise be
+    padded with tag 0 at steps the mask counts as real, and the model trained on labels nobody gave."""
+    for name, seqs in (("ids", ids), ("tags", tags)):
+        if not isinstance(seqs, (list, tuple)):
+            raise TypeError(f"{name} should be a list of numpy arrays, one per sequence, but is {type(seqs).__name__}")
+    if not ids or len(ids) != len(tags):
+        raise ValueError(f"ids and tags should hold the same number of sequences, at least one, but hold "
+                         f"{len(ids)} and {len(tags)}")
+    for i, (s, y) in enumerate(zip(ids, tags)):
+        if np.shape(s) != np.shape(y):
+            raise ValueError(f"tags[{i}] should have the shape of ids[{i}], {np.shape(s)}, one tag per id, but "
+                             f"has shape {np.shape(y)}")
 
 
 def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, masked=True, clip=1.0, seed=0):
@@ -120,6 +137,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
         The loss of every update.
     """
     clip = check_positive_float(clip, "clip")
+    _check_pairs(ids, tags)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     lengths = np.array([len(s) for s in ids])

@@ -109,6 +109,8 @@ class OneToMany(nn.Module):
         """
         check_array(x, "x", ("B", "D"), (None, self.rnn.input_size), backend="torch",
                     hint="one-to-many takes one vector per example, not a sequence")
+        if x.shape[0] == 0:
+            raise ValueError(f"x should hold at least one example, but has shape {tuple(x.shape)}")
         if self.condition == "every_step":
             U = x.expand(self.steps, *x.shape)                               # (T, B, D), no copy
         else:

@@ -111,7 +111,8 @@ def _pair(batch, expected: str, got: str):
 
 
 def _batch_stream(batches, config: TrainConfig, rng: np.random.Generator):
-    """Yield (x, y) pairs: from ``batches(rng)`` per step, or from ``epochs`` passes over an iterable."""
+    """Yield (x, y) pairs: from ``batches(rng)`` per step, or from ``epochs`` passes over an iterable, at most
+    ``config.steps`` in all."""
     if callable(batches) and not hasattr(batches, "__iter__"):
         if config.steps is None:
             raise ValueError("steps should be set in TrainConfig when batches is a callable, but is None")
@@ -128,6 +129,8 @@ def _batch_stream(batches, config: TrainConfig, rng: np.random.Generator):
             n += 1
             yield _pair(batch, "batches should yield (x, y) pairs", f"batch {step} is")
             step += 1
+            if config.steps is not None and step >= config.steps:
+                return              # before pulling a batch that no step would use
         if n == 0:
             if epoch == 0:
                 raise ValueError("batches yielded no (x, y) pair; pass a non-empty iterable or a callable")
@@ -198,6 +201,8 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     FloatingPointError
         If the loss or the gradient norm becomes NaN or infinite.
     """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model should be a torch.nn.Module, but is {type(model).__name__}")
     if not isinstance(config, TrainConfig):
         fix = "; build one with TrainConfig(**config)" if isinstance(config, dict) else ""
         raise TypeError(f"config should be a TrainConfig, but is {type(config).__name__}{fix}")
@@ -216,8 +221,6 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     model.train()
     with tqdm(total=_total(batches, config), disable=not progress, desc="training") as bar:
         for step, (x, y) in enumerate(_batch_stream(batches, config, rng)):
-            if config.steps is not None and step >= config.steps:
-                break
             loss, norm = train_step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
                                     _as_tensor(y, device, dtype), config, step, history, forward)
             history.losses.append(loss)
