@@ -23,6 +23,7 @@ __all__ = [
     "check_index_array",
     "check_lengths",
     "check_not_empty",
+    "check_cache",
     "check_same_dtype",
     "check_match",
     "check_positive_int",
@@ -236,6 +237,28 @@ def check_not_empty(a, name: str, *, hint: str = ""):
         raise ValueError(f"{name} should hold at least one time step and one sequence, but has shape "
                          f"{tuple(a.shape)}{extra}")
     return a
+
+
+def check_cache(cache, kind, forward: str, n_plain: Sequence[int] = ()):
+    """Check that ``cache`` is the ``kind`` (a NamedTuple) that ``forward`` returned, or a plain tuple of
+    ``n_plain`` values; return it as a ``kind``.
+
+    The :class:`TypeError` names what came instead: another function's cache, the whole
+    ``(out, cache)`` pair, None.
+    """
+    if isinstance(cache, kind):
+        return cache
+    if type(cache) is tuple and len(cache) in n_plain:
+        return kind(*cache)
+    name = type(cache).__name__
+    if cache is None:
+        came = "None"
+    elif type(cache) is tuple:
+        came = f"a tuple of {len(cache)} values" + (f", not {' or '.join(map(str, n_plain))}" if n_plain else "")
+    else:  # "an RNNCache", "an LSTMCache", "a GRUCache": a name read letter by letter may start with a vowel sound
+        came = ("an " if name[0] in "AEIOU" or (name[0] in "FHLMNRSX" and name[1:2].isupper()) else "a ") + name
+    raise TypeError(f"cache should be the {kind.__name__} returned by {forward}, but is {came}: pass the cache "
+                    f"that {forward} returned (its second value)")
 
 
 def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: str = "") -> dict:

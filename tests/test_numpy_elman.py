@@ -1,12 +1,14 @@
 """rnncourse.numpy.elman, output and init against torch.nn.RNN, torch.autograd and finite differences."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
 from rnncourse.numpy import (
-    StepCache, affine_backward, affine_forward, grad_check, init_output_params, init_rnn_params,
-    rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, spectral_radius,
+    StepCache, affine_backward, affine_forward, grad_check, init_model_params, init_output_params, init_rnn_params,
+    model_backward, model_forward, rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward, spectral_radius,
 )
 
 SHAPES = [(1, 1, 1, 1), (1, 3, 2, 4), (6, 1, 3, 5), (7, 4, 3, 5)]     # (T, B, D, H)
@@ -168,6 +170,33 @@ def test_step_backward_equals_autograd_and_finite_differences(nonlinearity):
     errors = grad_check(lambda: (rnn_step_forward(**arrays, nonlinearity=nonlinearity)[0] * dh_t).sum(),
                         arrays, grads)
     assert max(errors.values()) <= TOL_FD, errors
+
+
+def test_a_backward_given_the_wrong_cache_says_which_cache_it_wants_and_which_came():
+    x, h0, params = make_inputs(3, 2, 3, 4)
+    hs, seq_cache = rnn_forward(x, h0, **params)
+    h_t, step_cache = rnn_step_forward(x[0], h0, **params)
+    Y, model_cache = model_forward(init_model_params(3, 4, 2, rng=np.random.default_rng(0)), x, h0)
+    cases = [(rnn_backward, np.ones_like(hs), step_cache, "the RNNCache returned by rnn_forward, but is a StepCache: "
+                                                          "pass the cache that rnn_forward returned"),
+             (rnn_backward, np.ones_like(hs), model_cache, "the RNNCache returned by rnn_forward, but is a ModelCache"),
+             (rnn_backward, np.ones_like(hs), (hs, seq_cache),
+              "the RNNCache returned by rnn_forward, but is a tuple of 2 values, not 6"),
+             (rnn_step_backward, np.ones_like(h_t), seq_cache, "the StepCache returned by rnn_step_forward, but is an "
+                                                               "RNNCache"),
+             (rnn_step_backward, np.ones_like(h_t), None, "the StepCache returned by rnn_step_forward, but is None"),
+             (model_backward, np.ones_like(Y), seq_cache, "the ModelCache returned by model_forward, but is an "
+                                                          "RNNCache"),
+             (model_backward, np.ones_like(Y), (Y, model_cache), "the ModelCache returned by model_forward, but is a "
+                                                                 "tuple of 2 values")]
+    for backward, dout, cache, message in cases:
+        with pytest.raises(TypeError, match=re.escape(f"cache should be {message}")):
+            backward(dout, cache)
+    # A plain tuple of the fields still works, as documented.
+    np.testing.assert_array_equal(rnn_step_backward(np.ones_like(h_t), tuple(step_cache)[:5])["W_hh"],
+                                  rnn_step_backward(np.ones_like(h_t), step_cache)["W_hh"])
+    np.testing.assert_array_equal(rnn_backward(np.ones_like(hs), tuple(seq_cache))["W_hh"],
+                                  rnn_backward(np.ones_like(hs), seq_cache)["W_hh"])
 
 
 @pytest.mark.parametrize("lead", [(4, 3), (3,)])

@@ -1,5 +1,7 @@
 """rnncourse.numpy.embedding and .padding against torch.nn.Embedding, torch's packing utilities and finite differences."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -55,6 +57,20 @@ def test_embedding_errors():
         embedding_backward(np.zeros((3, 2)), embedding_forward(np.array([0, 1]), E)[1])
     with pytest.raises(TypeError, match="ids is on"):
         t_embedding.embedding_forward(torch.tensor([0], device="meta"), torch.zeros(3, 2))
+
+
+def test_embedding_backward_checks_dx_against_the_table():
+    # dx must have the table's width D and dtype: a wrong one would give a dE that no longer fits E.
+    E = np.zeros((3, 2))
+    cache = embedding_forward(np.array([[0, 1, 1]]), E)[1]
+    with pytest.raises(ValueError, match=re.escape("dx should have shape (n0, n1, D) = (1, 3, 2), but has shape "
+                                                   "(1, 3, 5) (axis 2, D, is 5 instead of 2)")):
+        embedding_backward(np.ones((1, 3, 5)), cache)
+    with pytest.raises(TypeError, match="all arrays should share one dtype, but dx is float32, E is float64"):
+        embedding_backward(np.ones((1, 3, 2), dtype=np.float32), cache)
+    dE = embedding_backward(np.ones((1, 3, 2)), cache)["E"]
+    assert dE.shape == E.shape and dE.dtype == E.dtype
+    np.testing.assert_array_equal(dE, [[1, 1], [2, 2], [0, 0]])
 
 
 def test_pad_and_mask_equal_torch():

@@ -1,6 +1,8 @@
 """Tests of rnncourse.numpy.gated: the NumPy LSTM and GRU steps equal torch.nn.LSTMCell / GRUCell,
 forward and backward (against autograd and finite differences), one step and a whole sequence."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -263,3 +265,31 @@ def test_sequence_backward_takes_gradients_into_the_final_states_like_autograd(k
         backward(dhs, cache, dh_T=np.zeros((B, H + 1)))
     with pytest.raises(TypeError, match="dh_T is float32"):
         backward(dhs, cache, dh_T=np.zeros((B, H), np.float32))
+
+
+def test_sequence_backward_names_a_wrong_cache():
+    """The other cell's cache, the whole (hs, cache) pair or None give a TypeError that says what came,
+    not a bare unpacking error; the right cache as a plain tuple of its fields still works."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, B, D))
+    hs, lstm_cache = lstm_forward(x, None, None, rng.normal(size=(4 * H, D)), rng.normal(size=(4 * H, H)),
+                                  np.zeros(4 * H))
+    _, gru_cache = gru_forward(x, None, rng.normal(size=(3 * H, D)), rng.normal(size=(3 * H, H)),
+                               np.zeros(3 * H), np.zeros(3 * H))
+    dhs = np.ones_like(hs)
+    with pytest.raises(TypeError, match=re.escape("cache should be the GRUCache returned by gru_forward, but is an "
+                                                  "LSTMCache: pass the cache that gru_forward returned (its second "
+                                                  "value)")):
+        gru_backward(dhs, lstm_cache)
+    with pytest.raises(TypeError, match=re.escape("cache should be the LSTMCache returned by lstm_forward, but is a "
+                                                  "GRUCache")):
+        lstm_backward(dhs, gru_cache)
+    with pytest.raises(TypeError, match=re.escape("cache should be the LSTMCache returned by lstm_forward, but is a "
+                                                  "tuple of 2 values, not 8")):
+        lstm_backward(dhs, (hs, lstm_cache))
+    with pytest.raises(TypeError, match=re.escape("cache should be the GRUCache returned by gru_forward, but is a "
+                                                  "dict")):
+        gru_backward(dhs, {"hs": hs})
+    with pytest.raises(TypeError, match="but is None"):
+        gru_backward(dhs, None)
+    assert np.array_equal(lstm_backward(dhs, tuple(lstm_cache))["x"], lstm_backward(dhs, lstm_cache)["x"])

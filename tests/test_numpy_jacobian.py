@@ -136,6 +136,24 @@ def test_norm_bound_rejects_a_list_and_a_non_positive_gamma():
     assert norm_bound(W_hh, [2], gamma=0.25)[0] == pytest.approx(0.25)
 
 
+def test_norm_bound_rejects_negative_and_fractional_lags():
+    W_hh = np.diag([0.5, -2.0])
+    with pytest.raises(ValueError, match=r"^lags should be non-negative integers \(steps back in time\), but the "
+                                         r"smallest is -3$"):
+        norm_bound(W_hh, -3)                                        # gave 2 ** -3 = 0.125, a bound on nothing
+    with pytest.raises(ValueError, match="but the smallest is -1$"):
+        norm_bound(W_hh, np.array([0, 1, -1]))
+    with pytest.raises(TypeError, match=r"^lags should be non-negative integers \(an int, a list or an integer "
+                                        r"array\), but is float 2.5; pass whole numbers of steps"):
+        norm_bound(W_hh, 2.5)                                       # gave 2 ** 2.5, a lag of half a step
+    with pytest.raises(TypeError, match="but has dtype float64; pass whole numbers of steps"):
+        norm_bound(W_hh, np.linspace(0, 2, 5))
+    with pytest.raises(TypeError, match="but is bool True"):
+        norm_bound(W_hh, True)
+    assert norm_bound(W_hh, 0) == 1.0 and norm_bound(W_hh, np.array([], dtype=int)).shape == (0,)
+    np.testing.assert_allclose(norm_bound(W_hh, np.arange(3, dtype=np.uint8)), [1.0, 2.0, 4.0])
+
+
 def test_jacobian_norms_refuses_an_unknown_norm_and_takes_numpys_others():
     J = np.zeros((3, 2, 4, 4))
     with pytest.raises(ValueError, match=r"ord should be one of 2, 'fro', 'nuc', 1, -1, -2, inf, -inf, but is 7"):

@@ -138,6 +138,24 @@ def test_clear_errors():
         jordan_backward(np.zeros((T, B, O + 1)), jordan_forward(x, y0, **params)[1])
 
 
+@pytest.mark.parametrize("teacher", [False, True])
+def test_jordan_loss_names_bad_targets_as_targets(teacher):
+    # the targets are checked by jordan_loss itself, not reported under mse_loss's names (pred, target)
+    params, x, y0, targets = make()
+    with pytest.raises(ValueError, match=r"^targets should have shape \(T, B, O\) = \(5, 3, 2\), but has shape "
+                                         r"\(5, 3, 3\) \(axis 2, O, is 3 instead of 2\); targets has the shape of "
+                                         r"the outputs Y: T and B of x, O = W_hy.shape\[0\]$"):
+        jordan_loss(params, x, np.zeros((T, B, O + 1)), y0, teacher_forcing=teacher)
+    with pytest.raises(ValueError, match=r"^targets should have 3 dimensions with shape \(T, B, O\) = \(5, 3, 2\), "
+                                         r"but has 2 dimensions with shape \(3, 2\)"):
+        jordan_loss(params, x, targets[0], y0, teacher_forcing=teacher)
+    with pytest.raises(TypeError, match=r"^targets should be a numpy.ndarray of shape \(T, B, O\), the target "
+                                        r"output at every step, but is None; "):
+        jordan_loss(params, x, None, y0, teacher_forcing=teacher)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but .*x is float64, .*targets is float32"):
+        jordan_loss(params, x, targets.astype(np.float32), y0, teacher_forcing=teacher)
+
+
 @pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
 def test_step_backward_equals_autograd(output, nonlinearity):

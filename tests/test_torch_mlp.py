@@ -30,17 +30,17 @@ def test_initialisation_is_seeded_and_in_range():
 
 def test_gradients_equal_backpropagation_by_hand():
     """Every parameter and the input receive the gradients of the chain rule, written out here:
-    z = tanh(x W_1^T + b_1), y = z W_2^T + b_2, so dW_2 = dy^T z, db_2 = sum dy,
-    da = (dy W_2) * (1 - z^2), dW_1 = da^T x, db_1 = sum da, dx = da W_1."""
+    h = tanh(x W_1^T + b_1), z = h W_2^T + b_2, so dW_2 = dz^T h, db_2 = sum dz,
+    da = (dz W_2) * (1 - h^2), dW_1 = da^T x, db_1 = sum da, dx = da W_1."""
     mlp = MLP(3, 4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
     x = torch.randn(5, 3, dtype=torch.float64, generator=g, requires_grad=True)
-    dy = torch.randn(5, 2, dtype=torch.float64, generator=g)
-    (mlp(x) * dy).sum().backward()
+    dz = torch.randn(5, 2, dtype=torch.float64, generator=g)
+    (mlp(x) * dz).sum().backward()
     W_1, b_1, W_2 = mlp.W_1.detach(), mlp.b_1.detach(), mlp.W_2.detach()
-    z = torch.tanh(x.detach() @ W_1.T + b_1)
-    da = (dy @ W_2) * (1 - z ** 2)
-    expected = {"W_1": da.T @ x.detach(), "b_1": da.sum(0), "W_2": dy.T @ z, "b_2": dy.sum(0)}
+    h = torch.tanh(x.detach() @ W_1.T + b_1)
+    da = (dz @ W_2) * (1 - h ** 2)
+    expected = {"W_1": da.T @ x.detach(), "b_1": da.sum(0), "W_2": dz.T @ h, "b_2": dz.sum(0)}
     for name, p in mlp.named_parameters():
         torch.testing.assert_close(p.grad, expected[name], rtol=0, atol=1e-13, msg=name)
     torch.testing.assert_close(x.grad, da @ W_1, rtol=0, atol=1e-13)

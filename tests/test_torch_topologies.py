@@ -26,8 +26,8 @@ def gen(seed=0):
 def manual_rnn(rnn, inputs, h):
     """The plain Elman loop, one step at a time, on the weights of ``rnn``; returns the states."""
     states = []
-    for u in inputs:
-        h = torch.tanh(u @ rnn.W_xh.T + h @ rnn.W_hh.T + rnn.b_h)
+    for x_t in inputs:
+        h = torch.tanh(x_t @ rnn.W_xh.T + h @ rnn.W_hh.T + rnn.b_h)
         states.append(h)
     return torch.stack(states)
 

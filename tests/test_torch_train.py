@@ -73,6 +73,18 @@ def test_exploding_gradient_stops_training():
         train(model, delay_task, lambda Y, y: (Y - y).abs().mean(), TrainConfig(steps=3), progress=False)
 
 
+def test_divergence_advice_names_the_values_of_lr_and_clip():
+    rng = np.random.default_rng(0)
+    data = [delay_task(rng) for _ in range(3)]
+    data[1] = (data[1][0], np.full_like(data[1][1], np.inf))
+    with pytest.raises(FloatingPointError, match=r"^the loss became inf at step 1; the last finite loss was .* at "
+                                                 r"step 0\. Training stopped instead of continuing on garbage: lower "
+                                                 r"the learning rate \(lr=0\.05\) or set clip \(e\.g\. clip=1\.0\)$"):
+        train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, lr=0.05), progress=False)
+    with pytest.raises(FloatingPointError, match=r"lower the learning rate \(lr=0\.01\) or lower clip \(clip=5\)$"):
+        train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, clip=5.0), progress=False)
+
+
 def test_clipping_bounds_the_update_and_records_the_raw_norm():
     model = fresh_model()
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_choice, check_not_empty, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_choice, check_not_empty, check_same_dtype
 
 __all__ = ["StepCache", "RNNCache", "activate", "derivative", "rnn_step_forward", "rnn_step_backward",
            "rnn_forward", "rnn_backward"]
@@ -90,6 +90,7 @@ class RNNCache(NamedTuple):
 
 # ----------------------------------------------------------------------------- validation
 
+#: The forward function that makes each cache, to say where a wrong one came from.
 def _check_weights(W_xh, W_hh, b_h, D):
     """Validate the three parameters against the input size ``D``; return ``H``."""
     check_array(W_hh, "W_hh", ("H", "H"), finite=False)     # the number of axes first; one scan below
@@ -228,7 +229,7 @@ def rnn_step_backward(dh_t, cache):
     >>> h_t, cache = rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)   # doctest: +SKIP
     >>> grads = rnn_step_backward(dh_t, cache)                       # doctest: +SKIP
     """
-    x_t, h_prev, W_xh, W_hh, h_t, nonlinearity = StepCache(*cache)
+    x_t, h_prev, W_xh, W_hh, h_t, nonlinearity = check_cache(cache, StepCache, "rnn_step_forward", (5, 6))
     check_array(dh_t, "dh_t", ("B", "H"), h_t.shape, hint="dh_t has the shape of h_t")
     check_same_dtype(dh_t=dh_t, h_t=h_t)
     da_t = dh_t * derivative(h_t, nonlinearity)
@@ -339,7 +340,7 @@ def rnn_backward(dhs, cache, dh_T=None):
         *directly* from the loss at step ``t`` (e.g. from the output layer), not
         through later states; zeros where a step has no output.
     cache : RNNCache
-        From :func:`rnn_forward`.
+        From :func:`rnn_forward` (a plain tuple ``(x, h0, W_xh, W_hh, hs, nonlinearity)`` works too).
     dh_T : numpy.ndarray, shape (B, H), or None
         Gradient flowing into the final state ``h_T`` from outside the sequence
         (e.g. from a later chunk); ``None`` means zero.
@@ -357,7 +358,7 @@ def rnn_backward(dhs, cache, dh_T=None):
     >>> grads["W_hh"].shape                                   # doctest: +SKIP
     (4, 4)
     """
-    x, h0, W_xh, W_hh, hs, nonlinearity = cache
+    x, h0, W_xh, W_hh, hs, nonlinearity = check_cache(cache, RNNCache, "rnn_forward", (6,))
     T, B, D = x.shape
     n_h = W_hh.shape[0]
     check_array(dhs, "dhs", ("T", "B", "H"), hs.shape, hint="dhs has the shape of the hidden states hs")

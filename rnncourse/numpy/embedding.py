@@ -20,24 +20,25 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array
+from rnncourse.validation import check_array, check_index_array, check_same_dtype
 
 __all__ = ["EmbeddingCache", "embedding_forward", "embedding_backward"]
 
 
 class EmbeddingCache(NamedTuple):
-    """What :func:`embedding_backward` needs: the ids that were read and the table's shape.
+    """What :func:`embedding_backward` needs: the ids that were read and the table.
 
     Attributes
     ----------
     ids : numpy.ndarray of int, shape (T, B) or any shape
         The token ids that were looked up.
-    V : int
-        The number of rows of the table ``E``, the vocabulary size.
+    E : numpy.ndarray, shape (V, D)
+        The table itself (not a copy), for its shape and dtype; the gradient
+        does not depend on its values.
     """
 
     ids: np.ndarray
-    V: int
+    E: np.ndarray
 
 
 def embedding_forward(ids, E):
@@ -66,10 +67,9 @@ def embedding_forward(ids, E):
             [0., 1.]]])
     """
     check_array(E, "E", ("V", "D"), hint="E has one row per token, like torch.nn.Embedding's weight (V, D)")
-    V = E.shape[0]
     symbols = tuple(f"n{i}" for i in range(getattr(ids, "ndim", 0)))
-    check_index_array(ids, "ids", symbols, high=V)
-    return E[ids], EmbeddingCache(ids, V)
+    check_index_array(ids, "ids", symbols, high=E.shape[0])
+    return E[ids], EmbeddingCache(ids, E)
 
 
 def embedding_backward(dx, cache):
@@ -85,7 +85,7 @@ def embedding_backward(dx, cache):
 
     Parameters
     ----------
-    dx : numpy.ndarray, shape ids.shape + (D,)
+    dx : numpy.ndarray, shape ids.shape + (D,), the dtype of ``E``
         Gradient of the loss with respect to the looked-up vectors.
     cache : EmbeddingCache
         From :func:`embedding_forward`.
@@ -93,11 +93,13 @@ def embedding_backward(dx, cache):
     Returns
     -------
     dict
-        ``"E"`` (V, D). (Ids are integers: they have no gradient.)
+        ``"E"`` (V, D), the dtype of ``E``. (Ids are integers: they have no gradient.)
     """
-    ids, V = cache
-    check_array(dx, "dx", tuple(f"n{i}" for i in range(ids.ndim)) + ("D",), ids.shape + (None,),
+    ids, E = cache
+    V, D = E.shape
+    check_array(dx, "dx", tuple(f"n{i}" for i in range(ids.ndim)) + ("D",), ids.shape + (D,),
                 hint="dx has the shape of the looked-up vectors x, ids.shape + (D,)")
-    dE = np.zeros((V, dx.shape[-1]), dtype=dx.dtype)
-    np.add.at(dE, ids.reshape(-1), dx.reshape(-1, dx.shape[-1]))
+    check_same_dtype(dx=dx, E=E)
+    dE = np.zeros((V, D), dtype=E.dtype)
+    np.add.at(dE, ids.reshape(-1), dx.reshape(-1, D))
     return {"E": dE}

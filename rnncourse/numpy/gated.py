@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_not_empty, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_not_empty, check_same_dtype
 
 __all__ = ["sigmoid", "LSTMStepCache", "GRUStepCache", "lstm_step_forward", "lstm_step_backward",
            "gru_step_forward", "gru_step_backward", "LSTMCache", "GRUCache", "lstm_forward", "lstm_backward",
@@ -482,7 +482,7 @@ def lstm_backward(dhs, cache, dh_T=None, dc_T=None):
         ``"x"`` (T, B, D), ``"h0"`` (B, H), ``"c0"`` (B, H), ``"W_xh"`` (4H, D),
         ``"W_hh"`` (4H, H), ``"b_h"`` (4H,).
     """
-    x, h0, c0, W_xh, W_hh, hs, cs, gates = cache
+    x, h0, c0, W_xh, W_hh, hs, cs, gates = check_cache(cache, LSTMCache, "lstm_forward", (8,))
     check_array(dhs, "dhs", ("T", "B", "H"), hs.shape, hint="dhs has the shape of the hidden states hs")
     check_same_dtype(dhs=dhs, hs=hs)
     T, B, D = x.shape
@@ -559,7 +559,7 @@ def gru_backward(dhs, cache, dh_T=None):
         ``"x"`` (T, B, D), ``"h0"`` (B, H), ``"W_xh"`` (3H, D), ``"W_hh"`` (3H, H),
         ``"b_xh"`` (3H,), ``"b_hh"`` (3H,).
     """
-    x, h0, W_xh, W_hh, hs, gates, h_ns = cache
+    x, h0, W_xh, W_hh, hs, gates, h_ns = check_cache(cache, GRUCache, "gru_forward", (7,))
     check_array(dhs, "dhs", ("T", "B", "H"), hs.shape, hint="dhs has the shape of the hidden states hs")
     check_same_dtype(dhs=dhs, hs=hs)
     T, B, D = x.shape

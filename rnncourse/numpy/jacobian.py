@@ -138,8 +138,8 @@ def norm_bound(W_hh, lags, gamma=1.0):
     ----------
     W_hh : numpy.ndarray, shape (H, H)
         Hidden-to-hidden weights.
-    lags : numpy.ndarray
-        Lags (non-negative integers), any shape.
+    lags : int, list of int or numpy.ndarray of integer dtype
+        Lags (non-negative integers: steps back in time), any shape.
     gamma : float
         Bound on the derivative of the nonlinearity, > 0 (default 1).
 
@@ -147,12 +147,36 @@ def norm_bound(W_hh, lags, gamma=1.0):
     -------
     numpy.ndarray
         The bound for each lag, shape of ``lags``.
+
+    Raises
+    ------
+    TypeError
+        If ``lags`` does not hold integers (e.g. 2.5).
+    ValueError
+        If a lag is negative.
     """
     check_array(W_hh, "W_hh", ("H", "H"), finite=False)             # the number of axes first; one scan below
     check_array(W_hh, "W_hh", ("H", "H"), (W_hh.shape[0], W_hh.shape[0]), hint="W_hh is square")
     gamma = check_positive_float(gamma, "gamma")
+    lags = _check_lags(lags)
     sigma_max = np.linalg.norm(W_hh, ord=2)
-    return (gamma * sigma_max) ** np.asarray(lags, dtype=np.float64)
+    return (gamma * sigma_max) ** lags.astype(np.float64)
+
+
+def _check_lags(lags):
+    """``lags`` (an int, a list or an array of them) as an integer array, after checking that each is >= 0."""
+    try:
+        array = np.asarray(lags)
+    except ValueError:                                  # a ragged list
+        array = np.asarray(None)
+    if isinstance(lags, bool) or array.dtype.kind not in "iu":
+        got = f"is {type(lags).__name__} {lags!r}" if array.ndim == 0 else f"has dtype {array.dtype}"
+        raise TypeError(f"lags should be non-negative integers (an int, a list or an integer array), but {got}; "
+                        f"pass whole numbers of steps, e.g. 50 or np.arange(101)")
+    if array.size and array.min() < 0:
+        raise ValueError(f"lags should be non-negative integers (steps back in time), but the smallest is "
+                         f"{int(array.min())}")
+    return array
 
 
 def input_gradient_norms(x, h0, W_xh, W_hh, b_h, dh_T=None, nonlinearity="tanh"):

@@ -272,6 +272,9 @@ def jordan_step_backward(dstate, cache):
             "b_h": da.sum(axis=0), "W_hy": dz.T @ h_t, "b_y": dz.sum(axis=0)}
 
 
+TARGETS_HINT = "targets has the shape of the outputs Y: T and B of x, O = W_hy.shape[0]"
+
+
 def _check_sequence(x, y0, targets, params):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
@@ -283,7 +286,7 @@ def _check_sequence(x, y0, targets, params):
             hint += "; add a batch axis: y0[None, :]"
         check_array(y0, "y0", ("B", "O"), (B, O), hint=hint)
     if targets is not None:
-        check_array(targets, "targets", ("T", "B", "O"), (T, B, O), hint="targets has the shape of the outputs Y")
+        check_array(targets, "targets", ("T", "B", "O"), (T, B, O), hint=TARGETS_HINT)
     named = dict(zip(("W_xh", "W_yh", "b_h", "W_hy", "b_y"), params), x=x)
     named.update({k: v for k, v in (("y0", y0), ("targets", targets)) if v is not None})
     check_same_dtype(**named)
@@ -432,8 +435,15 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
         The outputs.
     """
     check_keys(params, "params", PARAM_NAMES, "create it with init_jordan_params(...)")
+    if targets is None:
+        raise TypeError("targets should be a numpy.ndarray of shape (T, B, O), the target output at every step, but "
+                        "is None; jordan_loss scores the outputs against them (and feeds them back under teacher "
+                        "forcing)")
     fed = targets if teacher_forcing else None
     Y, cache = jordan_forward(x, y0, *(params[k] for k in PARAM_NAMES), nonlinearity, output, targets=fed)
+    if not teacher_forcing:     # (fed back, jordan_forward checked them) named here, not as mse_loss's "target"
+        check_array(targets, "targets", ("T", "B", "O"), Y.shape, finite=False, hint=TARGETS_HINT)
+        check_same_dtype(x=x, targets=targets)
     loss, dY = mse_loss(Y, targets)
     grads = jordan_backward(dY, cache)
     return loss, {name: grads[name] for name in PARAM_NAMES}, Y

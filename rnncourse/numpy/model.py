@@ -24,7 +24,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_choice, check_keys
+from rnncourse.validation import check_cache, check_choice, check_keys
 
 __all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
@@ -127,6 +127,7 @@ def model_backward(dY, cache):
     dict
         ``"x"`` (T, B, D), ``"h0"`` (B, H), and the five parameters' gradients, with their keys.
     """
+    cache = check_cache(cache, ModelCache, "model_forward")
     g_out = affine_backward(dY, cache.out)
     if cache.many_to_one:
         dhs = np.zeros_like(cache.rnn.hs)

@@ -12,8 +12,8 @@ signatures of their NumPy twins, and :class:`ElmanRNN` equals
 :class:`torch.nn.RNN` (one layer, time-major) given the same weights.
 
 Shapes are time-major: ``x`` has shape (T, B, D) and hidden states (T, B, H);
-in :class:`torch.nn.RNN`'s words T is ``seq_len``, B ``batch``, D
-``input_size`` and H ``hidden_size``.
+in :class:`torch.nn.RNN`'s documentation T is ``L``, B is ``N``, D is ``H_in``
+(the constructor's ``input_size``) and H is ``H_out`` (``hidden_size``).
 """
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "
 def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     """:func:`rnn_forward` without the checks, for callers that checked their inputs once.
 
-    One product computes the input part of every step, then each step adds only
-    ``h_{t-1} W_hh^T``. :func:`rnn_forward` and :meth:`ElmanRNN.forward` call it after
-    their checks; so does :class:`rnncourse.torch.seq2seq.Seq2Seq` at every decoding step.
+    One product computes the input part ``x_t W_xh^T + b_h`` of every step, then each step
+    adds only ``h_{t-1} W_hh^T`` to make the pre-activation ``a_t`` and applies ``f``.
+    :func:`rnn_forward` and :meth:`ElmanRNN.forward` call it after their checks; so does
+    :class:`rnncourse.torch.seq2seq.Seq2Seq` at every decoding step.
     The parameters and the returned ``(hs, h_T)`` are those of :func:`rnn_forward`, with
     ``nonlinearity`` given (a key of :data:`ACTIVATIONS`).
     """
@@ -73,12 +74,13 @@ def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     H = W_hh.shape[0]
     if h0 is None:
         h0 = x.new_zeros(B, H)
-    A_x = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, H)  # x_t W_xh^T + b_h, all t at once
+    # The input part of every pre-activation, x_t W_xh^T + b_h, all t in one product: (T, B, H)
+    XW = torch.addmm(b_h, x.reshape(T * B, D), W_xh.t()).view(T, B, H)
     W_hh_T = W_hh.t()
     h = h0
     hs = []
-    for a_t in A_x.unbind(0):
-        h = f(torch.addmm(a_t, h, W_hh_T))
+    for xw_t in XW.unbind(0):
+        h = f(torch.addmm(xw_t, h, W_hh_T))          # a_t = xw_t + h_{t-1} W_hh^T, h_t = f(a_t)
         hs.append(h)
     return torch.stack(hs), h
 
@@ -269,10 +271,10 @@ class ElmanRNN(nn.Module):
         if problems:
             raise ValueError("ElmanRNN copies a one-layer, unidirectional, time-major torch.nn.RNN, but rnn has "
                              + ", ".join(problems) + "; construct the torch.nn.RNN with those settings")
-        W_ih = rnn.weight_ih_l0
-        model = cls(rnn.input_size, rnn.hidden_size, rnn.nonlinearity, device=W_ih.device, dtype=W_ih.dtype)
+        weight = rnn.weight_ih_l0                      # PyTorch's name for W_xh, (H, D)
+        model = cls(rnn.input_size, rnn.hidden_size, rnn.nonlinearity, device=weight.device, dtype=weight.dtype)
         with torch.no_grad():
-            model.W_xh.copy_(W_ih)
+            model.W_xh.copy_(weight)
             model.W_hh.copy_(rnn.weight_hh_l0)
             model.b_h.copy_(rnn.bias_ih_l0 + rnn.bias_hh_l0 if rnn.bias else torch.zeros_like(model.b_h))
         return model

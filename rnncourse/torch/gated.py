@@ -276,10 +276,11 @@ class LSTMCell(_GatedCell):
         """The step's equations, without validation."""
         return self.recur(self.input_part(x_t), state)
 
-    def recur(self, a_t, state):
-        """The step given its input part ``a_t`` (B, 4H), which a loop over time can compute for every step at once."""
+    def recur(self, xw_t, state):
+        """The step given its input part ``xw_t = x_t W_xh^T + b_h`` (B, 4H), which a loop over time can compute
+        for every step at once."""
         h_prev, c_prev = state
-        gates = torch.addmm(a_t, h_prev, self.W_hh.t())       # (B, 4H): i, f, g, o
+        gates = torch.addmm(xw_t, h_prev, self.W_hh.t())      # a_t (B, 4H): the pre-activations of i, f, g, o
         i, f, g, o = gates.chunk(4, dim=1)
         c_t = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
         h_t = torch.sigmoid(o) * torch.tanh(c_t)
@@ -369,13 +370,14 @@ class GRUCell(_GatedCell):
         """The step's equations, without validation."""
         return self.recur(self.input_part(x_t), h_prev)
 
-    def recur(self, a_t, h_prev):
-        """The step given its input part ``a_t`` (B, 3H); :class:`GRU` computes every ``a_t`` at once."""
-        a_r, a_z, a_n = a_t.chunk(3, dim=1)
+    def recur(self, xw_t, h_prev):
+        """The step given its input part ``xw_t = x_t W_xh^T + b_xh`` (B, 3H); :class:`GRU` computes every
+        ``xw_t`` at once."""
+        xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)
         h_r, h_z, h_n = torch.addmm(self.b_hh, h_prev, self.W_hh.t()).chunk(3, dim=1)
-        r = torch.sigmoid(a_r + h_r)
-        z = torch.sigmoid(a_z + h_z)
-        n = torch.tanh(a_n + r * h_n)
+        r = torch.sigmoid(xw_r + h_r)
+        z = torch.sigmoid(xw_z + h_z)
+        n = torch.tanh(xw_n + r * h_n)
         return (1 - z) * n + z * h_prev
 
 
@@ -572,10 +574,10 @@ class GRU(_GatedLayer):
         """
         h = self._check(x, h0)
         T, B, D = x.shape
-        A_x = self.cell.input_part(x.reshape(T * B, D)).view(T, B, -1)   # every step's input part, one product
+        XW = self.cell.input_part(x.reshape(T * B, D)).view(T, B, -1)    # every step's input part, one product
         hs = []
-        for a_t in A_x.unbind(0):
-            h = self.cell.recur(a_t, h)
+        for xw_t in XW.unbind(0):
+            h = self.cell.recur(xw_t, h)
             hs.append(h)
         return torch.stack(hs), h
 

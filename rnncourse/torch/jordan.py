@@ -131,14 +131,14 @@ class JordanRNN(nn.Module):
         f, g = ACTIVATIONS[self.nonlinearity], _OUTPUT[self.output]
         T, B, D = x.shape
         # x_t W_xh^T + b_h for every step at once, (T, B, H)
-        A_x = torch.addmm(self.b_h, x.reshape(T * B, D), self.W_xh.t()).view(T, B, self.hidden_size)
+        XW = torch.addmm(self.b_h, x.reshape(T * B, D), self.W_xh.t()).view(T, B, self.hidden_size)
         if forcing:       # every fed-back value is known: no loop over time
             U = torch.cat([u[None], targets[:-1].detach()])                      # (T, B, O)
-            hs = f(A_x + U @ self.W_yh.T)
+            hs = f(XW + U @ self.W_yh.T)
             return g(hs @ self.W_hy.T + self.b_y), hs
         outputs, hs = [], []
-        for a_t in A_x.unbind(0):
-            h = f(torch.addmm(a_t, u, self.W_yh.t()))
+        for xw_t in XW.unbind(0):
+            h = f(torch.addmm(xw_t, u, self.W_yh.t()))      # h_t = f(a_t), a_t = xw_t + u_t W_yh^T
             u = g(torch.addmm(self.b_y, h, self.W_hy.t()))
             outputs.append(u)
             hs.append(h)

@@ -200,7 +200,8 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     Each step draws a fresh batch (``adding_problem(batch_size, T, lag=lag)``, the
     scaled target) and takes one optimizer step on the mean squared error of the
     last output, through :func:`rnncourse.torch.train.train` (which stops with a
-    :class:`FloatingPointError` if the loss or the gradient becomes NaN/inf).
+    :class:`FloatingPointError` if the loss or the gradient becomes NaN/inf; its advice
+    names the arguments ``lr`` and ``clip`` of this function).
     Then ``n_test`` fresh sequences (the same for every call with the same
     ``lag``, ``T`` and ``n_test``) are scored with the criterion of
     Hochreiter and Schmidhuber (1997): correct when ``|prediction - y| < 0.04``.
@@ -355,7 +356,7 @@ def format_table(results):
             raise TypeError(f"results[{i}] should be an AddingResult, but is {type(r).__name__}")
     lines = [f"{'cell':>5} {'lag':>4} {'seed':>4} {'correct':>11} {'fraction':>8} {'MSE/chance':>10}  solved"]
     for r in results:
-        lines.append(f"{r.cell:>5} {r.lag:>4} {r.seed:>4} {f'{r.n_correct}/{r.n_test}':>11} {r.accuracy:>8.3f} "
+        lines.append(f"{r.cell:>5} {r.lag:>4} {r.seed:>4} {f'{r.n_correct}/{r.n_test}':>11} {r.accuracy:>8.4f} "
                      f"{r.test_mse / chance_mse():>10.3f}  {r.solved}")
     return "\n".join(lines)
 

@@ -2,8 +2,10 @@ r"""A feedforward network (multilayer perceptron) with one hidden layer: the bas
 
 .. math::
 
-    z = \tanh(W_1 x + b_1), \qquad y = W_2 z + b_2
+    h = \tanh(W_1 x + b_1), \qquad z = W_2 h + b_2
 
+with the hidden layer ``h`` and the output scores ``z`` (the book's symbols; in the
+one-to-one network of chapter 6, ``W_1, b_1, W_2, b_2`` are ``W_xh, b_h, W_hy, b_y``).
 It takes one vector of a fixed size ``D`` per example, ``x`` of shape (B, D),
 and has no notion of time: to feed it a sequence, the sequence must first be
 summarised (``rnncourse.data.order_tasks.bag_of_steps``) or flattened to a
@@ -25,14 +27,14 @@ __all__ = ["MLP"]
 
 
 class MLP(nn.Module):
-    r"""One hidden tanh layer and an affine read-out, :math:`y = W_2 \tanh(W_1 x + b_1) + b_2`.
+    r"""One hidden tanh layer and an affine read-out, :math:`z = W_2 \tanh(W_1 x + b_1) + b_2`.
 
     Parameters
     ----------
     input_size : int
         D, the size of the input vector.
     hidden_size : int
-        The number of hidden units.
+        H, the number of hidden units.
     output_size : int
         O, the number of outputs (classes, or values to predict).
     device : torch.device or str, optional
@@ -60,13 +62,13 @@ class MLP(nn.Module):
     def __init__(self, input_size, hidden_size, output_size, *, device=None, dtype=None, generator=None):
         super().__init__()
         D = check_positive_int(input_size, "input_size")
-        n_z = check_positive_int(hidden_size, "hidden_size")
+        H = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
-        self.input_size, self.hidden_size, self.output_size = D, n_z, O
+        self.input_size, self.hidden_size, self.output_size = D, H, O
         kw = {"device": device, "dtype": check_dtype(dtype)}
-        self.W_1 = nn.Parameter(torch.empty(n_z, D, **kw))
-        self.b_1 = nn.Parameter(torch.empty(n_z, **kw))
-        self.W_2 = nn.Parameter(torch.empty(O, n_z, **kw))
+        self.W_1 = nn.Parameter(torch.empty(H, D, **kw))
+        self.b_1 = nn.Parameter(torch.empty(H, **kw))
+        self.W_2 = nn.Parameter(torch.empty(O, H, **kw))
         self.b_2 = nn.Parameter(torch.empty(O, **kw))
         self.reset_parameters(generator)
 
@@ -85,14 +87,15 @@ class MLP(nn.Module):
 
         Returns
         -------
-        torch.Tensor, shape (B, O)
+        z : torch.Tensor, shape (B, O)
             Raw scores (no softmax).
         """
         check_array(x, "x", ("B", "D"), (None, self.input_size), backend="torch",
                     hint=f"this network was built for inputs of size D = {self.input_size} and takes no other; "
                          "a sequence must be summarised or flattened to exactly that size")
         check_match("x", x, "the model", self.W_1)
-        return torch.tanh(x @ self.W_1.T + self.b_1) @ self.W_2.T + self.b_2
+        h = torch.tanh(x @ self.W_1.T + self.b_1)            # hidden layer, (B, H)
+        return h @ self.W_2.T + self.b_2                     # scores z, (B, O)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, {self.output_size}"

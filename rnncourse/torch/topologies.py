@@ -59,11 +59,11 @@ def last_states(hs, lengths=None):
 class OneToMany(nn.Module):
     r"""One vector in, a sequence out: a generator conditioned on ``x``.
 
-    The RNN input at step ``t`` is ``u_t``, with two ways to condition:
+    The RNN input at step ``t`` is ``x_t``, with two ways to condition:
 
-    - ``"first_step"``: ``u_1 = x`` and ``u_t = 0`` afterwards, so ``x`` reaches
+    - ``"first_step"``: ``x_1 = x`` and ``x_t = 0`` afterwards, so ``x`` reaches
       later steps only through the state :math:`h_1 = f(W_{xh} x + b_h)`;
-    - ``"every_step"``: ``u_t = x`` at every step.
+    - ``"every_step"``: ``x_t = x`` at every step.
 
     Parameters
     ----------
@@ -112,10 +112,10 @@ class OneToMany(nn.Module):
         if x.shape[0] == 0:
             raise ValueError(f"x should hold at least one example, but has shape {tuple(x.shape)}")
         if self.condition == "every_step":
-            U = x.expand(self.steps, *x.shape)                               # (T, B, D), no copy
+            xs = x.expand(self.steps, *x.shape)                               # x_1..x_T: (T, B, D), no copy
         else:
-            U = torch.cat([x[None], x.new_zeros(self.steps - 1, *x.shape)])  # x, then zeros
-        hs, h_T = self.rnn(U)
+            xs = torch.cat([x[None], x.new_zeros(self.steps - 1, *x.shape)])  # x_1 = x, then zeros
+        hs, h_T = self.rnn(xs)
         return self.out(hs), h_T
 
 

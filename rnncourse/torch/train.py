@@ -152,8 +152,10 @@ def _stop(what: str, value: float, step: int, history: History, config: TrainCon
         if history.losses else "no step finished before it"
     advice = f"lower the learning rate (lr={config.lr:g})"
     advice += " or set clip (e.g. clip=1.0)" if config.clip is None else f" or lower clip (clip={config.clip:g})"
+    # No "in TrainConfig": functions that build the config from their own arguments (train_adding, with its lr
+    # and clip) raise this message too, and lr and clip are what both call these settings.
     return FloatingPointError(f"the {what} became {value} at step {step}; {last}. Training stopped instead of "
-                              f"continuing on garbage: {advice} in TrainConfig")
+                              f"continuing on garbage: {advice}")
 
 
 def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
