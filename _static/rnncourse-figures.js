@@ -330,18 +330,18 @@
     fig.insertBefore(live, fig.firstChild);
 
     let t = 0;                                   // steps computed so far
-    let hs = [], ys = [], probs = [];
+    let hs = [], zs = [], probs = [];
 
     function compute(tokens) {                   // the forward pass, up to step t
-      hs = []; ys = []; probs = [];
+      hs = []; zs = []; probs = [];
       let h = data.h0[0];
       for (let i = 0; i < t; i++) {
         const x = Array.from({length: data.V}, (_, v) => (v === tokens[i] ? 1 : 0));   // one-hot
         const a = matVec(data.W_xh, x).map((ai, j) => ai + data.b_h[j]);
         const r = matVec(data.W_hh, h);
         h = a.map((ai, j) => Math.tanh(ai + r[j]));
-        const y = matVec(data.W_hy, h).map((yi, j) => yi + data.b_y[j]);
-        hs.push(h); ys.push(y); probs.push(softmax(y));
+        const z = matVec(data.W_hy, h).map((zi, j) => zi + data.b_y[j]);   // scores z_t; y_t = softmax(z_t)
+        hs.push(h); zs.push(z); probs.push(softmax(z));
       }
     }
 
@@ -380,19 +380,19 @@
         readout.textContent = `Before the first step the state is h₀ = (${data.h0[0].map(sign).join(", ")}). ` +
           "Press “Next step” to read the first token.";
       } else {
-        const i = t - 1, h = hs[i], y = ys[i];
+        const i = t - 1, h = hs[i], z = zs[i];
         readout.textContent = `Step ${t}: the input is token ${tokens[i]}. ` +
           `h${subscript(t)} = tanh(W_xh x${subscript(t)} + W_hh h${subscript(t - 1)} + b_h) = (${h.map(sign).join(", ")}): ` +
           `${h[0] > 0 ? "a 1 has been seen" : "no 1 yet"}, ${h[1] > 0 ? "and a 2 came after it" : "no 2 after a 1"}. ` +
-          `y${subscript(t)} = W_hy h${subscript(t)} + b_y = (${y.map(sign).join(", ")}), ` +
-          `so P(the 1 came first) = ${probs[i][1].toFixed(3)}.`;
+          `z${subscript(t)} = W_hy h${subscript(t)} + b_y = (${z.map(sign).join(", ")}), ` +
+          `so y${subscript(t)} = softmax(z${subscript(t)}) gives P(the 1 came first) = ${probs[i][1].toFixed(3)}.`;
       }
       title.textContent = `The RNN unrolled over ${T} steps for the sequence ${tokens.join(" ")}; ` +
         `${t} of ${T} steps computed. ${readout.textContent}`;
       svg.setAttribute("aria-label", title.textContent);
       fig.dataset.step = String(t);
       fig.dataset.hs = JSON.stringify(hs);
-      fig.dataset.ys = JSON.stringify(ys);
+      fig.dataset.zs = JSON.stringify(zs);
       fig.dataset.probs = JSON.stringify(probs);
     }
 

@@ -125,6 +125,48 @@ def _points(specs) -> dict:
     return points
 
 
+def _check_outputs(args) -> None:
+    """Refuse, before any grading, a ``--json``/``--csv`` file that cannot be written and a roster that cannot
+    be read (or whose ``--roster-key`` column is missing), and roster options that would be ignored."""
+    import csv
+    import os
+
+    if args.roster and not args.csv:
+        raise UsageError(f"--roster {args.roster}: expected with --csv FILE (the roster shapes the CSV), got no --csv")
+    if args.roster_key and not args.roster:
+        raise UsageError(f"--roster-key {args.roster_key}: expected with --roster FILE.csv, got no --roster")
+    for option, value in (("--json", args.json), ("--csv", args.csv)):
+        path = Path(value) if value else None
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{option}: expected a file to write, got {value}, which is a folder")
+        if not path.parent.is_dir():
+            raise UsageError(f"{option}: expected a file in an existing folder, got {value}, but {path.parent} "
+                             "is not a folder")
+        if not os.access(path if path.exists() else path.parent, os.W_OK):
+            raise UsageError(f"{option}: expected a file you may write, got {value} (permission denied)")
+    if args.roster:
+        try:
+            with open(args.roster, newline="", encoding="utf-8-sig") as f:
+                header = next(csv.reader(f), [])
+        except (OSError, ValueError) as err:
+            reason = (err.strerror or err) if isinstance(err, OSError) else err
+            raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason})") from err
+        if args.roster_key and args.roster_key not in header:
+            raise UsageError(f"--roster-key: the roster {args.roster} has no column {args.roster_key!r}; "
+                             f"its columns are {header}")
+
+
+def _write(option: str, path, text: str) -> None:
+    """Write ``text`` to ``path``; :class:`UsageError` naming ``option`` when that fails."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"{option}: nothing written to {path} ({err.strerror or err}); the grades are in the table "
+                         "above") from err
+
+
 def cmd_grade(args) -> int:
     from dataclasses import asdict
 
@@ -135,6 +177,10 @@ def cmd_grade(args) -> int:
     paths, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
+    _check_outputs(args)
+    if args.book_dir and not Path(args.book_dir).is_dir():
+        raise UsageError(f"--book-dir: expected the book's folder of chapters, got {args.book_dir}, which is not a "
+                         "folder")
     _load_checkers(args.checkers)
     try:
         points = check_points(_points(args.points))
@@ -160,14 +206,14 @@ def cmd_grade(args) -> int:
         raise UsageError(f"grading refused: {err}") from err
     print(format_table(results, width=args.width))
     if args.json:
-        Path(args.json).write_text(json.dumps(gradebook(results, settings), indent=2), encoding="utf-8")
+        _write("--json", args.json, json.dumps(gradebook(results, settings), indent=2))
         print(f"gradebook written to {args.json}")
     if args.csv:
         try:
             text = grades_csv(results, args.roster, args.roster_key)
         except (OSError, ValueError) as err:
             raise UsageError(f"no CSV written: {err}") from err
-        Path(args.csv).write_text(text, encoding="utf-8")
+        _write("--csv", args.csv, text)
         print(f"grades for an LMS import written to {args.csv}")
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
@@ -286,8 +332,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--json", metavar="FILE", help="write the gradebook as JSON")
     g.add_argument("--csv", metavar="FILE", help="write the grades as CSV for Canvas, Moodle or Gradescope: "
                    "one row per student, one column per exercise, a total")
-    g.add_argument("--roster", metavar="FILE.csv", help="the class list (e.g. the LMS's gradebook export): the "
-                   "CSV keeps its columns and rows and adds the grades")
+    g.add_argument("--roster", metavar="FILE.csv", help="with --csv: the class list (e.g. the LMS's gradebook "
+                   "export); the CSV keeps its columns and rows and adds the grades")
     g.add_argument("--roster-key", metavar="COLUMN", help="the roster column that holds the student ids "
                    "(the folder or file name of each submission; default: found)")
     g.add_argument("--no-sandbox", action="store_true", help="DANGEROUS: run submissions without the sandbox, "
@@ -299,7 +345,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--exercise-timeout", type=float, default=30, metavar="SECONDS",
                    help="time limit for checking one exercise (default 30)")
     g.add_argument("--exercises-only", action="store_true",
-                   help="run only the first code cell and the cells after the Exercises heading")
+                   help="run only the opening code cells, up to the first that imports rnncourse, and the cells "
+                   "after the Exercises heading (every cell where there is none)")
     g.add_argument("--checkers", action="append", default=[], metavar="FILE_OR_MODULE",
                    help="extra checkers (a .py file or module registering exercises); repeatable")
     g.add_argument("--points", action="append", default=[], metavar="NAME=N|FILE.json",
@@ -307,7 +354,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--chapter", metavar="chNN", help="grade every submission as this chapter (default: from "
                    "its file name NN_..., else from its metadata, else from its check calls)")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
-    g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: book/)")
+    g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: the book/ folder "
+                   "of the checkout rnncourse runs from, where there is one)")
     g.add_argument("--width", type=int, default=110, help="width of the printed table")
     g.set_defaults(run=cmd_grade)
 

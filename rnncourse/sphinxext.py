@@ -34,6 +34,8 @@ from pathlib import Path
 
 from docutils import nodes
 
+from rnncourse.exercises.student import install_source, write_install_source  # the student notebooks fill it too
+
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
 FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")
 
@@ -61,7 +63,9 @@ def run_it_yourself(docname: str, runtime: float | None) -> nodes.admonition:
     if runtime is not None:
         para += nodes.Text(f"Estimated run time: about {max(1, round(runtime))} s on the CPU that built this "
                            "site (the budget is one minute on a 2-core laptop). ")
-    para += nodes.Text("The PyTorch cells use a GPU when one is present.")
+    para += nodes.Text("PyTorch cells that place their models with ")
+    para += nodes.literal(text="pick_device()")
+    para += nodes.Text(" use a GPU when one is present; every other cell runs on the CPU.")
     box += para
     return box
 
@@ -126,23 +130,6 @@ def write_interactive_figures(app, exception) -> None:
     static = Path(app.outdir) / "_static"
     write_figure_data(static)
     write_static_figures(static / "interactive")
-
-
-INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
-
-
-def install_source(template: str, repository_url: str, version: str) -> str:
-    """The pip requirement a downloaded chapter installs: ``template`` filled in.
-
-    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
-    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
-    """
-    return template.format(repository_url=repository_url.rstrip("/"), version=version)
-
-
-def write_install_source(text: str, source: str) -> str:
-    """The chapter ``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
-    return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
 
 
 def fill_setup_cell(app, docname: str, source: list) -> None:

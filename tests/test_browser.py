@@ -672,7 +672,7 @@ def test_forward_figure_steps_like_numpy_and_prints_its_static_picture(browser, 
         assert figure_numbers(page, figure, "hs") == []
         for t in range(1, len(tokens) + 1):
             page.locator(f"{figure} button.rnn-next").click()
-            for key in ("hs", "ys", "probs"):
+            for key in ("hs", "zs", "probs"):
                 np.testing.assert_allclose(figure_numbers(page, figure, key), expected[key][:t], rtol=1e-6, atol=1e-12)
             assert f"Step {t}: the input is token {tokens[t - 1]}" in page.locator(f"{figure} .rnn-readout").inner_text()
         assert page.locator(f"{figure} button.rnn-next").is_disabled()

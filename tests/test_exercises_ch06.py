@@ -36,7 +36,7 @@ def test_a_mistake_in_a_random_case_names_the_case():
                                       "decoder should have shape (8, 4), but has shape (6, 4)"), message
 
 
-def _greedy(feed_back=True, pad_after_eos=True):
+def _greedy(feed_back=True, pad_after_eos=True, done_before_writing=False):
     def decode(step, h0, bos, eos, max_len, pad=0):
         tokens, h = torch.full((h0.shape[0],), bos), h0
         done = torch.zeros(h0.shape[0], dtype=torch.bool)
@@ -44,6 +44,8 @@ def _greedy(feed_back=True, pad_after_eos=True):
         for _ in range(max_len):
             logits, h = step(tokens if feed_back else torch.full_like(tokens, bos), h)
             tokens = logits.argmax(-1)
+            if done_before_writing:                   # the hint's warning: <eos> itself becomes pad
+                done |= tokens == eos
             out.append(torch.where(done, pad, tokens) if pad_after_eos else tokens)
             done |= tokens == eos
         return torch.stack(out)
@@ -62,6 +64,15 @@ def test_greedy_that_does_not_feed_back_fails():
 def test_greedy_that_keeps_going_after_eos_fails():
     passed, message = run_check("ch06.greedy_decode", _greedy(pad_after_eos=False))
     assert not passed and "already produced <eos>" in message
+
+
+def test_greedy_that_pads_the_eos_itself_fails_naming_that_mistake():
+    passed, message = run_check("ch06.greedy_decode", _greedy(done_before_writing=True))
+    assert not passed and message == (
+        "greedy_decode with next token = previous + 1, bos = 1, eos = 4: 2 token(s) differ; the first at position "
+        "(t=2, b=0) is 0, expected 4; the <eos> token (4) itself is kept: write the token first and mark sequence 0 "
+        "done after it, so that only the positions after <eos> hold pad (0)"), message
+    assert "feed back the argmax token" not in message
 
 
 def test_greedy_returning_float_tokens_fails():

@@ -374,6 +374,54 @@ def test_the_table_and_the_gradebook(graded):
         "inputs_sha256": book["submissions"][1]["exercises"][3]["inputs_sha256"]}
 
 
+def test_output_files_and_roster_are_refused_in_one_line_before_grading(tmp_path, capsys, monkeypatch):
+    path = write_notebook(instructor_notebook(), tmp_path / "99_fixture.ipynb")
+    (tmp_path / "a_file").write_text("")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID\nAnn,101\n")
+
+    def no_grading(*args, **kwargs):
+        raise AssertionError("graded before the options were checked")
+
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", no_grading)
+    cases = [(["--json", str(tmp_path / "nowhere" / "g.json")],
+              f"--json: expected a file in an existing folder, got {tmp_path / 'nowhere' / 'g.json'}, but "
+              f"{tmp_path / 'nowhere'} is not a folder"),
+             (["--csv", str(tmp_path / "a_file" / "g.csv")], f"but {tmp_path / 'a_file'} is not a folder"),
+             (["--csv", str(tmp_path)], f"--csv: expected a file to write, got {tmp_path}, which is a folder"),
+             (["--roster", str(roster)], f"--roster {roster}: expected with --csv FILE (the roster shapes the CSV)"),
+             (["--csv", str(tmp_path / "g.csv"), "--roster", str(tmp_path / "none.csv")],
+              f"--roster: expected a CSV file to read, got {tmp_path / 'none.csv'} (No such file or directory)"),
+             (["--csv", str(tmp_path / "g.csv"), "--roster-key", "ID"], "--roster-key ID: expected with --roster"),
+             (["--csv", str(tmp_path / "g.csv"), "--roster", str(roster), "--roster-key", "Email"],
+              "--roster-key: the roster " + str(roster) + " has no column 'Email'; its columns are ['Student', 'ID']"),
+             (["--book-dir", str(tmp_path / "nowhere")],
+              f"--book-dir: expected the book's folder of chapters, got {tmp_path / 'nowhere'}, which is not a folder")]
+    for options, message in cases:
+        assert main(["grade", str(path), "--checkers", str(CHECKERS), *options]) == 2
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and message in err and "Traceback" not in err, err
+        assert not list(tmp_path.glob("g.*"))
+
+    # A file that cannot be written after grading (a full disk, a lost mount): one line too.
+    result = SubmissionResult("alice/99_fixture.ipynb", "alice/99_fixture.ipynb", "ch99", "ok",
+                              [ExerciseResult("ch99.double", "double", 2, 2, True, "")])
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: [result])
+    write_text = Path.write_text
+
+    def full_disk(self, *args, **kwargs):
+        if self.name == "g.json":
+            raise OSError(28, "No space left on device", str(self))
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    assert main(["grade", str(path), "--checkers", str(CHECKERS), "--json", str(tmp_path / "g.json")]) == 2
+    out, err = capsys.readouterr()
+    assert "alice/99_fixture.ipynb" in out
+    assert err == (f"--json: nothing written to {tmp_path / 'g.json'} (No space left on device); the grades are in "
+                   "the table above\n")
+
+
 def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_path, capsys):
     nb = instructor_notebook()
     ref = write_notebook(nb, tmp_path / "alice" / "99_fixture.ipynb")

@@ -86,10 +86,11 @@ def test_forward_steps_equal_torch_rnn_with_the_same_weights():
             rnn.bias_hh_l0.zero_()
         x = torch.nn.functional.one_hot(torch.tensor(tokens), net["V"]).double()[:, None]
         hs, _ = rnn(x, torch.tensor(net["h0"])[None])
-        ys = hs[:, 0] @ torch.tensor(net["W_hy"]).T + torch.tensor(net["b_y"])
+        zs = hs[:, 0] @ torch.tensor(net["W_hy"]).T + torch.tensor(net["b_y"])      # scores z_t
+        assert set(steps) == {"hs", "zs", "probs"}
         np.testing.assert_allclose(steps["hs"], hs[:, 0].detach().numpy(), rtol=1e-12)
-        np.testing.assert_allclose(steps["ys"], ys.detach().numpy(), rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(steps["probs"], torch.softmax(ys, 1).detach().numpy(), rtol=1e-12)
+        np.testing.assert_allclose(steps["zs"], zs.detach().numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(steps["probs"], torch.softmax(zs, 1).detach().numpy(), rtol=1e-12)
 
 
 def test_forward_network_answers_the_order_question():

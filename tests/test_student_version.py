@@ -193,6 +193,41 @@ def test_the_student_command_strips_solutions_whose_fence_has_a_space_or_a_capit
     assert surviving_solution_lines(text, nbformat.read(written, as_version=4)) == []
 
 
+def test_a_handed_out_notebook_installs_this_release_where_rnncourse_is_missing(tmp_path, capsys):
+    # As on the book's pages (rnncourse.sphinxext fills them), so the notebook runs in Colab or a fresh Jupyter.
+    import shutil
+
+    import yaml
+
+    import rnncourse
+    from rnncourse.sphinxext import install_source, write_install_source
+
+    root = write_book(tmp_path / "src")
+    shutil.copy(ROOT / "book" / "02_structure.md", root / "book")
+    assert main(["student", str(tmp_path / "out"), "--book", str(root), "--no-book"]) == 0
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    source = install_source(config["sphinx"]["config"]["rnncourse_install"], config["repository"]["url"],
+                            rnncourse.__version__)
+    setup = next(c for c in nbformat.read(tmp_path / "out" / "notebooks" / "02_structure.ipynb", as_version=4).cells
+                 if c.cell_type == "code")
+    book_setup = next(c for c in jupytext.read(ROOT / "book" / "02_structure.md").cells if c.cell_type == "code")
+    assert "RNNCOURSE_INSTALL = None" in book_setup.source
+    assert setup.source == write_install_source(book_setup.source, source)
+    assert f"RNNCOURSE_INSTALL = {source!r}" in setup.source
+
+    # A book that names no install source leaves the line as it is (the cell then asks for pip install).
+    config["sphinx"]["config"].pop("rnncourse_install")
+    (root / "_config.yml").write_text(yaml.safe_dump(config))
+    assert main(["student", str(tmp_path / "out2"), "--book", str(root), "--no-book"]) == 0
+    setup = next(c for c in nbformat.read(tmp_path / "out2" / "notebooks" / "02_structure.ipynb", as_version=4).cells
+                 if c.cell_type == "code")
+    assert setup.source == book_setup.source
+    (root / "_config.yml").write_text("- a list\n")
+    assert main(["student", str(tmp_path / "out3"), "--book", str(root), "--no-book"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "_config.yml: expected the book's configuration (a YAML mapping), got a list" in err
+
+
 def _broken_book(root: Path, name: str, text: str) -> Path:
     (root / "book").mkdir(parents=True)
     (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\n")

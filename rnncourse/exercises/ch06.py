@@ -58,7 +58,10 @@ def _compare_tokens(mine, ref, what, eos, pad):
     if len(bad):
         t, b = (int(i) for i in bad[0])
         hint = ""
-        if ref[t, b] == pad and (ref[:t, b] == eos).any():
+        if ref[t, b] == eos and mine[t, b] == pad:
+            hint = (f"; the <eos> token ({eos}) itself is kept: write the token first and mark sequence {b} done "
+                    f"after it, so that only the positions after <eos> hold pad ({pad})")
+        elif ref[t, b] == pad and (ref[:t, b] == eos).any():
             hint = f"; sequence {b} already produced <eos> ({eos}), so every later position should hold pad ({pad})"
         elif t > 0:
             hint = "; feed back the argmax token of the previous step as the next input"

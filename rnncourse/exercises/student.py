@@ -15,6 +15,10 @@ Cells that would now fail, the ones with a stub and the later ones that call a s
 function, get the tags ``raises-exception`` and ``remove-output``, and check cells get
 ``remove-output``: the student book can execute (its other cells produce their outputs and
 figures) without showing "not implemented" errors. Outputs are cleared.
+
+The notebooks handed out run outside a clone too (Colab, a fresh Jupyter): each set-up cell gets the
+install source the book's build writes into the pages (``rnncourse_install`` in ``_config.yml``, see
+``rnncourse.sphinxext``), by the same rule, defined here because the instructor extra has no docutils.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
 __all__ = ["BEGIN", "END", "STUB", "strip_code", "strip_markdown", "student_notebook", "chapter_paths",
-           "chapter_id", "read_chapter", "write_student_notebooks"]
+           "chapter_id", "read_chapter", "install_source", "write_install_source", "configured_install",
+           "write_student_notebooks"]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -36,6 +41,8 @@ SOLUTION_TAG = "solution"
 CHAPTER_FILE = re.compile(r"^\d\d_\w+\.(md|ipynb)$")
 DEF_LINE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 CHECK_CALL = re.compile(r"\bcheck\(")
+#: The set-up cell's line that names what to install where rnncourse is missing.
+INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
 
 _MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
@@ -213,8 +220,48 @@ def read_chapter(path):
                          f"{err}") from err
 
 
+def install_source(template: str, repository_url: str, version: str) -> str:
+    """The pip requirement a downloaded chapter installs: ``template`` filled in.
+
+    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
+    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
+    """
+    return template.format(repository_url=repository_url.rstrip("/"), version=version)
+
+
+def write_install_source(text: str, source: str) -> str:
+    """``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
+    return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
+
+
+def configured_install(root) -> str | None:
+    """What the book's build writes into each set-up cell: ``rnncourse_install`` of ``root/_config.yml``, filled
+    with the repository's URL and this package's version; None where the book has no ``_config.yml`` or names
+    nothing to install. ``ValueError`` for a ``_config.yml`` that is not a YAML mapping."""
+    import yaml
+
+    import rnncourse
+
+    path = Path(root) / "_config.yml"
+    if not path.is_file():
+        return None
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path}: expected the book's configuration, got a file YAML cannot read ({err})") from err
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected the book's configuration (a YAML mapping), got a {type(config).__name__}")
+    template = ((config.get("sphinx") or {}).get("config") or {}).get("rnncourse_install")
+    if not template:
+        return None
+    return install_source(template, (config.get("repository") or {}).get("url", ""), rnncourse.__version__)
+
+
 def write_student_notebooks(book_dir, out_dir) -> dict:
     """Write every chapter of ``book_dir`` as a student notebook ``out_dir/NN_slug.ipynb``.
+
+    Each set-up cell gets the install source the book's build writes (:func:`configured_install` of the
+    folder above ``book_dir``), so a notebook run where rnncourse is missing installs this release.
 
     Returns
     -------
@@ -224,10 +271,14 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
     import nbformat
 
     out_dir = Path(out_dir)
+    install = configured_install(Path(book_dir).parent)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
     for path in chapter_paths(book_dir):
         nb, removed = student_notebook(read_chapter(path), chapter_id(path), path.name)
+        setup = next((c for c in nb.cells if c.cell_type == "code" and INSTALL_LINE.search(c.source)), None)
+        if install and setup is not None:
+            setup.source = write_install_source(setup.source, install)
         target = out_dir / f"{path.stem}.ipynb"
         nbformat.write(nb, target)
         written[target] = removed

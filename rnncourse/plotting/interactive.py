@@ -80,8 +80,8 @@ def forward_steps(net: dict, tokens) -> dict:
     Returns
     -------
     dict
-        ``"hs"`` (T, 2) hidden states, ``"ys"`` (T, 2) output scores and ``"probs"`` (T, 2)
-        their softmax, for the one sequence.
+        ``"hs"`` (T, 2) hidden states h_t, ``"zs"`` (T, 2) output scores z_t and ``"probs"``
+        (T, 2) their softmax y_t, for the one sequence.
     """
     tokens = np.asarray(tokens)
     if tokens.size == 0:
@@ -89,8 +89,8 @@ def forward_steps(net: dict, tokens) -> dict:
     check_index_array(tokens, "tokens", ("T",), high=net["V"])
     x = one_hot(tokens.astype(np.int64)[:, None], net["V"])                       # (T, 1, V)
     hs, _ = rnn_forward(x, net["h0"], net["W_xh"], net["W_hh"], net["b_h"])
-    ys, _ = affine_forward(hs, net["W_hy"], net["b_y"])
-    return {"hs": hs[:, 0], "ys": ys[:, 0], "probs": softmax(ys[:, 0])}
+    zs, _ = affine_forward(hs, net["W_hy"], net["b_y"])                            # scores z_t
+    return {"hs": hs[:, 0], "zs": zs[:, 0], "probs": softmax(zs[:, 0])}
 
 
 def gradient_network(T: int = 100, hidden_size: int = 32) -> dict:
