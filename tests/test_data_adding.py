@@ -70,7 +70,13 @@ def test_same_seed_same_batch_and_dtype():
     a = adding_problem(8, 12, rng=np.random.default_rng(4), lag=3)
     b = adding_problem(8, 12, rng=np.random.default_rng(4), lag=3)
     np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
     assert a[0].dtype == np.float32 and a[1].dtype == np.float32
+    # the numbers come from the caller's generator: the next batch from it, or another seed, differs
+    rng = np.random.default_rng(4)
+    first, second = adding_problem(8, 12, rng=rng, lag=3), adding_problem(8, 12, rng=rng, lag=3)
+    assert not np.array_equal(first[0], second[0])
+    assert not np.array_equal(a[0], adding_problem(8, 12, rng=np.random.default_rng(5), lag=3)[0])
 
 
 def test_bad_arguments_give_clear_messages():

@@ -58,6 +58,7 @@ def test_same_seed_same_sentences_and_forms_have_their_share():
     a = make_sentences(2000, rng=np.random.default_rng(3))
     b = make_sentences(2000, rng=np.random.default_rng(3))
     assert a.text == b.text and np.array_equal(a.ids, b.ids)
+    assert make_sentences(50, rng=np.random.default_rng(4)).text != a.text[:50]    # the caller's generator decides
     shares = np.bincount(a.forms, minlength=len(FORMS)) / 2000
     np.testing.assert_allclose(shares, [0.3, 0.1, 0.2, 0.2, 0.2], atol=0.04)
     assert 0.45 < a.labels.mean() < 0.55

@@ -32,6 +32,8 @@ def test_same_seed_same_stream_and_dtype():
     a = temporal_xor(9, rng=np.random.default_rng(5), dtype=np.float32)
     b = temporal_xor(9, rng=np.random.default_rng(5), dtype=np.float32)
     assert a.x.dtype == np.float32 and np.array_equal(a.x, b.x)
+    # the stream comes from the caller's generator: another seed gives another stream
+    assert not np.array_equal(a.x, temporal_xor(9, rng=np.random.default_rng(6), dtype=np.float32).x)
 
 
 def test_running_parity_is_the_xor_of_all_bits_so_far():

@@ -2,6 +2,7 @@
 forward and backward (against autograd and finite differences), one step and a whole sequence."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -28,8 +29,8 @@ def test_lstm_step_equals_torch():
     x, h, c = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
     (h_t, c_t), _ = lstm_step_forward(x, h, c, *weights(cell))
     h_ref, c_ref = cell(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
-    assert np.allclose(h_t, h_ref.detach().numpy(), atol=1e-14)
-    assert np.allclose(c_t, c_ref.detach().numpy(), atol=1e-14)
+    np.testing.assert_allclose(h_t, h_ref.detach().numpy(), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(c_t, c_ref.detach().numpy(), rtol=0, atol=1e-14)
 
 
 def test_gru_step_equals_torch():
@@ -38,7 +39,7 @@ def test_gru_step_equals_torch():
     rng = np.random.default_rng(1)
     x, h = rng.normal(size=(B, D)), rng.normal(size=(B, H))
     ref = cell(torch.tensor(x), torch.tensor(h)).detach().numpy()
-    assert np.allclose(gru_step_forward(x, h, *weights(cell))[0], ref, atol=1e-14)
+    np.testing.assert_allclose(gru_step_forward(x, h, *weights(cell))[0], ref, rtol=0, atol=1e-14)
 
 
 def test_hand_computed_gru_step():
@@ -48,8 +49,13 @@ def test_hand_computed_gru_step():
 
 
 def test_sigmoid_is_stable_and_exact():
-    a = np.array([-800.0, -1.0, 0.0, 2.0, 800.0])
-    assert np.allclose(sigmoid(a), [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-2.0)), 1.0])
+    a = np.array([-800.0, -30.0, -1.0, 0.0, 2.0, 800.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # 1 / (1 + exp(800)) warns of an overflow
+        s = sigmoid(a)
+    np.testing.assert_allclose(s, [0.0, np.exp(-30.0) / (1 + np.exp(-30.0)), 1 / (1 + np.e), 0.5,
+                                   1 / (1 + np.exp(-2.0)), 1.0], rtol=1e-15, atol=0)
+    assert s[1] > 0                                    # 1 - sigmoid(30) would cancel to a few ulps of 1
 
 
 def test_clear_errors():

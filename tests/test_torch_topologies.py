@@ -50,7 +50,13 @@ def test_one_to_many_first_step_reaches_later_steps_only_through_the_state():
     x = torch.randn(1, 2, dtype=f64, requires_grad=True)
     Y, _ = model(x)
     (g,) = torch.autograd.grad(Y[3].sum(), x)
-    assert g.abs().sum() > 0                           # x still influences the last output
+    assert g.abs().sum() > 0                           # x still influences the last output ...
+    # ... only through h_1: the gradient of Y[3] with respect to x is the one that reaches x from h_1
+    h_1 = torch.tanh(x @ model.rnn.W_xh.T + model.rnn.b_h).detach().requires_grad_()
+    later, _ = model.rnn(torch.zeros(3, 1, 2, dtype=f64), h_1)           # steps 2..4 read zeros
+    (g_h,) = torch.autograd.grad((later[2] @ model.out.W_hy.T + model.out.b_y).sum(), h_1)
+    (g_via_h,) = torch.autograd.grad(torch.tanh(x @ model.rnn.W_xh.T + model.rnn.b_h), x, g_h)
+    torch.testing.assert_close(g, g_via_h)
 
 
 def test_one_to_many_rejects_a_sequence():
