@@ -89,8 +89,9 @@ def test_regime_signal_segments():
         change = np.flatnonzero(np.diff(labels[:, b])) + 1
         bounds = np.concatenate([[0], change, [120]])
         durations = np.diff(bounds)
+        # Each segment's regime differs from the one before: otherwise two segments would read as one, longer
+        # than 24 steps (with repeats allowed, this assertion fails).
         assert np.all((durations[:-1] >= 8) & (durations[:-1] <= 24)) and durations[-1] <= 24
-        assert np.all(labels[change, b] != labels[change - 1, b])
 
 
 def test_regime_signal_waves_are_sines_without_noise():

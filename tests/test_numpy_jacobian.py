@@ -86,7 +86,7 @@ def test_norms_match_products_and_obey_the_bound():
     for lag in range(T + 1):
         expected = np.linalg.norm(jacobian_product(J, T - lag), ord="fro", axis=(1, 2))
         np.testing.assert_allclose(frobenius[lag], expected, rtol=1e-10)
-    assert np.all(frobenius[1:] > norms[1:])                  # for H = 5 > 1 the two norms differ
+    assert np.all(frobenius[1:] > norms[1:])                  # for H = 4 > 1 the two norms differ
     bound = norm_bound(p["W_hh"], np.arange(T + 1))
     assert np.all(norms <= bound[:, None] * (1 + 1e-12))
     assert norm_bound(np.diag([0.5, -2.0]), 3) == pytest.approx(8.0)

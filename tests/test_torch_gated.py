@@ -25,13 +25,13 @@ def test_lstm_cell_equals_torch_values_and_gradients():
     x, h, c = inputs()
     out_ref, out_mine = ref(x[0], (h, c)), mine(x[0], (h, c))
     for a, b in zip(out_ref, out_mine):
-        assert torch.allclose(a, b, atol=1e-14)
+        assert torch.allclose(a, b, rtol=0, atol=1e-14)
     (out_ref[0].sum() + 2 * out_ref[1].sum()).backward()
     (out_mine[0].sum() + 2 * out_mine[1].sum()).backward()
-    assert torch.allclose(mine.W_xh.grad, ref.weight_ih.grad, atol=1e-13)
-    assert torch.allclose(mine.W_hh.grad, ref.weight_hh.grad, atol=1e-13)
-    assert torch.allclose(mine.b_h.grad, ref.bias_ih.grad, atol=1e-13)
-    assert torch.allclose(mine.b_h.grad, ref.bias_hh.grad, atol=1e-13)   # b_h = bias_ih + bias_hh
+    assert torch.allclose(mine.W_xh.grad, ref.weight_ih.grad, rtol=0, atol=1e-13)
+    assert torch.allclose(mine.W_hh.grad, ref.weight_hh.grad, rtol=0, atol=1e-13)
+    assert torch.allclose(mine.b_h.grad, ref.bias_ih.grad, rtol=0, atol=1e-13)
+    assert torch.allclose(mine.b_h.grad, ref.bias_hh.grad, rtol=0, atol=1e-13)   # b_h = bias_ih + bias_hh
 
 
 def test_gru_cell_equals_torch_values_and_gradients():
@@ -40,11 +40,11 @@ def test_gru_cell_equals_torch_values_and_gradients():
     mine = GRUCell.from_torch(ref)
     x, h, _ = inputs(1)
     a, b = ref(x[0], h), mine(x[0], h)
-    assert torch.allclose(a, b, atol=1e-14)
+    assert torch.allclose(a, b, rtol=0, atol=1e-14)
     a.sum().backward()
     b.sum().backward()
     for theirs, ours in [("weight_ih", "W_xh"), ("weight_hh", "W_hh"), ("bias_ih", "b_xh"), ("bias_hh", "b_hh")]:
-        assert torch.allclose(getattr(ref, theirs).grad, getattr(mine, ours).grad, atol=1e-13), ours
+        assert torch.allclose(getattr(ref, theirs).grad, getattr(mine, ours).grad, rtol=0, atol=1e-13), ours
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -57,10 +57,10 @@ def test_to_torch_and_from_torch_round_trip(kind):
     state = (h, c) if kind == "lstm" else h
     out, out_ref = cell(x[0], state), ref(x[0], state)
     for a, b in zip(out if kind == "lstm" else [out], out_ref if kind == "lstm" else [out_ref]):
-        assert torch.allclose(a, b, atol=1e-14)
+        assert torch.allclose(a, b, rtol=0, atol=1e-14)
     back = type(cell).from_torch(ref)
     for name, p in cell.named_parameters():
-        assert torch.allclose(getattr(back, name), p, atol=1e-15), name
+        assert torch.allclose(getattr(back, name), p, rtol=0, atol=1e-15), name
 
 
 def test_default_state_is_zero():
@@ -91,16 +91,16 @@ def test_sequence_wrappers_equal_torch_nn(kind):
     if kind == "lstm":
         Y_ref, (hT_ref, cT_ref) = ref(x, (h0[None], c0[None]))
         Y, (hT, cT) = mine(x, (h0, c0))
-        assert torch.allclose(cT, cT_ref[0], atol=1e-13)
+        assert torch.allclose(cT, cT_ref[0], rtol=0, atol=1e-13)
     else:
         Y_ref, hT_ref = ref(x, h0[None])
         Y, hT = mine(x, h0)
-    assert torch.allclose(Y, Y_ref, atol=1e-13) and torch.allclose(hT, hT_ref[0], atol=1e-13)
+    assert torch.allclose(Y, Y_ref, rtol=0, atol=1e-13) and torch.allclose(hT, hT_ref[0], rtol=0, atol=1e-13)
     # to_torch gives back a torch.nn layer that reproduces the original's outputs from the same state
     back = mine.to_torch()
     assert isinstance(back, type(ref))
     state = (h0[None], c0[None]) if kind == "lstm" else h0[None]
-    assert torch.allclose(back(x, state)[0], Y_ref, atol=1e-13)
+    assert torch.allclose(back(x, state)[0], Y_ref, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -113,10 +113,10 @@ def test_modules_without_biases_are_copied_with_zero_biases(kind):
     mine_cell = (LSTMCell if kind == "lstm" else GRUCell).from_torch(cell)
     assert all(torch.equal(getattr(m, name), torch.zeros(len(m.W_hh), dtype=torch.float64))
                for m in (mine_layer.cell, mine_cell) for name in m.bias_names)
-    assert torch.allclose(mine_layer(x)[0], layer(x)[0], atol=1e-13)
+    assert torch.allclose(mine_layer(x)[0], layer(x)[0], rtol=0, atol=1e-13)
     state = (h0, c0) if kind == "lstm" else h0
     out, ref = mine_cell(x[0], state), cell(x[0], state)
-    assert torch.allclose(out[0] if kind == "lstm" else out, ref[0] if kind == "lstm" else ref, atol=1e-13)
+    assert torch.allclose(out[0] if kind == "lstm" else out, ref[0] if kind == "lstm" else ref, rtol=0, atol=1e-13)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -127,8 +127,8 @@ def test_sequence_gradients_equal_torch_nn(kind):
     mine = (LSTM if kind == "lstm" else GRU).from_torch(ref)
     ref(x)[0].pow(2).sum().backward()
     mine(x)[0].pow(2).sum().backward()
-    assert torch.allclose(mine.cell.W_hh.grad, ref.weight_hh_l0.grad, atol=1e-12)
-    assert torch.allclose(mine.cell.W_xh.grad, ref.weight_ih_l0.grad, atol=1e-12)
+    assert torch.allclose(mine.cell.W_hh.grad, ref.weight_hh_l0.grad, rtol=0, atol=1e-12)
+    assert torch.allclose(mine.cell.W_xh.grad, ref.weight_ih_l0.grad, rtol=0, atol=1e-12)
 
 
 def test_forget_bias_sets_the_forget_gate():
@@ -138,7 +138,7 @@ def test_forget_bias_sets_the_forget_gate():
     cell.set_forget_bias(3.0)
     c_prev = torch.ones(1, 2, dtype=torch.float64)
     _, c = cell(torch.zeros(1, 1, dtype=torch.float64), (torch.zeros(1, 2, dtype=torch.float64), c_prev))
-    assert torch.allclose(c, torch.sigmoid(torch.tensor(3.0, dtype=torch.float64)) * c_prev)
+    assert torch.allclose(c, torch.sigmoid(torch.tensor(3.0, dtype=torch.float64)) * c_prev, rtol=0, atol=1e-15)
 
 
 def test_forget_bias_changes_only_the_forget_rows():
@@ -156,7 +156,7 @@ def test_forget_bias_changes_only_the_forget_rows():
     assert torch.equal(cell.W_xh, before["W_xh"]) and torch.equal(cell.W_hh, before["W_hh"])
     x, h, c = inputs(13)
     for a, b in zip(cell(x[0], (h, c)), ref(x[0], (h, c))):
-        assert torch.allclose(a, b, atol=1e-14)
+        assert torch.allclose(a, b, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
@@ -262,10 +262,10 @@ def test_on_cuda_equal_to_torch_nn_and_a_cpu_input_is_a_type_error(kind):
     assert mine.cell.W_xh.device.type == "cuda"
     x = inputs(9)[0].cuda().requires_grad_(True)
     Y, Y_ref = mine(x)[0], ref(x)[0]
-    assert torch.allclose(Y, Y_ref, atol=1e-12)
+    assert torch.allclose(Y, Y_ref, rtol=0, atol=1e-12)
     g, = torch.autograd.grad(Y.square().sum(), x)
     g_ref, = torch.autograd.grad(Y_ref.square().sum(), x)
-    assert torch.allclose(g, g_ref, atol=1e-12)
+    assert torch.allclose(g, g_ref, rtol=0, atol=1e-12)
     with pytest.raises(TypeError, match=r"x is on cpu but the model is on cuda:0; call x.to\('cuda:0'\)$"):
         mine(inputs(9)[0])
 
@@ -287,7 +287,7 @@ def test_lstm_bptt_passes_gradcheck():
     x, h0, c0 = (torch.randn(*shape, dtype=torch.float64, generator=g, requires_grad=True)
                  for shape in ((4, 2, 2), (2, 3), (2, 3)))
     args = (x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
-    assert torch.autograd.gradcheck(LSTMBPTT.apply, args, eps=1e-6, atol=1e-8)
+    assert torch.autograd.gradcheck(LSTMBPTT.apply, args, eps=1e-6, atol=1e-8, rtol=1e-6)
 
 
 def test_lstm_backward_equals_autograd_through_the_cell():
@@ -298,12 +298,12 @@ def test_lstm_backward_equals_autograd_through_the_cell():
     hs, (h_T, c_T) = mine(x, (h0, c0))
     hs_ref, (h_T_ref, c_T_ref) = lstm_by_autograd(mine.cell, x, h0, c0)
     for a, b in ((hs, hs_ref), (h_T, h_T_ref), (c_T, c_T_ref)):
-        assert torch.allclose(a, b, atol=1e-14)
+        assert torch.allclose(a, b, rtol=0, atol=1e-14)
     wrt = (x, h0, c0, mine.cell.W_xh, mine.cell.W_hh, mine.cell.b_h)
     grads = torch.autograd.grad((hs * dhs).sum() + (h_T * dh_T).sum() + (c_T * dc_T).sum(), wrt)
     refs = torch.autograd.grad((hs_ref * dhs).sum() + (h_T_ref * dh_T).sum() + (c_T_ref * dc_T).sum(), wrt)
     for name, g, g_ref in zip(("x", "h0", "c0", "W_xh", "W_hh", "b_h"), grads, refs):
-        assert torch.allclose(g, g_ref, atol=1e-13), name
+        assert torch.allclose(g, g_ref, rtol=0, atol=1e-13), name
 
 
 def test_lstm_every_gradient_equals_torch_nn():
@@ -313,14 +313,14 @@ def test_lstm_every_gradient_equals_torch_nn():
     x, h0, c0 = (t.requires_grad_(True) for t in inputs(10))
     hs_ref, (h_T_ref, c_T_ref) = ref(x, (h0[None], c0[None]))
     hs, (h_T, c_T) = mine(x, (h0, c0))
-    assert torch.allclose(hs, hs_ref, atol=1e-13) and torch.allclose(c_T, c_T_ref[0], atol=1e-13)
+    assert torch.allclose(hs, hs_ref, rtol=0, atol=1e-13) and torch.allclose(c_T, c_T_ref[0], rtol=0, atol=1e-13)
     cell = mine.cell
     ours = (x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h)
     theirs = (x, h0, c0, ref.weight_ih_l0, ref.weight_hh_l0, ref.bias_ih_l0)   # b_h's gradient is bias_ih's
     grads = torch.autograd.grad(hs.sin().sum() + (h_T * c_T).sum(), ours)
     grads_ref = torch.autograd.grad(hs_ref.sin().sum() + (h_T_ref * c_T_ref).sum(), theirs)
     for name, g, g_ref in zip(("x", "h0", "c0", "W_xh", "W_hh", "b_h"), grads, grads_ref):
-        assert torch.allclose(g, g_ref, atol=1e-12), name
+        assert torch.allclose(g, g_ref, rtol=0, atol=1e-12), name
 
 
 def test_lstm_saturated_gates_equal_torch_nn_in_float32():

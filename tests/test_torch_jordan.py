@@ -29,12 +29,12 @@ def test_equals_numpy_values_and_gradients(output, teacher):
     xt, y0t = torch.tensor(x, requires_grad=True), torch.tensor(y0, requires_grad=True)
     Y, hs = model(xt, y0t, targets=torch.tensor(targets))
     (Y * torch.tensor(w)).sum().backward()
-    assert np.allclose(Y.detach().numpy(), Y_np, atol=1e-12)
-    assert np.allclose(hs.detach().numpy(), cache.hs, atol=1e-12)
+    assert np.allclose(Y.detach().numpy(), Y_np, rtol=0, atol=1e-12)
+    assert np.allclose(hs.detach().numpy(), cache.hs, rtol=0, atol=1e-12)
     for name, p in model.named_parameters():
-        assert np.allclose(p.grad.numpy(), grads[name], atol=1e-10), name
-    assert np.allclose(xt.grad.numpy(), grads["x"], atol=1e-10)
-    assert np.allclose(y0t.grad.numpy(), grads["y0"], atol=1e-10)
+        assert np.allclose(p.grad.numpy(), grads[name], rtol=0, atol=1e-10), name
+    assert np.allclose(xt.grad.numpy(), grads["x"], rtol=0, atol=1e-10)
+    assert np.allclose(y0t.grad.numpy(), grads["y0"], rtol=0, atol=1e-10)
 
 
 def test_override_open_and_closed_loop():
@@ -42,9 +42,10 @@ def test_override_open_and_closed_loop():
     model = JordanRNN.from_numpy(params, teacher_forcing=True)
     xt, tt = torch.tensor(x), torch.tensor(targets)
     closed, _ = model(xt, teacher_forcing=False)
-    assert np.allclose(closed.detach().numpy(), jordan_forward(x, None, **params)[0])
+    assert np.allclose(closed.detach().numpy(), jordan_forward(x, None, **params)[0], rtol=0, atol=1e-12)
     opened, _ = model(xt, targets=tt)
-    assert np.allclose(opened.detach().numpy(), jordan_forward(x, None, **params, targets=targets)[0])
+    assert np.allclose(opened.detach().numpy(), jordan_forward(x, None, **params, targets=targets)[0], rtol=0,
+                       atol=1e-12)
     assert not torch.allclose(opened, closed)
 
 
