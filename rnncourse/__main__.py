@@ -153,6 +153,9 @@ def _check_outputs(args) -> None:
         except (OSError, ValueError) as err:
             reason = (err.strerror or err) if isinstance(err, OSError) else err
             raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason})") from err
+        if not header:
+            raise UsageError(f"--roster: the roster {args.roster} is empty; it needs a header row and one row per "
+                             "student")
         if args.roster_key and args.roster_key not in header:
             raise UsageError(f"--roster-key: the roster {args.roster} has no column {args.roster_key!r}; "
                              f"its columns are {header}")

@@ -255,8 +255,10 @@ def check_cache(cache, kind, forward: str, n_plain: Sequence[int] = ()):
         came = "None"
     elif type(cache) is tuple:
         came = f"a tuple of {len(cache)} values" + (f", not {' or '.join(map(str, n_plain))}" if n_plain else "")
-    else:  # "an RNNCache", "an LSTMCache", "a GRUCache": a name read letter by letter may start with a vowel sound
-        came = ("an " if name[0] in "AEIOU" or (name[0] in "FHLMNRSX" and name[1:2].isupper()) else "a ") + name
+    elif name == "ndarray":         # the states hs, say, instead of the cache
+        came = "a numpy.ndarray"
+    else:  # "an RNNCache", "an LSTMCache", "a GRUCache", "an int": a name read letter by letter may start with a vowel
+        came = ("an " if name[0] in "AEIOUaeiou" or (name[0] in "FHLMNRSX" and name[1:2].isupper()) else "a ") + name
     raise TypeError(f"cache should be the {kind.__name__} returned by {forward}, but is {came}: pass the cache "
                     f"that {forward} returned (its second value)")
 

@@ -379,6 +379,8 @@ def test_output_files_and_roster_are_refused_in_one_line_before_grading(tmp_path
     (tmp_path / "a_file").write_text("")
     roster = tmp_path / "roster.csv"
     roster.write_text("Student,ID\nAnn,101\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
 
     def no_grading(*args, **kwargs):
         raise AssertionError("graded before the options were checked")
@@ -393,6 +395,8 @@ def test_output_files_and_roster_are_refused_in_one_line_before_grading(tmp_path
              (["--csv", str(tmp_path / "g.csv"), "--roster", str(tmp_path / "none.csv")],
               f"--roster: expected a CSV file to read, got {tmp_path / 'none.csv'} (No such file or directory)"),
              (["--csv", str(tmp_path / "g.csv"), "--roster-key", "ID"], "--roster-key ID: expected with --roster"),
+             (["--csv", str(tmp_path / "g.csv"), "--roster", str(empty)],
+              f"--roster: the roster {empty} is empty; it needs a header row and one row per student"),
              (["--csv", str(tmp_path / "g.csv"), "--roster", str(roster), "--roster-key", "Email"],
               "--roster-key: the roster " + str(roster) + " has no column 'Email'; its columns are ['Student', 'ID']"),
              (["--book-dir", str(tmp_path / "nowhere")],

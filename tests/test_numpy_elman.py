@@ -188,7 +188,9 @@ def test_a_backward_given_the_wrong_cache_says_which_cache_it_wants_and_which_ca
              (model_backward, np.ones_like(Y), seq_cache, "the ModelCache returned by model_forward, but is an "
                                                           "RNNCache"),
              (model_backward, np.ones_like(Y), (Y, model_cache), "the ModelCache returned by model_forward, but is a "
-                                                                 "tuple of 2 values")]
+                                                                 "tuple of 2 values"),
+             (rnn_backward, np.ones_like(hs), hs, "the RNNCache returned by rnn_forward, but is a numpy.ndarray"),
+             (rnn_backward, np.ones_like(hs), 3, "the RNNCache returned by rnn_forward, but is an int")]
     for backward, dout, cache, message in cases:
         with pytest.raises(TypeError, match=re.escape(f"cache should be {message}")):
             backward(dout, cache)

@@ -151,6 +151,7 @@ def test_norm_bound_rejects_negative_and_fractional_lags():
     with pytest.raises(TypeError, match="but is bool True"):
         norm_bound(W_hh, True)
     assert norm_bound(W_hh, 0) == 1.0 and norm_bound(W_hh, np.array([], dtype=int)).shape == (0,)
+    assert norm_bound(W_hh, []).shape == (0,)                        # NumPy reads [] as float64: no lag, not a fraction
     np.testing.assert_allclose(norm_bound(W_hh, np.arange(3, dtype=np.uint8)), [1.0, 2.0, 4.0])
 
 

@@ -226,6 +226,19 @@ def test_a_handed_out_notebook_installs_this_release_where_rnncourse_is_missing(
     assert main(["student", str(tmp_path / "out3"), "--book", str(root), "--no-book"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "_config.yml: expected the book's configuration (a YAML mapping), got a list" in err
+    # A mistyped field or a missing repository URL is one line too, not a traceback or a line pip rejects
+    # ("rnncourse[torch] @ git+@v0.1.0").
+    for install, repository, message in (
+            ("rnncourse[torch] @ git+{repo_url}@v{version}", {"url": "https://x/y"},
+             "may use the fields {repository_url} and {version} only"),
+            ("rnncourse[torch] @ git+{repository_url}@v{version}", {}, "repository.url to be set"),
+            ("rnncourse[torch] @ git+{repository_url}@v{version}", {"url": None}, "repository.url to be set")):
+        config["sphinx"]["config"]["rnncourse_install"] = install
+        config["repository"] = repository
+        (root / "_config.yml").write_text(yaml.safe_dump(config))
+        assert main(["student", str(tmp_path / "out4"), "--book", str(root), "--no-book"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
 
 
 def _broken_book(root: Path, name: str, text: str) -> Path:

@@ -277,6 +277,9 @@ def test_a_target_of_padding_only_is_refused_not_a_nan_or_a_perfect_score():
         teacher_forcing_loss(torch.zeros(2, 3, 4), tgt)
     with pytest.raises(ValueError, match=r"^tgt holds only padding \(pad = 3\): .* so there is nothing to score$"):
         sequence_accuracy(tgt, torch.full((2, 3), 3), pad=3)
+    with pytest.raises(ValueError, match=r"^tgt should hold at least one time step and one sequence, but has shape "
+                                         r"\(0, 3\)$"):
+        sequence_accuracy(tgt[:0], tgt[:0])                   # no position at all, which is not all padding
     model, src = small_seq2seq(), torch.tensor([[3, 4], [2, 2]])
     with pytest.raises(ValueError, match="tgt holds only padding"):
         fit_seq2seq(model, [(src, torch.zeros(2, 2, dtype=torch.long))], TrainConfig(steps=1), progress=False)

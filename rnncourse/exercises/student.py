@@ -254,7 +254,15 @@ def configured_install(root) -> str | None:
     template = ((config.get("sphinx") or {}).get("config") or {}).get("rnncourse_install")
     if not template:
         return None
-    return install_source(template, (config.get("repository") or {}).get("url", ""), rnncourse.__version__)
+    url = (config.get("repository") or {}).get("url")
+    if not isinstance(template, str) or ("{repository_url}" in template and not (isinstance(url, str) and url)):
+        raise ValueError(f"{path}: expected rnncourse_install to be a pip requirement (a string) and, where it uses "
+                         f"{{repository_url}}, repository.url to be set; got {template!r} and {url!r}")
+    try:
+        return install_source(template, url or "", rnncourse.__version__)
+    except (KeyError, IndexError):
+        raise ValueError(f"{path}: rnncourse_install may use the fields {{repository_url}} and {{version}} only, but "
+                         f"is {template!r}") from None
 
 
 def write_student_notebooks(book_dir, out_dir) -> dict:

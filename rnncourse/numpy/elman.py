@@ -90,7 +90,6 @@ class RNNCache(NamedTuple):
 
 # ----------------------------------------------------------------------------- validation
 
-#: The forward function that makes each cache, to say where a wrong one came from.
 def _check_weights(W_xh, W_hh, b_h, D):
     """Validate the three parameters against the input size ``D``; return ``H``."""
     check_array(W_hh, "W_hh", ("H", "H"), finite=False)     # the number of axes first; one scan below

@@ -169,6 +169,8 @@ def _check_lags(lags):
         array = np.asarray(lags)
     except ValueError:                                  # a ragged list
         array = np.asarray(None)
+    if array.size == 0 and array.dtype.kind == "f" and not isinstance(lags, np.ndarray):
+        array = np.zeros(array.shape, dtype=np.int64)   # [] is no lag at all (NumPy reads it as float64)
     if isinstance(lags, bool) or array.dtype.kind not in "iu":
         got = f"is {type(lags).__name__} {lags!r}" if array.ndim == 0 else f"has dtype {array.dtype}"
         raise TypeError(f"lags should be non-negative integers (an int, a list or an integer array), but {got}; "

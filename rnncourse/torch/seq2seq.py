@@ -202,6 +202,7 @@ class Seq2Seq(nn.Module):
 
 def _check_not_all_padding(tgt, pad, consequence):
     """A batch whose targets are all ``pad`` has no position to score: refuse it rather than return NaN."""
+    check_not_empty(tgt, "tgt")
     check_positive_int(pad, "pad", minimum=0)
     if not bool((tgt != pad).any()):
         raise ValueError(f"tgt holds only padding (pad = {pad}): no target position is left, so {consequence}")
