@@ -6,8 +6,10 @@ sentinel ``zebra-quartz`` (or ``zebra_quartz``), matched by ``SENTINEL`` so a te
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import jupytext
@@ -18,6 +20,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKERS = Path(__file__).resolve().with_name("fixture_checkers.py")
 SENTINEL = re.compile("zebra[-_]quartz")
 HEADER = (ROOT / "book" / "01_why_rnns.md").read_text().split("---", 2)[1]
+
+
+def bubblewrap_missing() -> str | None:
+    """Why this machine can run no bubblewrap sandbox at all, or ``None``: only the environment, never the
+    package's own sandbox. The grading tests are skipped for the first (they say how to install it); a
+    fault in :mod:`rnncourse.exercises.sandbox` must fail them instead, which
+    :func:`rnncourse.exercises.sandbox.sandbox_problem` (it builds the package's sandbox) would hide."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, or run make sandbox"
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is missing: apt-get install util-linux"
+    bare = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "true"],
+                          capture_output=True, timeout=60)
+    if bare.returncode != 0:
+        return f"bubblewrap cannot make a namespace here: {bare.stderr.decode(errors='replace').strip()[-200:]}"
+    return None
 
 CHAPTER = '''
 (ch-fixture)=

@@ -31,7 +31,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 import rnncourse
-from rnncourse.exercises.sandbox import sandbox_problem
+from exercise_fixtures import bubblewrap_missing
 from rnncourse.sphinxext import install_source, write_install_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def test_the_wheel_installs_outside_the_checkout_runs_a_chapter_and_grades_it(ou
     gradebook = tmp_path / "grades.json"
     # Graded in the grader's sandbox where this machine has one (CI installs bubblewrap); elsewhere
     # without it: these two notebooks are our own, and the sandbox has tests of its own.
-    unsandboxed = ["--no-sandbox"] if sandbox_problem() is not None else []
+    unsandboxed = ["--no-sandbox"] if bubblewrap_missing() is not None else []
     run([rnncourse_cli, "grade", executed, student, "--json", gradebook, "--timeout", "120", *unsandboxed],
         env=env, cwd=work)
     graded = {Path(s["submission"]).name: s for s in json.loads(gradebook.read_text())["submissions"]}

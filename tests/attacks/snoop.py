@@ -15,9 +15,20 @@ for pid in os.listdir("/proc"):
                 found.append(environ[:50])
         except OSError:
             pass
-for path in ("/work", "/root", "/home", "@VICTIM@"):
-    if os.path.exists(path) and os.path.isfile(path):
+# The checkout around the package (the test checkers, the book's solutions) and the other submissions: none
+# of it may exist in the sandbox; nor may anything in root's or the users' homes but the way to the package
+# and to Python itself.
+for path in ("@ROOT@/tests/fixture_checkers.py", "@ROOT@/book", "@ROOT@/.git", "@VICTIM@"):
+    if os.path.exists(path):
         found.append(path)
+needed = ["@ROOT@/", sys.prefix + "/", sys.base_prefix + "/", os.path.realpath(sys.executable)]
+for home in ("/root", "/home"):
+    try:
+        entries = os.listdir(home)
+    except OSError:
+        entries = []
+    found += [os.path.join(home, e) for e in entries
+              if not any(n.startswith(os.path.join(home, e) + "/") for n in needed)]
 import rnncourse.exercises as ex
 folder = os.path.dirname(ex.__file__)
 for name in os.listdir(folder):
