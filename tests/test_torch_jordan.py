@@ -117,3 +117,13 @@ def test_targets_are_checked_when_given_even_when_running_free():
         model(x, targets=torch.ones(5, 3, 2, dtype=torch.float64))
     with pytest.raises(TypeError, match="targets should be a torch.Tensor, but is list"):
         model(x, targets=[[0.0]])
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_the_default_y0_is_zeros_of_the_inputs_dtype(teacher):
+    """u_1 = y_0, zeros by default: the same outputs and states as explicit float64 zeros."""
+    model = JordanRNN(1, 4, 2, dtype=torch.float64, teacher_forcing=teacher)
+    x, targets = torch.randn(6, 3, 1, dtype=torch.float64), torch.randn(6, 3, 2, dtype=torch.float64)
+    Y, hs = model(x, targets=targets)
+    Y0, hs0 = model(x, torch.zeros(3, 2, dtype=torch.float64), targets=targets)
+    assert Y.dtype == torch.float64 and torch.equal(Y, Y0) and torch.equal(hs, hs0)

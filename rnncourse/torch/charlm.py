@@ -138,7 +138,9 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             optimizer.step()
             losses.append(loss.item())
             if stateful:
-                h = h_T.detach() if detach else h_T    # the state crosses the boundary; its graph must not
+                # The state crosses the boundary. detach=True leaves its graph behind (truncated BPTT);
+                # detach=False carries the graph along, and the next backward fails in the freed graph.
+                h = h_T.detach() if detach else h_T
             if len(losses) == steps:
                 break
     return losses

@@ -280,10 +280,10 @@ class LSTMCell(_GatedCell):
         """The step given its input part ``xw_t = x_t W_xh^T + b_h`` (B, 4H), which a loop over time can compute
         for every step at once."""
         h_prev, c_prev = state
-        gates = torch.addmm(xw_t, h_prev, self.W_hh.t())      # a_t (B, 4H): the pre-activations of i, f, g, o
-        i, f, g, o = gates.chunk(4, dim=1)
-        c_t = torch.sigmoid(f) * c_prev + torch.sigmoid(i) * torch.tanh(g)
-        h_t = torch.sigmoid(o) * torch.tanh(c_t)
+        a_i, a_f, a_g, a_o = torch.addmm(xw_t, h_prev, self.W_hh.t()).chunk(4, dim=1)  # pre-activations a_t
+        i_t, f_t, g_t, o_t = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+        c_t = f_t * c_prev + i_t * g_t
+        h_t = o_t * torch.tanh(c_t)
         return h_t, c_t
 
     def set_forget_bias(self, value: float) -> None:
@@ -373,12 +373,13 @@ class GRUCell(_GatedCell):
     def recur(self, xw_t, h_prev):
         """The step given its input part ``xw_t = x_t W_xh^T + b_xh`` (B, 3H); :class:`GRU` computes every
         ``xw_t`` at once."""
-        xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)
-        h_r, h_z, h_n = torch.addmm(self.b_hh, h_prev, self.W_hh.t()).chunk(3, dim=1)
-        r = torch.sigmoid(xw_r + h_r)
-        z = torch.sigmoid(xw_z + h_z)
-        n = torch.tanh(xw_n + r * h_n)
-        return (1 - z) * n + z * h_prev
+        xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)                                           # W_x· x_t + b_x·
+        hw_r, hw_z, hw_n = torch.addmm(self.b_hh, h_prev, self.W_hh.t()).chunk(3, dim=1)  # W_h· h_{t-1} + b_h·
+        r_t = torch.sigmoid(xw_r + hw_r)
+        z_t = torch.sigmoid(xw_z + hw_z)
+        n_t = torch.tanh(xw_n + r_t * hw_n)
+        h_t = (1 - z_t) * n_t + z_t * h_prev
+        return h_t
 
 
 class _GatedLayer(nn.Module):

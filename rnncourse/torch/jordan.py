@@ -127,35 +127,36 @@ class JordanRNN(nn.Module):
             The hidden states.
         """
         forcing = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
-        u = self._check(x, y0, targets, forcing)
+        self._check(x, y0, targets, forcing)
         f, g = ACTIVATIONS[self.nonlinearity], _OUTPUT[self.output]
         T, B, D = x.shape
+        u = y0 if y0 is not None else x.new_zeros(B, self.output_size)      # u_1 = y_0
         # x_t W_xh^T + b_h for every step at once, (T, B, H)
         XW = torch.addmm(self.b_h, x.reshape(T * B, D), self.W_xh.t()).view(T, B, self.hidden_size)
         if forcing:       # every fed-back value is known: no loop over time
-            U = torch.cat([u[None], targets[:-1].detach()])                      # (T, B, O)
+            U = torch.cat([u[None], targets[:-1].detach()])      # u_1 = y_0, u_t = y*_{t-1}: (T, B, O)
             hs = f(XW + U @ self.W_yh.T)
             return g(hs @ self.W_hy.T + self.b_y), hs
         outputs, hs = [], []
         for xw_t in XW.unbind(0):
             h = f(torch.addmm(xw_t, u, self.W_yh.t()))      # h_t = f(a_t), a_t = xw_t + u_t W_yh^T
-            u = g(torch.addmm(self.b_y, h, self.W_hy.t()))
-            outputs.append(u)
+            y = g(torch.addmm(self.b_y, h, self.W_hy.t()))  # y_t = g(z_t), z_t = h_t W_hy^T + b_y
+            outputs.append(y)
             hs.append(h)
+            u = y                                           # u_{t+1} = y_t
         return torch.stack(outputs), torch.stack(hs)
 
     def _check(self, x, y0, targets, forcing):
-        """Validate the inputs; return the first fed-back value (B, O)."""
+        """Validate the inputs of :meth:`forward` (``y0`` and ``targets`` when given); compute nothing."""
         check_array(x, "x", ("T", "B", "D"), (None, None, self.input_size), backend="torch",
                     hint="x is time-major (T, B, D); for batch-first data pass x.transpose(0, 1)")
         T, B, _ = x.shape
         check_not_empty(x, "x")
         check_match("x", x, "the model", self.W_xh)
         O = self.output_size  # noqa: E741
-        if y0 is None:
-            y0 = x.new_zeros(B, O)
-        check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
-        check_match("y0", y0, "the model", self.W_xh)
+        if y0 is not None:
+            check_array(y0, "y0", ("B", "O"), (B, O), backend="torch", hint="y0 is the output fed into the first step")
+            check_match("y0", y0, "the model", self.W_xh)
         if forcing and targets is None:
             raise ValueError("teacher forcing feeds the previous targets back, but targets is None; call "
                              "model(x, targets=y), or model(x, teacher_forcing=False) to run free")
@@ -163,7 +164,6 @@ class JordanRNN(nn.Module):
             check_array(targets, "targets", ("T", "B", "O"), (T, B, O), backend="torch",
                         hint="targets has the shape of the outputs Y")
             check_match("targets", targets, "the model", self.W_xh)
-        return y0
 
     def extra_repr(self) -> str:
         return (f"{self.input_size}, {self.hidden_size}, {self.output_size}, nonlinearity={self.nonlinearity!r}, "
