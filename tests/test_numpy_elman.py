@@ -126,6 +126,27 @@ def test_a_step_state_is_read_only_so_its_backward_cannot_be_corrupted():
     assert h_t.copy().flags.writeable
 
 
+def test_step_input_errors_name_the_argument_and_the_fix():
+    W_xh, W_hh, b_h = np.zeros((4, 3)), np.eye(4), np.zeros(4)
+    x_t, h_prev = np.ones((2, 3)), np.zeros((2, 4))
+    cases = [
+        ((np.ones((5, 2, 3)), h_prev, W_xh, W_hh, b_h), ValueError,
+         "x_t should have 2 dimensions with shape (B, D), but has 3 dimensions with shape (5, 2, 3); x_t is one "
+         "time step of shape (B, D); for a whole sequence (T, B, D) use rnn_forward"),
+        ((x_t, np.zeros(4), W_xh, W_hh, b_h), ValueError,
+         "h_prev should have 2 dimensions with shape (B, H) = (2, 4), but has 1 dimensions with shape (4,); "
+         "B comes from x_t and H from W_hh; add a batch axis: h_prev[None, :]"),
+        ((x_t, h_prev, W_xh, W_hh, b_h, "sigmoid"), ValueError,
+         "nonlinearity should be one of 'tanh', 'relu', but is 'sigmoid'"),
+        ((x_t.astype(np.float32), h_prev, W_xh, W_hh, b_h), TypeError,
+         "all arrays should share one dtype, but x_t is float32, h_prev is float64, W_xh is float64, "
+         "W_hh is float64, b_h is float64"),
+    ]
+    for args, error, message in cases:
+        with pytest.raises(error, match=re.escape(message)):
+            rnn_step_forward(*args)
+
+
 def test_forward_states_are_read_only_so_bptt_cannot_be_corrupted():
     x, h0, params = make_inputs(4, 2, 3, 5, seed=3)
     hs, cache = rnn_forward(x, h0, **params)

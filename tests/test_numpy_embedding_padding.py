@@ -86,6 +86,15 @@ def test_pad_and_mask_equal_torch():
     assert vectors.shape == (2, 2, 3) and np.all(vectors[1, 1] == -1)
 
 
+def test_reverse_padded_hand_worked():
+    # out[t, b] = x[L_b - 1 - t, b] within sequence b, x[t, b] at its padding steps
+    x = np.arange(12).reshape(4, 3)                            # x[t, b] = 3 t + b
+    out = reverse_padded(x, np.array([4, 2, 1]))
+    np.testing.assert_array_equal(out, [[9, 4, 2], [6, 1, 5], [3, 7, 8], [0, 10, 11]])
+    torch_out = t_padding.reverse_padded(torch.from_numpy(x), torch.tensor([4, 2, 1]))
+    np.testing.assert_array_equal(torch_out.numpy(), out)
+
+
 def test_reverse_padded_per_length_and_involution():
     rng = np.random.default_rng(2)
     lengths = np.array([4, 1, 3])

@@ -71,6 +71,26 @@ def test_cross_entropy_hand_computed():
     np.testing.assert_allclose(dlogits, [[-0.375, 0.125, 0.125, 0.125], [0.125, 0.125, 0.125, -0.375]])
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "batch-first view", "strided vocabulary", "2-d column"])
+def test_cross_entropy_gradient_is_weight_times_softmax_minus_onehot_in_every_memory_layout(layout):
+    # the gradient subtracts weight * onehot(y) through a flat (positions, V) view of dlogits; a view of
+    # permuted or strided logits is no longer one block of memory, and the result must not depend on it
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(6, 5, 14)).astype(np.float32)
+    logits = {"contiguous": base[:, :, :7], "batch-first view": base.transpose(1, 0, 2)[..., :7],
+              "strided vocabulary": base[..., ::2], "2-d column": base[:, 2, :7]}[layout]
+    targets = rng.integers(0, 7, size=logits.shape[:-1])
+    mask = rng.random(logits.shape[:-1]) < 0.7
+    mask.flat[0] = True
+    loss, dlogits = softmax_cross_entropy(logits, targets, mask)
+    same_loss, same_dlogits = softmax_cross_entropy(np.ascontiguousarray(logits), targets, mask)
+    assert loss == same_loss and np.array_equal(dlogits, same_dlogits) and dlogits.dtype == np.float32
+    weight = mask / mask.sum()
+    onehot = np.eye(7)[targets]
+    expected = weight[..., None] * (softmax(logits.astype(np.float64)) - onehot)
+    np.testing.assert_allclose(dlogits, expected, rtol=1e-5, atol=1e-7)
+
+
 def test_cross_entropy_mask_ignores_masked_positions():
     rng = np.random.default_rng(2)
     logits, targets = rng.normal(size=(3, 2, 4)), rng.integers(0, 4, size=(3, 2))

@@ -353,3 +353,16 @@ def test_rnn_model_from_numpy_equals_model_forward_and_numpy_params_goes_back(ma
                                model_forward(params, x, nonlinearity="relu")[0], rtol=0, atol=1e-13)
     with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
         RNNModel.from_numpy(dict(params, b_y=params["b_y"].astype(np.float32)))
+
+
+def test_step_input_errors_name_the_argument():
+    W_xh, W_hh, b_h = torch.zeros(4, 3, dtype=F64), torch.eye(4, dtype=F64), torch.zeros(4, dtype=F64)
+    x_t, h_prev = torch.ones(2, 3, dtype=F64), torch.zeros(2, 4, dtype=F64)
+    with pytest.raises(ValueError, match="nonlinearity should be one of 'tanh', 'relu', but is 'sigmoid'"):
+        rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, "sigmoid")
+    with pytest.raises(ValueError, match=r"x_t should have .*\(B, D\)"):
+        rnn_step_forward(torch.ones(2, 5, dtype=F64), h_prev, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"h_prev should have .*\(B, H\) = \(2, 4\)"):
+        rnn_step_forward(x_t, torch.zeros(3, 4, dtype=F64), W_xh, W_hh, b_h)
+    with pytest.raises(TypeError, match="h_prev"):
+        rnn_step_forward(x_t, h_prev.float(), W_xh, W_hh, b_h)

@@ -110,6 +110,17 @@ def _check_state(h, name, B, H, source):
     check_array(h, name, ("B", "H"), (B, H), hint=hint)
 
 
+def _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity):
+    """Validate the inputs of :func:`rnn_step_forward`: shapes, nonlinearity and one dtype."""
+    check_array(x_t, "x_t", ("B", "D"),
+                hint="x_t is one time step of shape (B, D); for a whole sequence (T, B, D) use rnn_forward")
+    B, D = x_t.shape
+    H = _check_weights(W_xh, W_hh, b_h, D)
+    _check_state(h_prev, "h_prev", B, H, "x_t")
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    check_same_dtype(x_t=x_t, h_prev=h_prev, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
+
+
 def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
@@ -188,16 +199,10 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     >>> h_t.shape
     (2, 4)
     """
-    check_array(x_t, "x_t", ("B", "D"),
-                hint="x_t is one time step of shape (B, D); for a whole sequence (T, B, D) use rnn_forward")
-    B, D = x_t.shape
-    H = _check_weights(W_xh, W_hh, b_h, D)
-    _check_state(h_prev, "h_prev", B, H, "x_t")
-    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    check_same_dtype(x_t=x_t, h_prev=h_prev, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
+    _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity)
     a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
     h_t = activate(a_t, nonlinearity)
-    h_t.flags.writeable = False                    # the cache holds h_t: an edit must not corrupt the backward
+    h_t.flags.writeable = False                    # the cache shares h_t: an edit would corrupt the backward
     return h_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t, nonlinearity)
 
 
@@ -293,14 +298,14 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
     >>> hs.shape, hs.flags.writeable
     ((5, 2, 4), False)
     """
-    T, B, D, n_h = _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity)
+    T, B, D, H = _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity)
     if h0 is None:
-        h0 = np.zeros((B, n_h), dtype=x.dtype)
+        h0 = np.zeros((B, H), dtype=x.dtype)
     # hs starts as the input part of every pre-activation a_t, shape (T, B, H) ...
-    hs = (x.reshape(T * B, D) @ W_xh.T).reshape(T, B, n_h)
+    hs = (x.reshape(T * B, D) @ W_xh.T).reshape(T, B, H)
     hs += b_h
     W_hh_T = np.ascontiguousarray(W_hh.T)          # the loop multiplies by W_hh^T: lay it out row by row once
-    recurrent = np.empty((B, n_h), dtype=x.dtype)  # h_{t-1} W_hh^T, one buffer reused at every step
+    recurrent = np.empty((B, H), dtype=x.dtype)    # h_{t-1} W_hh^T, one buffer reused at every step
     h = h0
     for a_t in hs:                                 # a_t is hs[t], a view: writing to it writes to hs
         np.matmul(h, W_hh_T, out=recurrent)
@@ -359,13 +364,13 @@ def rnn_backward(dhs, cache, dh_T=None):
     """
     x, h0, W_xh, W_hh, hs, nonlinearity = check_cache(cache, RNNCache, "rnn_forward", (6,))
     T, B, D = x.shape
-    n_h = W_hh.shape[0]
+    H = W_hh.shape[0]
     check_array(dhs, "dhs", ("T", "B", "H"), hs.shape, hint="dhs has the shape of the hidden states hs")
     check_same_dtype(dhs=dhs, hs=hs)
     if dh_T is None:
-        dh = np.zeros((B, n_h), dtype=hs.dtype)
+        dh = np.zeros((B, H), dtype=hs.dtype)
     else:
-        check_array(dh_T, "dh_T", ("B", "H"), (B, n_h), hint="dh_T has the shape of the final state hs[-1]")
+        check_array(dh_T, "dh_T", ("B", "H"), (B, H), hint="dh_T has the shape of the final state hs[-1]")
         check_same_dtype(dh_T=dh_T, hs=hs)
         dh = dh_T.copy()
     dA = derivative(hs, nonlinearity)              # f'(a_t) for all t; becomes da_t in the loop
@@ -373,9 +378,9 @@ def rnn_backward(dhs, cache, dh_T=None):
         dh += dhs[t]                               # dL/dh_t: from the loss at t and from h_{t+1}
         dA[t] *= dh                                # da_t = dL/dh_t * f'(a_t)
         np.matmul(dA[t], W_hh, out=dh)             # dL/dh_{t-1} through the recurrence: da_t W_hh
-    dA_rows = dA.reshape(T * B, n_h)
+    dA_rows = dA.reshape(T * B, H)
     # h_{t-1} for t = 1..T is h0 followed by hs[:-1]; split to avoid copying the states.
-    dW_hh = dA[0].T @ h0 + dA[1:].reshape(-1, n_h).T @ hs[:-1].reshape(-1, n_h)
+    dW_hh = dA[0].T @ h0 + dA[1:].reshape(-1, H).T @ hs[:-1].reshape(-1, H)
     return {
         "x": (dA_rows @ W_xh).reshape(T, B, D),
         "h0": dh,

@@ -61,8 +61,8 @@ def step_jacobians(hs, W_hh, nonlinearity="tanh"):
     ((3, 1, 2, 2), True)
     """
     check_array(hs, "hs", ("T", "B", "H"), hint="hs holds the hidden states (T, B, H) returned by rnn_forward")
-    n_h = hs.shape[2]
-    check_array(W_hh, "W_hh", ("H", "H"), (n_h, n_h), hint="W_hh is square with the hidden size H of hs")
+    H = hs.shape[2]
+    check_array(W_hh, "W_hh", ("H", "H"), (H, H), hint="W_hh is square with the hidden size H of hs")
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     return derivative(hs, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
 
@@ -84,11 +84,11 @@ def jacobian_product(J, k):
         :math:`\\partial h_T / \\partial h_k` for each sequence.
     """
     check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
-    T, B, n_h, _ = J.shape
+    T, B, H, _ = J.shape
     k = check_positive_int(k, "k", minimum=0)
     if k > T:
         raise ValueError(f"k should be between 0 and T = {T}, but is {k}")
-    P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()
+    P = np.broadcast_to(np.eye(H, dtype=J.dtype), (B, H, H)).copy()
     for i in range(k, T):          # J[i] = dh_{i+1}/dh_i multiplies from the left
         P = J[i] @ P
     return P
@@ -118,8 +118,8 @@ def jacobian_norms(J, ord=2):
     check_array(J, "J", ("T", "B", "H", "H"), (None, None, J.shape[2], J.shape[2]),
                 hint="J comes from step_jacobians: one square Jacobian dh_t/dh_{t-1} per step and sequence")
     check_choice(ord, "ord", MATRIX_NORMS)
-    T, B, n_h, _ = J.shape
-    P = np.broadcast_to(np.eye(n_h, dtype=J.dtype), (B, n_h, n_h)).copy()
+    T, B, H, _ = J.shape
+    P = np.broadcast_to(np.eye(H, dtype=J.dtype), (B, H, H)).copy()
     norms = np.empty((T + 1, B))
     norms[0] = np.linalg.norm(P, ord=ord, axis=(1, 2))
     for lag in range(1, T + 1):

@@ -122,8 +122,9 @@ def softmax_cross_entropy(logits, targets, mask=None):
     weight = (m / n)[..., None]                         # each position's share of the mean
     dlogits = exp_z                                     # written over exp(z) too
     dlogits *= weight / sum_exp                         # weight * softmax(z)
-    np.put_along_axis(dlogits, targets[..., None], np.take_along_axis(dlogits, targets[..., None], -1) - weight, -1)
-    return logits.dtype.type(loss), dlogits             # weight * (softmax(z) - onehot(y))
+    d = dlogits.reshape(-1, V)                          # one row per position (a copy only if logits is permuted)
+    d[np.arange(len(d)), targets.ravel()] -= weight.ravel()     # - weight * onehot(y)
+    return logits.dtype.type(loss), d.reshape(logits.shape)     # weight * (softmax(z) - onehot(y))
 
 
 def mse_loss(pred, target, mask=None):

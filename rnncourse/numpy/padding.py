@@ -113,12 +113,6 @@ def length_mask(lengths, T):
     return np.arange(T)[:, None] < lengths[None, :]
 
 
-def _reversed_index(lengths, T):
-    """Time index that reverses each column within its length: ``L_b - 1 - t`` for real steps, ``t`` for padding."""
-    t = np.arange(T)[:, None]
-    return np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)        # (T, B)
-
-
 def reverse_padded(x, lengths):
     """Reverse every sequence within its own length; padding stays at the end.
 
@@ -149,7 +143,10 @@ def reverse_padded(x, lengths):
         raise ValueError(f"x should have shape (T, B) or (T, B, ...), but has shape {x.shape}")
     T, B = x.shape[:2]
     lengths = check_lengths(lengths, T, B).astype(np.int64, copy=False)
-    return x[_reversed_index(lengths, T), np.arange(B)[None, :]]
+    t = np.arange(T)[:, None]
+    # src[t, b], the source step of out[t, b]: L_b - 1 - t within sequence b, t itself at padding steps
+    src = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+    return x[src, np.arange(B)[None, :]]
 
 
 def batch_indices(lengths, B, *, rng, by_length=False):

@@ -86,6 +86,22 @@ def check_layer_params(params, suffix, D, H=None, hint=""):
     return H
 
 
+def _check_stacked_inputs(x, h0, params):
+    """Validate the inputs of :func:`stacked_rnn_forward` layer by layer, each array named by its key; return ``L``."""
+    L = num_layers_of(params)
+    check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)         # for B and D; rnn_forward checks the rest
+    if h0 is not None:
+        check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None),
+                    hint="h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0")
+    D = x.shape[2]
+    for l in range(L):                               # each layer's weights, named by their keys
+        where = (f"D = {D} is the size of the last axis of x, so check that x is time-major (T, B, D)" if l == 0
+                 else f"layer {l} reads the states of layer {l - 1}, so D is its hidden size {D}")
+        D = check_layer_params(params, f"_l{l}", D, hint=where)
+    check_same_dtype(x=x, **{f"params['{n}_l{l}']": params[f"{n}_l{l}"] for l in range(L) for n in _NAMES})
+    return L
+
+
 def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
     """Run ``L`` Elman layers, each reading the states of the one below.
 
@@ -107,17 +123,7 @@ def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
     cache : StackedCache
         ``cache.h_n`` (L, B, H) holds each layer's final state, like ``torch.nn.RNN``'s ``h_n``.
     """
-    L = num_layers_of(params)
-    check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)         # for B and D; rnn_forward checks the rest
-    if h0 is not None:
-        check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None),
-                    hint="h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0")
-    D = x.shape[2]
-    for l in range(L):                               # each layer's weights, named by their keys
-        where = (f"D = {D} is the size of the last axis of x, so check that x is time-major (T, B, D)" if l == 0
-                 else f"layer {l} reads the states of layer {l - 1}, so D is its hidden size {D}")
-        D = check_layer_params(params, f"_l{l}", D, hint=where)
-    check_same_dtype(x=x, **{f"params['{n}_l{l}']": params[f"{n}_l{l}"] for l in range(L) for n in _NAMES})
+    L = _check_stacked_inputs(x, h0, params)
     caches, finals, inputs = [], [], x
     for l in range(L):
         W_xh, W_hh, b_h = (params[f"{n}_l{l}"] for n in _NAMES)

@@ -59,6 +59,15 @@ def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "
         check_match("h0", h0, ref_name, W_xh)
 
 
+def _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity):
+    """Validate the inputs of :func:`rnn_step_forward`: shapes, nonlinearity, one dtype and one device."""
+    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
+    check_array(x_t, "x_t", ("B", "D"), (None, D), backend="torch")
+    check_array(h_prev, "h_prev", ("B", "H"), (x_t.shape[0], H), backend="torch")
+    check_match("x_t", x_t, "W_xh", W_xh)
+    check_match("h_prev", h_prev, "W_xh", W_xh)
+
+
 def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     """:func:`rnn_forward` without the checks, for callers that checked their inputs once.
 
@@ -111,12 +120,10 @@ def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):
     h_t : torch.Tensor, shape (B, H)
         The new hidden state (no cache: autograd records what backward needs).
     """
-    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
-    check_array(x_t, "x_t", ("B", "D"), (None, D), backend="torch")
-    check_array(h_prev, "h_prev", ("B", "H"), (x_t.shape[0], H), backend="torch")
-    check_match("x_t", x_t, "W_xh", W_xh)
-    check_match("h_prev", h_prev, "W_xh", W_xh)
-    return ACTIVATIONS[nonlinearity](x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+    _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity)
+    a_t = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+    h_t = ACTIVATIONS[nonlinearity](a_t)
+    return h_t
 
 
 def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):

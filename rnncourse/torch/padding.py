@@ -53,8 +53,9 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     T, B = x.shape[:2]
     lengths = check_lengths(lengths, T, B, backend="torch").to(x.device)
     t = torch.arange(T, device=x.device)[:, None]
-    index = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)             # (T, B)
-    return x[index, torch.arange(B, device=x.device)[None, :]]
+    # src[t, b], the source step of out[t, b]: L_b - 1 - t within sequence b, t itself at padding steps
+    src = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
+    return x[src, torch.arange(B, device=x.device)[None, :]]
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -113,6 +114,21 @@ def _check_h0(rnn, h0, B):
         check_match(name, h, "rnn", rnn.weight_ih_l0)
 
 
+def _check_packed_inputs(rnn, x, lengths, h0):
+    """Validate the inputs of :func:`packed_rnn_forward`; return ``lengths`` as a checked tensor."""
+    if not isinstance(rnn, nn.RNNBase):
+        raise TypeError(f"rnn should be a torch.nn.RNN, GRU or LSTM, but is {type(rnn).__name__}")
+    if rnn.batch_first:
+        raise ValueError(f"rnn should be time-major (batch_first=False), like the book's data, but is {rnn!r}")
+    check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
+                hint="x is time-major (T, B, D)")
+    check_not_empty(x, "x")
+    check_match("x", x, "rnn", rnn.weight_ih_l0)
+    lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
+    _check_h0(rnn, h0, x.shape[1])
+    return lengths
+
+
 def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, h0=None):
     """Run a time-major ``torch.nn`` recurrent module on a padded batch through packing.
 
@@ -134,16 +150,7 @@ def packed_rnn_forward(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor, 
     h_n : torch.Tensor (LSTM: a pair)
         The state after each sequence's own last step, per layer and direction.
     """
-    if not isinstance(rnn, nn.RNNBase):
-        raise TypeError(f"rnn should be a torch.nn.RNN, GRU or LSTM, but is {type(rnn).__name__}")
-    if rnn.batch_first:
-        raise ValueError(f"rnn should be time-major (batch_first=False), like the book's data, but is {rnn!r}")
-    check_array(x, "x", ("T", "B", "D"), (None, None, rnn.input_size), backend="torch",
-                hint="x is time-major (T, B, D)")
-    check_not_empty(x, "x")
-    check_match("x", x, "rnn", rnn.weight_ih_l0)
-    lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
-    _check_h0(rnn, h0, x.shape[1])
+    lengths = _check_packed_inputs(rnn, x, lengths, h0)
     packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
     out, h_n = rnn(packed, h0)
     out, _ = pad_packed_sequence(out, total_length=x.shape[0])
