@@ -160,10 +160,22 @@
     return v.toExponential(2).replace("e+", "e");
   }
 
+  // Screen readers do not announce a superscript: the visual form is hidden from them and a spoken
+  // form ("2.37 times 10 to the power −1") stands beside it, visible to them only.
+  function spoken(parent, visual, words) {
+    const shown = el("span", {"aria-hidden": "true"});
+    visual(shown);
+    parent.appendChild(shown);
+    parent.appendChild(el("span", {class: "rnn-sr-only"}, words));
+  }
+
   function sci(parent, v) {
     const [mantissa, exponent] = v.toExponential(2).split("e");
-    parent.appendChild(document.createTextNode(`${mantissa} × 10`));
-    parent.appendChild(el("sup", {}, String(Number(exponent)).replace("-", "−")));
+    const power = String(Number(exponent)).replace("-", "−");
+    spoken(parent, (span) => {
+      span.appendChild(document.createTextNode(`${mantissa} × 10`));
+      span.appendChild(el("sup", {}, power));
+    }, `${mantissa} times 10 to the power ${power}`);
   }
 
   // ---------------------------------------------------------------- figure 1: gradients through time
@@ -271,8 +283,11 @@
       readout.appendChild(el("sub", {}, "T−ℓ"));
       readout.appendChild(document.createTextNode("‖₂ = "));
       sci(readout, norms[L]);
-      readout.appendChild(document.createTextNode(" (ρ"));
-      readout.appendChild(el("sup", {}, "ℓ"));
+      readout.appendChild(document.createTextNode(" ("));
+      spoken(readout, (span) => {
+        span.appendChild(document.createTextNode("ρ"));
+        span.appendChild(el("sup", {}, "ℓ"));
+      }, "ρ to the power ℓ");
       readout.appendChild(document.createTextNode(" = "));
       sci(readout, reference[L]);
       readout.appendChild(document.createTextNode(`). Mean tanh derivative 1 − h² over the ${T} steps: ` +
@@ -369,7 +384,7 @@
         drawing.appendChild(svgEl("line", {class: "arrow recurrent", x1: cx - step + 48, y1: yH, x2: cx - 49, y2: yH}));
         drawing.appendChild(svgEl("line", {class: "arrow", x1: cx, y1: yX - 25, x2: cx, y2: yH + 26}));
         drawing.appendChild(svgEl("line", {class: "arrow", x1: cx, y1: yH - 25, x2: cx, y2: yY + 26}));
-        box(cx, yX, "input", [`x${subscript(i + 1)} = ${tokens[i]}`], current);
+        box(cx, yX, "input", [`x${subscript(i + 1)}: token ${tokens[i]}`], current);
         box(cx, yH, "hidden", done ? [`h${subscript(i + 1)}`, hs[i].map(sign).join(" ")] : null, current);
         box(cx, yY, "output", done ? [`y${subscript(i + 1)}: P(yes)`, probs[i][1].toFixed(3)] : null, current);
       }
@@ -385,7 +400,8 @@
           `h${subscript(t)} = tanh(W_xh x${subscript(t)} + W_hh h${subscript(t - 1)} + b_h) = (${h.map(sign).join(", ")}): ` +
           `${h[0] > 0 ? "a 1 has been seen" : "no 1 yet"}, ${h[1] > 0 ? "and a 2 came after it" : "no 2 after a 1"}. ` +
           `z${subscript(t)} = W_hy h${subscript(t)} + b_y = (${z.map(sign).join(", ")}), ` +
-          `so y${subscript(t)} = softmax(z${subscript(t)}) gives P(the 1 came first) = ${probs[i][1].toFixed(3)}.`;
+          `so y${subscript(t)} = softmax(z${subscript(t)}) gives P(yes: a 2 has come after a 1) = ` +
+          `${probs[i][1].toFixed(3)}.`;
       }
       title.textContent = `The RNN unrolled over ${T} steps for the sequence ${tokens.join(" ")}; ` +
         `${t} of ${T} steps computed. ${readout.textContent}`;
@@ -396,8 +412,9 @@
       fig.dataset.probs = JSON.stringify(probs);
     }
 
-    prev.addEventListener("click", () => { t = Math.max(0, t - 1); draw(); });
-    next.addEventListener("click", () => { t = Math.min(T, t + 1); draw(); });
+    // At either end the pressed button is disabled; focus moves to the other one instead of being lost.
+    prev.addEventListener("click", () => { t = Math.max(0, t - 1); draw(); if (prev.disabled) next.focus(); });
+    next.addEventListener("click", () => { t = Math.min(T, t + 1); draw(); if (next.disabled) prev.focus(); });
     reset.addEventListener("click", () => { t = 0; draw(); });
     select.addEventListener("change", () => { t = 0; draw(); });
     draw();

@@ -643,8 +643,14 @@ def test_gradients_figure_equals_numpy_and_prints_its_static_picture(browser, se
         assert float(page.locator(figure).get_attribute("data-norm-at-lag")) == pytest.approx(expected[lag], rel=1e-6)
         readout = page.locator(f"{figure} .rnn-readout").inner_text()
         mantissa, exponent = f"{expected[lag]:.2e}".split("e")
-        shown = f"{mantissa} × 10{int(exponent)}".replace("-", "−")
-        assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = {shown} " in readout, readout
+        assert f"lag ℓ = {lag}: ‖∂hT / ∂hT−ℓ‖₂ = " in readout, readout
+        # Shown with a superscript, which screen readers do not announce: hidden from them, and a spoken form
+        # beside it that only they read.
+        shown = page.locator(f"{figure} .rnn-readout span[aria-hidden=true]").first.inner_text()
+        assert shown == f"{mantissa} × 10{int(exponent)}".replace("-", "−"), shown
+        spoken = page.locator(f"{figure} .rnn-readout .rnn-sr-only").first
+        assert spoken.inner_text() == f"{mantissa} times 10 to the power {int(exponent)}".replace("-", "−")
+        assert spoken.bounding_box()["width"] <= 1                        # not on the screen
         # The keyboard moves a slider too: one step of the lag with the arrow key.
         page.locator(f"{figure} input[id^=rnn-lag]").focus()
         page.keyboard.press("ArrowRight")
@@ -674,8 +680,12 @@ def test_forward_figure_steps_like_numpy_and_prints_its_static_picture(browser, 
             page.locator(f"{figure} button.rnn-next").click()
             for key in ("hs", "zs", "probs"):
                 np.testing.assert_allclose(figure_numbers(page, figure, key), expected[key][:t], rtol=1e-6, atol=1e-12)
-            assert f"Step {t}: the input is token {tokens[t - 1]}" in page.locator(f"{figure} .rnn-readout").inner_text()
+            readout = page.locator(f"{figure} .rnn-readout").inner_text()
+            assert f"Step {t}: the input is token {tokens[t - 1]}" in readout
+            assert f"gives P(yes: a 2 has come after a 1) = {expected['probs'][t - 1, 1]:.3f}." in readout, readout
         assert page.locator(f"{figure} button.rnn-next").is_disabled()
+        # The pressed button is disabled at the end: focus goes to "Previous step", not to the page.
+        assert "rnn-prev" in page.evaluate("document.activeElement.className")
         page.locator(f"{figure} button.rnn-prev").click()
         assert page.locator(figure).get_attribute("data-step") == str(len(tokens) - 1)
     # By keyboard alone: Tab to "Next step" after a reset, press Enter, and step 1 is computed.

@@ -178,7 +178,7 @@ def plot_forward_steps(net: dict, tokens, *, title="The hand-set memory RNN, ste
     node(ax, (0.0, y_h), f"$h_0$\n{h0[0]:+.2f}\n{h0[1]:+.2f}", "#DDDDDD", fontsize=8, w=w, h=h)
     for t in range(1, T + 1):
         cx, h_t = t * step, steps["hs"][t - 1]
-        node(ax, (cx, 0.0), f"$x_{{{t}}}$ = {tokens[t - 1]}", "input", fontsize=9, w=w)
+        node(ax, (cx, 0.0), f"$x_{{{t}}}$: token {tokens[t - 1]}", "input", fontsize=8, w=w)
         node(ax, (cx, y_h), f"$h_{{{t}}}$\n{h_t[0]:+.2f}\n{h_t[1]:+.2f}", "hidden", fontsize=8, w=w, h=h)
         node(ax, (cx, y_y), f"$y_{{{t}}}$: P(yes)\n{steps['probs'][t - 1, 1]:.2f}", "output", fontsize=8, w=w, h=h)
         arrow(ax, (cx, NODE_H), (cx, y_h - h))
