@@ -68,8 +68,8 @@ def cmd_student(args) -> int:
     except OSError as err:
         raise UsageError(f"no student notebooks written: expected a folder to write in, but {err.filename}: "
                          f"{err.strerror}") from err
-    except ValueError as err:
-        raise UsageError(f"no student notebooks written: {err}") from err
+    except ValueError as err:           # one line: a YAML error spans several
+        raise UsageError(f"no student notebooks written: {' '.join(str(err).split())}") from err
     n_removed = sum(len(lines) for lines in written.values())
     print(f"{len(written)} student notebooks in {out / 'notebooks'} ({n_removed} solution lines removed)")
     if args.no_book:

@@ -53,11 +53,16 @@ def is_myst_notebook(path) -> bool:
     """Whether ``path`` is a file the lab opens as a notebook: a ``.md`` whose header has ``jupytext`` and
     ``kernelspec`` (a chapter; not the README, the book's other pages or a ``.ipynb``)."""
     import jupytext
+    import yaml
 
     path = Path(path)
     if path.suffix != ".md" or not path.is_file():
         return False
-    return {"jupytext", "kernelspec"} <= jupytext.reads(path.read_text(), fmt="md:myst").metadata.keys()
+    try:
+        header = jupytext.reads(path.read_text(encoding="utf-8"), fmt="md:myst").metadata
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError):     # not text, or a header YAML cannot read
+        return False
+    return {"jupytext", "kernelspec"} <= header.keys()
 
 
 def save_as_the_lab_does(path) -> bool:

@@ -33,6 +33,8 @@ def _finite(value, name: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} should be a number, but is {type(value).__name__}") from None
+    except OverflowError:                           # an int beyond float's range, e.g. 2 ** 1100
+        raise ValueError(f"{name} should be a finite number, but is an integer too large for a float") from None
     if not math.isfinite(number):
         raise ValueError(f"{name} should be a finite number, but is {number}")
     return number

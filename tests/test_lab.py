@@ -72,9 +72,13 @@ def test_the_lab_command_rewrites_chapters_only_and_refuses_anything_else_in_one
     for name in ("README.md", "book/jupytext.toml", "book/api.md", f"book/{CHAPTER}"):
         shutil.copy(ROOT / name, tmp_path)
     jupytext.write(jupytext.read(ROOT / "book" / CHAPTER), tmp_path / "02_structure.ipynb")
+    # A chapter whose header YAML cannot read (a slip while editing it by hand), and bytes that are not UTF-8:
+    # each was a traceback.
+    (tmp_path / "broken.md").write_text((ROOT / "book" / CHAPTER).read_text().replace("kernelspec:", "kernelspec: [", 1))
+    (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00x")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for names in ([], ["README.md"], ["jupytext.toml"], ["api.md"], ["02_structure.ipynb"], ["missing.md"], ["."],
-                  [CHAPTER, "README.md"]):
+                  [CHAPTER, "README.md"], ["broken.md"], ["binary.md"]):
         assert lab_main([str(tmp_path / name) for name in names]) == 2
         err = capsys.readouterr().err
         assert err.startswith("usage: python -m rnncourse.lab book/NN_slug.md") and err.count("\n") == 1, err

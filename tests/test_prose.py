@@ -14,6 +14,13 @@ def test_sci(value, digits, text):
     assert sci(value, digits) == text
 
 
+def test_an_integer_too_large_for_a_float_is_a_value_error():
+    from rnncourse.prose import percent
+    for quote, argument in ((sci, "value"), (percent, "fraction")):       # was a bare OverflowError
+        with pytest.raises(ValueError, match=f"^{argument} should be a finite number, but is an integer too large"):
+            quote(2 ** 1100)
+
+
 def test_sci_rejects_nan():
     with pytest.raises(ValueError, match="finite"):
         sci(float("nan"))

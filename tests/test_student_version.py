@@ -267,6 +267,14 @@ def test_bad_input_to_the_student_command_is_one_line_and_status_2(tmp_path, cap
     assert main(["student", str(tmp_path / "a_file" / "out"), "--no-book", "--book", good]) == 2
     assert capsys.readouterr().err == ("no student notebooks written: expected a folder to write in, but "
                                        f"{tmp_path / 'a_file' / 'out' / 'notebooks'}: Not a directory\n")
+    # A later chapter whose header YAML cannot read: one line (the YAML error spans eight), and true to its
+    # word: the chapter before it is not written either.
+    two = write_book(tmp_path / "two")
+    (two / "book" / "99_zzz.md").write_text(chapter_text().replace("kernelspec:", "kernelspec: [", 1))
+    assert main(["student", str(tmp_path / "out3"), "--no-book", "--book", str(two)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("no student notebooks written: 99_zzz.md") and err.count("\n") == 1, err
+    assert not (tmp_path / "out3" / "notebooks").exists()
 
 
 def test_the_student_book_is_refused_before_building_without_jupyter_book_or_with_html_a_file(
@@ -282,6 +290,31 @@ def test_the_student_book_is_refused_before_building_without_jupyter_book_or_wit
     out, err = capsys.readouterr()
     assert "1 student notebooks" in out and err.count("\n") == 1
     assert "jupyter-book is not installed" in err and "pip install 'rnncourse[book]'" in err and "--no-book" in err
+
+
+def test_a_student_book_with_a_solution_in_it_replaces_nothing(tmp_path, monkeypatch):
+    # A build whose site holds a solution line (here a stand-in for jupyter-book writes one) is refused, and
+    # the folder an instructor publishes keeps what it had: it used to receive the leaky site first.
+    import subprocess
+
+    import rnncourse.exercises.student_book as student_book
+
+    root = write_book(tmp_path / "src")
+    solution = next(line.strip() for line in chapter_text().splitlines() if SENTINEL.search(line) and "=" in line)
+
+    def leaky_build(cmd, cwd, **kwargs):
+        site = Path(cwd) / "_build" / "html"
+        site.mkdir(parents=True)
+        (site / "index.html").write_text(f"<pre>{solution}</pre>")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+    monkeypatch.setattr(student_book.subprocess, "run", leaky_build)
+    published = tmp_path / "out" / "html"
+    published.mkdir(parents=True)
+    (published / "index.html").write_text("the last clean site")
+    with pytest.raises(RuntimeError, match=r"^1 solution lines are in the student book \(nothing written to .*\):\n"
+                                           r"  index.html: "):
+        build_student_book(root, tmp_path / "out")
+    assert (published / "index.html").read_text() == "the last clean site"
 
 
 @pytest.mark.book

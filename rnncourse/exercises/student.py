@@ -280,14 +280,14 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
 
     out_dir = Path(out_dir)
     install = configured_install(Path(book_dir).parent)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
+    notebooks = {}                      # every chapter converted first: one that fails leaves nothing written
     for path in chapter_paths(book_dir):
         nb, removed = student_notebook(read_chapter(path), chapter_id(path), path.name)
         setup = next((c for c in nb.cells if c.cell_type == "code" and INSTALL_LINE.search(c.source)), None)
         if install and setup is not None:
             setup.source = write_install_source(setup.source, install)
-        target = out_dir / f"{path.stem}.ipynb"
+        notebooks[out_dir / f"{path.stem}.ipynb"] = (nb, removed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target, (nb, _) in notebooks.items():
         nbformat.write(nb, target)
-        written[target] = removed
-    return written
+    return {target: removed for target, (_, removed) in notebooks.items()}

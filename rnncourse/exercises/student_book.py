@@ -193,10 +193,13 @@ def build_student_book(root, out_dir, *, execute: bool = True, strict: bool = Tr
         proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": ""})
         if proc.returncode != 0:
             raise RuntimeError(f"the student book did not build:\n{(proc.stdout + proc.stderr)[-4000:]}")
+        site = src / "_build" / "html"
+        # Checked before it replaces anything: a site with solutions in it never reaches html_dir.
+        leaks = find_leaks(site, removed, kept)
+        if leaks:
+            listed = "\n".join(f"  {Path(file).relative_to(site)}: {line}" for file, line in leaks[:20])
+            raise RuntimeError(f"{len(leaks)} solution lines are in the student book (nothing written to "
+                               f"{html_dir}):\n{listed}")
         shutil.rmtree(html_dir, ignore_errors=True)
-        shutil.copytree(src / "_build" / "html", html_dir)
-    leaks = find_leaks(html_dir, removed, kept)
-    if leaks:
-        listed = "\n".join(f"  {file}: {line}" for file, line in leaks[:20])
-        raise RuntimeError(f"{len(leaks)} solution lines are in the student book:\n{listed}")
+        shutil.copytree(site, html_dir)
     return html_dir
