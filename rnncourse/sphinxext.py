@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import re
 import shutil
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -141,9 +143,10 @@ def fill_setup_cell(app, docname: str, source: list) -> None:
                                                                     rnncourse.__version__))
 
 
-def source_hash(package: Path, *extra: Path) -> str:
-    """A short hash of every file of the package (and of ``extra`` files), by path and content."""
-    digest = hashlib.sha256()
+def source_hash(package: Path, *extra: Path, interpreter: str = "") -> str:
+    """A short hash of every file of the package (and of ``extra`` files), by path and content, and of
+    ``interpreter`` (the Python that runs the chapters: ch04 and ch09 read its standard library's docstrings)."""
+    digest = hashlib.sha256(interpreter.encode())
     files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in [*files, *(p for p in extra if p.is_file())]:
         name = path.relative_to(package) if path.is_relative_to(package) else path.name
@@ -155,14 +158,15 @@ def key_execution_cache(app, config) -> None:
     """Point myst-nb's execution cache at ``_build/.jupyter_cache/<hash of rnncourse>``.
 
     jupyter-cache matches a notebook by its code cells only; naming the folder after the package's
-    source (and the pinned toolchain) makes a package change a new, empty cache and, through this
+    source (and the pinned toolchain, and the Python) makes a package change a new, empty cache and, through this
     changed config value, a full re-read of the book. Caches of older package states are removed.
     """
     if config.nb_execution_mode != "cache" or config.nb_execution_cache_path:
         return
     import rnncourse
 
-    key = source_hash(Path(rnncourse.__file__).parent, Path(app.srcdir) / "requirements.txt")
+    key = source_hash(Path(rnncourse.__file__).parent, Path(app.srcdir) / "requirements.txt",
+                      interpreter=f"{sys.version} {platform.machine()}")
     caches = Path(app.outdir).parent / ".jupyter_cache"
     if caches.is_dir():
         for old in caches.iterdir():

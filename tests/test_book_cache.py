@@ -84,4 +84,8 @@ def test_the_cache_key_covers_every_file_of_the_package_and_the_extra_files(tmp_
     changed_pins = source_hash(package, requirements)
     assert changed_pins not in (key, changed_code)
     (package / "sub" / "model.py").rename(package / "model.py")       # same content, another module
-    assert source_hash(package, requirements) != changed_pins
+    moved = source_hash(package, requirements)
+    assert moved != changed_pins
+    # Another Python: ch04 and ch09 train on its standard library's docstrings, so their outputs may differ.
+    assert source_hash(package, requirements, interpreter="3.12.1 x86_64") not in (
+        moved, source_hash(package, requirements, interpreter="3.11.7 x86_64"))
