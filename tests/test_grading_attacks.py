@@ -10,8 +10,10 @@ connection accepted by a listener on the grader's machine.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -57,6 +59,7 @@ EXPECTED = {
                                                       r"it sent a message larger than 64 MB"}),
     "snoop": ({}, {}),
     "escalate": ({}, {}),
+    "memfd_bomb": ({}, {}),
 }
 
 
@@ -75,7 +78,7 @@ def _survivors() -> list:
                     found.append(int(entry.name))
             except OSError:
                 continue
-    for uid in range(sandbox._UID_BASE, sandbox._UID_BASE + 100):
+    for uid in range(sandbox._UID_BASE, sandbox._UID_BASE + sandbox._UID_COUNT):
         found += sandbox.processes_of(uid)
     return found
 
@@ -154,3 +157,63 @@ def test_what_the_attacks_did_to_their_own_sandbox_is_reported(attacked):
     assert any("raised ProcessLookupError" in n for n in results["kill_parent"].notes)
     assert any("was stopped: the notebook ran past its time limit" in n for n in results["unbounded_output"].notes)
     assert results["call_reference"].notes == []        # its teaching cell called the reference freely
+
+
+AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes have user ids of their own only when grading as root")
+
+
+@AS_ROOT
+def test_a_sandbox_user_id_is_never_shared_so_closing_one_sandbox_leaves_the_others_running(monkeypatch):
+    # A long grading (one slow cell) stays open while more sandboxes than there are user ids open and
+    # close: closing one kills every process of its user, so none of them may ever get the first one's.
+    monkeypatch.setattr(sandbox, "_UID_COUNT", 3)
+    first = sandbox.Session()
+    uid = first.uid
+    try:
+        for _ in range(5):
+            other = sandbox.Session()
+            try:
+                assert other.uid != uid
+            finally:
+                other.close()
+        assert first.request({"op": "call", "function": "double"}, 10) == {"op": "missing"}   # still answers
+    finally:
+        first.close()
+    assert sandbox.processes_of(uid) == []
+    again = sandbox.Session()                        # may get the first one's id, now free
+    try:
+        first.close()                                # closed twice: it kills nothing of the next sandbox
+        assert again.request({"op": "call", "function": "double"}, 10) == {"op": "missing"}
+    finally:
+        again.close()
+
+
+@AS_ROOT
+def test_a_user_id_that_still_runs_a_process_is_not_given_to_a_new_sandbox():
+    session = sandbox.Session()
+    uid = session.uid
+    session.close()
+    lingering = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "30"])
+    try:
+        while not sandbox.processes_of(uid):
+            time.sleep(0.01)
+        session = sandbox.Session()
+        try:
+            assert session.uid != uid
+        finally:
+            session.close()
+        assert lingering.poll() is None          # closing that sandbox did not touch the process
+    finally:
+        lingering.kill()
+        lingering.wait()
+
+
+def test_two_sandboxes_opening_at_once_get_different_user_ids():
+    # Between taking an id and starting its first process, a sandbox runs nothing as that user yet.
+    first = sandbox._take_uid()
+    try:
+        second = sandbox._take_uid()
+        sandbox._give_back_uid(second)
+        assert second != first
+    finally:
+        sandbox._give_back_uid(first)

@@ -13,9 +13,10 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   ``/submission``, a size-capped ``tmpfs`` that vanishes with the sandbox. Nothing else of the
   machine (other submissions, the gradebook, home folders) is visible;
 - an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
-  capabilities (so the process limit counts only that sandbox's processes); run as another user,
-  bubblewrap adds a user namespace; a seccomp filter (:func:`seccomp_program`) refuses new
-  namespaces inside;
+  capabilities (so the process limit counts only that sandbox's processes), which no other live
+  sandbox holds; run as another user, bubblewrap adds a user namespace; a seccomp filter
+  (:func:`seccomp_program`) refuses new namespaces inside, and memory no process holds (memfd
+  files, SysV shared memory);
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
   ``Limits.output_kb`` of what the submission prints and drops the rest, and kills a sandbox
@@ -27,7 +28,6 @@ wall-clock deadlines; a sandbox that misses one is killed, with everything in it
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import select
@@ -61,12 +61,35 @@ NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox,
                       "and your network. Their code can read, change or delete anything you can, and start "
                       "processes that outlive grading. The verdicts are still computed outside their process. "
                       "Use this only for submissions you trust.")
-_UIDS = itertools.count()
-_UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * 100
+#: The user ids this grader gives its sandboxes: _UID_COUNT from _UID_BASE on, those held by a live sandbox in _UIDS_HELD.
+_UID_COUNT = 100
+_UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * _UID_COUNT
+_UIDS_HELD = set()
+_UIDS_LOCK = threading.Lock()
 
 
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot be created on this machine; the message says why and how to fix it."""
+
+
+def _take_uid() -> int:
+    """A user id for a new sandbox: one that no live sandbox of this grader holds and no process runs as.
+
+    Closing a sandbox kills every process of its user, so two live sandboxes must never share one.
+    """
+    with _UIDS_LOCK:
+        for uid in range(_UID_BASE, _UID_BASE + _UID_COUNT):
+            if uid not in _UIDS_HELD and not processes_of(uid):
+                _UIDS_HELD.add(uid)
+                return uid
+    raise SandboxUnavailable(f"all {_UID_COUNT} user ids for sandboxes are in use: grade fewer submissions at "
+                             f"once (--jobs)")
+
+
+def _give_back_uid(uid) -> None:
+    """Let a later sandbox have ``uid`` (its sandbox is closed, its processes killed)."""
+    with _UIDS_LOCK:
+        _UIDS_HELD.discard(uid)
 
 
 class SandboxLost(BaseException):
@@ -86,7 +109,9 @@ class Limits:
     memory_mb : int
         Address space of each process (``RLIMIT_AS``; PyTorch's import alone needs about 1.5 GB),
         and resident memory of all the sandbox's processes together (the grader checks it five
-        times a second and kills the sandbox above it).
+        times a second and kills the sandbox above it). Memory that no process's resident set
+        counts is refused by :func:`seccomp_program` (memfd files, SysV shared memory), or
+        bounded by the sizes of the writable folders (files).
     processes : int
         Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
     file_size_mb : int
@@ -117,19 +142,24 @@ class Limits:
                 "file_size": self.file_size_mb << 20, "open_files": self.open_files}
 
 
-#: (audit arch, unshare, setns, clone, clone3) system call numbers where the seccomp filter is known.
-_SYSCALLS = {"x86_64": (0xC000003E, 272, 308, 56, 435), "aarch64": (0xC00000B7, 97, 268, 220, 435)}
+#: (audit arch, unshare, setns, clone, clone3, memfd_create, memfd_secret, shmget) system call numbers
+#: where the seccomp filter is known.
+_SYSCALLS = {"x86_64": (0xC000003E, 272, 308, 56, 435, 319, 447, 29),
+             "aarch64": (0xC00000B7, 97, 268, 220, 435, 279, 447, 194)}
 #: clone() flags that make a namespace (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
 _CLONE_NEW = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 
 
 def seccomp_program() -> bytes | None:
-    """A seccomp filter (classic BPF) that refuses new namespaces inside the sandbox, or ``None`` on an
-    unknown architecture.
+    """A seccomp filter (classic BPF) that refuses new namespaces and memory held outside any process
+    inside the sandbox, or ``None`` on an unknown architecture.
 
     ``unshare`` and ``setns`` fail with EPERM, ``clone`` with a ``CLONE_NEW*`` flag too, and
     ``clone3`` with ENOSYS (its flags sit in memory a filter cannot read; the C library then falls
-    back to ``clone``). Other architectures' system calls and, on x86-64, the x32 ones are refused.
+    back to ``clone``). ``memfd_create``, ``memfd_secret`` and ``shmget`` fail with ENOSYS, as on a
+    kernel without them: the memory of a memfd file or a SysV shared memory segment belongs to no
+    process's resident set once unmapped, so the grader's memory limit could not see it. Other
+    architectures' system calls and, on x86-64, the x32 ones are refused.
     """
     import platform
     import struct
@@ -137,28 +167,31 @@ def seccomp_program() -> bytes | None:
     numbers = _SYSCALLS.get(platform.machine())
     if numbers is None:
         return None
-    arch, unshare, setns, clone, clone3 = numbers
+    arch, unshare, setns, clone, clone3, memfd_create, memfd_secret, shmget = numbers
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
     # (code, true label, false label, k); a label is the index of the instruction to go to.
     program = [
         (ld, None, None, 4),                  # 0: the architecture
-        (jeq, 2, 12, arch),                   # 1: not ours: refuse
+        (jeq, 2, 15, arch),                   # 1: not ours: refuse
         (ld, None, None, 0),                  # 2: the system call number
-        (jge, 12, 4, 0x40000000),             # 3: x32 system calls: refuse
-        (jeq, 12, 5, unshare),                # 4
-        (jeq, 12, 6, setns),                  # 5
-        (jeq, 13, 7, clone3),                 # 6
-        (jeq, 9, 8, clone),                   # 7
-        (ret, None, None, allow),             # 8
-        (ld, None, None, 16),                 # 9: clone's flags (low 32 bits)
-        (jset, 12, 11, _CLONE_NEW),           # 10
+        (jge, 15, 4, 0x40000000),             # 3: x32 system calls: refuse
+        (jeq, 15, 5, unshare),                # 4
+        (jeq, 15, 6, setns),                  # 5
+        (jeq, 16, 7, clone3),                 # 6
+        (jeq, 16, 8, memfd_create),           # 7
+        (jeq, 16, 9, memfd_secret),           # 8
+        (jeq, 16, 10, shmget),                # 9
+        (jeq, 12, 11, clone),                 # 10
         (ret, None, None, allow),             # 11
-        (ret, None, None, eperm),             # 12
-        (ret, None, None, enosys),            # 13
+        (ld, None, None, 16),                 # 12: clone's flags (low 32 bits)
+        (jset, 15, 14, _CLONE_NEW),           # 13
+        (ret, None, None, allow),             # 14
+        (ret, None, None, eperm),             # 15
+        (ret, None, None, enosys),            # 16
     ]
     if arch != 0xC000003E:
-        program[3] = (jeq, 12, 4, 0xFFFFFFFF)  # no x32 elsewhere: a test that never holds
+        program[3] = (jeq, 15, 4, 0xFFFFFFFF)  # no x32 elsewhere: a test that never holds
     code = b""
     for i, (op, true, false, k) in enumerate(program):
         jt = true - i - 1 if true is not None else 0
@@ -275,7 +308,7 @@ def sandbox_problem() -> str | None:
     elif shutil.which("setpriv") is None and os.geteuid() == 0:
         problem = "setpriv (util-linux) is missing: apt-get install util-linux"
     else:
-        uid = _UID_BASE + 99 if os.geteuid() == 0 else None
+        uid = _take_uid() if os.geteuid() == 0 else None
         fd = _seccomp_pipe()
         cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd)
         try:
@@ -290,6 +323,7 @@ def sandbox_problem() -> str | None:
         finally:
             if fd is not None:
                 os.close(fd)
+            _give_back_uid(uid)
     _PROBLEM["checked"] = problem
     return problem
 
@@ -339,7 +373,7 @@ class Session:
     def __init__(self, limits: Limits = Limits(), cpu_seconds: float = 600, sandbox: bool = True,
                  startup_seconds: float = 60):
         self.limits, self.sandbox = limits, sandbox
-        self.uid = _UID_BASE + next(_UIDS) % 100 if sandbox and os.geteuid() == 0 else None
+        self.uid = None
         worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner",
                   json.dumps(limits.for_worker(cpu_seconds, sandbox))]
         self.folder = None
@@ -348,6 +382,7 @@ class Session:
             if problem:
                 raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                          f"submissions you trust")
+            self.uid = _take_uid() if os.geteuid() == 0 else None     # given back by close()
             fd = _seccomp_pipe()
             cmd, cwd, env = bwrap_command(worker, limits, self.uid, fd), None, {"PATH": os.environ.get("PATH", "")}
         else:
@@ -362,6 +397,9 @@ class Session:
             self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, start_new_session=True,
                                          pass_fds=() if fd is None else (fd,))
+        except OSError:
+            _give_back_uid(self.uid)
+            raise
         finally:
             if fd is not None:
                 os.close(fd)
@@ -516,6 +554,8 @@ class Session:
         self.proc.wait()
         if self.uid is not None:
             _kill_user(self.uid)
+            _give_back_uid(self.uid)
+            self.uid = None      # closed twice, it must not kill the sandbox that has the id by then
         self.watchdog.join(timeout=2)
         self.output.thread.join(timeout=2)
         for stream in (self.proc.stdout, self.proc.stderr):
