@@ -1,5 +1,7 @@
 """The adding problem: marker placement, targets and statistics."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -111,3 +113,28 @@ def test_adding_target_wants_a_float_array():
     np.testing.assert_allclose(adding_target(np.array([2.0, -2.0])), [1.0, 0.0])
     with pytest.raises(TypeError, match=r"S should be a numpy.ndarray, but is builtins.list"):
         adding_target([1.0])
+
+
+def test_paper_placement_covers_exactly_the_documented_steps():
+    # p1 is uniform over steps 0..9; p2 is the k-th unmarked step, k uniform over 0 .. m - 1 with m = T // 2 - 1,
+    # so p2 lies in 0 .. m and each step t has P(p2 = t) = (1 - P(p1 = t)) / m; no marker lies beyond step m.
+    T, B = 40, 40000
+    x, _ = adding_problem(B, T, rng=np.random.default_rng(6), dtype=np.float64)
+    m = T // 2 - 1
+    p_first = np.where(np.arange(T) < 10, 0.1, 0.0)
+    expected = p_first + np.where(np.arange(T) <= m, (1 - p_first) / m, 0.0)
+    observed = (x[:, :, 1] == 1.0).mean(axis=1)
+    np.testing.assert_allclose(observed, expected, atol=0.01)
+    assert observed[m] > 0 and np.all(observed[m + 1:] == 0)
+
+
+@pytest.mark.parametrize("bad", ["no", 0, 1.0, None])
+def test_scaled_must_be_a_bool(bad):
+    message = rf"^scaled should be True \(the paper's target 0.5 \+ S / 4\) or False \(the sum S\), but is " \
+              rf"{type(bad).__name__} {re.escape(repr(bad))}$"
+    for call in (lambda: adding_problem(2, 12, rng=np.random.default_rng(0), scaled=bad),
+                 lambda: adding_target(np.zeros(2), scaled=bad), lambda: chance_mse(bad),
+                 lambda: chance_accuracy(scaled=bad)):
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert chance_mse(np.bool_(False)) == pytest.approx(2 / 3)              # NumPy's bool is a bool too

@@ -1,6 +1,8 @@
 """rnncourse.data.code_tags: tags agree with tokenize on hand-checked lines; the split is by module and seeded."""
 
+import sysconfig
 import tokenize
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +120,34 @@ def test_tag_source_rejects_source_that_tokenize_cannot_read():
     with pytest.raises(ValueError, match=r"^source should be Python code that tokenize can read, but tokenize fails "
                                          r"at line 3: unindent does not match any outer indentation level"):
         tag_source("if x:\n    a = 1\n  b = 2\n")
+
+
+def test_the_test_split_is_the_lines_of_the_test_modules():
+    # read the files directly from the standard-library folder, independently of load_code_tags
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+
+    def lines_of(modules):
+        return sorted(line for m in modules for line, _ in tag_source((stdlib / f"{m}.py").read_text("utf-8"))
+                      if len(line) <= 80)
+
+    assert sorted(load_code_tags("test")[2]) == lines_of(TEST_MODULES)
+
+
+def test_continuation_backslashes_are_left_out_and_space_means_a_space():
+    # the backslash that continues a line belongs to no token; it used to be tagged "space"
+    tagged = tag_source("x = 1 + \\\n    2\nif a and \\\n   b:\n    pass\n")
+    assert [(line, as_letters(t)) for line, t in tagged] == [("2", "#"), ("b:", "no"), ("pass", "kkkk")]
+    _, tags, lines = load_code_tags("train")
+    space = TAGS.index("space")
+    assert all(set(np.array(list(line))[t == space]) <= {" "} for t, line in zip(tags, lines))
+
+
+def test_a_smaller_max_lines_gives_the_first_lines_of_a_larger_one():
+    few = load_code_tags("train", max_lines=30, seed=7)
+    more = load_code_tags("train", max_lines=300, seed=7)
+    everything = load_code_tags("train", seed=7)
+    assert few[2] == more[2][:30] and more[2] == everything[2][:300]
+    assert all(np.array_equal(a, b) for a, b in zip(few[0] + few[1], more[0][:30] + more[1][:30]))
+    assert sorted(everything[2]) == sorted(load_code_tags("train", seed=0)[2])      # same lines, another order
+    other = load_code_tags("train", max_lines=30, seed=8)[2]
+    assert other != few[2] and len(set(other) & set(few[2])) < 10

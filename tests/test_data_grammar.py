@@ -1,5 +1,7 @@
 """rnncourse.data.grammar: labels follow the rules of negation and order, encoding, determinism."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,12 @@ def test_make_sentences_checks_the_types_of_forms_and_probs():
         make_sentences(3, rng=rng, forms="but")
     data = make_sentences(3, rng=np.random.default_rng(0), forms=["but"])      # a list keeps working
     assert data.forms.tolist() == [FORMS.index("but")] * 3
+
+
+def test_not_occurs_with_both_kinds_of_adjective():
+    # without negated clauses the task would be linear; each (adjective, not) case must be common and labelled
+    data = make_sentences(2000, rng=np.random.default_rng(5), forms=("simple",))
+    words = [s.split() for s in data.text]
+    cases = Counter((w[-1] in POSITIVE, "not" in w, int(label)) for w, label in zip(words, data.labels))
+    assert set(cases) == {(True, False, 1), (True, True, 0), (False, False, 0), (False, True, 1)}
+    assert min(cases.values()) > 200

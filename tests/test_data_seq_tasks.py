@@ -128,3 +128,35 @@ def test_empty_batches_name_the_argument():
     with pytest.raises(ValueError, match=r"^numbers should hold at least one number \(B >= 1\), "
                                          r"but has shape \(0,\)$"):
         number_pairs(np.zeros(0, dtype=np.int64))
+
+
+def test_strokes_are_shifted_by_minus_one_zero_or_plus_one_pixel():
+    images, present = stroke_images(400, rng=np.random.default_rng(3), noise=0.0, max_strokes=1)
+    shifts = {stroke: set() for stroke in STROKES}
+    for img, p in zip(images.reshape(400, 7, 7), present):
+        rows, cols = np.nonzero(img)
+        stroke = STROKES[int(np.argmax(p))]
+        # the centre row / column is 3; "/" runs along row + col = 6, a backslash along col - row = 0
+        offset = {"horizontal": rows - 3, "vertical": cols - 3, "rising": rows + cols - 6, "falling": cols - rows}
+        assert np.unique(offset[stroke]).size == 1
+        shifts[stroke].add(int(offset[stroke][0]))
+    assert shifts == {stroke: {-1, 0, 1} for stroke in STROKES}
+
+
+def test_stroke_noise_has_the_documented_standard_deviation():
+    clean, _ = stroke_images(500, rng=np.random.default_rng(4), noise=0.0)
+    noisy, _ = stroke_images(500, rng=np.random.default_rng(4))             # the default noise, 0.2
+    assert np.std(noisy - clean) == pytest.approx(0.2, rel=0.02)
+    assert abs(np.mean(noisy - clean)) < 0.005
+
+
+def test_regimes_have_the_documented_spreads():
+    # waves of amplitude 1 (standard deviation 1/sqrt(2)), noise of standard deviation 0.7, all of mean 0
+    x, labels = regime_signal(200, 200, rng=np.random.default_rng(5), noise=0.0)
+    x = x[:, :, 0]
+    for regime, std in ((0, 1 / np.sqrt(2)), (1, 1 / np.sqrt(2)), (2, 0.7)):
+        assert np.std(x[labels == regime]) == pytest.approx(std, rel=0.05)
+        assert abs(np.mean(x[labels == regime])) < 0.05
+    assert np.abs(x[labels < 2]).max() <= 1.0
+    noisy, _ = regime_signal(200, 200, rng=np.random.default_rng(5), noise=0.1)
+    assert np.std(noisy[:, :, 0] - x) == pytest.approx(0.1, rel=0.02)      # the added noise, default 0.1

@@ -187,3 +187,32 @@ def test_time_split_wants_an_array():
         time_split(np.array(5.0))
     a, b = time_split([1, 2, 3, 4, 5], 0.6)                # a list keeps working as before
     assert a == [1, 2, 3] and b == [4, 5]
+
+
+def test_stocks_rows_hold_the_close_of_the_last_trading_day_and_june_2022_is_partial():
+    s = load_stocks("^GSPC")
+    by_month = dict(zip(map(str, s.times), s.values[:, 0]))
+    assert by_month["2021-12"] == pytest.approx(4766.18, abs=0.01)      # the S&P 500's close on 2021-12-31
+    with open(cbook.get_sample_data("Stocks.csv", asfileobj=False), newline="") as f:
+        rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")]
+    assert rows[-1][0] == "2022-06-28"                                 # the file ends before June does
+    np.testing.assert_array_equal(load_stocks(STOCK_TICKERS).values[-1], [float(v) for v in rows[-1][1:]])
+
+
+@pytest.mark.parametrize("bad", [{"IBM"}, np.array(["IBM"]), ("IBM", 3), (t for t in ["IBM"])])
+def test_load_stocks_wants_a_str_or_a_list_or_tuple_of_str(bad):
+    with pytest.raises(TypeError, match=rf"^tickers should be a tuple or list of names from IBM, .*, \^IXIC, or one "
+                                        rf"name as a str, but is {type(bad).__name__} "):
+        load_stocks(bad)
+
+
+def test_load_stocks_refuses_a_repeated_ticker():
+    with pytest.raises(ValueError, match=r"^tickers should name each column once, but \('IBM', 'MSFT', 'IBM'\) "
+                                         r"repeats 'IBM'; drop the repeats$"):
+        load_stocks(["IBM", "MSFT", "IBM"])
+
+
+def test_time_split_refuses_a_dict():
+    with pytest.raises(TypeError, match=r"^values should be an array of shape \(N, \.\.\.\), one row per time step, "
+                                        r"but is a dict with keys \['train', 'test'\]; split one of its arrays"):
+        time_split({"train": np.arange(10.0), "test": np.arange(5.0)})

@@ -79,3 +79,18 @@ def test_generators_want_a_float_dtype():
         running_parity(20, rng=np.random.default_rng(0), noise=0.3, dtype=np.int64)
     with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is float16"):
         temporal_xor(30, rng=np.random.default_rng(0), dtype=np.float16)
+
+
+def test_streams_of_a_batch_are_independent():
+    data = temporal_xor(600, rng=np.random.default_rng(7), batch_size=4)
+    random_bits = data.x[np.arange(600) % 3 != 2, :, 0]           # the coin flips (the third bit is their XOR)
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert 0.4 < np.mean(random_bits[:, a] == random_bits[:, b]) < 0.6
+
+
+def test_x_and_y_are_separate_arrays():
+    data = temporal_xor(9, rng=np.random.default_rng(0), batch_size=2)
+    y = data.y.copy()
+    data.x[1:] = 1 - data.x[1:]                                    # flip the inputs in place
+    assert np.array_equal(data.y, y)                               # the targets stay as they were

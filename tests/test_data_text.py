@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import sysconfig
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from rnncourse.data.text import STDLIB_MODULES, CharVocab, load_text, module_path
+from rnncourse.data.text import STDLIB_MODULES, CharVocab, _docstrings, load_text, module_path
 
 
 def test_stdlib_text_is_large_ascii_and_repeatable():
@@ -89,3 +94,42 @@ def test_load_text_wants_a_name_or_a_path():
     with pytest.raises(TypeError, match=r"^source should be one of 'stdlib', 'stdlib-docstrings' or the path of a "
                                         r"text file \(str or pathlib.Path\), but is int 3$"):
         load_text(3)
+
+
+def test_module_path_ignores_a_same_named_module_on_sys_path(tmp_path, monkeypatch):
+    # a student's own statistics.py next to the notebook must not replace the standard library's
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    before = load_text("stdlib-docstrings")
+    (tmp_path / "statistics.py").write_text('"""A fake statistics module."""\n', encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "statistics", raising=False)      # as in a fresh kernel
+    assert module_path("statistics") == stdlib / "statistics.py"
+    assert module_path("json") == stdlib / "json" / "__init__.py"      # a package gives its __init__.py
+    assert load_text("stdlib-docstrings") == before
+    assert "A fake statistics module" not in before
+
+
+def test_load_text_names_a_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("café\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=rf"^source should be a UTF-8 text file, but {re.escape(repr(str(path)))} "
+                                         r"is not: its byte 0xe9 at position 3 is not valid UTF-8; save the file "
+                                         r"as UTF-8$"):
+        load_text(path)
+
+
+def test_docstrings_come_in_file_order():
+    source = ('"""Module."""\n'
+              'class A:\n'
+              '    """A."""\n'
+              '    def m(self):\n'
+              '        """A.m."""\n'
+              '        def inner():\n'
+              '            """inner."""\n'
+              'def f():\n'
+              '    """f.\n\n    More.\n    """\n'
+              'async def g():\n'
+              '    """g."""\n')
+    # ast.walk would visit A, f, g before the nested A.m and inner; the file order is kept instead
+    assert _docstrings(source) == "Module.\n\nA.\n\nA.m.\n\ninner.\n\nf.\n\nMore.\n\ng."

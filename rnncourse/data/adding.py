@@ -45,6 +45,14 @@ CORRECT_TOLERANCE = 0.04
 
 
 
+def _check_scaled(scaled) -> bool:
+    """Check that ``scaled`` is a bool: any other value (``"no"``, 0.0, None) is refused rather than read as truthy."""
+    if not isinstance(scaled, (bool, np.bool_)):
+        raise TypeError(f"scaled should be True (the paper's target 0.5 + S / 4) or False (the sum S), "
+                        f"but is {type(scaled).__name__} {scaled!r:.60}")
+    return bool(scaled)
+
+
 def adding_target(S, scaled=True):
     """The target for the sum ``S = X_1 + X_2``: ``0.5 + S / 4`` (the paper's) or ``S`` itself.
 
@@ -61,6 +69,7 @@ def adding_target(S, scaled=True):
         The targets, shape of ``S``.
     """
     check_array(S, "S", ("...",) * np.ndim(S))     # any shape: only the type and the values are checked
+    scaled = _check_scaled(scaled)
     return 0.5 + S / 4.0 if scaled else S
 
 
@@ -117,6 +126,7 @@ def adding_problem(batch_size, T, *, rng, lag=None, scaled=True, dtype=np.float3
     B = check_positive_int(batch_size, "batch_size")
     T = check_positive_int(T, "T")
     check_rng(rng)
+    scaled = _check_scaled(scaled)
     dtype = check_float_dtype(dtype)
     if lag is None:
         if T < 10:
@@ -163,6 +173,7 @@ def chance_accuracy(tolerance=CORRECT_TOLERANCE, scaled=True):
         The baseline accuracy (0.1536 for the paper's tolerance).
     """
     tolerance = check_positive_float(tolerance, "tolerance", allow_zero=True)   # a bound on |prediction - y|
+    scaled = _check_scaled(scaled)
     r = min(4.0 * tolerance if scaled else tolerance, 2.0)
     return r - r * r / 4.0
 
@@ -187,4 +198,5 @@ def chance_mse(scaled=True):
     float
         ``1/24`` (scaled) or ``2/3``.
     """
+    scaled = _check_scaled(scaled)
     return 1.0 / 24.0 if scaled else 2.0 / 3.0

@@ -12,7 +12,9 @@ left-to-right reader must guess at the first letter; a bidirectional one need no
 
 Lines that belong to a token spanning several lines (the inside of a
 triple-quoted docstring) are left out: their tags cannot be known from the line
-alone. Only printable ASCII lines are kept. Characters are encoded as
+alone. So are lines with a character that belongs to no token, such as the
+backslash that continues a line (``x = 1 + \\``): ``space`` means a space. Only
+printable ASCII lines are kept. Characters are encoded as
 ``ord(c) - 31`` (so ``" "`` is 1 and ``"~"`` is 95) and 0 is kept for padding.
 """
 
@@ -83,7 +85,8 @@ def tag_source(source: str) -> list:
     list of (str, numpy.ndarray)
         ``(line, tags)`` pairs: the line without indentation and trailing spaces, and
         one tag id (int64) per character. Blank lines, lines that are part of a
-        multi-line token, and lines with characters outside printable ASCII are left out.
+        multi-line token, lines with a character outside every token (a backslash that
+        continues the line) and lines with characters outside printable ASCII are left out.
 
     Raises
     ------
@@ -119,6 +122,8 @@ def tag_source(source: str) -> list:
             continue
         start = len(line) - len(line.lstrip())
         t = tags[i][start:start + len(stripped)]
+        if any(tag < 0 and c != " " for c, tag in zip(stripped, t)):    # e.g. a continuation backslash
+            continue
         out.append((stripped, np.where(t < 0, TAGS.index("space"), t)))
     return out
 
@@ -145,6 +150,8 @@ def load_code_tags(split="train", *, max_len=80, max_lines=None, seed=0):
         Keep lines of at most this many characters (default 80).
     max_lines : int, optional
         Keep a random subset of this many lines (drawn with ``seed``); default all.
+        The lines are shuffled with ``seed`` and the first ``max_lines`` kept, so with
+        one seed a smaller ``max_lines`` gives the first lines of a larger one.
     seed : int
         Seed of the subset and of the order of the lines (default 0).
 

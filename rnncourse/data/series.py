@@ -19,6 +19,7 @@ one-step-ahead prediction.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -61,9 +62,10 @@ def _sample_file(name: str) -> str:
 
 
 def _check_names(names, allowed, what: str) -> tuple:
+    """Check a selection of names: one str, or a list or tuple of distinct names from ``allowed``."""
     if isinstance(names, str):
         names = (names,)
-    if not hasattr(names, "__iter__"):
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise TypeError(f"{what} should be a tuple or list of names from {', '.join(allowed)}, or one name "
                         f"as a str, but is {type(names).__name__} {names!r:.60}")
     names = tuple(names)
@@ -71,12 +73,20 @@ def _check_names(names, allowed, what: str) -> tuple:
     if not names or unknown:
         raise ValueError(f"{what} should be a non-empty selection from {', '.join(allowed)}, "
                          f"but got {names!r}" + (f" ({', '.join(map(repr, unknown))} unknown)" if unknown else ""))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what} should name each column once, but {names!r} repeats "
+                         f"{', '.join(map(repr, repeated))}; drop the repeats")
     return names
 
 
 def load_stocks(tickers=None) -> Series:
-    """Monthly closing prices from matplotlib's ``Stocks.csv``, first of each month, 1990-01 to 2022-06.
+    """Monthly closing prices from matplotlib's ``Stocks.csv``, one row per month, 1990-01 to 2022-06.
 
+    The file comes from Yahoo Finance's monthly data: the row dated the first of a
+    month holds the close of that month's last trading day (for the companies,
+    adjusted for later splits and dividends). The last month, June 2022, is partial:
+    the file ends on 2022-06-28, and the June values are the close of that day.
     The file also lists dividend dates with no prices; only the monthly rows are
     kept. A company has no price before it was listed (AMZN from 1997, GOOGL
     from 2004, DELL from 2016), so the rows before the latest first listing of
@@ -86,15 +96,22 @@ def load_stocks(tickers=None) -> Series:
     Parameters
     ----------
     tickers : tuple, optional
-        Columns to keep (a tuple or list of names, or one name as a str), from
+        Columns to keep (a tuple or list of distinct names, or one name as a str), from
         :data:`STOCK_TICKERS`; ``None`` keeps the seven
         with a full history since 1990 (IBM, AAPL, MSFT, XRX, ADBE, ^GSPC, ^IXIC).
 
     Returns
     -------
     Series
-        ``times`` (N,) ``datetime64[M]``, ``names`` the tickers, ``values`` (N, D)
-        prices in US dollars (index points for ^GSPC and ^IXIC).
+        ``times`` (N,) ``datetime64[M]``, the month of each row; ``names`` the tickers;
+        ``values`` (N, D) prices in US dollars (index points for ^GSPC and ^IXIC).
+
+    Raises
+    ------
+    TypeError
+        If ``tickers`` is not a str or a list or tuple of str.
+    ValueError
+        If a ticker is unknown or repeated, or none is given.
 
     Examples
     --------
@@ -254,7 +271,11 @@ def time_split(values, train_fraction: float = 0.8):
     tuple
         ``(values[:n], values[n:])`` with ``n = round(train_fraction * N)``.
     """
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+    if isinstance(values, Mapping):
+        raise TypeError(f"values should be an array of shape (N, ...), one row per time step, but is a "
+                        f"{type(values).__name__} with keys {list(values)!r:.60}; split one of its arrays, "
+                        f"or each of them with the same train_fraction")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not hasattr(values, "__getitem__"):
         raise TypeError(f"values should be an array of shape (N, ...), one row per time step, but is "
                         f"{type(values).__name__} {values!r:.60}; wrap it with np.asarray(...)")
     if getattr(values, "ndim", 1) == 0:                  # a NumPy scalar or 0-d array

@@ -117,7 +117,8 @@ def temporal_xor(n_bits=3000, *, rng, batch_size=1, dtype=np.float64):
     dtype = check_float_dtype(dtype)
     s = xor_stream(T // 3 + 1, rng=rng, batch_size=batch_size).astype(dtype)  # (T + 3, B)
     position = (np.arange(T) + 1) % 3
-    return TemporalXOR(s[:T, :, None], s[1:T + 1, :, None], position)
+    # y is x shifted by one step; copy it, so that editing x in place leaves the targets alone
+    return TemporalXOR(s[:T, :, None], s[1:T + 1, :, None].copy(), position)
 
 
 def running_parity(T, batch_size=1, *, rng, noise=0.0, dtype=np.float64):

@@ -3,8 +3,9 @@
 The machines that build and test the book have no internet, so the text comes
 from files that ship with Python itself: the source code (or only the
 docstrings) of a fixed list of standard-library modules, read from their files
-with ``importlib.util.find_spec`` (nothing is imported). Any UTF-8 file
-can be used instead by passing its path.
+in the standard-library folder, ``sysconfig.get_paths()["stdlib"]`` (nothing is
+imported, and a file of the same name in the working folder cannot take their
+place). Any UTF-8 file can be used instead by passing its path.
 
 The exact text depends on the Python version (the standard library changes
 between releases), but is the same on every run of one installation.
@@ -13,9 +14,9 @@ between releases), but is the same on every run of one installation.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 import os
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,24 @@ _SOURCES = ("stdlib", "stdlib-docstrings")
 def module_path(name: str) -> Path:
     """The source file of a standard-library module (``"json"``), to read as text.
 
-    Raises :class:`FileNotFoundError` when the module has no ``.py`` source in this installation.
+    The file is looked up in the standard-library folder, ``sysconfig.get_paths()["stdlib"]``,
+    not on ``sys.path``: a student's own ``statistics.py`` next to a notebook does not
+    replace the standard library's. A package (``"json"``) gives its ``__init__.py``.
+
+    Raises :class:`FileNotFoundError` when the module has no ``.py`` source in this installation,
+    and :class:`ValueError` when ``name`` is not a dotted module name (``"../x"``).
     """
     if not isinstance(name, str):
         raise TypeError(f"name should be a module name (str), but is {type(name).__name__}")
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-        raise FileNotFoundError(f"the standard-library module {name!r} has no source file in this Python "
-                                f"installation; pass the path of a text file to load_text instead")
-    return Path(spec.origin)
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise ValueError(f"name should be a dotted module name such as 'json' or 'email.mime', but is {name!r}")
+    folder = Path(sysconfig.get_paths()["stdlib"])
+    for path in (folder.joinpath(*parts[:-1], parts[-1] + ".py"), folder.joinpath(*parts, "__init__.py")):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"the standard-library module {name!r} has no source file in {folder}; "
+                            f"pass the path of a text file to load_text instead")
 
 
 def _docstrings(source: str) -> str:
@@ -57,6 +67,16 @@ def _docstrings(source: str) -> str:
 def _printable_ascii(text: str) -> str:
     """Drop every character other than the newline and printable ASCII (space to ``~``)."""
     return "".join(c for c in text if c == "\n" or " " <= c <= "~")
+
+
+def _read_utf8(path: Path) -> str:
+    """The text of a UTF-8 file; a file in another encoding is a ValueError that names it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"source should be a UTF-8 text file, but {str(path)!r} is not: its byte "
+                         f"{err.object[err.start]:#04x} at position {err.start} is not valid UTF-8; "
+                         f"save the file as UTF-8") from None
 
 
 def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, ascii_only: bool = True) -> str:
@@ -88,6 +108,8 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
         If ``source`` is neither a str nor a path.
     FileNotFoundError
         If ``source`` is neither a known name nor an existing file.
+    ValueError
+        If the file is not UTF-8 text (the message names the file).
 
     Examples
     --------
@@ -110,7 +132,7 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
         if not path.is_file():
             raise FileNotFoundError(f"source should be one of {', '.join(map(repr, _SOURCES))} or the path "
                                     f"of a text file, but {str(source)!r} is neither")
-        text = path.read_text(encoding="utf-8")
+        text = _read_utf8(path)
     if ascii_only:
         text = _printable_ascii(text)
     return text if max_chars is None else text[:max_chars]
