@@ -90,11 +90,15 @@ def cmd_student(args) -> int:
 # ----------------------------------------------------------------------------- grade
 
 def _submissions(paths) -> tuple:
-    """``(notebooks, problems)``: the notebooks given and those in the folders given, and what names none."""
+    """``(notebooks, problems)``: the notebooks given and those in the folders given, and what names none.
+
+    A symbolic link named ``.ipynb`` is kept, for the grader to refuse with a note (links to folders
+    are not searched).
+    """
     found, problems = [], []
     for p in map(Path, paths):
         inside = sorted(f for f in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts) if p.is_dir() else [p]
-        found += [f for f in inside if f.exists()]
+        found += [f for f in inside if f.exists() or f.is_symlink()]
         if not p.exists():
             problems.append(f"{p} (no such file)")
         elif not inside:
@@ -144,8 +148,9 @@ def _check_outputs(args) -> None:
         if not path.parent.is_dir():
             raise UsageError(f"{option}: expected a file in an existing folder, got {value}, but {path.parent} "
                              "is not a folder")
-        if not os.access(path if path.exists() else path.parent, os.W_OK):
-            raise UsageError(f"{option}: expected a file you may write, got {value} (permission denied)")
+        if not os.access(path.parent, os.W_OK):       # the file is written beside it, then renamed
+            raise UsageError(f"{option}: expected a file in a folder you may write, got {value} (permission "
+                             f"denied on {path.parent})")
     if args.roster:
         try:
             with open(args.roster, newline="", encoding="utf-8-sig") as f:
@@ -162,10 +167,27 @@ def _check_outputs(args) -> None:
 
 
 def _write(option: str, path, text: str) -> None:
-    """Write ``text`` to ``path``; :class:`UsageError` naming ``option`` when that fails."""
+    """Write ``text`` to ``path`` whole or not at all; :class:`UsageError` naming ``option`` when that fails.
+
+    UTF-8, with what it cannot hold (undecodable bytes of a file name) written ``\\udcxx``; into a new
+    file in the same folder, renamed over ``path`` once complete, so a failure leaves ``path`` as it was.
+    A file that was there keeps its permissions; a new one is readable by its owner only (it holds
+    students' grades).
+    """
+    import os
+    import tempfile
+
+    path, temporary = Path(path), None
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        with open(fd, "wb") as f:
+            f.write(text.encode("utf-8", "backslashreplace"))
+            if path.is_file():
+                os.chmod(f.fileno(), path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
     except OSError as err:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)
         raise UsageError(f"{option}: nothing written to {path} ({err.strerror or err}); the grades are in the table "
                          "above") from err
 

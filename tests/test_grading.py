@@ -215,16 +215,22 @@ def test_the_chapter_comes_from_the_instructor_then_the_file_name_then_the_noteb
         assert todo == [] and any(why in n for n in notes), notes
 
 
-def test_the_csv_adds_up_a_students_chapters_and_refuses_two_grades_for_one_cell():
+def test_the_csv_adds_up_a_students_chapters_leaves_unsubmitted_ones_empty_and_refuses_two_grades_for_one_cell(
+        tmp_path):
     def submission(name, *grades):
         return SubmissionResult(name, name, "?", "ok", [ExerciseResult(e, e, p, m, p == m, "") for e, p, m in grades])
 
     alice = submission("alice/02_structure.ipynb", ("ch02.rnn_step", 2, 2), ("ch02.rnn_param_count", 1, 1))
     alice_ch07 = submission("alice/07_elman_jordan.ipynb", ("ch07.jordan_step", 2, 2))
     bob = submission("bob/02_structure.ipynb", ("ch02.rnn_step", 0, 2), ("ch02.rnn_param_count", 1, 1))
+    # bob did not submit chapter 7: empty cells, not zero; his total adds up what was graded.
     assert grades_csv([alice, alice_ch07, bob]).splitlines() == [
         "student,ch02.rnn_step (2),ch02.rnn_param_count (1),ch07.jordan_step (2),Total (5)",
-        "alice,2,1,2,5", "bob,0,1,0,1"]
+        "alice,2,1,2,5", "bob,0,1,,1"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Login,Name\nbob,Bob\nalice,Alice\ncarol,Carol\n")
+    assert grades_csv([alice, alice_ch07, bob], roster).splitlines()[1:] == [
+        "bob,Bob,0,1,,1", "alice,Alice,2,1,2,5", "carol,Carol,,,,"]
     again = submission("alice/02_again.ipynb", ("ch02.rnn_step", 0, 2))
     with pytest.raises(ValueError, match=r"two submissions of student alice grade ch02\.rnn_step, "
                                          r"alice/02_structure\.ipynb and alice/02_again\.ipynb"):
@@ -422,19 +428,19 @@ def test_output_files_and_roster_are_refused_in_one_line_before_grading(tmp_path
     result = SubmissionResult("alice/99_fixture.ipynb", "alice/99_fixture.ipynb", "ch99", "ok",
                               [ExerciseResult("ch99.double", "double", 2, 2, True, "")])
     monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: [result])
-    write_text = Path.write_text
+    (tmp_path / "g.json").write_text("the last gradebook")
 
-    def full_disk(self, *args, **kwargs):
-        if self.name == "g.json":
-            raise OSError(28, "No space left on device", str(self))
-        return write_text(self, *args, **kwargs)
+    def full_disk(source, target):
+        raise OSError(28, "No space left on device", str(target))
 
-    monkeypatch.setattr(Path, "write_text", full_disk)
+    monkeypatch.setattr("os.replace", full_disk)
     assert main(["grade", str(path), "--checkers", str(CHECKERS), "--json", str(tmp_path / "g.json")]) == 2
     out, err = capsys.readouterr()
     assert "alice/99_fixture.ipynb" in out
     assert err == (f"--json: nothing written to {tmp_path / 'g.json'} (No space left on device); the grades are in "
                    "the table above\n")
+    assert (tmp_path / "g.json").read_text() == "the last gradebook"           # as it was, and no partial file
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_path, capsys):
@@ -453,6 +459,129 @@ def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_pa
     assert book["settings"]["points"] == {"ch99.double": 5} and book["settings"]["sandbox"] is True
     assert (tmp_path / "grades.csv").read_text().splitlines()[1:] == ["alice,5,2,3,1,11", "bob,0,0,0,0,0"]
     assert main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+
+
+# ----------------------------------------------------------------------------- hostile batches
+
+def test_a_forged_cell_number_or_a_fault_of_the_grader_costs_that_submission_only(tmp_path, monkeypatch):
+    # The submission names a cell it never had, then ignores the time limit: the grader must not crash
+    # looking for that cell (and must not quote the forged number as the cell it stopped).
+    forge = ("import os, signal, time\nfor fd in range(3, 8):\n    try:\n"
+             "        os.write(fd, b'{\"op\": \"cell\", \"cell\": 424242}\\n')\n    except OSError:\n        pass\n"
+             "signal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)\n")
+    forged = write_notebook(instructor_notebook(), tmp_path / "mallory" / "99_fixture.ipynb",
+                            [('print(f"tanh(0.5)', forge + 'print(f"tanh(0.5)')])
+    honest = write_notebook(instructor_notebook(), tmp_path / "alice" / "99_fixture.ipynb")
+    mallory, alice = grade_all([forged, honest], jobs=2, checkers=[str(CHECKERS)], timeout=1, exercise_timeout=5,
+                               grace=2)
+    assert (alice.status, alice.points) == ("ok", 7)
+    assert mallory.points == 0 and mallory.max_points == 7
+    assert mallory.status == "it broke the grading protocol (it said it ran cell 424242, which the notebook has not)"
+    assert all(e.feedback == f"not graded: the sandbox ended: {mallory.status}" for e in mallory.exercises)
+    # Any other fault while grading one submission: zero for it, with the error, and the batch goes on.
+    unreadable = tmp_path / "bob" / "99_fixture.ipynb"
+    unreadable.parent.mkdir()
+    unreadable.write_text("not a notebook")
+
+    def broken_plan(*args, **kwargs):
+        raise RuntimeError("a fault of the grader")
+
+    monkeypatch.setattr("rnncourse.exercises.grade.plan", broken_plan)
+    failed, bob = grade_all([honest, unreadable], checkers=[str(CHECKERS)])
+    assert (failed.status, failed.points, failed.max_points) == ("error", 0, 7)
+    assert failed.notes == ["not graded: the grader failed on this submission (RuntimeError: a fault of the grader); "
+                            "the other submissions were graded"]
+    assert bob.status == "unreadable"
+
+
+def test_notebook_metadata_that_is_not_an_object_makes_that_notebook_unreadable(tmp_path):
+    paths = []
+    for name, metadata in (("listed", ["ch99"]), ("text", "ch99")):
+        nb = json.loads(json.dumps(instructor_notebook()))
+        nb["metadata"] = metadata
+        paths.append(tmp_path / name / "99_fixture.ipynb")
+        paths[-1].parent.mkdir()
+        paths[-1].write_text(json.dumps(nb))
+    results = grade_all(paths, checkers=[str(CHECKERS)])
+    assert [(r.status, r.points, r.max_points) for r in results] == [("unreadable", 0, 7)] * 2
+    assert [r.notes for r in results] == [
+        ["could not read the notebook: ValueError: its metadata should be a JSON object, but is a list"],
+        ["could not read the notebook: ValueError: its metadata should be a JSON object, but is a str"]]
+
+
+def test_links_pipes_and_oversized_files_are_refused_and_named_by_where_they_lie(tmp_path, capsys):
+    import os
+
+    folder, elsewhere = tmp_path / "submissions", tmp_path / "elsewhere" / "mallory"
+    elsewhere.mkdir(parents=True)
+    write_notebook(instructor_notebook(), elsewhere / "99_fixture.ipynb")
+    (folder / "alice").mkdir(parents=True)
+    (folder / "alice" / "99_fixture.ipynb").symlink_to(elsewhere / "99_fixture.ipynb")
+    (folder / "bob").mkdir()
+    os.mkfifo(folder / "bob" / "99_fixture.ipynb")               # reading it would wait forever
+    (folder / "carol").mkdir()
+    with open(folder / "carol" / "99_fixture.ipynb", "wb") as f:
+        f.truncate(21 << 20)
+    assert main(["grade", str(folder), "--checkers", str(CHECKERS), "--json", str(tmp_path / "g.json")]) == 0
+    book = json.loads((tmp_path / "g.json").read_text())
+    assert [(s["submission"], s["student"], s["status"], s["points"], s["max_points"]) for s in book["submissions"]] \
+        == [(f"{who}/99_fixture.ipynb", who, "refused", 0, 7) for who in ("alice", "bob", "carol")]
+    assert [s["notes"] for s in book["submissions"]] == [
+        ["not graded: the submission is a symbolic link, not a notebook; collect the notebook itself"],
+        ["not graded: the submission is not a regular file (a folder, a pipe or a device named .ipynb)"],
+        ["not graded: the notebook has 21 MB, more than the 20 MB a submission may have; clear its outputs"]]
+    assert "mallory" not in capsys.readouterr().out
+
+
+def test_the_table_prints_no_control_characters_from_a_submission():
+    escape = "\x1b]0;owned\x07\x1b[2J\r"
+    result = SubmissionResult(f"alice{escape}/99.ipynb", "x", "ch99", "ok",
+                              [ExerciseResult("ch99.double", "double", 0, 1, False,
+                                              f"raised KeyError: {escape}'oops'")],
+                              notes=[f"cell 2 printed {escape}\x9b31m"])
+    table = format_table([result])
+    assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", table), repr(table)
+    assert "alice" in table and "'oops'" in table and "[2J" in table          # the text stays, harmless
+
+
+def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
+    def students(*names):
+        paths = []
+        for name in names:
+            paths.append(tmp_path / name)
+            paths[-1].parent.mkdir(parents=True, exist_ok=True)
+            paths[-1].write_text("not a notebook")                  # unreadable: graded without a sandbox
+        results = grade_all(paths, checkers=[str(CHECKERS)])
+        return [r.student for r in results], grades_csv(results).splitlines()[1:]
+
+    assert students("one/alice/99_fixture.ipynb") == (["alice"], ["alice,0,0,0,0,0"])          # a single notebook
+    assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb")[0] == ["bob", "carol"]
+    assert students("submitted/dave/ch99/99_x.ipynb", "submitted/erin/ch99/99_x.ipynb")[0] == ["dave", "erin"]
+    assert students("flat/frank.ipynb", "flat/grace.ipynb")[0] == ["frank", "grace"]          # one folder for all
+
+
+def test_the_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
+    evil = '=HYPERLINK("http://evil")'
+    result = SubmissionResult("x", "x", "ch02", "ok", [ExerciseResult("ch02.rnn_step", "f", 2, 2, True, "")],
+                              student=evil)
+    assert grades_csv([result]).splitlines()[1] == '"\'=HYPERLINK(""http://evil"")",2,2'
+    roster = tmp_path / "roster.csv"
+    roster.write_text('ID,Name,Credit\n"=HYPERLINK(""http://evil"")",@SUM(A1),-3\nann,+cmd,\tx\n')
+    assert grades_csv([result], roster).splitlines()[1:] == [
+        '"\'=HYPERLINK(""http://evil"")",\'@SUM(A1),-3,2,2', "ann,'+cmd,'\tx,,"]
+
+
+def test_a_file_name_that_is_not_utf8_is_written_escaped_and_whole(tmp_path, capsys, monkeypatch):
+    path = write_notebook(instructor_notebook(), tmp_path / "99_fixture.ipynb")
+    name = "caf\udce9/99_fixture.ipynb"                         # b"caf\xe9", Latin-1 bytes in a file name
+    result = SubmissionResult(name, name, "ch99", "ok", [ExerciseResult("ch99.double", "double", 1, 1, True, "")])
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: [result])
+    assert main(["grade", str(path), "--checkers", str(CHECKERS), "--csv", str(tmp_path / "g.csv"),
+                 "--json", str(tmp_path / "g.json")]) == 0
+    assert "caf\\udce9/99_fixture.ipynb" in capsys.readouterr().out
+    assert (tmp_path / "g.csv").read_text(encoding="utf-8").splitlines() == ["student,ch99.double (1),Total (1)",
+                                                                              "caf\\udce9,1,1"]
+    assert json.loads((tmp_path / "g.json").read_text())["submissions"][0]["submission"] == name
 
 
 # ----------------------------------------------------------------------------- the real chapters
@@ -530,3 +659,16 @@ def test_a_checkout_under_tmp_is_bound_on_top_of_the_private_tmp(monkeypatch):
     venv_bind = next(i for i in range(1, len(cmd)) if cmd[i - 1] == "--ro-bind" and cmd[i] == "/tmp/clone/.venv")
     assert venv_bind > private_tmp
     assert cmd[-3:] == ["/tmp/clone/.venv/bin/python", "-c", "pass"]
+
+
+def test_a_rewritten_gradebook_keeps_its_permissions_and_a_new_one_is_the_owners_only(tmp_path):
+    from rnncourse.__main__ import _write
+
+    shared = tmp_path / "grades.csv"
+    shared.write_text("old")
+    shared.chmod(0o644)
+    _write("--csv", shared, "student,total\nalice,3\n")
+    assert shared.read_text() == "student,total\nalice,3\n" and shared.stat().st_mode & 0o777 == 0o644
+    new = tmp_path / "new.json"
+    _write("--json", new, "{}")
+    assert new.stat().st_mode & 0o777 == 0o600

@@ -114,3 +114,56 @@ def test_the_output_keeps_its_start_and_end_and_counts_what_it_dropped():
     os.close(write)
     output.thread.join(timeout=5)
     assert output.text() == "a" * 50 + "\n[... 1000 bytes of output dropped ...]\n" + "b" * 10 + "c" * 40
+
+
+def test_a_flood_of_foreign_type_names_makes_a_bounded_number_of_classes():
+    import gc
+
+    from rnncourse.exercises.wire import MAX_FOREIGN_TYPES
+
+    for round_ in range(3):
+        names = [f"Made{round_}x{i}" for i in range(500)]
+        back = decode({"t": "list", "v": [{"t": "opaque", "type": name} for name in names]})
+        assert [value.type_name for value in back] == names and all(isinstance(v, Foreign) for v in back)
+        assert len({type(value) for value in back}) == MAX_FOREIGN_TYPES + 1         # the named ones, and Foreign
+        assert type(back[0]).__name__ == names[0] and type(back[-1]) is Foreign
+    del back
+    gc.collect()
+    assert not [cls for cls in Foreign.__subclasses__() if cls.__name__.startswith("Made")]   # freed with their values
+
+
+def test_the_graders_decoder_step_refuses_inputs_of_the_wrong_shape_instead_of_broadcasting_them():
+    # ch06's step runs in the grader's process, called back by the student's greedy_decode: tokens (2000,)
+    # and h (2000, 1, H) would broadcast against its (B, H) into 2000 * 2000 * H entries.
+    import torch
+
+    from rnncourse.exercises.ch06 import check_greedy_decode
+    from rnncourse.exercises.registry import ExerciseFailure
+
+    def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
+        step(torch.zeros(2000, dtype=torch.long), torch.zeros(2000, 1, h0.shape[1], dtype=torch.float64))
+
+    with pytest.raises(ExerciseFailure, match=r"raised ValueError: step\(tokens, h\): tokens should hold one token "
+                                              r"per sequence of the batch, at most 2, but has 2000"):
+        check_greedy_decode(greedy_decode)
+
+    def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):      # one token per row, h one row short of it
+        step(torch.ones(h0.shape[0], dtype=torch.long), h0[:1, None])
+
+    with pytest.raises(ExerciseFailure, match=r"raised ValueError: step\(tokens, h\): h should have .*shape \(B, H\)"):
+        check_greedy_decode(greedy_decode)
+
+    def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):      # feeding only the rows still decoding is fine
+        tokens, h, rows = torch.full((h0.shape[0],), bos), h0, torch.arange(h0.shape[0])
+        out = torch.full((max_len, h0.shape[0]), pad)
+        for t in range(max_len):
+            logits, h = step(tokens, h)
+            tokens = logits.argmax(-1)
+            out[t, rows] = tokens
+            keep = tokens != eos
+            tokens, h, rows = tokens[keep], h[keep], rows[keep]
+            if not len(rows):
+                break
+        return out
+
+    check_greedy_decode(greedy_decode)

@@ -16,6 +16,7 @@ from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.many_to_one import many_to_one_backward, many_to_one_forward
 from rnncourse.numpy.model import init_model_params
 from rnncourse.torch.seq2seq import greedy_decode
+from rnncourse.validation import check_array, check_index_array
 
 __all__ = ["check_greedy_decode", "check_many_to_one_backward"]
 
@@ -24,8 +25,23 @@ _DECODE_ARGS = ("step", "h0")
 
 # ----------------------------------------------------------------------------- greedy decoding
 
-def _random_step(V, H, seed, eos_bias=0.0, eos=2):
-    """A random decoder step ``(tokens, h) -> (logits, h)`` in float64, for greedy-decoding checks.
+def _check_step_inputs(tokens, h, B, H, V):
+    """Refuse the inputs of the grader's step unless they are ``tokens`` (n,) in [0, V) and ``h`` (n, H),
+    ``n`` at most the batch ``B`` (a decoder may feed only the rows that have not ended).
+
+    The step runs in the grader's process: a wrong shape would broadcast (B', 1, H) against (B, H)
+    into an array of B' * B * H entries, so it is refused with the shapes it should have.
+    """
+    check_index_array(tokens, "step(tokens, h): tokens", ("B",), high=V, backend="torch")
+    n = len(tokens)
+    if not 1 <= n <= B:
+        raise ValueError(f"step(tokens, h): tokens should hold one token per sequence of the batch, at most {B}, "
+                         f"but has {n}")
+    check_array(h, "step(tokens, h): h", ("B", "H"), (n, H), backend="torch")
+
+
+def _random_step(V, H, B, seed, eos_bias=0.0, eos=2):
+    """A random decoder step ``(tokens, h) -> (logits, h)`` in float64 for a batch of ``B``, for greedy-decoding checks.
 
     The same ``seed`` gives the same decoder: the reference and the student each get their own copy.
     """
@@ -35,15 +51,17 @@ def _random_step(V, H, seed, eos_bias=0.0, eos=2):
     b_y[eos] = eos_bias
 
     def step(tokens, h):
+        _check_step_inputs(tokens, h, B, H, V)
         h = torch.tanh(W_xh[:, tokens].T + h @ W_hh.T)
         return h @ W_hy.T + b_y, h
 
     return step, torch.from_numpy(random_array(rng, (1, H)))
 
 
-def _counting_step(V):
+def _counting_step(V, B, H):
     """A step whose next token is always ``(token + 1) % V``: greedy output is 2, 3, ... from bos = 1."""
     def step(tokens, h):
+        _check_step_inputs(tokens, h, B, H, V)
         return 10.0 * torch.nn.functional.one_hot((tokens + 1) % V, V).double(), h
 
     return step
@@ -74,7 +92,7 @@ def check_greedy_decode(fn):
     """Write greedy_decode(step, h0, bos, eos, max_len, pad): feed back the most likely token until <eos>, then pad."""
     # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads.
     V, pad, bos, eos = 5, 0, 1, 4
-    mine = call_unchanged(fn, (_counting_step(V), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
+    mine = call_unchanged(fn, (_counting_step(V, 2, 3), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
                           "greedy_decode on a step that always predicts token + 1", bos=bos, eos=eos, max_len=5,
                           pad=pad)
     _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
@@ -90,10 +108,10 @@ def check_greedy_decode(fn):
             B, max_len = case["B"], case["max_len"]
             # The reference decodes first, with its own copy of the decoder: the student's step is a
             # closure whose weights the student's code could reach and change.
-            step, h = _random_step(6, 5, case["seed"], case["eos_bias"], eos=2)
+            step, h = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
             h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
             ref = greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
-            step, _ = _random_step(6, 5, case["seed"], case["eos_bias"], eos=2)
+            step, _ = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
             what = "greedy_decode on a random decoder"
             mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
             _compare_tokens(mine, ref, what, 2, 0)

@@ -25,6 +25,8 @@ compares with its own reference, in the grader's process. What is guaranteed:
   started again, cells re-run, for the exercises after it); the first cell that does not stop at
   the notebook's limit is left out of the re-run, a second one leaves every exercise at zero;
 - only the exercises of the submission's chapter are graded (:func:`plan`), whatever it checks;
+- a submission that is a symbolic link, not a regular file, or over :data:`MAX_NOTEBOOK_MB` is
+  refused unread, and a fault of the grader on one submission costs that one only (zero, a note);
 - the same submission and the same grader give the same points and feedback: the checkers choose
   seeded inputs; the gradebook records each exercise's seeds and a digest of the inputs sent.
 
@@ -42,6 +44,7 @@ import io
 import json
 import os
 import re
+import stat
 import textwrap
 import time
 from collections import Counter
@@ -58,11 +61,13 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "student_id", "find_checks", "plan", "check_points", "check_chapter",
-           "SandboxUnavailable"]
+           "format_table", "gradebook", "grades_csv", "student_id", "student_ids", "find_checks", "plan",
+           "check_points", "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
+#: Largest submitted notebook the grader reads, in MB.
+MAX_NOTEBOOK_MB = 20
 
 
 @dataclass
@@ -82,7 +87,10 @@ class ExerciseResult:
 
 @dataclass
 class SubmissionResult:
-    """The grades of one submission, with notes about its notebook (cells that failed ...)."""
+    """The grades of one submission, with notes about its notebook (cells that failed ...).
+
+    ``student`` is who it is from (:func:`student_id`); empty, the gradebook CSV works it out from ``submission``.
+    """
 
     submission: str
     path: str
@@ -92,6 +100,7 @@ class SubmissionResult:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     overhead_seconds: float | None = None
+    student: str = ""
 
     @property
     def points(self) -> int:
@@ -213,15 +222,13 @@ class RemoteError(Exception):
     """An exception raised by the student's function in the sandbox; its class carries the name."""
 
 
-_REMOTE_ERRORS: dict = {}
-
-
 def _remote_error(name: str, message: str) -> BaseException:
+    """The sandbox's exception ``name`` as a :class:`RemoteError` of that name; its class is made for it alone
+    and freed with it (a cache of classes by name would grow with every name a submission makes up)."""
     if name == "NotImplementedError":
         return NotImplementedError(message)
     name = "".join(ch for ch in str(name)[:80] if ch.isalnum() or ch == "_") or "Exception"
-    cls = _REMOTE_ERRORS.setdefault(name, type(name, (RemoteError,), {}))
-    return cls(message)
+    return type(name, (RemoteError,), {})(message)
 
 
 def _write_back(original, after, replaced=()) -> None:
@@ -336,6 +343,14 @@ class _Sandbox:
     def __init__(self, cells, subjects, options):
         self.cells, self.subjects, self.options = cells, subjects, options
         self.session, self.problems, self.overhead, self.dropped = None, [], None, []
+        self.numbers = {number for number, _ in cells}
+
+    @property
+    def last_cell(self):
+        """The cell the sandbox last said it started, or ``None``; a number that is no cell of the notebook (the
+        submission can forge the message) is ``None`` too."""
+        cell = self.session.last_cell if self.session is not None else None
+        return cell if type(cell) is int and cell in self.numbers else None
 
     def start(self) -> None:
         """Start a sandbox and run the cells in it.
@@ -354,10 +369,13 @@ class _Sandbox:
             ran = self.session.request({"op": "run", "cells": self.cells, "subjects": self.subjects,
                                         "timeout": o["timeout"]}, o["timeout"] + o["grace"])
         except CallTimeout:
-            stuck = self.session.last_cell
-            if stuck is None or self.dropped:
+            if self.session.last_cell is None or self.dropped:
                 raise
-            source = next(s for n, s in self.cells if n == stuck)
+            stuck = self.last_cell
+            source = next((s for n, s in self.cells if n == stuck), None)
+            if source is None:
+                raise SandboxLost(f"it broke the grading protocol (it said it ran cell "
+                                  f"{str(self.session.last_cell)[:20]}, which the notebook has not)") from None
             first_line = next((line.strip() for line in source.splitlines() if line.strip()), "")[:60]
             self.dropped.append(f"cell {stuck} ({first_line!r}) did not stop at the notebook's time limit of "
                                 f"{o['timeout']:g} s: the grader killed it after {o['timeout'] + o['grace']:g} s "
@@ -427,15 +445,47 @@ def _not_run(status: str, last_cell, options) -> str:
     return f"not graded: the sandbox ended{where}: {status}"
 
 
+def _file_problem(path: Path):
+    """Why the file ``path`` is refused as a submission (a symbolic link, not a regular file, too large), or ``None``.
+
+    A missing or unreadable file is not refused here: reading it fails, and says why.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return "the submission is a symbolic link, not a notebook; collect the notebook itself"
+    if not stat.S_ISREG(info.st_mode):
+        return "the submission is not a regular file (a folder, a pipe or a device named .ipynb)"
+    if info.st_size > MAX_NOTEBOOK_MB << 20:
+        return (f"the notebook has {info.st_size / (1 << 20):.0f} MB, more than the {MAX_NOTEBOOK_MB} MB a "
+                f"submission may have; clear its outputs")
+    return None
+
+
+def _ungraded(name, path, student, chapter, points, status: str, note: str, feedback=None) -> SubmissionResult:
+    """A submission whose code never ran: every exercise of its chapter (``chapter``, else its file name's)
+    at zero, with ``note`` (and ``feedback``, default ``note``, on each exercise)."""
+    chapter = chapter or chapter_id(path)
+    result = SubmissionResult(name, str(path), chapter, status, notes=[note], student=student)
+    for ex in chapter_exercises(chapter) if chapter != "?" else []:
+        result.exercises.append(ExerciseResult(ex.name, ex.function_name, 0, _points(ex.name, points), False,
+                                               feedback or note))
+    return result
+
+
 def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30, checkers=(),
                      points=None, chapter=None, only_exercises: bool = False, book_dir=None, name=None,
-                     grace: float = 30, sandbox: bool = True, limits: Limits = Limits()) -> SubmissionResult:
+                     student=None, grace: float = 30, sandbox: bool = True,
+                     limits: Limits = Limits()) -> SubmissionResult:
     """Grade one notebook: its code runs in a sandbox, its verdicts are computed here.
 
     Parameters
     ----------
     path : str or pathlib.Path
-        The submitted ``.ipynb``.
+        The submitted ``.ipynb``: a regular file of at most :data:`MAX_NOTEBOOK_MB` MB, not a
+        symbolic link (else it is refused: every exercise at zero, with a note).
     timeout : float
         Seconds for running the notebook's cells.
     exercise_timeout : float
@@ -454,6 +504,8 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
         its check cell.
     name : str or None
         How the table names the submission (default: the file name).
+    student : str or None
+        Who the submission is from (default: :func:`student_id` of ``path``).
     grace : float
         Seconds allowed for the sandbox to start, on top of the notebook's time limit.
     sandbox : bool
@@ -466,31 +518,31 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     SubmissionResult
         One :class:`ExerciseResult` per exercise, and notes.
     """
-    path = Path(path).resolve()
-    name = name or path.name
+    path = Path(os.path.abspath(path))           # not resolved: a link is refused, not followed
+    name, student = name or path.name, student or student_id(path)
     for module in checkers:
         load_checkers(str(module))
     points = check_points(points)
     check_chapter(chapter)
     start = time.monotonic()
+    refused = _file_problem(path)
+    if refused:
+        return _ungraded(name, path, student, chapter, points, "refused", f"not graded: {refused}")
     try:
         cells, metadata = read_notebook(path)
+        if not isinstance(metadata, dict):
+            raise ValueError(f"its metadata should be a JSON object, but is a {type(metadata).__name__}")
     except Exception as err:  # not JSON, not a notebook, not readable
-        chapter = chapter or chapter_id(path)
-        result = SubmissionResult(name, str(path), chapter, "unreadable",
-                                  notes=[f"could not read the notebook: {type(err).__name__}: {err}"])
-        for ex in chapter_exercises(chapter) if chapter != "?" else []:
-            pts = _points(ex.name, points)
-            result.exercises.append(ExerciseResult(ex.name, ex.function_name, 0, pts, False,
-                                                   "not graded: the notebook could not be read"))
-        return result
+        return _ungraded(name, path, student, chapter, points, "unreadable",
+                         f"could not read the notebook: {type(err).__name__}: {str(err)[:300]}",
+                         "not graded: the notebook could not be read")
     chapter, todo, notes = plan(cells, metadata, path, book_dir, chapter)
     exercises = {ex_name: get_exercise(ex_name) for ex_name, _ in todo}
     subjects = sorted({s for ex in exercises.values() for s in ex.subjects})
     options = {"timeout": timeout, "exercise_timeout": exercise_timeout, "grace": grace, "sandbox": sandbox,
                "limits": limits, "n_exercises": len(todo)}
     box = _Sandbox([list(c) for c in code_cells(cells, only_exercises)], subjects, options)
-    result = SubmissionResult(name, str(path), chapter, "ok")
+    result = SubmissionResult(name, str(path), chapter, "ok", student=student)
     try:
         try:
             box.start()
@@ -503,8 +555,7 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
             pts = _points(ex_name, points)
             ex, began = exercises[ex_name], time.monotonic()
             if result.status != "ok":
-                last = box.session.last_cell if box.session else None
-                row = ExerciseResult(ex_name, function, 0, pts, False, _not_run(result.status, last, options))
+                row = ExerciseResult(ex_name, function, 0, pts, False, _not_run(result.status, box.last_cell, options))
             else:
                 remote = RemoteFunction(box, function, time.monotonic() + exercise_timeout)
                 passed, feedback = _check(ex, remote, function, box.problems)
@@ -520,8 +571,8 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
 
 
 def _short_names(paths) -> list:
-    """Names for the table: paths relative to the submissions' common folder."""
-    paths = [Path(p).resolve() for p in paths]
+    """Names for the table: paths relative to the submissions' common folder (links not followed)."""
+    paths = [Path(os.path.abspath(p)) for p in paths]
     if len(paths) < 2:
         return [p.name for p in paths]
     common = Path(os.path.commonpath([p.parent for p in paths]))
@@ -534,7 +585,8 @@ def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **opti
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
     sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
     ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
-    :func:`grade_submission`.
+    :func:`grade_submission`. Nothing one submission does stops the others: should grading it
+    fail in the grader itself, it gets zero with a note naming the error (status ``"error"``).
     """
     if sandbox:
         problem = sandbox_problem()
@@ -543,19 +595,37 @@ def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **opti
                                      f"submissions you trust")
     for module in checkers:
         load_checkers(str(module))
-    check_points(options.get("points"))
+    points = check_points(options.get("points"))
     check_chapter(options.get("chapter"))
-    names = _short_names(paths)
+    names, students = _short_names(paths), student_ids(paths)
 
     def one(i):
-        return grade_submission(paths[i], name=names[i], sandbox=sandbox, **options)
+        try:
+            return grade_submission(paths[i], name=names[i], student=students[i], sandbox=sandbox, **options)
+        except (Exception, SandboxLost, CallTimeout) as err:
+            return _ungraded(names[i], Path(os.path.abspath(paths[i])), students[i], options.get("chapter"), points,
+                             "error", f"not graded: the grader failed on this submission ({type(err).__name__}: "
+                                      f"{str(err)[:300]}); the other submissions were graded")
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, range(len(paths))))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences, carriage returns) become spaces,
+    and undecodable bytes of a file name (surrogates) are written ``\\udcxx``."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(" ", text)
+
+
 def format_table(results, width: int = 100) -> str:
-    """The grades as a text table: submission, exercise, points, feedback (wrapped)."""
+    """The grades as a text table: submission, exercise, points, feedback (wrapped).
+
+    Text from the submission (its name, feedback, notes) is printed without control characters.
+    """
     rows = []
     for sub in results:
         first = sub.submission
@@ -566,6 +636,7 @@ def format_table(results, width: int = 100) -> str:
             rows.append((first, "(note)", "", note))
             first = ""
         rows.append((first, "total", f"{sub.points}/{sub.max_points}", "" if sub.status == "ok" else sub.status))
+    rows = [tuple(_printable(cell) for cell in row) for row in rows]
     head = ("submission", "exercise", "points", "feedback")
     w = [max(len(r[i]) for r in rows + [head]) for i in range(3)]
     fb_width = max(30, width - sum(w) - 6)
@@ -588,11 +659,21 @@ def gradebook(results, settings=None) -> dict:
             "settings": settings or {}, "submissions": subs}
 
 
-def student_id(submission: str) -> str:
-    """Who a submission is from: its folder when each student has one (``alice/02_x.ipynb``), else its file name
-    without the extension."""
-    parts = Path(submission).parts
-    return parts[0] if len(parts) > 1 else Path(submission).stem
+def student_id(path, flat: bool = False) -> str:
+    """Who a submission is from: the name of the folder it is in (``submissions/alice/04_bptt.ipynb`` and
+    ``section_b/alice/04_bptt.ipynb`` are ``alice``), above an nbgrader assignment folder named after a
+    chapter (``submitted/alice/ch04/04_bptt.ipynb`` is ``alice``); with ``flat`` (the submissions share one
+    folder), or for a bare file name, the file name without ``.ipynb`` (``submissions/alice.ipynb`` is ``alice``).
+    """
+    path = Path(path)
+    folder = path.parent.parent if re.fullmatch(r"ch\d\d", path.parent.name) else path.parent
+    return path.stem if flat or not folder.name else folder.name
+
+
+def student_ids(paths) -> list:
+    """:func:`student_id` of each of ``paths``, ``flat`` when there are several and all are in one folder."""
+    folders = {os.path.dirname(os.path.abspath(p)) for p in paths}
+    return [student_id(os.path.abspath(p), flat=len(paths) > 1 and len(folders) == 1) for p in paths]
 
 
 def _read_roster(path, key, ids) -> tuple:
@@ -614,17 +695,31 @@ def _read_roster(path, key, ids) -> tuple:
                      f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key")
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _csv_cell(cell: str) -> str:
+    """``cell`` as a spreadsheet will show it, never run it: text starting with ``= + - @``, a tab or a carriage
+    return (a formula, to Excel or LibreOffice) gets a leading ``'``; numbers (``-3``) stay numbers."""
+    if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 def grades_csv(results, roster=None, roster_key=None) -> str:
     """The grades as CSV for an LMS import (Canvas, Moodle, Gradescope): one row per student, one column
     per exercise and a total.
 
-    Without ``roster``, the first column, ``student``, is :func:`student_id` of each submission. With
-    a roster (a CSV, e.g. the gradebook export of the LMS), every roster row comes out with its
-    columns as they were, followed by the grade columns, matched on ``roster_key`` (default: the
-    first column that holds the students' ids); a student without a submission gets empty cells.
-    The grade columns are named ``"chNN.name (max points)"`` and ``"Total (max points)"``. A
-    student's submissions of different chapters fill one row; two submissions that grade the same
-    exercise for one student raise ``ValueError`` naming both.
+    Without ``roster``, the first column, ``student``, is who each submission is from (its
+    ``student``, else :func:`student_id` of its name). With a roster (a CSV, e.g. the gradebook
+    export of the LMS), every roster row comes out with its columns as they were, followed by the
+    grade columns, matched on ``roster_key`` (default: the first column that holds the students'
+    ids); a student without a submission gets empty cells. The grade columns are named
+    ``"chNN.name (max points)"`` and ``"Total (max points)"``. A student's submissions of different
+    chapters fill one row; an exercise of a chapter the student did not submit is an empty cell (not
+    submitted is not zero), and the total adds up the points of the exercises graded. Two
+    submissions that grade the same exercise for one student raise ``ValueError`` naming both. A
+    text cell that a spreadsheet would run as a formula gets a leading ``'`` (:func:`_csv_cell`).
     """
     exercises = []
     for sub in results:
@@ -634,27 +729,31 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     columns = [f"{name} ({pts})" for name, pts in exercises] + [f"Total ({sum(p for _, p in exercises)})"]
     got, graded_in = {}, {}          # student -> {exercise: points}; (student, exercise) -> submission
     for sub in results:
-        sid = student_id(sub.submission)
+        sid = sub.student or student_id(sub.submission)
         got.setdefault(sid, {})
         for ex in sub.exercises:
             if (sid, ex.exercise) in graded_in:
                 raise ValueError(f"two submissions of student {sid} grade {ex.exercise}, {graded_in[sid, ex.exercise]} "
-                                 f"and {sub.submission}, for one cell of the CSV (a student is the first folder of "
-                                 f"a submission's name): grade one of them")
+                                 f"and {sub.submission}, for one cell of the CSV (a student is the folder of a "
+                                 f"submission): grade one of them")
             graded_in[sid, ex.exercise] = sub.submission
             got[sid][ex.exercise] = ex.points
-    by_id = {sid: [str(pts.get(name, 0)) for name, _ in exercises] + [str(sum(pts.values()))]
+    by_id = {sid: [str(pts[name]) if name in pts else "" for name, _ in exercises] + [str(sum(pts.values()))]
              for sid, pts in got.items()}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+
+    def write(row):
+        writer.writerow([_csv_cell(str(cell)) for cell in row])
+
     if roster is None:
-        writer.writerow(["student"] + columns)
+        write(["student"] + columns)
         for sid, cells in by_id.items():
-            writer.writerow([sid] + cells)
+            write([sid] + cells)
         return out.getvalue()
     header, rows, col = _read_roster(roster, roster_key, set(by_id))
-    writer.writerow(header + columns)
+    write(header + columns)
     for row in rows:
         sid = row[col].strip() if len(row) > col else ""
-        writer.writerow(row + [""] * (len(header) - len(row)) + by_id.get(sid, [""] * len(columns)))
+        write(row + [""] * (len(header) - len(row)) + by_id.get(sid, [""] * len(columns)))
     return out.getvalue()

@@ -20,8 +20,9 @@ value crosses as JSON numbers, strings, ``null`` and ``true``/``false``, or as a
 :func:`decode` is strict, because on the grader's side its input comes from the submission: an
 array is rebuilt by NumPy from raw bytes of one of :data:`DTYPES` (no object arrays, no pickles),
 with the shape checked against the byte count, into an exact ``numpy.ndarray``; every other value
-is a plain ``int``, ``float``, ``str``, ``bool``, ``None``, ``list``, ``tuple`` or ``dict``, or an
-instance of a class made here (:class:`Foreign`) that only carries a type name. No code of the
+is a plain ``int``, ``float``, ``str``, ``bool``, ``None``, ``list``, ``tuple`` or ``dict``, or a
+:class:`Foreign` that only carries a type name (as data: a hostile peer's names never make
+classes without bound, see :data:`MAX_FOREIGN_TYPES`). No code of the
 submission runs on the grader's side, and no value from it has methods of its choosing.
 :func:`encode` sends subclasses (of ``float``, of ``numpy.ndarray`` ...) as ``opaque``: a value whose
 arithmetic could lie arrives as a type name, which every checker rejects.
@@ -35,7 +36,8 @@ import json
 import math
 import sys
 
-__all__ = ["DTYPES", "WireError", "Foreign", "encode", "decode", "dumps", "loads", "MAX_DEPTH", "MAX_ELEMENTS"]
+__all__ = ["DTYPES", "WireError", "Foreign", "encode", "decode", "dumps", "loads", "MAX_DEPTH", "MAX_ELEMENTS",
+           "MAX_FOREIGN_TYPES"]
 
 #: The array dtypes that may cross (little-endian numbers and booleans).
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1")
@@ -43,6 +45,8 @@ DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", 
 MAX_DEPTH = 32
 #: Most entries of one array accepted.
 MAX_ELEMENTS = 1 << 25
+#: Most foreign type names of one decoded value that get a class of their own name (the rest are plain Foreign).
+MAX_FOREIGN_TYPES = 16
 
 
 class WireError(ValueError):
@@ -52,25 +56,27 @@ class WireError(ValueError):
 class Foreign:
     """A value the submission returned that cannot cross as data: only its type's name came.
 
-    ``type(value).__name__`` is that name, so a checker's message reads "should be a
-    numpy.ndarray ..., but is LyingArray".
+    ``value.type_name`` is that name. So that a checker's message reads "should be a
+    numpy.ndarray ..., but is LyingArray", ``type(value).__name__`` is the name too, for the first
+    :data:`MAX_FOREIGN_TYPES` names of one decoded value (a subclass made for that value only, freed
+    with it); further names come as plain ``Foreign``, so a hostile peer cannot make classes without bound.
     """
 
-    __slots__ = ()
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} from the submission>"
+        return f"<{self.type_name} from the submission>"
 
 
-_FOREIGN_TYPES: dict = {}
-
-
-def _foreign(name) -> Foreign:
+def _foreign(name, types: dict) -> Foreign:
+    """A :class:`Foreign` named ``name``; ``types`` holds the classes made for the value being decoded."""
     name = "".join(ch for ch in str(name)[:80] if ch.isalnum() or ch in "_.") or "object"
-    cls = _FOREIGN_TYPES.get(name)
-    if cls is None:
-        cls = _FOREIGN_TYPES[name] = type(name, (Foreign,), {"__slots__": ()})
-    return cls()
+    if name not in types and len(types) < MAX_FOREIGN_TYPES:
+        types[name] = type(name, (Foreign,), {"__slots__": ()})
+    return types.get(name, Foreign)(name)
 
 
 # ----------------------------------------------------------------------------- encode (either side)
@@ -181,12 +187,17 @@ def _named_tuple(name):
     return cls
 
 
-def decode(value, callback=None, depth: int = 0):
+def decode(value, callback=None):
     """Rebuild a value from :func:`encode`'s form, accepting nothing else (raises :class:`WireError`).
 
     ``callback(id)`` turns an ``fn`` entry into a callable (only the worker in the sandbox gets
     functions; the grader passes none and treats ``fn`` as foreign).
     """
+    return _decode(value, callback, 0, {})
+
+
+def _decode(value, callback, depth: int, types: dict):
+    """:func:`decode` at nesting ``depth``; ``types``: the :class:`Foreign` classes made for this value."""
     if depth > MAX_DEPTH:
         raise WireError(f"nested deeper than {MAX_DEPTH} levels")
     kind = type(value)
@@ -199,14 +210,14 @@ def decode(value, callback=None, depth: int = 0):
         items = value.get("v")
         if type(items) is not list:
             raise WireError(f"a {tag} should carry a list")
-        out = [decode(v, callback, depth + 1) for v in items]
+        out = [_decode(v, callback, depth + 1, types) for v in items]
         return out if tag == "list" else tuple(out)
     if tag == "dict":
         keys, items = value.get("k"), value.get("v")
         if type(keys) is not list or type(items) is not list or len(keys) != len(items) or \
                 not all(type(k) in (str, int) for k in keys):
             raise WireError("a dict should carry equally long lists of str or int keys and of values")
-        return {k: decode(v, callback, depth + 1) for k, v in zip(keys, items)}
+        return {k: _decode(v, callback, depth + 1, types) for k, v in zip(keys, items)}
     if tag == "float":
         if value.get("v") not in ("nan", "inf", "-inf"):
             raise WireError("a special float should be nan, inf or -inf")
@@ -229,12 +240,12 @@ def decode(value, callback=None, depth: int = 0):
         cls = _named_tuple(value.get("cls"))
         items = value.get("v")
         if cls is None or type(items) is not list or len(items) != len(cls._fields):
-            return _foreign(str(value.get("cls", "tuple")).rpartition(":")[2])
-        return cls(*(decode(v, callback, depth + 1) for v in items))
+            return _foreign(str(value.get("cls", "tuple")).rpartition(":")[2], types)
+        return cls(*(_decode(v, callback, depth + 1, types) for v in items))
     if tag == "fn":
-        return callback(_int(value.get("id"), "a function id")) if callback else _foreign("function")
+        return callback(_int(value.get("id"), "a function id")) if callback else _foreign("function", types)
     if tag == "opaque":
-        return _foreign(value.get("type", "object"))
+        return _foreign(value.get("type", "object"), types)
     raise WireError(f"unknown tag {tag!r}")
 
 
