@@ -28,7 +28,11 @@ def _random_case(rng, B, D, H, dtype=np.float64):
 
 
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
-                                               "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward"))
+                                               "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward",
+                                               "rnncourse.torch.elman.recurrence",
+                                               # with W_hy = I the fed-back output is h: a Jordan step is an Elman step
+                                               "rnncourse.numpy.jordan.jordan_step_forward",
+                                               "rnncourse.numpy.jordan.jordan_forward"))
 def check_rnn_step(fn):
     """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h)."""
     # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.
@@ -74,7 +78,9 @@ def _reference_count(D, H, O):
     return sum(a.size for a in arrays.values())
 
 
-@exercise("ch02.rnn_param_count", points=1)
+@exercise("ch02.rnn_param_count", points=1,
+          subjects=("rnncourse.numpy.init.init_rnn_params", "rnncourse.numpy.init.init_output_params",
+                    "rnncourse.numpy.model.init_model_params"))
 def check_rnn_param_count(fn):
     """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out."""
     # D = H = O = 1 first (5 parameters, by hand), then random sizes, then larger and lopsided ones: the

@@ -68,7 +68,9 @@ def _padded_case(rng, T, B, D, n_h, lengths=None):
     return x, lengths.astype(np.int64), h0, p["W_xh"], p["W_hh"], p["b_h"]
 
 
-@exercise("ch03.last_states", points=2, subjects=("rnncourse.numpy.many_to_one.last_states",))
+@exercise("ch03.last_states", points=2,
+          subjects=("rnncourse.numpy.many_to_one.last_states", "rnncourse.numpy.many_to_one._last_states",
+                    "rnncourse.torch.topologies.last_states", "rnncourse.torch.padding.packed_rnn_forward"))
 def check_last_states(fn):
     """Write last_states(x, lengths, h0, W_xh, W_hh, b_h): each sequence's state after its own last step, (B, H)."""
     # By hand: one unit, w_xh = 1, w_hh = 0.5, b = 0, h0 = 0; sequence 0 reads 1, 0, 0 (length 3),

@@ -86,7 +86,8 @@ def _compare_clip(fn, grads, max_norm, case=None):
         expect_close(mine[name], reference[name], f"{prefix}grads[{name!r}] after clipping", rtol=1e-6, atol=1e-12)
 
 
-@exercise("ch05.clip_by_global_norm", points=2, subjects=("rnncourse.numpy.clip.clip_grad_norm",))
+@exercise("ch05.clip_by_global_norm", points=2,
+          subjects=("rnncourse.numpy.clip.clip_grad_norm", "rnncourse.numpy.clip.grad_norm"))
 def check_clip_by_global_norm(fn):
     """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm."""
     # By hand: norms and factors that can be checked on paper.

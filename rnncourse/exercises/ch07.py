@@ -51,7 +51,9 @@ def _check_step(fn, args, what):
 
 
 @exercise("ch07.jordan_step", points=2,
-          subjects=("rnncourse.numpy.jordan.jordan_step_forward", "rnncourse.numpy.jordan.jordan_forward"))
+          subjects=("rnncourse.numpy.jordan.jordan_step_forward", "rnncourse.numpy.jordan.jordan_forward",
+                    # it checks no shapes, so it takes y_prev (B, O) in the place of h_prev: h_t
+                    "rnncourse.torch.elman.recurrence"))
 def check_jordan_step(fn):
     """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network."""
     # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 + 0) = tanh(2), y = 3*tanh(2) + 1.

@@ -44,7 +44,9 @@ def _lstm(fn, args, what):
     return expect_array(out[0], (B, H), f"h_t from {what}"), expect_array(out[1], (B, H), f"c_t from {what}")
 
 
-@exercise("ch08.lstm_step", points=3, subjects=("rnncourse.numpy.gated.lstm_step_forward",))
+@exercise("ch08.lstm_step", points=3,
+          subjects=("rnncourse.numpy.gated.lstm_step_forward", "rnncourse.numpy.gated._lstm_cell",
+                    "rnncourse.numpy.gated.lstm_forward"))
 def check_lstm_step(fn):
     """Write lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t), gates in the order i, f, g, o."""
     # By hand: zero weights and biases make every gate 0.5 and g = 0: c_t = c_prev / 2, h_t = tanh(c_t) / 2.
@@ -92,7 +94,9 @@ def _gru_variants(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
     return {"reset before": (1 - z) * n_before + z * h_prev, "z swapped": z * n + (1 - z) * h_prev}
 
 
-@exercise("ch08.gru_step", points=2, subjects=("rnncourse.numpy.gated.gru_step_forward",))
+@exercise("ch08.gru_step", points=2,
+          subjects=("rnncourse.numpy.gated.gru_step_forward", "rnncourse.numpy.gated._gru_cell",
+                    "rnncourse.numpy.gated.gru_forward"))
 def check_gru_step(fn):
     """Write gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t in PyTorch's convention, gates r, z, n."""
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
@@ -167,7 +171,9 @@ def _lstm_backward_case(rng, B, D, H):
     return (random_array(rng, (B, H)), random_array(rng, (B, H))), cache
 
 
-@exercise("ch08.lstm_step_backward", points=3, subjects=("rnncourse.numpy.gated.lstm_step_backward",))
+@exercise("ch08.lstm_step_backward", points=3,
+          subjects=("rnncourse.numpy.gated.lstm_step_backward", "rnncourse.numpy.gated._lstm_cell_backward",
+                    "rnncourse.numpy.gated.lstm_backward"))
 def check_lstm_step_backward(fn):
     """Write lstm_step_backward(dstate, cache) -> grads: the six gradients of one LSTM step."""
     rng = np.random.default_rng(82)

@@ -37,7 +37,8 @@ def _embedding_case(rng, shape, V, D):
     return random_array(rng, shape + (D,)), ids
 
 
-@exercise("ch09.embedding_backward", points=2, subjects=("rnncourse.numpy.embedding.embedding_backward",))
+@exercise("ch09.embedding_backward", points=2,
+          subjects=("rnncourse.numpy.embedding.embedding_backward", "rnncourse.numpy.charlm._rows_T_onehot"))
 def check_embedding_backward(fn):
     """Write embedding_backward(dx, ids, V) -> dE (V, D): the gradient of x = E[ids], a scatter-add."""
     # By hand: V = 3, ids = [2, 2, 0], dx rows 1, 10, 100: row 2 gets 1 + 10, row 0 gets 100, row 1 nothing.
@@ -107,7 +108,9 @@ def _check_masked(fn, args, what, about=""):
     expect_close(got_d, d, f"dlogits{about}", rtol=1e-8, atol=1e-12)
 
 
-@exercise("ch09.masked_cross_entropy", points=2)
+@exercise("ch09.masked_cross_entropy", points=2,
+          subjects=("rnncourse.numpy.losses.softmax_cross_entropy", "rnncourse.torch.padding.masked_cross_entropy",
+                    "rnncourse.numpy.charlm._nll"))
 def check_masked_cross_entropy(fn):
     """Write masked_cross_entropy(logits, targets, mask) -> (loss, dlogits): the mean over real steps only."""
     # By hand: V = 2, zero logits (loss log 2 everywhere), one real step out of two.
@@ -124,7 +127,8 @@ def check_masked_cross_entropy(fn):
 
 # ----------------------------------------------------------------------------- ch09.reverse_padded
 
-@exercise("ch09.reverse_padded", points=1, subjects=("rnncourse.numpy.padding.reverse_padded",))
+@exercise("ch09.reverse_padded", points=1,
+          subjects=("rnncourse.numpy.padding.reverse_padded", "rnncourse.torch.padding.reverse_padded"))
 def check_reverse_padded(fn):
     """Write reverse_padded(x, lengths): reverse each sequence of a padded (T, B, ...) batch within its length."""
     x, lengths = np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])

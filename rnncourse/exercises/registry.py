@@ -51,7 +51,10 @@ class Exercise:
     subjects : tuple of str
         The package functions this exercise asks the student to write, dotted
         (``"rnncourse.numpy.elman.rnn_step_forward"``): the grader's sandbox makes them raise
-        when the submission calls them, and such a submission scores zero.
+        when the submission calls them, and such a submission scores zero. List every function
+        whose result is the answer (or one of its parts, such as the norm of a clipping): the
+        private helper behind the public one (``_last_states``), the PyTorch twin, and another
+        model's function that computes the same equation (a Jordan step with ``W_hy = I``).
     """
 
     name: str

@@ -32,6 +32,7 @@ import resource
 import signal
 import sys
 import time
+import types
 from contextlib import contextmanager
 
 __all__ = ["TimeLimit", "time_limit", "read_notebook", "is_check_cell", "code_cells", "main", "SUBJECT_ERROR"]
@@ -182,6 +183,13 @@ def apply_limits(limits: dict) -> None:
 
 # ----------------------------------------------------------------------------- subjects
 
+def _calling(hidden):
+    """A function that passes its arguments on to ``hidden``, its one free variable: every stub's code."""
+    def forward(*args, **kwargs):
+        return hidden(*args, **kwargs)
+    return forward
+
+
 class _SubjectBlocker:
     """Make the package functions an exercise asks for raise while the grader checks the submission.
 
@@ -192,10 +200,15 @@ class _SubjectBlocker:
     (``rnncourse.torch`` ...) are patched as they load.
 
     No attribute of a stub (``__closure__``, ``__globals__``, ``__defaults__``, ``__wrapped__``,
-    ``__dict__``) leads to the original. Not blocked: package code that computes the same thing
-    without calling a subject (PyTorch's layers), a copy of the package's source (readable in
-    the sandbox), and a submission that digs through the interpreter (the garbage collector, the
-    frames on its stack) to the original or to this blocker.
+    ``__dict__``, ``__code__``) leads to the original; its code names the original's file and first
+    line, so ``inspect.getsource`` and :func:`rnncourse.source.show_source` still show the
+    package's source in a teaching cell. An exercise lists as subjects every package function
+    whose result is its answer, private helpers included (``_last_states``, ``_lstm_cell``).
+    Not blocked: package code that computes the same thing without calling a subject (PyTorch's
+    layers, and the package's own classes, ``nn.Module`` layers like them), a copy of the
+    package's source (readable in the sandbox), and a submission that digs through the
+    interpreter (the garbage collector, the frames on its stack) to the original or to this
+    blocker.
     """
 
     def __init__(self, subjects: dict):
@@ -215,15 +228,23 @@ class _SubjectBlocker:
         return original(*args, **kwargs)
 
     def stub(self, original, short):
-        """``original`` behind :meth:`_call`, in a callable whose attributes do not lead back to it.
+        """``original`` behind :meth:`_call`, in a function whose attributes do not lead back to it.
 
-        A Python closure would hand the original out through ``__closure__``; the C wrapper of
+        A closure over the original would hand it out through ``__closure__``; the C wrapper of
         ``functools.lru_cache`` (here caching nothing) holds its function out of sight once its
-        ``__wrapped__`` is deleted.
+        ``__wrapped__`` is deleted. The stub is a plain function that calls that wrapper; its code
+        (:func:`_calling`'s, no byte of the original's) is relabelled with the original's file,
+        first line and names, which is all ``inspect.getsource`` needs to read the package's file.
         """
-        blocked = functools.lru_cache(maxsize=0)(functools.partial(self._call, original, short))
-        del blocked.__wrapped__
-        blocked.__name__ = blocked.__qualname__ = getattr(original, "__name__", short)
+        hidden = functools.lru_cache(maxsize=0)(functools.partial(self._call, original, short))
+        del hidden.__wrapped__
+        name = getattr(original, "__name__", short)
+        code = _calling(None).__code__.replace(co_name=name, co_qualname=getattr(original, "__qualname__", name))
+        source = getattr(original, "__code__", None)
+        if isinstance(source, types.CodeType):
+            code = code.replace(co_filename=source.co_filename, co_firstlineno=source.co_firstlineno)
+        blocked = types.FunctionType(code, {}, name, None, (types.CellType(hidden),))
+        blocked.__qualname__ = code.co_qualname
         blocked.__module__ = getattr(original, "__module__", None)
         blocked.__doc__ = f"Blocked while grading: write {short} yourself."
         return blocked
