@@ -91,10 +91,13 @@ def test_clipping_limits_are_symmetric_when_a_gradient_points_down_or_left():
     reach = 1.15 * 3.0
     assert fig.axes[0].get_xlim() == pytest.approx((-reach, reach))
     assert fig.axes[0].get_ylim() == pytest.approx((-reach, reach))
-    g = np.array([3.0, 0.8])                     # all coordinates >= 0: the limits of before
+    g = np.array([3.0, 0.8])                     # all coordinates >= 0: less room below and left, but the circle's
     fig = plot_clipping(g, g / np.linalg.norm(g), np.array([0.5, 0.5]), 1.0, 0.5)
-    assert fig.axes[0].get_xlim() == pytest.approx((-0.25 * reach, reach))
-    assert fig.axes[0].get_ylim() == pytest.approx((-0.25 * reach, reach))
+    assert fig.axes[0].get_xlim() == pytest.approx((-1.15, reach))
+    assert fig.axes[0].get_ylim() == pytest.approx((-1.15, reach))
+    g = np.array([30.0, 8.0])                    # a long gradient: a quarter of the reach is more than the circle
+    fig = plot_clipping(g, g / np.linalg.norm(g), np.array([0.5, 0.5]), 1.0, 0.5)
+    assert fig.axes[0].get_xlim() == pytest.approx((-0.25 * 1.15 * 30.0, 1.15 * 30.0))
 
 
 def test_grad_norms_show_the_steps_of_norm_zero():
@@ -175,3 +178,81 @@ def test_success_vs_lag_checks_lags_and_accuracies(curve, kwargs, error, match):
 def test_success_vs_lag_takes_integer_arrays():
     fig = plot_success_vs_lag({"rnn": (np.array([5, 10]), np.array([1.0, 0.0]))}, chance=0.0, success=1.0)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["5", "10"]
+
+
+# --- Second audit: each test failed before its fix. ---
+
+def test_success_vs_lag_draws_the_accuracies_themselves():
+    fig = plot_success_vs_lag({"a": ((5, 10, 20), (1.0, 0.75, 0.25)), "b": ((5, 10), (0.5, 0.0))})
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [5, 10, 20])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [1.0, 0.75, 0.25])
+    np.testing.assert_array_equal(ax.lines[1].get_ydata(), [0.5, 0.0])
+
+
+def test_clipping_arrows_end_at_the_three_gradients_in_their_legend_colours():
+    g, by_norm, by_value = np.array([3.0, 0.8]), np.array([0.966, 0.258]), np.array([0.5, 0.5])
+    ax = plot_clipping(g, by_norm, by_value, 1.0, 0.5).axes[0]
+    legend = {t.get_text(): h.get_color() for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles)}
+    for arrow, (vec, label) in zip(ax.texts, ((g, "original gradient"), (by_norm, "clipped by norm"),
+                                              (by_value, "clipped by value"))):
+        np.testing.assert_array_equal(arrow.xy, vec)                       # the head
+        np.testing.assert_array_equal(arrow.xyann, (0, 0))                 # the tail, at the origin
+        assert matplotlib.colors.same_color(arrow.arrow_patch.get_edgecolor(), legend[label])
+
+
+@pytest.mark.parametrize("max_norm, clip_value", [(1.0, 0.5), (2.0, 0.5), (0.5, 2.0)])
+def test_clipping_shows_the_whole_circle_and_square(max_norm, clip_value):
+    g = np.array([3.0, 0.8])                                               # points up and right
+    ax = plot_clipping(g, g / np.linalg.norm(g) * max_norm, np.minimum(g, clip_value), max_norm, clip_value).axes[0]
+    circle, square = ax.patches
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for patch in (circle, square):
+        corners = patch.get_patch_transform().transform([(-1, -1), (1, 1)] if patch is circle else [(0, 0), (1, 1)])
+        assert x0 < corners[0, 0] and corners[1, 0] < x1 and y0 < corners[0, 1] and corners[1, 1] < y1
+
+
+def test_grad_norms_take_a_tensor_that_requires_grad():
+    torch = pytest.importorskip("torch")
+    norms = torch.tensor([1.0, 2.0, 4.0], requires_grad=True) * 1.0
+    trace = plot_grad_norms(norms).axes[0]
+    np.testing.assert_array_equal(trace.lines[0].get_ydata(), [1.0, 2.0, 4.0])
+
+
+@pytest.mark.parametrize("plot", [plot_norms_vs_lag, plot_input_gradients, plot_success_vs_lag])
+def test_curve_plots_refuse_an_empty_dict(plot):
+    with pytest.raises(ValueError, match=r"^curves should hold at least one curve, but is empty"):
+        plot({})
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: plot_grad_norms(None), TypeError, r"^grad_norms should be an array \(or a list\) of numbers, but is None"),
+    (lambda: plot_norms_vs_lag({"a": None}), TypeError, r"^curves\['a'\] should be an array .* but is None"),
+    (lambda: plot_success_vs_lag({"a": (None, [0.5])}), TypeError,
+     r"^curves\['a'\]\[0\] \(the lags\) should be a sequence of integers, but is None"),
+    (lambda: plot_success_vs_lag({"a": ([1], None)}), TypeError,
+     r"^curves\['a'\]\[1\] \(the accuracies\) should be an array .* but is None"),
+])
+def test_gradient_plots_name_a_missing_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def _overlapping_labels(fig, ax):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = sorted((t for t in ax.get_xticklabels(which="both") if t.get_text()), key=lambda t: t.get_position()[0])
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    return [(a.get_text(), b.get_text()) for a, b, p, q in zip(labels, labels[1:], boxes, boxes[1:]) if p.overlaps(q)]
+
+
+@pytest.mark.parametrize("low, high", [(0.5, 3.0), (0.2, 1.5), (1.0, 1.2), (1e-5, 1e5), (0.5, 0.6)])
+def test_histogram_tick_labels_do_not_overlap(low, high):
+    from rnncourse.plotting.style import use_style
+
+    with matplotlib.rc_context():
+        use_style()
+        fig = plot_grad_norms(np.geomspace(low, high, 100), threshold=1.0)
+        hist = fig.axes[1]
+        assert _overlapping_labels(fig, hist) == []
+        assert sum(bool(t.get_text()) for t in hist.get_xticklabels()) >= 2

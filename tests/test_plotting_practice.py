@@ -144,3 +144,68 @@ def test_lr_range_checks_its_input(lrs, losses, kwargs, error, match):
 def test_accuracies_must_lie_in_zero_one(value, error, match):
     with pytest.raises(error, match=match):
         plot_accuracies({"m": value})
+
+
+# --- Second audit: each test failed before its fix. ---
+
+from rnncourse.plotting.style import COLORS  # noqa: E402
+
+
+def test_batch_masks_colour_real_steps_dark_padding_light_and_number_steps_from_one():
+    masks = {"a": [np.array([[True, True], [True, False]]), np.array([[True], [True], [False]])]}
+    ax = plot_batch_masks(masks).axes[0]
+    image = ax.images[0]
+    rgb = image.to_rgba(image.get_array())[..., :3]
+    # columns: batch 0 (2 sequences), a gap, batch 1 (1 sequence); rows: t = 1, 2, 3 (the longest batch)
+    dark, light, outside = (matplotlib.colors.to_rgb(c) for c in (PALETTE[0], COLORS["input"], "#EEEEEE"))
+    expected = [[dark, dark, None, dark], [dark, light, None, dark], [outside, outside, None, light]]
+    for t, row in enumerate(expected):
+        for j, colour in enumerate(row):
+            if colour is not None:
+                np.testing.assert_allclose(rgb[t, j], colour, err_msg=f"row {t}, column {j}")
+    assert image.get_extent() == [-0.5, 3.5, 3.5, 0.5]          # rows centred on t = 1 .. 3, from the top
+
+
+def test_accuracies_are_drawn_top_to_bottom_in_the_dict_order():
+    ax = plot_accuracies({"first": 0.9, "second": 0.5, "third": 0.7}).axes[0]
+    bars = sorted(ax.patches, key=lambda p: -p.get_y())                # top to bottom
+    assert [round(p.get_width(), 3) for p in bars] == [0.9, 0.5, 0.7]
+    ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), key=lambda yt: -yt[0])
+    assert [text for _, text in ticks] == ["first", "second", "third"]
+    assert [matplotlib.colors.to_hex(p.get_facecolor()[:3]) for p in bars] == [c.lower() for c in PALETTE[:3]]
+
+
+def test_tagged_lines_frame_exactly_the_wrong_tags():
+    rows = {"truth": [np.array([0, 1, 2])], "model": [np.array([0, 2, 2])]}
+    ax = plot_tagged_lines(["abc"], rows, ("x", "y", "z")).axes[0]
+    framed = [p.get_linewidth() > 0 and p.get_edgecolor()[3] > 0 and tuple(p.get_edgecolor()[:3]) == (0, 0, 0)
+              for p in ax.patches]                                     # a black frame
+    assert framed == [False, False, False, False, True, False]         # truth row, then the model's: only "b"
+
+
+def test_lr_range_legend_says_what_the_curve_is_and_keeps_off_it():
+    ax = plot_lr_range([1e-3, 1e-2, 1e-1], [2.0, 1.0, 1.5], label="training loss (10-step average)").axes[0]
+    assert ax.get_lines()[0].get_label() == "training loss (10-step average)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training loss (10-step average)"]
+    lrs = np.geomspace(1e-4, 10, 60)                                   # high and flat on the left, as in chapter 9
+    losses = np.concatenate([np.full(30, 2.0), np.linspace(2.0, 0.5, 20), np.linspace(0.5, 1.5, 10)])
+    ax = plot_lr_range(lrs, losses).axes[0]
+    ax.figure.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    points = ax.transData.transform(np.column_stack([lrs, losses]))
+    assert not any(box.contains(x, y) for x, y in points), "the legend hides part of the curve"
+    with pytest.raises(TypeError, match=r"^label should be a str, but is NoneType None"):
+        plot_lr_range([1e-3], [1.0], label=None)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: plot_accuracies({}), ValueError, r"^scores should hold at least one score, but is empty"),
+    (lambda: plot_accuracies({"m": np.array([0.5])}), TypeError,
+     r"^scores\['m'\] should be a number, but is an array of shape \(1,\); pass one value"),
+    (lambda: plot_lr_range(None, [1.0]), TypeError, r"^lrs should be an array \(or a list\) of numbers, but is None"),
+    (lambda: plot_tagged_lines(["ab"], {"truth": [np.array([0, 1])]}, None), TypeError,
+     r"^tag_names should be a list or tuple of str, one per tag id, but is NoneType"),
+])
+def test_practice_plots_refuse_empty_none_and_arrays_for_numbers(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

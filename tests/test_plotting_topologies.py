@@ -133,3 +133,66 @@ def test_frame_labels_take_columns():
 def test_stroke_images_check_titles_and_count(images, titles, error, match):
     with pytest.raises(error, match=match):
         plot_stroke_images(images, titles)
+
+
+# --- Second audit: each test failed before its fix. ---
+
+def _spans(rectangles):
+    """(left, right, colour) of each rectangle, left to right."""
+    return sorted((r.get_x(), r.get_x() + r.get_width(), matplotlib.colors.to_hex(r.get_facecolor()[:3]))
+                  for r in rectangles)
+
+
+def test_frame_labels_draw_every_step_one_step_wide_true_labels_behind():
+    from rnncourse.plotting.style import PALETTE
+
+    a, b, c = (p.lower() for p in PALETTE[:3])
+    labels, predicted = np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2])
+    ax = plot_frame_labels(np.zeros(6), labels, predicted, ("a", "b", "c")).axes[0]
+    strip_y = min(p.get_y() for p in ax.patches)
+    background = [p for p in ax.patches if p.get_y() > strip_y]
+    strip = [p for p in ax.patches if p.get_y() == strip_y]
+    # step t (1 .. T) owns [t - 0.5, t + 0.5]; the one-step run of "b" (t = 3) is one step wide
+    assert _spans(background) == [(0.5, 2.5, a), (2.5, 3.5, b), (3.5, 6.5, c)]
+    assert _spans(strip) == [(0.5, 1.5, a), (1.5, 3.5, b), (3.5, 4.5, c), (4.5, 5.5, a), (5.5, 6.5, c)]
+    assert ax.get_xlim() == (0.5, 6.5)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["true: a", "true: b", "true: c"]
+
+
+def test_stroke_images_are_shown_row_major_as_flattened():
+    images = np.arange(2 * 49, dtype=float).reshape(2, 49)
+    fig = plot_stroke_images(images, ["a", "b"])
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), images[0].reshape(7, 7))
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), images[1].reshape(7, 7))
+
+
+def test_refused_diagrams_leave_no_blank_figure_open():
+    from rnncourse.plotting.unrolled import draw_folded_and_unrolled
+
+    plt.close("all")
+    with pytest.raises(ValueError, match=r"^T should be at most 8 so that the copies stay readable, but is 9"):
+        draw_folded_and_unrolled(9)
+    with pytest.raises(ValueError, match=r"^steps should be an integer >= 1, but is 0"):
+        draw_all_topologies(0)
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: plot_frame_labels(None, LABELS, LABELS, ("a", "b", "c")), TypeError,
+     r"^x should be an array of shape \(T,\) or \(T, 1\), one value per time step, but is None"),
+    (lambda: plot_frame_labels(np.zeros(5), LABELS, LABELS, None), TypeError,
+     r"^names should be a non-empty tuple of class names, e.g. seq_tasks.REGIMES, but is NoneType None"),
+    (lambda: plot_frame_labels(np.zeros(5), LABELS, LABELS, ("a", 2, "c")), TypeError,
+     r"^names\[1\] should be a str, but is int 2"),
+    (lambda: plot_scores(None, [0.5], [0.5]), TypeError,
+     r"^tasks should be a list of task names, one per bar pair, but is NoneType"),
+    (lambda: plot_scores(["x"], None, [0.5]), TypeError,
+     r"^model should be a list of scores, one per task, but is None"),
+    (lambda: plot_stroke_images(None, ["a"]), TypeError, r"^images should be an array of shape \(N, size \* size\), "
+                                                         r"but is None"),
+    (lambda: plot_stroke_images(np.zeros((1, 49)), None), TypeError,
+     r"^titles should be a list of str, one per image, but is NoneType"),
+])
+def test_result_plots_name_a_missing_argument(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

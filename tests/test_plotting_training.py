@@ -268,3 +268,79 @@ def test_unrolled_graph_forward_only_with_chunks_does_not_speak_of_gradients():
     assert fig.axes[0].get_title() == "Unrolled RNN in chunks of k = 2: forward pass (solid), chunk boundaries (dotted)"
     fig = plot_unrolled_graph(4, truncate=2)
     assert fig.axes[0].get_title() == "Truncated BPTT with k = 2: the gradient stops at chunk boundaries"
+
+
+# --- Second audit: each test failed before its fix. ---
+
+def test_time_axes_count_steps_from_one_as_the_book_does():
+    from rnncourse.plotting.practice import plot_batch_masks
+    from rnncourse.plotting.topologies import plot_frame_labels
+
+    hs = np.zeros((4, 2))                                              # h_1 .. h_4
+    lines = plot_hidden_states(hs, kind="lines").axes[0].get_lines()
+    np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3, 4])
+    (mesh,) = [c for c in plot_hidden_states(hs).axes[0].collections if isinstance(c, QuadMesh)]
+    np.testing.assert_allclose(mesh.get_coordinates()[0, :, 0], [0.5, 1.5, 2.5, 3.5, 4.5])   # cells centred on t
+    ax = plot_predictions(np.zeros(3), {"p": np.ones(3)}).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    ax = plot_frame_labels(np.zeros(3), np.zeros(3, int), np.zeros(3, int), ("a",)).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    image = plot_batch_masks({"a": [np.ones((3, 1), bool)]}).axes[0].images[0]
+    assert image.get_extent()[2:] == [3.5, 0.5]                        # rows t = 3 (bottom) to t = 1 (top)
+    ax = plot_predictions(np.zeros(3), {}, times=np.array([10, 20, 30])).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [10, 20, 30])   # given times: as given
+
+
+def _boundaries(fig):
+    """x of each dotted chunk boundary."""
+    return sorted({line.get_xdata()[0] for line in fig.axes[0].get_lines() if line.get_linestyle() == ":"})
+
+
+def test_truncation_cuts_the_gradient_after_steps_k_2k_and_only_there():
+    from rnncourse.plotting.graph import _col
+
+    fig = plot_unrolled_graph(7, truncate=3)
+    assert _boundaries(fig) == [(_col(3) + _col(4)) / 2, (_col(6) + _col(7)) / 2]
+    _, backward = _arrows(fig)
+    assert len(backward) == 4 * 7 - 2                                  # h_4 -> h_3 and h_7 -> h_6 are cut
+
+
+def test_truncation_title_when_one_chunk_holds_every_step():
+    fig = plot_unrolled_graph(3, truncate=5)
+    assert _boundaries(fig) == []
+    assert fig.axes[0].get_title() == "Truncated BPTT with k = 5 >= T = 3: one chunk, the gradient is not cut"
+    fig = plot_unrolled_graph(3, truncate=3, backward=False)
+    assert fig.axes[0].get_title() == "Unrolled RNN, one chunk (k = 3 >= T = 3): forward pass (solid)"
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: plot_hidden_states(np.zeros((3, 2)), times=np.array([1.0, np.nan, 3.0])), ValueError,
+     r"^times should hold finite numbers or dates, but holds nan at index 1"),
+    (lambda: plot_predictions(np.zeros(2), {}, times=np.array(["2000-01", "NaT"], dtype="datetime64[M]")),
+     ValueError, r"^times should hold finite numbers or dates, but holds NaT at index 1"),
+    (lambda: plot_predictions(np.zeros(2), {}, times=["a", "b"]), TypeError,
+     r"^times should hold numbers or dates \(datetime64\), but has dtype <U1"),
+    (lambda: plot_losses([1.0, 2.0], baseline="0.5"), TypeError, r"^baseline should be a number, but is str '0.5'"),
+    (lambda: plot_losses([1.0, 2.0], baseline=np.array([0.5])), TypeError,
+     r"^baseline should be a number, but is an array of shape \(1,\); pass one value"),
+    (lambda: plot_losses([1.0, 2.0], baseline=np.nan), ValueError, r"^baseline should be a finite number, but is nan"),
+    (lambda: plot_losses({"a": [1.0, 0.0]}, logy=True), ValueError,
+     r"^losses\['a'\] should hold values > 0 on a logarithmic axis, but holds 0.0 at index 1"),
+    (lambda: plot_losses([1.0, -2.0], logy=True), ValueError,
+     r"^losses should hold values > 0 on a logarithmic axis, but holds -2.0 at index 1"),
+    (lambda: plot_losses([1.0, 2.0], logy=True, baseline=0.0), ValueError,
+     r"^baseline should hold values > 0 on a logarithmic axis, but holds 0.0"),
+    (lambda: plot_hidden_states(None), TypeError, r"^hs should be an array \(or a list\) of numbers, but is None"),
+    (lambda: plot_losses({"a": None}), TypeError, r"^losses\['a'\] should be an array \(or a list\) of numbers, "
+                                                  r"but is None"),
+    (lambda: plot_predictions(None, {}), TypeError,
+     r"^target should be an array \(or a list\) of numbers, but is None"),
+])
+def test_training_plots_refuse_what_they_cannot_draw(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_diverged_curve_still_goes_on_a_log_axis():
+    ax = plot_losses([1.0, np.inf, np.nan], logy=True).axes[0]         # only finite values are checked
+    assert ax.get_yscale() == "log"

@@ -96,3 +96,22 @@ def test_param_counts_takes_the_lengths_by_name_and_checks_them():
     with pytest.raises(ValueError, match=r"lengths should be a non-empty 1-D array of sequence lengths, "
                                          r"but has shape \(2, 2\)"):
         plot_param_counts(np.ones((2, 2)), {"x": np.ones((2, 2))})
+
+
+# --- Second audit: each test failed before its fix. ---
+
+@pytest.mark.parametrize("lengths, counts, log, error, match", [
+    ([1, 2], {"a": ["1", "2"]}, False, TypeError,
+     r"^counts\['a'\] should hold numbers, but holds text \(dtype <U1\); convert it"),
+    (["1", "2"], {"a": [1, 2]}, False, TypeError, r"^lengths should hold numbers, but holds text"),
+    ([1, 2], {"a": [0, 2]}, True, ValueError,
+     r"^counts\['a'\] should hold values > 0 on a logarithmic axis, but holds 0.0 at index 0"),
+    ([1, 2], {"a": [5, -2]}, True, ValueError, r"^counts\['a'\] should hold values > 0 .* but holds -2.0 at index 1"),
+    ([1, 2], {"a": [np.nan, 2]}, False, ValueError, r"^counts\['a'\] should hold finite numbers, but holds nan"),
+    (None, {"a": [1]}, False, TypeError, r"^lengths should be a 1-D array of sequence lengths, but is None"),
+    ([1], {"a": None}, False, TypeError, r"^counts\['a'\] should be an array of parameter counts, but is None"),
+])
+def test_param_counts_refuse_strings_none_and_what_a_log_axis_cannot_show(lengths, counts, log, error, match):
+    with pytest.raises(error, match=match):
+        plot_param_counts(lengths, counts, log=log)
+    plot_param_counts([1, 2], {"a": [0, 2]})                           # zero is fine on a linear axis

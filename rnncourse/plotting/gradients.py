@@ -11,16 +11,18 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, Rectangle
+from matplotlib.ticker import NullFormatter
 
+from rnncourse.plotting._checks import numbers
 from rnncourse.plotting.style import COLORS, PALETTE, figure_axes
-from rnncourse.validation import as_float_array, check_array, check_dict, check_positive_float
+from rnncourse.validation import check_array, check_dict, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
 
 
 def _log_curve(values, name: str) -> np.ndarray:
     """One curve for a logarithmic axis: 1-D, not empty, every value finite and > 0 (else it would vanish)."""
-    v = as_float_array(values, name)
+    v = numbers(values, name)
     if v.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one curve, but has shape {v.shape}; "
                          f"give each curve its own label")
@@ -50,7 +52,7 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
     ----------
     curves : dict
         Label -> array of shape (L + 1,): the norm at lags ``0 .. L``, each finite and > 0
-        (the axis is logarithmic).
+        (the axis is logarithmic); at least one curve.
     bounds : dict, optional
         Label -> array of the same shape, drawn dashed in the colour of the
         curve with the same label (e.g. the bound ``(gamma sigma_max)**lag``);
@@ -67,7 +69,7 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    check_dict(curves, "curves", "label: norms at lags 0 .. L", fix="; pass e.g. {'tanh RNN': curve}")
+    check_dict(curves, "curves", "label: norms at lags 0 .. L", item="curve", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
     if bounds is not None:
         check_dict(bounds, "bounds", "label: bound", fix="; key each bound by the label of its curve")
@@ -100,7 +102,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     ----------
     curves : dict
         Label -> array of shape (T,): the gradient norm for inputs ``x_1 .. x_T``, each finite
-        and > 0 (the axis is logarithmic).
+        and > 0 (the axis is logarithmic); at least one curve.
     ax : matplotlib.axes.Axes, optional
         Draw into this panel; default a new figure.
     title : str
@@ -111,7 +113,7 @@ def plot_input_gradients(curves, *, ax=None, title=r"Gradient reaching each inpu
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    check_dict(curves, "curves", "label: norms at t = 1 .. T", fix="; pass e.g. {'tanh RNN': curve}")
+    check_dict(curves, "curves", "label: norms at t = 1 .. T", item="curve", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _log_curve(norms, f"curves[{label!r}]") for label, norms in curves.items()}
     fig, ax = figure_axes(ax)
     for label, norms in curves.items():
@@ -129,7 +131,9 @@ def _lags_and_accuracies(pair, name: str):
         raise TypeError(f"{name} should be a pair (lags, accuracies), but is {type(pair).__name__}")
     if len(pair) != 2:
         raise ValueError(f"{name} should be a pair (lags, accuracies), but has {len(pair)} items")
-    lags, accuracies = np.asarray(pair[0]), as_float_array(pair[1], f"{name}[1] (the accuracies)")
+    if pair[0] is None:
+        raise TypeError(f"{name}[0] (the lags) should be a sequence of integers, but is None")
+    lags, accuracies = np.asarray(pair[0]), numbers(pair[1], f"{name}[1] (the accuracies)")
     if lags.ndim != 1 or accuracies.ndim != 1:
         raise ValueError(f"{name} should be a pair (lags, accuracies) of two 1-D sequences, but they have "
                          f"shapes {lags.shape} and {accuracies.shape}")
@@ -159,7 +163,7 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
     ----------
     curves : dict
         Label -> ``(lags, accuracies)``, two sequences of equal length: integer lags >= 1
-        (the axis is logarithmic) and accuracies in [0, 1].
+        (the axis is logarithmic) and accuracies in [0, 1]; at least one curve.
     chance : float, optional
         Accuracy of a constant prediction, in [0, 1], drawn as a dotted line.
     success : float, optional
@@ -174,7 +178,7 @@ def plot_success_vs_lag(curves, *, chance=None, success=None, ax=None,
     matplotlib.figure.Figure
         The figure holding the panel.
     """
-    check_dict(curves, "curves", "label: (lags, accuracies)", fix="; pass e.g. {'tanh RNN': curve}")
+    check_dict(curves, "curves", "label: (lags, accuracies)", item="curve", fix="; pass e.g. {'tanh RNN': curve}")
     curves = {label: _lags_and_accuracies(pair, f"curves[{label!r}]") for label, pair in curves.items()}
     chance = None if chance is None else _fraction(chance, "chance")
     success = None if success is None else _fraction(success, "success")
@@ -203,7 +207,8 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
 
     The circle of radius ``max_norm`` is where clipping by norm puts a long
     vector (same direction); the square of half-width ``clip_value`` is where
-    clipping by value puts it (each coordinate clamped, direction changed).
+    clipping by value puts it (each coordinate clamped, direction changed). The axes show the whole
+    circle, the whole square and every arrow.
 
     Parameters
     ----------
@@ -242,7 +247,9 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
         ax.plot([], [], color=color, linewidth=2, label=label)    # legend entry for the arrow
     vectors = (g, by_norm, by_value)
     reach = 1.15 * max(max(np.abs(v).max() for v in vectors), max_norm, clip_value)
-    low = -reach if any((v < 0).any() for v in vectors) else -0.25 * reach   # room for arrows down or left
+    # Arrows down or left need the whole plane; else the lower-left quadrant shrinks, but never so far
+    # that it cuts into the circle or the square (both centred on the origin).
+    low = -reach if any((v < 0).any() for v in vectors) else -max(0.25 * reach, 1.15 * max(max_norm, clip_value))
     ax.set_xlim(low, reach)
     ax.set_ylim(low, reach)
     ax.set_aspect("equal")
@@ -253,13 +260,64 @@ def plot_clipping(g, by_norm, by_value, max_norm, clip_value, *, ax=None,
     return fig
 
 
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Two to four round ticks for a narrow log axis that shows ``low`` to ``high`` (0 < low < high).
+
+    Round values 1, 2 and 5 times a power of ten; over a wide range only powers of ten (every
+    other one, or fewer, if need be); over a range too narrow to hold two round values, three
+    values inside it rounded just enough to differ.
+
+    Examples
+    --------
+    >>> _log_ticks(0.3, 3.0)
+    [0.5, 1.0, 2.0]
+    >>> _log_ticks(0.99, 1.21)
+    [1.0, 1.1, 1.2]
+    """
+    powers = 10.0 ** np.arange(np.floor(np.log10(low)), np.ceil(np.log10(high)) + 1)
+    ticks = [float(f"{m * p:.1g}") for p in powers for m in (1, 2, 5) if low <= m * p <= high]
+    if len(ticks) > 4:
+        ticks = [float(f"{p:.1g}") for p in powers if low <= p <= high]
+        ticks = ticks[::-(-len(ticks) // 4)]
+    if len(ticks) >= 2:
+        return ticks
+    inner = np.geomspace(low, high, 5)[1:4]
+    for digits in range(2, 17):
+        ticks = sorted({float(f"{v:.{digits}g}") for v in inner})
+        if len(ticks) == 3:
+            break
+    return ticks
+
+
+def _histogram(ax, positive: np.ndarray, threshold, n_zero: int) -> None:
+    """The right panel of :func:`plot_grad_norms`: the histogram of the norms > 0 on a log axis."""
+    low, high = (positive.min(), positive.max()) if positive.size else (1.0, 1.0)
+    bins = np.geomspace(low, high, 30) if high > low else np.geomspace(low / 2, low * 2, 5)
+    ax.hist(positive, bins=bins, color=COLORS["gradient"], alpha=0.8)
+    ax.set_xscale("log")
+    if threshold is not None:
+        ax.axvline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2)
+    # A few short labels: the panel is narrow, and over less than a decade matplotlib labels the
+    # minor ticks too, which then overlap.
+    shown = ax.get_xlim()
+    ticks = _log_ticks(*shown)
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(shown)
+    ax.set_xlabel(r"$\|g\|_2$")
+    ax.set_ylabel("number of steps")
+    ax.set_title("histogram" + (f"\n({n_zero} step{'s' if n_zero != 1 else ''} of norm 0 left out)"
+                                if n_zero else ""))
+
+
 def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during training"):
     """Two panels: the gradient norm of each step (log scale) and its histogram.
 
     Parameters
     ----------
     grad_norms : numpy.ndarray, shape (S,)
-        The global gradient norm of each of ``S`` steps, before clipping.
+        The global gradient norm of each of ``S`` steps, before clipping, each finite and >= 0.
+        A list or a tensor is taken too (a tensor is detached and copied to the CPU first).
     threshold : float, optional
         A clipping threshold (> 0), drawn as a dashed line in both panels.
     title : str
@@ -276,11 +334,7 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     triangles on the bottom edge of the trace (legend: ``norm 0 (k steps)``), left out of
     the histogram, and counted in its title.
     """
-    try:
-        norms = np.asarray(grad_norms, dtype=float)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
-        raise TypeError(f"grad_norms should be an array (or a list) of numbers, but cannot be read as one: "
-                        f"{e}") from None
+    norms = numbers(grad_norms, "grad_norms")
     finite = bool(np.all(np.isfinite(norms)))
     if norms.ndim != 1 or norms.size == 0 or not finite:
         problem = "" if finite else " and holds NaN or inf (plot the steps before the divergence)"
@@ -303,18 +357,9 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     ax_trace.set_xlabel("training step")
     ax_trace.set_ylabel(r"$\|g\|_2$ (before clipping)")
     ax_trace.set_title("trace")
-    positive = norms[norms > 0]
-    low, high = (positive.min(), positive.max()) if positive.size else (1.0, 1.0)
-    bins = np.geomspace(low, high, 30) if high > low else np.geomspace(low / 2, low * 2, 5)
-    ax_hist.hist(positive, bins=bins, color=COLORS["gradient"], alpha=0.8)
-    ax_hist.set_xscale("log")
-    ax_hist.set_xlabel(r"$\|g\|_2$")
-    ax_hist.set_ylabel("number of steps")
-    ax_hist.set_title("histogram" + (f"\n({n_zero} step{'s' if n_zero != 1 else ''} of norm 0 left out)"
-                                     if n_zero else ""))
     if threshold is not None:
         ax_trace.axhline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2, label="threshold")
-        ax_hist.axvline(threshold, color=COLORS["loss"], linestyle="--", linewidth=1.2)
+    _histogram(ax_hist, norms[norms > 0], threshold, n_zero)
     if threshold is not None or n_zero:
         ax_trace.legend(loc="best")
     fig.suptitle(title)

@@ -58,6 +58,17 @@ def _validate(T, truncate):
         check_positive_int(truncate, "truncate")                       # the chunk length k
 
 
+def _title(T, backward, truncate):
+    """What the graph shows; with ``truncate >= T`` there is one chunk, so no boundary to speak of."""
+    if truncate is not None and truncate >= T:
+        return (f"Truncated BPTT with k = {truncate} >= T = {T}: one chunk, the gradient is not cut" if backward
+                else f"Unrolled RNN, one chunk (k = {truncate} >= T = {T}): forward pass (solid)")
+    if truncate is not None:
+        return (f"Truncated BPTT with k = {truncate}: the gradient stops at chunk boundaries" if backward else
+                f"Unrolled RNN in chunks of k = {truncate}: forward pass (solid), chunk boundaries (dotted)")
+    return "Unrolled RNN: forward pass (solid)" + (" and backward pass (dashed)" if backward else "")
+
+
 def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | None = None,
                         gradient_labels: bool = True, title: str | None = None):
     """Draw the RNN unrolled over ``T`` steps as a computational graph.
@@ -70,7 +81,8 @@ def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | No
         Also draw the backward pass (dashed arrows carrying gradients).
     truncate : int, optional
         Chunk length ``k`` of truncated BPTT: dotted lines mark the chunk
-        boundaries and no gradient arrow crosses them from ``h_{t+1}`` to ``h_t``.
+        boundaries and no gradient arrow crosses them from ``h_{t+1}`` to ``h_t``; the
+        boundaries lie after steps ``k, 2k, ...`` below ``T`` (none when ``k >= T``).
     gradient_labels : bool
         Label the backward arrows with the gradients they carry.
     title : str, optional
@@ -88,10 +100,7 @@ def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | No
     """
     _validate(T, truncate)
     if title is None:
-        title = "Unrolled RNN: forward pass (solid)" + (" and backward pass (dashed)" if backward else "")
-        if truncate is not None:
-            title = (f"Truncated BPTT with k = {truncate}: the gradient stops at chunk boundaries" if backward else
-                     f"Unrolled RNN in chunks of k = {truncate}: forward pass (solid), chunk boundaries (dotted)")
+        title = _title(T, backward, truncate)
     right = _col(T) + 1.2
     fig, ax = new_diagram((-0.6, right), (-0.5, ROWS["total"] + 0.5), title=title)
     glab = gradient_labels and backward

@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
+from rnncourse.plotting._checks import number, numbers
 from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
-from rnncourse.validation import as_float_array, check_dict, check_index_array, check_positive_float
+from rnncourse.validation import check_dict, check_index_array, check_positive_float
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
 
@@ -42,7 +43,8 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
     ----------
     masks : dict of str -> list of numpy.ndarray of bool, each shape (T_k, B)
         For each scheme (e.g. ``"random batches"``, ``"sorted by length"``), the masks
-        of some batches; they are drawn one after the other along the batch axis.
+        of some batches; they are drawn one after the other along the batch axis, time
+        running downwards from step 1 (the book's ``x_1``) to the longest batch's ``T``.
     title : str
         Figure title.
 
@@ -70,8 +72,10 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
             block[:m.shape[0]] = np.where(m, 2, 1)          # 1: padding, 2: real step
             cols.append(block)
             cols.append(np.full((T, 1), np.nan))            # a gap between batches
-        ax.imshow(np.concatenate(cols[:-1], axis=1), aspect="auto", cmap=cmap, vmin=0, vmax=2,
-                  interpolation="nearest")
+        grid = np.concatenate(cols[:-1], axis=1)
+        # extent: column j spans [j - 0.5, j + 0.5], row i (time step t = i + 1) spans [t - 0.5, t + 0.5]
+        ax.imshow(grid, aspect="auto", cmap=cmap, vmin=0, vmax=2, interpolation="nearest",
+                  extent=(-0.5, grid.shape[1] - 0.5, T + 0.5, 0.5))
         real = sum(int(m.sum()) for m in ms)
         total = sum(m.size for m in ms)
         ax.set(title=f"{name}: {100 * (1 - real / total):.0f}% padding", xlabel="sequences (batch after batch)")
@@ -81,7 +85,8 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
     return fig
 
 
-def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate range test"):
+def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate range test",
+                  label="training loss at that step"):
     """Loss against learning rate (log axis) while the rate grows step by step.
 
     Parameters
@@ -95,12 +100,17 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
         Mark this rate (> 0) with a vertical line.
     ax : matplotlib.axes.Axes, optional
     title : str
+    label : str
+        Legend label of the loss curve: say what ``losses`` holds, e.g. ``"training loss
+        (10-step average)"`` for a smoothed curve.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    lrs, losses = as_float_array(lrs, "lrs"), as_float_array(losses, "losses")
+    lrs, losses = numbers(lrs, "lrs"), numbers(losses, "losses")
+    if not isinstance(label, str):
+        raise TypeError(f"label should be a str, but is {type(label).__name__} {label!r}")
     if lrs.shape != losses.shape or lrs.ndim != 1:
         raise ValueError(f"lrs and losses should be 1-D and of the same length, one entry per step, "
                          f"but have shapes {lrs.shape} and {losses.shape}")
@@ -121,14 +131,14 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     diverged = not np.isfinite(losses[-1])
     shown = slice(None, -1) if diverged else slice(None)
     fig, ax = figure_axes(ax, size=figsize(0.4))
-    ax.plot(lrs[shown], losses[shown], color=COLORS["loss"], label="training loss at that step")
+    ax.plot(lrs[shown], losses[shown], color=COLORS["loss"], label=label)
     if diverged:                    # x: the last rate; y: the top edge (axes coordinates), the loss is off the chart
         ax.plot([lrs[-1]], [1.0], linestyle="none", marker="^", color=COLORS["loss"], clip_on=False,
                 transform=ax.get_xaxis_transform(), label=f"diverged (loss {losses[-1]})")
     if suggested is not None:
         ax.axvline(suggested, color=COLORS["neutral"], linestyle="--", label=f"chosen rate {suggested:.1e}")
     ax.set(xscale="log", xlabel="learning rate", ylabel="loss", title=title)
-    ax.legend(loc="upper left")
+    ax.legend(loc="best")
     return fig
 
 
@@ -158,6 +168,9 @@ def plot_tagged_lines(lines, rows: dict, tag_names, *, title="Tags of each chara
         if not isinstance(line, str):
             raise TypeError(f"lines[{i}] should be a str, but is {type(line).__name__}")
     check_dict(rows, "rows", "tagging name: list of tag arrays", item="tagging, e.g. {'truth': tags}")
+    if not isinstance(tag_names, (list, tuple)):
+        raise TypeError(f"tag_names should be a list or tuple of str, one per tag id, but is "
+                        f"{type(tag_names).__name__}")
     if len(tag_names) == 0:
         raise ValueError("tag_names should hold at least one name, but is empty")
     if len(tag_names) > len(PALETTE):
@@ -206,7 +219,7 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     Parameters
     ----------
     scores : dict of str -> float
-        Accuracy (a number in [0, 1]) by name, drawn top to bottom in the dict's order.
+        Accuracy (a number in [0, 1]) by name, drawn top to bottom in the dict's order; at least one.
     ax : matplotlib.axes.Axes, optional
     title, xlabel : str
 
@@ -214,11 +227,9 @@ def plot_accuracies(scores: dict, *, ax=None, title="Accuracy on held-out data",
     -------
     matplotlib.figure.Figure
     """
-    check_dict(scores, "scores", "name: accuracy")
+    check_dict(scores, "scores", "name: accuracy", item="score")
     for name, v in scores.items():
-        if isinstance(v, (str, bytes, bool)) or not hasattr(v, "__float__"):
-            raise TypeError(f"scores[{name!r}] should be a number, but is {type(v).__name__} {v!r}")
-        if not 0 <= float(v) <= 1:                      # NaN fails too
+        if not 0 <= number(v, f"scores[{name!r}]", finite=False) <= 1:          # NaN fails too
             raise ValueError(f"scores[{name!r}] should be an accuracy in [0, 1], but is {float(v)}")
     fig, ax = figure_axes(ax, size=figsize(0.1 + 0.07 * len(scores)))
     names, values = list(scores), [float(v) for v in scores.values()]

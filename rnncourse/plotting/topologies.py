@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch, Rectangle
 
-from rnncourse.validation import as_float_array, check_choice, check_index_array, check_positive_int
+from rnncourse.validation import check_choice, check_index_array, check_positive_int
 
+from ._checks import numbers
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
 
@@ -47,6 +49,8 @@ def _chain(ax, xs, y, labels, role):
 
 def _series(a, name: str) -> np.ndarray:
     """One value per time step as a 1-D array, from shape (T,) or a column (T, 1); a table is refused."""
+    if a is None:
+        raise TypeError(f"{name} should be an array of shape (T,) or (T, 1), one value per time step, but is None")
     a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a)
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
@@ -57,7 +61,7 @@ def _series(a, name: str) -> np.ndarray:
 
 def _accuracies(values, name: str) -> np.ndarray:
     """Scores as a 1-D float array, each finite and in [0, 1]."""
-    a = as_float_array(values, name)
+    a = numbers(values, name, "a list of scores, one per task")
     if a.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one score per task, but has shape {a.shape}")
     bad = ~((a >= 0) & (a <= 1))                        # NaN is bad too
@@ -159,11 +163,17 @@ def draw_topology(kind, ax=None, *, steps=3, condition="first_step", title=None)
 def draw_all_topologies(steps=3):
     """The five topologies in one figure: three small ones on top, the two many-to-many below.
 
+    Parameters
+    ----------
+    steps : int
+        Time steps of each many-step diagram (the synchronized one always draws 2, to fit its slot).
+
     Returns
     -------
     matplotlib.figure.Figure
         The figure.
     """
+    steps = check_positive_int(steps, "steps")         # before the figure: a refused call leaves none open
     fig = plt.figure(figsize=(FIG_WIDTH, 5.2))
     grid = fig.add_gridspec(2, 6, height_ratios=(1, 1))
     slots = {"one_to_one": grid[0, 0], "one_to_many": grid[0, 1:3], "many_to_one": grid[0, 3:6],
@@ -195,7 +205,9 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
         The figure.
     """
     size, ncols = check_positive_int(size, "size"), check_positive_int(ncols, "ncols")
-    images = np.asarray(images, dtype=np.float64)
+    if not isinstance(titles, (list, tuple)):
+        raise TypeError(f"titles should be a list of str, one per image, but is {type(titles).__name__}")
+    images = numbers(images, "images", "an array of shape (N, size * size)")
     if images.ndim != 2 or images.shape[1] != size * size or len(titles) != len(images):
         raise ValueError(f"images should have shape (N, size * size) = (N, {size * size}) with one title each, "
                          f"but has shape {images.shape} and {len(titles)} titles")
@@ -214,8 +226,34 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
     return fig
 
 
+def _runs(a: np.ndarray) -> list[tuple[int, int, int]]:
+    """The runs of equal values of a 1-D array: ``(first index, length, value)`` of each, in order.
+
+    Examples
+    --------
+    >>> _runs(np.array([0, 0, 1, 0]))
+    [(0, 2, 0), (2, 1, 1), (3, 1, 0)]
+    """
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+    lengths = np.diff(np.r_[starts, a.size])
+    return [(int(i), int(n), int(a[i])) for i, n in zip(starts, lengths)]
+
+
+def _check_names(names) -> None:
+    if not isinstance(names, (list, tuple)) or not names:
+        raise TypeError(f"names should be a non-empty tuple of class names, e.g. seq_tasks.REGIMES, but is "
+                        f"{type(names).__name__} {names!r}")
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"names[{k}] should be a str, but is {type(name).__name__} {name!r}")
+
+
 def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame labelling"):
     """A signal with its true regime as background colour and the predicted regime as a strip below.
+
+    Steps are numbered ``1 .. T`` as in the book (``x_1`` is the first input); step ``t`` owns the
+    interval ``[t - 0.5, t + 0.5]`` of the time axis, in the background and in the strip, so that a
+    label held for a single step is drawn one step wide.
 
     Parameters
     ----------
@@ -233,9 +271,11 @@ def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure.
+        The figure: one rectangle per run of equal labels (the background, faint) and per run of
+        equal predictions (the strip).
     """
     x, labels, predicted = (_series(a, name) for a, name in ((x, "x"), (labels, "labels"), (predicted, "predicted")))
+    _check_names(names)
     if not x.shape == labels.shape == predicted.shape:
         raise ValueError(f"x, labels and predicted should have the same length T, but have "
                          f"{x.size}, {labels.size} and {predicted.size}")
@@ -249,17 +289,20 @@ def plot_frame_labels(x, labels, predicted, names, *, ax=None, title="Per-frame 
     for a, name in ((labels, "labels"), (predicted, "predicted")):
         check_index_array(a, name, ("T",), high=len(names))
     fig, ax = figure_axes(ax, size=figsize(0.4))
-    t = np.arange(x.size)
-    colors = [PALETTE[k % len(PALETTE)] for k in range(len(names))]
-    low = x.min() - 0.9
-    for k, name in enumerate(names):
-        ax.fill_between(t, x.max() + 0.2, low + 0.5, where=labels == k, step="mid", color=colors[k], alpha=0.15,
-                        linewidth=0, label=f"true: {name}")
-        ax.fill_between(t, low + 0.35, low, where=predicted == k, step="mid", color=colors[k], linewidth=0)
-    ax.plot(t, x, color="black", linewidth=1.0)
-    ax.text(0, low + 0.42, "predicted", fontsize=8, va="bottom")
-    ax.set(title=title, xlabel="time step t", ylabel="signal $x_t$", ylim=(low - 0.1, x.max() + 1.0))
-    ax.legend(loc="upper right", ncols=len(names), fontsize=8)
+    T, colors = x.size, [PALETTE[k % len(PALETTE)] for k in range(len(names))]
+    low, top = x.min() - 0.9, x.max() + 0.2
+    # Index i is step t = i + 1, drawn over [t - 0.5, t + 0.5]:
+    # a run of n steps from index i spans [i + 0.5, i + n + 0.5].
+    for i, n, k in _runs(labels):
+        ax.add_patch(Rectangle((i + 0.5, low + 0.5), n, top - (low + 0.5), color=colors[k], alpha=0.15, linewidth=0))
+    for i, n, k in _runs(predicted):
+        ax.add_patch(Rectangle((i + 0.5, low), n, 0.35, color=colors[k], linewidth=0))
+    ax.plot(np.arange(1, T + 1), x, color="black", linewidth=1.0)
+    ax.text(0.6, low + 0.42, "predicted", fontsize=8, va="bottom")
+    ax.set(title=title, xlabel="time step t", ylabel="signal $x_t$", xlim=(0.5, T + 0.5),
+           ylim=(low - 0.1, x.max() + 1.0))
+    handles = [Patch(color=c, alpha=0.15, linewidth=0, label=f"true: {name}") for c, name in zip(colors, names)]
+    ax.legend(handles=handles, loc="upper right", ncols=len(names), fontsize=8)
     return fig
 
 
@@ -283,6 +326,8 @@ def plot_scores(tasks, model, baseline, *, ax=None, title="Trained model against
     matplotlib.figure.Figure
         The figure.
     """
+    if not isinstance(tasks, (list, tuple)):
+        raise TypeError(f"tasks should be a list of task names, one per bar pair, but is {type(tasks).__name__}")
     model, baseline = _accuracies(model, "model"), _accuracies(baseline, "baseline")
     if not len(tasks) == len(model) == len(baseline):
         raise ValueError(f"tasks, model and baseline should have the same length, but have "

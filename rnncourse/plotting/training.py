@@ -13,15 +13,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import as_float_array, check_dict, check_positive_float, check_positive_int
+from rnncourse.validation import check_dict, check_positive_float, check_positive_int
 
+from ._checks import number, numbers, positive_for_log, time_axis
 from .style import COLORS, PALETTE, figure_axes
 
 __all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predictions"]
 
 
 def _as_float_array(a, name: str) -> np.ndarray:
-    a = as_float_array(a, name)
+    a = numbers(a, name)
     if a.size == 0:
         raise ValueError(f"{name} is empty; there is nothing to plot")
     return a
@@ -90,13 +91,14 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
         Draw the moving average over this many steps (at least 1; 1 draws no average) on top
         of the raw curve (the raw curve is then drawn faint); the curves must then be finite.
     logy : bool
-        Logarithmic loss axis.
+        Logarithmic loss axis; the finite losses must then be > 0.
     ax : matplotlib.axes.Axes, optional
         Draw there instead of a new figure.
     title, xlabel, ylabel : str
         Title and axis labels.
     baseline : float, optional
-        Draw a horizontal dashed line at this value, e.g. the loss of a trivial predictor.
+        Draw a horizontal dashed line at this value (a finite number), e.g. the loss of a trivial
+        predictor; with ``logy`` it must be > 0.
     baseline_label : str
         Its legend label.
 
@@ -114,6 +116,10 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
         smooth = check_positive_int(smooth, "smooth")
     if not curves:
         raise ValueError("losses is an empty dict; pass at least one curve")
+    if baseline is not None:
+        baseline = number(baseline, "baseline")
+        if logy:
+            positive_for_log(np.array([baseline]), "baseline")
     ys = {}
     for label, curve in curves.items():
         name = f"losses[{label!r}]" if label is not None else "losses"
@@ -121,6 +127,8 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
                                "; pass several curves as a dict {label: curve}")
         if smooth and smooth > 1:
             _check_finite(ys[label], name, "plot it without smooth, or only the steps before it")
+        if logy:
+            positive_for_log(ys[label], name)
     fig, ax = figure_axes(ax)
     for i, (label, y) in enumerate(ys.items()):
         color = PALETTE[i % len(PALETTE)]
@@ -166,7 +174,8 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     hs : numpy.ndarray, shape (T, B, H) or (T, H)
         Hidden states, time-major, all finite; for (T, B, H) the sequence ``batch`` is shown.
     times : numpy.ndarray, shape (T,), optional
-        Labels of the time axis (numbers or ``datetime64``); default ``0 .. T-1``.
+        Labels of the time axis (finite numbers or ``datetime64``); default ``1 .. T``, the book's
+        numbering (``h_1`` is the state after the first input ``x_1``; ``h_0`` is not in ``hs``).
     batch : int
         Which sequence of a batch to show, ``0 .. B-1`` (default 0).
     kind : str
@@ -203,9 +212,7 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     T, n_units = S.shape
     shown = min(n_units, units if units is not None else (n_units if kind == "heatmap" else 8))
     S = S[:, :shown]
-    t = np.arange(T) if times is None else np.asarray(times)
-    if t.shape != (T,):
-        raise ValueError(f"times should have shape (T,) = ({T},) to match hs, but has shape {t.shape}")
+    t = time_axis(times, T, "hs")
     fig, ax = figure_axes(ax)
     if kind == "lines":
         for j in range(shown):
@@ -238,9 +245,10 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     target : numpy.ndarray, shape (N,) or (N, 1)
         The true values.
     predictions : dict
-        ``{label: values}``, each of the shape of ``target``, e.g. ``{"RNN": ..., "last value": ...}``.
+        ``{label: values}``, each of the shape of ``target``, e.g. ``{"RNN": ..., "last value": ...}``;
+        empty (``{}``) to plot the target alone.
     times : numpy.ndarray, shape (N,), optional
-        The time axis (numbers or ``datetime64``); default ``0 .. N-1``.
+        The time axis (finite numbers or ``datetime64``); default ``1 .. N``, the book's numbering.
     ax : matplotlib.axes.Axes, optional
         Draw there instead of a new figure.
     title, xlabel, ylabel : str
@@ -255,9 +263,7 @@ def plot_predictions(target, predictions: dict, *, times=None, ax=None, title: s
     """
     check_dict(predictions, "predictions", "label: values")
     y = _one_curve(target, "target")
-    t = np.arange(y.size) if times is None else np.asarray(times)
-    if t.shape != y.shape:
-        raise ValueError(f"times should have shape {y.shape} like target, but has shape {t.shape}")
+    t = time_axis(times, y.size, "target")
     ps = {label: _one_curve(p, f"predictions[{label!r}]") for label, p in predictions.items()}
     for label, p in ps.items():
         if p.shape != y.shape:

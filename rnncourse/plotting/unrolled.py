@@ -18,6 +18,7 @@ import numpy as np
 
 from rnncourse.validation import check_dict, check_positive_int
 
+from ._checks import numbers, positive_for_log
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
 from .style import COLORS, figsize, figure_axes
 
@@ -27,6 +28,15 @@ __all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_par
 Y_X, Y_H, Y_Y, STEP = 0.0, 1.3, 2.6, 1.7
 #: Fill of the initial state h_0: light, because it is given rather than computed.
 H0_COLOR = "#DDDDDD"
+
+
+def _check_steps(T) -> int:
+    """``T`` as an int from 1 to 8 (more copies would not stay readable)."""
+    T = check_positive_int(T, "T")
+    if T > 8:
+        raise ValueError(f"T should be at most 8 so that the copies stay readable, but is {T}; "
+                         f"draw a few steps: the pattern repeats")
+    return T
 
 
 def _column(ax, cx, t_label, *, weights, outputs):
@@ -94,10 +104,7 @@ def draw_unrolled(T=4, ax=None, *, weights=True, outputs=True, h0=True, title=No
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
-    T = check_positive_int(T, "T")
-    if T > 8:
-        raise ValueError(f"T should be at most 8 so that the copies stay readable, but is {T}; "
-                         f"draw a few steps: the pattern repeats")
+    T = _check_steps(T)
     title = f"Unrolled over T = {T} steps: the same weights in every copy" if title is None else title
     top = (Y_Y if outputs else Y_H) + 0.55
     fig, ax = diagram_axes(ax, (-0.75 if h0 else STEP - 0.75, T * STEP + 0.75), (Y_X - 0.5, top), title=title)
@@ -126,7 +133,7 @@ def draw_folded_and_unrolled(T=3, *, weights=True):
     matplotlib.figure.Figure
         The figure, two diagrams side by side.
     """
-    T = check_positive_int(T, "T")
+    T = _check_steps(T)                              # before the figure: a refused call leaves none open
     fig, (ax_f, ax_u) = plt.subplots(1, 2, figsize=figsize(0.45), width_ratios=(3.4, T * STEP + 1.5))
     draw_folded(ax_f, weights=weights, title="Folded")
     draw_unrolled(T, ax_u, weights=weights, title=f"Unrolled in time (T = {T})")
@@ -135,15 +142,37 @@ def draw_folded_and_unrolled(T=3, *, weights=True):
     return fig
 
 
+def _lengths_and_counts(lengths, counts, log: bool):
+    """The arguments of :func:`plot_param_counts` as float arrays, checked: finite, one count per length."""
+    lengths = numbers(lengths, "lengths", "a 1-D array of sequence lengths")
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths should be a non-empty 1-D array of sequence lengths, "
+                         f"but has shape {lengths.shape}")
+    check_dict(counts, "counts", "model name: counts at each length", item="model")
+    counts = {name: numbers(c, f"counts[{name!r}]", "an array of parameter counts") for name, c in counts.items()}
+    arrays = {"lengths": lengths} | {f"counts[{name!r}]": c for name, c in counts.items()}
+    for name, a in arrays.items():
+        if not np.isfinite(a).all():
+            raise ValueError(f"{name} should hold finite numbers, but holds {a[~np.isfinite(a)][0]}")
+    for name, c in counts.items():
+        if c.shape != lengths.shape:
+            raise ValueError(f"counts[{name!r}] should have shape {lengths.shape} like lengths, "
+                             f"but has shape {c.shape}")
+        if log:
+            positive_for_log(c, f"counts[{name!r}]")
+    return lengths, counts
+
+
 def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against sequence length", log=False):
     """Plot the number of parameters of several models against the sequence length ``T``.
 
     Parameters
     ----------
     lengths : numpy.ndarray, shape (n,)
-        Sequence lengths ``T``.
+        Sequence lengths ``T``, finite numbers.
     counts : dict
-        ``{model name: numpy.ndarray of shape (n,)}``, the parameter count of each model at each length.
+        ``{model name: numpy.ndarray of shape (n,)}``, the parameter count of each model at each length
+        (finite numbers; > 0 with ``log``); at least one model.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure when ``None``.
     title : str
@@ -156,15 +185,7 @@ def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against seq
     matplotlib.figure.Figure
         The figure holding the plot.
     """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1 or lengths.size == 0:
-        raise ValueError(f"lengths should be a non-empty 1-D array of sequence lengths, "
-                         f"but has shape {lengths.shape}")
-    check_dict(counts, "counts", "model name: counts at each length", item="model")
-    for name, c in counts.items():
-        if np.shape(c) != lengths.shape:
-            raise ValueError(f"counts[{name!r}] should have shape {lengths.shape} like lengths, "
-                             f"but has shape {np.shape(c)}")
+    lengths, counts = _lengths_and_counts(lengths, counts, log)
     fig, ax = figure_axes(ax, size=figsize(0.5))
     for name, c in counts.items():
         ax.plot(lengths, c, marker="o", markersize=4, label=name)
