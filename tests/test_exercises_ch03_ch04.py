@@ -148,6 +148,18 @@ def test_mean_pool_mistakes_are_named(wrong, message):
     assert re.search(message, feedback), feedback
 
 
+def test_mean_pool_near_miss_gets_the_difference_not_a_mistake_it_did_not_make():
+    # With W_hy = 0 the mean, the last state and the sum all read out softmax(b_y): an epsilon in the
+    # denominator is no "last state hs[-1]", and the numbers shown differ.
+    def with_epsilon(hs, W_hy, b_y):
+        e = np.exp(hs.mean(axis=0) @ W_hy.T + b_y)
+        return e / (e.sum(axis=1, keepdims=True) + 1e-8)
+
+    assert run_check("ch03.mean_pool_probs", with_epsilon) == (
+        False, "mean_pool_probs with W_hy = 0 (B=2, O=3), P,: 6 of 6 entries differ from the reference; the largest "
+               "difference is 7.81e-10 at index (0, 2) (yours 0.6249999992, expected 0.625)")
+
+
 # ----------------------------------------------------------------------------- ch04.rnn_step_backward
 
 def rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
@@ -268,9 +280,13 @@ def test_rnn_backward_finite_differences_name_the_gradient():
         return g
     passed, feedback = run_check("ch04.rnn_backward", off_by_two)
     assert not passed
-    assert re.fullmatch(r"in the case T=4, B=2, D=3, H=3: gradient check fails on W_hh \(relative error [0-9.e+-]+\): "
-                        r"the gradients of rnn_backward disagree with finite differences \(a correct gradient gives "
-                        r"a relative error below 1e-06\)", feedback), feedback
+    # No named mistake doubles dW_hh, so the message shows the worst entry: twice what finite differences give.
+    match = re.fullmatch(r"in the case T=4, B=2, D=3, H=3: gradient check fails on W_hh \(relative error [0-9.e+-]+\): "
+                         r"the gradients of rnn_backward disagree with finite differences \(a correct gradient gives "
+                         r"a relative error below 1e-06\); in W_hh, the largest difference is [0-9.e+-]+ at index "
+                         r"\(\d, \d\) \(yours (\S+), finite differences (\S+)\)", feedback)
+    assert match, feedback
+    assert float(match[1]) == pytest.approx(2 * float(match[2]), rel=1e-4)
 
 
 def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():

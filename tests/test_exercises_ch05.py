@@ -158,3 +158,53 @@ def test_jacobian_accepts_a_tensor_that_requires_grad():
     torch = pytest.importorskip("torch")
     as_tensor = lambda hs, W_hh, k: torch.from_numpy(jac_ok(hs, W_hh, k)).requires_grad_()   # noqa: E731
     assert run_check("ch05.jacobian_product", as_tensor) == (True, "all checks passed (2 points)")
+
+
+# ----------------------------------------------------------------------------- the edge of the ball
+
+def clip_compares_the_square(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    if total ** 2 > max_norm:                       # forgot to square max_norm too
+        for g in grads.values():
+            g *= max_norm / (total + 1e-6)
+    return total
+
+
+def clip_with_slack(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    if total > 1.05 * max_norm:                     # clips only well outside the ball
+        for g in grads.values():
+            g *= max_norm / (total + 1e-6)
+    return total
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (clip_compares_the_square, "norm 3 <= max_norm 5 (though norm**2 = 9 > 5): the gradients must stay unchanged: "
+                               "grads['a'] after clipping: 2 of 2 entries differ from the reference; the largest "
+                               "difference is 1.33 at index (1,) (yours 3.33333, expected 2)"),
+    (clip_with_slack, "hand case {a: [0.306], b: [0.408]}, max_norm 0.5 (norm 0.51 just outside, factor 0.5 / 0.51): "
+                      "the gradients were not changed although their norm 0.51 exceeds max_norm = 0.5; scale the "
+                      "arrays in place (g *= c)"),
+])
+def test_clipping_near_the_edge_of_the_ball_is_checked(wrong, message):
+    # Neither random case tells these apart from the right answer: norm <= max_norm < norm**2 never
+    # occurs in them, and the one just outside is 9% outside.
+    assert run_check("ch05.clip_by_global_norm", wrong) == (False, message)
+
+
+def jac_transposed_factors(hs, W_hh, k):
+    return jac_ok(hs, W_hh.T, k)                    # diag(1 - h_t**2) W_hh.T: not one of the named mistakes
+
+
+def jac_zero_when_k_is_T(hs, W_hh, k):
+    return np.zeros((hs.shape[1],) + W_hh.shape) if k == hs.shape[0] else jac_ok(hs, W_hh, k)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (jac_transposed_factors, "k = T - 1 (one factor): dh_T/dh_k: 12 of 18 entries differ from the reference"),
+    (jac_zero_when_k_is_T, "k = T (no step in between: the identity): dh_T/dh_k: 6 of 18 entries differ from the "
+                           "reference; the largest difference is 1 at index (0, 0, 0) (yours 0, expected 1)"),
+])
+def test_jacobian_mistakes_without_a_name_still_fail(wrong, message):
+    passed, feedback = run_check("ch05.jacobian_product", wrong)
+    assert not passed and feedback.startswith(message), feedback

@@ -84,7 +84,8 @@ def test_greedy_returning_float_tokens_fails():
 
 def test_greedy_returning_a_list_fails():
     passed, message = run_check("ch06.greedy_decode", lambda *a, **k: [1, 2])
-    assert not passed and "should be a numpy.ndarray" in message
+    assert not passed and message == ("greedy_decode with next token = previous + 1, bos = 1, eos = 4 should return a "
+                                      "torch.long tensor of shape (max_len, B) = (5, 2), but returned list of length 2")
 
 
 def test_backward_with_gradient_at_T_fails_with_the_reason():
@@ -137,6 +138,24 @@ def test_greedy_that_rewrites_the_decoders_weights_fails():
     passed, message = run_check("ch06.greedy_decode", rigged)
     assert not passed and message.startswith("in the case B=1, max_len=5, seed=1, eos_bias=2.0: "
                                              "greedy_decode on a random decoder:"), message
+
+
+def test_greedy_that_writes_into_h0_fails_naming_it():
+    """A decoder that keeps its state in the caller's h0 decodes right, but changes the caller's tensor."""
+    def state_in_h0(step, h0, bos, eos, max_len, pad=0):
+        h, out = h0, torch.full((max_len, h0.shape[0]), pad)
+        tokens, done = torch.full((h0.shape[0],), bos), torch.zeros(h0.shape[0], dtype=torch.bool)
+        for t in range(max_len):
+            logits, h_new = step(tokens, h)
+            h.copy_(h_new)
+            tokens = logits.argmax(-1)
+            out[t] = torch.where(done, pad, tokens)
+            done |= tokens == eos
+        return out
+
+    passed, message = run_check("ch06.greedy_decode", state_in_h0)
+    assert not passed and message == ("in the case B=5, max_len=1, seed=0, eos_bias=0.0: greedy_decode on a random "
+                                      "decoder changed its argument h0 in place; compute new arrays instead"), message
 
 
 def test_backward_that_writes_into_the_cache_fails_naming_the_array():

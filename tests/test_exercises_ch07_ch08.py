@@ -124,6 +124,12 @@ def lstm_ignores_h_prev(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
     return lstm_step(x_t, 0 * h_prev, c_prev, W_xh, W_hh, b_h)
 
 
+def lstm_output_gate_from_forget(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    i, f, g, o = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, 4, axis=1)
+    c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(f) * np.tanh(c_t), c_t              # c_t right, h_t read through the forget block
+
+
 def test_lstm_reference_passes():
     assert run_check("ch08.lstm_step", lstm_step) == (True, "all checks passed (3 points)")
 
@@ -132,6 +138,8 @@ def test_lstm_reference_passes():
     (lstm_wrong_order, r"and the order of the gate blocks: i, f, g, o"),
     (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
     (lstm_ignores_h_prev, r"^in the case B=1, D=5, H=2: c_t from lstm_step: \d+ of 2 entries differ"),
+    # right on both hand cases (o = f = 0.5 with zero weights; only c_t is checked with the forget bias)
+    (lstm_output_gate_from_forget, r"^in the case B=1, D=5, H=2: h_t from lstm_step: 2 of 2 entries differ"),
     (lambda *args: lstm_step(*args[:5], 0 * args[5]), r"check that b_h is added to the pre-activations"),
     (lambda *args: lstm_step(*args)[0], r"should return a tuple \(h_t, c_t\)"),
 ])
@@ -259,7 +267,8 @@ def test_jordan_accepts_tensors_that_require_grad():
 
 def test_gru_boolean_result_is_named_not_a_numpy_error():
     passed, feedback = run_check("ch08.gru_step", lambda *args: gru_step(*args) > 0)
-    assert not passed and feedback.startswith("h_t should hold real numbers (integers or floats), but has dtype bool")
+    assert not passed and feedback.startswith("h_t from gru_step with zero weights should hold real numbers (integers "
+                                              "or floats), but has dtype bool"), feedback
 
 
 @pytest.mark.parametrize("path", ["dstate[0]", "cache.c_prev"])
@@ -271,3 +280,15 @@ def test_lstm_step_backward_that_writes_into_its_arguments_fails_naming_the_arra
 
     passed, feedback = run_check("ch08.lstm_step_backward", writes)
     assert not passed and f"changed its argument {path} in place" in feedback, feedback
+
+
+@pytest.mark.parametrize("as_kind", [lambda a: np.array([None] * a.size, dtype=object), lambda a: a.astype(str)])
+def test_lstm_step_backward_gradient_of_no_numbers_is_named_not_a_crash(as_kind):
+    def unfilled_bias(dstate, cache):
+        grads = lstm_step_backward_answer(dstate, cache)
+        return {**grads, "b_h": as_kind(grads["b_h"])}
+
+    passed, feedback = run_check("ch08.lstm_step_backward", unfilled_bias)
+    assert not passed and re.fullmatch(r"in the case B=1, D=6, H=5: the gradients of lstm_step_backward\['b_h'\] "
+                                       r"should hold real numbers \(integers or floats\), but has dtype (object|<U\d+)",
+                                       feedback), feedback

@@ -71,7 +71,7 @@ def test_references_pass():
 
 
 @pytest.mark.parametrize("name, fn, match", [
-    ("ch09.embedding_backward", overwrites_repeats, r"keeps only one of the repeated rows; use np.add.at"),
+    ("ch09.embedding_backward", overwrites_repeats, r"keeps only one of the repeated rows, since a fancy-indexed"),
     ("ch09.masked_cross_entropy", unmasked, r"the padding counts"),
     ("ch09.masked_cross_entropy", divides_by_all, r"divide by mask.sum\(\)"),
     ("ch09.masked_cross_entropy", gradient_not_masked, r"dlogits is not zero at padding steps"),
@@ -82,6 +82,36 @@ def test_mistakes_are_named(name, fn, match):
     passed, feedback = run_check(name, fn)
     assert not passed
     assert re.search(match, feedback), feedback
+
+
+def test_repeated_ids_hint_describes_the_fix_without_giving_the_call():
+    passed, feedback = run_check("ch09.embedding_backward", overwrites_repeats)
+    assert not passed and feedback == ("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: `dE[ids] += dx` "
+                                       "keeps only one of the repeated rows, since a fancy-indexed += is buffered; add "
+                                       "every row of dx, repeated ids included, with an unbuffered add (or a loop over "
+                                       "the rows)")
+
+
+def masked_ce_negated_loss(logits, targets, mask):
+    loss, d = masked_ce(logits, targets, mask)
+    return -loss, d                                 # dlogits right, the loss's sign flipped
+
+
+def masked_ce_loss_in_a_vector(logits, targets, mask):
+    loss, d = masked_ce(logits, targets, mask)
+    return np.array([loss]), d
+
+
+@pytest.mark.parametrize("fn, message", [
+    (masked_ce_negated_loss, "is -0.693147, but should be 0.693147 (difference 1.39)"),
+    (masked_ce_loss_in_a_vector, "should be a single number, but is ndarray of shape (1,)"),
+])
+def test_masked_loss_is_checked_on_its_own(fn, message):
+    # Both give the right dlogits: only the loss, its value and its kind, can fail them.
+    passed, feedback = run_check("ch09.masked_cross_entropy", fn)
+    hand = ("the loss (masked_cross_entropy with zero logits, one real step of two (loss log 2 = 0.6931, dlogits "
+            "[0.5, -0.5] then [0, 0]))")
+    assert (passed, feedback) == (False, f"{hand} {message}")
 
 
 def test_boolean_reversal_is_named_rather_than_compared():
@@ -104,7 +134,8 @@ def test_embedding_backward_is_also_checked_against_finite_differences():
     passed, feedback = run_check("ch09.embedding_backward", off_on_the_last_call)
     assert not passed and len(calls) == 10
     assert re.fullmatch(r"gradient check fails on E \(relative error 0\.000[3-7]\d*\): the entries of dE disagree "
-                        r"with finite differences \(a correct gradient gives a relative error below 1e-07\)",
+                        r"with finite differences \(a correct gradient gives a relative error below 1e-07\); in E, the "
+                        r"largest difference is \S+ at index \(\d, \d\) \(yours \S+, finite differences \S+\)",
                         feedback), feedback
 
 

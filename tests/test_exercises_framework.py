@@ -247,6 +247,37 @@ def test_expect_close_reports_how_many_entries_differ_and_the_worst_one():
     fb.expect_close(expected + 1e-12, expected, "H")
 
 
+def _gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    from rnncourse.numpy.gated import gru_step_forward
+    return gru_step_forward(x_t, h_prev, W_xh, W_hh, b_xh, b_hh)[0]
+
+
+def _masked_ce(logits, targets, mask):
+    from rnncourse.numpy.losses import softmax_cross_entropy
+    return softmax_cross_entropy(logits, targets, mask=mask)
+
+
+@pytest.mark.parametrize("name, fn, expected", [
+    # torch's default float32: named by its dtype, for arrays and for a loss
+    ("ch08.gru_step", lambda *args: _gru_step(*args).astype(np.float32),
+     r"in the case B=1, D=4, H=2: h_t from gru_step should have dtype float64, the dtype of the inputs, but has dtype "
+     r"float32; compute in the inputs' dtype \(in float32, 2 of 2 entries differ from the reference; the largest "
+     r"difference is \S+ at index \(\d, \d\) \(yours (\S+), expected (\S+)\)\)"),
+    ("ch09.masked_cross_entropy", lambda *args: (np.float32(_masked_ce(*args)[0]), _masked_ce(*args)[1]),
+     r"the loss \(masked_cross_entropy .*\) should have dtype float64, the dtype of the inputs, but has dtype float32; "
+     r"compute in the inputs' dtype \(in float32, yours is (\S+), expected (\S+)\)"),
+    # a float64 near miss: as many digits as it takes to show the difference
+    ("ch08.gru_step", lambda *args: _gru_step(*args) * (1 + 1e-9),
+     r"in the case B=1, D=4, H=2: h_t from gru_step: \d of 2 entries differ from the reference; the largest "
+     r"difference is \S+ at index \(\d, \d\) \(yours (\S+), expected (\S+)\)"),
+])
+def test_a_near_miss_names_float32_and_shows_numbers_that_differ(name, fn, expected):
+    passed, feedback = run_check(name, fn)
+    match = re.fullmatch(expected, feedback)
+    assert not passed and match, feedback
+    assert match[1] != match[2]
+
+
 def test_expect_scalar_accepts_numbers_and_rejects_arrays_nan_and_wrong_values():
     assert fb.expect_scalar(np.float32(2.0), 2.0, "loss") == 2.0
     assert fb.expect_scalar(np.array(2.0), 2.0, "loss") == 2.0
@@ -289,7 +320,9 @@ def test_expect_grad_check_passes_true_gradients_and_names_the_failing_parameter
 
     fb.expect_grad_check(loss, params, {f"d{k}": grads[k] for k in params})      # dW_hh keys work too
     bad = dict(grads, W_hh=grads["W_hh"].T)
-    with pytest.raises(ExerciseFailure, match=r"gradient check fails on W_hh \(relative error 0.\d+\).*1e-06\)$"):
+    with pytest.raises(ExerciseFailure, match=r"gradient check fails on W_hh \(relative error 0.\d+\).*1e-06\); in "
+                                              r"W_hh, the largest difference is .* \(yours \S+, finite differences "
+                                              r"\S+\)$"):
         fb.expect_grad_check(loss, params, bad)
 
     def explain(name, grad):                          # the hook that names the usual mistake

@@ -102,7 +102,8 @@ def check_gru_step(fn):
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
     h_prev = np.array([[4.0, -2.0]])
     zeros = [np.ones((1, 3)), h_prev, np.zeros((6, 3)), np.zeros((6, 2)), np.zeros(6), np.zeros(6)]
-    h_t = expect_array(call_unchanged(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2), "h_t")
+    h_t = expect_array(call_unchanged(fn, zeros, _GRU_NAMES, "gru_step with zero weights"), (1, 2),
+                       "h_t from gru_step with zero weights")
     if not np.allclose(h_t, 0.5 * h_prev):
         raise ExerciseFailure(f"with all weights and biases 0, r = z = 0.5 and n = tanh(0) = 0, so h_t = 0.5 * "
                               f"h_prev = {0.5 * h_prev[0]}, but you give {np.round(h_t[0], 4)}")
@@ -183,13 +184,13 @@ def check_lstm_step_backward(fn):
             grads = call_unchanged(fn, (dstate, cache), ("dstate", "cache"), what="lstm_step_backward")
             expected = lstm_step_backward_reference(dstate, cache)
             expect_keys(grads, _LSTM_GRAD_KEYS, "the gradients of lstm_step_backward")
-            right = all(isinstance(grads[k], np.ndarray) and grads[k].shape == expected[k].shape
-                        and np.allclose(grads[k], expected[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS)
-            if not right:
+            # Arrays of the right shape holding real numbers first, so that the comparisons below can run.
+            grads = {k: expect_array(grads[k], expected[k].shape, f"the gradients of lstm_step_backward[{k!r}]")
+                     for k in _LSTM_GRAD_KEYS}
+            if not all(np.allclose(grads[k], expected[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
                 for slip, message in _LSTM_BACKWARD_SLIPS:
                     wrong = lstm_step_backward_variant(dstate, cache, **slip)
-                    if all(isinstance(grads[k], np.ndarray) and grads[k].shape == wrong[k].shape
-                           and np.allclose(grads[k], wrong[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
+                    if all(np.allclose(grads[k], wrong[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
                         raise ExerciseFailure(f"the gradients of lstm_step_backward are wrong: {message}")
                 expect_grads_close(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
     # Independently of the reference: centred finite differences of L = sum(dh_t * h_t + dc_t * c_t).

@@ -249,8 +249,7 @@ def expect_array(actual, shape, what: str, *, dtype=None) -> np.ndarray:
         raise ExerciseFailure(f"{what} should hold real numbers (integers or floats), but has dtype "
                               f"{actual.dtype}{hint}")
     if dtype is not None and actual.dtype != np.dtype(dtype):
-        raise ExerciseFailure(f"{what} should have dtype {np.dtype(dtype)}, the dtype of the inputs, but has dtype "
-                              f"{actual.dtype}; compute in the inputs' dtype")
+        raise ExerciseFailure(_dtype_message(what, actual.dtype, np.dtype(dtype)))
     finite = np.isfinite(actual)
     if not finite.all():
         first = tuple(int(i) for i in np.argwhere(~finite)[0])
@@ -268,13 +267,46 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
     actual = expect_array(actual, expected.shape, what, dtype=dtype)
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     if bad.any():
-        err = np.abs(actual - expected)
-        worst = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
-        raise ExerciseFailure(
-            f"{what}: {int(bad.sum())} of {actual.size} entries differ from the reference; the largest "
-            f"difference is {err[worst]:.3g} at index {worst} (yours {actual[worst]:.6g}, expected "
-            f"{expected[worst]:.6g})"
-        )
+        differ = (f"{int(bad.sum())} of {actual.size} entries differ from the reference; "
+                  f"{_worst_entry(actual, expected)}")
+        if _less_precise(actual.dtype, expected.dtype):         # e.g. a torch answer in torch's default float32
+            raise ExerciseFailure(f"{_dtype_message(what, actual.dtype, expected.dtype)} (in {actual.dtype}, {differ})")
+        raise ExerciseFailure(f"{what}: {differ}")
+
+
+def _worst_entry(actual, expected, label: str = "expected") -> str:
+    """The entry where ``actual`` is furthest from ``expected``, in words, with enough digits to tell the two apart.
+
+    Examples
+    --------
+    >>> _worst_entry(np.array([1.0, 2.0 + 1e-9]), np.array([1.0, 2.0]))
+    'the largest difference is 1e-09 at index (1,) (yours 2.000000001, expected 2)'
+    """
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    err = np.abs(actual - expected)
+    worst = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
+    mine, theirs = _two_numbers(actual[worst], expected[worst])
+    return f"the largest difference is {err[worst]:.3g} at index {worst} (yours {mine}, {label} {theirs})"
+
+
+def _two_numbers(mine: float, expected: float) -> tuple:
+    """Both numbers with 6 significant digits, or with as many more as it takes to show that they differ."""
+    for digits in (6, 10, 17):
+        shown = f"{mine:.{digits}g}", f"{expected:.{digits}g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
+def _less_precise(actual, expected) -> bool:
+    """Whether a float result of dtype ``actual`` has fewer digits than the float reference (float32 vs float64)."""
+    actual, expected = np.dtype(actual), np.dtype(expected)
+    return actual.kind == expected.kind == "f" and actual.itemsize < expected.itemsize
+
+
+def _dtype_message(what: str, actual, expected) -> str:
+    return (f"{what} should have dtype {expected}, the dtype of the inputs, but has dtype {actual}; compute in "
+            f"the inputs' dtype")
 
 
 def expect_number(actual, what: str) -> float:
@@ -305,12 +337,17 @@ def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, ato
 
     Python numbers, NumPy scalars and 0-d arrays or tensors are accepted (see :func:`expect_number`).
     """
+    actual = _plain(actual, what)
     value = expect_number(actual, what)
     if not np.isfinite(value):
         raise ExerciseFailure(f"{what} is {value}, but should be a finite number (expected {expected:.6g})")
     if not np.isclose(value, expected, rtol=rtol, atol=atol):
-        raise ExerciseFailure(f"{what} is {value:.6g}, but should be {expected:.6g} "
-                              f"(difference {abs(value - expected):.3g})")
+        mine, theirs = _two_numbers(value, expected)
+        dtype = getattr(actual, "dtype", None)                  # a NumPy scalar or a 0-d array, e.g. from a tensor
+        if dtype is not None and _less_precise(dtype, np.float64):
+            raise ExerciseFailure(f"{_dtype_message(what, dtype, np.dtype(np.float64))} (in {dtype}, yours is "
+                                  f"{mine}, expected {theirs})")
+        raise ExerciseFailure(f"{what} is {mine}, but should be {theirs} (difference {abs(value - expected):.3g})")
     return value
 
 
@@ -381,7 +418,8 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
         Finite-difference step.
     explain : callable, optional
         ``explain(name, grad) -> str or None``: a hint for a failing gradient (e.g. the usual
-        mistake that gives exactly these numbers), added to the message.
+        mistake that gives exactly these numbers), added to the message. Without a hint the
+        message shows the worst entry of the worst gradient, yours against finite differences.
     """
     if not isinstance(grads, dict):
         raise ExerciseFailure(f"{what} should be a dict of arrays by name, but is {type(grads).__name__}")
@@ -397,7 +435,10 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
     if failing:
         listed = ", ".join(f"{name} (relative error {err:.2g})" for name, err in failing.items())
         hints = [h for h in (explain(name, analytic[name]) for name in failing) if h] if explain else []
-        hint = f"; {hints[0]}" if hints else ""
+        if not hints:                       # no named mistake: show the numbers of the worst gradient instead
+            name = max(failing, key=lambda n: errors[n] if np.isfinite(errors[n]) else np.inf)
+            hints = [f"in {name}, {_worst_entry(analytic[name], numerical[name], 'finite differences')}"]
+        hint = f"; {hints[0]}"
         raise ExerciseFailure(f"gradient check fails on {listed}: {what} disagree with finite differences "
                               f"(a correct gradient gives a relative error below {tol:g}){hint}")
 
