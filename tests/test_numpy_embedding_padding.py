@@ -73,6 +73,14 @@ def test_embedding_backward_checks_dx_against_the_table():
     np.testing.assert_array_equal(dE, [[1, 1], [2, 2], [0, 0]])
 
 
+def test_float32_embedding_keeps_float32():
+    E = np.arange(6, dtype=np.float32).reshape(3, 2)
+    x, cache = embedding_forward(np.array([[2, 0], [2, 2]]), E)
+    dE = embedding_backward(np.full(x.shape, 0.5, np.float32), cache)["E"]
+    assert x.dtype == np.float32 and dE.dtype == np.float32
+    np.testing.assert_array_equal(dE, [[0.5, 0.5], [0, 0], [1.5, 1.5]])
+
+
 def test_pad_and_mask_equal_torch():
     seqs = [np.array([1, 2, 3]), np.array([4]), np.array([5, 6])]
     padded, lengths = pad_sequences(seqs)

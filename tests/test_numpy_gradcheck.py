@@ -225,3 +225,19 @@ def test_rel_error_values_of_ordinary_inputs_are_unchanged():
         expected = float(np.max(np.abs(a - b))) / max(float(np.max(np.abs(a) + np.abs(b))), tiny)
         assert rel_error(a, b) == expected                 # bit for bit: the chapters print these
     assert rel_error([1, 2], [1, 3]) == 1 / 5              # integers and lists are real numbers too
+
+
+def test_numerical_gradient_divides_by_the_step_taken_and_refuses_float32():
+    # 2**33 + 1e-6 rounds to 2**33 + 2**-19 (its spacing is 2**-19 = 1.9e-6), so the step is twice 2 * eps.
+    for value, slope in ((2.0 ** 33, 1.0), (1e10, 2.0), (0.1, -4.0)):
+        p = {"w": np.array([value])}
+        g = numerical_gradient(lambda: slope * float(p["w"][0]), p)["w"]    # noqa: B023
+        assert g[0] == pytest.approx(slope, rel=1e-12)
+    p32 = {"w": np.array([1.0, 100.0], np.float32)}
+    with pytest.raises(TypeError, match=r"params\['w'\] should be float64, but has dtype float32"):
+        numerical_gradient(lambda: float(p32["w"].sum(dtype=np.float64)), p32)
+    with pytest.raises(TypeError, match=r"should be float64, but has dtype float32"):
+        grad_check(lambda: float(p32["w"].sum(dtype=np.float64)), p32, {"w": np.ones(2)})
+    huge = {"w": np.array([1e30])}
+    with pytest.raises(ValueError, match=r"params\['w'\]\[0\] = 1e\+30 is too large for eps = 1e-06"):
+        numerical_gradient(lambda: float(huge["w"][0]), huge)

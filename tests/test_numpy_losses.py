@@ -36,7 +36,7 @@ def ce_torch(logits, targets, mask):
     return loss.item(), z.grad.numpy()
 
 
-MASKS = [None, "bool", "float"]
+MASKS = [None, "bool", "float", "weights"]      # weights: fractional, for the promised weighted mean
 
 
 @pytest.mark.parametrize("mask_kind", MASKS)
@@ -51,6 +51,8 @@ def test_cross_entropy_equals_torch_and_finite_differences(lead, mask_kind):
         mask = rng.random(lead) < 0.6
         mask.flat[0] = True
         mask = mask if mask_kind == "bool" else mask.astype(np.float64)
+        if mask_kind == "weights":                  # a normaliser that counts positions, (m > 0).sum(), fails here
+            mask *= rng.uniform(0.1, 3.0, size=lead)
     loss, dlogits = softmax_cross_entropy(logits, targets, mask)
     expected_loss, expected_grad = ce_torch(logits, targets, mask)
     assert abs(loss - expected_loss) <= TOL
@@ -116,8 +118,9 @@ def mse_torch(pred, target, mask):
     return loss.item(), p.grad.numpy()
 
 
-MSE_CASES = [(shape, mask_kind) for shape in [(4, 3, 2), (5, 2), (6,)] for mask_kind in [None, "element", "position"]
-             if not (mask_kind == "position" and len(shape) == 1)]
+MSE_CASES = [(shape, mask_kind) for shape in [(4, 3, 2), (5, 2), (6,)]
+             for mask_kind in [None, "element", "position", "element weights", "position weights"]
+             if not (len(shape) == 1 and str(mask_kind).startswith("position"))]
 
 
 @pytest.mark.parametrize(("shape", "mask_kind"), MSE_CASES)
@@ -126,8 +129,11 @@ def test_mse_equals_torch_and_finite_differences(shape, mask_kind):
     pred, target = rng.normal(size=shape), rng.normal(size=shape)
     mask = None
     if mask_kind is not None:
-        mask = rng.random(shape if mask_kind == "element" else shape[:-1]) < 0.5
+        mask_shape = shape if mask_kind.startswith("element") else shape[:-1]
+        mask = rng.random(mask_shape) < 0.5
         mask.flat[0] = True
+        if mask_kind.endswith("weights"):           # fractional weights: the mean is weighted by them
+            mask = mask * rng.uniform(0.1, 3.0, size=mask_shape)
     loss, dpred = mse_loss(pred, target, mask)
     expected_loss, expected_grad = mse_torch(pred, target, mask)
     assert abs(loss - expected_loss) <= TOL

@@ -14,7 +14,8 @@ N_STEPS = 6
 def run_both(make_numpy, make_torch, seed=0):
     """Apply the same gradients with both optimisers; return the NumPy and torch parameters."""
     rng = np.random.default_rng(seed)
-    params = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=3)}
+    # W and U share a shape: state kept by shape instead of by name would mix them up
+    params = {"W": rng.normal(size=(3, 4)), "U": rng.normal(size=(3, 4)), "b": rng.normal(size=3)}
     tparams = {name: torch.tensor(p.copy(), requires_grad=True) for name, p in params.items()}
     opt, topt = make_numpy(), make_torch(list(tparams.values()))
     for _ in range(N_STEPS):
@@ -44,6 +45,60 @@ def test_optimizer_equals_torch(case):
     params, expected = run_both(*CASES[case])
     for name in params:
         np.testing.assert_allclose(params[name], expected[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("case", ["sgd_momentum", "sgd_momentum_wd", "adagrad", "adam"])
+def test_step_leaves_the_gradients_unchanged(case):
+    rng = np.random.default_rng(2)
+    params, opt = {"W": rng.normal(size=(2, 3))}, CASES[case][0]()
+    grads = [{"W": rng.normal(size=(2, 3))} for _ in range(3)]
+    kept = [{"W": g["W"].copy()} for g in grads]
+    for g in grads:                               # a buffer that aliases step 1's gradient changes it at step 2
+        opt.step(params, g)
+    for g, before in zip(grads, kept):
+        np.testing.assert_array_equal(g["W"], before["W"])
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.9)])
+def test_adam_counts_steps_per_parameter_like_torch(betas):
+    rng = np.random.default_rng(3)
+    params = {"W": rng.normal(size=(2, 3))}
+    tparams = {"W": torch.tensor(params["W"].copy(), requires_grad=True)}
+    opt, topt = Adam(lr=0.1, betas=betas), torch.optim.Adam([tparams["W"]], lr=0.1, betas=betas)
+    for step in range(8):
+        if step == 5:                              # a parameter added after 5 steps: its t starts at 1
+            params["b"] = rng.normal(size=3)
+            tparams["b"] = torch.tensor(params["b"].copy(), requires_grad=True)
+            topt.add_param_group({"params": [tparams["b"]]})
+        grads = {name: rng.normal(size=p.shape) for name, p in params.items()}
+        opt.step(params, grads)
+        for name, tp in tparams.items():
+            tp.grad = torch.from_numpy(grads[name].copy())
+        topt.step()
+    for name in params:
+        np.testing.assert_allclose(params[name], tparams[name].detach().numpy(), rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), Adagrad, Adam])
+def test_a_failed_step_changes_nothing(make):
+    opt = make()
+    params = {"a": np.ones(2), "b": np.ones(2)}
+    opt.step(params, {"a": np.ones(2), "b": np.ones(2)})
+    before = {name: p.copy() for name, p in params.items()}
+    state = {name: {k: np.copy(v) for k, v in st.items()} for name, st in opt.state.items()}
+    params["b"].flags.writeable = False
+    with pytest.raises(ValueError, match=r"^params\['b'\] is read-only, but step updates it in place; pass "
+                                         r"writable arrays \(e\.g\. made with \.copy\(\)\)$"):
+        opt.step(params, {"a": np.ones(2), "b": np.ones(2)})
+    params["b"] = np.ones(3)
+    with pytest.raises(ValueError, match=r"^params\['b'\] has shape \(3,\), but the optimiser's \w+ for it has "
+                                         r"shape \(2,\); create a new optimiser for a new model$"):
+        opt.step(params, {"a": np.ones(2), "b": np.ones(3)})
+    assert opt.steps == 1
+    np.testing.assert_array_equal(params["a"], before["a"])
+    for name, st in state.items():
+        for key, value in st.items():
+            np.testing.assert_array_equal(opt.state[name][key], value)
 
 
 def test_optimizers_move_parameters_and_keep_dtype():

@@ -195,3 +195,110 @@ def test_a_float_dtype_argument_refuses_none_and_names_that_are_not_dtypes():
             check_float_dtype(wrong)
     with pytest.raises(TypeError, match="dtype should be numpy.float32 or numpy.float64, but is None"):
         adding_problem(4, 10, rng=np.random.default_rng(0), dtype=None)   # it was float64 without a word
+
+
+def _forward_pairs():
+    """(backward, its dout, the (out, cache) pair of its forward, the cache's class and forward's name) per layer."""
+    from rnncourse.numpy import bidirectional, charlm, embedding, gated, jordan, many_to_one, output, stacked
+
+    rng = np.random.default_rng(0)
+    T, B, D, H, O, V = 3, 2, 3, 4, 2, 5
+    x, h, ids = rng.normal(size=(T, B, D)), np.zeros((B, H)), rng.integers(0, V, (T, B))
+    w = lambda *shape: rng.normal(size=shape)                                   # noqa: E731
+    layer = lambda s, d: {f"W_xh{s}": w(H, d), f"W_hh{s}": w(H, H), f"b_h{s}": w(H)}  # noqa: E731
+    lstm = {"W_xh": w(4 * H, D), "W_hh": w(4 * H, H), "b_h": w(4 * H)}
+    gru = {"W_xh": w(3 * H, D), "W_hh": w(3 * H, H), "b_xh": w(3 * H), "b_hh": w(3 * H)}
+    jp = jordan.init_jordan_params(D, H, O, rng=rng)
+    mp = {"W_xh": w(H, D), "W_hh": w(H, H), "b_h": w(H), "W_hy": w(O, H), "b_y": w(O)}
+    cp = charlm.init_charlm(V, H, rng=rng, dtype=np.float64)
+    return [
+        (lambda d, c: gated.lstm_step_backward((d, None), c), np.ones((B, H)),
+         gated.lstm_step_forward(x[0], h, h, **lstm), "LSTMStepCache", "lstm_step_forward"),
+        (gated.gru_step_backward, np.ones((B, H)), gated.gru_step_forward(x[0], h, **gru), "GRUStepCache",
+         "gru_step_forward"),
+        (lambda d, c: jordan.jordan_step_backward((None, d), c), np.ones((B, O)),
+         jordan.jordan_step_forward(x[0], np.zeros((B, O)), **jp), "JordanStepCache", "jordan_step_forward"),
+        (jordan.jordan_backward, np.ones((T, B, O)), jordan.jordan_forward(x, None, **jp), "JordanCache",
+         "jordan_forward"),
+        (many_to_one.many_to_one_backward, np.ones((B, O)), many_to_one.many_to_one_forward(x, mp),
+         "ManyToOneCache", "many_to_one_forward"),
+        (bidirectional.birnn_backward, np.ones((T, B, 2 * H)),
+         bidirectional.birnn_forward(x, {**layer("_l0", D), **layer("_l0_reverse", D)}), "BiRNNCache",
+         "birnn_forward"),
+        (charlm.charlm_backward, np.ones((T, B, V)), charlm.charlm_forward(cp, ids), "CharLMCache", "charlm_forward"),
+        (stacked.stacked_rnn_backward, np.ones((T, B, H)),
+         stacked.stacked_rnn_forward(x, None, {**layer("_l0", D), **layer("_l1", H)}), "StackedCache",
+         "stacked_rnn_forward"),
+        (embedding.embedding_backward, np.ones((T, B, D)), embedding.embedding_forward(ids, w(V, D)),
+         "EmbeddingCache", "embedding_forward"),
+        (output.affine_backward, np.ones((T, B, O)), output.affine_forward(w(T, B, H), mp["W_hy"], mp["b_y"]),
+         "AffineCache", "affine_forward"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_forward_pairs())))
+def test_every_backward_names_the_cache_it_expected(case):
+    backward, dout, pair, kind, forward = _forward_pairs()[case]
+    backward(dout, pair[1])                                          # the cache itself works
+    with pytest.raises(TypeError, match=rf"^cache should be the {kind} returned by {forward}, but is a tuple of 2 "
+                                        rf"values(, not \d)?: pass the cache that {forward} returned"):
+        backward(dout, pair)                                         # the whole (out, cache) pair
+    with pytest.raises(TypeError, match=rf"^cache should be the {kind} returned by {forward}, but is None"):
+        backward(dout, None)
+
+
+def test_birnn_backward_refuses_a_float32_dout_like_the_other_backwards():
+    backward, dout, (_, cache), _, _ = _forward_pairs()[5]
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dout is float32, out is float64"):
+        backward(dout.astype(np.float32), cache)
+
+
+def _same(a, b):
+    """Equal values, dtypes and structure, for arrays nested in tuples, lists and dicts."""
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b))
+    return a == b
+
+
+def _backward_calls():
+    """(backward, its arguments) for every backward pass, with gradients reaching the final states where it takes any."""
+    from rnncourse.numpy import charlm, gated, model_backward, model_forward, rnn_step_backward, stacked
+
+    rng = np.random.default_rng(1)
+    T, B, D, H, O = 3, 2, 3, 4, 2
+    x, h0, c0 = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    w = lambda *shape: rng.normal(size=shape)                                   # noqa: E731
+    p = {"W_xh": w(H, D), "W_hh": w(H, H), "b_h": w(H)}
+    calls = [(backward, (dout, pair[1])) for backward, dout, pair, _, _ in _forward_pairs()]
+    sp = {"W_xh_l0": w(H, D), "W_hh_l0": w(H, H), "b_h_l0": w(H), "W_xh_l1": w(H, H), "W_hh_l1": w(H, H),
+          "b_h_l1": w(H)}
+    mp = {**p, "W_hy": w(O, H), "b_y": w(O)}
+    return calls + [
+        (rnn_backward, (w(T, B, H), rnn_forward(x, h0, **p)[1], w(B, H))),
+        (rnn_step_backward, (w(B, H), rnn_step_forward(x[0], h0, **p)[1])),
+        (gated.lstm_backward, (w(T, B, H), gated.lstm_forward(x, h0, c0, w(4 * H, D), w(4 * H, H), w(4 * H))[1],
+                               w(B, H), w(B, H))),
+        (gated.lstm_step_backward,
+         ((w(B, H), w(B, H)), gated.lstm_step_forward(x[0], h0, c0, w(4 * H, D), w(4 * H, H), w(4 * H))[1])),
+        (gated.gru_backward, (w(T, B, H), gated.gru_forward(x, h0, w(3 * H, D), w(3 * H, H), w(3 * H), w(3 * H))[1],
+                              w(B, H))),
+        (stacked.stacked_rnn_backward, (w(T, B, H), stacked.stacked_rnn_forward(x, w(2, B, H), sp)[1], w(2, B, H))),
+        (model_backward, (w(T, B, O), model_forward(mp, x, h0)[1])),
+        (charlm.charlm_backward, (w(T, B, 5), charlm.charlm_forward(charlm.init_charlm(5, H, rng=rng, dtype=np.float64),
+                                                                    rng.integers(0, 5, (T, B)), h0)[1], w(B, H))),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_backward_calls())))
+def test_backward_passes_change_neither_their_arguments_nor_the_cache(case):
+    import copy
+
+    backward, args = _backward_calls()[case]
+    before = copy.deepcopy(args)
+    first = backward(*args)
+    assert _same(args, before), "the backward pass changed an argument or the cache"
+    assert _same(backward(*args), first), "a second backward pass on the same cache gives other gradients"

@@ -25,12 +25,12 @@ from rnncourse.numpy.init import init_output_params, init_rnn_params, spectral_r
 from rnncourse.numpy.losses import mse_loss, softmax, softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES, ModelCache, init_model_params, model_backward, model_forward, model_loss
 from rnncourse.numpy.optim import SGD, Adagrad, Adam, check_grads
-from rnncourse.numpy.output import affine_backward, affine_forward
+from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
 from rnncourse.numpy.tbptt import tbptt_chunks
 
 __all__ = [
     "RNNCache", "StepCache", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
-    "affine_forward", "affine_backward",
+    "AffineCache", "affine_forward", "affine_backward",
     "softmax", "softmax_cross_entropy", "mse_loss",
     "init_rnn_params", "init_output_params", "spectral_radius",
     "PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss",

@@ -27,7 +27,7 @@ import numpy as np
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.padding import length_mask, reverse_padded
 from rnncourse.numpy.stacked import check_layer_params
-from rnncourse.validation import check_array, check_keys, check_not_empty, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_keys, check_not_empty, check_same_dtype
 
 __all__ = ["BiRNNCache", "birnn_forward", "birnn_backward"]
 
@@ -132,10 +132,11 @@ def birnn_backward(dout, cache):
     dict
         ``"x"`` (T, B, D) and the six weight gradients, named like ``params``.
     """
-    cache_f, cache_r, lengths, mask = cache
+    cache_f, cache_r, lengths, mask = check_cache(cache, BiRNNCache, "birnn_forward", (4,))
     T, B, _ = mask.shape
     H = cache_f.W_hh.shape[0]
     check_array(dout, "dout", ("T", "B", "2H"), (T, B, 2 * H), hint="dout has the shape of out")
+    check_same_dtype(dout=dout, out=cache_f.hs)
     dout = dout * mask                                          # padding steps were set to zero: no gradient
     g_f = rnn_backward(np.ascontiguousarray(dout[..., :H]), cache_f)  # contiguous copy: faster through rnn_backward
     g_r = rnn_backward(reverse_padded(dout[..., H:], lengths), cache_r)

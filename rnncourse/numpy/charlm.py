@@ -25,8 +25,8 @@ import numpy as np
 
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
-from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import (check_array, check_index_array, check_keys, check_positive_float,
+from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
+from rnncourse.validation import (check_array, check_cache, check_index_array, check_keys, check_positive_float,
                                   check_not_empty, check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
@@ -48,7 +48,7 @@ class CharLMCache(NamedTuple):
         Every hidden state, read-only.
     params : dict
         The model's weights, ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``, ``b_y``.
-    out_cache : tuple
+    out_cache : AffineCache
         The cache of :func:`rnncourse.numpy.output.affine_forward` for the logits.
     """
 
@@ -56,7 +56,7 @@ class CharLMCache(NamedTuple):
     h0: np.ndarray
     hs: np.ndarray
     params: dict
-    out_cache: tuple
+    out_cache: AffineCache
 
 
 def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
@@ -173,7 +173,7 @@ def charlm_backward(dlogits, cache, dh_T=None):
     dict
         Gradients named like the parameters (``W_xh`` (H, V), ...), and ``h0`` (B, H).
     """
-    inputs, h0, hs, params, out_cache = cache
+    inputs, h0, hs, params, out_cache = check_cache(cache, CharLMCache, "charlm_forward", (5,))
     T, B, H = hs.shape
     V = params["W_xh"].shape[1]
     # Named dlogits, not dY; affine_backward scans the values (finite), once.

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_index_array, check_same_dtype
 
 __all__ = ["EmbeddingCache", "embedding_forward", "embedding_backward"]
 
@@ -95,7 +95,7 @@ def embedding_backward(dx, cache):
     dict
         ``"E"`` (V, D), the dtype of ``E``. (Ids are integers: they have no gradient.)
     """
-    ids, E = cache
+    ids, E = check_cache(cache, EmbeddingCache, "embedding_forward")        # two values, like (x, cache)
     V, D = E.shape
     check_array(dx, "dx", tuple(f"n{i}" for i in range(ids.ndim)) + ("D",), ids.shape + (D,),
                 hint="dx has the shape of the looked-up vectors x, ids.shape + (D,)")

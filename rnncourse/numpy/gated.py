@@ -220,7 +220,7 @@ def lstm_step_backward(dstate, cache):
         ``"x_t"`` (B, D), ``"h_prev"`` (B, H), ``"c_prev"`` (B, H), ``"W_xh"`` (4H, D),
         ``"W_hh"`` (4H, H), ``"b_h"`` (4H,).
     """
-    x_t, h_prev, c_prev, W_xh, W_hh, gates, tanh_c = cache
+    x_t, h_prev, c_prev, W_xh, W_hh, gates, tanh_c = check_cache(cache, LSTMStepCache, "lstm_step_forward", (7,))
     if not isinstance(dstate, (tuple, list)):
         raise TypeError(f"dstate should be a tuple (dh_t, dc_t), like the state (h_t, c_t) of lstm_step_forward, "
                         f"but is {type(dstate).__name__}; pass (dh_t, None) if no gradient reaches c_t")
@@ -319,7 +319,7 @@ def gru_step_backward(dh_t, cache):
         ``"x_t"`` (B, D), ``"h_prev"`` (B, H), ``"W_xh"`` (3H, D), ``"W_hh"`` (3H, H),
         ``"b_xh"`` (3H,), ``"b_hh"`` (3H,).
     """
-    x_t, h_prev, W_xh, W_hh, r, z, n, h_n = cache
+    x_t, h_prev, W_xh, W_hh, r, z, n, h_n = check_cache(cache, GRUStepCache, "gru_step_forward", (8,))
     check_array(dh_t, "dh_t", ("B", "H"), h_prev.shape, hint="dh_t has the shape of h_t")
     check_same_dtype(dh_t=dh_t, h_prev=h_prev)
     da, dh, dh_direct = _gru_cell_backward(dh_t, h_prev, r, z, n, h_n)

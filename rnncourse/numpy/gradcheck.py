@@ -7,7 +7,8 @@
 
 The error of the centred difference is of order ``eps**2``; with float64 and
 ``eps = 1e-6`` a correct backward pass agrees to a relative error of about
-``1e-8`` or better. Use float64: in float32 rounding swamps the difference.
+``1e-8`` or better. :func:`numerical_gradient` and :func:`grad_check` take
+float64 parameters only: in float32 rounding swamps the difference.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def _check_params(params):
     for name, p in params.items():
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
             raise TypeError(f"params[{name!r}] should be a floating-point numpy.ndarray, but is {type(p).__name__}")
+        if p.dtype != np.float64:
+            raise TypeError(f"params[{name!r}] should be float64, but has dtype {p.dtype}: in lower precision "
+                            f"rounding swamps the finite difference; build the model in float64 for the check "
+                            f"(e.g. dtype=np.float64)")
 
 
 def _loss_value(f, where: str) -> float:
@@ -57,8 +62,10 @@ def numerical_gradient(f, params, eps=1e-6):
     ``f`` takes no argument and reads the arrays of ``params`` (e.g. through a
     closure); each entry is nudged *in place* by ``+eps`` and ``-eps`` and then
     restored, so after the call ``params`` holds exactly its old values (also when
-    ``f`` raises). The arrays must be writable. Pass a
-    sub-dict to check only some arrays (its values are the same array objects).
+    ``f`` raises). The arrays must be writable and float64. The slope is
+    divided by the step actually taken (``old + eps`` and ``old - eps`` rounded
+    to float64), not by ``2 * eps``. Pass a sub-dict to check only some arrays
+    (its values are the same array objects).
 
     Parameters
     ----------
@@ -67,7 +74,7 @@ def numerical_gradient(f, params, eps=1e-6):
         a real, finite number (for a function returning ``(loss, grads)``, pass
         ``lambda: loss_and_grads()[0]``).
     params : dict
-        Writable arrays by name (float64 recommended).
+        Writable float64 arrays by name (float32 is refused: its rounding swamps the difference).
     eps : float
         Step size.
 
@@ -99,14 +106,24 @@ def numerical_gradient(f, params, eps=1e-6):
             old = p[i]
             try:
                 p[i] = old + eps
-                f_plus = _loss_value(f, f"{entry} nudged by +eps")
+                theta_plus, f_plus = float(p[i]), _loss_value(f, f"{entry} nudged by +eps")
                 p[i] = old - eps
-                f_minus = _loss_value(f, f"{entry} nudged by -eps")
+                theta_minus, f_minus = float(p[i]), _loss_value(f, f"{entry} nudged by -eps")
             finally:
                 p[i] = old                           # restore exactly, also when f raises
-            g[i] = (f_plus - f_minus) / (2 * eps)
+            g[i] = (f_plus - f_minus) / _step_taken(theta_plus, theta_minus, entry, eps)
         grads[name] = g
     return grads
+
+
+def _step_taken(theta_plus: float, theta_minus: float, entry: str, eps: float) -> float:
+    """The step actually taken, ``theta_plus - theta_minus``: ``old +- eps`` is rounded to float64, so it is
+    ``2 * eps`` only roughly (far from it for a large entry); dividing by it keeps the slope right."""
+    step = theta_plus - theta_minus
+    if step <= 0:
+        raise ValueError(f"{entry} = {(theta_plus + theta_minus) / 2:g} is too large for eps = {eps:g}: adding "
+                         f"and subtracting eps leave it unchanged in float64; pass a larger eps")
+    return step
 
 
 def _real_array(a, name: str) -> np.ndarray:
@@ -174,7 +191,7 @@ def grad_check(f, params, analytic, eps=1e-6):
     f : callable
         ``f() -> float``, reading the arrays of ``params``.
     params : dict
-        Arrays by name; only these are checked.
+        Writable float64 arrays by name; only these are checked.
     analytic : dict
         The analytic gradients, with (at least) the keys of ``params``, each of
         its parameter's shape.

@@ -30,8 +30,8 @@ from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import (check_array, check_choice, check_float_dtype, check_keys, check_not_empty,
-                                  check_positive_int, check_rng, check_same_dtype)
+from rnncourse.validation import (check_array, check_cache, check_choice, check_float_dtype, check_keys,
+                                  check_not_empty, check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
            "jordan_step_backward", "jordan_forward", "jordan_backward", "jordan_loss"]
@@ -252,7 +252,9 @@ def jordan_step_backward(dstate, cache):
     dict
         ``"x_t"`` (B, D), ``"y_prev"`` (B, O), ``"W_xh"``, ``"W_yh"``, ``"b_h"``, ``"W_hy"``, ``"b_y"``.
     """
-    x_t, y_prev, h_t, y_t, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output = cache
+    x_t, y_prev, h_t, y_t, params, nonlinearity, output = check_cache(cache, JordanStepCache, "jordan_step_forward",
+                                                                      (7,))
+    W_xh, W_yh, b_h, W_hy, b_y = params
     if not isinstance(dstate, (tuple, list)):
         raise TypeError(f"dstate should be a tuple (dh_t, dy_t), like the state (h_t, y_t) of jordan_step_forward, "
                         f"but is {type(dstate).__name__}; pass (None, dy_t) if no gradient reaches h_t")
@@ -380,7 +382,8 @@ def jordan_backward(dY, cache):
         ``"x"`` (T, B, D), ``"y0"`` (B, O), ``"W_xh"`` (H, D), ``"W_yh"`` (H, O),
         ``"b_h"`` (H,), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
     """
-    x, U, hs, Y, (W_xh, W_yh, b_h, W_hy, b_y), nonlinearity, output, teacher_forcing = cache
+    x, U, hs, Y, params, nonlinearity, output, teacher_forcing = check_cache(cache, JordanCache, "jordan_forward", (8,))
+    W_xh, W_yh, b_h, W_hy, b_y = params
     T, B, D = x.shape
     check_array(dY, "dY", ("T", "B", "O"), Y.shape, hint="dY has the shape of the outputs Y")
     check_same_dtype(dY=dY, Y=Y)

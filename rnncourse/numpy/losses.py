@@ -135,8 +135,8 @@ def mse_loss(pred, target, mask=None):
         L = \\frac{1}{N} \\sum_i m_i (\\hat y_i - y_i)^2, \\qquad
         \\frac{\\partial L}{\\partial \\hat y_i} = \\frac{2 m_i}{N} (\\hat y_i - y_i)
 
-    where ``N`` is the number of unmasked *elements* (``sum(m)`` times ``O`` when
-    the mask is given per position).
+    where ``N = sum(m)`` over the *elements*: the number of unmasked elements for
+    a 0/1 mask (``sum(m)`` times ``O`` when the mask is given per position).
 
     Parameters
     ----------
@@ -145,8 +145,9 @@ def mse_loss(pred, target, mask=None):
     target : numpy.ndarray, same shape as ``pred``
         Targets, same dtype as ``pred``.
     mask : numpy.ndarray or None
-        Bools or 0/1 floats, either the shape of ``pred`` (per element) or that
-        shape without the last axis (per position, e.g. (T, B)). ``None``: all count.
+        Bools or 0/1 floats (non-negative weights give a weighted mean), either the
+        shape of ``pred`` (per element) or that shape without the last axis (per
+        position, e.g. (T, B)). ``None``: all count.
 
     Returns
     -------

@@ -27,8 +27,8 @@ import numpy as np
 from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
-from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_array, check_keys, check_lengths, check_same_dtype
+from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
+from rnncourse.validation import check_array, check_cache, check_keys, check_lengths, check_same_dtype
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -40,7 +40,7 @@ class ManyToOneCache(NamedTuple):
     ----------
     rnn : RNNCache
         The cache of :func:`rnncourse.numpy.elman.rnn_forward` over the padded batch.
-    affine : tuple
+    affine : AffineCache
         The cache of :func:`rnncourse.numpy.output.affine_forward` for the read-out of the last
         real state of each sequence.
     lengths : numpy.ndarray, shape (B,)
@@ -48,7 +48,7 @@ class ManyToOneCache(NamedTuple):
     """
 
     rnn: RNNCache
-    affine: tuple
+    affine: AffineCache
     lengths: np.ndarray
 
 
@@ -135,8 +135,8 @@ def many_to_one_backward(dlogits, cache):
         ``"W_xh"``, ``"W_hh"``, ``"b_h"``, ``"W_hy"``, ``"b_y"`` (shapes of the
         parameters) and ``"x"`` (T, B, D).
     """
-    rnn_cache, affine_cache, lengths = cache
-    W_hy = affine_cache[1]                      # (C, H)
+    rnn_cache, affine_cache, lengths = check_cache(cache, ManyToOneCache, "many_to_one_forward", (3,))
+    W_hy = affine_cache.W_hy                    # (C, H)
     # Named dlogits, not dY; affine_backward scans the values (finite), once.
     check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]), finite=False,
                 hint="dlogits has the shape of the logits from many_to_one_forward")

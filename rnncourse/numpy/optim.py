@@ -75,11 +75,27 @@ class _Optimizer:
         self.state = {}
 
     def step(self, params, grads):
-        """Update every array of ``params`` in place from ``grads`` (dicts with the same keys)."""
+        """Update every array of ``params`` in place from ``grads`` (dicts with the same keys).
+
+        Everything is checked before the first array changes, so a step that raises leaves
+        ``params``, the state and ``steps`` as they were.
+        """
         check_grads(params, grads, self.steps + 1)
-        self.steps += 1
+        for name, p in params.items():
+            self._check_updatable(name, p)
         for name, p in params.items():
             self._update(p, grads[name], self.state.setdefault(name, {}))
+        self.steps += 1
+
+    def _check_updatable(self, name, p):
+        """A writable parameter of the shape its state (momentum, running averages) was built for."""
+        if not p.flags.writeable:
+            raise ValueError(f"params[{name!r}] is read-only, but step updates it in place; "
+                             f"pass writable arrays (e.g. made with .copy())")
+        for key, buffer in self.state.get(name, {}).items():
+            if isinstance(buffer, np.ndarray) and buffer.shape != p.shape:
+                raise ValueError(f"params[{name!r}] has shape {p.shape}, but the optimiser's {key} for it has "
+                                 f"shape {buffer.shape}; create a new optimiser for a new model")
 
     def _update(self, p, g, state):
         raise NotImplementedError
@@ -159,6 +175,9 @@ class Adagrad(_Optimizer):
 class Adam(_Optimizer):
     """Adam :cite:`kingma2014adam`, like :class:`torch.optim.Adam` (no weight decay, no AMSGrad).
 
+    The step ``t`` of the bias correction is counted per parameter, as in PyTorch: a
+    parameter first updated at the optimiser's 6th step has ``t = 1`` there.
+
     .. math::
 
         m \\leftarrow \\beta_1 m + (1 - \\beta_1) g,\\qquad v \\leftarrow \\beta_2 v + (1 - \\beta_2) g^2,\\qquad
@@ -190,14 +209,14 @@ class Adam(_Optimizer):
 
     def _update(self, p, g, state):
         beta1, beta2 = self.betas
-        if not state:                           # the first step: both averages start at zero
-            state["exp_avg"], state["exp_avg_sq"] = np.zeros_like(p), np.zeros_like(p)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if not state:                           # this parameter's first step: both averages start at zero
+            state["step"], state["exp_avg"], state["exp_avg_sq"] = 0, np.zeros_like(p), np.zeros_like(p)
+        state["step"] += 1                      # per parameter, as in torch: one added later starts at t = 1
+        m, v, t = state["exp_avg"], state["exp_avg_sq"], state["step"]
         m *= beta1
         m += (1 - beta1) * g
         v *= beta2
         v += (1 - beta2) * g * g
-        t = self.steps
         step_size = self.lr / (1 - beta1 ** t)
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + self.eps   # a Python float keeps float32 float32
         p -= step_size * m / denom

@@ -15,13 +15,30 @@ shapes are accepted:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from rnncourse.validation import check_array, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_same_dtype
 
-__all__ = ["affine_forward", "affine_backward"]
+__all__ = ["AffineCache", "affine_forward", "affine_backward"]
 
 _SYMBOLS = {2: ("B", "H"), 3: ("T", "B", "H")}
+
+
+class AffineCache(NamedTuple):
+    """What :func:`affine_backward` needs from :func:`affine_forward`.
+
+    Attributes
+    ----------
+    hs : numpy.ndarray, shape (T, B, H) or (B, H)
+        The hidden states that were mapped.
+    W_hy : numpy.ndarray, shape (O, H)
+        The hidden-to-output weights.
+    """
+
+    hs: np.ndarray
+    W_hy: np.ndarray
 
 
 def _check_states(hs, name):
@@ -50,7 +67,7 @@ def affine_forward(hs, W_hy, b_y):
     -------
     Y : numpy.ndarray, shape (T, B, O) or (B, O)
         Outputs (e.g. logits), with the leading axes of ``hs``.
-    cache : tuple
+    cache : AffineCache
         ``(hs, W_hy)`` for :func:`affine_backward`.
 
     Example
@@ -71,7 +88,7 @@ def affine_forward(hs, W_hy, b_y):
     # One product over all T*B rows: on (T, B, H), hs @ W_hy.T would run as T small products.
     Y = hs.reshape(-1, n_h) @ W_hy.T                # (T*B, O) or (B, O)
     Y += b_y
-    return Y.reshape(hs.shape[:-1] + (O,)), (hs, W_hy)
+    return Y.reshape(hs.shape[:-1] + (O,)), AffineCache(hs, W_hy)
 
 
 def affine_backward(dY, cache):
@@ -86,7 +103,7 @@ def affine_backward(dY, cache):
     ----------
     dY : numpy.ndarray, shape (T, B, O) or (B, O)
         Gradient of the loss with respect to ``Y``.
-    cache : tuple
+    cache : AffineCache
         From :func:`affine_forward`.
 
     Returns
@@ -94,7 +111,8 @@ def affine_backward(dY, cache):
     dict
         ``"hs"`` (same shape as ``hs``), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
     """
-    hs, W_hy = cache
+    # no plain tuples: (hs, W_hy) and the pair (Y, cache) both hold two values
+    hs, W_hy = check_cache(cache, AffineCache, "affine_forward")
     O, n_h = W_hy.shape
     expected = hs.shape[:-1] + (O,)
     check_array(dY, "dY", _SYMBOLS[hs.ndim][:-1] + ("O",), expected, hint="dY has the shape of the outputs Y")

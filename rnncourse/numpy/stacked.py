@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.numpy.elman import X_HINT, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_keys, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_keys, check_same_dtype
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
 
@@ -151,7 +151,7 @@ def stacked_rnn_backward(dout, cache, dh_n=None):
     dict
         ``"x"`` (T, B, D), ``"h0"`` (L, B, H) and ``W_xh_l<l>``, ``W_hh_l<l>``, ``b_h_l<l>``.
     """
-    layers, h_n = cache
+    layers, h_n = check_cache(cache, StackedCache, "stacked_rnn_forward")   # two values, like (out, cache)
     check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape, finite=False,     # rnn_backward scans it
                 hint="dout has the shape of out")
     check_same_dtype(dout=dout, out=layers[-1].hs)
