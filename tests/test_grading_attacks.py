@@ -9,12 +9,15 @@ connection accepted by a listener on the grader's machine.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import platform
 import re
 import socket
 import subprocess
 import time
+import types
 from pathlib import Path
 
 import jupytext
@@ -23,6 +26,8 @@ import pytest
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing
 from rnncourse.exercises import sandbox
 from rnncourse.exercises.grade import grade_all
+from rnncourse.exercises.runner import _SubjectBlocker
+from rnncourse.exercises.wire import decode
 
 ATTACKS = Path(__file__).with_name("attacks")
 TIMEOUT, EXERCISE_TIMEOUT = 6, 4
@@ -60,6 +65,10 @@ EXPECTED = {
     "snoop": ({}, {}),
     "escalate": ({}, {}),
     "memfd_bomb": ({}, {}),
+    "message_queues": ({}, {}),
+    "keyring": ({}, {}),
+    "kernel_surface": ({}, {}),
+    "traceback_walk": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}),
 }
 
 
@@ -217,3 +226,91 @@ def test_two_sandboxes_opening_at_once_get_different_user_ids():
         assert second != first
     finally:
         sandbox._give_back_uid(first)
+
+
+#: System calls the sandbox refuses: name -> (number on x86-64, on aarch64, arguments, error in the sandbox).
+#: Outside the filter each of these calls succeeds or fails with another error (in the comment).
+REFUSED_CALLS = {
+    "unshare": (272, 97, (0,), errno.EPERM),                       # succeeds
+    "setns": (308, 268, (-1, 0), errno.EPERM),                     # EBADF
+    "clone": (56, 220, (0x10000000 | 0x200, 0, 0, 0, 0), errno.EPERM),   # NEWUSER with FS: EINVAL
+    "clone3": (435, 435, (0, 0), errno.ENOSYS),                    # EINVAL
+    "memfd_create": (319, 279, (0, 0), errno.ENOSYS),              # EFAULT
+    "shmget": (29, 194, (0, 0, 0), errno.ENOSYS),                  # EINVAL
+    "msgget": (68, 186, (0, 0), errno.ENOSYS),                     # a new queue
+    "add_key": (248, 217, (0, 0, 0, 0, 0), errno.ENOSYS),          # EFAULT
+    "request_key": (249, 218, (0, 0, 0, 0), errno.ENOSYS),         # EFAULT
+    "keyctl": (250, 219, (9999, 0, 0, 0, 0), errno.ENOSYS),        # EOPNOTSUPP
+    "io_uring_setup": (425, 425, (0, 0), errno.ENOSYS),            # EFAULT
+    "io_uring_enter": (426, 426, (-1, 0, 0, 0, 0, 0), errno.ENOSYS),   # EBADF
+    "io_uring_register": (427, 427, (-1, 0, 0, 0), errno.ENOSYS),  # EBADF
+    "userfaultfd": (323, 282, (-1,), errno.ENOSYS),                # EINVAL
+}
+PROBE = """
+import ctypes, os, threading
+import numpy, torch
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def attempt(number, *args):
+    ctypes.set_errno(0)
+    result = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(a) for a in args])
+    return -ctypes.get_errno() if result < 0 else result
+CALLS = @CALLS@
+FOUND = {name: attempt(number, *args) for name, (number, args) in CALLS.items()}
+child = os.fork()                        # clone without a namespace flag
+if child == 0:
+    os._exit(7)
+FOUND["fork"] = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+thread = threading.Thread(target=FOUND.setdefault, args=("thread", 1))   # clone3, then clone
+thread.start(); thread.join()
+def report():
+    return FOUND
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="the seccomp filter knows x86-64 and ARM64")
+def test_the_sandbox_refuses_each_listed_system_call_and_still_runs_python_numpy_and_torch():
+    column = 0 if platform.machine() == "x86_64" else 1
+    calls = {name: (entry[column], entry[2]) for name, entry in REFUSED_CALLS.items()}
+    calls["getpid"] = ((39, 172)[column], ())
+    if column == 0:
+        calls["x32 getpid"] = (0x40000000 | 39, ())
+    session = sandbox.Session(cpu_seconds=60)
+    try:
+        ran = session.request({"op": "run", "cells": [[1, PROBE.replace("@CALLS@", repr(calls))]], "subjects": [],
+                               "timeout": 60}, 90)
+        assert ran == {"op": "ran", "problems": []}, session.output.text()[-2000:]
+        reply = session.request({"op": "call", "function": "report", "args": {"t": "list", "v": []}, "seconds": 30}, 40)
+    finally:
+        session.close()
+    found = decode(reply["value"])
+    want = {name: -entry[3] for name, entry in REFUSED_CALLS.items()}
+    want.update({"getpid": found["getpid"], "fork": 7, "thread": 1})
+    if column == 0:
+        want["x32 getpid"] = -errno.EPERM
+    assert found == want
+    assert found["getpid"] > 0
+
+
+def test_an_error_raised_through_a_blocked_function_leads_neither_to_the_original_nor_to_the_blocker():
+    module = types.ModuleType("fake_package")
+    exec("def twice(x):\n    return 2 * x", vars(module))
+    original = module.twice
+    blocker = _SubjectBlocker({"fake_package.twice": None})
+    blocker.patch(module)
+    errors = []
+    for armed in (False, True):          # the original raises (bad arguments); the blocker raises
+        blocker.armed[0] = armed
+        try:
+            module.twice()
+        except Exception as err:
+            errors.append(err)
+    blocker.armed[0] = False
+    assert [type(e).__name__ for e in errors] == ["TypeError", "WriteItYourself"]
+    assert module.twice(3) == 6 and module.twice is not original
+    for err in errors:
+        tb, held = err.__traceback__.tb_next, []        # the frames after this test's own
+        while tb is not None:
+            held += [v for v in tb.tb_frame.f_locals.values() if v is original or v is blocker]
+            tb = tb.tb_next
+        assert held == []

@@ -222,10 +222,18 @@ class _SubjectBlocker:
         self.error = type(SUBJECT_ERROR, (RuntimeError,), {})
 
     def _call(self, original, short, /, *args, **kwargs):
-        if self.armed[0]:
-            self.called.append(short)
-            raise self.error(f"write it yourself: this exercise is {short}")
-        return original(*args, **kwargs)
+        # An exception leaving this frame carries it in its traceback, where ``tb_frame.f_locals``
+        # would hand out the original and this blocker: both are deleted before anything is raised.
+        if not self.armed[0]:
+            del self
+            try:
+                return original(*args, **kwargs)
+            finally:
+                del original
+        self.called.append(short)
+        error = self.error
+        del self, original
+        raise error(f"write it yourself: this exercise is {short}")
 
     def stub(self, original, short):
         """``original`` behind :meth:`_call`, in a function whose attributes do not lead back to it.

@@ -15,8 +15,9 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
 - an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
   capabilities (so the process limit counts only that sandbox's processes), which no other live
   sandbox holds; run as another user, bubblewrap adds a user namespace; a seccomp filter
-  (:func:`seccomp_program`) refuses new namespaces inside, and memory no process holds (memfd
-  files, SysV shared memory);
+  (:func:`seccomp_program`) refuses new namespaces inside, memory no process holds (memfd
+  files, SysV shared memory and message queues), the kernel's keyrings, ``io_uring`` and
+  ``userfaultfd``;
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
   ``Limits.output_kb`` of what the submission prints and drops the rest, and kills a sandbox
@@ -40,6 +41,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from errno import ENOSYS, EPERM
 from pathlib import Path
 
 import rnncourse
@@ -110,8 +112,13 @@ class Limits:
         Address space of each process (``RLIMIT_AS``; PyTorch's import alone needs about 1.5 GB),
         and resident memory of all the sandbox's processes together (the grader checks it five
         times a second and kills the sandbox above it). Memory that no process's resident set
-        counts is refused by :func:`seccomp_program` (memfd files, SysV shared memory), or
-        bounded by the sizes of the writable folders (files).
+        counts is refused by :func:`seccomp_program` (memfd files, SysV shared memory and
+        message queues), or bounded by the sizes of the writable folders (files). Not counted
+        and not refused (Python needs them): data waiting in Unix sockets and pipes, bounded
+        only by ``processes`` x ``open_files`` x the kernel's socket buffer size
+        (``net.core.wmem_default``, about 200 KB): 20 processes filling their sockets hold about
+        1 GB, the defaults allow about 3.5 GB. A cgroup v2 ``memory.max`` per sandbox would count
+        it; the grader makes no cgroups.
     processes : int
         Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
     file_size_mb : int
@@ -142,60 +149,72 @@ class Limits:
                 "file_size": self.file_size_mb << 20, "open_files": self.open_files}
 
 
-#: (audit arch, unshare, setns, clone, clone3, memfd_create, memfd_secret, shmget) system call numbers
-#: where the seccomp filter is known.
-_SYSCALLS = {"x86_64": (0xC000003E, 272, 308, 56, 435, 319, 447, 29),
-             "aarch64": (0xC00000B7, 97, 268, 220, 435, 279, 447, 194)}
+#: Per architecture: its audit number, and the numbers of the system calls the filter looks at.
+_ARCHITECTURES = {
+    "x86_64": (0xC000003E, {"clone": 56, "unshare": 272, "setns": 308, "clone3": 435, "memfd_create": 319,
+                            "memfd_secret": 447, "shmget": 29, "msgget": 68, "add_key": 248, "request_key": 249,
+                            "keyctl": 250, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                            "userfaultfd": 323}),
+    "aarch64": (0xC00000B7, {"clone": 220, "unshare": 97, "setns": 268, "clone3": 435, "memfd_create": 279,
+                             "memfd_secret": 447, "shmget": 194, "msgget": 186, "add_key": 217, "request_key": 218,
+                             "keyctl": 219, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                             "userfaultfd": 282}),
+}
+#: The system calls refused in the sandbox, and the error each fails with (see :func:`seccomp_program`).
+REFUSED = {
+    "unshare": EPERM, "setns": EPERM,                                   # new namespaces
+    "clone3": ENOSYS,                                                   # the C library falls back to clone
+    "memfd_create": ENOSYS, "memfd_secret": ENOSYS, "shmget": ENOSYS, "msgget": ENOSYS,   # unseen memory
+    "add_key": ENOSYS, "request_key": ENOSYS, "keyctl": ENOSYS,        # the kernel's keyrings
+    "io_uring_setup": ENOSYS, "io_uring_enter": ENOSYS, "io_uring_register": ENOSYS, "userfaultfd": ENOSYS,
+}
 #: clone() flags that make a namespace (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
 _CLONE_NEW = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+_X32_BIT = 0x40000000
+# Classic BPF: load a word of struct seccomp_data (offsets: nr 0, arch 4, args[0] 16), jumps, return.
+_LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
+_ALLOW, _ERRNO = 0x7FFF0000, 0x00050000
 
 
 def seccomp_program() -> bytes | None:
-    """A seccomp filter (classic BPF) that refuses new namespaces and memory held outside any process
-    inside the sandbox, or ``None`` on an unknown architecture.
+    """A seccomp filter (classic BPF) for the sandbox, or ``None`` on an architecture not in the table.
 
-    ``unshare`` and ``setns`` fail with EPERM, ``clone`` with a ``CLONE_NEW*`` flag too, and
-    ``clone3`` with ENOSYS (its flags sit in memory a filter cannot read; the C library then falls
-    back to ``clone``). ``memfd_create``, ``memfd_secret`` and ``shmget`` fail with ENOSYS, as on a
-    kernel without them: the memory of a memfd file or a SysV shared memory segment belongs to no
-    process's resident set once unmapped, so the grader's memory limit could not see it. Other
-    architectures' system calls and, on x86-64, the x32 ones are refused.
+    Each system call of ``REFUSED`` fails with its error number: ``unshare`` and ``setns``
+    with EPERM (no new namespaces), and with ENOSYS, as on a kernel without them:
+
+    - ``clone3``: its flags sit in memory a filter cannot read; the C library then falls back to
+      ``clone``, which fails with EPERM when its flags ask for a namespace;
+    - ``memfd_create``, ``memfd_secret``, ``shmget``, ``msgget``: the memory of a memfd file, a SysV
+      shared memory segment or message queue belongs to no process's resident set, so the
+      grader's memory watch could not see it;
+    - ``add_key``, ``request_key``, ``keyctl``: the kernel's keyrings are not namespaced: a
+      submission could read the grader's session keyring (tokens kept there), and the keyring of
+      its user id outlives its processes, carrying data to the next submission graded with it;
+    - ``io_uring_*`` and ``userfaultfd``: kernel attack surface Python and its libraries do not need.
+
+    Other architectures' system calls and, on x86-64, the x32 ones fail with EPERM.
     """
     import platform
     import struct
 
-    numbers = _SYSCALLS.get(platform.machine())
-    if numbers is None:
+    machine = platform.machine()
+    if machine not in _ARCHITECTURES:
         return None
-    arch, unshare, setns, clone, clone3, memfd_create, memfd_secret, shmget = numbers
-    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
-    allow, eperm, enosys = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38
-    # (code, true label, false label, k); a label is the index of the instruction to go to.
-    program = [
-        (ld, None, None, 4),                  # 0: the architecture
-        (jeq, 2, 15, arch),                   # 1: not ours: refuse
-        (ld, None, None, 0),                  # 2: the system call number
-        (jge, 15, 4, 0x40000000),             # 3: x32 system calls: refuse
-        (jeq, 15, 5, unshare),                # 4
-        (jeq, 15, 6, setns),                  # 5
-        (jeq, 16, 7, clone3),                 # 6
-        (jeq, 16, 8, memfd_create),           # 7
-        (jeq, 16, 9, memfd_secret),           # 8
-        (jeq, 16, 10, shmget),                # 9
-        (jeq, 12, 11, clone),                 # 10
-        (ret, None, None, allow),             # 11
-        (ld, None, None, 16),                 # 12: clone's flags (low 32 bits)
-        (jset, 15, 14, _CLONE_NEW),           # 13
-        (ret, None, None, allow),             # 14
-        (ret, None, None, eperm),             # 15
-        (ret, None, None, enosys),            # 16
-    ]
-    if arch != 0xC000003E:
-        program[3] = (jeq, 15, 4, 0xFFFFFFFF)  # no x32 elsewhere: a test that never holds
+    arch, numbers = _ARCHITECTURES[machine]
+    # (code, k, jump if true, jump if false): a jump is a label (an instruction further down) or None (the next).
+    program = [(_LD, 4, None, None), (_JEQ, arch, None, EPERM), (_LD, 0, None, None)]
+    if machine == "x86_64":
+        program.append((_JGE, _X32_BIT, EPERM, None))
+    program += [(_JEQ, numbers[name], error, None) for name, error in REFUSED.items()]
+    program += [(_JEQ, numbers["clone"], None, "allow"), (_LD, 16, None, None), (_JSET, _CLONE_NEW, EPERM, None)]
+    labels = {"allow": len(program)}
+    program.append((_RET, _ALLOW, None, None))
+    for error in sorted(set(REFUSED.values()) | {EPERM}):     # a label per error number: its return
+        labels[error] = len(program)
+        program.append((_RET, _ERRNO | error, None, None))
     code = b""
-    for i, (op, true, false, k) in enumerate(program):
-        jt = true - i - 1 if true is not None else 0
-        jf = false - i - 1 if false is not None else 0
+    for i, (op, k, true, false) in enumerate(program):
+        jt, jf = (0 if label is None else labels[label] - i - 1 for label in (true, false))
         code += struct.pack("=HBBI", op, jt, jf, k)
     return code
 
