@@ -89,21 +89,28 @@ def cmd_student(args) -> int:
 
 # ----------------------------------------------------------------------------- grade
 
+def _notebooks_in(folder: Path) -> list:
+    """The ``.ipynb`` files in ``folder`` and below, whatever the case of ``.ipynb``, checkpoints left out."""
+    return sorted(f for f in folder.rglob("*") if f.suffix.lower() == ".ipynb" and ".ipynb_checkpoints" not in f.parts)
+
+
 def _submissions(paths) -> tuple:
-    """``(notebooks, problems)``: the notebooks given and those in the folders given, and what names none.
+    """``(notebooks, roots, problems)``: the notebooks given and those in the folders given, for each the path
+    given that it was found in (its root, which says who it is from), and what names none.
 
     A symbolic link named ``.ipynb`` is kept, for the grader to refuse with a note (links to folders
     are not searched).
     """
-    found, problems = [], []
+    found, roots, problems = [], [], []
     for p in map(Path, paths):
-        inside = sorted(f for f in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in f.parts) if p.is_dir() else [p]
-        found += [f for f in inside if f.exists() or f.is_symlink()]
+        inside = _notebooks_in(p) if p.is_dir() else [p]
+        kept = [f for f in inside if f.exists() or f.is_symlink()]
+        found, roots = found + kept, roots + [p] * len(kept)
         if not p.exists():
             problems.append(f"{p} (no such file)")
         elif not inside:
             problems.append(f"{p} (a folder without .ipynb files)")
-    return found, problems
+    return found, roots, problems
 
 
 def _points(specs) -> dict:
@@ -129,33 +136,91 @@ def _points(specs) -> dict:
     return points
 
 
-def _check_outputs(args) -> None:
-    """Refuse, before any grading, a ``--json``/``--csv`` file that cannot be written and a roster that cannot
-    be read (or whose ``--roster-key`` column is missing), and roster options that would be ignored."""
+def _descriptor(path):
+    """The number of the open file of this process that ``path`` names through its links (``/dev/stdout`` is 1,
+    ``/dev/fd/3`` is 3), or ``None``."""
+    import os
+    import re
+
+    own = re.compile(rf"/(?:proc/(?:self|thread-self|{os.getpid()})|dev)/fd/(\d+)")
+    path = os.path.abspath(path)
+    for _ in range(40):                                  # the most links the kernel follows
+        match = own.fullmatch(path)
+        if match:
+            return int(match.group(1))
+        if not os.path.islink(path):
+            return None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return None
+
+
+def _output(option: str, value) -> tuple:
+    """Where the ``option`` file ``value`` is written, and how: ``("descriptor", n)`` for an open file of this
+    process (``/dev/stdout``), ``("stream", path)`` for a character device or a pipe, written in place,
+    ``("file", path)`` for a regular file or a new one, where a symbolic link leads; :class:`UsageError`
+    for anything else, and for a file whose folder is missing or not writable."""
+    import os
+    import stat
+
+    fd = _descriptor(value)
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError as err:
+            raise UsageError(f"{option}: expected a file to write, got {value}, which names file descriptor {fd} "
+                             f"({err.strerror})") from err
+        return "descriptor", fd
+    try:
+        mode = os.stat(value).st_mode                   # through links: what would be written
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None                                     # a new file (or a link to one)
+    except OSError as err:
+        raise UsageError(f"{option}: expected a file to write, got {value} ({err.strerror})") from err
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        return "stream", Path(value)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{option}: expected a file to write, got {value}, which is a folder")
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
+        raise UsageError(f"{option}: expected a regular file, a character device or a pipe to write, got {value}, "
+                         f"which is {kind}")
+    path = Path(os.path.realpath(value)) if os.path.islink(value) else Path(value)
+    if not path.parent.is_dir():
+        raise UsageError(f"{option}: expected a file in an existing folder, got {value}, but {path.parent} "
+                         "is not a folder")
+    if not os.access(path.parent, os.W_OK):       # the file is written beside it, then renamed
+        raise UsageError(f"{option}: expected a file in a folder you may write, got {value} (permission "
+                         f"denied on {path.parent})")
+    return "file", path
+
+
+def _check_outputs(args, ids) -> None:
+    """Refuse, before any grading, a ``--json``/``--csv`` file that cannot be written, two outputs that are one
+    file or the roster, a roster that cannot be read whole or holds none of the students' ``ids`` (or lacks
+    its ``--roster-key`` column), and roster options that would be ignored."""
     import csv
     import os
+
+    from rnncourse.exercises.grade import read_roster
 
     if args.roster and not args.csv:
         raise UsageError(f"--roster {args.roster}: expected with --csv FILE (the roster shapes the CSV), got no --csv")
     if args.roster_key and not args.roster:
         raise UsageError(f"--roster-key {args.roster_key}: expected with --roster FILE.csv, got no --roster")
+    files = {os.path.realpath(args.roster): f"the roster {args.roster}"} if args.roster else {}
     for option, value in (("--json", args.json), ("--csv", args.csv)):
-        path = Path(value) if value else None
-        if path is None:
+        if value is None:
             continue
-        if path.is_dir():
-            raise UsageError(f"{option}: expected a file to write, got {value}, which is a folder")
-        if not path.parent.is_dir():
-            raise UsageError(f"{option}: expected a file in an existing folder, got {value}, but {path.parent} "
-                             "is not a folder")
-        if not os.access(path.parent, os.W_OK):       # the file is written beside it, then renamed
-            raise UsageError(f"{option}: expected a file in a folder you may write, got {value} (permission "
-                             f"denied on {path.parent})")
+        how, where = _output(option, value)
+        if how == "file" and os.path.realpath(where) in files:     # a device or stdout may well take both
+            raise UsageError(f"{option}: expected a file of its own, got {value}, which is "
+                             f"{files[os.path.realpath(where)]} too: one would replace the other; name another file")
+        files[os.path.realpath(where)] = f"the {option} file"
     if args.roster:
         try:
             with open(args.roster, newline="", encoding="utf-8-sig") as f:
                 header = next(csv.reader(f), [])
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, csv.Error) as err:
             reason = (err.strerror or err) if isinstance(err, OSError) else err
             raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason})") from err
         if not header:
@@ -164,30 +229,63 @@ def _check_outputs(args) -> None:
         if args.roster_key and args.roster_key not in header:
             raise UsageError(f"--roster-key: the roster {args.roster} has no column {args.roster_key!r}; "
                              f"its columns are {header}")
+        try:
+            read_roster(args.roster, args.roster_key, ids)
+        except (OSError, ValueError) as err:
+            raise UsageError(f"--roster: {err}") from err
 
 
-def _write(option: str, path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all; :class:`UsageError` naming ``option`` when that fails.
-
-    UTF-8, with what it cannot hold (undecodable bytes of a file name) written ``\\udcxx``; into a new
-    file in the same folder, renamed over ``path`` once complete, so a failure leaves ``path`` as it was.
-    A file that was there keeps its permissions; a new one is readable by its owner only (it holds
-    students' grades).
-    """
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` into a new file beside ``path``, then rename it over ``path``; it keeps the permissions
+    (and, where allowed, the owner) of the file it replaces."""
     import os
     import tempfile
 
-    path, temporary = Path(path), None
+    temporary = None
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         with open(fd, "wb") as f:
-            f.write(text.encode("utf-8", "backslashreplace"))
+            f.write(data)
             if path.is_file():
-                os.chmod(f.fileno(), path.stat().st_mode & 0o7777)
+                old = path.stat()
+                os.chmod(f.fileno(), old.st_mode & 0o7777)
+                try:
+                    os.chown(f.fileno(), old.st_uid, old.st_gid)
+                except PermissionError:                 # not root: the file becomes the grader's own
+                    pass
         os.replace(temporary, path)
-    except OSError as err:
+    except BaseException:
         if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
+        raise
+
+
+def _write(option: str, path, text: str) -> None:
+    """Write ``text`` to ``path``; :class:`UsageError` naming ``option`` when that fails.
+
+    UTF-8, with what it cannot hold (undecodable bytes of a file name) written ``\\udcxx``. A character
+    device or a pipe (``/dev/null``, a FIFO) and an open file of this process (``/dev/stdout``) are
+    written in place. A file is written whole or not at all: into a new file in the same folder,
+    renamed over ``path`` once complete, so a failure leaves ``path`` as it was; through a symbolic
+    link, the file it leads to is replaced and the link stays. A file that was there keeps its
+    permissions; a new one is readable by its owner only (it holds students' grades).
+    """
+    import os
+
+    data = text.encode("utf-8", "backslashreplace")
+    how, where = _output(option, path)
+    try:
+        if how == "descriptor":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            with open(os.dup(where), "wb") as f:       # shares the offset of what was printed before
+                f.write(data)
+        elif how == "stream":
+            with open(where, "wb") as f:
+                f.write(data)
+        else:
+            _replace(where, data)
+    except OSError as err:
         raise UsageError(f"{option}: nothing written to {path} ({err.strerror or err}); the grades are in the table "
                          "above") from err
 
@@ -196,13 +294,13 @@ def cmd_grade(args) -> int:
     from dataclasses import asdict
 
     from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_points, format_table, grade_all,
-                                           gradebook, grades_csv)
+                                           gradebook, grades_csv, missing_from_roster, student_ids)
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
-    paths, problems = _submissions(args.submissions)
+    paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
-    _check_outputs(args)
+    _check_outputs(args, student_ids(paths, roots))
     if args.book_dir and not Path(args.book_dir).is_dir():
         raise UsageError(f"--book-dir: expected the book's folder of chapters, got {args.book_dir}, which is not a "
                          "folder")
@@ -223,7 +321,7 @@ def cmd_grade(args) -> int:
                 "only_exercises": args.exercises_only, "checkers": args.checkers, "points": points,
                 "chapter": args.chapter, "sandbox": not args.no_sandbox, "limits": asdict(limits)}
     try:
-        results = grade_all(paths, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
+        results = grade_all(paths, roots=roots, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
                             exercise_timeout=args.exercise_timeout, points=settings["points"], chapter=args.chapter,
                             only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None,
                             sandbox=not args.no_sandbox, limits=limits)
@@ -240,9 +338,22 @@ def cmd_grade(args) -> int:
             raise UsageError(f"no CSV written: {err}") from err
         _write("--csv", args.csv, text)
         print(f"grades for an LMS import written to {args.csv}")
+    missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
+    _warn_missing(missing, results, args)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
-    return 0
+    return 1 if missing else 0
+
+
+def _warn_missing(missing, results, args) -> None:
+    """One line on stderr for each graded student the roster has no row for (so no grades in the CSV)."""
+    from rnncourse.exercises.grade import _printable
+
+    for sid in missing:
+        names = ", ".join(sub.submission for sub in results if sub.student == sid)
+        print(_printable(f"warning: student {sid} ({names}) is not in the roster {args.roster}: their grades are in "
+                         f"the table, not in {args.csv}; add them to the roster, or name the column with "
+                         "--roster-key"), file=sys.stderr)
 
 
 # ----------------------------------------------------------------------------- nbgrader
@@ -360,7 +471,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--roster", metavar="FILE.csv", help="with --csv: the class list (e.g. the LMS's gradebook "
                    "export); the CSV keeps its columns and rows and adds the grades")
     g.add_argument("--roster-key", metavar="COLUMN", help="the roster column that holds the student ids "
-                   "(the folder or file name of each submission; default: found)")
+                   "(the table's first column; default: found)")
     g.add_argument("--no-sandbox", action="store_true", help="DANGEROUS: run submissions without the sandbox, "
                    "with your user's rights (only for submissions you trust)")
     g.add_argument("--memory-mb", type=int, default=4096, help="address space of a submission (default 4096)")

@@ -377,8 +377,8 @@ def test_the_table_and_the_gradebook(graded):
     results = [graded["reference"], graded["broken"]]
     table = format_table(results, width=100)
     lines = table.splitlines()
-    assert lines[0].split() == ["submission", "exercise", "points", "feedback"]
-    assert re.search(r"reference\.ipynb\s+ch99\.double\s+1/1\s+all checks passed", table)
+    assert lines[0].split() == ["student", "submission", "exercise", "points", "feedback"]
+    assert re.search(r"^reference\s+reference\.ipynb\s+ch99\.double\s+1/1\s+all checks passed", table, re.M)
     assert re.search(r"total\s+7/7", table) and re.search(r"total\s+1/7", table)
     assert max(len(line) for line in lines) <= 100
     book = json.loads(json.dumps(gradebook(results, {"timeout": TIMEOUT})))
@@ -545,19 +545,65 @@ def test_the_table_prints_no_control_characters_from_a_submission():
 
 
 def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
-    def students(*names):
+    def students(*names, roots=None):
         paths = []
         for name in names:
             paths.append(tmp_path / name)
             paths[-1].parent.mkdir(parents=True, exist_ok=True)
             paths[-1].write_text("not a notebook")                  # unreadable: graded without a sandbox
-        results = grade_all(paths, checkers=[str(CHECKERS)])
+        results = grade_all(paths, checkers=[str(CHECKERS)], roots=roots and [tmp_path / r for r in roots])
         return [r.student for r in results], grades_csv(results).splitlines()[1:]
 
     assert students("one/alice/99_fixture.ipynb") == (["alice"], ["alice,0,0,0,0,0"])          # a single notebook
-    assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb")[0] == ["bob", "carol"]
+    # Without roots, under the folder all are in (sections); with each section given, the folder below it.
+    assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb")[0] == ["a", "b"]
+    assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb",
+                    roots=["sections/a", "sections/b"])[0] == ["bob", "carol"]
     assert students("submitted/dave/ch99/99_x.ipynb", "submitted/erin/ch99/99_x.ipynb")[0] == ["dave", "erin"]
     assert students("flat/frank.ipynb", "flat/grace.ipynb")[0] == ["frank", "grace"]          # one folder for all
+
+
+def unreadable(folder, *names) -> None:
+    """Files named like submissions that are not notebooks: graded at once, without a sandbox."""
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("not a notebook")
+
+
+def graded_students(folder, *given) -> list:
+    """The student column of the CSV of ``grade GIVEN...``."""
+    out = folder / "grades.csv"
+    assert main(["grade", *(str(folder / g) for g in given), "--checkers", str(CHECKERS), "--csv", str(out)]) == 0
+    return [row.split(",")[0] for row in out.read_text().splitlines()[1:]]
+
+
+def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_lacks_is_reported(tmp_path, capsys):
+    unreadable(tmp_path, "mixed/alice/99_fixture.ipynb", "mixed/bob.ipynb", "lone/carol.ipynb",
+               "own/alice/04_bptt.ipynb", "own/alice/99_fixture.ipynb", "named/ch04/99_fixture.ipynb",
+               "hw/alice/hw4/x.ipynb", "hw/bob/hw4/x.ipynb", "zip/alice\\99_fixture.ipynb",
+               "nbgrader/dave/ch99/99_fixture.ipynb")
+    assert graded_students(tmp_path, "mixed") == ["alice", "bob"]
+    assert re.search(r"^alice\s+alice/99_fixture\.ipynb\s+ch99\.double\s+0/1", capsys.readouterr().out, re.M)
+    assert graded_students(tmp_path, "lone") == ["carol"]
+    assert graded_students(tmp_path, "own/alice") == ["alice"]                    # a student's folder, given
+    assert graded_students(tmp_path, "named") == ["ch04"]
+    assert graded_students(tmp_path, "hw") == ["alice", "bob"]                     # nbgrader, any assignment name
+    assert graded_students(tmp_path, "zip") == ["alice"]                           # a zip made on Windows
+    assert graded_students(tmp_path, "nbgrader/dave/ch99/99_fixture.ipynb") == ["dave"]
+    capsys.readouterr()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nalice,Alice\n")
+    assert main(["grade", str(tmp_path / "mixed"), "--checkers", str(CHECKERS), "--csv", str(tmp_path / "g.csv"),
+                 "--roster", str(roster)]) == 1
+    assert capsys.readouterr().err == (f"warning: student bob (bob.ipynb) is not in the roster {roster}: their grades "
+                                       f"are in the table, not in {tmp_path / 'g.csv'}; add them to the roster, or "
+                                       "name the column with --roster-key\n")
+    assert (tmp_path / "g.csv").read_text().splitlines()[1] == "alice,Alice,0,0,0,0,0"
+
+
+def test_a_notebook_whose_name_ends_in_upper_case_ipynb_is_graded(tmp_path):
+    unreadable(tmp_path, "dave/99_fixture.IPYNB", "erin/99_fixture.ipynb")
+    assert graded_students(tmp_path, ".") == ["dave", "erin"]
 
 
 def test_the_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
@@ -672,3 +718,70 @@ def test_a_rewritten_gradebook_keeps_its_permissions_and_a_new_one_is_the_owners
     new = tmp_path / "new.json"
     _write("--json", new, "{}")
     assert new.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_output_through_a_link_a_device_a_pipe_or_stdout_is_written_there_and_a_socket_refused(
+        tmp_path, capfd, monkeypatch):
+    import os
+    import socket
+    import stat
+
+    from rnncourse.__main__ import _write
+
+    shared = tmp_path / "shared" / "grades.csv"
+    shared.parent.mkdir()
+    shared.write_text("old")
+    shared.chmod(0o640)
+    (tmp_path / "link.csv").symlink_to(shared)
+    _write("--csv", tmp_path / "link.csv", "student,total\n")
+    assert (tmp_path / "link.csv").is_symlink() and shared.read_text() == "student,total\n"
+    assert shared.stat().st_mode & 0o777 == 0o640
+    (tmp_path / "null").symlink_to("/dev/null")
+    _write("--json", tmp_path / "null", "{}")
+    assert (tmp_path / "null").is_symlink() and stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+    os.mkfifo(tmp_path / "fifo")
+    reader = os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK)       # so that writing does not wait
+    _write("--csv", tmp_path / "fifo", "to a pipe\n")
+    assert os.read(reader, 100) == b"to a pipe\n" and stat.S_ISFIFO(os.lstat(tmp_path / "fifo").st_mode)
+    os.close(reader)
+    (tmp_path / "stdout").symlink_to("/proc/self/fd/1")                     # what /dev/stdout is
+    print("the table")
+    _write("--csv", tmp_path / "stdout", "student,total\n")
+    assert capfd.readouterr().out == "the table\nstudent,total\n" and (tmp_path / "stdout").is_symlink()
+
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    unreadable(tmp_path, "alice/99_fixture.ipynb")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(tmp_path / "s.csv"))
+        assert main(["grade", str(tmp_path / "alice"), "--csv", str(tmp_path / "s.csv")]) == 2
+    assert capfd.readouterr().err == (f"--csv: expected a regular file, a character device or a pipe to write, got "
+                                      f"{tmp_path / 's.csv'}, which is a socket\n")
+
+
+def test_outputs_that_are_one_file_or_the_roster_and_a_semicolon_roster_are_refused_before_grading(
+        tmp_path, capsys, monkeypatch):
+    unreadable(tmp_path, "alice/99_fixture.ipynb")
+    roster, semicolons = tmp_path / "roster.csv", tmp_path / "semicolons.csv"
+    roster.write_text("id,name\nalice,Alice\n")
+    semicolons.write_text("id;name\nalice;Alice\n")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    cases = [(["--csv", str(roster), "--roster", str(roster)],
+              f"--csv: expected a file of its own, got {roster}, which is the roster {roster} too: one would replace "
+              "the other; name another file"),
+             (["--json", str(tmp_path / "g"), "--csv", str(tmp_path / "g")],
+              f"--csv: expected a file of its own, got {tmp_path / 'g'}, which is the --json file too"),
+             (["--csv", str(tmp_path / "g.csv"), "--roster", str(semicolons)],
+              f"--roster: the roster {semicolons} should be separated by commas, but its header 'id;name' is "
+              "separated by ';'; export it again as comma-separated CSV")]
+    for options, message in cases:
+        assert main(["grade", str(tmp_path / "alice"), "--checkers", str(CHECKERS), *options]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    # The CSV of an earlier run as the roster: its grade columns are filled again, not repeated, and a
+    # student this run did not grade (bob, graded earlier) keeps his grades.
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("id,name,ch99.double (1),Total (1)\nalice,Alice,0,0\nbob,Bob,1,1\n")
+    result = SubmissionResult("99_fixture.ipynb", "99_fixture.ipynb", "ch99", "ok",
+                              [ExerciseResult("ch99.double", "double", 1, 1, True, "")], student="alice")
+    assert grades_csv([result], earlier).splitlines() == ["id,name,ch99.double (1),Total (1)", "alice,Alice,1,1",
+                                                          "bob,Bob,1,1"]

@@ -61,8 +61,8 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "student_id", "student_ids", "find_checks", "plan",
-           "check_points", "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB"]
+           "format_table", "gradebook", "grades_csv", "missing_from_roster", "read_roster", "student_id", "student_ids",
+           "find_checks", "plan", "check_points", "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
@@ -579,8 +579,12 @@ def _short_names(paths) -> list:
     return [str(p.relative_to(common)) for p in paths]
 
 
-def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **options) -> list:
+def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = True, **options) -> list:
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
+
+    ``roots``, one per path, are the folders given to the grader that each was found in (or the
+    notebook itself, given by itself): they tell who each is from (:func:`student_ids`; default:
+    the folder all of ``paths`` are in).
 
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
     sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
@@ -597,7 +601,7 @@ def grade_all(paths, *, jobs: int = 1, checkers=(), sandbox: bool = True, **opti
         load_checkers(str(module))
     points = check_points(options.get("points"))
     check_chapter(options.get("chapter"))
-    names, students = _short_names(paths), student_ids(paths)
+    names, students = _short_names(paths), student_ids(paths, roots)
 
     def one(i):
         try:
@@ -622,29 +626,30 @@ def _printable(text) -> str:
 
 
 def format_table(results, width: int = 100) -> str:
-    """The grades as a text table: submission, exercise, points, feedback (wrapped).
+    """The grades as a text table: student, submission, exercise, points, feedback (wrapped).
 
     Text from the submission (its name, feedback, notes) is printed without control characters.
     """
     rows = []
     for sub in results:
-        first = sub.submission
+        first = (_student(sub), sub.submission)
         for ex in sub.exercises:
-            rows.append((first, ex.exercise, f"{ex.points}/{ex.max_points}", ex.feedback))
-            first = ""
+            rows.append((*first, ex.exercise, f"{ex.points}/{ex.max_points}", ex.feedback))
+            first = ("", "")
         for note in sub.notes:
-            rows.append((first, "(note)", "", note))
-            first = ""
-        rows.append((first, "total", f"{sub.points}/{sub.max_points}", "" if sub.status == "ok" else sub.status))
+            rows.append((*first, "(note)", "", note))
+            first = ("", "")
+        rows.append((*first, "total", f"{sub.points}/{sub.max_points}", "" if sub.status == "ok" else sub.status))
     rows = [tuple(_printable(cell) for cell in row) for row in rows]
-    head = ("submission", "exercise", "points", "feedback")
-    w = [max(len(r[i]) for r in rows + [head]) for i in range(3)]
-    fb_width = max(30, width - sum(w) - 6)
+    head = ("student", "submission", "exercise", "points", "feedback")
+    w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+    indent = sum(w) + 2 * len(w)
+    fb_width = max(30, width - indent)
     lines = []
     for row in [head, tuple("-" * n for n in w) + ("-" * min(fb_width, 40),)] + rows:
-        wrapped = textwrap.wrap(row[3], fb_width) or [""]
-        lines.append(f"{row[0]:<{w[0]}}  {row[1]:<{w[1]}}  {row[2]:>{w[2]}}  {wrapped[0]}".rstrip())
-        lines += [" " * (sum(w) + 6) + more for more in wrapped[1:]]
+        wrapped = textwrap.wrap(row[4], fb_width) or [""]
+        lines.append(f"{row[0]:<{w[0]}}  {row[1]:<{w[1]}}  {row[2]:<{w[2]}}  {row[3]:>{w[3]}}  {wrapped[0]}".rstrip())
+        lines += [" " * indent + more for more in wrapped[1:]]
     return "\n".join(lines)
 
 
@@ -659,35 +664,82 @@ def gradebook(results, settings=None) -> dict:
             "settings": settings or {}, "submissions": subs}
 
 
-def student_id(path, flat: bool = False) -> str:
-    """Who a submission is from: the name of the folder it is in (``submissions/alice/04_bptt.ipynb`` and
-    ``section_b/alice/04_bptt.ipynb`` are ``alice``), above an nbgrader assignment folder named after a
-    chapter (``submitted/alice/ch04/04_bptt.ipynb`` is ``alice``); with ``flat`` (the submissions share one
-    folder), or for a bare file name, the file name without ``.ipynb`` (``submissions/alice.ipynb`` is ``alice``).
+def student_id(path, root=None) -> str:
+    """Who a submission is from, read from its path alone.
+
+    Relative to ``root``, the folder given to the grader that the notebook was found in, the
+    student is the first folder of the notebook's path (a ``\\`` in a file name, from a zip made on
+    Windows, separates folders too). A notebook directly in ``root``, or given by itself, is its file
+    name without ``.ipynb``, except a chapter notebook (``NN_slug``, as :func:`chapter_id` reads it):
+    that one is the folder it is in, or the one above a folder named after its chapter (nbgrader's).
+    With ``root=None`` the notebook counts as directly in ``root``. Graded as ``grade subs``:
+
+    - ``subs/alice/04_bptt.ipynb``, ``subs/alice/hw4/x.ipynb``, ``subs/alice/ch04/04_bptt.ipynb``
+      and ``subs/alice\\04_bptt.ipynb`` are ``alice``; ``subs/carol.ipynb`` is ``carol``;
+    - graded as ``grade subs/alice``, ``subs/alice/04_bptt.ipynb`` is ``alice``, and given by itself
+      so is ``subs/alice/ch04/04_bptt.ipynb``;
+    - sections: ``grade sections`` makes ``sections/a/bob/04_bptt.ipynb`` student ``a``; give each
+      section's folder instead (``grade sections/a sections/b``).
     """
     path = Path(path)
-    folder = path.parent.parent if re.fullmatch(r"ch\d\d", path.parent.name) else path.parent
-    return path.stem if flat or not folder.name else folder.name
+    relative = path.name
+    if root is not None:
+        path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
+        if path != root and path.is_relative_to(root):
+            relative = path.relative_to(root).as_posix()
+    parts = [part for part in relative.replace("\\", "/").split("/") if part] or [relative]
+    if len(parts) > 1:
+        return parts[0]
+    name = parts[0]
+    stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+    chapter = chapter_id(name)
+    if chapter == "?":
+        return stem
+    folder = path.parent.parent if path.parent.name == chapter else path.parent
+    return folder.name or stem
 
 
-def student_ids(paths) -> list:
-    """:func:`student_id` of each of ``paths``, ``flat`` when there are several and all are in one folder."""
-    folders = {os.path.dirname(os.path.abspath(p)) for p in paths}
-    return [student_id(os.path.abspath(p), flat=len(paths) > 1 and len(folders) == 1) for p in paths]
+def student_ids(paths, roots=None) -> list:
+    """:func:`student_id` of each of ``paths``, found in ``roots`` (one per path: the folder given to the grader
+    that it was found in, or the notebook itself, given by itself); default: the folder all of them are in."""
+    paths = [os.path.abspath(p) for p in paths]
+    if roots is None:
+        common = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+        roots = [common] * len(paths)
+    elif len(roots) != len(paths):
+        raise ValueError(f"roots should have one folder per path ({len(paths)}), but has {len(roots)}")
+    return [student_id(p, root) for p, root in zip(paths, roots)]
 
 
-def _read_roster(path, key, ids) -> tuple:
-    """``(header, rows, key column)`` of a roster CSV (an LMS's export); the key column is ``key`` or the
-    first column that holds one of ``ids``."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.reader(f))
-    if not rows:
+def _student(sub) -> str:
+    """Who the :class:`SubmissionResult` ``sub`` is from: its ``student``, else :func:`student_id` of its name."""
+    return sub.student or student_id(sub.submission)
+
+
+def read_roster(path, key=None, ids=()) -> tuple:
+    """``(header, rows, key column)`` of a roster CSV (an LMS's export), read whole; the key column is ``key``
+    or the first column that holds one of ``ids``.
+
+    Raises ``ValueError`` for a roster that is empty, not CSV, separated by something other than
+    commas (a spreadsheet's ``;`` export), without the column ``key``, or without any of ``ids``.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except csv.Error as err:
+        raise ValueError(f"the roster {path} is not a CSV file ({err})") from err
+    if not rows or not rows[0]:
         raise ValueError(f"the roster {path} is empty; it needs a header row and one row per student")
     header, rows = rows[0], rows[1:]
+    separator = next((sep for sep in ";\t|" if len(header) == 1 and sep in header[0]), None)
+    if separator:
+        raise ValueError(f"the roster {path} should be separated by commas, but its header {header[0][:60]!r} is "
+                         f"separated by {separator!r}; export it again as comma-separated CSV")
     if key is not None:
         if key not in header:
             raise ValueError(f"the roster {path} has no column {key!r}; its columns are {header}")
         return header, rows, header.index(key)
+    ids = set(ids)
     for col in range(len(header)):
         if any(len(r) > col and r[col].strip() in ids for r in rows):
             return header, rows, col
@@ -706,6 +758,14 @@ def _csv_cell(cell: str) -> str:
     return cell
 
 
+def missing_from_roster(results, roster, roster_key=None) -> list:
+    """The students of ``results`` that have no row in the roster (:func:`read_roster`), sorted: the CSV built
+    on that roster (:func:`grades_csv`) has no grades of theirs."""
+    ids = {_student(sub) for sub in results}
+    _, rows, col = read_roster(roster, roster_key, ids)
+    return sorted(ids - {row[col].strip() for row in rows if len(row) > col})
+
+
 def grades_csv(results, roster=None, roster_key=None) -> str:
     """The grades as CSV for an LMS import (Canvas, Moodle, Gradescope): one row per student, one column
     per exercise and a total.
@@ -714,7 +774,10 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     ``student``, else :func:`student_id` of its name). With a roster (a CSV, e.g. the gradebook
     export of the LMS), every roster row comes out with its columns as they were, followed by the
     grade columns, matched on ``roster_key`` (default: the first column that holds the students'
-    ids); a student without a submission gets empty cells. The grade columns are named
+    ids); a student without a submission gets empty cells, and a student the roster lacks is
+    left out (:func:`missing_from_roster` names them). A roster column named like a grade column
+    (the CSV of an earlier run) is filled again, not repeated: a grade of this run replaces its
+    cell, and a cell this run did not grade (a student or chapter graded earlier) keeps its value. The grade columns are named
     ``"chNN.name (max points)"`` and ``"Total (max points)"``. A student's submissions of different
     chapters fill one row; an exercise of a chapter the student did not submit is an empty cell (not
     submitted is not zero), and the total adds up the points of the exercises graded. Two
@@ -729,13 +792,13 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     columns = [f"{name} ({pts})" for name, pts in exercises] + [f"Total ({sum(p for _, p in exercises)})"]
     got, graded_in = {}, {}          # student -> {exercise: points}; (student, exercise) -> submission
     for sub in results:
-        sid = sub.student or student_id(sub.submission)
+        sid = _student(sub)
         got.setdefault(sid, {})
         for ex in sub.exercises:
             if (sid, ex.exercise) in graded_in:
                 raise ValueError(f"two submissions of student {sid} grade {ex.exercise}, {graded_in[sid, ex.exercise]} "
-                                 f"and {sub.submission}, for one cell of the CSV (a student is the folder of a "
-                                 f"submission): grade one of them")
+                                 f"and {sub.submission}, for one cell of the CSV (a student is the first folder below "
+                                 f"the folder graded, see student_id): grade one of them")
             graded_in[sid, ex.exercise] = sub.submission
             got[sid][ex.exercise] = ex.points
     by_id = {sid: [str(pts[name]) if name in pts else "" for name, _ in exercises] + [str(sum(pts.values()))]
@@ -751,9 +814,14 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
         for sid, cells in by_id.items():
             write([sid] + cells)
         return out.getvalue()
-    header, rows, col = _read_roster(roster, roster_key, set(by_id))
-    write(header + columns)
+    header, rows, col = read_roster(roster, roster_key, by_id)
+    added = [name for name in columns if name not in header]       # an earlier run's columns are filled again
+    write(header + added)
     for row in rows:
         sid = row[col].strip() if len(row) > col else ""
-        write(row + [""] * (len(header) - len(row)) + by_id.get(sid, [""] * len(columns)))
+        cells = dict(zip(columns, by_id.get(sid, [""] * len(columns))))
+        row = row + [""] * (len(header) - len(row))
+        # A grade of this run replaces the roster's cell; a cell this run did not grade keeps what it held.
+        write([cells.get(name) or cell for name, cell in zip(header, row)] + row[len(header):] +
+              [cells[name] for name in added])
     return out.getvalue()
