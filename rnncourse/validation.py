@@ -133,10 +133,11 @@ def check_array(
     """
     _check_type(a, name, backend)
     if not _is_float(a):
-        raise TypeError(
-            f"{name} should hold floating-point numbers (float32 or float64), but has dtype {a.dtype}; "
-            f"convert it, e.g. {name}.astype(np.float64) or {name}.double()"
-        )
+        if isinstance(a, np.ndarray):
+            raise TypeError(f"{name} should hold floating-point numbers (float32 or float64), but has dtype "
+                            f"{a.dtype}; convert it, e.g. {name}.astype(np.float64)")
+        raise TypeError(f"{name} should hold floating-point numbers (a float dtype, e.g. torch.float32 or "
+                        f"torch.float64), but has dtype {a.dtype}; convert it, e.g. {name}.double()")
     got = tuple(a.shape)
     extra = f"; {hint}" if hint else ""
     if len(got) != len(symbols):
@@ -164,8 +165,8 @@ def _check_integers(a, name, symbols, shape, backend, what):
     else:
         is_int = not (a.is_floating_point() or a.is_complex() or str(a.dtype) == "torch.bool")
     if not is_int:
-        raise TypeError(f"{name} should hold {what}, but has dtype {a.dtype}; "
-                        f"convert it with {name}.astype(np.int64) or {name}.long()")
+        fix = f"{name}.astype(np.int64)" if isinstance(a, np.ndarray) else f"{name}.long()"
+        raise TypeError(f"{name} should hold {what}, but has dtype {a.dtype}; convert it with {fix}")
     got = tuple(a.shape)
     if len(got) != len(symbols) or (shape is not None and any(
             w is not None and w != h for w, h in zip(shape, got))):

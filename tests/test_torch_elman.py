@@ -360,9 +360,62 @@ def test_step_input_errors_name_the_argument():
     x_t, h_prev = torch.ones(2, 3, dtype=F64), torch.zeros(2, 4, dtype=F64)
     with pytest.raises(ValueError, match="nonlinearity should be one of 'tanh', 'relu', but is 'sigmoid'"):
         rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, "sigmoid")
-    with pytest.raises(ValueError, match=r"x_t should have .*\(B, D\)"):
-        rnn_step_forward(torch.ones(2, 5, dtype=F64), h_prev, W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"x_t should have 2 dimensions .*\(B, D\).*for a whole sequence"):
+        rnn_step_forward(torch.ones(5, 2, 3, dtype=F64), h_prev, W_xh, W_hh, b_h)
     with pytest.raises(ValueError, match=r"h_prev should have .*\(B, H\) = \(2, 4\)"):
         rnn_step_forward(x_t, torch.zeros(3, 4, dtype=F64), W_xh, W_hh, b_h)
     with pytest.raises(TypeError, match="h_prev"):
         rnn_step_forward(x_t, h_prev.float(), W_xh, W_hh, b_h)
+
+
+def _message(f, *args):
+    with pytest.raises(ValueError) as info:
+        f(*args)
+    return str(info.value)
+
+
+# (what is wrong, whether it is one step, which argument the message blames)
+_TWIN_CASES = [("x has the wrong D", False, "W_xh"), ("h0 has the wrong B", False, "h0"),
+               ("W_hh is not square", False, "W_hh"), ("x_t has the wrong D", True, "W_xh"),
+               ("h_prev has the wrong H", True, "h_prev")]
+
+
+@pytest.mark.parametrize("case,step,blamed", _TWIN_CASES)
+def test_shape_errors_are_those_of_the_numpy_twin(case, step, blamed):
+    from rnncourse.numpy.elman import rnn_step_forward as np_rnn_step_forward
+
+    rng = np.random.default_rng(0)
+    x, h0, W_xh, W_hh, b_h = (rng.normal(size=s) for s in ((4, 3, 2), (3, 5), (5, 2), (5, 5), (5,)))
+    args = {"x has the wrong D": (x[..., :1], h0, W_xh, W_hh, b_h),
+            "h0 has the wrong B": (x, h0[:2], W_xh, W_hh, b_h),
+            "W_hh is not square": (x, h0, W_xh, W_hh[:, :2], b_h),
+            "x_t has the wrong D": (x[0, :, :1], h0, W_xh, W_hh, b_h),
+            "h_prev has the wrong H": (x[0], h0[:, :2], W_xh, W_hh, b_h)}[case]
+    mine = _message(rnn_step_forward if step else rnn_forward, *map(torch.from_numpy, args))
+    assert mine == _message(np_rnn_step_forward if step else np_rnn_forward, *args)
+    assert mine.startswith(f"{blamed} should have shape")
+
+
+def test_an_h0_of_one_dimension_gets_the_hints_of_the_numpy_twin():
+    x, W_xh, W_hh, b_h = torch.zeros(4, 3, 2, dtype=F64), torch.zeros(5, 2, dtype=F64), torch.eye(5, dtype=F64), \
+        torch.zeros(5, dtype=F64)
+    with pytest.raises(ValueError, match=r"B comes from x and H from W_hh; add a batch axis with h0\.unsqueeze\(0\)$"):
+        rnn_forward(x, torch.zeros(5, dtype=F64), W_xh, W_hh, b_h)
+    with pytest.raises(ValueError, match=r"\(axis 0, B, is 2 instead of 3\); B comes from x and H from the model's "
+                                         r"hidden_size$"):
+        ElmanRNN(2, 5)(x.float(), torch.zeros(2, 5))
+
+
+def test_dtype_errors_give_the_fix_of_the_library_the_array_comes_from():
+    from rnncourse.validation import check_array, check_index_array
+
+    with pytest.raises(TypeError, match=r"^x should hold floating-point numbers \(a float dtype, e\.g\. torch\.float32 "
+                                        r"or torch\.float64\), but has dtype torch\.int64; convert it, e\.g\. x\.double\(\)$"):
+        check_array(torch.zeros(2, 3, dtype=torch.long), "x", ("B", "D"), backend="torch")
+    with pytest.raises(TypeError, match=r"^x should hold floating-point numbers \(float32 or float64\), but has dtype "
+                                        r"int64; convert it, e\.g\. x\.astype\(np\.float64\)$"):
+        check_array(np.zeros((2, 3), dtype=np.int64), "x", ("B", "D"))
+    with pytest.raises(TypeError, match=r"convert it with ids\.long\(\)$"):
+        check_index_array(torch.zeros(3), "ids", ("N",), backend="torch")
+    with pytest.raises(TypeError, match=r"convert it with ids\.astype\(np\.int64\)$"):
+        check_index_array(np.zeros(3), "ids", ("N",))

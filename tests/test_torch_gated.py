@@ -72,6 +72,44 @@ def test_default_state_is_zero():
     assert torch.equal(gru(x), gru(x, zeros))
 
 
+def test_lstm_zero_state_is_two_tensors():
+    h, c = LSTMCell(D, H).zero_state(torch.zeros(B, D))
+    c.add_(1)                                   # e.g. a caller that fills its cell state in place
+    assert torch.equal(h, torch.zeros(B, H)) and torch.equal(c, torch.ones(B, H))
+
+
+def test_lstm_final_states_are_tensors_of_their_own_like_torch_nn():
+    lstm = LSTM(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x, h0, c0 = inputs()
+    hs, (h_T, c_T) = lstm(x, (h0, c0))
+    h_T.detach_()                               # on a view of hs (or of a buffer) this raises
+    c_T.detach_()
+    with torch.no_grad():
+        hs, (h_T, c_T) = lstm(x, (h0, c0))
+        kept = h_T.clone()
+        hs.zero_()
+        assert torch.equal(h_T, kept) and not torch.equal(h_T, hs[-1])
+    # the copy keeps the graph: the gradient through h_T is the one through hs[-1]
+    hs, (h_T, _) = lstm(x, (h0, c0))
+    through_h_T = torch.autograd.grad(h_T.sum(), lstm.cell.W_hh)[0]
+    through_hs = torch.autograd.grad(lstm(x, (h0, c0))[0][-1].sum(), lstm.cell.W_hh)[0]
+    torch.testing.assert_close(through_h_T, through_hs, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_numpy_params_of_a_half_precision_model_names_the_fix(dtype):
+    from rnncourse.torch import ElmanRNN, RNNModel
+    from rnncourse.torch.jordan import JordanRNN
+
+    for model in (LSTMCell(D, H, dtype=dtype), GRU(D, H, dtype=dtype), ElmanRNN(D, H, dtype=dtype),
+                  RNNModel(D, H, 2, dtype=dtype), JordanRNN(D, H, 2, dtype=dtype)):
+        with pytest.raises(TypeError, match=rf"^W_\w+ has dtype {dtype}, but the NumPy code computes in float32 or "
+                                            r"float64 only; convert the model first with model\.float\(\)"):
+            model.numpy_params()
+        back = type(model).from_numpy(model.float().numpy_params())      # the fix, both ways
+        assert all(torch.equal(p, q) for p, q in zip(back.parameters(), model.parameters()))
+
+
 def test_hand_computed_lstm_step():
     # All weights 0, biases 0: every gate is 0.5 and g = 0, so c = 0.5 * c_prev and h = 0.5 * tanh(c).
     cell = LSTMCell(1, 1, dtype=torch.float64)

@@ -142,8 +142,20 @@ def test_bad_arguments_give_clear_messages():
 
 def test_thread_setting_is_restored():
     before = torch.get_num_threads()
-    train_adding("rnn", 2, steps=2, n_test=8, device="cpu", num_threads=1)
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(3)                    # not 1, the value train_adding sets: else this could not fail
+    try:
+        train_adding("rnn", 2, steps=2, n_test=8, device="cpu", num_threads=1)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_train_adding_leaves_the_global_generator_as_it_found_it():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train_adding("rnn", 2, steps=2, n_test=8, device="cpu")
+    np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
 
 
 def _no_training(monkeypatch):

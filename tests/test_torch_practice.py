@@ -210,3 +210,33 @@ def test_lr_range_test_checks_stop_factor():
         lr_range_test(model, loss, batch * 5, stop_factor=1)
     with pytest.raises(TypeError, match=r"^stop_factor should be a number, but is str '4'"):
         lr_range_test(model, loss, batch * 5, stop_factor="4")
+
+
+def test_params_from_rnn_and_rnn_from_params_round_trip_a_deep_bidirectional_relu_rnn():
+    from rnncourse.torch.convert import params_from_rnn, rnn_from_params
+
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(3, 4, num_layers=2, nonlinearity="relu", bidirectional=True, dtype=torch.float64)
+    params = params_from_rnn(rnn)
+    upper = "_l1_reverse"                               # an upper layer reads both directions below: D_in = 2H
+    assert params["W_xh" + upper].shape == (4, 8)
+    assert np.array_equal(params["W_xh" + upper], rnn.weight_ih_l1_reverse.detach().numpy())
+    np.testing.assert_array_equal(params["b_h" + upper],                  # the two biases, as their sum
+                                  (rnn.bias_ih_l1_reverse + rnn.bias_hh_l1_reverse).detach().numpy())
+    back = rnn_from_params(params, bidirectional=True, nonlinearity=rnn.nonlinearity)
+    assert back.nonlinearity == "relu" and back.num_layers == 2 and back.bidirectional
+    assert all(not getattr(back, f"bias_hh{s}").any() for s in ("_l0", "_l0_reverse", "_l1", "_l1_reverse"))
+    x, h0 = torch.randn(5, 2, 3, dtype=torch.float64), torch.randn(4, 2, 4, dtype=torch.float64)
+    for mine, theirs in zip(back(x, h0), rnn(x, h0)):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-12)
+
+
+def test_torch_reverse_padded_reverses_each_sequence_within_its_length():
+    from rnncourse.torch.padding import reverse_padded
+
+    x = torch.tensor([[1, 10, 100], [2, 20, 0], [3, 0, 0]]).double()    # (T, B) = (3, 3), lengths 3, 2, 1
+    expected = torch.tensor([[3, 20, 100], [2, 10, 0], [1, 0, 0]]).double()
+    torch.testing.assert_close(reverse_padded(x, torch.tensor([3, 2, 1])), expected, rtol=0, atol=0)
+    features = torch.stack([x, -x], dim=2)                                # (T, B, 2): whole feature vectors move
+    torch.testing.assert_close(reverse_padded(features, torch.tensor([3, 2, 1])),
+                               torch.stack([expected, -expected], dim=2), rtol=0, atol=0)

@@ -127,6 +127,17 @@ def test_last_states_hand_computed_and_checked():
         last_states(hs, torch.tensor([0, 1]))
 
 
+@pytest.mark.parametrize("lengths", [None, torch.tensor([3, 3])])
+def test_last_states_is_a_tensor_of_its_own_with_or_without_lengths(lengths):
+    hs = torch.arange(12.0).reshape(3, 2, 2).requires_grad_()
+    h = last_states(hs, lengths)
+    h.detach_()                                     # raises on a view of hs
+    with torch.no_grad():
+        h = last_states(hs, lengths)
+        hs.zero_()
+    torch.testing.assert_close(h, torch.tensor([[8.0, 9.0], [10.0, 11.0]]))
+
+
 def test_last_states_checks_hs_and_lengths():
     with pytest.raises(ValueError, match=r"hs should have 3 dimensions with shape \(T, B, H\), but has 2 "
                                          r"dimensions with shape \(2, 4\)"):

@@ -54,6 +54,24 @@ def test_the_seed_repeats_a_random_forward_whatever_the_global_generator_did():
     assert runs[0].losses == runs[1].losses
 
 
+def test_train_inside_no_grad_still_trains():
+    model = fresh_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():                       # e.g. a notebook cell left inside an evaluation block
+        history = train(model, delay_task, F.mse_loss, TrainConfig(steps=3), progress=False)
+        assert not torch.is_grad_enabled()      # given back as it was
+    assert len(history.losses) == 3 and all(g > 0 for g in history.grad_norms)
+    assert all(not torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
+def test_a_model_left_in_eval_mode_trains_in_training_mode_and_stays_in_it():
+    model = fresh_model().eval()
+    seen = []
+    train(model, delay_task, F.mse_loss, TrainConfig(steps=2), progress=False,
+          forward=lambda m, x, y: seen.append(m.training) or m(x))
+    assert seen == [True, True] and model.training and model.rnn.training
+
+
 def test_nan_loss_stops_training_with_advice_and_no_update():
     rng = np.random.default_rng(0)
     data = [delay_task(rng) for _ in range(6)]

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.torch.init import numpy_copy
 from rnncourse.validation import check_array, check_keys, check_positive_float, check_same_dtype
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
@@ -56,18 +57,29 @@ def params_from_rnn(rnn: nn.RNN) -> dict:
     -------
     dict of numpy.ndarray
         ``W_xh_l<l>`` (H, D or H or 2H), ``W_hh_l<l>`` (H, H), ``b_h_l<l>`` (H,) for each layer,
-        and the same names with ``_reverse`` for a bidirectional one; the dtype of the module.
+        and the same names with ``_reverse`` for a bidirectional one; the dtype of the module
+        (float32 or float64: a float16 or bfloat16 ``rnn`` raises a :class:`TypeError`, convert
+        it first with ``rnn.float()``).
+
+    Notes
+    -----
+    The dict holds weights only. The settings of ``rnn`` are not in it: for the way back,
+    pass them to :func:`rnn_from_params` yourself, above all ``nonlinearity=rnn.nonlinearity``
+    (a ReLU network would otherwise come back as tanh) and ``bidirectional=rnn.bidirectional``.
 
     Example
     -------
     >>> sorted(params_from_rnn(nn.RNN(3, 4, num_layers=2)))
     ['W_hh_l0', 'W_hh_l1', 'W_xh_l0', 'W_xh_l1', 'b_h_l0', 'b_h_l1']
+    >>> relu = nn.RNN(3, 4, nonlinearity="relu")
+    >>> rnn_from_params(params_from_rnn(relu), nonlinearity=relu.nonlinearity).nonlinearity
+    'relu'
     """
     if not isinstance(rnn, nn.RNN):
         raise TypeError(f"rnn should be a torch.nn.RNN, but is {type(rnn).__name__}")
     params = {}
     for s in _suffixes(rnn.num_layers, rnn.bidirectional):
-        as_np = lambda name: getattr(rnn, name + s).detach().cpu().numpy().copy()  # noqa: E731
+        as_np = lambda name: numpy_copy(getattr(rnn, name + s), name + s, owner="rnn")  # noqa: E731
         params["W_xh" + s] = as_np("weight_ih")
         params["W_hh" + s] = as_np("weight_hh")
         params["b_h" + s] = as_np("bias_ih") + as_np("bias_hh") if rnn.bias else np.zeros_like(params["W_hh" + s][0])
@@ -84,7 +96,8 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
     bidirectional : bool
         Whether ``params`` holds ``_reverse`` weights too (default ``False``).
     nonlinearity : str
-        ``"tanh"`` (default) or ``"relu"``.
+        ``"tanh"`` (default) or ``"relu"``. ``params`` does not record it: for a round trip
+        pass the original's, ``nonlinearity=rnn.nonlinearity``.
     dropout : float
         Dropout between layers (default 0), as in ``torch.nn.RNN``.
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype)
 
@@ -35,37 +35,73 @@ ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 _TIME_MAJOR = "x is time-major, shape (time steps, batch, features); for batch-first data pass x.transpose(0, 1)"
 
 
-def _check_weights(W_xh, W_hh, b_h, nonlinearity: str) -> tuple[int, int]:
-    """Validate the three parameters and return (D, H)."""
-    check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
-    check_array(W_xh, "W_xh", ("H", "D"), backend="torch")
-    H, D = W_xh.shape
-    check_array(W_hh, "W_hh", ("H", "H"), (H, H), backend="torch", hint="W_hh is square, (H, H)")
+def _check_weights(W_xh, W_hh, b_h, D: int) -> int:
+    """Validate the three parameters against the input size ``D`` of ``x``, as the NumPy twin does; return H.
+
+    D comes from the data, so a wrong D is blamed on ``W_xh`` (with a hint to check ``x``).
+    """
+    check_array(W_hh, "W_hh", ("H", "H"), backend="torch", finite=False)   # the number of axes first; one scan below
+    H = W_hh.shape[0]
+    check_array(W_hh, "W_hh", ("H", "H"), (H, H), backend="torch",
+                hint="W_hh maps the hidden state to itself, so it is square")
+    check_array(W_xh, "W_xh", ("H", "D"), (H, D), backend="torch",
+                hint=f"W_xh has shape (hidden_size, input_size), like torch's weight_ih_l0; D = {D} is "
+                     f"the size of the last axis of x (x_t), so check that x is time-major (T, B, D)")
     check_array(b_h, "b_h", ("H",), (H,), backend="torch")
-    check_match("W_hh", W_hh, "W_xh", W_xh)
-    check_match("b_h", b_h, "W_xh", W_xh)
-    return D, H
+    return H
 
 
-def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "W_xh") -> None:
-    """Validate ``x`` (T, B, D) and ``h0`` (B, H) against the weights."""
+def _check_state(h, name: str, B: int, H: int, source: str, H_from: str) -> None:
+    """Validate the shape of a hidden state (B, H); ``source`` and ``H_from`` say where B and H come from."""
+    hint = f"B comes from {source} and H from {H_from}"
+    if getattr(h, "ndim", None) == 1:
+        hint += f"; add a batch axis with {name}.unsqueeze(0)"
+    check_array(h, name, ("B", "H"), (B, H), backend="torch", hint=hint)
+
+
+def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "the model") -> None:
+    """Validate ``x`` (T, B, D) and ``h0`` (B, H) of :meth:`ElmanRNN.forward` against the model's sizes.
+
+    The model's weights are right by construction, so a wrong D is blamed on ``x``.
+    """
     check_array(x, "x", ("T", "B", "D"), (None, None, D), backend="torch", hint=_TIME_MAJOR)
-    check_not_empty(x, "x")
+    check_not_empty(x, "x", hint=_TIME_MAJOR)
     check_match("x", x, ref_name, W_xh)
     if h0 is not None:
-        B = x.shape[1]
-        hint = "add a batch axis with h0.unsqueeze(0)" if getattr(h0, "ndim", 0) == 1 else ""
-        check_array(h0, "h0", ("B", "H"), (B, H), backend="torch", hint=hint)
+        _check_state(h0, "h0", x.shape[1], H, "x", f"{ref_name}'s hidden_size")
         check_match("h0", h0, ref_name, W_xh)
 
 
 def _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity):
-    """Validate the inputs of :func:`rnn_step_forward`: shapes, nonlinearity, one dtype and one device."""
-    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
-    check_array(x_t, "x_t", ("B", "D"), (None, D), backend="torch")
-    check_array(h_prev, "h_prev", ("B", "H"), (x_t.shape[0], H), backend="torch")
-    check_match("x_t", x_t, "W_xh", W_xh)
-    check_match("h_prev", h_prev, "W_xh", W_xh)
+    """Validate the inputs of :func:`rnn_step_forward` in the NumPy twin's order: shapes, nonlinearity,
+    then one dtype and one device."""
+    check_array(x_t, "x_t", ("B", "D"), backend="torch",
+                hint="x_t is one time step of shape (B, D); for a whole sequence (T, B, D) use rnn_forward")
+    B, D = x_t.shape
+    H = _check_weights(W_xh, W_hh, b_h, D)
+    _check_state(h_prev, "h_prev", B, H, "x_t", "W_hh")
+    check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
+    _check_like_W_xh(W_xh, x_t=x_t, h_prev=h_prev, W_hh=W_hh, b_h=b_h)
+
+
+def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
+    """Validate the inputs of :func:`rnn_forward` in the NumPy twin's order: x, the weights against
+    x's D, h0, the nonlinearity, then one dtype and one device."""
+    check_array(x, "x", ("T", "B", "D"), backend="torch", hint=_TIME_MAJOR)
+    check_not_empty(x, "x", hint=_TIME_MAJOR)
+    T, B, D = x.shape
+    H = _check_weights(W_xh, W_hh, b_h, D)
+    if h0 is not None:
+        _check_state(h0, "h0", B, H, "x", "W_hh")
+    check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
+    _check_like_W_xh(W_xh, x=x, h0=h0, W_hh=W_hh, b_h=b_h)
+
+
+def _check_like_W_xh(W_xh, **tensors) -> None:
+    """Check that every given tensor (None: skipped) has the device and dtype of ``W_xh``."""
+    for name, a in tensors.items():
+        if a is not None:
+            check_match(name, a, "W_xh", W_xh)
 
 
 def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
@@ -166,8 +202,7 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
     >>> tuple(hs.shape), tuple(h_T.shape)
     ((5, 2, 4), (2, 4))
     """
-    D, H = _check_weights(W_xh, W_hh, b_h, nonlinearity)
-    _check_sequence(x, h0, D, H, W_xh)
+    _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity)
     return recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity)
 
 
@@ -330,5 +365,9 @@ class ElmanRNN(nn.Module):
         return model
 
     def numpy_params(self) -> dict:
-        """Return copies of the parameters as a dict of :class:`numpy.ndarray` (``W_xh``, ``W_hh``, ``b_h``)."""
-        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in ("W_xh", "W_hh", "b_h")}
+        """Return copies of the parameters as a dict of :class:`numpy.ndarray` (``W_xh``, ``W_hh``, ``b_h``).
+
+        Float32 or float64 only, as the NumPy code; a float16 or bfloat16 layer raises a
+        :class:`TypeError` (convert it first with ``.float()``).
+        """
+        return {name: numpy_copy(getattr(self, name), name) for name in ("W_xh", "W_hh", "b_h")}

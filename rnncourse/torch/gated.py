@@ -55,7 +55,7 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.jacobian import MATRIX_NORMS
-from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype)
@@ -102,8 +102,12 @@ class _GatedCell(nn.Module):
         return f"{self.input_size}, {self.hidden_size}"
 
     def numpy_params(self) -> dict:
-        """Copies of the parameters as :class:`numpy.ndarray`, the arguments of :mod:`rnncourse.numpy.gated`."""
-        return {name: p.detach().cpu().numpy().copy() for name, p in self.named_parameters()}
+        """Copies of the parameters as :class:`numpy.ndarray`, the arguments of :mod:`rnncourse.numpy.gated`.
+
+        Float32 or float64 only, as the NumPy code; a float16 or bfloat16 cell raises a
+        :class:`TypeError` (convert it first with ``.float()``).
+        """
+        return {name: numpy_copy(p, name) for name, p in self.named_parameters()}
 
     @classmethod
     def from_numpy(cls, params: dict, *, device=None, dtype=None):
@@ -262,8 +266,8 @@ class LSTMCell(_GatedCell):
 
     def zero_state(self, x_t):
         """``(h, c)`` of zeros for the batch of ``x_t`` (B, ...), on its device and dtype."""
-        zeros = x_t.new_zeros(x_t.shape[0], self.hidden_size)
-        return zeros, zeros
+        B, H = x_t.shape[0], self.hidden_size
+        return x_t.new_zeros(B, H), x_t.new_zeros(B, H)      # two tensors: an in-place edit of one leaves the other
 
     def input_part(self, x):
         """``x W_xh^T + b_h``, the part of the gates' pre-activations that does not depend on the state.
@@ -503,14 +507,16 @@ class LSTM(_GatedLayer):
         hs : torch.Tensor, shape (T, B, H)
             Hidden states h_1 ... h_T.
         state : tuple
-            ``(h_T, c_T)``, the final hidden and cell states.
+            ``(h_T, c_T)``, the final hidden and cell states; ``h_T`` equals ``hs[-1]`` but, as in
+            :class:`torch.nn.LSTM`, is a tensor of its own (``h_T.detach_()`` works; editing ``hs``
+            in place leaves it alone).
         """
         h0, c0 = self._check(x, state)
         cell = self.cell
         dtype = cell.W_xh.dtype
         with _autocast_off(x.device):       # LSTMBPTT computes in one dtype, the weights'
             hs, c_T = LSTMBPTT.apply(x.to(dtype), h0.to(dtype), c0.to(dtype), cell.W_xh, cell.W_hh, cell.b_h)
-        return hs, (hs[-1], c_T)
+        return hs, (hs[-1].clone(), c_T)    # h_T its own tensor, not a view of hs, as in torch.nn.LSTM
 
 
 def _autocast_off(device: torch.device):

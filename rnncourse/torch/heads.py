@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
-from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.validation import check_array, check_keys, check_match, check_positive_int, check_same_dtype
 
 __all__ = ["OutputLayer", "RNNModel"]
@@ -105,8 +105,8 @@ class OutputLayer(nn.Module):
         return layer
 
     def numpy_params(self) -> dict:
-        """Return copies of ``W_hy`` and ``b_y`` as :class:`numpy.ndarray`."""
-        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in ("W_hy", "b_y")}
+        """Return copies of ``W_hy`` and ``b_y`` as :class:`numpy.ndarray` (float32 or float64 only)."""
+        return {name: numpy_copy(getattr(self, name), name) for name in ("W_hy", "b_y")}
 
     @classmethod
     def from_torch(cls, linear: nn.Linear) -> "OutputLayer":

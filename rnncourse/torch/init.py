@@ -2,16 +2,18 @@
 
 The PyTorch side of :mod:`rnncourse.numpy.init`'s default, ``"uniform"``: every
 ``reset_parameters`` of the package calls :func:`uniform_`, and :func:`check_dtype`
-rejects a parameter ``dtype`` that is not floating point.
+rejects a parameter ``dtype`` that is not floating point. :func:`numpy_copy` is the
+way out to the NumPy twins, which compute in float32 or float64 only.
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["check_dtype", "uniform_"]
+__all__ = ["check_dtype", "uniform_", "numpy_copy"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_NUMPY_DTYPES = (torch.float32, torch.float64)      # the NumPy code's two precisions
 
 
 def check_dtype(dtype, name: str = "dtype"):
@@ -28,6 +30,25 @@ def check_dtype(dtype, name: str = "dtype"):
         raise TypeError(f"{name} should be a floating-point torch.dtype (torch.float16, torch.bfloat16, "
                         f"torch.float32 or torch.float64) or None, but is {dtype!r}; e.g. pass {name}=torch.float64")
     return dtype
+
+
+def numpy_copy(tensor: torch.Tensor, name: str, owner: str = "model"):
+    """A :class:`numpy.ndarray` copy of the parameter ``tensor``, for the NumPy twins.
+
+    The NumPy code computes in float32 or float64 only (NumPy has no bfloat16, and the
+    NumPy functions reject float16), so a float16 or bfloat16 parameter raises a
+    :class:`TypeError` that says how to convert ``owner`` first, rather than giving arrays
+    that the way back (``from_numpy``) would refuse.
+
+    Examples
+    --------
+    >>> numpy_copy(torch.zeros(2, dtype=torch.float64), "b_h")
+    array([0., 0.])
+    """
+    if tensor.dtype not in _NUMPY_DTYPES:
+        raise TypeError(f"{name} has dtype {tensor.dtype}, but the NumPy code computes in float32 or float64 "
+                        f"only; convert the {owner} first with {owner}.float() (or {owner}.double())")
+    return tensor.detach().cpu().numpy().copy()
 
 
 def uniform_(tensors, bound: float, generator: torch.Generator | None = None) -> None:

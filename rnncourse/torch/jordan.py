@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
-from rnncourse.torch.init import check_dtype, uniform_
+from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype)
 
@@ -204,5 +204,5 @@ class JordanRNN(nn.Module):
         return model
 
     def numpy_params(self) -> dict:
-        """Return copies of the parameters as a dict of :class:`numpy.ndarray`."""
-        return {name: getattr(self, name).detach().cpu().numpy().copy() for name in _NAMES}
+        """Return copies of the parameters as a dict of :class:`numpy.ndarray` (float32 or float64 only)."""
+        return {name: numpy_copy(getattr(self, name), name) for name in _NAMES}

@@ -215,7 +215,8 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     steps : int
         Optimizer steps (default 1000).
     seed : int
-        Seeds the initial weights and the training batches (default 0).
+        Seeds the initial weights and the training batches (default 0). PyTorch's global
+        generators are left as they were found, like the thread setting.
     device : str or torch.device, optional
         ``None`` (default) picks CUDA when present (:func:`rnncourse.torch.device.pick_device`).
     hidden_size : int
@@ -278,10 +279,11 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     if num_threads is not None:
         torch.set_num_threads(check_positive_int(num_threads, "num_threads"))
     try:
-        start = time.perf_counter()
-        history = train(model, lambda rng: adding_problem(batch_size, T, rng=rng, lag=lag),
-                        lambda Y, y: torch.mean((Y - y) ** 2), config, progress=progress)
-        seconds = time.perf_counter() - start
+        with torch.random.fork_rng():   # train() seeds the global generators: give them back as they were
+            start = time.perf_counter()
+            history = train(model, lambda rng: adding_problem(batch_size, T, rng=rng, lag=lag),
+                            lambda Y, y: torch.mean((Y - y) ** 2), config, progress=progress)
+            seconds = time.perf_counter() - start
         x_test, y_test = adding_problem(n_test, T, rng=np.random.default_rng(TEST_SEED), lag=lag)
         n_correct, mse = evaluate_adding(model, x_test, y_test, tolerance)
     finally:

@@ -43,14 +43,15 @@ def last_states(hs, lengths=None):
     Returns
     -------
     torch.Tensor, shape (B, H)
-        One state per sequence; padding steps after it are ignored.
+        One state per sequence; padding steps after it are ignored. A new tensor, never a
+        view of ``hs``: editing one in place leaves the other alone.
     """
     check_array(hs, "hs", ("T", "B", "H"), backend="torch", finite=False,
                 hint="hs holds the states of all steps; one state (B, H) per sequence is already the last")
     if hs.shape[0] == 0:
         raise ValueError(f"hs should hold at least one time step, but has shape {tuple(hs.shape)}")
     if lengths is None:
-        return hs[-1]
+        return hs[-1].clone()            # a tensor of its own, as with lengths, not a view into hs
     T, B = hs.shape[:2]
     check_lengths(lengths, T, B, backend="torch")
     return hs[lengths.to(hs.device) - 1, torch.arange(B, device=hs.device)]

@@ -170,7 +170,9 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     Parameters
     ----------
     model : torch.nn.Module
-        The model; trained in place.
+        The model; trained in place. It is put in training mode (``model.train()``, which
+        switches dropout on) and left in it: call ``model.eval()`` before evaluating.
+        Gradients are recorded even when ``train`` is called inside :func:`torch.no_grad`.
     batches : callable or iterable
         Either a callable ``batches(rng) -> (x, y)`` called once per step with
         a :class:`numpy.random.Generator` seeded from ``config.seed``, or an
@@ -221,7 +223,7 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     optimizer = _OPTIMIZERS[config.optimizer](params, lr=config.lr)
     history = History()
     model.train()
-    with tqdm(total=_total(batches, config), disable=not progress, desc="training") as bar:
+    with tqdm(total=_total(batches, config), disable=not progress, desc="training") as bar, torch.enable_grad():
         for step, (x, y) in enumerate(_batch_stream(batches, config, rng)):
             loss, norm = train_step(model, params, optimizer, loss_fn, _as_tensor(x, device, dtype),
                                     _as_tensor(y, device, dtype), config, step, history, forward)
