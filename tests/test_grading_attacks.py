@@ -314,3 +314,18 @@ def test_an_error_raised_through_a_blocked_function_leads_neither_to_the_origina
             held += [v for v in tb.tb_frame.f_locals.values() if v is original or v is blocker]
             tb = tb.tb_next
         assert held == []
+
+
+@AS_ROOT
+@pytest.mark.parametrize("target, name", [(sandbox, "_seccomp_pipe"), (sandbox.subprocess, "Popen")])
+def test_a_sandbox_that_fails_to_start_gives_its_user_id_back(monkeypatch, target, name):
+    # Out of file descriptors (EMFILE) while starting: a lost id each time would, after 100, refuse every sandbox.
+    def no_descriptors(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    sandbox.sandbox_problem()                         # checked (and cached) before the failure is planted
+    held = set(sandbox._UIDS_HELD)
+    monkeypatch.setattr(target, name, no_descriptors)
+    with pytest.raises(OSError, match="Too many open files"):
+        sandbox.Session()
+    assert sandbox._UIDS_HELD == held

@@ -401,8 +401,12 @@ class Session:
             if problem:
                 raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                          f"submissions you trust")
-            self.uid = _take_uid() if os.geteuid() == 0 else None     # given back by close()
-            fd = _seccomp_pipe()
+            self.uid = _take_uid() if os.geteuid() == 0 else None     # given back by close(), or below
+            try:
+                fd = _seccomp_pipe()
+            except BaseException:
+                _give_back_uid(self.uid)
+                raise
             cmd, cwd, env = bwrap_command(worker, limits, self.uid, fd), None, {"PATH": os.environ.get("PATH", "")}
         else:
             self.folder = tempfile.mkdtemp(prefix="rnncourse-unsandboxed-")
@@ -416,7 +420,7 @@ class Session:
             self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, start_new_session=True,
                                          pass_fds=() if fd is None else (fd,))
-        except OSError:
+        except BaseException:
             _give_back_uid(self.uid)
             raise
         finally:
