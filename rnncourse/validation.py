@@ -282,24 +282,51 @@ def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: 
     return value
 
 
-def as_float_array(values, name: str) -> np.ndarray:
+def as_float_array(values, name: str, expected: str = "an array (or a list) of numbers") -> np.ndarray:
     """``values`` (an array, a list or a tensor) as a float64 NumPy array, for code that draws or prints it.
 
-    Raises :class:`TypeError`, naming ``name``, when ``values`` does not hold numbers
-    (strings, None, ragged lists). A tensor is detached and copied to the CPU first.
+    Raises :class:`TypeError`, naming ``name``, when ``values`` does not hold numbers: None
+    (``expected`` says what should come instead), ragged lists, text, or None among the values.
+    NumPy alone would read ``None`` as NaN and ``"12"`` as 12.0. A tensor is detached and
+    copied to the CPU first.
 
     Examples
     --------
     >>> as_float_array([1, 2], "losses")
     array([1., 2.])
+    >>> as_float_array([1.0, None], "losses")     # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: losses should hold numbers, but holds None at index 1 (NumPy would read it as NaN); ...
     """
+    if values is None:
+        raise TypeError(f"{name} should be {expected}, but is None")
     if _is_tensor(values):
         values = values.detach().cpu().numpy()
     try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as e:                # strings, None, ragged lists
+        a = np.asarray(values, dtype=np.float64)
+        raw = values if isinstance(values, np.ndarray) else np.asarray(values)   # its own dtype: text? None?
+    except (TypeError, ValueError) as e:                # ragged lists, text that is no number
         raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
                         f"{e}") from None
+    if raw.dtype.kind in "US":
+        raise TypeError(f"{name} should hold numbers, but holds text (dtype {raw.dtype}); "
+                        f"convert it to numbers first")
+    if raw.dtype.kind == "O":
+        _refuse_none_and_text(raw, name)
+    return a
+
+
+def _refuse_none_and_text(raw: np.ndarray, name: str) -> None:
+    """Raise :class:`TypeError` at the first None or str of an object array (which NumPy reads as NaN or a number)."""
+    for i, v in enumerate(raw.flat):
+        if v is None or isinstance(v, (str, bytes)):
+            index = np.unravel_index(i, raw.shape)
+            where = int(index[0]) if raw.ndim == 1 else tuple(int(k) for k in index)
+            if v is None:
+                raise TypeError(f"{name} should hold numbers, but holds None at index {where} (NumPy would read "
+                                f"it as NaN); write a missing value as float('nan')")
+            raise TypeError(f"{name} should hold numbers, but holds the text {v!r} at index {where}; "
+                            f"convert it to a number first")
 
 
 def check_same_dtype(**arrays) -> None:

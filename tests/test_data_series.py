@@ -173,8 +173,8 @@ def test_standardizer_built_directly_checks_mean_and_std():
 
 
 def test_load_stocks_wants_ticker_names():
-    with pytest.raises(TypeError, match=r"^tickers should be a tuple or list of names from IBM, .*, \^IXIC, "
-                                        r"or one name as a str, but is int 3$"):
+    with pytest.raises(TypeError, match=r"^tickers should be a tuple or list \(or a 1-D array\) of names from IBM, "
+                                        r".*, \^IXIC, or one name as a str, but is int 3$"):
         load_stocks(3)
 
 
@@ -199,11 +199,17 @@ def test_stocks_rows_hold_the_close_of_the_last_trading_day_and_june_2022_is_par
     np.testing.assert_array_equal(load_stocks(STOCK_TICKERS).values[-1], [float(v) for v in rows[-1][1:]])
 
 
-@pytest.mark.parametrize("bad", [{"IBM"}, np.array(["IBM"]), ("IBM", 3), (t for t in ["IBM"])])
+@pytest.mark.parametrize("bad", [{"IBM"}, np.array([["IBM"]]), np.array([1, 2]), ("IBM", 3), (t for t in ["IBM"])])
 def test_load_stocks_wants_a_str_or_a_list_or_tuple_of_str(bad):
-    with pytest.raises(TypeError, match=rf"^tickers should be a tuple or list of names from IBM, .*, \^IXIC, or one "
-                                        rf"name as a str, but is {type(bad).__name__} "):
+    with pytest.raises(TypeError, match=rf"^tickers should be a tuple or list \(or a 1-D array\) of names from IBM, "
+                                        rf".*, \^IXIC, or one name as a str, but is {type(bad).__name__} "):
         load_stocks(bad)
+
+
+def test_load_stocks_takes_a_numpy_array_of_tickers_like_a_list():
+    s = load_stocks(np.array(["IBM", "AAPL"]))
+    assert s.names == ("IBM", "AAPL") and all(type(n) is str for n in s.names)
+    np.testing.assert_array_equal(s.values, load_stocks(["IBM", "AAPL"]).values)
 
 
 def test_load_stocks_refuses_a_repeated_ticker():

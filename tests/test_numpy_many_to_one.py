@@ -139,3 +139,25 @@ def test_model_loss_with_targets_that_are_no_array_is_a_type_error():
         model_loss(params, x, [0, 1, 1, 0])
     with pytest.raises(ValueError, match=r"targets for loss='ce' should have shape \(T, B\) or \(B,\) .*\(6, 4, 1\)"):
         model_loss(params, x, np.zeros((6, 4, 1), dtype=np.int64))
+
+
+def test_plain_tuple_caches_give_the_same_gradients_and_the_out_cache_pair_is_refused():
+    from rnncourse.numpy.output import affine_backward, affine_forward
+
+    params, x, _, L = make_case()
+    logits, cache = many_to_one_forward(x, params, L)
+    dlogits = np.random.default_rng(1).normal(size=logits.shape)
+    expected = many_to_one_backward(dlogits, cache)
+    for plain in [tuple(cache), (tuple(cache.rnn), tuple(cache.affine), cache.lengths)]:
+        got = many_to_one_backward(dlogits, plain)
+        assert all(np.array_equal(got[k], expected[k]) for k in expected)
+    hs, W_hy = cache.affine
+    Y, affine_cache = affine_forward(hs, W_hy, params["b_y"])
+    got, want = affine_backward(dlogits, (hs, W_hy)), affine_backward(dlogits, affine_cache)
+    assert all(np.array_equal(got[k], want[k]) for k in want)
+    with pytest.raises(TypeError, match=r"^cache should be the AffineCache returned by affine_forward, but is a tuple "
+                                        r"of 2 values, the whole pair \(Y, cache\) it returned: pass"):
+        affine_backward(dlogits, (Y, affine_cache))
+    with pytest.raises(ValueError, match=r"^cache as a plain pair \(hs, W_hy\) should hold .* but holds shapes "
+                                         r"\(4, 5\) and \(3, 4\)"):
+        affine_backward(dlogits, (hs, W_hy[:, :4]))

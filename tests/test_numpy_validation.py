@@ -241,7 +241,8 @@ def test_every_backward_names_the_cache_it_expected(case):
     backward, dout, pair, kind, forward = _forward_pairs()[case]
     backward(dout, pair[1])                                          # the cache itself works
     with pytest.raises(TypeError, match=rf"^cache should be the {kind} returned by {forward}, but is a tuple of 2 "
-                                        rf"values(, not \d)?: pass the cache that {forward} returned"):
+                                        rf"values(, not \d|, the whole pair \(\w+, cache\) it returned)?: pass the cache that "
+                                        rf"{forward} returned"):
         backward(dout, pair)                                         # the whole (out, cache) pair
     with pytest.raises(TypeError, match=rf"^cache should be the {kind} returned by {forward}, but is None"):
         backward(dout, None)

@@ -191,8 +191,13 @@ def test_refused_diagrams_leave_no_blank_figure_open():
     (lambda: plot_stroke_images(None, ["a"]), TypeError, r"^images should be an array of shape \(N, size \* size\), "
                                                          r"but is None"),
     (lambda: plot_stroke_images(np.zeros((1, 49)), None), TypeError,
-     r"^titles should be a list of str, one per image, but is NoneType"),
+     r"^titles should be a list of str \(or a 1-D array of str\), one per image, but is NoneType"),
 ])
 def test_result_plots_name_a_missing_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_stroke_images_take_a_numpy_array_of_titles_like_a_list():
+    fig = plot_stroke_images(np.zeros((2, 49)), np.array(["a <end>", "b c"]))
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["a\n<end>", "b\nc"]

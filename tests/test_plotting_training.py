@@ -319,8 +319,9 @@ def test_truncation_title_when_one_chunk_holds_every_step():
     (lambda: plot_predictions(np.zeros(2), {}, times=np.array(["2000-01", "NaT"], dtype="datetime64[M]")),
      ValueError, r"^times should hold finite numbers or dates, but holds NaT at index 1"),
     (lambda: plot_predictions(np.zeros(2), {}, times=["a", "b"]), TypeError,
-     r"^times should hold numbers or dates \(datetime64\), but has dtype <U1"),
+     r"^times should hold numbers or dates \(datetime64 or datetime\.date\), but has dtype <U1"),
     (lambda: plot_losses([1.0, 2.0], baseline="0.5"), TypeError, r"^baseline should be a number, but is str '0.5'"),
+    (lambda: plot_losses([1.0, 2.0], baseline=np.bool_(True)), TypeError, r"^baseline should be a number, but is bool"),
     (lambda: plot_losses([1.0, 2.0], baseline=np.array([0.5])), TypeError,
      r"^baseline should be a number, but is an array of shape \(1,\); pass one value"),
     (lambda: plot_losses([1.0, 2.0], baseline=np.nan), ValueError, r"^baseline should be a finite number, but is nan"),
@@ -344,3 +345,29 @@ def test_training_plots_refuse_what_they_cannot_draw(call, error, match):
 def test_a_diverged_curve_still_goes_on_a_log_axis():
     ax = plot_losses([1.0, np.inf, np.nan], logy=True).axes[0]         # only finite values are checked
     assert ax.get_yscale() == "log"
+
+
+def test_predictions_and_hidden_states_take_python_dates_as_times():
+    import datetime as dt
+    from matplotlib.dates import date2num
+
+    days = [dt.date(2020, 1, d) for d in range(1, 6)]
+    ax = plot_predictions(np.arange(5.0), {}, times=days).axes[0]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), np.array(days, dtype="datetime64[D]"))
+    ax = plot_hidden_states(np.zeros((5, 1, 3)), times=days, kind="lines", colorbar=False).axes[0]
+    assert ax.get_xlim()[0] <= date2num(days[0]) and ax.get_xlim()[1] >= date2num(days[-1])
+    with pytest.raises(TypeError, match=r"^times should hold numbers or dates .* but has dtype object"):
+        plot_predictions(np.arange(2.0), {}, times=[days[0], None])         # a missing date is still refused
+
+
+@pytest.mark.parametrize("losses, match", [
+    ([1.0, None, 2.0], r"^losses\['a'\] should hold numbers, but holds None at index 1 \(NumPy would read it as NaN\)"),
+    ([[1.0], [None]], r"^losses\['a'\] should hold numbers, but holds None at index \(1, 0\)"),
+    (np.array([1.0, "2"], dtype=object), r"^losses\['a'\] should hold numbers, but holds the text '2' at index 1"),
+])
+def test_none_or_text_among_the_values_is_refused_not_read_as_nan(losses, match):
+    from rnncourse.validation import as_float_array
+
+    with pytest.raises(TypeError, match=match):
+        plot_losses({"a": losses})
+    np.testing.assert_array_equal(as_float_array(np.array([1, 2.5], dtype=object), "x"), [1.0, 2.5])  # numbers pass

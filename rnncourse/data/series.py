@@ -62,12 +62,14 @@ def _sample_file(name: str) -> str:
 
 
 def _check_names(names, allowed, what: str) -> tuple:
-    """Check a selection of names: one str, or a list or tuple of distinct names from ``allowed``."""
+    """Check a selection of names: one str, or a list, tuple or 1-D str array of distinct names from ``allowed``."""
     if isinstance(names, str):
         names = (names,)
+    if isinstance(names, np.ndarray) and names.ndim == 1 and names.dtype.kind == "U":
+        names = names.tolist()                          # np.array(["IBM", "AAPL"]): plain str, as in the result
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise TypeError(f"{what} should be a tuple or list of names from {', '.join(allowed)}, or one name "
-                        f"as a str, but is {type(names).__name__} {names!r:.60}")
+        raise TypeError(f"{what} should be a tuple or list (or a 1-D array) of names from {', '.join(allowed)}, "
+                        f"or one name as a str, but is {type(names).__name__} {names!r:.60}")
     names = tuple(names)
     unknown = [n for n in names if n not in allowed]
     if not names or unknown:
@@ -96,7 +98,7 @@ def load_stocks(tickers=None) -> Series:
     Parameters
     ----------
     tickers : tuple, optional
-        Columns to keep (a tuple or list of distinct names, or one name as a str), from
+        Columns to keep (a tuple, list or 1-D str array of distinct names, or one name as a str), from
         :data:`STOCK_TICKERS`; ``None`` keeps the seven
         with a full history since 1990 (IBM, AAPL, MSFT, XRX, ADBE, ^GSPC, ^IXIC).
 
@@ -109,7 +111,7 @@ def load_stocks(tickers=None) -> Series:
     Raises
     ------
     TypeError
-        If ``tickers`` is not a str or a list or tuple of str.
+        If ``tickers`` is not a str, or a list, tuple or 1-D array of str.
     ValueError
         If a ticker is unknown or repeated, or none is given.
 

@@ -27,7 +27,7 @@ import numpy as np
 from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
-from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
+from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward, as_affine_cache
 from rnncourse.validation import check_array, check_cache, check_keys, check_lengths, check_same_dtype
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
@@ -126,8 +126,9 @@ def many_to_one_backward(dlogits, cache):
     ----------
     dlogits : numpy.ndarray, shape (B, C)
         Gradient of the loss with respect to the scores.
-    cache : ManyToOneCache
-        From :func:`many_to_one_forward`.
+    cache : ManyToOneCache or tuple
+        From :func:`many_to_one_forward`, or a plain tuple of its three fields (each of which
+        may be a plain tuple of its own fields).
 
     Returns
     -------
@@ -136,6 +137,9 @@ def many_to_one_backward(dlogits, cache):
         parameters) and ``"x"`` (T, B, D).
     """
     rnn_cache, affine_cache, lengths = check_cache(cache, ManyToOneCache, "many_to_one_forward", (3,))
+    # a plain tuple may hold plain tuples too: (rnn fields, (hs, W_hy), lengths)
+    rnn_cache = check_cache(rnn_cache, RNNCache, "rnn_forward", (6,))
+    affine_cache = as_affine_cache(affine_cache)
     W_hy = affine_cache.W_hy                    # (C, H)
     # Named dlogits, not dY; affine_backward scans the values (finite), once.
     check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]), finite=False,

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnncourse.validation import check_array, check_cache, check_same_dtype
 
-__all__ = ["AffineCache", "affine_forward", "affine_backward"]
+__all__ = ["AffineCache", "affine_forward", "affine_backward", "as_affine_cache"]
 
 _SYMBOLS = {2: ("B", "H"), 3: ("T", "B", "H")}
 
@@ -91,6 +91,28 @@ def affine_forward(hs, W_hy, b_y):
     return Y.reshape(hs.shape[:-1] + (O,)), AffineCache(hs, W_hy)
 
 
+def as_affine_cache(cache) -> AffineCache:
+    """``cache`` as an :class:`AffineCache`: that cache itself, or the plain pair ``(hs, W_hy)`` it holds.
+
+    A plain pair must be two arrays, ``hs`` (T, B, H) or (B, H) and ``W_hy`` (O, H) with the same H.
+    That tells it apart from the pair ``(Y, cache)`` that :func:`affine_forward` returns (its second
+    value is an :class:`AffineCache`), which is refused: pass only its second value.
+    """
+    if type(cache) is tuple and len(cache) == 2 and all(isinstance(v, np.ndarray) for v in cache):
+        hs, W_hy = cache
+        if hs.ndim in _SYMBOLS and W_hy.ndim == 2 and hs.shape[-1] == W_hy.shape[1]:
+            return AffineCache(hs, W_hy)
+        raise ValueError(f"cache as a plain pair (hs, W_hy) should hold hs (T, B, H) or (B, H) and W_hy (O, H) "
+                         f"with the same H, but holds shapes {hs.shape} and {W_hy.shape}; pass the cache that "
+                         f"affine_forward returned (its second value)")
+    if type(cache) is tuple and len(cache) == 2 and isinstance(cache[1], AffineCache):
+        raise TypeError("cache should be the AffineCache returned by affine_forward, but is a tuple of 2 values, "
+                        "the whole pair (Y, cache) it returned: pass the cache that affine_forward returned "
+                        "(its second value)")
+    n_plain = () if type(cache) is tuple and len(cache) == 2 else (2,)     # any other pair is refused too
+    return check_cache(cache, AffineCache, "affine_forward", n_plain)
+
+
 def affine_backward(dY, cache):
     """Gradients of :func:`affine_forward`, summed over time and batch.
 
@@ -103,16 +125,15 @@ def affine_backward(dY, cache):
     ----------
     dY : numpy.ndarray, shape (T, B, O) or (B, O)
         Gradient of the loss with respect to ``Y``.
-    cache : AffineCache
-        From :func:`affine_forward`.
+    cache : AffineCache or tuple
+        From :func:`affine_forward`, or the plain pair ``(hs, W_hy)`` it holds.
 
     Returns
     -------
     dict
         ``"hs"`` (same shape as ``hs``), ``"W_hy"`` (O, H), ``"b_y"`` (O,).
     """
-    # no plain tuples: (hs, W_hy) and the pair (Y, cache) both hold two values
-    hs, W_hy = check_cache(cache, AffineCache, "affine_forward")
+    hs, W_hy = as_affine_cache(cache)
     O, n_h = W_hy.shape
     expected = hs.shape[:-1] + (O,)
     check_array(dY, "dY", _SYMBOLS[hs.ndim][:-1] + ("O",), expected, hint="dY has the shape of the outputs Y")

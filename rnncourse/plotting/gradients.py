@@ -13,16 +13,15 @@ import numpy as np
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.ticker import NullFormatter
 
-from rnncourse.plotting._checks import numbers
 from rnncourse.plotting.style import COLORS, PALETTE, figure_axes
-from rnncourse.validation import check_array, check_dict, check_positive_float
+from rnncourse.validation import as_float_array, check_array, check_dict, check_positive_float
 
 __all__ = ["plot_norms_vs_lag", "plot_input_gradients", "plot_success_vs_lag", "plot_clipping", "plot_grad_norms"]
 
 
 def _log_curve(values, name: str) -> np.ndarray:
     """One curve for a logarithmic axis: 1-D, not empty, every value finite and > 0 (else it would vanish)."""
-    v = numbers(values, name)
+    v = as_float_array(values, name)
     if v.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one curve, but has shape {v.shape}; "
                          f"give each curve its own label")
@@ -133,7 +132,7 @@ def _lags_and_accuracies(pair, name: str):
         raise ValueError(f"{name} should be a pair (lags, accuracies), but has {len(pair)} items")
     if pair[0] is None:
         raise TypeError(f"{name}[0] (the lags) should be a sequence of integers, but is None")
-    lags, accuracies = np.asarray(pair[0]), numbers(pair[1], f"{name}[1] (the accuracies)")
+    lags, accuracies = np.asarray(pair[0]), as_float_array(pair[1], f"{name}[1] (the accuracies)")
     if lags.ndim != 1 or accuracies.ndim != 1:
         raise ValueError(f"{name} should be a pair (lags, accuracies) of two 1-D sequences, but they have "
                          f"shapes {lags.shape} and {accuracies.shape}")
@@ -334,7 +333,7 @@ def plot_grad_norms(grad_norms, *, threshold=None, title="Gradient norm during t
     triangles on the bottom edge of the trace (legend: ``norm 0 (k steps)``), left out of
     the histogram, and counted in its title.
     """
-    norms = numbers(grad_norms, "grad_norms")
+    norms = as_float_array(grad_norms, "grad_norms")
     finite = bool(np.all(np.isfinite(norms)))
     if norms.ndim != 1 or norms.size == 0 or not finite:
         problem = "" if finite else " and holds NaN or inf (plot the steps before the divergence)"

@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from rnncourse.plotting._checks import number, numbers
+from rnncourse.plotting._checks import number
 from rnncourse.plotting.style import COLORS, PALETTE, figsize, figure_axes
-from rnncourse.validation import check_dict, check_index_array, check_positive_float
+from rnncourse.validation import as_float_array, check_dict, check_index_array, check_positive_float
 
 __all__ = ["plot_batch_masks", "plot_lr_range", "plot_tagged_lines", "plot_accuracies"]
 
@@ -108,7 +108,7 @@ def plot_lr_range(lrs, losses, *, suggested=None, ax=None, title="Learning-rate 
     -------
     matplotlib.figure.Figure
     """
-    lrs, losses = numbers(lrs, "lrs"), numbers(losses, "losses")
+    lrs, losses = as_float_array(lrs, "lrs"), as_float_array(losses, "losses")
     if not isinstance(label, str):
         raise TypeError(f"label should be a str, but is {type(label).__name__} {label!r}")
     if lrs.shape != losses.shape or lrs.ndim != 1:

@@ -18,9 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
 
-from rnncourse.validation import check_choice, check_index_array, check_positive_int
+from rnncourse.validation import as_float_array, check_choice, check_index_array, check_positive_int
 
-from ._checks import numbers
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
 
@@ -61,7 +60,7 @@ def _series(a, name: str) -> np.ndarray:
 
 def _accuracies(values, name: str) -> np.ndarray:
     """Scores as a 1-D float array, each finite and in [0, 1]."""
-    a = numbers(values, name, "a list of scores, one per task")
+    a = as_float_array(values, name, "a list of scores, one per task")
     if a.ndim != 1:
         raise ValueError(f"{name} should have shape (N,), one score per task, but has shape {a.shape}")
     bad = ~((a >= 0) & (a <= 1))                        # NaN is bad too
@@ -192,7 +191,7 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
     ----------
     images : numpy.ndarray, shape (N, P)
         Row-major flattened images, ``P = size * size`` pixels each.
-    titles : list of str
+    titles : list of str, or numpy.ndarray of str, shape (N,)
         One title per image (long captions wrap onto several lines); at least one image.
     size : int
         Side of the images in pixels.
@@ -205,9 +204,12 @@ def plot_stroke_images(images, titles, *, size=7, ncols=6):
         The figure.
     """
     size, ncols = check_positive_int(size, "size"), check_positive_int(ncols, "ncols")
+    if isinstance(titles, np.ndarray) and titles.ndim == 1 and titles.dtype.kind == "U":
+        titles = titles.tolist()                        # np.array(["a", "b"]): the same titles as str
     if not isinstance(titles, (list, tuple)):
-        raise TypeError(f"titles should be a list of str, one per image, but is {type(titles).__name__}")
-    images = numbers(images, "images", "an array of shape (N, size * size)")
+        raise TypeError(f"titles should be a list of str (or a 1-D array of str), one per image, but is "
+                        f"{type(titles).__name__}")
+    images = as_float_array(images, "images", "an array of shape (N, size * size)")
     if images.ndim != 2 or images.shape[1] != size * size or len(titles) != len(images):
         raise ValueError(f"images should have shape (N, size * size) = (N, {size * size}) with one title each, "
                          f"but has shape {images.shape} and {len(titles)} titles")

@@ -13,16 +13,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import check_dict, check_positive_float, check_positive_int
+from rnncourse.validation import as_float_array, check_dict, check_positive_float, check_positive_int
 
-from ._checks import number, numbers, positive_for_log, time_axis
+from ._checks import number, positive_for_log, time_axis
 from .style import COLORS, PALETTE, figure_axes
 
 __all__ = ["moving_average", "plot_losses", "plot_hidden_states", "plot_predictions"]
 
 
 def _as_float_array(a, name: str) -> np.ndarray:
-    a = numbers(a, name)
+    a = as_float_array(a, name)
     if a.size == 0:
         raise ValueError(f"{name} is empty; there is nothing to plot")
     return a

@@ -16,9 +16,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnncourse.validation import check_dict, check_positive_int
+from rnncourse.validation import as_float_array, check_dict, check_positive_int
 
-from ._checks import numbers, positive_for_log
+from ._checks import positive_for_log
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
 from .style import COLORS, figsize, figure_axes
 
@@ -144,12 +144,13 @@ def draw_folded_and_unrolled(T=3, *, weights=True):
 
 def _lengths_and_counts(lengths, counts, log: bool):
     """The arguments of :func:`plot_param_counts` as float arrays, checked: finite, one count per length."""
-    lengths = numbers(lengths, "lengths", "a 1-D array of sequence lengths")
+    lengths = as_float_array(lengths, "lengths", "a 1-D array of sequence lengths")
     if lengths.ndim != 1 or lengths.size == 0:
         raise ValueError(f"lengths should be a non-empty 1-D array of sequence lengths, "
                          f"but has shape {lengths.shape}")
     check_dict(counts, "counts", "model name: counts at each length", item="model")
-    counts = {name: numbers(c, f"counts[{name!r}]", "an array of parameter counts") for name, c in counts.items()}
+    counts = {name: as_float_array(c, f"counts[{name!r}]", "an array of parameter counts")
+              for name, c in counts.items()}
     arrays = {"lengths": lengths} | {f"counts[{name!r}]": c for name, c in counts.items()}
     for name, a in arrays.items():
         if not np.isfinite(a).all():
