@@ -96,7 +96,8 @@ def _notebooks_in(folder: Path) -> list:
 
 def _submissions(paths) -> tuple:
     """``(notebooks, roots, problems)``: the notebooks given and those in the folders given, for each the path
-    given that it was found in (its root, which says who it is from), and what names none.
+    given that it was found in (its root, which says who it is from: the notebook itself, for one given by
+    itself, see ``student_ids``), and what names none.
 
     A symbolic link named ``.ipynb`` is kept, for the grader to refuse with a note (links to folders
     are not searched).
@@ -212,7 +213,9 @@ def _check_outputs(args, ids) -> None:
         if value is None:
             continue
         how, where = _output(option, value)
-        if how == "file" and os.path.realpath(where) in files:     # a device or stdout may well take both
+        if how != "file":                       # a device, a pipe or stdout (a descriptor) may well take both
+            continue
+        if os.path.realpath(where) in files:
             raise UsageError(f"{option}: expected a file of its own, got {value}, which is "
                              f"{files[os.path.realpath(where)]} too: one would replace the other; name another file")
         files[os.path.realpath(where)] = f"the {option} file"
@@ -293,14 +296,16 @@ def _write(option: str, path, text: str) -> None:
 def cmd_grade(args) -> int:
     from dataclasses import asdict
 
-    from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_points, format_table, grade_all,
-                                           gradebook, grades_csv, missing_from_roster, student_ids)
+    from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_one_per_student, check_points,
+                                           format_table, grade_all, gradebook, grades_csv, missing_from_roster,
+                                           student_ids)
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
     paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
-    _check_outputs(args, student_ids(paths, roots))
+    students = student_ids(paths, roots)
+    _check_outputs(args, students)
     if args.book_dir and not Path(args.book_dir).is_dir():
         raise UsageError(f"--book-dir: expected the book's folder of chapters, got {args.book_dir}, which is not a "
                          "folder")
@@ -313,6 +318,11 @@ def cmd_grade(args) -> int:
         check_chapter(args.chapter)
     except ValueError as err:
         raise UsageError(f"--chapter: {err}") from err
+    if args.csv:
+        try:
+            check_one_per_student(paths, students, args.chapter)
+        except ValueError as err:
+            raise UsageError(f"--csv: no CSV possible: {err}") from err
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     book = args.book_dir or (PACKAGE_ROOT / "book")
@@ -329,7 +339,7 @@ def cmd_grade(args) -> int:
         raise UsageError(f"grading refused: {err}") from err
     print(format_table(results, width=args.width))
     if args.json:
-        _write("--json", args.json, json.dumps(gradebook(results, settings), indent=2))
+        _write("--json", args.json, json.dumps(gradebook(results, settings), indent=2) + "\n")
         print(f"gradebook written to {args.json}")
     if args.csv:
         try:
@@ -340,9 +350,10 @@ def cmd_grade(args) -> int:
         print(f"grades for an LMS import written to {args.csv}")
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
+    not_graded = _warn_not_graded(results, args)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
-    return 1 if missing else 0
+    return 1 if missing or not_graded else 0
 
 
 def _warn_missing(missing, results, args) -> None:
@@ -354,6 +365,20 @@ def _warn_missing(missing, results, args) -> None:
         print(_printable(f"warning: student {sid} ({names}) is not in the roster {args.roster}: their grades are in "
                          f"the table, not in {args.csv}; add them to the roster, or name the column with "
                          "--roster-key"), file=sys.stderr)
+
+
+def _warn_not_graded(results, args) -> list:
+    """One line on stderr for each submission refused or failed on by the grader (not graded is not zero: its
+    cells in the CSV are empty); return those submissions."""
+    from rnncourse.exercises.grade import NOT_GRADED, _printable
+
+    failed = [sub for sub in results if sub.status in NOT_GRADED]
+    for sub in failed:
+        why = (sub.notes[0] if sub.notes else "").removeprefix("not graded: ")
+        where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
+        print(_printable(f"warning: {sub.submission} (student {sub.student}) is not graded ({sub.status}): "
+                         f"{why}{where}"), file=sys.stderr)
+    return failed
 
 
 # ----------------------------------------------------------------------------- nbgrader

@@ -16,8 +16,8 @@ import pytest
 
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing, instructor_notebook, write_notebook
 from rnncourse.__main__ import main
-from rnncourse.exercises.grade import (ExerciseResult, SubmissionResult, find_checks, format_table, grade_all,
-                                       gradebook, grades_csv, plan)
+from rnncourse.exercises.grade import (CHAPTER_NOTEBOOKS, ExerciseResult, SubmissionResult, find_checks, format_table,
+                                       grade_all, gradebook, grades_csv, plan)
 from rnncourse.exercises.sandbox import sandbox_problem
 from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
 from rnncourse.exercises.student import chapter_paths, student_notebook
@@ -522,7 +522,7 @@ def test_links_pipes_and_oversized_files_are_refused_and_named_by_where_they_lie
     (folder / "carol").mkdir()
     with open(folder / "carol" / "99_fixture.ipynb", "wb") as f:
         f.truncate(21 << 20)
-    assert main(["grade", str(folder), "--checkers", str(CHECKERS), "--json", str(tmp_path / "g.json")]) == 0
+    assert main(["grade", str(folder), "--checkers", str(CHECKERS), "--json", str(tmp_path / "g.json")]) == 1
     book = json.loads((tmp_path / "g.json").read_text())
     assert [(s["submission"], s["student"], s["status"], s["points"], s["max_points"]) for s in book["submissions"]] \
         == [(f"{who}/99_fixture.ipynb", who, "refused", 0, 7) for who in ("alice", "bob", "carol")]
@@ -530,7 +530,11 @@ def test_links_pipes_and_oversized_files_are_refused_and_named_by_where_they_lie
         ["not graded: the submission is a symbolic link, not a notebook; collect the notebook itself"],
         ["not graded: the submission is not a regular file (a folder, a pipe or a device named .ipynb)"],
         ["not graded: the notebook has 21 MB, more than the 20 MB a submission may have; clear its outputs"]]
-    assert "mallory" not in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "mallory" not in out
+    assert err.splitlines()[0] == ("warning: alice/99_fixture.ipynb (student alice) is not graded (refused): the "
+                                   "submission is a symbolic link, not a notebook; collect the notebook itself")
+    assert len(err.splitlines()) == 3
 
 
 def test_the_table_prints_no_control_characters_from_a_submission():
@@ -554,7 +558,7 @@ def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
         results = grade_all(paths, checkers=[str(CHECKERS)], roots=roots and [tmp_path / r for r in roots])
         return [r.student for r in results], grades_csv(results).splitlines()[1:]
 
-    assert students("one/alice/99_fixture.ipynb") == (["alice"], ["alice,0,0,0,0,0"])          # a single notebook
+    assert students("one/alice/04_bptt.ipynb") == (["alice"], ["alice,0,0,0"])                 # a single notebook
     # Without roots, under the folder all are in (sections); with each section given, the folder below it.
     assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb")[0] == ["a", "b"]
     assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb",
@@ -579,9 +583,11 @@ def graded_students(folder, *given) -> list:
 
 def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_lacks_is_reported(tmp_path, capsys):
     unreadable(tmp_path, "mixed/alice/99_fixture.ipynb", "mixed/bob.ipynb", "lone/carol.ipynb",
-               "own/alice/04_bptt.ipynb", "own/alice/99_fixture.ipynb", "named/ch04/99_fixture.ipynb",
+               "own/alice/04_bptt.ipynb", "own/alice/02_structure.ipynb", "named/ch04/99_fixture.ipynb",
                "hw/alice/hw4/x.ipynb", "hw/bob/hw4/x.ipynb", "zip/alice\\99_fixture.ipynb",
-               "nbgrader/dave/ch99/99_fixture.ipynb")
+               "nbgrader/dave/ch04/04_bptt.ipynb", "flat/04_bptt_alice.ipynb", "flat/04_bptt_bob.ipynb",
+               "glob/alice/hw.ipynb", "glob/bob/hw.ipynb", "submitted/alice/ch04/04_bptt.ipynb",
+               "submitted/bob/ch04/04_bptt.ipynb")
     assert graded_students(tmp_path, "mixed") == ["alice", "bob"]
     assert re.search(r"^alice\s+alice/99_fixture\.ipynb\s+ch99\.double\s+0/1", capsys.readouterr().out, re.M)
     assert graded_students(tmp_path, "lone") == ["carol"]
@@ -589,7 +595,16 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
     assert graded_students(tmp_path, "named") == ["ch04"]
     assert graded_students(tmp_path, "hw") == ["alice", "bob"]                     # nbgrader, any assignment name
     assert graded_students(tmp_path, "zip") == ["alice"]                           # a zip made on Windows
-    assert graded_students(tmp_path, "nbgrader/dave/ch99/99_fixture.ipynb") == ["dave"]
+    assert graded_students(tmp_path, "nbgrader/dave/ch04/04_bptt.ipynb") == ["dave"]
+    # Chapter-prefixed names in one folder are the students; notebooks given by a shell glob count from the
+    # folder they are all in; each student's folder given (nbgrader's submitted/*) is that student.
+    assert graded_students(tmp_path, "flat") == ["04_bptt_alice", "04_bptt_bob"]
+    assert graded_students(tmp_path, "glob/alice/hw.ipynb", "glob/bob/hw.ipynb") == ["alice", "bob"]
+    assert graded_students(tmp_path, "submitted/alice", "submitted/bob") == ["alice", "bob"]
+    assert graded_students(tmp_path, "submitted/alice/ch04/04_bptt.ipynb", "submitted/bob/ch04/04_bptt.ipynb") == \
+        ["alice", "bob"]
+    # A chapter notebook is known by the book's own file names, not by any NN_ prefix.
+    assert CHAPTER_NOTEBOOKS == {p.stem for p in chapter_paths(ROOT / "book") if f"ch{p.name[:2]}" in CHAPTER_MODULES}
     capsys.readouterr()
     roster = tmp_path / "roster.csv"
     roster.write_text("id,name\nalice,Alice\n")
@@ -611,20 +626,26 @@ def test_the_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
     result = SubmissionResult("x", "x", "ch02", "ok", [ExerciseResult("ch02.rnn_step", "f", 2, 2, True, "")],
                               student=evil)
     assert grades_csv([result]).splitlines()[1] == '"\'=HYPERLINK(""http://evil"")",2,2'
-    roster = tmp_path / "roster.csv"
-    roster.write_text('ID,Name,Credit\n"=HYPERLINK(""http://evil"")",@SUM(A1),-3\nann,+cmd,\tx\n')
-    assert grades_csv([result], roster).splitlines()[1:] == [
-        '"\'=HYPERLINK(""http://evil"")",\'@SUM(A1),-3,2,2', "ann,'+cmd,'\tx,,"]
+    # With a roster nothing of a submission is written but numbers: the roster's cells stay as they were
+    # (Moodle's "-" for no grade, a phone number), its key included.
+    roster = tmp_path / "moodle.csv"
+    roster.write_text('Email address,First name,Phone,Quiz 1\n"=HYPERLINK(""http://evil"")",Eve,,-\n'
+                      "alice@x,Alice,+44 20 7946 0000,-\nbob@x,@Bob,,-\n")
+    alice = SubmissionResult("x", "x", "ch02", "ok", [ExerciseResult("ch02.rnn_step", "f", 2, 2, True, "")],
+                             student="alice@x")
+    assert grades_csv([result, alice], roster).splitlines() == [
+        "Email address,First name,Phone,Quiz 1,ch02.rnn_step (2),Total (2)",
+        '"=HYPERLINK(""http://evil"")",Eve,,-,2,2', "alice@x,Alice,+44 20 7946 0000,-,2,2", "bob@x,@Bob,,-,,"]
 
 
 def test_a_file_name_that_is_not_utf8_is_written_escaped_and_whole(tmp_path, capsys, monkeypatch):
     path = write_notebook(instructor_notebook(), tmp_path / "99_fixture.ipynb")
-    name = "caf\udce9/99_fixture.ipynb"                         # b"caf\xe9", Latin-1 bytes in a file name
+    name = "caf\udce9/04_bptt.ipynb"                            # b"caf\xe9", Latin-1 bytes in a file name
     result = SubmissionResult(name, name, "ch99", "ok", [ExerciseResult("ch99.double", "double", 1, 1, True, "")])
     monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: [result])
     assert main(["grade", str(path), "--checkers", str(CHECKERS), "--csv", str(tmp_path / "g.csv"),
                  "--json", str(tmp_path / "g.json")]) == 0
-    assert "caf\\udce9/99_fixture.ipynb" in capsys.readouterr().out
+    assert "caf\\udce9/04_bptt.ipynb" in capsys.readouterr().out
     assert (tmp_path / "g.csv").read_text(encoding="utf-8").splitlines() == ["student,ch99.double (1),Total (1)",
                                                                               "caf\\udce9,1,1"]
     assert json.loads((tmp_path / "g.json").read_text())["submissions"][0]["submission"] == name
@@ -785,3 +806,62 @@ def test_outputs_that_are_one_file_or_the_roster_and_a_semicolon_roster_are_refu
                               [ExerciseResult("ch99.double", "double", 1, 1, True, "")], student="alice")
     assert grades_csv([result], earlier).splitlines() == ["id,name,ch99.double (1),Total (1)", "alice,Alice,1,1",
                                                           "bob,Bob,1,1"]
+
+
+def test_outputs_to_stdout_are_written_after_the_table(tmp_path, capfd, monkeypatch):
+    # /dev/stdout is an open file of the grader, not a file to compare with the others or the roster.
+    result = SubmissionResult("alice/99_fixture.ipynb", "x", "ch99", "ok",
+                              [ExerciseResult("ch99.double", "double", 1, 1, True, "")], student="alice")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: [result])
+    unreadable(tmp_path, "alice/99_fixture.ipynb")
+    assert main(["grade", str(tmp_path / "alice"), "--checkers", str(CHECKERS), "--json", "/dev/stdout",
+                 "--csv", "/dev/stdout"]) == 0
+    out, err = capfd.readouterr()
+    assert err == ""
+    gradebook_text = out[out.index("{"):out.index("gradebook written to /dev/stdout")]
+    assert json.loads(gradebook_text)["submissions"][0]["student"] == "alice"
+    assert "student,ch99.double (1),Total (1)\nalice,1,1\ngrades for an LMS import written to /dev/stdout\n" in out
+
+
+def test_two_submissions_of_one_student_and_chapter_are_refused_before_grading(tmp_path, capsys, monkeypatch):
+    unreadable(tmp_path, "subs/alice/v1/04_bptt.ipynb", "subs/alice/v2/04_bptt.ipynb", "subs/bob/04_bptt.ipynb")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    assert main(["grade", str(tmp_path / "subs"), "--csv", str(tmp_path / "g.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(
+        f"--csv: no CSV possible: two submissions of student alice are of chapter ch04, "
+        f"{tmp_path / 'subs/alice/v1/04_bptt.ipynb'} and {tmp_path / 'subs/alice/v2/04_bptt.ipynb'}, for one row of "
+        "the CSV (the student is the first folder between the folder given and the notebook"), err
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_a_submission_not_graded_leaves_empty_cells_keeps_earlier_grades_and_fails_the_command(
+        tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_submission", broken)
+    unreadable(tmp_path, "subs/alice/02_structure.ipynb")
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("id,ch02.rnn_step (2),ch02.rnn_param_count (1),Total (3)\nalice,2,1,3\n")
+    out_csv = tmp_path / "g.csv"
+    assert main(["grade", str(tmp_path / "subs"), "--csv", str(out_csv)]) == 1
+    assert out_csv.read_text().splitlines()[1] == "alice,,,"                       # not graded is not zero
+    assert main(["grade", str(tmp_path / "subs"), "--csv", str(out_csv), "--roster", str(earlier)]) == 1
+    assert out_csv.read_text().splitlines()[1] == "alice,2,1,3"                    # the earlier grades stay
+    out, err = capsys.readouterr()
+    assert re.search(r"^\s+total\s+0/3\s+error$", out, re.M)                      # the table shows it
+    assert err.splitlines()[-1] == (
+        "warning: 02_structure.ipynb (student alice) is not graded (error): the grader failed on this submission "
+        f"(OSError: [Errno 24] Too many open files); the other submissions were graded; its cells in {out_csv} are "
+        "empty, not zero")
+
+
+def test_an_earlier_csv_as_the_roster_gets_one_total_over_every_grade_column(tmp_path):
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("id,ch98.a (2),Total (2),ch99.double (1),Total (3)\nalice,2,2,0,2\nbob,1,1,-,1\n")
+    result = SubmissionResult("x", "x", "ch99", "ok", [ExerciseResult("ch99.double", "double", 1, 1, True, ""),
+                                                       ExerciseResult("ch99.mse", "mse", 0, 1, False, "")],
+                              student="alice")
+    assert grades_csv([result], earlier).splitlines() == [
+        "id,ch98.a (2),ch99.double (1),ch99.mse (1),Total (4)", "alice,2,1,0,3", "bob,1,-,,1"]

@@ -62,12 +62,20 @@ from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
            "format_table", "gradebook", "grades_csv", "missing_from_roster", "read_roster", "student_id", "student_ids",
-           "find_checks", "plan", "check_points", "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB"]
+           "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points", "check_chapter",
+           "SandboxUnavailable", "MAX_NOTEBOOK_MB", "CHAPTER_NOTEBOOKS", "NOT_GRADED"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
 #: Largest submitted notebook the grader reads, in MB.
 MAX_NOTEBOOK_MB = 20
+#: The file names (without ``.ipynb``) of the book's chapter notebooks, as ``student`` writes them: a
+#: notebook named exactly so is counted for the folder it was given in (:func:`student_id`).
+CHAPTER_NOTEBOOKS = frozenset({"01_why_rnns", "02_structure", "03_forward", "04_bptt", "05_vanishing_exploding",
+                               "06_topologies", "07_elman_jordan", "08_limitations_gated", "09_in_practice"})
+#: The statuses of a submission that was not graded (refused unread, or the grader failed on it): its
+#: exercises read zero in the table, but the CSV leaves their cells empty, since not graded is not zero.
+NOT_GRADED = ("refused", "error")
 
 
 @dataclass
@@ -158,8 +166,7 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
     does a notebook whose chapter is not found or has no exercises. The function comes from the
     submission's ``check`` call, else the book chapter's, else the exercise's name.
     """
-    code = "\n".join(c["source"] for c in cells if c["cell_type"] == "code")
-    calls = find_checks(code)
+    calls = find_checks("\n".join(c["source"] for c in cells if c["cell_type"] == "code"))
     chapter, where, notes = _find_chapter(calls, metadata, path, chapter)
     registered = [e.name for e in chapter_exercises(chapter)] if chapter != "?" else []
     if chapter == "?":
@@ -174,6 +181,41 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
     order = list(book_calls) + registered
     names = sorted(registered, key=order.index)
     return chapter, [(n, calls.get(n) or book_calls.get(n) or n.split(".", 1)[1]) for n in names], notes
+
+
+def submission_chapter(path, chapter=None) -> str:
+    """The chapter the notebook at ``path`` is graded as (:func:`plan`), read from its JSON, nothing run: ``chapter``,
+    else its file name's, else its metadata's, else its check calls'; ``"?"`` for none. A notebook the grader
+    refuses (:func:`grade_submission`) or cannot read counts for its file name's chapter."""
+    if chapter:
+        return chapter
+    path = Path(os.path.abspath(path))
+    if _file_problem(path) is None:
+        try:
+            cells, metadata = read_notebook(path)
+            calls = find_checks("\n".join(c["source"] for c in cells if c["cell_type"] == "code"))
+            return _find_chapter(calls, metadata if isinstance(metadata, dict) else {}, path, None)[0]
+        except Exception:           # not JSON, not a notebook, not readable: graded as unreadable
+            pass
+    return chapter_id(path)
+
+
+def check_one_per_student(paths, students, chapter=None) -> None:
+    """Raise ``ValueError`` naming both files when two of ``paths`` are of one student (``students``, one per path)
+    and one chapter (:func:`submission_chapter`): the CSV has one cell per student and exercise.
+
+    Reads each notebook's JSON, runs nothing: call it before grading. A chapter without exercises grades no cell.
+    """
+    seen = {}
+    for path, student in zip(paths, students):
+        found = submission_chapter(path, chapter)
+        if found == "?" or not chapter_exercises(found):
+            continue
+        if (student, found) in seen:
+            raise ValueError(_printable(f"two submissions of student {student} are of chapter {found}, "
+                                        f"{seen[student, found]} and {path}, for one row of the CSV ({STUDENT_RULE}): "
+                                        "grade the one that counts"))
+        seen[student, found] = path
 
 
 def check_points(points) -> dict:
@@ -584,13 +626,14 @@ def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = 
 
     ``roots``, one per path, are the folders given to the grader that each was found in (or the
     notebook itself, given by itself): they tell who each is from (:func:`student_ids`; default:
-    the folder all of ``paths`` are in).
+    each given by itself, so counted from the folder all of them are in).
 
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
     sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
     ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
     :func:`grade_submission`. Nothing one submission does stops the others: should grading it
-    fail in the grader itself, it gets zero with a note naming the error (status ``"error"``).
+    fail in the grader itself, it gets zero with a note naming the error (status ``"error"``; the
+    CSV leaves its cells empty, :data:`NOT_GRADED`).
     """
     if sandbox:
         problem = sandbox_problem()
@@ -664,56 +707,78 @@ def gradebook(results, settings=None) -> dict:
             "settings": settings or {}, "submissions": subs}
 
 
+#: The rule of :func:`student_id`, in short, for messages.
+STUDENT_RULE = ("the student is the first folder between the folder given and the notebook, other than one named "
+                "after its chapter (ch04), else the file name, or for a chapter notebook (04_bptt.ipynb) the folder "
+                "given; notebooks given by themselves count from the folder they are all in; see student_id")
+
+
 def student_id(path, root=None) -> str:
-    """Who a submission is from, read from its path alone.
+    """Who a submission is from, read from its path and ``root``, the folder it was found in.
 
-    Relative to ``root``, the folder given to the grader that the notebook was found in, the
-    student is the first folder of the notebook's path (a ``\\`` in a file name, from a zip made on
-    Windows, separates folders too). A notebook directly in ``root``, or given by itself, is its file
-    name without ``.ipynb``, except a chapter notebook (``NN_slug``, as :func:`chapter_id` reads it):
-    that one is the folder it is in, or the one above a folder named after its chapter (nbgrader's).
-    With ``root=None`` the notebook counts as directly in ``root``. Graded as ``grade subs``:
+    ``root`` is the folder given to the grader that holds the notebook; notebooks given by
+    themselves (a shell glob) share one root, the folder they are all in (:func:`student_ids`).
+    Default: the notebook's own folder. The rule:
 
-    - ``subs/alice/04_bptt.ipynb``, ``subs/alice/hw4/x.ipynb``, ``subs/alice/ch04/04_bptt.ipynb``
-      and ``subs/alice\\04_bptt.ipynb`` are ``alice``; ``subs/carol.ipynb`` is ``carol``;
-    - graded as ``grade subs/alice``, ``subs/alice/04_bptt.ipynb`` is ``alice``, and given by itself
-      so is ``subs/alice/ch04/04_bptt.ipynb``;
+    1. take the folders between ``root`` and the notebook (a ``\\`` in a file name, from a zip made
+       on Windows, separates folders too), less any named after the notebook's chapter (``ch04``
+       for ``04_bptt.ipynb``: nbgrader's assignment folder);
+    2. if one is left, the student is the first;
+    3. else the student is the file name without ``.ipynb``, except for a chapter notebook of the
+       book (named exactly as in :data:`CHAPTER_NOTEBOOKS`, such as ``04_bptt.ipynb``): then it is
+       ``root``'s name (the folder above, where ``root`` is named after the chapter).
+
+    By layout, as the grader is called:
+
+    - student folders, ``grade subs``: ``subs/alice/04_bptt.ipynb``, ``subs/alice/hw4/x.ipynb``,
+      ``subs/alice/ch04/04_bptt.ipynb`` (nbgrader) and ``subs/alice\\04_bptt.ipynb`` are ``alice``;
+    - one folder for all, ``grade subs``: ``subs/carol.ipynb`` is ``carol``, and
+      ``subs/04_bptt_alice.ipynb`` is ``04_bptt_alice``;
+    - each student's folder given, ``grade subs/*`` or ``grade subs/alice``: ``subs/alice/04_bptt.ipynb``
+      and ``subs/alice/ch04/04_bptt.ipynb`` are ``alice``;
+    - notebooks given, ``grade subs/*/hw.ipynb`` (the root is ``subs``): ``subs/alice/hw.ipynb`` is
+      ``alice``; one notebook, ``grade subs/alice/ch04/04_bptt.ipynb``, is ``alice`` too;
     - sections: ``grade sections`` makes ``sections/a/bob/04_bptt.ipynb`` student ``a``; give each
       section's folder instead (``grade sections/a sections/b``).
     """
     path = Path(path)
-    relative = path.name
-    if root is not None:
-        path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
-        if path != root and path.is_relative_to(root):
-            relative = path.relative_to(root).as_posix()
-    parts = [part for part in relative.replace("\\", "/").split("/") if part] or [relative]
-    if len(parts) > 1:
-        return parts[0]
-    name = parts[0]
-    stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+    root = path.parent if root is None or os.path.abspath(root) == os.path.abspath(path) else Path(root)
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:                  # not below root: as if directly in it
+        relative = path.name
+    *folders, name = [part for part in relative.replace("\\", "/").split("/") if part] or [path.name]
     chapter = chapter_id(name)
-    if chapter == "?":
+    folders = [folder for folder in folders if folder != chapter]
+    if folders:
+        return folders[0]
+    stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+    if stem not in CHAPTER_NOTEBOOKS:
         return stem
-    folder = path.parent.parent if path.parent.name == chapter else path.parent
+    folder = root.parent if root.name == chapter else root
     return folder.name or stem
 
 
 def student_ids(paths, roots=None) -> list:
-    """:func:`student_id` of each of ``paths``, found in ``roots`` (one per path: the folder given to the grader
-    that it was found in, or the notebook itself, given by itself); default: the folder all of them are in."""
+    """:func:`student_id` of each of ``paths``, found in ``roots``, one per path: the folder given to the grader that
+    holds it, or the notebook itself (or ``None``) for one given by itself. Notebooks given by themselves share one
+    root, the folder they are all in; default: every notebook is given by itself."""
     paths = [os.path.abspath(p) for p in paths]
     if roots is None:
-        common = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
-        roots = [common] * len(paths)
+        roots = [None] * len(paths)
     elif len(roots) != len(paths):
         raise ValueError(f"roots should have one folder per path ({len(paths)}), but has {len(roots)}")
-    return [student_id(p, root) for p, root in zip(paths, roots)]
+    roots = [None if r is None or os.path.abspath(r) == p else os.path.abspath(r) for p, r in zip(paths, roots)]
+    alone = [os.path.dirname(p) for p, r in zip(paths, roots) if r is None]
+    common = os.path.commonpath(alone) if alone else None
+    return [student_id(p, r or common) for p, r in zip(paths, roots)]
 
 
 def _student(sub) -> str:
-    """Who the :class:`SubmissionResult` ``sub`` is from: its ``student``, else :func:`student_id` of its name."""
-    return sub.student or student_id(sub.submission)
+    """Who the :class:`SubmissionResult` ``sub`` is from: its ``student``, else :func:`student_id` of its name, which is
+    relative to the folder the submissions graded together are in (``alice/04_bptt.ipynb`` is ``alice``)."""
+    name = Path(sub.submission)
+    return sub.student or student_id(name, None if name.is_absolute() else Path("."))
 
 
 def read_roster(path, key=None, ids=()) -> tuple:
@@ -748,6 +813,8 @@ def read_roster(path, key=None, ids=()) -> tuple:
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_EXERCISE_COLUMN = re.compile(r"\w+\.\w+ \((\d+)\)")        # "ch04.rnn_backward (3)"
+_TOTAL_COLUMN = re.compile(r"Total \(\d+\)")
 
 
 def _csv_cell(cell: str) -> str:
@@ -766,62 +833,83 @@ def missing_from_roster(results, roster, roster_key=None) -> list:
     return sorted(ids - {row[col].strip() for row in rows if len(row) > col})
 
 
+def _grades(results) -> tuple:
+    """``(columns, grades)``: ``{"chNN.name (max points)": max points}`` for every exercise of ``results``, and
+    ``{student: {column: points}}`` of the exercises graded (none of a submission :data:`NOT_GRADED`).
+
+    Raises ``ValueError`` naming both submissions when two of one student grade one exercise.
+    """
+    columns, grades, graded_in = {}, {}, {}
+    for sub in results:
+        sid = _student(sub)
+        grades.setdefault(sid, {})
+        for ex in sub.exercises:
+            column = f"{ex.exercise} ({ex.max_points})"
+            columns.setdefault(column, ex.max_points)
+            if (sid, ex.exercise) in graded_in:
+                raise ValueError(f"two submissions of student {sid} grade {ex.exercise}, {graded_in[sid, ex.exercise]} "
+                                 f"and {sub.submission}, for one cell of the CSV ({STUDENT_RULE}): grade one of them")
+            graded_in[sid, ex.exercise] = sub.submission
+            if sub.status not in NOT_GRADED:
+                grades[sid][column] = ex.points
+    return columns, grades
+
+
+def _total(cells) -> str:
+    """The sum of the numbers among ``cells`` (grade cells: empty ones, and an LMS's ``-``, are not graded), or ""
+    when none is a number."""
+    numbers = [float(c) for c in map(str.strip, cells) if _NUMBER.fullmatch(c)]
+    if not numbers:
+        return ""
+    total = sum(numbers)
+    return str(int(total)) if total == int(total) else f"{total:.10g}"
+
+
 def grades_csv(results, roster=None, roster_key=None) -> str:
     """The grades as CSV for an LMS import (Canvas, Moodle, Gradescope): one row per student, one column
     per exercise and a total.
 
+    The grade columns are named ``"chNN.name (max points)"``, and the total ``"Total (max points)"``.
+    A student's submissions of different chapters fill one row; an exercise of a chapter the
+    student did not submit is an empty cell (not submitted is not zero), and so is every exercise
+    of a submission :data:`NOT_GRADED` (refused, or the grader failed on it). The total adds up the
+    grade cells of the row, and is empty when none holds a number. Two submissions that grade the
+    same exercise for one student raise ``ValueError`` naming both.
+
     Without ``roster``, the first column, ``student``, is who each submission is from (its
-    ``student``, else :func:`student_id` of its name). With a roster (a CSV, e.g. the gradebook
+    ``student``, else :func:`student_id` of its name); a student id that a spreadsheet would run as
+    a formula gets a leading ``'`` (:func:`_csv_cell`). With a roster (a CSV, e.g. the gradebook
     export of the LMS), every roster row comes out with its columns as they were, followed by the
     grade columns, matched on ``roster_key`` (default: the first column that holds the students'
-    ids); a student without a submission gets empty cells, and a student the roster lacks is
-    left out (:func:`missing_from_roster` names them). A roster column named like a grade column
-    (the CSV of an earlier run) is filled again, not repeated: a grade of this run replaces its
-    cell, and a cell this run did not grade (a student or chapter graded earlier) keeps its value. The grade columns are named
-    ``"chNN.name (max points)"`` and ``"Total (max points)"``. A student's submissions of different
-    chapters fill one row; an exercise of a chapter the student did not submit is an empty cell (not
-    submitted is not zero), and the total adds up the points of the exercises graded. Two
-    submissions that grade the same exercise for one student raise ``ValueError`` naming both. A
-    text cell that a spreadsheet would run as a formula gets a leading ``'`` (:func:`_csv_cell`).
+    ids); a student without a submission gets empty cells, and a student the roster lacks is left
+    out (:func:`missing_from_roster` names them). Nothing of a submission reaches this CSV but
+    numbers. A roster column named like a grade column (the CSV of an earlier run) is filled again,
+    not repeated: a grade of this run replaces its cell, and a cell this run did not grade (a
+    student or chapter graded earlier, a submission not graded) keeps its value. The roster's
+    ``Total (N)`` columns are left out: one total comes last, over every grade column of the row,
+    its maximum the sum of theirs.
     """
-    exercises = []
-    for sub in results:
-        for ex in sub.exercises:
-            if ex.exercise not in [e for e, _ in exercises]:
-                exercises.append((ex.exercise, ex.max_points))
-    columns = [f"{name} ({pts})" for name, pts in exercises] + [f"Total ({sum(p for _, p in exercises)})"]
-    got, graded_in = {}, {}          # student -> {exercise: points}; (student, exercise) -> submission
-    for sub in results:
-        sid = _student(sub)
-        got.setdefault(sid, {})
-        for ex in sub.exercises:
-            if (sid, ex.exercise) in graded_in:
-                raise ValueError(f"two submissions of student {sid} grade {ex.exercise}, {graded_in[sid, ex.exercise]} "
-                                 f"and {sub.submission}, for one cell of the CSV (a student is the first folder below "
-                                 f"the folder graded, see student_id): grade one of them")
-            graded_in[sid, ex.exercise] = sub.submission
-            got[sid][ex.exercise] = ex.points
-    by_id = {sid: [str(pts[name]) if name in pts else "" for name, _ in exercises] + [str(sum(pts.values()))]
-             for sid, pts in got.items()}
+    columns, grades = _grades(results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-
-    def write(row):
-        writer.writerow([_csv_cell(str(cell)) for cell in row])
-
     if roster is None:
-        write(["student"] + columns)
-        for sid, cells in by_id.items():
-            write([sid] + cells)
+        writer.writerow(["student", *columns, f"Total ({sum(columns.values())})"])
+        for sid, got in grades.items():
+            cells = [str(got[name]) if name in got else "" for name in columns]
+            writer.writerow([_csv_cell(str(sid)), *cells, _total(cells)])
         return out.getvalue()
-    header, rows, col = read_roster(roster, roster_key, by_id)
+    header, rows, col = read_roster(roster, roster_key, grades)
+    kept = [i for i, name in enumerate(header) if not _TOTAL_COLUMN.fullmatch(name)]
+    graded = [i for i, name in enumerate(header) if _EXERCISE_COLUMN.fullmatch(name)]
     added = [name for name in columns if name not in header]       # an earlier run's columns are filled again
-    write(header + added)
+    maximum = sum(int(_EXERCISE_COLUMN.fullmatch(header[i]).group(1)) for i in graded) + sum(columns[n] for n in added)
+    writer.writerow([header[i] for i in kept] + added + [f"Total ({maximum})"])
     for row in rows:
-        sid = row[col].strip() if len(row) > col else ""
-        cells = dict(zip(columns, by_id.get(sid, [""] * len(columns))))
+        got = grades.get(row[col].strip() if len(row) > col else "", {})
         row = row + [""] * (len(header) - len(row))
         # A grade of this run replaces the roster's cell; a cell this run did not grade keeps what it held.
-        write([cells.get(name) or cell for name, cell in zip(header, row)] + row[len(header):] +
-              [cells[name] for name in added])
+        cells = [str(got[name]) if name in got else cell for name, cell in zip(header, row)]
+        new = [str(got[name]) if name in got else "" for name in added]
+        writer.writerow([cells[i] for i in kept] + row[len(header):] + new +
+                        [_total([cells[i] for i in graded] + new)])
     return out.getvalue()
