@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing, instructor_notebook, write_notebook
@@ -298,6 +299,47 @@ def test_a_cell_that_ignores_the_time_limit_is_killed_and_the_notebook_graded_wi
     assert twice.notes[0].startswith("cell 4 ('import signal, time') did not stop at the notebook's time limit")
     for e in twice.exercises:
         assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
+
+
+def test_restarts_after_exits_are_charged_to_one_time_limit_for_the_whole_submission(tmp_path):
+    # Every function ends the sandbox, and every run of the notebook takes its whole time limit (3 s): each exercise
+    # after the first starts a sandbox and runs the cells again. Four runs take more than the submission's time in
+    # all, 2 * (3 + 2) + 4 * 0.5 = 12 s: the last exercise is not graded, and the grader stops near 12 s.
+    exits = ("def double(*args, **kwargs):\n    __import__('os')._exit(0)\n\n"
+             "rnn_step = step_backward = mean_squared_error = double\n__import__('time').sleep(60)\n")
+    nb = instructor_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(exits))
+    path = write_notebook(nb, tmp_path / "99_restarts.ipynb")
+    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=3, exercise_timeout=0.5, grace=2)
+    budget = ("not graded: the submission used up the 12 s it may take in all (two runs of the notebook and 0.5 s per "
+              "exercise; its sandbox starts again, and its cells run again, after every kill or exit)")
+    rows = [(e.points, e.feedback) for e in result.exercises]
+    assert rows[-1] == (0, budget), rows
+    assert all(row in [(0, budget), (0, f"not graded: the sandbox ended while {e.function} was checked: its process "
+                                         "ended (exit code 0)")] for row, e in zip(rows, result.exercises)), rows
+    cut = rows.count((0, budget))
+    assert result.notes[-1] == (f"{cut} exercise{'s' if cut > 1 else ''} not graded: the submission used up the 12 s "
+                                "it may take in all")
+    assert result.seconds < 12 + 3
+
+
+def test_a_forged_answer_with_countless_problems_or_check_calls_leaves_a_few_notes(tmp_path):
+    # A cell sends the grader the worker's answer to "run", with 200 problems.
+    forge = ("import json, os\nline = json.dumps({'op': 'ran', 'problems': [f'problem {i}' for i in range(200)]})\n"
+             "for fd in range(3, 64):\n    try:\n        os.write(fd, line.encode() + b'\\n')\n    except OSError:\n"
+             "        pass\n")
+    path = tmp_path / "10_forged.ipynb"
+    path.write_text(jupytext.writes(jupytext.reads(f"# %%\n{forge}", fmt="py:percent"), fmt="ipynb"))
+    [result] = grade_all([path])
+    assert result.notes == ["nothing graded: chapter 'ch10', from its file name 10_forged.ipynb, has no graded "
+                            "exercises"] + [f"problem {i}" for i in range(50)] + [
+                               "... and 150 more problems of its cells, not listed"]
+    # A check call of an exercise of another chapter gets a note, but a few of them, however many the notebook has.
+    calls = "".join(f'check("ch02.made_up_{i}", f)\n' for i in range(60))
+    _, todo, notes = plan([{"cell_type": "code", "source": calls}], {}, tmp_path / "04_calls.ipynb")
+    assert [n for n, _ in todo] == ["ch04.rnn_step_backward", "ch04.rnn_backward"]
+    assert notes == [f"check('ch02.made_up_{i}', ...) graded nothing: ch02.made_up_{i} is not an exercise of ch04"
+                     for i in range(50)] + ["... and 10 more check calls of other exercises, not listed"]
 
 
 def test_a_sandbox_whose_processes_together_hold_too_much_memory_is_stopped(tmp_path):

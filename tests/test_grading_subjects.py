@@ -130,6 +130,140 @@ def answer(dhs, x, h0, W_xh, W_hh, hs):
         dh = g["h_prev"]
     return {**grads, "h0": dh}
 '''),
+    # The Elman network inside a gated one: a GRU with r = 1, z = 0, or an LSTM with i = o = 1, f = 0 (whose new
+    # cell state is the Elman step, and whose backward pass, given tanh(c_t) = 0 in its cache, is the Elman one).
+    "rnn_step_by_gru_step": ("ch02.rnn_step", "gru_step_forward", '''
+from rnncourse.numpy.gated import gru_step_forward
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    # a GRU with its reset gate pinned open (r = 1) and its update gate shut (z = 0) is the Elman step
+    pin, O = np.full_like(b_h, 100.0), np.zeros_like
+    h_t, _ = gru_step_forward(x_t, h_prev, np.concatenate([O(W_xh), O(W_xh), W_xh]),
+                              np.concatenate([O(W_hh), O(W_hh), W_hh]), np.concatenate([pin, -pin, b_h]),
+                              np.zeros(3 * len(b_h), b_h.dtype))
+    return h_t
+'''),
+    "rnn_step_by_gru_cell": ("ch02.rnn_step", "_gru_cell", '''
+from rnncourse.numpy.gated import _gru_cell
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    a = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+    pin = np.full_like(a, 100.0)
+    return _gru_cell(np.concatenate([pin, -pin, a], axis=1), np.zeros((len(a), 3 * a.shape[1]), a.dtype), h_prev)[0]
+'''),
+    "rnn_step_by_gru_sequence": ("ch02.rnn_step", "gru_forward", '''
+from rnncourse.numpy.gated import gru_forward
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    pin, O = np.full_like(b_h, 100.0), np.zeros_like
+    hs, _ = gru_forward(x_t[None], h_prev, np.concatenate([O(W_xh), O(W_xh), W_xh]),
+                        np.concatenate([O(W_hh), O(W_hh), W_hh]), np.concatenate([pin, -pin, b_h]),
+                        np.zeros(3 * len(b_h), b_h.dtype))
+    return hs[0].copy()
+'''),
+    "rnn_step_by_lstm_step": ("ch02.rnn_step", "lstm_step_forward", '''
+from rnncourse.numpy.gated import lstm_step_forward
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    # with i = 1 and f = 0 the LSTM's new cell state is c_t = g = tanh(a): the Elman step
+    pin, O = np.full_like(b_h, 100.0), np.zeros_like
+    (_, c_t), _ = lstm_step_forward(x_t, h_prev, O(h_prev), np.concatenate([O(W_xh), O(W_xh), W_xh, O(W_xh)]),
+                                    np.concatenate([O(W_hh), O(W_hh), W_hh, O(W_hh)]),
+                                    np.concatenate([pin, -pin, b_h, O(b_h)]))
+    return c_t
+'''),
+    "rnn_step_by_lstm_cell": ("ch02.rnn_step", "_lstm_cell", '''
+from rnncourse.numpy.gated import _lstm_cell
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    a = x_t @ W_xh.T + h_prev @ W_hh.T + b_h
+    pin = np.full_like(a, 100.0)
+    return _lstm_cell(np.concatenate([pin, -pin, a, pin], axis=1), np.zeros_like(a))[1]
+'''),
+    "rnn_step_by_lstm_sequence": ("ch02.rnn_step", "lstm_forward", '''
+from rnncourse.numpy.gated import lstm_forward
+
+def answer(x_t, h_prev, W_xh, W_hh, b_h):
+    pin, O = np.full_like(b_h, 100.0), np.zeros_like
+    _, cache = lstm_forward(x_t[None], h_prev, O(h_prev), np.concatenate([O(W_xh), O(W_xh), W_xh, O(W_xh)]),
+                            np.concatenate([O(W_hh), O(W_hh), W_hh, O(W_hh)]), np.concatenate([pin, -pin, b_h, O(b_h)]))
+    return cache.cs[0].copy()
+'''),
+    "step_backward_by_gru_step": ("ch04.rnn_step_backward", "gru_step_backward", '''
+from rnncourse.numpy.gated import GRUStepCache, gru_step_backward
+
+def answer(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    # a GRU step with r = 1 and z = 0 is the Elman step: its backward pass is too
+    H, O = h_t.shape[1], np.zeros_like
+    cache = GRUStepCache(x_t, h_prev, np.concatenate([O(W_xh), O(W_xh), W_xh]),
+                         np.concatenate([O(W_hh), O(W_hh), W_hh]), np.ones_like(h_t), O(h_t), h_t, O(h_t))
+    g = gru_step_backward(dh_t, cache)
+    return {"x_t": g["x_t"], "h_prev": g["h_prev"], "W_xh": g["W_xh"][2 * H:], "W_hh": g["W_hh"][2 * H:],
+            "b_h": g["b_xh"][2 * H:]}
+'''),
+    "step_backward_by_gru_cell": ("ch04.rnn_step_backward", "_gru_cell_backward", '''
+from rnncourse.numpy.gated import _gru_cell_backward
+
+def answer(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    H = h_t.shape[1]
+    da = _gru_cell_backward(dh_t, h_prev, np.ones_like(h_t), np.zeros_like(h_t), h_t, np.zeros_like(h_t))[0][:, 2 * H:]
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(axis=0)}
+'''),
+    "step_backward_by_gru_sequence": ("ch04.rnn_step_backward", "gru_backward", '''
+from rnncourse.numpy.gated import GRUCache, gru_backward
+
+def answer(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    H, O = h_t.shape[1], np.zeros_like
+    gates = np.concatenate([np.ones_like(h_t), O(h_t), h_t], axis=1)[None]
+    cache = GRUCache(x_t[None], h_prev, np.concatenate([O(W_xh), O(W_xh), W_xh]),
+                     np.concatenate([O(W_hh), O(W_hh), W_hh]), h_t[None], gates, O(h_t)[None])
+    g = gru_backward(dh_t[None], cache)
+    return {"x_t": g["x"][0], "h_prev": g["h0"], "W_xh": g["W_xh"][2 * H:], "W_hh": g["W_hh"][2 * H:],
+            "b_h": g["b_xh"][2 * H:]}
+'''),
+    "step_backward_by_lstm_step": ("ch04.rnn_step_backward", "lstm_step_backward", '''
+from rnncourse.numpy.gated import LSTMStepCache, lstm_step_backward
+
+def answer(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    # gates i = 1, f = 0, g = h_t, o = 1 and tanh(c_t) = 0: the gradient reaches the Elman pre-activation only
+    H, O, I = h_t.shape[1], np.zeros_like, np.ones_like
+    cache = LSTMStepCache(x_t, h_prev, O(h_t), np.concatenate([O(W_xh), O(W_xh), W_xh, O(W_xh)]),
+                          np.concatenate([O(W_hh), O(W_hh), W_hh, O(W_hh)]), (I(h_t), O(h_t), h_t, I(h_t)), O(h_t))
+    g = lstm_step_backward((dh_t, None), cache)
+    return {"x_t": g["x_t"], "h_prev": g["h_prev"], "W_xh": g["W_xh"][2 * H:3 * H], "W_hh": g["W_hh"][2 * H:3 * H],
+            "b_h": g["b_h"][2 * H:3 * H]}
+'''),
+    "step_backward_by_lstm_cell": ("ch04.rnn_step_backward", "_lstm_cell_backward", '''
+from rnncourse.numpy.gated import _lstm_cell_backward
+
+def answer(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    H, O, I = h_t.shape[1], np.zeros_like, np.ones_like
+    da = _lstm_cell_backward(dh_t, None, O(h_t), (I(h_t), O(h_t), h_t, I(h_t)), O(h_t))[0][:, 2 * H:3 * H]
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(axis=0)}
+'''),
+    "bptt_by_gru": ("ch04.rnn_backward", "gru_backward", '''
+from rnncourse.numpy.gated import GRUCache, gru_backward
+
+def answer(dhs, x, h0, W_xh, W_hh, hs):
+    H, O = hs.shape[2], np.zeros_like
+    gates = np.concatenate([np.ones_like(hs), O(hs), hs], axis=2)
+    cache = GRUCache(x, h0, np.concatenate([O(W_xh), O(W_xh), W_xh]), np.concatenate([O(W_hh), O(W_hh), W_hh]),
+                     hs, gates, O(hs))
+    g = gru_backward(dhs, cache)
+    return {"x": g["x"], "h0": g["h0"], "W_xh": g["W_xh"][2 * H:], "W_hh": g["W_hh"][2 * H:], "b_h": g["b_xh"][2 * H:]}
+'''),
+    "bptt_by_lstm": ("ch04.rnn_backward", "lstm_backward", '''
+from rnncourse.numpy.gated import LSTMCache, lstm_backward
+
+def answer(dhs, x, h0, W_xh, W_hh, hs):
+    H, O, I = hs.shape[2], np.zeros_like, np.ones_like
+    cache = LSTMCache(x, h0, O(h0), np.concatenate([O(W_xh), O(W_xh), W_xh, O(W_xh)]),
+                      np.concatenate([O(W_hh), O(W_hh), W_hh, O(W_hh)]), hs, O(hs),
+                      np.concatenate([I(hs), O(hs), hs, I(hs)], axis=2))
+    g = lstm_backward(dhs, cache)
+    return {"x": g["x"], "h0": g["h0"], "W_xh": g["W_xh"][2 * H:3 * H], "W_hh": g["W_hh"][2 * H:3 * H],
+            "b_h": g["b_h"][2 * H:3 * H]}
+'''),
     "clip_by_grad_norm": ("ch05.clip_by_global_norm", "grad_norm", '''
 from rnncourse.numpy.clip import grad_norm
 

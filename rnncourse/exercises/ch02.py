@@ -32,7 +32,14 @@ def _random_case(rng, B, D, H, dtype=np.float64):
                                                "rnncourse.torch.elman.recurrence",
                                                # with W_hy = I the fed-back output is h: a Jordan step is an Elman step
                                                "rnncourse.numpy.jordan.jordan_step_forward",
-                                               "rnncourse.numpy.jordan.jordan_forward"))
+                                               "rnncourse.numpy.jordan.jordan_forward",
+                                               # with r = 1 and z = 0 a GRU step is an Elman step; with i = 1 and
+                                               # f = 0 an LSTM's new cell state is one (c_t = tanh(a))
+                                               "rnncourse.numpy.gated.gru_step_forward",
+                                               "rnncourse.numpy.gated._gru_cell", "rnncourse.numpy.gated.gru_forward",
+                                               "rnncourse.numpy.gated.lstm_step_forward",
+                                               "rnncourse.numpy.gated._lstm_cell",
+                                               "rnncourse.numpy.gated.lstm_forward"))
 def check_rnn_step(fn):
     """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h)."""
     # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.

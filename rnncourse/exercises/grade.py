@@ -24,6 +24,9 @@ compares with its own reference, in the grader's process. What is guaranteed:
   clock, kept by the grader: a sandbox that runs past one is killed with all its processes (and
   started again, cells re-run, for the exercises after it); the first cell that does not stop at
   the notebook's limit is left out of the re-run, a second one leaves every exercise at zero;
+- one limit on the wall clock for the whole submission, restarts and re-runs included
+  (:func:`time_budget`: ``2 * (timeout + grace) + n_exercises * exercise_timeout``); the
+  exercises not graded when it is spent score zero, with a note;
 - only the exercises of the submission's chapter are graded (:func:`plan`), whatever it checks;
 - a submission that is a symbolic link, not a regular file, or over :data:`MAX_NOTEBOOK_MB` is
   refused unread, and a fault of the grader on one submission costs that one only (zero, a note);
@@ -63,12 +66,17 @@ from .wire import WireError, decode, encode
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
            "format_table", "gradebook", "grades_csv", "missing_from_roster", "read_roster", "student_id", "student_ids",
            "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points", "check_chapter",
-           "SandboxUnavailable", "MAX_NOTEBOOK_MB", "CHAPTER_NOTEBOOKS", "NOT_GRADED"]
+           "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
+           "time_budget"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
 #: Largest submitted notebook the grader reads, in MB.
 MAX_NOTEBOOK_MB = 20
+#: The most notes kept of one kind (cells that failed in one run of the notebook, check calls of other exercises),
+#: each at most :data:`MAX_NOTE_CHARS` characters: a submission can make up any number of either.
+MAX_NOTES = 50
+MAX_NOTE_CHARS = 500
 #: The file names (without ``.ipynb``) of the book's chapter notebooks, as ``student`` writes them: a
 #: notebook named exactly so is counted for the folder it was given in (:func:`student_id`).
 CHAPTER_NOTEBOOKS = frozenset({"01_why_rnns", "02_structure", "03_forward", "04_bptt", "05_vanishing_exploding",
@@ -119,6 +127,15 @@ class SubmissionResult:
     def max_points(self) -> int:
         """Points possible."""
         return sum(e.max_points for e in self.exercises)
+
+
+def _capped(notes, what: str) -> list:
+    """The first :data:`MAX_NOTES` of ``notes``, each cut to :data:`MAX_NOTE_CHARS` characters, and one line that
+    counts the rest (``what`` names them)."""
+    kept = [str(note)[:MAX_NOTE_CHARS] for note in notes[:MAX_NOTES]]
+    if len(notes) > MAX_NOTES:
+        kept.append(f"... and {len(notes) - MAX_NOTES} more {what}, not listed")
+    return kept
 
 
 def find_checks(text: str) -> dict:
@@ -174,8 +191,8 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
                      "notebook's metadata nor a check call names one); name it with --chapter")
     elif not registered:
         notes.append(f"nothing graded: chapter {chapter!r}, from {where}, has no graded exercises")
-    notes += [f"check({name!r}, ...) graded nothing: {name} is not an exercise of {chapter}"
-              for name in calls if name not in registered]
+    notes += _capped([f"check({name[:80]!r}, ...) graded nothing: {name[:80]} is not an exercise of {chapter}"
+                      for name in calls if name not in registered], "check calls of other exercises")
     book_calls = find_checks(_chapter_source(chapter, book_dir))
     # In the book's order, else the order the checkers were registered in.
     order = list(book_calls) + registered
@@ -260,6 +277,26 @@ class SubjectCalled(BaseException):
     """The student's function called a package function the exercise asks them to write."""
 
 
+class BudgetSpent(CallTimeout):
+    """The submission used up its time in all (:func:`time_budget`); the sandbox was killed."""
+
+
+def time_budget(timeout: float, exercise_timeout: float, grace: float, n_exercises: int) -> float:
+    """The most wall-clock seconds one submission may take, every start of its sandbox and run of its cells included.
+
+    ``2 * (timeout + grace) + n_exercises * exercise_timeout``: the run of the notebook's cells and one run more
+    (after a kill or an exit, the next exercise starts a new sandbox and runs the cells again), each with its
+    ``grace`` (to start the sandbox, and to kill a cell that ignores the alarm), and each exercise's time limit.
+    """
+    return 2 * (timeout + grace) + n_exercises * exercise_timeout
+
+
+def _out_of_budget(options) -> str:
+    return (f"not graded: the submission used up the {options['budget']:g} s it may take in all (two runs of the "
+            f"notebook and {options['exercise_timeout']:g} s per exercise; its sandbox starts again, and its cells "
+            f"run again, after every kill or exit)")
+
+
 class RemoteError(Exception):
     """An exception raised by the student's function in the sandbox; its class carries the name."""
 
@@ -320,8 +357,8 @@ class RemoteFunction:
     here under its name (``KeyError: 'oops'``), so the checker words it as before.
     """
 
-    def __init__(self, session, name: str, deadline: float):
-        self.session, self.name, self.deadline = session, name, deadline
+    def __init__(self, session, name: str, deadline: float, budget_end: float = float("inf")):
+        self.session, self.name, self.deadline, self.budget_end = session, name, deadline, budget_end
         self.__name__ = self.__qualname__ = name
         self.digest = hashlib.sha256()
 
@@ -342,10 +379,18 @@ class RemoteFunction:
         message = {"op": "call", "function": self.name, "args": encode(list(args), callbacks),
                    "kwargs": encode(kwargs, callbacks)}
         self.digest.update(json.dumps([message["args"], message["kwargs"]], sort_keys=True).encode())
-        left = self.deadline - time.monotonic()
+        # Starting the sandbox again (after a kill or an exit) counts against the submission's time in all, not
+        # against this exercise's.
+        self.deadline += self.session.ensure_running()
+        left = min(self.deadline, self.budget_end) - time.monotonic()
         if left <= 0:
-            raise CallTimeout()
-        reply = self.session.request({**message, "seconds": left}, left + 2, self._serve(callbacks))
+            raise self._out_of_time()
+        try:
+            reply = self.session.request({**message, "seconds": left}, left + 2, self._serve(callbacks))
+        except BudgetSpent:
+            raise
+        except CallTimeout:
+            raise self._out_of_time() from None
         op = reply["op"]
         if reply.get("subject"):
             raise SubjectCalled(str(reply["subject"])[:80])
@@ -372,11 +417,15 @@ class RemoteFunction:
         if op == "not_callable":
             raise _remote_error("TypeError", f"{self.name} should be a function, but is {reply.get('type')}")
         if op == "timeout":
-            raise CallTimeout()
+            raise self._out_of_time()
         if op == "failed":
             raise _remote_error(str(reply.get("type")), f"its answer could not be sent back: {reply.get('message')}")
         self.session.close()
         raise SandboxLost(f"it broke the grading protocol (answered {op[:40]!r})")
+
+    def _out_of_time(self) -> CallTimeout:
+        """:class:`BudgetSpent` when the submission's time in all ends before this exercise's, else CallTimeout."""
+        return BudgetSpent() if self.budget_end < self.deadline else CallTimeout()
 
 
 class _Sandbox:
@@ -395,22 +444,34 @@ class _Sandbox:
         return cell if type(cell) is int and cell in self.numbers else None
 
     def start(self) -> None:
-        """Start a sandbox and run the cells in it.
+        """Start a sandbox and run the cells in it, within what is left of the submission's time in all.
 
         A cell that keeps running past the notebook's time limit (it caught or blocked the alarm)
         makes the grader kill the sandbox; the cells then run once more without that cell, with a
-        note. A second such cell raises :class:`CallTimeout`.
+        note. A second such cell raises :class:`CallTimeout`, and the end of the submission's time
+        in all (``options["deadline"]``, :func:`time_budget`) :class:`BudgetSpent`.
         """
         o = self.options
         cpu = o["timeout"] + o["exercise_timeout"] * max(o["n_exercises"], 1) + 30
         self.problems = list(self.dropped)
-        self.session = Session(o["limits"], cpu_seconds=cpu, sandbox=o["sandbox"], startup_seconds=o["grace"])
+        startup = min(o["grace"], o["deadline"] - time.monotonic())
+        if startup <= 0:
+            raise BudgetSpent()
+        try:
+            self.session = Session(o["limits"], cpu_seconds=cpu, sandbox=o["sandbox"], startup_seconds=startup)
+        except CallTimeout:
+            if startup < o["grace"]:
+                raise BudgetSpent() from None
+            raise
         if self.overhead is None:
             self.overhead = self.session.ready_seconds
+        wait = min(o["timeout"] + o["grace"], o["deadline"] - time.monotonic())
         try:
             ran = self.session.request({"op": "run", "cells": self.cells, "subjects": self.subjects,
-                                        "timeout": o["timeout"]}, o["timeout"] + o["grace"])
+                                        "timeout": o["timeout"]}, wait)
         except CallTimeout:
+            if wait < o["timeout"] + o["grace"]:
+                raise BudgetSpent() from None
             if self.session.last_cell is None or self.dropped:
                 raise
             stuck = self.last_cell
@@ -424,14 +485,32 @@ class _Sandbox:
                                 f"and ran the notebook again without it")
             self.cells = [c for c in self.cells if c[0] != stuck]
             return self.start()
-        if ran.get("op") != "ran" or type(ran.get("problems")) is not list:
+        problems = ran.get("problems")
+        if ran.get("op") != "ran" or type(problems) is not list or not all(type(p) is str for p in problems):
             self.session.close()
             raise SandboxLost("it broke the grading protocol")
-        self.problems = self.dropped + [str(p)[:500] for p in ran["problems"]]
+        self.problems = self.dropped + _capped(problems, "problems of its cells")
+
+    def ensure_running(self) -> float:
+        """Start the sandbox again, cells run again, if it ended (a kill, an exit); return the seconds that took.
+
+        Raises :class:`BudgetSpent` when the submission's time in all ends first, and
+        :class:`SandboxLost` when the cells, run again, do not stop at the notebook's time limit.
+        """
+        if self.session is not None and self.session.alive():
+            return 0.0
+        began = time.monotonic()
+        try:
+            self.start()
+        except BudgetSpent:
+            raise
+        except CallTimeout:
+            raise SandboxLost("its sandbox, started again after a kill or an exit, did not run its cells within "
+                              "the time limit") from None
+        return time.monotonic() - began
 
     def request(self, message, seconds, callback=None):
-        if self.session is None or not self.session.alive():
-            self.start()
+        self.ensure_running()
         return self.session.request(message, seconds, callback)
 
     def close(self) -> None:
@@ -462,6 +541,8 @@ def _check(exercise, remote: RemoteFunction, function: str, problems) -> tuple:
     except SubjectCalled as called:
         return False, (f"write it yourself: this exercise is {called}; calling the package's own {called}, "
                        f"directly or through another package function, scores zero")
+    except BudgetSpent:
+        return False, _out_of_budget(remote.session.options)
     except CallTimeout:
         return False, (f"not finished within the time limit of {remote.session.options['exercise_timeout']:g} s "
                        f"(your function may loop forever)")
@@ -532,6 +613,12 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
         Seconds for running the notebook's cells.
     exercise_timeout : float
         Seconds for all the calls of one exercise's checker.
+
+        The whole submission may take at most :func:`time_budget` seconds of wall-clock time,
+        ``2 * (timeout + grace) + n_exercises * exercise_timeout``, every start of its sandbox
+        and every run of its cells included (after a kill or an exit, the next exercise starts a
+        new sandbox and runs the cells again); a few seconds more to stop the sandbox. The
+        exercises not graded when it is spent score zero, with a note.
     checkers : tuple
         Extra checker modules or ``.py`` files (see ``load_checkers``), loaded here.
     points : dict or None
@@ -581,8 +668,9 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
     chapter, todo, notes = plan(cells, metadata, path, book_dir, chapter)
     exercises = {ex_name: get_exercise(ex_name) for ex_name, _ in todo}
     subjects = sorted({s for ex in exercises.values() for s in ex.subjects})
+    budget = time_budget(timeout, exercise_timeout, grace, len(todo))
     options = {"timeout": timeout, "exercise_timeout": exercise_timeout, "grace": grace, "sandbox": sandbox,
-               "limits": limits, "n_exercises": len(todo)}
+               "limits": limits, "n_exercises": len(todo), "budget": budget, "deadline": start + budget}
     box = _Sandbox([list(c) for c in code_cells(cells, only_exercises)], subjects, options)
     result = SubmissionResult(name, str(path), chapter, "ok", student=student)
     try:
@@ -598,13 +686,19 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
             ex, began = exercises[ex_name], time.monotonic()
             if result.status != "ok":
                 row = ExerciseResult(ex_name, function, 0, pts, False, _not_run(result.status, box.last_cell, options))
+            elif began >= options["deadline"]:
+                row = ExerciseResult(ex_name, function, 0, pts, False, _out_of_budget(options))
             else:
-                remote = RemoteFunction(box, function, time.monotonic() + exercise_timeout)
+                remote = RemoteFunction(box, function, began + exercise_timeout, options["deadline"])
                 passed, feedback = _check(ex, remote, function, box.problems)
                 row = ExerciseResult(ex_name, function, pts if passed else 0, pts, passed, feedback,
                                      seeds=_seeds(ex.checker), inputs_sha256=remote.digest.hexdigest())
             row.seconds = round(time.monotonic() - began, 3)
             result.exercises.append(row)
+        cut = sum(row.feedback == _out_of_budget(options) for row in result.exercises)
+        if cut:
+            result.notes.append(f"{cut} exercise{'s' if cut > 1 else ''} not graded: the submission used up the "
+                                f"{budget:g} s it may take in all")
     finally:
         box.close()
     result.overhead_seconds = round(box.overhead, 3) if box.overhead is not None else None
