@@ -37,11 +37,22 @@ pytestmark = [pytest.mark.skipif(MISSING is not None, reason=f"no sandbox here: 
               pytest.mark.xdist_group("test_grading_attacks")]
 
 ALL_ZERO = {name: 0 for name in EXERCISES}
+#: What the sandbox shows of /etc: the entries it binds that this machine has.
+ETC_SEEN = sorted(name for name in sandbox.ETC_ENTRIES if os.path.lexists(f"/etc/{name}"))
+WRITE_IT_YOURSELF = {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}
+MESSAGE_REFUSED = (r"not graded: the sandbox ended while double was checked: it sent a message of 20003 lists and "
+                   r"objects \(the grader reads at most 10000\)")
+#: bubblewrap's options (folders bound, files hidden, environment) came through --args: only the worker's command shows.
+WORKER_COMMAND_ONLY = (r"^double raised RuntimeError: CMDLINE=bwrap --args \d+ (setpriv --reuid=\d+ --regid=\d+ "
+                       r"--clear-groups --inh-caps=-all --bounding-set=-all -- )?/\S+ -P -m rnncourse\.exercises\.runner "
+                       rf"\{{[^{{}}]*\}} ETC={re.escape(repr(ETC_SEEN))}$")
 #: attack -> (points where not full marks, {exercise: feedback pattern})
 EXPECTED = {
     "honest": ({}, {}),
-    # Its forged answers are read as its function's answers (1.0 for everything): wrong, so zero.
-    "forge_results": (ALL_ZERO, {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is float"}),
+    # Its forged answers are read as its function's answers (1.0 for everything): wrong, so zero; or, when its
+    # worker has exited before the grader limits its processes after the cells, the sandbox ended: zero too.
+    "forge_results": (ALL_ZERO, {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is float|"
+                                                r"the sandbox ended while .*: its worker process ended while the cells ran"}),
     "lying_ndarray": ({"ch99.double": 0, "ch99.rnn_step": 0},
                       {"ch99.double": r"should be a numpy\.ndarray of shape \(2,\), but is LyingArray"}),
     "lying_float": ({"ch99.mse": 0}, {"ch99.mse": r"should be a single number, but is Anything"}),
@@ -69,6 +80,11 @@ EXPECTED = {
     "keyring": ({}, {}),
     "kernel_surface": ({}, {}),
     "traceback_walk": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}),
+    "closure_disarm": ({"ch99.rnn_step": 0}, WRITE_IT_YOURSELF),
+    "finder_disarm": ({"ch99.rnn_step": 0}, WRITE_IT_YOURSELF),
+    "fork_server": ({"ch99.rnn_step": 0}, {"ch99.rnn_step": r"rnn_step raised RuntimeError: no helper answered"}),
+    "message_flood": ({"ch99.double": 0}, {"ch99.double": MESSAGE_REFUSED}),
+    "grader_paths": ({"ch99.double": 0}, {"ch99.double": WORKER_COMMAND_ONLY}),
 }
 
 

@@ -25,6 +25,9 @@ own process. Whatever the submission does to this process can only change the da
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import re
@@ -202,8 +205,13 @@ class _SubjectBlocker:
     No attribute of a stub (``__closure__``, ``__globals__``, ``__defaults__``, ``__wrapped__``,
     ``__dict__``, ``__code__``) leads to the original; its code names the original's file and first
     line, so ``inspect.getsource`` and :func:`rnncourse.source.show_source` still show the
-    package's source in a teaching cell. An exercise lists as subjects every package function
-    whose result is its answer, private helpers included (``_last_states``, ``_lstm_cell``).
+    package's source in a teaching cell. Nor does anything the student's namespace or
+    ``sys.meta_path`` hands out (``get_ipython``, the import hook, its loaders) lead, by
+    attributes or closures, to this blocker or its :attr:`armed` flag. An exercise lists as
+    subjects every package function whose result is its answer, private helpers included
+    (``_last_states``, ``_lstm_cell``). A process forked while the cells run would keep the flag
+    unset: the grader kills every such process before the checks and lets the worker start none
+    during them (:meth:`rnncourse.exercises.sandbox.Session.request`).
     Not blocked: package code that computes the same thing without calling a subject (PyTorch's
     layers, and the package's own classes, ``nn.Module`` layers like them), a copy of the
     package's source (readable in the sandbox), and a submission that digs through the
@@ -244,8 +252,7 @@ class _SubjectBlocker:
         (:func:`_calling`'s, no byte of the original's) is relabelled with the original's file,
         first line and names, which is all ``inspect.getsource`` needs to read the package's file.
         """
-        hidden = functools.lru_cache(maxsize=0)(functools.partial(self._call, original, short))
-        del hidden.__wrapped__
+        hidden = _hidden(functools.partial(self._call, original, short))
         name = getattr(original, "__name__", short)
         code = _calling(None).__code__.replace(co_name=name, co_qualname=getattr(original, "__qualname__", name))
         source = getattr(original, "__code__", None)
@@ -268,37 +275,64 @@ class _SubjectBlocker:
                 setattr(module, key, self.stubs[id(value)])
 
     def install(self) -> None:
-        import importlib.abc
-        import importlib.machinery
+        """Patch the subjects' modules (imported now) and every loaded ``rnncourse`` module; hook later imports.
 
-        blocker = self
-
-        class Loader(importlib.abc.Loader):
-            def __init__(self, inner):
-                self.inner = inner
-
-            def create_module(self, spec):
-                return self.inner.create_module(spec)
-
-            def exec_module(self, module):
-                self.inner.exec_module(module)
-                blocker.patch(module)
-
-        class Finder(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".", 1)[0] != "rnncourse":
-                    return None
-                spec = importlib.machinery.PathFinder.find_spec(name, path)
-                if spec is not None and spec.loader is not None:
-                    spec.loader = Loader(spec.loader)
-                return spec
-
+        The subjects' modules are imported here, so that removing the import hook from
+        ``sys.meta_path`` leaves nothing unpatched to import. The hook reaches the blocker only
+        through :func:`_hidden` (a C wrapper around :meth:`patch`): no attribute or closure of the
+        hook, its loaders or their methods leads to the blocker or its ``armed`` flag.
+        """
+        for module in self.subjects:
+            try:
+                importlib.import_module(module)
+            except Exception:         # noqa: BLE001 -- should the cells load it after all, the hook patches it
+                pass
         for name in sorted(n for n in list(sys.modules) if n.split(".", 1)[0] == "rnncourse"):
             if name in self.subjects:
                 self.patch(sys.modules[name])
         for name in sorted(n for n in list(sys.modules) if n.split(".", 1)[0] == "rnncourse"):
             self.patch(sys.modules[name])
-        sys.meta_path.insert(0, Finder())
+        sys.meta_path.insert(0, _Finder(_hidden(self.patch)))
+
+
+def _hidden(function):
+    """``function`` behind the C wrapper of ``functools.lru_cache`` (caching nothing), which holds it out of sight.
+
+    Neither ``__closure__`` nor ``__self__`` nor ``__wrapped__`` (deleted) of the wrapper leads to
+    ``function``, nor to the object a bound method belongs to.
+    """
+    hidden = functools.lru_cache(maxsize=0)(function)
+    del hidden.__wrapped__
+    return hidden
+
+
+class _Loader(importlib.abc.Loader):
+    """Loads an ``rnncourse`` module with its own loader (``inner``), then patches it (``patch``)."""
+
+    def __init__(self, inner, patch):
+        self.inner, self.patch = inner, patch
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module):
+        self.inner.exec_module(module)
+        self.patch(module)
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """The import hook: gives every ``rnncourse`` module a :class:`_Loader` that patches it with ``patch``."""
+
+    def __init__(self, patch):
+        self.patch = patch
+
+    def find_spec(self, name, path, target=None):
+        if name.split(".", 1)[0] != "rnncourse":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Loader(spec.loader, self.patch)
+        return spec
 
 
 # ----------------------------------------------------------------------------- messages
@@ -349,7 +383,10 @@ class Worker:
     def __init__(self, channel):
         self.channel = channel
         self.namespace = {"__name__": "__main__"}
-        self.namespace["get_ipython"] = lambda: _Shell(self.namespace)
+        shell = _Shell(self.namespace)
+        # The student's get_ipython closes over the shell alone (which holds only the namespace),
+        # never over the worker: from there, its blocker's ``armed`` flag would be one attribute away.
+        self.namespace["get_ipython"] = lambda: shell
         self.blocker = None
 
     def run(self, message) -> dict:

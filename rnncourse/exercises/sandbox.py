@@ -7,11 +7,13 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   (every process it starts dies with it: the kernel ends them all when its first process ends),
   IPC and UTS namespaces, a new session (no terminal to push keystrokes into), and
   ``--die-with-parent`` (it ends when the grader does);
-- a file system of its own: read-only views of the system (``/usr``, ``/etc``), of the Python
-  installation and virtual environment, and of the ``rnncourse`` package with the grading room's
-  files (checkers, feedback, grader) replaced by empty files; one writable folder,
+- a file system of its own: read-only views of the system (``/usr``, and of ``/etc`` only
+  :data:`ETC_ENTRIES`), of the Python installation and virtual environment, and of the
+  ``rnncourse`` package with the grading room's files (checkers, feedback, grader) replaced by
+  empty files; one writable folder,
   ``/submission``, a size-capped ``tmpfs`` that vanishes with the sandbox. Nothing else of the
-  machine (other submissions, the gradebook, home folders) is visible;
+  machine (other submissions, the gradebook, home folders) is visible, and bubblewrap's options
+  are read from a pipe (``--args``), out of its command line (``/proc/1/cmdline`` inside);
 - an unprivileged user: run as root, the grader gives each sandbox a user id of its own with no
   capabilities (so the process limit counts only that sandbox's processes), which no other live
   sandbox holds; run as another user, bubblewrap adds a user namespace; a seccomp filter
@@ -21,16 +23,20 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
 - resource limits the worker sets on itself before any student code runs (:class:`Limits`):
   address space, CPU time, processes, file size, open files; the grader keeps at most
   ``Limits.output_kb`` of what the submission prints and drops the rest, and kills a sandbox
-  whose processes together hold more memory than ``Limits.memory_mb``.
+  whose processes together hold more memory than ``Limits.memory_mb``;
+- once the cells have run, no process but the worker: the grader kills the others and sets the
+  worker's process limit to 0 (no new process or thread) while it checks the functions.
 
 The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
-wall-clock deadlines; a sandbox that misses one is killed, with everything in it.
+wall-clock deadlines; a sandbox that misses one is killed, with everything in it. It parses no
+message of more than :data:`MAX_CONTAINERS` lists and objects or :data:`MAX_COMMAS` commas.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import select
 import selectors
 import shutil
@@ -63,6 +69,11 @@ NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox,
                       "and your network. Their code can read, change or delete anything you can, and start "
                       "processes that outlive grading. The verdicts are still computed outside their process. "
                       "Use this only for submissions you trust.")
+#: Most lists and objects (``[`` and ``{``), and most commas, in one message the grader parses: a
+#: line of millions of empty objects (or numbers) takes seconds and gigabytes to parse, holding the
+#: grader's other threads. The chapters' answers hold about 50 and 100 (arrays travel as bytes).
+MAX_CONTAINERS = 10_000
+MAX_COMMAS = 100_000
 #: The user ids this grader gives its sandboxes: _UID_COUNT from _UID_BASE on, those held by a live sandbox in _UIDS_HELD.
 _UID_COUNT = 100
 _UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * _UID_COUNT
@@ -120,7 +131,8 @@ class Limits:
         1 GB, the defaults allow about 3.5 GB. A cgroup v2 ``memory.max`` per sandbox would count
         it; the grader makes no cgroups.
     processes : int
-        Processes and threads of the sandbox's user (``RLIMIT_NPROC``).
+        Processes and threads of the sandbox's user (``RLIMIT_NPROC``) while the cells run; none
+        new while the functions are checked.
     file_size_mb : int
         Largest file it may write (``RLIMIT_FSIZE``), and the size of its writable folder.
     open_files : int
@@ -219,8 +231,19 @@ def seccomp_program() -> bytes | None:
     return code
 
 
+#: What the sandbox sees of ``/etc``: the dynamic loader's cache, the time zone, fontconfig's settings
+#: (matplotlib runs ``fc-list``). Nothing else of the machine's configuration (users, hosts, keys).
+ETC_ENTRIES = ("ld.so.cache", "localtime", "fonts")
+
+
 def _system_mounts() -> list:
-    args = ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    args = ["--ro-bind", "/usr", "/usr", "--perms", "0755", "--dir", "/etc"]
+    for name in ETC_ENTRIES:
+        path = f"/etc/{name}"
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", path, path]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
@@ -273,7 +296,7 @@ def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> li
     ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
     capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
     makes a user namespace. ``seccomp_fd``: a file descriptor from which bubblewrap reads
-    :func:`seccomp_program`.
+    :func:`seccomp_program`. :func:`_short_command` moves its options out of sight.
     """
     executable, folders = _python()
     hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
@@ -297,10 +320,40 @@ def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> li
     cmd += ["--chdir", INSIDE, "--clearenv"]
     for key, value in _environment().items():
         cmd += ["--setenv", key, value]
+    cmd.append("--")
     if uid is not None:
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--"]
     return cmd + [executable if w == "PYTHON" else w for w in worker]
+
+
+def _pipe_holding(data: bytes) -> int:
+    """The read end of a pipe that holds ``data`` (then closed for writing)."""
+    import fcntl
+
+    read, write = os.pipe()
+    try:
+        if len(data) > 1 << 16:       # a pipe holds 64 KB unless told more (up to /proc/sys/fs/pipe-max-size)
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, len(data))
+        os.write(write, data)
+    except BaseException:
+        os.close(read)
+        raise
+    finally:
+        os.close(write)
+    return read
+
+
+def _short_command(cmd: list) -> tuple:
+    """``(command, fd)``: ``cmd`` (from :func:`bwrap_command`) with its options read from the pipe ``fd``.
+
+    Inside the sandbox, ``/proc/1/cmdline`` shows bubblewrap's command line: given with
+    ``--args FD``, the options (the folders bound, the files hidden, the environment) stay out of
+    it; what is left is the worker's command, which the worker sees as its own anyway.
+    """
+    end = cmd.index("--")
+    fd = _pipe_holding(b"".join(arg.encode() + b"\0" for arg in cmd[1:end]))
+    return [cmd[0], "--args", str(fd)] + cmd[end + 1:], fd
 
 
 def _seccomp_pipe():
@@ -308,10 +361,7 @@ def _seccomp_pipe():
     program = seccomp_program()
     if program is None:
         return None
-    read, write = os.pipe()
-    os.write(write, program)
-    os.close(write)
-    return read
+    return _pipe_holding(program)
 
 
 _PROBLEM = {}
@@ -324,15 +374,17 @@ def sandbox_problem() -> str | None:
     problem = None
     if shutil.which("bwrap") is None:
         problem = f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
-    elif shutil.which("setpriv") is None and os.geteuid() == 0:
-        problem = "setpriv (util-linux) is missing: apt-get install util-linux"
+    elif os.geteuid() == 0 and not (shutil.which("setpriv") and shutil.which("prlimit")):
+        problem = "setpriv or prlimit (util-linux) is missing: apt-get install util-linux"
     else:
         uid = _take_uid() if os.geteuid() == 0 else None
         fd = _seccomp_pipe()
-        cmd = bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd)
+        fds = [] if fd is None else [fd]
         try:
-            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
-                                 pass_fds=() if fd is None else (fd,))
+            cmd, args_fd = _short_command(
+                bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd))
+            fds.append(args_fd)
+            run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, pass_fds=fds)
             if run.returncode != 0:
                 problem = (f"bubblewrap could not create the sandbox "
                            f"({run.stderr.decode(errors='replace').strip()[-300:] or f'exit code {run.returncode}'}): "
@@ -340,8 +392,8 @@ def sandbox_problem() -> str | None:
         except (OSError, subprocess.TimeoutExpired) as err:
             problem = f"bubblewrap could not create the sandbox ({err}): {INSTALL_HINT}"
         finally:
-            if fd is not None:
-                os.close(fd)
+            for each in fds:
+                os.close(each)
             _give_back_uid(uid)
     _PROBLEM["checked"] = problem
     return problem
@@ -402,30 +454,35 @@ class Session:
                 raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                          f"submissions you trust")
             self.uid = _take_uid() if os.geteuid() == 0 else None     # given back by close(), or below
+            fds = []
             try:
                 fd = _seccomp_pipe()
+                fds += [] if fd is None else [fd]
+                cmd, args_fd = _short_command(bwrap_command(worker, limits, self.uid, fd))
+                fds.append(args_fd)
             except BaseException:
+                for each in fds:
+                    os.close(each)
                 _give_back_uid(self.uid)
                 raise
-            cmd, cwd, env = bwrap_command(worker, limits, self.uid, fd), None, {"PATH": os.environ.get("PATH", "")}
+            cwd, env = None, {"PATH": os.environ.get("PATH", "")}
         else:
             self.folder = tempfile.mkdtemp(prefix="rnncourse-unsandboxed-")
             cmd, cwd = [sys.executable if w == "PYTHON" else w for w in worker], self.folder
             env = {**_environment(), "HOME": self.folder, "TMPDIR": self.folder,
                    "MPLCONFIGDIR": os.path.join(self.folder, ".matplotlib"),
                    "PYTHONPATH": os.pathsep.join([str(PACKAGE_DIR.parent)] + sys.path[1:])}
-            fd = None
+            fds = []
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, start_new_session=True,
-                                         pass_fds=() if fd is None else (fd,))
+                                         stderr=subprocess.PIPE, start_new_session=True, pass_fds=fds)
         except BaseException:
             _give_back_uid(self.uid)
             raise
         finally:
-            if fd is not None:
-                os.close(fd)
+            for each in fds:
+                os.close(each)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
         self.killed_for = None
         self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
@@ -438,10 +495,11 @@ class Session:
         os.set_blocking(self.proc.stdin.fileno(), False)
         self.ready_seconds = None
         try:
-            self._expect(self._receive(time.monotonic() + startup_seconds), "ready")
+            ready = self._expect(self._receive(time.monotonic() + startup_seconds), "ready")
         except (SandboxLost, CallTimeout):
             self.close()
             raise
+        self.worker_pid = ready.get("pid")     # in the sandbox's PID namespace; sent before any student code
         self.ready_seconds = time.monotonic() - self.started
 
     # ------------------------------------------------------------------ messages
@@ -473,6 +531,10 @@ class Session:
                 self.close()
                 raise SandboxLost(self._ended())
             self.buffer += chunk
+        too_many = _too_many_parts(line)
+        if too_many:
+            self.close()
+            raise SandboxLost(f"it sent a message of {too_many}")
         try:
             return loads(line)
         except WireError as err:
@@ -541,23 +603,72 @@ class Session:
         ``callback(message) -> reply`` answers a ``callback`` request of the worker. Raises
         :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
+        After the answer to ``{"op": "run"}``, only the worker is left running, and it can start
+        nothing (:meth:`_stop_other_processes`).
         """
         deadline = time.monotonic() + seconds
         self._send(message, deadline)
         while True:
             reply = self._receive(deadline)
             if reply["op"] == "cell":
-                self.last_cell = reply.get("cell")
+                cell = reply.get("cell")
+                self.last_cell = cell if type(cell) is int else None     # never a large object kept alive
             elif reply["op"] == "callback" and callback is not None:
                 self._send(callback(reply), deadline)
             else:
+                if message.get("op") == "run":
+                    self._stop_other_processes()
                 return reply
+
+    def _stop_other_processes(self, rounds: int = 50) -> None:
+        """After the cells ran: forbid the worker new processes and threads, and kill all others of the sandbox.
+
+        The blocking of the subjects is armed in the worker only while a function is checked; a
+        process started while the cells ran keeps them unblocked and could serve them to the
+        worker over a pipe. ``RLIMIT_NPROC`` of 0 (which the worker cannot raise again) stops the
+        worker starting one later, from any of its threads; then every other process in the
+        sandbox is killed, its new session, process group or double fork notwithstanding (they
+        all descend from bubblewrap's first process). A worker process that is gone (a copy of
+        it answering instead) or processes that keep coming end the sandbox.
+        """
+        table = _process_table()
+        worker = next((pid for pid in _descendants(self.proc.pid, table)
+                       if type(self.worker_pid) is int and _namespace_pid(pid) == self.worker_pid), None)
+        gone = "its worker process ended while the cells ran"
+        if worker is None:
+            self.close()
+            raise SandboxLost(gone)
+        try:
+            _forbid_new_processes(worker, self.uid)
+        except (OSError, subprocess.SubprocessError) as err:
+            ended = _process_table().get(worker, (0, 0, "X"))[2] in "ZX"
+            self.close()
+            raise SandboxLost(gone if ended else f"the grader could not limit its processes ({err})") from None
+        keep = _ancestors(worker, table, self.proc.pid)
+        for _ in range(rounds):
+            table = _process_table()
+            others = [pid for pid in _descendants(self.proc.pid, table)
+                      if pid not in keep and table[pid][2] not in "ZX"]      # Z, X: ended, not yet reaped
+            if not others:
+                return
+            for pid in others:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.02)
+        self.close()
+        raise SandboxLost("it kept starting processes after its cells ran")
 
     # ------------------------------------------------------------------ the end
 
     def alive(self) -> bool:
-        """Whether the worker still runs."""
-        return self.proc.poll() is None
+        """Whether the worker still runs. A sandbox found ended is closed: what is left of it is killed,
+        its user id given back (a grader that starts a new one in its place need not close it)."""
+        if self.proc.poll() is None:
+            return True
+        self.close()
+        return False
 
     def close(self) -> None:
         """End the sandbox and everything in it; remove its files."""
@@ -594,9 +705,20 @@ class Session:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _descendants_rss(root: int) -> int:
-    """Resident memory, in bytes, of process ``root`` and all its descendants (a sandbox's processes)."""
-    children, rss = {}, {}
+def _too_many_parts(line: bytes) -> str | None:
+    """What is too much in a message of the sandbox (before parsing it), or ``None``; counting bytes is fast."""
+    containers = line.count(b"{") + line.count(b"[")
+    if containers > MAX_CONTAINERS:
+        return f"{containers} lists and objects (the grader reads at most {MAX_CONTAINERS})"
+    commas = line.count(b",")
+    if commas > MAX_COMMAS:
+        return f"{commas} items (the grader reads at most {MAX_COMMAS})"
+    return None
+
+
+def _process_table() -> dict:
+    """``pid -> (parent pid, resident bytes, state letter)`` of every process of the machine."""
+    table = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -605,14 +727,69 @@ def _descendants_rss(root: int) -> int:
                     fields = f.read().rsplit(b")", 1)[1].split()
             except OSError:
                 continue
-            children.setdefault(int(fields[1]), []).append(int(entry))     # fields[1]: the parent
-            rss[int(entry)] = int(fields[21]) * page                        # fields[21]: resident pages
-    total, todo = 0, [root]
+            # fields[0]: the state, [1]: the parent, [21]: resident pages
+            table[int(entry)] = (int(fields[1]), int(fields[21]) * page, fields[0].decode("ascii", "replace"))
+    return table
+
+
+def _descendants(root: int, table: dict) -> list:
+    """``root`` and every process under it in ``table`` (from :func:`_process_table`)."""
+    children = {}
+    for pid, (parent, _, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        found.append(pid)
         todo += children.get(pid, [])
-    return total
+    return found
+
+
+def _ancestors(pid: int, table: dict, root: int) -> set:
+    """``pid`` and its parents up to ``root`` (bubblewrap's processes above the worker)."""
+    found = {pid}
+    while pid != root and pid in table:
+        pid = table[pid][0]
+        found.add(pid)
+    return found
+
+
+def _forbid_new_processes(pid: int, uid=None) -> None:
+    """Set process ``pid``'s ``RLIMIT_NPROC`` to 0: it can start no process or thread from now on.
+
+    Lowering another process's limit takes ``CAP_SYS_RESOURCE`` or the same user: root without
+    that capability (some containers) lowers it as the sandbox's user ``uid``, with util-linux's
+    ``prlimit``.
+    """
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NPROC, (0, 0))
+        return
+    except PermissionError:
+        if uid is None:
+            raise
+    tool = shutil.which("prlimit")
+    if tool is None:
+        raise OSError("prlimit (util-linux) is missing: apt-get install util-linux")
+    subprocess.run([tool, f"--pid={pid}", "--nproc=0:0"], user=uid, group=uid, extra_groups=[], check=True,
+                   stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+
+
+def _namespace_pid(pid: int):
+    """The id of process ``pid`` in its own (innermost) PID namespace, or ``None`` when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _descendants_rss(root: int) -> int:
+    """Resident memory, in bytes, of process ``root`` and all its descendants (a sandbox's processes)."""
+    table = _process_table()
+    return sum(table[pid][1] for pid in _descendants(root, table) if pid in table)
 
 
 def processes_of(uid: int) -> list:
