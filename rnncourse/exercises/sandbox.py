@@ -651,11 +651,7 @@ class Session:
                       if pid not in keep and table[pid][2] not in "ZX"]      # Z, X: ended, not yet reaped
             if not others:
                 return
-            for pid in others:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _kill(others)
             time.sleep(0.02)
         self.close()
         raise SandboxLost("it kept starting processes after its cells ran")
@@ -809,15 +805,20 @@ def processes_of(uid: int) -> list:
     return found
 
 
+def _kill(pids) -> None:
+    """Send SIGKILL to each of ``pids``, passing over those that have ended already."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _kill_user(uid: int) -> None:
     """Kill what is left of a sandbox's user (the PID namespace should have ended it all already)."""
     for _ in range(20):
         left = processes_of(uid)
         if not left:
             return
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill(left)
         time.sleep(0.05)
