@@ -504,7 +504,8 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
                    help="time limit for running one notebook's cells (default 300)")
     g.add_argument("--exercise-timeout", type=float, default=30, metavar="SECONDS",
-                   help="time limit for checking one exercise (default 30)")
+                   help="time limit for checking one exercise (default 30); a whole submission, restarts of its "
+                   "sandbox included, may take 2 x (timeout + 30 s to start) + exercises x this at most")
     g.add_argument("--exercises-only", action="store_true",
                    help="run only the opening code cells, up to the first that imports rnncourse, and the cells "
                    "after the Exercises heading (every cell where there is none)")

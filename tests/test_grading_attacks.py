@@ -344,3 +344,16 @@ def test_a_sandbox_that_fails_to_start_gives_its_user_id_back(monkeypatch, targe
     with pytest.raises(OSError, match="Too many open files"):
         sandbox.Session()
     assert sandbox._UIDS_HELD == held
+
+
+def test_prlimit_is_demanded_only_of_a_root_grader_without_cap_sys_resource(monkeypatch):
+    which = sandbox.shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None if name == "prlimit" else which(name))
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    for has_capability, problem in ((True, None), (False, "prlimit (util-linux) is missing")):
+        monkeypatch.setattr(sandbox, "_has_capability", lambda bit: has_capability)
+        monkeypatch.setattr(sandbox, "_PROBLEM", {})
+        monkeypatch.setattr(sandbox, "bwrap_command", lambda *args: ["true"])      # the probe itself passes
+        monkeypatch.setattr(sandbox, "_short_command", lambda cmd: (cmd, os.open(os.devnull, os.O_RDONLY)))
+        found = sandbox.sandbox_problem()
+        assert (found or "").startswith(problem or "") and (found is None) == (problem is None), found

@@ -12,11 +12,19 @@ inside the sandbox (``rnncourse.exercises.sandbox``) and talks to it in JSON lin
    them), replaces
    ``rnncourse.exercises.check`` by a silent stand-in, then executes the code cells (check cells
    skipped) in a fresh namespace, each under the time left of the notebook's limit, and answers
-   with the problems met (a cell that raised or ran out of time);
+   with the problems met (a cell that raised or ran out of time). Helper processes the cells
+   started (a ``DataLoader``'s workers, a ``multiprocessing`` pool) do not survive into the
+   checks: the grader stops them, and the checked functions run in this process alone, which can
+   start no process or thread then. So before answering, the worker puts ``SIGCHLD`` back to its
+   default (PyTorch's handler would raise "DataLoader worker ... is killed" when the grader stops
+   them) and PyTorch, if imported, back to one thread (a pool of more, set in a cell, could not
+   start its threads during the checks, and OpenMP would end the process);
 3. on ``{"op": "call", "function": ..., "args": ...}``: calls the student's function on the
    arguments the grader chose and answers with what it returned, or the exception's type and
    message, and the arguments as they are after the call (a function may change them in place);
-   a function the grader passed (a decoder's step) is called back on the grader's side.
+   a function the grader passed (a decoder's step) is called back on the grader's side. A value
+   of more than ``wire.MAX_CONTAINERS`` lists and objects or ``wire.MAX_COMMAS`` items (a long
+   Python list) is not sent: the answer is a ``ValueError`` that asks for a NumPy array instead.
 
 Nothing here decides a grade: the grader compares the answers with its own references in its
 own process. Whatever the submission does to this process can only change the data it sends.
@@ -400,6 +408,7 @@ class Worker:
         cells = [(int(n), str(s)) for n, s in message["cells"]]
         problems = run_cells(cells, self.namespace, float(message["timeout"]),
                              lambda number: self.channel.send({"op": "cell", "cell": number}))
+        _settle_after_cells()
         return {"op": "ran", "problems": problems}
 
     def _callback(self, ident):
@@ -447,11 +456,51 @@ class Worker:
             # place (grads[k] *= f); the grader's copy of the argument is updated the same way.
             replaced = [[i, k] for i, a in enumerate(args) if type(a) is dict
                         for k in a if k in entries[i] and a[k] is not entries[i][k]]
-            reply = {"op": "return", "value": encode(value), "after": encode([list(args), kwargs]),
-                     "replaced": replaced}
+            reply = _within_limits({"op": "return", "value": encode(value), "after": encode([list(args), kwargs]),
+                                    "replaced": replaced})
         if self.blocker and len(self.blocker.called) > before:
             reply["subject"] = self.blocker.called[before]
         return reply
+
+
+def _settle_after_cells() -> None:
+    """Ready this process for the checks, in which it can start no process or thread (the grader forbids it).
+
+    ``SIGCHLD`` goes back to its default: the helper processes the grader stops would otherwise
+    run a handler of the cells' (PyTorch's, for a ``DataLoader``'s workers, raises). PyTorch, if a
+    cell imported it, goes back to one thread, and one small product settles its pool there.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    try:
+        torch.set_num_threads(1)
+        torch.ones(8, 8) @ torch.ones(8, 8)
+    except Exception:  # noqa: BLE001 -- a torch the cells broke: the checks will say what fails
+        pass
+
+
+def _within_limits(reply: dict) -> dict:
+    """``reply`` (an answer), or in its place a ``ValueError`` answer when it is longer than the grader reads.
+
+    The value alone may hold at most ``wire.MAX_CONTAINERS`` lists and objects and
+    ``wire.MAX_COMMAS`` items; the whole answer (with the arguments as they are after the call) at
+    most ``wire.HARD_MAX_CONTAINERS`` and ``wire.HARD_MAX_COMMAS``. Counted on the encoded bytes,
+    the way the grader counts them.
+    """
+    from rnncourse.exercises.wire import HARD_MAX_COMMAS, HARD_MAX_CONTAINERS, dumps, too_many_parts
+
+    too_many = too_many_parts(dumps(reply["value"]))
+    what = "returned a value"
+    if too_many is None:
+        too_many = too_many_parts(dumps(reply), HARD_MAX_CONTAINERS, HARD_MAX_COMMAS)
+        what = "left its arguments"
+    if too_many is None:
+        return reply
+    return {"op": "raise", "type": "ValueError",
+            "message": f"your function {what} too large to send: {too_many}; return a NumPy array (its numbers "
+                       f"travel as bytes) instead of a long list or many small arrays"}
 
 
 def _message(err) -> str:
@@ -472,7 +521,10 @@ def main(argv=None) -> None:
     worker = Worker(channel)
     channel.send({"op": "ready", "pid": os.getpid()})
     while True:
-        message = channel.receive()
+        try:
+            message = channel.receive()
+        except BaseException:  # noqa: BLE001 -- a signal handler of the cells raised while it waited: keep serving
+            continue
         op = message.get("op")
         try:
             if op == "run":

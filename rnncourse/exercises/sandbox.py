@@ -29,7 +29,9 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
 
 The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
 wall-clock deadlines; a sandbox that misses one is killed, with everything in it. It parses no
-message of more than :data:`MAX_CONTAINERS` lists and objects or :data:`MAX_COMMAS` commas.
+message of more than :data:`HARD_MAX_CONTAINERS` lists and objects or :data:`HARD_MAX_COMMAS`
+commas, and accepts more than ``wire.MAX_CONTAINERS`` or ``wire.MAX_COMMAS`` only in an answer or a
+call back (:data:`LONG_OPS`), which may echo the grader's own arguments.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from pathlib import Path
 
 import rnncourse
 
-from .wire import WireError, dumps, loads
+from .wire import HARD_MAX_COMMAS, HARD_MAX_CONTAINERS, WireError, dumps, loads, too_many_parts
 
 __all__ = ["Limits", "Session", "SandboxUnavailable", "SandboxLost", "CallTimeout", "sandbox_problem",
            "INSTALL_HINT", "NO_SANDBOX_WARNING"]
@@ -69,11 +71,10 @@ NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox,
                       "and your network. Their code can read, change or delete anything you can, and start "
                       "processes that outlive grading. The verdicts are still computed outside their process. "
                       "Use this only for submissions you trust.")
-#: Most lists and objects (``[`` and ``{``), and most commas, in one message the grader parses: a
-#: line of millions of empty objects (or numbers) takes seconds and gigabytes to parse, holding the
-#: grader's other threads. The chapters' answers hold about 50 and 100 (arrays travel as bytes).
-MAX_CONTAINERS = 10_000
-MAX_COMMAS = 100_000
+#: Only an answer or a call back, which may echo large arguments of the grader's, may hold more
+#: than ``MAX_CONTAINERS`` lists and objects or ``MAX_COMMAS`` commas (the worker keeps a value
+#: of its own within them); nothing past ``HARD_MAX_CONTAINERS`` or ``HARD_MAX_COMMAS`` is parsed.
+LONG_OPS = ("return", "callback")
 #: The user ids this grader gives its sandboxes: _UID_COUNT from _UID_BASE on, those held by a live sandbox in _UIDS_HELD.
 _UID_COUNT = 100
 _UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * _UID_COUNT
@@ -232,8 +233,10 @@ def seccomp_program() -> bytes | None:
 
 
 #: What the sandbox sees of ``/etc``: the dynamic loader's cache, the time zone, fontconfig's settings
-#: (matplotlib runs ``fc-list``). Nothing else of the machine's configuration (users, hosts, keys).
-ETC_ENTRIES = ("ld.so.cache", "localtime", "fonts")
+#: (matplotlib runs ``fc-list``) and Debian's ``alternatives`` (a distribution's NumPy finds its BLAS
+#: through them). Nothing else of the machine's configuration: no users (``getpass.getuser()``
+#: raises ``KeyError``), no hosts file (``localhost`` does not resolve), no keys.
+ETC_ENTRIES = ("ld.so.cache", "localtime", "fonts", "alternatives")
 
 
 def _system_mounts() -> list:
@@ -311,7 +314,8 @@ def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> li
     # of the private /tmp, instead of being hidden by it.
     cmd += ["--proc", "/proc", "--dev", "/dev",
             "--perms", "1777", "--size", str(limits.file_size_mb << 20), "--tmpfs", INSIDE,
-            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/tmp"]
+            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(8 << 20), "--tmpfs", "/dev/shm"]     # multiprocessing's locks
     cmd += _tree_mounts(folders + [str(PACKAGE_DIR)], existing=("/tmp", INSIDE))
     for path in hidden:
         cmd += ["--ro-bind", "/dev/null", path]
@@ -365,6 +369,17 @@ def _seccomp_pipe():
 
 
 _PROBLEM = {}
+_CAP_SYS_RESOURCE = 24
+
+
+def _has_capability(bit: int) -> bool:
+    """Whether this process holds the Linux capability number ``bit`` (its ``CapEff`` in ``/proc/self/status``)."""
+    try:
+        with open("/proc/self/status") as f:
+            effective = next(line.split()[1] for line in f if line.startswith("CapEff:"))
+    except (OSError, StopIteration, IndexError):
+        return False
+    return bool(int(effective, 16) >> bit & 1)
 
 
 def sandbox_problem() -> str | None:
@@ -374,15 +389,18 @@ def sandbox_problem() -> str | None:
     problem = None
     if shutil.which("bwrap") is None:
         problem = f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
-    elif os.geteuid() == 0 and not (shutil.which("setpriv") and shutil.which("prlimit")):
-        problem = "setpriv or prlimit (util-linux) is missing: apt-get install util-linux"
+    elif os.geteuid() == 0 and not shutil.which("setpriv"):
+        problem = "setpriv (util-linux) is missing: apt-get install util-linux"
+    elif os.geteuid() == 0 and not _has_capability(_CAP_SYS_RESOURCE) and not shutil.which("prlimit"):
+        problem = ("prlimit (util-linux) is missing, and without CAP_SYS_RESOURCE the grader needs it to limit a "
+                   "sandbox's processes: apt-get install util-linux")
     else:
         uid = _take_uid() if os.geteuid() == 0 else None
         fd = _seccomp_pipe()
         fds = [] if fd is None else [fd]
         try:
             cmd, args_fd = _short_command(
-                bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner"], Limits(), uid, fd))
+                bwrap_command(["PYTHON", "-c", "import rnncourse.exercises.runner, numpy"], Limits(), uid, fd))
             fds.append(args_fd)
             run = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, pass_fds=fds)
             if run.returncode != 0:
@@ -531,15 +549,18 @@ class Session:
                 self.close()
                 raise SandboxLost(self._ended())
             self.buffer += chunk
-        too_many = _too_many_parts(line)
+        too_many = too_many_parts(line, HARD_MAX_CONTAINERS, HARD_MAX_COMMAS)
+        if too_many is None:
+            try:
+                message = loads(line)
+            except WireError as err:
+                self.close()
+                raise SandboxLost(f"it broke the grading protocol ({err})") from None
+            too_many = None if message["op"] in LONG_OPS else too_many_parts(line)
         if too_many:
             self.close()
             raise SandboxLost(f"it sent a message of {too_many}")
-        try:
-            return loads(line)
-        except WireError as err:
-            self.close()
-            raise SandboxLost(f"it broke the grading protocol ({err})") from None
+        return message
 
     def _expect(self, message: dict, op: str) -> dict:
         if message.get("op") != op:
@@ -699,17 +720,6 @@ class Session:
             pass
         if self.folder:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _too_many_parts(line: bytes) -> str | None:
-    """What is too much in a message of the sandbox (before parsing it), or ``None``; counting bytes is fast."""
-    containers = line.count(b"{") + line.count(b"[")
-    if containers > MAX_CONTAINERS:
-        return f"{containers} lists and objects (the grader reads at most {MAX_CONTAINERS})"
-    commas = line.count(b",")
-    if commas > MAX_COMMAS:
-        return f"{commas} items (the grader reads at most {MAX_COMMAS})"
-    return None
 
 
 def _process_table() -> dict:

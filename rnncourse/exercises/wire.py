@@ -36,8 +36,9 @@ import json
 import math
 import sys
 
-__all__ = ["DTYPES", "WireError", "Foreign", "encode", "decode", "dumps", "loads", "MAX_DEPTH", "MAX_ELEMENTS",
-           "MAX_FOREIGN_TYPES"]
+__all__ = ["DTYPES", "WireError", "Foreign", "encode", "decode", "dumps", "loads", "count_parts", "too_many_parts",
+           "MAX_DEPTH", "MAX_ELEMENTS", "MAX_FOREIGN_TYPES", "MAX_CONTAINERS", "MAX_COMMAS", "HARD_MAX_CONTAINERS",
+           "HARD_MAX_COMMAS"]
 
 #: The array dtypes that may cross (little-endian numbers and booleans).
 DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1")
@@ -45,6 +46,17 @@ DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", 
 MAX_DEPTH = 32
 #: Most entries of one array accepted.
 MAX_ELEMENTS = 1 << 25
+#: Most lists and objects (``[`` and ``{``), and most commas, in one message of the sandbox: the
+#: worker answers "too large to send" instead of sending a longer answer, and the grader refuses
+#: (and ends the sandbox for) any longer message but an answer or a call back. A line of millions
+#: of empty objects (or numbers) takes seconds and gigabytes to parse; the chapters' answers hold
+#: about 50 and 100 (arrays travel as bytes).
+MAX_CONTAINERS = 10_000
+MAX_COMMAS = 100_000
+#: The grader parses no message at all beyond these (an answer that echoes large arguments the
+#: grader sent may pass :data:`MAX_CONTAINERS`); a longer one ends the sandbox unread.
+HARD_MAX_CONTAINERS = 1_000_000
+HARD_MAX_COMMAS = 5_000_000
 #: Most foreign type names of one decoded value that get a class of their own name (the rest are plain Foreign).
 MAX_FOREIGN_TYPES = 16
 
@@ -252,6 +264,22 @@ def _decode(value, callback, depth: int, types: dict):
 def dumps(message: dict) -> bytes:
     """One message as one line of JSON (NaN and infinities never appear raw: see ``float``)."""
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
+
+
+def count_parts(line: bytes) -> tuple:
+    """``(containers, commas)`` of an encoded message: its ``[`` and ``{``, and its commas (fast: no parsing)."""
+    return line.count(b"{") + line.count(b"["), line.count(b",")
+
+
+def too_many_parts(line: bytes, containers: int = MAX_CONTAINERS, commas: int = MAX_COMMAS) -> str | None:
+    """What is too much in an encoded message, or ``None``: more than ``containers`` lists and objects
+    or more than ``commas`` commas (counted as :func:`count_parts` does)."""
+    found, separators = count_parts(line)
+    if found > containers:
+        return f"{found} lists and objects (the grader reads at most {containers})"
+    if separators > commas:
+        return f"{separators} items (the grader reads at most {commas})"
+    return None
 
 
 def _no_constants(name):
