@@ -79,8 +79,10 @@ nbval: $(STAMP)
 
 # The project's own JupyterLab (jupyter/, never your global ~/.jupyter): a chapter opens as a
 # notebook with its MyST rendered, and saving it unchanged rewrites nothing (book/jupytext.toml).
+# Its kernels get the book build's one BLAS thread, so that a chapter prints the numbers of the book's page
+# (a float32 training run with two threads rounds differently and drifts to other samples).
 lab: $(STAMP)
-	JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(VENV)/bin/jupyter lab book/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	$(THREADS) JUPYTER_CONFIG_DIR=$(CURDIR)/jupyter $(VENV)/bin/jupyter lab book/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 student: $(STAMP)
 	$(PY) -m rnncourse student $(or $(OUT),student)

@@ -32,6 +32,8 @@ __all__ = [
     "check_keys",
     "check_rng",
     "check_float_dtype",
+    "check_float_array",
+    "check_writable",
     "check_dict",
     "as_float_array",
 ]
@@ -436,3 +438,27 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
         raise TypeError(f"{name} should be numpy.float32 or numpy.float64, but is "
                         f"{as_dtype if as_dtype is not None else repr(dtype)}")
     return as_dtype
+
+
+def check_float_array(a, label: str) -> None:
+    """Raise :class:`TypeError` unless ``a`` is a float32 or float64 array, the NumPy code's two precisions.
+
+    ``label`` names the array in the message, e.g. ``"grads['W']"``; used by the NumPy
+    optimisers, the clipping functions and the gradient check on dicts of parameters or gradients.
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{label} should be a numpy.ndarray, but is {type(a).__name__}")
+    if a.dtype.type not in (np.float32, np.float64):      # an int array would fail mid-update; float16 is refused
+        raise TypeError(f"{label} should hold floating-point numbers (float32 or float64), but has dtype "
+                        f"{a.dtype}; convert it, e.g. {label} = {label}.astype(np.float64)")
+
+
+def check_writable(arrays, what: str, does: str, fix: str = "pass writable arrays (e.g. made with .copy())") -> None:
+    """Raise :class:`ValueError` naming the first read-only array of the dict ``arrays``.
+
+    Called before an in-place update changes any array, so that a refused call leaves them all as
+    they were; ``what`` names the dict and ``does`` the update (``"step updates it"``).
+    """
+    for name, a in arrays.items():
+        if not a.flags.writeable:
+            raise ValueError(f"{what}[{name!r}] is read-only, but {does} in place; {fix}")

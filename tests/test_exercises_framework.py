@@ -59,6 +59,32 @@ def test_a_checker_that_trips_over_the_answer_is_a_failure_not_a_traceback(regis
     assert not passed and feedback.startswith("checking your answer raised ValueError: too many values")
 
 
+@pytest.mark.parametrize("answer, came", [
+    (np.zeros((2, 3)), "numpy.ndarray of shape (2, 3)"),
+    (None, "None"),
+    (3.5, "float 3.5"),
+    ("square", "str 'square'"),
+])
+def test_an_answer_that_is_not_a_function_fails_at_once_and_runs_no_case(registry, capsys, answer, came):
+    cases = []
+
+    @exercise("zz.square")
+    def check_square(fn):
+        cases.append(1)
+        fb.call_student(fn, np.array([3.0]), what="square")
+
+    hint, wrong = (("its name without quotes", '"your_function"') if isinstance(answer, str)
+                   else ("its name without calling it", "your_function(...)"))
+    expected = (f"check expects the function you wrote itself, but got {came}; pass {hint}: "
+                f"check(\"zz.square\", your_function), not check(\"zz.square\", {wrong})")
+    assert run_check("zz.square", answer) == (False, expected)
+    result = check("zz.square", answer)
+    assert not result and result.feedback == expected
+    assert capsys.readouterr().out == f"FAIL zz.square: {expected}\n"
+    assert cases == []                                   # the checker never ran
+    assert run_check("zz.square", lambda x: x * x) == (True, "all checks passed (1 point)") and cases == [1]
+
+
 def test_registry_rejects_bad_names_points_and_a_second_checker_under_a_taken_name(registry):
     with pytest.raises(ValueError, match="looks like 'ch04.rnn_backward'"):
         exercise("no_dot")

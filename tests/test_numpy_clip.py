@@ -76,3 +76,28 @@ def test_clip_errors():
         clip_grad_norm([np.ones(2)], 1.0)
     with pytest.raises(ValueError, match="clip_value should be a finite number > 0"):
         clip_grad_value({"W": np.ones(2)}, 0)
+
+
+@pytest.mark.parametrize("clip, verb", [(lambda g: clip_grad_norm(g, 1.0), "clip_grad_norm rescales"),
+                                        (lambda g: clip_grad_value(g, 1.0), "clip_grad_value clamps")])
+def test_clip_refuses_a_read_only_gradient_before_changing_any(clip, verb):
+    grads = {"a": np.full(3, 10.0), "b": np.full(2, 10.0), "c": np.full(2, 10.0)}
+    grads["b"].flags.writeable = False
+    with pytest.raises(ValueError, match=rf"^grads\['b'\] is read-only, but {verb} it in place; pass writable "
+                                         r"arrays \(e\.g\. made with \.copy\(\)\)$"):
+        clip(grads)
+    for name, g in grads.items():                           # was: 'a' already clipped, then NumPy's bare message
+        np.testing.assert_array_equal(g, np.full(g.shape, 10.0), err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16, bool])
+@pytest.mark.parametrize("call", [grad_norm, lambda g: clip_grad_norm(g, 1.0), lambda g: clip_grad_value(g, 1.0)])
+def test_clip_names_the_dtype_of_a_gradient_that_is_not_float32_or_float64(call, dtype):
+    grads = {"W": np.full(2, 3.0), "b": np.full(2, 3, dtype=dtype)}
+    with pytest.raises(TypeError, match=rf"^grads\['b'\] should hold floating-point numbers \(float32 or float64\), "
+                                        rf"but has dtype {np.dtype(dtype)}; convert it, e\.g\. grads\['b'\] = "
+                                        r"grads\['b'\]\.astype\(np\.float64\)$"):
+        call(grads)
+    np.testing.assert_array_equal(grads["W"], [3.0, 3.0])
+    with pytest.raises(TypeError, match=r"^grads\['W'\] should be a numpy\.ndarray, but is list$"):
+        call({"W": [3.0, 4.0]})

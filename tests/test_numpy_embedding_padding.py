@@ -146,6 +146,25 @@ def test_masked_loss_ignores_padding_numpy_and_torch():
     np.testing.assert_allclose(z.grad.numpy(), dlogits, rtol=1e-12, atol=1e-15)
 
 
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.int8, torch.uint8])
+def test_torch_masked_cross_entropy_takes_integer_targets_of_any_dtype(dtype):
+    # The validation accepts every integer dtype, so the loss and its gradient must equal int64's;
+    # F.cross_entropy itself takes only int64 (and uint8) class indices.
+    rng = np.random.default_rng(6)
+    logits, targets = rng.normal(size=(4, 3, 5)), rng.integers(0, 5, size=(4, 3))
+    mask = torch.from_numpy(length_mask(np.array([4, 2, 1]), 4))
+    results = []
+    for y in (torch.from_numpy(targets), torch.from_numpy(targets).to(dtype)):
+        z = torch.from_numpy(logits).requires_grad_()
+        loss = t_padding.masked_cross_entropy(z, y, mask)
+        loss.backward()
+        results.append((loss.item(), z.grad))
+    assert results[1][0] == results[0][0]
+    torch.testing.assert_close(results[1][1], results[0][1], rtol=0, atol=0)
+    with pytest.raises(TypeError, match="targets should hold integer class indices"):
+        t_padding.masked_cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets).double(), mask)
+
 def test_padding_errors():
     with pytest.raises(ValueError, match=r"lengths should all be in 1..T = 1..2 .*the smallest is 0"):
         length_mask(np.array([2, 0]), 2)

@@ -241,3 +241,16 @@ def test_numerical_gradient_divides_by_the_step_taken_and_refuses_float32():
     huge = {"w": np.array([1e30])}
     with pytest.raises(ValueError, match=r"params\['w'\]\[0\] = 1e\+30 is too large for eps = 1e-06"):
         numerical_gradient(lambda: float(huge["w"][0]), huge)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float16])
+def test_numerical_gradient_names_the_dtype_of_a_param_that_is_not_float(dtype):
+    p = {"w": np.ones(2, dtype)}
+    message = (rf"^params\['w'\] should hold floating-point numbers \(float32 or float64\), but has dtype "
+               rf"{np.dtype(dtype)}; convert it, e\.g\. params\['w'\] = params\['w'\]\.astype\(np\.float64\)$")
+    with pytest.raises(TypeError, match=message):
+        numerical_gradient(lambda: float(p["w"].sum()), p)
+    with pytest.raises(TypeError, match=message):
+        grad_check(lambda: float(p["w"].sum()), p, {"w": np.ones(2)})
+    with pytest.raises(TypeError, match=r"^params\['w'\] should be a numpy\.ndarray, but is list$"):
+        numerical_gradient(lambda: 0.0, {"w": [1.0, 2.0]})

@@ -141,10 +141,12 @@ def test_optimizer_argument_errors():
 
 def test_integer_parameters_are_rejected_before_the_step_is_counted():
     opt = Adam(lr=0.1)
-    with pytest.raises(TypeError, match=r"^params\['W'\] should hold floating-point numbers, but has dtype int64; "
-                                        r"convert it, e.g. params\['W'\] = params\['W'\]\.astype\(np\.float64\)$"):
+    with pytest.raises(TypeError, match=r"^params\['W'\] should hold floating-point numbers \(float32 or float64\), "
+                                        r"but has dtype int64; convert it, e.g. params\['W'\] = "
+                                        r"params\['W'\]\.astype\(np\.float64\)$"):
         opt.step({"W": np.ones(2, np.int64)}, {"W": np.ones(2, np.int64)})     # was a UFuncTypeError at step 1
-    with pytest.raises(TypeError, match=r"^grads\['W'\] should hold floating-point numbers, but has dtype int64"):
+    with pytest.raises(TypeError, match=r"^grads\['W'\] should hold floating-point numbers \(float32 or float64\), "
+                                        r"but has dtype int64"):
         opt.step({"W": np.ones(2)}, {"W": np.ones(2, np.int64)})
     assert opt.steps == 0 and opt.state == {}
     params, fresh = {"W": np.ones(2)}, {"W": np.ones(2)}
@@ -194,3 +196,14 @@ def test_tiny_task_is_learned():
     final_loss = model_loss(params, x_eval, y_eval)[0]
     assert final_loss < 0.2 * start_loss, (start_loss, final_loss)
     assert elapsed < 5.0
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), Adagrad, Adam])
+def test_float16_is_refused_like_everywhere_in_the_numpy_code(make):
+    opt, params = make(), {"W": np.ones(2, np.float16)}
+    with pytest.raises(TypeError, match=r"^params\['W'\] should hold floating-point numbers \(float32 or float64\), "
+                                        r"but has dtype float16; convert it, e\.g\. params\['W'\] = "
+                                        r"params\['W'\]\.astype\(np\.float64\)$"):
+        opt.step(params, {"W": np.ones(2, np.float16)})                      # was: updated in float16
+    np.testing.assert_array_equal(params["W"], [1.0, 1.0])
+    assert opt.steps == 0 and opt.state == {}

@@ -84,6 +84,29 @@ def test_stateful_training_carries_state_and_missing_detach_fails():
         train_charlm(CharLM(5, 4, 8), ids, T=2, B=4, steps=3, detach=False)
 
 
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int16, np.uint8])
+def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
+    # The checks accept every integer dtype (the models embed ids.long()), so the losses must equal
+    # int64's exactly; F.cross_entropy alone takes only int64 (or uint8) targets.
+    text = np.tile(np.arange(5), 20)
+    ids, tags = _lines(np.random.default_rng(7), 6)
+    torch.manual_seed(0)
+    lm, tagger = CharLM(5, 4, 8), Tagger(6, 4, 5, 2)
+    runs = []
+    for cast in (np.int64, dtype):
+        runs.append((train_charlm(copy.deepcopy(lm), text.astype(cast), T=3, B=2, steps=4),
+                     evaluate_loss(lm, text.astype(cast), T=3, B=2),
+                     fit_tagger(copy.deepcopy(tagger), [s.astype(cast) for s in ids], [y.astype(cast) for y in tags],
+                                B=3, epochs=2)))
+    assert runs[1] == runs[0]
+    with pytest.raises(TypeError, match="ids should hold integer class indices, but has dtype float64"):
+        train_charlm(lm, text.astype(float), T=3, B=2, steps=1)
+    with pytest.raises(TypeError, match="ids should hold integer class indices, but has dtype float64"):
+        evaluate_loss(lm, text.astype(float), T=3, B=2)
+    with pytest.raises(TypeError, match="should hold integer class indices, but has dtype torch.float64"):
+        fit_tagger(tagger, ids, [y.astype(float) for y in tags], B=3)
+
 def test_training_rejects_a_clip_that_is_not_a_positive_number():
     ids, tags = _lines(np.random.default_rng(0), 8)
     text = np.tile(np.arange(5), 20)

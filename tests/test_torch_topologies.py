@@ -226,6 +226,22 @@ def test_teacher_forcing_loss_ignores_padding():
     torch.testing.assert_close(teacher_forcing_loss(logits, tgt), manual)
 
 
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.uint8])
+def test_teacher_forcing_loss_takes_integer_targets_of_any_dtype(dtype):
+    # Seq2Seq takes any integer ids, so the loss on its logits must too, equal to int64's value and gradient.
+    model = small_seq2seq()
+    src = torch.tensor([[3, 4], [2, 2]])
+    tgt = torch.tensor([[3, 4], [5, 0], [0, 0]])                  # pad = 0 at three positions
+    results = []
+    for s, y in ((src, tgt), (src.to(dtype), tgt.to(dtype))):
+        model.zero_grad()
+        loss = teacher_forcing_loss(model(s, y), y, model.pad)
+        loss.backward()
+        results.append((loss.item(), model.out.W_hy.grad.clone()))
+    assert results[1][0] == results[0][0]
+    torch.testing.assert_close(results[1][1], results[0][1], rtol=0, atol=0)
+
 def test_sequence_accuracy_hand_computed():
     tgt = torch.tensor([[3, 4], [2, 5], [0, 2]])
     pred = torch.tensor([[3, 4], [2, 6], [1, 2]])      # the pad position of sequence 0 does not count

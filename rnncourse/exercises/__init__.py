@@ -22,10 +22,14 @@ __all__ = ["check", "run_check", "CheckResult", "Exercise", "ExerciseFailure", "
 def run_check(name: str, fn) -> tuple[bool, str]:
     """Run the checker of exercise ``name`` on ``fn``; return ``(passed, feedback)``.
 
-    A checker that trips over an answer of an unexpected kind (it raises anything but
-    :class:`~rnncourse.exercises.registry.ExerciseFailure`) counts as a failure whose feedback quotes the error.
+    An answer that is no function (the result of a call, ``None``) fails at once, with a message
+    that asks for the function itself, and no case runs. A checker that trips over an answer of an
+    unexpected kind (it raises anything but :class:`~rnncourse.exercises.registry.ExerciseFailure`)
+    counts as a failure whose feedback quotes the error.
     """
     ex = get_exercise(name)
+    if not callable(fn):                    # e.g. rnn_step(x, h, ...) passed instead of rnn_step: run no case
+        return False, _not_a_function(name, fn)
     try:
         ex.checker(fn)
     except ExerciseFailure as failure:
@@ -33,6 +37,24 @@ def run_check(name: str, fn) -> tuple[bool, str]:
     except Exception as err:  # the answer broke the checker: still the answer's fault, say how
         return False, f"checking your answer raised {type(err).__name__}: {err}"
     return True, f"all checks passed ({ex.points} point{'s' if ex.points != 1 else ''})"
+
+
+def _not_a_function(name: str, fn) -> str:
+    """The feedback for an answer that is no function: what came, and how to pass the function itself."""
+    kind = type(fn)
+    came = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    shape = getattr(fn, "shape", None)
+    if fn is None:
+        came = "None"
+    elif isinstance(fn, (str, bool, int, float, complex)):
+        shown = repr(fn) if isinstance(fn, str) else str(fn)
+        came += f" {shown if len(shown) <= 40 else shown[:37] + '...'}"
+    elif isinstance(shape, tuple):                               # an array or a tensor (torch.Size is a tuple)
+        came += f" of shape {tuple(shape)}"
+    hint, wrong = (("its name without quotes", '"your_function"') if isinstance(fn, str)
+                   else ("its name without calling it", "your_function(...)"))
+    return (f"check expects the function you wrote itself, but got {came}; pass {hint}: "
+            f'check("{name}", your_function), not check("{name}", {wrong})')
 
 
 class CheckResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_positive_float
+from rnncourse.validation import check_float_array, check_positive_float, check_writable
 
 __all__ = ["grad_norm", "clip_grad_norm", "clip_grad_value"]
 
@@ -18,9 +18,7 @@ def _check(grads):
     if not isinstance(grads, dict):
         raise TypeError(f"grads should be a dict of numpy arrays by name, but is {type(grads).__name__}")
     for name, g in grads.items():
-        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
-            raise TypeError(f"grads[{name!r}] should be a floating-point numpy.ndarray, "
-                            f"but is {type(g).__name__}")
+        check_float_array(g, f"grads[{name!r}]")
         if not np.isfinite(g).all():
             raise FloatingPointError(f"gradient of {name} contains NaN/inf: training diverged; "
                                      f"lower the learning rate (clipping cannot repair a NaN)")
@@ -79,7 +77,7 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     Parameters
     ----------
     grads : dict
-        Gradient arrays by name, modified in place.
+        Writable float32 or float64 gradient arrays by name, modified in place.
     max_norm : float
         Largest allowed norm.
     norm_type : float
@@ -92,6 +90,10 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
 
     Raises
     ------
+    TypeError
+        If a gradient is not a float32 or float64 array.
+    ValueError
+        If a gradient is read-only (checked before any array changes).
     FloatingPointError
         If a gradient holds NaN or infinity.
 
@@ -103,6 +105,7 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     """
     max_norm = check_positive_float(max_norm, "max_norm")
     total_norm = grad_norm(grads, norm_type)
+    check_writable(grads, "grads", "clip_grad_norm rescales it")     # before any array changes
     clip_coef = min(max_norm / (total_norm + 1e-6), 1.0)
     for g in grads.values():
         g *= clip_coef
@@ -115,11 +118,12 @@ def clip_grad_value(grads, clip_value):
     Parameters
     ----------
     grads : dict
-        Gradient arrays by name, modified in place.
+        Writable float32 or float64 gradient arrays by name, modified in place.
     clip_value : float
         Largest allowed absolute value.
     """
     clip_value = check_positive_float(clip_value, "clip_value")
     _check(grads)
+    check_writable(grads, "grads", "clip_grad_value clamps it")
     for g in grads.values():
         np.clip(g, -clip_value, clip_value, out=g)

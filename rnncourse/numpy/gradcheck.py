@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_positive_float
+from rnncourse.validation import check_float_array, check_positive_float, check_writable
 
 __all__ = ["numerical_gradient", "rel_error", "grad_check"]
 
@@ -24,8 +24,7 @@ def _check_params(params):
     if not isinstance(params, dict):
         raise TypeError(f"params should be a dict of numpy arrays by name, but is {type(params).__name__}")
     for name, p in params.items():
-        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise TypeError(f"params[{name!r}] should be a floating-point numpy.ndarray, but is {type(p).__name__}")
+        check_float_array(p, f"params[{name!r}]")
         if p.dtype != np.float64:
             raise TypeError(f"params[{name!r}] should be float64, but has dtype {p.dtype}: in lower precision "
                             f"rounding swamps the finite difference; build the model in float64 for the check "
@@ -94,10 +93,8 @@ def numerical_gradient(f, params, eps=1e-6):
         raise TypeError(f"f should be a function of no arguments returning the loss, but is {type(f).__name__}")
     _check_params(params)
     eps = check_positive_float(eps, "eps")
-    for name, p in params.items():
-        if not p.flags.writeable:
-            raise ValueError(f"params[{name!r}] is read-only, but numerical_gradient nudges its entries in place; "
-                             f"make the array that f reads writable (e.g. create it with .copy())")
+    check_writable(params, "params", "numerical_gradient nudges its entries",
+                   fix="make the array that f reads writable (e.g. create it with .copy())")
     grads = {}
     for name, p in params.items():
         g = np.zeros_like(p)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from rnncourse.validation import check_positive_float
+from rnncourse.validation import check_float_array, check_positive_float, check_writable
 
 __all__ = ["SGD", "Adagrad", "Adam", "check_grads"]
 
@@ -34,7 +34,7 @@ def check_grads(params, grads, step=None):
     Raises
     ------
     TypeError
-        If ``params`` or ``grads`` is not a dict of arrays, an array is not floating point, or a dtype differs.
+        If ``params`` or ``grads`` is not a dict of arrays, an array is not float32 or float64, or a dtype differs.
     ValueError
         If a gradient is missing or has the wrong shape.
     FloatingPointError
@@ -51,10 +51,8 @@ def check_grads(params, grads, step=None):
         g = grads[name]
         if not isinstance(p, np.ndarray) or not isinstance(g, np.ndarray):
             raise TypeError(f"params[{name!r}] and grads[{name!r}] should be numpy arrays")
-        for what, a in (("params", p), ("grads", g)):   # the in-place update of an integer array would fail
-            if a.dtype.kind != "f":
-                raise TypeError(f"{what}[{name!r}] should hold floating-point numbers, but has dtype {a.dtype}; "
-                                f"convert it, e.g. {what}[{name!r}] = {what}[{name!r}].astype(np.float64)")
+        check_float_array(p, f"params[{name!r}]")
+        check_float_array(g, f"grads[{name!r}]")
         if g.shape != p.shape:
             raise ValueError(f"the gradient of {name} should have the parameter's shape {p.shape}, "
                              f"but has shape {g.shape}")
@@ -81,17 +79,15 @@ class _Optimizer:
         ``params``, the state and ``steps`` as they were.
         """
         check_grads(params, grads, self.steps + 1)
+        check_writable(params, "params", "step updates it")
         for name, p in params.items():
-            self._check_updatable(name, p)
+            self._check_state_shapes(name, p)
         for name, p in params.items():
             self._update(p, grads[name], self.state.setdefault(name, {}))
         self.steps += 1
 
-    def _check_updatable(self, name, p):
-        """A writable parameter of the shape its state (momentum, running averages) was built for."""
-        if not p.flags.writeable:
-            raise ValueError(f"params[{name!r}] is read-only, but step updates it in place; "
-                             f"pass writable arrays (e.g. made with .copy())")
+    def _check_state_shapes(self, name, p):
+        """A parameter of the shape its state (momentum, running averages) was built for."""
         for key, buffer in self.state.get(name, {}).items():
             if isinstance(buffer, np.ndarray) and buffer.shape != p.shape:
                 raise ValueError(f"params[{name!r}] has shape {p.shape}, but the optimiser's {key} for it has "

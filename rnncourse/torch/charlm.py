@@ -87,8 +87,9 @@ class CharLM(nn.Module):
 
 
 def _chunks(ids, T, B, device):
+    """Chunks on ``device``; the targets as int64, the only integer dtype (with uint8) F.cross_entropy takes."""
     for inputs, targets in batches(ids, T, B):
-        yield torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device)
+        yield torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device, torch.long)
 
 
 def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True, clip=1.0, seed=0):

@@ -93,7 +93,8 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
         raise ValueError("mask should hold bools or 0/1 values (non-negative weights), but has negative values")
     if float(m.sum()) == 0:
         raise ValueError("mask selects no position (it is all False), so the mean loss is undefined")
-    nll = F.cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B), reduction="none").view(T, B)
+    # .long(): the check takes any integer dtype, F.cross_entropy only int64 (or uint8) indices
+    nll = F.cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B).long(), reduction="none").view(T, B)
     return (nll * m).sum() / m.sum()
 
 

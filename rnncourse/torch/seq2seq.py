@@ -230,7 +230,8 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     check_index_array(tgt, "tgt", ("T", "B"), (T, B), high=V, backend="torch")
     check_match("tgt", tgt, "logits", logits, dtype=False)
     _check_not_all_padding(tgt, pad, "the mean loss is undefined")
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=pad)
+    # .long(): the check takes any integer dtype, F.cross_entropy only int64 (or uint8) indices
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1).long(), ignore_index=pad)
 
 
 def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
