@@ -89,9 +89,18 @@ def cmd_student(args) -> int:
 
 # ----------------------------------------------------------------------------- grade
 
+#: Folders that hold copies, not submissions: a zip made on a Mac adds ``__MACOSX/.../._NAME`` for each file.
+SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", "__MACOSX"})
+
+
 def _notebooks_in(folder: Path) -> list:
-    """The ``.ipynb`` files in ``folder`` and below, whatever the case of ``.ipynb``, checkpoints left out."""
-    return sorted(f for f in folder.rglob("*") if f.suffix.lower() == ".ipynb" and ".ipynb_checkpoints" not in f.parts)
+    """The ``.ipynb`` files in ``folder`` and below, whatever the case of ``.ipynb``; left out: those in
+    :data:`SKIPPED_FOLDERS`, and hidden files and folders (names starting with ``.``) below ``folder``."""
+    def kept(f: Path) -> bool:
+        below = f.relative_to(folder).parts         # the folder given may itself lie in a hidden one
+        return not any(part in SKIPPED_FOLDERS or part.startswith(".") for part in below)
+
+    return sorted(f for f in folder.rglob("*") if f.suffix.lower() == ".ipynb" and kept(f))
 
 
 def _submissions(paths) -> tuple:
@@ -112,6 +121,24 @@ def _submissions(paths) -> tuple:
         elif not inside:
             problems.append(f"{p} (a folder without .ipynb files)")
     return found, roots, problems
+
+
+def _seconds(text: str) -> float:
+    """The argparse type of a time limit: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """The argparse type of a resource count (megabytes, processes, jobs): a whole number >= 1."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _points(specs) -> dict:
@@ -368,11 +395,12 @@ def _warn_missing(missing, results, args) -> None:
 
 
 def _warn_not_graded(results, args) -> list:
-    """One line on stderr for each submission refused or failed on by the grader (not graded is not zero: its
-    cells in the CSV are empty); return those submissions."""
+    """One line on stderr for each submission refused or failed on by the grader, or unreadable with no chapter
+    to grade it as (so no exercise at zero either): not graded is not zero, its cells in the CSV are empty;
+    return those submissions."""
     from rnncourse.exercises.grade import NOT_GRADED, _printable
 
-    failed = [sub for sub in results if sub.status in NOT_GRADED]
+    failed = [sub for sub in results if sub.status in NOT_GRADED or (sub.status == "unreadable" and not sub.exercises)]
     for sub in failed:
         why = (sub.notes[0] if sub.notes else "").removeprefix("not graded: ")
         where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
@@ -499,11 +527,11 @@ def parser() -> argparse.ArgumentParser:
                    "(the table's first column; default: found)")
     g.add_argument("--no-sandbox", action="store_true", help="DANGEROUS: run submissions without the sandbox, "
                    "with your user's rights (only for submissions you trust)")
-    g.add_argument("--memory-mb", type=int, default=4096, help="address space of a submission (default 4096)")
-    g.add_argument("--processes", type=int, default=64, help="processes a submission may run (default 64)")
-    g.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+    g.add_argument("--memory-mb", type=_count, default=4096, help="address space of a submission (default 4096)")
+    g.add_argument("--processes", type=_count, default=64, help="processes a submission may run (default 64)")
+    g.add_argument("--timeout", type=_seconds, default=300, metavar="SECONDS",
                    help="time limit for running one notebook's cells (default 300)")
-    g.add_argument("--exercise-timeout", type=float, default=30, metavar="SECONDS",
+    g.add_argument("--exercise-timeout", type=_seconds, default=30, metavar="SECONDS",
                    help="time limit for checking one exercise (default 30); a whole submission, restarts of its "
                    "sandbox included, may take 2 x (timeout + 30 s to start) + exercises x this at most")
     g.add_argument("--exercises-only", action="store_true",
@@ -515,7 +543,7 @@ def parser() -> argparse.ArgumentParser:
                    help="points of an exercise, or a JSON file {name: points}; repeatable")
     g.add_argument("--chapter", metavar="chNN", help="grade every submission as this chapter (default: from "
                    "its file name NN_..., else from its metadata, else from its check calls)")
-    g.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    g.add_argument("--jobs", type=_count, default=1, help="submissions graded at the same time (default 1)")
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: the book/ folder "
                    "of the checkout rnncourse runs from, where there is one)")
     g.add_argument("--width", type=int, default=110, help="width of the printed table")

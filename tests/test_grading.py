@@ -616,10 +616,11 @@ def unreadable(folder, *names) -> None:
         (folder / name).write_text("not a notebook")
 
 
-def graded_students(folder, *given) -> list:
-    """The student column of the CSV of ``grade GIVEN...``."""
+def graded_students(folder, *given, status=0) -> list:
+    """The student column of the CSV of ``grade GIVEN...``, which exits with ``status`` (1 where a notebook of no
+    known chapter is unreadable, so not graded)."""
     out = folder / "grades.csv"
-    assert main(["grade", *(str(folder / g) for g in given), "--checkers", str(CHECKERS), "--csv", str(out)]) == 0
+    assert main(["grade", *(str(folder / g) for g in given), "--checkers", str(CHECKERS), "--csv", str(out)]) == status
     return [row.split(",")[0] for row in out.read_text().splitlines()[1:]]
 
 
@@ -630,18 +631,20 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
                "nbgrader/dave/ch04/04_bptt.ipynb", "flat/04_bptt_alice.ipynb", "flat/04_bptt_bob.ipynb",
                "glob/alice/hw.ipynb", "glob/bob/hw.ipynb", "submitted/alice/ch04/04_bptt.ipynb",
                "submitted/bob/ch04/04_bptt.ipynb")
-    assert graded_students(tmp_path, "mixed") == ["alice", "bob"]
+    # bob.ipynb, carol.ipynb, x.ipynb, hw.ipynb and alice\99_fixture.ipynb name no chapter (no NN_ prefix):
+    # unreadable, they are not graded (exit 1).
+    assert graded_students(tmp_path, "mixed", status=1) == ["alice", "bob"]
     assert re.search(r"^alice\s+alice/99_fixture\.ipynb\s+ch99\.double\s+0/1", capsys.readouterr().out, re.M)
-    assert graded_students(tmp_path, "lone") == ["carol"]
+    assert graded_students(tmp_path, "lone", status=1) == ["carol"]
     assert graded_students(tmp_path, "own/alice") == ["alice"]                    # a student's folder, given
     assert graded_students(tmp_path, "named") == ["ch04"]
-    assert graded_students(tmp_path, "hw") == ["alice", "bob"]                     # nbgrader, any assignment name
-    assert graded_students(tmp_path, "zip") == ["alice"]                           # a zip made on Windows
+    assert graded_students(tmp_path, "hw", status=1) == ["alice", "bob"]           # nbgrader, any assignment name
+    assert graded_students(tmp_path, "zip", status=1) == ["alice"]                 # a zip made on Windows
     assert graded_students(tmp_path, "nbgrader/dave/ch04/04_bptt.ipynb") == ["dave"]
     # Chapter-prefixed names in one folder are the students; notebooks given by a shell glob count from the
     # folder they are all in; each student's folder given (nbgrader's submitted/*) is that student.
     assert graded_students(tmp_path, "flat") == ["04_bptt_alice", "04_bptt_bob"]
-    assert graded_students(tmp_path, "glob/alice/hw.ipynb", "glob/bob/hw.ipynb") == ["alice", "bob"]
+    assert graded_students(tmp_path, "glob/alice/hw.ipynb", "glob/bob/hw.ipynb", status=1) == ["alice", "bob"]
     assert graded_students(tmp_path, "submitted/alice", "submitted/bob") == ["alice", "bob"]
     assert graded_students(tmp_path, "submitted/alice/ch04/04_bptt.ipynb", "submitted/bob/ch04/04_bptt.ipynb") == \
         ["alice", "bob"]
@@ -654,13 +657,68 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
                  "--roster", str(roster)]) == 1
     assert capsys.readouterr().err == (f"warning: student bob (bob.ipynb) is not in the roster {roster}: their grades "
                                        f"are in the table, not in {tmp_path / 'g.csv'}; add them to the roster, or "
-                                       "name the column with --roster-key\n")
+                                       "name the column with --roster-key\n"
+                                       "warning: bob.ipynb (student bob) is not graded (unreadable): could not read "
+                                       "the notebook: JSONDecodeError: Expecting value: line 1 column 1 (char 0); its "
+                                       f"cells in {tmp_path / 'g.csv'} are empty, not zero\n")
     assert (tmp_path / "g.csv").read_text().splitlines()[1] == "alice,Alice,0,0,0,0,0"
 
 
 def test_a_notebook_whose_name_ends_in_upper_case_ipynb_is_graded(tmp_path):
     unreadable(tmp_path, "dave/99_fixture.IPYNB", "erin/99_fixture.ipynb")
     assert graded_students(tmp_path, ".") == ["dave", "erin"]
+
+
+def test_macos_zip_leftovers_hidden_files_and_checkpoints_in_a_folder_are_skipped(tmp_path):
+    unreadable(tmp_path, "subs/alice/99_fixture.ipynb", "subs/__MACOSX/alice/._99_fixture.ipynb",
+               "subs/alice/._99_fixture.ipynb", "subs/.trash/bob/99_fixture.ipynb",
+               "subs/alice/.ipynb_checkpoints/99_fixture-checkpoint.ipynb")
+    assert graded_students(tmp_path, "subs") == ["alice"]
+    # Only what lies below the folder given counts: a folder inside a hidden one, and a hidden notebook
+    # named by itself, are graded.
+    unreadable(tmp_path, ".cache/subs/carol/99_fixture.ipynb", "dave/.99_fixture.ipynb")
+    assert graded_students(tmp_path, ".cache/subs") == ["carol"]
+    assert graded_students(tmp_path, "dave/.99_fixture.ipynb", status=1) == [".99_fixture"]   # no chapter: exit 1
+
+
+def test_an_unreadable_notebook_of_no_known_chapter_is_not_graded_warned_about_and_fails_the_command(
+        tmp_path, capsys):
+    unreadable(tmp_path, "subs/ivy/hw.ipynb")
+    out_csv = tmp_path / "g.csv"
+    assert main(["grade", str(tmp_path / "subs"), "--csv", str(out_csv)]) == 1
+    out, err = capsys.readouterr()
+    assert re.search(r"^\s+total\s+0/0\s+unreadable$", out, re.M)
+    assert err == ("warning: hw.ipynb (student ivy) is not graded (unreadable): could not read the notebook: "
+                   f"JSONDecodeError: Expecting value: line 1 column 1 (char 0); its cells in {out_csv} are empty, "
+                   "not zero\n")
+    assert out_csv.read_text().splitlines() == ["student,Total (0)", "ivy,"]
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--timeout", "0", "a number of seconds > 0"), ("--timeout", "-1", "a number of seconds > 0"),
+    ("--timeout", "nan", "a number of seconds > 0"), ("--timeout", "inf", "a number of seconds > 0"),
+    ("--timeout", "soon", "a number of seconds > 0"), ("--exercise-timeout", "0", "a number of seconds > 0"),
+    ("--memory-mb", "0", "a whole number >= 1"), ("--memory-mb", "1.5", "a whole number >= 1"),
+    ("--processes", "0", "a whole number >= 1"), ("--jobs", "0", "a whole number >= 1"),
+    ("--jobs", "-2", "a whole number >= 1")])
+def test_limits_that_cannot_grade_anything_are_refused_before_grading(option, value, expected, tmp_path, capsys,
+                                                                       monkeypatch):
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    unreadable(tmp_path, "alice/99_fixture.ipynb")
+    with pytest.raises(SystemExit) as exited:
+        main(["grade", str(tmp_path), option, value])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"python -m rnncourse grade: error: argument {option}: expected {expected}, got {value!r}")
+
+
+def test_limits_within_range_are_read_as_numbers():
+    from rnncourse.__main__ import parser
+
+    args = parser().parse_args(["grade", "x", "--timeout", "0.5", "--exercise-timeout", "2", "--memory-mb", "512",
+                                "--processes", "1", "--jobs", "3"])
+    assert (args.timeout, args.exercise_timeout, args.memory_mb, args.processes, args.jobs) == (0.5, 2.0, 512, 1, 3)
+    assert isinstance(args.memory_mb, int) and isinstance(args.jobs, int)
 
 
 def test_the_csv_quotes_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
@@ -907,3 +965,15 @@ def test_an_earlier_csv_as_the_roster_gets_one_total_over_every_grade_column(tmp
                               student="alice")
     assert grades_csv([result], earlier).splitlines() == [
         "id,ch98.a (2),ch99.double (1),ch99.mse (1),Total (4)", "alice,2,1,0,3", "bob,1,-,,1"]
+
+
+def test_a_name_bound_to_a_value_not_a_function_is_told_so_not_that_its_function_raised(tmp_path):
+    # The cell after double's definition binds double to an array (a call's result kept under the function's name).
+    path = write_notebook(instructor_notebook(), tmp_path / "99_not_a_function.ipynb",
+                          [('check("ch99.double", double)', 'double = np.zeros(3)\ncheck("ch99.double", double)')])
+    [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=TIMEOUT, exercise_timeout=EXERCISE_TIMEOUT)
+    rows = {e.exercise: (e.points, e.feedback) for e in result.exercises}
+    assert rows.pop("ch99.double") == (0, "the notebook's double should be the function you wrote, but is a value "
+                                          "of type ndarray; define it with def double(...) and assign nothing else "
+                                          "to that name afterwards")
+    assert rows == {name: (get_exercise(name).points, "all checks passed") for name in rows}   # the others score

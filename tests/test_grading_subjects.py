@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pytest
 
 from exercise_fixtures import bubblewrap_missing
@@ -486,3 +487,51 @@ def test_a_teaching_cell_shows_the_source_of_a_subject_and_an_honest_answer_scor
     assert result.notes == [], result.notes
     assert [(e.exercise, e.points, e.feedback) for e in result.exercises] == [
         (e, get_exercise(e).points, "all checks passed") for e in exercises]
+
+
+# ----------------------------------------------------------------------------- another exercise's subject
+
+#: rnn_param_count runs the package's rnn_forward, a subject of ch02.rnn_step (graded in the same sandbox), not of
+#: its own exercise; rnn_step is honest.
+OTHERS_SUBJECT = '''
+from rnncourse.numpy import rnn_forward
+
+def rnn_step(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)
+
+def rnn_param_count(D, H, O):
+    rnn_forward(np.zeros((1, 1, D)), np.zeros((1, H)), np.zeros((H, D)), np.zeros((H, H)), np.zeros(H))
+    return H * D + H * H + H + O * H + O
+'''
+
+
+@SANDBOX
+def test_calling_another_exercises_subject_names_that_exercise_not_this_one(tmp_path):
+    checks = 'check("ch02.rnn_step", rnn_step)\ncheck("ch02.rnn_param_count", rnn_param_count)'
+    path = _notebook(tmp_path / "02_others_subject.ipynb", [SETUP, OTHERS_SUBJECT, checks])
+    [result] = grade_all([path], timeout=60, exercise_timeout=30)
+    assert result.notes == [], result.notes
+    assert [(e.exercise, e.points, e.feedback) for e in result.exercises] == [
+        ("ch02.rnn_step", get_exercise("ch02.rnn_step").points, "all checks passed"),
+        ("ch02.rnn_param_count", 0, "write it yourself: the package's rnn_forward computes the answer of exercise "
+                                    "ch02.rnn_step of this chapter, so it is blocked while the chapter's exercises "
+                                    "are checked; calling it, directly or through another package function, scores "
+                                    "zero")]
+
+
+def test_a_blocked_function_raises_a_message_true_for_every_exercise_of_the_chapter():
+    from rnncourse.exercises.runner import SUBJECT_ERROR, _SubjectBlocker
+    from rnncourse.numpy import elman
+
+    blocker = _SubjectBlocker(["rnncourse.numpy.elman.rnn_forward"])
+    stub = blocker.stub(elman.rnn_forward, "rnn_forward")
+    x, h0 = np.zeros((1, 1, 2)), np.zeros((1, 3))
+    args = (x, h0, np.zeros((3, 2)), np.zeros((3, 3)), np.zeros(3))
+    assert np.array_equal(stub(*args)[0], np.zeros((1, 1, 3)))                  # not armed: the package's own
+    blocker.armed[0] = True
+    with pytest.raises(RuntimeError) as raised:
+        stub(*args)
+    assert type(raised.value).__name__ == SUBJECT_ERROR and blocker.called == ["rnn_forward"]
+    # the grader reads the function's name as the message's last word
+    assert str(raised.value) == ("write it yourself: while the grader checks this chapter's exercises, it blocks "
+                                 "the package's rnn_forward")

@@ -13,9 +13,10 @@ compares with its own reference, in the grader's process. What is guaranteed:
   comparisons and the points never enter it, and what leaves it is numbers, arrays of numbers,
   strings and exception names (an ``ndarray`` subclass or a ``float`` subclass arrives as a name,
   which no checker accepts);
-- the package functions an exercise asks the student to write raise inside the sandbox while its
-  functions are checked, and a submission that calls one, directly or through another package
-  function, scores zero for it ("write it yourself: this exercise is ..."); this stops calling
+- the package functions the chapter's exercises ask the student to write raise inside the sandbox
+  while the student's functions are checked, and a submission that calls one, directly or through
+  another package function, scores zero for it ("write it yourself: this exercise is ...", or, for
+  another exercise's function, "... computes the answer of exercise ..."); this stops calling
   the package, not copying it, nor package code that computes the same without calling the
   function, nor a submission that digs through its interpreter for the original (see
   ``runner._SubjectBlocker``);
@@ -274,7 +275,11 @@ class NotDefined(BaseException):
 
 
 class SubjectCalled(BaseException):
-    """The student's function called a package function the exercise asks them to write."""
+    """The student's function called a package function one of the chapter's exercises asks them to write."""
+
+
+class NotAFunction(BaseException):
+    """The notebook binds the function's name to a value that is not callable; the message is its type's name."""
 
 
 class BudgetSpent(CallTimeout):
@@ -415,7 +420,7 @@ class RemoteFunction:
         if op == "missing":
             raise NotDefined(self.name)
         if op == "not_callable":
-            raise _remote_error("TypeError", f"{self.name} should be a function, but is {reply.get('type')}")
+            raise NotAFunction("".join(ch for ch in str(reply.get("type"))[:80] if ch.isalnum() or ch in "_.") or "?")
         if op == "timeout":
             raise self._out_of_time()
         if op == "failed":
@@ -534,13 +539,18 @@ def _seeds(checker) -> list:
     return found
 
 
-def _check(exercise, remote: RemoteFunction, function: str, problems) -> tuple:
-    """Run the exercise's checker, here, on the stand-in; return ``(passed, feedback)``."""
+def _check(exercise, remote: RemoteFunction, function: str, problems, graded=()) -> tuple:
+    """Run the exercise's checker, here, on the stand-in; return ``(passed, feedback)``.
+
+    ``graded``: every exercise graded in the same sandbox, whose subjects are blocked too.
+    """
     try:
         exercise.checker(remote)
     except SubjectCalled as called:
-        return False, (f"write it yourself: this exercise is {called}; calling the package's own {called}, "
-                       f"directly or through another package function, scores zero")
+        return False, _subject_called(str(called), exercise, graded)
+    except NotAFunction as kind:
+        return False, (f"the notebook's {function} should be the function you wrote, but is a value of type {kind}; "
+                       f"define it with def {function}(...) and assign nothing else to that name afterwards")
     except BudgetSpent:
         return False, _out_of_budget(remote.session.options)
     except CallTimeout:
@@ -559,6 +569,22 @@ def _check(exercise, remote: RemoteFunction, function: str, problems) -> tuple:
         text = str(err).strip().splitlines()
         return False, f"checking your answer raised {type(err).__name__}" + (f": {text[0][:300]}" if text else "")
     return True, "all checks passed"
+
+
+def _subject_called(called: str, exercise, graded) -> str:
+    """The feedback for a call of the blocked package function ``called``: a subject of ``exercise``, else of the
+    exercises of ``graded`` that list it."""
+    def listed(ex) -> bool:
+        return any(subject.rpartition(".")[2] == called for subject in ex.subjects)
+
+    if listed(exercise):
+        return (f"write it yourself: this exercise is {called}; calling the package's own {called}, "
+                f"directly or through another package function, scores zero")
+    owners = " and ".join(ex.name for ex in graded if ex.name != exercise.name and listed(ex))
+    return (f"write it yourself: the package's {called} computes the answer of "
+            f"{f'exercise {owners}' if owners else 'another exercise'} of this chapter, "
+            f"so it is blocked while the chapter's exercises are checked; calling it, directly or through another "
+            f"package function, scores zero")
 
 
 def _not_run(status: str, last_cell, options) -> str:
@@ -690,7 +716,7 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
                 row = ExerciseResult(ex_name, function, 0, pts, False, _out_of_budget(options))
             else:
                 remote = RemoteFunction(box, function, began + exercise_timeout, options["deadline"])
-                passed, feedback = _check(ex, remote, function, box.problems)
+                passed, feedback = _check(ex, remote, function, box.problems, list(exercises.values()))
                 row = ExerciseResult(ex_name, function, pts if passed else 0, pts, passed, feedback,
                                      seeds=_seeds(ex.checker), inputs_sha256=remote.digest.hexdigest())
             row.seconds = round(time.monotonic() - began, 3)

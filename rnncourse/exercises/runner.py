@@ -249,7 +249,9 @@ class _SubjectBlocker:
         self.called.append(short)
         error = self.error
         del self, original
-        raise error(f"write it yourself: this exercise is {short}")
+        # Which exercise is checked is not known here; the grader reads the name as the last word.
+        raise error(f"write it yourself: while the grader checks this chapter's exercises, it blocks the "
+                    f"package's {short}")
 
     def stub(self, original, short):
         """``original`` behind :meth:`_call`, in a function whose attributes do not lead back to it.
