@@ -209,3 +209,22 @@ def test_lr_range_legend_says_what_the_curve_is_and_keeps_off_it():
 def test_practice_plots_refuse_empty_none_and_arrays_for_numbers(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- Accessibility audit (dark mode inverts figures): each test failed before its fix. ---
+
+def test_batch_masks_name_their_colours_in_a_legend_not_by_lightness():
+    masks = {"a": [np.array([[True, True], [True, False]]), np.array([[True], [True], [False]])]}
+    fig = plot_batch_masks(masks)
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["real step", "padding", "beyond the batch's longest line"]
+    swatches = [matplotlib.colors.to_rgb(h.get_facecolor()) for h in legend.legend_handles]
+    expected = [matplotlib.colors.to_rgb(c) for c in (PALETTE[0], COLORS["input"], "#EEEEEE")]
+    np.testing.assert_allclose(swatches, expected)                     # the swatches are the image's colours
+    title = fig._suptitle.get_text()
+    assert not any(word in title.lower() for word in ("dark", "light", "grey")), title
+    fig.canvas.draw()                                                  # the legend overlaps neither title nor panel
+    box = legend.get_window_extent()
+    for other in [fig._suptitle, *(ax for ax in fig.axes), *(ax.title for ax in fig.axes)]:
+        assert not box.overlaps(other.get_window_extent()), other

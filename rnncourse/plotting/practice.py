@@ -36,7 +36,7 @@ def _check_mask(m, name: str) -> None:
         raise ValueError(f"{name} should have shape (T, B) with T, B >= 1, but has shape {m.shape}")
 
 
-def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light) in each batch"):
+def plot_batch_masks(masks: dict, *, title="Real steps and padding in each batch"):
     """Side by side, the (T, B) masks of a few batches under each batching scheme.
 
     Parameters
@@ -45,6 +45,8 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
         For each scheme (e.g. ``"random batches"``, ``"sorted by length"``), the masks
         of some batches; they are drawn one after the other along the batch axis, time
         running downwards from step 1 (the book's ``x_1``) to the longest batch's ``T``.
+        A legend below the panels names each colour ("real step", "padding", "beyond the
+        batch's longest line"), so the figure reads the same when a dark theme inverts it.
     title : str
         Figure title.
 
@@ -61,10 +63,11 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
             raise ValueError(f"masks[{name!r}] should be a non-empty list of (T, B) masks, but is empty")
         for k, m in enumerate(ms):
             _check_mask(m, f"masks[{name!r}][{k}]")
-    fig, axes = plt.subplots(1, len(masks), figsize=figsize(0.42), sharey=True)
+    fig, axes = plt.subplots(1, len(masks), figsize=figsize(0.48), sharey=True, layout="constrained")
     axes = np.atleast_1d(axes)
     T = max(m.shape[0] for ms in masks.values() for m in ms)
-    cmap = ListedColormap(["#EEEEEE", COLORS["input"], PALETTE[0]])
+    colors = ["#EEEEEE", COLORS["input"], PALETTE[0]]                # by cell value 0, 1, 2 below
+    cmap = ListedColormap(colors)
     for ax, (name, ms) in zip(axes, masks.items()):
         cols = []
         for k, m in enumerate(ms):
@@ -82,6 +85,10 @@ def plot_batch_masks(masks: dict, *, title="Real steps (dark) and padding (light
         ax.grid(False)
     axes[0].set_ylabel("time step t")
     fig.suptitle(title)
+    # named swatches, not "dark"/"light": a dark theme that inverts the figure inverts them alike
+    names = ["beyond the batch's longest line", "padding", "real step"]
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="0.5", lw=0.5) for c in colors]
+    fig.legend(handles[::-1], names[::-1], loc="outside lower center", ncols=3, frameon=False)
     return fig
 
 
