@@ -514,7 +514,7 @@ def test_a_forged_cell_number_or_a_fault_of_the_grader_costs_that_submission_onl
     forged = write_notebook(instructor_notebook(), tmp_path / "mallory" / "99_fixture.ipynb",
                             [('print(f"tanh(0.5)', forge + 'print(f"tanh(0.5)')])
     honest = write_notebook(instructor_notebook(), tmp_path / "alice" / "99_fixture.ipynb")
-    mallory, alice = grade_all([forged, honest], jobs=2, checkers=[str(CHECKERS)], timeout=1, exercise_timeout=5,
+    mallory, alice = grade_all([forged, honest], jobs=2, checkers=[str(CHECKERS)], timeout=5, exercise_timeout=5,
                                grace=2)
     assert (alice.status, alice.points) == ("ok", 7)
     assert mallory.points == 0 and mallory.max_points == 7

@@ -36,6 +36,8 @@ SUBMISSIONS = {
                       "    assert float((ones @ ones)[0, 0]) == 1000\n" + MSE)],
     "long_list": [(DOUBLE, "    return [1 / (1 + t) for t in range(200_000)]"),
                   (TEACHING, "print(len(double(np.arange(3.0))))")],
+    "huge_array": [(DOUBLE, "    return np.zeros(9_000_000)         # 72 MB, 96 MB as text"),
+                   (TEACHING, "print(len(double(np.arange(3.0))))")],
 }
 
 
@@ -71,3 +73,13 @@ def test_a_long_list_answer_is_refused_with_a_clear_message_and_the_rest_still_s
     message = feedback(result)["ch99.double"]
     assert "too large to send" in message and "NumPy array" in message, message
     assert "sandbox ended" not in message, message
+
+
+def test_an_answer_longer_than_the_grader_reads_is_refused_by_the_worker_with_a_clear_message(graded):
+    # The grader stops reading a message at 64 MB and ends the sandbox; the worker measures the answer first.
+    result = graded["huge_array"]
+    assert scores(result) == {**FULL_MARKS, "ch99.double": 0}, feedback(result)
+    message = feedback(result)["ch99.double"]
+    assert "your function returned a value too large to send: 92 MB as text (the grader reads at most 64 MB); " \
+           "return a smaller answer" in message, message
+    assert "sandbox ended" not in message and result.notes == [], (message, result.notes)

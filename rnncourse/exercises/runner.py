@@ -390,8 +390,9 @@ def _loaded_already(module):
 class Worker:
     """The state of one sandboxed submission: its namespace, the channel and the blocked subjects."""
 
-    def __init__(self, channel):
+    def __init__(self, channel, message_bytes: int | None = None):
         self.channel = channel
+        self.message_bytes = message_bytes          # the longest message the grader reads
         self.namespace = {"__name__": "__main__"}
         shell = _Shell(self.namespace)
         # The student's get_ipython closes over the shell alone (which holds only the namespace),
@@ -459,7 +460,7 @@ class Worker:
             replaced = [[i, k] for i, a in enumerate(args) if type(a) is dict
                         for k in a if k in entries[i] and a[k] is not entries[i][k]]
             reply = _within_limits({"op": "return", "value": encode(value), "after": encode([list(args), kwargs]),
-                                    "replaced": replaced})
+                                    "replaced": replaced}, self.message_bytes)
         if self.blocker and len(self.blocker.called) > before:
             reply["subject"] = self.blocker.called[before]
         return reply
@@ -483,27 +484,42 @@ def _settle_after_cells() -> None:
         pass
 
 
-def _within_limits(reply: dict) -> dict:
+def _within_limits(reply: dict, message_bytes: int | None = None) -> dict:
     """``reply`` (an answer), or in its place a ``ValueError`` answer when it is longer than the grader reads.
 
     The value alone may hold at most ``wire.MAX_CONTAINERS`` lists and objects and
     ``wire.MAX_COMMAS`` items; the whole answer (with the arguments as they are after the call) at
-    most ``wire.HARD_MAX_CONTAINERS`` and ``wire.HARD_MAX_COMMAS``. Counted on the encoded bytes,
-    the way the grader counts them.
+    most ``wire.HARD_MAX_CONTAINERS`` and ``wire.HARD_MAX_COMMAS``, counted on the encoded bytes
+    the way the grader counts them, and, when ``message_bytes`` is given, at most that many bytes
+    less 64 KB for the rest of the message (a longer one the grader would stop reading, and end
+    the sandbox). So an honest answer that is too large is told why, at the cost of encoding it
+    once here; the grader's own limits stay for a submission that writes to the pipe itself.
     """
     from rnncourse.exercises.wire import HARD_MAX_COMMAS, HARD_MAX_CONTAINERS, dumps, too_many_parts
 
+    room = None if message_bytes is None else message_bytes - (64 << 10)
     value = dumps(reply["value"])        # serialised once here (a 72 MB array takes 0.4 s), once more to send
     too_many = too_many_parts(value)
     what = "returned a value"
+    if too_many is None and room is not None and len(value) > room:
+        too_many = f"{len(value) / 2**20:.0f} MB as text (the grader reads at most {message_bytes >> 20} MB)"
+        return _too_large(what, too_many, "return a smaller answer")
     if too_many is None:                 # the value and the arguments, short of the few parts of the answer around them
-        too_many = too_many_parts(value + dumps(reply["after"]), HARD_MAX_CONTAINERS - 16, HARD_MAX_COMMAS - 16)
+        after = dumps(reply["after"])
+        too_many = too_many_parts(value + after, HARD_MAX_CONTAINERS - 16, HARD_MAX_COMMAS - 16)
         what = "left its arguments"
+        if too_many is None and room is not None and len(value) + len(after) > room:
+            too_many = (f"{(len(value) + len(after)) / 2**20:.0f} MB as text with its answer (the grader reads at "
+                        f"most {message_bytes >> 20} MB)")
+            return _too_large(what, too_many, "do not grow the arguments it is given")
     if too_many is None:
         return reply
-    return {"op": "raise", "type": "ValueError",
-            "message": f"your function {what} too large to send: {too_many}; return a NumPy array (its numbers "
-                       f"travel as bytes) instead of a long list or many small arrays"}
+    return _too_large(what, too_many, "return a NumPy array (its numbers travel as bytes) instead of a long list "
+                                      "or many small arrays")
+
+
+def _too_large(what: str, why: str, fix: str) -> dict:
+    return {"op": "raise", "type": "ValueError", "message": f"your function {what} too large to send: {why}; {fix}"}
 
 
 def _message(err) -> str:
@@ -516,12 +532,13 @@ def _message(err) -> str:
 def main(argv=None) -> None:
     """Entry point inside the sandbox: ``python -m rnncourse.exercises.runner '{"memory": ...}'``."""
     argv = sys.argv[1:] if argv is None else argv
-    apply_limits(json.loads(argv[0]) if argv else {})
+    limits = json.loads(argv[0]) if argv else {}
+    apply_limits(limits)
     channel = _Channel()
     import IPython.core.inputtransformer2  # noqa: F401 -- the cells' magics are translated with it
     import numpy  # noqa: F401 -- every chapter uses it: load it once, before the first cell
 
-    worker = Worker(channel)
+    worker = Worker(channel, limits.get("message"))
     channel.send({"op": "ready", "pid": os.getpid()})
     while True:
         try:

@@ -159,7 +159,8 @@ class Limits:
         """
         return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1,
                 "processes": self.processes if sandbox else None,
-                "file_size": self.file_size_mb << 20, "open_files": self.open_files}
+                "file_size": self.file_size_mb << 20, "open_files": self.open_files,
+                "message": self.message_mb << 20}     # not a limit the worker sets: the longest answer it sends
 
 
 #: Per architecture: its audit number, and the numbers of the system calls the filter looks at.
