@@ -175,6 +175,14 @@ def _check_integers(a, name, symbols, shape, backend, what):
         raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}")
 
 
+def _min_max(a) -> tuple:
+    """``(min, max)`` of an integer array as Python ints (torch has no min or max for its uint16, uint32 and
+    uint64 tensors: those are read as int64)."""
+    if str(a.dtype) in ("torch.uint16", "torch.uint32", "torch.uint64"):
+        a = a.long()
+    return int(a.min()), int(a.max())
+
+
 def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high: int | None = None,
                       backend: str = "numpy"):
     """Check an integer array of class indices (targets, token ids) in ``[0, high)``.
@@ -197,7 +205,7 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     """
     _check_integers(a, name, symbols, shape, backend, "integer class indices")
     if _has_values(a):
-        lo, hi = int(a.min()), int(a.max())
+        lo, hi = _min_max(a)
         if lo < 0 or (high is not None and hi >= high):
             bound = f"[0, {high})" if high is not None else "[0, inf)"
             raise ValueError(f"{name} should hold indices in {bound}, but holds values from {lo} to {hi}")
@@ -214,7 +222,7 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
     """
     _check_integers(lengths, "lengths", ("B",), None if B is None else (B,), backend, "integer sequence lengths")
     if _has_values(lengths):
-        lo, hi = int(lengths.min()), int(lengths.max())
+        lo, hi = _min_max(lengths)
         if lo < 1:
             raise ValueError(f"lengths should all be in 1..T = 1..{T} (every sequence has at least one step), but "
                              f"the smallest is {lo}; drop empty sequences from the batch")

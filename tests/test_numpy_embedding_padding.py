@@ -147,7 +147,7 @@ def test_masked_loss_ignores_padding_numpy_and_torch():
 
 
 
-@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.int8, torch.uint8])
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.int8, torch.uint8, torch.uint16, torch.uint32])
 def test_torch_masked_cross_entropy_takes_integer_targets_of_any_dtype(dtype):
     # The validation accepts every integer dtype, so the loss and its gradient must equal int64's;
     # F.cross_entropy itself takes only int64 (and uint8) class indices.

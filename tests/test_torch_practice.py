@@ -85,7 +85,7 @@ def test_stateful_training_carries_state_and_missing_detach_fails():
 
 
 
-@pytest.mark.parametrize("dtype", [np.int32, np.int16, np.uint8])
+@pytest.mark.parametrize("dtype", [np.int32, np.int16, np.uint8, np.uint16, np.uint32])
 def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
     # The checks accept every integer dtype (the models embed ids.long()), so the losses must equal
     # int64's exactly; F.cross_entropy alone takes only int64 (or uint8) targets.

@@ -227,7 +227,7 @@ def test_teacher_forcing_loss_ignores_padding():
 
 
 
-@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.uint8])
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.uint8, torch.uint16, torch.uint32])
 def test_teacher_forcing_loss_takes_integer_targets_of_any_dtype(dtype):
     # Seq2Seq takes any integer ids, so the loss on its logits must too, equal to int64's value and gradient.
     model = small_seq2seq()
