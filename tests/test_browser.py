@@ -560,6 +560,139 @@ def test_folded_solution_and_hidden_code_open_with_the_keyboard(browser, server)
     page.close()
 
 
+PHONE_375 = {"width": 375, "height": 812}
+
+
+def test_sidebar_buttons_open_the_chapter_list_on_a_phone_and_hide_it_on_a_desktop(browser, server):
+    """The article header's "Toggle primary sidebar" button opens the chapter list as a drawer on a phone,
+    and hides and shows the sidebar on a desktop; "Toggle secondary sidebar" opens the page's contents.
+
+    Both themes bind these actions to the page's first ``.primary-toggle`` and ``.secondary-toggle``, which
+    must be these visible buttons, not the hidden ones of the theme's top bar (_templates/sections/header.html).
+    """
+    page, log = open_page(browser, f"{server}/book/04_bptt.html", PHONE_375)
+    chapter_link = "a[href='05_vanishing_exploding.html']"
+    drawer = page.locator("#pst-primary-sidebar-modal")
+    assert not drawer.locator(chapter_link).is_visible()
+    page.locator(".bd-header-article button.primary-toggle").click()
+    drawer.locator(chapter_link).wait_for(state="visible", timeout=5000)
+    page.keyboard.press("Escape")
+    drawer.wait_for(state="hidden", timeout=5000)
+    page.locator(".bd-header-article button.secondary-toggle").click()
+    page.locator("#pst-secondary-sidebar-modal nav.page-toc a").first.wait_for(state="visible", timeout=5000)
+    page.keyboard.press("Escape")
+
+    page.set_viewport_size(DESKTOP)
+    in_sidebar = page.locator(f"#pst-primary-sidebar {chapter_link}")
+    assert in_sidebar.is_visible(), "the sidebar is not shown on a desktop"
+    page.locator(".bd-header-article button.primary-toggle").click()
+    in_sidebar.wait_for(state="hidden", timeout=5000)
+    assert not drawer.is_visible(), "on a desktop the button opened the phone's drawer"
+    page.locator(".bd-header-article button.primary-toggle").click()
+    in_sidebar.wait_for(state="visible", timeout=5000)
+    page.close()
+    assert not log.errors, log.errors
+
+
+def test_math_is_typeset_from_file_urls_after_mathjaxs_explorer_was_switched_on(browser, site):
+    """MathJax's explorer (its menu's Accessibility > Activate) fetches speech rules at run time, which fails
+    from file://: every formula of every page then stays raw TeX, since MathJax saved the setting. The book
+    turns MathJax's menu off (_config.yml), and drops such a setting saved before (_static/rnncourse-mathjax.js)."""
+    rel = "book/02_structure.html"
+    page = browser.new_page()
+    log = PageLog(page)
+    page.add_init_script("localStorage.setItem('MathJax-Menu-Settings', "
+                         "JSON.stringify({explorer: true, collapsible: true}));")
+    try:
+        page.goto((site / rel).as_uri(), wait_until="load")
+        try:
+            page.wait_for_function("() => document.querySelectorAll('mjx-container').length"
+                                   " >= document.querySelectorAll('div.math, span.math').length", timeout=15000)
+        except sync_api.TimeoutError:
+            pass                                          # load_problems says what is missing
+        problems = load_problems(page, rel) + [f"{rel}: {e}" for e in log.errors]
+    finally:
+        page.evaluate("() => localStorage.removeItem('MathJax-Menu-Settings')")
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_formulas_are_not_tab_stops_unless_they_scroll_and_keep_their_assistive_mathml(browser, server):
+    """A keyboard reader reaches the chapter's links and figures without passing through every formula;
+    only a display equation wider than its column, which scrolls sideways, is a Tab stop, for the arrow
+    keys to scroll it (as the theme does for code blocks): _static/rnncourse-mathjax.js."""
+    page, _ = open_page(browser, f"{server}/book/04_bptt.html")
+    wait_for_math(page)
+    formulas = page.evaluate("""() => [...document.querySelectorAll('mjx-container')].map(f => ({
+        tabStop: f.tabIndex >= 0,
+        scrolls: f.parentElement.matches('div.math') && f.scrollWidth > f.clientWidth + 1,
+        assistive: !!f.querySelector(':scope > mjx-assistive-mml > math'),
+    }))""")
+    page.close()
+    assert len(formulas) > 100
+    scrolling = sum(f["scrolls"] for f in formulas)
+    assert scrolling >= 1, "no display equation scrolls at a desktop's width: this test checks nothing"
+    wrong = [f for f in formulas if f["tabStop"] != f["scrolls"]]
+    assert not wrong, f"{len(wrong)} of {len(formulas)} formulas are Tab stops where they do not scroll, or the reverse"
+    assert all(f["assistive"] for f in formulas), "a formula lacks its assistive MathML"
+
+
+#: The article header's buttons, by the name a screen reader reads.
+HEADER_BUTTONS = {
+    "Toggle primary sidebar": ".bd-header-article button.primary-toggle",
+    "Launch interactive content": ".bd-header-article .dropdown-launch-buttons > button",
+    "Source repository": ".bd-header-article a.btn-source-repository-button",
+    "Download this page": ".bd-header-article .dropdown-download-buttons > button",
+}
+
+
+def test_article_header_buttons_show_a_focus_ring(browser, server):
+    page, _ = open_page(browser, f"{server}/book/03_forward.html")
+    rings = {}
+    for name, selector in HEADER_BUTTONS.items():
+        tab_to(page, selector)
+        rings[name] = page.evaluate("""() => {
+            const s = getComputedStyle(document.activeElement);
+            return [s.outlineStyle, parseFloat(s.outlineWidth), s.outlineColor];
+        }""")
+    page.close()
+    missing = {name: ring for name, ring in rings.items()
+               if ring[0] in ("none", "hidden") or ring[1] < 2 or ring[2] in ("transparent", "rgba(0, 0, 0, 0)")}
+    assert not missing, f"no focus ring (outline style, width, colour): {missing}"
+
+
+#: What the open page cuts off: inline formulas and inline code wider than a box whose overflow is hidden.
+CLIPPED_INLINE = """() => {
+    const cut = [];
+    for (const e of document.querySelectorAll('article span.math mjx-math, article code.literal')) {
+        if (!e.checkVisibility()) continue;
+        let box = e.parentElement;
+        while (box && box !== document.body && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+        if (!box || box === document.body || !['hidden', 'clip'].includes(getComputedStyle(box).overflowX)) continue;
+        const lost = e.getBoundingClientRect().right - box.getBoundingClientRect().right;
+        if (lost > 1) {
+            const text = e.closest('mjx-container')?.querySelector('mjx-assistive-mml')?.textContent ?? e.textContent;
+            cut.push(`${Math.round(lost)} px of ${text.slice(0, 50)}`);
+        }
+    }
+    return cut;
+}"""
+
+
+def test_no_inline_formula_or_code_is_cut_off_on_a_phone(browser, server):
+    """At 375 px, a formula or code name wider than the column wraps, solutions opened (chapter 3's
+    Solution 3.1(c) ends in "= 5002"); the theme's own style cuts off what does not fit."""
+    problems = []
+    for rel in CHAPTERS:
+        page, _ = open_page(browser, f"{server}/{rel}", PHONE_375)
+        wait_for_math(page)
+        page.evaluate("() => document.querySelectorAll('div.dropdown button.toggle-button').forEach(b => b.click())")
+        page.wait_for_timeout(300)
+        problems += [f"{rel}: {cut}" for cut in page.evaluate(CLIPPED_INLINE)]
+        page.close()
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.parametrize("rel", DARK_CHAPTERS, ids=lambda rel: Path(rel).stem)
 def test_figures_are_readable_and_axe_finds_nothing_serious_in_dark_mode(browser, server, rel):
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -613,6 +746,30 @@ def print_problems(page, rel: str, figure: str) -> list[str]:
         problems.append(f"{rel}: the static picture did not load")
     page.emulate_media(media="screen")
     return problems
+
+
+#: An A4 page's printable width in CSS pixels, with Chrome's default margins.
+PRINT_WIDTH = {"width": 717, "height": 1000}
+
+
+def test_printed_code_and_equations_fit_the_page(browser, server):
+    """On paper nothing scrolls: code lines wrap, and wide display equations wrap (or their number moves
+    above them) instead of being cut at the page's edge."""
+    page, _ = open_page(browser, f"{server}/book/04_bptt.html", PRINT_WIDTH)
+    page.emulate_media(media="print")
+    wait_for_math(page)
+    cut = page.evaluate("""() => {
+        const wide = e => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1;
+        const pre = [...document.querySelectorAll('article pre')];
+        const equations = [...document.querySelectorAll('article div.math')];
+        return {pre: pre.length, cutPre: pre.filter(wide).map(e => e.textContent.slice(0, 40)),
+                equations: equations.length,
+                cutEquations: equations.filter(d => wide(d) || [...d.children].some(wide)).map(d => d.id)};
+    }""")
+    page.close()
+    assert cut["pre"] > 20 and cut["equations"] > 10, cut
+    assert not cut["cutPre"], f"{len(cut['cutPre'])} of {cut['pre']} code blocks cut in print: {cut['cutPre'][:5]}"
+    assert not cut["cutEquations"], f"display equations cut in print: {cut['cutEquations']}"
 
 
 #: Slider settings of the gradients figure (rho, input scale, lag): vanishing, at the edge, exploding.
