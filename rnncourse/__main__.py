@@ -135,7 +135,7 @@ def _seconds(text: str) -> float:
 
 
 def _count(text: str) -> int:
-    """The argparse type of a resource count (megabytes, processes, jobs): a whole number >= 1."""
+    """The argparse type of a resource count (megabytes, processes, jobs, the table's width): a whole number >= 1."""
     if not text.strip().isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return int(text)
@@ -546,7 +546,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=_count, default=1, help="submissions graded at the same time (default 1)")
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: the book/ folder "
                    "of the checkout rnncourse runs from, where there is one)")
-    g.add_argument("--width", type=int, default=110, help="width of the printed table")
+    g.add_argument("--width", type=_count, default=110, help="width of the printed table")
     g.set_defaults(run=cmd_grade)
 
     n = sub.add_parser("nbgrader", help="write an nbgrader course (source notebooks, config, kernel) for chapters")

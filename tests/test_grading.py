@@ -700,7 +700,7 @@ def test_an_unreadable_notebook_of_no_known_chapter_is_not_graded_warned_about_a
     ("--timeout", "soon", "a number of seconds > 0"), ("--exercise-timeout", "0", "a number of seconds > 0"),
     ("--memory-mb", "0", "a whole number >= 1"), ("--memory-mb", "1.5", "a whole number >= 1"),
     ("--processes", "0", "a whole number >= 1"), ("--jobs", "0", "a whole number >= 1"),
-    ("--jobs", "-2", "a whole number >= 1")])
+    ("--jobs", "-2", "a whole number >= 1"), ("--width", "0", "a whole number >= 1")])
 def test_limits_that_cannot_grade_anything_are_refused_before_grading(option, value, expected, tmp_path, capsys,
                                                                        monkeypatch):
     monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))

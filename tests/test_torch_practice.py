@@ -104,8 +104,12 @@ def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
         train_charlm(lm, text.astype(float), T=3, B=2, steps=1)
     with pytest.raises(TypeError, match="ids should hold integer class indices, but has dtype float64"):
         evaluate_loss(lm, text.astype(float), T=3, B=2)
-    with pytest.raises(TypeError, match="should hold integer class indices, but has dtype torch.float64"):
-        fit_tagger(tagger, ids, [y.astype(float) for y in tags], B=3)
+    with pytest.raises(TypeError, match=r"^tags\[0\] should hold integers, but has dtype float64; convert it with "
+                                        r"tags\[0\]\.astype\(np\.int64\)$"):
+        fit_tagger(tagger, ids, [y.astype(float) for y in tags], B=3)     # named as the caller named them
+    with pytest.raises(TypeError, match=r"^ids\[0\] should hold integers, but has dtype float32"):
+        fit_tagger(tagger, [s.astype(np.float32) for s in ids], tags, B=3)
+
 
 def test_training_rejects_a_clip_that_is_not_a_positive_number():
     ids, tags = _lines(np.random.default_rng(0), 8)

@@ -100,6 +100,10 @@ def _check_pairs(ids, tags):
         raise ValueError(f"ids and tags should hold the same number of sequences, at least one, but hold "
                          f"{len(ids)} and {len(tags)}")
     for i, (s, y) in enumerate(zip(ids, tags)):
+        for name, a in (("ids", s), ("tags", y)):      # named here, not as masked_cross_entropy's targets
+            if isinstance(a, np.ndarray) and a.dtype.kind not in "iu":
+                raise TypeError(f"{name}[{i}] should hold integers, but has dtype {a.dtype}; convert it with "
+                                f"{name}[{i}].astype(np.int64)")
         if np.shape(s) != np.shape(y):
             raise ValueError(f"tags[{i}] should have the shape of ids[{i}], {np.shape(s)}, one tag per id, but "
                              f"has shape {np.shape(y)}")
