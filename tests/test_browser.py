@@ -44,6 +44,7 @@ axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright",
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
+PHONE_375 = {"width": 375, "height": 812}      # the narrowest common phone, for what a narrow screen cuts off
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -558,9 +559,6 @@ def test_folded_solution_and_hidden_code_open_with_the_keyboard(browser, server)
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.tabTarget.parentElement.open", timeout=5000)
     page.close()
-
-
-PHONE_375 = {"width": 375, "height": 812}
 
 
 def test_sidebar_buttons_open_the_chapter_list_on_a_phone_and_hide_it_on_a_desktop(browser, server):
