@@ -87,6 +87,25 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [item for item in items if not reads_the_build(item)] + [item for item in items if reads_the_build(item)]
 
 
+def group_lost(item) -> bool:
+    """Whether ``item`` is marked ``xdist_group`` but its node id does not carry the group.
+
+    Under ``--dist loadgroup`` pytest-xdist appends ``@group`` to the node id of each marked test, and its
+    scheduler sends the tests with the same suffix to one process. Where that suffix is missing (pytest 9.2
+    with pytest-xdist 3.8, pytest-dev/pytest-xdist#1386), the group's tests are spread over both processes
+    and each module-scoped fixture runs once in each, without any error.
+    """
+    return item.get_closest_marker("xdist_group") is not None and "@" not in item.nodeid
+
+
+def pytest_runtest_setup(item):
+    """Under ``--dist loadgroup``, a grouped test that pytest-xdist did not keep in its group fails, saying why."""
+    if getattr(item.config.option, "loadgroup", False) and group_lost(item):
+        pytest.fail("pytest-xdist did not add this test's xdist_group to its node id, so --dist loadgroup "
+                    "spreads the group over the processes and runs its module fixtures in each: install the "
+                    "versions in requirements.txt (pytest-dev/pytest-xdist#1386)", pytrace=False)
+
+
 def pytest_collection_finish(session):
     """Start the book build as soon as the tests are collected, if a selected test reads it (and will run:
     ``pytest --collect-only`` builds nothing)."""
