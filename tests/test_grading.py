@@ -21,7 +21,7 @@ from rnncourse.exercises.grade import (CHAPTER_NOTEBOOKS, ExerciseResult, Submis
                                        grade_all, gradebook, grades_csv, plan)
 from rnncourse.exercises.sandbox import sandbox_problem
 from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
-from rnncourse.exercises.student import chapter_paths, student_notebook
+from rnncourse.exercises.student import BEGIN, END, chapter_paths, student_notebook
 
 TIMEOUT, EXERCISE_TIMEOUT = 10, 5
 
@@ -756,6 +756,16 @@ def test_a_file_name_that_is_not_utf8_is_written_escaped_and_whole(tmp_path, cap
 REAL = [p for p in chapter_paths(ROOT / "book") if find_checks(p.read_text(encoding="utf-8"))]
 
 
+def solved_notebook(path: Path):
+    """What a student who solved every exercise of the chapter at ``path`` hands in: the student version,
+    each stub filled in with the chapter's solution (no solution cells, no worked answers that train)."""
+    nb = jupytext.read(path)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = "\n".join(line for line in cell.source.splitlines() if not line.strip().startswith((BEGIN, END)))
+    return student_notebook(nb, f"ch{path.name[:2]}")[0]
+
+
 def test_every_check_call_in_the_chapters_names_a_registered_exercise_and_back():
     for path in chapter_paths(ROOT / "book"):
         calls = find_checks(path.read_text(encoding="utf-8"))
@@ -771,9 +781,8 @@ def test_every_check_call_in_the_chapters_names_a_registered_exercise_and_back()
 def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path):
     paths = []
     for path in REAL:
-        nb = jupytext.read(path)
-        paths.append(write_notebook(nb, tmp_path / "reference" / f"{path.stem}.ipynb"))
-        stub, _ = student_notebook(nb, f"ch{path.name[:2]}")
+        paths.append(write_notebook(solved_notebook(path), tmp_path / "reference" / f"{path.stem}.ipynb"))
+        stub, _ = student_notebook(jupytext.read(path), f"ch{path.name[:2]}")
         paths.append(write_notebook(stub, tmp_path / "stub" / f"{path.stem}.ipynb"))
     results = grade_all(paths, jobs=2, timeout=120, exercise_timeout=120, only_exercises=True, book_dir=ROOT / "book")
     for result in results:
@@ -790,7 +799,7 @@ def test_an_entry_replaced_rather_than_changed_in_place_is_seen_by_the_grader_as
     # (grads[k] = grads[k] * f) must not come back as an in-place change, or the grader would pass
     # what the notebook's check fails.
     path = ROOT / "book" / "05_vanishing_exploding.md"
-    nb = jupytext.read(path)
+    nb = solved_notebook(path)
     cell = next(c for c in nb.cells if "def clip_by_global_norm" in c.source)
     assert "        g *= factor\n" in cell.source
     cell.source = cell.source.replace("    for g in grads.values():\n        g *= factor\n",
