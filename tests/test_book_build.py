@@ -89,6 +89,8 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
 
     - an exception in a chapter's cell fails the build, with the traceback in a report;
     - a broken cross-reference and a missing equation fail it, named in the output;
+    - so do Python references into rnncourse written without the module path that resolve nothing,
+      while one to another library (no intersphinx offline) passes;
     - the chapters that can run execute side by side ahead of Sphinx's reading and come from the cache;
     - ``python -m rnncourse times`` lists the chapters in book order, marks the failed one, exits 1.
 
@@ -96,6 +98,8 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
     is not what fails), is the first build of tests/test_book_cache.py.
     """
     failing = ("See {ref}`no-such-label` and {eq}`eq-missing`.\n\n"
+               "Also {py:func}`rnn_forwrd`, {py:meth}`ElmanRNN.from_numpyy`, {py:class}`ElmanRNNN`, "
+               "{py:data}`PALLETTE` and, outside rnncourse, {py:func}`torch.no_grad`.\n\n"
                "```{code-cell} ipython3\nraise RuntimeError('planted failure in a cell')\n```\n")
     src = mini_book(tmp_path, failing, first=meeting_page("first", "second"), second=meeting_page("second", "first"))
     config = src / "_config.yml"
@@ -110,6 +114,10 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
     assert "RuntimeError: planted failure in a cell" in report
     # The broken references.
     assert "no-such-label" in output and "eq-missing" in output, output[-6000:]
+    for kind, target in (("func", "rnn_forwrd"), ("meth", "ElmanRNN.from_numpyy"), ("class", "ElmanRNNN"),
+                         ("data", "PALLETTE")):
+        assert f"py:{kind} reference target not found: {target}" in output, output[-6000:]
+    assert "torch.no_grad" not in output, output[-6000:]
     # The two good pages ran ahead of Sphinx's reading, at the same time, and are read from the cache.
     for name in ("first", "second"):
         assert f"book/{name}.md: Using cached notebook" in output, output[-6000:]

@@ -37,10 +37,11 @@ TAGS = ("space", "name", "keyword", "number", "string", "comment", "operator")
 #: Modules whose lines train the models; the test modules are different files (an honest split).
 TRAIN_MODULES = ("textwrap", "heapq", "bisect", "fractions", "string", "colorsys", "shlex", "queue", "difflib",
                  "calendar")
+#: Modules whose lines test the models, none of them among :data:`TRAIN_MODULES`.
 TEST_MODULES = ("statistics", "functools")
 #: The padding id; real characters have ids 1 .. 95.
 PAD = 0
-#: Number of ids: the padding id and the 95 printable ASCII characters.
+#: The number of ids (the padding id and the 95 printable ASCII characters).
 VOCAB_SIZE = 96
 
 _KIND = {tokenize.NUMBER: "number", tokenize.STRING: "string", tokenize.COMMENT: "comment", tokenize.OP: "operator"}

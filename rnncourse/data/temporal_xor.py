@@ -9,7 +9,7 @@ that remembers the previous input and knows where a triplet starts.
 
 Arrays are time-major, as everywhere in :mod:`rnncourse`: the inputs ``x`` have
 shape ``(T, B, 1)``. Step ``t`` reads bit ``s_t`` and its target is the next bit
-``s_{t+1}``; :attr:`TemporalXOR.position` says which bit of its triplet that
+``s_{t+1}``; the ``position`` of a :class:`TemporalXOR` says which bit of its triplet that
 target is (0 and 1: random, 2: the XOR bit).
 
 A second XOR-in-time task, :func:`running_parity`, asks for the XOR of *all*

@@ -75,14 +75,14 @@ PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
 #: Largest submitted notebook the grader reads, in MB.
 MAX_NOTEBOOK_MB = 20
 #: The most notes kept of one kind (cells that failed in one run of the notebook, check calls of other exercises),
-#: each at most :data:`MAX_NOTE_CHARS` characters: a submission can make up any number of either.
+#: each at most ``MAX_NOTE_CHARS`` characters: a submission can make up any number of either.
 MAX_NOTES = 50
 MAX_NOTE_CHARS = 500
 #: The file names (without ``.ipynb``) of the book's chapter notebooks, as ``student`` writes them: a
 #: notebook named exactly so is counted for the folder it was given in (:func:`student_id`).
 CHAPTER_NOTEBOOKS = frozenset({"01_why_rnns", "02_structure", "03_forward", "04_bptt", "05_vanishing_exploding",
                                "06_topologies", "07_elman_jordan", "08_limitations_gated", "09_in_practice"})
-#: The statuses of a submission that was not graded (refused unread, or the grader failed on it): its
+#: The statuses of a submission that was not graded (refused unread, or the grader failed on it). Its
 #: exercises read zero in the table, but the CSV leaves their cells empty, since not graded is not zero.
 NOT_GRADED = ("refused", "error")
 
@@ -131,7 +131,7 @@ class SubmissionResult:
 
 
 def _capped(notes, what: str) -> list:
-    """The first :data:`MAX_NOTES` of ``notes``, each cut to :data:`MAX_NOTE_CHARS` characters, and one line that
+    """The first :data:`MAX_NOTES` of ``notes``, each cut to ``MAX_NOTE_CHARS`` characters, and one line that
     counts the rest (``what`` names them)."""
     kept = [str(note)[:MAX_NOTE_CHARS] for note in notes[:MAX_NOTES]]
     if len(notes) > MAX_NOTES:
@@ -998,7 +998,7 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
 
     Without ``roster``, the first column, ``student``, is who each submission is from (its
     ``student``, else :func:`student_id` of its name); a student id that a spreadsheet would run as
-    a formula gets a leading ``'`` (:func:`_csv_cell`). With a roster (a CSV, e.g. the gradebook
+    a formula gets a leading ``'`` (``_csv_cell``). With a roster (a CSV, e.g. the gradebook
     export of the LMS), every roster row comes out with its columns as they were, followed by the
     grade columns, matched on ``roster_key`` (default: the first column that holds the students'
     ids); a student without a submission gets empty cells, and a student the roster lacks is left

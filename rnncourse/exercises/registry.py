@@ -70,7 +70,7 @@ class Exercise:
 
     @property
     def function_name(self) -> str:
-        """The name of the function the student writes: the part after the dot.
+        """The name of the function the student writes, the part after the dot.
 
         When the chapter also imports the package's function of that name, the student's
         function carries the suffix ``_ex`` (``rnn_backward_ex`` for ``ch04.rnn_backward``)

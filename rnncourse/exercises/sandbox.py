@@ -8,7 +8,7 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
   IPC and UTS namespaces, a new session (no terminal to push keystrokes into), and
   ``--die-with-parent`` (it ends when the grader does);
 - a file system of its own: read-only views of the system (``/usr``, and of ``/etc`` only
-  :data:`ETC_ENTRIES`), of the Python installation and virtual environment, and of the
+  ``ETC_ENTRIES``), of the Python installation and virtual environment, and of the
   ``rnncourse`` package with the grading room's files (checkers, feedback, grader) replaced by
   empty files; one writable folder,
   ``/submission``, a size-capped ``tmpfs`` that vanishes with the sandbox. Nothing else of the
@@ -29,9 +29,10 @@ bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), with:
 
 The grader sends plain data and reads plain data (``rnncourse.exercises.wire``) under its own
 wall-clock deadlines; a sandbox that misses one is killed, with everything in it. It parses no
-message of more than :data:`HARD_MAX_CONTAINERS` lists and objects or :data:`HARD_MAX_COMMAS`
-commas, and accepts more than ``wire.MAX_CONTAINERS`` or ``wire.MAX_COMMAS`` only in an answer or a
-call back (:data:`LONG_OPS`), which may echo the grader's own arguments.
+message of more than :data:`~rnncourse.exercises.wire.HARD_MAX_CONTAINERS` lists and objects or
+:data:`~rnncourse.exercises.wire.HARD_MAX_COMMAS` commas, and accepts more than ``wire.MAX_CONTAINERS``
+or ``wire.MAX_COMMAS`` only in an answer or a call back (``LONG_OPS``), which may echo the
+grader's own arguments.
 """
 
 from __future__ import annotations
@@ -300,7 +301,7 @@ def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> li
     ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
     capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
     makes a user namespace. ``seccomp_fd``: a file descriptor from which bubblewrap reads
-    :func:`seccomp_program`. :func:`_short_command` moves its options out of sight.
+    :func:`seccomp_program`. ``_short_command`` moves its options out of sight.
     """
     executable, folders = _python()
     hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
@@ -626,7 +627,7 @@ class Session:
         :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
         After the answer to ``{"op": "run"}``, only the worker is left running, and it can start
-        nothing (:meth:`_stop_other_processes`).
+        nothing (``_stop_other_processes``).
         """
         deadline = time.monotonic() + seconds
         self._send(message, deadline)

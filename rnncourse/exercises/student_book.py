@@ -29,7 +29,7 @@ from pathlib import Path
 __all__ = ["STRICT", "build_student_book", "find_leaks", "site_lines", "normalise", "STUDENT_GUIDE"]
 
 MIN_LEAK_CHARS = 12
-#: The strict build flags of jupyter-book (warnings are errors, nitpicky references, see all of them): the
+#: The strict build flags of jupyter-book (warnings are errors, nitpicky references, see all of them). The
 #: one definition, used by the student build and the tests; the Makefile's JB_FLAGS is checked against it.
 STRICT = ["-W", "-n", "--keep-going"]
 TEXT_SUFFIXES = {".html", ".txt", ".md", ".ipynb", ".py", ".json"}

@@ -56,6 +56,7 @@ MAX_COMMAS = 100_000
 #: The grader parses no message at all beyond these (an answer that echoes large arguments the
 #: grader sent may pass :data:`MAX_CONTAINERS`); a longer one ends the sandbox unread.
 HARD_MAX_CONTAINERS = 1_000_000
+#: The same bound for commas; no message with more is parsed.
 HARD_MAX_COMMAS = 5_000_000
 #: Most foreign type names of one decoded value that get a class of their own name (the rest are plain Foreign).
 MAX_FOREIGN_TYPES = 16

@@ -160,7 +160,8 @@ def plot_tagged_lines(lines, rows: dict, tag_names, *, title="Tags of each chara
         For each tagging, one tag array per line, one tag per character, each in
         ``[0, len(tag_names))``; the first tagging is the truth the others are compared with.
     tag_names : sequence of str
-        Names of the tag ids, for the legend: one colour of :data:`PALETTE` each, so at most 8.
+        Names of the tag ids, for the legend: one colour of :data:`~rnncourse.plotting.style.PALETTE`
+        each, so at most 8.
     title : str
 
     Returns

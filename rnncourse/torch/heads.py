@@ -222,7 +222,7 @@ class RNNModel(nn.Module):
         """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
 
         ``nonlinearity`` and ``many_to_one`` as in the constructor (and in ``model_forward``);
-        ``device`` and ``dtype`` as in :meth:`ElmanRNN.from_numpy`.
+        ``device`` and ``dtype`` as in :meth:`~rnncourse.torch.elman.ElmanRNN.from_numpy`.
         """
         names = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
         check_keys(params, "params", names, "create it with init_model_params(...)")
