@@ -34,12 +34,11 @@ from test_book_build import toc_files
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("Chromium is not installed; install Debian's package with `apt-get install chromium` "
-                "(.ci/run does this in CI)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by requirements.txt")
-axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright",
-                                     reason="axe-playwright-python is installed by requirements.txt")
+try:
+    import axe_playwright_python.sync_playwright as axe_playwright
+    from playwright import sync_api
+except ImportError:           # the ``browser`` fixture skips the tests that need them, saying how to install them
+    axe_playwright = sync_api = None
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
@@ -78,7 +77,16 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
-def browser(playwright, tmp_path_factory):
+def browser(request, tmp_path_factory):
+    """Chromium, driven by Playwright. Only the tests that take it are skipped where either is missing: the
+    others read the built pages' HTML and run anyway."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed; install Debian's package with `apt-get install chromium` "
+                    "(.ci/run does this in CI)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is installed by requirements.txt")
+    pytest.importorskip("axe_playwright_python.sync_playwright",
+                        reason="axe-playwright-python is installed by requirements.txt")
+    playwright = request.getfixturevalue("playwright")         # started only where there is a browser to drive
     profile = tmp_path_factory.mktemp("chromium-profile")
     context = playwright.chromium.launch_persistent_context(
         str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, viewport=DESKTOP)

@@ -83,12 +83,15 @@ SUBMISSIONS = {
 }
 
 
-# One process runs this module's tests (make test: --dist loadgroup), so its module fixture runs once.
 MISSING = bubblewrap_missing()
-pytestmark = [pytest.mark.skipif(MISSING is not None, reason=f"no sandbox here: {MISSING}"),
-              pytest.mark.xdist_group("test_grading")]
+#: The mark of the tests that grade: grading refuses to start where no sandbox can be made. The
+#: others (the parser, the CSV, options refused before grading, a grader without bubblewrap) run anywhere.
+SANDBOX = pytest.mark.skipif(MISSING is not None, reason=f"no sandbox here: {MISSING}")
+# One process runs this module's tests (make test: --dist loadgroup), so its module fixture runs once.
+pytestmark = [pytest.mark.xdist_group("test_grading")]
 
 
+@SANDBOX
 def test_the_package_makes_its_sandbox_wherever_bubblewrap_works():
     # The skip above asks bubblewrap itself, not the package: a fault in the package's sandbox (a mount that
     # fails, a worker that cannot import) fails here and in every grading test, instead of skipping them.
@@ -97,6 +100,8 @@ def test_the_package_makes_its_sandbox_wherever_bubblewrap_works():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    if MISSING is not None:
+        pytest.skip(f"no sandbox here: {MISSING}")
     folder = tmp_path_factory.mktemp("submissions")
     nb = instructor_notebook()
     paths = []
@@ -238,6 +243,7 @@ def test_the_csv_adds_up_a_students_chapters_leaves_unsubmitted_ones_empty_and_r
         grades_csv([alice, alice_ch07, again])
 
 
+@SANDBOX
 def test_bad_points_chapters_and_submissions_are_refused_in_one_line_before_grading(tmp_path, capsys):
     path = write_notebook(instructor_notebook(), tmp_path / "99_fixture.ipynb")
     (tmp_path / "empty").mkdir()
@@ -281,6 +287,7 @@ def test_an_unreadable_notebook_gets_zero_for_every_exercise_of_its_chapter(grad
     assert "could not read the notebook: JSONDecodeError" in result.notes[0]
 
 
+@SANDBOX
 def test_a_cell_that_ignores_the_time_limit_is_killed_and_the_notebook_graded_without_it(tmp_path):
     ignore = 'import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.05)\n'
     swallow = "while True:\n    try:\n        __import__('time').sleep(0.05)\n    except BaseException:\n        pass\n"
@@ -301,6 +308,7 @@ def test_a_cell_that_ignores_the_time_limit_is_killed_and_the_notebook_graded_wi
         assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
 
 
+@SANDBOX
 def test_restarts_after_exits_are_charged_to_one_time_limit_for_the_whole_submission(tmp_path):
     # Every function ends the sandbox, and every run of the notebook takes its whole time limit (3 s): each exercise
     # after the first starts a sandbox and runs the cells again. Four runs take more than the submission's time in
@@ -323,6 +331,7 @@ def test_restarts_after_exits_are_charged_to_one_time_limit_for_the_whole_submis
     assert result.seconds < 12 + 3
 
 
+@SANDBOX
 def test_a_forged_answer_with_countless_problems_or_check_calls_leaves_a_few_notes(tmp_path):
     # A cell sends the grader the worker's answer to "run", with 200 problems.
     forge = ("import json, os\nline = json.dumps({'op': 'ran', 'problems': [f'problem {i}' for i in range(200)]})\n"
@@ -342,6 +351,7 @@ def test_a_forged_answer_with_countless_problems_or_check_calls_leaves_a_few_not
                      for i in range(50)] + ["... and 10 more check calls of other exercises, not listed"]
 
 
+@SANDBOX
 def test_a_sandbox_whose_processes_together_hold_too_much_memory_is_stopped(tmp_path):
     from rnncourse.exercises.sandbox import Limits
 
@@ -485,6 +495,7 @@ def test_output_files_and_roster_are_refused_in_one_line_before_grading(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+@SANDBOX
 def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_path, capsys):
     nb = instructor_notebook()
     ref = write_notebook(nb, tmp_path / "alice" / "99_fixture.ipynb")
@@ -505,6 +516,7 @@ def test_the_grade_command_prints_the_table_writes_json_and_adapts_points(tmp_pa
 
 # ----------------------------------------------------------------------------- hostile batches
 
+@SANDBOX
 def test_a_forged_cell_number_or_a_fault_of_the_grader_costs_that_submission_only(tmp_path, monkeypatch):
     # The submission names a cell it never had, then ignores the time limit: the grader must not crash
     # looking for that cell (and must not quote the forged number as the cell it stopped).
@@ -536,6 +548,7 @@ def test_a_forged_cell_number_or_a_fault_of_the_grader_costs_that_submission_onl
     assert bob.status == "unreadable"
 
 
+@SANDBOX
 def test_notebook_metadata_that_is_not_an_object_makes_that_notebook_unreadable(tmp_path):
     paths = []
     for name, metadata in (("listed", ["ch99"]), ("text", "ch99")):
@@ -551,6 +564,7 @@ def test_notebook_metadata_that_is_not_an_object_makes_that_notebook_unreadable(
         ["could not read the notebook: ValueError: its metadata should be a JSON object, but is a str"]]
 
 
+@SANDBOX
 def test_links_pipes_and_oversized_files_are_refused_and_named_by_where_they_lie(tmp_path, capsys):
     import os
 
@@ -590,6 +604,7 @@ def test_the_table_prints_no_control_characters_from_a_submission():
     assert "alice" in table and "'oops'" in table and "[2J" in table          # the text stays, harmless
 
 
+@SANDBOX
 def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
     def students(*names, roots=None):
         paths = []
@@ -610,7 +625,8 @@ def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
 
 
 def unreadable(folder, *names) -> None:
-    """Files named like submissions that are not notebooks: graded at once, without a sandbox."""
+    """Files named like submissions that are not notebooks: graded at once, in no sandbox (though grading
+    still refuses to start where none can be made)."""
     for name in names:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("not a notebook")
@@ -624,6 +640,7 @@ def graded_students(folder, *given, status=0) -> list:
     return [row.split(",")[0] for row in out.read_text().splitlines()[1:]]
 
 
+@SANDBOX
 def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_lacks_is_reported(tmp_path, capsys):
     unreadable(tmp_path, "mixed/alice/99_fixture.ipynb", "mixed/bob.ipynb", "lone/carol.ipynb",
                "own/alice/04_bptt.ipynb", "own/alice/02_structure.ipynb", "named/ch04/99_fixture.ipynb",
@@ -664,11 +681,13 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
     assert (tmp_path / "g.csv").read_text().splitlines()[1] == "alice,Alice,0,0,0,0,0"
 
 
+@SANDBOX
 def test_a_notebook_whose_name_ends_in_upper_case_ipynb_is_graded(tmp_path):
     unreadable(tmp_path, "dave/99_fixture.IPYNB", "erin/99_fixture.ipynb")
     assert graded_students(tmp_path, ".") == ["dave", "erin"]
 
 
+@SANDBOX
 def test_macos_zip_leftovers_hidden_files_and_checkpoints_in_a_folder_are_skipped(tmp_path):
     unreadable(tmp_path, "subs/alice/99_fixture.ipynb", "subs/__MACOSX/alice/._99_fixture.ipynb",
                "subs/alice/._99_fixture.ipynb", "subs/.trash/bob/99_fixture.ipynb",
@@ -681,6 +700,7 @@ def test_macos_zip_leftovers_hidden_files_and_checkpoints_in_a_folder_are_skippe
     assert graded_students(tmp_path, "dave/.99_fixture.ipynb", status=1) == [".99_fixture"]   # no chapter: exit 1
 
 
+@SANDBOX
 def test_an_unreadable_notebook_of_no_known_chapter_is_not_graded_warned_about_and_fails_the_command(
         tmp_path, capsys):
     unreadable(tmp_path, "subs/ivy/hw.ipynb")
@@ -778,6 +798,7 @@ def test_every_check_call_in_the_chapters_names_a_registered_exercise_and_back()
 
 
 @pytest.mark.skipif(not REAL, reason="no chapter has a coding exercise yet")
+@SANDBOX
 def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path):
     paths = []
     for path in REAL:
@@ -794,6 +815,7 @@ def test_real_reference_solutions_score_full_marks_and_their_stubs_zero(tmp_path
                 assert e.points == 0 and "not implemented" in e.feedback, f"{result.submission} {e.exercise}: {e.feedback}"
 
 
+@SANDBOX
 def test_an_entry_replaced_rather_than_changed_in_place_is_seen_by_the_grader_as_by_the_notebook(tmp_path):
     # The sandbox sends back what the function did to its arguments; an array put in a dict's place
     # (grads[k] = grads[k] * f) must not come back as an in-place change, or the grader would pass
@@ -944,6 +966,7 @@ def test_two_submissions_of_one_student_and_chapter_are_refused_before_grading(t
     assert not (tmp_path / "g.csv").exists()
 
 
+@SANDBOX
 def test_a_submission_not_graded_leaves_empty_cells_keeps_earlier_grades_and_fails_the_command(
         tmp_path, capsys, monkeypatch):
     def broken(*args, **kwargs):
@@ -976,6 +999,7 @@ def test_an_earlier_csv_as_the_roster_gets_one_total_over_every_grade_column(tmp
         "id,ch98.a (2),ch99.double (1),ch99.mse (1),Total (4)", "alice,2,1,0,3", "bob,1,-,,1"]
 
 
+@SANDBOX
 def test_a_name_bound_to_a_value_not_a_function_is_told_so_not_that_its_function_raised(tmp_path):
     # The cell after double's definition binds double to an array (a call's result kept under the function's name).
     path = write_notebook(instructor_notebook(), tmp_path / "99_not_a_function.ipynb",
