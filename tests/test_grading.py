@@ -394,6 +394,11 @@ def test_without_bubblewrap_grading_is_refused_with_the_fix(tmp_path, monkeypatc
     out = capsys.readouterr()
     assert out.err.count("WARNING: --no-sandbox: submissions run WITHOUT a sandbox") == 2
     assert re.search(r"total\s+7/7", out.out)
+    # Bad points or a bad chapter are the caller's mistake, said as such on any machine, sandbox or none.
+    with pytest.raises(ValueError, match=r"the points of ch99.double should be 0 or more, but are -1"):
+        grade_all([path], checkers=[str(CHECKERS)], points={"ch99.double": -1})
+    with pytest.raises(ValueError, match=r"chapter should be one with graded exercises \(.*\), but is 'chapter 4'"):
+        grade_all([path], checkers=[str(CHECKERS)], chapter="chapter 4")
 
 
 def test_a_bubblewrap_that_cannot_make_namespaces_is_reported_with_its_error(tmp_path, monkeypatch):

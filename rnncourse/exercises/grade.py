@@ -755,15 +755,15 @@ def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = 
     fail in the grader itself, it gets zero with a note naming the error (status ``"error"``; the
     CSV leaves its cells empty, :data:`NOT_GRADED`).
     """
+    for module in checkers:
+        load_checkers(str(module))
+    points = check_points(options.get("points"))
+    check_chapter(options.get("chapter"))
     if sandbox:
         problem = sandbox_problem()
         if problem:
             raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                      f"submissions you trust")
-    for module in checkers:
-        load_checkers(str(module))
-    points = check_points(options.get("points"))
-    check_chapter(options.get("chapter"))
     names, students = _short_names(paths), student_ids(paths, roots)
 
     def one(i):
