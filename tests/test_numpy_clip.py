@@ -1,5 +1,7 @@
 """rnncourse.numpy.clip against torch.nn.utils.clip_grad_norm_ and clip_grad_value_."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -101,3 +103,20 @@ def test_clip_names_the_dtype_of_a_gradient_that_is_not_float32_or_float64(call,
     np.testing.assert_array_equal(grads["W"], [3.0, 3.0])
     with pytest.raises(TypeError, match=r"^grads\['W'\] should be a numpy\.ndarray, but is list$"):
         call({"W": [3.0, 4.0]})
+
+
+def test_a_norm_whose_powers_overflow_or_underflow_is_still_the_norm():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # no overflow warning reaches the student either
+        # float32 squares overflow from entries of about 1e19, though the norm, 4e19, fits float32:
+        # clipping used to see an infinite norm and multiply every gradient by 0.
+        grads = {"W_hh": np.full((4, 4), 1e19, dtype=np.float32), "b_h": np.zeros(4, dtype=np.float32)}
+        assert grad_norm(grads) == pytest.approx(4e19, rel=1e-6)
+        assert clip_grad_norm(grads, max_norm=1.0) == pytest.approx(4e19, rel=1e-6)
+        np.testing.assert_allclose(grads["W_hh"], 0.25, rtol=1e-5)
+        assert grads["W_hh"].dtype == np.float32
+        # 100 ** 200 overflows float64; three entries of 100 have the 200-norm 100 * 3 ** (1 / 200).
+        assert grad_norm({"a": np.full(3, 100.0)}, norm_type=200) == pytest.approx(100 * 3 ** (1 / 200), rel=1e-12)
+        # (1e-200) ** 2 underflows to 0; four entries of 1e-200 have the norm 2e-200.
+        assert grad_norm({"a": np.full(4, 1e-200)}) == pytest.approx(2e-200, rel=1e-12)
+        assert grad_norm({"a": np.zeros(3), "b": np.zeros(2, dtype=np.float32)}) == 0.0
