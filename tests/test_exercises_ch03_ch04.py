@@ -204,7 +204,8 @@ def test_step_backward_reference_passes():
 @pytest.mark.parametrize("wrong, message", [
     (step_no_derivative, r"grads\['x_t'\] is wrong: the gradient did not go through tanh"),
     (step_whh_with_h_t, r"grads\['W_hh'\] is wrong: dW_hh pairs da_t with the state \*entering\*"),
-    (step_bias_not_summed, r"grads\['b_h'\] has shape .* sum its gradient"),
+    # a batch of one hides "not summed" behind "summed with keepdims": the message covers both
+    (step_bias_not_summed, r"grads\['b_h'\] has shape \(1, 1\), .*\(sum over the batch \(and time\) axes"),
     (step_transposed_weight_grad, r"grads\['W_xh'\] has shape .* the transpose"),
     (step_missing_key, r"should have keys"),
     # like none of the named slips: the first wrong gradient is compared entry by entry
@@ -215,6 +216,19 @@ def test_step_backward_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch04.rnn_step_backward", wrong)
     assert not passed
     assert re.search(message, feedback), feedback
+
+
+def test_step_backward_bias_summed_with_keepdims_is_told_to_drop_the_kept_axes():
+    # was "... so sum its gradient over those axes", which the answer had done
+    def keepdims(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+        da = dh_t * (1 - h_t ** 2)
+        return {**rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t), "b_h": da.sum(axis=0, keepdims=True)}
+
+    passed, feedback = run_check("ch04.rnn_step_backward", keepdims)
+    assert not passed
+    assert feedback == ("the one-unit example (tanh'(a) = 1 - tanh(2)**2 = 0.0707): grads['b_h'] has shape (1, 1), "
+                        "but b_h has shape (1,): drop the leading axes of size 1 (sum over the batch (and time) axes "
+                        "without keepdims=True), so that b_h's gradient has shape (H,)"), feedback
 
 
 # ----------------------------------------------------------------------------- ch04.rnn_backward
@@ -298,6 +312,18 @@ def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():
     assert not passed
     assert feedback == ("in the case T=4, B=2, D=3, H=3: rnn_backward: grads['x'] should have shape (4, 2, 3), but has "
                         "shape (2, 4, 3)"), feedback
+
+
+def test_rnn_backward_bias_summed_with_keepdims_is_told_to_drop_the_kept_axes():
+    def keepdims(dhs, x, h0, W_xh, W_hh, hs):
+        g = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
+        return {**g, "b_h": g["b_h"][None, None]}       # as dA.sum(axis=(0, 1), keepdims=True) gives
+
+    passed, feedback = run_check("ch04.rnn_backward", keepdims)
+    assert not passed
+    assert feedback == ("the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = 0.4200): grads['b_h'] has shape "
+                        "(1, 1, 1), but b_h has shape (1,): drop the leading axes of size 1 (sum over the batch (and time) axes "
+                        "without keepdims=True), so that b_h's gradient has shape (H,)"), feedback
 
 
 # The book's own solutions pass every checker: tests/test_grading.py grades the chapters themselves.

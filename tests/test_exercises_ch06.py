@@ -166,3 +166,36 @@ def test_backward_that_writes_into_the_cache_fails_naming_the_array():
 
     passed, message = run_check("ch06.many_to_one_backward", writes_hs)
     assert not passed and "changed its argument cache.rnn.hs in place" in message, message
+
+
+def _greedy_from(dtype):
+    """The reference decoder, except that the first tokens are created with ``dtype`` (the statement says long)."""
+    def decode(step, h0, bos, eos, max_len, pad=0):
+        tokens, h = torch.full((h0.shape[0],), bos, dtype=dtype), h0
+        done = torch.zeros(h0.shape[0], dtype=torch.bool)
+        out = torch.full((max_len, h0.shape[0]), pad, dtype=torch.long)
+        for t in range(max_len):
+            logits, h = step(tokens, h)
+            tokens = logits.argmax(-1)
+            out[t] = torch.where(done, pad, tokens)
+            done |= tokens == eos
+        return out
+    return decode
+
+
+def test_greedy_with_int32_tokens_is_told_to_use_long():
+    # was "raised RuntimeError: one_hot is only applicable to index tensor of type LongTensor."
+    passed, message = run_check("ch06.greedy_decode", _greedy_from(torch.int32))
+    assert not passed and message == (
+        "greedy_decode on a step that always predicts token + 1 raised TypeError: step(tokens, h): tokens should be "
+        "a long tensor (torch.long), but has dtype torch.int32; create it with dtype=torch.long or convert it with "
+        "tokens.long()"), message
+
+
+def test_greedy_with_float_tokens_gets_a_clean_hint():
+    # was "...; convert it with step(tokens, h): tokens.long()"
+    passed, message = run_check("ch06.greedy_decode", _greedy_from(torch.float32))
+    assert not passed and message == (
+        "greedy_decode on a step that always predicts token + 1 raised TypeError: step(tokens, h): tokens should be "
+        "a long tensor (torch.long), but has dtype torch.float32; create it with dtype=torch.long or convert it with "
+        "tokens.long()"), message

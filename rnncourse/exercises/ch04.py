@@ -42,6 +42,10 @@ def _compare(grads, expected, keys, what, variants=()):
             raise ExerciseFailure(f"{name} has shape {g.shape}, the transpose of the parameter's {want.shape}; "
                                   f"a gradient has the shape of what it differentiates")
         if key == "b_h" and isinstance(g, np.ndarray) and g.ndim >= 2 and g.shape[-1] == want.shape[0]:
+            if all(n == 1 for n in g.shape[:-1]):       # summed with keepdims=True (or a batch of one, not summed)
+                raise ExerciseFailure(f"{name} has shape {g.shape}, but b_h has shape {want.shape}: drop the leading "
+                                      f"axes of size 1 (sum over the batch (and time) axes without keepdims=True), "
+                                      f"so that b_h's gradient has shape (H,)")
             raise ExerciseFailure(f"{name} has shape {g.shape}, but b_h has shape {want.shape}: the bias is shared "
                                   f"by every sequence (and every step), so sum its gradient over those axes")
         g = expect_array(g, want.shape, name)

@@ -26,12 +26,15 @@ _DECODE_ARGS = ("step", "h0")
 # ----------------------------------------------------------------------------- greedy decoding
 
 def _check_step_inputs(tokens, h, B, H, V):
-    """Refuse the inputs of the grader's step unless they are ``tokens`` (n,) in [0, V) and ``h`` (n, H),
+    """Refuse the inputs of the grader's step unless they are ``tokens`` (n,) of torch.long in [0, V) and ``h`` (n, H),
     ``n`` at most the batch ``B`` (a decoder may feed only the rows that have not ended).
 
     The step runs in the grader's process: a wrong shape would broadcast (B', 1, H) against (B, H)
     into an array of B' * B * H entries, so it is refused with the shapes it should have.
     """
+    if isinstance(tokens, torch.Tensor) and tokens.dtype != torch.long:     # the statement says a long tensor
+        raise TypeError(f"step(tokens, h): tokens should be a long tensor (torch.long), but has dtype {tokens.dtype}; "
+                        f"create it with dtype=torch.long or convert it with tokens.long()")
     check_index_array(tokens, "step(tokens, h): tokens", ("B",), high=V, backend="torch")
     n = len(tokens)
     if not 1 <= n <= B:
