@@ -167,3 +167,66 @@ def test_jacobian_norms_names_a_jacobian_that_is_not_square():
     with pytest.raises(ValueError, match=r"J should have shape \(T, B, H, H\) = \(T, B, 5, 5\), but has shape "
                                          r"\(4, 3, 5, 6\) .*one square Jacobian"):
         jacobian_norms(np.zeros((4, 3, 5, 6)))
+
+
+def _linear_jacobians(T, rho, dtype, seed=2, H=32):
+    """The per-step Jacobians of a linear RNN (each is W_hh) with spectral radius ``rho``, and W_hh."""
+    params = init_rnn_params(2, H, rng=np.random.default_rng(seed), spectral_radius=rho, dtype=dtype)
+    hs = np.zeros((T, 1, H), dtype=dtype)                 # a linear RNN's J_t = W_hh whatever hs holds
+    return step_jacobians(hs, params["W_hh"], "linear"), params["W_hh"]
+
+
+def _unscaled_norms(J, ord):
+    """The plain algorithm, P <- P J_t with no rescaling: the reference for ordinary inputs."""
+    T, B, H, _ = J.shape
+    P = np.broadcast_to(np.eye(H, dtype=J.dtype), (B, H, H)).copy()
+    norms = [np.linalg.norm(P, ord=ord, axis=(1, 2))]
+    for lag in range(1, T + 1):
+        P = P @ J[T - lag]
+        norms.append(np.linalg.norm(P, ord=ord, axis=(1, 2)))
+    return np.array(norms, dtype=np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu", "linear"])
+def test_jacobian_norms_rescaling_leaves_ordinary_results_bit_identical(nonlinearity, dtype):
+    """Rescaling P by powers of two is exact: within the dtype's range every norm is the plain one, bit for bit."""
+    for rho in (0.9, 1.0, 1.1):                            # chapter 5's cell: T = 100, H = 32
+        x = np.random.default_rng(1).normal(size=(100, 3, 2)).astype(dtype)
+        params = init_rnn_params(2, 32, rng=np.random.default_rng(2), spectral_radius=rho, dtype=dtype)
+        hs, _ = rnn_forward(x, None, **params, nonlinearity="tanh" if nonlinearity == "linear" else nonlinearity)
+        J = step_jacobians(hs, params["W_hh"], nonlinearity)
+        for ord in (2, "fro", "nuc", 1, -1, -2, np.inf, -np.inf):
+            norms, plain = jacobian_norms(J, ord=ord), _unscaled_norms(J, ord)
+            # below ~1e-15 a plain float32 P has entries whose squares ("fro") leave float32's normal range
+            ordinary = _unscaled_norms(J.astype(np.float64), 2) > (1e-15 if dtype == np.float32 else 0)
+            assert np.array_equal(norms[ordinary], plain[ordinary]), (rho, ord)
+            if ord in (2, "fro", "nuc", 1, np.inf):        # there the rescaled ones stay right
+                reference = _unscaled_norms(J.astype(np.float64), ord)
+                np.testing.assert_allclose(norms[~ordinary], reference[~ordinary], rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("error")                       # no RuntimeWarning (overflow, invalid value)
+@pytest.mark.parametrize("ord", [2, "fro"])
+def test_jacobian_norms_in_float32_go_beyond_float32s_range(ord):
+    """rho = 2, T = 200 in float32: products up to ~1e60 overflow float32, their norms fit the float64 result."""
+    J, W_hh = _linear_jacobians(200, 2.0, np.float32)
+    norms = jacobian_norms(J, ord=ord)[:, 0]
+    W64 = W_hh.astype(np.float64)                          # the same matrix, powers taken in float64
+    expected = [np.linalg.norm(np.linalg.matrix_power(W64, lag), ord=ord) for lag in range(201)]
+    assert np.all(np.isfinite(norms)) and norms[-1] > 1e50
+    np.testing.assert_allclose(norms, expected, rtol=1e-4)
+
+
+@pytest.mark.filterwarnings("error")
+def test_jacobian_norms_beyond_float64_are_inf_and_vanishing_ones_zero():
+    """rho = 1.5, T = 2000 in float64: the late norms exceed float64 (inf, no exception); rho = 0.5 underflows to 0."""
+    J, W_hh = _linear_jacobians(2000, 1.5, np.float64)
+    norms = jacobian_norms(J)[:, 0]
+    first_inf = int(np.argmax(np.isinf(norms)))
+    assert 1000 < first_inf and np.all(np.isinf(norms[first_inf:])) and np.all(np.isfinite(norms[:first_inf]))
+    # ||P J|| <= ||P|| ||J||: a norm past float64's largest needs its predecessor within a factor ||W_hh|| of it
+    assert norms[first_inf - 1] >= np.finfo(np.float64).max / np.linalg.norm(W_hh, 2)
+    np.testing.assert_allclose(norms[:101], _unscaled_norms(J[-100:], 2)[:, 0], rtol=1e-12)
+    small = jacobian_norms(_linear_jacobians(2000, 0.5, np.float64)[0])[:, 0]
+    assert small[-1] == 0 and 0 < small[100] < 1e-20

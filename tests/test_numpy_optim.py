@@ -207,3 +207,17 @@ def test_float16_is_refused_like_everywhere_in_the_numpy_code(make):
         opt.step(params, {"W": np.ones(2, np.float16)})                      # was: updated in float16
     np.testing.assert_array_equal(params["W"], [1.0, 1.0])
     assert opt.steps == 0 and opt.state == {}
+
+
+@pytest.mark.parametrize("Opt", [Adagrad, Adam])
+def test_eps_must_be_positive_to_keep_zero_gradients_finite(Opt):
+    """eps = 0 would divide 0 by 0 wherever a gradient is exactly 0 (an unused embedding, say)."""
+    for eps, shown in ((0, "0.0"), (0.0, "0.0"), (-1e-8, "-1e-08"), (float("nan"), "nan"), (float("inf"), "inf")):
+        with pytest.raises(ValueError, match=rf"^eps should be a finite number > 0 \(it keeps 0/0 out of the update "
+                                             rf"where a gradient is exactly 0\), but is {shown}$"):
+            Opt(lr=0.01, eps=eps)
+    with pytest.raises(TypeError, match=r"^eps should be a number, but is str '1e-8'$"):
+        Opt(lr=0.01, eps="1e-8")
+    params, opt = {"W": np.array([1.0, 2.0])}, Opt(lr=0.1, eps=1e-12)      # a tiny eps still works
+    opt.step(params, {"W": np.array([0.0, 1.0])})
+    assert params["W"][0] == 1.0 and params["W"][1] == pytest.approx(1.9)

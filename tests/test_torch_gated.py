@@ -503,3 +503,18 @@ def test_from_numpy_refuses_arrays_of_two_dtypes_as_the_numpy_functions_do():
     for cls, params, name in cases:
         with pytest.raises(TypeError, match=rf"all arrays should share one dtype, but .*{name} is float32"):
             cls.from_numpy(dict(params, **{name: params[name].astype(np.float32)}))
+
+
+def test_lstm_bptt_candidate_is_tanh_to_an_absolute_bound_in_float32():
+    """LSTMBPTT's g = 2 sigmoid(2 a_g) - 1 is within 2.5e-7 of tanh(a_g) in float32, absolutely (not relatively)."""
+    from rnncourse.torch.lstm_bptt import LSTMBPTT
+
+    tiny = torch.logspace(-30, 0, 3001)
+    a = torch.cat([torch.linspace(-12, 12, 240001), tiny, -tiny])     # one pre-activation a_g per sequence
+    B = a.numel()
+    # H = 1, one step from zero states: i = sigmoid(30) = 1.0 exactly in float32, so c_1 = f c_0 + i g = g
+    W_xh, W_hh, b_h = torch.tensor([[0.0], [0.0], [1.0], [0.0]]), torch.zeros(4, 1), torch.tensor([30.0, 0, 0, 0])
+    _, g = LSTMBPTT.apply(a.view(1, B, 1), torch.zeros(B, 1), torch.zeros(B, 1), W_xh, W_hh, b_h)
+    assert g.dtype == torch.float32
+    assert (g[:, 0] - torch.tanh(a)).abs().max() <= 2.5e-7
+    assert (g[:, 0].double() - torch.tanh(a.double())).abs().max() <= 2.5e-7

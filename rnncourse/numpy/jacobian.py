@@ -99,6 +99,12 @@ def jacobian_norms(J, ord=2):
 
     Multiplying from the right, ``P_l = P_{l-1} J_{T-l+1}``, is what backpropagation
     does to a gradient row vector; it costs ``T`` matrix products for all lags.
+    To stay within floating-point range, ``P`` is divided after each product by the power
+    of two that brings its largest entry into [1/2, 1), and its norm is multiplied back:
+    every matrix norm obeys ``||c P|| = |c| ||P||``, and powers of two scale exactly. Where
+    the plain product stays within ``J``'s dtype the norms are the same, bit for bit; beyond
+    it they still come out: past float32's range for a float32 ``J``, ``inf`` past
+    float64's largest number, 0 below its smallest.
 
     Parameters
     ----------
@@ -112,7 +118,7 @@ def jacobian_norms(J, ord=2):
     -------
     numpy.ndarray, shape (T + 1, B)
         Row ``l`` holds :math:`\\|\\partial h_T / \\partial h_{T-l}\\|`; row 0 is the
-        norm of the identity.
+        norm of the identity. float64 whatever ``J``'s dtype.
     """
     check_array(J, "J", ("T", "B", "H", "H"), finite=False)         # the number of axes first; one scan below
     check_array(J, "J", ("T", "B", "H", "H"), (None, None, J.shape[2], J.shape[2]),
@@ -120,11 +126,16 @@ def jacobian_norms(J, ord=2):
     check_choice(ord, "ord", MATRIX_NORMS)
     T, B, H, _ = J.shape
     P = np.broadcast_to(np.eye(H, dtype=J.dtype), (B, H, H)).copy()
+    exponent = np.zeros(B, dtype=np.int64)         # the true product is P * 2**exponent, per sequence
     norms = np.empty((T + 1, B))
-    norms[0] = np.linalg.norm(P, ord=ord, axis=(1, 2))
-    for lag in range(1, T + 1):
-        P = P @ J[T - lag]
-        norms[lag] = np.linalg.norm(P, ord=ord, axis=(1, 2))
+    with np.errstate(over="ignore"):               # a norm beyond float64 is inf; a vanishing one becomes 0
+        for lag in range(T + 1):
+            if lag:
+                P = P @ J[T - lag]
+            _, e = np.frexp(np.abs(P).max(axis=(1, 2)))            # largest entry in [2**(e-1), 2**e); 0 for P = 0
+            P = np.ldexp(P, -e[:, None, None])                      # exact: a power of two changes no digit
+            exponent += e
+            norms[lag] = np.ldexp(np.linalg.norm(P, ord=ord, axis=(1, 2)).astype(np.float64), exponent)
     return norms
 
 

@@ -65,6 +65,15 @@ def check_grads(params, grads, step=None):
                 f"or clip gradients (rnncourse.numpy.clip_grad_norm)")
 
 
+def _check_eps(eps):
+    """``eps`` as a float, after checking that it is finite and > 0 (0 would give 0/0 where a gradient is 0)."""
+    try:
+        return check_positive_float(eps, "eps")
+    except ValueError:
+        raise ValueError(f"eps should be a finite number > 0 (it keeps 0/0 out of the update where a gradient "
+                         f"is exactly 0), but is {float(eps)}") from None
+
+
 class _Optimizer:
     """Shared bookkeeping: count steps, check gradients, update each parameter."""
 
@@ -152,13 +161,14 @@ class Adagrad(_Optimizer):
     lr : float
         Learning rate ``eta``.
     eps : float
-        Added to the square root, as in PyTorch.
+        Added to the square root, as in PyTorch; > 0, so that an entry whose
+        gradient is exactly 0 gets ``0 / eps = 0`` and not ``0 / 0``.
     """
 
     def __init__(self, lr=0.01, eps=1e-10):
         super().__init__()
         self.lr = check_positive_float(lr, "lr")
-        self.eps = check_positive_float(eps, "eps", allow_zero=True)
+        self.eps = _check_eps(eps)
 
     def _update(self, p, g, state):
         if not state:                           # the first step: the sum starts at zero
@@ -187,7 +197,8 @@ class Adam(_Optimizer):
     betas : tuple
         ``(beta1, beta2)``, decay rates of the running means of ``g`` and ``g**2``.
     eps : float
-        Added to the denominator, after the bias correction, as in PyTorch.
+        Added to the denominator, after the bias correction, as in PyTorch; > 0, so
+        that an entry whose gradient is exactly 0 gets no ``0 / 0``.
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -201,7 +212,7 @@ class Adam(_Optimizer):
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):      # NaN fails 0 <= b
             raise ValueError(f"betas should be two numbers in [0, 1), like (0.9, 0.999), but is {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = check_positive_float(eps, "eps", allow_zero=True)
+        self.eps = _check_eps(eps)
 
     def _update(self, p, g, state):
         beta1, beta2 = self.betas
