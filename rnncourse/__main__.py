@@ -89,7 +89,7 @@ def cmd_student(args) -> int:
 
 # ----------------------------------------------------------------------------- grade
 
-#: Folders that hold copies, not submissions: a zip made on a Mac adds ``__MACOSX/.../._NAME`` for each file.
+#: Folders that hold copies, not submissions (a zip made on a Mac adds ``__MACOSX/.../._NAME`` for each file).
 SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", "__MACOSX"})
 
 

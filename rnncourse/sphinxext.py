@@ -188,7 +188,7 @@ def execute(notebook_json: str, cwd: str, timeout: int, allow_errors: bool) -> t
     return nbformat.writes(nb), result.time, None if result.err is None else repr(result.err)
 
 
-#: Chapters being executed ahead of Sphinx's reading: path -> (future, read format), see execute_ahead.
+#: Chapters being executed ahead of Sphinx's reading, as path -> (future, read format); see execute_ahead.
 AHEAD: dict = {}
 
 

@@ -166,3 +166,18 @@ def test_parameters_parser_reads_a_numpy_section():
 
     assert documented_parameters(f) == ["a", "b", "arrays", "c"]
     assert documented_parameters(documented_parameters) is None
+
+
+def test_no_doc_comment_gives_napoleon_a_type_before_a_colon_on_its_first_line():
+    # napoleon reads the first line of a ``#:`` comment as "type: description" when it has a colon outside
+    # roles and code: the API page then showed "Type: The columns of Stocks.csv" and the text mid-sentence.
+    from sphinx.ext.napoleon.docstring import _single_colon_regex, _xref_or_code_regex
+
+    found = []
+    for path in sorted((ROOT / "rnncourse").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            first = line.lstrip().startswith("#:") and not (i and lines[i - 1].lstrip().startswith("#:"))
+            if first and _single_colon_regex.search(_xref_or_code_regex.sub("", line.lstrip()[2:])):
+                found.append(f"{path.relative_to(ROOT)}:{i + 1}: {line.strip()}")
+    assert not found, "reword the first line without a colon:\n" + "\n".join(found)

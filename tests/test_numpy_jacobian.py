@@ -230,3 +230,9 @@ def test_jacobian_norms_beyond_float64_are_inf_and_vanishing_ones_zero():
     np.testing.assert_allclose(norms[:101], _unscaled_norms(J[-100:], 2)[:, 0], rtol=1e-12)
     small = jacobian_norms(_linear_jacobians(2000, 0.5, np.float64)[0])[:, 0]
     assert small[-1] == 0 and 0 < small[100] < 1e-20
+
+
+def test_jacobian_norms_of_no_hidden_units_are_zero():
+    # H = 0 passes validation (as in step_jacobians); the rescaling must not take the maximum of nothing.
+    norms = jacobian_norms(np.zeros((3, 2, 0, 0)), ord="fro")
+    assert norms.shape == (4, 2) and not norms.any()

@@ -30,7 +30,7 @@ from rnncourse.validation import check_array, check_choice, check_positive_float
 __all__ = ["STOCK_TICKERS", "GOOG_FIELDS", "Series", "load_stocks", "load_goog", "load_eeg", "Standardizer",
            "time_split", "sliding_windows", "one_sequence"]
 
-#: The columns of ``Stocks.csv``: eight companies and two indices (S&P 500, NASDAQ Composite).
+#: The columns of ``Stocks.csv``, eight companies and two indices (S&P 500, NASDAQ Composite).
 STOCK_TICKERS = ("IBM", "AAPL", "MSFT", "XRX", "AMZN", "DELL", "GOOGL", "ADBE", "^GSPC", "^IXIC")
 
 #: The price columns of ``goog.npz``.

@@ -25,7 +25,7 @@ from rnncourse.validation import check_index_array, check_positive_int
 
 __all__ = ["STDLIB_MODULES", "module_path", "load_text", "CharVocab", "running_features"]
 
-#: Standard-library modules read by :func:`load_text`: pure-Python files present
+#: Standard-library modules read by :func:`load_text`, pure-Python files present
 #: in every CPython 3.11+ installation, rich in English prose (docstrings, comments).
 STDLIB_MODULES = ("textwrap", "heapq", "bisect", "fractions", "string", "colorsys", "shlex", "queue",
                   "difflib", "statistics", "argparse", "calendar", "functools")

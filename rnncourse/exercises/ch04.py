@@ -85,7 +85,7 @@ def _step_case(rng, B, D, H):
     return dh_t, x_t, h_prev, p["W_xh"], p["W_hh"], h_t
 
 
-#: What both exercises block while grading: every package function whose result is their answer.
+#: What both exercises block while grading, every package function whose result is their answer.
 _BPTT_SUBJECTS = ("rnncourse.numpy.elman.rnn_step_backward", "rnncourse.numpy.elman.rnn_backward",
                   # with W_hy = I and W_yh = W_hh the Jordan network is the Elman network
                   "rnncourse.numpy.jordan.jordan_step_backward", "rnncourse.numpy.jordan.jordan_backward",

@@ -78,7 +78,7 @@ MAX_NOTEBOOK_MB = 20
 #: each at most ``MAX_NOTE_CHARS`` characters: a submission can make up any number of either.
 MAX_NOTES = 50
 MAX_NOTE_CHARS = 500
-#: The file names (without ``.ipynb``) of the book's chapter notebooks, as ``student`` writes them: a
+#: The file names (without ``.ipynb``) of the book's chapter notebooks, as ``student`` writes them. A
 #: notebook named exactly so is counted for the folder it was given in (:func:`student_id`).
 CHAPTER_NOTEBOOKS = frozenset({"01_why_rnns", "02_structure", "03_forward", "04_bptt", "05_vanishing_exploding",
                                "06_topologies", "07_elman_jordan", "08_limitations_gated", "09_in_practice"})

@@ -76,7 +76,7 @@ NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox,
 #: than ``MAX_CONTAINERS`` lists and objects or ``MAX_COMMAS`` commas (the worker keeps a value
 #: of its own within them); nothing past ``HARD_MAX_CONTAINERS`` or ``HARD_MAX_COMMAS`` is parsed.
 LONG_OPS = ("return", "callback")
-#: The user ids this grader gives its sandboxes: _UID_COUNT from _UID_BASE on, those held by a live sandbox in _UIDS_HELD.
+#: The user ids this grader gives its sandboxes, _UID_COUNT from _UID_BASE on, those held by a live sandbox in _UIDS_HELD.
 _UID_COUNT = 100
 _UID_BASE = 1_500_000_000 + (os.getpid() % 100_000) * _UID_COUNT
 _UIDS_HELD = set()
@@ -164,7 +164,7 @@ class Limits:
                 "message": self.message_mb << 20}     # not a limit the worker sets: the longest answer it sends
 
 
-#: Per architecture: its audit number, and the numbers of the system calls the filter looks at.
+#: Per architecture, its audit number and the numbers of the system calls the filter looks at.
 _ARCHITECTURES = {
     "x86_64": (0xC000003E, {"clone": 56, "unshare": 272, "setns": 308, "clone3": 435, "memfd_create": 319,
                             "memfd_secret": 447, "shmget": 29, "msgget": 68, "add_key": 248, "request_key": 249,
@@ -234,7 +234,7 @@ def seccomp_program() -> bytes | None:
     return code
 
 
-#: What the sandbox sees of ``/etc``: the dynamic loader's cache, the time zone, fontconfig's settings
+#: What the sandbox sees of ``/etc``, the dynamic loader's cache, the time zone, fontconfig's settings
 #: (matplotlib runs ``fc-list``) and Debian's ``alternatives`` (a distribution's NumPy finds its BLAS
 #: through them). Nothing else of the machine's configuration: no users (``getpass.getuser()``
 #: raises ``KeyError``), no hosts file (``localhost`` does not resolve), no keys.

@@ -46,7 +46,7 @@ DTYPES = ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", 
 MAX_DEPTH = 32
 #: Most entries of one array accepted.
 MAX_ELEMENTS = 1 << 25
-#: Most lists and objects (``[`` and ``{``), and most commas, in one message of the sandbox: the
+#: Most lists and objects (``[`` and ``{``), and most commas, in one message of the sandbox. The
 #: worker answers "too large to send" instead of sending a longer answer, and the grader refuses
 #: (and ends the sandbox for) any longer message but an answer or a call back. A line of millions
 #: of empty objects (or numbers) takes seconds and gigabytes to parse; the chapters' answers hold

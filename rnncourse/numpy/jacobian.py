@@ -102,8 +102,9 @@ def jacobian_norms(J, ord=2):
     To stay within floating-point range, ``P`` is divided after each product by the power
     of two that brings its largest entry into [1/2, 1), and its norm is multiplied back:
     every matrix norm obeys ``||c P|| = |c| ||P||``, and powers of two scale exactly. Where
-    the plain product stays within ``J``'s dtype the norms are the same, bit for bit; beyond
-    it they still come out: past float32's range for a float32 ``J``, ``inf`` past
+    the plain product and the squares of its entries stay normal numbers of ``J``'s dtype,
+    the norms are the same, bit for bit; beyond that they still come out (more accurately
+    than from the plain product): past float32's range for a float32 ``J``, ``inf`` past
     float64's largest number, 0 below its smallest.
 
     Parameters
@@ -132,7 +133,7 @@ def jacobian_norms(J, ord=2):
         for lag in range(T + 1):
             if lag:
                 P = P @ J[T - lag]
-            _, e = np.frexp(np.abs(P).max(axis=(1, 2)))            # largest entry in [2**(e-1), 2**e); 0 for P = 0
+            _, e = np.frexp(np.abs(P).max(axis=(1, 2), initial=0))  # largest entry in [2**(e-1), 2**e); 0 for P = 0
             P = np.ldexp(P, -e[:, None, None])                      # exact: a power of two changes no digit
             exponent += e
             norms[lag] = np.ldexp(np.linalg.norm(P, ord=ord, axis=(1, 2)).astype(np.float64), exponent)

@@ -39,7 +39,7 @@ __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jor
 #: The parameters, in the order :func:`jordan_forward` takes them.
 PARAM_NAMES = ("W_xh", "W_yh", "b_h", "W_hy", "b_y")
 
-#: Output nonlinearities ``g``: identity, logistic sigmoid, tanh.
+#: Output nonlinearities ``g`` (identity, logistic sigmoid, tanh).
 OUTPUTS = ("linear", "sigmoid", "tanh")
 
 

@@ -38,7 +38,7 @@ from .style import COLORS
 __all__ = ["forward_network", "forward_steps", "gradient_network", "gradient_norms", "figure_data",
            "write_figure_data", "plot_forward_steps", "plot_gradient_norms", "write_static_figures", "DATA_SCRIPT"]
 
-#: The script the pages load: it assigns the figures' data, as JSON, to ``window.RNNCOURSE_FIGURE_DATA``.
+#: The script the pages load, which assigns the figures' data, as JSON, to ``window.RNNCOURSE_FIGURE_DATA``.
 DATA_SCRIPT = "rnncourse-figures-data.js"
 
 

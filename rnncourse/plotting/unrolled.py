@@ -26,7 +26,7 @@ __all__ = ["draw_folded", "draw_unrolled", "draw_folded_and_unrolled", "plot_par
 
 #: Heights of the input, hidden and output rows, and the distance between two time steps.
 Y_X, Y_H, Y_Y, STEP = 0.0, 1.3, 2.6, 1.7
-#: Fill of the initial state h_0: light, because it is given rather than computed.
+#: Fill of the initial state h_0, light because it is given rather than computed.
 H0_COLOR = "#DDDDDD"
 
 

@@ -19,7 +19,7 @@ from .style import COLORS, FIG_WIDTH
 
 __all__ = ["draw_elman_jordan", "draw_lstm_cell", "draw_gru_cell"]
 
-#: Fill of the context units: lighter than the units they copy, since they only hold a delayed copy.
+#: Fill of the context units, lighter than the units they copy, since they only hold a delayed copy.
 CONTEXT_COLOR = "#F6D9A8"
 #: Fill of the small pointwise operations (products, sums, nonlinearities) in the gated cells.
 OP_COLOR = "#FFFFFF"

@@ -36,7 +36,7 @@ __all__ = ["CELLS", "AddingModel", "AddingResult", "evaluate_adding", "train_add
 #: The recurrent layers :func:`train_adding` accepts, by name.
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
-#: Seed of the test sequences: every model of every chapter meets the same test set.
+#: Seed of the test sequences, so that every model of every chapter meets the same test set.
 TEST_SEED = 1997
 
 
