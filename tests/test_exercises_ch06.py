@@ -1,6 +1,7 @@
 """Checkers of chapter 6: the reference solutions pass, planted mistakes fail with a specific message."""
 
 import numpy as np
+import pytest
 import torch
 
 from rnncourse.exercises import run_check
@@ -183,19 +184,12 @@ def _greedy_from(dtype):
     return decode
 
 
-def test_greedy_with_int32_tokens_is_told_to_use_long():
-    # was "raised RuntimeError: one_hot is only applicable to index tensor of type LongTensor."
-    passed, message = run_check("ch06.greedy_decode", _greedy_from(torch.int32))
+@pytest.mark.parametrize("dtype", [torch.int32, torch.float32])
+def test_greedy_with_tokens_that_are_not_long_is_told_to_use_long(dtype):
+    # int32 read "raised RuntimeError: one_hot is only applicable to index tensor of type LongTensor." (a function
+    # the student never called), float32 "...; convert it with step(tokens, h): tokens.long()"
+    passed, message = run_check("ch06.greedy_decode", _greedy_from(dtype))
     assert not passed and message == (
         "greedy_decode on a step that always predicts token + 1 raised TypeError: step(tokens, h): tokens should be "
-        "a long tensor (torch.long), but has dtype torch.int32; create it with dtype=torch.long or convert it with "
-        "tokens.long()"), message
-
-
-def test_greedy_with_float_tokens_gets_a_clean_hint():
-    # was "...; convert it with step(tokens, h): tokens.long()"
-    passed, message = run_check("ch06.greedy_decode", _greedy_from(torch.float32))
-    assert not passed and message == (
-        "greedy_decode on a step that always predicts token + 1 raised TypeError: step(tokens, h): tokens should be "
-        "a long tensor (torch.long), but has dtype torch.float32; create it with dtype=torch.long or convert it with "
+        f"a long tensor (torch.long), but has dtype {dtype}; create it with dtype=torch.long or convert it with "
         "tokens.long()"), message
