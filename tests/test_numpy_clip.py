@@ -118,5 +118,11 @@ def test_a_norm_whose_powers_overflow_or_underflow_is_still_the_norm():
         # 100 ** 200 overflows float64; three entries of 100 have the 200-norm 100 * 3 ** (1 / 200).
         assert grad_norm({"a": np.full(3, 100.0)}, norm_type=200) == pytest.approx(100 * 3 ** (1 / 200), rel=1e-12)
         # (1e-200) ** 2 underflows to 0; four entries of 1e-200 have the norm 2e-200.
-        assert grad_norm({"a": np.full(4, 1e-200)}) == pytest.approx(2e-200, rel=1e-12)
+        assert grad_norm({"a": np.full(4, 1e-200)}) == pytest.approx(2e-200, rel=1e-12, abs=0)
         assert grad_norm({"a": np.zeros(3), "b": np.zeros(2, dtype=np.float32)}) == 0.0
+        # Squares among the subnormal numbers keep a few digits only: 16 float32 entries of 3e-23 read
+        # 1.497e-22 for 1.2e-22, and 16 float64 entries of 1e-160 were 5.6e-6 off.
+        # (abs=0 throughout: pytest.approx allows 1e-12 by default, more than these norms.)
+        tiny32 = np.full(16, 3e-23, dtype=np.float32)
+        assert grad_norm({"a": tiny32}) == pytest.approx(4 * float(tiny32[0]), rel=1e-6, abs=0)
+        assert grad_norm({"a": np.full(16, 1e-160)}) == pytest.approx(4e-160, rel=1e-14, abs=0)

@@ -64,9 +64,12 @@ def grad_norm(grads, norm_type=2.0):
     with np.errstate(over="ignore", under="ignore"):             # looked at just below
         norms = np.array([np.linalg.norm(g.ravel(), ord=p) for g in grads.values()], dtype=np.float64)
         total = float(np.linalg.norm(norms, ord=p))
-    if not 0.0 < total < np.inf and any(np.any(g) for g in grads.values()):
-        # |g|^p overflowed to inf (float32 squares do from entries of about 1e19) or underflowed to 0:
-        # the same norm, computed after dividing every entry by the largest |entry|.
+    # Below this norm some |g|^p may have left the normal numbers of its dtype and lost digits.
+    low = max((np.finfo(g.dtype).tiny / np.finfo(g.dtype).eps) ** (1.0 / p) for g in grads.values())
+    if not low <= total < np.inf and any(np.any(g) for g in grads.values()):
+        # |g|^p overflowed to inf (float32 squares do from entries of about 1e19) or came near or below
+        # the smallest normal number (from entries of about 1e-16): the same norm, computed after
+        # dividing every entry by the largest |entry|.
         largest = max(float(np.max(np.abs(g), initial=0.0)) for g in grads.values())
         total = largest * sum(float(np.sum((np.abs(g, dtype=np.float64) / largest) ** p))
                               for g in grads.values()) ** (1.0 / p)
