@@ -77,8 +77,10 @@ def test_nan_loss_stops_training_with_advice_and_no_update():
     data = [delay_task(rng) for _ in range(6)]
     data[4] = (data[4][0], np.full_like(data[4][1], np.nan))
     model = fresh_model()
+    # The NaN is in the batch's targets, so the message says so instead of blaming lr or clip.
     with pytest.raises(FloatingPointError, match=r"loss became nan at step 4; the last finite loss was .* "
-                                                 r"at step 3.*lower the learning rate.*clip"):
+                                                 r"at step 3.*the batch of step 4 has NaN in its targets \(y\): "
+                                                 r"check the data$"):
         train(model, data, F.mse_loss, TrainConfig(steps=None, lr=0.01), progress=False)
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
@@ -91,16 +93,90 @@ def test_exploding_gradient_stops_training():
         train(model, delay_task, lambda Y, y: (Y - y).abs().mean(), TrainConfig(steps=3), progress=False)
 
 
+def infinite_from_step(k):
+    """An MSE loss that returns inf from its k-th call on: a divergence after updates, on finite data."""
+    calls = []
+
+    def loss_fn(Y, y):
+        calls.append(1)
+        return F.mse_loss(Y, y) * (math.inf if len(calls) > k else 1.0)
+    return loss_fn
+
+
 def test_divergence_advice_names_the_values_of_lr_and_clip():
     rng = np.random.default_rng(0)
     data = [delay_task(rng) for _ in range(3)]
-    data[1] = (data[1][0], np.full_like(data[1][1], np.inf))
     with pytest.raises(FloatingPointError, match=r"^the loss became inf at step 1; the last finite loss was .* at "
                                                  r"step 0\. Training stopped instead of continuing on garbage: lower "
                                                  r"the learning rate \(lr=0\.05\) or set clip \(e\.g\. clip=1\.0\)$"):
-        train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, lr=0.05), progress=False)
+        train(fresh_model(), data, infinite_from_step(1), TrainConfig(steps=None, lr=0.05), progress=False)
     with pytest.raises(FloatingPointError, match=r"lower the learning rate \(lr=0\.01\) or lower clip \(clip=5\)$"):
-        train(fresh_model(), data, F.mse_loss, TrainConfig(steps=None, clip=5.0), progress=False)
+        train(fresh_model(), data, infinite_from_step(1), TrainConfig(steps=None, clip=5.0), progress=False)
+
+
+class Linear2to1(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+def test_a_nan_in_the_inputs_is_named_with_its_step_not_blamed_on_lr():
+    calls = []
+
+    def batches(rng):                                    # finite batches, but a NaN in the inputs of step 4
+        calls.append(1)
+        x = rng.normal(size=(8, 2)).astype(np.float32)
+        if len(calls) == 5:
+            x[0, 0] = np.nan
+        return x, x[:, 1:]                              # targets from the other column: finite
+    with pytest.raises(FloatingPointError) as err:
+        train(Linear2to1(), batches, F.mse_loss, TrainConfig(steps=10), progress=False)
+    assert str(err.value).startswith("the loss became nan at step 4; the last finite loss was ")
+    assert str(err.value).endswith("Training stopped instead of continuing on garbage: the batch of step 4 has NaN "
+                                   "in its inputs (x): check the data")
+
+
+def test_nan_and_inf_in_both_halves_of_the_batch_are_all_named():
+    x = np.ones((8, 2), np.float32)
+    x[0, 0], x[1, 1] = np.nan, -np.inf
+    y = np.full((8, 1), np.inf, np.float32)
+    with pytest.raises(FloatingPointError, match=r"at step 0; no step finished before it\. Training stopped instead "
+                                                 r"of continuing on garbage: the batch of step 0 has NaN and inf in "
+                                                 r"its inputs \(x\) and inf in its targets \(y\): check the data$"):
+        train(Linear2to1(), [(x, y)], F.mse_loss, TrainConfig(steps=None), progress=False)
+
+
+def test_a_loss_not_finite_before_any_update_points_at_the_data_scale_not_at_lr():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 2)).astype(np.float32) * np.float32(1e30)     # finite, but its square overflows
+    with pytest.raises(FloatingPointError) as err:
+        train(Linear2to1(), [(x, x[:, :1])], F.mse_loss, TrainConfig(steps=None, lr=0.05), progress=False)
+    message = str(err.value)
+    assert message.startswith("the loss became inf at step 0; no step finished before it. ")
+    largest = f"{float(np.abs(x).max()):.3g}"
+    assert (f"this training has made no update yet, so its lr and clip are not the cause: the batch is finite, but "
+            f"its largest |x| is {largest} and its largest |y| is ") in message
+    assert "scale the data" in message and "the model's outputs on it" in message
+    assert "lower the learning rate" not in message
+
+
+def test_a_batch_that_is_not_tensors_is_not_inspected():
+    # train_step is public: a forward hook may take inputs that are not one tensor (here a dict), which the
+    # message skips instead of failing on.
+    from rnncourse.torch.train import History, train_step
+    model = Linear2to1()
+    params = list(model.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    x = {"a": torch.full((4, 2), math.nan)}
+    y = torch.zeros(4, 1)
+    with pytest.raises(FloatingPointError, match=r"the loss became nan at step 3; no step finished before it\. "
+                                                 r"Training stopped instead of continuing on garbage: lower the "
+                                                 r"learning rate \(lr=0\.01\) or set clip"):
+        train_step(model, params, optimizer, F.mse_loss, x, y, TrainConfig(), 3, History(),
+                   forward=lambda m, x, y: m(x["a"]))
 
 
 def test_clipping_bounds_the_update_and_records_the_raw_norm():

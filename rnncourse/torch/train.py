@@ -147,15 +147,43 @@ def _total(batches, config: TrainConfig):
     return min(config.steps, per_epoch)
 
 
-def _stop(what: str, value: float, step: int, history: History, config: TrainConfig):
-    last = f"the last finite loss was {history.losses[-1]:.4g} at step {len(history.losses) - 1}" \
-        if history.losses else "no step finished before it"
+def _non_finite(t) -> str:
+    """``"NaN"``, ``"inf"``, ``"NaN and inf"`` or ``""``: what a float tensor holds that is not finite (``""`` for
+    anything else, such as an integer tensor or a dict that a ``forward`` hook unpacks)."""
+    if not (isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())):
+        return ""
+    kinds = [kind for kind, test in (("NaN", torch.isnan), ("inf", torch.isinf)) if bool(test(t).any())]
+    return " and ".join(kinds)
+
+
+def _largest(t) -> str:
+    """The largest magnitude in a float tensor, for the message; ``"?"`` where there is none to give."""
+    if not (isinstance(t, torch.Tensor) and t.is_floating_point() and t.numel()):
+        return "?"
+    return f"{float(t.detach().abs().max()):.3g}"
+
+
+def _advice(step: int, config: TrainConfig, x, y) -> str:
+    """What to try: fix the batch if it holds NaN/inf, look at the data's scale if nothing was updated yet,
+    else lower lr or clip. Called only once training has stopped, so the batch is inspected at no cost per step."""
+    bad = [f"{kinds} in its {name}" for name, t in (("inputs (x)", x), ("targets (y)", y)) if (kinds := _non_finite(t))]
+    if bad:
+        return f"the batch of step {step} has {' and '.join(bad)}: check the data"
+    if step == 0:
+        return (f"this training has made no update yet, so its lr and clip are not the cause: the batch is finite, "
+                f"but its largest |x| is {_largest(x)} and its largest |y| is {_largest(y)}; scale the data (e.g. "
+                f"standardise it) and check the model's outputs on it")
     advice = f"lower the learning rate (lr={config.lr:g})"
-    advice += " or set clip (e.g. clip=1.0)" if config.clip is None else f" or lower clip (clip={config.clip:g})"
     # No "in TrainConfig": functions that build the config from their own arguments (train_adding, with its lr
     # and clip) raise this message too, and lr and clip are what both call these settings.
+    return advice + (" or set clip (e.g. clip=1.0)" if config.clip is None else f" or lower clip (clip={config.clip:g})")
+
+
+def _stop(what: str, value: float, step: int, history: History, config: TrainConfig, x=None, y=None):
+    last = f"the last finite loss was {history.losses[-1]:.4g} at step {len(history.losses) - 1}" \
+        if history.losses else "no step finished before it"
     return FloatingPointError(f"the {what} became {value} at step {step}; {last}. Training stopped instead of "
-                              f"continuing on garbage: {advice}")
+                              f"continuing on garbage: {_advice(step, config, x, y)}")
 
 
 def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
@@ -276,11 +304,11 @@ def train_step(model, params, optimizer, loss_fn, x, y, config, step, history, f
                          f"{tuple(loss.shape)}; reduce it with .mean()")
     value = float(loss.detach())
     if not math.isfinite(value):
-        raise _stop("loss", value, step, history, config)
+        raise _stop("loss", value, step, history, config, x, y)
     loss.backward()
     max_norm = config.clip if config.clip is not None else math.inf
     norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
     if not math.isfinite(norm):
-        raise _stop("gradient norm", norm, step, history, config)
+        raise _stop("gradient norm", norm, step, history, config, x, y)
     optimizer.step()
     return value, norm
