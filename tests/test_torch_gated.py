@@ -1,6 +1,8 @@
 """Tests of rnncourse.torch.gated: the from-scratch cells equal torch.nn's on the same weights,
 the time loops equal torch.nn.LSTM/GRU, and the memory Jacobian norms are right."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -518,3 +520,66 @@ def test_lstm_bptt_candidate_is_tanh_to_an_absolute_bound_in_float32():
     assert g.dtype == torch.float32
     assert (g[:, 0] - torch.tanh(a)).abs().max() <= 2.5e-7
     assert (g[:, 0].double() - torch.tanh(a.double())).abs().max() <= 2.5e-7
+
+
+def _plain_product_norms(cell, x, ord):
+    """The norms of memory_jacobian_norms for one sequence by the unscaled product of the step Jacobians."""
+    lstm = isinstance(cell, LSTMCell)
+    H = cell.hidden_size
+
+    def step(x_t, s):
+        if lstm:
+            return torch.cat(cell(x_t, (s[None, :H], s[None, H:])), dim=1)[0]
+        return cell(x_t, s[None])[0]
+
+    s = x.new_zeros(2 * H if lstm else H)
+    jacobians = []
+    with torch.no_grad():
+        for x_t in x.unbind(0):
+            jacobians.append(torch.autograd.functional.jacobian(lambda v: step(x_t, v), s, vectorize=True))
+            s = step(x_t, s)
+    block = slice(H, 2 * H) if lstm else slice(0, H)
+    P = torch.eye(jacobians[0].shape[0], dtype=x.dtype)
+    norms = [np.linalg.norm(P[block, block].double().numpy(), ord=ord)]
+    for J in reversed(jacobians):
+        P = P @ J
+        norms.append(np.linalg.norm(P[block, block].double().numpy(), ord=ord))
+    return np.array(norms)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("ord", [2, "fro"])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_memory_jacobian_norms_equal_the_plain_product_on_the_chapter_case(kind, ord, dtype):
+    # Chapter 8's setting: D = 4, H = 16, 100 random steps. Rescaling by powers of two leaves the
+    # norms bit for bit as the unscaled product gives them.
+    x = torch.tensor(np.random.default_rng(0).normal(size=(100, 1, 4)), dtype=dtype)
+    for bias in (0.0, 3.0):
+        cell = (LSTMCell if kind == "lstm" else GRUCell)(4, 16, dtype=dtype, generator=torch.Generator().manual_seed(1))
+        if kind == "lstm":
+            cell.set_forget_bias(bias)
+        norms = memory_jacobian_norms(cell, x, ord=ord)[:, 0]
+        np.testing.assert_array_equal(norms, _plain_product_norms(cell, x, ord))
+
+
+@pytest.mark.parametrize("ord", [2, "fro"])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_memory_jacobian_norms_of_float32_beyond_its_range_equal_float64(kind, ord):
+    # A large W_hh makes the Jacobian product pass float32's largest number (~3.4e38) while its
+    # norms stay finite in float64: the float32 cell must give those, not NaN or a failed SVD.
+    cell = (LSTMCell if kind == "lstm" else GRUCell)(2, 16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        cell.W_hh.mul_(40.0)
+        for name, p in cell.named_parameters():
+            if name.startswith("b"):
+                p.zero_()
+    cell64 = (LSTMCell if kind == "lstm" else GRUCell)(2, 16, dtype=torch.float64)
+    cell64.load_state_dict({k: v.double() for k, v in cell.state_dict().items()})
+    x = torch.zeros(100, 1, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norms = memory_jacobian_norms(cell, x, ord=ord)
+    expected = memory_jacobian_norms(cell64, x.double(), ord=ord)
+    assert norms.dtype == np.float64 and np.isfinite(norms).all()
+    assert expected.max() > 1e39                                       # the case does leave float32's range
+    np.testing.assert_allclose(norms, expected, rtol=1e-4)

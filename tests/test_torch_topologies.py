@@ -127,6 +127,18 @@ def test_last_states_hand_computed_and_checked():
         last_states(hs, torch.tensor([0, 1]))
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64], ids=str)
+def test_last_states_takes_lengths_of_every_integer_dtype(dtype):
+    # T == B, where a uint8 tensor used as an index would be read as a boolean mask over
+    # the time axis and give other states of the right shape.
+    hs = torch.arange(18.0).reshape(3, 3, 2)                          # hs[t, b] = (6t + 2b, 6t + 2b + 1)
+    for lengths in ([2, 2, 2], [1, 3, 2], [3, 3, 3]):
+        got = last_states(hs, torch.tensor(lengths, dtype=dtype))
+        expected = torch.stack([hs[n - 1, b] for b, n in enumerate(lengths)])    # by hand
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+        torch.testing.assert_close(got, last_states(hs, torch.tensor(lengths)), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("lengths", [None, torch.tensor([3, 3])])
 def test_last_states_is_a_tensor_of_its_own_with_or_without_lengths(lengths):
     hs = torch.arange(12.0).reshape(3, 2, 2).requires_grad_()

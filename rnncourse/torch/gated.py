@@ -610,11 +610,18 @@ def _memory_norms_one(cell, x, ord, path):
     n = jacobians[0].shape[0]
     P = torch.eye(n, dtype=s.dtype, device=s.device)
     block = memory if path == "all" else slice(0, n)
-    norms = [np.linalg.norm(P[block, block].cpu().double().numpy(), ord=ord)]
-    for J in reversed(jacobians):
-        P = P @ J
-        norms.append(np.linalg.norm(P[block, block].cpu().double().numpy(), ord=ord))
-    return np.array(norms)
+    exponent = 0                                   # the true product is P * 2**exponent
+    norms = np.empty(len(jacobians) + 1)
+    with np.errstate(over="ignore"):               # a norm beyond float64 is inf; a vanishing one becomes 0
+        for lag in range(len(jacobians) + 1):
+            if lag:
+                P = P @ jacobians[-lag]
+            _, e = math.frexp(float(P.abs().amax()))   # largest entry in [2**(e-1), 2**e); e = 0 for P = 0
+            half = -e // 2                             # two factors, each within the range of P's dtype
+            P = P * math.ldexp(1.0, half) * math.ldexp(1.0, -e - half)   # exact: powers of two change no digit
+            exponent += e
+            norms[lag] = np.ldexp(np.linalg.norm(P[block, block].cpu().double().numpy(), ord=ord), exponent)
+    return norms
 
 
 def memory_jacobian_norms(cell, x, ord=2, path="all"):
@@ -630,6 +637,13 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
     = \operatorname{diag}(f_t)`, the forget gates. The layout is the one of
     :func:`rnncourse.numpy.jacobian.jacobian_norms` for the simple RNN: one
     row per lag, one column per sequence.
+
+    As there, ``P`` is divided after each product by the power of two that brings its
+    largest entry into [1/2, 1), and the norm is multiplied back in float64: every matrix
+    norm obeys ``||c P|| = |c| ||P||``, and powers of two scale exactly. Where the plain
+    product stays within the normal numbers of the cell's dtype, the norms are the same,
+    bit for bit; beyond that (a float32 cell whose product passes ~3e38) they still come
+    out, ``inf`` only past float64's largest number and 0 below its smallest.
 
     Parameters
     ----------

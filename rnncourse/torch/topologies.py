@@ -54,7 +54,7 @@ def last_states(hs, lengths=None):
         return hs[-1].clone()            # a tensor of its own, as with lengths, not a view into hs
     T, B = hs.shape[:2]
     check_lengths(lengths, T, B, backend="torch")
-    return hs[lengths.to(hs.device) - 1, torch.arange(B, device=hs.device)]
+    return hs[lengths.to(hs.device).long() - 1, torch.arange(B, device=hs.device)]   # long: uint8 would be a mask
 
 
 class OneToMany(nn.Module):
