@@ -45,7 +45,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	@start=$$(date +%s); \
 	$(THREADS) $(VENV)/bin/jupyter-book build . $(JB_FLAGS) || { \
-	  find $(BUILD)/html/reports -name '*.err.log' -exec sh -c 'echo "== $$1"; tail -n 40 "$$1"' _ {} \; 2>/dev/null; exit 1; }; \
+	  find $(BUILD)/html/reports -name '*.err.log' -newermt "@$$start" -exec sh -c 'echo "== $$1"; tail -n 40 "$$1"' _ {} \; 2>/dev/null; exit 1; }; \
 	echo "Book built in $$(( $$(date +%s) - start )) s"
 	@$(PY) -m rnncourse times $(BUILD)
 	@echo "The site is in $(BUILD)/html: open $(BUILD)/html/index.html"

@@ -144,10 +144,12 @@ def fill_setup_cell(app, docname: str, source: list) -> None:
 
 
 def source_hash(package: Path, *extra: Path, interpreter: str = "") -> str:
-    """A short hash of every file of the package (and of ``extra`` files), by path and content, and of
-    ``interpreter`` (the Python that runs the chapters: ch04 and ch09 read its standard library's docstrings)."""
+    """A short hash of every Python file of the package (the wheel ships nothing else) and of ``extra`` files, by
+    path and content, and of ``interpreter`` (the Python that runs the chapters: ch04 and ch09 read its standard
+    library's docstrings). An editor's swap or backup file beside a module (``.elman.py.swp``, ``elman.py~``) is
+    no change of the package: it would re-run every chapter and drop the cache of the package as it is."""
     digest = hashlib.sha256(interpreter.encode())
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files = sorted(p for p in package.rglob("*.py") if p.is_file() and "__pycache__" not in p.parts)
     for path in [*files, *(p for p in extra if p.is_file())]:
         name = path.relative_to(package) if path.is_relative_to(package) else path.name
         digest.update(f"{name}\0".encode() + path.read_bytes() + b"\0")

@@ -68,7 +68,7 @@ def test_a_prose_edit_reuses_the_outputs_and_a_package_change_executes_again(tmp
     assert len(list((src / "_build" / ".jupyter_cache").iterdir())) == 1, "the old cache was not removed"
 
 
-def test_the_cache_key_covers_every_file_of_the_package_and_the_extra_files(tmp_path):
+def test_the_cache_key_covers_every_python_file_of_the_package_and_the_extra_files(tmp_path):
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
     (package / "sub" / "model.py").write_text("W = 1\n")
@@ -86,6 +86,10 @@ def test_the_cache_key_covers_every_file_of_the_package_and_the_extra_files(tmp_
     (package / "sub" / "model.py").rename(package / "model.py")       # same content, another module
     moved = source_hash(package, requirements)
     assert moved != changed_pins
+    # An editor's swap and backup files are no change: opening a module in Vim re-ran every chapter.
+    (package / ".model.py.swp").write_bytes(b"\x00vim")
+    (package / "model.py~").write_text("W = 1\n")
+    assert source_hash(package, requirements) == moved
     # Another Python: ch04 and ch09 train on its standard library's docstrings, so their outputs may differ.
     assert source_hash(package, requirements, interpreter="3.12.1 x86_64") not in (
         moved, source_hash(package, requirements, interpreter="3.11.7 x86_64"))

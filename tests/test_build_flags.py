@@ -32,3 +32,25 @@ def test_a_grouped_test_whose_node_id_lost_its_group_is_found():
     assert not group_lost(_Item("tests/test_lab.py::test_a@test_lab", "test_lab"))  # as pytest-xdist writes it
     assert group_lost(_Item("tests/test_lab.py::test_b", "test_lab"))                # the suffix is missing
     assert not group_lost(_Item("tests/test_prose.py::test_c"))                      # not grouped
+
+
+def test_a_failed_make_book_shows_only_the_reports_of_this_build(tmp_path):
+    # A chapter fixed since an earlier failure leaves its .err.log in the site: the failing build must not
+    # print that old traceback as if it were the cause.
+    import os
+    import subprocess
+
+    venv, build = tmp_path / "venv", tmp_path / "_build"
+    reports = build / "html" / "reports" / "book"
+    reports.mkdir(parents=True)
+    old = reports / "02_structure.err.log"
+    old.write_text("RuntimeError: fixed since\n")
+    os.utime(old, (1, 1))
+    (venv / "bin").mkdir(parents=True)
+    fake = venv / "bin" / "jupyter-book"          # stands for a build that fails in another chapter
+    fake.write_text(f"#!/bin/sh\necho 'ValueError: this build' > {reports / 'intro.err.log'}\nexit 1\n")
+    fake.chmod(0o755)
+    proc = subprocess.run(["make", "--no-print-directory", "-o", f"{venv}/.installed", f"VENV={venv}",
+                           f"BUILD={build}", "book"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "ValueError: this build" in proc.stdout and "fixed since" not in proc.stdout, proc.stdout
