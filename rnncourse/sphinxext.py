@@ -29,7 +29,9 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -250,6 +252,30 @@ def execute_ahead(app, env, docnames) -> None:
                              config.execution_allow_errors)
         AHEAD[str(path)] = (future, read_fmt)
     pool.shutdown(wait=False)
+    cancel_on_interrupt([future for future, _ in AHEAD.values()])
+
+
+def cancel_on_interrupt(futures) -> None:
+    """At Ctrl-C, cancel the ``futures`` (chapters) not started yet, then interrupt as before.
+
+    In each worker nbclient's own SIGINT handler only ends the kernel of the chapter it runs, and the worker
+    takes the next one; the interrupted build then waited for every queued chapter (a minute or more) and
+    threw their results away.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum, frame):
+        for future in futures:
+            future.cancel()                          # a chapter already running cannot be cancelled
+        signal.signal(signal.SIGINT, previous)
+        if callable(previous):
+            previous(signum, frame)                  # Python's default raises KeyboardInterrupt
+        elif previous == signal.SIG_DFL:
+            signal.raise_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGINT, interrupted)
 
 
 def store_executed_ahead(client) -> None:

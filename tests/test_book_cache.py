@@ -93,3 +93,29 @@ def test_the_cache_key_covers_every_python_file_of_the_package_and_the_extra_fil
     # Another Python: ch04 and ch09 train on its standard library's docstrings, so their outputs may differ.
     assert source_hash(package, requirements, interpreter="3.12.1 x86_64") not in (
         moved, source_hash(package, requirements, interpreter="3.11.7 x86_64"))
+
+
+def test_ctrl_c_cancels_the_chapters_not_started_and_interrupts_as_before():
+    # A build interrupted while chapters execute ahead waited for every queued chapter (about a minute), since
+    # nbclient's handler in each worker only ends the current kernel and the worker took the next chapter.
+    import signal
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from rnncourse.sphinxext import cancel_on_interrupt
+
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)    # Python's own, as in jupyter-book
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    try:
+        chapters = [pool.submit(time.sleep, 0.2) for _ in range(6)]
+        pool.shutdown(wait=False)
+        cancel_on_interrupt(chapters)
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)                              # Ctrl-C
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # One worker holds at most the chapter it runs and one queued: the other four never start.
+        assert sum(chapter.cancelled() for chapter in chapters) >= 4
+    finally:
+        signal.signal(signal.SIGINT, saved)
+        pool.shutdown(wait=True)
