@@ -399,15 +399,17 @@ def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
-    """Check that ``value`` is a finite real number > 0 (or >= 0) and return it as float."""
+def check_positive_float(value, name: str, *, allow_zero: bool = False, why: str = "") -> float:
+    """Check that ``value`` is a finite real number > 0 (or >= 0) and return it as float; ``why`` says, in the
+    message, why the bound matters."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} should be a number, but is {type(value).__name__} {value!r}")
     value = float(value)
     ok = value >= 0 if allow_zero else value > 0
     if not (np.isfinite(value) and ok):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} should be a finite number {bound}, but is {value}")
+        why = f" ({why})" if why else ""
+        raise ValueError(f"{name} should be a finite number {bound}{why}, but is {value}")
     return value
 
 

@@ -65,13 +65,8 @@ def check_grads(params, grads, step=None):
                 f"or clip gradients (rnncourse.numpy.clip_grad_norm)")
 
 
-def _check_eps(eps):
-    """``eps`` as a float, after checking that it is finite and > 0 (0 would give 0/0 where a gradient is 0)."""
-    try:
-        return check_positive_float(eps, "eps")
-    except ValueError:
-        raise ValueError(f"eps should be a finite number > 0 (it keeps 0/0 out of the update where a gradient "
-                         f"is exactly 0), but is {float(eps)}") from None
+#: Why eps must be > 0, said when it is not.
+_EPS_WHY = "it keeps 0/0 out of the update where a gradient is exactly 0"
 
 
 class _Optimizer:
@@ -168,7 +163,7 @@ class Adagrad(_Optimizer):
     def __init__(self, lr=0.01, eps=1e-10):
         super().__init__()
         self.lr = check_positive_float(lr, "lr")
-        self.eps = _check_eps(eps)
+        self.eps = check_positive_float(eps, "eps", why=_EPS_WHY)
 
     def _update(self, p, g, state):
         if not state:                           # the first step: the sum starts at zero
@@ -212,7 +207,7 @@ class Adam(_Optimizer):
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):      # NaN fails 0 <= b
             raise ValueError(f"betas should be two numbers in [0, 1), like (0.9, 0.999), but is {betas!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _check_eps(eps)
+        self.eps = check_positive_float(eps, "eps", why=_EPS_WHY)
 
     def _update(self, p, g, state):
         beta1, beta2 = self.betas
