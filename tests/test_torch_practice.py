@@ -18,6 +18,7 @@ from rnncourse.plotting.practice import (plot_accuracies, plot_batch_masks, plot
 from rnncourse.torch.charlm import CharLM, evaluate_loss, train_charlm  # noqa: E402
 from rnncourse.torch.debug import grad_norms, lr_range_test  # noqa: E402
 from rnncourse.torch.tagger import Tagger, fit_tagger, predict_tags  # noqa: E402
+from rnncourse.torch.train import check_finite_update  # noqa: E402
 
 
 def test_batch_indices_cover_every_example_once_and_sorting_cuts_padding():
@@ -109,6 +110,34 @@ def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
         fit_tagger(tagger, ids, [y.astype(float) for y in tags], B=3)     # named as the caller named them
     with pytest.raises(TypeError, match=r"^ids\[0\] should hold integers, but has dtype float32"):
         fit_tagger(tagger, [s.astype(np.float32) for s in ids], tags, B=3)
+
+
+@pytest.mark.parametrize("loop", ["train_charlm", "fit_tagger"])
+def test_the_chapter_loops_stop_before_stepping_on_an_infinite_loss(loop):
+    # Read-out weights near float32's limit: the loss or its gradient is infinite at the first update.
+    # Without the check, Adam steps on a NaN gradient and every weight and every later loss is NaN.
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    torch.manual_seed(0)
+    model = CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
+    with torch.no_grad():
+        model.out.weight.mul_(1e38)
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(FloatingPointError, match=r"^the (loss|gradient norm) became (inf|nan) at update 0; training stopped before "
+                                                 r"the optimizer step.*Lower the learning rate \(lr=0\.003\)"):
+        if loop == "train_charlm":
+            train_charlm(model, np.tile(np.arange(5), 20), T=2, B=4, steps=3)
+        else:
+            fit_tagger(model, ids, tags, B=4)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
+def test_check_finite_update_names_the_value_that_is_not_finite():
+    check_finite_update(2.5, 1e30, 3, 0.1)                                  # large but finite: no error
+    with pytest.raises(FloatingPointError, match=r"^the gradient norm became nan at update 7;.*lr=0\.1\)"):
+        check_finite_update(2.5, math.nan, 7, 0.1)
+    with pytest.raises(FloatingPointError, match=r"^the loss became -inf at update 0;"):
+        check_finite_update(-math.inf, 1.0, 0, 0.1)
 
 
 def test_training_rejects_a_clip_that_is_not_a_positive_number():

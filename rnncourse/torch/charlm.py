@@ -23,6 +23,7 @@ from torch import nn
 
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.init import check_dtype
+from rnncourse.torch.train import check_finite_update
 from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -121,6 +122,12 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     -------
     list of float
         The training loss of each update (nats per character).
+
+    Raises
+    ------
+    FloatingPointError
+        If an update's loss or gradient norm is NaN or infinite (see
+        :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
     """
     steps = check_positive_int(steps, "steps")
     clip = check_positive_float(clip, "clip")
@@ -135,7 +142,8 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
+            check_finite_update(loss.item(), float(norm), len(losses), lr)
             optimizer.step()
             losses.append(loss.item())
             if stateful:

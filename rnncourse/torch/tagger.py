@@ -16,6 +16,7 @@ from torch import nn
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.init import check_dtype
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
+from rnncourse.torch.train import check_finite_update
 from rnncourse.validation import (check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -139,6 +140,12 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     -------
     list of float
         The loss of every update.
+
+    Raises
+    ------
+    FloatingPointError
+        If an update's loss or gradient norm is NaN or infinite (see
+        :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
     """
     clip = check_positive_float(clip, "clip")
     _check_pairs(ids, tags)
@@ -157,7 +164,8 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
             loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
+            check_finite_update(loss.item(), float(norm), len(losses), lr)
             optimizer.step()
             losses.append(loss.item())
     return losses

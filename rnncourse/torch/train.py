@@ -21,7 +21,7 @@ from tqdm import tqdm
 from rnncourse.torch.device import pick_device
 from rnncourse.validation import check_choice, check_positive_float, check_positive_int
 
-__all__ = ["TrainConfig", "History", "train", "train_step"]
+__all__ = ["TrainConfig", "History", "train", "train_step", "check_finite_update"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
 
@@ -184,6 +184,36 @@ def _stop(what: str, value: float, step: int, history: History, config: TrainCon
         if history.losses else "no step finished before it"
     return FloatingPointError(f"the {what} became {value} at step {step}; {last}. Training stopped instead of "
                               f"continuing on garbage: {_advice(step, config, x, y)}")
+
+
+def check_finite_update(loss: float, norm: float, update: int, lr: float) -> None:
+    """Stop a hand-written training loop before it steps on a NaN or infinite loss or gradient.
+
+    :func:`train` checks this itself; the chapters' own loops (:func:`rnncourse.torch.charlm.train_charlm`,
+    :func:`rnncourse.torch.tagger.fit_tagger`) call it between ``backward`` and ``optimizer.step()``, where a
+    non-finite value would otherwise turn every weight into NaN and the losses after it into NaN too.
+
+    Parameters
+    ----------
+    loss : float
+        The update's loss.
+    norm : float
+        The global gradient norm before clipping (what ``torch.nn.utils.clip_grad_norm_`` returns).
+    update : int
+        Index of the update, for the message.
+    lr : float
+        The learning rate, for the advice.
+
+    Raises
+    ------
+    FloatingPointError
+        If ``loss`` or ``norm`` is NaN or infinite.
+    """
+    for what, value in (("loss", loss), ("gradient norm", norm)):
+        if not math.isfinite(value):
+            raise FloatingPointError(f"the {what} became {value} at update {update}; training stopped before the "
+                                     f"optimizer step, so the weights are as they were before it. Lower the "
+                                     f"learning rate (lr={lr:g}) or check the data")
 
 
 def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
