@@ -498,6 +498,13 @@ def cmd_times(args) -> int:
     total = sum(r[1] or 0.0 for r in rows)
     failed = [r[0] for r in rows if not r[3]]
     print(f"{'total':<{width}}  {total:8.1f}" + (f"  ({len(failed)} failed: {', '.join(failed)})" if failed else ""))
+    for doc in failed:
+        # After a failed build, `make book` with the page unchanged prints Sphinx's "build succeeded" (nothing
+        # was read again), so say where the failure comes from and what to do.
+        report = Path(args.build_dir) / "html" / "reports" / f"{doc}.err.log"
+        where = f"its traceback is in {report}" if report.is_file() else "its page shows the error"
+        print(f"{doc} failed to execute, in this build or in an earlier one (a page that has not changed is not run "
+              f"again): {where}; fix the chapter or the package, then build again", file=sys.stderr)
     return 1 if failed else 0
 
 

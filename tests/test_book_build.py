@@ -92,7 +92,8 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
     - so do Python references into rnncourse written without the module path that resolve nothing,
       while one to another library (no intersphinx offline) passes;
     - the chapters that can run execute side by side ahead of Sphinx's reading and come from the cache;
-    - ``python -m rnncourse times`` lists the chapters in book order, marks the failed one, exits 1.
+    - ``python -m rnncourse times`` lists the chapters in book order, marks the failed one, says where its
+      traceback is, exits 1.
 
     The control, a clean page with math and code that passes the same strict build (the mini book itself
     is not what fails), is the first build of tests/test_book_cache.py.
@@ -126,12 +127,18 @@ def test_a_faulty_book_fails_strictly_names_each_fault_and_runs_its_chapters_sid
         assert printed == f"{name} met\n", f"{name} did not run beside the other page: {printed!r}"
     # The execution times, in book order (not the alphabetical order Sphinx reads in).
     assert main(["times", str(result.html.parent)]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
     assert lines[0].split() == ["docname", "seconds", "method", "ok"]
     assert re.fullmatch(r"book/page +\d+\.\d +\w+ +FAILED", lines[1]), lines
     assert re.fullmatch(r"book/first +\d+\.\d +\w+ +yes", lines[2]), lines
     assert re.fullmatch(r"book/second +\d+\.\d +\w+ +yes", lines[3]), lines
     assert re.fullmatch(r"total +\d+\.\d +\(1 failed: book/page\)", lines[4]), lines
+    # Where the failure is, also for a later build in which the unchanged page was not run again.
+    assert captured.err == (f"book/page failed to execute, in this build or in an earlier one (a page that has not "
+                            f"changed is not run again): its traceback is in "
+                            f"{result.html / 'reports' / 'book' / 'page.err.log'}; fix the chapter or the package, "
+                            f"then build again\n"), captured.err
     assert main(["times", str(tmp_path / "nowhere")]) == 2
 
 
