@@ -81,7 +81,9 @@ def jacobian_product(J, k):
     Returns
     -------
     numpy.ndarray, shape (B, H, H)
-        :math:`\\partial h_T / \\partial h_k` for each sequence.
+        :math:`\\partial h_T / \\partial h_k` for each sequence, in ``J``'s dtype and not rescaled: over
+        a long span its entries can overflow to ``inf`` (and then NaN, from ``inf * 0``) or underflow
+        to 0. :func:`jacobian_norms` gives the norms of every such product without that limit.
     """
     check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
     T, B, H, _ = J.shape
