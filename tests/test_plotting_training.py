@@ -122,6 +122,8 @@ def test_unrolled_graph_has_one_forward_arrow_per_edge_and_a_backward_twin():
     assert all(matplotlib.colors.same_color(p.get_edgecolor(), COLORS["gradient"]) for p in backward)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "$h_0$" in texts and f"$x_{T}$" in texts and r"$\partial L/\partial h_3$" in texts
+    # The arrow from h_3 back to h_2 carries only L_3's part of dL/dh_2 (the rest comes from y_2)
+    assert r"$\partial L_3/\partial h_2$" in texts and r"$\partial L/\partial h_2$" not in texts
 
 
 def test_unrolled_graph_forward_only_and_truncated():

@@ -122,7 +122,8 @@ def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | No
               backward_at=(0.62, 0.0))
         cut = truncate is not None and (t - 1) % truncate == 0 and t > 1
         _pair(ax, (_col(t - 1) + NODE_W, ROWS["h"]), (c - NODE_W, ROWS["h"]), "$W_{hh}$",
-              rf"$\partial L/\partial h_{t - 1}$" if glab and not cut and last else "",
+              # only L_T's share of dL/dh_{T-1}: the rest comes down from y_{T-1}
+              rf"$\partial L_{t}/\partial h_{t - 1}$" if glab and not cut and last else "",
               backward=backward and not cut, forward_at=(0.0, 0.25), backward_at=(0.0, -0.3))
         if cut:
             xb = (_col(t - 1) + c) / 2
