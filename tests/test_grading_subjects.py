@@ -395,6 +395,47 @@ def test_each_cheat_is_a_real_answer_when_nothing_is_blocked(cheat):
     get_exercise(exercise).checker(namespace["answer"])            # raises ExerciseFailure if it were wrong
 
 
+@pytest.mark.parametrize("cheat", list(CHEATS))
+def test_the_students_own_check_fails_each_cheat_as_the_grader_does(cheat, capsys):
+    # In the notebook, check() blocks the same functions: no PASS there for an answer the grader scores zero.
+    exercise, helper, cell = CHEATS[cheat]
+    namespace = {}
+    exec(SETUP + cell, namespace)
+    assert not namespace["check"](exercise, namespace["answer"])
+    assert capsys.readouterr().out.startswith(f"FAIL {exercise}: write it yourself: this exercise is {helper}; "
+                                              f"calling the package's own {helper}, directly or through another "
+                                              f"package function, scores zero")
+    get_exercise(exercise).checker(namespace["answer"])            # and the package's functions work again after
+
+
+def test_the_students_own_check_names_another_exercises_subject_and_passes_honest_answers(capsys):
+    namespace = {}
+    exec(SETUP + OTHERS_SUBJECT, namespace)
+    assert namespace["check"]("ch02.rnn_step", namespace["rnn_step"])
+    assert not namespace["check"]("ch02.rnn_param_count", namespace["rnn_param_count"])
+    assert capsys.readouterr().out == (
+        f"PASS ch02.rnn_step: all checks passed ({get_exercise('ch02.rnn_step').points} points)\n"
+        "FAIL ch02.rnn_param_count: write it yourself: the package's rnn_forward computes the answer of exercise "
+        "ch02.rnn_step of this chapter, so it is blocked while the chapter's exercises are checked; calling it, "
+        "directly or through another package function, scores zero\n")
+
+
+def test_a_cheat_that_catches_the_blocked_call_still_fails_its_own_check(capsys):
+    # The grader notes the call even when the answer catches the error and computes the answer another way.
+    namespace = {}
+    exec(SETUP + """
+from rnncourse.numpy.clip import clip_grad_norm
+
+def answer(grads, max_norm):
+    try:
+        return clip_grad_norm(grads, max_norm)
+    except RuntimeError:
+        raise NotImplementedError
+""", namespace)
+    assert not namespace["check"]("ch05.clip_by_global_norm", namespace["answer"])
+    assert "write it yourself: this exercise is clip_grad_norm;" in capsys.readouterr().out
+
+
 @pytest.fixture(scope="module")
 def graded_cheats(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cheats")

@@ -13,7 +13,8 @@ grades notebooks (``rnncourse.exercises.grade``).
 
 from __future__ import annotations
 
-from .registry import Exercise, ExerciseFailure, all_exercises, exercise, get_exercise
+from .blocking import SubjectCalled, guarded, subject_feedback
+from .registry import Exercise, ExerciseFailure, all_exercises, chapter_exercises, exercise, get_exercise
 
 __all__ = ["check", "run_check", "CheckResult", "Exercise", "ExerciseFailure", "exercise", "get_exercise",
            "all_exercises"]
@@ -101,7 +102,23 @@ def check(name: str, fn) -> CheckResult:
     CheckResult
         True (in an ``if`` or ``assert``) when every check passed; in a
         notebook it displays nothing, since the feedback is already printed.
+
+    Notes
+    -----
+    As in the grader, the package functions that compute the answer of one of the chapter's
+    exercises are blocked while ``fn`` runs (:mod:`rnncourse.exercises.blocking`): an answer that
+    calls one fails here, with the message the grader gives it, instead of passing here and
+    scoring zero there.
     """
-    passed, feedback = run_check(name, fn)
+    ex = get_exercise(name)
+    if callable(fn):
+        graded = chapter_exercises(ex.chapter)
+        guarded_fn = guarded(fn, sorted({s for e in graded for s in e.subjects}))
+        try:
+            passed, feedback = run_check(name, guarded_fn)
+        except SubjectCalled as called:
+            passed, feedback = False, subject_feedback(str(called), ex, graded)
+    else:
+        passed, feedback = run_check(name, fn)
     print(f"{'PASS' if passed else 'FAIL'} {name}: {feedback}")
     return CheckResult(name, passed, feedback)
