@@ -104,17 +104,28 @@ def _notebooks_in(folder: Path) -> list:
 
 
 def _submissions(paths) -> tuple:
-    """``(notebooks, roots, problems)``: the notebooks given and those in the folders given, for each the path
-    given that it was found in (its root, which says who it is from: the notebook itself, for one given by
-    itself, see ``student_ids``), and what names none.
+    """``(notebooks, roots, problems)``: the notebooks given and those in the folders given, each once, for each
+    the path given that it was found in first (its root, which says who it is from: the notebook itself, for one
+    given by itself, see ``student_ids``), and what names none.
 
     A symbolic link named ``.ipynb`` is kept, for the grader to refuse with a note (links to folders
-    are not searched).
+    are not searched). A file given that is not named ``.ipynb`` (the LMS's zip) is a :class:`UsageError`.
     """
-    found, roots, problems = [], [], []
+    import os
+
+    found, roots, problems, seen = [], [], [], set()
     for p in map(Path, paths):
+        if p.exists() and not p.is_dir() and p.suffix.lower() != ".ipynb":
+            kind = " (a zip archive: unzip it first)" if p.suffix.lower() == ".zip" else ""
+            raise UsageError(f"expected a .ipynb notebook or a folder, got {p}{kind}")
         inside = _notebooks_in(p) if p.is_dir() else [p]
-        kept = [f for f in inside if f.exists() or f.is_symlink()]
+        kept = []
+        for f in inside:
+            # Its folder resolved, not the notebook: a link stays apart from the file it leads to (it is refused).
+            where = os.path.join(os.path.realpath(f.parent), f.name)
+            if (f.exists() or f.is_symlink()) and where not in seen:
+                kept.append(f)
+                seen.add(where)
         found, roots = found + kept, roots + [p] * len(kept)
         if not p.exists():
             problems.append(f"{p} (no such file)")
@@ -395,12 +406,11 @@ def _warn_missing(missing, results, args) -> None:
 
 
 def _warn_not_graded(results, args) -> list:
-    """One line on stderr for each submission refused or failed on by the grader, or unreadable with no chapter
-    to grade it as (so no exercise at zero either): not graded is not zero, its cells in the CSV are empty;
-    return those submissions."""
+    """One line on stderr for each submission refused, unreadable or failed on by the grader: not graded is not
+    zero, its cells in the CSV are empty; return those submissions."""
     from rnncourse.exercises.grade import NOT_GRADED, _printable
 
-    failed = [sub for sub in results if sub.status in NOT_GRADED or (sub.status == "unreadable" and not sub.exercises)]
+    failed = [sub for sub in results if sub.status in NOT_GRADED]
     for sub in failed:
         why = (sub.notes[0] if sub.notes else "").removeprefix("not graded: ")
         where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
@@ -412,7 +422,7 @@ def _warn_not_graded(results, args) -> list:
 # ----------------------------------------------------------------------------- nbgrader
 
 def cmd_nbgrader(args) -> int:
-    from rnncourse.exercises.nbgrader_course import write_nbgrader_course
+    from rnncourse.exercises.nbgrader_course import CourseHasChapters, write_nbgrader_course
 
     root, out = _book_root(args.book), Path(args.outdir)
     try:
@@ -421,6 +431,8 @@ def cmd_nbgrader(args) -> int:
     except OSError as err:
         raise UsageError(f"no nbgrader course written: expected a folder to write in, but {err.filename}: "
                          f"{err.strerror}") from err
+    except CourseHasChapters as err:                   # worded for the command line, not the function
+        raise UsageError(CourseHasChapters(err.paths, "--force")) from err
     except ValueError as err:
         raise UsageError(str(err)) from err
     for chapter, graded in written.items():

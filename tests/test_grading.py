@@ -18,7 +18,7 @@ import pytest
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing, instructor_notebook, write_notebook
 from rnncourse.__main__ import main
 from rnncourse.exercises.grade import (CHAPTER_NOTEBOOKS, ExerciseResult, SubmissionResult, find_checks, format_table,
-                                       grade_all, gradebook, grades_csv, plan)
+                                       grade_all, gradebook, grades_csv, plan, student_ids)
 from rnncourse.exercises.sandbox import sandbox_problem
 from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
 from rnncourse.exercises.student import BEGIN, END, chapter_paths, student_notebook
@@ -620,7 +620,7 @@ def test_the_student_is_the_notebooks_folder_in_every_layout(tmp_path):
         results = grade_all(paths, checkers=[str(CHECKERS)], roots=roots and [tmp_path / r for r in roots])
         return [r.student for r in results], grades_csv(results).splitlines()[1:]
 
-    assert students("one/alice/04_bptt.ipynb") == (["alice"], ["alice,0,0,0"])                 # a single notebook
+    assert students("one/alice/04_bptt.ipynb") == (["alice"], ["alice,,,"])       # a single notebook, not graded
     # Without roots, under the folder all are in (sections); with each section given, the folder below it.
     assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb")[0] == ["a", "b"]
     assert students("sections/a/bob/99_x.ipynb", "sections/b/carol/99_x.ipynb",
@@ -637,11 +637,11 @@ def unreadable(folder, *names) -> None:
         (folder / name).write_text("not a notebook")
 
 
-def graded_students(folder, *given, status=0) -> list:
-    """The student column of the CSV of ``grade GIVEN...``, which exits with ``status`` (1 where a notebook of no
-    known chapter is unreadable, so not graded)."""
+def graded_students(folder, *given) -> list:
+    """The student column of the CSV of ``grade GIVEN...``, which exits with status 1: the notebooks are unreadable,
+    so not graded."""
     out = folder / "grades.csv"
-    assert main(["grade", *(str(folder / g) for g in given), "--checkers", str(CHECKERS), "--csv", str(out)]) == status
+    assert main(["grade", *(str(folder / g) for g in given), "--checkers", str(CHECKERS), "--csv", str(out)]) == 1
     return [row.split(",")[0] for row in out.read_text().splitlines()[1:]]
 
 
@@ -653,20 +653,19 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
                "nbgrader/dave/ch04/04_bptt.ipynb", "flat/04_bptt_alice.ipynb", "flat/04_bptt_bob.ipynb",
                "glob/alice/hw.ipynb", "glob/bob/hw.ipynb", "submitted/alice/ch04/04_bptt.ipynb",
                "submitted/bob/ch04/04_bptt.ipynb")
-    # bob.ipynb, carol.ipynb, x.ipynb, hw.ipynb and alice\99_fixture.ipynb name no chapter (no NN_ prefix):
-    # unreadable, they are not graded (exit 1).
-    assert graded_students(tmp_path, "mixed", status=1) == ["alice", "bob"]
+    # Unreadable, none is graded (exit 1); those named NN_ have their chapter's exercises at zero in the table.
+    assert graded_students(tmp_path, "mixed") == ["alice", "bob"]
     assert re.search(r"^alice\s+alice/99_fixture\.ipynb\s+ch99\.double\s+0/1", capsys.readouterr().out, re.M)
-    assert graded_students(tmp_path, "lone", status=1) == ["carol"]
+    assert graded_students(tmp_path, "lone") == ["carol"]
     assert graded_students(tmp_path, "own/alice") == ["alice"]                    # a student's folder, given
     assert graded_students(tmp_path, "named") == ["ch04"]
-    assert graded_students(tmp_path, "hw", status=1) == ["alice", "bob"]           # nbgrader, any assignment name
-    assert graded_students(tmp_path, "zip", status=1) == ["alice"]                 # a zip made on Windows
+    assert graded_students(tmp_path, "hw") == ["alice", "bob"]                     # nbgrader, any assignment name
+    assert graded_students(tmp_path, "zip") == ["alice"]                           # a zip made on Windows
     assert graded_students(tmp_path, "nbgrader/dave/ch04/04_bptt.ipynb") == ["dave"]
     # Chapter-prefixed names in one folder are the students; notebooks given by a shell glob count from the
     # folder they are all in; each student's folder given (nbgrader's submitted/*) is that student.
     assert graded_students(tmp_path, "flat") == ["04_bptt_alice", "04_bptt_bob"]
-    assert graded_students(tmp_path, "glob/alice/hw.ipynb", "glob/bob/hw.ipynb", status=1) == ["alice", "bob"]
+    assert graded_students(tmp_path, "glob/alice/hw.ipynb", "glob/bob/hw.ipynb") == ["alice", "bob"]
     assert graded_students(tmp_path, "submitted/alice", "submitted/bob") == ["alice", "bob"]
     assert graded_students(tmp_path, "submitted/alice/ch04/04_bptt.ipynb", "submitted/bob/ch04/04_bptt.ipynb") == \
         ["alice", "bob"]
@@ -677,13 +676,14 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
     roster.write_text("id,name\nalice,Alice\n")
     assert main(["grade", str(tmp_path / "mixed"), "--checkers", str(CHECKERS), "--csv", str(tmp_path / "g.csv"),
                  "--roster", str(roster)]) == 1
+    unread = ("is not graded (unreadable): could not read the notebook: JSONDecodeError: Expecting value: line 1 "
+              f"column 1 (char 0); its cells in {tmp_path / 'g.csv'} are empty, not zero\n")
     assert capsys.readouterr().err == (f"warning: student bob (bob.ipynb) is not in the roster {roster}: their grades "
                                        f"are in the table, not in {tmp_path / 'g.csv'}; add them to the roster, or "
                                        "name the column with --roster-key\n"
-                                       "warning: bob.ipynb (student bob) is not graded (unreadable): could not read "
-                                       "the notebook: JSONDecodeError: Expecting value: line 1 column 1 (char 0); its "
-                                       f"cells in {tmp_path / 'g.csv'} are empty, not zero\n")
-    assert (tmp_path / "g.csv").read_text().splitlines()[1] == "alice,Alice,0,0,0,0,0"
+                                       f"warning: alice/99_fixture.ipynb (student alice) {unread}"
+                                       f"warning: bob.ipynb (student bob) {unread}")
+    assert (tmp_path / "g.csv").read_text().splitlines()[1] == "alice,Alice,,,,,"
 
 
 @SANDBOX
@@ -702,7 +702,7 @@ def test_macos_zip_leftovers_hidden_files_and_checkpoints_in_a_folder_are_skippe
     # named by itself, are graded.
     unreadable(tmp_path, ".cache/subs/carol/99_fixture.ipynb", "dave/.99_fixture.ipynb")
     assert graded_students(tmp_path, ".cache/subs") == ["carol"]
-    assert graded_students(tmp_path, "dave/.99_fixture.ipynb", status=1) == [".99_fixture"]   # no chapter: exit 1
+    assert graded_students(tmp_path, "dave/.99_fixture.ipynb") == [".99_fixture"]
 
 
 @SANDBOX
@@ -1015,3 +1015,151 @@ def test_a_name_bound_to_a_value_not_a_function_is_told_so_not_that_its_function
                                           "of type ndarray; define it with def double(...) and assign nothing else "
                                           "to that name afterwards")
     assert rows == {name: (get_exercise(name).points, "all checks passed") for name in rows}   # the others score
+
+
+def test_an_unreadable_notebook_leaves_empty_cells_like_any_submission_not_graded(tmp_path):
+    unread = SubmissionResult("tina/02_structure.ipynb", "x", "ch02", "unreadable",
+                              [ExerciseResult("ch02.rnn_step", "rnn_step", 0, 2, False, "not graded: the notebook "
+                                              "could not be read")], student="tina")
+    assert grades_csv([unread]).splitlines() == ["student,ch02.rnn_step (2),Total (2)", "tina,,"]
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("id,ch02.rnn_step (2),Total (2)\ntina,2,2\n")
+    assert grades_csv([unread], earlier).splitlines()[1] == "tina,2,2"          # the earlier grade stays
+
+
+@SANDBOX
+def test_a_truncated_or_empty_chapter_notebook_is_not_graded_warned_about_and_fails_the_command(tmp_path, capsys):
+    whole = write_notebook(instructor_notebook(), tmp_path / "whole.ipynb").read_text()
+    (tmp_path / "subs" / "tina").mkdir(parents=True)
+    (tmp_path / "subs" / "tina" / "99_fixture.ipynb").write_text(whole[:len(whole) // 2])     # a broken upload
+    (tmp_path / "subs" / "uma").mkdir()
+    (tmp_path / "subs" / "uma" / "99_fixture.ipynb").write_text("")                            # an empty one
+    out_csv = tmp_path / "g.csv"
+    assert main(["grade", str(tmp_path / "subs"), "--checkers", str(CHECKERS), "--csv", str(out_csv)]) == 1
+    out, err = capsys.readouterr()
+    assert len(re.findall(r"^\s+total\s+0/7\s+unreadable$", out, re.M)) == 2           # the table shows zero
+    assert out_csv.read_text().splitlines()[1:] == ["tina,,,,,", "uma,,,,,"]           # the CSV no grade
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(re.fullmatch(
+        rf"warning: {who}/99_fixture\.ipynb \(student {who}\) is not graded \(unreadable\): could not read the "
+        rf"notebook: JSONDecodeError: .*; its cells in {re.escape(str(out_csv))} are empty, not zero", line)
+        for who, line in zip(("tina", "uma"), lines)), err
+
+
+def test_a_notebook_of_nbformat_3_is_named_so_with_the_command_that_converts_it(tmp_path):
+    from rnncourse.exercises.runner import read_notebook
+
+    old = tmp_path / "02_structure.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(old), version=3)
+    assert json.loads(old.read_text())["nbformat"] == 3
+    with pytest.raises(ValueError, match=r"^this is a notebook of the old nbformat 3, which the grader does not read; "
+                                         r"convert it: jupyter nbconvert --to notebook --nbformat 4 --inplace "
+                                         r"02_structure\.ipynb$"):
+        read_notebook(old)
+
+
+def test_a_roster_key_column_without_any_students_id_is_refused_before_grading(tmp_path, capsys, monkeypatch):
+    from rnncourse.exercises.grade import read_roster
+
+    unreadable(tmp_path, "subs/alice/99_fixture.ipynb", "subs/bob/99_fixture.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("login,name\nasmith,Alice Smith\nbjones,Bob Jones\n")
+    with pytest.raises(ValueError, match=rf"^the column 'login' of the roster {re.escape(str(roster))} holds no "
+                                         r"student id of the submissions \(e\.g\. \['alice', 'bob'\]\); name the column that "
+                                         r"holds them with --roster-key$"):
+        read_roster(roster, "login", {"alice", "bob"})
+    assert read_roster(roster, "login", {"asmith", "carol"})[2] == 0
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    assert main(["grade", str(tmp_path / "subs"), "--csv", str(tmp_path / "g.csv"), "--roster", str(roster),
+                 "--roster-key", "login"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"--roster: the column 'login' of the roster {roster} holds no student id"), err
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_a_canvas_export_of_an_earlier_import_has_its_assignment_columns_filled_in_place(tmp_path):
+    # Canvas names each assignment column "Title (assignment id)", those it imported from this grader's CSV too.
+    export = tmp_path / "canvas.csv"
+    export.write_text("Student,ID,SIS Login ID,ch02.rnn_step (2) (87568490),ch02.rnn_param_count (1) (87568491),"
+                      "Total (3) (87568492),Current Score\n"
+                      "    Points Possible,,,2.00,1.00,3.00,(read only)\n"
+                      '"Smith, Alice",1000,alice,0,0,0,0\n"Jones, Bob",1001,bob,0,1,1,1\n')
+    alice = SubmissionResult("alice/02_structure.ipynb", "x", "ch02", "ok",
+                             [ExerciseResult("ch02.rnn_step", "rnn_step", 2, 2, True, ""),
+                              ExerciseResult("ch02.rnn_param_count", "rnn_param_count", 1, 1, True, "")],
+                             student="alice")
+    assert grades_csv([alice], export).splitlines() == [
+        "Student,ID,SIS Login ID,ch02.rnn_step (2) (87568490),ch02.rnn_param_count (1) (87568491),"
+        "Total (3) (87568492),Current Score",
+        "    Points Possible,,,2.00,1.00,3,(read only)",
+        '"Smith, Alice",1000,alice,2,1,3,0', '"Jones, Bob",1001,bob,0,1,1,1']
+    # A chapter new to the roster adds its columns (Canvas makes new assignments of them); the Total with its id
+    # stays where it was, over every grade column.
+    ch07 = SubmissionResult("alice/07_elman_jordan.ipynb", "y", "ch07", "ok",
+                            [ExerciseResult("ch07.jordan_step", "jordan_step", 2, 2, True, "")], student="alice")
+    rows = grades_csv([alice, ch07], export).splitlines()
+    assert rows[0].endswith(",Total (3) (87568492),Current Score,ch07.jordan_step (2)")
+    assert rows[2] == '"Smith, Alice",1000,alice,2,1,5,0,2'
+
+
+def test_canvas_and_moodle_downloads_are_the_students_of_those_platforms_rosters(tmp_path):
+    from rnncourse.exercises.grade import read_roster, student_id, student_ids, submission_chapter
+
+    canvas = tmp_path / "canvas"
+    unreadable(canvas, "smithalice_2000_3000_02_structure.ipynb", "browndave_LATE_2003_3003_02_structure-1.ipynb")
+    paths = sorted(canvas.iterdir())
+    assert student_ids(paths, [canvas] * 2) == ["2003", "2000"]       # the Canvas user id, late or not
+    gradebook_export = tmp_path / "canvas_gradebook.csv"
+    gradebook_export.write_text('Student,ID,SIS User ID\n    Points Possible,,\n"Smith, Alice",2000,S1\n'
+                                '"Brown, Dave",2003,S4\n')
+    assert read_roster(gradebook_export, ids={"2000", "2003"})[2] == 1                # Canvas's ID column
+    # The chapter comes from the name the student uploaded.
+    assert [submission_chapter(p) for p in paths] == ["ch02", "ch02"]
+    assert plan([], {}, Path("smithalice_2000_3000_09_in_practice.ipynb"))[0] == "ch09"
+
+    moodle = tmp_path / "moodle"
+    unreadable(moodle, "Alice Smith_1000_assignsubmission_file_/02_structure.ipynb",
+               "Bob Jones_1001_assignsubmission_file_/work/hw.ipynb",
+               "Carol White_1002_assignsubmission_file_02_structure.ipynb")        # without a folder per student
+    paths = sorted(p for p in moodle.rglob("*.ipynb"))
+    assert student_ids(paths, [moodle] * 3) == ["Participant 1000", "Participant 1001", "Participant 1002"]
+    worksheet = tmp_path / "moodle_worksheet.csv"
+    worksheet.write_text("Identifier,Full name,Email address,Grade\nParticipant 1000,Alice Smith,a@x.org,\n")
+    assert read_roster(worksheet, ids={"Participant 1000"})[2] == 0                   # Moodle's Identifier column
+    assert submission_chapter(paths[2]) == "ch02"
+    # Names that only look alike stay as they were.
+    for name in ("04_bptt_alice.ipynb", "alice_2000.ipynb", "hw_1_final.ipynb", "smith alice_2000_3000_x.ipynb",
+                 "2024_10_15_homework.ipynb", "alice_1000_assignsubmission.ipynb"):
+        assert student_id(tmp_path / name, tmp_path) == name[:-len(".ipynb")]
+
+
+def test_a_file_that_is_not_a_notebook_is_refused_in_one_line_before_grading(tmp_path, capsys, monkeypatch):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "moodle.zip", "w") as z:
+        z.writestr("Alice Smith_1000_assignsubmission_file_/02_structure.ipynb", "{}")
+    (tmp_path / "notes.txt").write_text("hello")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    for name, why in (("moodle.zip", " (a zip archive: unzip it first)"), ("notes.txt", "")):
+        assert main(["grade", str(tmp_path / name), "--csv", str(tmp_path / "g.csv")]) == 2
+        assert capsys.readouterr().err == f"expected a .ipynb notebook or a folder, got {tmp_path / name}{why}\n"
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_a_notebook_given_twice_is_graded_once(tmp_path, monkeypatch):
+    unreadable(tmp_path, "subs/alice/02_structure.ipynb", "subs/bob/02_structure.ipynb")
+    given = []
+
+    def fake(paths, roots=None, **kwargs):
+        given.append([str(p) for p in paths])
+        return [SubmissionResult(str(p), str(p), "ch02", "ok", [ExerciseResult("ch02.rnn_step", "rnn_step", 2, 2, True,
+                                                                               "")], student=s)
+                for p, s in zip(paths, student_ids(paths, roots))]
+
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", fake)
+    subs = tmp_path / "subs"
+    for args in ([subs, subs], [subs, subs / "alice"], [subs / "alice/02_structure.ipynb", f"{subs}/../subs/alice"]):
+        assert main(["grade", *map(str, args), "--csv", str(tmp_path / "g.csv")]) == 0
+        assert len(given[-1]) == len(set(given[-1])) == (1 if "alice" in str(args[0]) else 2), given[-1]
+        assert (tmp_path / "g.csv").read_text().splitlines()[1].startswith("alice,")

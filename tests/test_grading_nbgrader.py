@@ -19,6 +19,7 @@ import pytest
 
 from exercise_fixtures import ROOT
 from rnncourse.__main__ import main
+from rnncourse.exercises.nbgrader_course import write_nbgrader_course
 from rnncourse.exercises.registry import get_exercise
 
 NBGRADER = shutil.which("nbgrader") or next(
@@ -54,6 +55,14 @@ def test_the_source_notebooks_have_graded_cells_with_valid_ids_and_no_solution_p
     kernel = json.loads((course / "jupyter" / "kernels" / "rnncourse" / "kernel.json").read_text())
     assert kernel["argv"][0] == sys.executable
     assert "c.CourseDirectory.root = here" in (course / "nbgrader_config.py").read_text()
+
+
+def test_the_course_kernel_runs_one_thread_per_library_as_the_makefile_does(course):
+    # Training cells slow tenfold with a thread pool per library: the kernel sets what `make` sets.
+    line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if line.startswith("THREADS :="))
+    threads = dict(setting.split("=") for setting in line.split(":=")[1].split())
+    kernel = json.loads((course / "jupyter" / "kernels" / "rnncourse" / "kernel.json").read_text())
+    assert len(threads) == 3 and {name: kernel["env"].get(name) for name in threads} == threads
 
 
 def test_an_unknown_chapter_or_one_without_coding_exercises_is_refused(tmp_path, capsys):
@@ -97,7 +106,11 @@ def test_bad_input_to_the_nbgrader_command_is_one_line_and_status_2_and_a_course
     assert capsys.readouterr().err.startswith("no nbgrader course written: expected a folder to write in, but ")
     assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT)]) == 0
     assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT)]) == 2
-    assert "but it has " + str(tmp_path / "c" / "source" / "ch02" / "02_structure.ipynb") in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "but it has " + str(tmp_path / "c" / "source" / "ch02" / "02_structure.ipynb") in err
+    assert err.endswith("; replace them with --force\n") and "force=True" not in err      # the command's option
+    with pytest.raises(ValueError, match=r"but it has .*; replace them with force=True$"):  # the function's argument
+        write_nbgrader_course(ROOT / "book", tmp_path / "c", ["ch02"])
     assert main(["nbgrader", str(tmp_path / "c"), "ch02", "--book", str(ROOT), "--force"]) == 0
 
 

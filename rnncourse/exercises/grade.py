@@ -58,6 +58,7 @@ from pathlib import Path
 
 import rnncourse
 
+from .blocking import SubjectCalled, subject_feedback
 from .registry import ExerciseFailure, all_exercises, chapter_exercises, get_exercise, load_checkers
 from .runner import SUBJECT_ERROR, code_cells, read_notebook
 from .sandbox import CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session, sandbox_problem
@@ -66,9 +67,9 @@ from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
            "format_table", "gradebook", "grades_csv", "missing_from_roster", "read_roster", "student_id", "student_ids",
-           "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points", "check_chapter",
-           "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
-           "time_budget"]
+           "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
+           "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
+           "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
@@ -82,9 +83,9 @@ MAX_NOTE_CHARS = 500
 #: notebook named exactly so is counted for the folder it was given in (:func:`student_id`).
 CHAPTER_NOTEBOOKS = frozenset({"01_why_rnns", "02_structure", "03_forward", "04_bptt", "05_vanishing_exploding",
                                "06_topologies", "07_elman_jordan", "08_limitations_gated", "09_in_practice"})
-#: The statuses of a submission that was not graded (refused unread, or the grader failed on it). Its
-#: exercises read zero in the table, but the CSV leaves their cells empty, since not graded is not zero.
-NOT_GRADED = ("refused", "error")
+#: The statuses of a submission that was not graded (refused unread, not a readable notebook, or the grader failed
+#: on it). Its exercises read zero in the table, but the CSV leaves their cells empty, since not graded is not zero.
+NOT_GRADED = ("refused", "unreadable", "error")
 
 
 @dataclass
@@ -144,6 +145,12 @@ def find_checks(text: str) -> dict:
     return {name: fn for name, fn in CHECK_CALL.findall(text)}
 
 
+def _file_chapter(path) -> str:
+    """The chapter of a notebook's file name (``04_bptt.ipynb`` is ``"ch04"``, else ``"?"``): the name the student
+    uploaded, where Canvas or Moodle renamed the file (:func:`lms_download`)."""
+    return chapter_id(lms_download(Path(path).name)[1])
+
+
 def _chapter_source(chapter: str, book_dir) -> str:
     """The text of the book chapter ``chNN`` (``book/NN_*.md``), or "" when there is none."""
     if book_dir is None or not re.fullmatch(r"ch\d\d", chapter):
@@ -160,7 +167,7 @@ def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
     meta = meta.get("chapter") if isinstance(meta, dict) else None
     valid_meta = meta if isinstance(meta, str) and re.fullmatch(r"ch\d\d", meta) else None
     voted = Counter(name.split(".")[0] for name in calls).most_common(1)[0][0] if calls else None
-    by_name = chapter_id(path)
+    by_name = _file_chapter(path)
     named = by_name if by_name != "?" else None
     sources = [(chosen, "the chapter given to the grader"), (named, f"its file name {path.name}"),
                (valid_meta, "its metadata"), (voted, "its check calls")]
@@ -215,7 +222,7 @@ def submission_chapter(path, chapter=None) -> str:
             return _find_chapter(calls, metadata if isinstance(metadata, dict) else {}, path, None)[0]
         except Exception:           # not JSON, not a notebook, not readable: graded as unreadable
             pass
-    return chapter_id(path)
+    return _file_chapter(path)
 
 
 def check_one_per_student(paths, students, chapter=None) -> None:
@@ -272,10 +279,6 @@ def _points(name: str, overrides: dict) -> int:
 
 class NotDefined(BaseException):
     """The notebook defines no function of that name."""
-
-
-class SubjectCalled(BaseException):
-    """The student's function called a package function one of the chapter's exercises asks them to write."""
 
 
 class NotAFunction(BaseException):
@@ -547,7 +550,7 @@ def _check(exercise, remote: RemoteFunction, function: str, problems, graded=())
     try:
         exercise.checker(remote)
     except SubjectCalled as called:
-        return False, _subject_called(str(called), exercise, graded)
+        return False, subject_feedback(str(called), exercise, graded)
     except NotAFunction as kind:
         return False, (f"the notebook's {function} should be the function you wrote, but is a value of type {kind}; "
                        f"define it with def {function}(...) and assign nothing else to that name afterwards")
@@ -569,22 +572,6 @@ def _check(exercise, remote: RemoteFunction, function: str, problems, graded=())
         text = str(err).strip().splitlines()
         return False, f"checking your answer raised {type(err).__name__}" + (f": {text[0][:300]}" if text else "")
     return True, "all checks passed"
-
-
-def _subject_called(called: str, exercise, graded) -> str:
-    """The feedback for a call of the blocked package function ``called``: a subject of ``exercise``, else of the
-    exercises of ``graded`` that list it."""
-    def listed(ex) -> bool:
-        return any(subject.rpartition(".")[2] == called for subject in ex.subjects)
-
-    if listed(exercise):
-        return (f"write it yourself: this exercise is {called}; calling the package's own {called}, "
-                f"directly or through another package function, scores zero")
-    owners = " and ".join(ex.name for ex in graded if ex.name != exercise.name and listed(ex))
-    return (f"write it yourself: the package's {called} computes the answer of "
-            f"{f'exercise {owners}' if owners else 'another exercise'} of this chapter, "
-            f"so it is blocked while the chapter's exercises are checked; calling it, directly or through another "
-            f"package function, scores zero")
 
 
 def _not_run(status: str, last_cell, options) -> str:
@@ -616,7 +603,7 @@ def _file_problem(path: Path):
 def _ungraded(name, path, student, chapter, points, status: str, note: str, feedback=None) -> SubmissionResult:
     """A submission whose code never ran: every exercise of its chapter (``chapter``, else its file name's)
     at zero, with ``note`` (and ``feedback``, default ``note``, on each exercise)."""
-    chapter = chapter or chapter_id(path)
+    chapter = chapter or _file_chapter(path)
     result = SubmissionResult(name, str(path), chapter, status, notes=[note], student=student)
     for ex in chapter_exercises(chapter) if chapter != "?" else []:
         result.exercises.append(ExerciseResult(ex.name, ex.function_name, 0, _points(ex.name, points), False,
@@ -830,7 +817,35 @@ def gradebook(results, settings=None) -> dict:
 #: The rule of :func:`student_id`, in short, for messages.
 STUDENT_RULE = ("the student is the first folder between the folder given and the notebook, other than one named "
                 "after its chapter (ch04), else the file name, or for a chapter notebook (04_bptt.ipynb) the folder "
-                "given; notebooks given by themselves count from the folder they are all in; see student_id")
+                "given; a name as Canvas or Moodle download it gives the id in it (2000, Participant 1000); notebooks "
+                "given by themselves count from the folder they are all in; see student_id")
+#: How Canvas names each file of its "Download Submissions" zip: the student's name (``smithalice``, a letter
+#: first), ``LATE`` if late, the Canvas user id, the file's id, then the name the student uploaded.
+CANVAS_NAME = re.compile(r"[^\W\d_][-\w]*?(?:_LATE)?_(?P<id>\d+)_\d+_(?P<file>.+)")
+#: How Moodle names each student's folder in its "Download all submissions" zip (or each file, without folders):
+#: the student's full name, the participant id, ``assignsubmission_file_`` (then the name the student uploaded).
+MOODLE_NAME = re.compile(r".+?_(?P<id>\d+)_assignsubmission_[a-z]+_(?P<file>.*)")
+
+
+def lms_download(name: str) -> tuple:
+    """``(student id, name the student uploaded)`` of a file or folder named as Canvas or Moodle name the
+    submissions they download, else ``(None, name)``.
+
+    The student id is the one in the LMS's own roster: for Canvas the user id, which the ``ID``
+    column of its gradebook export holds; for Moodle ``"Participant N"``, as the ``Identifier``
+    column of its grading worksheet holds it.
+
+    >>> lms_download("smithalice_LATE_2000_3000_02_structure.ipynb")
+    ('2000', '02_structure.ipynb')
+    >>> lms_download("Alice Smith_1000_assignsubmission_file_")
+    ('Participant 1000', '')
+    """
+    moodle, canvas = MOODLE_NAME.fullmatch(name), CANVAS_NAME.fullmatch(name)
+    if moodle:
+        return f"Participant {moodle['id']}", moodle["file"]
+    if canvas:
+        return canvas["id"], canvas["file"]
+    return None, name
 
 
 def student_id(path, root=None) -> str:
@@ -846,7 +861,9 @@ def student_id(path, root=None) -> str:
     2. if one is left, the student is the first;
     3. else the student is the file name without ``.ipynb``, except for a chapter notebook of the
        book (named exactly as in :data:`CHAPTER_NOTEBOOKS`, such as ``04_bptt.ipynb``): then it is
-       ``root``'s name (the folder above, where ``root`` is named after the chapter).
+       ``root``'s name (the folder above, where ``root`` is named after the chapter);
+    4. a folder or file named as Canvas or Moodle name their downloads stands for the id in it, the
+       one of the LMS's own roster (:func:`lms_download`).
 
     By layout, as the grader is called:
 
@@ -859,7 +876,9 @@ def student_id(path, root=None) -> str:
     - notebooks given, ``grade subs/*/hw.ipynb`` (the root is ``subs``): ``subs/alice/hw.ipynb`` is
       ``alice``; one notebook, ``grade subs/alice/ch04/04_bptt.ipynb``, is ``alice`` too;
     - sections: ``grade sections`` makes ``sections/a/bob/04_bptt.ipynb`` student ``a``; give each
-      section's folder instead (``grade sections/a sections/b``).
+      section's folder instead (``grade sections/a sections/b``);
+    - Canvas's zip, ``grade subs``: ``subs/smithalice_LATE_2000_3000_04_bptt.ipynb`` is ``2000``;
+      Moodle's, ``subs/Alice Smith_1000_assignsubmission_file_/04_bptt.ipynb`` is ``Participant 1000``.
     """
     path = Path(path)
     root = path.parent if root is None or os.path.abspath(root) == os.path.abspath(path) else Path(root)
@@ -871,10 +890,10 @@ def student_id(path, root=None) -> str:
     chapter = chapter_id(name)
     folders = [folder for folder in folders if folder != chapter]
     if folders:
-        return folders[0]
+        return lms_download(folders[0])[0] or folders[0]
     stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
     if stem not in CHAPTER_NOTEBOOKS:
-        return stem
+        return lms_download(stem)[0] or stem
     folder = root.parent if root.name == chapter else root
     return folder.name or stem
 
@@ -906,7 +925,8 @@ def read_roster(path, key=None, ids=()) -> tuple:
     or the first column that holds one of ``ids``.
 
     Raises ``ValueError`` for a roster that is empty, not CSV, separated by something other than
-    commas (a spreadsheet's ``;`` export), without the column ``key``, or without any of ``ids``.
+    commas (a spreadsheet's ``;`` export), without the column ``key``, or without any of ``ids``
+    (in the column ``key``, when it is given with ``ids``).
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -920,11 +940,15 @@ def read_roster(path, key=None, ids=()) -> tuple:
     if separator:
         raise ValueError(f"the roster {path} should be separated by commas, but its header {header[0][:60]!r} is "
                          f"separated by {separator!r}; export it again as comma-separated CSV")
+    ids = set(ids)
     if key is not None:
         if key not in header:
             raise ValueError(f"the roster {path} has no column {key!r}; its columns are {header}")
-        return header, rows, header.index(key)
-    ids = set(ids)
+        col = header.index(key)
+        if ids and not any(len(r) > col and r[col].strip() in ids for r in rows):
+            raise ValueError(f"the column {key!r} of the roster {path} holds no student id of the submissions "
+                             f"(e.g. {sorted(ids)[:3]}); name the column that holds them with --roster-key")
+        return header, rows, col
     for col in range(len(header)):
         if any(len(r) > col and r[col].strip() in ids for r in rows):
             return header, rows, col
@@ -933,8 +957,10 @@ def read_roster(path, key=None, ids=()) -> tuple:
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_EXERCISE_COLUMN = re.compile(r"\w+\.\w+ \((\d+)\)")        # "ch04.rnn_backward (3)"
-_TOTAL_COLUMN = re.compile(r"Total \(\d+\)")
+#: A grade column, "ch04.rnn_backward (3)", and a total, "Total (5)", as this grader names them, or as Canvas exports
+#: them after an import, with the id of the assignment it made of each: "ch04.rnn_backward (3) (87568490)".
+_EXERCISE_COLUMN = re.compile(r"(\w+\.\w+ \((\d+)\))( \(\d+\))?")
+_TOTAL_COLUMN = re.compile(r"Total \(\d+\)( \(\d+\))?")
 
 
 def _csv_cell(cell: str) -> str:
@@ -992,9 +1018,9 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     The grade columns are named ``"chNN.name (max points)"``, and the total ``"Total (max points)"``.
     A student's submissions of different chapters fill one row; an exercise of a chapter the
     student did not submit is an empty cell (not submitted is not zero), and so is every exercise
-    of a submission :data:`NOT_GRADED` (refused, or the grader failed on it). The total adds up the
-    grade cells of the row, and is empty when none holds a number. Two submissions that grade the
-    same exercise for one student raise ``ValueError`` naming both.
+    of a submission :data:`NOT_GRADED` (refused, unreadable, or the grader failed on it). The total
+    adds up the grade cells of the row, and is empty when none holds a number. Two submissions that
+    grade the same exercise for one student raise ``ValueError`` naming both.
 
     Without ``roster``, the first column, ``student``, is who each submission is from (its
     ``student``, else :func:`student_id` of its name); a student id that a spreadsheet would run as
@@ -1003,11 +1029,13 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     grade columns, matched on ``roster_key`` (default: the first column that holds the students'
     ids); a student without a submission gets empty cells, and a student the roster lacks is left
     out (:func:`missing_from_roster` names them). Nothing of a submission reaches this CSV but
-    numbers. A roster column named like a grade column (the CSV of an earlier run) is filled again,
-    not repeated: a grade of this run replaces its cell, and a cell this run did not grade (a
-    student or chapter graded earlier, a submission not graded) keeps its value. The roster's
-    ``Total (N)`` columns are left out: one total comes last, over every grade column of the row,
-    its maximum the sum of theirs.
+    numbers. A roster column named like a grade column (the CSV of an earlier run, also as Canvas
+    exports it, with its assignment id: ``"ch04.rnn_backward (3) (87568490)"``) is filled again,
+    not repeated, its header as it was: a grade of this run replaces its cell, and a cell this run
+    did not grade (a student or chapter graded earlier, a submission not graded) keeps its value.
+    The roster's ``Total (N)`` columns are left out: one total comes last, over every grade column
+    of the row, its maximum the sum of theirs; but a ``Total (N) (id)`` column (Canvas's assignment)
+    stays where it is, its header as it was, and holds that total.
     """
     columns, grades = _grades(results)
     out = io.StringIO()
@@ -1019,17 +1047,22 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
             writer.writerow([_csv_cell(str(sid)), *cells, _total(cells)])
         return out.getvalue()
     header, rows, col = read_roster(roster, roster_key, grades)
-    kept = [i for i, name in enumerate(header) if not _TOTAL_COLUMN.fullmatch(name)]
-    graded = [i for i, name in enumerate(header) if _EXERCISE_COLUMN.fullmatch(name)]
-    added = [name for name in columns if name not in header]       # an earlier run's columns are filled again
-    maximum = sum(int(_EXERCISE_COLUMN.fullmatch(header[i]).group(1)) for i in graded) + sum(columns[n] for n in added)
-    writer.writerow([header[i] for i in kept] + added + [f"Total ({maximum})"])
+    matches = [_EXERCISE_COLUMN.fullmatch(name) for name in header]
+    names = [m.group(1) if m else name for m, name in zip(matches, header)]   # "... (3) (87568490)" is "... (3)"
+    graded = [i for i, m in enumerate(matches) if m]
+    totals = [(i, _TOTAL_COLUMN.fullmatch(name)) for i, name in enumerate(header)]
+    in_place = [i for i, m in totals if m and m.group(1)]          # an LMS's total assignment, with its id
+    kept = [i for i, m in totals if not m or i in in_place]
+    added = [name for name in columns if name not in names]        # an earlier run's columns are filled again
+    maximum = sum(int(matches[i].group(2)) for i in graded) + sum(columns[n] for n in added)
+    writer.writerow([header[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
     for row in rows:
         got = grades.get(row[col].strip() if len(row) > col else "", {})
         row = row + [""] * (len(header) - len(row))
         # A grade of this run replaces the roster's cell; a cell this run did not grade keeps what it held.
-        cells = [str(got[name]) if name in got else cell for name, cell in zip(header, row)]
+        cells = [str(got[name]) if name in got else cell for name, cell in zip(names, row)]
         new = [str(got[name]) if name in got else "" for name in added]
-        writer.writerow([cells[i] for i in kept] + row[len(header):] + new +
-                        [_total([cells[i] for i in graded] + new)])
+        total = _total([cells[i] for i in graded] + new)
+        cells = [total if i in in_place else cell for i, cell in enumerate(cells)]
+        writer.writerow([cells[i] for i in kept] + row[len(header):] + new + ([] if in_place else [total]))
     return out.getvalue()

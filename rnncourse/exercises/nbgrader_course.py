@@ -39,10 +39,13 @@ from .registry import get_exercise
 from .runner import is_check_cell
 from .student import SOLUTION_TAG, STUB, chapter_id, chapter_paths, read_chapter, strip_code, strip_markdown
 
-__all__ = ["KERNEL", "nbgrader_notebook", "write_nbgrader_course"]
+__all__ = ["KERNEL", "ONE_THREAD", "CourseHasChapters", "nbgrader_notebook", "write_nbgrader_course"]
 
 #: The kernel the course's notebooks name.
 KERNEL = {"name": "rnncourse", "display_name": "Python 3 (rnncourse)", "language": "python"}
+#: One BLAS/OpenMP thread per library in the course's kernel, as the Makefile's ``THREADS`` and the grader's sandbox
+#: set: the chapters' small matrices gain nothing from more threads, and a busy machine slows them tenfold.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 CONFIG = '''"""nbgrader configuration of this course, written by `python -m rnncourse nbgrader`."""
 import os
@@ -58,6 +61,16 @@ c.CourseDirectory.course_id = {course_id!r}
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 c.Execute.timeout = {timeout}
 '''
+
+
+class CourseHasChapters(ValueError):
+    """The course already has the source notebooks ``paths``; ``option`` says how to replace them (the argument
+    ``force=True`` of :func:`write_nbgrader_course`, or the command line's ``--force``)."""
+
+    def __init__(self, paths, option: str = "force=True"):
+        self.paths = [str(path) for path in paths]
+        super().__init__(f"expected a course without these chapters, but it has {', '.join(self.paths)}; "
+                         f"replace them with {option}")
 
 
 def _metadata(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
@@ -126,7 +139,8 @@ def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncour
     """Write an nbgrader course for ``chapters`` (``["ch02", "ch04"]``) into ``out_dir``.
 
     Every chapter is checked before anything is written. A source notebook that exists is replaced
-    only with ``force``; the course's other chapters stay.
+    only with ``force`` (else :class:`CourseHasChapters`, a ``ValueError``, names them); the course's
+    other chapters stay.
 
     Returns
     -------
@@ -151,10 +165,9 @@ def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncour
             raise ValueError(f"{chapter} has no coding exercise to grade")
         nbformat.validate(nb)
         notebooks[out / "source" / chapter / f"{by_id[chapter].stem}.ipynb"] = nb, graded
-    existing = [str(path) for path in notebooks if path.exists()]
+    existing = [path for path in notebooks if path.exists()]
     if existing and not force:
-        raise ValueError(f"expected a course without these chapters, but it has {', '.join(existing)}; "
-                         "replace them with force=True (--force)")
+        raise CourseHasChapters(existing)
     written = {}
     for path, (nb, graded) in notebooks.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +177,8 @@ def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncour
     kernel.mkdir(parents=True, exist_ok=True)
     spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": KERNEL["display_name"], "language": "python",
-            "env": {"PYTHONPATH": str(Path(rnncourse.__file__).resolve().parents[1]), "MPLBACKEND": "Agg"}}
+            "env": {"PYTHONPATH": str(Path(rnncourse.__file__).resolve().parents[1]), "MPLBACKEND": "Agg",
+                    **ONE_THREAD}}
     (kernel / "kernel.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
     (out / "nbgrader_config.py").write_text(CONFIG.format(course_id=course_id, stub=STUB, timeout=int(timeout)),
                                             encoding="utf-8")

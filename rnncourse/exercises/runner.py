@@ -82,6 +82,9 @@ def read_notebook(path) -> tuple:
     """
     with open(path, encoding="utf-8") as f:
         nb = json.load(f)
+    if isinstance(nb, dict) and nb.get("nbformat") in (1, 2, 3):       # its cells lie in "worksheets"
+        raise ValueError(f"this is a notebook of the old nbformat {nb['nbformat']}, which the grader does not read; "
+                         f"convert it: jupyter nbconvert --to notebook --nbformat 4 --inplace {os.path.basename(path)}")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError("this is not a Jupyter notebook (no list of cells)")
     cells = []
