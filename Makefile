@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 BUILD  := _build
-# The strict build flags; rnncourse.exercises.student_book.STRICT holds the same (tests/test_book_build.py checks).
+# The strict build flags; rnncourse.exercises.student_book.STRICT holds the same (tests/test_build_flags.py checks).
 JB_FLAGS := -W -n --keep-going
 
 # One BLAS/OpenMP thread per process: the chapters' small matrices gain nothing from more, the
@@ -91,4 +91,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_rnn.py
 
 clean:
-	rm -rf $(BUILD) student .pytest_cache .book_build
+	rm -rf $(BUILD) student .pytest_cache .book_build .hypothesis

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from rnncourse.exercises.student import install_source, write_install_source  # the student notebooks fill it too
+from rnncourse.install import install_source, write_install_source  # the student notebooks fill it too
 
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
 FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")

@@ -819,11 +819,13 @@ STUDENT_RULE = ("the student is the first folder between the folder given and th
                 "after its chapter (ch04), else the file name, or for a chapter notebook (04_bptt.ipynb) the folder "
                 "given; a name as Canvas or Moodle download it gives the id in it (2000, Participant 1000); notebooks "
                 "given by themselves count from the folder they are all in; see student_id")
-#: How Canvas names each file of its "Download Submissions" zip: the student's name (``smithalice``, a letter
-#: first), ``LATE`` if late, the Canvas user id, the file's id, then the name the student uploaded.
+#: How Canvas names each file of its "Download Submissions" zip. In this order, the student's name
+#: (``smithalice``, a letter first), ``LATE`` if late, the Canvas user id, the file's id, then the name the
+#: student uploaded.
 CANVAS_NAME = re.compile(r"[^\W\d_][-\w]*?(?:_LATE)?_(?P<id>\d+)_\d+_(?P<file>.+)")
-#: How Moodle names each student's folder in its "Download all submissions" zip (or each file, without folders):
-#: the student's full name, the participant id, ``assignsubmission_file_`` (then the name the student uploaded).
+#: How Moodle names each student's folder in its "Download all submissions" zip (or each file, without folders).
+#: In this order, the student's full name, the participant id, ``assignsubmission_file_`` (then the name the
+#: student uploaded).
 MOODLE_NAME = re.compile(r".+?_(?P<id>\d+)_assignsubmission_[a-z]+_(?P<file>.*)")
 
 

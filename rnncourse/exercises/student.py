@@ -30,9 +30,10 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
+from rnncourse.install import INSTALL_LINE, configured_install, write_install_source
+
 __all__ = ["BEGIN", "END", "STUB", "strip_code", "strip_markdown", "student_notebook", "chapter_paths",
-           "chapter_id", "read_chapter", "install_source", "write_install_source", "configured_install",
-           "write_student_notebooks"]
+           "chapter_id", "read_chapter", "write_student_notebooks"]
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -41,8 +42,6 @@ SOLUTION_TAG = "solution"
 CHAPTER_FILE = re.compile(r"^\d\d_\w+\.(md|ipynb)$")
 DEF_LINE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 CHECK_CALL = re.compile(r"\bcheck\(")
-#: The set-up cell's line that names what to install where rnncourse is missing.
-INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
 
 _MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
@@ -220,56 +219,12 @@ def read_chapter(path):
                          f"{err}") from err
 
 
-def install_source(template: str, repository_url: str, version: str) -> str:
-    """The pip requirement a downloaded chapter installs: ``template`` filled in.
-
-    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
-    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
-    """
-    return template.format(repository_url=repository_url.rstrip("/"), version=version)
-
-
-def write_install_source(text: str, source: str) -> str:
-    """``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
-    return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
-
-
-def configured_install(root) -> str | None:
-    """What the book's build writes into each set-up cell: ``rnncourse_install`` of ``root/_config.yml``, filled
-    with the repository's URL and this package's version; None where the book has no ``_config.yml`` or names
-    nothing to install. ``ValueError`` for a ``_config.yml`` that is not a YAML mapping."""
-    import yaml
-
-    import rnncourse
-
-    path = Path(root) / "_config.yml"
-    if not path.is_file():
-        return None
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ValueError(f"{path}: expected the book's configuration, got a file YAML cannot read ({err})") from err
-    if not isinstance(config, dict):
-        raise ValueError(f"{path}: expected the book's configuration (a YAML mapping), got a {type(config).__name__}")
-    template = ((config.get("sphinx") or {}).get("config") or {}).get("rnncourse_install")
-    if not template:
-        return None
-    url = (config.get("repository") or {}).get("url")
-    if not isinstance(template, str) or ("{repository_url}" in template and not (isinstance(url, str) and url)):
-        raise ValueError(f"{path}: expected rnncourse_install to be a pip requirement (a string) and, where it uses "
-                         f"{{repository_url}}, repository.url to be set; got {template!r} and {url!r}")
-    try:
-        return install_source(template, url or "", rnncourse.__version__)
-    except (KeyError, IndexError):
-        raise ValueError(f"{path}: rnncourse_install may use the fields {{repository_url}} and {{version}} only, but "
-                         f"is {template!r}") from None
-
-
 def write_student_notebooks(book_dir, out_dir) -> dict:
     """Write every chapter of ``book_dir`` as a student notebook ``out_dir/NN_slug.ipynb``.
 
-    Each set-up cell gets the install source the book's build writes (:func:`configured_install` of the
-    folder above ``book_dir``), so a notebook run where rnncourse is missing installs this release.
+    Each set-up cell gets the install source the book's build writes
+    (:func:`~rnncourse.install.configured_install` of the folder above ``book_dir``), so a notebook
+    run where rnncourse is missing installs this release.
 
     Returns
     -------

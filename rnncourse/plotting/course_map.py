@@ -19,12 +19,13 @@ CHAPTERS = (
     "9 In practice",
 )
 
-#: For each chapter (1-based), the chapters it builds on directly.
-PREREQUISITES = {2: (1,), 3: (2,), 4: (3,), 5: (4,), 6: (3, 4), 7: (4,), 8: (5, 7), 9: (7, 8)}
+#: For each chapter (1-based), the chapters it builds on directly, those its "Read first" names, less those
+#: that one of them builds on already (tests/test_plotting_course_map.py checks the two agree).
+PREREQUISITES = {2: (1,), 3: (2,), 4: (3,), 5: (4,), 6: (3, 4), 7: (4,), 8: (5, 7), 9: (6,)}
 
 # Where each chapter sits on the map: a main line of the core chapters, two branches below it.
 _POSITIONS = {1: (0, 1), 2: (2, 1), 3: (4, 1), 4: (6, 1), 5: (8, 1), 6: (6, -0.5), 7: (8, -0.5), 8: (10.2, 0.45),
-              9: (10.2, -0.8)}
+              9: (8, -1.9)}
 
 
 def chapter_map():
@@ -34,9 +35,9 @@ def chapter_map():
     -------
     matplotlib.figure.Figure
         The map; the core path (1 to 5) runs left to right, the applied chapters branch below,
-        and chapter 9 gathers them for practice.
+        and chapter 9 follows the topologies of chapter 6 into practice.
     """
-    fig, ax = new_diagram((-0.9, 11.1), (-1.3, 1.6), title="How the chapters build on each other")
+    fig, ax = new_diagram((-0.9, 11.1), (-2.4, 1.6), title="How the chapters build on each other")
     roles = {1: "input", 2: "input", 3: "hidden", 4: "hidden", 5: "hidden", 6: "output", 7: "output", 8: "loss",
              9: "loss"}
     w, h = 0.8, 0.36
