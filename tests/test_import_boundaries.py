@@ -35,3 +35,12 @@ def test_nbformat_imports_without_compiling_the_rfc3987_syntax_grammar():
     code = "import sys, nbformat; print('rfc3987_syntax' in sys.modules, 'rfc3987' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
+
+
+def test_the_books_build_does_not_import_the_grading_room():
+    """DESIGN: nothing in the book imports the exercises' grading room; the Sphinx extension gets what a downloaded
+    chapter installs from rnncourse.install, which the student version shares."""
+    code = "import sys, rnncourse.sphinxext; print(sorted(m for m in sys.modules if m.startswith('rnncourse.exercises')))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
