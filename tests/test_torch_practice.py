@@ -296,3 +296,26 @@ def test_torch_reverse_padded_reverses_each_sequence_within_its_length():
     features = torch.stack([x, -x], dim=2)                                # (T, B, 2): whole feature vectors move
     torch.testing.assert_close(reverse_padded(features, torch.tensor([3, 2, 1])),
                                torch.stack([expected, -expected], dim=2), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("build", [lambda **kw: CharLM(7, 4, 8, num_layers=2, **kw),
+                                   lambda **kw: Tagger(7, 4, 5, 3, bidirectional=True, num_layers=2, **kw)],
+                         ids=["CharLM", "Tagger"])
+def test_a_generator_gives_the_weights_that_torch_manual_seed_gives(build):
+    torch.manual_seed(3)
+    seeded = build().state_dict()                                   # PyTorch's own initialisation
+    drawn = build(generator=torch.Generator().manual_seed(3)).state_dict()
+    assert drawn.keys() == seeded.keys()
+    for name in seeded:
+        assert torch.equal(drawn[name], seeded[name]), name
+    again = build(generator=torch.Generator().manual_seed(3)).state_dict()
+    assert all(torch.equal(again[name], drawn[name]) for name in drawn)
+    other = build(generator=torch.Generator().manual_seed(4)).state_dict()
+    assert not torch.equal(other["out.weight"], drawn["out.weight"])
+    with pytest.raises(TypeError, match="generator should be a CPU torch.Generator or None, but is int"):
+        build(generator=3)
+
+
+def test_the_tagger_s_padding_row_stays_zero_when_drawn_from_a_generator():
+    tagger = Tagger(7, 4, 5, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(tagger.embed.weight[0], torch.zeros(4)) and tagger.embed.weight[1:].abs().sum() > 0

@@ -8,9 +8,11 @@ way out to the NumPy twins, which compute in float32 or float64 only.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-__all__ = ["check_dtype", "uniform_", "numpy_copy"]
+__all__ = ["check_dtype", "uniform_", "torch_default_", "numpy_copy"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _NUMPY_DTYPES = (torch.float32, torch.float64)      # the NumPy code's two precisions
@@ -75,11 +77,54 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     >>> bool(w.abs().max() <= 0.5)
     True
     """
+    _check_generator(generator)
+    with torch.no_grad():
+        for t in tensors:
+            t.copy_(torch.empty(t.shape, dtype=t.dtype).uniform_(-bound, bound, generator=generator))
+
+
+def _check_generator(generator) -> None:
     if generator is not None and not (isinstance(generator, torch.Generator) and generator.device.type == "cpu"):
         where = f" on {generator.device}" if isinstance(generator, torch.Generator) else ""
         raise TypeError(f"generator should be a CPU torch.Generator or None, but is {type(generator).__name__}"
                         f"{where}; the weights are drawn on the CPU and then copied to their device, so that a "
                         f"seed gives the same weights everywhere: pass torch.Generator().manual_seed(seed)")
+
+
+def torch_default_(modules, generator: torch.Generator | None = None) -> None:
+    """Draw the parameters of ``modules`` as their own ``reset_parameters`` does, from ``generator``.
+
+    For the ``torch.nn`` layers the chapters' larger models are built from, in the order given:
+    :class:`torch.nn.Embedding` (N(0, 1), the padding row zero), :class:`torch.nn.RNN`
+    (U(-1/sqrt(H), 1/sqrt(H)), every parameter) and :class:`torch.nn.Linear` (Kaiming-uniform
+    weights, biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))). The draws are PyTorch's own, one after
+    the other, so ``torch.Generator().manual_seed(s)`` gives the weights that the modules get when
+    built right after ``torch.manual_seed(s)``, without touching PyTorch's global generator.
+
+    Parameters
+    ----------
+    modules : iterable of torch.nn.Module
+        Embedding, RNN or Linear layers, on the CPU (the models move them afterwards).
+    generator : torch.Generator, optional
+        A CPU generator; ``None`` uses PyTorch's global generator.
+    """
+    _check_generator(generator)
+    init = torch.nn.init
     with torch.no_grad():
-        for t in tensors:
-            t.copy_(torch.empty(t.shape, dtype=t.dtype).uniform_(-bound, bound, generator=generator))
+        for module in modules:
+            if isinstance(module, torch.nn.Embedding):
+                init.normal_(module.weight, generator=generator)
+                if module.padding_idx is not None:
+                    module.weight[module.padding_idx].fill_(0)
+            elif isinstance(module, torch.nn.RNN):
+                for weight in module.parameters():
+                    init.uniform_(weight, -1 / math.sqrt(module.hidden_size), 1 / math.sqrt(module.hidden_size),
+                                  generator=generator)
+            elif isinstance(module, torch.nn.Linear):
+                init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
+                if module.bias is not None:
+                    bound = 1 / math.sqrt(module.in_features) if module.in_features else 0.0
+                    init.uniform_(module.bias, -bound, bound, generator=generator)
+            else:
+                raise TypeError(f"modules should hold torch.nn.Embedding, RNN or Linear layers, but one is "
+                                f"{type(module).__name__}")

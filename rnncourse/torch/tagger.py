@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
-from rnncourse.torch.init import check_dtype
+from rnncourse.torch.init import check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
 from rnncourse.torch.train import check_finite_update
 from rnncourse.validation import (check_index_array, check_lengths, check_match, check_not_empty,
@@ -47,15 +47,21 @@ class Tagger(nn.Module):
         moved, so one seed gives the same weights on every device.
     dtype : torch.dtype, optional
         Parameter dtype (default: ``torch.get_default_dtype()``).
+    generator : torch.Generator, optional
+        Source of the initial weights, a CPU generator, drawn as ``torch.nn``'s layers draw them
+        (:func:`rnncourse.torch.init.torch_default_`): ``torch.Generator().manual_seed(s)`` gives the
+        weights of a model built right after ``torch.manual_seed(s)``. ``None``: PyTorch's global generator.
     """
 
-    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0, device=None, dtype=None):
+    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0, device=None, dtype=None, generator=None):
         super().__init__()
         V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
         self.embed = nn.Embedding(V, D, padding_idx=0)
         self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"), bidirectional=bidirectional,
                           dropout=check_positive_float(dropout, "dropout", allow_zero=True))
         self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
+        if generator is not None:                 # else PyTorch's global generator, as torch.nn
+            torch_default_((self.embed, self.rnn, self.out), generator)
         self.to(device=device, dtype=check_dtype(dtype))
 
     def forward(self, ids, lengths, packed=True):
