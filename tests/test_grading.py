@@ -1095,11 +1095,11 @@ def test_a_canvas_export_of_an_earlier_import_has_its_assignment_columns_filled_
         "    Points Possible,,,2.00,1.00,3,(read only)",
         '"Smith, Alice",1000,alice,2,1,3,0', '"Jones, Bob",1001,bob,0,1,1,1']
     # A chapter new to the roster adds its columns (Canvas makes new assignments of them); the Total with its id
-    # stays where it was, over every grade column.
+    # stays where it was, over every grade column, its maximum now theirs.
     ch07 = SubmissionResult("alice/07_elman_jordan.ipynb", "y", "ch07", "ok",
                             [ExerciseResult("ch07.jordan_step", "jordan_step", 2, 2, True, "")], student="alice")
     rows = grades_csv([alice, ch07], export).splitlines()
-    assert rows[0].endswith(",Total (3) (87568492),Current Score,ch07.jordan_step (2)")
+    assert rows[0].endswith(",Total (5) (87568492),Current Score,ch07.jordan_step (2)")
     assert rows[2] == '"Smith, Alice",1000,alice,2,1,5,0,2'
 
 
@@ -1117,6 +1117,12 @@ def test_canvas_and_moodle_downloads_are_the_students_of_those_platforms_rosters
     # The chapter comes from the name the student uploaded.
     assert [submission_chapter(p) for p in paths] == ["ch02", "ch02"]
     assert plan([], {}, Path("smithalice_2000_3000_09_in_practice.ipynb"))[0] == "ch09"
+    # Names of a class's own that only look alike keep the usual rule: a date, a week's numbers, short numbers.
+    unreadable(tmp_path / "own", "alice_2024_03_15.ipynb", "bob_2024_03_15.ipynb", "week_3_4_rnn.ipynb",
+               "carol_2024_1_hw/hw.ipynb", "smith_alice_2000_3000_hw.ipynb")
+    own = sorted((tmp_path / "own").rglob("*.ipynb"))
+    assert student_ids(own, [tmp_path / "own"] * 5) == ["alice_2024_03_15", "bob_2024_03_15", "carol_2024_1_hw",
+                                                         "smith_alice_2000_3000_hw", "week_3_4_rnn"]
 
     moodle = tmp_path / "moodle"
     unreadable(moodle, "Alice Smith_1000_assignsubmission_file_/02_structure.ipynb",

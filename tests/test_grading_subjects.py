@@ -576,3 +576,24 @@ def test_a_blocked_function_raises_a_message_true_for_every_exercise_of_the_chap
     # the grader reads the function's name as the message's last word
     assert str(raised.value) == ("write it yourself: while the grader checks this chapter's exercises, it blocks "
                                  "the package's rnn_forward")
+
+
+def test_the_stop_button_still_stops_a_check_whose_answer_touched_a_blocked_function():
+    # KeyboardInterrupt (Jupyter's stop button) must reach the notebook, and the package function works after it.
+    namespace = {}
+    exec(SETUP + """
+from rnncourse.numpy.clip import clip_grad_norm
+
+def answer(grads, max_norm):
+    try:
+        clip_grad_norm(grads, max_norm)
+    except RuntimeError:
+        pass
+    raise KeyboardInterrupt
+""", namespace)
+    with pytest.raises(KeyboardInterrupt):
+        namespace["check"]("ch05.clip_by_global_norm", namespace["answer"])
+    from rnncourse.numpy.clip import clip_grad_norm
+    grads = {"W": np.full((2, 2), 3.0)}
+    clip_grad_norm(grads, 1.0)
+    assert np.isclose(np.linalg.norm(grads["W"]), 1.0)

@@ -45,6 +45,14 @@ def _blocked_call(name: str):
                           f"is blocked")
 
 
+def _raise_if_called() -> None:
+    """Raise :class:`SubjectCalled` naming the first blocked function called, if any was."""
+    if _CALLED:
+        called = _CALLED[0]
+        _CALLED.clear()
+        raise SubjectCalled(called) from None
+
+
 def _blocking_code(function) -> types.CodeType:
     """Code that calls :func:`_blocked_call` with ``function``'s name, to swap in for ``function.__code__``."""
     name = function.__name__
@@ -117,12 +125,12 @@ def guarded(fn, subjects):
         _CALLED.clear()
         try:
             with _codes(functions, blocking):
-                return fn(*args, **kwargs)
-        finally:
-            if _CALLED:
-                called = _CALLED[0]
-                _CALLED.clear()
-                raise SubjectCalled(called)
+                result = fn(*args, **kwargs)
+        except Exception:                    # not KeyboardInterrupt: the notebook's stop button still stops
+            _raise_if_called()
+            raise
+        _raise_if_called()
+        return result
 
     return call
 

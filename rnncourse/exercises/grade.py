@@ -820,9 +820,10 @@ STUDENT_RULE = ("the student is the first folder between the folder given and th
                 "given; a name as Canvas or Moodle download it gives the id in it (2000, Participant 1000); notebooks "
                 "given by themselves count from the folder they are all in; see student_id")
 #: How Canvas names each file of its "Download Submissions" zip. In this order, the student's name
-#: (``smithalice``, a letter first), ``LATE`` if late, the Canvas user id, the file's id, then the name the
-#: student uploaded.
-CANVAS_NAME = re.compile(r"[^\W\d_][-\w]*?(?:_LATE)?_(?P<id>\d+)_\d+_(?P<file>.+)")
+#: (``smithalice``, one word, a letter first), ``LATE`` if late, the Canvas user id and the file's id (numbers of
+#: three digits or more), then the name the student uploaded. A name such as ``alice_2024_03_15.ipynb`` is no
+#: Canvas name.
+CANVAS_NAME = re.compile(r"[^\W\d_][^\W_]*(?:_LATE)?_(?P<id>\d{3,})_\d{3,}_(?P<file>.+)")
 #: How Moodle names each student's folder in its "Download all submissions" zip (or each file, without folders).
 #: In this order, the student's full name, the participant id, ``assignsubmission_file_`` (then the name the
 #: student uploaded).
@@ -1037,7 +1038,7 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     did not grade (a student or chapter graded earlier, a submission not graded) keeps its value.
     The roster's ``Total (N)`` columns are left out: one total comes last, over every grade column
     of the row, its maximum the sum of theirs; but a ``Total (N) (id)`` column (Canvas's assignment)
-    stays where it is, its header as it was, and holds that total.
+    stays where it is, with its id and that maximum as N, and holds that total.
     """
     columns, grades = _grades(results)
     out = io.StringIO()
@@ -1057,7 +1058,9 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     kept = [i for i, m in totals if not m or i in in_place]
     added = [name for name in columns if name not in names]        # an earlier run's columns are filled again
     maximum = sum(int(matches[i].group(2)) for i in graded) + sum(columns[n] for n in added)
-    writer.writerow([header[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
+    # A total with its id keeps the id, which the LMS matches it by; its maximum is this run's.
+    heads = [f"Total ({maximum}){m.group(1)}" if i in in_place else header[i] for i, m in totals]
+    writer.writerow([heads[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
     for row in rows:
         got = grades.get(row[col].strip() if len(row) > col else "", {})
         row = row + [""] * (len(header) - len(row))

@@ -59,11 +59,14 @@ class CharLM(nn.Module):
     def __init__(self, V, D, H, num_layers=1, dropout=0.0, *, device=None, dtype=None, generator=None):
         super().__init__()
         V, D, H = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H")))
-        self.embed = nn.Embedding(V, D)
-        self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
-                          dropout=check_positive_float(dropout, "dropout", allow_zero=True))
-        self.out = nn.Linear(H, V)
-        if generator is not None:                 # else PyTorch's global generator, as torch.nn
+        # The layers draw their weights from the global generator as they are built; with a generator of its own
+        # the model leaves that one as it was and draws from its own.
+        with torch.random.fork_rng(enabled=generator is not None):
+            self.embed = nn.Embedding(V, D)
+            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
+                              dropout=check_positive_float(dropout, "dropout", allow_zero=True))
+            self.out = nn.Linear(H, V)
+        if generator is not None:
             torch_default_((self.embed, self.rnn, self.out), generator)
         self.to(device=device, dtype=check_dtype(dtype))
 

@@ -53,14 +53,18 @@ class Tagger(nn.Module):
         weights of a model built right after ``torch.manual_seed(s)``. ``None``: PyTorch's global generator.
     """
 
-    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0, device=None, dtype=None, generator=None):
+    def __init__(self, V, D, H, n_tags, *, bidirectional=False, num_layers=1, dropout=0.0, device=None, dtype=None,
+                 generator=None):
         super().__init__()
         V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
-        self.embed = nn.Embedding(V, D, padding_idx=0)
-        self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"), bidirectional=bidirectional,
-                          dropout=check_positive_float(dropout, "dropout", allow_zero=True))
-        self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
-        if generator is not None:                 # else PyTorch's global generator, as torch.nn
+        # As in CharLM: with a generator of its own, the global one is left as it was.
+        with torch.random.fork_rng(enabled=generator is not None):
+            self.embed = nn.Embedding(V, D, padding_idx=0)
+            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
+                              bidirectional=bidirectional,
+                              dropout=check_positive_float(dropout, "dropout", allow_zero=True))
+            self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
+        if generator is not None:
             torch_default_((self.embed, self.rnn, self.out), generator)
         self.to(device=device, dtype=check_dtype(dtype))
 

@@ -209,11 +209,13 @@ def check_finite_update(loss: float, norm: float, update: int, lr: float) -> Non
     FloatingPointError
         If ``loss`` or ``norm`` is NaN or infinite.
     """
+    advice = (f"lower the learning rate (lr={lr:g}) or check the data" if update else
+              "no update has been made yet, so the learning rate is not the cause: check the data and the "
+              "model's initial weights")
     for what, value in (("loss", loss), ("gradient norm", norm)):
         if not math.isfinite(value):
             raise FloatingPointError(f"the {what} became {value} at update {update}; training stopped before the "
-                                     f"optimizer step, so the weights are as they were before it. Lower the "
-                                     f"learning rate (lr={lr:g}) or check the data")
+                                     f"optimizer step, so the weights are as they were before it; {advice}")
 
 
 def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainConfig(), *,
