@@ -1,7 +1,7 @@
 """What a chapter downloaded from the book installs: the set-up cell's ``RNNCOURSE_INSTALL`` line.
 
 Each chapter's first cell installs ``rnncourse`` where it is missing (Colab, a plain Jupyter). The
-book's build (:mod:`rnncourse.sphinxext`) and the student version
+book's build (the Sphinx extension, ``rnncourse.sphinxext``) and the student version
 (:mod:`rnncourse.exercises.student`) both write into that cell the pip requirement that
 ``rnncourse_install`` in ``_config.yml`` names, filled with the repository's URL and the package's
 version.
