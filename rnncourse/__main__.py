@@ -111,8 +111,6 @@ def _submissions(paths) -> tuple:
     A symbolic link named ``.ipynb`` is kept, for the grader to refuse with a note (links to folders
     are not searched). A file given that is not named ``.ipynb`` (the LMS's zip) is a :class:`UsageError`.
     """
-    import os
-
     found, roots, problems, seen = [], [], [], set()
     for p in map(Path, paths):
         if p.exists() and not p.is_dir() and p.suffix.lower() != ".ipynb":
@@ -122,7 +120,7 @@ def _submissions(paths) -> tuple:
         kept = []
         for f in inside:
             # Its folder resolved, not the notebook: a link stays apart from the file it leads to (it is refused).
-            where = os.path.join(os.path.realpath(f.parent), f.name)
+            where = f.parent.resolve() / f.name
             if (f.exists() or f.is_symlink()) and where not in seen:
                 kept.append(f)
                 seen.add(where)

@@ -152,9 +152,10 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             optimizer.zero_grad()
             loss.backward()
             norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
-            check_finite_update(loss.item(), float(norm), len(losses), lr)
+            value = loss.item()
+            check_finite_update(value, float(norm), len(losses), lr)
             optimizer.step()
-            losses.append(loss.item())
+            losses.append(value)
             if stateful:
                 # The state crosses the boundary. detach=True leaves its graph behind (truncated BPTT);
                 # detach=False carries the graph along, and the next backward fails in the freed graph.

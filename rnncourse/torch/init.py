@@ -117,14 +117,12 @@ def torch_default_(modules, generator: torch.Generator | None = None) -> None:
                 if module.padding_idx is not None:
                     module.weight[module.padding_idx].fill_(0)
             elif isinstance(module, torch.nn.RNN):
-                for weight in module.parameters():
-                    init.uniform_(weight, -1 / math.sqrt(module.hidden_size), 1 / math.sqrt(module.hidden_size),
-                                  generator=generator)
+                uniform_(module.parameters(), 1 / math.sqrt(module.hidden_size), generator)
             elif isinstance(module, torch.nn.Linear):
                 init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
                 if module.bias is not None:
-                    bound = 1 / math.sqrt(module.in_features) if module.in_features else 0.0
-                    init.uniform_(module.bias, -bound, bound, generator=generator)
+                    uniform_([module.bias], 1 / math.sqrt(module.in_features) if module.in_features else 0.0,
+                             generator)
             else:
                 raise TypeError(f"modules should hold torch.nn.Embedding, RNN or Linear layers, but one is "
                                 f"{type(module).__name__}")

@@ -175,9 +175,10 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
             optimizer.zero_grad()
             loss.backward()
             norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
-            check_finite_update(loss.item(), float(norm), len(losses), lr)
+            value = loss.item()
+            check_finite_update(value, float(norm), len(losses), lr)
             optimizer.step()
-            losses.append(loss.item())
+            losses.append(value)
     return losses
 
 
