@@ -18,7 +18,7 @@ import pytest
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing, instructor_notebook, write_notebook
 from rnncourse.__main__ import main
 from rnncourse.exercises.grade import (CHAPTER_NOTEBOOKS, ExerciseResult, SubmissionResult, find_checks, format_table,
-                                       grade_all, gradebook, grades_csv, plan, student_ids)
+                                       grade_all, gradebook, grades_csv, plan, student_ids, submission_chapter)
 from rnncourse.exercises.sandbox import sandbox_problem
 from rnncourse.exercises.registry import CHAPTER_MODULES, chapter_exercises, get_exercise
 from rnncourse.exercises.student import BEGIN, END, chapter_paths, student_notebook
@@ -661,6 +661,7 @@ def test_the_student_is_the_first_folder_in_the_folder_given_and_one_the_roster_
     assert graded_students(tmp_path, "named") == ["ch04"]
     assert graded_students(tmp_path, "hw") == ["alice", "bob"]                     # nbgrader, any assignment name
     assert graded_students(tmp_path, "zip") == ["alice"]                           # a zip made on Windows
+    assert submission_chapter(tmp_path / "zip" / "alice\\99_fixture.ipynb") == "ch99"   # its chapter, by name
     assert graded_students(tmp_path, "nbgrader/dave/ch04/04_bptt.ipynb") == ["dave"]
     # Chapter-prefixed names in one folder are the students; notebooks given by a shell glob count from the
     # folder they are all in; each student's folder given (nbgrader's submitted/*) is that student.

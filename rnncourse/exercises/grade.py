@@ -147,8 +147,9 @@ def find_checks(text: str) -> dict:
 
 def _file_chapter(path) -> str:
     """The chapter of a notebook's file name (``04_bptt.ipynb`` is ``"ch04"``, else ``"?"``): the name the student
-    uploaded, where Canvas or Moodle renamed the file (:func:`lms_download`)."""
-    return chapter_id(lms_download(Path(path).name)[1])
+    uploaded, where Canvas or Moodle renamed the file (:func:`lms_download`), after any ``\\`` of a zip made on Windows
+    (:func:`student_id`)."""
+    return chapter_id(lms_download(Path(path).name.rsplit("\\", 1)[-1])[1])
 
 
 def _chapter_source(chapter: str, book_dir) -> str:
