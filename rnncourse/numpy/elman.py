@@ -319,7 +319,8 @@ def rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity="tanh"):
 def rnn_backward(dhs, cache, dh_T=None):
     """Backpropagation through time for :func:`rnn_forward`.
 
-    Walking backwards from ``t = T``, with ``dh_{T+1}`` = ``dh_T`` (or zero):
+    Walking backwards from ``t = T``, where at ``t = T`` the term ``da_{T+1} W_hh`` is replaced by ``dh_T``
+    (zero when it is None):
 
     .. math::
 

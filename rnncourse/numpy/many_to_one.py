@@ -82,7 +82,8 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     Parameters
     ----------
     x : numpy.ndarray, shape (T, B, D)
-        Input sequences, time-major, padded after their end (any padding values).
+        Input sequences, time-major: padded after their end (any padding values; give ``lengths``), or
+        padded at the start, so that every sequence ends at step T (``lengths=None``).
     params : dict
         ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (C, H), ``b_y`` (C,).
     lengths : numpy.ndarray, shape (B,), or None

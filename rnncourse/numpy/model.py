@@ -2,7 +2,7 @@
 
 .. math::
 
-    h_t = f(x_t W_{xh}^\\top + h_{t-1} W_{hh}^\\top + b_h), \\qquad y_t = h_t W_{hy}^\\top + b_y
+    h_t = f(x_t W_{xh}^\\top + h_{t-1} W_{hh}^\\top + b_h), \\qquad z_t = h_t W_{hy}^\\top + b_y
 
 The parameters live in one dict with the keys ``"W_xh"``, ``"W_hh"``, ``"b_h"``,
 ``"W_hy"``, ``"b_y"`` (see :func:`init_model_params`), the form the optimisers of

@@ -2,9 +2,10 @@
 
 .. math::
 
-    y_t = h_t W_{hy}^\\top + b_y
+    z_t = h_t W_{hy}^\\top + b_y
 
-``W_hy`` (O, H) is stored like :class:`torch.nn.Linear`'s ``weight``. Two input
+the scores :math:`z_t`; the loss applies the output function :math:`g` that makes them the
+output :math:`y_t = g(z_t)`. ``W_hy`` (O, H) is stored like :class:`torch.nn.Linear`'s ``weight``. Two input
 shapes are accepted:
 
 - ``hs`` of shape ``(T, B, H)``: an output at every step (many-to-many),

@@ -3,7 +3,7 @@
 Full BPTT carries the gradient from the last step back to the first. Truncated
 BPTT cuts the sequence into chunks of ``k`` steps, ``[0, k), [k, 2k), ...`` (the
 last one may be shorter), and lets the gradient flow back only *within* a chunk
-:cite:`williams1989learning`. The forward pass is unchanged: each chunk starts from
+:cite:`williams1990efficient`. The forward pass is unchanged: each chunk starts from
 the last state of the previous chunk, so the hidden states are exactly those of
 the full forward pass. What changes is the backward pass:
 

@@ -26,7 +26,8 @@ __all__ = ["OutputLayer", "RNNModel"]
 
 
 class OutputLayer(nn.Module):
-    r"""The affine read-out :math:`y = W_{hy} h + b_y`, applied at every time step.
+    r"""The affine read-out :math:`z = W_{hy} h + b_y`, applied at every time step: the scores, from which
+    the task's output function :math:`g` (softmax, or none for regression) makes :math:`y = g(z)`.
 
     Parameters
     ----------

@@ -125,7 +125,7 @@ class ManyToOne(nn.Module):
 
     .. math::
 
-        y = W_{hy} h_{L} + b_y, \qquad L = \text{length of the sequence}
+        z = W_{hy} h_{L} + b_y, \qquad L = \text{length of the sequence}
 
     Equal to :func:`rnncourse.numpy.many_to_one.many_to_one_forward` on the same
     weights.
@@ -153,7 +153,8 @@ class ManyToOne(nn.Module):
         Parameters
         ----------
         x : torch.Tensor, shape (T, B, D)
-            Input sequences, time-major, padded after their end.
+            Input sequences, time-major: padded after their end (give ``lengths``), or padded at the
+            start, so that every sequence ends at step T (``lengths=None``).
         lengths : torch.Tensor, shape (B,), optional
             Real length of each sequence; ``None``: all have ``T`` steps.
 
