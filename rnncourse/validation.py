@@ -28,6 +28,8 @@ __all__ = [
     "check_match",
     "check_positive_int",
     "check_positive_float",
+    "check_bool",
+    "check_axis",
     "check_choice",
     "check_keys",
     "check_rng",
@@ -36,6 +38,7 @@ __all__ = [
     "check_writable",
     "check_dict",
     "as_float_array",
+    "state_hint",
 ]
 
 
@@ -250,6 +253,35 @@ def check_not_empty(a, name: str, *, hint: str = ""):
     return a
 
 
+def state_hint(h, name: str, T: int | None, B: int, *, backend: str = "numpy") -> str:
+    """Advice for a hidden state ``h`` that should have shape (B, H): what its shape suggests went wrong.
+
+    Called for the message of a shape error; ``T`` and ``B`` are the first two axes of ``x``
+    (``T`` is None for a single step). Returns ``""`` when the shape suggests nothing.
+
+    - one axis, (H,): a batch axis is missing;
+    - three axes, the first of size 1: torch.nn.RNN's state (num_layers, B, H) was passed;
+    - the first axis is x's first axis T rather than its second, B: x is probably batch-major (B, T, D).
+
+    Examples
+    --------
+    >>> state_hint(np.zeros(6), "h0", 5, 3)
+    'add a batch axis: h0[None, :]'
+    """
+    numpy = backend == "numpy"
+    ndim = getattr(h, "ndim", None)
+    if ndim == 1:
+        return f"add a batch axis: {name}[None, :]" if numpy else f"add a batch axis with {name}.unsqueeze(0)"
+    if ndim == 3 and h.shape[0] == 1:
+        return (f"{name} looks like the state of torch.nn.RNN (or LSTM, GRU), which puts a num_layers axis first, "
+                f"(num_layers, B, H); this layer takes one layer's state (B, H): pass {name}[0]")
+    if ndim == 2 and T is not None and h.shape[0] == T != B:
+        fix = "x.transpose(1, 0, 2)" if numpy else "x.transpose(0, 1)"
+        return (f"{name}'s first axis is {T}, the size of x's first axis: if x is batch-major (B, T, D), "
+                f"make it time-major (T, B, D) with {fix}")
+    return ""
+
+
 def check_cache(cache, kind, forward: str, n_plain: Sequence[int] = ()):
     """Check that ``cache`` is the ``kind`` (a NamedTuple) that ``forward`` returned, or a plain tuple of
     ``n_plain`` values; return it as a ``kind``.
@@ -390,27 +422,68 @@ def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None
                         f"call {name}.to({ref.dtype})")
 
 
-def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
-    """Check that ``value`` is an integer at least ``minimum`` and return it."""
+def check_positive_int(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Check that ``value`` is an integer at least ``minimum`` (and, if given, at most ``maximum``) and return it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} should be an integer, but is {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{name} should be an integer >= {minimum}, but is {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} should be an integer from {minimum} to {maximum}, but is {value}")
     return int(value)
 
 
-def check_positive_float(value, name: str, *, allow_zero: bool = False, why: str = "") -> float:
-    """Check that ``value`` is a finite real number > 0 (or >= 0) and return it as float; ``why`` says, in the
-    message, why the bound matters."""
+def check_positive_float(value, name: str, *, allow_zero: bool = False, below: float | None = None,
+                         why: str = "") -> float:
+    """Check that ``value`` is a finite real number > 0 (or >= 0), and less than ``below`` if given; return it as
+    float. ``why`` says, in the message, why the bound matters."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} should be a number, but is {type(value).__name__} {value!r}")
     value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
+    ok = (value >= 0 if allow_zero else value > 0) and (below is None or value < below)
     if not (np.isfinite(value) and ok):
-        bound = ">= 0" if allow_zero else "> 0"
+        bound = (">= 0" if allow_zero else "> 0") + (f" and < {below:g}" if below is not None else "")
         why = f" ({why})" if why else ""
         raise ValueError(f"{name} should be a finite number {bound}{why}, but is {value}")
     return value
+
+
+def check_bool(value, name: str, *, choices: str = "True or False") -> bool:
+    """Check that ``value`` is a bool (Python's or NumPy's) and return it as a Python bool.
+
+    Any other value (``"no"``, ``"False"``, 0, 1.0, None) is refused rather than read as
+    truthy: ``bool("False")`` is True. ``choices`` says in the message what the two values mean.
+
+    Examples
+    --------
+    >>> check_bool(np.bool_(True), "many_to_one")
+    True
+    >>> check_bool("no", "many_to_one")
+    Traceback (most recent call last):
+    TypeError: many_to_one should be True or False, but is str 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} should be {choices}, but is {type(value).__name__} {value!r:.60}")
+    return bool(value)
+
+
+def check_axis(axis, name: str, ndim: int) -> int:
+    """Check that ``axis`` is an axis of an array with ``ndim`` dimensions (negative counts from the end); return it.
+
+    Examples
+    --------
+    >>> check_axis(-1, "axis", 3)
+    -1
+    >>> check_axis(3, "axis", 3)
+    Traceback (most recent call last):
+    ValueError: axis should be an integer from -3 to 2 for an array of 3 dimensions, but is 3
+    """
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name} should be an integer, but is {type(axis).__name__} {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name} should be an integer from {-ndim} to {ndim - 1} for an array of {ndim} "
+                         f"dimensions, but is {axis}")
+    return int(axis)
 
 
 def check_choice(value, name: str, choices: Sequence) -> None:

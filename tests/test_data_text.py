@@ -133,3 +133,9 @@ def test_docstrings_come_in_file_order():
               '    """g."""\n')
     # ast.walk would visit A, f, g before the nested A.m and inner; the file order is kept instead
     assert _docstrings(source) == "Module.\n\nA.\n\nA.m.\n\ninner.\n\nf.\n\nMore.\n\ng."
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None])
+def test_load_text_takes_ascii_only_as_true_or_false_only(flag):
+    with pytest.raises(TypeError, match=rf"^ascii_only should be True or False, but is {type(flag).__name__} "):
+        load_text(max_chars=10, ascii_only=flag)

@@ -266,3 +266,9 @@ def test_lengths_are_checked_by_one_helper_in_padding_and_many_to_one():
             call(np.array([9, 2, 3]))
         with pytest.raises(TypeError, match="lengths should hold integer sequence lengths, but has dtype float64"):
             call(np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("flag", ["False", "no", 1, None])
+def test_batch_indices_takes_by_length_as_true_or_false_only(flag):
+    with pytest.raises(TypeError, match=rf"^by_length should be True or False, but is {type(flag).__name__} "):
+        batch_indices(np.array([5, 2, 4, 3]), 2, rng=np.random.default_rng(0), by_length=flag)

@@ -222,6 +222,19 @@ def test_sequence_states_are_read_only_and_errors_are_clear():
         gru_forward(x.astype(np.float32), None, p["W_xh"][:12], p["W_hh"][:12], np.zeros(12), np.zeros(12))
 
 
+
+def test_a_state_that_fits_batch_major_x_or_torch_nn_lstm_gets_that_hint():
+    rng = np.random.default_rng(0)
+    p = {"W_xh": rng.normal(size=(4 * H, D)), "W_hh": rng.normal(size=(4 * H, H)), "b_h": np.zeros(4 * H)}
+    x = rng.normal(size=(5, B, D))
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(5, 4\), but has shape \(2, 4\) .*; "
+                                         r"h0's first axis is 2, the size of x's first axis: if x is batch-major "
+                                         r"\(B, T, D\), make it time-major \(T, B, D\) with x\.transpose\(1, 0, 2\)$"):
+        lstm_forward(x.transpose(1, 0, 2), np.zeros((B, H)), None, **p)
+    with pytest.raises(ValueError, match=r"^c0 should have 2 dimensions .*; c0 looks like the state of torch\.nn\.RNN "
+                                         r"\(or LSTM, GRU\), which puts a num_layers axis first, .*: pass c0\[0\]$"):
+        lstm_forward(x, None, np.zeros((1, B, H)), **p)
+
 def test_step_backward_rejects_another_dtype_and_a_bare_array():
     rng = np.random.default_rng(0)
     x, h = rng.normal(size=(B, D)), np.zeros((B, H))

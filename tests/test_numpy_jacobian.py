@@ -236,3 +236,11 @@ def test_jacobian_norms_of_no_hidden_units_are_zero():
     # H = 0 passes validation (as in step_jacobians); the rescaling must not take the maximum of nothing.
     norms = jacobian_norms(np.zeros((3, 2, 0, 0)), ord="fro")
     assert norms.shape == (4, 2) and not norms.any()
+
+
+def test_step_jacobians_refuses_two_dtypes_like_every_numpy_function():
+    rng = np.random.default_rng(0)
+    hs, W_hh = np.tanh(rng.normal(size=(5, 3, 6))), rng.normal(size=(6, 6))
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but hs is float32, W_hh is float64"):
+        step_jacobians(hs.astype(np.float32), W_hh)
+    assert step_jacobians(hs.astype(np.float32), W_hh.astype(np.float32)).dtype == np.float32

@@ -214,3 +214,11 @@ def test_step_backward_rejects_another_dtype_and_a_bare_array():
         jordan_step_backward(np.ones((4, 2)), cache)
     with pytest.raises(ValueError, match=r"dstate should be a pair \(dh_t, dy_t\), but holds 1 items"):
         jordan_step_backward((np.ones((4, 2)),), cache)
+
+
+@pytest.mark.parametrize("flag", ["False", "no", 0, None])
+def test_jordan_loss_takes_teacher_forcing_as_true_or_false_only(flag):
+    params = init_jordan_params(2, 4, 1, rng=np.random.default_rng(0))
+    x, targets = np.zeros((3, 2, 2)), np.zeros((3, 2, 1))
+    with pytest.raises(TypeError, match=rf"^teacher_forcing should be True or False, but is {type(flag).__name__} "):
+        jordan_loss(params, x, targets, teacher_forcing=flag)

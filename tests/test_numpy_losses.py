@@ -198,3 +198,16 @@ def test_a_loss_over_nothing_is_a_value_error_not_nan():
         softmax_cross_entropy(np.zeros((0, 3, 7)), np.zeros((0, 3), np.int64))
     with pytest.raises(ValueError, match=r"pred should hold at least one value, but has shape \(0, 3\)"):
         mse_loss(np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+def test_softmax_names_an_axis_that_is_no_integer_or_not_an_axis_of_z():
+    z = np.random.default_rng(0).normal(size=(5, 3, 7))
+    for axis in (2.0, True, None, "1"):
+        with pytest.raises(TypeError, match=rf"^axis should be an integer, but is {type(axis).__name__} "):
+            softmax(z, axis=axis)
+    for axis in (3, -4):
+        with pytest.raises(ValueError, match=rf"^axis should be an integer from -3 to 2 for an array of 3 dimensions, "
+                                             rf"but is {axis}$"):
+            softmax(z, axis=axis)
+    np.testing.assert_allclose(softmax(z, axis=np.int64(0)).sum(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(softmax(z, axis=-3), softmax(z, axis=0))

@@ -97,3 +97,12 @@ def test_unsigned_ids_are_counted_and_scored():
     assert ngram_counts(ids, 2, 2).tolist() == [[1.0, 1.0], [0.0, 0.0]]
     log_probs = np.log(np.array([[0.9, 0.1], [0.5, 0.5]]))
     np.testing.assert_array_equal(ngram_nll(log_probs, ids), ngram_nll(log_probs, ids.astype(np.int64)))
+
+
+@pytest.mark.parametrize("ids", [np.array([3]), np.array([], dtype=np.int64)])
+def test_nll_of_a_text_shorter_than_n_blames_ids_not_start(ids):
+    log_probs = np.log(np.full((7, 7), 1 / 7))                          # a bigram table, n = 2
+    with pytest.raises(ValueError, match=rf"^ids should hold at least n = 2 characters \(a context of n - 1 = 1 and "
+                                         rf"one character to score\), but holds {len(ids)}$"):
+        ngram_nll(log_probs, ids)
+    assert ngram_nll(log_probs, np.array([3, 4])).shape == (1,)

@@ -221,3 +221,11 @@ def test_eps_must_be_positive_to_keep_zero_gradients_finite(Opt):
     params, opt = {"W": np.array([1.0, 2.0])}, Opt(lr=0.1, eps=1e-12)      # a tiny eps still works
     opt.step(params, {"W": np.array([0.0, 1.0])})
     assert params["W"][0] == 1.0 and params["W"][1] == pytest.approx(1.9)
+
+
+@pytest.mark.parametrize("momentum", [1.0, 1.5])
+def test_sgd_momentum_must_be_below_one(momentum):
+    with pytest.raises(ValueError, match=rf"^momentum should be a finite number >= 0 and < 1 \(with momentum >= 1 old "
+                                         rf"gradients never fade and the steps grow without bound\), but is {momentum}$"):
+        SGD(0.1, momentum=momentum)
+    assert SGD(0.1, momentum=0.0).momentum == 0.0 and SGD(0.1, momentum=0.99).momentum == 0.99

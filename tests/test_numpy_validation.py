@@ -13,7 +13,7 @@ from rnncourse.numpy import (
 )
 from rnncourse.numpy.jordan import jordan_loss
 from rnncourse.numpy.many_to_one import many_to_one_forward
-from rnncourse.numpy.model import model_loss
+from rnncourse.numpy.model import init_model_params, model_loss
 from rnncourse.numpy.padding import reverse_padded
 
 
@@ -44,6 +44,28 @@ def test_batch_first_or_unbatched_x_gets_the_time_major_hint():
     with pytest.raises(ValueError, match=r"W_xh should have shape \(H, D\) = \(16, 4\).*time-major"):
         rnn_forward(np.zeros((3, 2, 4)), None, **p)            # D axis swapped with B
 
+
+
+BATCH_MAJOR_HINT = (r"h0's first axis is 4, the size of x's first axis: if x is batch-major \(B, T, D\), make it "
+                    r"time-major \(T, B, D\) with x\.transpose\(1, 0, 2\)$")
+NUM_LAYERS_HINT = (r"h0 looks like the state of torch\.nn\.RNN \(or LSTM, GRU\), which puts a num_layers axis first, "
+                   r"\(num_layers, B, H\); this layer takes one layer's state \(B, H\): pass h0\[0\]$")
+
+
+def test_an_h0_that_fits_batch_major_x_or_torch_nn_rnn_gets_that_hint_not_only_the_blame():
+    x, p = make(T=3, B=4)                               # x (T, B, D) = (3, 4, 2), H = 16
+    batch_major = x.transpose(1, 0, 2)                  # (4, 3, 2): read as T = 4, B = 3
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(3, 16\), but has shape \(4, 16\) .*; "
+                                         r"B comes from x and H from W_hh; " + BATCH_MAJOR_HINT):
+        rnn_forward(batch_major, np.zeros((4, 16)), **p)
+    params = init_model_params(2, 16, 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^h0 should have shape .*" + BATCH_MAJOR_HINT):
+        model_loss(params, batch_major, np.zeros((4, 3, 1)), h0=np.zeros((4, 16)), loss="mse")
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .* but has 3 dimensions with shape "
+                                         r"\(1, 4, 16\); B comes from x and H from W_hh; " + NUM_LAYERS_HINT):
+        rnn_forward(x, np.zeros((1, 4, 16)), **p)
+    with pytest.raises(ValueError, match=r"\(axis 0, B, is 2 instead of 4\); B comes from x and H from W_hh$"):
+        rnn_forward(x, np.zeros((2, 16)), **p)          # a shape that suggests nothing gets no guess
 
 def test_weight_shapes():
     x, p = make()
@@ -303,3 +325,14 @@ def test_backward_passes_change_neither_their_arguments_nor_the_cache(case):
     first = backward(*args)
     assert _same(args, before), "the backward pass changed an argument or the cache"
     assert _same(backward(*args), first), "a second backward pass on the same cache gives other gradients"
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, 1.0, None])
+def test_many_to_one_is_true_or_false_not_any_truthy_value(flag):
+    from rnncourse.numpy.model import model_forward
+
+    params = init_model_params(2, 4, 1, rng=np.random.default_rng(0))
+    x = np.zeros((3, 2, 2))
+    with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
+        model_forward(params, x, many_to_one=flag)
+    assert model_forward(params, x, many_to_one=np.bool_(True))[0].shape == (2, 1)   # NumPy's bool is a bool

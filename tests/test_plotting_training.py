@@ -373,3 +373,15 @@ def test_none_or_text_among_the_values_is_refused_not_read_as_nan(losses, match)
     with pytest.raises(TypeError, match=match):
         plot_losses({"a": losses})
     np.testing.assert_array_equal(as_float_array(np.array([1, 2.5], dtype=object), "x"), [1.0, 2.5])  # numbers pass
+
+
+def test_figsize_wants_a_positive_width_and_aspect():
+    from rnncourse.plotting.style import FIG_WIDTH, figsize
+
+    assert figsize(0.5) == (FIG_WIDTH, FIG_WIDTH * 0.5) and figsize(0.5, width=4) == (4.0, 2.0)
+    with pytest.raises(TypeError, match="^width should be a number, but is NoneType None$"):
+        figsize(width=None)
+    with pytest.raises(ValueError, match=r"^aspect should be a finite number > 0, but is -0.45$"):
+        figsize(aspect=-0.45)
+    with pytest.raises(ValueError, match=r"^width should be a finite number > 0, but is 0.0$"):
+        figsize(width=0)

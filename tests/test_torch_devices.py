@@ -254,3 +254,42 @@ def test_under_autocast_only_the_reduced_precision_passes_the_dtype_check():
         for model in (lstm, ElmanRNN(D, H), RNNModel(D, H, 2)):
             with pytest.raises(TypeError, match=r"^x has dtype torch.float64 but the model has dtype torch.float32"):
                 model(x.double())
+
+
+# Every model that takes device= (the composite ones through the parts they build), with that device.
+BUILD_ON = {
+    "ElmanRNN": lambda d: ElmanRNN(D, H, device=d),
+    "RNNModel": lambda d: RNNModel(D, H, 2, device=d),
+    "OutputLayer": lambda d: OutputLayer(H, 2, device=d),
+    "LSTM": lambda d: LSTM(D, H, device=d),
+    "GRU": lambda d: GRU(D, H, device=d),
+    "LSTMCell": lambda d: LSTMCell(D, H, device=d),
+    "GRUCell": lambda d: GRUCell(D, H, device=d),
+    "OneToMany": lambda d: OneToMany(D, H, 2, steps=3, device=d),
+    "ManyToOne": lambda d: ManyToOne(D, H, 2, device=d),
+    "Synchronized": lambda d: Synchronized(D, H, 2, device=d),
+    "JordanRNN": lambda d: JordanRNN(D, H, 2, device=d),
+    "MLP": lambda d: MLP(D, H, 2, device=d),
+    "Seq2Seq": lambda d: Seq2Seq(V, V, H, device=d),
+    "Tagger": lambda d: Tagger(V, D, H, 3, device=d),
+    "CharLM": lambda d: CharLM(V, D, H, device=d),
+    "AddingModel": lambda d: AddingModel("rnn", H, device=d),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILD_ON))
+def test_a_device_that_is_no_device_or_a_missing_gpu_is_named_before_any_weight_is_made(name, monkeypatch):
+    build = BUILD_ON[name]
+    with pytest.raises(ValueError, match=r"^device should be None, a torch.device or a device name such as 'cpu', "
+                                         r"'cuda' or 'cuda:0', but is 'gpu'$"):
+        build("gpu")
+    with pytest.raises(TypeError, match=r"^device should be None, a device name such as 'cpu' or 'cuda', or a "
+                                        r"torch.device, but is list \['cpu'\]$"):
+        build(["cpu"])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)     # a machine without a GPU
+    with pytest.raises(ValueError, match=r"^device asks for the CUDA device 'cuda:0', but torch.cuda.is_available\(\) "
+                                         r"is False on this machine; use pick_device\(\) \(no argument\)"):
+        build(torch.device("cuda:0"))
+    for device in ("cpu", torch.device("cpu"), "meta", META, None):    # meta: the tests' second device
+        model = build(device)
+        assert next(model.parameters()).device.type == ("cpu" if device is None else torch.device(device).type)

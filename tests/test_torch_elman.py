@@ -406,6 +406,22 @@ def test_an_h0_of_one_dimension_gets_the_hints_of_the_numpy_twin():
         ElmanRNN(2, 5)(x.float(), torch.zeros(2, 5))
 
 
+
+def test_an_h0_that_fits_batch_major_x_or_torch_nn_rnn_gets_that_hint():
+    x = torch.zeros(4, 3, 2, dtype=F64)                         # (T, B, D)
+    model = ElmanRNN(2, 5, dtype=F64)
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(4, 5\), but has shape \(3, 5\) .*; B "
+                                         r"comes from x and H from the model's hidden_size; h0's first axis is 3, the "
+                                         r"size of x's first axis: if x is batch-major \(B, T, D\), make it "
+                                         r"time-major \(T, B, D\) with x\.transpose\(0, 1\)$"):
+        model(x.transpose(0, 1), torch.zeros(3, 5, dtype=F64))
+    for call in (lambda h0: model(x, h0), lambda h0: RNNModel(2, 5, 1, dtype=F64)(x, h0),
+                 lambda h0: rnn_forward(x, h0, model.W_xh, model.W_hh, model.b_h)):
+        with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .* \(1, 3, 5\); B comes from x .*; h0 looks "
+                                             r"like the state of torch\.nn\.RNN \(or LSTM, GRU\), which puts a "
+                                             r"num_layers axis first, .*: pass h0\[0\]$"):
+            call(torch.zeros(1, 3, 5, dtype=F64))
+
 def test_dtype_errors_give_the_fix_of_the_library_the_array_comes_from():
     from rnncourse.validation import check_array, check_index_array
 
@@ -419,3 +435,10 @@ def test_dtype_errors_give_the_fix_of_the_library_the_array_comes_from():
         check_index_array(torch.zeros(3), "ids", ("N",), backend="torch")
     with pytest.raises(TypeError, match=r"convert it with ids\.astype\(np\.int64\)$"):
         check_index_array(np.zeros(3), "ids", ("N",))
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_rnn_model_takes_many_to_one_as_true_or_false_only(flag):
+    with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
+        RNNModel(3, 4, 2, many_to_one=flag)
+    assert RNNModel(3, 4, 2, many_to_one=np.bool_(True)).many_to_one is True

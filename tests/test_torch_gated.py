@@ -447,6 +447,23 @@ def test_an_lstm_state_that_is_not_a_pair_is_a_type_error_that_says_so():
     assert hs.shape == (3, 2, 5)
 
 
+
+def test_a_state_that_fits_batch_major_x_or_torch_nn_lstm_gets_that_hint():
+    x = torch.zeros(3, 2, 4)                                     # (T, B, D)
+    h, h3 = torch.zeros(2, 5), torch.zeros(1, 2, 5)              # (B, H) and torch.nn.LSTM's (num_layers, B, H)
+    num_layers = (r"looks like the state of torch\.nn\.RNN \(or LSTM, GRU\), which puts a num_layers axis first, "
+                  r"\(num_layers, B, H\); this layer takes one layer's state \(B, H\): pass ")
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .*; h0 " + num_layers + r"h0\[0\]$"):
+        LSTM(4, 5)(x, (h3, h3))
+    with pytest.raises(ValueError, match=r"^c0 should have 2 dimensions .*; c0 " + num_layers + r"c0\[0\]$"):
+        LSTM(4, 5)(x, (h, h3))
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .*; h0 " + num_layers + r"h0\[0\]$"):
+        GRU(4, 5)(x, h3)
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(3, 5\), but has shape \(2, 5\) .*; h0's "
+                                         r"first axis is 2, the size of x's first axis: if x is batch-major \(B, T, D\), "
+                                         r"make it time-major \(T, B, D\) with x\.transpose\(0, 1\)$"):
+        GRU(4, 5)(x.transpose(0, 1), h)
+
 def test_set_forget_bias_takes_a_finite_number():
     cell = LSTMCell(2, 3)
     cell.set_forget_bias(2)

@@ -127,3 +127,12 @@ def test_the_default_y0_is_zeros_of_the_inputs_dtype(teacher):
     Y, hs = model(x, targets=targets)
     Y0, hs0 = model(x, torch.zeros(3, 2, dtype=torch.float64), targets=targets)
     assert Y.dtype == torch.float64 and torch.equal(Y, Y0) and torch.equal(hs, hs0)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 1, 0.0])
+def test_teacher_forcing_is_true_or_false_when_built_and_when_called(flag):
+    match = rf"^teacher_forcing should be True or False, but is {type(flag).__name__} "
+    with pytest.raises(TypeError, match=match):
+        JordanRNN(1, 4, 2, teacher_forcing=flag)
+    with pytest.raises(TypeError, match=match):
+        JordanRNN(1, 4, 2)(torch.zeros(3, 2, 1), targets=torch.zeros(3, 2, 2), teacher_forcing=flag)

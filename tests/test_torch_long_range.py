@@ -106,6 +106,8 @@ def test_model_checks_its_seed():
         AddingModel(seed=1.5)                   # torch.manual_seed would have used 1
     with pytest.raises(ValueError, match="^seed should be an integer >= 0, but is -1$"):
         AddingModel(seed=-1)
+    with pytest.raises(ValueError, match=rf"^seed should be an integer from 0 to {2**64 - 1}, but is {2**64}$"):
+        AddingModel(seed=2**64)                 # torch.manual_seed's largest seed is 2**64 - 1
 
 
 def test_divergence_is_reported_and_clipping_prevents_it():
@@ -193,6 +195,8 @@ def test_sweep_lags_wants_sequences_of_lags_and_seeds(monkeypatch):
         sweep_lags([2, "3"], steps=2, device="cpu")
     with pytest.raises(TypeError, match=r"^seeds\[0\] should be an integer, but is float 0.5"):
         sweep_lags([2], seeds=[0.5], steps=2, device="cpu")
+    with pytest.raises(ValueError, match=r"^seeds\[1\] should be an integer from 0 to \d+, but is \d+$"):
+        sweep_lags([2], seeds=[0, 2**70], steps=2, device="cpu")
 
 
 def test_format_table_wants_a_list_of_results():

@@ -324,3 +324,9 @@ def test_a_generator_gives_the_weights_that_torch_manual_seed_gives_and_leaves_t
 def test_the_tagger_s_padding_row_stays_zero_when_drawn_from_a_generator():
     tagger = Tagger(7, 4, 5, 3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(tagger.embed.weight[0], torch.zeros(4)) and tagger.embed.weight[1:].abs().sum() > 0
+
+
+@pytest.mark.parametrize("flag", ["no", 1, None])
+def test_the_tagger_takes_bidirectional_as_true_or_false_only(flag):
+    with pytest.raises(TypeError, match=rf"^bidirectional should be True or False, but is {type(flag).__name__} "):
+        Tagger(7, 4, 6, 3, bidirectional=flag)

@@ -223,6 +223,38 @@ def test_bad_arguments_raise_clear_errors():
         train("model", delay_task, F.mse_loss, TrainConfig(steps=1), progress=False)
 
 
+
+def test_a_config_device_that_is_no_device_or_not_there_is_named_when_the_config_is_built(monkeypatch):
+    with pytest.raises(ValueError, match=r"^device should be None, a torch.device or a device name such as 'cpu', "
+                                         r"'cuda' or 'cuda:0', but is 'gpu'$"):
+        TrainConfig(device="gpu")
+    with pytest.raises(ValueError, match=r"^device should be None, 'cpu' or 'cuda' \(the course's code is tested"):
+        TrainConfig(device="meta")
+    with pytest.raises(TypeError, match=r"^device should be None, a device name .* but is int 1$"):
+        TrainConfig(device=1)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"^device asks for the CUDA device 'cuda', but torch.cuda.is_available\(\)"):
+        TrainConfig(device="cuda")
+    assert TrainConfig(device="cpu").device == "cpu" and TrainConfig(device=torch.device("cpu")).device.type == "cpu"
+
+
+def test_a_seed_beyond_torch_manual_seed_is_refused_when_the_config_is_built():
+    from rnncourse.torch.train import MAX_SEED
+
+    assert MAX_SEED == 2**64 - 1                  # torch.manual_seed's documented upper bound
+    torch.manual_seed(MAX_SEED)
+    with pytest.raises((RuntimeError, ValueError)):
+        torch.manual_seed(MAX_SEED + 1)           # what train() would hit
+    assert TrainConfig(seed=MAX_SEED).seed == MAX_SEED
+    with pytest.raises(ValueError, match=rf"^seed should be an integer from 0 to {MAX_SEED}, but is {2**70}$"):
+        TrainConfig(seed=2**70)
+
+
+@pytest.mark.parametrize("progress", ["no", 0, None])
+def test_progress_is_true_or_false(progress):
+    with pytest.raises(TypeError, match=rf"^progress should be True or False, but is {type(progress).__name__} "):
+        train(fresh_model(), delay_task, F.mse_loss, TrainConfig(steps=1), progress=progress)
+
 def test_training_pulls_no_batch_it_does_not_use():
     data = [delay_task(np.random.default_rng(i)) for i in range(5)]
     pulled = []

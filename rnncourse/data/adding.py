@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import (check_array, check_float_dtype, check_positive_float, check_positive_int,
-                                  check_rng)
+from rnncourse.validation import (check_array, check_bool, check_float_dtype, check_positive_float,
+                                  check_positive_int, check_rng)
 
 __all__ = ["adding_problem", "adding_target", "CORRECT_TOLERANCE", "chance_accuracy", "chance_mse"]
 
@@ -47,10 +47,7 @@ CORRECT_TOLERANCE = 0.04
 
 def _check_scaled(scaled) -> bool:
     """Check that ``scaled`` is a bool: any other value (``"no"``, 0.0, None) is refused rather than read as truthy."""
-    if not isinstance(scaled, (bool, np.bool_)):
-        raise TypeError(f"scaled should be True (the paper's target 0.5 + S / 4) or False (the sum S), "
-                        f"but is {type(scaled).__name__} {scaled!r:.60}")
-    return bool(scaled)
+    return check_bool(scaled, "scaled", choices="True (the paper's target 0.5 + S / 4) or False (the sum S)")
 
 
 def adding_target(S, scaled=True):

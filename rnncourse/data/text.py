@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnncourse.validation import check_index_array, check_positive_int
+from rnncourse.validation import check_bool, check_index_array, check_positive_int
 
 __all__ = ["STDLIB_MODULES", "module_path", "load_text", "CharVocab", "running_features"]
 
@@ -119,6 +119,7 @@ def load_text(source: str | Path = "stdlib", max_chars: int | None = None, *, as
     """
     if max_chars is not None:
         check_positive_int(max_chars, "max_chars")
+    ascii_only = check_bool(ascii_only, "ascii_only")
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source should be one of {', '.join(map(repr, _SOURCES))} or the path of a text file "
                         f"(str or pathlib.Path), but is {type(source).__name__} {source!r:.60}")

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_cache, check_choice, check_not_empty, check_same_dtype
+from rnncourse.validation import (check_array, check_cache, check_choice, check_not_empty, check_same_dtype,
+                                  state_hint)
 
 __all__ = ["StepCache", "RNNCache", "activate", "derivative", "rnn_step_forward", "rnn_step_backward",
            "rnn_forward", "rnn_backward"]
@@ -102,12 +103,11 @@ def _check_weights(W_xh, W_hh, b_h, D):
     return H
 
 
-def _check_state(h, name, B, H, source):
-    """Validate a hidden state of shape (B, H); ``source`` says where B comes from."""
+def _check_state(h, name, B, H, source, T=None):
+    """Validate a hidden state of shape (B, H); ``source`` says where B comes from (``T``: x's first axis)."""
     hint = f"B comes from {source} and H from W_hh"
-    if getattr(h, "ndim", None) == 1:
-        hint += f"; add a batch axis: {name}[None, :]"
-    check_array(h, name, ("B", "H"), (B, H), hint=hint)
+    advice = state_hint(h, name, T, B)
+    check_array(h, name, ("B", "H"), (B, H), hint=f"{hint}; {advice}" if advice else hint)
 
 
 def _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity):
@@ -127,7 +127,7 @@ def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     check_not_empty(x, "x", hint=X_HINT)
     H = _check_weights(W_xh, W_hh, b_h, D)
     if h0 is not None:
-        _check_state(h0, "h0", B, H, "x")
+        _check_state(h0, "h0", B, H, "x", T)
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     arrays = dict(x=x, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
     if h0 is not None:

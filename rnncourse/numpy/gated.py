@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_cache, check_not_empty, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_not_empty, check_same_dtype, state_hint
 
 __all__ = ["sigmoid", "LSTMStepCache", "GRUStepCache", "lstm_step_forward", "lstm_step_backward",
            "gru_step_forward", "gru_step_backward", "LSTMCache", "GRUCache", "lstm_forward", "lstm_backward",
@@ -402,7 +402,9 @@ def _check_sequence(x, states, W_xh, W_hh, biases, n_gates, cell):
     for name, s in states.items():
         if s is None:
             s = np.zeros((B, H), dtype=x.dtype)
-        check_array(s, name, ("B", "H"), (B, H), hint=f"{name} is the state before the first step")
+        advice = state_hint(s, name, T, B)
+        check_array(s, name, ("B", "H"), (B, H),
+                    hint=f"{name} is the state before the first step" + (f"; {advice}" if advice else ""))
         filled[name] = s
     check_same_dtype(x=x, W_xh=W_xh, W_hh=W_hh, **biases, **filled)
     return T, B, D, H, filled

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.numpy.elman import derivative, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int
+from rnncourse.validation import check_array, check_choice, check_positive_float, check_positive_int, check_same_dtype
 
 __all__ = ["step_jacobians", "jacobian_product", "jacobian_norms", "norm_bound", "input_gradient_norms"]
 
@@ -64,6 +64,7 @@ def step_jacobians(hs, W_hh, nonlinearity="tanh"):
     H = hs.shape[2]
     check_array(W_hh, "W_hh", ("H", "H"), (H, H), hint="W_hh is square with the hidden size H of hs")
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    check_same_dtype(hs=hs, W_hh=W_hh)
     return derivative(hs, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
 
 

@@ -30,7 +30,7 @@ from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import (check_array, check_cache, check_choice, check_float_dtype, check_keys,
+from rnncourse.validation import (check_array, check_bool, check_cache, check_choice, check_float_dtype, check_keys,
                                   check_not_empty, check_positive_int, check_rng, check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
@@ -438,6 +438,7 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
         The outputs.
     """
     check_keys(params, "params", PARAM_NAMES, "create it with init_jordan_params(...)")
+    teacher_forcing = check_bool(teacher_forcing, "teacher_forcing")
     if targets is None:
         raise TypeError("targets should be a numpy.ndarray of shape (T, B, O), the target output at every step, but "
                         "is None; jordan_loss scores the outputs against them (and feeds them back under teacher "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_index_array, check_same_dtype
+from rnncourse.validation import check_array, check_axis, check_index_array, check_same_dtype
 
 __all__ = ["softmax", "softmax_cross_entropy", "mse_loss"]
 
@@ -30,7 +30,7 @@ def softmax(z, axis=-1):
     z : numpy.ndarray
         Scores (logits) of any shape.
     axis : int
-        Axis along which the probabilities sum to one (default: the last).
+        Axis along which the probabilities sum to one (default: the last); from ``-z.ndim`` to ``z.ndim - 1``.
 
     Returns
     -------
@@ -43,6 +43,7 @@ def softmax(z, axis=-1):
     array([0.25, 0.75])
     """
     _check_any_shape(z, "z")
+    check_axis(axis, "axis", z.ndim)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 

@@ -24,7 +24,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_cache, check_choice, check_keys
+from rnncourse.validation import check_bool, check_cache, check_choice, check_keys
 
 __all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
@@ -107,6 +107,7 @@ def model_forward(params, x, h0=None, nonlinearity="tanh", many_to_one=False):
         ``cache.rnn.hs[-1]`` is the state to carry into the next chunk.
     """
     check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
+    many_to_one = check_bool(many_to_one, "many_to_one")
     hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
     return Y, ModelCache(rnn_cache, out_cache, many_to_one)

@@ -125,7 +125,7 @@ def ngram_nll(log_probs, ids, start=None) -> np.ndarray:
     log_probs : numpy.ndarray, shape (V,) * n
         From :func:`ngram_log_probs`.
     ids : numpy.ndarray of int, shape (N,)
-        The text to score, as character ids.
+        The text to score, as character ids; at least ``n`` of them.
     start : int, optional
         The first position scored (default ``n - 1``, the first with a full context);
         must be at least ``n - 1``. Scoring every model from the same ``start``
@@ -146,6 +146,9 @@ def ngram_nll(log_probs, ids, start=None) -> np.ndarray:
                  lambda lp: np.isfinite(lp) & (lp <= 0))
     n, V = log_probs.ndim, log_probs.shape[0]
     ids = _check_ids(ids, "ids", V)
+    if len(ids) < n:
+        raise ValueError(f"ids should hold at least n = {n} characters (a context of n - 1 = {n - 1} and one "
+                         f"character to score), but holds {len(ids)}")
     start = n - 1 if start is None else check_positive_int(start, "start", minimum=0)
     if start < n - 1 or start >= len(ids):
         raise ValueError(f"start should lie in [n - 1, N) = [{n - 1}, {len(ids)}) so that every scored "

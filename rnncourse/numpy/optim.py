@@ -115,7 +115,7 @@ class SGD(_Optimizer):
     lr : float
         Learning rate ``eta``.
     momentum : float
-        Momentum ``mu`` (0 = plain SGD, ``v = g``).
+        Momentum ``mu`` in [0, 1) (0 = plain SGD, ``v = g``).
     weight_decay : float
         L2 penalty ``lambda`` added to the gradient.
 
@@ -128,7 +128,9 @@ class SGD(_Optimizer):
     def __init__(self, lr, momentum=0.0, weight_decay=0.0):
         super().__init__()
         self.lr = check_positive_float(lr, "lr")
-        self.momentum = check_positive_float(momentum, "momentum", allow_zero=True)
+        self.momentum = check_positive_float(momentum, "momentum", allow_zero=True, below=1,
+                                             why="with momentum >= 1 old gradients never fade and the steps "
+                                                 "grow without bound")
         self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
 
     def _update(self, p, g, state):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_index_array, check_lengths, check_positive_int, check_rng
+from rnncourse.validation import check_bool, check_index_array, check_lengths, check_positive_int, check_rng
 
 __all__ = ["pad_sequences", "length_mask", "reverse_padded", "batch_indices", "padding_fraction"]
 
@@ -181,6 +181,7 @@ def batch_indices(lengths, B, *, rng, by_length=False):
     check_index_array(lengths, "lengths", ("N",))
     B = check_positive_int(B, "B")
     check_rng(rng)
+    by_length = check_bool(by_length, "by_length")
     order = rng.permutation(len(lengths))
     if by_length:
         order = order[np.argsort(lengths[order], kind="stable")]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from rnncourse.validation import check_positive_float
+
 __all__ = ["PALETTE", "COLORS", "FIG_WIDTH", "use_style", "figsize", "figure_axes"]
 
 #: Okabe–Ito colours, safe for the common forms of colour blindness.
@@ -33,8 +35,9 @@ FIG_WIDTH = 7.0
 
 
 def figsize(aspect: float = 0.45, width: float = FIG_WIDTH) -> tuple[float, float]:
-    """Return ``(width, width * aspect)`` for a figure that fits the text column."""
-    return (width, width * aspect)
+    """Return ``(width, width * aspect)`` for a figure that fits the text column; both must be positive numbers."""
+    width = check_positive_float(width, "width")
+    return (width, width * check_positive_float(aspect, "aspect"))
 
 
 def figure_axes(ax=None, size=None):

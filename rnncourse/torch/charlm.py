@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.numpy.charlm import batches
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
 from rnncourse.torch.train import check_finite_update
 from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty,
@@ -68,7 +69,7 @@ class CharLM(nn.Module):
             self.out = nn.Linear(H, V)
         if generator is not None:
             torch_default_((self.embed, self.rnn, self.out), generator)
-        self.to(device=device, dtype=check_dtype(dtype))
+        self.to(device=check_device(device), dtype=check_dtype(dtype))
 
     def forward(self, ids, h0=None):
         """Scores of the next character at every step.

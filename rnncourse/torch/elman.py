@@ -24,9 +24,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
-                                  check_positive_int, check_same_dtype)
+                                  check_positive_int, check_same_dtype, state_hint)
 
 __all__ = ["ACTIVATIONS", "rnn_step_forward", "rnn_forward", "recurrence", "ElmanRNN"]
 
@@ -51,12 +52,12 @@ def _check_weights(W_xh, W_hh, b_h, D: int) -> int:
     return H
 
 
-def _check_state(h, name: str, B: int, H: int, source: str, H_from: str) -> None:
-    """Validate the shape of a hidden state (B, H); ``source`` and ``H_from`` say where B and H come from."""
+def _check_state(h, name: str, B: int, H: int, source: str, H_from: str, T: int | None = None) -> None:
+    """Validate the shape of a hidden state (B, H); ``source`` and ``H_from`` say where B and H come from
+    (``T``: x's first axis)."""
     hint = f"B comes from {source} and H from {H_from}"
-    if getattr(h, "ndim", None) == 1:
-        hint += f"; add a batch axis with {name}.unsqueeze(0)"
-    check_array(h, name, ("B", "H"), (B, H), backend="torch", hint=hint)
+    advice = state_hint(h, name, T, B, backend="torch")
+    check_array(h, name, ("B", "H"), (B, H), backend="torch", hint=f"{hint}; {advice}" if advice else hint)
 
 
 def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "the model") -> None:
@@ -68,7 +69,7 @@ def _check_sequence(x, h0, D: int, H: int, W_xh: torch.Tensor, ref_name: str = "
     check_not_empty(x, "x", hint=_TIME_MAJOR)
     check_match("x", x, ref_name, W_xh)
     if h0 is not None:
-        _check_state(h0, "h0", x.shape[1], H, "x", f"{ref_name}'s hidden_size")
+        _check_state(h0, "h0", x.shape[1], H, "x", f"{ref_name}'s hidden_size", x.shape[0])
         check_match("h0", h0, ref_name, W_xh)
 
 
@@ -92,7 +93,7 @@ def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     T, B, D = x.shape
     H = _check_weights(W_xh, W_hh, b_h, D)
     if h0 is not None:
-        _check_state(h0, "h0", B, H, "x", "W_hh")
+        _check_state(h0, "h0", B, H, "x", "W_hh", T)
     check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
     _check_like_W_xh(W_xh, x=x, h0=h0, W_hh=W_hh, b_h=b_h)
 
@@ -251,7 +252,7 @@ class ElmanRNN(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         self.input_size, self.hidden_size, self.nonlinearity = D, H, nonlinearity
-        kw = {"device": device, "dtype": check_dtype(dtype)}
+        kw = {"device": check_device(device), "dtype": check_dtype(dtype)}
         self.W_xh = nn.Parameter(torch.empty(H, D, **kw))
         self.W_hh = nn.Parameter(torch.empty(H, H, **kw))
         self.b_h = nn.Parameter(torch.empty(H, **kw))

@@ -55,10 +55,11 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.jacobian import MATRIX_NORMS
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
-                                  check_positive_int, check_same_dtype)
+                                  check_positive_int, check_same_dtype, state_hint)
 
 __all__ = ["LSTMCell", "GRUCell", "LSTM", "GRU", "memory_jacobian_norms"]
 
@@ -77,7 +78,7 @@ class _GatedCell(nn.Module):
         D = check_positive_int(input_size, "input_size")
         H = check_positive_int(hidden_size, "hidden_size")
         self.input_size, self.hidden_size = D, H
-        kw = {"device": device, "dtype": check_dtype(dtype)}
+        kw = {"device": check_device(device), "dtype": check_dtype(dtype)}
         self.W_xh = nn.Parameter(torch.empty(self.n_gates * H, D, **kw))
         self.W_hh = nn.Parameter(torch.empty(self.n_gates * H, H, **kw))
         for name in self.bias_names:
@@ -88,8 +89,10 @@ class _GatedCell(nn.Module):
         """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), like PyTorch (on the CPU, then copy)."""
         uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
-    def _check_state(self, h, name, B):
-        check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch")
+    def _check_state(self, h, name, B, T=None):
+        """Validate a state (B, H) against the cell; ``T`` is x's first axis, for the message of a wrong shape."""
+        check_array(h, name, ("B", "H"), (B, self.hidden_size), backend="torch",
+                    hint=state_hint(h, name, T, B, backend="torch"))
         check_match(name, h, "the cell", self.W_xh)
 
     def _check_step(self, x_t):
@@ -249,7 +252,7 @@ class LSTMCell(_GatedCell):
             return self.step(x_t, self.zero_state(x_t))
         return self.step(x_t, self._check_pair(state, ("h_prev", "c_prev"), B))
 
-    def _check_pair(self, state, names, B):
+    def _check_pair(self, state, names, B, T=None):
         """Check that ``state`` is a pair of states (B, H), named ``names`` in the messages; return it."""
         if not (isinstance(state, (tuple, list)) and len(state) == 2):
             if isinstance(state, torch.Tensor):
@@ -261,7 +264,7 @@ class LSTMCell(_GatedCell):
             raise TypeError(f"the LSTM's state should be a pair ({names[0]}, {names[1]}) of tensors of shape "
                             f"(B, H), but is {got}")
         for h, name in zip(state, names):
-            self._check_state(h, name, B)
+            self._check_state(h, name, B, T)
         return tuple(state)
 
     def zero_state(self, x_t):
@@ -405,8 +408,8 @@ class _GatedLayer(nn.Module):
         if state is None:
             return cell.zero_state(x[0])
         if isinstance(cell, LSTMCell):
-            return cell._check_pair(state, ("h0", "c0"), B)
-        cell._check_state(state, "h0", B)
+            return cell._check_pair(state, ("h0", "c0"), B, x.shape[0])
+        cell._check_state(state, "h0", B, x.shape[0])
         return state
 
     @classmethod

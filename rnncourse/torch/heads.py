@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
-from rnncourse.validation import check_array, check_keys, check_match, check_positive_int, check_same_dtype
+from rnncourse.validation import check_array, check_bool, check_keys, check_match, check_positive_int, check_same_dtype
 
 __all__ = ["OutputLayer", "RNNModel"]
 
@@ -60,7 +61,7 @@ class OutputLayer(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         self.hidden_size, self.output_size = H, O
-        dtype = check_dtype(dtype)
+        device, dtype = check_device(device), check_dtype(dtype)
         self.W_hy = nn.Parameter(torch.empty(O, H, device=device, dtype=dtype))
         self.b_y = nn.Parameter(torch.empty(O, device=device, dtype=dtype))
         self.reset_parameters(generator)
@@ -190,7 +191,7 @@ class RNNModel(nn.Module):
         kw = {"device": device, "dtype": dtype, "generator": generator}
         self.rnn = ElmanRNN(input_size, hidden_size, nonlinearity, **kw)
         self.out = OutputLayer(hidden_size, output_size, **kw)
-        self.many_to_one = bool(many_to_one)
+        self.many_to_one = check_bool(many_to_one, "many_to_one")
 
     def forward(self, x, h0=None):
         """Run the RNN and read out.

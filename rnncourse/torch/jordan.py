@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
-from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
+from rnncourse.validation import (check_array, check_bool, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype)
 
 __all__ = ["JordanRNN"]
@@ -90,9 +91,10 @@ class JordanRNN(nn.Module):
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         check_choice(nonlinearity, "nonlinearity", tuple(ACTIVATIONS))
         check_choice(output, "output", tuple(_OUTPUT))
-        dtype = check_dtype(dtype)
+        teacher_forcing = check_bool(teacher_forcing, "teacher_forcing")
+        device, dtype = check_device(device), check_dtype(dtype)
         self.input_size, self.hidden_size, self.output_size = D, H, O
-        self.nonlinearity, self.output, self.teacher_forcing = nonlinearity, output, bool(teacher_forcing)
+        self.nonlinearity, self.output, self.teacher_forcing = nonlinearity, output, teacher_forcing
         shapes = {"W_xh": (H, D), "W_yh": (H, O), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
         for name, shape in shapes.items():
             setattr(self, name, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
@@ -126,7 +128,7 @@ class JordanRNN(nn.Module):
         hs : torch.Tensor, shape (T, B, H)
             The hidden states.
         """
-        forcing = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
+        forcing = self.teacher_forcing if teacher_forcing is None else check_bool(teacher_forcing, "teacher_forcing")
         self._check(x, y0, targets, forcing)
         f, g = ACTIVATIONS[self.nonlinearity], _OUTPUT[self.output]
         T, B, D = x.shape

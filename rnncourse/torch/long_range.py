@@ -25,9 +25,9 @@ from torch import nn
 
 from rnncourse.data.adding import CORRECT_TOLERANCE, adding_problem, chance_mse
 from rnncourse.numpy.init import init_rnn_params
-from rnncourse.torch.device import pick_device
+from rnncourse.torch.device import check_device, pick_device
 from rnncourse.torch.init import check_dtype
-from rnncourse.torch.train import TrainConfig, train
+from rnncourse.torch.train import MAX_SEED, TrainConfig, train
 from rnncourse.validation import (check_array, check_choice, check_match, check_not_empty, check_positive_float,
                                   check_positive_int)
 
@@ -78,7 +78,7 @@ class AddingModel(nn.Module):
                              f"leave them at their defaults for gated cells")
         H = check_positive_int(hidden_size, "hidden_size")
         D = check_positive_int(input_size, "input_size")
-        check_positive_int(seed, "seed", minimum=0)
+        check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
         kw = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.cell = cell
         with torch.random.fork_rng():   # seed the initial weights without touching the global generators
@@ -87,7 +87,7 @@ class AddingModel(nn.Module):
             self.out = nn.Linear(H, 1)
         if cell == "rnn" and (init != "uniform" or spectral_radius is not None):
             self._init_recurrent(init, spectral_radius, seed)
-        self.to(device=device, dtype=check_dtype(dtype))
+        self.to(device=check_device(device), dtype=check_dtype(dtype))
 
     def _init_recurrent(self, init, spectral_radius, seed):
         """Copy W_hh (and b_h) from init_rnn_params; b_h goes to bias_ih, bias_hh becomes 0."""
@@ -294,15 +294,15 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
                         seconds, model.cpu())
 
 
-def _integers(values, name, example, *, minimum):
-    """``values`` as a list, after checking that it is a sequence of integers >= ``minimum``."""
+def _integers(values, name, example, *, minimum, maximum=None):
+    """``values`` as a list, after checking that it is a sequence of integers from ``minimum`` to ``maximum``."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         fix = f"; for one {name[:-1]} pass [{values}]" if isinstance(values, (int, np.integer)) else ""
         raise TypeError(f"{name} should be a list of integers, e.g. {example}, but is "
                         f"{type(values).__name__} {values!r}{fix}")
     values = list(values)
     for i, value in enumerate(values):
-        check_positive_int(value, f"{name}[{i}]", minimum=minimum)
+        check_positive_int(value, f"{name}[{i}]", minimum=minimum, maximum=maximum)
     return values
 
 
@@ -326,7 +326,7 @@ def sweep_lags(lags, cell="rnn", seeds=(0,), **kwargs):
         The :class:`AddingResult` of every run, lags outer, seeds inner.
     """
     lags = _integers(lags, "lags", "[5, 10, 20]", minimum=1)      # every lag and seed checked before the first run
-    seeds = _integers(seeds, "seeds", "[0, 1, 2]", minimum=0)
+    seeds = _integers(seeds, "seeds", "[0, 1, 2]", minimum=0, maximum=MAX_SEED)
     return [train_adding(cell, lag, seed=seed, **kwargs) for lag in lags for seed in seeds]
 
 

@@ -20,6 +20,7 @@ import math
 import torch
 from torch import nn
 
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, uniform_
 from rnncourse.validation import check_array, check_match, check_positive_int
 
@@ -65,7 +66,7 @@ class MLP(nn.Module):
         H = check_positive_int(hidden_size, "hidden_size")
         O = check_positive_int(output_size, "output_size")  # noqa: E741 (the book's symbol)
         self.input_size, self.hidden_size, self.output_size = D, H, O
-        kw = {"device": device, "dtype": check_dtype(dtype)}
+        kw = {"device": check_device(device), "dtype": check_dtype(dtype)}
         self.W_1 = nn.Parameter(torch.empty(H, D, **kw))
         self.b_1 = nn.Parameter(torch.empty(H, **kw))
         self.W_2 = nn.Parameter(torch.empty(O, H, **kw))

@@ -14,10 +14,11 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
+from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
 from rnncourse.torch.train import check_finite_update
-from rnncourse.validation import (check_index_array, check_lengths, check_match, check_not_empty,
+from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
 __all__ = ["Tagger", "fit_tagger", "predict_tags"]
@@ -57,6 +58,7 @@ class Tagger(nn.Module):
                  generator=None):
         super().__init__()
         V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
+        bidirectional = check_bool(bidirectional, "bidirectional")
         # As in CharLM: with a generator of its own, the global one is left as it was.
         with torch.random.fork_rng(enabled=generator is not None):
             self.embed = nn.Embedding(V, D, padding_idx=0)
@@ -66,7 +68,7 @@ class Tagger(nn.Module):
             self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
         if generator is not None:
             torch_default_((self.embed, self.rnn, self.out), generator)
-        self.to(device=device, dtype=check_dtype(dtype))
+        self.to(device=check_device(device), dtype=check_dtype(dtype))
 
     def forward(self, ids, lengths, packed=True):
         """Tag scores at every step.

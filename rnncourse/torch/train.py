@@ -18,12 +18,14 @@ import torch
 # Plain tqdm: a text bar on stderr, in a terminal and in Jupyter alike (no widget library needed).
 from tqdm import tqdm
 
-from rnncourse.torch.device import pick_device
-from rnncourse.validation import check_choice, check_positive_float, check_positive_int
+from rnncourse.torch.device import check_device, pick_device
+from rnncourse.validation import check_bool, check_choice, check_positive_float, check_positive_int
 
-__all__ = ["TrainConfig", "History", "train", "train_step", "check_finite_update"]
+__all__ = ["TrainConfig", "History", "train", "train_step", "check_finite_update", "MAX_SEED"]
 
 _OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "adagrad": torch.optim.Adagrad}
+#: The largest seed :func:`torch.manual_seed` takes (it reads a seed as an unsigned 64-bit integer).
+MAX_SEED = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,10 @@ class TrainConfig:
         (``torch.nn.utils.clip_grad_norm_``); ``None`` (default) never clips.
     seed : int
         Seeds PyTorch's global generator and the :class:`numpy.random.Generator`
-        handed to a callable ``batches`` (default 0).
-    device : str or None
-        Move the model there first; ``None`` (default) keeps the model where it is.
+        handed to a callable ``batches`` (default 0); from 0 to :data:`MAX_SEED`.
+    device : str or torch.device or None
+        Move the model there first (``"cpu"``, ``"cuda"``, as :func:`~rnncourse.torch.device.pick_device`
+        takes); ``None`` (default) keeps the model where it is.
     log_every : int
         Refresh the loss shown on the progress bar every so many steps (default 10).
     """
@@ -72,7 +75,8 @@ class TrainConfig:
         check_choice(self.optimizer, "optimizer", tuple(_OPTIMIZERS))
         if self.clip is not None:
             check_positive_float(self.clip, "clip")
-        check_positive_int(self.seed, "seed", minimum=0)
+        check_positive_int(self.seed, "seed", minimum=0, maximum=MAX_SEED)
+        check_device(self.device, "device", cpu_or_cuda=True)
         check_positive_int(self.log_every, "log_every")
 
 
@@ -273,6 +277,7 @@ def train(model: torch.nn.Module, batches, loss_fn, config: TrainConfig = TrainC
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
+    progress = check_bool(progress, "progress")
     if forward is not None and not callable(forward):
         raise TypeError(f"forward should be a callable forward(model, x, y) -> Y, but is {type(forward).__name__}")
     if config.device is not None:
