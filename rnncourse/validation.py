@@ -39,6 +39,7 @@ __all__ = [
     "check_dict",
     "as_float_array",
     "state_hint",
+    "layer_state_hint",
 ]
 
 
@@ -253,15 +254,30 @@ def check_not_empty(a, name: str, *, hint: str = ""):
     return a
 
 
-def state_hint(h, name: str, T: int | None, B: int, *, backend: str = "numpy") -> str:
+def _batch_major_hint(name: str, axis: str, T: int, source: str, source_ndim: int, numpy: bool) -> str:
+    """Advice for a state whose ``axis`` (``"first"``, ``"second"``) has the size ``T`` of ``source``'s first axis:
+    ``source``, time-major ``x`` (T, B, D) or ``ids`` (T, B), was probably given batch-major."""
+    if source_ndim == 2:
+        batch_major, time_major, fix = "(B, T)", "(T, B)", f"{source}.T"
+    else:
+        batch_major, time_major = "(B, T, D)", "(T, B, D)"
+        fix = f"{source}.transpose(1, 0, 2)" if numpy else f"{source}.transpose(0, 1)"
+    return (f"{name}'s {axis} axis is {T}, the size of {source}'s first axis: if {source} is batch-major "
+            f"{batch_major}, make it time-major {time_major} with {fix}")
+
+
+def state_hint(h, name: str, T: int | None, B: int | None, *, backend: str = "numpy", source: str = "x",
+               source_ndim: int = 3) -> str:
     """Advice for a hidden state ``h`` that should have shape (B, H): what its shape suggests went wrong.
 
-    Called for the message of a shape error; ``T`` and ``B`` are the first two axes of ``x``
-    (``T`` is None for a single step). Returns ``""`` when the shape suggests nothing.
+    Called for the message of a shape error; ``T`` and ``B`` are the first two axes of ``source``, the
+    time-major input: ``x`` (T, B, D), or with ``source_ndim=2`` ids (T, B) (``T`` is None for a single
+    step or when there is no input). Returns ``""`` when the shape suggests nothing.
 
     - one axis, (H,): a batch axis is missing;
     - three axes, the first of size 1: torch.nn.RNN's state (num_layers, B, H) was passed;
-    - the first axis is x's first axis T rather than its second, B: x is probably batch-major (B, T, D).
+    - the first axis is the input's first axis T rather than its second, B: the input is probably
+      batch-major (B, T, D).
 
     Examples
     --------
@@ -276,9 +292,35 @@ def state_hint(h, name: str, T: int | None, B: int, *, backend: str = "numpy") -
         return (f"{name} looks like the state of torch.nn.RNN (or LSTM, GRU), which puts a num_layers axis first, "
                 f"(num_layers, B, H); this layer takes one layer's state (B, H): pass {name}[0]")
     if ndim == 2 and T is not None and h.shape[0] == T != B:
-        fix = "x.transpose(1, 0, 2)" if numpy else "x.transpose(0, 1)"
-        return (f"{name}'s first axis is {T}, the size of x's first axis: if x is batch-major (B, T, D), "
-                f"make it time-major (T, B, D) with {fix}")
+        return _batch_major_hint(name, "first", T, source, source_ndim, numpy)
+    return ""
+
+
+def layer_state_hint(h, name: str, L: int, T: int | None, B: int, *, backend: str = "numpy", source: str = "x",
+                     source_ndim: int = 3, per: str = "layer") -> str:
+    """Advice for a state ``h`` that should have shape (L, B, H), one (B, H) state ``per`` layer: what its shape
+    suggests went wrong.
+
+    The stacked twin of :func:`state_hint`, with the same ``T``, ``B``, ``source`` and ``source_ndim``.
+    Returns ``""`` when the shape suggests nothing.
+
+    - two axes, (B, H): the state of one layer came without the layer axis;
+    - the second axis is the input's first axis T rather than its second, B: the input is probably batch-major.
+
+    Examples
+    --------
+    >>> layer_state_hint(np.zeros((3, 6)), "h0", 1, 5, 3)
+    'add a layer axis: h0[None]'
+    """
+    numpy = backend == "numpy"
+    ndim = getattr(h, "ndim", None)
+    if ndim == 2 and L == 1:
+        return f"add a layer axis: {name}[None]" if numpy else f"add a layer axis with {name}.unsqueeze(0)"
+    if ndim == 2:
+        return (f"stack one (B, H) state per {per}, {L} in all, on a new first axis with "
+                f"{'np.stack' if numpy else 'torch.stack'}([...])")
+    if ndim == 3 and T is not None and h.shape[1] == T != B:
+        return _batch_major_hint(name, "second", T, source, source_ndim, numpy)
     return ""
 
 

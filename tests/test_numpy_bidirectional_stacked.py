@@ -285,3 +285,47 @@ def test_birnn_forward_on_an_empty_x_names_x():
     with pytest.raises(ValueError, match=r"^x should hold at least one time step and one sequence, but has shape "
                                          r"\(3, 0, 2\)"):
         birnn_forward(np.zeros((3, 0, 2)), bi)
+
+
+def test_a_stacked_h0_without_layer_axis_or_for_batch_major_x_gets_advice():
+    rng = np.random.default_rng(0)
+    one = {"W_xh_l0": rng.normal(size=(5, 3)), "W_hh_l0": rng.normal(size=(5, 5)), "b_h_l0": np.zeros(5)}
+    two = {**one, "W_xh_l1": rng.normal(size=(5, 5)), "W_hh_l1": rng.normal(size=(5, 5)), "b_h_l1": np.zeros(5)}
+    x = np.zeros((4, 2, 3))                                 # (T, B, D)
+    with pytest.raises(ValueError, match=r"^h0 should have 3 dimensions .* but has 2 dimensions with shape \(2, 5\); "
+                                         r"h0 holds one \(B, H\) state per layer, like torch\.nn\.RNN's h_0; add a "
+                                         r"layer axis: h0\[None\]$"):
+        stacked_rnn_forward(x, np.zeros((2, 5)), one)
+    with pytest.raises(ValueError, match=r"^h0 should have 3 dimensions .*; stack one \(B, H\) state per layer, 2 in "
+                                         r"all, on a new first axis with np\.stack"):
+        stacked_rnn_forward(x, np.zeros((2, 5)), two)
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(L, B, H\) = \(1, 4, H\), but has shape \(1, 2, 5\) "
+                                         r".*; h0's second axis is 2, the size of x's first axis: if x is batch-major "
+                                         r"\(B, T, D\), make it time-major \(T, B, D\) with x\.transpose\(1, 0, 2\)$"):
+        stacked_rnn_forward(x.transpose(1, 0, 2), np.zeros((1, 2, 5)), one)
+
+
+def test_packed_rnn_forward_s_h0_gets_advice_for_a_missing_layer_axis_or_direction():
+    x, lengths = torch.zeros(5, 2, 3), torch.tensor([5, 3])
+    with pytest.raises(ValueError, match=r"^h0 should have 3 dimensions .* but has 2 dimensions with shape \(2, 4\); "
+                                         r"B comes from x, the rest from rnn; add a layer axis with "
+                                         r"h0\.unsqueeze\(0\)$"):
+        packed_rnn_forward(nn.RNN(3, 4), x, lengths, torch.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"^c0 should have 3 dimensions .*; add a layer axis with c0\.unsqueeze\(0\)$"):
+        packed_rnn_forward(nn.LSTM(3, 4), x, lengths, (torch.zeros(1, 2, 4), torch.zeros(2, 4)))
+    with pytest.raises(ValueError, match=r"\(axis 0, num_layers \* num_directions, is 1 instead of 2\); B comes from "
+                                         r"x, the rest from rnn; a bidirectional rnn takes one \(B, H\) state per "
+                                         r"layer and direction, 2 in all: stack, layer by layer, the forward "
+                                         r"direction's state and then the reverse direction's on the first axis$"):
+        packed_rnn_forward(nn.RNN(3, 4, bidirectional=True), x, lengths, torch.zeros(1, 2, 4))
+    with pytest.raises(ValueError, match=r"h0's second axis is 2, the size of x's first axis: if x is batch-major "
+                                         r"\(B, T, D\), make it time-major \(T, B, D\) with x\.transpose\(0, 1\)$"):
+        packed_rnn_forward(nn.RNN(3, 4), torch.zeros(2, 5, 3), torch.tensor([2, 2, 2, 2, 2]), torch.zeros(1, 2, 4))
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 1, None])
+def test_rnn_from_params_takes_bidirectional_as_true_or_false_only(flag):
+    params = params_from_rnn(nn.RNN(3, 4, dtype=torch.float64))
+    with pytest.raises(TypeError, match=rf"^bidirectional should be True or False, but is {type(flag).__name__} "):
+        rnn_from_params(params, bidirectional=flag)
+    assert not rnn_from_params(params, bidirectional=np.bool_(False)).bidirectional     # NumPy's bool is a bool

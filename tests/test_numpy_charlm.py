@@ -306,3 +306,20 @@ def test_evaluate_loss_validates_once_and_equals_the_checked_loop(monkeypatch):
     assert calls["n"] == 6                                              # the parameters once (349 before)
     with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 6\), but holds values from 0 to 6"):
         evaluate_loss(params, np.append(ids, V), T=10, B=4)
+
+
+def test_an_h0_without_batch_axis_from_torch_nn_rnn_or_for_batch_major_inputs_gets_advice(setup):
+    params, inputs, targets, h0 = setup                     # inputs (T, B) = (4, 3), h0 (B, H) = (3, 5)
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .*; B comes from inputs, H from W_hh; add a "
+                                         r"batch axis: h0\[None, :\]$"):
+        charlm_loss(params, inputs, targets, h0[0])
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .*; B comes from inputs, H from W_hh; h0 looks "
+                                         r"like the state of torch\.nn\.RNN .*: pass h0\[0\]$"):
+        charlm_forward(params, inputs, h0[None])
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(4, 5\), but has shape \(3, 5\) .*; B "
+                                         r"comes from inputs, H from W_hh; h0's first axis is 3, the size of inputs's "
+                                         r"first axis: if inputs is batch-major \(B, T\), make it time-major \(T, B\) "
+                                         r"with inputs\.T$"):
+        charlm_loss(params, inputs.T, targets.T, h0)
+    with pytest.raises(ValueError, match=r"\(axis 0, B, is 2 instead of 3\); B comes from inputs, H from W_hh$"):
+        charlm_loss(params, inputs, targets, h0[:2])        # a shape that suggests nothing gets no guess

@@ -385,3 +385,18 @@ def test_figsize_wants_a_positive_width_and_aspect():
         figsize(aspect=-0.45)
     with pytest.raises(ValueError, match=r"^width should be a finite number > 0, but is 0.0$"):
         figsize(width=0)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_the_plot_options_are_true_or_false_only(flag):
+    # bool("False") is True and None is falsy: either would draw another plot than asked, without a word.
+    hs = np.zeros((4, 1, 3))
+    calls = [("backward", lambda: plot_unrolled_graph(3, backward=flag)),
+             ("gradient_labels", lambda: plot_unrolled_graph(3, gradient_labels=flag)),
+             ("logy", lambda: plot_losses([1.0, 0.5], logy=flag)),
+             ("colorbar", lambda: plot_hidden_states(hs, colorbar=flag))]
+    for name, call in calls:
+        with pytest.raises(TypeError, match=rf"^{name} should be True or False, but is {type(flag).__name__} "):
+            call()
+        assert not plt.get_fignums(), f"a refused {name} left a figure open"
+    assert len(plot_hidden_states(hs, colorbar=np.bool_(False)).axes) == 1             # NumPy's bool is a bool

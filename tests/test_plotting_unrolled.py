@@ -115,3 +115,17 @@ def test_param_counts_refuse_strings_none_and_what_a_log_axis_cannot_show(length
     with pytest.raises(error, match=match):
         plot_param_counts(lengths, counts, log=log)
     plot_param_counts([1, 2], {"a": [0, 2]})                           # zero is fine on a linear axis
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_the_diagram_options_are_true_or_false_only(flag):
+    # bool("False") is True and None is falsy: either would draw another diagram than asked, without a word.
+    calls = [("weights", lambda: draw_folded(weights=flag)), ("outputs", lambda: draw_folded(outputs=flag)),
+             ("weights", lambda: draw_unrolled(2, weights=flag)), ("outputs", lambda: draw_unrolled(2, outputs=flag)),
+             ("h0", lambda: draw_unrolled(2, h0=flag)), ("weights", lambda: draw_folded_and_unrolled(2, weights=flag)),
+             ("log", lambda: plot_param_counts([1, 2], {"a": [3, 4]}, log=flag))]
+    for name, call in calls:
+        with pytest.raises(TypeError, match=rf"^{name} should be True or False, but is {type(flag).__name__} "):
+            call()
+        assert not plt.get_fignums(), f"a refused {name} left a figure open"
+    assert draw_unrolled(2, h0=np.bool_(False)).axes[0] is not None                     # NumPy's bool is a bool

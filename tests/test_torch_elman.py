@@ -442,3 +442,13 @@ def test_rnn_model_takes_many_to_one_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
         RNNModel(3, 4, 2, many_to_one=flag)
     assert RNNModel(3, 4, 2, many_to_one=np.bool_(True)).many_to_one is True
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_rnn_model_from_numpy_takes_many_to_one_as_true_or_false_only(flag):
+    from rnncourse.numpy.model import init_model_params
+
+    params = init_model_params(3, 4, 2, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
+        RNNModel.from_numpy(params, many_to_one=flag)              # bool("False") was True
+    assert RNNModel.from_numpy(params, many_to_one=np.bool_(True)).many_to_one is True

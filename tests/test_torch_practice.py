@@ -330,3 +330,64 @@ def test_the_tagger_s_padding_row_stays_zero_when_drawn_from_a_generator():
 def test_the_tagger_takes_bidirectional_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^bidirectional should be True or False, but is {type(flag).__name__} "):
         Tagger(7, 4, 6, 3, bidirectional=flag)
+
+
+@pytest.mark.parametrize("flag", ["no", "False", 0, None])
+def test_the_practice_loops_take_their_yes_no_flags_as_true_or_false_only(flag):
+    # bool("False") is True and None is falsy: each would pick a branch without a word. The flags are
+    # checked before the first update, so a refused call leaves the weights as they were.
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    text = np.tile(np.arange(5), 20)
+    torch.manual_seed(0)
+    tagger, lm = Tagger(6, 4, 8, 2), CharLM(5, 4, 8)
+    before = [copy.deepcopy(m.state_dict()) for m in (tagger, lm)]
+    x, lengths = torch.ones(3, 2, dtype=torch.long), torch.tensor([3, 2])
+    calls = {"packed": (lambda: tagger(x, lengths, packed=flag), lambda: predict_tags(tagger, ids, packed=flag)),
+             "masked": (lambda: fit_tagger(tagger, ids, tags, B=4, masked=flag),),
+             "by_length": (lambda: fit_tagger(tagger, ids, tags, B=4, by_length=flag),),
+             "stateful": (lambda: train_charlm(lm, text, T=2, B=4, steps=2, stateful=flag),
+                          lambda: evaluate_loss(lm, text, T=2, B=4, stateful=flag)),
+             "detach": (lambda: train_charlm(lm, text, T=2, B=4, steps=2, detach=flag),)}
+    for name, fs in calls.items():
+        for call in fs:
+            with pytest.raises(TypeError, match=rf"^{name} should be True or False, but is {type(flag).__name__} "):
+                call()
+    for model, state in zip((tagger, lm), before):
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, state[key]), key
+    assert [p.tolist() for p in predict_tags(tagger, ids, packed=np.bool_(True))] == \
+        [p.tolist() for p in predict_tags(tagger, ids)]                   # NumPy's bool is a bool
+
+
+def test_the_practice_loops_take_a_seed_that_torch_manual_seed_takes():
+    from rnncourse.torch.train import MAX_SEED
+
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    text = np.tile(np.arange(5), 20)
+    for call in (lambda seed: train_charlm(CharLM(5, 4, 8), text, T=2, B=4, steps=1, seed=seed),
+                 lambda seed: fit_tagger(Tagger(6, 4, 8, 2), ids, tags, B=8, seed=seed)):
+        with pytest.raises(ValueError, match=rf"^seed should be an integer from 0 to {MAX_SEED}, but is {2**70}$"):
+            call(2**70)                                     # was torch's RuntimeError from torch.manual_seed
+        with pytest.raises(ValueError, match=r"^seed should be an integer >= 0, but is -1$"):
+            call(-1)
+        with pytest.raises(TypeError, match=r"^seed should be an integer, but is str '0'$"):
+            call("0")
+        assert len(call(MAX_SEED)) == 1
+
+
+def test_the_language_model_s_h0_gets_advice_for_a_missing_layer_axis_or_batch_major_ids():
+    ids = torch.ones(3, 2, dtype=torch.long)                # (T, B) = (3, 2)
+    lm, deep = CharLM(5, 4, 8), CharLM(5, 4, 8, num_layers=2)
+    with pytest.raises(ValueError, match=r"^h0 should have 3 dimensions .* but has 2 dimensions with shape \(2, 8\); "
+                                         r"B comes from ids; add a layer axis with h0\.unsqueeze\(0\)$"):
+        lm(ids, torch.zeros(2, 8))
+    with pytest.raises(ValueError, match=r"^h0 should have 3 dimensions .*; B comes from ids; stack one \(B, H\) "
+                                         r"state per layer, 2 in all, on a new first axis with torch\.stack"):
+        deep(ids, torch.zeros(2, 8))
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(num_layers, B, H\) = \(1, 3, 8\), but has shape "
+                                         r"\(1, 2, 8\) .*; B comes from ids; h0's second axis is 2, the size of ids's "
+                                         r"first axis: if ids is batch-major \(B, T\), make it time-major \(T, B\) "
+                                         r"with ids\.T$"):
+        lm(ids.T, torch.zeros(1, 2, 8))                     # batch-major ids (B, T) read as (T, B) = (2, 3)
+    with pytest.raises(ValueError, match=r"\(axis 1, B, is 4 instead of 2\); B comes from ids$"):
+        lm(ids, torch.zeros(1, 4, 8))                       # a shape that suggests nothing gets no guess

@@ -439,3 +439,13 @@ def test_ids_of_any_integer_dtype_are_ids_never_a_mask():
         ids = torch.tensor([1, 0, 2, 0, 0, 0, 1], dtype=dtype)
         assert torch.equal(embedding_forward(ids, E), E[[1, 0, 2, 0, 0, 0, 1]])
         assert Seq2Seq(7, 7, 4)(ids[:, None], ids[:, None]).shape == (7, 1, 7)
+
+
+def test_greedy_decode_s_h0_without_batch_axis_or_from_torch_nn_rnn_gets_advice():
+    model = small_seq2seq()
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions with shape \(B, H\), but has 1 dimensions with "
+                                         r"shape \(5,\); add a batch axis with h0\.unsqueeze\(0\)$"):
+        greedy_decode(model.step, torch.zeros(5, dtype=f64), bos=1, eos=2, max_len=3)
+    with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .* \(1, 2, 5\); h0 looks like the state of "
+                                         r"torch\.nn\.RNN .*: pass h0\[0\]$"):
+        greedy_decode(model.step, torch.zeros(1, 2, 5, dtype=f64), bos=1, eos=2, max_len=3)

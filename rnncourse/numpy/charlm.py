@@ -27,7 +27,7 @@ from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
 from rnncourse.validation import (check_array, check_cache, check_index_array, check_keys, check_positive_float,
-                                  check_not_empty, check_positive_int, check_rng, check_same_dtype)
+                                  check_not_empty, check_positive_int, check_rng, check_same_dtype, state_hint)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -100,7 +100,9 @@ def _check_ids(inputs, targets, h0, V, W_hh):
     if targets is not None:
         check_index_array(targets, "targets", ("T", "B"), inputs.shape, high=V)
     if h0 is not None:
-        check_array(h0, "h0", ("B", "H"), (inputs.shape[1], W_hh.shape[0]), hint="B comes from inputs, H from W_hh")
+        T, B = inputs.shape
+        hint, advice = "B comes from inputs, H from W_hh", state_hint(h0, "h0", T, B, source="inputs", source_ndim=2)
+        check_array(h0, "h0", ("B", "H"), (B, W_hh.shape[0]), hint=f"{hint}; {advice}" if advice else hint)
         check_same_dtype(h0=h0, W_hh=W_hh)
 
 

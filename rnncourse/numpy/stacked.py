@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.numpy.elman import X_HINT, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_cache, check_keys, check_same_dtype
+from rnncourse.validation import check_array, check_cache, check_keys, check_same_dtype, layer_state_hint
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
 
@@ -91,8 +91,9 @@ def _check_stacked_inputs(x, h0, params):
     L = num_layers_of(params)
     check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)         # for B and D; rnn_forward checks the rest
     if h0 is not None:
-        check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None),
-                    hint="h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0")
+        hint = "h0 holds one (B, H) state per layer, like torch.nn.RNN's h_0"
+        advice = layer_state_hint(h0, "h0", L, x.shape[0], x.shape[1])
+        check_array(h0, "h0", ("L", "B", "H"), (L, x.shape[1], None), hint=f"{hint}; {advice}" if advice else hint)
     D = x.shape[2]
     for l in range(L):                               # each layer's weights, named by their keys
         where = (f"D = {D} is the size of the last axis of x, so check that x is time-major (T, B, D)" if l == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncourse.validation import check_positive_int
+from rnncourse.validation import check_bool, check_positive_int
 
 from .diagrams import NODE_H, NODE_W, arrow, new_diagram, node
 from .style import COLORS
@@ -99,6 +99,7 @@ def plot_unrolled_graph(T: int = 3, *, backward: bool = True, truncate: int | No
     >>> fig = plot_unrolled_graph(T=6, truncate=3)
     """
     _validate(T, truncate)
+    backward, gradient_labels = check_bool(backward, "backward"), check_bool(gradient_labels, "gradient_labels")
     if title is None:
         title = _title(T, backward, truncate)
     right = _col(T) + 1.2

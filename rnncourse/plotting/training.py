@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from rnncourse.validation import as_float_array, check_dict, check_positive_float, check_positive_int
+from rnncourse.validation import as_float_array, check_bool, check_dict, check_positive_float, check_positive_int
 
 from ._checks import number, positive_for_log, time_axis
 from .style import COLORS, PALETTE, figure_axes
@@ -112,6 +112,7 @@ def plot_losses(losses, *, smooth: int | None = None, logy: bool = False, ax=Non
     >>> fig = plot_losses({"SGD": [2.0, 1.5, 1.2], "Adam": [2.0, 1.0, 0.6]})
     """
     curves = dict(losses) if isinstance(losses, dict) else {None: losses}
+    logy = check_bool(logy, "logy")
     if smooth is not None:
         smooth = check_positive_int(smooth, "smooth")
     if not curves:
@@ -204,6 +205,7 @@ def plot_hidden_states(hs, *, times=None, batch: int = 0, kind: str = "heatmap",
     if kind not in ("heatmap", "lines"):
         raise ValueError(f"kind should be 'heatmap' or 'lines', but is {kind!r}")
     batch = check_positive_int(batch, "batch", minimum=0)
+    colorbar = check_bool(colorbar, "colorbar")
     if units is not None:
         units = check_positive_int(units, "units")
     if vmax is not None:

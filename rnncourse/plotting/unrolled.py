@@ -16,7 +16,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnncourse.validation import as_float_array, check_dict, check_positive_int
+from rnncourse.validation import as_float_array, check_bool, check_dict, check_positive_int
 
 from ._checks import positive_for_log
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, loop_arrow, node
@@ -70,6 +70,7 @@ def draw_folded(ax=None, *, weights=True, outputs=True, title="Folded: one cell 
     matplotlib.figure.Figure
         The figure holding the diagram.
     """
+    weights, outputs = check_bool(weights, "weights"), check_bool(outputs, "outputs")
     top = (Y_Y if outputs else Y_H) + 0.55
     fig, ax = diagram_axes(ax, (-1.0, 2.2), (Y_X - 0.5, top), title=title, width=3.2)
     _column(ax, 0.0, "t", weights=weights, outputs=outputs)
@@ -105,6 +106,7 @@ def draw_unrolled(T=4, ax=None, *, weights=True, outputs=True, h0=True, title=No
         The figure holding the diagram.
     """
     T = _check_steps(T)
+    weights, outputs, h0 = check_bool(weights, "weights"), check_bool(outputs, "outputs"), check_bool(h0, "h0")
     title = f"Unrolled over T = {T} steps: the same weights in every copy" if title is None else title
     top = (Y_Y if outputs else Y_H) + 0.55
     fig, ax = diagram_axes(ax, (-0.75 if h0 else STEP - 0.75, T * STEP + 0.75), (Y_X - 0.5, top), title=title)
@@ -134,6 +136,7 @@ def draw_folded_and_unrolled(T=3, *, weights=True):
         The figure, two diagrams side by side.
     """
     T = _check_steps(T)                              # before the figure: a refused call leaves none open
+    weights = check_bool(weights, "weights")
     fig, (ax_f, ax_u) = plt.subplots(1, 2, figsize=figsize(0.45), width_ratios=(3.4, T * STEP + 1.5))
     draw_folded(ax_f, weights=weights, title="Folded")
     draw_unrolled(T, ax_u, weights=weights, title=f"Unrolled in time (T = {T})")
@@ -186,6 +189,7 @@ def plot_param_counts(lengths, counts, ax=None, *, title="Parameters against seq
     matplotlib.figure.Figure
         The figure holding the plot.
     """
+    log = check_bool(log, "log")
     lengths, counts = _lengths_and_counts(lengths, counts, log)
     fig, ax = figure_axes(ax, size=figsize(0.5))
     for name, c in counts.items():

@@ -24,9 +24,9 @@ from torch import nn
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
-from rnncourse.torch.train import check_finite_update
-from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty,
-                                  check_positive_float, check_positive_int)
+from rnncourse.torch.train import MAX_SEED, check_finite_update
+from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
+                                  check_positive_float, check_positive_int, layer_state_hint)
 
 __all__ = ["CharLM", "train_charlm", "evaluate_loss"]
 
@@ -90,8 +90,11 @@ class CharLM(nn.Module):
         check_not_empty(ids, "ids")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         if h0 is not None:
-            L, B, H = self.rnn.num_layers, ids.shape[1], self.rnn.hidden_size
-            check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch", hint="B comes from ids")
+            (T, B), L, H = ids.shape, self.rnn.num_layers, self.rnn.hidden_size
+            hint, advice = "B comes from ids", layer_state_hint(h0, "h0", L, T, B, backend="torch", source="ids",
+                                                                 source_ndim=2)
+            check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch",
+                        hint=f"{hint}; {advice}" if advice else hint)
             check_match("h0", h0, "the model", self.out.weight)
         hs, h_T = self.rnn(self.embed(ids.long()), h0)
         return self.out(hs), h_T
@@ -126,7 +129,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     clip : float
         Clip the gradient norm to this value, > 0 (default 1).
     seed : int
-        Seeds PyTorch (dropout) (default 0).
+        Seeds PyTorch (dropout) (default 0); from 0 to :data:`~rnncourse.torch.train.MAX_SEED`.
 
     Returns
     -------
@@ -141,7 +144,8 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     """
     steps = check_positive_int(steps, "steps")
     clip = check_positive_float(clip, "clip")
-    torch.manual_seed(seed)
+    stateful, detach = check_bool(stateful, "stateful"), check_bool(detach, "detach")
+    torch.manual_seed(check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     losses = []
@@ -184,6 +188,7 @@ def evaluate_loss(model, ids, *, T=100, B=16, stateful=True):
     -------
     float
     """
+    stateful = check_bool(stateful, "stateful")
     model.eval()
     total, count, h = 0.0, 0, None
     for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):

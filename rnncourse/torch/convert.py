@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.init import numpy_copy
-from rnncourse.validation import check_array, check_keys, check_positive_float, check_same_dtype
+from rnncourse.validation import check_array, check_bool, check_keys, check_positive_float, check_same_dtype
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
 
@@ -107,6 +107,7 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
         In the dtype of the arrays (float64 stays float64).
     """
     check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"], "params_from_rnn(rnn) gives one")
+    bidirectional = check_bool(bidirectional, "bidirectional")
     check_positive_float(dropout, "dropout", allow_zero=True)
     num_layers = sum(1 for k in params if k.startswith("W_xh_l") and not k.endswith("_reverse"))
     D, H = _check_params(params, num_layers, bidirectional)

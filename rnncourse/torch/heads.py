@@ -228,6 +228,7 @@ class RNNModel(nn.Module):
         """
         names = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
         check_keys(params, "params", names, "create it with init_model_params(...)")
+        many_to_one = check_bool(many_to_one, "many_to_one")
         rnn = ElmanRNN.from_numpy({k: params[k] for k in names[:3]}, nonlinearity, device=device, dtype=dtype)
         out = OutputLayer.from_numpy({k: params[k] for k in names[3:]}, device=device, dtype=dtype)
         check_same_dtype(**{k: params[k] for k in names})
@@ -236,5 +237,5 @@ class RNNModel(nn.Module):
                              f"W_hh), but has shape {tuple(out.W_hy.shape)}")
         model = cls(rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity, device=device,
                     dtype=rnn.W_xh.dtype)
-        model.rnn, model.out, model.many_to_one = rnn, out, bool(many_to_one)
+        model.rnn, model.out, model.many_to_one = rnn, out, many_to_one
         return model

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncourse.validation import (check_array, check_index_array, check_lengths, check_match, check_not_empty,
-                                  check_positive_int)
+                                  check_positive_int, layer_state_hint)
 
 __all__ = ["length_mask", "reverse_padded", "masked_cross_entropy", "packed_rnn_forward"]
 
@@ -98,8 +98,19 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     return (nll * m).sum() / m.sum()
 
 
-def _check_h0(rnn, h0, B):
-    """Validate ``h0`` (LSTM: the pair ``(h0, c0)``), each of shape (num_layers * num_directions, B, H)."""
+def _h0_advice(rnn, h, name, L, T, B):
+    """What the shape of a state ``h`` that ``rnn`` refused suggests: a missing layer axis, batch-major x,
+    or, for a bidirectional ``rnn``, a state per layer where it takes one per layer and direction."""
+    if rnn.bidirectional and getattr(h, "ndim", None) == 3 and h.shape[0] == rnn.num_layers:
+        return (f"a bidirectional rnn takes one (B, H) state per layer and direction, {L} in all: stack, layer "
+                f"by layer, the forward direction's state and then the reverse direction's on the first axis")
+    per = "layer and direction" if rnn.bidirectional else "layer"
+    return layer_state_hint(h, name, L, T, B, backend="torch", per=per)
+
+
+def _check_h0(rnn, h0, T, B):
+    """Validate ``h0`` (LSTM: the pair ``(h0, c0)``), each of shape (num_layers * num_directions, B, H);
+    ``T`` and ``B`` are the first two axes of x."""
     if h0 is None:
         return
     L = rnn.num_layers * (2 if rnn.bidirectional else 1)
@@ -110,8 +121,9 @@ def _check_h0(rnn, h0, B):
     else:
         states = (("h0", h0, rnn.hidden_size),)
     for name, h, H in states:
+        hint, advice = "B comes from x, the rest from rnn", _h0_advice(rnn, h, name, L, T, B)
         check_array(h, name, ("num_layers * num_directions", "B", "H"), (L, B, H), backend="torch",
-                    hint="B comes from x, the rest from rnn")
+                    hint=f"{hint}; {advice}" if advice else hint)
         check_match(name, h, "rnn", rnn.weight_ih_l0)
 
 
@@ -126,7 +138,7 @@ def _check_packed_inputs(rnn, x, lengths, h0):
     check_not_empty(x, "x")
     check_match("x", x, "rnn", rnn.weight_ih_l0)
     lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
-    _check_h0(rnn, h0, x.shape[1])
+    _check_h0(rnn, h0, x.shape[0], x.shape[1])
     return lengths
 
 

@@ -16,7 +16,8 @@ from rnncourse.torch.elman import ElmanRNN, recurrence
 from rnncourse.torch.heads import OutputLayer
 from rnncourse.torch.topologies import last_states
 from rnncourse.torch.train import TrainConfig, train
-from rnncourse.validation import check_array, check_index_array, check_match, check_not_empty, check_positive_int
+from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty, check_positive_int,
+                                  state_hint)
 
 __all__ = ["Seq2Seq", "greedy_decode", "teacher_forcing_loss", "fit_seq2seq", "sequence_accuracy"]
 
@@ -53,7 +54,7 @@ def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
     for name, token in (("bos", bos), ("eos", eos), ("pad", pad)):
         check_positive_int(token, name, minimum=0)
     max_len = check_positive_int(max_len, "max_len")
-    check_array(h0, "h0", ("B", "H"), backend="torch")
+    check_array(h0, "h0", ("B", "H"), backend="torch", hint=state_hint(h0, "h0", None, None, backend="torch"))
     B = h0.shape[0]
     tokens = torch.full((B,), bos, dtype=torch.long, device=h0.device)
     out = torch.full((max_len, B), pad, dtype=torch.long, device=h0.device)

@@ -17,7 +17,7 @@ from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.torch.train import check_finite_update
+from rnncourse.torch.train import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -91,6 +91,7 @@ class Tagger(nn.Module):
         check_not_empty(ids, "ids")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
         check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch")
+        packed = check_bool(packed, "packed")
         x = self.embed(ids.long())
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
@@ -146,7 +147,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     clip : float
         The largest gradient norm, > 0 (default 1).
     seed : int
-        Seeds the batch order and PyTorch (default 0).
+        Seeds the batch order and PyTorch (default 0); from 0 to :data:`~rnncourse.torch.train.MAX_SEED`.
 
     Returns
     -------
@@ -160,6 +161,8 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
         :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
     """
     clip = check_positive_float(clip, "clip")
+    by_length, masked = check_bool(by_length, "by_length"), check_bool(masked, "masked")
+    seed = check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
     _check_pairs(ids, tags)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -201,7 +204,7 @@ def predict_tags(model, ids, *, B=256, packed=True):
     -------
     list of numpy.ndarray of int64, each shape (L,)
     """
-    B = check_positive_int(B, "B")
+    B, packed = check_positive_int(B, "B"), check_bool(packed, "packed")
     model.eval()
     out = []
     for start in range(0, len(ids), B):
