@@ -31,9 +31,10 @@ The twins rule, one for the whole package:
    to and from ``torch.nn`` modules, whose names differ; ``numpy_params()`` /
    ``from_numpy(params)`` to and from the NumPy twin's arrays.
 5. Errors: a wrong shape or value raises ``ValueError``; a wrong type, dtype or
-   device raises ``TypeError`` (inside :func:`torch.autocast`, the float16 and
-   bfloat16 tensors that autocast makes are taken). Inputs are validated once per public call, never
-   inside a loop over time steps.
+   device of a tensor raises ``TypeError`` (inside :func:`torch.autocast`, the float16 and
+   bfloat16 tensors that autocast makes are taken). A ``device=`` argument that names no
+   device, or a GPU the machine lacks, is a wrong value: ``ValueError``. Inputs are validated
+   once per public call, never inside a loop over time steps.
 
 Sequences are time-major: ``x`` has shape ``(T, B, D)`` and hidden states ``(T, B, H)``,
 as in :class:`torch.nn.RNN`'s default. Importing the package does nothing else:
