@@ -41,7 +41,9 @@ from rnncourse.validation import check_choice, check_index_array, check_positive
 __all__ = ["POSITIVE", "NEGATIVE", "FORMS", "VOCAB", "PAD", "Sentences", "make_sentences", "encode",
            "decode"]
 
+#: The adjectives of positive sentiment.
 POSITIVE = ("good", "great", "fun", "clever")
+#: The adjectives of negative sentiment.
 NEGATIVE = ("bad", "dull", "boring", "awful")
 _NOUNS = ("film", "plot", "acting", "ending", "music", "cast")
 _DETS = ("the", "this")

@@ -150,7 +150,9 @@ def decode_tokens(ids, vocab):
     Returns
     -------
     list of str
-        One string per column; tokens after ``<eos>`` are dropped too.
+        One string per column: the padding (id 0) is dropped, and a column stops at ``<eos>``, the end
+        token of :data:`WORD_VOCAB`, which is kept; ``<end>`` of :data:`CAPTION_VOCAB` is decoded like
+        any other word, so that a caption shows what the model wrote after it.
     """
     ids = np.asarray(ids.detach().cpu() if hasattr(ids, "detach") else ids)
     check_index_array(ids, "ids", ("T", "B"), high=len(vocab))

@@ -28,6 +28,7 @@ from rnncourse.validation import check_bool, check_cache, check_choice, check_ke
 
 __all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
+#: The parameters of the model, the keys of :func:`init_model_params`'s dict.
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 # ndim of the targets for each loss: (many-to-many, many-to-one)
 _TARGET_NDIM = {"ce": (2, 1), "mse": (3, 2)}

@@ -119,8 +119,9 @@ def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
 
     Returns
     -------
-    out : numpy.ndarray, shape (T, B, H)
-        The top layer's states.
+    out : numpy.ndarray, shape (T, B, H), read-only
+        The top layer's states; the cache holds them too (``cache.layers[-1].hs``): take
+        ``out.copy()`` to edit them.
     cache : StackedCache
         ``cache.h_n`` (L, B, H) holds each layer's final state, like ``torch.nn.RNN``'s ``h_n``.
     """

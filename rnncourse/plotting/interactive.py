@@ -53,8 +53,8 @@ def forward_network() -> dict:
     -------
     dict
         ``"V"`` (vocabulary size 5), ``"W_xh"`` (2, 5), ``"W_hh"`` (2, 2), ``"b_h"`` (2,),
-        ``"h0"`` (1, 2), ``"W_hy"`` (2, 2), ``"b_y"`` (2,), and ``"sequences"``: two token
-        sequences of length 6, one with the 1 first and one with the 2 first.
+        ``"h0"`` (1, 2), ``"W_hy"`` (2, 2), ``"b_y"`` (2,), and ``"sequences"``: a dict of two token
+        sequences of length 6, ``"the 1 comes first"`` and ``"the 2 comes first"``.
     """
     V = 5
     W_xh = np.zeros((2, V))

@@ -14,7 +14,7 @@ NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
 ``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
 modules, whose names differ; ``numpy_params()`` and ``from_numpy(params)`` to and
 from the NumPy twin's arrays. A wrong shape or value raises ``ValueError``; a
-wrong type, dtype or device raises ``TypeError`` (inside :func:`torch.autocast`,
+wrong type, dtype or device of a tensor raises ``TypeError`` (inside :func:`torch.autocast`,
 float16 and bfloat16 states are taken, as autocast makes them). Every tensor a call takes,
 ids, targets and masks included, must be on the device of the model (or of the
 first tensor); only the lengths of a padded batch may be anywhere. Inputs are
@@ -26,7 +26,10 @@ validated once per public call, never inside the loop over time.
 - ``rnncourse.torch.heads``: ``OutputLayer``, ``RNNModel``;
 - ``rnncourse.torch.train``: ``TrainConfig``, ``History``, ``train``.
 
-All of them are importable from ``rnncourse.torch`` directly.
+All of them are importable from ``rnncourse.torch`` directly. One name is both: once the
+package is imported, ``rnncourse.torch.train`` is the function ``train``, which hides the module of
+the same name as an attribute; take the module's other names with ``from rnncourse.torch.train import
+train_step, check_finite_update`` (as the chapters do), not through ``rnncourse.torch.train.<name>``.
 """
 
 from rnncourse.torch.device import pick_device

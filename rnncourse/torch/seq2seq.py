@@ -83,7 +83,7 @@ class Seq2Seq(nn.Module):
         \qquad z_t = W_{hy} s_t + b_y
 
     Training feeds the *true* previous token (teacher forcing, :meth:`forward`);
-    inference feeds back the model's own prediction (:meth:`greedy_decode`).
+    inference feeds back the model's own prediction (:meth:`Seq2Seq.greedy_decode`).
 
     Parameters
     ----------

@@ -159,6 +159,9 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     FloatingPointError
         If an update's loss or gradient norm is NaN or infinite (see
         :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
+    ValueError
+        If the model's scores are NaN or infinite: :func:`~rnncourse.torch.padding.masked_cross_entropy`
+        refuses them, before any update.
     """
     clip = check_positive_float(clip, "clip")
     by_length, masked = check_bool(by_length, "by_length"), check_bool(masked, "masked")
