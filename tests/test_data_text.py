@@ -84,6 +84,13 @@ def test_running_features_by_hand():
         running_features(["a"])
 
 
+def test_running_features_ignore_a_closing_parenthesis_with_none_open():
+    from rnncourse.data.text import running_features
+    # The stray ")" leaves the depth at 0 (it does not go to -1), so the "(" after it opens a group.
+    assert running_features(")(a)")["inside parentheses"].tolist() == [0, 1, 1, 0]
+    assert running_features("))(a)b")["inside parentheses"].tolist() == [0, 0, 1, 1, 0, 0]
+
+
 def test_module_path_wants_a_name():
     assert module_path("textwrap").name == "textwrap.py"
     with pytest.raises(TypeError, match="name should be a module name \\(str\\), but is int"):

@@ -257,6 +257,24 @@ def test_bucketed_batches_hold_one_length_group_each_and_come_in_random_order():
     assert np.all(np.abs(first / 500 - 0.2) <= 5 * np.sqrt(0.2 * 0.8 / 500)), first
 
 
+def test_bucketed_batches_shuffle_examples_of_one_length():
+    # The docstring promises ties in random order: examples of equal length are not always cut into
+    # the same batches. Two length groups of 8 in batches of 4: every batch holds one length, and the
+    # batches (as sets of examples) change with the seed, also when all lengths are equal.
+    lengths = np.array([3, 7] * 8)
+    partitions = set()
+    for seed in range(10):
+        batches = batch_indices(lengths, 4, rng=np.random.default_rng(seed), by_length=True)
+        assert all(len(set(lengths[b].tolist())) == 1 for b in batches)
+        assert sorted(np.concatenate(batches).tolist()) == list(range(16))
+        partitions.add(frozenset(frozenset(b.tolist()) for b in batches))
+    assert len(partitions) > 1
+    equal = np.full(12, 5)
+    one, two = (frozenset(frozenset(b.tolist()) for b in
+                          batch_indices(equal, 4, rng=np.random.default_rng(seed), by_length=True)) for seed in (0, 1))
+    assert one != two
+
+
 def test_lengths_are_checked_by_one_helper_in_padding_and_many_to_one():
     hs = np.arange(24.0).reshape(4, 3, 2)
     for call in (lambda L: length_mask(L, 4), lambda L: reverse_padded(hs, L), lambda L: last_states(hs, L)):

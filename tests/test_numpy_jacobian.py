@@ -114,6 +114,36 @@ def test_input_gradient_norms_match_torch_autograd():
     np.testing.assert_allclose(norms, expected, rtol=1e-10)
 
 
+def test_input_gradient_norms_use_the_given_dh_T():
+    x, h0, p, _ = _setup()
+    dh_T = np.random.default_rng(5).normal(size=h0.shape)       # not all ones: a weighted read-out of h_T
+    norms = input_gradient_norms(x, h0, p["W_xh"], p["W_hh"], p["b_h"], dh_T=dh_T)
+    X = torch.tensor(x, requires_grad=True)
+    W_xh, W_hh, b_h = (torch.tensor(p[n]) for n in ("W_xh", "W_hh", "b_h"))
+    h = torch.tensor(h0)
+    for t in range(X.shape[0]):
+        h = torch.tanh(X[t] @ W_xh.T + h @ W_hh.T + b_h)
+    (h * torch.tensor(dh_T)).sum().backward()                    # dL/dh_T = dh_T
+    expected = X.grad.norm(dim=2).mean(dim=1).numpy()
+    np.testing.assert_allclose(norms, expected, rtol=1e-10)
+
+
+def test_norm_bound_uses_the_largest_singular_value_not_the_spectral_radius():
+    W_hh = np.array([[0.5, 3.0], [0.0, 0.5]])                    # not normal: both eigenvalues 0.5, yet ||W||_2 > 3
+    sigma_max = np.sqrt(np.linalg.eigvalsh(W_hh.T @ W_hh).max())  # from the definition, not numpy.linalg.norm
+    lags = np.arange(8)
+    bound = norm_bound(W_hh, lags)
+    np.testing.assert_allclose(bound, sigma_max ** lags, rtol=1e-12)
+    J = step_jacobians(np.zeros((7, 1, 2)), W_hh, "linear")      # every step's Jacobian is W_hh itself
+    norms = jacobian_norms(J)[:, 0]
+    for lag in lags:                                             # ||W^lag||_2, by hand: W^lag = [[a, c], [0, a]]
+        a, c = 0.5 ** lag, 3.0 * lag * 0.5 ** max(lag - 1, 0)
+        assert norms[lag] == pytest.approx(np.linalg.svd([[a, c], [0.0, a]], compute_uv=False)[0], rel=1e-12)
+    assert norms[1] == pytest.approx(bound[1], rel=1e-12)        # the bound is reached at lag 1
+    assert np.all(norms <= bound * (1 + 1e-12))
+    assert np.all(norms[2:] > 0.5 ** lags[2:])                   # the spectral radius would be no bound at all
+
+
 def test_bad_shapes_give_clear_messages():
     with pytest.raises(ValueError, match=r"hs should have 3 dimensions with shape \(T, B, H\)"):
         step_jacobians(np.zeros((5, 4)), np.eye(4))

@@ -187,6 +187,20 @@ def test_predict_tags_rejects_a_batch_size_below_one():
             predict_tags(model, ids, B=B)
 
 
+def test_unpacked_predictions_of_a_padded_batch_equal_each_line_alone():
+    # packed=False runs the RNN over the padding too; a forward RNN reads the padding only after a
+    # line's last real step, so the first L predictions of each column are the line's own.
+    ids, _ = _lines(np.random.default_rng(3), 12)
+    assert len({len(s) for s in ids}) > 2                             # lines of several lengths share a batch
+    torch.manual_seed(0)
+    model = Tagger(6, 4, 8, 5)
+    pred = predict_tags(model, ids, B=12, packed=False)
+    alone = [predict_tags(model, [s], packed=False)[0] for s in ids]  # one line: no padding at all
+    assert len(set(np.concatenate(alone).tolist())) > 1               # the predictions depend on the input
+    assert [p.tolist() for p in pred] == [a.tolist() for a in alone]
+    assert [len(p) for p in pred] == [len(s) for s in ids]
+
+
 def test_tagger_and_charlm_check_ids_and_h0_once_per_forward():
     tagger, lm = Tagger(6, 4, 8, 2), CharLM(5, 4, 8)
     ids, lengths = torch.ones(3, 2, dtype=torch.long), torch.tensor([3, 2])

@@ -230,6 +230,21 @@ def test_greedy_decode_hand_computed_and_pads_after_eos():
     assert greedy_decode(step, h0, bos=1, eos=4, max_len=1).T.tolist() == [[2], [2]]
 
 
+def test_greedy_decode_pads_each_sequence_after_its_own_eos():
+    # Next token = previous + the column's step size h[:, 0], mod 6; eos = 5. From bos = 1 the columns
+    # with steps 4, 1, 2 reach 5 after 1, 4 and 2 tokens; step 3 cycles 4, 1, 4, ... and never ends.
+    def step(tokens, h):
+        return F.one_hot((tokens + h[:, 0].long()) % 6, 6).double(), h
+
+    h0 = torch.tensor([[4.0], [1.0], [2.0], [3.0]])
+    out = greedy_decode(step, h0, bos=1, eos=5, max_len=6, pad=0)
+    assert out.T.tolist() == [[5, 0, 0, 0, 0, 0], [2, 3, 4, 5, 0, 0], [3, 5, 0, 0, 0, 0], [4, 1, 4, 1, 4, 1]]
+    alone = [greedy_decode(step, h0[b:b + 1], bos=1, eos=5, max_len=6)[:, 0].tolist() for b in range(4)]
+    assert out.T.tolist() == alone                        # a batch decodes each sequence as if it were alone
+    ended = greedy_decode(step, h0[:3], bos=1, eos=5, max_len=6)   # all three end: the loop stops after 4 tokens
+    assert ended.T.tolist() == [[5, 0, 0, 0, 0, 0], [2, 3, 4, 5, 0, 0], [3, 5, 0, 0, 0, 0]]
+
+
 def test_teacher_forcing_loss_ignores_padding():
     logits = torch.randn(3, 2, 4, dtype=f64, generator=gen())
     tgt = torch.tensor([[1, 2], [3, 0], [0, 0]])
