@@ -110,7 +110,8 @@ def test_rnn_step_reference_passes():
 @pytest.mark.parametrize("fn, match", [
     (no_tanh, r"h_t should be tanh\(b_h\).*did you apply tanh"),
     (no_bias, r"h_t should be tanh\(b_h\)"),
-    (no_transpose_hh, r"in the case B=1, D=5, H=5: h_t from rnn_step: \d+ of 5 entries differ"),
+    # runs silently (W_hh is square), so only the values show it: named, not "5 of 5 entries differ"
+    (no_transpose_hh, r"^in the case B=1, D=5, H=5: rnn_step: h_t equals tanh\(x_t @ W_xh.T \+ h_prev @ W_hh \+ b_h\)"),
     (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),
     (in_place, r"changed its argument h_prev in place"),
     (upcasts, r"in the case B=2, D=3, H=4, dtype=float32: h_t from rnn_step should have dtype float32, the dtype "
@@ -121,6 +122,16 @@ def test_rnn_step_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch02.rnn_step", fn)
     assert not passed
     assert __import__("re").search(match, feedback), feedback
+
+
+def test_rnn_step_names_the_missing_transpose_only_when_the_answer_is_that_mistake():
+    # W_hh transposed and then something else wrong: not the named mistake, so the numbers are shown
+    def no_transpose_and_halved(x_t, h_prev, W_xh, W_hh, b_h):
+        return no_transpose_hh(x_t, h_prev, W_xh, W_hh, b_h) / (1 if x_t.shape == (2, 4) else 2)
+
+    passed, feedback = run_check("ch02.rnn_step", no_transpose_and_halved)
+    assert not passed and "W_hh.T" not in feedback
+    assert feedback.startswith("in the case B=1, D=5, H=5: h_t from rnn_step: 5 of 5 entries differ"), feedback
 
 
 # ----------------------------------------------------------------------------- ch02.rnn_param_count

@@ -279,6 +279,7 @@ def test_rnn_backward_reference_passes():
     ({"transpose_hh": True}, r"dh_next = da_t @ W_hh"),
     ({"whh_state": "current"}, r"grads\['W_hh'\] .*pairs da_t with h_\{t-1\}"),
     ({"accumulate": False}, r"gradient check fails on W_xh .*summed\* over t"),
+    ({"derivative_state": "prev"}, r"^the one-step example .*grads\['x'\] is wrong: tanh'\(a_t\) is 1 - hs\[t\]\*\*2"),
 ])
 def test_rnn_backward_mistakes_are_named(mistake, message):
     passed, feedback = run_check("ch04.rnn_backward", planted(**mistake))
@@ -303,12 +304,20 @@ def test_rnn_backward_finite_differences_name_the_gradient():
     assert float(match[1]) == pytest.approx(2 * float(match[2]), rel=1e-4)
 
 
-def test_rnn_backward_shape_invisible_on_the_one_step_example_is_named():
-    # T = B = 1 hides swapped time and batch axes of dL/dx; the finite-difference case (T=4, B=2) shows them
+def test_rnn_backward_swapped_time_and_batch_axes_are_named_by_shape():
+    # The hand case's B = 2 shows swapped time and batch axes of dL/dx; an answer that swaps them only
+    # when T > 1 is named on the finite-difference case (T=4, B=2), before the finite differences run.
     def x_batch_major(dhs, x, h0, W_xh, W_hh, hs):
         g = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
         return {**g, "x": g["x"].swapaxes(0, 1)}
+
+    def x_batch_major_after_one_step(dhs, x, h0, W_xh, W_hh, hs):
+        return (x_batch_major if x.shape[0] > 1 else rnn_backward_loop)(dhs, x, h0, W_xh, W_hh, hs)
+
     passed, feedback = run_check("ch04.rnn_backward", x_batch_major)
+    assert not passed
+    assert feedback == f"{ONE_STEP}: grads['x'] should have shape (1, 2, 1), but has shape (2, 1, 1)", feedback
+    passed, feedback = run_check("ch04.rnn_backward", x_batch_major_after_one_step)
     assert not passed
     assert feedback == ("in the case T=4, B=2, D=3, H=3: rnn_backward: grads['x'] should have shape (4, 2, 3), but has "
                         "shape (2, 4, 3)"), feedback
@@ -321,9 +330,68 @@ def test_rnn_backward_bias_summed_with_keepdims_is_told_to_drop_the_kept_axes():
 
     passed, feedback = run_check("ch04.rnn_backward", keepdims)
     assert not passed
-    assert feedback == ("the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = 0.4200): grads['b_h'] has shape "
-                        "(1, 1, 1), but b_h has shape (1,): drop the leading axes of size 1 (sum over the batch (and time) axes "
-                        "without keepdims=True), so that b_h's gradient has shape (H,)"), feedback
+    assert feedback == (f"{ONE_STEP}: grads['b_h'] has shape (1, 1, 1), but b_h has shape (1,): drop the leading "
+                        f"axes of size 1 (sum over the batch (and time) axes without keepdims=True), so that b_h's "
+                        f"gradient has shape (H,)"), feedback
+
+
+# The hand case's label: two sequences of one step, a_1 = x + 0.5 * h0 = 1 and -1 with h0 = 0.5 (so tanh'(a_1) is
+# the same in both).
+ONE_STEP = "the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = 0.4200)"
+
+
+def bptt_with_slips(dhs, x, h0, W_xh, W_hh, hs, *, derivative_at_prev=False, sum_batch=True):
+    """rnn_backward_loop, with tanh' taken at h_{t-1} instead of h_t, or db_h not summed over the batch."""
+    grads = {"x": np.zeros_like(x), "W_xh": np.zeros_like(W_xh), "W_hh": np.zeros_like(W_hh),
+             "b_h": np.zeros(W_hh.shape[0]) if sum_batch else np.zeros_like(h0)}
+    dh_next = np.zeros_like(h0)
+    for t in reversed(range(x.shape[0])):
+        h_prev = hs[t - 1] if t > 0 else h0
+        da = (dhs[t] + dh_next) * (1 - (h_prev if derivative_at_prev else hs[t]) ** 2)
+        grads["x"][t] = da @ W_xh
+        grads["W_xh"] += da.T @ x[t]
+        grads["W_hh"] += da.T @ h_prev
+        grads["b_h"] += da.sum(axis=0) if sum_batch else da
+        dh_next = da @ W_hh
+    grads["h0"] = dh_next
+    return grads
+
+
+def test_rnn_backward_derivative_of_the_entering_state_is_named_not_called_a_missing_derivative():
+    # h0 = 0 made 1 - h0**2 = 1, so this answer read as "did not go through tanh"
+    passed, feedback = run_check("ch04.rnn_backward", lambda *args: bptt_with_slips(*args, derivative_at_prev=True))
+    assert not passed and "did not go through tanh" not in feedback, feedback
+    assert feedback.startswith(f"{ONE_STEP}: grads['x'] is wrong: tanh'(a_t) is 1 - hs[t]**2, the derivative at the "
+                               f"state step t produces, not at h_(t-1)"), feedback
+
+
+def test_rnn_backward_bias_not_summed_over_the_batch_is_told_to_sum_not_to_drop_keepdims():
+    # B = 1 made an unsummed (B, H) look like keepdims=True's (1, H)
+    passed, feedback = run_check("ch04.rnn_backward", lambda *args: bptt_with_slips(*args, sum_batch=False))
+    assert not passed and "keepdims" not in feedback, feedback
+    assert feedback == (f"{ONE_STEP}: grads['b_h'] has shape (2, 1), but b_h has shape (1,): the bias is shared by "
+                        f"every sequence (and every step), so sum its gradient over those axes"), feedback
+
+
+def test_rnn_backward_hand_case_is_the_package_on_the_numbers_its_comment_gives():
+    x, h0 = np.array([[[0.75], [-1.25]]]), np.full((2, 1), 0.5)
+    W_xh, W_hh, b_h = np.ones((1, 1)), np.full((1, 1), 0.5), np.zeros(1)
+    hs, cache = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    np.testing.assert_allclose(hs[0, :, 0], [np.tanh(1.0), -np.tanh(1.0)], rtol=1e-15)
+    d = 1 - np.tanh(1.0) ** 2
+    by_hand = {"x": [[[d], [2 * d]]], "h0": [[0.5 * d], [d]], "W_xh": [[-1.75 * d]], "W_hh": [[1.5 * d]],
+               "b_h": [3 * d]}
+    for key, value in rnn_backward(np.array([[[1.0], [2.0]]]), cache).items():
+        np.testing.assert_allclose(value, by_hand[key], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("name, start", [
+    ("ch04.rnn_step_backward", "rnn_step_backward's result on the one-unit example should be a dict with keys "),
+    ("ch04.rnn_backward", "rnn_backward's result on the one-step example should be a dict with keys "),
+])
+def test_a_result_that_is_not_a_dict_is_named_as_the_result_not_as_the_example(name, start):
+    passed, feedback = run_check(name, lambda *args: (1, 2, 3, 4, 5))
+    assert not passed and feedback.startswith(start), feedback
 
 
 # The book's own solutions pass every checker: tests/test_grading.py grades the chapters themselves.

@@ -35,6 +35,11 @@ def squashed_output(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
     return h_t, np.tanh(y_t)
 
 
+def bias_after_tanh(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    h_t = np.tanh(x_t @ W_xh.T + y_prev @ W_yh.T) + b_h
+    return h_t, h_t @ W_hy.T + b_y
+
+
 def only_output(*args):
     return jordan_step(*args)[1]
 
@@ -53,8 +58,14 @@ def test_jordan_reference_passes():
 
 
 @pytest.mark.parametrize("fn, match", [
-    (ignores_feedback, r"should give h_t = tanh\(2\) = 0.9640"),
-    (squashed_output, r"should give h_t = tanh\(2\) = 0.9640 and y_t = 3 tanh\(2\) \+ 1 = 3.8921"),
+    (ignores_feedback, r"^jordan_step on the hand case: h_t ignores y_prev"),
+    (squashed_output, r"^jordan_step on the hand case: y_t should be the linear read-out h_t W_hy\^T \+ b_y, without "
+                      r"tanh"),
+    (bias_after_tanh, r"^jordan_step on the hand case: b_h is added after the tanh"),
+    (lambda *args: tuple(2 * a for a in jordan_step(*args)),
+     r"^with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = -1, W_hy = 3, b_y = 1 the step should give h_t = "
+     r"tanh\(1 \+ 1 - 1\) = tanh\(1\) = 0.7616 and y_t = 3 tanh\(1\) \+ 1 = 3.2848, but gives h_t = 1.5232, "
+     r"y_t = 6.5696$"),
     (only_output, r"should return a tuple \(h_t, y_t\)"),
     (in_place, r"changed its argument y_prev in place"),
 ])
@@ -115,6 +126,12 @@ def lstm_wrong_order(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
     return sigmoid(o) * np.tanh(c_t), c_t
 
 
+def lstm_ifog(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    i, f, o, g = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, 4, axis=1)     # g and o swapped
+    c_t = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_t), c_t
+
+
 def lstm_no_tanh_on_c(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
     h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h)
     return h_t / np.tanh(c_t) * c_t, c_t
@@ -136,6 +153,8 @@ def test_lstm_reference_passes():
 
 @pytest.mark.parametrize("fn, match", [
     (lstm_wrong_order, r"and the order of the gate blocks: i, f, g, o"),
+    # right on both hand cases (o and g blocks both zero there), named on the first random case
+    (lstm_ifog, r"^in the case B=1, D=5, H=2: lstm_step: the gate blocks are read in the order i, f, o, g"),
     (lstm_no_tanh_on_c, r"so c_t = 0.5 \* c_prev = \[ 1.  -0.5\] and h_t = 0.5 \* tanh\(c_t\)"),
     (lstm_ignores_h_prev, r"^in the case B=1, D=5, H=2: c_t from lstm_step: \d+ of 2 entries differ"),
     # right on both hand cases (o = f = 0.5 with zero weights; only c_t is checked with the forget bias)
@@ -194,6 +213,33 @@ def test_gru_mistakes_are_named(fn, match):
     passed, feedback = run_check("ch08.gru_step", fn)
     assert not passed
     assert re.search(match, feedback), feedback
+
+
+def gru_without_reset(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """Wrong: both parts summed as in an LSTM, r never used."""
+    _, a_z, a_n = np.split(x_t @ W_xh.T + h_prev @ W_hh.T + b_xh + b_hh, 3, axis=1)
+    z = sigmoid(a_z)
+    return (1 - z) * np.tanh(a_n) + z * h_prev
+
+
+def gru_b_hn_outside_r(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """Wrong: n = tanh(a_n + r * (W_hn h_prev) + b_hn), the bias outside the reset gate."""
+    H = h_prev.shape[1]
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
+    h_r, h_z, _ = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
+    return (1 - z) * np.tanh(a_n + r * (h_prev @ W_hh[2 * H:].T) + b_hh[2 * H:]) + z * h_prev
+
+
+@pytest.mark.parametrize("fn", [gru_without_reset, gru_b_hn_outside_r, gru_without_b_hh])
+def test_a_gru_wrong_in_structure_is_off_by_far_more_than_rounding(fn):
+    # The weights once drew the gates into saturation: these were off by 1.7e-05 on the first case, which
+    # reads like rounding. Drawn like PyTorch's, U(-1/sqrt(H), 1/sqrt(H)), they are off by over 0.01.
+    passed, feedback = run_check("ch08.gru_step", fn)
+    match = re.match(r"in the case B=1, D=4, H=2: h_t from gru_step: \d of 2 entries differ from the reference; the "
+                     r"largest difference is (\S+) ", feedback)
+    assert not passed and match, feedback
+    assert float(match[1]) > 0.01, feedback
 
 
 # ----------------------------------------------------------------------------- ch08.lstm_step_backward

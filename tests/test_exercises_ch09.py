@@ -25,6 +25,13 @@ def overwrites_repeats(dx, ids, V):
     return dE
 
 
+def assigns_in_a_loop(dx, ids, V):
+    dE = np.zeros((V, dx.shape[-1]))
+    for i, row in zip(ids.reshape(-1), dx.reshape(-1, dx.shape[-1])):
+        dE[i] = row                                 # overwrites a repeated id's earlier rows
+    return dE
+
+
 def via_package(dx, ids, V):
     return reference_backward(dx, embedding_forward(ids, np.zeros((V, dx.shape[-1])))[1])["E"]
 
@@ -51,6 +58,18 @@ def gradient_not_masked(logits, targets, mask):
     return (nll * mask).sum() / n, p / n
 
 
+def without_the_max(logits, targets, mask):
+    """Right on moderate logits; exp overflows near 1000, since the largest logit is not subtracted first."""
+    T, B, V = logits.shape
+    with np.errstate(over="ignore", invalid="ignore"):          # exp(1000) is inf, and inf / inf is NaN
+        p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    nll = -np.log(np.take_along_axis(p, targets[..., None], -1)[..., 0])
+    m = mask.astype(float)
+    d = p.copy()
+    d[np.arange(T)[:, None], np.arange(B)[None], targets] -= 1
+    return (m * nll).sum() / m.sum(), d * (m / m.sum())[..., None]
+
+
 def reverse_padded(x, lengths):
     out = x.copy()
     for b, L in enumerate(lengths):
@@ -71,7 +90,10 @@ def test_references_pass():
 
 
 @pytest.mark.parametrize("name, fn, match", [
-    ("ch09.embedding_backward", overwrites_repeats, r"keeps only one of the repeated rows, since a fancy-indexed"),
+    ("ch09.embedding_backward", overwrites_repeats, r"the buffered `dE\[ids\] \+= dx` keep only one"),
+    ("ch09.embedding_backward", assigns_in_a_loop, r"both `dE\[i\] = row` in a loop and the buffered"),
+    ("ch09.masked_cross_entropy", without_the_max, r"^in the case T=3, B=2, V=4, logits shifted by \+1000: "
+                                                   r"masked_cross_entropy produced NaN or inf: exp\(1000\) overflows"),
     ("ch09.masked_cross_entropy", unmasked, r"the padding counts"),
     ("ch09.masked_cross_entropy", divides_by_all, r"divide by mask.sum\(\)"),
     ("ch09.masked_cross_entropy", gradient_not_masked, r"dlogits is not zero at padding steps"),
@@ -86,10 +108,11 @@ def test_mistakes_are_named(name, fn, match):
 
 def test_repeated_ids_hint_describes_the_fix_without_giving_the_call():
     passed, feedback = run_check("ch09.embedding_backward", overwrites_repeats)
-    assert not passed and feedback == ("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: `dE[ids] += dx` "
-                                       "keeps only one of the repeated rows, since a fancy-indexed += is buffered; add "
-                                       "every row of dx, repeated ids included, with an unbuffered add (or a loop over "
-                                       "the rows)")
+    assert not passed and feedback == ("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: a repeated id "
+                                       "must add all its rows of dx, and both `dE[i] = row` in a loop and the buffered "
+                                       "`dE[ids] += dx` keep only one (a fancy-indexed += adds once per distinct id); "
+                                       "add every row, repeated ids included, with an unbuffered add or `+=` in a loop "
+                                       "over the rows")
 
 
 def masked_ce_negated_loss(logits, targets, mask):

@@ -27,6 +27,22 @@ def _random_case(rng, B, D, H, dtype=np.float64):
     return x_t, h_prev, params["W_xh"], params["W_hh"], params["b_h"]
 
 
+def _name_missing_transpose(h_t, h_ref, args, tol):
+    """Fail, naming the mistake, if ``h_t`` is the step with ``h_prev @ W_hh`` (no transpose) and not the right one.
+
+    ``x_t @ W_xh`` fails with a shape error when D != H; ``h_prev @ W_hh`` runs, since W_hh is square.
+    """
+    x_t, h_prev, W_xh, W_hh, b_h = args
+    wrong = np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)
+    if (isinstance(h_t, np.ndarray) and h_t.shape == h_ref.shape and h_t.dtype.kind in "iuf"
+            and np.allclose(h_t, wrong, rtol=tol, atol=tol)
+            and not np.allclose(h_t, h_ref, rtol=tol, atol=tol)):
+        raise ExerciseFailure("rnn_step: h_t equals tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h): multiply by W_hh.T, "
+                              "as by W_xh.T; with the states as rows, h_prev @ W_hh.T is W_hh h_prev for each row. "
+                              "W_hh is square, so leaving out the transpose raises no error, but it gives wrong "
+                              "numbers")
+
+
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
                                                "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward",
                                                "rnncourse.torch.elman.recurrence",
@@ -63,8 +79,9 @@ def check_rnn_step(fn):
             args = _random_case(rng, sizes["B"], sizes["D"], sizes["H"], np.dtype(sizes.get("dtype", "float64")))
             h_t = call_unchanged(fn, args, _NAMES, "rnn_step")
             rtol = 1e-5 if args[0].dtype == np.float32 else 1e-10
-            expect_close(h_t, rnn_step_forward(*args)[0], "h_t from rnn_step", rtol=rtol, atol=rtol,
-                         dtype=args[0].dtype)
+            h_ref = rnn_step_forward(*args)[0]
+            _name_missing_transpose(h_t, h_ref, args, rtol)
+            expect_close(h_t, h_ref, "h_t from rnn_step", rtol=rtol, atol=rtol, dtype=args[0].dtype)
     # Stepping through whole sequences (T = 1 and T = 6) must reproduce rnn_forward.
     for sizes in ({"T": 1, "B": 3, "D": 2, "H": 4}, {"T": 6, "B": 3, "D": 2, "H": 4}):
         with in_case(sizes):

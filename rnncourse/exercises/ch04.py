@@ -31,9 +31,13 @@ _STEP_ARGS = ("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "h_t")
 _SEQ_ARGS = ("dhs", "x", "h0", "W_xh", "W_hh", "hs")
 
 
-def _compare(grads, expected, keys, what, variants=()):
-    """Compare gradient by gradient; on the first wrong one, name a matching mistake if one exists."""
-    expect_keys(grads, keys, what)
+def _compare(grads, expected, keys, what, variants=(), *, result):
+    """Compare gradient by gradient; on the first wrong one, name a matching mistake if one exists.
+
+    ``what`` starts each gradient's message (``"{what}: grads['x']"``); ``result`` names the whole dict, for a
+    result that is no dict or has other keys (``"rnn_backward's result"``).
+    """
+    expect_keys(grads, keys, result)
     for key in keys:
         name = f"{what}: grads[{key!r}]"
         g = grads[key]                  # call_unchanged hands back NumPy arrays, also for tensors
@@ -108,7 +112,7 @@ def check_rnn_step_backward(fn):
     by_hand = {"x_t": d * 1.0, "h_prev": d * 2.0, "W_xh": d * 1.0, "W_hh": d * 0.5, "b_h": d}
     expected = {k: np.full((1,) if k == "b_h" else (1, 1), v) for k, v in by_hand.items()}
     _compare(grads, expected, STEP_KEYS, "the one-unit example (tanh'(a) = 1 - tanh(2)**2 = "
-             f"{d:.4f})", _step_variants(*args))
+             f"{d:.4f})", _step_variants(*args), result="rnn_step_backward's result on the one-unit example")
     rng = np.random.default_rng(5)
     # B=1 is the edge case; also one unit with D=1, and a larger step.
     cases = case_sizes(seed=5, letters="BDH") + [{"B": 1, "D": 1, "H": 1}, {"B": 8, "D": 5, "H": 7}]
@@ -118,13 +122,14 @@ def check_rnn_step_backward(fn):
             grads = call_unchanged(fn, args, _STEP_ARGS, "rnn_step_backward")
             dh_t, x_t, h_prev, W_xh, W_hh, h_t = args
             expected = step_backward_reference(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
-            _compare(grads, expected, STEP_KEYS, "rnn_step_backward", _step_variants(*args))
+            _compare(grads, expected, STEP_KEYS, "rnn_step_backward", _step_variants(*args),
+                     result="rnn_step_backward's result")
 
 
 # ----------------------------------------------------------------------------- ch04.rnn_backward
 
 def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True, transpose_hh=False,
-                 whh_state="prev", accumulate=True):
+                 whh_state="prev", accumulate=True, derivative_state="current"):
     """Backpropagation through time, correct by default, or with one planted mistake.
 
     Parameters
@@ -152,6 +157,9 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
     accumulate : bool
         ``False``: parameter gradients are overwritten at every step, so only the first
         step's (the last one the backward loop visits) survives.
+    derivative_state : str
+        ``"current"`` (right) or ``"prev"``: the state whose tanh derivative is taken,
+        ``1 - h_t**2`` or ``1 - h_{t-1}**2``.
 
     Returns
     -------
@@ -162,9 +170,10 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
     prev = np.concatenate([h0[None], hs[:-1]])              # h_{t-1} for t = 1 .. T, shape (T, B, H)
     dA = np.zeros_like(hs)
     dh_next = np.zeros_like(h0)
+    at = hs if derivative_state == "current" else prev
     for t in reversed(range(T)):
         dh = dhs[t] + (dh_next if recursion else 0)
-        dA[t] = dh * (1 - hs[t] ** 2) if derivative else dh
+        dA[t] = dh * (1 - at[t] ** 2) if derivative else dh
         dh_next = dA[t] @ (W_hh.T if transpose_hh else W_hh)
     paired = prev if whh_state == "prev" else hs
     steps = range(T) if accumulate else [0]
@@ -184,6 +193,9 @@ def _seq_variants(args):
          "i.e. carry dh_next = da_t @ W_hh into the previous step"),
         (bptt_variant(*args, derivative=False),
          "the gradient did not go through tanh: da_t = (dhs[t] + dh_next) * (1 - hs[t]**2)"),
+        (bptt_variant(*args, derivative_state="prev"),
+         "tanh'(a_t) is 1 - hs[t]**2, the derivative at the state step t produces, not at h_(t-1), the state "
+         "entering it: da_t = (dhs[t] + dh_next) * (1 - hs[t]**2)"),
         (bptt_variant(*args, transpose_hh=True),
          "the recursion should be dh_next = da_t @ W_hh (the forward used h_prev @ W_hh.T)"),
         (bptt_variant(*args, whh_state="current"),
@@ -211,19 +223,24 @@ def _call_backward(fn, case, what):
 @exercise("ch04.rnn_backward", points=3, subjects=_BPTT_SUBJECTS)
 def check_rnn_backward(fn):
     """Write rnn_backward(dhs, x, h0, W_xh, W_hh, hs): BPTT through a tanh RNN, gradients summed over time."""
-    # By hand: T = 1, one unit, x = 1, h0 = 0, w_xh = 1, w_hh = 0.5, h_1 = tanh(1), dhs = 1.
-    h1 = np.tanh(1.0)
-    d = 1 - h1 ** 2
-    args = (np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.full((1, 1), 0.5),
-            np.full((1, 1, 1), h1))
-    grads = call_unchanged(fn, args, _SEQ_ARGS, "rnn_backward on the one-step, one-unit example")
-    by_hand = {"x": np.full((1, 1, 1), d), "h0": np.full((1, 1), 0.5 * d), "W_xh": np.full((1, 1), d),
-               "W_hh": np.zeros((1, 1)), "b_h": np.full(1, d)}
+    # By hand: T = 1, one unit, two sequences (B = 2, so that a bias gradient not summed over the batch shows),
+    # x = 0.75 and -1.25, h0 = 0.5 in both (not 0, so that 1 - h0**2 = 0.75 is no tanh'), w_xh = 1, w_hh = 0.5,
+    # dhs = 1 and 2. Then a_1 = x + 0.5 * 0.5 = 1 and -1, h_1 = tanh(1) and -tanh(1), tanh'(a_1) = d with
+    # d = 1 - tanh(1)**2 in both, and da = dhs * d = (d, 2d):
+    #   dx = da * w_xh = (d, 2d)                               dh0 = da * w_hh = (0.5 d, d)
+    #   dW_xh = sum da * x = 0.75 d - 2.5 d = -1.75 d          dW_hh = sum da * h0 = 0.5 d + d = 1.5 d
+    #   db_h = sum da = 3 d
+    d = 1 - np.tanh(1.0) ** 2
+    dhs, x, h0 = np.array([[[1.0], [2.0]]]), np.array([[[0.75], [-1.25]]]), np.full((2, 1), 0.5)
+    args = (dhs, x, h0, np.ones((1, 1)), np.full((1, 1), 0.5), np.array([[[np.tanh(1.0)], [-np.tanh(1.0)]]]))
+    grads = call_unchanged(fn, args, _SEQ_ARGS, "rnn_backward on the one-step example")
+    by_hand = {"x": np.array([[[d], [2 * d]]]), "h0": np.array([[0.5 * d], [d]]), "W_xh": np.full((1, 1), -1.75 * d),
+               "W_hh": np.full((1, 1), 1.5 * d), "b_h": np.full(1, 3 * d)}
     _compare(grads, by_hand, SEQ_KEYS, f"the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = {d:.4f})",
-             _seq_variants(args))
+             _seq_variants(args), result="rnn_backward's result on the one-step example")
     rng = np.random.default_rng(6)
     # Independently of the reference, first: centred finite differences of L = sum(dhs * hs) on a small
-    # problem (T=4 and B=2 show what the one-step example hides, e.g. swapped time and batch axes).
+    # problem (T=4 shows what the one-step example hides: no recursion, gradients not summed over time).
     fd_sizes = {"T": 4, "B": 2, "D": 3, "H": 3}
     with in_case(fd_sizes):
         case = _seq_case(rng, fd_sizes["T"], fd_sizes["B"], fd_sizes["D"], fd_sizes["H"])
@@ -233,7 +250,7 @@ def check_rnn_backward(fn):
         params = {"x": x.copy(), "h0": h0.copy(), "W_xh": W_xh.copy(), "W_hh": W_hh.copy(), "b_h": b_h.copy()}
         if any(not isinstance(grads[k], np.ndarray) or grads[k].shape != params[k].shape for k in SEQ_KEYS):
             _compare(grads, rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), SEQ_KEYS, "rnn_backward",
-                     _seq_variants(args))       # names a wrong shape: a transpose, a bias not summed ...
+                     _seq_variants(args), result="rnn_backward's result")   # names a wrong shape: a transpose ...
 
         def loss():
             hs, _ = rnn_forward(params["x"], params["h0"], params["W_xh"], params["W_hh"], params["b_h"])
@@ -252,4 +269,4 @@ def check_rnn_backward(fn):
             grads, args = _call_backward(fn, case, "rnn_backward")
             dhs, x, h0, W_xh, W_hh, _, b_h = case
             expected = rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1])
-            _compare(grads, expected, SEQ_KEYS, "rnn_backward", _seq_variants(args))
+            _compare(grads, expected, SEQ_KEYS, "rnn_backward", _seq_variants(args), result="rnn_backward's result")

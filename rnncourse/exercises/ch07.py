@@ -33,6 +33,24 @@ def _call(fn, args, what):
     return expect_tuple(call_unchanged(fn, args, _NAMES, what), ("h_t", "y_t"), what)
 
 
+def _slip(h_t, y_t, args, tol):
+    """The usual mistake that gives ``h_t`` (or, with h_t right, ``y_t``) and not the right step, in words; or None."""
+    x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
+    (h_ref, y_ref), _ = jordan_step_forward(*args)
+
+    def only(mine, wrong, right):      # the answer is the mistake's result, not the right one
+        return np.allclose(mine, wrong, rtol=tol, atol=tol) and not np.allclose(mine, right, rtol=tol, atol=tol)
+
+    if only(h_t, np.tanh(x_t @ W_xh.T + b_h), h_ref):
+        return ("h_t ignores y_prev; the Jordan network adds y_prev W_yh^T (the previous output fed back) inside "
+                "the tanh")
+    if only(h_t, np.tanh(x_t @ W_xh.T + y_prev @ W_yh.T) + b_h, h_ref):
+        return "b_h is added after the tanh; it belongs inside: h_t = tanh(x_t W_xh^T + y_prev W_yh^T + b_h)"
+    if np.allclose(h_t, h_ref, rtol=tol, atol=tol) and only(y_t, np.tanh(h_t @ W_hy.T + b_y), y_ref):
+        return "y_t should be the linear read-out h_t W_hy^T + b_y, without tanh"
+    return None
+
+
 def _check_step(fn, args, what):
     x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
     h_t, y_t = _call(fn, args, what)
@@ -41,12 +59,10 @@ def _check_step(fn, args, what):
     y_t = expect_array(y_t, (B, O), f"y_t from {what}", dtype=x_t.dtype)
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
     (h_ref, y_ref), _ = jordan_step_forward(*args)
-    if np.allclose(h_t, np.tanh(x_t @ W_xh.T + b_h), rtol=tol, atol=tol) and not np.allclose(h_ref, h_t):
-        raise ExerciseFailure(f"{what}: h_t ignores y_prev; the Jordan network adds y_prev W_yh^T "
-                              f"(the previous output fed back) inside the tanh")
+    slip = _slip(h_t, y_t, args, tol)
+    if slip:
+        raise ExerciseFailure(f"{what}: {slip}")
     expect_close(h_t, h_ref, f"h_t from {what}", rtol=tol, atol=tol)
-    if np.allclose(y_t, np.tanh(h_t @ W_hy.T + b_y), rtol=tol, atol=tol) and not np.allclose(y_ref, y_t):
-        raise ExerciseFailure(f"{what}: y_t should be the linear read-out h_t W_hy^T + b_y, without tanh")
     expect_close(y_t, y_ref, f"y_t from {what}", rtol=tol, atol=tol)
 
 
@@ -56,16 +72,21 @@ def _check_step(fn, args, what):
                     "rnncourse.torch.elman.recurrence"))
 def check_jordan_step(fn):
     """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network."""
-    # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 + 0) = tanh(2), y = 3*tanh(2) + 1.
-    one = [np.array([[v]]) for v in (1.0, 0.5, 1.0, 2.0)] + [np.zeros(1), np.array([[3.0]]), np.ones(1)]
-    h_t, y_t = _call(fn, one, "jordan_step on the hand case")
+    # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 - 1) = tanh(1), y = 3*tanh(1) + 1. b_h is not 0, so
+    # that adding it in the wrong place shows.
+    one = [np.array([[v]]) for v in (1.0, 0.5, 1.0, 2.0)] + [np.full(1, -1.0), np.array([[3.0]]), np.ones(1)]
+    what = "jordan_step on the hand case"
+    h_t, y_t = _call(fn, one, what)
     h_t = expect_array(h_t, (1, 1), "h_t on the hand case", dtype=np.float64)
     y_t = expect_array(y_t, (1, 1), "y_t on the hand case", dtype=np.float64)
-    if not np.isclose(h_t[0, 0], np.tanh(2.0)) or not np.isclose(y_t[0, 0], 3 * np.tanh(2.0) + 1):
+    if not np.isclose(h_t[0, 0], np.tanh(1.0)) or not np.isclose(y_t[0, 0], 3 * np.tanh(1.0) + 1):
+        slip = _slip(h_t, y_t, one, 1e-10)
+        if slip:
+            raise ExerciseFailure(f"{what}: {slip}")
         raise ExerciseFailure(
-            f"with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = 0, W_hy = 3, b_y = 1 the step should give "
-            f"h_t = tanh(2) = {np.tanh(2.0):.4f} and y_t = 3 tanh(2) + 1 = {3 * np.tanh(2.0) + 1:.4f}, "
-            f"but gives h_t = {h_t[0, 0]:.4f}, y_t = {y_t[0, 0]:.4f}")
+            f"with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = -1, W_hy = 3, b_y = 1 the step should give "
+            f"h_t = tanh(1 + 1 - 1) = tanh(1) = {np.tanh(1.0):.4f} and y_t = 3 tanh(1) + 1 = "
+            f"{3 * np.tanh(1.0) + 1:.4f}, but gives h_t = {h_t[0, 0]:.4f}, y_t = {y_t[0, 0]:.4f}")
     rng = np.random.default_rng(70)
     # D, H, O all different catch a missing transpose (the random sizes include such cases); ones and
     # sizes above case_sizes' range are the deliberate extras, then float32 inputs (float32 out).

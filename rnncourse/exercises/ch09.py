@@ -8,7 +8,8 @@
   :func:`rnncourse.numpy.padding.reverse_padded`.
 
 Each names the usual mistake when the answer matches it (repeated ids that overwrite instead of
-adding, a mean over the padding too, the whole padded array reversed ...).
+adding, a mean over the padding too, a softmax that overflows on large logits, the whole padded
+array reversed ...).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def check_embedding_backward(fn):
     dE = call_unchanged(fn, (dx, ids, 3), ("dx", "ids", "V"), "embedding_backward on ids [2, 2, 0]")
     dE = expect_array(dE, (3, 1), "dE for ids [2, 2, 0]")
     if np.allclose(dE[:, 0], [100, 0, 10]):
-        raise ExerciseFailure("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: `dE[ids] += dx` "
-                              "keeps only one of the repeated rows, since a fancy-indexed += is buffered; add every "
-                              "row of dx, repeated ids included, with an unbuffered add (or a loop over the rows)")
+        raise ExerciseFailure("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: a repeated id must add "
+                              "all its rows of dx, and both `dE[i] = row` in a loop and the buffered `dE[ids] += dx` "
+                              "keep only one (a fancy-indexed += adds once per distinct id); add every row, repeated "
+                              "ids included, with an unbuffered add or `+=` in a loop over the rows")
     expect_close(dE[:, 0], [100.0, 0.0, 11.0], "dE for ids [2, 2, 0] and dx rows 1, 10, 100")
     rng = np.random.default_rng(9)
     cases = [{"ids shape": (s["T"], s["B"]), "V": s["V"], "D": s["D"]} for s in case_sizes(seed=9, letters="TBVD")]
@@ -110,6 +112,19 @@ def _check_masked(fn, args, what, about=""):
     expect_close(got_d, d, f"dlogits{about}", rtol=1e-8, atol=1e-12)
 
 
+def _all_finite(out) -> bool:
+    """False if ``out`` is a (loss, dlogits) pair of numbers with a NaN or infinity in it; True otherwise.
+
+    Anything else (another kind, no numbers at all) counts as finite: the full check names what is wrong with it.
+    """
+    if not isinstance(out, tuple) or len(out) != 2:
+        return True
+    try:
+        return all(np.isfinite(np.asarray(part, dtype=float)).all() for part in out)
+    except (TypeError, ValueError):
+        return True
+
+
 @exercise("ch09.masked_cross_entropy", points=2,
           subjects=("rnncourse.numpy.losses.softmax_cross_entropy", "rnncourse.torch.padding.masked_cross_entropy",
                     "rnncourse.numpy.charlm._nll"))
@@ -125,6 +140,16 @@ def check_masked_cross_entropy(fn):
     for sizes in cases:
         with in_case(sizes):
             _check_masked(fn, _masked_case(rng, sizes["T"], sizes["B"], sizes["V"]), "masked_cross_entropy")
+    # Large logits must not overflow: the softmax subtracts each row's largest logit first.
+    logits, targets, mask = _masked_case(rng, 3, 2, 4)
+    args = (logits + 1000.0, targets, mask)
+    with in_case("T=3, B=2, V=4, logits shifted by +1000"):
+        out = call_unchanged(fn, args, ("logits", "targets", "mask"), "masked_cross_entropy")
+        if not _all_finite(out):
+            raise ExerciseFailure("masked_cross_entropy produced NaN or inf: exp(1000) overflows; subtract each "
+                                  "row's largest logit before exponentiating (softmax, and so the loss and dlogits, "
+                                  "are unchanged by that shift)")
+        _check_masked(fn, args, "masked_cross_entropy")
 
 
 # ----------------------------------------------------------------------------- ch09.reverse_padded
