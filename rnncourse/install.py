@@ -21,21 +21,57 @@ INSTALL_LINE = re.compile(r"^RNNCOURSE_INSTALL = None\b.*$", re.MULTILINE)
 def install_source(template: str, repository_url: str, version: str) -> str:
     """The pip requirement a downloaded chapter installs: ``template`` filled in.
 
-    ``template`` may use ``{repository_url}`` and ``{version}``, e.g.
-    ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
+    Parameters
+    ----------
+    template : str
+        A pip requirement that may use ``{repository_url}`` and ``{version}``, e.g.
+        ``"rnncourse[torch] @ git+{repository_url}@v{version}"``.
+    repository_url : str
+        The repository's URL; a trailing ``/`` is dropped.
+    version : str
+        The package's version.
+
+    Returns
+    -------
+    str
     """
     return template.format(repository_url=repository_url.rstrip("/"), version=version)
 
 
 def write_install_source(text: str, source: str) -> str:
-    """``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``."""
+    """``text`` with its set-up cell's ``RNNCOURSE_INSTALL = None`` line set to ``source``.
+
+    Parameters
+    ----------
+    text : str
+        A chapter's text; only the first such line changes.
+    source : str
+        The pip requirement, from :func:`install_source`.
+
+    Returns
+    -------
+    str
+    """
     return INSTALL_LINE.sub(lambda _: f"RNNCOURSE_INSTALL = {source!r}  # this book's release", text, count=1)
 
 
 def configured_install(root) -> str | None:
     """What the book's build writes into each set-up cell: ``rnncourse_install`` of ``root/_config.yml``, filled
-    with the repository's URL and this package's version; None where the book has no ``_config.yml`` or names
-    nothing to install. ``ValueError`` for a ``_config.yml`` that is not a YAML mapping."""
+    with the repository's URL and this package's version.
+
+    A ``ValueError`` for a ``_config.yml`` that is not a YAML mapping, or whose ``rnncourse_install``
+    is not a string with only those two fields (or uses the URL without ``repository.url``).
+
+    Parameters
+    ----------
+    root : str or pathlib.Path
+        The book's folder, which holds ``_config.yml``.
+
+    Returns
+    -------
+    str or None
+        The pip requirement; ``None`` where the book has no ``_config.yml`` or names nothing to install.
+    """
     import yaml
 
     import rnncourse

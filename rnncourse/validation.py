@@ -219,6 +219,17 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
 def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "numpy"):
     """Check the lengths of a padded batch: integers of shape (B,), each in ``1..T``; return ``lengths``.
 
+    Parameters
+    ----------
+    lengths : numpy.ndarray or torch.Tensor of int, shape (B,)
+        The length of each sequence.
+    T : int
+        The padded length, the largest allowed.
+    B : int, optional
+        The batch size ``lengths`` must have; any by default.
+    backend : {"numpy", "torch"}
+        Which array type is expected.
+
     Examples
     --------
     >>> check_lengths(np.array([3, 1]), T=3)
@@ -239,7 +250,16 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
 def check_not_empty(a, name: str, *, hint: str = ""):
     """Check that a time-major ``a`` (T, B, ...) holds at least one time step and one sequence; return ``a``.
 
-    Call it after the shape check; ``hint`` is added to the message, as in :func:`check_array`.
+    Call it after the shape check.
+
+    Parameters
+    ----------
+    a : numpy.ndarray or torch.Tensor, shape (T, B, ...)
+        The array to check.
+    name : str
+        Its name in the message.
+    hint : str
+        Added to the message, as in :func:`check_array`.
 
     Examples
     --------
@@ -270,14 +290,33 @@ def state_hint(h, name: str, T: int | None, B: int | None, *, backend: str = "nu
                source_ndim: int = 3) -> str:
     """Advice for a hidden state ``h`` that should have shape (B, H): what its shape suggests went wrong.
 
-    Called for the message of a shape error; ``T`` and ``B`` are the first two axes of ``source``, the
-    time-major input: ``x`` (T, B, D), or with ``source_ndim=2`` ids (T, B) (``T`` is None for a single
-    step or when there is no input). Returns ``""`` when the shape suggests nothing.
+    Called for the message of a shape error. It recognises three mistakes:
 
     - one axis, (H,): a batch axis is missing;
     - three axes, the first of size 1: torch.nn.RNN's state (num_layers, B, H) was passed;
     - the first axis is the input's first axis T rather than its second, B: the input is probably
       batch-major (B, T, D).
+
+    Parameters
+    ----------
+    h : numpy.ndarray or torch.Tensor
+        The state that failed its shape check.
+    name : str
+        Its name in the advice, e.g. ``"h0"``.
+    T, B : int or None
+        The first two axes of ``source``, the time-major input; ``T`` is None for a single step
+        or when there is no input.
+    backend : {"numpy", "torch"}
+        Which library's code the advice shows.
+    source : str
+        The input's name (default ``"x"``).
+    source_ndim : int
+        3 for ``x`` (T, B, D) (default), 2 for ids (T, B).
+
+    Returns
+    -------
+    str
+        The advice; ``""`` when the shape suggests nothing.
 
     Examples
     --------
@@ -301,11 +340,28 @@ def layer_state_hint(h, name: str, L: int, T: int | None, B: int, *, backend: st
     """Advice for a state ``h`` that should have shape (L, B, H), one (B, H) state ``per`` layer: what its shape
     suggests went wrong.
 
-    The stacked twin of :func:`state_hint`, with the same ``T``, ``B``, ``source`` and ``source_ndim``.
-    Returns ``""`` when the shape suggests nothing.
+    The stacked twin of :func:`state_hint`. It recognises two mistakes:
 
     - two axes, (B, H): the state of one layer came without the layer axis;
     - the second axis is the input's first axis T rather than its second, B: the input is probably batch-major.
+
+    Parameters
+    ----------
+    h : numpy.ndarray or torch.Tensor
+        The state that failed its shape check.
+    name : str
+        Its name in the advice, e.g. ``"h0"``.
+    L : int
+        The number of layers.
+    T, B, backend, source, source_ndim
+        As in :func:`state_hint`.
+    per : str
+        What each (B, H) state belongs to (default ``"layer"``).
+
+    Returns
+    -------
+    str
+        The advice; ``""`` when the shape suggests nothing.
 
     Examples
     --------
@@ -330,6 +386,22 @@ def check_cache(cache, kind, forward: str, n_plain: Sequence[int] = ()):
 
     The :class:`TypeError` names what came instead: another function's cache, the whole
     ``(out, cache)`` pair, None.
+
+    Parameters
+    ----------
+    cache : object
+        What the caller was given as a cache.
+    kind : type
+        The NamedTuple class expected, e.g. :class:`rnncourse.numpy.elman.RNNCache`.
+    forward : str
+        The name of the forward function that returns it, for the message.
+    n_plain : sequence of int
+        The lengths of plain tuples accepted and turned into a ``kind``; none by default.
+
+    Returns
+    -------
+    kind
+        ``cache`` itself, or the plain tuple as a ``kind``.
     """
     if isinstance(cache, kind):
         return cache
@@ -351,8 +423,18 @@ def check_cache(cache, kind, forward: str, n_plain: Sequence[int] = ()):
 def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: str = "") -> dict:
     """Check that ``value`` is a dict ``{entries}`` (and, with ``item``, holds at least one); return it.
 
-    ``entries`` describes its items (``"label: values"``), ``item`` names one of them for
-    the message of an empty dict, and ``fix`` is added to the message of a wrong type.
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Its name in the message.
+    entries : str
+        Describes its items, e.g. ``"label: values"``.
+    item : str, optional
+        Names one item, for the message of an empty dict; ``None`` accepts an empty dict.
+    fix : str
+        Added to the message of a wrong type.
 
     Examples
     --------
@@ -373,6 +455,20 @@ def as_float_array(values, name: str, expected: str = "an array (or a list) of n
     (``expected`` says what should come instead), ragged lists, text, or None among the values.
     NumPy alone would read ``None`` as NaN and ``"12"`` as 12.0. A tensor is detached and
     copied to the CPU first.
+
+    Parameters
+    ----------
+    values : array_like or torch.Tensor
+        Numbers.
+    name : str
+        Their name in the message.
+    expected : str
+        What should come instead of None, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the shape of ``values``.
 
     Examples
     --------
@@ -416,6 +512,11 @@ def _refuse_none_and_text(raw: np.ndarray, name: str) -> None:
 def check_same_dtype(**arrays) -> None:
     """Raise :class:`TypeError` unless every given array has the same dtype.
 
+    Parameters
+    ----------
+    **arrays : numpy.ndarray or torch.Tensor
+        The arrays, each keyed by its name in the message.
+
     Examples
     --------
     >>> check_same_dtype(x=np.zeros(2), h0=np.zeros(2))
@@ -455,6 +556,19 @@ def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None
     which go with float weights or scores. Inside :func:`torch.autocast` (mixed
     precision) a float16 or bfloat16 ``a`` is let through: there the states a
     model computes have that dtype by design, while its weights stay float32.
+
+    Parameters
+    ----------
+    name : str
+        The name of ``a`` in the message, e.g. ``"x"``.
+    a : torch.Tensor
+        The input to check.
+    ref_name : str
+        What ``ref`` is, e.g. ``"the model"``.
+    ref : torch.Tensor
+        A tensor on the right device with the right dtype, e.g. a weight.
+    dtype : bool
+        Compare the dtypes too (default ``True``).
     """
     if a.device != ref.device:
         raise TypeError(f"{name} is on {a.device} but {ref_name} is on {ref.device}; "
@@ -465,7 +579,23 @@ def check_match(name: str, a, ref_name: str, ref, *, dtype: bool = True) -> None
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
-    """Check that ``value`` is an integer at least ``minimum`` (and, if given, at most ``maximum``) and return it."""
+    """Check that ``value`` is an integer at least ``minimum`` (and, if given, at most ``maximum``) and return it.
+
+    Parameters
+    ----------
+    value : int
+        The value to check; a bool is refused.
+    name : str
+        Its name in the message.
+    minimum : int
+        The smallest allowed (default 1).
+    maximum : int, optional
+        The largest allowed; no bound by default.
+
+    Returns
+    -------
+    int
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} should be an integer, but is {type(value).__name__} {value!r}")
     if value < minimum:
@@ -477,8 +607,25 @@ def check_positive_int(value, name: str, *, minimum: int = 1, maximum: int | Non
 
 def check_positive_float(value, name: str, *, allow_zero: bool = False, below: float | None = None,
                          why: str = "") -> float:
-    """Check that ``value`` is a finite real number > 0 (or >= 0), and less than ``below`` if given; return it as
-    float. ``why`` says, in the message, why the bound matters."""
+    """Check that ``value`` is a finite real number > 0 (or >= 0), and less than ``below`` if given.
+
+    Parameters
+    ----------
+    value : float
+        The value to check; a bool is refused.
+    name : str
+        Its name in the message.
+    allow_zero : bool
+        Accept 0 too (default ``False``).
+    below : float, optional
+        An exclusive upper bound; none by default.
+    why : str
+        Why the bound matters, for the message.
+
+    Returns
+    -------
+    float
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} should be a number, but is {type(value).__name__} {value!r}")
     value = float(value)
@@ -494,7 +641,20 @@ def check_bool(value, name: str, *, choices: str = "True or False") -> bool:
     """Check that ``value`` is a bool (Python's or NumPy's) and return it as a Python bool.
 
     Any other value (``"no"``, ``"False"``, 0, 1.0, None) is refused rather than read as
-    truthy: ``bool("False")`` is True. ``choices`` says in the message what the two values mean.
+    truthy: ``bool("False")`` is True.
+
+    Parameters
+    ----------
+    value : bool
+        The value to check.
+    name : str
+        Its name in the message.
+    choices : str
+        What the two values mean, for the message (default ``"True or False"``).
+
+    Returns
+    -------
+    bool
 
     Examples
     --------
@@ -511,6 +671,19 @@ def check_bool(value, name: str, *, choices: str = "True or False") -> bool:
 
 def check_axis(axis, name: str, ndim: int) -> int:
     """Check that ``axis`` is an axis of an array with ``ndim`` dimensions (negative counts from the end); return it.
+
+    Parameters
+    ----------
+    axis : int
+        The axis to check.
+    name : str
+        Its name in the message.
+    ndim : int
+        The array's number of dimensions.
+
+    Returns
+    -------
+    int
 
     Examples
     --------
@@ -529,14 +702,36 @@ def check_axis(axis, name: str, ndim: int) -> int:
 
 
 def check_choice(value, name: str, choices: Sequence) -> None:
-    """Check that ``value`` is one of ``choices``."""
+    """Check that ``value`` is one of ``choices``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Its name in the message.
+    choices : sequence
+        The allowed values, listed in the message.
+    """
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} should be one of {listed}, but is {value!r}")
 
 
 def check_keys(value, name: str, keys: Sequence[str], fix: str = "") -> None:
-    """Check that ``value`` is a dict holding every one of ``keys``; ``fix`` says how to make one."""
+    """Check that ``value`` is a dict holding every one of ``keys``.
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        Its name in the message.
+    keys : sequence of str
+        The keys it must hold; others may come too.
+    fix : str
+        How to make such a dict, for the message.
+    """
     fix = f"; {fix}" if fix else ""
     if not isinstance(value, dict):
         raise TypeError(f"{name} should be a dict with the keys {', '.join(keys)}, but is {type(value).__name__}{fix}")
@@ -546,7 +741,19 @@ def check_keys(value, name: str, keys: Sequence[str], fix: str = "") -> None:
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
-    """Check that ``rng`` is a :class:`numpy.random.Generator` and return it."""
+    """Check that ``rng`` is a :class:`numpy.random.Generator` and return it.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The value to check.
+    name : str
+        Its name in the message (default ``"rng"``).
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"{name} should be a numpy.random.Generator, but is {type(rng).__name__}; "
                         f"create one with np.random.default_rng(seed)")
@@ -554,7 +761,19 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
 
 
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
-    """Check that ``dtype`` is float32 or float64 (for arrays a function creates) and return it as a NumPy dtype."""
+    """Check that ``dtype`` is float32 or float64 (for arrays a function creates) and return it as a NumPy dtype.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype or type
+        E.g. ``numpy.float64``.
+    name : str
+        Its name in the message (default ``"dtype"``).
+
+    Returns
+    -------
+    numpy.dtype
+    """
     try:
         as_dtype = None if dtype is None else np.dtype(dtype)     # np.dtype(None) would be float64
     except TypeError:
@@ -568,8 +787,15 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
 def check_float_array(a, label: str) -> None:
     """Raise :class:`TypeError` unless ``a`` is a float32 or float64 array, the NumPy code's two precisions.
 
-    ``label`` names the array in the message, e.g. ``"grads['W']"``; used by the NumPy
-    optimisers, the clipping functions and the gradient check on dicts of parameters or gradients.
+    Used by the NumPy optimisers, the clipping functions and the gradient check on dicts of
+    parameters or gradients.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        The array to check.
+    label : str
+        Names the array in the message, e.g. ``"grads['W']"``.
     """
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{label} should be a numpy.ndarray, but is {type(a).__name__}")
@@ -582,7 +808,18 @@ def check_writable(arrays, what: str, does: str, fix: str = "pass writable array
     """Raise :class:`ValueError` naming the first read-only array of the dict ``arrays``.
 
     Called before an in-place update changes any array, so that a refused call leaves them all as
-    they were; ``what`` names the dict and ``does`` the update (``"step updates it"``).
+    they were.
+
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        The arrays the update will change.
+    what : str
+        The dict's name in the message, e.g. ``"params"``.
+    does : str
+        The update, e.g. ``"step updates it"``.
+    fix : str
+        The advice at the end of the message.
     """
     for name, a in arrays.items():
         if not a.flags.writeable:

@@ -130,7 +130,18 @@ def tag_source(source: str) -> list:
 
 
 def encode_line(line: str) -> np.ndarray:
-    """Character ids of a printable-ASCII line, ``ord(c) - 31`` (1 .. 95), int64, shape (L,)."""
+    """Character ids of a printable-ASCII line, ``ord(c) - 31`` (1 .. 95).
+
+    Parameters
+    ----------
+    line : str
+        L printable ASCII characters, space to ``~``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,)
+        int64 ids; space is 1, ``~`` is 95.
+    """
     if not isinstance(line, str):
         raise TypeError(f"line should be a str, but is {type(line).__name__}")
     if not (line.isascii() and line.isprintable()):   # check before encoding: nothing may become "?"

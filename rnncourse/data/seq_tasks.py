@@ -181,7 +181,18 @@ _WORD_ID = {w: i for i, w in enumerate(WORD_VOCAB)}
 
 
 def number_to_words(n):
-    """English words for an integer 0..999, e.g. ``347 -> ['three', 'hundred', 'forty', 'seven']``."""
+    """English words for an integer 0..999, e.g. ``347 -> ['three', 'hundred', 'forty', 'seven']``.
+
+    Parameters
+    ----------
+    n : int
+        The number, 0 to 999.
+
+    Returns
+    -------
+    list of str
+        One word per entry, without "and" or hyphens.
+    """
     if check_positive_int(n, "n", minimum=0) > 999:
         raise ValueError(f"n should be an integer in 0..999, but is {n}")
     hundreds, rest = divmod(int(n), 100)

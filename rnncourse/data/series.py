@@ -226,7 +226,18 @@ class Standardizer:
 
     @classmethod
     def fit(cls, values) -> "Standardizer":
-        """Measure the mean and standard deviation of each column of ``values`` (N, D) or (N,), N >= 2."""
+        """Measure the mean and standard deviation of each column of ``values``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (N, D) or (N,)
+            The training rows, N >= 2; no column may be constant. A series (N,) is one column.
+
+        Returns
+        -------
+        Standardizer
+            With ``mean`` and ``std`` of shape (D,).
+        """
         v = _check_values(values)
         if v.shape[0] < 2:
             raise ValueError(f"values should have at least 2 rows (N >= 2) to measure a standard deviation, "
@@ -247,11 +258,34 @@ class Standardizer:
                            hint=f"the Standardizer was fitted on D = {D} columns")
 
     def transform(self, values):
-        """Return ``(values - mean) / std``; ``values`` has D columns as last axis (any leading axes)."""
+        """Return ``(values - mean) / std``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray, shape (..., D)
+            The D fitted columns as last axis, with any leading axes: (N, D), (T, B, D);
+            with D = 1 a series (N,) too.
+
+        Returns
+        -------
+        numpy.ndarray
+            The standardised values, the shape of ``values``.
+        """
         return (self._check_columns(values, "values") - self.mean) / self.std
 
     def inverse(self, z):
-        """Undo :meth:`transform`: ``z * std + mean``; ``z`` has D columns as last axis."""
+        """Undo :meth:`transform`, ``z * std + mean``.
+
+        Parameters
+        ----------
+        z : numpy.ndarray, shape (..., D)
+            Standardised values, D columns as last axis (with D = 1 a series (N,) too).
+
+        Returns
+        -------
+        numpy.ndarray
+            The values in their original units, the shape of ``z``.
+        """
         return self._check_columns(z, "z") * self.std + self.mean
 
 

@@ -42,6 +42,16 @@ def module_path(name: str) -> Path:
 
     Raises :class:`FileNotFoundError` when the module has no ``.py`` source in this installation,
     and :class:`ValueError` when ``name`` is not a dotted module name (``"../x"``).
+
+    Parameters
+    ----------
+    name : str
+        A dotted module name, ``"json"`` or ``"email.mime"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The module's ``.py`` file, or its package's ``__init__.py``.
     """
     if not isinstance(name, str):
         raise TypeError(f"name should be a module name (str), but is {type(name).__name__}")

@@ -139,7 +139,22 @@ def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
 # ----------------------------------------------------------------------------- helpers
 
 def activate(a, nonlinearity, out=None):
-    """``f(a)``, written into ``out`` when given."""
+    """``f(a)``, written into ``out`` when given.
+
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Pre-activations, any shape, e.g. ``a_t`` (B, H).
+    nonlinearity : str
+        ``"tanh"``; any other value gives ReLU (the callers have checked it).
+    out : numpy.ndarray, optional
+        An array of ``a``'s shape to write into; ``a`` itself computes in place.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``f(a)``, the shape of ``a`` (``out`` when given).
+    """
     if nonlinearity == "tanh":
         return np.tanh(a, out=out)
     return np.maximum(a, 0, out=out)
@@ -150,6 +165,18 @@ def derivative(h, nonlinearity):
 
     ``"linear"`` (``f(a) = a``) is not a choice of the Elman functions here; :mod:`rnncourse.numpy.jacobian`
     uses it to show the bare ``W_hh`` products.
+
+    Parameters
+    ----------
+    h : numpy.ndarray
+        Outputs ``h = f(a)``, any shape, e.g. ``h_t`` (B, H).
+    nonlinearity : str
+        ``"tanh"``, ``"relu"`` or ``"linear"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``f'(a)``, the shape and dtype of ``h``.
     """
     if nonlinearity == "tanh":
         d = h * h

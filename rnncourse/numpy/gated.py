@@ -34,6 +34,16 @@ __all__ = ["sigmoid", "LSTMStepCache", "GRUStepCache", "lstm_step_forward", "lst
 def sigmoid(a):
     """The logistic function ``1 / (1 + exp(-a))``, without overflow warnings for large ``|a|``.
 
+    Parameters
+    ----------
+    a : numpy.ndarray
+        Pre-activations, any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in [0, 1], the shape of ``a``.
+
     Example
     -------
     >>> sigmoid(np.array([0.0]))

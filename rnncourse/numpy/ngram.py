@@ -160,6 +160,16 @@ def ngram_nll(log_probs, ids, start=None) -> np.ndarray:
 def bits_per_char(nats) -> float:
     """Convert a mean loss in nats per character to bits per character (divide by ln 2).
 
+    Parameters
+    ----------
+    nats : float
+        A mean cross-entropy in nats per character, >= 0.
+
+    Returns
+    -------
+    float
+        The same loss in bits per character.
+
     Examples
     --------
     >>> bits_per_char(np.log(4.0))
@@ -172,6 +182,16 @@ def perplexity(nats) -> float:
     """The perplexity of a mean loss in nats per character, ``exp(nats) = 2 ** bits``.
 
     It reads as "the model is as unsure as a uniform choice among this many characters".
+
+    Parameters
+    ----------
+    nats : float
+        A mean cross-entropy in nats per character, >= 0.
+
+    Returns
+    -------
+    float
+        The perplexity, >= 1.
 
     Examples
     --------

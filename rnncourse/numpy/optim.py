@@ -81,6 +81,13 @@ class _Optimizer:
 
         Everything is checked before the first array changes, so a step that raises leaves
         ``params``, the state and ``steps`` as they were.
+
+        Parameters
+        ----------
+        params : dict of str to numpy.ndarray
+            The parameters, writable, float32 or float64; updated in place.
+        grads : dict of str to numpy.ndarray
+            A finite gradient for every key of ``params``, of its shape and dtype.
         """
         check_grads(params, grads, self.steps + 1)
         check_writable(params, "params", "step updates it")

@@ -98,6 +98,15 @@ def as_affine_cache(cache) -> AffineCache:
     A plain pair must be two arrays, ``hs`` (T, B, H) or (B, H) and ``W_hy`` (O, H) with the same H.
     That tells it apart from the pair ``(Y, cache)`` that :func:`affine_forward` returns (its second
     value is an :class:`AffineCache`), which is refused: pass only its second value.
+
+    Parameters
+    ----------
+    cache : AffineCache or tuple
+        The cache :func:`affine_forward` returned, or a pair ``(hs, W_hy)``.
+
+    Returns
+    -------
+    AffineCache
     """
     if type(cache) is tuple and len(cache) == 2 and all(isinstance(v, np.ndarray) for v in cache):
         hs, W_hy = cache

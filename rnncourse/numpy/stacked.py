@@ -48,6 +48,16 @@ def num_layers_of(params) -> int:
     Every key ``W_xh_l<l>``, ``W_hh_l<l>`` or ``b_h_l<l>`` counts: a layer with a
     missing array, or a gap in the numbers, is a :class:`ValueError`, never a
     layer silently dropped. Other keys (``"x"``, ``"h0"``) are not looked at.
+
+    Parameters
+    ----------
+    params : dict of str to numpy.ndarray
+        The stacked weights, ``W_xh_l0``, ``W_hh_l0``, ``b_h_l0``, ``W_xh_l1``, ...
+
+    Returns
+    -------
+    int
+        ``L``, the number of layers.
     """
     check_keys(params, "params", ["W_xh_l0", "W_hh_l0", "b_h_l0"],
                "rnncourse.torch.convert.params_from_rnn(torch.nn.RNN(..., num_layers=2)) gives one")
@@ -69,8 +79,25 @@ def check_layer_params(params, suffix, D, H=None, hint=""):
     """Check ``params['W_xh<suffix>']`` (H, D), ``params['W_hh<suffix>']`` (H, H), ``params['b_h<suffix>']`` (H,).
 
     Each array is named by its key, so a message says which layer (and
-    direction) is wrong. ``H=None`` takes ``H`` from ``W_hh``; ``hint`` says
-    where ``D`` (and a given ``H``) come from. Returns ``H``.
+    direction) is wrong.
+
+    Parameters
+    ----------
+    params : dict of str to numpy.ndarray
+        The weights of all layers.
+    suffix : str
+        The layer's key suffix, ``"_l0"`` or ``"_l1_reverse"``.
+    D : int
+        The layer's input size.
+    H : int, optional
+        The hidden size; default: read from ``W_hh``.
+    hint : str
+        Where ``D`` (and a given ``H``) come from, added to a message.
+
+    Returns
+    -------
+    int
+        ``H``.
     """
     W_xh, W_hh, b_h = (params[f"{n}{suffix}"] for n in _NAMES)
     name = {n: f"params['{n}{suffix}']" for n in _NAMES}

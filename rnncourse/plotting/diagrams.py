@@ -35,6 +35,16 @@ def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: 
                 width: float = FIG_WIDTH):
     """Create a figure whose axes span ``xlim`` by ``ylim`` with equal scaling and no frame.
 
+    Parameters
+    ----------
+    xlim, ylim : tuple of float
+        ``(low, high)`` of each axis, in data units; one unit is as long on both.
+    title : str
+        Title above the diagram; none by default.
+    width : float
+        Width of a new figure in inches (default :data:`~rnncourse.plotting.style.FIG_WIDTH`); its
+        height follows from the limits.
+
     Returns
     -------
     tuple
@@ -52,6 +62,18 @@ def diagram_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float], *, ti
 
     The usual start of a drawing function that accepts an optional ``ax``.
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes or None
+        The axes to draw on; ``None`` makes a new figure.
+    xlim, ylim : tuple of float
+        ``(low, high)`` of each axis, in data units; one unit is as long on both.
+    title : str
+        Title above the diagram; none by default.
+    width : float
+        Width of a new figure in inches (default :data:`~rnncourse.plotting.style.FIG_WIDTH`); its
+        height follows from the limits.
+
     Returns
     -------
     tuple
@@ -65,7 +87,29 @@ def diagram_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float], *, ti
 
 def node(ax, xy: tuple[float, float], text: str, role: str = "hidden", *, w: float = NODE_W,
          h: float = NODE_H, fontsize: int = 11):
-    """Draw a rounded box centred at ``xy`` labelled ``text`` (mathtext allowed) coloured by ``role``."""
+    """Draw a rounded box centred at ``xy`` labelled ``text``, coloured by ``role``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A diagram's axes.
+    xy : tuple of float
+        Centre of the box, in data units.
+    text : str
+        The label; mathtext allowed (``"$h_t$"``).
+    role : str
+        A key of :data:`~rnncourse.plotting.style.COLORS` (``"input"``, ``"hidden"``, ``"output"``,
+        ``"loss"``, ...) or any matplotlib colour; default ``"hidden"``.
+    w, h : float
+        Half width and half height of the box (default 0.42 and 0.28).
+    fontsize : int
+        Size of the label (default 11).
+
+    Returns
+    -------
+    matplotlib.patches.FancyBboxPatch
+        The box.
+    """
     x, y = xy
     box = FancyBboxPatch((x - w, y - h), 2 * w, 2 * h, boxstyle="round,pad=0.02,rounding_size=0.08",
                          facecolor=COLORS.get(role, role), edgecolor="black", linewidth=1.0, alpha=0.9)
@@ -77,7 +121,34 @@ def node(ax, xy: tuple[float, float], text: str, role: str = "hidden", *, w: flo
 def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", *,
           color: str = "black", rad: float = 0.0, style: str = "-|>", linestyle: str = "-",
           text_offset: tuple[float, float] = (0.0, 0.12), fontsize: int = 10):
-    """Draw an arrow from ``start`` to ``end`` (curved when ``rad`` is not 0), labelled at its middle."""
+    """Draw an arrow from ``start`` to ``end`` (curved when ``rad`` is not 0), labelled at its middle.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A diagram's axes.
+    start, end : tuple of float
+        Tail and head, in data units.
+    text : str
+        Label at the middle; none by default.
+    color : str
+        Colour of the arrow and its label (default black).
+    rad : float
+        Curvature: 0 (default) is straight; its sign picks the side it bends to.
+    style : str
+        A matplotlib arrow style, ``"-|>"`` (default, a filled head), ``"<|-|>"``, ``"-"``.
+    linestyle : str
+        ``"-"`` (default), ``"--"`` or ``":"``.
+    text_offset : tuple of float
+        Shift of the label from the middle, in data units (default ``(0.0, 0.12)``, just above).
+    fontsize : int
+        Size of the label (default 10).
+
+    Returns
+    -------
+    matplotlib.patches.FancyArrowPatch
+        The arrow.
+    """
     patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color, linewidth=1.4,
                             linestyle=linestyle, connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0)
     ax.add_patch(patch)
@@ -90,7 +161,30 @@ def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = 
 
 def loop_arrow(ax, xy: tuple[float, float], text: str = "", *, side: str = "right", color: str = "black",
                w: float = NODE_W, size: float = 0.7):
-    """Draw the recurrent self-loop of a node centred at ``xy``, leaving and re-entering on ``side``."""
+    """Draw the recurrent self-loop of a node centred at ``xy``, leaving and re-entering on ``side``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A diagram's axes.
+    xy : tuple of float
+        Centre of the node, as given to :func:`node`.
+    text : str
+        Label beside the loop, e.g. ``"$W_{hh}$"``; none by default.
+    side : str
+        ``"right"`` (default); any other value draws it on the left.
+    color : str
+        Colour of the loop and its label (default black).
+    w : float
+        Half width of the node (default 0.42, :func:`node`'s).
+    size : float
+        How far the loop swings out, in data units (default 0.7).
+
+    Returns
+    -------
+    matplotlib.patches.FancyArrowPatch
+        The loop.
+    """
     x, y = xy
     sx = 1 if side == "right" else -1
     edge = x + sx * w

@@ -99,6 +99,13 @@ def gradient_network(T: int = 100, hidden_size: int = 32) -> dict:
     The figure multiplies ``W_hh`` by the spectral radius the reader picks and the inputs by the
     input scale (larger inputs saturate tanh).
 
+    Parameters
+    ----------
+    T : int
+        Sequence length, the largest lag (default 100).
+    hidden_size : int
+        H (default 32).
+
     Returns
     -------
     dict
@@ -121,6 +128,15 @@ def gradient_norms(net: dict, spectral_radius: float, input_scale: float) -> np.
     ``W_hh`` becomes ``spectral_radius * net["W_hh"]`` and the inputs ``input_scale * net["x"]``;
     the rest is :func:`rnncourse.numpy.elman.rnn_forward`,
     :func:`rnncourse.numpy.jacobian.step_jacobians` and :func:`rnncourse.numpy.jacobian.jacobian_norms`.
+
+    Parameters
+    ----------
+    net : dict
+        From :func:`gradient_network`.
+    spectral_radius : float
+        rho, the factor of ``W_hh``, positive.
+    input_scale : float
+        The factor of the inputs, >= 0.
 
     Returns
     -------
@@ -153,6 +169,16 @@ def write_figure_data(folder) -> Path:
 
     A script rather than a ``.json`` file, because a page opened from ``file://`` may load scripts
     but may not fetch files.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Where to write it; made if missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
     """
     path = Path(folder) / DATA_SCRIPT
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,6 +191,15 @@ def plot_forward_steps(net: dict, tokens, *, title="The hand-set memory RNN, ste
     """The unrolled network with every value filled in: tokens, hidden states and P(yes) at each step.
 
     The static picture of chapter 3's step-through figure.
+
+    Parameters
+    ----------
+    net : dict
+        From :func:`forward_network`.
+    tokens : sequence of int, length T
+        Token ids below ``net["V"]``, e.g. one of ``net["sequences"]``.
+    title : str
+        Title above the diagram.
 
     Returns
     -------
@@ -192,6 +227,17 @@ def plot_gradient_norms(net: dict, spectral_radius: float = 1.0, input_scale: fl
 
     The static picture of chapter 5's interactive figure.
 
+    Parameters
+    ----------
+    net : dict
+        From :func:`gradient_network`.
+    spectral_radius : float
+        rho, the factor of ``W_hh``, positive (default 1).
+    input_scale : float
+        The factor of the inputs, >= 0 (default 1).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; ``None`` (default) makes a new figure.
+
     Returns
     -------
     matplotlib.figure.Figure
@@ -212,6 +258,16 @@ def write_static_figures(folder) -> list[Path]:
 
     ``forward-steps.png`` (the sequence with the 1 first) and ``gradients-through-time.png`` (the
     sliders' start values).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        Where to save them; made if missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files written.
     """
     import matplotlib.pyplot as plt
 

@@ -35,7 +35,20 @@ FIG_WIDTH = 7.0
 
 
 def figsize(aspect: float = 0.45, width: float = FIG_WIDTH) -> tuple[float, float]:
-    """Return ``(width, width * aspect)`` for a figure that fits the text column; both must be positive numbers."""
+    """Return ``(width, width * aspect)`` for a figure that fits the text column.
+
+    Parameters
+    ----------
+    aspect : float
+        Height over width, positive (default 0.45).
+    width : float
+        Width in inches, positive (default :data:`FIG_WIDTH`, the text column).
+
+    Returns
+    -------
+    tuple of float
+        ``(width, height)`` in inches, for ``plt.subplots(figsize=...)``.
+    """
     width = check_positive_float(width, "width")
     return (width, width * check_positive_float(aspect, "aspect"))
 
@@ -44,8 +57,19 @@ def figure_axes(ax=None, size=None):
     """The axes to draw on and its figure: ``ax`` itself, or the single axes of a new figure.
 
     Every plot function that takes ``ax`` starts with it, so that a plot can go into a
-    panel of a larger figure or stand alone. ``size`` is the new figure's (width, height)
-    in inches, :func:`figsize` by default.
+    panel of a larger figure or stand alone.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; ``None`` (default) makes a new figure.
+    size : tuple of float, optional
+        The new figure's ``(width, height)`` in inches; default :func:`figsize`'s.
+
+    Returns
+    -------
+    tuple
+        ``(fig, ax)``.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=size or figsize())

@@ -112,8 +112,28 @@ def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     adds only ``h_{t-1} W_hh^T`` to make the pre-activation ``a_t`` and applies ``f``.
     :func:`rnn_forward` and :meth:`ElmanRNN.forward` call it after their checks; so does
     :class:`rnncourse.torch.seq2seq.Seq2Seq` at every decoding step.
-    The parameters and the returned ``(hs, h_T)`` are those of :func:`rnn_forward`, with
-    ``nonlinearity`` given (a key of :data:`ACTIVATIONS`).
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (T, B, D)
+        Input sequence, time-major.
+    h0 : torch.Tensor, shape (B, H), or None
+        Initial hidden state; ``None`` means zeros.
+    W_xh : torch.Tensor, shape (H, D)
+        Input-to-hidden weights.
+    W_hh : torch.Tensor, shape (H, H)
+        Hidden-to-hidden weights.
+    b_h : torch.Tensor, shape (H,)
+        Hidden bias.
+    nonlinearity : str
+        A key of :data:`ACTIVATIONS`, ``"tanh"`` or ``"relu"``; no default here.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        Hidden states h_1 ... h_T.
+    h_T : torch.Tensor, shape (B, H)
+        The last hidden state.
     """
     f = ACTIVATIONS[nonlinearity]
     T, B, D = x.shape
@@ -263,6 +283,11 @@ class ElmanRNN(nn.Module):
 
         Numbers are drawn on the CPU and then copied, so one seed gives the
         same weights on every device.
+
+        Parameters
+        ----------
+        generator : torch.Generator, optional
+            A CPU generator; ``None`` uses PyTorch's global generator.
         """
         uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 

@@ -86,7 +86,13 @@ class _GatedCell(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), like PyTorch (on the CPU, then copy)."""
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)), like PyTorch (on the CPU, then copy).
+
+        Parameters
+        ----------
+        generator : torch.Generator, optional
+            A CPU generator; ``None`` uses PyTorch's global generator.
+        """
         uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def _check_state(self, h, name, B, T=None):
@@ -149,6 +155,11 @@ class _GatedCell(nn.Module):
 
         On the device and with the dtype of ``cell``; see :meth:`to_torch` for the way back.
         A cell built with ``bias=False`` is copied with zero biases.
+
+        Parameters
+        ----------
+        cell : torch.nn.LSTMCell or torch.nn.GRUCell
+            The kind that matches this class.
         """
         if not isinstance(cell, cls.torch_class):
             raise TypeError(f"cell should be a torch.nn.{cls.torch_class.__name__}, but is {cell!r}")
@@ -268,24 +279,68 @@ class LSTMCell(_GatedCell):
         return tuple(state)
 
     def zero_state(self, x_t):
-        """``(h, c)`` of zeros for the batch of ``x_t`` (B, ...), on its device and dtype."""
+        """``(h, c)`` of zeros for the batch of ``x_t``, on its device and dtype.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor, shape (B, D)
+            Inputs at one step; only its batch size, device and dtype are used.
+
+        Returns
+        -------
+        tuple
+            ``(h, c)``, two tensors of zeros of shape (B, H).
+        """
         B, H = x_t.shape[0], self.hidden_size
         return x_t.new_zeros(B, H), x_t.new_zeros(B, H)      # two tensors: an in-place edit of one leaves the other
 
     def input_part(self, x):
         """``x W_xh^T + b_h``, the part of the gates' pre-activations that does not depend on the state.
 
-        ``x`` is (..., D): one step (B, D) or, flattened, all steps (T*B, D) in one product.
+        Parameters
+        ----------
+        x : torch.Tensor, shape (N, D)
+            One step (N = B) or, flattened, all steps (N = T*B) in one product.
+
+        Returns
+        -------
+        torch.Tensor, shape (N, 4H)
+            The input parts of the gates i, f, g, o, side by side.
         """
         return torch.addmm(self.b_h, x, self.W_xh.t())
 
     def step(self, x_t, state):
-        """The step's equations, without validation."""
+        """The step's equations, without validation.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor, shape (B, D)
+            Inputs at time t.
+        state : tuple
+            ``(h_prev, c_prev)``, each of shape (B, H).
+
+        Returns
+        -------
+        tuple
+            ``(h_t, c_t)``, each of shape (B, H).
+        """
         return self.recur(self.input_part(x_t), state)
 
     def recur(self, xw_t, state):
-        """The step given its input part ``xw_t = x_t W_xh^T + b_h`` (B, 4H), which a loop over time can compute
-        for every step at once."""
+        """The step given its input part, which a loop over time can compute for every step at once.
+
+        Parameters
+        ----------
+        xw_t : torch.Tensor, shape (B, 4H)
+            ``x_t W_xh^T + b_h``, from :meth:`input_part`.
+        state : tuple
+            ``(h_prev, c_prev)``, each of shape (B, H).
+
+        Returns
+        -------
+        tuple
+            ``(h_t, c_t)``, each of shape (B, H).
+        """
         h_prev, c_prev = state
         a_i, a_f, a_g, a_o = torch.addmm(xw_t, h_prev, self.W_hh.t()).chunk(4, dim=1)  # pre-activations a_t
         i_t, f_t, g_t, o_t = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
@@ -298,6 +353,11 @@ class LSTMCell(_GatedCell):
 
         A large value (1 to 5) makes the cell remember by default
         (Gers et al., 2000; Jozefowicz et al., 2015).
+
+        Parameters
+        ----------
+        value : float
+            The bias of every forget unit, a finite number.
         """
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"value should be a real number, e.g. 1.0, but is {type(value).__name__} {value!r}")
@@ -366,20 +426,66 @@ class GRUCell(_GatedCell):
         return self.step(x_t, h_prev)
 
     def zero_state(self, x_t):
-        """A state of zeros (B, H) for the batch of ``x_t``, on its device and dtype."""
+        """A state of zeros for the batch of ``x_t``, on its device and dtype.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor, shape (B, D)
+            Inputs at one step; only its batch size, device and dtype are used.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, H)
+        """
         return x_t.new_zeros(x_t.shape[0], self.hidden_size)
 
     def input_part(self, x):
-        """``x W_xh^T + b_xh`` (..., 3H), the part of the gates that does not depend on the state."""
+        """``x W_xh^T + b_xh``, the part of the gates that does not depend on the state.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (N, D)
+            One step (N = B) or, flattened, all steps (N = T*B) in one product.
+
+        Returns
+        -------
+        torch.Tensor, shape (N, 3H)
+            The input parts of r, z and n, side by side.
+        """
         return torch.addmm(self.b_xh, x, self.W_xh.t())
 
     def step(self, x_t, h_prev):
-        """The step's equations, without validation."""
+        """The step's equations, without validation.
+
+        Parameters
+        ----------
+        x_t : torch.Tensor, shape (B, D)
+            Inputs at time t.
+        h_prev : torch.Tensor, shape (B, H)
+            Previous state.
+
+        Returns
+        -------
+        h_t : torch.Tensor, shape (B, H)
+            The new state.
+        """
         return self.recur(self.input_part(x_t), h_prev)
 
     def recur(self, xw_t, h_prev):
-        """The step given its input part ``xw_t = x_t W_xh^T + b_xh`` (B, 3H); :class:`GRU` computes every
-        ``xw_t`` at once."""
+        """The step given its input part; :class:`GRU` computes every ``xw_t`` at once.
+
+        Parameters
+        ----------
+        xw_t : torch.Tensor, shape (B, 3H)
+            ``x_t W_xh^T + b_xh``, from :meth:`input_part`.
+        h_prev : torch.Tensor, shape (B, H)
+            Previous state.
+
+        Returns
+        -------
+        h_t : torch.Tensor, shape (B, H)
+            The new state.
+        """
         xw_r, xw_z, xw_n = xw_t.chunk(3, dim=1)                                           # W_x· x_t + b_x·
         hw_r, hw_z, hw_n = torch.addmm(self.b_hh, h_prev, self.W_hh.t()).chunk(3, dim=1)  # W_h· h_{t-1} + b_h·
         r_t = torch.sigmoid(xw_r + hw_r)
@@ -417,6 +523,12 @@ class _GatedLayer(nn.Module):
         """A copy of a one-layer, unidirectional, time-major :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`.
 
         A layer built with ``bias=False`` is copied with zero biases.
+
+        Parameters
+        ----------
+        layer : torch.nn.LSTM or torch.nn.GRU
+            The kind that matches this class, with ``num_layers=1``, ``bidirectional=False`` and
+            ``batch_first=False`` (and, for an LSTM, ``proj_size=0``).
         """
         if not isinstance(layer, cls.torch_class):
             raise TypeError(f"layer should be a torch.nn.{cls.torch_class.__name__}, but is {layer!r}")
@@ -446,8 +558,18 @@ class _GatedLayer(nn.Module):
 
     @classmethod
     def from_numpy(cls, params: dict, *, device=None, dtype=None):
-        """A layer holding the arrays of :func:`rnncourse.numpy.gated.lstm_forward` (or ``gru_forward``);
-        the arguments are those of the cell's ``from_numpy``."""
+        """A layer holding the arrays of :func:`rnncourse.numpy.gated.lstm_forward` (or ``gru_forward``).
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (G, D), ``W_hh`` (G, H) and the biases (G,) as :class:`numpy.ndarray`, with
+            G = 4H for the LSTM (``b_h``) and 3H for the GRU (``b_xh``, ``b_hh``).
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+        """
         cell = cls.cell_class.from_numpy(params, device=device, dtype=dtype)
         layer = cls(cell.input_size, cell.hidden_size, device=cell.W_xh.device, dtype=cell.W_xh.dtype)
         layer.cell = cell

@@ -67,7 +67,13 @@ class OutputLayer(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw the parameters from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy)."""
+        """Draw the parameters from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy).
+
+        Parameters
+        ----------
+        generator : torch.Generator, optional
+            A CPU generator; ``None`` uses PyTorch's global generator.
+        """
         uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, hs):
@@ -94,7 +100,21 @@ class OutputLayer(nn.Module):
 
     @classmethod
     def from_numpy(cls, params: dict, *, device=None, dtype=None) -> "OutputLayer":
-        """Build the layer from NumPy ``W_hy`` (O, H) and ``b_y`` (O,), e.g. from ``init_output_params``."""
+        """Build the layer from NumPy arrays, e.g. from :func:`rnncourse.numpy.init.init_output_params`.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_hy`` (O, H) and ``b_y`` (O,) as :class:`numpy.ndarray`.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+
+        Returns
+        -------
+        OutputLayer
+        """
         check_keys(params, "params", ("W_hy", "b_y"), "create it with init_output_params(...)")
         W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"))
         O, H = W_hy.shape  # noqa: E741
@@ -115,6 +135,15 @@ class OutputLayer(nn.Module):
         """A copy of a :class:`torch.nn.Linear` (``weight`` becomes ``W_hy``, ``bias`` ``b_y``; no bias: zeros).
 
         On the device and with the dtype of ``linear``; :meth:`to_torch` is the way back.
+
+        Parameters
+        ----------
+        linear : torch.nn.Linear
+            A layer with ``in_features`` H and ``out_features`` O.
+
+        Returns
+        -------
+        OutputLayer
         """
         if not isinstance(linear, nn.Linear):
             raise TypeError(f"linear should be a torch.nn.Linear, but is {linear!r}")
@@ -223,8 +252,23 @@ class RNNModel(nn.Module):
                    dtype=None) -> "RNNModel":
         """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
 
-        ``nonlinearity`` and ``many_to_one`` as in the constructor (and in ``model_forward``);
-        ``device`` and ``dtype`` as in :meth:`~rnncourse.torch.elman.ElmanRNN.from_numpy`.
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (O, H) and ``b_y`` (O,) as
+            :class:`numpy.ndarray`, of one dtype.
+        nonlinearity : str
+            ``"tanh"`` (default) or ``"relu"``.
+        many_to_one : bool
+            Read out only :math:`h_T` (default ``False``), as in ``model_forward``.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+
+        Returns
+        -------
+        RNNModel
         """
         names = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
         check_keys(params, "params", names, "create it with init_model_params(...)")

@@ -23,6 +23,18 @@ def check_dtype(dtype, name: str = "dtype"):
 
     Parameters must hold floating-point numbers for autograd to track them.
 
+    Parameters
+    ----------
+    dtype : torch.dtype or None
+        torch.float16, torch.bfloat16, torch.float32 or torch.float64.
+    name : str
+        The argument's name in the message (default ``"dtype"``).
+
+    Returns
+    -------
+    torch.dtype or None
+        ``dtype`` itself.
+
     Examples
     --------
     >>> check_dtype(torch.float64)
@@ -41,6 +53,20 @@ def numpy_copy(tensor: torch.Tensor, name: str, owner: str = "model"):
     NumPy functions reject float16), so a float16 or bfloat16 parameter raises a
     :class:`TypeError` that says how to convert ``owner`` first, rather than giving arrays
     that the way back (``from_numpy``) would refuse.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A float32 or float64 parameter, on any device.
+    name : str
+        Its name in the message, e.g. ``"W_hh"``.
+    owner : str
+        What to convert in the message's advice (default ``"model"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A detached CPU copy, the shape and dtype of ``tensor``.
 
     Examples
     --------

@@ -101,7 +101,13 @@ class JordanRNN(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy: same on every device)."""
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H)) (on the CPU, then copy: same on every device).
+
+        Parameters
+        ----------
+        generator : torch.Generator, optional
+            A CPU generator; ``None`` uses PyTorch's global generator.
+        """
         uniform_(self.parameters(), 1.0 / math.sqrt(self.hidden_size), generator)
 
     def forward(self, x, y0=None, targets=None, teacher_forcing=None):

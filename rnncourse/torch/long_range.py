@@ -101,7 +101,18 @@ class AddingModel(nn.Module):
                 self.rnn.bias_hh_l0.zero_()
 
     def forward(self, x):
-        """Map ``x`` (T, B, D) to predictions (B, 1) from the last hidden state."""
+        """Predict from the last hidden state.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (T, B, D)
+            Input sequences, time-major, on the model's device and dtype.
+
+        Returns
+        -------
+        torch.Tensor, shape (B, 1)
+            One prediction per sequence, ``W_hy h_T + b_y``.
+        """
         check_array(x, "x", ("T", "B", "D"), (None, None, self.rnn.input_size), backend="torch",
                     hint="x is time-major, shape (time steps, batch, features)")
         check_not_empty(x, "x")
@@ -364,7 +375,13 @@ def format_table(results):
 
 
 def main(argv=None):
-    """Command line: train on several lags and print the table (see the module docstring)."""
+    """Command line: train on several lags and print the table (see the module docstring).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The options, e.g. ``["--cell", "lstm", "--lags", "5", "10"]``; default: ``sys.argv[1:]``.
+    """
     parser = argparse.ArgumentParser(description="Adding-problem sweep over time lags (chapters 5 and 8).")
     parser.add_argument("--cell", default="rnn", choices=tuple(CELLS))
     parser.add_argument("--lags", type=int, nargs="+", default=[5, 10, 20, 40, 80])

@@ -72,7 +72,30 @@ class LSTMBPTT(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, W_xh, W_hh, b_h):
-        """``(hs, c_T)`` from the sequence; saves the gates and the states for :meth:`backward`."""
+        """``(hs, c_T)`` from the sequence; saves the gates and the states for :meth:`backward`.
+
+        Called by ``LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)``; ``ctx`` is autograd's.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (T, B, D)
+            Input sequence, time-major.
+        h0, c0 : torch.Tensor, shape (B, H)
+            Initial hidden and cell states.
+        W_xh : torch.Tensor, shape (4H, D)
+            Input weights of the gates i, f, g, o, stacked.
+        W_hh : torch.Tensor, shape (4H, H)
+            Recurrent weights, stacked alike.
+        b_h : torch.Tensor, shape (4H,)
+            Bias.
+
+        Returns
+        -------
+        hs : torch.Tensor, shape (T, B, H)
+            Hidden states h_1 ... h_T.
+        c_T : torch.Tensor, shape (B, H)
+            The final cell state.
+        """
         T, B, D = x.shape
         H = W_hh.shape[1]
         # tanh(z) = 2 sigmoid(2z) - 1 (exactly in real numbers; in float32 within 2.5e-7 absolutely,
@@ -98,7 +121,23 @@ class LSTMBPTT(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dhs, dc_T):
-        """The gradients for ``x, h0, c0, W_xh, W_hh, b_h`` from those of ``hs`` and ``c_T``."""
+        """The gradients for ``x, h0, c0, W_xh, W_hh, b_h`` from those of ``hs`` and ``c_T``.
+
+        Called by autograd; ``ctx`` holds what :meth:`forward` saved.
+
+        Parameters
+        ----------
+        dhs : torch.Tensor, shape (T, B, H)
+            dL/dhs, the gradient of every hidden state.
+        dc_T : torch.Tensor, shape (B, H)
+            dL/dc_T.
+
+        Returns
+        -------
+        tuple of torch.Tensor
+            ``(dx, dh0, dc0, dW_xh, dW_hh, db_h)``, each the shape of its input; ``dx`` is ``None``
+            when ``x`` needs no gradient.
+        """
         x, h0, c0, W_xh, W_hh, hs, cs, tanh_cs, gates = ctx.saved_tensors
         T, B, D = x.shape
         H = W_hh.shape[1]

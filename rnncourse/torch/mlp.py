@@ -74,7 +74,13 @@ class MLP(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw each layer's weights and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (on the CPU, then copy)."""
+        """Draw each layer's weights and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (on the CPU, then copy).
+
+        Parameters
+        ----------
+        generator : torch.Generator, optional
+            A CPU generator; ``None`` uses PyTorch's global generator.
+        """
         for W, b in ((self.W_1, self.b_1), (self.W_2, self.b_2)):
             uniform_((W, b), 1.0 / math.sqrt(W.shape[1]), generator)
 

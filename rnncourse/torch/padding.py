@@ -28,7 +28,20 @@ __all__ = ["length_mask", "reverse_padded", "masked_cross_entropy", "packed_rnn_
 
 
 def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
-    """The mask of real steps, ``mask[t, b] = t < lengths[b]``, shape (T, B), bool, on the device of ``lengths``."""
+    """The mask of real steps, ``mask[t, b] = t < lengths[b]``.
+
+    Parameters
+    ----------
+    lengths : torch.Tensor of int, shape (B,)
+        The length of each sequence, each in 1..T.
+    T : int
+        The padded length.
+
+    Returns
+    -------
+    torch.Tensor of bool, shape (T, B)
+        On the device of ``lengths``.
+    """
     T = check_positive_int(T, "T")
     lengths = check_lengths(lengths, T, backend="torch")
     return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]

@@ -164,11 +164,39 @@ class Seq2Seq(nn.Module):
         return self.out(hs)
 
     def forward(self, src, tgt):
-        """Teacher-forced scores, ``decode(encode(src), tgt)``: shape (T, B, V)."""
+        """Teacher-forced scores, ``decode(encode(src), tgt)``.
+
+        Parameters
+        ----------
+        src : torch.Tensor, shape (S, B)
+            Source token ids (long), padded with ``pad`` after their end.
+        tgt : torch.Tensor, shape (T, B)
+            Target ids (long); the decoder reads ``bos, tgt[0], ..., tgt[T-2]``.
+
+        Returns
+        -------
+        torch.Tensor, shape (T, B, V)
+            Scores of the token at each position.
+        """
         return self.decode(self.encode(src), tgt)
 
     def step(self, tokens, h):
-        """One decoder step: read ``tokens`` (B,), return the scores (B, V) and the new state (B, H)."""
+        """One decoder step: read the previous tokens, predict the next.
+
+        Parameters
+        ----------
+        tokens : torch.Tensor, shape (B,)
+            Previous target ids (long), ``bos`` at the first step.
+        h : torch.Tensor, shape (B, H)
+            Decoder state; the context vector at the first step.
+
+        Returns
+        -------
+        logits : torch.Tensor, shape (B, V)
+            Scores of the next token.
+        h : torch.Tensor, shape (B, H)
+            The new state.
+        """
         check_index_array(tokens, "tokens", ("B",), high=self.decoder.input_size, backend="torch")
         check_match("tokens", tokens, "the model", self.out.W_hy, dtype=False)
         check_array(h, "h", ("B", "H"), (tokens.shape[0], self.decoder.hidden_size), backend="torch")

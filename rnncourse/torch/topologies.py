@@ -194,6 +194,24 @@ class Synchronized(RNNModel):
 
     @classmethod
     def from_numpy(cls, params: dict, nonlinearity="tanh", *, device=None, dtype=None) -> "Synchronized":
-        """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`
-        (see :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>`)."""
+        """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
+
+        As :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>`, without ``many_to_one``.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (O, H) and ``b_y`` (O,) as
+            :class:`numpy.ndarray`, of one dtype.
+        nonlinearity : str
+            ``"tanh"`` (default) or ``"relu"``.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+
+        Returns
+        -------
+        Synchronized
+        """
         return super().from_numpy(params, nonlinearity, device=device, dtype=dtype)
