@@ -47,27 +47,7 @@ class LSTMBPTT(torch.autograd.Function):
     ``torch.nn.LSTM`` with an absolute tolerance, not a relative one. In float64 the
     difference is a few times 1e-16.
     No validation: :class:`rnncourse.torch.gated.LSTM` checks its inputs once and calls
-    ``LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)``.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape (T, B, D)
-        Input sequence, time-major.
-    h0, c0 : torch.Tensor, shape (B, H)
-        Initial hidden and cell states.
-    W_xh : torch.Tensor, shape (4H, D)
-        Input weights of the gates i, f, g, o, stacked.
-    W_hh : torch.Tensor, shape (4H, H)
-        Recurrent weights, stacked alike.
-    b_h : torch.Tensor, shape (4H,)
-        Bias.
-
-    Returns
-    -------
-    hs : torch.Tensor, shape (T, B, H)
-        Hidden states h_1 ... h_T (``hs[-1]`` is h_T).
-    c_T : torch.Tensor, shape (B, H)
-        The final cell state.
+    ``LSTMBPTT.apply(x, h0, c0, W_xh, W_hh, b_h)``, whose arguments and results :meth:`forward` lists.
     """
 
     @staticmethod
