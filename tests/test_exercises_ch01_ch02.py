@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,30 @@ def test_rnn_step_accepts_a_torch_result_also_one_that_requires_grad():
 def test_param_count_an_int_that_says_it_equals_anything_fails():
     passed, feedback = run_check("ch02.rnn_param_count", lambda D, H, O: SaysEqual(0))
     assert not passed and feedback.startswith("in the case D=1, H=1, O=1: rnn_param_count should be 5, but is 0"), feedback
+
+
+# ----------------------------------------------------------------------------- near misses
+
+def counter_a_little_above_one(V, token):
+    """Adds 1.00001 per occurrence: 1e-5 relative, ten times the rtol 1e-6 of the random cases (the hand case
+    accepts 1e-5, so only they can catch it)."""
+    params = counter_params(V, token)
+    return {**params, "W_xh": params["W_xh"] * (1 + 1e-5)}
+
+
+def rnn_step_in_float32(x_t, h_prev, W_xh, W_hh, b_h):
+    """Computed in float32 and cast back: about 1e-7 relative, far above the float64 tolerance 1e-10."""
+    args = (a.astype(np.float32) for a in (x_t, h_prev, W_xh, W_hh, b_h))
+    return rnn_step(*args).astype(x_t.dtype)
+
+
+@pytest.mark.parametrize("name, fn, output", [
+    ("ch01.counter_params", counter_a_little_above_one, r"the hidden states counting token \d"),
+    # named on a single step, not only by the comparison with rnn_forward after T steps
+    ("ch02.rnn_step", rnn_step_in_float32, r"h_t from rnn_step"),
+])
+def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, output):
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.match(rf"(in the case [^:]*: )?{output}: \d+ of \d+ entries differ from the reference", feedback), \
+        feedback

@@ -405,3 +405,55 @@ def test_boolean_final_states_are_named_not_a_numpy_error():
     assert feedback == ("last_states on the one-unit example (T=3, B=2, lengths 3 and 1), the final states, should "
                         "hold real numbers (integers or floats), but has dtype bool (true/false values, as a "
                         "comparison gives)")
+
+
+# ----------------------------------------------------------------------------- near misses
+
+# Each answer is a reference solution above, off by a relative amount no float64 computation shows but about
+# 100 times what its checker accepts (in brackets). The message names the output and shows the difference.
+
+def last_states_off_beyond_the_first_unit(x, lengths, h0, W_xh, W_hh, b_h):
+    """Units 2, 3 ... off by 1e-7 (rtol 1e-9): the hand case has one unit, so the random cases must catch it."""
+    out = last_states(x, lengths, h0, W_xh, W_hh, b_h)
+    out[:, 1:] *= 1 + 1e-7
+    return out
+
+
+def last_states_off(x, lengths, h0, W_xh, W_hh, b_h):
+    """Every state off by 1e-7 (rtol 1e-9): the hand case catches it."""
+    return last_states(x, lengths, h0, W_xh, W_hh, b_h) * (1 + 1e-7)
+
+
+def mean_pool_probs_off(hs, W_hy, b_y):
+    """Off by 1e-7 (rtol 1e-9)."""
+    return mean_pool_probs(hs, W_hy, b_y) * (1 + 1e-7)
+
+
+def step_backward_whh_off(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    """dW_hh off by 1e-5 (rtol 1e-7)."""
+    grads = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
+    return {**grads, "W_hh": grads["W_hh"] * (1 + 1e-5)}
+
+
+def backward_whh_off(dhs, x, h0, W_xh, W_hh, hs):
+    """dW_hh off by 1e-5 (rtol 1e-7); named by the comparison with the hand case, before the finite differences."""
+    grads = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
+    return {**grads, "W_hh": grads["W_hh"] * (1 + 1e-5)}
+
+
+@pytest.mark.parametrize("name, fn, output", [
+    ("ch03.last_states", last_states_off_beyond_the_first_unit, r"last_states, the final states,"),
+    ("ch03.mean_pool_probs", mean_pool_probs_off, r"mean_pool_probs[^:]*, P,"),
+    ("ch04.rnn_step_backward", step_backward_whh_off, r"[^:]*: grads\['W_hh'\]"),
+    ("ch04.rnn_backward", backward_whh_off, r"[^:]*: grads\['W_hh'\]"),
+])
+def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, output):
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.match(rf"(in the case [^:]*: )?{output}: \d+ of \d+ entries differ from the reference", feedback), \
+        feedback
+
+
+def test_final_states_all_a_little_off_fail_on_the_hand_case():
+    passed, feedback = run_check("ch03.last_states", last_states_off)
+    assert not passed and "final states" in feedback, feedback

@@ -1,5 +1,7 @@
 """Chapter 5's checkers accept the reference solutions and name the usual mistakes."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -208,3 +210,38 @@ def jac_zero_when_k_is_T(hs, W_hh, k):
 def test_jacobian_mistakes_without_a_name_still_fail(wrong, message):
     passed, feedback = run_check("ch05.jacobian_product", wrong)
     assert not passed and feedback.startswith(message), feedback
+
+
+# ----------------------------------------------------------------------------- near misses
+
+# Each answer is a reference solution above, off by a relative amount no float64 computation shows but about
+# 100 times what its checker accepts (in brackets). The message names the output and shows the difference.
+
+def clip_arrays_off(grads, max_norm):
+    """The clipped arrays off by 1e-4 (rtol 1e-6 + 2e-6 / norm, 1.4e-6 at the first hand case's norm 5)."""
+    total = clip_ok(grads, max_norm)
+    for g in grads.values():
+        g *= 1 + 1e-4
+    return total
+
+
+def clip_norm_off(grads, max_norm):
+    """The returned norm off by 1e-4 (rtol 1e-6)."""
+    return clip_ok(grads, max_norm) * (1 + 1e-4)
+
+
+def jac_off(hs, W_hh, k):
+    """Off by 1e-4 (rtol 1e-6)."""
+    return jac_ok(hs, W_hh, k) * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("name, wrong, message", [
+    ("ch05.clip_by_global_norm", clip_arrays_off,
+     r"grads\['\w+'\] after clipping: \d+ of \d+ entries differ from the reference"),
+    ("ch05.clip_by_global_norm", clip_norm_off, r"the returned total norm is 5.0005, expected 5$"),
+    ("ch05.jacobian_product", jac_off, r"dh_T/dh_k: \d+ of \d+ entries differ from the reference"),
+])
+def test_a_near_miss_fails_naming_the_output_that_differs(name, wrong, message):
+    passed, feedback = run_check(name, wrong)
+    assert not passed
+    assert re.search(message, feedback), feedback

@@ -1,5 +1,7 @@
 """Checkers of chapter 6: the reference solutions pass, planted mistakes fail with a specific message."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -193,3 +195,19 @@ def test_greedy_with_tokens_that_are_not_long_is_told_to_use_long(dtype):
         "greedy_decode on a step that always predicts token + 1 raised TypeError: step(tokens, h): tokens should be "
         f"a long tensor (torch.long), but has dtype {dtype}; create it with dtype=torch.long or convert it with "
         "tokens.long()"), message
+
+
+# ----------------------------------------------------------------------------- near misses
+
+# greedy_decode has none: its tokens are integers, compared exactly.
+
+@pytest.mark.parametrize("name", ["W_xh", "W_hh", "b_h", "W_hy", "b_y"])
+def test_a_gradient_off_by_a_hundred_times_the_tolerance_fails_naming_it(name):
+    def one_gradient_off(dlogits, cache):       # 1e-4 relative; the checker accepts rtol 1e-6
+        grads = many_to_one_backward(dlogits, cache)
+        return {**grads, name: grads[name] * (1 + 1e-4)}
+
+    passed, message = run_check("ch06.many_to_one_backward", one_gradient_off)
+    assert not passed
+    assert re.match(rf"in the case [^:]*: many_to_one_backward: d{name}: \d+ of \d+ entries differ from the "
+                    rf"reference", message), message

@@ -338,3 +338,58 @@ def test_lstm_step_backward_gradient_of_no_numbers_is_named_not_a_crash(as_kind)
     assert not passed and re.fullmatch(r"in the case B=1, D=6, H=5: the gradients of lstm_step_backward\['b_h'\] "
                                        r"should hold real numbers \(integers or floats\), but has dtype (object|<U\d+)",
                                        feedback), feedback
+
+
+# ----------------------------------------------------------------------------- near misses
+
+# Each answer is a reference solution above, off by a relative amount no float64 computation shows but about
+# 100 times what its checker accepts (in brackets). The message names the output and shows the difference.
+
+def in_float32(step):
+    """``step`` computed in float32 and its results cast back to the inputs' dtype: about 1e-7 relative (1e-10)."""
+    def wrapper(*args):
+        out = step(*(a.astype(np.float32) for a in args))
+        return tuple(o.astype(args[0].dtype) for o in out) if isinstance(out, tuple) else out.astype(args[0].dtype)
+    wrapper.__name__ = f"{step.__name__}_in_float32"           # the test's id
+    return wrapper
+
+
+def jordan_output_off(*args):
+    """y_t off by 1e-8 (1e-10), h_t right."""
+    h_t, y_t = jordan_step(*args)
+    return h_t, y_t * (1 + 1e-8)
+
+
+def lstm_hidden_off(*args):
+    """h_t off by 1e-8 (1e-10), c_t right."""
+    h_t, c_t = lstm_step(*args)
+    return h_t * (1 + 1e-8), c_t
+
+
+def gru_off(*args):
+    """Off by 1e-8 (1e-10). Float32's rounding is a few 1e-8 here and above 1e-7 there, so it would not tell
+    1e-10 from a tolerance loosened to 1e-7; this does."""
+    return gru_step(*args) * (1 + 1e-8)
+
+
+def lstm_backward_whh_off(dstate, cache):
+    """dW_hh off by 1e-5 (rtol 1e-7)."""
+    grads = lstm_step_backward_answer(dstate, cache)
+    return {**grads, "W_hh": grads["W_hh"] * (1 + 1e-5)}
+
+
+@pytest.mark.parametrize("name, fn, output", [
+    ("ch07.jordan_step", in_float32(jordan_step), r"h_t from jordan_step"),
+    ("ch07.jordan_step", jordan_output_off, r"y_t from jordan_step"),
+    ("ch08.lstm_step", in_float32(lstm_step), r"c_t from lstm_step"),        # c_t is compared first
+    ("ch08.lstm_step", lstm_hidden_off, r"h_t from lstm_step"),
+    ("ch08.gru_step", in_float32(gru_step), r"h_t from gru_step"),
+    ("ch08.gru_step", gru_off, r"h_t from gru_step"),
+    ("ch08.lstm_step_backward", lstm_backward_whh_off,
+     r"the gradients of lstm_step_backward are wrong for W_hh: the gradients of lstm_step_backward\['W_hh'\]"),
+])
+def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, output):
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.match(rf"(in the case [^:]*: )?{output}: \d+ of \d+ entries differ from the reference", feedback), \
+        feedback

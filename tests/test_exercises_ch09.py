@@ -192,4 +192,50 @@ def test_a_failing_case_is_named(name, fn, expected):
     assert re.fullmatch(expected, feedback), feedback
 
 
+
+# ----------------------------------------------------------------------------- near misses
+
+# Each answer is a reference solution above, off by a relative amount no float64 computation shows but about
+# 100 times what its checker accepts (in brackets). The message names the output and shows the difference.
+
+def embedding_backward_in_float32(dx, ids, V):
+    """dx rounded to float32, as a float32 model would hand it over: about 1e-7 relative (rtol 1e-10)."""
+    return embedding_backward(dx.astype(np.float32), ids, V)
+
+
+def embedding_backward_off(dx, ids, V):
+    """Off by 1e-8 (rtol 1e-10), which the finite differences (tol 1e-7) would let through."""
+    return embedding_backward(dx, ids, V) * (1 + 1e-8)
+
+
+def masked_ce_loss_off(logits, targets, mask):
+    """The loss off by 1e-7 (rtol 1e-9), dlogits right."""
+    loss, d = masked_ce(logits, targets, mask)
+    return loss * (1 + 1e-7), d
+
+
+def masked_ce_dlogits_off(logits, targets, mask):
+    """dlogits off by 1e-6 (rtol 1e-8), the loss right."""
+    loss, d = masked_ce(logits, targets, mask)
+    return loss, d * (1 + 1e-6)
+
+
+def reverse_padded_off(x, lengths):
+    """Off by 1e-4 (rtol 1e-6): a reversal moves entries, so any change of value is wrong."""
+    return reverse_padded(x, lengths) * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("name, fn, message", [
+    ("ch09.embedding_backward", embedding_backward_in_float32, r"dE: \d+ of \d+ entries differ from the reference"),
+    ("ch09.embedding_backward", embedding_backward_off, r"dE: \d+ of \d+ entries differ from the reference"),
+    ("ch09.masked_cross_entropy", masked_ce_loss_off, r"the loss .* is \S+, but should be \S+ \(difference \S+\)$"),
+    ("ch09.masked_cross_entropy", masked_ce_dlogits_off, r"dlogits.*: \d+ of \d+ entries differ from the reference"),
+    ("ch09.reverse_padded", reverse_padded_off, r"the result.*: \d+ of \d+ entries differ from the reference"),
+])
+def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, message):
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.search(message, feedback), feedback
+
+
 # The book's own solutions pass every checker: tests/test_grading.py grades the chapters themselves.

@@ -15,6 +15,7 @@ from rnncourse.exercises import feedback as fb
 from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
 from rnncourse.exercises.runner import code_cells, is_check_cell
 from rnncourse.numpy import rnn_step_backward, rnn_step_forward
+from rnncourse.numpy.gradcheck import rel_error
 
 
 @pytest.fixture
@@ -357,6 +358,24 @@ def test_expect_grad_check_passes_true_gradients_and_names_the_failing_parameter
         fb.expect_grad_check(loss, params, bad, explain=explain)
     with pytest.raises(ExerciseFailure, match=r"finite differences \(a correct gradient .*\)$"):
         fb.expect_grad_check(loss, params, dict(grads, W_hh=grads["W_hh"] * 2), explain=explain)
+
+
+
+@pytest.mark.parametrize("tol", [1e-6, 1e-7])          # the default, and the tolerance of ch09.embedding_backward
+def test_expect_grad_check_fails_a_gradient_off_by_a_hundred_times_its_tolerance(tol):
+    (x_t, h_prev, W_xh, W_hh, b_h, h_t, dh_t), grads = _step()
+    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h}
+
+    def loss():
+        return float((rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h)[0] * dh_t).sum())
+
+    fb.expect_grad_check(loss, params, grads, tol=tol)        # the true gradients pass at this tolerance
+    # rel_error divides by |a| + |b|, so scaling by 1 + 2 * 100 * tol gives a relative error of 100 * tol
+    near = dict(grads, W_hh=grads["W_hh"] * (1 + 200 * tol))
+    assert rel_error(near["W_hh"], grads["W_hh"]) == pytest.approx(100 * tol, rel=1e-3)
+    with pytest.raises(ExerciseFailure, match=rf"^gradient check fails on W_hh \(relative error {100 * tol:.2g}\): "
+                                              rf".*a relative error below {tol:g}\)"):
+        fb.expect_grad_check(loss, params, near, tol=tol)
 
 
 def test_case_sizes_start_with_the_edge_cases_and_are_reproducible():
