@@ -137,7 +137,22 @@ def guarded(fn, subjects):
 
 def subject_feedback(called: str, exercise, graded) -> str:
     """The feedback for a call of the blocked package function ``called``: a subject of ``exercise``, else of the
-    exercises of ``graded`` that list it."""
+    exercises of ``graded`` that list it.
+
+    Parameters
+    ----------
+    called : str
+        The short name of the function called (the message of :class:`SubjectCalled`), e.g. ``"rnn_forward"``.
+    exercise : ~rnncourse.exercises.registry.Exercise
+        The exercise being checked.
+    graded : iterable of ~rnncourse.exercises.registry.Exercise
+        The exercises of the chapter whose subjects are blocked.
+
+    Returns
+    -------
+    str
+        The feedback: write it yourself, and which exercise the blocked function answers.
+    """
     def listed(ex) -> bool:
         return any(subject.rpartition(".")[2] == called for subject in ex.subjects)
 

@@ -36,7 +36,13 @@ def _counting_states(fn, tokens, V, token):
 
 @exercise("ch01.counter_params", points=2)
 def check_counter_params(fn):
-    """Write counter_params(V, token): a one-unit ReLU RNN whose state counts one token."""
+    """Write counter_params(V, token): a one-unit ReLU RNN whose state counts one token.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``counter_params(V, token) -> params``.
+    """
     # A case to follow by hand: V = 3, count token 1 in the sequence 1, 1, 0, 2, 1.
     tokens = np.array([[1], [1], [0], [2], [1]])
     hs, counts = _counting_states(fn, tokens, 3, 1)

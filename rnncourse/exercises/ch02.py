@@ -57,7 +57,13 @@ def _name_missing_transpose(h_t, h_ref, args, tol):
                                                "rnncourse.numpy.gated._lstm_cell",
                                                "rnncourse.numpy.gated.lstm_forward"))
 def check_rnn_step(fn):
-    """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h)."""
+    """Write rnn_step(x_t, h_prev, W_xh, W_hh, b_h): h_t = tanh(x_t W_xh^T + h_prev W_hh^T + b_h).
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``rnn_step(x_t, h_prev, W_xh, W_hh, b_h) -> h_t``.
+    """
     # By hand: with zero weights the state forgets everything and is tanh(b_h) for every sequence.
     b_h = np.array([0.0, 0.5, -1.0])
     zeros = (np.ones((2, 4)), np.ones((2, 3)), np.zeros((3, 4)), np.zeros((3, 3)), b_h)
@@ -106,7 +112,13 @@ def _reference_count(D, H, O):
           subjects=("rnncourse.numpy.init.init_rnn_params", "rnncourse.numpy.init.init_output_params",
                     "rnncourse.numpy.model.init_model_params"))
 def check_rnn_param_count(fn):
-    """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out."""
+    """Write rnn_param_count(D, H, O): the number of parameters of an Elman RNN with a read-out.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``rnn_param_count(D, H, O) -> int``.
+    """
     # D = H = O = 1 first (5 parameters, by hand), then random sizes, then larger and lopsided ones: the
     # character-level model of the exercise (65, 128, 65), H = 1, and D = O = 1 with a large H.
     cases = [{"D": 1, "H": 1, "O": 1}] + case_sizes(seed=0, letters="DHO") + [

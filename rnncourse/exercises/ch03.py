@@ -72,7 +72,13 @@ def _padded_case(rng, T, B, D, n_h, lengths=None):
           subjects=("rnncourse.numpy.many_to_one.last_states", "rnncourse.numpy.many_to_one._last_states",
                     "rnncourse.torch.topologies.last_states", "rnncourse.torch.padding.packed_rnn_forward"))
 def check_last_states(fn):
-    """Write last_states(x, lengths, h0, W_xh, W_hh, b_h): each sequence's state after its own last step, (B, H)."""
+    """Write last_states(x, lengths, h0, W_xh, W_hh, b_h): each sequence's state after its own last step, (B, H).
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``last_states(x, lengths, h0, W_xh, W_hh, b_h) -> h_last``.
+    """
     # By hand: one unit, w_xh = 1, w_hh = 0.5, b = 0, h0 = 0; sequence 0 reads 1, 0, 0 (length 3),
     # sequence 1 reads 1 and then two padding steps (length 1).
     x = np.array([[[1.0], [1.0]], [[0.0], [5.0]], [[0.0], [5.0]]])
@@ -144,7 +150,13 @@ def _same(P, Q) -> bool:
 
 @exercise("ch03.mean_pool_probs", points=1)
 def check_mean_pool_probs(fn):
-    """Write mean_pool_probs(hs, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O)."""
+    """Write mean_pool_probs(hs, W_hy, b_y): softmax of the read-out of the time-averaged state, shape (B, O).
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``mean_pool_probs(hs, W_hy, b_y) -> P``.
+    """
     # By hand: W_hy = 0 gives softmax(b_y) whatever the states are.
     b_y = np.log(np.array([1.0, 2.0, 5.0]))
     hs = np.tanh(random_array(np.random.default_rng(0), (4, 2, 3)))

@@ -102,7 +102,13 @@ _BPTT_SUBJECTS = ("rnncourse.numpy.elman.rnn_step_backward", "rnncourse.numpy.el
 
 @exercise("ch04.rnn_step_backward", points=2, subjects=_BPTT_SUBJECTS)
 def check_rnn_step_backward(fn):
-    """Write rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t): the five gradients of one tanh step."""
+    """Write rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t): the five gradients of one tanh step.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t) -> grads``.
+    """
     # By hand: one unit, x = 1, h_prev = 0.5, w_xh = 1, w_hh = 2, h_t = tanh(2) and dh_t = 1.
     h_t = np.tanh(2.0)
     d = 1 - h_t ** 2
@@ -222,7 +228,13 @@ def _call_backward(fn, case, what):
 
 @exercise("ch04.rnn_backward", points=3, subjects=_BPTT_SUBJECTS)
 def check_rnn_backward(fn):
-    """Write rnn_backward(dhs, x, h0, W_xh, W_hh, hs): BPTT through a tanh RNN, gradients summed over time."""
+    """Write rnn_backward(dhs, x, h0, W_xh, W_hh, hs): BPTT through a tanh RNN, gradients summed over time.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``rnn_backward(dhs, x, h0, W_xh, W_hh, hs) -> grads``.
+    """
     # By hand: T = 1, one unit, two sequences (B = 2, so that a bias gradient not summed over the batch shows),
     # x = 0.75 and -1.25, h0 = 0.5 in both (not 0, so that 1 - h0**2 = 0.75 is no tanh'), w_xh = 1, w_hh = 0.5,
     # dhs = 1 and 2. Then a_1 = x + 0.5 * 0.5 = 1 and -1, h_1 = tanh(1) and -tanh(1), tanh'(a_1) = d with

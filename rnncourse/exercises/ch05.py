@@ -91,7 +91,14 @@ def _compare_clip(fn, grads, max_norm, case=None):
 @exercise("ch05.clip_by_global_norm", points=2,
           subjects=("rnncourse.numpy.clip.clip_grad_norm", "rnncourse.numpy.clip.grad_norm"))
 def check_clip_by_global_norm(fn):
-    """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm."""
+    """Write clip_by_global_norm(grads, max_norm): scale all gradients in place to a joint norm <= max_norm.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``clip_by_global_norm(grads, max_norm) -> norm``; it should scale
+        the arrays of ``grads`` in place.
+    """
     # By hand: norms and factors that can be checked on paper.
     _compare_clip(fn, {"a": np.array([3.0]), "b": np.array([4.0])}, 1.0,
                   "hand case {a: [3], b: [4]}, max_norm 1 (norm 5, factor 1/5)")
@@ -156,7 +163,13 @@ def _trajectory(rng, T, B, n_h):
 
 @exercise("ch05.jacobian_product", points=2, subjects=("rnncourse.numpy.jacobian.jacobian_product",))
 def check_jacobian_product(fn):
-    """Write jacobian_product(hs, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN."""
+    """Write jacobian_product(hs, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``jacobian_product(hs, W_hh, k) -> dh_T/dh_k``.
+    """
     # By hand: h_t = 0 leaves W_hh**(T - k); k = T and k = T - 1 are the two shortest products.
     W = np.array([[0.5, 0.0], [0.0, 2.0]])
     _compare_jacobian(fn, np.zeros((3, 1, 2)), W, 0,

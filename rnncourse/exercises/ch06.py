@@ -96,7 +96,13 @@ def _compare_tokens(mine, ref, what, eos, pad):
 
 @exercise("ch06.greedy_decode", points=2, subjects=("rnncourse.torch.seq2seq.greedy_decode",))
 def check_greedy_decode(fn):
-    """Write greedy_decode(step, h0, bos, eos, max_len, pad): feed back the most likely token until <eos>, then pad."""
+    """Write greedy_decode(step, h0, bos, eos, max_len, pad): feed back the most likely token until <eos>, then pad.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``greedy_decode(step, h0, bos=..., eos=..., max_len=..., pad=...) -> tokens``.
+    """
     # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads.
     V, pad, bos, eos = 5, 0, 1, 4
     mine = call_unchanged(fn, (_counting_step(V, 2, 3), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
@@ -158,7 +164,13 @@ def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
 @exercise("ch06.many_to_one_backward", points=2,
           subjects=("rnncourse.numpy.many_to_one.many_to_one_backward",))
 def check_many_to_one_backward(fn):
-    """Write many_to_one_backward(dlogits, cache): dhs zero except at each sequence's last real step."""
+    """Write many_to_one_backward(dlogits, cache): dhs zero except at each sequence's last real step.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``many_to_one_backward(dlogits, cache) -> grads``.
+    """
     # By hand: dlogits = 0 gives zero gradients.
     rng = np.random.default_rng(0)
     dlogits, cache = _case(rng, 4, 3, 3, 4)

@@ -71,7 +71,13 @@ def _check_step(fn, args, what):
                     # it checks no shapes, so it takes y_prev (B, O) in the place of h_prev: h_t
                     "rnncourse.torch.elman.recurrence"))
 def check_jordan_step(fn):
-    """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network."""
+    """Write jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t) of the Jordan network.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``jordan_step(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y) -> (h_t, y_t)``.
+    """
     # By hand (B = D = H = O = 1): h = tanh(1*1 + 2*0.5 - 1) = tanh(1), y = 3*tanh(1) + 1. b_h is not 0, so
     # that adding it in the wrong place shows.
     one = [np.array([[v]]) for v in (1.0, 0.5, 1.0, 2.0)] + [np.full(1, -1.0), np.array([[3.0]]), np.ones(1)]

@@ -60,7 +60,13 @@ def _lstm(fn, args, what):
           subjects=("rnncourse.numpy.gated.lstm_step_forward", "rnncourse.numpy.gated._lstm_cell",
                     "rnncourse.numpy.gated.lstm_forward"))
 def check_lstm_step(fn):
-    """Write lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t), gates in the order i, f, g, o."""
+    """Write lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t), gates in the order i, f, g, o.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``lstm_step(x_t, h_prev, c_prev, W_xh, W_hh, b_h) -> (h_t, c_t)``.
+    """
     # By hand: zero weights and biases make every gate 0.5 and g = 0: c_t = c_prev / 2, h_t = tanh(c_t) / 2.
     H, c_prev = 2, np.array([[2.0, -1.0]])
     zeros = [np.ones((1, 3)), np.zeros((1, H)), c_prev, np.zeros((4 * H, 3)), np.zeros((4 * H, H)), np.zeros(4 * H)]
@@ -116,7 +122,13 @@ def _gru_variants(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
           subjects=("rnncourse.numpy.gated.gru_step_forward", "rnncourse.numpy.gated._gru_cell",
                     "rnncourse.numpy.gated.gru_forward"))
 def check_gru_step(fn):
-    """Write gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t in PyTorch's convention, gates r, z, n."""
+    """Write gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t in PyTorch's convention, gates r, z, n.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh) -> h_t``.
+    """
     # By hand: zero weights and biases give r = z = 0.5 and n = 0, so h_t = h_prev / 2.
     h_prev = np.array([[4.0, -2.0]])
     zeros = [np.ones((1, 3)), h_prev, np.zeros((6, 3)), np.zeros((6, 2)), np.zeros(6), np.zeros(6)]
@@ -153,10 +165,27 @@ def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_t
                                order="ifgo"):
     """The LSTM step backward, correct by default, or with one planted mistake.
 
-    ``dh_path=False`` leaves out the gradient from ``h_t = o * tanh(c_t)`` into ``c_t``;
-    ``dc_next=False`` leaves out ``dc_t``; ``g_tanh=False`` differentiates ``g`` like a sigmoid;
-    ``forget=False`` returns ``dc`` instead of ``dc * f`` for ``c_prev``; ``order`` stacks the
-    blocks of the pre-activation gradient in another order than ``"ifgo"``.
+    Parameters
+    ----------
+    dstate : tuple of numpy.ndarray
+        ``(dh_t, dc_t)``, gradients of the loss with respect to ``h_t`` and ``c_t``, each (B, H).
+    cache : ~rnncourse.numpy.gated.LSTMStepCache
+        From :func:`rnncourse.numpy.gated.lstm_step_forward`.
+    dh_path : bool
+        ``False``: the gradient from ``h_t = o * tanh(c_t)`` into ``c_t`` is left out.
+    dc_next : bool
+        ``False``: ``dc_t`` is left out.
+    g_tanh : bool
+        ``False``: ``g`` is differentiated like a sigmoid, ``g * (1 - g)``.
+    forget : bool
+        ``False``: the gradient of ``c_prev`` is ``dc`` instead of ``dc * f``.
+    order : str
+        The order in which the blocks of the pre-activation gradient are stacked; ``"ifgo"`` is right.
+
+    Returns
+    -------
+    dict
+        ``"x_t"``, ``"h_prev"``, ``"c_prev"``, ``"W_xh"``, ``"W_hh"``, ``"b_h"``.
     """
     x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
     dh_t, dc_t = dstate
@@ -194,7 +223,13 @@ def _lstm_backward_case(rng, B, D, H):
           subjects=("rnncourse.numpy.gated.lstm_step_backward", "rnncourse.numpy.gated._lstm_cell_backward",
                     "rnncourse.numpy.gated.lstm_backward"))
 def check_lstm_step_backward(fn):
-    """Write lstm_step_backward(dstate, cache) -> grads: the six gradients of one LSTM step."""
+    """Write lstm_step_backward(dstate, cache) -> grads: the six gradients of one LSTM step.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``lstm_step_backward(dstate, cache) -> grads``.
+    """
     rng = np.random.default_rng(82)
     for sizes in case_sizes(seed=82, letters="BDH", n_random=3):
         with in_case(sizes):

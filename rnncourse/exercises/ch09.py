@@ -41,7 +41,13 @@ def _embedding_case(rng, shape, V, D):
 @exercise("ch09.embedding_backward", points=2,
           subjects=("rnncourse.numpy.embedding.embedding_backward", "rnncourse.numpy.charlm._rows_T_onehot"))
 def check_embedding_backward(fn):
-    """Write embedding_backward(dx, ids, V) -> dE (V, D): the gradient of x = E[ids], a scatter-add."""
+    """Write embedding_backward(dx, ids, V) -> dE (V, D): the gradient of x = E[ids], a scatter-add.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``embedding_backward(dx, ids, V) -> dE``.
+    """
     # By hand: V = 3, ids = [2, 2, 0], dx rows 1, 10, 100: row 2 gets 1 + 10, row 0 gets 100, row 1 nothing.
     dx, ids = np.array([[1.0], [10.0], [100.0]]), np.array([2, 2, 0])
     dE = call_unchanged(fn, (dx, ids, 3), ("dx", "ids", "V"), "embedding_backward on ids [2, 2, 0]")
@@ -129,7 +135,13 @@ def _all_finite(out) -> bool:
           subjects=("rnncourse.numpy.losses.softmax_cross_entropy", "rnncourse.torch.padding.masked_cross_entropy",
                     "rnncourse.numpy.charlm._nll"))
 def check_masked_cross_entropy(fn):
-    """Write masked_cross_entropy(logits, targets, mask) -> (loss, dlogits): the mean over real steps only."""
+    """Write masked_cross_entropy(logits, targets, mask) -> (loss, dlogits): the mean over real steps only.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``masked_cross_entropy(logits, targets, mask) -> (loss, dlogits)``.
+    """
     # By hand: V = 2, zero logits (loss log 2 everywhere), one real step out of two.
     logits, targets, mask = np.zeros((2, 1, 2)), np.array([[1], [0]]), np.array([[True], [False]])
     what = ("masked_cross_entropy with zero logits, one real step of two (loss log 2 = 0.6931, dlogits [0.5, -0.5] "
@@ -157,7 +169,13 @@ def check_masked_cross_entropy(fn):
 @exercise("ch09.reverse_padded", points=1,
           subjects=("rnncourse.numpy.padding.reverse_padded", "rnncourse.torch.padding.reverse_padded"))
 def check_reverse_padded(fn):
-    """Write reverse_padded(x, lengths): reverse each sequence of a padded (T, B, ...) batch within its length."""
+    """Write reverse_padded(x, lengths): reverse each sequence of a padded (T, B, ...) batch within its length.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function, called as ``reverse_padded(x, lengths) -> x_rev``.
+    """
     x, lengths = np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])
     got = call_unchanged(fn, (x, lengths), ("x", "lengths"), "reverse_padded on [[1, 2, 3], [4, pad, pad]]")
     got = expect_array(got, x.shape, "the result for [[1, 2, 3], [4, pad, pad]]")

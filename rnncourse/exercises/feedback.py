@@ -204,6 +204,15 @@ def _numpy(a, what: str = "your function") -> np.ndarray:
 def expect_tuple(actual, names, what: str) -> tuple:
     """Check that ``actual`` is a tuple of ``len(names)`` items (e.g. ``(h_t, c_t)``) and return it.
 
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    names : sequence of str
+        The names of the items it should hold, in order, for the message.
+    what : str
+        How the feedback names the function that returned it.
+
     Examples
     --------
     >>> expect_tuple([1, 2], ("h_t", "c_t"), "lstm_step")          # doctest: +ELLIPSIS
@@ -262,6 +271,19 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
     """Check values against the reference and report the worst entries that differ.
 
     ``actual`` is first checked by :func:`expect_array` (with ``dtype``, when given).
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    expected : array_like
+        The reference values; ``actual`` should have their shape.
+    what : str
+        How the feedback names the result.
+    rtol, atol : float
+        Tolerances of ``numpy.isclose``.
+    dtype : numpy dtype, optional
+        The dtype ``actual`` should have (see :func:`expect_array`); ``None`` accepts any real dtype.
     """
     expected = np.asarray(expected)
     actual = expect_array(actual, expected.shape, what, dtype=dtype)
@@ -315,6 +337,13 @@ def expect_number(actual, what: str) -> float:
     Python numbers, NumPy scalars and 0-d arrays or tensors are accepted; a bool, a complex
     number, a string or an array of more than one entry is not.
 
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    what : str
+        How the feedback names it.
+
     Examples
     --------
     >>> expect_number("5.0", "the total norm")          # doctest: +ELLIPSIS
@@ -336,6 +365,17 @@ def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, ato
     """Check that ``actual`` is one finite number close to ``expected``; return it as a float.
 
     Python numbers, NumPy scalars and 0-d arrays or tensors are accepted (see :func:`expect_number`).
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    expected : float
+        The reference value.
+    what : str
+        How the feedback names the number.
+    rtol, atol : float
+        Tolerances of ``numpy.isclose``.
     """
     actual = _plain(actual, what)
     value = expect_number(actual, what)
@@ -352,7 +392,17 @@ def expect_scalar(actual, expected: float, what: str, *, rtol: float = 1e-6, ato
 
 
 def expect_keys(actual, keys, what: str) -> None:
-    """Check that ``actual`` is a dict with exactly the given keys."""
+    """Check that ``actual`` is a dict with exactly the given keys.
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    keys : iterable of str
+        The keys it should have, no more and no fewer.
+    what : str
+        How the feedback names the dict.
+    """
     if not isinstance(actual, dict):
         raise ExerciseFailure(f"{what} should be a dict with keys {sorted(keys)}, but is {type(actual).__name__}")
     if set(actual) != set(keys):
@@ -472,7 +522,13 @@ def case_sizes(seed: int = 0, letters: str = "TBDH", n_random: int = 3, high: in
 
 
 def describe_case(sizes) -> str:
-    """``{"T": 1, "B": 3}`` -> ``"T=1, B=3"``; a string is returned as it is."""
+    """``{"T": 1, "B": 3}`` -> ``"T=1, B=3"``; a string is returned as it is.
+
+    Parameters
+    ----------
+    sizes : dict or str
+        A case from :func:`case_sizes` (any dict of names and values), or a case already in words.
+    """
     return sizes if isinstance(sizes, str) else ", ".join(f"{k}={v}" for k, v in sizes.items())
 
 
@@ -482,6 +538,11 @@ def in_case(sizes):
 
     ``with in_case({"T": 1, "B": 3}): ...`` turns ``"H: 2 of 6 entries differ"``
     into ``"in the case T=1, B=3: H: 2 of 6 entries differ"``.
+
+    Parameters
+    ----------
+    sizes : dict or str
+        The case, as :func:`describe_case` words it.
     """
     try:
         yield
@@ -490,5 +551,15 @@ def in_case(sizes):
 
 
 def random_array(rng: np.random.Generator, shape, scale: float = 1.0) -> np.ndarray:
-    """A float64 array of ``shape`` with entries drawn from N(0, scale**2)."""
+    """A float64 array of ``shape`` with entries drawn from N(0, scale**2).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of the entries.
+    shape : int or tuple of int
+        The array's shape.
+    scale : float
+        Standard deviation of the entries.
+    """
     return scale * rng.standard_normal(shape)

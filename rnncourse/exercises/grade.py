@@ -90,7 +90,29 @@ NOT_GRADED = ("refused", "unreadable", "error")
 
 @dataclass
 class ExerciseResult:
-    """The grade of one exercise of one submission."""
+    """The grade of one exercise of one submission.
+
+    Attributes
+    ----------
+    exercise : str
+        The exercise's name, ``"ch04.rnn_backward"``.
+    function : str
+        The name of the submission's function that was checked.
+    points : int
+        Points earned: ``max_points`` when every check passed, else 0.
+    max_points : int
+        Points possible for the exercise.
+    passed : bool
+        Whether every check passed.
+    feedback : str
+        The checker's verdict in words, or why the exercise was not graded.
+    seconds : float
+        Wall-clock time the exercise took to grade.
+    seeds : list
+        The integer seeds written in the checker's source, for the record.
+    inputs_sha256 : str
+        A digest of every argument the checker sent to the submission's function.
+    """
 
     exercise: str
     function: str
@@ -107,7 +129,27 @@ class ExerciseResult:
 class SubmissionResult:
     """The grades of one submission, with notes about its notebook (cells that failed ...).
 
-    ``student`` is who it is from (:func:`student_id`); empty, the gradebook CSV works it out from ``submission``.
+    Attributes
+    ----------
+    submission : str
+        How the table names the submission (by default its file name; :func:`grade_all` gives its path
+        relative to the submissions' common folder).
+    path : str
+        The notebook's absolute path.
+    chapter : str
+        The chapter it was graded as, ``"ch04"`` (``"?"`` when none was found).
+    status : str
+        ``"ok"``, ``"killed"``, why the sandbox ended, or one of :data:`NOT_GRADED`.
+    exercises : list of ExerciseResult
+        One per exercise of the chapter.
+    notes : list of str
+        Notes about the notebook (cells that failed, check calls of other exercises ...).
+    seconds : float
+        Wall-clock time the submission took to grade.
+    overhead_seconds : float or None
+        Seconds its first sandbox took to start and report ready, when known.
+    student : str
+        Who it is from (:func:`student_id`); empty, the gradebook CSV works it out from ``submission``.
     """
 
     submission: str
@@ -141,7 +183,13 @@ def _capped(notes, what: str) -> list:
 
 
 def find_checks(text: str) -> dict:
-    """``{exercise name: function name}`` for every ``check("name", fn)`` call in ``text``."""
+    """``{exercise name: function name}`` for every ``check("name", fn)`` call in ``text``.
+
+    Parameters
+    ----------
+    text : str
+        Python source, e.g. a notebook's code cells joined.
+    """
     return {name: fn for name, fn in CHECK_CALL.findall(text)}
 
 
@@ -191,6 +239,24 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
     registration): a ``check`` call of any other exercise grades nothing and gets a note, and so
     does a notebook whose chapter is not found or has no exercises. The function comes from the
     submission's ``check`` call, else the book chapter's, else the exercise's name.
+
+    Parameters
+    ----------
+    cells : list of dict
+        The notebook's cells, each with ``"cell_type"`` and ``"source"`` (as ``read_notebook`` gives them).
+    metadata : dict
+        The notebook's metadata.
+    path : pathlib.Path
+        The notebook's file; only its name is read.
+    book_dir : str or pathlib.Path or None
+        The book's chapters, whose ``check`` calls give the order and the function names.
+    chapter : str or None
+        The chapter chosen by the instructor (``"ch04"``).
+
+    Returns
+    -------
+    tuple
+        ``(chapter, [(exercise, function), ...], notes)``.
     """
     calls = find_checks("\n".join(c["source"] for c in cells if c["cell_type"] == "code"))
     chapter, where, notes = _find_chapter(calls, metadata, path, chapter)
@@ -212,7 +278,15 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
 def submission_chapter(path, chapter=None) -> str:
     """The chapter the notebook at ``path`` is graded as (:func:`plan`), read from its JSON, nothing run: ``chapter``,
     else its file name's, else its metadata's, else its check calls'; ``"?"`` for none. A notebook the grader
-    refuses (:func:`grade_submission`) or cannot read counts for its file name's chapter."""
+    refuses (:func:`grade_submission`) or cannot read counts for its file name's chapter.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The submitted notebook.
+    chapter : str or None
+        The chapter chosen by the instructor; when given, it is the answer.
+    """
     if chapter:
         return chapter
     path = Path(os.path.abspath(path))
@@ -231,6 +305,15 @@ def check_one_per_student(paths, students, chapter=None) -> None:
     and one chapter (:func:`submission_chapter`): the CSV has one cell per student and exercise.
 
     Reads each notebook's JSON, runs nothing: call it before grading. A chapter without exercises grades no cell.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The submitted notebooks.
+    students : sequence of str
+        Who each is from (:func:`student_ids`).
+    chapter : str or None
+        The chapter chosen by the instructor for all of them.
     """
     seen = {}
     for path, student in zip(paths, students):
@@ -249,6 +332,11 @@ def check_points(points) -> dict:
 
     Raises ``TypeError`` for a value that is not a dict or not an int, ``ValueError`` for an
     exercise that is not registered (naming the close ones) or a negative value.
+
+    Parameters
+    ----------
+    points : dict or None
+        Points per exercise name, replacing the registered ones.
     """
     if points is None:
         return {}
@@ -264,7 +352,13 @@ def check_points(points) -> dict:
 
 
 def check_chapter(chapter) -> None:
-    """Raise ``TypeError``, or ``ValueError`` listing the chapters, unless ``chapter`` is ``None`` or has exercises."""
+    """Raise ``TypeError``, or ``ValueError`` listing the chapters, unless ``chapter`` is ``None`` or has exercises.
+
+    Parameters
+    ----------
+    chapter : str or None
+        The chapter chosen by the instructor (``"ch04"``).
+    """
     if chapter is None:
         return
     if not isinstance(chapter, str):
@@ -296,6 +390,17 @@ def time_budget(timeout: float, exercise_timeout: float, grace: float, n_exercis
     ``2 * (timeout + grace) + n_exercises * exercise_timeout``: the run of the notebook's cells and one run more
     (after a kill or an exit, the next exercise starts a new sandbox and runs the cells again), each with its
     ``grace`` (to start the sandbox, and to kill a cell that ignores the alarm), and each exercise's time limit.
+
+    Parameters
+    ----------
+    timeout : float
+        Seconds for running the notebook's cells.
+    exercise_timeout : float
+        Seconds for all the calls of one exercise's checker.
+    grace : float
+        Seconds allowed for the sandbox to start, on top of ``timeout``.
+    n_exercises : int
+        How many exercises the submission is graded on.
     """
     return 2 * (timeout + grace) + n_exercises * exercise_timeout
 
@@ -364,6 +469,19 @@ class RemoteFunction:
     function changed in place are changed here too. A function among the arguments (a decoder's
     step) stays here and is called back. An exception of the student's function is raised again
     here under its name (``KeyError: 'oops'``), so the checker words it as before.
+
+    Parameters
+    ----------
+    session : object
+        The submission's sandbox: its ``ensure_running()`` starts it again if it ended, and its
+        ``request(message, seconds, callback)`` sends a call (as a
+        :class:`~rnncourse.exercises.sandbox.Session`'s does).
+    name : str
+        The name of the student's function in the notebook.
+    deadline : float
+        When this exercise's time ends, in ``time.monotonic()`` seconds.
+    budget_end : float
+        When the submission's time in all ends (:func:`time_budget`), in ``time.monotonic()`` seconds.
     """
 
     def __init__(self, session, name: str, deadline: float, budget_end: float = float("inf")):
@@ -732,16 +850,29 @@ def _short_names(paths) -> list:
 def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = True, **options) -> list:
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
 
-    ``roots``, one per path, are the folders given to the grader that each was found in (or the
-    notebook itself, given by itself): they tell who each is from (:func:`student_ids`; default:
-    each given by itself, so counted from the folder all of them are in).
-
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
     sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
     ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
     :func:`grade_submission`. Nothing one submission does stops the others: should grading it
     fail in the grader itself, it gets zero with a note naming the error (status ``"error"``; the
     CSV leaves its cells empty, :data:`NOT_GRADED`).
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The submitted notebooks.
+    roots : sequence of str or pathlib.Path, optional
+        One per path: the folder given to the grader that it was found in (or the notebook itself, given
+        by itself). They tell who each is from (:func:`student_ids`; default: each given by itself, so
+        counted from the folder all of them are in).
+    jobs : int
+        How many submissions are graded at a time.
+    checkers : tuple
+        Extra checker modules or ``.py`` files (see ``load_checkers``), loaded once, before grading.
+    sandbox : bool
+        ``False`` runs the submissions without a sandbox (only for trusted submissions).
+    **options
+        Keyword arguments of :func:`grade_submission` (``timeout``, ``points``, ``chapter`` ...).
     """
     for module in checkers:
         load_checkers(str(module))
@@ -780,6 +911,13 @@ def format_table(results, width: int = 100) -> str:
     """The grades as a text table: student, submission, exercise, points, feedback (wrapped).
 
     Text from the submission (its name, feedback, notes) is printed without control characters.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        What :func:`grade_all` returned.
+    width : int
+        Width of the table in characters; the feedback column wraps to fit (30 at least).
     """
     rows = []
     for sub in results:
@@ -805,7 +943,15 @@ def format_table(results, width: int = 100) -> str:
 
 
 def gradebook(results, settings=None) -> dict:
-    """The grades as a JSON-ready dict, one entry per submission with its exercises."""
+    """The grades as a JSON-ready dict, one entry per submission with its exercises.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        What :func:`grade_all` returned.
+    settings : dict, optional
+        The grader's settings (time limits, points, chapter ...), recorded as they are.
+    """
     subs = []
     for sub in results:
         entry = asdict(sub)
@@ -839,6 +985,13 @@ def lms_download(name: str) -> tuple:
     column of its gradebook export holds; for Moodle ``"Participant N"``, as the ``Identifier``
     column of its grading worksheet holds it.
 
+    Parameters
+    ----------
+    name : str
+        A file or folder name (not a path).
+
+    Examples
+    --------
     >>> lms_download("smithalice_LATE_2000_3000_02_structure.ipynb")
     ('2000', '02_structure.ipynb')
     >>> lms_download("Alice Smith_1000_assignsubmission_file_")
@@ -883,6 +1036,13 @@ def student_id(path, root=None) -> str:
       section's folder instead (``grade sections/a sections/b``);
     - Canvas's zip, ``grade subs``: ``subs/smithalice_LATE_2000_3000_04_bptt.ipynb`` is ``2000``;
       Moodle's, ``subs/Alice Smith_1000_assignsubmission_file_/04_bptt.ipynb`` is ``Participant 1000``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The submitted notebook.
+    root : str or pathlib.Path, optional
+        The folder it was found in (the notebook itself counts as not given).
     """
     path = Path(path)
     root = path.parent if root is None or os.path.abspath(root) == os.path.abspath(path) else Path(root)
@@ -905,7 +1065,15 @@ def student_id(path, root=None) -> str:
 def student_ids(paths, roots=None) -> list:
     """:func:`student_id` of each of ``paths``, found in ``roots``, one per path: the folder given to the grader that
     holds it, or the notebook itself (or ``None``) for one given by itself. Notebooks given by themselves share one
-    root, the folder they are all in; default: every notebook is given by itself."""
+    root, the folder they are all in; default: every notebook is given by itself.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The submitted notebooks.
+    roots : sequence of str or pathlib.Path or None, optional
+        One per path (``ValueError`` otherwise).
+    """
     paths = [os.path.abspath(p) for p in paths]
     if roots is None:
         roots = [None] * len(paths)
@@ -931,6 +1099,15 @@ def read_roster(path, key=None, ids=()) -> tuple:
     Raises ``ValueError`` for a roster that is empty, not CSV, separated by something other than
     commas (a spreadsheet's ``;`` export), without the column ``key``, or without any of ``ids``
     (in the column ``key``, when it is given with ``ids``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The roster CSV, comma-separated (a byte-order mark is allowed).
+    key : str, optional
+        The name of the column that holds the students' ids.
+    ids : iterable of str
+        The students' ids of the submissions, which the key column should hold.
     """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
@@ -977,7 +1154,17 @@ def _csv_cell(cell: str) -> str:
 
 def missing_from_roster(results, roster, roster_key=None) -> list:
     """The students of ``results`` that have no row in the roster (:func:`read_roster`), sorted: the CSV built
-    on that roster (:func:`grades_csv`) has no grades of theirs."""
+    on that roster (:func:`grades_csv`) has no grades of theirs.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        What :func:`grade_all` returned.
+    roster : str or pathlib.Path
+        The roster CSV.
+    roster_key : str, optional
+        The roster's column of students' ids (default: the first that holds one, see :func:`read_roster`).
+    """
     ids = {_student(sub) for sub in results}
     _, rows, col = read_roster(roster, roster_key, ids)
     return sorted(ids - {row[col].strip() for row in rows if len(row) > col})
@@ -1040,6 +1227,15 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     The roster's ``Total (N)`` columns are left out: one total comes last, over every grade column
     of the row, its maximum the sum of theirs; but a ``Total (N) (id)`` column (Canvas's assignment)
     stays where it is, with its id and that maximum as N, and holds that total.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        What :func:`grade_all` returned.
+    roster : str or pathlib.Path, optional
+        A roster CSV whose rows the grades fill.
+    roster_key : str, optional
+        The roster's column of students' ids (default: the first that holds one, see :func:`read_roster`).
     """
     columns, grades = _grades(results)
     out = io.StringIO()

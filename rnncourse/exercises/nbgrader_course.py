@@ -65,7 +65,15 @@ c.Execute.timeout = {timeout}
 
 class CourseHasChapters(ValueError):
     """The course already has the source notebooks ``paths``; ``option`` says how to replace them (the argument
-    ``force=True`` of :func:`write_nbgrader_course`, or the command line's ``--force``)."""
+    ``force=True`` of :func:`write_nbgrader_course`, or the command line's ``--force``).
+
+    Parameters
+    ----------
+    paths : iterable of str or pathlib.Path
+        The source notebooks that exist already.
+    option : str
+        How the message tells the caller to replace them.
+    """
 
     def __init__(self, paths, option: str = "force=True"):
         self.paths = [str(path) for path in paths]
@@ -83,6 +91,14 @@ def _metadata(grade_id: str, *, solution: bool, grade: bool, points: int = 0) ->
 
 def nbgrader_notebook(nb, chapter: str) -> tuple:
     """The nbgrader source version of a chapter notebook (a copy).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The chapter, with solutions; it is left as it is.
+    chapter : str
+        The chapter's id (``"ch04"``): it starts the cells' ids, names the cells in error messages and
+        is recorded in the metadata.
 
     Returns
     -------
@@ -141,6 +157,21 @@ def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncour
     Every chapter is checked before anything is written. A source notebook that exists is replaced
     only with ``force`` (else :class:`CourseHasChapters`, a ``ValueError``, names them); the course's
     other chapters stay.
+
+    Parameters
+    ----------
+    book_dir : str or pathlib.Path
+        The book folder, with the chapters ``NN_slug.md``.
+    out_dir : str or pathlib.Path
+        The course's root folder, created if missing.
+    chapters : sequence of str
+        The chapters' ids; each must be a chapter of ``book_dir`` with at least one coding exercise.
+    course_id : str
+        The course id written into ``nbgrader_config.py``.
+    timeout : int
+        Seconds a cell may run when nbgrader executes a notebook, > 0.
+    force : bool
+        Whether to replace source notebooks that exist already.
 
     Returns
     -------

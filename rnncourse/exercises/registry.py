@@ -92,10 +92,23 @@ def _check_name(name) -> None:
 def exercise(name: str, points: int = 1, subjects=()):
     """Register the decorated checker under ``name`` with ``points`` points.
 
-    ``subjects``: the package functions the exercise asks the student to write (see :class:`Exercise`).
-
     Registering the same name again from the same function (a re-imported module)
     replaces the entry; a second, different checker under a taken name is an error.
+    The first line of the checker's docstring becomes the exercise's description.
+
+    Parameters
+    ----------
+    name : str
+        ``"chNN.short_name"``, e.g. ``"ch04.rnn_backward"``.
+    points : int
+        Points awarded when every check passes, at least 0.
+    subjects : iterable of str
+        The package functions the exercise asks the student to write, dotted (see :class:`Exercise`).
+
+    Returns
+    -------
+    callable
+        The decorator, which registers the checker and returns it unchanged.
     """
     _check_name(name)
     if not isinstance(points, int) or isinstance(points, bool):
@@ -130,6 +143,11 @@ def _load_chapter(chapter: str) -> None:
 def get_exercise(name: str) -> Exercise:
     """Return the registered exercise called ``name`` (e.g. ``"ch04.rnn_backward"``).
 
+    Parameters
+    ----------
+    name : str
+        ``"chapter.function"``; the chapter's checkers are imported on demand.
+
     Raises
     ------
     TypeError
@@ -155,7 +173,13 @@ def _book_order(ex: Exercise) -> tuple:
 
 
 def chapter_exercises(chapter: str) -> list[Exercise]:
-    """Every registered exercise of one chapter (``"ch04"``), in the order they were registered."""
+    """Every registered exercise of one chapter (``"ch04"``), in the order they were registered.
+
+    Parameters
+    ----------
+    chapter : str
+        The chapter's prefix, e.g. ``"ch04"``; a book chapter's checkers are imported on demand.
+    """
     _load_chapter(chapter)
     return [e for e in _REGISTRY.values() if e.chapter == chapter]
 

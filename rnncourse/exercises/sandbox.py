@@ -157,6 +157,19 @@ class Limits:
 
         Without the sandbox the process limit is left out: it would count all the processes of
         the instructor's user, not the submission's.
+
+        Parameters
+        ----------
+        cpu_seconds : float
+            CPU time the worker may use, rounded down and given one second more.
+        sandbox : bool
+            Whether the worker runs in the sandbox (else ``"processes"`` is ``None``).
+
+        Returns
+        -------
+        dict
+            ``"memory"``, ``"cpu"``, ``"processes"``, ``"file_size"``, ``"open_files"`` and ``"message"``
+            (the longest answer the worker sends, in bytes).
         """
         return {"memory": self.memory_mb << 20, "cpu": int(cpu_seconds) + 1,
                 "processes": self.processes if sandbox else None,
@@ -298,10 +311,20 @@ def _environment() -> dict:
 def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> list:
     """The ``bwrap`` command line that runs ``worker`` (a command) in a fresh sandbox.
 
-    ``uid``: as root, the unprivileged user id the worker runs as (``setpriv`` drops root's
-    capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
-    makes a user namespace. ``seccomp_fd``: a file descriptor from which bubblewrap reads
-    :func:`seccomp_program`. ``_short_command`` moves its options out of sight.
+    (``_short_command`` then moves its options out of the sandbox's sight.)
+
+    Parameters
+    ----------
+    worker : list of str
+        The command run inside; the word ``"PYTHON"`` stands for this Python's executable.
+    limits : Limits
+        Sets the size of the sandbox's writable folder (``file_size_mb``).
+    uid : int, optional
+        As root, the unprivileged user id the worker runs as (``setpriv`` drops root's
+        capabilities and switches to it inside the sandbox); otherwise ``None`` and bubblewrap
+        makes a user namespace.
+    seccomp_fd : int, optional
+        A file descriptor from which bubblewrap reads :func:`seccomp_program`.
     """
     executable, folders = _python()
     hidden = [str(f) for f in sorted((PACKAGE_DIR / "exercises").glob("*.py")) if f.name not in WORKER_FILES]
@@ -623,11 +646,19 @@ class Session:
     def request(self, message: dict, seconds: float, callback=None) -> dict:
         """Send ``message``; return the answer, serving progress notes and call-backs meanwhile.
 
-        ``callback(message) -> reply`` answers a ``callback`` request of the worker. Raises
-        :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
+        Raises :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
         After the answer to ``{"op": "run"}``, only the worker is left running, and it can start
         nothing (``_stop_other_processes``).
+
+        Parameters
+        ----------
+        message : dict
+            The request, with its ``"op"``.
+        seconds : float
+            Wall-clock time allowed for the answer, call-backs included.
+        callback : callable, optional
+            ``callback(message) -> reply`` answers a ``callback`` request of the worker.
         """
         deadline = time.monotonic() + seconds
         self._send(message, deadline)
@@ -801,7 +832,13 @@ def _descendants_rss(root: int) -> int:
 
 
 def processes_of(uid: int) -> list:
-    """The ids of the running processes whose real user is ``uid``."""
+    """The ids of the running processes whose real user is ``uid``.
+
+    Parameters
+    ----------
+    uid : int
+        A user id.
+    """
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():

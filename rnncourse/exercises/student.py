@@ -49,6 +49,13 @@ _MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 def strip_code(source: str, where: str = "a code cell") -> tuple:
     """Replace each marked solution in ``source`` by the stub.
 
+    Parameters
+    ----------
+    source : str
+        The code cell.
+    where : str
+        Names the cell in error messages (a marker without its partner raises ``ValueError``).
+
     Returns
     -------
     tuple
@@ -196,20 +203,38 @@ def student_notebook(nb, chapter: str | None = None, where: str = "the notebook"
 
 def chapter_paths(book_dir) -> list:
     """The chapters ``NN_slug.md`` of the book folder, in order; ``NN_slug.ipynb`` (a notebook downloaded
-    from the book) where there is no ``.md`` of that name."""
+    from the book) where there is no ``.md`` of that name.
+
+    Parameters
+    ----------
+    book_dir : str or pathlib.Path
+        The book folder.
+    """
     found = [p for p in Path(book_dir).iterdir() if CHAPTER_FILE.match(p.name)]
     return sorted(p for p in found if p.suffix == ".md" or not p.with_suffix(".md").exists())
 
 
 def chapter_id(path) -> str:
-    """``book/04_bptt.md`` -> ``"ch04"``; ``"?"`` for a file whose name does not start ``NN_``."""
+    """``book/04_bptt.md`` -> ``"ch04"``; ``"?"`` for a file whose name does not start ``NN_``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The chapter's file; only its name is read.
+    """
     match = re.match(r"(\d\d)_", Path(path).name)
     return f"ch{match.group(1)}" if match else "?"
 
 
 def read_chapter(path):
     """The chapter at ``path`` (MyST ``.md`` or ``.ipynb``) as a notebook; ``ValueError`` naming the file
-    when Jupytext cannot read it."""
+    when Jupytext cannot read it.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The chapter's file.
+    """
     import jupytext
 
     try:
@@ -225,6 +250,14 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
     Each set-up cell gets the install source the book's build writes
     (:func:`~rnncourse.install.configured_install` of the folder above ``book_dir``), so a notebook
     run where rnncourse is missing installs this release.
+
+    Parameters
+    ----------
+    book_dir : str or pathlib.Path
+        The book folder, with the chapters ``NN_slug.md``.
+    out_dir : str or pathlib.Path
+        The folder the notebooks are written to, created if missing; every chapter is converted
+        before any notebook is written.
 
     Returns
     -------

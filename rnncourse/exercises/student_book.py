@@ -45,7 +45,13 @@ is in the instructor edition.
 
 
 def normalise(line: str) -> str:
-    """A line with its indentation dropped and runs of spaces made one."""
+    """A line with its indentation dropped and runs of spaces made one.
+
+    Parameters
+    ----------
+    line : str
+        One line of text.
+    """
     return " ".join(line.split())
 
 
@@ -66,7 +72,13 @@ def _json_strings(value):
 
 
 def site_lines(path: Path) -> list:
-    """The text lines of one file of a built site (HTML without tags, notebooks' strings joined)."""
+    """The text lines of one file of a built site (HTML without tags, notebooks' strings joined).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file: ``.html`` and ``.ipynb`` are read as such, any other file as plain text.
+    """
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".html":
         return _html_lines(text)

@@ -73,6 +73,11 @@ class Foreign:
     numpy.ndarray ..., but is LyingArray", ``type(value).__name__`` is the name too, for the first
     :data:`MAX_FOREIGN_TYPES` names of one decoded value (a subclass made for that value only, freed
     with it); further names come as plain ``Foreign``, so a hostile peer cannot make classes without bound.
+
+    Parameters
+    ----------
+    type_name : str
+        The name of the value's type, as the submission sent it.
     """
 
     __slots__ = ("type_name",)
@@ -110,6 +115,17 @@ def encode(value, callbacks=None, depth: int = 0):
     """``value`` as plain JSON-ready data; ``callbacks`` (a list) collects functions sent as ``fn``.
 
     Exact types only: a subclass of ``float``, ``int``, ``numpy.ndarray`` ... goes as ``opaque``.
+
+    Parameters
+    ----------
+    value : object
+        What to send.
+    callbacks : list, optional
+        Where a callable found in ``value`` is appended, to be sent as ``fn`` with its index as id;
+        ``None`` sends callables as ``opaque``.
+    depth : int
+        The nesting level of ``value``, for the recursion; deeper than :data:`MAX_DEPTH` raises
+        :class:`WireError`.
     """
     if depth > MAX_DEPTH:
         raise WireError(f"nested deeper than {MAX_DEPTH} levels")
@@ -203,8 +219,13 @@ def _named_tuple(name):
 def decode(value, callback=None):
     """Rebuild a value from :func:`encode`'s form, accepting nothing else (raises :class:`WireError`).
 
-    ``callback(id)`` turns an ``fn`` entry into a callable (only the worker in the sandbox gets
-    functions; the grader passes none and treats ``fn`` as foreign).
+    Parameters
+    ----------
+    value : object
+        A value in :func:`encode`'s form, as ``json.loads`` returns it.
+    callback : callable, optional
+        ``callback(id)`` turns an ``fn`` entry into a callable (only the worker in the sandbox gets
+        functions; the grader passes none and treats ``fn`` as foreign).
     """
     return _decode(value, callback, 0, {})
 
@@ -263,18 +284,40 @@ def _decode(value, callback, depth: int, types: dict):
 
 
 def dumps(message: dict) -> bytes:
-    """One message as one line of JSON (NaN and infinities never appear raw: see ``float``)."""
+    """One message as one line of JSON (NaN and infinities never appear raw: see ``float``).
+
+    Parameters
+    ----------
+    message : dict
+        The message, its values already in :func:`encode`'s form.
+    """
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8") + b"\n"
 
 
 def count_parts(line: bytes) -> tuple:
-    """``(containers, commas)`` of an encoded message: its ``[`` and ``{``, and its commas (fast: no parsing)."""
+    """``(containers, commas)`` of an encoded message: its ``[`` and ``{``, and its commas (fast: no parsing).
+
+    Parameters
+    ----------
+    line : bytes
+        One line of JSON, as :func:`dumps` writes it.
+    """
     return line.count(b"{") + line.count(b"["), line.count(b",")
 
 
 def too_many_parts(line: bytes, containers: int = MAX_CONTAINERS, commas: int = MAX_COMMAS) -> str | None:
     """What is too much in an encoded message, or ``None``: more than ``containers`` lists and objects
-    or more than ``commas`` commas (counted as :func:`count_parts` does)."""
+    or more than ``commas`` commas (counted as :func:`count_parts` does).
+
+    Parameters
+    ----------
+    line : bytes
+        One line of JSON, as :func:`dumps` writes it.
+    containers : int
+        Most lists and objects allowed.
+    commas : int
+        Most commas allowed.
+    """
     found, separators = count_parts(line)
     if found > containers:
         return f"{found} lists and objects (the grader reads at most {containers})"
@@ -288,7 +331,13 @@ def _no_constants(name):
 
 
 def loads(line: bytes) -> dict:
-    """Parse one line into a message dict (strict JSON: no NaN, Infinity)."""
+    """Parse one line into a message dict (strict JSON: no NaN, Infinity).
+
+    Parameters
+    ----------
+    line : bytes
+        One line of JSON; anything but an object with a str ``"op"`` raises :class:`WireError`.
+    """
     try:
         message = json.loads(line, parse_constant=_no_constants)
     except (ValueError, RecursionError) as err:
