@@ -54,7 +54,7 @@ def _check_last_states(fn, case, what, fallback=None):
     for wrong, message in _last_state_variants(hs, lengths, h0):
         if np.allclose(out, wrong, rtol=1e-9, atol=1e-12):
             raise ExerciseFailure(f"{what}: {message}")
-    if fallback is not None:
+    if fallback is not None and not np.allclose(out, expected, rtol=1e-4, atol=1e-6):   # a near miss: the difference
         raise ExerciseFailure(fallback(out))
     expect_close(out, expected, f"{what}, the final states,", rtol=1e-9, atol=1e-12)
 
