@@ -244,3 +244,18 @@ class SaysEqual(int):
         return False
 
     __hash__ = int.__hash__
+
+
+def expect_near_miss_fails(name, fn, pattern):
+    """Run the checker ``name`` on ``fn``, a near miss of a right answer: it must fail, with feedback matching
+    the regular expression ``pattern`` (the output it names)."""
+    from rnncourse.exercises import run_check
+
+    passed, feedback = run_check(name, fn)
+    assert not passed, f"{name} passed a near miss"
+    assert re.search(pattern, feedback), feedback
+
+
+def entries_differ(output: str) -> str:
+    """The pattern of a checker's near-miss message for the array ``output`` (a regular expression)."""
+    return rf"^(in the case [^:]*: )?{output}: \d+ of \d+ entries differ from the reference"
