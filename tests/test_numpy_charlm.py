@@ -153,6 +153,18 @@ def test_seeded_samples_keep_their_ids():
     assert sample(params, 3, 20, temperature=0.5, rng=np.random.default_rng(0)) == SEEDED_SAMPLE_05
 
 
+def test_an_h0_with_a_batch_axis_of_one_is_told_to_drop_it(setup):
+    params = setup[0]
+    H = params["W_hh"].shape[0]
+    with pytest.raises(ValueError, match=r"no batch axis: pass h0\[0\]$"):
+        sample(params, 1, 5, rng=np.random.default_rng(0), h0=np.zeros((1, H)))
+    with pytest.raises(ValueError) as err:                  # any other wrong shape gets no such advice
+        sample(params, 1, 5, rng=np.random.default_rng(0), h0=np.zeros(H + 1))
+    assert "h0[0]" not in str(err.value)
+    assert sample(params, 1, 5, rng=np.random.default_rng(0), h0=np.zeros(H)) == sample(
+        params, 1, 5, rng=np.random.default_rng(0))         # a zero h0 is the default
+
+
 def test_start_id_errors_say_what_start_id_should_be(setup):
     params = setup[0]
     with pytest.raises(TypeError, match=r"^start_id should be one character id, an integer in \[0, 6\), but is "

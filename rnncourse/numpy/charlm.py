@@ -393,7 +393,11 @@ def sample(params, start_id, n, *, temperature=1.0, rng, h0=None) -> list:
     c = _check_start_id(start_id, V)
     check_rng(rng)
     W_xh, W_hh, b_h, W_hy, b_y = (params[k] for k in PARAM_SHAPES)
-    h = np.zeros(H, W_hh.dtype) if h0 is None else check_array(h0, "h0", ("H",), (H,)).astype(W_hh.dtype)
+    if h0 is not None:
+        one_row = getattr(h0, "ndim", None) == 2 and h0.shape[0] == 1
+        check_array(h0, "h0", ("H",), (H,), hint="sample generates one sequence, so its state has no batch axis: "
+                                                 "pass h0[0]" if one_row else "")
+    h = np.zeros(H, W_hh.dtype) if h0 is None else np.asarray(h0).astype(W_hh.dtype)
     out = []
     for _ in range(n):
         h = np.tanh(W_xh[:, c] + W_hh @ h + b_h)
