@@ -305,6 +305,51 @@ def test_a_near_miss_names_float32_and_shows_numbers_that_differ(name, fn, expec
     assert match[1] != match[2]
 
 
+# A mean of x = [1, 2, 6] (3) and two usual mistakes: the sum (9), and the mean of all but the last entry (1.5).
+_X = np.array([1.0, 2.0, 6.0])
+_MEAN_MISTAKES = [(_X.sum(), "you summed x; divide by its length"),
+                  (_X[:-1].mean(), "the last entry is left out")]
+
+
+def test_name_mistake_names_the_first_mistake_the_answer_reproduces():
+    with pytest.raises(ExerciseFailure, match=r"^the mean: you summed x; divide by its length$"):
+        fb.name_mistake(9.0, 3.0, _MEAN_MISTAKES, "the mean", rtol=1e-9, atol=1e-12)
+    with pytest.raises(ExerciseFailure, match=r"^the mean: the last entry is left out$"):
+        fb.name_mistake(np.float32(1.5), 3.0, _MEAN_MISTAKES, "the mean", rtol=1e-6, atol=1e-8)
+    # Tried in order: two mistakes that give the same numbers name the first.
+    twice = [(np.ones((2, 2)), "first"), (np.ones((2, 2)), "second")]
+    with pytest.raises(ExerciseFailure, match=r"^h_t: first$"):
+        fb.name_mistake(np.ones((2, 2)), np.zeros((2, 2)), twice, "h_t", rtol=1e-9, atol=1e-12)
+    # An empty what gives the message alone, for a checker inside in_case (which names the case).
+    with pytest.raises(ExerciseFailure, match=r"^you summed x; divide by its length$"):
+        fb.name_mistake(9.0, 3.0, _MEAN_MISTAKES, "", rtol=1e-9, atol=1e-12)
+
+
+def test_name_mistake_stays_quiet_for_a_right_answer_even_where_a_mistake_gives_the_right_numbers():
+    coincide = [(3.0, "a mistake that happens to give the right mean on this case")]
+    assert fb.name_mistake(3.0, 3.0, coincide, "the mean", rtol=1e-9, atol=1e-12) is None
+    assert fb.name_mistake(3.0 + 1e-12, 3.0, _MEAN_MISTAKES + coincide, "the mean", rtol=1e-9, atol=1e-12) is None
+    # A mistake as good as right at the tolerance explains nothing, even for an answer that is near it but not right.
+    assert fb.name_mistake(1.8, 0.0, [(0.9, "as good as right")], "x", rtol=0, atol=1) is None
+    with pytest.raises(ExerciseFailure, match=r"^x: off$"):                    # the same answer, a mistake that is not
+        fb.name_mistake(1.8, 0.0, [(1.5, "off")], "x", rtol=0, atol=1)
+
+
+def test_name_mistake_stays_quiet_for_a_wrong_answer_that_is_no_listed_mistake():
+    for answer in (4.0, 9.0 * (1 + 1e-6), np.array(1.5 + 1e-3)):
+        assert fb.name_mistake(answer, 3.0, _MEAN_MISTAKES, "the mean", rtol=1e-9, atol=1e-12) is None
+    assert fb.name_mistake(3.0, 3.0, [], "the mean", rtol=1e-9, atol=1e-12) is None
+
+
+@pytest.mark.parametrize("answer", [np.full(2, 9.0), [9.0], (9.0,), "9", None, True, np.array(True), 9 + 0j,
+                                    {"mean": 9.0}, np.array(["9"]), np.array([9.0], dtype=object)],
+                         ids=["shape (2,)", "list", "tuple", "str", "None", "bool", "bool array", "complex", "dict",
+                              "str array", "object array"])
+def test_name_mistake_leaves_an_answer_of_another_kind_or_shape_to_the_expect_checks(answer):
+    assert fb.name_mistake(answer, 3.0, _MEAN_MISTAKES, "the mean", rtol=1e-9, atol=1e-12) is None
+    assert fb.name_mistake(answer, np.zeros(1), [(np.full(1, 9.0), "x")], "the mean", rtol=1e-9, atol=1e-12) is None
+
+
 def test_expect_scalar_accepts_numbers_and_rejects_arrays_nan_and_wrong_values():
     assert fb.expect_scalar(np.float32(2.0), 2.0, "loss") == 2.0
     assert fb.expect_scalar(np.array(2.0), 2.0, "loss") == 2.0

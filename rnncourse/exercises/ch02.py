@@ -12,7 +12,8 @@ import numpy as np
 
 from rnncourse.numpy import init_output_params, init_rnn_params, rnn_forward, rnn_step_forward
 
-from rnncourse.exercises.feedback import call_unchanged, case_sizes, expect_array, expect_close, in_case, random_array
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, in_case,
+                                          name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_rnn_step", "check_rnn_param_count"]
@@ -27,20 +28,15 @@ def _random_case(rng, B, D, H, dtype=np.float64):
     return x_t, h_prev, params["W_xh"], params["W_hh"], params["b_h"]
 
 
-def _name_missing_transpose(h_t, h_ref, args, tol):
-    """Fail, naming the mistake, if ``h_t`` is the step with ``h_prev @ W_hh`` (no transpose) and not the right one.
+def _mistakes(x_t, h_prev, W_xh, W_hh, b_h):
+    """The usual mistake of the step, W_hh without its transpose, with the message that names it.
 
     ``x_t @ W_xh`` fails with a shape error when D != H; ``h_prev @ W_hh`` runs, since W_hh is square.
     """
-    x_t, h_prev, W_xh, W_hh, b_h = args
-    wrong = np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h)
-    if (isinstance(h_t, np.ndarray) and h_t.shape == h_ref.shape and h_t.dtype.kind in "iuf"
-            and np.allclose(h_t, wrong, rtol=tol, atol=tol)
-            and not np.allclose(h_t, h_ref, rtol=tol, atol=tol)):
-        raise ExerciseFailure("rnn_step: h_t equals tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h): multiply by W_hh.T, "
-                              "as by W_xh.T; with the states as rows, h_prev @ W_hh.T is W_hh h_prev for each row. "
-                              "W_hh is square, so leaving out the transpose raises no error, but it gives wrong "
-                              "numbers")
+    return [(np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h),
+             "h_t equals tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h): multiply by W_hh.T, as by W_xh.T; with the "
+             "states as rows, h_prev @ W_hh.T is W_hh h_prev for each row. W_hh is square, so leaving out the "
+             "transpose raises no error, but it gives wrong numbers")]
 
 
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
@@ -86,7 +82,7 @@ def check_rnn_step(fn):
             h_t = call_unchanged(fn, args, _NAMES, "rnn_step")
             rtol = 1e-5 if args[0].dtype == np.float32 else 1e-10
             h_ref = rnn_step_forward(*args)[0]
-            _name_missing_transpose(h_t, h_ref, args, rtol)
+            name_mistake(h_t, h_ref, _mistakes(*args), "rnn_step", rtol=rtol, atol=rtol)
             expect_close(h_t, h_ref, "h_t from rnn_step", rtol=rtol, atol=rtol, dtype=args[0].dtype)
     # Stepping through whole sequences (T = 1 and T = 6) must reproduce rnn_forward.
     for sizes in ({"T": 1, "B": 3, "D": 2, "H": 4}, {"T": 6, "B": 3, "D": 2, "H": 4}):

@@ -19,7 +19,7 @@ import numpy as np
 from rnncourse.numpy import affine_forward, init_rnn_params, rnn_forward, softmax
 
 from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, in_case,
-                                          random_array)
+                                          name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 
 __all__ = ["check_last_states", "check_mean_pool_probs"]
@@ -27,7 +27,7 @@ __all__ = ["check_last_states", "check_mean_pool_probs"]
 
 # ----------------------------------------------------------------------------- ch03.last_states
 
-def _last_state_variants(hs, lengths, h0):
+def _last_state_mistakes(hs, lengths, h0):
     """Common wrong selections of the final states, each with the message that explains it."""
     B = hs.shape[1]
     b = np.arange(B)
@@ -49,11 +49,7 @@ def _check_last_states(fn, case, what, fallback=None):
     out = expect_array(out, (B, n_h), f"{what}, the final states,")
     hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
     expected = hs[lengths - 1, np.arange(B)]
-    if np.allclose(out, expected, rtol=1e-9, atol=1e-12):
-        return
-    for wrong, message in _last_state_variants(hs, lengths, h0):
-        if np.allclose(out, wrong, rtol=1e-9, atol=1e-12):
-            raise ExerciseFailure(f"{what}: {message}")
+    name_mistake(out, expected, _last_state_mistakes(hs, lengths, h0), what, rtol=1e-9, atol=1e-12)
     if fallback is not None and not np.allclose(out, expected, rtol=1e-4, atol=1e-6):   # a near miss: the difference
         raise ExerciseFailure(fallback(out))
     expect_close(out, expected, f"{what}, the final states,", rtol=1e-9, atol=1e-12)
@@ -119,33 +115,25 @@ def _diagnose_probs(P, hs, W_hy, b_y, what, fallback=None):
     """Raise a specific failure unless ``P`` equals the reference; ``fallback(P)`` words an unexplained miss."""
     B, O = hs.shape[1], W_hy.shape[0]
     P = expect_array(P, (B, O), f"{what}, P,")
+    expected = _reference_probs(hs, W_hy, b_y)
     if not np.allclose(P.sum(axis=1), 1.0):
-        if np.allclose(P, affine_forward(hs.mean(axis=0), W_hy, b_y)[0]):
-            raise ExerciseFailure(f"{what}: these are the scores z, not probabilities; apply the softmax")
+        name_mistake(P, expected, [(affine_forward(hs.mean(axis=0), W_hy, b_y)[0],
+                                    "these are the scores z, not probabilities; apply the softmax")],
+                     what, rtol=1e-5, atol=1e-8)
         raise ExerciseFailure(f"{what}: each row of P should sum to 1 (a distribution over the O classes), but "
                               f"the first row sums to {P[0].sum():.4f}; take the softmax along the last axis")
-    expected = _reference_probs(hs, W_hy, b_y)
-    if _same(P, expected):
-        return
     # A mistake is named only where it gives other numbers than the right answer (with W_hy = 0 all read-outs
     # agree), at the tolerance of the check; a near miss (float32, an epsilon) gets the plain difference.
-    variants = (
+    mistakes = [
         (softmax(affine_forward(hs[-1], W_hy, b_y)[0]),
          "you read out the last state hs[-1]; this exercise averages the states over time first, hs.mean(axis=0)"),
         (softmax(affine_forward(hs.sum(axis=0), W_hy, b_y)[0]),
          "you summed the states over time; take their mean (divide by T)"),
-    )
-    for wrong, message in variants:
-        if not _same(wrong, expected) and _same(P, wrong):
-            raise ExerciseFailure(f"{what}: {message}")
+    ]
+    name_mistake(P, expected, mistakes, what, rtol=1e-9, atol=1e-12)
     if fallback is not None and not np.allclose(P, expected, rtol=1e-4, atol=1e-6):
         raise ExerciseFailure(fallback(P))
     expect_close(P, expected, f"{what}, P,", rtol=1e-9, atol=1e-12)
-
-
-def _same(P, Q) -> bool:
-    """Equal at the tolerance the checker accepts an answer with."""
-    return np.allclose(P, Q, rtol=1e-9, atol=1e-12)
 
 
 @exercise("ch03.mean_pool_probs", points=1)

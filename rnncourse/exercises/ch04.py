@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, expect_grad_check,
-                                          expect_keys, in_case, random_array)
+                                          expect_keys, in_case, name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy import StepCache, init_rnn_params, rnn_backward, rnn_forward
 from rnncourse.numpy import rnn_step_backward as step_backward_reference
@@ -31,11 +31,12 @@ _STEP_ARGS = ("dh_t", "x_t", "h_prev", "W_xh", "W_hh", "h_t")
 _SEQ_ARGS = ("dhs", "x", "h0", "W_xh", "W_hh", "hs")
 
 
-def _compare(grads, expected, keys, what, variants=(), *, result):
+def _compare(grads, expected, keys, what, mistakes=(), *, result):
     """Compare gradient by gradient; on the first wrong one, name a matching mistake if one exists.
 
-    ``what`` starts each gradient's message (``"{what}: grads['x']"``); ``result`` names the whole dict, for a
-    result that is no dict or has other keys (``"rnn_backward's result"``).
+    ``mistakes`` are pairs ``(wrong_grads, message)``, ``wrong_grads`` a dict like ``expected``. ``what`` starts
+    each gradient's message (``"{what}: grads['x']"``); ``result`` names the whole dict, for a result that is no
+    dict or has other keys (``"rnn_backward's result"``).
     """
     expect_keys(grads, keys, result)
     for key in keys:
@@ -53,17 +54,14 @@ def _compare(grads, expected, keys, what, variants=(), *, result):
             raise ExerciseFailure(f"{name} has shape {g.shape}, but b_h has shape {want.shape}: the bias is shared "
                                   f"by every sequence (and every step), so sum its gradient over those axes")
         g = expect_array(g, want.shape, name)
-        if np.allclose(g, want, rtol=1e-7, atol=1e-10):
-            continue
-        for wrong, message in variants:
-            if np.allclose(g, wrong[key], rtol=1e-7, atol=1e-10):
-                raise ExerciseFailure(f"{name} is wrong: {message}")
+        name_mistake(g, want, [(wrong[key], message) for wrong, message in mistakes], f"{name} is wrong",
+                     rtol=1e-7, atol=1e-10)
         expect_close(g, want, name, rtol=1e-7, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- ch04.rnn_step_backward
 
-def _step_variants(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+def _step_mistakes(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     da = dh_t * (1 - h_t ** 2)
     right = {"x_t": da @ W_xh, "h_prev": da @ W_hh, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(0)}
     no_derivative = {"x_t": dh_t @ W_xh, "h_prev": dh_t @ W_hh, "W_xh": dh_t.T @ x_t, "W_hh": dh_t.T @ h_prev,
@@ -118,7 +116,7 @@ def check_rnn_step_backward(fn):
     by_hand = {"x_t": d * 1.0, "h_prev": d * 2.0, "W_xh": d * 1.0, "W_hh": d * 0.5, "b_h": d}
     expected = {k: np.full((1,) if k == "b_h" else (1, 1), v) for k, v in by_hand.items()}
     _compare(grads, expected, STEP_KEYS, "the one-unit example (tanh'(a) = 1 - tanh(2)**2 = "
-             f"{d:.4f})", _step_variants(*args), result="rnn_step_backward's result on the one-unit example")
+             f"{d:.4f})", _step_mistakes(*args), result="rnn_step_backward's result on the one-unit example")
     rng = np.random.default_rng(5)
     # B=1 is the edge case; also one unit with D=1, and a larger step.
     cases = case_sizes(seed=5, letters="BDH") + [{"B": 1, "D": 1, "H": 1}, {"B": 8, "D": 5, "H": 7}]
@@ -128,7 +126,7 @@ def check_rnn_step_backward(fn):
             grads = call_unchanged(fn, args, _STEP_ARGS, "rnn_step_backward")
             dh_t, x_t, h_prev, W_xh, W_hh, h_t = args
             expected = step_backward_reference(dh_t, StepCache(x_t, h_prev, W_xh, W_hh, h_t))
-            _compare(grads, expected, STEP_KEYS, "rnn_step_backward", _step_variants(*args),
+            _compare(grads, expected, STEP_KEYS, "rnn_step_backward", _step_mistakes(*args),
                      result="rnn_step_backward's result")
 
 
@@ -192,7 +190,7 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
     }
 
 
-def _seq_variants(args):
+def _seq_mistakes(args):
     return [
         (bptt_variant(*args, recursion=False),
          "no gradient flows back from step t+1: dL/dh_t must add W_hh^T (dL/dh_{t+1} * (1 - h_{t+1}**2)), "
@@ -249,7 +247,7 @@ def check_rnn_backward(fn):
     by_hand = {"x": np.array([[[d], [2 * d]]]), "h0": np.array([[0.5 * d], [d]]), "W_xh": np.full((1, 1), -1.75 * d),
                "W_hh": np.full((1, 1), 1.5 * d), "b_h": np.full(1, 3 * d)}
     _compare(grads, by_hand, SEQ_KEYS, f"the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = {d:.4f})",
-             _seq_variants(args), result="rnn_backward's result on the one-step example")
+             _seq_mistakes(args), result="rnn_backward's result on the one-step example")
     rng = np.random.default_rng(6)
     # Independently of the reference, first: centred finite differences of L = sum(dhs * hs) on a small
     # problem (T=4 shows what the one-step example hides: no recursion, gradients not summed over time).
@@ -260,17 +258,23 @@ def check_rnn_backward(fn):
         grads, args = _call_backward(fn, case, "rnn_backward")
         expect_keys(grads, SEQ_KEYS, "rnn_backward's result")
         params = {"x": x.copy(), "h0": h0.copy(), "W_xh": W_xh.copy(), "W_hh": W_hh.copy(), "b_h": b_h.copy()}
+        expected, mistakes = rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), _seq_mistakes(args)
         if any(not isinstance(grads[k], np.ndarray) or grads[k].shape != params[k].shape for k in SEQ_KEYS):
-            _compare(grads, rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1]), SEQ_KEYS, "rnn_backward",
-                     _seq_variants(args), result="rnn_backward's result")   # names a wrong shape: a transpose ...
+            _compare(grads, expected, SEQ_KEYS, "rnn_backward", mistakes,
+                     result="rnn_backward's result")   # names a wrong shape: a transpose ...
 
         def loss():
             hs, _ = rnn_forward(params["x"], params["h0"], params["W_xh"], params["W_hh"], params["b_h"])
             return float((dhs * hs).sum())
 
         def explain(key, g):
-            wrong = [message for variant, message in _seq_variants(args) if np.allclose(g, variant[key])]
-            return wrong[0] if wrong else None
+            """The usual mistake that gives the failing gradient g, in words; None if none does."""
+            try:
+                name_mistake(g, expected[key], [(wrong[key], message) for wrong, message in mistakes], "",
+                             rtol=1e-5, atol=1e-8)
+            except ExerciseFailure as mistake:
+                return str(mistake)
+            return None
 
         expect_grad_check(loss, params, grads, "the gradients of rnn_backward", tol=1e-6, explain=explain)
     # T=1 and B=1 are the edge cases; also one unit with D=1, and a longer sequence.
@@ -281,4 +285,4 @@ def check_rnn_backward(fn):
             grads, args = _call_backward(fn, case, "rnn_backward")
             dhs, x, h0, W_xh, W_hh, _, b_h = case
             expected = rnn_backward(dhs, rnn_forward(x, h0, W_xh, W_hh, b_h)[1])
-            _compare(grads, expected, SEQ_KEYS, "rnn_backward", _seq_variants(args), result="rnn_backward's result")
+            _compare(grads, expected, SEQ_KEYS, "rnn_backward", _seq_mistakes(args), result="rnn_backward's result")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.exercises.feedback import (call_student, call_unchanged, case_sizes, expect_array, expect_close,
-                                          expect_keys, expect_number, in_case, random_array)
+                                          expect_keys, expect_number, in_case, name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.clip import clip_grad_norm
 from rnncourse.numpy.jacobian import jacobian_product, step_jacobians
@@ -64,6 +64,11 @@ def _run_clip(fn, grads, max_norm, case=None):
     return total, mine
 
 
+def _flat(arrays, names):
+    """The arrays ``arrays[name]`` one after the other, as one vector, to compare all of them at once."""
+    return np.concatenate([arrays[name].ravel() for name in names])
+
+
 def _compare_clip(fn, grads, max_norm, case=None):
     prefix = f"{case}: " if case else ""
     reference = _copy(grads)
@@ -77,11 +82,11 @@ def _compare_clip(fn, grads, max_norm, case=None):
     if unchanged and expected_total > max_norm:
         raise ExerciseFailure(f"{prefix}the gradients were not changed although their norm {expected_total:.4g} "
                               f"exceeds max_norm = {max_norm:g}; scale the arrays in place (g *= c)")
-    wrong = _per_array(grads, max_norm)
-    if all(np.allclose(mine[n], wrong[n]) for n in grads) and \
-            not all(np.allclose(reference[n], wrong[n]) for n in grads):
-        raise ExerciseFailure(f"{prefix}each array was clipped on its own; clip all of them together, with one "
-                              f"factor computed from the norm of all gradients as one long vector")
+    names = list(grads)
+    mistakes = [(_flat(_per_array(grads, max_norm), names),
+                 "each array was clipped on its own; clip all of them together, with one factor computed from the "
+                 "norm of all gradients as one long vector")]
+    name_mistake(_flat(mine, names), _flat(reference, names), mistakes, case or "", rtol=1e-5, atol=1e-8)
     # The factor max_norm / (norm + 1e-6) differs from max_norm / norm by about 1e-6 / norm: accept both.
     rtol = 1e-6 + 2e-6 / max(expected_total, 1e-12)
     for name in grads:
@@ -122,7 +127,7 @@ def check_clip_by_global_norm(fn):
 
 # ----------------------------------------------------------------------------- Jacobian product
 
-def _wrong_variants(hs, W_hh, k):
+def _mistakes(hs, W_hh, k):
     """Products with the usual mistakes, to name the one the student made."""
     T, B, n_h = hs.shape
     J = step_jacobians(hs, W_hh)
@@ -133,12 +138,12 @@ def _wrong_variants(hs, W_hh, k):
         reversed_order = reversed_order @ J[i]
         no_derivative = W_hh @ no_derivative
         shifted = ((1 - hs_prev[i] ** 2)[:, :, None] * W_hh) @ shifted
-    return {
-        "the factors are multiplied in the wrong order: dh_T/dh_k = J_T ... J_{k+1}, the latest on the left":
-            reversed_order,
-        "the derivative of tanh is missing: each factor is diag(1 - h_t**2) W_hh": no_derivative,
-        "each factor should use the state it produces, diag(1 - h_t**2) W_hh, not h_{t-1}": shifted,
-    }
+    return [
+        (reversed_order,
+         "the factors are multiplied in the wrong order: dh_T/dh_k = J_T ... J_{k+1}, the latest on the left"),
+        (no_derivative, "the derivative of tanh is missing: each factor is diag(1 - h_t**2) W_hh"),
+        (shifted, "each factor should use the state it produces, diag(1 - h_t**2) W_hh, not h_{t-1}"),
+    ]
 
 
 def _compare_jacobian(fn, hs, W_hh, k, case=None):
@@ -148,10 +153,7 @@ def _compare_jacobian(fn, hs, W_hh, k, case=None):
     got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product{within}")
     got = expect_array(got, (B, n_h, n_h), f"{prefix}dh_T/dh_k")
     expected = jacobian_product(step_jacobians(hs, W_hh), k)
-    if not np.allclose(got, expected, rtol=1e-6, atol=1e-10):
-        for message, wrong in _wrong_variants(hs, W_hh, k).items():
-            if np.allclose(got, wrong, rtol=1e-6, atol=1e-10):
-                raise ExerciseFailure(f"{prefix}{message}")
+    name_mistake(got, expected, _mistakes(hs, W_hh, k), case or "", rtol=1e-6, atol=1e-10)
     expect_close(got, expected, f"{prefix}dh_T/dh_k", rtol=1e-6, atol=1e-10)
 
 

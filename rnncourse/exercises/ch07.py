@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, expect_tuple,
-                                          in_case, random_array)
+                                          in_case, name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.jordan import init_jordan_params, jordan_forward, jordan_step_forward
 
@@ -33,22 +33,20 @@ def _call(fn, args, what):
     return expect_tuple(call_unchanged(fn, args, _NAMES, what), ("h_t", "y_t"), what)
 
 
-def _slip(h_t, y_t, args, tol):
-    """The usual mistake that gives ``h_t`` (or, with h_t right, ``y_t``) and not the right step, in words; or None."""
+def _name_slip(h_t, y_t, args, what, tol):
+    """Fail, naming it, if ``h_t`` (or, with h_t right, ``y_t``) is what a usual mistake gives."""
     x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y = args
     (h_ref, y_ref), _ = jordan_step_forward(*args)
-
-    def only(mine, wrong, right):      # the answer is the mistake's result, not the right one
-        return np.allclose(mine, wrong, rtol=tol, atol=tol) and not np.allclose(mine, right, rtol=tol, atol=tol)
-
-    if only(h_t, np.tanh(x_t @ W_xh.T + b_h), h_ref):
-        return ("h_t ignores y_prev; the Jordan network adds y_prev W_yh^T (the previous output fed back) inside "
-                "the tanh")
-    if only(h_t, np.tanh(x_t @ W_xh.T + y_prev @ W_yh.T) + b_h, h_ref):
-        return "b_h is added after the tanh; it belongs inside: h_t = tanh(x_t W_xh^T + y_prev W_yh^T + b_h)"
-    if np.allclose(h_t, h_ref, rtol=tol, atol=tol) and only(y_t, np.tanh(h_t @ W_hy.T + b_y), y_ref):
-        return "y_t should be the linear read-out h_t W_hy^T + b_y, without tanh"
-    return None
+    h_mistakes = [
+        (np.tanh(x_t @ W_xh.T + b_h),
+         "h_t ignores y_prev; the Jordan network adds y_prev W_yh^T (the previous output fed back) inside the tanh"),
+        (np.tanh(x_t @ W_xh.T + y_prev @ W_yh.T) + b_h,
+         "b_h is added after the tanh; it belongs inside: h_t = tanh(x_t W_xh^T + y_prev W_yh^T + b_h)"),
+    ]
+    name_mistake(h_t, h_ref, h_mistakes, what, rtol=tol, atol=tol)
+    if np.allclose(h_t, h_ref, rtol=tol, atol=tol):
+        y_mistakes = [(np.tanh(h_t @ W_hy.T + b_y), "y_t should be the linear read-out h_t W_hy^T + b_y, without tanh")]
+        name_mistake(y_t, y_ref, y_mistakes, what, rtol=tol, atol=tol)
 
 
 def _check_step(fn, args, what):
@@ -59,9 +57,7 @@ def _check_step(fn, args, what):
     y_t = expect_array(y_t, (B, O), f"y_t from {what}", dtype=x_t.dtype)
     tol = 1e-5 if x_t.dtype == np.float32 else 1e-10
     (h_ref, y_ref), _ = jordan_step_forward(*args)
-    slip = _slip(h_t, y_t, args, tol)
-    if slip:
-        raise ExerciseFailure(f"{what}: {slip}")
+    _name_slip(h_t, y_t, args, what, tol)
     expect_close(h_t, h_ref, f"h_t from {what}", rtol=tol, atol=tol)
     expect_close(y_t, y_ref, f"y_t from {what}", rtol=tol, atol=tol)
 
@@ -86,9 +82,7 @@ def check_jordan_step(fn):
     h_t = expect_array(h_t, (1, 1), "h_t on the hand case", dtype=np.float64)
     y_t = expect_array(y_t, (1, 1), "y_t on the hand case", dtype=np.float64)
     if not np.isclose(h_t[0, 0], np.tanh(1.0)) or not np.isclose(y_t[0, 0], 3 * np.tanh(1.0) + 1):
-        slip = _slip(h_t, y_t, one, 1e-10)
-        if slip:
-            raise ExerciseFailure(f"{what}: {slip}")
+        _name_slip(h_t, y_t, one, what, 1e-10)
         raise ExerciseFailure(
             f"with x_t = 1, y_prev = 0.5, W_xh = 1, W_yh = 2, b_h = -1, W_hy = 3, b_y = 1 the step should give "
             f"h_t = tanh(1 + 1 - 1) = tanh(1) = {np.tanh(1.0):.4f} and y_t = 3 tanh(1) + 1 = "

@@ -16,7 +16,7 @@ import numpy as np
 
 from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close,
                                           expect_grad_check, expect_grads_close, expect_keys, expect_tuple, in_case,
-                                          random_array)
+                                          name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.gated import gru_step_forward, lstm_step_forward, sigmoid
 from rnncourse.numpy.gated import lstm_step_backward as lstm_step_backward_reference
@@ -92,12 +92,12 @@ def check_lstm_step(fn):
             args += _weights(rng, 4, 1, D, H)
             h_t, c_t = _lstm(fn, args, "lstm_step")
             (h_ref, c_ref), _ = lstm_step_forward(*args)
-            right = np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10) and np.allclose(c_t, c_ref, rtol=1e-10, atol=1e-10)
             (h_ifog, c_ifog), _ = lstm_step_forward(*args[:3], *(_swap_g_o(w) for w in args[3:]))
-            if not right and np.allclose(h_t, h_ifog) and np.allclose(c_t, c_ifog):
-                raise ExerciseFailure("lstm_step: the gate blocks are read in the order i, f, o, g (as some texts "
-                                      "stack them); here they follow torch.nn.LSTMCell, i, f, g, o: rows 2H..3H of "
-                                      "W_xh, W_hh and b_h give the candidate g, rows 3H..4H the output gate o")
+            ifog = (np.stack([h_ifog, c_ifog]),
+                    "the gate blocks are read in the order i, f, o, g (as some texts stack them); here they follow "
+                    "torch.nn.LSTMCell, i, f, g, o: rows 2H..3H of W_xh, W_hh and b_h give the candidate g, rows "
+                    "3H..4H the output gate o")
+            name_mistake(np.stack([h_t, c_t]), np.stack([h_ref, c_ref]), [ifog], "lstm_step", rtol=1e-5, atol=1e-8)
             expect_close(c_t, c_ref, "c_t from lstm_step", rtol=1e-10, atol=1e-10)
             expect_close(h_t, h_ref, "h_t from lstm_step", rtol=1e-10, atol=1e-10)
 
@@ -107,15 +107,22 @@ def check_lstm_step(fn):
 _GRU_NAMES = ("x_t", "h_prev", "W_xh", "W_hh", "b_xh", "b_hh")
 
 
-def _gru_variants(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
-    """Two common slips: the reset gate applied to h before the product, and z weighting n instead of h."""
+def _gru_mistakes(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """Two common slips: z weighting n instead of h, and the reset gate applied to h before the product."""
     a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=1)
     h_r, h_z, h_n = np.split(h_prev @ W_hh.T + b_hh, 3, axis=1)
     r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
     H = h_prev.shape[1]
     n_before = np.tanh(a_n + (r * h_prev) @ W_hh[2 * H:].T + b_hh[2 * H:])
     n = np.tanh(a_n + r * h_n)
-    return {"reset before": (1 - z) * n_before + z * h_prev, "z swapped": z * n + (1 - z) * h_prev}
+    return [
+        (z * n + (1 - z) * h_prev,
+         "PyTorch's GRU keeps the old state with weight z: h_t = (1 - z) * n + z * h_prev, "
+         "not z * n + (1 - z) * h_prev"),
+        ((1 - z) * n_before + z * h_prev,
+         "PyTorch's GRU applies the reset gate after the product, n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), "
+         "not to h_prev before it"),
+    ]
 
 
 @exercise("ch08.gru_step", points=2,
@@ -144,16 +151,8 @@ def check_gru_step(fn):
             args = [random_array(rng, (B, D)), np.tanh(random_array(rng, (B, H)))] + _weights(rng, 3, 2, D, H)
             h_t = expect_array(call_unchanged(fn, args, _GRU_NAMES, "gru_step"), (B, H), "h_t from gru_step")
             h_ref, _ = gru_step_forward(*args)
-            if not np.allclose(h_t, h_ref, rtol=1e-10, atol=1e-10):
-                slips = _gru_variants(*args)
-                if np.allclose(h_t, slips["z swapped"]):
-                    raise ExerciseFailure("gru_step: PyTorch's GRU keeps the old state with weight z: "
-                                          "h_t = (1 - z) * n + z * h_prev, not z * n + (1 - z) * h_prev")
-                if np.allclose(h_t, slips["reset before"]):
-                    raise ExerciseFailure("gru_step: PyTorch's GRU applies the reset gate after the product, "
-                                          "n = tanh(W_xn x + b_xn + r * (W_hn h_prev + b_hn)), not to h_prev "
-                                          "before it")
-                expect_close(h_t, h_ref, "h_t from gru_step", rtol=1e-10, atol=1e-10)
+            name_mistake(h_t, h_ref, _gru_mistakes(*args), "gru_step", rtol=1e-5, atol=1e-8)
+            expect_close(h_t, h_ref, "h_t from gru_step", rtol=1e-10, atol=1e-10)
 
 
 # ----------------------------------------------------------------------------- LSTM step backward
@@ -195,6 +194,11 @@ def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_t
     da = np.concatenate([blocks[k] for k in order], axis=1)
     return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc * f if forget else dc,
             "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev, "b_h": da.sum(axis=0)}
+
+
+def _flat(grads):
+    """The six gradients one after the other, as one vector, to compare all of them at once."""
+    return np.concatenate([grads[k].ravel() for k in _LSTM_GRAD_KEYS])
 
 
 _LSTM_BACKWARD_SLIPS = (
@@ -240,12 +244,11 @@ def check_lstm_step_backward(fn):
             # Arrays of the right shape holding real numbers first, so that the comparisons below can run.
             grads = {k: expect_array(grads[k], expected[k].shape, f"the gradients of lstm_step_backward[{k!r}]")
                      for k in _LSTM_GRAD_KEYS}
-            if not all(np.allclose(grads[k], expected[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
-                for slip, message in _LSTM_BACKWARD_SLIPS:
-                    wrong = lstm_step_backward_variant(dstate, cache, **slip)
-                    if all(np.allclose(grads[k], wrong[k], rtol=1e-7, atol=1e-10) for k in _LSTM_GRAD_KEYS):
-                        raise ExerciseFailure(f"the gradients of lstm_step_backward are wrong: {message}")
-                expect_grads_close(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
+            mistakes = [(_flat(lstm_step_backward_variant(dstate, cache, **slip)), message)
+                        for slip, message in _LSTM_BACKWARD_SLIPS]
+            name_mistake(_flat(grads), _flat(expected), mistakes, "the gradients of lstm_step_backward are wrong",
+                         rtol=1e-7, atol=1e-10)
+            expect_grads_close(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
     # Independently of the reference: centred finite differences of L = sum(dh_t * h_t + dc_t * c_t).
     B, D, H = 2, 3, 2
     params = {"x_t": random_array(rng, (B, D)), "h_prev": np.tanh(random_array(rng, (B, H))),

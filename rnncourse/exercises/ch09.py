@@ -18,7 +18,7 @@ import numpy as np
 
 from rnncourse.exercises.feedback import (
     call_unchanged, case_sizes, expect_array, expect_close, expect_grad_check, expect_number, expect_scalar,
-    expect_tuple, in_case, random_array,
+    expect_tuple, in_case, name_mistake, random_array,
 )
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.embedding import embedding_backward as embedding_backward_reference
@@ -52,11 +52,12 @@ def check_embedding_backward(fn):
     dx, ids = np.array([[1.0], [10.0], [100.0]]), np.array([2, 2, 0])
     dE = call_unchanged(fn, (dx, ids, 3), ("dx", "ids", "V"), "embedding_backward on ids [2, 2, 0]")
     dE = expect_array(dE, (3, 1), "dE for ids [2, 2, 0]")
-    if np.allclose(dE[:, 0], [100, 0, 10]):
-        raise ExerciseFailure("dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: a repeated id must add "
-                              "all its rows of dx, and both `dE[i] = row` in a loop and the buffered `dE[ids] += dx` "
-                              "keep only one (a fancy-indexed += adds once per distinct id); add every row, repeated "
-                              "ids included, with an unbuffered add or `+=` in a loop over the rows")
+    overwritten = ([100.0, 0.0, 10.0],
+                   "dE[2] should be 1 + 10 = 11 (id 2 is read twice), but is 10: a repeated id must add all its rows "
+                   "of dx, and both `dE[i] = row` in a loop and the buffered `dE[ids] += dx` keep only one (a "
+                   "fancy-indexed += adds once per distinct id); add every row, repeated ids included, with an "
+                   "unbuffered add or `+=` in a loop over the rows")
+    name_mistake(dE[:, 0], [100.0, 0.0, 11.0], [overwritten], "", rtol=1e-5, atol=1e-8)
     expect_close(dE[:, 0], [100.0, 0.0, 11.0], "dE for ids [2, 2, 0] and dx rows 1, 10, 100")
     rng = np.random.default_rng(9)
     cases = [{"ids shape": (s["T"], s["B"]), "V": s["V"], "D": s["D"]} for s in case_sizes(seed=9, letters="TBVD")]
@@ -80,7 +81,7 @@ def check_embedding_backward(fn):
 
 # ----------------------------------------------------------------------------- ch09.masked_cross_entropy
 
-def _masked_variants(logits, targets, mask):
+def _masked_mistakes(logits, targets, mask):
     """(loss, dlogits) of the usual mistakes."""
     T, B, V = logits.shape
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
@@ -109,10 +110,11 @@ def _check_masked(fn, args, what, about=""):
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
     got_d = expect_array(out[1], logits.shape, f"dlogits{about}")
     got_loss = expect_number(out[0], f"the loss{about}")
-    if not (np.isclose(got_loss, loss, rtol=1e-9) and np.allclose(got_d, d, atol=1e-12)):
-        for (wl, wd), message in _masked_variants(logits, targets, mask):
-            if np.isclose(got_loss, wl, rtol=1e-9) and np.allclose(got_d, wd, atol=1e-12):
-                raise ExerciseFailure(f"{what}: {message}")
+    # A mistake gives both a loss and dlogits: of those whose loss the answer's loss is, name the one whose
+    # dlogits the answer's dlogits are.
+    mistakes = [(wd, message) for (wl, wd), message in _masked_mistakes(logits, targets, mask)
+                if np.isclose(got_loss, wl, rtol=1e-9)]
+    name_mistake(got_d, d, mistakes, what, rtol=1e-5, atol=1e-12)
     # out[0] rather than got_loss: expect_scalar names a loss computed in float32 (torch's default) by its dtype.
     expect_scalar(out[0], float(loss), f"the loss{about}", rtol=1e-9, atol=1e-12)
     expect_close(got_d, d, f"dlogits{about}", rtol=1e-8, atol=1e-12)
@@ -179,9 +181,9 @@ def check_reverse_padded(fn):
     x, lengths = np.array([[1, 4], [2, 0], [3, 0]]), np.array([3, 1])
     got = call_unchanged(fn, (x, lengths), ("x", "lengths"), "reverse_padded on [[1, 2, 3], [4, pad, pad]]")
     got = expect_array(got, x.shape, "the result for [[1, 2, 3], [4, pad, pad]]")
-    if np.array_equal(got, x[::-1]):
-        raise ExerciseFailure("x[::-1] reverses the padded array as a whole, so the short sequence [4] would "
-                              "start with its padding; reverse each column within its own length")
+    whole = (x[::-1], "x[::-1] reverses the padded array as a whole, so the short sequence [4] would start with its "
+                      "padding; reverse each column within its own length")
+    name_mistake(got, reverse_reference(x, lengths), [whole], "", rtol=0, atol=0)
     expect_close(got, reverse_reference(x, lengths), "the result for [[1, 2, 3], [4, pad, pad]]")
     rng = np.random.default_rng(11)
     cases = case_sizes(seed=11, letters="TBD") + [{"T": 1, "B": 1, "D": 1}, {"T": 4, "B": 6, "D": 1}]

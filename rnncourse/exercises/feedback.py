@@ -14,6 +14,8 @@ Every chapter's checkers (``rnncourse.exercises.ch01`` ... ``ch09``) use these h
   naming what was compared, what was expected and what came, so a student knows what
   to fix: a wrong type or shape, NaN produced, which entries differ and by how much,
   which gradient is wrong;
+- :func:`name_mistake` names the usual mistake that a wrong answer reproduces, from the
+  checker's list of mistakes, each computed on the case at hand with the message that explains it;
 - :func:`case_sizes`, :func:`random_array` and :func:`in_case` build the random and
   edge cases a checker runs and say which case failed.
 
@@ -46,8 +48,9 @@ from rnncourse.numpy.gradcheck import numerical_gradient, rel_error
 from .registry import ExerciseFailure
 
 __all__ = [
-    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "expect_number", "expect_scalar",
-    "expect_keys", "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case", "random_array",
+    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "name_mistake", "expect_number",
+    "expect_scalar", "expect_keys", "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case",
+    "random_array",
 ]
 
 
@@ -294,6 +297,54 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
         if _less_precise(actual.dtype, expected.dtype):         # e.g. a torch answer in torch's default float32
             raise ExerciseFailure(f"{_dtype_message(what, actual.dtype, expected.dtype)} (in {actual.dtype}, {differ})")
         raise ExerciseFailure(f"{what}: {differ}")
+
+
+def name_mistake(actual, expected, mistakes, what: str, *, rtol: float, atol: float) -> None:
+    """Fail, naming the mistake, if ``actual`` is what one of the usual mistakes gives and not the right answer.
+
+    Each mistake is named only where it explains the answer: the answer equals its result
+    (``numpy.allclose`` at ``rtol`` and ``atol``), but not ``expected``, and the mistake gives
+    other numbers than the right answer on this case. An answer that is no array or number
+    of ``expected``'s shape holding real numbers names nothing; the ``expect_*`` check that
+    follows says what is wrong with it.
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    expected : array_like
+        The right answer.
+    mistakes : iterable of (array_like, str)
+        Pairs ``(wrong, message)``: what a usual mistake gives on this case, and the words that
+        name it, tried in order; the first that matches is named.
+    what : str
+        How the feedback names the result: the failure reads ``"{what}: {message}"``, or just
+        the message where ``what`` is empty (inside :func:`in_case`, which names the case).
+    rtol, atol : float
+        Tolerances of ``numpy.allclose``.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 6.0])
+    >>> mistakes = [(x.sum(), "you summed x; divide by its length")]
+    >>> name_mistake(3.0, x.mean(), mistakes, "the mean", rtol=1e-9, atol=1e-12)       # right: nothing to name
+    >>> name_mistake(9.0, x.mean(), mistakes, "the mean", rtol=1e-9, atol=1e-12)
+    Traceback (most recent call last):
+    ...
+    rnncourse.exercises.registry.ExerciseFailure: the mean: you summed x; divide by its length
+    """
+    expected = np.asarray(expected)
+    if isinstance(actual, bool) or not isinstance(actual, (np.ndarray, np.number, int, float)):
+        return
+    actual = np.asarray(actual)
+    if (actual.shape != expected.shape or actual.dtype.kind not in "iuf"
+            or np.allclose(actual, expected, rtol=rtol, atol=atol)):
+        return
+    for wrong, message in mistakes:
+        wrong = np.asarray(wrong)
+        if (wrong.shape == expected.shape and not np.allclose(wrong, expected, rtol=rtol, atol=atol)
+                and np.allclose(actual, wrong, rtol=rtol, atol=atol)):
+            raise ExerciseFailure(f"{what}: {message}" if what else message)
 
 
 def _worst_entry(actual, expected, label: str = "expected") -> str:
