@@ -7,7 +7,7 @@ import torch
 
 from rnncourse.numpy.jordan import init_jordan_params, jordan_backward, jordan_forward
 from rnncourse.torch.jordan import JordanRNN
-from rnncourse.torch.train import TrainConfig, train
+from rnncourse.torch.training import TrainConfig, train
 
 T, B, D, H, O = 6, 3, 2, 5, 2
 

@@ -18,7 +18,7 @@ from rnncourse.plotting.practice import (plot_accuracies, plot_batch_masks, plot
 from rnncourse.torch.charlm import CharLM, evaluate_loss, train_charlm  # noqa: E402
 from rnncourse.torch.debug import grad_norms, lr_range_test  # noqa: E402
 from rnncourse.torch.tagger import Tagger, fit_tagger, predict_tags  # noqa: E402
-from rnncourse.torch.train import check_finite_update  # noqa: E402
+from rnncourse.torch.training import check_finite_update  # noqa: E402
 
 
 def test_batch_indices_cover_every_example_once_and_sorting_cuts_padding():
@@ -374,7 +374,7 @@ def test_the_practice_loops_take_their_yes_no_flags_as_true_or_false_only(flag):
 
 
 def test_the_practice_loops_take_a_seed_that_torch_manual_seed_takes():
-    from rnncourse.torch.train import MAX_SEED
+    from rnncourse.torch.training import MAX_SEED
 
     ids, tags = _lines(np.random.default_rng(0), 8)
     text = np.tile(np.arange(5), 20)

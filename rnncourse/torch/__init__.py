@@ -24,19 +24,19 @@ validated once per public call, never inside the loop over time.
 - ``rnncourse.torch.elman``: ``rnn_step_forward``, ``rnn_forward``, ``ElmanRNN``;
 - ``rnncourse.torch.gated``: ``LSTMCell``, ``GRUCell``, ``LSTM``, ``GRU``;
 - ``rnncourse.torch.heads``: ``OutputLayer``, ``RNNModel``;
-- ``rnncourse.torch.train``: ``TrainConfig``, ``History``, ``train``.
+- ``rnncourse.torch.training``: ``TrainConfig``, ``History``, ``train``.
 
-All of them are importable from ``rnncourse.torch`` directly. One name is both: once the
-package is imported, ``rnncourse.torch.train`` is the function ``train``, which hides the module of
-the same name as an attribute; take the module's other names with ``from rnncourse.torch.train import
-train_step, check_finite_update`` (as the chapters do), not through ``rnncourse.torch.train.<name>``.
+All of them are importable from ``rnncourse.torch`` directly. The training loop's module is
+``training`` and its function ``train``, so ``rnncourse.torch.train`` is the function and
+``rnncourse.torch.training`` the module, with its other names (``train_step``,
+``check_finite_update``, ``MAX_SEED``).
 """
 
 from rnncourse.torch.device import pick_device
 from rnncourse.torch.elman import ElmanRNN, rnn_forward, rnn_step_forward
 from rnncourse.torch.gated import GRU, LSTM, GRUCell, LSTMCell
 from rnncourse.torch.heads import OutputLayer, RNNModel
-from rnncourse.torch.train import History, TrainConfig, train
+from rnncourse.torch.training import History, TrainConfig, train
 
 __all__ = [
     "pick_device",

@@ -24,7 +24,7 @@ from torch import nn
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
-from rnncourse.torch.train import MAX_SEED, check_finite_update
+from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int, layer_state_hint)
 
@@ -129,7 +129,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     clip : float
         Clip the gradient norm to this value, > 0 (default 1).
     seed : int
-        Seeds PyTorch (dropout) (default 0); from 0 to :data:`~rnncourse.torch.train.MAX_SEED`.
+        Seeds PyTorch (dropout) (default 0); from 0 to :data:`~rnncourse.torch.training.MAX_SEED`.
 
     Returns
     -------
@@ -140,7 +140,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     ------
     FloatingPointError
         If an update's loss or gradient norm is NaN or infinite (see
-        :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
+        :func:`rnncourse.torch.training.check_finite_update`); the weights are left as they were before that update.
     """
     steps = check_positive_int(steps, "steps")
     clip = check_positive_float(clip, "clip")

@@ -29,7 +29,7 @@ def check_device(device, name: str = "device", *, cpu_or_cuda: bool = False) -> 
         The argument's name, for the messages.
     cpu_or_cuda : bool
         Accept only the CPU and CUDA GPUs, the devices the course's code is tested on
-        (what :func:`pick_device` and :class:`~rnncourse.torch.train.TrainConfig` take).
+        (what :func:`pick_device` and :class:`~rnncourse.torch.training.TrainConfig` take).
 
     Raises
     ------

@@ -40,7 +40,7 @@ class JordanRNN(nn.Module):
     r"""A Jordan network, :math:`h_t = f(W_{xh} x_t + W_{yh} u_t + b_h)`, :math:`y_t = g(W_{hy} h_t + b_y)`.
 
     Equal to :func:`rnncourse.numpy.jordan.jordan_forward` on the same weights
-    (see :meth:`from_numpy`). To train it with :func:`rnncourse.torch.train.train`,
+    (see :meth:`from_numpy`). To train it with :func:`rnncourse.torch.training.train`,
     pass each batch's targets in: ``train(model, batches, loss_fn, config,
     forward=lambda model, x, y: model(x, targets=y))`` (used under teacher forcing,
     ignored when the model runs free).

@@ -27,7 +27,7 @@ from rnncourse.data.adding import CORRECT_TOLERANCE, adding_problem, chance_mse
 from rnncourse.numpy.init import init_rnn_params
 from rnncourse.torch.device import check_device, pick_device
 from rnncourse.torch.init import check_dtype
-from rnncourse.torch.train import MAX_SEED, TrainConfig, train
+from rnncourse.torch.training import MAX_SEED, TrainConfig, train
 from rnncourse.validation import (check_array, check_choice, check_match, check_not_empty, check_positive_float,
                                   check_positive_int)
 
@@ -210,7 +210,7 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
 
     Each step draws a fresh batch (``adding_problem(batch_size, T, lag=lag)``, the
     scaled target) and takes one optimizer step on the mean squared error of the
-    last output, through :func:`rnncourse.torch.train.train` (which stops with a
+    last output, through :func:`rnncourse.torch.training.train` (which stops with a
     :class:`FloatingPointError` if the loss or the gradient becomes NaN/inf; its advice
     names the arguments ``lr`` and ``clip`` of this function).
     Then ``n_test`` fresh sequences (the same for every call with the same

@@ -15,7 +15,7 @@ from torch import nn
 from rnncourse.torch.elman import ElmanRNN, recurrence
 from rnncourse.torch.heads import OutputLayer
 from rnncourse.torch.topologies import last_states
-from rnncourse.torch.train import TrainConfig, train
+from rnncourse.torch.training import TrainConfig, train
 from rnncourse.validation import (check_array, check_index_array, check_match, check_not_empty, check_positive_int,
                                   state_hint)
 
@@ -264,7 +264,7 @@ def teacher_forcing_loss(logits, tgt, pad=0):
 
 
 def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
-    """Train a :class:`Seq2Seq` with teacher forcing, using :func:`~rnncourse.torch.train.train`.
+    """Train a :class:`Seq2Seq` with teacher forcing, using :func:`~rnncourse.torch.training.train`.
 
     Each step encodes the batch's sources, decodes its targets with the true
     previous tokens as inputs and minimises :func:`teacher_forcing_loss`.
@@ -276,14 +276,14 @@ def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
     batches : callable or iterable
         ``batches(rng) -> (src, tgt)``, or an iterable of such pairs: id arrays
         of shapes (S, B) and (T, B).
-    config : rnncourse.torch.train.TrainConfig
+    config : rnncourse.torch.training.TrainConfig
         Hyperparameters.
     progress : bool
         Show a progress bar.
 
     Returns
     -------
-    rnncourse.torch.train.History
+    rnncourse.torch.training.History
         The loss and gradient norm of every step.
     """
     if not isinstance(model, Seq2Seq):

@@ -17,7 +17,7 @@ from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.torch.train import MAX_SEED, check_finite_update
+from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -147,7 +147,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     clip : float
         The largest gradient norm, > 0 (default 1).
     seed : int
-        Seeds the batch order and PyTorch (default 0); from 0 to :data:`~rnncourse.torch.train.MAX_SEED`.
+        Seeds the batch order and PyTorch (default 0); from 0 to :data:`~rnncourse.torch.training.MAX_SEED`.
 
     Returns
     -------
@@ -158,7 +158,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     ------
     FloatingPointError
         If an update's loss or gradient norm is NaN or infinite (see
-        :func:`rnncourse.torch.train.check_finite_update`); the weights are left as they were before that update.
+        :func:`rnncourse.torch.training.check_finite_update`); the weights are left as they were before that update.
     ValueError
         If the model's scores are NaN or infinite: :func:`~rnncourse.torch.padding.masked_cross_entropy`
         refuses them, before any update.

@@ -10,7 +10,7 @@ All share one recurrence, :math:`h_t = f(W_{xh} x_t + W_{hh} h_{t-1} + b_h)`, an
 read-out, :math:`z_t = W_{hy} h_t + b_y`; they differ only in what enters at each
 step and which states are read out. Every model takes a ``device`` and runs on
 the CPU or a CUDA GPU alike. :class:`OneToMany`, :class:`ManyToOne` and
-:class:`Synchronized` train with :func:`~rnncourse.torch.train.train`;
+:class:`Synchronized` train with :func:`~rnncourse.torch.training.train`;
 :class:`~rnncourse.torch.seq2seq.Seq2Seq` (the encoder-decoder, in its own module)
 trains with teacher forcing through :func:`~rnncourse.torch.seq2seq.fit_seq2seq`, which calls the
 same loop.

@@ -1,4 +1,4 @@
-"""rnncourse.torch.train: the loop learns, repeats exactly, clips, and stops on NaN."""
+"""rnncourse.torch.training: the loop learns, repeats exactly, clips, and stops on NaN."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_a_loss_not_finite_before_any_update_points_at_the_data_scale_not_at_lr(
 def test_a_batch_that_is_not_tensors_is_not_inspected():
     # train_step is public: a forward hook may take inputs that are not one tensor (here a dict), which the
     # message skips instead of failing on.
-    from rnncourse.torch.train import History, train_step
+    from rnncourse.torch.training import History, train_step
     model = Linear2to1()
     params = list(model.parameters())
     optimizer = torch.optim.SGD(params, lr=0.1)
@@ -239,7 +239,7 @@ def test_a_config_device_that_is_no_device_or_not_there_is_named_when_the_config
 
 
 def test_a_seed_beyond_torch_manual_seed_is_refused_when_the_config_is_built():
-    from rnncourse.torch.train import MAX_SEED
+    from rnncourse.torch.training import MAX_SEED
 
     assert MAX_SEED == 2**64 - 1                  # torch.manual_seed's documented upper bound
     torch.manual_seed(MAX_SEED)
@@ -314,3 +314,14 @@ def test_training_on_cuda():
     model = fresh_model()
     history = train(model, delay_task, F.mse_loss, TrainConfig(steps=30, device="cuda"), progress=False)
     assert model.rnn.W_xh.device.type == "cuda" and history.losses[-1] < history.losses[0]
+
+
+def test_module_and_function_have_different_names():
+    """``rnncourse.torch.train`` is the function; the module's other names are reachable as attributes."""
+    import rnncourse.torch
+    import rnncourse.torch.training as training
+
+    assert rnncourse.torch.train is training.train and callable(rnncourse.torch.train)
+    assert rnncourse.torch.training is training
+    assert rnncourse.torch.training.check_finite_update is training.check_finite_update
+    assert training.train_step.__module__ == "rnncourse.torch.training"
