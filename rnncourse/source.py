@@ -9,6 +9,7 @@ built book and in a notebook the reader sees exactly the code that the tests che
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def source_of(obj) -> str:
     TypeError
         For a value (an array, a model) or compiled code (``len``, ``np.tanh``).
     ValueError
-        Where Python keeps no source, e.g. for a class defined in a notebook.
+        Where Python keeps no source, e.g. for a class defined in a notebook, or where the
+        function's file changed after it was imported (its old line numbers would show other code).
     """
     if isinstance(obj, property):
         obj = obj.fget
@@ -54,7 +56,26 @@ def source_of(obj) -> str:
                f"show one of its methods instead, e.g. show_source({obj.__name__}.forward)" if in_notebook else
                "it has no Python source file (compiled, or typed at a prompt)")
         raise ValueError(f"show_source cannot read the source of {_short(obj)}: {fix}") from error
+    _check_current(obj, code)
     return textwrap.dedent(code).rstrip() + "\n"
+
+
+def _check_current(obj, code: str) -> None:
+    """Raise ``ValueError`` if the lines read for a function are not its ``def``: its file changed after the import.
+
+    Python finds a function's source by the line number it was compiled at; once the file is edited
+    (an editable install, a learner's change), those lines hold other code.
+    """
+    function = inspect.unwrap(obj)
+    function = getattr(function, "__func__", function)           # a bound method
+    if not inspect.isfunction(function) or function.__name__ == "<lambda>":
+        return
+    first = next((line.strip() for line in code.splitlines()
+                  if line.strip() and not line.strip().startswith("@")), "")
+    if not re.match(rf"(async\s+)?def\s+{re.escape(function.__name__)}\b", first):
+        raise ValueError(f"show_source read other code than {function.__qualname__} from "
+                         f"{inspect.getsourcefile(function)}: the file changed after it was imported; "
+                         "restart the kernel (or re-import the module) and run the cell again")
 
 
 def _short(obj) -> str:
@@ -69,7 +90,7 @@ def _where(obj) -> str:
     ``rnncourse/torch/elman.py`` for the package, the module name (``torch.nn.modules.rnn``)
     for other libraries, "defined in this notebook" for a notebook cell.
     """
-    target = obj.fget if isinstance(obj, property) else obj
+    target = inspect.unwrap(obj.fget if isinstance(obj, property) else obj)   # a decorated function's own file
     module = inspect.getmodule(target)
     if module is not None and module.__name__ == "__main__" and not hasattr(module, "__file__"):
         where = "defined in this notebook"          # its file is a temporary copy of the cell

@@ -87,3 +87,25 @@ def test_show_source_of_a_notebook_class_says_to_show_a_method(notebook):
     with pytest.raises(ValueError, match=r"class defined in a notebook.*show_source\(Model\.forward\)"):
         source_of(main.Model)
     assert source_of(main.Model.forward).startswith("def forward(self):")
+
+
+def test_a_decorated_function_is_captioned_with_its_own_file():
+    pytest.importorskip("IPython")
+    pytest.importorskip("torch")
+    from rnncourse.torch.long_range import evaluate_adding      # wrapped by @torch.no_grad()
+
+    first = show_source(evaluate_adding).data.split("\n", 1)[0]
+    assert first == "Source: `rnncourse/torch/long_range.py`, `evaluate_adding`"
+
+
+def test_a_file_edited_after_import_is_refused_not_shown_wrong(tmp_path, monkeypatch):
+    import importlib
+
+    (tmp_path / "edited_module.py").write_text("def first():\n    return 1\n\n\ndef second():\n    return 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("edited_module")
+    assert source_of(module.second).startswith("def second(")
+    (tmp_path / "edited_module.py").write_text("# a comment\n# another\n# a third\n# a fourth\n"
+                                               "def first():\n    return 1\n\n\ndef second():\n    return 2\n")
+    with pytest.raises(ValueError, match=r"read other code than second .*changed after it was imported; restart"):
+        source_of(module.second)
