@@ -70,8 +70,8 @@ def _check_current(obj, code: str) -> None:
     function = getattr(function, "__func__", function)           # a bound method
     if not inspect.isfunction(function) or function.__name__ == "<lambda>":
         return
-    first = next((line.strip() for line in code.splitlines()
-                  if line.strip() and not line.strip().startswith("@")), "")
+    first = next((line.strip() for line in code.splitlines()            # past the decorators, however long
+                  if re.match(r"\s*(async\s+)?def\s", line)), "")
     if not re.match(rf"(async\s+)?def\s+{re.escape(function.__name__)}\b", first):
         raise ValueError(f"show_source read other code than {function.__qualname__} from "
                          f"{inspect.getsourcefile(function)}: the file changed after it was imported; "

@@ -109,3 +109,10 @@ def test_a_file_edited_after_import_is_refused_not_shown_wrong(tmp_path, monkeyp
                                                "def first():\n    return 1\n\n\ndef second():\n    return 2\n")
     with pytest.raises(ValueError, match=r"read other code than second .*changed after it was imported; restart"):
         source_of(module.second)
+
+
+def test_a_function_under_a_decorator_call_of_many_lines_is_shown():
+    from rnncourse.exercises.ch02 import check_rnn_step          # @exercise(...) spans many lines
+
+    code = source_of(check_rnn_step)
+    assert code.startswith("@exercise(") and "\ndef check_rnn_step(fn):" in code
