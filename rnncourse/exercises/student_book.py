@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["STRICT", "build_student_book", "find_leaks", "site_lines", "normalise", "STUDENT_GUIDE"]
+__all__ = ["STRICT", "build_student_book", "find_leaks", "solution_lines", "site_lines", "normalise", "STUDENT_GUIDE"]
 
 MIN_LEAK_CHARS = 12
 #: The strict build flags of jupyter-book (warnings are errors, nitpicky references, see all of them). The
@@ -35,6 +35,11 @@ STRICT = ["-W", "-n", "--keep-going"]
 TEXT_SUFFIXES = {".html", ".txt", ".md", ".ipynb", ".py", ".json"}
 #: The opening fence of a solution directive, as MyST reads it (```` ``` {Solution} ````, ``:::{solution-start}``).
 SOLUTION_FENCE = re.compile(r"\s*(`{3,}|~{3,}|:{3,})\s*\{solution(-start)?\}", re.IGNORECASE)
+#: A line that gives no answer away, though a solution has it: a ``def`` or ``class`` line (the stub keeps the
+#: ``def``), a ``return`` of bare names (``return grads``), a lone keyword. The package's listings hold such
+#: lines too, where they are no leak.
+GENERIC_LINE = re.compile(r"((async )?def \w+\(.*\)( -> .+)?:|class \w+.*:|return( [\w.]+(, [\w.]+)*,?)?"
+                          r"|else:|try:|finally:|pass|continue|break)")
 STUDENT_GUIDE = """(instructor-guide)=
 # Instructor guide
 
@@ -95,6 +100,30 @@ def site_lines(path: Path) -> list:
     return text.splitlines()
 
 
+def solution_lines(removed_lines, kept_lines) -> set:
+    """The normalised solution lines whose presence anywhere gives an answer away.
+
+    A removed line counts if it has at least ``MIN_LEAK_CHARS`` characters, does not also stand in
+    the student sources, and is not a :data:`GENERIC_LINE`.
+
+    Parameters
+    ----------
+    removed_lines : list
+        Every line removed from the sources (the solutions).
+    kept_lines : list
+        Every line of the student sources.
+
+    Examples
+    --------
+    >>> sorted(solution_lines(["    return grads", "np.add.at(dE, ids, dx)", "x = 1"], ["x = 1"]))
+    ['np.add.at(dE, ids, dx)']
+    """
+    kept = {normalise(line) for line in kept_lines}
+    wanted = {normalise(line) for line in removed_lines}
+    return {line for line in wanted
+            if len(line) >= MIN_LEAK_CHARS and line not in kept and not GENERIC_LINE.fullmatch(line)}
+
+
 def find_leaks(site, removed_lines, kept_lines) -> list:
     """Solution lines found in the files of ``site``.
 
@@ -113,9 +142,7 @@ def find_leaks(site, removed_lines, kept_lines) -> list:
         ``(file, line)`` pairs, one per solution line found, and one per line that opens a solution
         directive.
     """
-    kept = {normalise(line) for line in kept_lines}
-    wanted = {normalise(line) for line in removed_lines}
-    wanted = {line for line in wanted if len(line) >= MIN_LEAK_CHARS and line not in kept}
+    wanted = solution_lines(removed_lines, kept_lines)
     leaks = []
     for path in sorted(Path(site).rglob("*")):
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
