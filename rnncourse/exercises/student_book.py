@@ -35,9 +35,8 @@ STRICT = ["-W", "-n", "--keep-going"]
 TEXT_SUFFIXES = {".html", ".txt", ".md", ".ipynb", ".py", ".json"}
 #: The opening fence of a solution directive, as MyST reads it (```` ``` {Solution} ````, ``:::{solution-start}``).
 SOLUTION_FENCE = re.compile(r"\s*(`{3,}|~{3,}|:{3,})\s*\{solution(-start)?\}", re.IGNORECASE)
-#: A line that gives no answer away, though a solution has it: a ``def`` or ``class`` line (the stub keeps the
-#: ``def``), a ``return`` of bare names (``return grads``), a lone keyword. The package's listings hold such
-#: lines too, where they are no leak.
+#: A solution line that gives no answer away, and that the package's listings hold too. A ``def`` or
+#: ``class`` line (the stub keeps the ``def``), a ``return`` of bare names (``return grads``), a lone keyword.
 GENERIC_LINE = re.compile(r"((async )?def \w+\(.*\)( -> .+)?:|class \w+.*:|return( [\w.]+(, [\w.]+)*,?)?"
                           r"|else:|try:|finally:|pass|continue|break)")
 STUDENT_GUIDE = """(instructor-guide)=
@@ -104,7 +103,7 @@ def solution_lines(removed_lines, kept_lines) -> set:
     """The normalised solution lines whose presence anywhere gives an answer away.
 
     A removed line counts if it has at least ``MIN_LEAK_CHARS`` characters, does not also stand in
-    the student sources, and is not a :data:`GENERIC_LINE`.
+    the student sources, and is not a ``GENERIC_LINE`` (a ``def`` line, ``return grads``).
 
     Parameters
     ----------
