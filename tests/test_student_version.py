@@ -6,6 +6,7 @@ scan for the markers and the fences), so a region that the stripper missed is ca
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections import Counter
@@ -14,10 +15,13 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from markdown_it import MarkdownIt
 
 from exercise_fixtures import ROOT, SENTINEL, chapter_text, instructor_notebook, write_book
 from rnncourse.__main__ import main
-from rnncourse.exercises.student import STUB, chapter_id, chapter_paths, strip_code, strip_markdown, student_notebook
+from rnncourse.exercises.plain_markdown import BookIndex, Target, book_index, plain_markdown, plain_notebook
+from rnncourse.exercises.student import (STUB, chapter_id, chapter_paths, strip_code, strip_markdown, student_notebook,
+                                         write_student_notebooks)
 from rnncourse.exercises.student_book import build_student_book, find_leaks
 
 OPENING = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{(solution|solution-start)\}", re.IGNORECASE)
@@ -381,3 +385,108 @@ def test_a_command_whose_optional_extra_is_missing_names_the_extra_to_install(tm
     assert run.returncode == 2, run.stderr
     assert "needs markdown_it, which is not installed: pip install 'rnncourse[instructor]'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# ----------------------------------------------------------------------------- plain markdown, handed out
+
+#: Roughly what Colab and a plain Jupyter render: CommonMark, with no MyST.
+COMMONMARK = MarkdownIt("commonmark")
+MYST_LEFT = ["{exercise}", "{admonition}", ":label:", "{eq}", "{numref}", "{ref}", "{cite}", "{glue", "{math}",
+             "language-{", "}<code>"]
+
+
+def rendered_text(html_text: str) -> str:
+    """The words of rendered HTML, tags dropped and spaces made one."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def prose_words(line: str) -> set:
+    """The words of four letters or more of a line of MyST, its roles left out (their text is converted)."""
+    return set(re.findall(r"[A-Za-z]{4,}", re.sub(r"\{[\w:-]+\}`[^`]*`", " ", line)))
+
+
+def first_prose_lines(text: str, opening: str) -> list:
+    """The first line of prose of each block of ``text`` whose fence matches ``opening``, found by a plain scan."""
+    lines = text.splitlines()
+    return [next(line for line in lines[i + 1:] if line.strip() and not line.startswith(":"))
+            for i, line in enumerate(lines) if re.match(opening, line)]
+
+
+@pytest.fixture(scope="module")
+def handed_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handed-out")
+    write_student_notebooks(ROOT / "book", out)
+    return out
+
+
+@pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
+def test_a_handed_out_notebook_reads_well_in_plain_jupyter(path, handed_out):
+    # The audit: in Colab an exercise showed as a code block "language-{exercise}" with ":label:" and the hint's
+    # ":::{admonition}" in it, and {eq}`label` as written.
+    source = path.read_text(encoding="utf-8")
+    nb = nbformat.read(handed_out / f"{path.stem}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    cells = [COMMONMARK.render(c.source) for c in nb.cells if c.cell_type == "markdown"]
+    page = "\n".join(cells)
+    assert [s for s in MYST_LEFT if s in page] == []
+    text = rendered_text(page)
+    exercises = first_prose_lines(source, r"`{3,}\{exercise\}")
+    assert exercises and all(prose_words(line) <= set(re.findall(r"[A-Za-z]+", text)) for line in exercises)
+    assert [f"Exercise {int(path.name[:2])}.{k}" for k in range(1, len(exercises) + 1)] == \
+        re.findall(r"<strong>(Exercise \d+\.\d+)</strong>", page)
+    folded = [set(re.findall(r"[A-Za-z]+", rendered_text(span)))
+              for cell in cells for span in re.findall(r"<details>(.*?)</details>", cell, re.DOTALL)]
+    hints = first_prose_lines(source, r":{3,}\{admonition\} Hint")
+    assert len(folded) == len(hints) and all(any(prose_words(h) <= words for words in folded) for h in hints)
+    # Code cells are as in the student notebook (the set-up cell gets the install source).
+    student, _ = student_notebook(jupytext.read(path), chapter_id(path), path.name)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert len(code) == len([c for c in student.cells if c.cell_type == "code"])
+    assert [s for s in code if "RNNCOURSE_INSTALL" not in s] == \
+        [c.source for c in student.cells if c.cell_type == "code" and "RNNCOURSE_INSTALL" not in c.source]
+
+
+def test_an_exercise_and_its_hint_become_a_bold_heading_and_a_folded_block():
+    index = BookIndex({"ex-ch04-1": Target("exercise", 4, "4.1")})
+    text = ("## Exercises\n\n```{exercise}\n:label: ex-ch04-1\n\nWrite it.\n\n:::{admonition} Hint\n:class: dropdown\n"
+            "First go through the *tanh*.\n:::\n```\n\nAfter.")
+    assert plain_markdown(text, index) == ("## Exercises\n\n**Exercise 4.1**\n\nWrite it.\n\n<details>\n"
+                                           "<summary>Hint</summary>\n\nFirst go through the *tanh*.\n\n</details>\n\n"
+                                           "After.")
+    assert "<em>tanh</em>" in COMMONMARK.render(plain_markdown(text, index))    # markdown inside the fold renders
+    assert plain_markdown("```{exercise} Shapes\nNo label.\n```") == "**Exercise** (Shapes)\n\nNo label."
+    assert plain_markdown(":::{note}\nMind the *shape*.\n\nTwice.\n:::") == \
+        "> **Note**\n>\n> Mind the *shape*.\n>\n> Twice."
+
+
+def test_math_blocks_and_references_read_as_the_book_numbers_them():
+    index = BookIndex({"eq-a": Target("equation", 4, "4.2"), "fig-b": Target("figure", 4, "4.1", "A graph."),
+                       "ch-structure": Target("chapter", 2, "2", "The structure"),
+                       "sec-c": Target("section", 4, "", "Notation")},
+                      {"elman1990finding": ("Elman", "1990"), "kingma2014adam": ("Kingma and Ba", "2015")})
+    assert plain_markdown("```{math}\n:label: eq-A\n\na \\\\\nb\n```", index) == \
+        "$$\n\\begin{split}a \\\\\nb\\end{split}\n\\tag{4.2}\n$$"
+    assert plain_markdown("$$\nx\n$$ (eq-a)", index) == "$$\nx\n\\tag{4.2}\n$$"
+    line = ("{eq}`eq-a`, {numref}`fig-b`, {numref}`chapter %s <ch-structure>`, {ref}`ch-structure`, {ref}`sec-c`, "
+            "{ref}`that part <sec-c>`, {eq}`eq-none`, {ref}`sec-ch03-training`, "
+            "{cite}`elman1990finding,kingma2014adam`, {cite:t}`elman1990finding`, {cite}`nobody2020`, "
+            "{glue:text}`ch04_worst:.3f`, {class}`torch.nn.RNN`")
+    assert plain_markdown(line, index, chapter=4) == (
+        "(4.2), Fig. 4.1, chapter 2, *The structure* (chapter 2), *Notation*, that part, (eq-none), sec ch03 "
+        "training, [Elman, 1990; Kingma and Ba, 2015], Elman (1990), [nobody2020], ⟨`ch04_worst`⟩, `torch.nn.RNN`")
+    assert plain_markdown("(ch-x)=\n# Title\n\nA `{solution}` block.") == "# Title\n\nA `{solution}` block."
+
+
+def test_a_figure_s_caption_follows_its_cell_and_the_citations_come_from_the_bib_file(tmp_path):
+    nb = jupytext.reads("```{code-cell} ipython3\n---\nmystnb:\n  figure:\n    caption: Two curves, {eq}`eq-x`.\n"
+                        "    name: fig-ch04-x\n---\nfig = 1\n```\n\n```{math}\n:label: eq-x\n\nx\n```\n", fmt="md:myst")
+    (tmp_path / "refs.bib").write_text("@article{gers2000,\n  author = {Gers, Felix A. and Schmidhuber, J{\\\"u}rgen "
+                                       "and Cummins, Fred},\n  year = {2000}\n}\n@book{two,\n  author = {Kingma, D. "
+                                       "and Ba, Jimmy},\n  year = 2015,\n}\n")
+    index = book_index({4: nb}, [tmp_path / "refs.bib"])
+    assert index.citations == {"gers2000": ("Gers et al.", "2000"), "two": ("Kingma and Ba", "2015")}
+    plain = plain_notebook(nb, index, 4)
+    assert [c.cell_type for c in plain.cells] == ["code", "markdown", "markdown"]
+    assert plain.cells[0].source == nb.cells[0].source == "fig = 1"
+    assert plain.cells[1].source == "**Fig. 4.1.** Two curves, (4.1)."
+    nbformat.validate(plain)

@@ -36,6 +36,7 @@ import rnncourse
 
 from .grade import find_checks
 from .registry import get_exercise
+from .plain_markdown import book_index, plain_notebook
 from .runner import is_check_cell
 from .student import SOLUTION_TAG, STUB, chapter_id, chapter_paths, read_chapter, strip_code, strip_markdown
 
@@ -188,9 +189,12 @@ def write_nbgrader_course(book_dir, out_dir, chapters, course_id: str = "rnncour
     if unknown:
         raise ValueError(f"no chapter {', '.join(unknown)} in {book_dir}; the chapters are "
                          f"{', '.join(sorted(by_id)) or 'none'}")
+    index = book_index({int(path.name[:2]): read_chapter(path) for path in by_id.values()},
+                       sorted(Path(book_dir).glob("*.bib")))
     notebooks = {}
     for chapter in chapters:
         nb, graded = nbgrader_notebook(read_chapter(by_id[chapter]), chapter)
+        nb = plain_notebook(nb, index, int(by_id[chapter].name[:2]))     # readable in any Jupyter, without MyST
         _name_answers(nb)
         if not graded:
             raise ValueError(f"{chapter} has no coding exercise to grade")

@@ -19,6 +19,7 @@ figures) without showing "not implemented" errors. Outputs are cleared.
 The notebooks handed out run outside a clone too (Colab, a fresh Jupyter): each set-up cell gets the
 install source the book's build writes into the pages (``rnncourse_install`` in ``_config.yml``, see
 ``rnncourse.sphinxext``), by the same rule, defined here because the instructor extra has no docutils.
+Their markdown is made plain, for Colab and a Jupyter without MyST (:mod:`rnncourse.exercises.plain_markdown`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ import copy
 import re
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-from mdit_py_plugins.colon_fence import colon_fence_plugin
-
+from rnncourse.exercises.plain_markdown import book_index, directives, plain_notebook
 from rnncourse.install import INSTALL_LINE, configured_install, write_install_source
 
 __all__ = ["BEGIN", "END", "STUB", "strip_code", "strip_markdown", "student_notebook", "chapter_paths",
@@ -42,8 +41,6 @@ SOLUTION_TAG = "solution"
 CHAPTER_FILE = re.compile(r"^\d\d_\w+\.(md|ipynb)$")
 DEF_LINE = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
 CHECK_CALL = re.compile(r"\bcheck\(")
-
-_MARKDOWN = MarkdownIt("commonmark").use(colon_fence_plugin)
 
 
 def strip_code(source: str, where: str = "a code cell") -> tuple:
@@ -84,25 +81,6 @@ def strip_code(source: str, where: str = "a code cell") -> tuple:
     return "\n".join(out), removed
 
 
-def _directives(text: str, offset: int = 0) -> list:
-    """``(first line, end line, name)`` of every fenced directive in ``text``, nested ones too.
-
-    A fence is a directive as MyST reads it: the first word of its info string is ``{name}``, with or
-    without spaces before it (```` ``` {solution} ````, ``::: {solution}``), in any case (``{Solution}``).
-    """
-    found = []
-    for token in _MARKDOWN.parse(text):
-        directive = re.fullmatch(r"\{(.*)\}", (token.info.split() or [""])[0])
-        if token.type not in ("fence", "colon_fence") or not directive or not token.map:
-            continue
-        name = directive.group(1).lower()
-        start, end = token.map[0] + offset, token.map[1] + offset
-        found.append((start, end, name))
-        if name != "solution":
-            found += _directives(token.content, start + 1)
-    return found
-
-
 def strip_markdown(text: str, inside: bool = False, where: str = "a markdown cell") -> tuple:
     """Remove the solutions of a markdown cell.
 
@@ -124,7 +102,7 @@ def strip_markdown(text: str, inside: bool = False, where: str = "a markdown cel
     lines = text.splitlines()
     drop = [False] * len(lines)
     cut_from = 0 if inside else None
-    for start, end, name in sorted(_directives(text)):
+    for start, end, name in sorted(directives(text)):
         if name == "solution" and cut_from is None:
             drop[start:end] = [True] * (end - start)
         elif name == "solution-start":
@@ -249,7 +227,8 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
 
     Each set-up cell gets the install source the book's build writes
     (:func:`~rnncourse.install.configured_install` of the folder above ``book_dir``), so a notebook
-    run where rnncourse is missing installs this release.
+    run where rnncourse is missing installs this release. The markdown is made plain
+    (:func:`~rnncourse.exercises.plain_markdown.plain_notebook`), with the labels of all chapters and the ``.bib`` files of ``book_dir``.
 
     Parameters
     ----------
@@ -275,7 +254,9 @@ def write_student_notebooks(book_dir, out_dir) -> dict:
         if install and setup is not None:
             setup.source = write_install_source(setup.source, install)
         notebooks[out_dir / f"{path.stem}.ipynb"] = (nb, removed)
+    numbers = {path: int(path.name[:2]) for path in notebooks}      # NN_slug: the chapter's number in the book
+    index = book_index({numbers[path]: nb for path, (nb, _) in notebooks.items()}, sorted(Path(book_dir).glob("*.bib")))
     out_dir.mkdir(parents=True, exist_ok=True)
-    for target, (nb, _) in notebooks.items():
-        nbformat.write(nb, target)
+    for path, (nb, _) in notebooks.items():
+        nbformat.write(plain_notebook(nb, index, numbers[path]), path)
     return {target: removed for target, (_, removed) in notebooks.items()}
