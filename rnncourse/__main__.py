@@ -5,7 +5,8 @@ Commands (``python -m rnncourse COMMAND --help`` for their options):
 - ``student OUTDIR``: the student version: ``OUTDIR/notebooks/NN_slug.ipynb`` (solutions
   removed, outputs cleared) and ``OUTDIR/html`` (the book built without solutions);
 - ``grade SUBMISSION.ipynb [...]``: grade submitted notebooks, each in a sandbox, print a table;
-  ``--json FILE`` writes the gradebook, ``--csv FILE`` the grades for an LMS import;
+  ``--json FILE`` writes the gradebook, ``--csv FILE`` the grades for an LMS import, ``--feedback-dir DIR``
+  one feedback file per student;
 - ``nbgrader OUTDIR CHAPTER [...]``: a ready nbgrader course (source notebooks, config, kernel);
 - ``exercises [CHAPTER]``: the graded exercises, their points and what the student writes;
 - ``times BUILD_DIR``: each chapter's execution time in a Jupyter Book build (``make book``).
@@ -329,19 +330,55 @@ def _write(option: str, path, text: str) -> None:
                          "above") from err
 
 
+def _check_feedback_dir(value) -> None:
+    """Refuse, before any grading, a ``--feedback-dir`` that is not a folder, or cannot be made or written."""
+    import os
+
+    folder = Path(value)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--feedback-dir: expected a folder for the students' feedback, got {value}, which is not "
+                         "a folder")
+    where = folder if folder.is_dir() else folder.parent
+    if not where.is_dir():
+        raise UsageError(f"--feedback-dir: expected a folder, or a new one in an existing folder, got {value}, but "
+                         f"{where} is not a folder")
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise UsageError(f"--feedback-dir: expected a folder you may write, got {value} (permission denied on "
+                         f"{where})")
+
+
+def _write_feedback(value, files: dict) -> None:
+    """Write each of ``files`` (``{file name: text}``, from ``feedback_files``) whole into the folder ``value``,
+    made if missing; a new folder and new files are readable by their owner only (they hold grades)."""
+    folder = Path(value)
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        for name, text in files.items():
+            _replace(folder / name, text.encode("utf-8", "backslashreplace"))
+    except OSError as err:
+        raise UsageError(f"--feedback-dir: not every feedback file written to {value} ({err.strerror or err}); the "
+                         "feedback is in the table above") from err
+    print(f"feedback for {len(files)} student{'s' if len(files) != 1 else ''} written to {value}, one file each")
+
+
 def cmd_grade(args) -> int:
     from dataclasses import asdict
 
     from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_one_per_student, check_points,
-                                           format_table, grade_all, gradebook, grades_csv, missing_from_roster,
-                                           student_ids)
+                                           feedback_files, format_table, grade_all, gradebook, grades_csv,
+                                           missing_from_roster, student_ids)
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
     paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
-    students = student_ids(paths, roots)
+    try:
+        students = student_ids(paths, roots, args.student)
+    except ValueError as err:
+        raise UsageError(f"--student: {err}") from err
     _check_outputs(args, students)
+    if args.feedback_dir:
+        _check_feedback_dir(args.feedback_dir)
     if args.book_dir and not Path(args.book_dir).is_dir():
         raise UsageError(f"--book-dir: expected the book's folder of chapters, got {args.book_dir}, which is not a "
                          "folder")
@@ -356,7 +393,7 @@ def cmd_grade(args) -> int:
         raise UsageError(f"--chapter: {err}") from err
     if args.csv:
         try:
-            check_one_per_student(paths, students, args.chapter)
+            check_one_per_student(paths, students, args.chapter, roots)
         except ValueError as err:
             raise UsageError(f"--csv: no CSV possible: {err}") from err
     if args.no_sandbox:
@@ -367,10 +404,10 @@ def cmd_grade(args) -> int:
                 "only_exercises": args.exercises_only, "checkers": args.checkers, "points": points,
                 "chapter": args.chapter, "sandbox": not args.no_sandbox, "limits": asdict(limits)}
     try:
-        results = grade_all(paths, roots=roots, jobs=args.jobs, checkers=args.checkers, timeout=args.timeout,
-                            exercise_timeout=args.exercise_timeout, points=settings["points"], chapter=args.chapter,
-                            only_exercises=args.exercises_only, book_dir=book if Path(book).is_dir() else None,
-                            sandbox=not args.no_sandbox, limits=limits)
+        results = grade_all(paths, roots=roots, student=args.student, jobs=args.jobs, checkers=args.checkers,
+                            timeout=args.timeout, exercise_timeout=args.exercise_timeout, points=settings["points"],
+                            chapter=args.chapter, only_exercises=args.exercises_only,
+                            book_dir=book if Path(book).is_dir() else None, sandbox=not args.no_sandbox, limits=limits)
     except SandboxUnavailable as err:
         raise UsageError(f"grading refused: {err}") from err
     print(format_table(results, width=args.width))
@@ -384,6 +421,8 @@ def cmd_grade(args) -> int:
             raise UsageError(f"no CSV written: {err}") from err
         _write("--csv", args.csv, text)
         print(f"grades for an LMS import written to {args.csv}")
+    if args.feedback_dir:
+        _write_feedback(args.feedback_dir, feedback_files(results))
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
     not_graded = _warn_not_graded(results, args)
@@ -561,6 +600,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--chapter", metavar="chNN", help="grade every submission as this chapter (default: from "
                    "its file name NN_..., else from its metadata, else from its check calls)")
     g.add_argument("--jobs", type=_count, default=1, help="submissions graded at the same time (default 1)")
+    g.add_argument("--student", metavar="NAME", help="who the notebooks are from, for one student's notebooks "
+                   "that the folder layout does not name (grade subs/bob --student bob); refused for notebooks in "
+                   "several students' folders")
+    g.add_argument("--feedback-dir", metavar="DIR", help="write one text file per student into DIR (made if "
+                   "missing): each exercise's points and feedback, and the notes about the notebook")
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: the book/ folder "
                    "of the checkout rnncourse runs from, where there is one)")
     g.add_argument("--width", type=_count, default=110, help="width of the printed table")

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from exercise_fixtures import CHECKERS, EXERCISES, ROOT, bubblewrap_missing, instructor_notebook, write_notebook
-from rnncourse.__main__ import main
+from rnncourse.__main__ import main, parser
 from rnncourse.exercises.grade import (CHAPTER_NOTEBOOKS, ExerciseResult, SubmissionResult, find_checks, format_table,
                                        grade_all, gradebook, grades_csv, plan, student_ids, submission_chapter)
 from rnncourse.exercises.sandbox import sandbox_problem
@@ -56,13 +56,17 @@ SUBMISSIONS = {
     # NaN, a wrong shape and an exception; mse stays right and must still score.
     "broken": [(DOUBLE, "    return x * np.nan"), (STEP, "    return np.tanh(a_t_zebra_quartz)[0]"),
                ("    da_zebra_quartz = dh_t", "    raise KeyError('oops')\n    da_zebra_quartz = dh_t")],
-    # A cell that never ends, after double's cell: double is graded, the rest was never defined. It waits
-    # (sleeps) rather than spins: the alarm stops both alike, and spinning would burn 10 s of CPU that
-    # the tests beside it need; "hanging_function" spins.
-    "hanging_cell": [("check(\"ch99.double\", double)", "while True:\n    __import__('time').sleep(0.05)")],
-    # A function that never returns, and a cell that exits.
+    # A cell that raises, then one that never ends, after double's cell: double is graded, the rest was never
+    # defined, for the second cell's sake, not the first's. It waits (sleeps) rather than spins: the alarm stops
+    # both alike, and spinning would burn 10 s of CPU that the tests beside it need; "hanging_function" spins.
+    "hanging_cell": [("check(\"ch99.double\", double)", "while True:\n    __import__('time').sleep(0.05)"),
+                     ('print(f"tanh(0.5)', '1 / 0\nprint(f"tanh(0.5)')],
+    # A function that never returns, a cell that exits, a function that prints much (and passes) and one that
+    # prints a line and ends the sandbox: its feedback quotes that line, not the other's output.
     "hanging_function": [(MSE, "    while True:\n        pass"),
-                         ('print(f"tanh(0.5)', 'import sys\nsys.exit(3)\nprint(f"tanh(0.5)')],
+                         ('print(f"tanh(0.5)', 'import sys\nsys.exit(3)\nprint(f"tanh(0.5)'),
+                         (DOUBLE, "    print('Q' * 100_000)\n" + DOUBLE),
+                         (STEP, "    print('leaving now')\n    __import__('os')._exit(3)")],
     # Prints that pose as results, on stdout and stderr, lines written into the results file, and an
     # exit before the runner writes the true ones.
     "garbage": [("import numpy as np", "import numpy as np\n" + FORGERY)],
@@ -153,8 +157,10 @@ def test_a_hanging_cell_is_stopped_by_the_time_limit_and_reported(graded):
     result = graded["hanging_cell"]
     got = feedback(result)
     assert got["ch99.double"] == (1, "all checks passed")              # defined before the hanging cell
+    # The feedback names the cell that stopped the run, not the earlier cell that raised (the cells ran on after it).
     assert re.fullmatch(rf"the notebook defines no rnn_step; cell \d+ \('while True:'\) was stopped: the notebook "
                         rf"ran past its time limit of {TIMEOUT} s", got["ch99.rnn_step"][1])
+    assert result.notes[0] == "cell 4 ('1 / 0') raised ZeroDivisionError: division by zero"
     assert any("was stopped" in note for note in result.notes)
     assert any(re.fullmatch(r"cells [\d, ]+ not run: the notebook's time limit of 10 s was used up", note)
                for note in result.notes)
@@ -165,7 +171,11 @@ def test_a_function_that_never_returns_is_stopped_and_a_cell_that_exits_is_repor
     got = feedback(result)
     assert got["ch99.mse"] == (0, f"not finished within the time limit of {EXERCISE_TIMEOUT} s "
                                   "(your function may loop forever)")
-    assert sum(points for points, _ in got.values()) == 6
+    # It says what rnn_step printed before it ended the sandbox, not what double printed before it; it scores zero,
+    # as the CSV records it. The next exercise gets a new sandbox.
+    assert got["ch99.rnn_step"] == (0, "scores zero: the sandbox ended while rnn_step was checked: its process ended "
+                                       "(exit code 3): leaving now")
+    assert got["ch99.double"] == (1, "all checks passed") and got["ch99.step_backward"] == (3, "all checks passed")
     assert any("raised SystemExit: 3" in note for note in result.notes)
 
 
@@ -174,7 +184,7 @@ def test_printed_or_written_fake_results_are_ignored(graded):
     assert result.points == 0 and result.status == "its process ended (exit code 0)"
     assert result.max_points == 7 and [e.exercise for e in result.exercises] == list(EXERCISES)   # none dropped
     for _, message in feedback(result).values():
-        assert re.fullmatch(r"not graded: the sandbox ended while running cell 2: its process ended \(exit code 0\)",
+        assert re.fullmatch(r"scores zero: the sandbox ended while running cell 2: its process ended \(exit code 0\)",
                             message)
 
 
@@ -305,7 +315,7 @@ def test_a_cell_that_ignores_the_time_limit_is_killed_and_the_notebook_graded_wi
     assert twice.max_points == 7 and [e.exercise for e in twice.exercises] == list(EXERCISES)     # none dropped
     assert twice.notes[0].startswith("cell 4 ('import signal, time') did not stop at the notebook's time limit")
     for e in twice.exercises:
-        assert re.fullmatch(r"not graded: the submission was stopped after 8 s while running cell \d+", e.feedback)
+        assert re.fullmatch(r"scores zero: the submission was stopped after 8 s while running cell \d+", e.feedback)
 
 
 @SANDBOX
@@ -319,15 +329,15 @@ def test_restarts_after_exits_are_charged_to_one_time_limit_for_the_whole_submis
     nb.cells.append(nbformat.v4.new_code_cell(exits))
     path = write_notebook(nb, tmp_path / "99_restarts.ipynb")
     [result] = grade_all([path], checkers=[str(CHECKERS)], timeout=3, exercise_timeout=0.5, grace=2)
-    budget = ("not graded: the submission used up the 12 s it may take in all (two runs of the notebook and 0.5 s per "
+    budget = ("scores zero: the submission used up the 12 s it may take in all (two runs of the notebook and 0.5 s per "
               "exercise; its sandbox starts again, and its cells run again, after every kill or exit)")
     rows = [(e.points, e.feedback) for e in result.exercises]
     assert rows[-1] == (0, budget), rows
-    assert all(row in [(0, budget), (0, f"not graded: the sandbox ended while {e.function} was checked: its process "
+    assert all(row in [(0, budget), (0, f"scores zero: the sandbox ended while {e.function} was checked: its process "
                                          "ended (exit code 0)")] for row, e in zip(rows, result.exercises)), rows
     cut = rows.count((0, budget))
-    assert result.notes[-1] == (f"{cut} exercise{'s' if cut > 1 else ''} not graded: the submission used up the 12 s "
-                                "it may take in all")
+    assert result.notes[-1] == (f"{cut} exercise{'s' if cut > 1 else ''} not checked, scored zero: the submission "
+                                "used up the 12 s it may take in all")
     assert result.seconds < 12 + 3
 
 
@@ -363,7 +373,7 @@ def test_a_sandbox_whose_processes_together_hold_too_much_memory_is_stopped(tmp_
                          limits=Limits(memory_mb=1200))
     assert time.monotonic() - start < 25 and result.points == 0
     assert result.status == "its processes together used more than 1200 MB of memory, so the grader stopped it"
-    assert re.fullmatch(r"not graded: the sandbox ended while running cell \d+: its processes together used more "
+    assert re.fullmatch(r"scores zero: the sandbox ended while running cell \d+: its processes together used more "
                         r"than 1200 MB of memory, so the grader stopped it", result.exercises[0].feedback)
 
 
@@ -536,7 +546,7 @@ def test_a_forged_cell_number_or_a_fault_of_the_grader_costs_that_submission_onl
     assert (alice.status, alice.points) == ("ok", 7)
     assert mallory.points == 0 and mallory.max_points == 7
     assert mallory.status == "it broke the grading protocol (it said it ran cell 424242, which the notebook has not)"
-    assert all(e.feedback == f"not graded: the sandbox ended: {mallory.status}" for e in mallory.exercises)
+    assert all(e.feedback == f"scores zero: the sandbox ended: {mallory.status}" for e in mallory.exercises)
     # Any other fault while grading one submission: zero for it, with the error, and the batch goes on.
     unreadable = tmp_path / "bob" / "99_fixture.ipynb"
     unreadable.parent.mkdir()
@@ -1067,7 +1077,9 @@ def test_a_roster_key_column_without_any_students_id_is_refused_before_grading(t
     roster.write_text("login,name\nasmith,Alice Smith\nbjones,Bob Jones\n")
     with pytest.raises(ValueError, match=rf"^the column 'login' of the roster {re.escape(str(roster))} holds no "
                                          r"student id of the submissions \(e\.g\. \['alice', 'bob'\]\); name the column that "
-                                         r"holds them with --roster-key$"):
+                                         r"holds them with --roster-key, or, where these ids are file names "
+                                         r"\(one student's folder given, a notebook not named as the book's\), name "
+                                         r"the student with --student$"):
         read_roster(roster, "login", {"alice", "bob"})
     assert read_roster(roster, "login", {"asmith", "carol"})[2] == 0
     monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
@@ -1170,3 +1182,105 @@ def test_a_notebook_given_twice_is_graded_once(tmp_path, monkeypatch):
         assert main(["grade", *map(str, args), "--csv", str(tmp_path / "g.csv")]) == 0
         assert len(given[-1]) == len(set(given[-1])) == (1 if "alice" in str(args[0]) else 2), given[-1]
         assert (tmp_path / "g.csv").read_text().splitlines()[1].startswith("alice,")
+
+
+@SANDBOX
+def test_one_students_folder_is_regraded_into_the_earlier_csv_and_their_feedback_written(tmp_path, capsys):
+    # Regrading bob, whose notebook is not named as the book's: by the layout rule it is student "hw", which the
+    # roster lacks; --student names him, his row is graded again, alice's keeps its grades, and he gets his feedback.
+    write_notebook(instructor_notebook(), tmp_path / "subs" / "bob" / "hw.ipynb", [(MSE, "    return 0.0")])
+    earlier = tmp_path / "grades.csv"
+    earlier.write_text("id,ch99.double (1),Total (1)\nalice,1,1\nbob,0,0\n")
+    new, feedback_dir = tmp_path / "new.csv", tmp_path / "feedback"
+    args = ["grade", str(tmp_path / "subs" / "bob"), "--checkers", str(CHECKERS), "--roster", str(earlier),
+            "--csv", str(new), "--feedback-dir", str(feedback_dir), "--timeout", str(TIMEOUT)]
+    assert main(args) == 2
+    assert capsys.readouterr().err.endswith("(e.g. ['hw']); name the column with --roster-key, or, where these ids "
+                                            "are file names (one student's folder given, a notebook not named as the "
+                                            "book's), name the student with --student\n")
+    assert main([*args, "--student", "bob"]) == 0
+    assert new.read_text().splitlines() == [
+        "id,ch99.double (1),ch99.rnn_step (2),ch99.step_backward (3),ch99.mse (1),Total (7)",
+        "alice,1,,,,1", "bob,1,2,3,0,6"]
+    assert [p.name for p in feedback_dir.iterdir()] == ["bob.txt"]
+    text = (feedback_dir / "bob.txt").read_text()
+    assert text.startswith("Feedback for bob\n\nhw.ipynb, chapter ch99: 6/7 points\n  ch99.double, 1/1: all checks "
+                           "passed\n"), text
+    assert "  ch99.mse, 0/1: mse([1, 3], [0, 0]) is 0, but should be 5 (difference 5)\n" in text
+    assert (feedback_dir.stat().st_mode & 0o777, (feedback_dir / "bob.txt").stat().st_mode & 0o777) == (0o700, 0o600)
+
+
+@SANDBOX
+def test_a_student_named_for_several_students_folders_or_a_bad_feedback_dir_is_refused_before_grading(
+        tmp_path, capsys, monkeypatch):
+    unreadable(tmp_path, "subs/bob/hw.ipynb", "subs/carol/hw.ipynb", "file.txt")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    cases = [(["--student", "bob"], f"--student: student 'bob' names one student, but the notebooks lie in the "
+                                    f"folders of 2 students: bob ({tmp_path / 'subs/bob/hw.ipynb'}), carol "
+                                    f"({tmp_path / 'subs/carol/hw.ipynb'}); give one student's folder or notebooks"),
+             (["--student", " "], "--student: student should be a student's id, but is ' '"),
+             (["--feedback-dir", str(tmp_path / "file.txt")], f"--feedback-dir: expected a folder for the students' "
+                                                             f"feedback, got {tmp_path / 'file.txt'}, which is not a "
+                                                             "folder"),
+             (["--feedback-dir", str(tmp_path / "no/such")], "is not a folder")]
+    for extra, message in cases:
+        assert main(["grade", str(tmp_path / "subs"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert student_ids([tmp_path / "subs/bob/hw.ipynb"], [tmp_path / "subs"], student="bob") == ["bob"]
+
+
+def test_the_feedback_files_are_one_per_student_named_safely_and_say_what_was_not_graded():
+    from rnncourse.exercises.grade import feedback_files
+
+    def submission(name, student, status="ok", notes=()):
+        rows = [ExerciseResult("ch02.rnn_step", "rnn_step", 2 * (status == "ok"), 2, status == "ok",
+                               "all checks passed" if status == "ok" else "not graded: the notebook could not be read")]
+        return SubmissionResult(name, "x", "ch02", status, rows, list(notes), student=student)
+
+    files = feedback_files([submission("a/02.ipynb", "Participant 1000"),
+                            submission("b/02.ipynb", "..", notes=["cell 3 ('x') raised \x1b[2JKeyError"]),
+                            submission("c/02.ipynb", "a/b"), submission("d/02.ipynb", "a b"),
+                            submission("e/02.ipynb", "erin"), submission("e/07.ipynb", "erin", "unreadable",
+                                                                         ["could not read the notebook"])])
+    assert list(files) == ["Participant_1000.txt", "student.txt", "a_b.txt", "a_b-2.txt", "erin.txt"]
+    assert files["student.txt"] == ("Feedback for ..\n\nb/02.ipynb, chapter ch02: 2/2 points\n"
+                                    "  ch02.rnn_step, 2/2: all checks passed\n"
+                                    "  note: cell 3 ('x') raised  [2JKeyError\n")
+    assert files["erin.txt"].endswith("e/07.ipynb, chapter ch02: not graded (unreadable)\n"
+                                      "  note: could not read the notebook\n\nTotal: 2/2 points\n")
+
+
+@SANDBOX
+def test_notebooks_all_in_one_folder_of_the_folder_given_are_told_to_give_that_folder(tmp_path, capsys, monkeypatch):
+    # An archive unzipped with its top folder: every notebook is "student" submissions. A zip made on Windows and
+    # unzipped by Python keeps that folder in the file names (submissions\eve\04_bptt.ipynb).
+    unreadable(tmp_path, "win/submissions/eve/04_bptt.ipynb", "win/submissions/fay/04_bptt.ipynb",
+               "kept/submissions\\eve\\04_bptt.ipynb", "kept/submissions\\fay\\04_bptt.ipynb")
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+    assert main(["grade", str(tmp_path / "win"), "--csv", str(tmp_path / "g.csv")]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"for one row of the CSV: every notebook in {tmp_path / 'win'} lies in its folder submissions, which so names "
+        f"the student of them all: give that folder, to count the folders in it as the students: grade "
+        f"{tmp_path / 'win/submissions'}\n")
+    assert main(["grade", str(tmp_path / "kept"), "--csv", str(tmp_path / "g.csv")]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"every notebook in {tmp_path / 'kept'} is named submissions\\... (a zip made on Windows, unzipped with its "
+        "folders kept in the file names), so submissions names the student of them all: unzip the archive again "
+        "with Info-ZIP's unzip, which makes folders of them, and give the folder submissions it makes (grade "
+        f"{tmp_path / 'kept/submissions'}), or rename the notebooks without submissions\\\n")
+    eve, fay = sorted((tmp_path / "win" / "submissions").rglob("*.ipynb"))
+    assert student_ids([eve, fay], [tmp_path / "win" / "submissions"] * 2) == ["eve", "fay"]
+    # Past the backslashes, the rule reads the student from the name as from folders.
+    renamed = tmp_path / "kept" / "eve\\04_bptt.ipynb"
+    renamed.write_text("not a notebook")
+    assert student_ids([renamed], [tmp_path / "kept"]) == ["eve"]
+    assert submission_chapter(renamed) == "ch04"
+
+
+def test_every_option_of_the_grade_command_is_in_the_guides_table():
+    grade = next(action for action in parser()._actions if action.dest == "command").choices["grade"]
+    options = {o for action in grade._actions for o in action.option_strings if o.startswith("--") and o != "--help"}
+    guide = (ROOT / "book" / "instructor_guide.md").read_text(encoding="utf-8")
+    table = "\n".join(line.split(" | ")[0] for line in guide.splitlines() if line.startswith("| `--"))
+    assert options - set(re.findall(r"`(--[\w-]+)", table)) == set()

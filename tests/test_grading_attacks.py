@@ -40,7 +40,7 @@ ALL_ZERO = {name: 0 for name in EXERCISES}
 #: What the sandbox shows of /etc: the entries it binds that this machine has.
 ETC_SEEN = sorted(name for name in sandbox.ETC_ENTRIES if os.path.lexists(f"/etc/{name}"))
 WRITE_IT_YOURSELF = {"ch99.rnn_step": r"^write it yourself: this exercise is rnn_step_forward"}
-MESSAGE_REFUSED = (r"not graded: the sandbox ended while double was checked: it sent a message of 20003 lists and "
+MESSAGE_REFUSED = (r"scores zero: the sandbox ended while double was checked: it sent a message of 20003 lists and "
                    r"objects \(the grader reads at most 10000\)")
 #: bubblewrap's options (folders bound, files hidden, environment) came through --args: only the worker's command shows.
 WORKER_COMMAND_ONLY = (r"^double raised RuntimeError: CMDLINE=bwrap --args \d+ (setpriv --reuid=\d+ --regid=\d+ "
@@ -71,7 +71,7 @@ EXPECTED = {
     "pickle_reduce": ({"ch99.double": 0, "ch99.step_backward": 0}, {"ch99.double": r"but is Payload"}),
     "sys_modules_games": ({"ch99.double": 0, "ch99.mse": 0},
                           {"ch99.double": r"2 of 2 entries differ", "ch99.mse": r"is 0, but should be 5"}),
-    "huge_answer": ({"ch99.double": 0}, {"ch99.double": r"not graded: the sandbox ended while double was checked: "
+    "huge_answer": ({"ch99.double": 0}, {"ch99.double": r"scores zero: the sandbox ended while double was checked: "
                                                       r"it sent a message larger than 64 MB"}),
     "snoop": ({}, {}),
     "escalate": ({}, {}),

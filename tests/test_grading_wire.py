@@ -116,6 +116,24 @@ def test_the_output_keeps_its_start_and_end_and_counts_what_it_dropped():
     assert output.text() == "a" * 50 + "\n[... 1000 bytes of output dropped ...]\n" + "b" * 10 + "c" * 40
 
 
+def test_the_output_after_a_mark_is_only_what_came_after_it():
+    # A message about one call quotes what that call printed: the mark, taken as the call starts, takes in what
+    # the pipe holds then (an earlier call's prints), so none of it counts as the later call's.
+    read, write = os.pipe()
+    output = _Output(os.fdopen(read, "rb"), keep=100)
+    os.write(write, b"Q" * 30 + b"\n")
+    first = output.mark()
+    os.write(write, b"bye\n")
+    second = output.mark()
+    os.write(write, b"b" * 1000 + b"c" * 40)
+    os.close(write)
+    output.thread.join(timeout=5)
+    assert (first, second) == (31, 35)
+    assert output.text(second) == "b" * 15 + "\n[... 975 bytes of output dropped ...]\n" + "b" * 10 + "c" * 40
+    assert output.text(first).startswith("bye\n" + "b" * 15 + "\n[... 975 bytes")
+    assert output.text(output.mark()) == ""
+
+
 def test_a_flood_of_foreign_type_names_makes_a_bounded_number_of_classes():
     import gc
 

@@ -1,6 +1,7 @@
 """Grade submitted notebooks: each in a sandbox, verdicts computed outside it, into a table and a gradebook.
 
-``python -m rnncourse grade SUBMISSION.ipynb [...] [--json FILE] [--csv FILE]`` calls :func:`grade_all`.
+``python -m rnncourse grade SUBMISSION.ipynb [...] [--json FILE] [--csv FILE] [--feedback-dir DIR]`` calls
+:func:`grade_all` (and :func:`feedback_files` for ``--feedback-dir``).
 For each submission the grader works out the chapter and its exercises from the notebook alone
 (reading JSON, running nothing), starts one sandbox (:class:`~rnncourse.exercises.sandbox.Session`)
 and has it run the notebook's code cells. Then, for each exercise, it runs the exercise's checker
@@ -27,7 +28,7 @@ compares with its own reference, in the grader's process. What is guaranteed:
   the notebook's limit is left out of the re-run, a second one leaves every exercise at zero;
 - one limit on the wall clock for the whole submission, restarts and re-runs included
   (:func:`time_budget`: ``2 * (timeout + grace) + n_exercises * exercise_timeout``); the
-  exercises not graded when it is spent score zero, with a note;
+  exercises not checked when it is spent score zero, with a note;
 - only the exercises of the submission's chapter are graded (:func:`plan`), whatever it checks;
 - a submission that is a symbolic link, not a regular file, or over :data:`MAX_NOTEBOOK_MB` is
   refused unread, and a fault of the grader on one submission costs that one only (zero, a note);
@@ -66,7 +67,8 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "missing_from_roster", "read_roster", "student_id", "student_ids",
+           "format_table", "gradebook", "grades_csv", "feedback_files", "missing_from_roster", "read_roster",
+           "student_id", "student_ids",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
            "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
@@ -105,7 +107,7 @@ class ExerciseResult:
     passed : bool
         Whether every check passed.
     feedback : str
-        The checker's verdict in words, or why the exercise was not graded.
+        The checker's verdict in words, or why the exercise scores zero or was not graded.
     seconds : float
         Wall-clock time the exercise took to grade.
     seeds : list
@@ -300,11 +302,13 @@ def submission_chapter(path, chapter=None) -> str:
     return _file_chapter(path)
 
 
-def check_one_per_student(paths, students, chapter=None) -> None:
+def check_one_per_student(paths, students, chapter=None, roots=None) -> None:
     """Raise ``ValueError`` naming both files when two of ``paths`` are of one student (``students``, one per path)
     and one chapter (:func:`submission_chapter`): the CSV has one cell per student and exercise.
 
     Reads each notebook's JSON, runs nothing: call it before grading. A chapter without exercises grades no cell.
+    Where every notebook in the folder given lies in one folder, which so names the student of them all (an
+    archive unzipped with its top folder), the message says to give that folder instead.
 
     Parameters
     ----------
@@ -314,6 +318,8 @@ def check_one_per_student(paths, students, chapter=None) -> None:
         Who each is from (:func:`student_ids`).
     chapter : str or None
         The chapter chosen by the instructor for all of them.
+    roots : sequence of str or pathlib.Path or None, optional
+        The folders the notebooks were found in, as for :func:`student_ids`.
     """
     seen = {}
     for path, student in zip(paths, students):
@@ -321,10 +327,32 @@ def check_one_per_student(paths, students, chapter=None) -> None:
         if found == "?" or not chapter_exercises(found):
             continue
         if (student, found) in seen:
-            raise ValueError(_printable(f"two submissions of student {student} are of chapter {found}, "
-                                        f"{seen[student, found]} and {path}, for one row of the CSV ({STUDENT_RULE}): "
-                                        "grade the one that counts"))
+            both = f"two submissions of student {student} are of chapter {found}, {seen[student, found]} and {path}"
+            fix = _one_folder_for_all(paths, roots, path, student)
+            raise ValueError(_printable(f"{both}, for one row of the CSV: {fix}" if fix else
+                                        f"{both}, for one row of the CSV ({STUDENT_RULE}): grade the one that counts"))
         seen[student, found] = path
+
+
+def _one_folder_for_all(paths, roots, path, student) -> str:
+    """The fix, when every notebook in the folder given that holds ``path`` lies in the one folder that names
+    ``student`` (an archive unzipped with its top folder: ``win/submissions/eve/...``, or with ``\\`` kept in the
+    names, ``win/submissions\\eve\\...``); else ""."""
+    paths = [os.path.abspath(p) for p in paths]
+    roots = _roots(paths, roots)
+    root = roots[paths.index(os.path.abspath(path))]
+    firsts = {(_below(Path(p), Path(root))[0] or [""])[0] for p, r in zip(paths, roots) if r == root}
+    first = firsts.pop() if len(firsts) == 1 else ""
+    if not first or student not in (first, lms_download(first)[0]):
+        return ""
+    inner = Path(root) / first
+    if inner.is_dir():
+        return (f"every notebook in {root} lies in its folder {first}, which so names the student of them all: give "
+                f"that folder, to count the folders in it as the students: grade {inner}")
+    return (f"every notebook in {root} is named {first}\\... (a zip made on Windows, unzipped with its folders kept "
+            f"in the file names), so {first} names the student of them all: unzip the archive again with Info-ZIP's "
+            f"unzip, which makes folders of them, and give the folder {first} it makes (grade {inner}), or rename "
+            f"the notebooks without {first}\\")
 
 
 def check_points(points) -> dict:
@@ -406,7 +434,7 @@ def time_budget(timeout: float, exercise_timeout: float, grace: float, n_exercis
 
 
 def _out_of_budget(options) -> str:
-    return (f"not graded: the submission used up the {options['budget']:g} s it may take in all (two runs of the "
+    return (f"scores zero: the submission used up the {options['budget']:g} s it may take in all (two runs of the "
             f"notebook and {options['exercise_timeout']:g} s per exercise; its sandbox starts again, and its cells "
             f"run again, after every kill or exit)")
 
@@ -561,7 +589,8 @@ class _Sandbox:
     def __init__(self, cells, subjects, options):
         self.cells, self.subjects, self.options = cells, subjects, options
         self.session, self.problems, self.overhead, self.dropped = None, [], None, []
-        self.numbers = {number for number, _ in cells}
+        self.sources = {number: source for number, source in cells}      # every cell, those dropped later too
+        self.numbers = set(self.sources)
 
     @property
     def last_cell(self):
@@ -661,10 +690,11 @@ def _seeds(checker) -> list:
     return found
 
 
-def _check(exercise, remote: RemoteFunction, function: str, problems, graded=()) -> tuple:
+def _check(exercise, remote: RemoteFunction, function: str, why_undefined: str = "", graded=()) -> tuple:
     """Run the exercise's checker, here, on the stand-in; return ``(passed, feedback)``.
 
-    ``graded``: every exercise graded in the same sandbox, whose subjects are blocked too.
+    ``why_undefined``: the problem of the notebook's cells to name should it not define ``function``
+    (``_why_undefined``); ``graded``: every exercise graded in the same sandbox, whose subjects are blocked too.
     """
     try:
         exercise.checker(remote)
@@ -679,10 +709,9 @@ def _check(exercise, remote: RemoteFunction, function: str, problems, graded=())
         return False, (f"not finished within the time limit of {remote.session.options['exercise_timeout']:g} s "
                        f"(your function may loop forever)")
     except NotDefined:
-        why = f"; {problems[0]}" if problems else ""
-        return False, f"the notebook defines no {function}{why}"
+        return False, f"the notebook defines no {function}" + (f"; {why_undefined}" if why_undefined else "")
     except SandboxLost as lost:
-        return False, f"not graded: the sandbox ended while {function} was checked: {lost}"
+        return False, f"scores zero: the sandbox ended while {function} was checked: {lost}"
     except ExerciseFailure as failure:
         return False, str(failure)
     except NotImplementedError:
@@ -696,8 +725,35 @@ def _check(exercise, remote: RemoteFunction, function: str, problems, graded=())
 def _not_run(status: str, last_cell, options) -> str:
     where = f" while running cell {last_cell}" if last_cell else ""
     if status == "killed":
-        return f"not graded: the submission was stopped after {options['timeout'] + options['grace']:g} s{where}"
-    return f"not graded: the sandbox ended{where}: {status}"
+        return f"scores zero: the submission was stopped after {options['timeout'] + options['grace']:g} s{where}"
+    return f"scores zero: the sandbox ended{where}: {status}"
+
+
+#: How a problem of the cells that stopped the notebook's run begins its message (a cell killed, a cell stopped at
+#: the time limit, cells not run), in the order ``_why_undefined`` names them.
+_STOPS = ("did not stop at the notebook's time limit", "was stopped: the notebook ran past its time limit",
+          "not run: the notebook's time limit")
+
+
+def _why_undefined(function: str, sources: dict, problems) -> str:
+    """The problem of the cells (``problems``, as the run reported them) that explains why ``function`` is undefined.
+
+    The cells run on after one raises, so the first problem is often not the cause: the error of a
+    cell that defines ``function`` (``def function(`` or ``function =`` in ``sources``, ``{cell number:
+    source}``) comes first; then what stopped the run (and so left that cell not run): a cell killed,
+    then one stopped at the time limit, then cells not run; else the first problem; "" when there is none.
+    """
+    defines = re.compile(rf"^\s*(def\s+{re.escape(function)}\s*\(|{re.escape(function)}\s*=[^=])", re.M)
+    defining = {n for n, source in sources.items() if defines.search(source)}
+    for problem in problems:
+        found = re.match(r"cell (\d+) \(", problem)         # "cell 12 ('def f(x):') raised ...", not "cell 12 not run"
+        if found and int(found.group(1)) in defining:
+            return problem
+    for stop in _STOPS:
+        for problem in problems:
+            if stop in problem:
+                return problem
+    return problems[0] if problems else ""
 
 
 def _file_problem(path: Path):
@@ -750,7 +806,7 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
         ``2 * (timeout + grace) + n_exercises * exercise_timeout``, every start of its sandbox
         and every run of its cells included (after a kill or an exit, the next exercise starts a
         new sandbox and runs the cells again); a few seconds more to stop the sandbox. The
-        exercises not graded when it is spent score zero, with a note.
+        exercises not checked when it is spent score zero, with a note.
     checkers : tuple
         Extra checker modules or ``.py`` files (see ``load_checkers``), loaded here.
     points : dict or None
@@ -822,15 +878,16 @@ def grade_submission(path, *, timeout: float = 300, exercise_timeout: float = 30
                 row = ExerciseResult(ex_name, function, 0, pts, False, _out_of_budget(options))
             else:
                 remote = RemoteFunction(box, function, began + exercise_timeout, options["deadline"])
-                passed, feedback = _check(ex, remote, function, box.problems, list(exercises.values()))
+                passed, feedback = _check(ex, remote, function, _why_undefined(function, box.sources, box.problems),
+                                          list(exercises.values()))
                 row = ExerciseResult(ex_name, function, pts if passed else 0, pts, passed, feedback,
                                      seeds=_seeds(ex.checker), inputs_sha256=remote.digest.hexdigest())
             row.seconds = round(time.monotonic() - began, 3)
             result.exercises.append(row)
         cut = sum(row.feedback == _out_of_budget(options) for row in result.exercises)
         if cut:
-            result.notes.append(f"{cut} exercise{'s' if cut > 1 else ''} not graded: the submission used up the "
-                                f"{budget:g} s it may take in all")
+            result.notes.append(f"{cut} exercise{'s' if cut > 1 else ''} not checked, scored zero: the submission "
+                                f"used up the {budget:g} s it may take in all")
     finally:
         box.close()
     result.overhead_seconds = round(box.overhead, 3) if box.overhead is not None else None
@@ -847,7 +904,8 @@ def _short_names(paths) -> list:
     return [str(p.relative_to(common)) for p in paths]
 
 
-def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = True, **options) -> list:
+def grade_all(paths, *, roots=None, student=None, jobs: int = 1, checkers=(), sandbox: bool = True,
+              **options) -> list:
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
 
     Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
@@ -865,6 +923,9 @@ def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = 
         One per path: the folder given to the grader that it was found in (or the notebook itself, given
         by itself). They tell who each is from (:func:`student_ids`; default: each given by itself, so
         counted from the folder all of them are in).
+    student : str or None, optional
+        Who every notebook is from, in place of the rule of :func:`student_id` (``ValueError``, before
+        grading, for notebooks in several students' folders; see :func:`student_ids`).
     jobs : int
         How many submissions are graded at a time.
     checkers : tuple
@@ -883,7 +944,7 @@ def grade_all(paths, *, roots=None, jobs: int = 1, checkers=(), sandbox: bool = 
         if problem:
             raise SandboxUnavailable(f"cannot grade in a sandbox: {problem}; or pass --no-sandbox, only for "
                                      f"submissions you trust")
-    names, students = _short_names(paths), student_ids(paths, roots)
+    names, students = _short_names(paths), student_ids(paths, roots, student)
 
     def one(i):
         try:
@@ -961,6 +1022,63 @@ def gradebook(results, settings=None) -> dict:
             "settings": settings or {}, "submissions": subs}
 
 
+def feedback_files(results) -> dict:
+    """The feedback to hand back, one plain-text file per student: ``{file name: text}``.
+
+    A student's file lists each of their submissions: its chapter and points (or that it was not
+    graded, and why), each exercise with its points and the feedback the table shows, and the
+    notes about its notebook (cells that raised or were stopped ...). Text from the submission is
+    written without control characters. The file is named after the student's id (the table's
+    first column) with each run of characters other than letters, digits and ``. @ + -`` made one
+    ``_``, and no leading dot (``Participant 1000`` gives ``Participant_1000.txt``); ids that come
+    out alike get ``-2``, ``-3`` ... in the order of ``results``.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        What :func:`grade_all` returned.
+
+    Examples
+    --------
+    >>> row = ExerciseResult("ch02.rnn_step", "rnn_step", 2, 2, True, "all checks passed")
+    >>> sub = SubmissionResult("bob/02_structure.ipynb", "x", "ch02", "ok", [row], student="bob")
+    >>> print(feedback_files([sub])["bob.txt"])
+    Feedback for bob
+    <BLANKLINE>
+    bob/02_structure.ipynb, chapter ch02: 2/2 points
+      ch02.rnn_step, 2/2: all checks passed
+    <BLANKLINE>
+    """
+    by_student = {}
+    for sub in results:
+        by_student.setdefault(_student(sub), []).append(sub)
+    files = {}
+    for sid, subs in by_student.items():
+        stem = re.sub(r"[^\w.@+-]+", "_", _printable(sid)).lstrip(".")[:100] or "student"
+        name, n = f"{stem}.txt", 1
+        while name in files:
+            n += 1
+            name = f"{stem}-{n}.txt"
+        files[name] = _feedback_text(sid, subs)
+    return files
+
+
+def _feedback_text(student: str, subs) -> str:
+    """The text of :func:`feedback_files` for ``student``, whose submissions are ``subs``."""
+    lines = [f"Feedback for {student}"]
+    for sub in subs:
+        graded = (f"not graded ({sub.status})" if sub.status in NOT_GRADED
+                  else f"{sub.points}/{sub.max_points} points")
+        lines += ["", f"{sub.submission}, chapter {sub.chapter}: {graded}"]
+        if sub.status not in NOT_GRADED:
+            lines += [f"  {ex.exercise}, {ex.points}/{ex.max_points}: {ex.feedback}" for ex in sub.exercises]
+        lines += [f"  note: {note}" for note in sub.notes]
+    if len(subs) > 1:
+        lines += ["", f"Total: {sum(s.points for s in subs if s.status not in NOT_GRADED)}/"
+                      f"{sum(s.max_points for s in subs if s.status not in NOT_GRADED)} points"]
+    return "\n".join(_printable(line) for line in lines) + "\n"
+
+
 #: The rule of :func:`student_id`, in short, for messages.
 STUDENT_RULE = ("the student is the first folder between the folder given and the notebook, other than one named "
                 "after its chapter (ch04), else the file name, or for a chapter notebook (04_bptt.ipynb) the folder "
@@ -1035,7 +1153,10 @@ def student_id(path, root=None) -> str:
     - sections: ``grade sections`` makes ``sections/a/bob/04_bptt.ipynb`` student ``a``; give each
       section's folder instead (``grade sections/a sections/b``);
     - Canvas's zip, ``grade subs``: ``subs/smithalice_LATE_2000_3000_04_bptt.ipynb`` is ``2000``;
-      Moodle's, ``subs/Alice Smith_1000_assignsubmission_file_/04_bptt.ipynb`` is ``Participant 1000``.
+      Moodle's, ``subs/Alice Smith_1000_assignsubmission_file_/04_bptt.ipynb`` is ``Participant 1000``;
+    - a student's folder given, ``grade subs/bob``, with a notebook not named as the book's:
+      ``subs/bob/hw.ipynb`` is ``hw``, since the rule cannot tell it from a folder of one notebook per
+      student; name the student instead (``--student bob``, :func:`student_ids`).
 
     Parameters
     ----------
@@ -1046,11 +1167,7 @@ def student_id(path, root=None) -> str:
     """
     path = Path(path)
     root = path.parent if root is None or os.path.abspath(root) == os.path.abspath(path) else Path(root)
-    try:
-        relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
-    except ValueError:                  # not below root: as if directly in it
-        relative = path.name
-    *folders, name = [part for part in relative.replace("\\", "/").split("/") if part] or [path.name]
+    folders, name = _below(path, root)
     chapter = chapter_id(name)
     folders = [folder for folder in folders if folder != chapter]
     if folders:
@@ -1062,19 +1179,20 @@ def student_id(path, root=None) -> str:
     return folder.name or stem
 
 
-def student_ids(paths, roots=None) -> list:
-    """:func:`student_id` of each of ``paths``, found in ``roots``, one per path: the folder given to the grader that
-    holds it, or the notebook itself (or ``None``) for one given by itself. Notebooks given by themselves share one
-    root, the folder they are all in; default: every notebook is given by itself.
+def _below(path: Path, root: Path) -> tuple:
+    """``(folders, file name)``: the parts of ``path`` below the folder ``root`` (a ``\\`` in a name separates
+    folders too); a path not below ``root`` counts as directly in it."""
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+    except ValueError:
+        relative = path.name
+    *folders, name = [part for part in relative.replace("\\", "/").split("/") if part] or [path.name]
+    return folders, name
 
-    Parameters
-    ----------
-    paths : sequence of str or pathlib.Path
-        The submitted notebooks.
-    roots : sequence of str or pathlib.Path or None, optional
-        One per path (``ValueError`` otherwise).
-    """
-    paths = [os.path.abspath(p) for p in paths]
+
+def _roots(paths, roots) -> list:
+    """The folder each of ``paths`` (absolute) counts from (:func:`student_ids`): its root, or for the notebooks given
+    by themselves (root ``None`` or the notebook) the folder they are all in."""
     if roots is None:
         roots = [None] * len(paths)
     elif len(roots) != len(paths):
@@ -1082,7 +1200,44 @@ def student_ids(paths, roots=None) -> list:
     roots = [None if r is None or os.path.abspath(r) == p else os.path.abspath(r) for p, r in zip(paths, roots)]
     alone = [os.path.dirname(p) for p, r in zip(paths, roots) if r is None]
     common = os.path.commonpath(alone) if alone else None
-    return [student_id(p, r or common) for p, r in zip(paths, roots)]
+    return [r or common for r in roots]
+
+
+def student_ids(paths, roots=None, student=None) -> list:
+    """:func:`student_id` of each of ``paths``, found in ``roots``, one per path: the folder given to the grader that
+    holds it, or the notebook itself (or ``None``) for one given by itself. Notebooks given by themselves share one
+    root, the folder they are all in; default: every notebook is given by itself.
+
+    With ``student`` (the instructor names the student, ``--student``), every notebook is that student's; a
+    ``ValueError`` refuses notebooks that lie in the folders of several students (the folders that would name
+    them by the rule of :func:`student_id`, such as ``subs/alice`` and ``subs/bob`` in ``subs``).
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The submitted notebooks.
+    roots : sequence of str or pathlib.Path or None, optional
+        One per path (``ValueError`` otherwise).
+    student : str or None, optional
+        Who every notebook is from, in place of the rule.
+    """
+    paths = [os.path.abspath(p) for p in paths]
+    roots = _roots(paths, roots)
+    if student is None:
+        return [student_id(p, r) for p, r in zip(paths, roots)]
+    if not isinstance(student, str) or not student.strip():
+        raise ValueError(f"student should be a student's id, but is {student!r}")
+    folders = {}
+    for path, root in zip(paths, roots):
+        below, name = _below(Path(path), Path(root))
+        below = [folder for folder in below if folder != chapter_id(name)]
+        if below:
+            folders.setdefault(lms_download(below[0])[0] or below[0], path)
+    if len(folders) > 1:
+        named = ", ".join(f"{who} ({where})" for who, where in list(folders.items())[:3])
+        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks lie in the folders "
+                                    f"of {len(folders)} students: {named}; give one student's folder or notebooks"))
+    return [student.strip()] * len(paths)
 
 
 def _student(sub) -> str:
@@ -1090,6 +1245,11 @@ def _student(sub) -> str:
     relative to the folder the submissions graded together are in (``alice/04_bptt.ipynb`` is ``alice``)."""
     name = Path(sub.submission)
     return sub.student or student_id(name, None if name.is_absolute() else Path("."))
+
+
+#: The end of a message about student ids the roster lacks, since they may be file names (student_id, rule 3).
+_NAME_ONE = (", or, where these ids are file names (one student's folder given, a notebook not named as the "
+             "book's), name the student with --student")
 
 
 def read_roster(path, key=None, ids=()) -> tuple:
@@ -1128,13 +1288,13 @@ def read_roster(path, key=None, ids=()) -> tuple:
         col = header.index(key)
         if ids and not any(len(r) > col and r[col].strip() in ids for r in rows):
             raise ValueError(f"the column {key!r} of the roster {path} holds no student id of the submissions "
-                             f"(e.g. {sorted(ids)[:3]}); name the column that holds them with --roster-key")
+                             f"(e.g. {sorted(ids)[:3]}); name the column that holds them with --roster-key{_NAME_ONE}")
         return header, rows, col
     for col in range(len(header)):
         if any(len(r) > col and r[col].strip() in ids for r in rows):
             return header, rows, col
     raise ValueError(f"no column of the roster {path} holds a student id of the submissions "
-                     f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key")
+                     f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key{_NAME_ONE}")
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

@@ -414,6 +414,7 @@ class Worker:
         cells = [(int(n), str(s)) for n, s in message["cells"]]
         problems = run_cells(cells, self.namespace, float(message["timeout"]),
                              lambda number: self.channel.send({"op": "cell", "cell": number}))
+        _flush_prints()
         _settle_after_cells()
         return {"op": "ran", "problems": problems}
 
@@ -453,6 +454,7 @@ class Worker:
                     value = fn(*args, **kwargs)
                 finally:
                     armed[0] = False
+                    _flush_prints()
         except TimeLimit:
             reply = {"op": "timeout"}
         except BaseException as err:  # the student's code may raise anything
@@ -467,6 +469,16 @@ class Worker:
         if self.blocker and len(self.blocker.called) > before:
             reply["subject"] = self.blocker.called[before]
         return reply
+
+
+def _flush_prints() -> None:
+    """Write out what the submission printed, before the answer: the grader counts the output since each
+    request as that request's (the sandbox runs Python unbuffered; a stream the cells put in place may not be)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 -- a stream the cells replaced or closed
+            pass
 
 
 def _settle_after_cells() -> None:

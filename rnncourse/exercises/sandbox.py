@@ -305,7 +305,10 @@ def _environment() -> dict:
     return {"HOME": INSIDE, "TMPDIR": INSIDE, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
             "PYTHONPATH": str(PACKAGE_DIR.parent), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{INSIDE}/.matplotlib", "OMP_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+            # Prints leave at once: a message then quotes what a call printed before it ended the sandbox
+            # (os._exit flushes nothing), and never a print of one call that a later one flushed.
+            "PYTHONUNBUFFERED": "1"}
 
 
 def bwrap_command(worker: list, limits: Limits, uid=None, seccomp_fd=None) -> list:
@@ -443,18 +446,42 @@ def sandbox_problem() -> str | None:
 
 
 class _Output:
-    """Drains a pipe in a thread, keeping the first and last ``keep`` bytes and counting the rest."""
+    """Drains a pipe in a thread, keeping the first and last ``keep`` bytes and counting the rest.
+
+    Bytes are counted from 0 as they arrive: :meth:`mark` returns the count so far (what the pipe
+    holds included), and ``text(since=mark)`` keeps only what came after it, so a message can quote
+    what one call of the submission printed, not what an earlier one did.
+    """
 
     def __init__(self, stream, keep: int):
         self.head, self.tail, self.total, self.keep = b"", b"", 0, keep
-        self.thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self.stream, self.ended = stream, False
+        self.lock = threading.Lock()
+        os.set_blocking(stream.fileno(), False)
+        self.thread = threading.Thread(target=self._drain, daemon=True)
         self.thread.start()
 
-    def _drain(self, stream):
+    def _drain(self):
+        while not self.ended:
+            try:
+                select.select([self.stream], [], [], 1.0)
+            except (OSError, ValueError):       # the stream was closed
+                return
+            with self.lock:
+                self._read()
+
+    def _read(self) -> None:
+        """Take in what the pipe holds now (``self.lock`` held); at its end, set ``ended``."""
         half = self.keep // 2
-        while True:
-            chunk = stream.read1(1 << 16)
+        while not self.ended:
+            try:
+                chunk = self.stream.raw.read(1 << 16)     # None: nothing there now
+            except (OSError, ValueError):
+                chunk = b""
+            if chunk is None:
+                return
             if not chunk:
+                self.ended = True
                 return
             self.total += len(chunk)
             if len(self.head) < half:
@@ -462,11 +489,22 @@ class _Output:
                 self.head, chunk = self.head + chunk[:taken], chunk[taken:]
             self.tail = (self.tail + chunk)[-half:]
 
-    def text(self) -> str:
-        """What was kept: the start and the end, with the number of bytes dropped between them."""
-        dropped = self.total - len(self.head) - len(self.tail)
+    def mark(self) -> int:
+        """The number of bytes received so far, after taking in what the pipe holds now."""
+        with self.lock:
+            self._read()
+            return self.total
+
+    def text(self, since: int = 0) -> str:
+        """What was kept of the bytes after the first ``since``: the start and the end, with the number of bytes
+        dropped between them."""
+        with self.lock:
+            head, tail, total = self.head, self.tail, self.total
+        head = head[since:]
+        tail = tail[max(0, since - (total - len(tail))):]
+        dropped = total - max(since, 0) - len(head) - len(tail)
         middle = f"\n[... {dropped} bytes of output dropped ...]\n" if dropped > 0 else ""
-        return self.head.decode("utf-8", "replace") + middle + self.tail.decode("utf-8", "replace")
+        return head.decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
 
 
 class Session:
@@ -527,6 +565,7 @@ class Session:
             for each in fds:
                 os.close(each)
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
+        self.output_mark = 0           # where the output of the latest request starts (_ended quotes only that)
         self.killed_for = None
         self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
         self.watchdog.start()
@@ -640,7 +679,9 @@ class Session:
             return "its process stopped answering"
         if code < 0:
             return f"its process was killed by signal {signal.Signals(-code).name}"
-        last = self.output.text().strip().splitlines()
+        self.output.mark()             # what the ended process left in the pipe
+        # The last line it printed since the latest request: never output of an earlier exercise's call.
+        last = self.output.text(self.output_mark).strip().splitlines()
         return f"its process ended (exit code {code})" + (f": {last[-1][:200]}" if last and code else "")
 
     def request(self, message: dict, seconds: float, callback=None) -> dict:
@@ -661,6 +702,8 @@ class Session:
             ``callback(message) -> reply`` answers a ``callback`` request of the worker.
         """
         deadline = time.monotonic() + seconds
+        # The worker's prints of earlier requests are in the pipe by now: it wrote them before it answered.
+        self.output_mark = self.output.mark()
         self._send(message, deadline)
         while True:
             reply = self._receive(deadline)
