@@ -385,9 +385,8 @@ def plain_notebook(nb, index: BookIndex | None = None, chapter: int = 0):
 def directives(text: str, offset: int = 0) -> list:
     """``(first line, end line, name)`` of every fenced directive in ``text``, nested ones too.
 
-    A fence is a directive as MyST reads it: the first word of its info string is ``{name}``, with or
-    without spaces before it (```` ``` {solution} ````, ``::: {solution}``), in any case (``{Solution}``).
-    The contents of a ``{solution}`` are not searched.
+    A fence (of backticks, or MyST's colons) is a directive as MyST reads it: the first word of its info
+    string is ``{name}``, with or without spaces before it, in any case (``{Solution}``). The contents of a ``{solution}`` are not searched.
 
     Parameters
     ----------
