@@ -12,8 +12,8 @@ MyST, and only :func:`~rnncourse.exercises.student.write_student_notebooks` conv
 - a dropdown (a hint) becomes ``<details><summary>Hint</summary> ... </details>``, any other admonition a
   quote under its title in bold; a ``{raw} html`` block its HTML, with a picture of the book's own files
   replaced by its alt text; any other directive a quote under its name;
-- a ``{math}`` block becomes ``$$ ... $$``, with ``\\tag{4.2}`` where it is labelled (a line break wrapped
-  in ``split``, as Sphinx does); a ``(label)=`` line goes;
+- a ``{math}`` block becomes display math between two pairs of dollar signs, with ``\\tag{4.2}`` where
+  it is labelled (a line break wrapped in ``split``, as Sphinx does); a ``(label)=`` line goes;
 - a reference becomes the text the book shows: ``{eq}`` "(4.2)", ``{numref}`` "Fig. 4.1", "chapter 4",
   "Exercise 5.5", ``{ref}`` the section's title in italics (with its chapter, when another), from the
   labels of all chapters (:func:`book_index`); a label of no chapter is written out in words;
@@ -120,8 +120,8 @@ def chapter_targets(nb, chapter: int) -> dict:
     """The labels of one chapter, numbered as the book numbers them.
 
     Chapters and sections are the headings under a ``(label)=`` line; figures the code cells whose
-    metadata names one (``mystnb: figure: name:``); equations the labelled ``{math}`` blocks and
-    ``$$ ... $$ (label)``; exercises every ``{exercise}``. Each kind is counted from 1 in the chapter.
+    metadata names one (``mystnb: figure: name:``); equations the labelled ``{math}`` blocks and the
+    dollar-sign blocks with a label after their closing pair; exercises every ``{exercise}``. Each kind is counted from 1 in the chapter.
 
     Parameters
     ----------
