@@ -275,19 +275,45 @@ def _check_outputs(args, ids) -> None:
             raise UsageError(f"--roster: {err}") from err
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` into a new file beside ``path``, then rename it over ``path``; it keeps the permissions
-    (and, where allowed, the owner) of the file it replaces."""
+def _check_student_row(args, paths, roots) -> None:
+    """Refuse a ``--student`` that would put the notebooks in another student's row of the roster: where the
+    folder layout says they are of a student the roster has a row for (``grade subs/bob --student alice``, with
+    ``subs/bob/04_bptt.ipynb``), the grades are that student's, not ``--student``'s."""
+    from rnncourse.exercises.grade import _printable, layout_students, read_roster
+
+    student = args.student.strip()
+    try:
+        _, rows, col = read_roster(args.roster, args.roster_key, [student])
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--roster: {err}") from err
+    listed = {row[col].strip() for row in rows if len(row) > col}
+    for path, who in zip(paths, layout_students(paths, roots)):
+        if who is not None and who != student and who in listed:
+            raise UsageError(_printable(
+                f"--student: {path} is the notebook of {who} by the folder layout, and the roster {args.roster} has "
+                f"a row for {who}: --student {student} would put {who}'s grades in the row of {student}; grade it "
+                f"without --student, or give {student}'s own notebooks"))
+
+
+def _replace(path: Path, data: bytes, keep: bool = True) -> None:
+    """Write ``data`` into a new file beside ``path``, then rename it over ``path`` (a symbolic link there is
+    replaced itself, never followed). With ``keep``, the new file keeps the permissions (and, where allowed,
+    the owner) of the regular file it replaces; else, or where there was none, it is the grader's own and
+    readable by its owner only."""
     import os
+    import stat
     import tempfile
 
     temporary = None
     try:
+        try:
+            old = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            old = None
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         with open(fd, "wb") as f:
             f.write(data)
-            if path.is_file():
-                old = path.stat()
+            if keep and old is not None and stat.S_ISREG(old.st_mode):
                 os.chmod(f.fileno(), old.st_mode & 0o7777)
                 try:
                     os.chown(f.fileno(), old.st_uid, old.st_gid)
@@ -331,10 +357,14 @@ def _write(option: str, path, text: str) -> None:
 
 
 def _check_feedback_dir(value) -> None:
-    """Refuse, before any grading, a ``--feedback-dir`` that is not a folder, or cannot be made or written."""
+    """Refuse, before any grading, a ``--feedback-dir`` that is not a folder, a symbolic link to nothing, or
+    cannot be made or written."""
     import os
 
     folder = Path(value)
+    if folder.is_symlink() and not folder.exists():
+        raise UsageError(f"--feedback-dir: expected a folder for the students' feedback, got {value}, a symbolic "
+                         f"link to {os.readlink(folder)}, which does not exist")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--feedback-dir: expected a folder for the students' feedback, got {value}, which is not "
                          "a folder")
@@ -347,18 +377,29 @@ def _check_feedback_dir(value) -> None:
                          f"{where})")
 
 
-def _write_feedback(value, files: dict) -> None:
+def _write_feedback(value, files: dict) -> list:
     """Write each of ``files`` (``{file name: text}``, from ``feedback_files``) whole into the folder ``value``,
-    made if missing; a new folder and new files are readable by their owner only (they hold grades)."""
+    made if missing, and return what failed, one line each (a file that cannot be written does not stop the
+    others). A new folder is readable by its owner only, and each file is written new, the grader's own and
+    readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed."""
+    from rnncourse.exercises.grade import FEEDBACK_INDEX, _printable
+
     folder = Path(value)
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        for name, text in files.items():
-            _replace(folder / name, text.encode("utf-8", "backslashreplace"))
     except OSError as err:
-        raise UsageError(f"--feedback-dir: not every feedback file written to {value} ({err.strerror or err}); the "
-                         "feedback is in the table above") from err
-    print(f"feedback for {len(files)} student{'s' if len(files) != 1 else ''} written to {value}, one file each")
+        return [f"--feedback-dir: no feedback written: cannot make the folder {value} ({err.strerror or err})"]
+    failed = []
+    for name, text in files.items():
+        try:
+            _replace(folder / name, text.encode("utf-8", "backslashreplace"), keep=False)
+        except OSError as err:
+            failed.append(_printable(f"--feedback-dir: {name} not written to {value} ({err.strerror or err}); that "
+                                     "feedback is in the table above"))
+    students = len([name for name in files if name != FEEDBACK_INDEX]) - len(failed)
+    print(f"feedback for {students} student{'s' if students != 1 else ''} written to {value}, one file each, and "
+          f"{FEEDBACK_INDEX}, which says whose each file is")
+    return failed
 
 
 def cmd_grade(args) -> int:
@@ -377,6 +418,8 @@ def cmd_grade(args) -> int:
     except ValueError as err:
         raise UsageError(f"--student: {err}") from err
     _check_outputs(args, students)
+    if args.student is not None and args.roster:
+        _check_student_row(args, paths, roots)
     if args.feedback_dir:
         _check_feedback_dir(args.feedback_dir)
     if args.book_dir and not Path(args.book_dir).is_dir():
@@ -421,14 +464,15 @@ def cmd_grade(args) -> int:
             raise UsageError(f"no CSV written: {err}") from err
         _write("--csv", args.csv, text)
         print(f"grades for an LMS import written to {args.csv}")
-    if args.feedback_dir:
-        _write_feedback(args.feedback_dir, feedback_files(results))
+    unwritten = _write_feedback(args.feedback_dir, feedback_files(results)) if args.feedback_dir else []
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
     not_graded = _warn_not_graded(results, args)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
-    return 1 if missing or not_graded else 0
+    for line in unwritten:
+        print(line, file=sys.stderr)
+    return 2 if unwritten else 1 if missing or not_graded else 0
 
 
 def _warn_missing(missing, results, args) -> None:
@@ -601,10 +645,11 @@ def parser() -> argparse.ArgumentParser:
                    "its file name NN_..., else from its metadata, else from its check calls)")
     g.add_argument("--jobs", type=_count, default=1, help="submissions graded at the same time (default 1)")
     g.add_argument("--student", metavar="NAME", help="who the notebooks are from, for one student's notebooks "
-                   "that the folder layout does not name (grade subs/bob --student bob); refused for notebooks in "
-                   "several students' folders")
+                   "that the folder layout does not name (grade subs/bob --student bob); refused for notebooks the "
+                   "layout gives to several students, or to another student of the --roster")
     g.add_argument("--feedback-dir", metavar="DIR", help="write one text file per student into DIR (made if "
-                   "missing): each exercise's points and feedback, and the notes about the notebook")
+                   "missing): each exercise's points and feedback, and the notes about the notebook; DIR/index.json "
+                   "says whose each file is")
     g.add_argument("--book-dir", help="the chapters, to find exercise function names (default: the book/ folder "
                    "of the checkout rnncourse runs from, where there is one)")
     g.add_argument("--width", type=_count, default=110, help="width of the printed table")

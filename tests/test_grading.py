@@ -1202,11 +1202,12 @@ def test_one_students_folder_is_regraded_into_the_earlier_csv_and_their_feedback
     assert new.read_text().splitlines() == [
         "id,ch99.double (1),ch99.rnn_step (2),ch99.step_backward (3),ch99.mse (1),Total (7)",
         "alice,1,,,,1", "bob,1,2,3,0,6"]
-    assert [p.name for p in feedback_dir.iterdir()] == ["bob.txt"]
+    assert sorted(p.name for p in feedback_dir.iterdir()) == ["bob.txt", "index.json"]
     text = (feedback_dir / "bob.txt").read_text()
     assert text.startswith("Feedback for bob\n\nhw.ipynb, chapter ch99: 6/7 points\n  ch99.double, 1/1: all checks "
                            "passed\n"), text
     assert "  ch99.mse, 0/1: mse([1, 3], [0, 0]) is 0, but should be 5 (difference 5)\n" in text
+    assert json.loads((feedback_dir / "index.json").read_text()) == {"bob.txt": "bob"}
     assert (feedback_dir.stat().st_mode & 0o777, (feedback_dir / "bob.txt").stat().st_mode & 0o777) == (0o700, 0o600)
 
 
@@ -1215,19 +1216,33 @@ def test_a_student_named_for_several_students_folders_or_a_bad_feedback_dir_is_r
         tmp_path, capsys, monkeypatch):
     unreadable(tmp_path, "subs/bob/hw.ipynb", "subs/carol/hw.ipynb", "file.txt")
     monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
-    cases = [(["--student", "bob"], f"--student: student 'bob' names one student, but the notebooks lie in the "
-                                    f"folders of 2 students: bob ({tmp_path / 'subs/bob/hw.ipynb'}), carol "
-                                    f"({tmp_path / 'subs/carol/hw.ipynb'}); give one student's folder or notebooks"),
-             (["--student", " "], "--student: student should be a student's id, but is ' '"),
-             (["--feedback-dir", str(tmp_path / "file.txt")], f"--feedback-dir: expected a folder for the students' "
-                                                             f"feedback, got {tmp_path / 'file.txt'}, which is not a "
-                                                             "folder"),
-             (["--feedback-dir", str(tmp_path / "no/such")], "is not a folder")]
-    for extra, message in cases:
-        assert main(["grade", str(tmp_path / "subs"), *extra]) == 2
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    subs = str(tmp_path / "subs")
+    cases = [([subs, "--student", "bob"], f"--student: student 'bob' names one student, but the notebooks are of 2 "
+                                          f"students by their folders or names: bob ({tmp_path / 'subs/bob/hw.ipynb'}), "
+                                          f"carol ({tmp_path / 'subs/carol/hw.ipynb'}); give one student's folder or "
+                                          "notebooks"),
+             # Each student's folder given: by the rule each notebook would be "hw", but the folders are two students.
+             ([f"{subs}/bob", f"{subs}/carol", "--student", "bob"],
+              f"--student: student 'bob' names one student, but the notebooks were found in 2 folders given, one for "
+              f"each student by the rule: {tmp_path / 'subs/bob'}, {tmp_path / 'subs/carol'}; give one student's "
+              "folder or notebooks"),
+             ([subs, "--student", " "], "--student: student should be a student's id, but is ' '"),
+             ([subs, "--feedback-dir", str(tmp_path / "file.txt")],
+              f"--feedback-dir: expected a folder for the students' feedback, got {tmp_path / 'file.txt'}, which is "
+              "not a folder"),
+             ([subs, "--feedback-dir", str(tmp_path / "no/such")], "is not a folder"),
+             ([subs, "--feedback-dir", str(tmp_path / "gone")],
+              f"--feedback-dir: expected a folder for the students' feedback, got {tmp_path / 'gone'}, a symbolic "
+              f"link to {tmp_path / 'nowhere'}, which does not exist")]
+    for args, message in cases:
+        assert main(["grade", *args]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
     assert student_ids([tmp_path / "subs/bob/hw.ipynb"], [tmp_path / "subs"], student="bob") == ["bob"]
+    # One student's notebooks given by themselves, or their folder: --student names them.
+    bob = [tmp_path / "subs/bob/hw.ipynb", tmp_path / "subs/bob/hw2.ipynb"]
+    assert student_ids(bob, None, student="bob") == student_ids(bob, [tmp_path / "subs/bob"] * 2, "bob") == ["bob"] * 2
 
 
 def test_the_feedback_files_are_one_per_student_named_safely_and_say_what_was_not_graded():
@@ -1243,8 +1258,13 @@ def test_the_feedback_files_are_one_per_student_named_safely_and_say_what_was_no
                             submission("c/02.ipynb", "a/b"), submission("d/02.ipynb", "a b"),
                             submission("e/02.ipynb", "erin"), submission("e/07.ipynb", "erin", "unreadable",
                                                                          ["could not read the notebook"])])
-    assert list(files) == ["Participant_1000.txt", "student.txt", "a_b.txt", "a_b-2.txt", "erin.txt"]
-    assert files["student.txt"] == ("Feedback for ..\n\nb/02.ipynb, chapter ch02: 2/2 points\n"
+    # A name the id does not give as it is carries the id's hash: a_b is not "a b"'s name, nor "a/b"'s.
+    assert list(files) == ["Participant_1000-21aebe38.txt", "student-5ec1f7e7.txt", "a_b-c14cddc0.txt",
+                           "a_b-c8687a08.txt", "erin.txt", "index.json"]
+    assert json.loads(files["index.json"]) == {"Participant_1000-21aebe38.txt": "Participant 1000",
+                                               "student-5ec1f7e7.txt": "..", "a_b-c14cddc0.txt": "a/b",
+                                               "a_b-c8687a08.txt": "a b", "erin.txt": "erin"}
+    assert files["student-5ec1f7e7.txt"] == ("Feedback for ..\n\nb/02.ipynb, chapter ch02: 2/2 points\n"
                                     "  ch02.rnn_step, 2/2: all checks passed\n"
                                     "  note: cell 3 ('x') raised  [2JKeyError\n")
     assert files["erin.txt"].endswith("e/07.ipynb, chapter ch02: not graded (unreadable)\n"

@@ -52,6 +52,7 @@ import re
 import stat
 import textwrap
 import time
+import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -67,8 +68,8 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "feedback_files", "missing_from_roster", "read_roster",
-           "student_id", "student_ids",
+           "format_table", "gradebook", "grades_csv", "feedback_files", "FEEDBACK_INDEX", "missing_from_roster", "read_roster",
+           "student_id", "student_ids", "layout_students",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
            "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
@@ -959,13 +960,20 @@ def grade_all(paths, *, roots=None, student=None, jobs: int = 1, checkers=(), sa
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: The Unicode categories that text from a submission is printed without, each character made a space. Controls,
+#: format characters (bidirectional overrides, zero-width spaces and joiners, which can make a name read as another)
+#: and the line and paragraph separators.
+_UNPRINTED = ("Cc", "Cf", "Zl", "Zp")
 
 
 def _printable(text) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences, carriage returns) become spaces,
-    and undecodable bytes of a file name (surrogates) are written ``\\udcxx``."""
+    """``text`` safe for a terminal and a text file: control characters (escape sequences, carriage returns),
+    format characters (bidirectional overrides, zero-width characters) and the line and paragraph separators
+    U+2028 and U+2029 become spaces, and undecodable bytes of a file name (surrogates) are written ``\\udcxx``."""
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
-    return _CONTROL.sub(" ", text)
+    if text.isascii():
+        return _CONTROL.sub(" ", text)
+    return "".join(" " if unicodedata.category(c) in _UNPRINTED else c for c in text)
 
 
 def format_table(results, width: int = 100) -> str:
@@ -1022,16 +1030,29 @@ def gradebook(results, settings=None) -> dict:
             "settings": settings or {}, "submissions": subs}
 
 
+#: The name of the index that :func:`feedback_files` adds to the students' files, which says whose each file is.
+#: It is JSON, ``{file name: student id}``. No student's file can have its name, since theirs end in ``.txt``.
+FEEDBACK_INDEX = "index.json"
+#: The longest file name a student's id gives, in UTF-8 bytes before its hash and ``.txt`` (a folder's names
+#: may have 255 bytes at most, and the grader writes each file first as ``.NAME.XXXXXXXX.partial``).
+_MAX_STEM_BYTES = 100
+
+
 def feedback_files(results) -> dict:
-    """The feedback to hand back, one plain-text file per student: ``{file name: text}``.
+    """The feedback to hand back, one plain-text file per student, and an index: ``{file name: text}``.
 
     A student's file lists each of their submissions: its chapter and points (or that it was not
     graded, and why), each exercise with its points and the feedback the table shows, and the
     notes about its notebook (cells that raised or were stopped ...). Text from the submission is
-    written without control characters. The file is named after the student's id (the table's
-    first column) with each run of characters other than letters, digits and ``. @ + -`` made one
-    ``_``, and no leading dot (``Participant 1000`` gives ``Participant_1000.txt``); ids that come
-    out alike get ``-2``, ``-3`` ... in the order of ``results``.
+    written without control characters.
+
+    The file is named after the student's id (the table's first column): each run of characters
+    other than letters, digits and ``. @ + -`` made one ``_``, no leading dot, at most 100 bytes of
+    UTF-8, then ``.txt``. Where that changes the id, or where two names would differ only in case
+    (``Bob`` and ``bob``: one file, on macOS and Windows), the name also carries the first 8 hex digits
+    of the SHA-256 of the id (``Participant 1000`` gives ``Participant_1000-0a1b2c3d.txt``). So
+    each student has a name of their own, the same in every run, whatever the other students.
+    :data:`FEEDBACK_INDEX` says whose each file is.
 
     Parameters
     ----------
@@ -1042,25 +1063,45 @@ def feedback_files(results) -> dict:
     --------
     >>> row = ExerciseResult("ch02.rnn_step", "rnn_step", 2, 2, True, "all checks passed")
     >>> sub = SubmissionResult("bob/02_structure.ipynb", "x", "ch02", "ok", [row], student="bob")
-    >>> print(feedback_files([sub])["bob.txt"])
+    >>> files = feedback_files([sub])
+    >>> print(files["bob.txt"])
     Feedback for bob
     <BLANKLINE>
     bob/02_structure.ipynb, chapter ch02: 2/2 points
       ch02.rnn_step, 2/2: all checks passed
     <BLANKLINE>
+    >>> print(files["index.json"])
+    {
+      "bob.txt": "bob"
+    }
     """
     by_student = {}
     for sub in results:
         by_student.setdefault(_student(sub), []).append(sub)
-    files = {}
-    for sid, subs in by_student.items():
-        stem = re.sub(r"[^\w.@+-]+", "_", _printable(sid)).lstrip(".")[:100] or "student"
-        name, n = f"{stem}.txt", 1
-        while name in files:
-            n += 1
-            name = f"{stem}-{n}.txt"
-        files[name] = _feedback_text(sid, subs)
+    names = _feedback_names(list(by_student))
+    files = {names[sid]: _feedback_text(sid, subs) for sid, subs in by_student.items()}
+    files[FEEDBACK_INDEX] = json.dumps({names[sid]: sid for sid in by_student}, indent=2) + "\n"
     return files
+
+
+def _feedback_names(ids) -> dict:
+    """``{student id: file name}`` for :func:`feedback_files`: distinct names, even where case is ignored."""
+    def fold(name):
+        return unicodedata.normalize("NFC", name).casefold()
+
+    def digest(sid, n):
+        return hashlib.sha256(str(sid).encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+    stems = {}
+    for sid in ids:
+        stem = re.sub(r"[^\w.@+-]+", "_", _printable(sid)).lstrip(".")
+        stems[sid] = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
+    alike = Counter(fold(stem) for stem in stems.values())
+    names = {sid: f"{stem}.txt" if stem == sid and alike[fold(stem)] == 1 else f"{stem}-{digest(sid, 8)}.txt"
+             for sid, stem in stems.items()}
+    if len({fold(name) for name in names.values()}) < len(names):    # an id such as "a_b-1a2b3c4d" met a hash
+        names = {sid: f"{stem}-{digest(sid, 64)}.txt" for sid, stem in stems.items()}
+    return names
 
 
 def _feedback_text(student: str, subs) -> str:
@@ -1208,9 +1249,10 @@ def student_ids(paths, roots=None, student=None) -> list:
     holds it, or the notebook itself (or ``None``) for one given by itself. Notebooks given by themselves share one
     root, the folder they are all in; default: every notebook is given by itself.
 
-    With ``student`` (the instructor names the student, ``--student``), every notebook is that student's; a
-    ``ValueError`` refuses notebooks that lie in the folders of several students (the folders that would name
-    them by the rule of :func:`student_id`, such as ``subs/alice`` and ``subs/bob`` in ``subs``).
+    With ``student`` (the instructor names the student, ``--student``), every notebook is that student's. A
+    ``ValueError`` refuses notebooks that the folder layout says are of several students (:func:`layout_students`:
+    ``subs/alice`` and ``subs/bob`` in ``subs``, two Canvas or Moodle names), and notebooks found in several of the
+    folders given (``grade subs/alice subs/bob``).
 
     Parameters
     ----------
@@ -1221,23 +1263,53 @@ def student_ids(paths, roots=None, student=None) -> list:
     student : str or None, optional
         Who every notebook is from, in place of the rule.
     """
+    given = roots
     paths = [os.path.abspath(p) for p in paths]
     roots = _roots(paths, roots)
     if student is None:
         return [student_id(p, r) for p, r in zip(paths, roots)]
     if not isinstance(student, str) or not student.strip():
         raise ValueError(f"student should be a student's id, but is {student!r}")
-    folders = {}
-    for path, root in zip(paths, roots):
+    named = {}
+    for path, who in zip(paths, layout_students(paths, given)):
+        if who is not None:
+            named.setdefault(who, path)
+    if len(named) > 1:
+        listed = ", ".join(f"{who} ({where})" for who, where in list(named.items())[:3])
+        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks are of {len(named)} "
+                                    f"students by their folders or names: {listed}; give one student's folder or "
+                                    "notebooks"))
+    folders = sorted({os.path.abspath(r) for r in (given or ()) if r is not None and os.path.isdir(r)})
+    if len(folders) > 1:
+        listed = ", ".join(folders[:3])
+        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks were found in "
+                                    f"{len(folders)} folders given, one for each student by the rule: {listed}; "
+                                    "give one student's folder or notebooks"))
+    return [student.strip()] * len(paths)
+
+
+def layout_students(paths, roots=None) -> list:
+    """Who the folder layout says each of ``paths`` is from, where it says so whatever the instructor means
+    (:func:`student_id`): the student's folder (or its Canvas or Moodle id), a Canvas or Moodle file name, the
+    folder of a notebook named as the book's chapter; else ``None``, where the id would be the file name
+    (``subs/bob/hw.ipynb`` with ``subs/bob`` given), which ``--student`` is there to replace.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The submitted notebooks.
+    roots : sequence of str or pathlib.Path or None, optional
+        As for :func:`student_ids`.
+    """
+    paths = [os.path.abspath(p) for p in paths]
+    found = []
+    for path, root in zip(paths, _roots(paths, roots)):
         below, name = _below(Path(path), Path(root))
         below = [folder for folder in below if folder != chapter_id(name)]
-        if below:
-            folders.setdefault(lms_download(below[0])[0] or below[0], path)
-    if len(folders) > 1:
-        named = ", ".join(f"{who} ({where})" for who, where in list(folders.items())[:3])
-        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks lie in the folders "
-                                    f"of {len(folders)} students: {named}; give one student's folder or notebooks"))
-    return [student.strip()] * len(paths)
+        stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+        strong = below or lms_download(stem)[0] is not None or stem in CHAPTER_NOTEBOOKS
+        found.append(student_id(path, root) if strong else None)
+    return found
 
 
 def _student(sub) -> str:

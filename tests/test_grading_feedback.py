@@ -1,0 +1,182 @@
+"""What the grader hands back and to whom: the feedback files, their names and where they are written, and
+``--student``, which names the student of notebooks the folder layout does not name.
+
+Grading itself is replaced by a fake that gives every notebook full marks (or the status asked for), so these
+tests need no sandbox; the real grading runs in ``test_grading.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from rnncourse.__main__ import main
+from rnncourse.exercises.grade import (FEEDBACK_INDEX, ExerciseResult, SubmissionResult, _printable, feedback_files,
+                                       format_table, layout_students, student_ids)
+
+
+def notebooks(folder, *names) -> None:
+    """Files named like submissions; the fake grader never reads them."""
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("{}")
+
+
+def fake_grading(monkeypatch, status="ok", note="") -> None:
+    """Grade each notebook with full marks on one exercise (or not at all, with ``status`` and ``note``)."""
+    def grade_all(paths, roots=None, student=None, **kwargs):
+        results = []
+        for path, who in zip(paths, student_ids(paths, roots, student)):
+            ok = status == "ok"
+            row = ExerciseResult("ch02.rnn_step", "rnn_step", 2 * ok, 2, ok, "all checks passed" if ok else note)
+            results.append(SubmissionResult(str(path), str(path), "ch02", status, [row], [note] if note else [],
+                                            student=who))
+        return results
+
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", grade_all)
+
+
+def refuse_grading(monkeypatch) -> None:
+    monkeypatch.setattr("rnncourse.exercises.grade.grade_all", lambda *args, **kwargs: pytest.fail("graded"))
+
+
+def sha8(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def result(student, name="x/02.ipynb", status="ok", notes=()):
+    row = ExerciseResult("ch02.rnn_step", "rnn_step", 2, 2, True, "all checks passed")
+    return SubmissionResult(name, name, "ch02", status, [row], list(notes), student=student)
+
+
+# ----------------------------------------------------------------------------- file names
+
+def test_ids_that_sanitise_or_fold_alike_get_names_of_their_own_the_same_whatever_the_others():
+    ids = ["a b", "a_b", "a_b-2", "Bob", "bob", "\u00dcnal", "U\u0308nal", "erin"]   # Ü composed, then decomposed
+    files = feedback_files([result(sid) for sid in ids])
+    index = json.loads(files.pop(FEEDBACK_INDEX))
+    assert sorted(index.values()) == sorted(ids)                       # one file per student, and the index says whose
+    folded = [name.casefold() for name in files]
+    assert len(set(folded)) == len(files) == len(ids)                  # distinct on a case-insensitive disk too
+    assert index["a_b-2.txt"] == "a_b-2" and index["erin.txt"] == "erin"   # a safe, unshared id is its own name
+    assert index[f"a_b-{sha8('a b')}.txt"] == "a b" and index[f"a_b-{sha8('a_b')}.txt"] == "a_b"
+    assert index[f"Bob-{sha8('Bob')}.txt"] == "Bob" and index[f"bob-{sha8('bob')}.txt"] == "bob"
+    # Deterministic: a student's name depends only on who else shares it, not on the order of the results.
+    again = json.loads(feedback_files([result(sid) for sid in reversed(ids)])[FEEDBACK_INDEX])
+    assert again == index
+    # No id's file can be the index: every student's file ends in .txt, the index does not.
+    files = feedback_files([result("index"), result("index.json"), result("index.json.txt")])
+    assert sorted(files) == ["index.json", "index.json.txt", "index.json.txt.txt", "index.txt"]
+    assert not FEEDBACK_INDEX.endswith(".txt") and all(n.endswith(".txt") for n in files if n != FEEDBACK_INDEX)
+
+
+def test_a_long_id_in_any_script_gives_a_name_the_disk_takes(tmp_path, monkeypatch, capsys):
+    long_ids = ["é" * 120, "学" * 80, "a" * 250]           # folder names of 240-250 bytes
+    names = [name for name in feedback_files([result(sid) for sid in long_ids]) if name != FEEDBACK_INDEX]
+    assert all(len(name.encode()) <= 100 + len("-12345678.txt") for name in names), names
+    # Through the command: the folder of each student is their id, and every file is written.
+    notebooks(tmp_path, *(f"subs/{sid}/02_structure.ipynb" for sid in long_ids))
+    fake_grading(monkeypatch)
+    out = tmp_path / "feedback"
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0, capsys.readouterr().err
+    index = json.loads((out / FEEDBACK_INDEX).read_text())
+    assert sorted(index.values()) == sorted(long_ids)
+    for name, sid in index.items():
+        assert (out / name).read_text().startswith(f"Feedback for {sid}\n")
+
+
+# ----------------------------------------------------------------------------- writing
+
+def test_a_file_that_cannot_be_written_leaves_the_others_written_and_fails_the_run_last(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "subs/alice/02_structure.ipynb", "subs/bob/02_structure.ipynb", "subs/carol/02_structure.ipynb")
+    fake_grading(monkeypatch)
+    out = tmp_path / "feedback"
+    (out / "bob.txt").mkdir(parents=True)                 # a folder where bob's file goes: it cannot be replaced
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert (out / "alice.txt").read_text().startswith("Feedback for alice\n")
+    assert (out / "carol.txt").read_text().startswith("Feedback for carol\n")
+    assert (out / "bob.txt").is_dir() and not list((out / "bob.txt").iterdir())
+    assert not [p for p in out.iterdir() if p.name.endswith(".partial")]
+    assert "feedback for 2 students written to" in captured.out
+    assert captured.err.splitlines()[-1].startswith(f"--feedback-dir: bob.txt not written to {out} (Is a directory)")
+
+
+def test_a_symbolic_link_in_the_feedback_folder_is_replaced_not_followed(tmp_path, monkeypatch):
+    notebooks(tmp_path, "subs/alice/02_structure.ipynb")
+    fake_grading(monkeypatch)
+    out, target = tmp_path / "feedback", tmp_path / "elsewhere.txt"
+    out.mkdir()
+    target.write_text("not the grader's")
+    os.chmod(target, 0o644)
+    (out / "alice.txt").symlink_to(target)
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0
+    assert target.read_text() == "not the grader's" and target.stat().st_mode & 0o777 == 0o644
+    written = out / "alice.txt"
+    assert not written.is_symlink() and written.read_text().startswith("Feedback for alice\n")
+    assert (written.stat().st_mode & 0o777, written.stat().st_uid) == (0o600, os.getuid())
+
+
+# ----------------------------------------------------------------------------- what reaches a terminal or a file
+
+def test_format_characters_and_line_separators_of_a_submission_are_never_printed():
+    sneaky = "bob\u202egpj.exe\u2028x\u200by\u2066z\x1b[2J"
+    assert _printable(sneaky) == "bob gpj.exe x y z [2J"
+    sub = result("alice", status="error", notes=[sneaky])
+    sub.status = sneaky
+    table = format_table([sub])
+    text = feedback_files([sub])["alice.txt"]
+    for shown in (table, text):
+        assert not any(c in shown for c in "\u202e\u2028\u200b\u2066\x1b"), repr(shown)
+
+
+def test_a_not_graded_status_is_printed_without_control_or_format_characters(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "subs/alice/02_structure.ipynb")
+    fake_grading(monkeypatch, status="unreadable", note="not graded: \u202eevil\x1b[2J")
+    assert main(["grade", str(tmp_path / "subs")]) == 1
+    captured = capsys.readouterr()
+    assert "not graded (unreadable):  evil [2J" in captured.err
+    assert not any(c in captured.out + captured.err for c in "\u202e\x1b")
+
+
+# ----------------------------------------------------------------------------- --student
+
+def test_student_is_refused_for_notebooks_the_layout_gives_to_several_students(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "canvas/smithalice_2000_3000_02_structure.ipynb", "canvas/jonesbob_2001_3001_hw.ipynb",
+              "moodle/Alice Smith_1000_assignsubmission_file_/hw.ipynb",
+              "moodle/Bob Jones_1001_assignsubmission_file_/hw.ipynb",
+              "bob/hw.ipynb", "bob/hw2.ipynb")
+    refuse_grading(monkeypatch)
+    for folder, named in (("canvas", ("2000", "2001")), ("moodle", ("Participant 1000", "Participant 1001"))):
+        assert main(["grade", str(tmp_path / folder), "--student", "alice"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("--student: student 'alice' names one student, but the notebooks are of 2 students by "
+                              "their folders or names: ") and err.count("\n") == 1, err
+        assert all(f"{who} ({tmp_path / folder}" in err for who in named), err
+    # File names are what --student replaces: one student's folder of notebooks named as they like.
+    assert layout_students([tmp_path / "bob/hw.ipynb", tmp_path / "bob/hw2.ipynb"], [tmp_path / "bob"] * 2) == \
+        [None, None]
+
+
+def test_student_is_refused_where_it_would_put_grades_in_another_students_row(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "subs/bob/02_structure.ipynb", "subs/dave/hw.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\nalice,Alice\nbob,Bob\nrobert,Robert\ndave,Dave\n")
+    csv_file = tmp_path / "g.csv"
+    refuse_grading(monkeypatch)
+    # By the layout, subs/bob/02_structure.ipynb is bob's, and bob has a row: alice's would get his grades.
+    args = ["grade", str(tmp_path / "subs/bob"), "--roster", str(roster), "--csv", str(csv_file)]
+    assert main([*args, "--student", "alice"]) == 2
+    assert capsys.readouterr().err == (
+        f"--student: {tmp_path / 'subs/bob/02_structure.ipynb'} is the notebook of bob by the folder layout, and the "
+        f"roster {roster} has a row for bob: --student alice would put bob's grades in the row of alice; grade it "
+        "without --student, or give alice's own notebooks\n")
+    assert not csv_file.exists()
+    # A notebook the layout names by its file name only ("hw") is what --student is for.
+    fake_grading(monkeypatch)
+    assert main(["grade", str(tmp_path / "subs/dave"), "--roster", str(roster), "--csv", str(csv_file),
+                 "--student", "dave"]) == 0
+    assert "dave,Dave,2,2" in csv_file.read_text().splitlines()
