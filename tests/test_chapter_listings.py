@@ -19,14 +19,20 @@ A listing matches when the final component of its argument is the final componen
 ``show_source(torch_rnn_step_forward)`` once the alias of the chapter's imports is undone
 (``rnn_step_forward``). Listings in the instructor's solutions are fine: the student notebook
 drops them.
+
+Moving a listing into a solution leaves a promise behind if the main text says "its solution shows the
+package's code": the student never sees it. The last tests read the prose of each student notebook
+(solutions removed) for such a promise.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from rnncourse.exercises.registry import all_exercises, chapter_exercises
@@ -52,10 +58,14 @@ ANSWERS = {
     "ch06.greedy_decode": ("rnncourse.torch.seq2seq.greedy_decode",),
     "ch06.many_to_one_backward": ("rnncourse.numpy.many_to_one.many_to_one_backward",),
     "ch07.jordan_step": ("rnncourse.numpy.jordan.jordan_step_forward",),
+    # 8.1/8.2 ask for a NumPy translation of the PyTorch `recur` the chapter lists (LSTMCell.recur /
+    # GRUCell.recur): the listing stays, and the exercise is the translation.
     "ch08.lstm_step": ("rnncourse.numpy.gated.lstm_step_forward", "rnncourse.numpy.gated._lstm_cell"),
     "ch08.gru_step": ("rnncourse.numpy.gated.gru_step_forward", "rnncourse.numpy.gated._gru_cell"),
     "ch08.lstm_step_backward": ("rnncourse.numpy.gated.lstm_step_backward",
                                 "rnncourse.numpy.gated._lstm_cell_backward"),
+    # 9.1 asks for a scatter-add; the checker also accepts the one-hot product, which is right but costs a
+    # (T·B)×V matrix.
     "ch09.embedding_backward": ("rnncourse.numpy.embedding.embedding_backward",
                                 "rnncourse.numpy.charlm._rows_T_onehot"),
     # _nll is the unmasked loss without its gradient, a part of the answer: not listed.
@@ -185,3 +195,39 @@ def test_no_listing_in_the_student_notebook_prints_a_solution_line(path):
         if found:
             leaks.append(f"cell {index + 1}: show_source({target}) prints solution lines: {found[:3]}")
     assert not leaks, f"{path.name}: " + "; ".join(leaks) + " (move the listing into the exercise's solution)"
+
+
+#: A sentence of the main text that points to what a solution shows: "its solution shows the package's code".
+SOLUTION_PROMISE = re.compile(r"\bsolutions?(?: cell)? (?:shows?|prints?|lists?)\b|\bsee (?:its|the) solution\b",
+                              re.IGNORECASE)
+
+
+def solution_promises(nb, where: str = "the notebook") -> list:
+    """Each sentence of the student version of ``nb`` (solutions removed, prose only) that promises what a
+    solution shows, with a few words around it."""
+    student, _ = student_notebook(nb, None, where)
+    found = []
+    for cell in student.cells:
+        if cell.cell_type == "markdown":
+            text = " ".join(cell.source.split())
+            found += [text[max(0, m.start() - 60):m.end() + 40] for m in SOLUTION_PROMISE.finditer(text)]
+    return found
+
+
+def test_a_promise_in_the_main_text_is_found_and_one_in_a_solution_is_not():
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        md("Exercise 1 asks you to write it; its solution\nshows the package's code."),
+        md("```{solution} ex-ch99-1\n:label: sol-ch99-1\n\nThe solution cell prints the package's version.\n```"),
+        md("Here the solution is a needle that gradient descent did not find."),
+    ])
+    assert [promise.split(";")[1].strip() for promise in solution_promises(nb)] == [
+        "its solution shows the package's code."]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_no_chapter_promises_the_student_what_a_solution_shows(path):
+    promises = solution_promises(read_chapter(path), path.name)
+    assert not promises, (f"{path.name}: the main text promises what a solution shows, which the student version "
+                          "removes; point to something the student has (show_source after the exercise), or drop "
+                          "the promise: " + " | ".join(promises))
