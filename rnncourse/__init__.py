@@ -33,8 +33,17 @@ The twins rule, one for the whole package:
 5. Errors: a wrong shape or value raises ``ValueError``; a wrong type, dtype or
    device of a tensor raises ``TypeError`` (inside :func:`torch.autocast`, the float16 and
    bfloat16 tensors that autocast makes are taken). A ``device=`` argument that names no
-   device, or a GPU the machine lacks, is a wrong value: ``ValueError``. Inputs are validated
-   once per public call, never inside a loop over time steps.
+   device, or a GPU the machine lacks, is a wrong value: ``ValueError``; so is a choice of the
+   right kind that is not offered (``nonlinearity="sigmoid"``), while one of another kind
+   (``nonlinearity=3``) is a ``TypeError``. Inputs are validated once per public call, never
+   inside a loop over time steps.
+6. Argument order: a layer or topology takes the data first, as a module's ``forward(x)``
+   (``rnn_forward(x, h0, ...)``, ``many_to_one_forward(x, params)``); a loss takes ``params``
+   first, as the function a gradient check differentiates (``model_loss(params, x, targets)``),
+   and so do ``model_forward`` and ``charlm_forward``, the first halves of ``model_loss`` and
+   ``charlm_loss``. Swapped, they raise a ``TypeError`` that gives the order.
+7. A returned state is the caller's: PyTorch's ``h_T`` is a tensor of its own (as
+   ``torch.nn.RNN``'s), so resetting it in place leaves ``hs`` and the backward pass intact.
 
 Sequences are time-major: ``x`` has shape ``(T, B, D)`` and hidden states ``(T, B, H)``,
 as in :class:`torch.nn.RNN`'s default. Importing the package does nothing else:

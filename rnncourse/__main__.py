@@ -279,7 +279,7 @@ def _check_student_row(args, paths, roots) -> None:
     """Refuse a ``--student`` that would put the notebooks in another student's row of the roster: where the
     folder layout says they are of a student the roster has a row for (``grade subs/bob --student alice``, with
     ``subs/bob/04_bptt.ipynb``), the grades are that student's, not ``--student``'s."""
-    from rnncourse.exercises.grade import _printable, layout_students, read_roster
+    from rnncourse.exercises.grade import printable, layout_students, read_roster
 
     student = args.student.strip()
     try:
@@ -289,7 +289,7 @@ def _check_student_row(args, paths, roots) -> None:
     listed = {row[col].strip() for row in rows if len(row) > col}
     for path, who in zip(paths, layout_students(paths, roots)):
         if who is not None and who != student and who in listed:
-            raise UsageError(_printable(
+            raise UsageError(printable(
                 f"--student: {path} is the notebook of {who} by the folder layout, and the roster {args.roster} has "
                 f"a row for {who}: --student {student} would put {who}'s grades in the row of {student}; grade it "
                 f"without --student, or give {student}'s own notebooks"))
@@ -382,7 +382,7 @@ def _write_feedback(value, files: dict) -> list:
     made if missing, and return what failed, one line each (a file that cannot be written does not stop the
     others). A new folder is readable by its owner only, and each file is written new, the grader's own and
     readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed."""
-    from rnncourse.exercises.grade import FEEDBACK_INDEX, _printable
+    from rnncourse.exercises.grade import FEEDBACK_INDEX, printable
 
     folder = Path(value)
     try:
@@ -394,7 +394,7 @@ def _write_feedback(value, files: dict) -> list:
         try:
             _replace(folder / name, text.encode("utf-8", "backslashreplace"), keep=False)
         except OSError as err:
-            failed.append(_printable(f"--feedback-dir: {name} not written to {value} ({err.strerror or err}); that "
+            failed.append(printable(f"--feedback-dir: {name} not written to {value} ({err.strerror or err}); that "
                                      "feedback is in the table above"))
     students = len([name for name in files if name != FEEDBACK_INDEX]) - len(failed)
     print(f"feedback for {students} student{'s' if students != 1 else ''} written to {value}, one file each, and "
@@ -477,11 +477,11 @@ def cmd_grade(args) -> int:
 
 def _warn_missing(missing, results, args) -> None:
     """One line on stderr for each graded student the roster has no row for (so no grades in the CSV)."""
-    from rnncourse.exercises.grade import _printable
+    from rnncourse.exercises.grade import printable
 
     for sid in missing:
         names = ", ".join(sub.submission for sub in results if sub.student == sid)
-        print(_printable(f"warning: student {sid} ({names}) is not in the roster {args.roster}: their grades are in "
+        print(printable(f"warning: student {sid} ({names}) is not in the roster {args.roster}: their grades are in "
                          f"the table, not in {args.csv}; add them to the roster, or name the column with "
                          "--roster-key"), file=sys.stderr)
 
@@ -489,13 +489,13 @@ def _warn_missing(missing, results, args) -> None:
 def _warn_not_graded(results, args) -> list:
     """One line on stderr for each submission refused, unreadable or failed on by the grader: not graded is not
     zero, its cells in the CSV are empty; return those submissions."""
-    from rnncourse.exercises.grade import NOT_GRADED, _printable
+    from rnncourse.exercises.grade import NOT_GRADED, printable
 
     failed = [sub for sub in results if sub.status in NOT_GRADED]
     for sub in failed:
         why = (sub.notes[0] if sub.notes else "").removeprefix("not graded: ")
         where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
-        print(_printable(f"warning: {sub.submission} (student {sub.student}) is not graded ({sub.status}): "
+        print(printable(f"warning: {sub.submission} (student {sub.student}) is not graded ({sub.status}): "
                          f"{why}{where}"), file=sys.stderr)
     return failed
 

@@ -31,6 +31,7 @@ __all__ = [
     "check_bool",
     "check_axis",
     "check_choice",
+    "check_argument_order",
     "check_keys",
     "check_rng",
     "check_float_dtype",
@@ -702,7 +703,9 @@ def check_axis(axis, name: str, ndim: int) -> int:
 
 
 def check_choice(value, name: str, choices: Sequence) -> None:
-    """Check that ``value`` is one of ``choices``.
+    """Check that ``value`` is one of ``choices``: ``TypeError`` for a value of another kind (a number where the
+    choices are strings, a string where they are numbers, ``None``, a bool), ``ValueError`` for one of the right
+    kind that is not among them.
 
     Parameters
     ----------
@@ -711,11 +714,57 @@ def check_choice(value, name: str, choices: Sequence) -> None:
     name : str
         Its name in the message.
     choices : sequence
-        The allowed values, listed in the message.
+        The allowed values (strings, numbers or both), listed in the message.
+
+    Examples
+    --------
+    >>> check_choice("relu", "nonlinearity", ("tanh", "relu"))
+    >>> check_choice("sigmoid", "nonlinearity", ("tanh", "relu"))
+    Traceback (most recent call last):
+    ValueError: nonlinearity should be one of 'tanh', 'relu', but is 'sigmoid'
+    >>> check_choice(None, "nonlinearity", ("tanh", "relu"))
+    Traceback (most recent call last):
+    TypeError: nonlinearity should be one of 'tanh', 'relu', but is NoneType None
     """
+    listed = ", ".join(repr(c) for c in choices)
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    kind_ok = ((isinstance(value, str) and any(isinstance(c, str) for c in choices))
+               or (number and any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices)))
+    if not kind_ok:
+        raise TypeError(f"{name} should be one of {listed}, but is {type(value).__name__} {value!r}")
     if value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} should be one of {listed}, but is {value!r}")
+
+
+def check_argument_order(params, data, data_name: str, call: str) -> None:
+    """Refuse ``params`` and the data given in each other's place, with the order of ``call``.
+
+    The package's layers and topologies take the data first, as a module's ``forward(x)``
+    (``many_to_one_forward(x, params)``); its losses take ``params`` first, as the function a
+    gradient check differentiates (``model_loss(params, x, targets)``). A learner who swaps them
+    gets a ``TypeError`` that says so, not advice to build a ``params`` dict they already have.
+
+    Parameters
+    ----------
+    params : object
+        What was given as the parameter dict.
+    data : object
+        What was given as the data, named ``data_name``.
+    data_name : str
+        The data argument's name (``x``, ``inputs``).
+    call : str
+        The function's signature, for the message, e.g. ``"many_to_one_forward(x, params, ...)"``.
+
+    Examples
+    --------
+    >>> check_argument_order({"W_xh": np.zeros((2, 3))}, np.zeros((4, 1, 3)), "x", "model_forward(params, x, ...)")
+    >>> check_argument_order(np.zeros((4, 1, 3)), {"W_xh": np.zeros((2, 3))}, "x", "model_forward(params, x, ...)")
+    Traceback (most recent call last):
+    TypeError: params should be the dict of parameters and x the data, but params is ndarray and x is a dict: they are swapped; call model_forward(params, x, ...)
+    """
+    if isinstance(data, dict) and not isinstance(params, dict):
+        raise TypeError(f"params should be the dict of parameters and {data_name} the data, but params is "
+                        f"{type(params).__name__} and {data_name} is a dict: they are swapped; call {call}")
 
 
 def check_keys(value, name: str, keys: Sequence[str], fix: str = "") -> None:

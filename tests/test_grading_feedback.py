@@ -14,7 +14,7 @@ import os
 import pytest
 
 from rnncourse.__main__ import main
-from rnncourse.exercises.grade import (FEEDBACK_INDEX, ExerciseResult, SubmissionResult, _printable, feedback_files,
+from rnncourse.exercises.grade import (FEEDBACK_INDEX, ExerciseResult, SubmissionResult, printable, feedback_files,
                                        format_table, layout_students, student_ids)
 
 
@@ -124,7 +124,7 @@ def test_a_symbolic_link_in_the_feedback_folder_is_replaced_not_followed(tmp_pat
 
 def test_format_characters_and_line_separators_of_a_submission_are_never_printed():
     sneaky = "bob\u202egpj.exe\u2028x\u200by\u2066z\x1b[2J"
-    assert _printable(sneaky) == "bob gpj.exe x y z [2J"
+    assert printable(sneaky) == "bob gpj.exe x y z [2J"
     sub = result("alice", status="error", notes=[sneaky])
     sub.status = sneaky
     table = format_table([sub])

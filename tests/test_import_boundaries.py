@@ -44,3 +44,27 @@ def test_the_books_build_does_not_import_the_grading_room():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def private_imports(source: str, module: str) -> list:
+    """The ``from X import _name`` lines of ``source`` (the module ``module``) whose X is another module."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{module}:{node.lineno}: from {'.' * node.level}{node.module or ''} import "
+                                 f"{alias.name}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_name():
+    # A name shared between modules is public (in __all__, documented); a private one stays where it lives.
+    package = ROOT / "rnncourse"
+    found = [line for path in sorted(package.rglob("*.py"))
+             for line in private_imports(path.read_text(), path.relative_to(ROOT).as_posix())]
+    assert not found, "\n".join(found)
+    assert private_imports("from .grade import _printable\nfrom x import __version__\n", "m.py") == [
+        "m.py:1: from .grade import _printable"]

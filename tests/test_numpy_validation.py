@@ -1,5 +1,7 @@
 """rnncourse.validation's behaviour as seen through rnncourse.numpy's public functions."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -336,3 +338,53 @@ def test_many_to_one_is_true_or_false_not_any_truthy_value(flag):
     with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
         model_forward(params, x, many_to_one=flag)
     assert model_forward(params, x, many_to_one=np.bool_(True))[0].shape == (2, 1)   # NumPy's bool is a bool
+
+
+def test_a_choice_of_the_wrong_kind_is_a_type_error_and_a_wrong_choice_a_value_error():
+    from rnncourse.numpy.jacobian import MATRIX_NORMS
+    from rnncourse.torch import rnn_forward as torch_rnn_forward
+    from rnncourse.validation import check_choice
+
+    for bad in (3, None, True, np.array(["tanh"]), b"tanh"):
+        with pytest.raises(TypeError, match=r"^nonlinearity should be one of 'tanh', 'relu', but is "):
+            check_choice(bad, "nonlinearity", ("tanh", "relu"))
+    with pytest.raises(ValueError, match=r"^nonlinearity should be one of 'tanh', 'relu', but is 'sigmoid'$"):
+        check_choice("sigmoid", "nonlinearity", ("tanh", "relu"))
+    for good in (2, 2.0, np.int64(1), "fro", np.inf):                  # mixed choices take either kind
+        check_choice(good, "ord", MATRIX_NORMS)
+    with pytest.raises(TypeError, match=r"but is bool True$"):
+        check_choice(True, "ord", MATRIX_NORMS)                         # True == 1, but is no order
+    with pytest.raises(ValueError, match=r"but is 7$"):
+        check_choice(7, "ord", MATRIX_NORMS)
+    # Through the twins: the same class for the same mistake in both libraries.
+    x, h0 = np.zeros((2, 1, 3)), np.zeros((1, 4))
+    W_xh, W_hh, b_h = np.zeros((4, 3)), np.zeros((4, 4)), np.zeros(4)
+    with pytest.raises(TypeError, match="nonlinearity should be one of 'tanh', 'relu', but is int 3"):
+        rnn_forward(x, h0, W_xh, W_hh, b_h, nonlinearity=3)
+    with pytest.raises(TypeError, match="nonlinearity should be one of 'tanh', 'relu', but is int 3"):
+        torch_rnn_forward(*(torch.from_numpy(a) for a in (x, h0, W_xh, W_hh, b_h)), nonlinearity=3)
+
+
+def test_params_and_data_swapped_get_a_type_error_that_says_so_in_every_order():
+    from rnncourse.numpy.bidirectional import birnn_forward
+    from rnncourse.numpy.charlm import charlm_forward, charlm_loss
+    from rnncourse.numpy.many_to_one import many_to_one_loss
+    from rnncourse.numpy.model import model_forward
+    from rnncourse.numpy.stacked import stacked_rnn_forward
+
+    params = init_model_params(3, 4, 2, rng=np.random.default_rng(0))
+    x, ids, y = np.zeros((5, 2, 3)), np.zeros((5, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
+    calls = [(lambda: many_to_one_forward(params, x), "x", "many_to_one_forward(x, params, "),
+             (lambda: birnn_forward(params, x), "x", "birnn_forward(x, params, "),
+             (lambda: stacked_rnn_forward(params, None, x), "x", "stacked_rnn_forward(x, h0, params, "),
+             (lambda: model_forward(x, params), "x", "model_forward(params, x, "),
+             (lambda: model_loss(x, params, y), "x", "model_loss(params, x, targets, "),
+             (lambda: many_to_one_loss(x, params, y), "x", "many_to_one_loss(params, x, targets, "),
+             (lambda: jordan_loss(x, params, y), "x", "jordan_loss(params, x, targets, "),
+             (lambda: charlm_forward(ids, params), "inputs", "charlm_forward(params, inputs, "),
+             (lambda: charlm_loss(ids, params, ids), "inputs", "charlm_loss(params, inputs, targets, ")]
+    for call, data, order in calls:
+        with pytest.raises(TypeError, match=rf"^params should be the dict of parameters and {data} the data, but "
+                                            rf"params is ndarray and {data} is a dict: they are swapped; "
+                                            rf"call {re.escape(order)}"):
+            call()

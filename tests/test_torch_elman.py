@@ -452,3 +452,23 @@ def test_rnn_model_from_numpy_takes_many_to_one_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^many_to_one should be True or False, but is {type(flag).__name__} "):
         RNNModel.from_numpy(params, many_to_one=flag)              # bool("False") was True
     assert RNNModel.from_numpy(params, many_to_one=np.bool_(True)).many_to_one is True
+
+
+def test_the_last_state_is_a_tensor_of_its_own_like_torch_nn_rnns():
+    # Resetting one sequence's final state (truncated BPTT across batches) must not corrupt the backward pass:
+    # torch.nn.RNN allows it, and so must every twin that returns h_T.
+    torch.manual_seed(0)
+    x = torch.randn(5, 3, 4, dtype=torch.float64)
+    model = ElmanRNN(4, 6, dtype=torch.float64)
+    hs_ref, _ = model(x)
+    hs_ref.sum().backward()
+    want = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    for run in (lambda: model(x), lambda: rnn_forward(x, None, model.W_xh, model.W_hh, model.b_h)):
+        hs, h_T = run()
+        h_T[0] = 0.0
+        assert hs[-1, 0].abs().sum() > 0          # hs keeps the state
+        hs.sum().backward()
+        for p, g in zip(model.parameters(), want):
+            torch.testing.assert_close(p.grad, g, rtol=0, atol=1e-12)
+        model.zero_grad()

@@ -600,3 +600,15 @@ def test_memory_jacobian_norms_of_float32_beyond_its_range_equal_float64(kind, o
     assert norms.dtype == np.float64 and np.isfinite(norms).all()
     assert expected.max() > 1e39                                       # the case does leave float32's range
     np.testing.assert_allclose(norms, expected, rtol=1e-4)
+
+
+def test_memory_jacobian_norms_of_a_torch_nn_cell_names_the_copy_that_fits():
+    x = torch.zeros(3, 2, 4)
+    with pytest.raises(TypeError, match=r"^cell should be an rnncourse.torch LSTMCell or GRUCell, but is "
+                                        r"torch.nn.modules.rnn.LSTMCell; copy it with "
+                                        r"rnncourse.torch.LSTMCell.from_torch\(cell\)$"):
+        memory_jacobian_norms(nn.LSTMCell(4, 5), x)
+    with pytest.raises(TypeError, match=r"but is torch.nn.modules.linear.Linear$"):
+        memory_jacobian_norms(nn.Linear(4, 5), x)
+    cell = LSTMCell.from_torch(nn.LSTMCell(4, 5))
+    assert memory_jacobian_norms(cell, x).shape == (4, 2)

@@ -69,7 +69,7 @@ from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
            "format_table", "gradebook", "grades_csv", "feedback_files", "FEEDBACK_INDEX", "missing_from_roster", "read_roster",
-           "student_id", "student_ids", "layout_students",
+           "student_id", "student_ids", "layout_students", "printable",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
            "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
@@ -330,7 +330,7 @@ def check_one_per_student(paths, students, chapter=None, roots=None) -> None:
         if (student, found) in seen:
             both = f"two submissions of student {student} are of chapter {found}, {seen[student, found]} and {path}"
             fix = _one_folder_for_all(paths, roots, path, student)
-            raise ValueError(_printable(f"{both}, for one row of the CSV: {fix}" if fix else
+            raise ValueError(printable(f"{both}, for one row of the CSV: {fix}" if fix else
                                         f"{both}, for one row of the CSV ({STUDENT_RULE}): grade the one that counts"))
         seen[student, found] = path
 
@@ -966,10 +966,24 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _UNPRINTED = ("Cc", "Cf", "Zl", "Zp")
 
 
-def _printable(text) -> str:
+def printable(text) -> str:
     """``text`` safe for a terminal and a text file: control characters (escape sequences, carriage returns),
     format characters (bidirectional overrides, zero-width characters) and the line and paragraph separators
-    U+2028 and U+2029 become spaces, and undecodable bytes of a file name (surrogates) are written ``\\udcxx``."""
+    U+2028 and U+2029 become spaces, and undecodable bytes of a file name (surrogates) are written ``\\udcxx``.
+
+    The grader prints and writes every text that comes from a submission (its name, notes, feedback, status)
+    through this function.
+
+    Parameters
+    ----------
+    text : object
+        What to print; anything but a ``str`` is printed as ``str(text)``.
+
+    Examples
+    --------
+    >>> printable("bob\u202egpj.exe\x1b[2J")
+    'bob gpj.exe [2J'
+    """
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
     if text.isascii():
         return _CONTROL.sub(" ", text)
@@ -998,7 +1012,7 @@ def format_table(results, width: int = 100) -> str:
             rows.append((*first, "(note)", "", note))
             first = ("", "")
         rows.append((*first, "total", f"{sub.points}/{sub.max_points}", "" if sub.status == "ok" else sub.status))
-    rows = [tuple(_printable(cell) for cell in row) for row in rows]
+    rows = [tuple(printable(cell) for cell in row) for row in rows]
     head = ("student", "submission", "exercise", "points", "feedback")
     w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
     indent = sum(w) + 2 * len(w)
@@ -1094,7 +1108,7 @@ def _feedback_names(ids) -> dict:
 
     stems = {}
     for sid in ids:
-        stem = re.sub(r"[^\w.@+-]+", "_", _printable(sid)).lstrip(".")
+        stem = re.sub(r"[^\w.@+-]+", "_", printable(sid)).lstrip(".")
         stems[sid] = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
     alike = Counter(fold(stem) for stem in stems.values())
     names = {sid: f"{stem}.txt" if stem == sid and alike[fold(stem)] == 1 else f"{stem}-{digest(sid, 8)}.txt"
@@ -1117,7 +1131,7 @@ def _feedback_text(student: str, subs) -> str:
     if len(subs) > 1:
         lines += ["", f"Total: {sum(s.points for s in subs if s.status not in NOT_GRADED)}/"
                       f"{sum(s.max_points for s in subs if s.status not in NOT_GRADED)} points"]
-    return "\n".join(_printable(line) for line in lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 #: The rule of :func:`student_id`, in short, for messages.
@@ -1276,13 +1290,13 @@ def student_ids(paths, roots=None, student=None) -> list:
             named.setdefault(who, path)
     if len(named) > 1:
         listed = ", ".join(f"{who} ({where})" for who, where in list(named.items())[:3])
-        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks are of {len(named)} "
+        raise ValueError(printable(f"student {student!r} names one student, but the notebooks are of {len(named)} "
                                     f"students by their folders or names: {listed}; give one student's folder or "
                                     "notebooks"))
     folders = sorted({os.path.abspath(r) for r in (given or ()) if r is not None and os.path.isdir(r)})
     if len(folders) > 1:
         listed = ", ".join(folders[:3])
-        raise ValueError(_printable(f"student {student!r} names one student, but the notebooks were found in "
+        raise ValueError(printable(f"student {student!r} names one student, but the notebooks were found in "
                                     f"{len(folders)} folders given, one for each student by the rule: {listed}; "
                                     "give one student's folder or notebooks"))
     return [student.strip()] * len(paths)

@@ -27,7 +27,8 @@ import numpy as np
 from rnncourse.numpy.elman import rnn_backward, rnn_forward
 from rnncourse.numpy.padding import length_mask, reverse_padded
 from rnncourse.numpy.stacked import check_layer_params
-from rnncourse.validation import check_array, check_cache, check_keys, check_not_empty, check_same_dtype
+from rnncourse.validation import (check_argument_order, check_array, check_cache, check_keys, check_not_empty,
+                                  check_same_dtype)
 
 __all__ = ["BiRNNCache", "birnn_forward", "birnn_backward"]
 
@@ -94,6 +95,7 @@ def birnn_forward(x, params, lengths=None, nonlinearity="tanh"):
     cache : BiRNNCache
         What :func:`birnn_backward` needs.
     """
+    check_argument_order(params, x, "x", "birnn_forward(x, params, lengths=None, ...)")
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major (T, B, D)")
     T, B, _ = x.shape
     check_not_empty(x, "x", hint="x is time-major (T, B, D)")

@@ -26,8 +26,9 @@ import numpy as np
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
-from rnncourse.validation import (check_array, check_cache, check_index_array, check_keys, check_positive_float,
-                                  check_not_empty, check_positive_int, check_rng, check_same_dtype, state_hint)
+from rnncourse.validation import (check_argument_order, check_array, check_cache, check_index_array, check_keys,
+                                  check_positive_float, check_not_empty, check_positive_int, check_rng,
+                                  check_same_dtype, state_hint)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -127,6 +128,7 @@ def charlm_forward(params, inputs, h0=None):
         hidden states (read-only) and ``cache.hs[-1]`` is the last one, to carry
         into the next chunk as ``h0``.
     """
+    check_argument_order(params, inputs, "inputs", "charlm_forward(params, inputs, h0=None)")
     V, _ = _check_params(params)
     _check_ids(inputs, None, h0, V, params["W_hh"])
     return _forward(params, inputs, h0)
@@ -249,6 +251,7 @@ def charlm_loss(params, inputs, targets, h0=None):
     >>> grads["W_xh"].shape, h_T.shape
     ((8, 5), (2, 8))
     """
+    check_argument_order(params, inputs, "inputs", "charlm_loss(params, inputs, targets, h0=None)")
     V, _ = _check_params(params)
     _check_ids(inputs, targets, h0, V, params["W_hh"])
     logits, cache = _forward(params, inputs, h0)

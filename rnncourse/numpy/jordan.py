@@ -30,8 +30,9 @@ from rnncourse.numpy.elman import NONLINEARITIES, X_HINT, activate, derivative
 from rnncourse.numpy.gated import sigmoid
 from rnncourse.numpy.init import init_output_params
 from rnncourse.numpy.losses import mse_loss
-from rnncourse.validation import (check_array, check_bool, check_cache, check_choice, check_float_dtype, check_keys,
-                                  check_not_empty, check_positive_int, check_rng, check_same_dtype)
+from rnncourse.validation import (check_argument_order, check_array, check_bool, check_cache, check_choice,
+                                  check_float_dtype, check_keys, check_not_empty, check_positive_int, check_rng,
+                                  check_same_dtype)
 
 __all__ = ["OUTPUTS", "PARAM_NAMES", "JordanStepCache", "JordanCache", "init_jordan_params", "jordan_step_forward",
            "jordan_step_backward", "jordan_forward", "jordan_backward", "jordan_loss"]
@@ -437,6 +438,7 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
     Y : numpy.ndarray, shape (T, B, O)
         The outputs.
     """
+    check_argument_order(params, x, "x", "jordan_loss(params, x, targets, ...)")
     check_keys(params, "params", PARAM_NAMES, "create it with init_jordan_params(...)")
     teacher_forcing = check_bool(teacher_forcing, "teacher_forcing")
     if targets is None:

@@ -28,7 +28,8 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
 from rnncourse.numpy.model import PARAM_NAMES
 from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward, as_affine_cache
-from rnncourse.validation import check_array, check_cache, check_keys, check_lengths, check_same_dtype
+from rnncourse.validation import (check_argument_order, check_array, check_cache, check_keys, check_lengths,
+                                  check_same_dtype)
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -107,6 +108,7 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     >>> logits.shape
     (4, 2)
     """
+    check_argument_order(params, x, "x", "many_to_one_forward(x, params, lengths=None, ...)")
     check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
     hs, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     T, B = hs.shape[:2]
@@ -182,6 +184,7 @@ def many_to_one_loss(params, x, targets, lengths=None, nonlinearity="tanh"):
     -------
     >>> loss, grads = many_to_one_loss(params, x, np.array([0, 1, 1, 0]))    # doctest: +SKIP
     """
+    check_argument_order(params, x, "x", "many_to_one_loss(params, x, targets, lengths=None, ...)")
     logits, cache = many_to_one_forward(x, params, lengths, nonlinearity)
     loss, dlogits = softmax_cross_entropy(logits, targets)
     return loss, many_to_one_backward(dlogits, cache)

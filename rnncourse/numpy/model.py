@@ -24,7 +24,7 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_bool, check_cache, check_choice, check_keys
+from rnncourse.validation import check_argument_order, check_bool, check_cache, check_choice, check_keys
 
 __all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
@@ -107,6 +107,7 @@ def model_forward(params, x, h0=None, nonlinearity="tanh", many_to_one=False):
         For :func:`model_backward`; ``cache.rnn.hs`` (T, B, H) holds the hidden states, and
         ``cache.rnn.hs[-1]`` is the state to carry into the next chunk.
     """
+    check_argument_order(params, x, "x", "model_forward(params, x, h0=None, ...)")
     check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
     many_to_one = check_bool(many_to_one, "many_to_one")
     hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
@@ -182,6 +183,7 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
     >>> sorted(grads) == sorted(params)
     True
     """
+    check_argument_order(params, x, "x", "model_loss(params, x, targets, ...)")
     check_choice(loss, "loss", tuple(_TARGET_NDIM))
     per_step, per_sequence = _TARGET_NDIM[loss]
     if not isinstance(targets, np.ndarray):

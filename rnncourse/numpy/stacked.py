@@ -20,7 +20,8 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncourse.numpy.elman import X_HINT, rnn_backward, rnn_forward
-from rnncourse.validation import check_array, check_cache, check_keys, check_same_dtype, layer_state_hint
+from rnncourse.validation import (check_argument_order, check_array, check_cache, check_keys, check_same_dtype,
+                                  layer_state_hint)
 
 __all__ = ["StackedCache", "num_layers_of", "stacked_rnn_forward", "stacked_rnn_backward"]
 
@@ -152,6 +153,7 @@ def stacked_rnn_forward(x, h0, params, nonlinearity="tanh"):
     cache : StackedCache
         ``cache.h_n`` (L, B, H) holds each layer's final state, like ``torch.nn.RNN``'s ``h_n``.
     """
+    check_argument_order(params, x, "x", "stacked_rnn_forward(x, h0, params, ...)")
     L = _check_stacked_inputs(x, h0, params)
     caches, finals, inputs = [], [], x
     for l in range(L):

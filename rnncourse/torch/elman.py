@@ -133,7 +133,8 @@ def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     hs : torch.Tensor, shape (T, B, H)
         Hidden states h_1 ... h_T.
     h_T : torch.Tensor, shape (B, H)
-        The last hidden state.
+        The last hidden state, a tensor of its own (as ``torch.nn.RNN``'s): editing it in place (resetting a
+        finished sequence's state) leaves ``hs`` and the backward pass intact.
     """
     f = ACTIVATIONS[nonlinearity]
     T, B, D = x.shape
@@ -148,7 +149,8 @@ def recurrence(x, h0, W_xh, W_hh, b_h, nonlinearity):
     for xw_t in XW.unbind(0):
         h = f(torch.addmm(xw_t, h, W_hh_T))          # a_t = xw_t + h_{t-1} W_hh^T, h_t = f(a_t)
         hs.append(h)
-    return torch.stack(hs), h
+    hs = torch.stack(hs)
+    return hs, hs[-1].clone()        # h_T its own tensor, not the h_T that f saved for the backward pass
 
 
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity="tanh"):

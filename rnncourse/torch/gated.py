@@ -788,7 +788,10 @@ def memory_jacobian_norms(cell, x, ord=2, path="all"):
         Entry ``[l, b]`` is the norm for lag ``l`` of sequence ``b``; row 0 is the identity's.
     """
     if not isinstance(cell, (LSTMCell, GRUCell)):
-        raise TypeError(f"cell should be an LSTMCell or a GRUCell, but is {type(cell).__name__}")
+        kind = f"{type(cell).__module__}.{type(cell).__qualname__}"
+        mine = {nn.LSTMCell: "LSTMCell", nn.GRUCell: "GRUCell"}.get(type(cell))
+        fix = f"; copy it with rnncourse.torch.{mine}.from_torch(cell)" if mine else ""
+        raise TypeError(f"cell should be an rnncourse.torch LSTMCell or GRUCell, but is {kind}{fix}")
     check_choice(path, "path", ("all", "cell"))
     check_choice(ord, "ord", MATRIX_NORMS)
     if path == "cell" and not isinstance(cell, LSTMCell):
