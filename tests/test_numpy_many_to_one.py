@@ -72,12 +72,7 @@ def test_padding_gets_no_gradient_and_changes_nothing():
 def test_equals_torch_model_and_autograd():
     params, x, y, L = make_case(seed=3)
     loss, grads = many_to_one_loss(params, x, y, L)
-    D, H, C = x.shape[2], params["W_hh"].shape[0], params["W_hy"].shape[0]
-    model = ManyToOne(D, H, C, dtype=torch.float64)
-    with torch.no_grad():
-        for module, names in ((model.rnn, ("W_xh", "W_hh", "b_h")), (model.out, ("W_hy", "b_y"))):
-            for name in names:
-                getattr(module, name).copy_(torch.from_numpy(params[name]))
+    model = ManyToOne.from_numpy(params)                  # the same weights, float64 as the arrays
     logits, _ = model(torch.from_numpy(x), torch.from_numpy(L))
     t_loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(y))
     t_loss.backward()

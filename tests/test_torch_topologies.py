@@ -101,6 +101,71 @@ def test_many_to_one_padding_gets_no_gradient():
     assert torch.all(x.grad[2:, 1] == 0) and torch.all(x.grad[:2, 1] != 0)
 
 
+def numpy_many_to_one_case(seed=0, dtype=np.float64):
+    from rnncourse.numpy.model import init_model_params
+
+    rng = np.random.default_rng(seed)
+    params = init_model_params(3, 5, 2, rng=rng, dtype=dtype)
+    return params, rng.normal(size=(6, 4, 3)).astype(dtype), np.array([6, 2, 4, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_many_to_one_numpy_params_round_trip_is_exact(dtype):
+    params, _, _ = numpy_many_to_one_case(dtype=dtype)
+    model = ManyToOne.from_numpy(params)
+    assert type(model) is ManyToOne and model.rnn.W_xh.dtype == torch.from_numpy(params["W_xh"][:0]).dtype
+    back = model.numpy_params()
+    assert list(back) == list(params)
+    for name in params:
+        assert back[name].dtype == params[name].dtype, name
+        np.testing.assert_array_equal(back[name], params[name], err_msg=name)
+    back["W_hh"][:] = 0.0                                  # copies: the model keeps its weights
+    assert not torch.all(model.rnn.W_hh == 0)
+    params["W_hy"][:] = 0.0                                # ... and the model does not share the arrays
+    assert not torch.all(model.out.W_hy == 0)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("with_lengths", [True, False])
+def test_many_to_one_from_numpy_equals_many_to_one_forward(nonlinearity, with_lengths):
+    from rnncourse.numpy.many_to_one import many_to_one_forward
+
+    params, x, lengths = numpy_many_to_one_case(seed=1)
+    lengths = lengths if with_lengths else None
+    model = ManyToOne.from_numpy(params, nonlinearity)
+    assert model.rnn.nonlinearity == nonlinearity and model.rnn.W_xh.dtype == f64
+    Y, h_L = model(torch.from_numpy(x), None if lengths is None else torch.from_numpy(lengths))
+    expected, cache = many_to_one_forward(x, params, lengths, nonlinearity)
+    np.testing.assert_allclose(Y.detach().numpy(), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(h_L.detach().numpy(), cache.affine.hs, rtol=0, atol=1e-12)
+
+
+def test_many_to_one_from_numpy_takes_dtype_and_device():
+    params, _, _ = numpy_many_to_one_case()
+    model = ManyToOne.from_numpy(params, dtype=torch.float32, device="cpu")
+    assert all(p.dtype == torch.float32 and p.device.type == "cpu" for p in model.parameters())
+    np.testing.assert_allclose(model.numpy_params()["W_hh"], params["W_hh"], rtol=1e-6)
+
+
+def test_many_to_one_from_numpy_explains_wrong_params():
+    params, _, _ = numpy_many_to_one_case()
+    keys = "W_xh, W_hh, b_h, W_hy, b_y"
+    with pytest.raises(TypeError, match=rf"^params should be a dict with the keys {keys}, but is list; create it "
+                                        r"with init_model_params\(...\)$"):
+        ManyToOne.from_numpy(list(params.values()))
+    with pytest.raises(ValueError, match=rf"^params should be a dict with the keys {keys}, but lacks b_y; create it"):
+        ManyToOne.from_numpy({k: v for k, v in params.items() if k != "b_y"})
+    with pytest.raises(ValueError, match=r"params\['W_hy'\] should have shape \(O, H\) with H = 5 \(the rows of "
+                                         r"W_hh\), but has shape \(2, 4\)"):
+        ManyToOne.from_numpy(dict(params, W_hy=np.zeros((2, 4))))
+    with pytest.raises(ValueError, match=r"^params\['b_h'\] should have shape \(H,\) = \(5,\), but has shape \(4,\)"):
+        ManyToOne.from_numpy(dict(params, b_h=np.zeros(4)))
+    with pytest.raises(TypeError, match=r"^params\['W_xh'\] should be a numpy.ndarray, but is torch.Tensor"):
+        ManyToOne.from_numpy(dict(params, W_xh=torch.from_numpy(params["W_xh"])))
+    with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
+        ManyToOne.from_numpy(dict(params, b_y=params["b_y"].astype(np.float32)))
+
+
 def test_packed_rnn_forward_keeps_all_T_steps_when_every_sequence_is_shorter():
     # max(lengths) = 4 < T = 6: out still has the T steps of x, zero past each length, and each
     # sequence's real steps and final state equal torch.nn.GRU run on that sequence alone.

@@ -138,6 +138,11 @@ class ManyToOne(nn.Module):
         ``"tanh"`` (default) or ``"relu"``.
     device, dtype, generator
         As in :class:`~rnncourse.torch.elman.ElmanRNN`.
+
+    Notes
+    -----
+    ``numpy_params()`` gives the ``params`` of ``many_to_one_forward`` and
+    ``ManyToOne.from_numpy(params)`` builds the model from them.
     """
 
     def __init__(self, input_size, hidden_size, output_size, nonlinearity="tanh", *, device=None, dtype=None,
@@ -168,6 +173,61 @@ class ManyToOne(nn.Module):
         hs, _ = self.rnn(x)
         h_L = last_states(hs, lengths)
         return self.out(h_L), h_L
+
+    def numpy_params(self) -> dict:
+        """Copies of the five parameters as :class:`numpy.ndarray`: the ``params`` of
+        :func:`rnncourse.numpy.many_to_one.many_to_one_forward`.
+
+        Returns
+        -------
+        dict
+            ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (O, H) and ``b_y`` (O,), float32 or
+            float64 (a float16 or bfloat16 model raises a :class:`TypeError`; convert it first with ``.float()``).
+        """
+        return {**self.rnn.numpy_params(), **self.out.numpy_params()}
+
+    @classmethod
+    def from_numpy(cls, params: dict, nonlinearity="tanh", *, device=None, dtype=None) -> "ManyToOne":
+        """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
+
+        As :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>` with
+        ``many_to_one=True``, which checks ``params`` the same way.
+
+        Parameters
+        ----------
+        params : dict
+            ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (O, H) and ``b_y`` (O,) as
+            :class:`numpy.ndarray`, of one dtype.
+        nonlinearity : str
+            ``"tanh"`` (default) or ``"relu"``, as given to ``many_to_one_forward``.
+        device : torch.device or str, optional
+            Default: the CPU.
+        dtype : torch.dtype, optional
+            Default: the dtype of the arrays (float64 stays float64).
+
+        Returns
+        -------
+        ManyToOne
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rnncourse.numpy.model import init_model_params
+        >>> from rnncourse.numpy.many_to_one import many_to_one_forward
+        >>> params = init_model_params(3, 8, 2, rng=np.random.default_rng(0))
+        >>> model = ManyToOne.from_numpy(params)
+        >>> x, lengths = np.random.default_rng(1).normal(size=(5, 4, 3)), np.array([5, 2, 3, 1])
+        >>> Y, h_L = model(torch.from_numpy(x), torch.from_numpy(lengths))
+        >>> bool(np.allclose(Y.detach().numpy(), many_to_one_forward(x, params, lengths)[0], rtol=0, atol=1e-12))
+        True
+        >>> all(np.array_equal(a, params[k]) for k, a in model.numpy_params().items())
+        True
+        """
+        checked = RNNModel.from_numpy(params, nonlinearity, many_to_one=True, device=device, dtype=dtype)
+        model = cls(checked.rnn.input_size, checked.rnn.hidden_size, checked.out.output_size, nonlinearity,
+                    device=device, dtype=checked.rnn.W_xh.dtype)
+        model.rnn, model.out = checked.rnn, checked.out
+        return model
 
 
 class Synchronized(RNNModel):
