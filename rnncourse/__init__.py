@@ -22,7 +22,9 @@ The twins rule, one for the whole package:
    fed-back state is ``Y``.
 3. The letters T, B, D, H, O, V are sizes only. The array of all hidden states is
    ``hs`` (T, B, H), its gradient ``dhs``; single states are ``h_t``, ``h_prev``,
-   ``h0``, ``h_T``.
+   ``h0``, ``h_T``; the final states of a stack of L layers, (L, B, H), are ``h_n``, as
+   :class:`torch.nn.RNN`'s. A read-out (``affine_forward``, ``OutputLayer``) takes ``hs`` or
+   one state (B, H) alike.
 4. Weights have one name in both libraries: Elman ``W_xh`` (H, D), ``W_hh`` (H, H),
    ``b_h`` (H,); output ``W_hy`` (O, H), ``b_y`` (O,); Jordan adds ``W_yh``; LSTM
    ``W_xh`` (4H, D), ``W_hh`` (4H, H), ``b_h`` (4H,) (gates i, f, g, o;

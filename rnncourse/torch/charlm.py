@@ -84,7 +84,7 @@ class CharLM(nn.Module):
         Returns
         -------
         logits : torch.Tensor, shape (T, B, V)
-        h_T : torch.Tensor, shape (num_layers, B, H)
+        h_n : torch.Tensor, shape (num_layers, B, H)
         """
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
         check_not_empty(ids, "ids")
@@ -96,8 +96,8 @@ class CharLM(nn.Module):
             check_array(h0, "h0", ("num_layers", "B", "H"), (L, B, H), backend="torch",
                         hint=f"{hint}; {advice}" if advice else hint)
             check_match("h0", h0, "the model", self.out.weight)
-        hs, h_T = self.rnn(self.embed(ids.long()), h0)
-        return self.out(hs), h_T
+        hs, h_n = self.rnn(self.embed(ids.long()), h0)
+        return self.out(hs), h_n
 
 
 def _chunks(ids, T, B, device):
@@ -152,7 +152,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     while len(losses) < steps:
         h = None
         for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
-            logits, h_T = model(inputs, h)
+            logits, h_n = model(inputs, h)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
@@ -164,7 +164,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             if stateful:
                 # The state crosses the boundary. detach=True leaves its graph behind (truncated BPTT);
                 # detach=False carries the graph along, and the next backward fails in the freed graph.
-                h = h_T.detach() if detach else h_T
+                h = h_n.detach() if detach else h_n
             if len(losses) == steps:
                 break
     return losses
@@ -192,8 +192,8 @@ def evaluate_loss(model, ids, *, T=100, B=16, stateful=True):
     model.eval()
     total, count, h = 0.0, 0, None
     for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
-        logits, h_T = model(inputs, h)
+        logits, h_n = model(inputs, h)
         total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum").item()
         count += targets.numel()
-        h = h_T if stateful else None
+        h = h_n if stateful else None
     return total / count
