@@ -277,9 +277,10 @@ def _check_outputs(args, ids) -> None:
 
 def _check_student_row(args, paths, roots) -> None:
     """Refuse a ``--student`` that would put the notebooks in another student's row of the roster: where the
-    folder layout says they are of a student the roster has a row for (``grade subs/bob --student alice``, with
-    ``subs/bob/04_bptt.ipynb``), the grades are that student's, not ``--student``'s."""
-    from rnncourse.exercises.grade import printable, layout_students, read_roster
+    folder layout or the rule of ``student_id`` says they are of a student the roster has a row for (``grade
+    subs/bob --student alice``, with ``subs/bob/04_bptt.ipynb``; ``grade subs --student bob``, with
+    ``subs/carol.ipynb``), the grades are that student's, not ``--student``'s."""
+    from rnncourse.exercises.grade import layout_students, printable, read_roster, student_ids
 
     student = args.student.strip()
     try:
@@ -287,8 +288,9 @@ def _check_student_row(args, paths, roots) -> None:
     except (OSError, ValueError) as err:
         raise UsageError(f"--roster: {err}") from err
     listed = {row[col].strip() for row in rows if len(row) > col}
-    for path, who in zip(paths, layout_students(paths, roots)):
-        if who is not None and who != student and who in listed:
+    for path, layout, rule in zip(paths, layout_students(paths, roots), student_ids(paths, roots)):
+        who = next((w for w in (layout, rule) if w is not None and w != student and w in listed), None)
+        if who is not None:
             raise UsageError(printable(
                 f"--student: {path} is the notebook of {who} by the folder layout, and the roster {args.roster} has "
                 f"a row for {who}: --student {student} would put {who}'s grades in the row of {student}; grade it "
@@ -356,12 +358,21 @@ def _write(option: str, path, text: str) -> None:
                          "above") from err
 
 
-def _check_feedback_dir(value) -> None:
+def _check_feedback_dir(value, outputs=()) -> None:
     """Refuse, before any grading, a ``--feedback-dir`` that is not a folder, a symbolic link to nothing, or
-    cannot be made or written."""
+    cannot be made or written, and ``outputs`` (``(option, path)``: ``--json``, ``--csv``) that the feedback
+    would replace: in that folder, named ``index.json`` or ``*.txt``."""
     import os
 
+    from rnncourse.exercises.grade import FEEDBACK_INDEX
+
     folder = Path(value)
+    for option, path in outputs:
+        if path is not None and os.path.realpath(Path(path).parent) == os.path.realpath(folder) and (
+                Path(path).name == FEEDBACK_INDEX or Path(path).suffix.lower() == ".txt"):
+            raise UsageError(f"--feedback-dir: expected a folder that {option} {path} is not in, since that name is "
+                             f"one the feedback may take ({FEEDBACK_INDEX} or a student's .txt); name another file "
+                             "or folder")
     if folder.is_symlink() and not folder.exists():
         raise UsageError(f"--feedback-dir: expected a folder for the students' feedback, got {value}, a symbolic "
                          f"link to {os.readlink(folder)}, which does not exist")
@@ -381,7 +392,10 @@ def _write_feedback(value, files: dict) -> list:
     """Write each of ``files`` (``{file name: text}``, from ``feedback_files``) whole into the folder ``value``,
     made if missing, and return what failed, one line each (a file that cannot be written does not stop the
     others). A new folder is readable by its owner only, and each file is written new, the grader's own and
-    readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed."""
+    readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed.
+    The index keeps the entries of an earlier run's (a regrade of one student leaves the others listed)."""
+    import stat
+
     from rnncourse.exercises.grade import FEEDBACK_INDEX, printable
 
     folder = Path(value)
@@ -389,16 +403,27 @@ def _write_feedback(value, files: dict) -> list:
         folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as err:
         return [f"--feedback-dir: no feedback written: cannot make the folder {value} ({err.strerror or err})"]
-    failed = []
+    index = json.loads(files[FEEDBACK_INDEX])
+    try:
+        if stat.S_ISREG((folder / FEEDBACK_INDEX).lstat().st_mode):
+            earlier = json.loads((folder / FEEDBACK_INDEX).read_text(encoding="utf-8"))
+            if isinstance(earlier, dict):
+                index = {**{k: v for k, v in earlier.items() if isinstance(k, str) and isinstance(v, str)}, **index}
+    except (OSError, ValueError):             # none, or not an index: this run's alone
+        pass
+    files = {**files, FEEDBACK_INDEX: json.dumps(index, indent=2) + "\n"}
+    failed, written = [], 0
     for name, text in files.items():
         try:
             _replace(folder / name, text.encode("utf-8", "backslashreplace"), keep=False)
+            written += name != FEEDBACK_INDEX
         except OSError as err:
-            failed.append(printable(f"--feedback-dir: {name} not written to {value} ({err.strerror or err}); that "
-                                     "feedback is in the table above"))
-    students = len([name for name in files if name != FEEDBACK_INDEX]) - len(failed)
-    print(f"feedback for {students} student{'s' if students != 1 else ''} written to {value}, one file each, and "
-          f"{FEEDBACK_INDEX}, which says whose each file is")
+            what = (f"the index {FEEDBACK_INDEX}, which says whose each file is" if name == FEEDBACK_INDEX
+                    else f"{name}, whose feedback is in the table above")
+            failed.append(printable(f"--feedback-dir: not written to {value}: {what} ({err.strerror or err})"))
+    print(printable(f"feedback for {written} student{'s' if written != 1 else ''} written to {value}, one file each"
+                    + ("" if any(FEEDBACK_INDEX in line for line in failed) else
+                       f", and {FEEDBACK_INDEX}, which says whose each file is")))
     return failed
 
 
@@ -410,6 +435,11 @@ def cmd_grade(args) -> int:
                                            missing_from_roster, student_ids)
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
+    for option, value in (("--json", args.json), ("--csv", args.csv), ("--roster", args.roster),
+                          ("--roster-key", args.roster_key), ("--feedback-dir", args.feedback_dir),
+                          ("--book-dir", args.book_dir)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: expected a name, got an empty one ({value!r}: an unset shell variable?)")
     paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
@@ -420,8 +450,8 @@ def cmd_grade(args) -> int:
     _check_outputs(args, students)
     if args.student is not None and args.roster:
         _check_student_row(args, paths, roots)
-    if args.feedback_dir:
-        _check_feedback_dir(args.feedback_dir)
+    if args.feedback_dir is not None:
+        _check_feedback_dir(args.feedback_dir, (("--json", args.json), ("--csv", args.csv)))
     if args.book_dir and not Path(args.book_dir).is_dir():
         raise UsageError(f"--book-dir: expected the book's folder of chapters, got {args.book_dir}, which is not a "
                          "folder")
@@ -464,7 +494,7 @@ def cmd_grade(args) -> int:
             raise UsageError(f"no CSV written: {err}") from err
         _write("--csv", args.csv, text)
         print(f"grades for an LMS import written to {args.csv}")
-    unwritten = _write_feedback(args.feedback_dir, feedback_files(results)) if args.feedback_dir else []
+    unwritten = _write_feedback(args.feedback_dir, feedback_files(results)) if args.feedback_dir is not None else []
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
     not_graded = _warn_not_graded(results, args)
@@ -689,7 +719,9 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except UsageError as err:
-        print(err, file=sys.stderr)
+        from rnncourse.exercises.grade import printable
+
+        print("\n".join(printable(line) for line in str(err).split("\n")), file=sys.stderr)
         return 2
     except ModuleNotFoundError as err:
         extra = EXTRAS.get((err.name or "").partition(".")[0])

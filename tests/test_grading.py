@@ -1221,11 +1221,11 @@ def test_a_student_named_for_several_students_folders_or_a_bad_feedback_dir_is_r
     cases = [([subs, "--student", "bob"], f"--student: student 'bob' names one student, but the notebooks are of 2 "
                                           f"students by their folders or names: bob ({tmp_path / 'subs/bob/hw.ipynb'}), "
                                           f"carol ({tmp_path / 'subs/carol/hw.ipynb'}); give one student's folder or "
-                                          "notebooks"),
+                                          "notebooks (all the notebooks in a folder named bob are bob's)"),
              # Each student's folder given: by the rule each notebook would be "hw", but the folders are two students.
              ([f"{subs}/bob", f"{subs}/carol", "--student", "bob"],
-              f"--student: student 'bob' names one student, but the notebooks were found in 2 folders given, one for "
-              f"each student by the rule: {tmp_path / 'subs/bob'}, {tmp_path / 'subs/carol'}; give one student's "
+              f"--student: student 'bob' names one student, but the notebooks were found in 2 places, each a "
+              f"student's by the rule: {tmp_path / 'subs/bob'}, {tmp_path / 'subs/carol'}; give one student's "
               "folder or notebooks"),
              ([subs, "--student", " "], "--student: student should be a student's id, but is ' '"),
              ([subs, "--feedback-dir", str(tmp_path / "file.txt")],

@@ -54,23 +54,25 @@ def result(student, name="x/02.ipynb", status="ok", notes=()):
 
 # ----------------------------------------------------------------------------- file names
 
-def test_ids_that_sanitise_or_fold_alike_get_names_of_their_own_the_same_whatever_the_others():
-    ids = ["a b", "a_b", "a_b-2", "Bob", "bob", "\u00dcnal", "U\u0308nal", "erin"]   # Ü composed, then decomposed
+def test_each_feedback_file_name_depends_on_its_id_alone_and_no_two_are_alike_ignoring_case():
+    ids = ["a b", "a_b", "a_b-2", "Bob", "bob", "\u00fcnal", "u\u0308nal", "erin", "bob\u3164", "bob-81b637d8",
+           "index", "index.json"]                                    # ü composed, then decomposed; a Hangul filler
     files = feedback_files([result(sid) for sid in ids])
     index = json.loads(files.pop(FEEDBACK_INDEX))
     assert sorted(index.values()) == sorted(ids)                       # one file per student, and the index says whose
     folded = [name.casefold() for name in files]
     assert len(set(folded)) == len(files) == len(ids)                  # distinct on a case-insensitive disk too
-    assert index["a_b-2.txt"] == "a_b-2" and index["erin.txt"] == "erin"   # a safe, unshared id is its own name
-    assert index[f"a_b-{sha8('a b')}.txt"] == "a b" and index[f"a_b-{sha8('a_b')}.txt"] == "a_b"
-    assert index[f"Bob-{sha8('Bob')}.txt"] == "Bob" and index[f"bob-{sha8('bob')}.txt"] == "bob"
-    # Deterministic: a student's name depends only on who else shares it, not on the order of the results.
-    again = json.loads(feedback_files([result(sid) for sid in reversed(ids)])[FEEDBACK_INDEX])
-    assert again == index
-    # No id's file can be the index: every student's file ends in .txt, the index does not.
-    files = feedback_files([result("index"), result("index.json"), result("index.json.txt")])
-    assert sorted(files) == ["index.json", "index.json.txt", "index.json.txt.txt", "index.txt"]
-    assert not FEEDBACK_INDEX.endswith(".txt") and all(n.endswith(".txt") for n in files if n != FEEDBACK_INDEX)
+    # A safe, lower-case id that does not end like a hashed name is its own name; any other carries its hash.
+    plain = {"a_b": "a_b.txt", "a_b-2": "a_b-2.txt", "bob": "bob.txt", "\u00fcnal": "\u00fcnal.txt", "erin": "erin.txt",
+             "index": "index.txt", "index.json": "index.json.txt"}
+    hashed = {"a b": "a_b", "Bob": "Bob", "u\u0308nal": "u_nal", "bob\u3164": "bob_", "bob-81b637d8": "bob-81b637d8"}
+    assert {sid: name for name, sid in index.items()} == {**plain, **{sid: f"{stem}-{sha8(sid)}.txt"
+                                                                      for sid, stem in hashed.items()}}
+    # The same name whoever else is graded: a regrade of one student writes the file of the full run.
+    for sid in ids:
+        assert [n for n in feedback_files([result(sid)]) if n != FEEDBACK_INDEX] == \
+            [name for name, who in index.items() if who == sid]
+    assert not FEEDBACK_INDEX.endswith(".txt")                          # no student's file can be the index
 
 
 def test_a_long_id_in_any_script_gives_a_name_the_disk_takes(tmp_path, monkeypatch, capsys):
@@ -102,7 +104,17 @@ def test_a_file_that_cannot_be_written_leaves_the_others_written_and_fails_the_r
     assert (out / "bob.txt").is_dir() and not list((out / "bob.txt").iterdir())
     assert not [p for p in out.iterdir() if p.name.endswith(".partial")]
     assert "feedback for 2 students written to" in captured.out
-    assert captured.err.splitlines()[-1].startswith(f"--feedback-dir: bob.txt not written to {out} (Is a directory)")
+    assert captured.err.splitlines()[-1] == (f"--feedback-dir: not written to {out}: bob.txt, whose feedback is in "
+                                             "the table above (Is a directory)")
+    # The index too: its failure says what it is, and the count is of the students' files alone.
+    (out / "bob.txt").rmdir()
+    (out / FEEDBACK_INDEX).unlink()
+    (out / FEEDBACK_INDEX).mkdir()
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1] == f"feedback for 3 students written to {out}, one file each"
+    assert captured.err.splitlines()[-1] == (f"--feedback-dir: not written to {out}: the index {FEEDBACK_INDEX}, "
+                                             "which says whose each file is (Is a directory)")
 
 
 def test_a_symbolic_link_in_the_feedback_folder_is_replaced_not_followed(tmp_path, monkeypatch):
@@ -180,3 +192,72 @@ def test_student_is_refused_where_it_would_put_grades_in_another_students_row(tm
     assert main(["grade", str(tmp_path / "subs/dave"), "--roster", str(roster), "--csv", str(csv_file),
                  "--student", "dave"]) == 0
     assert "dave,Dave,2,2" in csv_file.read_text().splitlines()
+
+
+def test_a_regrade_into_the_same_folder_keeps_the_others_in_the_index(tmp_path, monkeypatch):
+    notebooks(tmp_path, "subs/Bob/02_structure.ipynb", "subs/erin/02_structure.ipynb")
+    fake_grading(monkeypatch)
+    out = tmp_path / "feedback"
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0
+    first = json.loads((out / FEEDBACK_INDEX).read_text())
+    assert main(["grade", str(tmp_path / "subs/Bob"), "--feedback-dir", str(out)]) == 0
+    assert json.loads((out / FEEDBACK_INDEX).read_text()) == first == {f"Bob-{sha8('Bob')}.txt": "Bob",
+                                                                       "erin.txt": "erin"}
+    assert sorted(p.name for p in out.iterdir()) == sorted([*first, FEEDBACK_INDEX])   # Bob's file replaced
+
+
+def test_outputs_the_feedback_would_replace_and_empty_names_are_refused_before_grading(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "subs/erin/02_structure.ipynb", "subs/mallory\x1b[31m\u202egpj/notes.md")
+    refuse_grading(monkeypatch)
+    fb = tmp_path / "fb"
+    fb.mkdir()
+    subs = str(tmp_path / "subs/erin")
+    cases = [(["--feedback-dir", str(fb), "--json", str(fb / "index.json")],
+              f"--feedback-dir: expected a folder that --json {fb / 'index.json'} is not in, since that name is one "
+              f"the feedback may take (index.json or a student's .txt); name another file or folder"),
+             (["--feedback-dir", str(fb), "--csv", str(fb / "erin.txt")], f"--csv {fb / 'erin.txt'} is not in"),
+             (["--feedback-dir", ""], "--feedback-dir: expected a name, got an empty one ('': an unset shell "
+                                      "variable?)"),
+             (["--csv", " "], "--csv: expected a name, got an empty one (' ': an unset shell variable?)")]
+    for extra, message in cases:
+        assert main(["grade", subs, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    # A folder's name reaches the terminal without its escape sequence or bidi override.
+    assert main(["grade", str(tmp_path / "subs" / "mallory\x1b[31m\u202egpj")]) == 2
+    err = capsys.readouterr().err
+    assert "mallory [31m gpj (a folder without .ipynb files)" in err and "\x1b" not in err and "\u202e" not in err
+
+
+def test_student_with_a_roster_is_refused_for_a_class_folder_of_named_notebooks(tmp_path, monkeypatch, capsys):
+    # One folder for all: subs/carol.ipynb is carol's by the rule (its file name), and carol has a row.
+    notebooks(tmp_path, "subs/carol.ipynb", "subs/dave.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id\nbob\ncarol\ndave\n")
+    refuse_grading(monkeypatch)
+    assert main(["grade", str(tmp_path / "subs"), "--student", "bob", "--roster", str(roster), "--csv",
+                 str(tmp_path / "g.csv")]) == 2
+    assert capsys.readouterr().err.startswith(f"--student: {tmp_path / 'subs/carol.ipynb'} is the notebook of carol "
+                                              "by the folder layout")
+
+
+def test_student_takes_every_notebook_in_a_folder_named_after_the_student(tmp_path):
+    bob = [tmp_path / "subs/bob/hw4/x.ipynb", tmp_path / "subs/bob/hw5/y.ipynb"]
+    notebooks(tmp_path, "subs/bob/hw4/x.ipynb", "subs/bob/hw5/y.ipynb", "subs/carol/hw2.ipynb")
+    assert student_ids(bob, [tmp_path / "subs/bob"] * 2, "bob") == ["bob", "bob"]                 # grade subs/bob
+    assert student_ids(bob, None, "bob") == ["bob", "bob"]                                        # given alone
+    # Not where the folder of that name lies above the folders given (it could be the instructor's home): the
+    # message says to give bob's folder.
+    with pytest.raises(ValueError, match="found in 2 places.*all the notebooks in a folder named bob are bob's"):
+        student_ids(bob, [tmp_path / "subs/bob/hw4", tmp_path / "subs/bob/hw5"], "bob")
+    # A notebook from another student's folder is a second place.
+    with pytest.raises(ValueError, match="found in 2 places"):
+        student_ids([bob[0], tmp_path / "subs/carol/hw2.ipynb"], [tmp_path / "subs/bob/hw4", None], "x")
+
+
+def test_a_moodle_students_folder_given_alone_is_their_participant_id(tmp_path):
+    folder = tmp_path / "moodle" / "Alice Smith_1000_assignsubmission_file_"
+    notebooks(tmp_path, "moodle/Alice Smith_1000_assignsubmission_file_/02_structure.ipynb")
+    nb = folder / "02_structure.ipynb"
+    assert student_ids([nb], [folder]) == student_ids([nb]) == ["Participant 1000"]
+    assert layout_students([nb], [folder]) == ["Participant 1000"]

@@ -964,12 +964,19 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: format characters (bidirectional overrides, zero-width spaces and joiners, which can make a name read as another)
 #: and the line and paragraph separators.
 _UNPRINTED = ("Cc", "Cf", "Zl", "Zp")
+#: The other characters that show as nothing or as a blank, each made a space too. They are the default-ignorable
+#: code points of Unicode outside those categories (the combining grapheme joiner, Hangul fillers, Khmer inherent
+#: vowels, Mongolian and other variation selectors) and the blank Braille pattern.
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+                        "\U000e0000-\U000e0fff]")
 
 
 def printable(text) -> str:
     """``text`` safe for a terminal and a text file: control characters (escape sequences, carriage returns),
-    format characters (bidirectional overrides, zero-width characters) and the line and paragraph separators
-    U+2028 and U+2029 become spaces, and undecodable bytes of a file name (surrogates) are written ``\\udcxx``.
+    format characters (bidirectional overrides, zero-width characters), the line and paragraph separators
+    U+2028 and U+2029, and the other characters that show as nothing (Hangul fillers, variation selectors, the
+    blank Braille pattern) become spaces, and undecodable bytes of a file name (surrogates) are written
+    ``\\udcxx``.
 
     The grader prints and writes every text that comes from a submission (its name, notes, feedback, status)
     through this function.
@@ -987,6 +994,7 @@ def printable(text) -> str:
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
     if text.isascii():
         return _CONTROL.sub(" ", text)
+    text = _INVISIBLE.sub(" ", text)
     return "".join(" " if unicodedata.category(c) in _UNPRINTED else c for c in text)
 
 
@@ -1062,11 +1070,13 @@ def feedback_files(results) -> dict:
 
     The file is named after the student's id (the table's first column): each run of characters
     other than letters, digits and ``. @ + -`` made one ``_``, no leading dot, at most 100 bytes of
-    UTF-8, then ``.txt``. Where that changes the id, or where two names would differ only in case
-    (``Bob`` and ``bob``: one file, on macOS and Windows), the name also carries the first 8 hex digits
-    of the SHA-256 of the id (``Participant 1000`` gives ``Participant_1000-0a1b2c3d.txt``). So
-    each student has a name of their own, the same in every run, whatever the other students.
-    :data:`FEEDBACK_INDEX` says whose each file is.
+    UTF-8, then ``.txt``. Where that changes the id, where the id has capitals or other characters
+    that case-folding or Unicode normalisation changes (``Bob``: one file with ``bob``'s on macOS and
+    Windows), or where it ends like such a name, in ``-`` and 8 or more hex digits, the name also carries the
+    first 8 hex digits of the SHA-256 of the id (``Participant 1000`` gives
+    ``Participant_1000-21aebe38.txt``). So each student's file name depends on their id alone: the
+    same in every run, whoever else is graded, and no other student's. :data:`FEEDBACK_INDEX` says
+    whose each file is.
 
     Parameters
     ----------
@@ -1099,22 +1109,22 @@ def feedback_files(results) -> dict:
 
 
 def _feedback_names(ids) -> dict:
-    """``{student id: file name}`` for :func:`feedback_files`: distinct names, even where case is ignored."""
+    """``{student id: file name}`` for :func:`feedback_files`: each name a function of its id alone, and distinct
+    even where case is ignored."""
     def fold(name):
         return unicodedata.normalize("NFC", name).casefold()
 
     def digest(sid, n):
         return hashlib.sha256(str(sid).encode("utf-8", "surrogatepass")).hexdigest()[:n]
 
-    stems = {}
+    names = {}
     for sid in ids:
         stem = re.sub(r"[^\w.@+-]+", "_", printable(sid)).lstrip(".")
-        stems[sid] = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
-    alike = Counter(fold(stem) for stem in stems.values())
-    names = {sid: f"{stem}.txt" if stem == sid and alike[fold(stem)] == 1 else f"{stem}-{digest(sid, 8)}.txt"
-             for sid, stem in stems.items()}
-    if len({fold(name) for name in names.values()}) < len(names):    # an id such as "a_b-1a2b3c4d" met a hash
-        names = {sid: f"{stem}-{digest(sid, 64)}.txt" for sid, stem in stems.items()}
+        stem = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
+        plain = stem == sid == fold(sid) and not re.search(r"-[0-9a-f]{8,}$", sid)
+        names[sid] = f"{stem}.txt" if plain else f"{stem}-{digest(sid, 8)}.txt"
+    if len({fold(name) for name in names.values()}) < len(names):     # two hashes alike: 1 in 4e9 per pair
+        names = {sid: f"{name[:-len('.txt')]}{digest(sid, 64)[8:]}.txt" for sid, name in names.items()}
     return names
 
 
@@ -1231,7 +1241,7 @@ def student_id(path, root=None) -> str:
     if stem not in CHAPTER_NOTEBOOKS:
         return lms_download(stem)[0] or stem
     folder = root.parent if root.name == chapter else root
-    return folder.name or stem
+    return (lms_download(folder.name)[0] or folder.name) if folder.name else stem
 
 
 def _below(path: Path, root: Path) -> tuple:
@@ -1265,8 +1275,10 @@ def student_ids(paths, roots=None, student=None) -> list:
 
     With ``student`` (the instructor names the student, ``--student``), every notebook is that student's. A
     ``ValueError`` refuses notebooks that the folder layout says are of several students (:func:`layout_students`:
-    ``subs/alice`` and ``subs/bob`` in ``subs``, two Canvas or Moodle names), and notebooks found in several of the
-    folders given (``grade subs/alice subs/bob``).
+    ``subs/alice`` and ``subs/bob`` in ``subs``, two Canvas or Moodle names), and notebooks found in several
+    places: several folders given, or notebooks given from several folders (``grade subs/alice subs/bob``). Both
+    are taken where every notebook lies in a folder named ``student``: ``grade subs/bob --student bob`` with
+    ``subs/bob/hw4/x.ipynb`` and ``subs/bob/hw5/y.ipynb``.
 
     Parameters
     ----------
@@ -1284,22 +1296,27 @@ def student_ids(paths, roots=None, student=None) -> list:
         return [student_id(p, r) for p, r in zip(paths, roots)]
     if not isinstance(student, str) or not student.strip():
         raise ValueError(f"student should be a student's id, but is {student!r}")
+    student = student.strip()
+    # All in a folder named bob, given or below the folder given: bob's, whatever lies between.
+    if all(Path(r).name == student or student in _below(Path(p), Path(r))[0] for p, r in zip(paths, roots)):
+        return [student] * len(paths)
     named = {}
     for path, who in zip(paths, layout_students(paths, given)):
         if who is not None:
             named.setdefault(who, path)
+    fix = f"give one student's folder or notebooks (all the notebooks in a folder named {student} are {student}'s)"
     if len(named) > 1:
         listed = ", ".join(f"{who} ({where})" for who, where in list(named.items())[:3])
         raise ValueError(printable(f"student {student!r} names one student, but the notebooks are of {len(named)} "
-                                    f"students by their folders or names: {listed}; give one student's folder or "
-                                    "notebooks"))
-    folders = sorted({os.path.abspath(r) for r in (given or ()) if r is not None and os.path.isdir(r)})
-    if len(folders) > 1:
-        listed = ", ".join(folders[:3])
+                                   f"students by their folders or names: {listed}; {fix}"))
+    given = [None] * len(paths) if given is None else list(given)
+    places = sorted({os.path.abspath(r) if r is not None and os.path.isdir(r) else os.path.dirname(p)
+                     for p, r in zip(paths, given)})
+    if len(places) > 1:
+        listed = ", ".join(places[:3])
         raise ValueError(printable(f"student {student!r} names one student, but the notebooks were found in "
-                                    f"{len(folders)} folders given, one for each student by the rule: {listed}; "
-                                    "give one student's folder or notebooks"))
-    return [student.strip()] * len(paths)
+                                   f"{len(places)} places, each a student's by the rule: {listed}; {fix}"))
+    return [student] * len(paths)
 
 
 def layout_students(paths, roots=None) -> list:
