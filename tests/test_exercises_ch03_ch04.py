@@ -209,9 +209,10 @@ def test_step_backward_reference_passes():
     (step_bias_not_summed, r"grads\['b_h'\] has shape \(1, 1\), .*\(sum over the batch \(and time\) axes"),
     (step_transposed_weight_grad, r"grads\['W_xh'\] has shape .* the transpose"),
     (step_missing_key, r"should have keys"),
-    # like none of the named slips: the first wrong gradient is compared entry by entry
+    # was "1 of 1 entries differ from the reference": now named
     (step_derivative_at_h_prev, r"^the one-unit example \(tanh'\(a\) = 1 - tanh\(2\)\*\*2 = 0.0707\): "
-                                r"grads\['x_t'\]: 1 of 1 entries differ from the reference"),
+                                r"grads\['x_t'\] is wrong: tanh'\(a_t\) = 1 - h_t\*\*2 is taken at the state this "
+                                r"step computed, h_t, not at h_prev, the state entering it"),
 ])
 def test_step_backward_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch04.rnn_step_backward", wrong)

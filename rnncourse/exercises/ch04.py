@@ -67,6 +67,7 @@ def _step_mistakes(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     no_derivative = {"x_t": dh_t @ W_xh, "h_prev": dh_t @ W_hh, "W_xh": dh_t.T @ x_t, "W_hh": dh_t.T @ h_prev,
                      "b_h": dh_t.sum(0)}
     da_tanh = dh_t * (1 - np.tanh(h_t) ** 2)
+    da_prev = dh_t * (1 - h_prev ** 2)
     return [
         (no_derivative, "the gradient did not go through tanh: first da_t = dh_t * (1 - h_t**2), then use da_t"),
         ({**right, "h_prev": da @ W_hh.T}, "dh_prev = da_t @ W_hh (rows are examples: the forward used "
@@ -75,6 +76,10 @@ def _step_mistakes(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
         ({k: v for k, v in zip(right, (da_tanh @ W_xh, da_tanh @ W_hh, da_tanh.T @ x_t, da_tanh.T @ h_prev,
                                        da_tanh.sum(0)))},
          "tanh'(a_t) is 1 - h_t**2 with h_t = tanh(a_t) already computed; do not apply tanh to h_t again"),
+        ({k: v for k, v in zip(right, (da_prev @ W_xh, da_prev @ W_hh, da_prev.T @ x_t, da_prev.T @ h_prev,
+                                       da_prev.sum(0)))},
+         "tanh'(a_t) = 1 - h_t**2 is taken at the state this step computed, h_t, not at h_prev, the state "
+         "entering it"),
     ]
 
 
