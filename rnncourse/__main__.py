@@ -53,7 +53,7 @@ def _load_checkers(modules) -> None:
     for module in modules:
         try:
             load_checkers(module)
-        except (FileNotFoundError, ModuleNotFoundError) as err:
+        except (FileNotFoundError, ModuleNotFoundError, ValueError) as err:
             raise UsageError(f"--checkers: expected a .py file or a module name, got {module!r} ({err})") from err
 
 
@@ -368,8 +368,13 @@ def _check_feedback_dir(value, outputs=()) -> None:
 
     folder = Path(value)
     for option, path in outputs:
-        if path is not None and os.path.realpath(Path(path).parent) == os.path.realpath(folder) and (
-                Path(path).name == FEEDBACK_INDEX or Path(path).suffix.lower() == ".txt"):
+        if path is None:
+            continue
+        where = Path(os.path.realpath(path))            # as it is written: through links
+        if where == Path(os.path.realpath(folder)):
+            raise UsageError(f"--feedback-dir: expected a folder of its own, got {value}, which {option} names too")
+        if where.parent == Path(os.path.realpath(folder)) and (
+                where.name.casefold() == FEEDBACK_INDEX.casefold() or where.suffix.casefold() == ".txt"):
             raise UsageError(f"--feedback-dir: expected a folder that {option} {path} is not in, since that name is "
                              f"one the feedback may take ({FEEDBACK_INDEX} or a student's .txt); name another file "
                              "or folder")
@@ -388,14 +393,43 @@ def _check_feedback_dir(value, outputs=()) -> None:
                          f"{where})")
 
 
+def _earlier_index(folder: Path, index: dict) -> dict:
+    """The entries of the index an earlier run left in ``folder`` that still hold: each names the file this
+    grader writes for its student, a regular file that is there, not taken (in any case) by this run's ``index``.
+    One line on stderr when there is an index that cannot be read as one."""
+    import stat
+
+    from rnncourse.exercises.grade import FEEDBACK_INDEX, feedback_file_name, printable
+
+    path = folder / FEEDBACK_INDEX
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode) or path.stat().st_size > 50_000_000:
+            raise ValueError("not a regular file of a reasonable size")
+        earlier = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(earlier, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        print(printable(f"warning: the earlier {path} was not read ({err}); the new one lists this run's "
+                        "students only"), file=sys.stderr)
+        return {}
+    taken = {name.casefold() for name in index}
+    kept = {}
+    for name, sid in earlier.items():
+        if (isinstance(name, str) and isinstance(sid, str) and name.casefold() not in taken
+                and feedback_file_name(sid) == name and (folder / name).is_file()
+                and not (folder / name).is_symlink()):
+            kept[name] = sid
+    return kept
+
+
 def _write_feedback(value, files: dict) -> list:
     """Write each of ``files`` (``{file name: text}``, from ``feedback_files``) whole into the folder ``value``,
     made if missing, and return what failed, one line each (a file that cannot be written does not stop the
     others). A new folder is readable by its owner only, and each file is written new, the grader's own and
     readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed.
     The index keeps the entries of an earlier run's (a regrade of one student leaves the others listed)."""
-    import stat
-
     from rnncourse.exercises.grade import FEEDBACK_INDEX, printable
 
     folder = Path(value)
@@ -404,13 +438,7 @@ def _write_feedback(value, files: dict) -> list:
     except OSError as err:
         return [f"--feedback-dir: no feedback written: cannot make the folder {value} ({err.strerror or err})"]
     index = json.loads(files[FEEDBACK_INDEX])
-    try:
-        if stat.S_ISREG((folder / FEEDBACK_INDEX).lstat().st_mode):
-            earlier = json.loads((folder / FEEDBACK_INDEX).read_text(encoding="utf-8"))
-            if isinstance(earlier, dict):
-                index = {**{k: v for k, v in earlier.items() if isinstance(k, str) and isinstance(v, str)}, **index}
-    except (OSError, ValueError):             # none, or not an index: this run's alone
-        pass
+    index = {**_earlier_index(folder, index), **index}
     files = {**files, FEEDBACK_INDEX: json.dumps(index, indent=2) + "\n"}
     failed, written = [], 0
     for name, text in files.items():
@@ -435,11 +463,6 @@ def cmd_grade(args) -> int:
                                            missing_from_roster, student_ids)
     from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
 
-    for option, value in (("--json", args.json), ("--csv", args.csv), ("--roster", args.roster),
-                          ("--roster-key", args.roster_key), ("--feedback-dir", args.feedback_dir),
-                          ("--book-dir", args.book_dir)):
-        if value is not None and not value.strip():
-            raise UsageError(f"{option}: expected a name, got an empty one ({value!r}: an unset shell variable?)")
     paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
@@ -713,10 +736,25 @@ EXTRAS = {"jupytext": "instructor", "nbformat": "instructor", "markdown_it": "in
           "sphinx": "book", "myst_nb": "book", "torch": "torch"}
 
 
+#: The arguments given by position; every other argument's name is its option, ``--`` and the name.
+_POSITIONAL = ("outdir", "submissions", "chapters", "chapter", "build_dir")
+
+
+def _check_no_empty_values(args) -> None:
+    """:class:`UsageError` for an argument given as an empty or blank string (an unset shell variable): ``grade ''``
+    would grade the current folder, ``student ''`` write into it."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not item.strip():
+                option = name if name in _POSITIONAL else "--" + name.replace("_", "-")
+                raise UsageError(f"{option}: expected a value, got an empty one ({item!r}: an unset shell variable?)")
+
+
 def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
     args = parser().parse_args(argv)
     try:
+        _check_no_empty_values(args)
         return args.run(args)
     except UsageError as err:
         from rnncourse.exercises.grade import printable

@@ -281,7 +281,8 @@ def test_the_exercises_command_lists_a_chapter_and_refuses_bad_input_in_one_line
     listed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in listed[1:-1]] == list(EXERCISES) and listed[-1].split()[0] == "total"
     cases = [(["ch4"], "chapter should be one with graded exercises (ch01, ch02"),
-             (["CH04"], "but is 'CH04'"), ([""], "but is ''"),
+             (["CH04"], "but is 'CH04'"),
+             ([""], "chapter: expected a value, got an empty one ('': an unset shell variable?)"),
              (["--checkers", str(tmp_path / "none.py")], f"--checkers: expected a .py file or a module name, got "
                                                          f"'{tmp_path / 'none.py'}'"),
              (["--checkers", "no_such_module_here"], "got 'no_such_module_here' (No module named")]
@@ -1227,7 +1228,8 @@ def test_a_student_named_for_several_students_folders_or_a_bad_feedback_dir_is_r
               f"--student: student 'bob' names one student, but the notebooks were found in 2 places, each a "
               f"student's by the rule: {tmp_path / 'subs/bob'}, {tmp_path / 'subs/carol'}; give one student's "
               "folder or notebooks"),
-             ([subs, "--student", " "], "--student: student should be a student's id, but is ' '"),
+             ([subs, "--student", " "], "--student: expected a value, got an empty one (' ': an unset shell "
+                                        "variable?)"),
              ([subs, "--feedback-dir", str(tmp_path / "file.txt")],
               f"--feedback-dir: expected a folder for the students' feedback, got {tmp_path / 'file.txt'}, which is "
               "not a folder"),

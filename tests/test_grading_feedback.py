@@ -216,9 +216,16 @@ def test_outputs_the_feedback_would_replace_and_empty_names_are_refused_before_g
               f"--feedback-dir: expected a folder that --json {fb / 'index.json'} is not in, since that name is one "
               f"the feedback may take (index.json or a student's .txt); name another file or folder"),
              (["--feedback-dir", str(fb), "--csv", str(fb / "erin.txt")], f"--csv {fb / 'erin.txt'} is not in"),
-             (["--feedback-dir", ""], "--feedback-dir: expected a name, got an empty one ('': an unset shell "
+             # Through a link, in another case, or the folder itself.
+             (["--feedback-dir", str(fb), "--csv", str(tmp_path / "out.csv")], "is not in, since that name"),
+             (["--feedback-dir", str(fb), "--json", str(fb / "INDEX.JSON")], "is not in, since that name"),
+             (["--feedback-dir", str(fb / "new"), "--json", str(fb / "new")],
+              f"--feedback-dir: expected a folder of its own, got {fb / 'new'}, which --json names too"),
+             (["--feedback-dir", ""], "--feedback-dir: expected a value, got an empty one ('': an unset shell "
                                       "variable?)"),
-             (["--csv", " "], "--csv: expected a name, got an empty one (' ': an unset shell variable?)")]
+             (["--csv", " "], "--csv: expected a value, got an empty one (' ': an unset shell variable?)"),
+             (["--checkers", ""], "--checkers: expected a value, got an empty one")]
+    (tmp_path / "out.csv").symlink_to(fb / "erin.txt")
     for extra, message in cases:
         assert main(["grade", subs, *extra]) == 2
         err = capsys.readouterr().err
@@ -261,3 +268,56 @@ def test_a_moodle_students_folder_given_alone_is_their_participant_id(tmp_path):
     nb = folder / "02_structure.ipynb"
     assert student_ids([nb], [folder]) == student_ids([nb]) == ["Participant 1000"]
     assert layout_students([nb], [folder]) == ["Participant 1000"]
+
+
+def test_empty_arguments_of_any_command_are_refused_before_it_writes_anything(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for argv, option in ((["student", ""], "outdir"), (["nbgrader", "", "ch04"], "outdir"),
+                         (["nbgrader", "course", "ch04", "--course-id", " "], "--course-id"), (["grade", ""], "submissions"),
+                         (["exercises", "--checkers", ""], "--checkers")):
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith(f"{option}: expected a value, got an empty one")
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_earlier_index_keeps_only_entries_it_can_vouch_for(tmp_path, monkeypatch, capsys):
+    notebooks(tmp_path, "subs/bob/02_structure.ipynb")
+    fake_grading(monkeypatch)
+    out = tmp_path / "feedback"
+    out.mkdir()
+    for name in ("erin.txt", "Bob.txt", "x.txt"):
+        (out / name).write_text("earlier")
+    earlier = {"erin.txt": "erin",                       # kept: erin's name, and the file is there
+               "Bob.txt": "bob",                         # the old naming: bob's file is bob.txt now (taken)
+               "x.txt": "carol",                         # not the file carol's id gives
+               "gone.txt": "gone",                       # no such file
+               "rnncourse_version": "0.1.0"}             # a gradebook, not an index
+    (out / FEEDBACK_INDEX).write_text(json.dumps(earlier))
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0
+    assert json.loads((out / FEEDBACK_INDEX).read_text()) == {"erin.txt": "erin", "bob.txt": "bob"}
+    (out / FEEDBACK_INDEX).write_text('{"erin.txt": "er')                   # cut short: said, not silently dropped
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0
+    assert f"warning: the earlier {out / FEEDBACK_INDEX} was not read" in capsys.readouterr().err
+    assert json.loads((out / FEEDBACK_INDEX).read_text()) == {"bob.txt": "bob"}
+
+
+def test_the_student_folder_counts_only_where_the_rule_reads_the_student(tmp_path):
+    # hw4 below two students' folders, or ch04 of nbgrader, is no student's folder.
+    notebooks(tmp_path, "subs/alice/hw4/04_bptt.ipynb", "subs/carol/hw4/04_bptt.ipynb")
+    paths = sorted((tmp_path / "subs").rglob("*.ipynb"))
+    for name in ("hw4", "ch04"):
+        with pytest.raises(ValueError, match="are of 2 students"):
+            student_ids(paths, [tmp_path / "subs"] * 2, name)
+    # The first folder below the folder given is where the rule reads the student.
+    notebooks(tmp_path, "class/bob/hw4/x.ipynb", "class/bob/hw5/y.ipynb")
+    bob = sorted((tmp_path / "class").rglob("*.ipynb"))
+    assert student_ids(bob, [tmp_path / "class"] * 2, "bob") == ["bob", "bob"]
+
+
+def test_file_names_that_windows_would_take_for_another_are_hashed():
+    from rnncourse.exercises.grade import feedback_file_name
+
+    assert feedback_file_name("yildiz") == "yildiz.txt"
+    dotless = "y\u0131ld\u0131z"                                  # NTFS makes it YILDIZ, as it does yildiz
+    assert feedback_file_name(dotless) == f"{dotless}-{sha8(dotless)}.txt"
+    assert feedback_file_name("con") == f"con-{sha8('con')}.txt" and feedback_file_name("console") == "console.txt"

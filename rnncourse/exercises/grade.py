@@ -68,7 +68,7 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "feedback_files", "FEEDBACK_INDEX", "missing_from_roster", "read_roster",
+           "format_table", "gradebook", "grades_csv", "feedback_files", "feedback_file_name", "FEEDBACK_INDEX", "missing_from_roster", "read_roster",
            "student_id", "student_ids", "layout_students", "printable",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
@@ -1072,7 +1072,8 @@ def feedback_files(results) -> dict:
     other than letters, digits and ``. @ + -`` made one ``_``, no leading dot, at most 100 bytes of
     UTF-8, then ``.txt``. Where that changes the id, where the id has capitals or other characters
     that case-folding or Unicode normalisation changes (``Bob``: one file with ``bob``'s on macOS and
-    Windows), or where it ends like such a name, in ``-`` and 8 or more hex digits, the name also carries the
+    Windows; the dotless ``ı``), where it names a Windows device (``con``), or where it ends like such a
+    name, in ``-`` and 8 or more hex digits, the name also carries the
     first 8 hex digits of the SHA-256 of the id (``Participant 1000`` gives
     ``Participant_1000-21aebe38.txt``). So each student's file name depends on their id alone: the
     same in every run, whoever else is graded, and no other student's. :data:`FEEDBACK_INDEX` says
@@ -1108,23 +1109,47 @@ def feedback_files(results) -> dict:
     return files
 
 
+#: The names Windows keeps for devices, whatever the extension (``con.txt`` is the console there).
+_WINDOWS_DEVICE = re.compile(r"con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]", re.IGNORECASE)
+
+
+def feedback_file_name(student: str) -> str:
+    """The name of the file :func:`feedback_files` writes for ``student``, a function of the id alone (the rule
+    is in :func:`feedback_files`).
+
+    Parameters
+    ----------
+    student : str
+        The student's id, the first column of the grader's table.
+
+    Examples
+    --------
+    >>> feedback_file_name("bob"), feedback_file_name("Participant 1000")
+    ('bob.txt', 'Participant_1000-21aebe38.txt')
+    """
+    stem = re.sub(r"[^\w.@+-]+", "_", printable(student)).lstrip(".")
+    stem = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
+    plain = (stem == student == _fold(student) == student.upper().lower()
+             and not re.search(r"-[0-9a-f]{8,}$", student) and not _WINDOWS_DEVICE.fullmatch(student.split(".")[0]))
+    return f"{stem}.txt" if plain else f"{stem}-{_digest(student, 8)}.txt"
+
+
+def _fold(name: str) -> str:
+    """``name`` as a case-insensitive file system compares it."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _digest(student: str, n: int) -> str:
+    """The first ``n`` hex digits of the SHA-256 of ``student``."""
+    return hashlib.sha256(str(student).encode("utf-8", "surrogatepass")).hexdigest()[:n]
+
+
 def _feedback_names(ids) -> dict:
-    """``{student id: file name}`` for :func:`feedback_files`: each name a function of its id alone, and distinct
-    even where case is ignored."""
-    def fold(name):
-        return unicodedata.normalize("NFC", name).casefold()
-
-    def digest(sid, n):
-        return hashlib.sha256(str(sid).encode("utf-8", "surrogatepass")).hexdigest()[:n]
-
-    names = {}
-    for sid in ids:
-        stem = re.sub(r"[^\w.@+-]+", "_", printable(sid)).lstrip(".")
-        stem = stem.encode("utf-8")[:_MAX_STEM_BYTES].decode("utf-8", "ignore") or "student"
-        plain = stem == sid == fold(sid) and not re.search(r"-[0-9a-f]{8,}$", sid)
-        names[sid] = f"{stem}.txt" if plain else f"{stem}-{digest(sid, 8)}.txt"
-    if len({fold(name) for name in names.values()}) < len(names):     # two hashes alike: 1 in 4e9 per pair
-        names = {sid: f"{name[:-len('.txt')]}{digest(sid, 64)[8:]}.txt" for sid, name in names.items()}
+    """``{student id: file name}`` for :func:`feedback_files`: :func:`feedback_file_name` of each, distinct even
+    where case is ignored."""
+    names = {sid: feedback_file_name(sid) for sid in ids}
+    if len({_fold(name) for name in names.values()}) < len(names):    # two hashes alike: 1 in 4e9 per pair
+        names = {sid: f"{name[:-len('.txt')]}{_digest(sid, 64)[8:]}.txt" for sid, name in names.items()}
     return names
 
 
@@ -1241,7 +1266,8 @@ def student_id(path, root=None) -> str:
     if stem not in CHAPTER_NOTEBOOKS:
         return lms_download(stem)[0] or stem
     folder = root.parent if root.name == chapter else root
-    return (lms_download(folder.name)[0] or folder.name) if folder.name else stem
+    moodle = MOODLE_NAME.fullmatch(folder.name)       # Canvas makes no folders: only Moodle names one
+    return (f"Participant {moodle['id']}" if moodle else folder.name) if folder.name else stem
 
 
 def _below(path: Path, root: Path) -> tuple:
@@ -1277,8 +1303,9 @@ def student_ids(paths, roots=None, student=None) -> list:
     ``ValueError`` refuses notebooks that the folder layout says are of several students (:func:`layout_students`:
     ``subs/alice`` and ``subs/bob`` in ``subs``, two Canvas or Moodle names), and notebooks found in several
     places: several folders given, or notebooks given from several folders (``grade subs/alice subs/bob``). Both
-    are taken where every notebook lies in a folder named ``student``: ``grade subs/bob --student bob`` with
-    ``subs/bob/hw4/x.ipynb`` and ``subs/bob/hw5/y.ipynb``.
+    are taken where every notebook lies in a folder named ``student`` where the rule reads the student (the
+    folder given, or the first folder below it): ``grade subs/bob --student bob`` with ``subs/bob/hw4/x.ipynb``
+    and ``subs/bob/hw5/y.ipynb``.
 
     Parameters
     ----------
@@ -1297,8 +1324,9 @@ def student_ids(paths, roots=None, student=None) -> list:
     if not isinstance(student, str) or not student.strip():
         raise ValueError(f"student should be a student's id, but is {student!r}")
     student = student.strip()
-    # All in a folder named bob, given or below the folder given: bob's, whatever lies between.
-    if all(Path(r).name == student or student in _below(Path(p), Path(r))[0] for p, r in zip(paths, roots)):
+    # All in a folder named bob, where the rule reads the student (the folder given, or the first below it):
+    # bob's, whatever lies between.
+    if all(student in (Path(r).name, next(iter(_below(Path(p), Path(r))[0]), None)) for p, r in zip(paths, roots)):
         return [student] * len(paths)
     named = {}
     for path, who in zip(paths, layout_students(paths, given)):
