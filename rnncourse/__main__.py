@@ -410,17 +410,24 @@ def _earlier_index(folder: Path, index: dict) -> dict:
             raise ValueError("not a JSON object")
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as err:
-        print(printable(f"warning: the earlier {path} was not read ({err}); the new one lists this run's "
-                        "students only"), file=sys.stderr)
+    except (OSError, ValueError, RecursionError) as err:       # RecursionError: JSON nested too deep
+        print(printable(f"warning: the earlier {path} was not read ({str(err)[:200]}); the new one lists this "
+                        "run's students only"), file=sys.stderr)
         return {}
     taken = {name.casefold() for name in index}
-    kept = {}
+    kept, dropped = {}, []
     for name, sid in earlier.items():
         if (isinstance(name, str) and isinstance(sid, str) and name.casefold() not in taken
                 and feedback_file_name(sid) == name and (folder / name).is_file()
                 and not (folder / name).is_symlink()):
             kept[name] = sid
+        elif isinstance(name, str) and name.casefold() not in taken and (folder / name).is_file():
+            dropped.append(name)
+    if dropped:
+        print(printable(f"warning: the earlier {path} lists {', '.join(sorted(dropped)[:5])}"
+                        f"{' ...' if len(dropped) > 5 else ''}, not the file this grader writes for the id it gives; "
+                        "the new index leaves them out, so check whose they are before handing them back"),
+              file=sys.stderr)
     return kept
 
 
@@ -736,17 +743,19 @@ EXTRAS = {"jupytext": "instructor", "nbformat": "instructor", "markdown_it": "in
           "sphinx": "book", "myst_nb": "book", "torch": "torch"}
 
 
-#: The arguments given by position; every other argument's name is its option, ``--`` and the name.
-_POSITIONAL = ("outdir", "submissions", "chapters", "chapter", "build_dir")
+#: The arguments each command takes by position (the others are options, ``--name``).
+_POSITIONAL = {"cmd_student": ("outdir",), "cmd_grade": ("submissions",), "cmd_nbgrader": ("outdir", "chapters"),
+              "cmd_exercises": ("chapter",), "cmd_times": ("build_dir",)}
 
 
-def _check_no_empty_values(args) -> None:
+def _check_no_empty_values(args, positional) -> None:
     """:class:`UsageError` for an argument given as an empty or blank string (an unset shell variable): ``grade ''``
-    would grade the current folder, ``student ''`` write into it."""
+    would grade the current folder, ``student ''`` write into it. ``positional`` holds the names of the command's
+    arguments given by position; every other argument is named by its option, ``--`` and the name."""
     for name, value in vars(args).items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and not item.strip():
-                option = name if name in _POSITIONAL else "--" + name.replace("_", "-")
+                option = name if name in positional else "--" + name.replace("_", "-")
                 raise UsageError(f"{option}: expected a value, got an empty one ({item!r}: an unset shell variable?)")
 
 
@@ -754,7 +763,7 @@ def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
     args = parser().parse_args(argv)
     try:
-        _check_no_empty_values(args)
+        _check_no_empty_values(args, _POSITIONAL.get(args.run.__name__, ()))
         return args.run(args)
     except UsageError as err:
         from rnncourse.exercises.grade import printable

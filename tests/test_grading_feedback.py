@@ -321,3 +321,24 @@ def test_file_names_that_windows_would_take_for_another_are_hashed():
     dotless = "y\u0131ld\u0131z"                                  # NTFS makes it YILDIZ, as it does yildiz
     assert feedback_file_name(dotless) == f"{dotless}-{sha8(dotless)}.txt"
     assert feedback_file_name("con") == f"con-{sha8('con')}.txt" and feedback_file_name("console") == "console.txt"
+
+
+def test_an_empty_option_is_named_as_an_option_even_where_another_command_takes_that_name_by_position(capsys):
+    assert main(["grade", "x", "--chapter", ""]) == 2
+    assert capsys.readouterr().err.startswith("--chapter: expected a value, got an empty one")
+    assert main(["exercises", ""]) == 2
+    assert capsys.readouterr().err.startswith("chapter: expected a value, got an empty one")
+
+
+@pytest.mark.parametrize("earlier", ["[" * 5000 + "]" * 5000, '{"con.txt": "con"}'], ids=["too-deep", "old-rule"])
+def test_an_earlier_index_too_deep_or_of_another_rule_is_said_not_a_crash(tmp_path, monkeypatch, capsys, earlier):
+    notebooks(tmp_path, "subs/bob/02_structure.ipynb")
+    fake_grading(monkeypatch)
+    out = tmp_path / "feedback"
+    out.mkdir()
+    (out / "con.txt").write_text("earlier")
+    (out / FEEDBACK_INDEX).write_text(earlier)
+    assert main(["grade", str(tmp_path / "subs"), "--feedback-dir", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the earlier" in err and (out / "bob.txt").is_file(), err
+    assert json.loads((out / FEEDBACK_INDEX).read_text()) == {"bob.txt": "bob"}
