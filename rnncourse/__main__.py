@@ -447,18 +447,18 @@ def _write_feedback(value, files: dict) -> list:
     index = json.loads(files[FEEDBACK_INDEX])
     index = {**_earlier_index(folder, index), **index}
     files = {**files, FEEDBACK_INDEX: json.dumps(index, indent=2) + "\n"}
-    failed, written = [], 0
+    failed, written, index_written = [], 0, False
     for name, text in files.items():
         try:
             _replace(folder / name, text.encode("utf-8", "backslashreplace"), keep=False)
             written += name != FEEDBACK_INDEX
+            index_written = index_written or name == FEEDBACK_INDEX
         except OSError as err:
             what = (f"the index {FEEDBACK_INDEX}, which says whose each file is" if name == FEEDBACK_INDEX
                     else f"{name}, whose feedback is in the table above")
             failed.append(printable(f"--feedback-dir: not written to {value}: {what} ({err.strerror or err})"))
     print(printable(f"feedback for {written} student{'s' if written != 1 else ''} written to {value}, one file each"
-                    + ("" if any(FEEDBACK_INDEX in line for line in failed) else
-                       f", and {FEEDBACK_INDEX}, which says whose each file is")))
+                    + (f", and {FEEDBACK_INDEX}, which says whose each file is" if index_written else "")))
     return failed
 
 

@@ -273,8 +273,8 @@ def test_a_moodle_students_folder_given_alone_is_their_participant_id(tmp_path):
 def test_empty_arguments_of_any_command_are_refused_before_it_writes_anything(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     for argv, option in ((["student", ""], "outdir"), (["nbgrader", "", "ch04"], "outdir"),
-                         (["nbgrader", "course", "ch04", "--course-id", " "], "--course-id"), (["grade", ""], "submissions"),
-                         (["exercises", "--checkers", ""], "--checkers")):
+                         (["nbgrader", "course", "ch04", "--course-id", " "], "--course-id"),
+                         (["grade", ""], "submissions"), (["exercises", "--checkers", ""], "--checkers")):
         assert main(argv) == 2
         assert capsys.readouterr().err.startswith(f"{option}: expected a value, got an empty one")
     assert not list(tmp_path.iterdir())

@@ -68,8 +68,8 @@ from .student import chapter_id
 from .wire import WireError, decode, encode
 
 __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submission", "grade_all",
-           "format_table", "gradebook", "grades_csv", "feedback_files", "feedback_file_name", "FEEDBACK_INDEX", "missing_from_roster", "read_roster",
-           "student_id", "student_ids", "layout_students", "printable",
+           "format_table", "gradebook", "grades_csv", "feedback_files", "feedback_file_name", "FEEDBACK_INDEX",
+           "missing_from_roster", "read_roster", "student_id", "student_ids", "layout_students", "printable",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
            "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
@@ -331,7 +331,7 @@ def check_one_per_student(paths, students, chapter=None, roots=None) -> None:
             both = f"two submissions of student {student} are of chapter {found}, {seen[student, found]} and {path}"
             fix = _one_folder_for_all(paths, roots, path, student)
             raise ValueError(printable(f"{both}, for one row of the CSV: {fix}" if fix else
-                                        f"{both}, for one row of the CSV ({STUDENT_RULE}): grade the one that counts"))
+                                       f"{both}, for one row of the CSV ({STUDENT_RULE}): grade the one that counts"))
         seen[student, found] = path
 
 
@@ -1262,12 +1262,17 @@ def student_id(path, root=None) -> str:
     folders = [folder for folder in folders if folder != chapter]
     if folders:
         return lms_download(folders[0])[0] or folders[0]
-    stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+    stem = _notebook_stem(name)
     if stem not in CHAPTER_NOTEBOOKS:
         return lms_download(stem)[0] or stem
     folder = root.parent if root.name == chapter else root
     moodle = MOODLE_NAME.fullmatch(folder.name)       # Canvas makes no folders: only Moodle names one
     return (f"Participant {moodle['id']}" if moodle else folder.name) if folder.name else stem
+
+
+def _notebook_stem(name: str) -> str:
+    """The file name ``name`` without ``.ipynb`` (in any case), or without its suffix."""
+    return name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
 
 
 def _below(path: Path, root: Path) -> tuple:
@@ -1365,7 +1370,7 @@ def layout_students(paths, roots=None) -> list:
     for path, root in zip(paths, _roots(paths, roots)):
         below, name = _below(Path(path), Path(root))
         below = [folder for folder in below if folder != chapter_id(name)]
-        stem = name[:-len(".ipynb")] if name.lower().endswith(".ipynb") else Path(name).stem
+        stem = _notebook_stem(name)
         strong = below or lms_download(stem)[0] is not None or stem in CHAPTER_NOTEBOOKS
         found.append(student_id(path, root) if strong else None)
     return found
