@@ -164,8 +164,9 @@ def check_array(
     return a
 
 
-def _check_integers(a, name, symbols, shape, backend, what):
-    """The type, integer dtype and shape checks of :func:`check_index_array` and :func:`check_lengths`."""
+def _check_integers(a, name, symbols, shape, backend, what, hint=""):
+    """The type, integer dtype and shape checks of :func:`check_index_array` and :func:`check_lengths`; ``hint`` is
+    added to the shape error."""
     _check_type(a, name, backend)
     if isinstance(a, np.ndarray):
         is_int = a.dtype.kind in "iu"           # signed or unsigned: np.issubdtype(a.dtype, np.integer), faster
@@ -177,7 +178,8 @@ def _check_integers(a, name, symbols, shape, backend, what):
     got = tuple(a.shape)
     if len(got) != len(symbols) or (shape is not None and any(
             w is not None and w != h for w, h in zip(shape, got))):
-        raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}")
+        raise ValueError(f"{name} should have shape {_describe_shape(symbols, shape)}, but has shape {got}"
+                         + (f"; {hint}" if hint else ""))
 
 
 def _min_max(a) -> tuple:
@@ -217,7 +219,8 @@ def check_index_array(a, name: str, symbols: Sequence[str], shape=None, *, high:
     return a
 
 
-def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "numpy"):
+def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "numpy", source: str = "x",
+                  source_ndim: int = 3, device=None):
     """Check the lengths of a padded batch: integers of shape (B,), each in ``1..T``; return ``lengths``.
 
     Parameters
@@ -230,13 +233,38 @@ def check_lengths(lengths, T: int, B: int | None = None, *, backend: str = "nump
         The batch size ``lengths`` must have; any by default.
     backend : {"numpy", "torch"}
         Which array type is expected.
+    source : str
+        The name of the time-major batch ``T`` and ``B`` come from (default ``"x"``), for the advice given
+        when ``lengths`` has ``T`` entries rather than ``B``: that batch is probably batch-major.
+    source_ndim : int
+        3 for ``x`` (T, B, D) (default), 2 for ids (T, B).
+    device : torch.device or str, optional
+        Where the lengths' values are used, for a tensor. Lengths on PyTorch's ``meta`` device, which
+        has shapes but no values, pass only where this is ``meta`` too (the data they go with holds no
+        values either); ``None`` (default) means the values are read, e.g. to pack a batch on the CPU.
+
+    Raises
+    ------
+    TypeError
+        If ``lengths`` is not an integer array of the backend, or is a meta tensor whose values are needed.
+    ValueError
+        If its shape or a length is wrong.
 
     Examples
     --------
     >>> check_lengths(np.array([3, 1]), T=3)
     array([3, 1])
     """
-    _check_integers(lengths, "lengths", ("B",), None if B is None else (B,), backend, "integer sequence lengths")
+    hint = ""
+    if B is not None and getattr(lengths, "ndim", None) == 1 and lengths.shape[0] == T != B:
+        fix = _time_major_fix(source, source_ndim, backend == "numpy")
+        hint = f"lengths has {T} entries, the size of {source}'s first axis: {fix}"
+    _check_integers(lengths, "lengths", ("B",), None if B is None else (B,), backend, "integer sequence lengths",
+                    hint)
+    if (not isinstance(lengths, np.ndarray) and lengths.device.type == "meta"
+            and getattr(device, "type", device) != "meta"):
+        raise TypeError("lengths should hold values that can be read, but is on the meta device, which holds none; "
+                        "pass the lengths on the CPU, e.g. torch.tensor([...])")
     if _has_values(lengths):
         lo, hi = _min_max(lengths)
         if lo < 1:
@@ -275,16 +303,21 @@ def check_not_empty(a, name: str, *, hint: str = ""):
     return a
 
 
-def _batch_major_hint(name: str, axis: str, T: int, source: str, source_ndim: int, numpy: bool) -> str:
-    """Advice for a state whose ``axis`` (``"first"``, ``"second"``) has the size ``T`` of ``source``'s first axis:
-    ``source``, time-major ``x`` (T, B, D) or ``ids`` (T, B), was probably given batch-major."""
+def _time_major_fix(source: str, source_ndim: int, numpy: bool) -> str:
+    """How to make ``source``, time-major ``x`` (T, B, D) or ``ids`` (T, B), time-major if it came batch-major."""
     if source_ndim == 2:
         batch_major, time_major, fix = "(B, T)", "(T, B)", f"{source}.T"
     else:
         batch_major, time_major = "(B, T, D)", "(T, B, D)"
         fix = f"{source}.transpose(1, 0, 2)" if numpy else f"{source}.transpose(0, 1)"
-    return (f"{name}'s {axis} axis is {T}, the size of {source}'s first axis: if {source} is batch-major "
-            f"{batch_major}, make it time-major {time_major} with {fix}")
+    return f"if {source} is batch-major {batch_major}, make it time-major {time_major} with {fix}"
+
+
+def _batch_major_hint(name: str, axis: str, T: int, source: str, source_ndim: int, numpy: bool) -> str:
+    """Advice for a state whose ``axis`` (``"first"``, ``"second"``) has the size ``T`` of ``source``'s first axis:
+    ``source``, time-major ``x`` (T, B, D) or ``ids`` (T, B), was probably given batch-major."""
+    fix = _time_major_fix(source, source_ndim, numpy)
+    return f"{name}'s {axis} axis is {T}, the size of {source}'s first axis: {fix}"
 
 
 def state_hint(h, name: str, T: int | None, B: int | None, *, backend: str = "numpy", source: str = "x",
@@ -452,10 +485,10 @@ def check_dict(value, name: str, entries: str, *, item: str | None = None, fix: 
 def as_float_array(values, name: str, expected: str = "an array (or a list) of numbers") -> np.ndarray:
     """``values`` (an array, a list or a tensor) as a float64 NumPy array, for code that draws or prints it.
 
-    Raises :class:`TypeError`, naming ``name``, when ``values`` does not hold numbers: None
-    (``expected`` says what should come instead), ragged lists, text, or None among the values.
-    NumPy alone would read ``None`` as NaN and ``"12"`` as 12.0. A tensor is detached and
-    copied to the CPU first.
+    Raises :class:`TypeError`, naming ``name``, when ``values`` does not hold real numbers: None
+    (``expected`` says what should come instead), ragged lists, text, None among the values, or
+    complex numbers. NumPy alone would read ``None`` as NaN and ``"12"`` as 12.0, and keep the real
+    part of a complex number alone. A tensor is detached and copied to the CPU first.
 
     Parameters
     ----------
@@ -484,11 +517,15 @@ def as_float_array(values, name: str, expected: str = "an array (or a list) of n
     if _is_tensor(values):
         values = values.detach().cpu().numpy()
     try:
-        a = np.asarray(values, dtype=np.float64)
         raw = values if isinstance(values, np.ndarray) else np.asarray(values)   # its own dtype: text? None?
+        # float64 would keep the real part of complex numbers alone (with a ComplexWarning at most)
+        a = None if raw.dtype.kind == "c" else np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as e:                # ragged lists, text that is no number
         raise TypeError(f"{name} should be an array (or a list) of numbers, but cannot be read as one: "
                         f"{e}") from None
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{name} should hold real numbers, but holds complex numbers (dtype {raw.dtype}); take the "
+                        f"part you mean, e.g. np.abs({name}) or {name}.real")
     if raw.dtype.kind in "US":
         raise TypeError(f"{name} should hold numbers, but holds text (dtype {raw.dtype}); "
                         f"convert it to numbers first")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,59 @@ def test_one_hot_and_order_batch_want_float32_or_float64(dtype):
         one_hot(np.array([[1, 2]]), 3, dtype=dtype)
     with pytest.raises(TypeError, match=message):
         order_batch(2, 4, rng=np.random.default_rng(0), dtype=dtype)
+
+
+def _reference_order_task(batch_size, length, *, rng, vocab_size=5):
+    """The first implementation, which listed every distractor: the new one must draw the same tokens."""
+    distractors = np.array([v for v in range(vocab_size) if v not in (FIRST, SECOND)])
+    tokens = distractors[rng.integers(0, len(distractors), size=(length, batch_size))]
+    positions = np.argsort(rng.random((length, batch_size)), axis=0)[:2]
+    columns = np.arange(batch_size)
+    tokens[positions[0], columns] = FIRST
+    tokens[positions[1], columns] = SECOND
+    return tokens.astype(np.int64), (positions[0] < positions[1]).astype(np.int64)
+
+
+@pytest.mark.parametrize("batch_size, length, vocab_size, seed",
+                         [(4, 8, 5, 0), (64, 13, 5, 7), (3, 12, 5, 2), (50, 2, 3, 0), (30, 9, 6, 4), (20, 11, 40, 1)])
+def test_same_tokens_as_listing_every_distractor(batch_size, length, vocab_size, seed):
+    """The chapters' checked outputs depend on these draws: they must not change with the implementation."""
+    rng_new, rng_old = np.random.default_rng(seed), np.random.default_rng(seed)
+    for _ in range(3):                                  # consecutive draws from one generator too
+        new = order_task(batch_size, length, rng=rng_new, vocab_size=vocab_size)
+        old = _reference_order_task(batch_size, length, rng=rng_old, vocab_size=vocab_size)
+        np.testing.assert_array_equal(new[0], old[0])
+        np.testing.assert_array_equal(new[1], old[1])
+
+
+def test_a_huge_vocabulary_does_not_list_its_tokens():
+    """vocab_size = 10**9 used to build a Python list of a billion distractors (minutes, gigabytes)."""
+    def too_slow(*_):
+        raise TimeoutError("order_task(vocab_size=10**9) took more than 2 s")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(2)
+    try:
+        tokens, y = order_task(3, 4, rng=np.random.default_rng(0), vocab_size=10**9)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert tokens.shape == (4, 3) and tokens.dtype == np.int64 and y.shape == (3,)
+    assert tokens.min() >= 0 and tokens.max() < 10**9
+    assert ((tokens == FIRST).sum(axis=0) == 1).all() and ((tokens == SECOND).sum(axis=0) == 1).all()
+
+
+def test_a_one_hot_too_large_to_hold_is_refused_by_name():
+    """T * B * V numbers: a clear ValueError before any allocation, not numpy's MemoryError."""
+    with pytest.raises(ValueError, match=r"vocab_size=1000000000 .*\(T, B, V\) = \(4, 3, 1000000000\)"):
+        order_batch(3, 4, rng=np.random.default_rng(0), vocab_size=10**9)
+    with pytest.raises(ValueError, match=r"vocab_size=1000000000 .*\(T, B, V\) = \(1, 2, 1000000000\)"):
+        one_hot(np.array([[1, 2]]), 10**9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_hot_equals_rows_of_the_identity(dtype):
+    tokens = np.random.default_rng(0).integers(0, 7, size=(5, 4)).astype(np.int32)
+    x = one_hot(tokens, 7, dtype=dtype)
+    assert x.dtype == dtype
+    np.testing.assert_array_equal(x, np.eye(7, dtype=dtype)[tokens])

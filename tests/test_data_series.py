@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -222,3 +223,18 @@ def test_time_split_refuses_a_dict():
     with pytest.raises(TypeError, match=r"^values should be an array of shape \(N, \.\.\.\), one row per time step, "
                                         r"but is a dict with keys \['train', 'test'\]; split one of its arrays"):
         time_split({"train": np.arange(10.0), "test": np.arange(5.0)})
+
+
+@pytest.mark.parametrize("values, shape", [(np.arange(10.0)[None], (1, 10)), (np.zeros((1, 10, 2)), (1, 10, 2))])
+def test_time_split_of_a_single_row_says_time_runs_along_axis_0(values, shape):
+    """A (1, N) row is one time step of N columns, not N steps: say so and name the fixes."""
+    message = (rf"^values should have at least 2 rows, one per time step \(time runs along axis 0\), but has shape "
+               rf"{re.escape(str(shape))}: a single row; for one series of {shape[1]} steps pass values\[0\] "
+               rf"\(or values.T for one with columns\)")
+    with pytest.raises(ValueError, match=message):
+        time_split(values, 0.8)
+
+
+def test_time_split_of_a_one_step_series_says_it_has_one_row():
+    with pytest.raises(ValueError, match=r"^values should have at least 2 rows, one per time step, but has 1 row"):
+        time_split(np.array([3.0]), 0.5)

@@ -31,6 +31,11 @@ def counts_everything(V, token):
     return {**counter_params(V, token), "W_xh": np.ones((1, V))}
 
 
+def biased(V, token):
+    """Wrong: b_h = 1 adds one at every step, whatever the token."""
+    return {**counter_params(V, token), "b_h": np.ones(1)}
+
+
 def wrong_shape(V, token):
     return {**counter_params(V, token), "W_xh": np.zeros((V, 1))}
 
@@ -43,6 +48,8 @@ def test_counter_reference_passes():
 @pytest.mark.parametrize("fn, match", [
     (forgets, r"should give the states \[1.0, 2.0, 2.0, 2.0, 3.0\], but your network gives \[1.0, 1.0, 0.0"),
     (counts_everything, r"but your network gives \[1.0, 2.0, 3.0, 4.0, 5.0\]"),
+    # the hint named W_xh and W_hh only
+    (biased, r"but your network gives \[2.0, 4.0, 5.0, 6.0, 8.0\]; .* and add nothing else \(b_h = 0\)$"),
     (wrong_shape, r"\['W_xh'\] should have shape \(1, 3\), but has shape \(3, 1\)"),
     (lambda V, token: {"W_xh": 0}, r"should have keys \['W_hh', 'W_xh', 'b_h'\]"),
 ])
@@ -88,6 +95,10 @@ def no_bias(x_t, h_prev, W_xh, W_hh, b_h):
     return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T)
 
 
+def bias_outside(x_t, h_prev, W_xh, W_hh, b_h):
+    return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T) + b_h
+
+
 def no_transpose_xh(x_t, h_prev, W_xh, W_hh, b_h):
     return np.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h)
 
@@ -110,8 +121,11 @@ def test_rnn_step_reference_passes():
 
 
 @pytest.mark.parametrize("fn, match", [
-    (no_tanh, r"h_t should be tanh\(b_h\).*did you apply tanh"),
+    (no_tanh, r"^rnn_step with zero weights \(B=2, D=4, H=3\): h_t is b_h itself, not tanh\(b_h\): apply tanh "),
     (no_bias, r"h_t should be tanh\(b_h\)"),
+    # was "did you apply tanh and add b_h?", which the answer had done; with zero weights it gives what no tanh gives
+    (bias_outside, r"^rnn_step with zero weights \(B=2, D=4, H=3\): h_t is b_h itself, not tanh\(b_h\): apply tanh "
+                   r"to the whole sum, b_h included: h_t = tanh\(x_t @ W_xh.T \+ h_prev @ W_hh.T \+ b_h\)$"),
     # runs silently (W_hh is square), so only the values show it: named, not "5 of 5 entries differ"
     (no_transpose_hh, r"^in the case B=1, D=5, H=5: rnn_step: h_t equals tanh\(x_t @ W_xh.T \+ h_prev @ W_hh \+ b_h\)"),
     (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),

@@ -67,8 +67,9 @@ def test_last_states_reference_passes(solution):
     (ignores_lengths, r"after the last \*padded\* step"),
     (one_step_late, r"off by one: hs\[t\] is the state after reading x\[t\]"),
     (one_step_early, r"off by one: .* \(hs does not start with h0\)"),
-    (ignores_h0, r"^in the case T=6, B=1, D=3, H=2, lengths=\[4\]: last_states, the final states,: 2 of 2 entries "
-                 r"differ from the reference"),
+    # was "last_states, the final states,: 2 of 2 entries differ": no stray ",:"
+    (ignores_h0, r"^in the case T=6, B=1, D=3, H=2, lengths=\[4\]: the final states from last_states: 2 of 2 "
+                 r"entries differ from the reference"),
     # wrong on the hand case and like none of the named selections: the hand case's own message
     (no_recurrence, r"^the final states should be tanh\(0.5 tanh\(0.5 tanh\(1\)\)\) = 0.1797 for the sequence of "
                     r"length 3 and tanh\(1\) = 0.7616 for the sequence of length 1, but yours are \[0.0, 0.7616\]$"),
@@ -141,7 +142,8 @@ def test_mean_pool_reference_passes():
     (wrong_axis, "should be softmax\\(b_y\\)|sum to 1"),
     (no_bias, r"every row should be softmax\(b_y\) = \[0.125, 0.25, 0.625\], but your first row is \[0.3333, "),
     # right when W_hy = 0 and when T = 1; the first longer case compares with the reference
-    (max_pooled, r"^in the case T=6, B=1, H=6, O=2: mean_pool_probs, P,: 2 of 2 entries differ from the reference"),
+    (max_pooled, r"^in the case T=6, B=1, H=6, O=2: P from mean_pool_probs: 2 of 2 entries differ from the "
+                 r"reference"),
 ])
 def test_mean_pool_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch03.mean_pool_probs", wrong)
@@ -157,8 +159,8 @@ def test_mean_pool_near_miss_gets_the_difference_not_a_mistake_it_did_not_make()
         return e / (e.sum(axis=1, keepdims=True) + 1e-8)
 
     assert run_check("ch03.mean_pool_probs", with_epsilon) == (
-        False, "mean_pool_probs with W_hy = 0 (B=2, O=3), P,: 6 of 6 entries differ from the reference; the largest "
-               "difference is 7.81e-10 at index (0, 2) (yours 0.6249999992, expected 0.625)")
+        False, "P from mean_pool_probs with W_hy = 0 (B=2, O=3): 6 of 6 entries differ from the reference; the "
+               "largest difference is 7.81e-10 at index (0, 2) (yours 0.6249999992, expected 0.625)")
 
 
 # ----------------------------------------------------------------------------- ch04.rnn_step_backward
@@ -191,6 +193,15 @@ def step_derivative_at_h_prev(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     return rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_prev)
 
 
+def step_bias_averaged(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    return {**rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t), "b_h": (dh_t * (1 - h_t ** 2)).mean(axis=0)}
+
+
+def step_averaged(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
+    g = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
+    return {**g, **{k: g[k] / len(x_t) for k in ("W_xh", "W_hh", "b_h")}}
+
+
 def step_missing_key(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
     g = rnn_step_backward(dh_t, x_t, h_prev, W_xh, W_hh, h_t)
     del g["x_t"]
@@ -213,6 +224,11 @@ def test_step_backward_reference_passes():
     (step_derivative_at_h_prev, r"^the one-unit example \(tanh'\(a\) = 1 - tanh\(2\)\*\*2 = 0.0707\): "
                                 r"grads\['x_t'\] is wrong: tanh'\(a_t\) = 1 - h_t\*\*2 is taken at the state this "
                                 r"step computed, h_t, not at h_prev, the state entering it"),
+    # were "4 of 4 entries differ from the reference" (B = 1 in the one-unit example: averaging changes nothing)
+    (step_bias_averaged, r"^in the case B=6, D=4, H=4: rnn_step_backward: grads\['b_h'\] is wrong: the weights and "
+                         r"the bias are shared by every sequence of the batch: sum their gradients over the batch, do "
+                         r"not average$"),
+    (step_averaged, r"^in the case B=6, D=4, H=4: rnn_step_backward: grads\['W_xh'\] is wrong: .* do not average$"),
 ])
 def test_step_backward_mistakes_are_named(wrong, message):
     passed, feedback = run_check("ch04.rnn_step_backward", wrong)
@@ -342,13 +358,14 @@ def test_rnn_backward_bias_summed_with_keepdims_is_told_to_drop_the_kept_axes():
 ONE_STEP = "the one-step example (tanh'(a_1) = 1 - tanh(1)**2 = 0.4200)"
 
 
-def bptt_with_slips(dhs, x, h0, W_xh, W_hh, hs, *, derivative_at_prev=False, sum_batch=True):
-    """rnn_backward_loop, with tanh' taken at h_{t-1} instead of h_t, or db_h not summed over the batch."""
+def bptt_with_slips(dhs, x, h0, W_xh, W_hh, hs, *, derivative_at_prev=False, sum_batch=True, forgets_h0=False):
+    """rnn_backward_loop, with tanh' taken at h_{t-1} instead of h_t, or db_h not summed over the batch, or
+    h_prev = hs[t - 1] also for t = 0 (hs[-1], the last state, in place of h0)."""
     grads = {"x": np.zeros_like(x), "W_xh": np.zeros_like(W_xh), "W_hh": np.zeros_like(W_hh),
              "b_h": np.zeros(W_hh.shape[0]) if sum_batch else np.zeros_like(h0)}
     dh_next = np.zeros_like(h0)
     for t in reversed(range(x.shape[0])):
-        h_prev = hs[t - 1] if t > 0 else h0
+        h_prev = hs[t - 1] if t > 0 or forgets_h0 else h0
         da = (dhs[t] + dh_next) * (1 - (h_prev if derivative_at_prev else hs[t]) ** 2)
         grads["x"][t] = da @ W_xh
         grads["W_xh"] += da.T @ x[t]
@@ -373,6 +390,51 @@ def test_rnn_backward_bias_not_summed_over_the_batch_is_told_to_sum_not_to_drop_
     assert not passed and "keepdims" not in feedback, feedback
     assert feedback == (f"{ONE_STEP}: grads['b_h'] has shape (2, 1), but b_h has shape (1,): the bias is shared by "
                         f"every sequence (and every step), so sum its gradient over those axes"), feedback
+
+
+def test_rnn_backward_first_step_paired_with_the_last_state_is_named():
+    # was only "dW_hh pairs da_t with h_{t-1} ... not with h_t", which this answer seemed to do; with one step
+    # hs[-1] is h_1, so the message names both slips
+    passed, feedback = run_check("ch04.rnn_backward", lambda *args: bptt_with_slips(*args, forgets_h0=True))
+    assert not passed and feedback == (f"{ONE_STEP}: grads['W_hh'] is wrong: dW_hh pairs da_t with h_{{t-1}}, the "
+                                       f"state entering step t (h0 for the first step), not with h_t (nor with hs[-1], "
+                                       f"which hs[t - 1] gives at t = 0)"), feedback
+
+
+@pytest.mark.parametrize("slip, named, not_named", [
+    (lambda *args: bptt_with_slips(*args, forgets_h0=True), "hs[t - 1] is hs[-1]", "not with h_t"),
+    (planted(whh_state="current"), "not with h_t", "hs[-1]"),
+])
+def test_rnn_backward_tells_the_first_state_wrapped_from_the_current_state_where_they_differ(slip, named, not_named):
+    """With one step hs[-1] is h_1, so the two slips give the same numbers; with four they do not."""
+    def right_for_one_step(dhs, x, h0, W_xh, W_hh, hs):
+        return (rnn_backward_loop if x.shape[0] == 1 else slip)(dhs, x, h0, W_xh, W_hh, hs)
+
+    passed, feedback = run_check("ch04.rnn_backward", right_for_one_step)
+    assert not passed and feedback.startswith("in the case T=4, B=2, D=3, H=3: gradient check fails on W_hh"), feedback
+    assert named in feedback and not_named not in feedback, feedback
+
+
+def averaged(over):
+    """rnn_backward_loop with the parameters' gradients divided by T, B or T * B: averaged, not summed."""
+    def wrong(dhs, x, h0, W_xh, W_hh, hs):
+        g = rnn_backward_loop(dhs, x, h0, W_xh, W_hh, hs)
+        n = {"T": x.shape[0], "B": x.shape[1], "TB": x.shape[0] * x.shape[1]}[over]
+        return {**g, **{k: g[k] / n for k in ("W_xh", "W_hh", "b_h")}}
+    return wrong
+
+
+@pytest.mark.parametrize("wrong, start", [
+    (averaged("T"), "in the case T=4, B=2, D=3, H=3: gradient check fails on W_xh"),      # T = 1 in the hand case
+    (averaged("B"), f"{ONE_STEP}: grads['W_xh'] is wrong"),
+    (averaged("TB"), f"{ONE_STEP}: grads['W_xh'] is wrong"),
+])
+def test_rnn_backward_gradients_averaged_instead_of_summed_are_named(wrong, start):
+    # were "... the largest difference is 4.19 at index (1,)", with no word about averaging
+    passed, feedback = run_check("ch04.rnn_backward", wrong)
+    assert not passed and feedback.startswith(start), feedback
+    assert feedback.endswith("the weights and the bias are shared by every step and every sequence: sum their "
+                             "gradients over t and over the batch, do not average"), feedback
 
 
 def test_rnn_backward_hand_case_is_the_package_on_the_numbers_its_comment_gives():
@@ -404,8 +466,8 @@ def test_a_result_that_is_not_a_dict_is_named_as_the_result_not_as_the_example(n
 def test_boolean_final_states_are_named_not_a_numpy_error():
     passed, feedback = run_check("ch03.last_states", lambda *args: last_states(*args) > 0)
     assert not passed
-    assert feedback == ("last_states on the one-unit example (T=3, B=2, lengths 3 and 1), the final states, should "
-                        "hold real numbers (integers or floats), but has dtype bool (true/false values, as a "
+    assert feedback == ("the final states from last_states on the one-unit example (T=3, B=2, lengths 3 and 1) "
+                        "should hold real numbers (integers or floats), but has dtype bool (true/false values, as a "
                         "comparison gives)")
 
 
@@ -444,8 +506,8 @@ def backward_whh_off(dhs, x, h0, W_xh, W_hh, hs):
 
 
 @pytest.mark.parametrize("name, fn, output", [
-    ("ch03.last_states", last_states_off_beyond_the_first_unit, r"last_states, the final states,"),
-    ("ch03.mean_pool_probs", mean_pool_probs_off, r"mean_pool_probs[^:]*, P,"),
+    ("ch03.last_states", last_states_off_beyond_the_first_unit, r"the final states from last_states[^:]*"),
+    ("ch03.mean_pool_probs", mean_pool_probs_off, r"P from mean_pool_probs[^:]*"),
     ("ch04.rnn_step_backward", step_backward_whh_off, r"[^:]*: grads\['W_hh'\]"),
     ("ch04.rnn_backward", backward_whh_off, r"[^:]*: grads\['W_hh'\]"),
 ])

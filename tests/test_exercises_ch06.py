@@ -39,13 +39,15 @@ def test_a_mistake_in_a_random_case_names_the_case():
                                       "decoder should have shape (8, 4), but has shape (6, 4)"), message
 
 
-def _greedy(feed_back=True, pad_after_eos=True, done_before_writing=False):
+def _greedy(feed_back=True, pad_after_eos=True, done_before_writing=False, update_state=True):
     def decode(step, h0, bos, eos, max_len, pad=0):
         tokens, h = torch.full((h0.shape[0],), bos), h0
         done = torch.zeros(h0.shape[0], dtype=torch.bool)
         out = []
         for _ in range(max_len):
-            logits, h = step(tokens if feed_back else torch.full_like(tokens, bos), h)
+            logits, h_new = step(tokens if feed_back else torch.full_like(tokens, bos), h)
+            if update_state:                          # else every step starts from h0 again
+                h = h_new
             tokens = logits.argmax(-1)
             if done_before_writing:                   # the hint's warning: <eos> itself becomes pad
                 done |= tokens == eos
@@ -62,6 +64,36 @@ def test_greedy_without_early_stop_still_passes():
 def test_greedy_that_does_not_feed_back_fails():
     passed, message = run_check("ch06.greedy_decode", _greedy(feed_back=False))
     assert not passed and "feed back the argmax token" in message
+    assert message.startswith("greedy_decode with next token = previous + 1, bos = 1, eos = 4: every step reads "
+                              "bos"), message
+
+
+def test_greedy_that_never_updates_the_state_is_told_so_not_to_feed_back_the_token():
+    # It feeds the token back, so the old hint "feed back the argmax token" sent the student to the wrong line.
+    passed, message = run_check("ch06.greedy_decode", _greedy(update_state=False))
+    assert not passed and message == (
+        "in the case B=1, max_len=5, seed=1, eos_bias=2.0: greedy_decode on a random decoder: every step starts "
+        "from h0: pass the state each step returns to the next step (logits, h = step(tokens, h))"), message
+
+
+def test_greedy_wrong_in_another_way_after_the_first_step_gets_a_hint_naming_token_and_state():
+    def stale_for_the_second_sequence(step, h0, bos, eos, max_len, pad=0):
+        """Right, except that sequence 1 starts every step from h0: no planted slip gives these tokens."""
+        tokens, h = torch.full((h0.shape[0],), bos), h0
+        out, done = [], torch.zeros(h0.shape[0], dtype=torch.bool)
+        for _ in range(max_len):
+            logits, h = step(tokens, h)
+            h = h.clone()
+            h[1:2] = h0[1:2]                          # (nothing where B = 1)
+            tokens = logits.argmax(-1)
+            out.append(torch.where(done, pad, tokens))
+            done |= tokens == eos
+        return torch.stack(out)
+
+    passed, message = run_check("ch06.greedy_decode", stale_for_the_second_sequence)
+    assert not passed and message.endswith(
+        "; each step reads the argmax token of the step before and the state that step returned"), message
+    assert "every step" not in message, message
 
 
 def test_greedy_that_keeps_going_after_eos_fails():
@@ -82,13 +114,21 @@ def test_greedy_returning_float_tokens_fails():
     # argmax gives integer ids; an answer that stores them in a float tensor is named, not compared
     passed, message = run_check("ch06.greedy_decode", lambda *a, **k: greedy_decode(*a, **k).double())
     assert not passed and message == ("greedy_decode with next token = previous + 1, bos = 1, eos = 4 should hold "
-                                      "integer token ids (torch.long), but has dtype float64"), message
+                                      "integer token ids (torch.long or another integer dtype), but has dtype "
+                                      "float64"), message
 
 
 def test_greedy_returning_a_list_fails():
     passed, message = run_check("ch06.greedy_decode", lambda *a, **k: [1, 2])
     assert not passed and message == ("greedy_decode with next token = previous + 1, bos = 1, eos = 4 should return a "
-                                      "torch.long tensor of shape (max_len, B) = (5, 2), but returned list of length 2")
+                                      "tensor (or array) of integer token ids of shape (max_len, B) = (5, 2), but "
+                                      "returned list of length 2")
+
+
+@pytest.mark.parametrize("convert", [lambda t: t.numpy(), lambda t: t.int()], ids=["numpy int64", "torch int32"])
+def test_greedy_returning_integer_ids_of_another_kind_passes(convert):
+    """The messages above ask for integer ids, and that is all the checker asks: it is no stricter."""
+    assert run_check("ch06.greedy_decode", lambda *a, **k: convert(greedy_decode(*a, **k)))[0]
 
 
 def test_backward_with_gradient_at_T_fails_with_the_reason():

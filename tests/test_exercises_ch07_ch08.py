@@ -274,6 +274,31 @@ def test_lstm_step_backward_slips_are_named(slip, match):
     assert re.search(match, feedback), feedback
 
 
+def lstm_step_backward_tanh_derivative_for(gate):
+    """The answer, except that the sigmoid gate ``gate`` (i, f or o) is differentiated like a tanh, 1 - s**2."""
+    def wrong(dstate, cache):
+        x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
+        dh_t, dc_t = dstate
+        dc = dc_t + dh_t * o * (1 - tanh_c ** 2)
+        d = {s: (1 - v ** 2) if s == gate else v * (1 - v) for s, v in (("i", i), ("f", f), ("o", o))}
+        da = np.concatenate([dc * g * d["i"], dc * c_prev * d["f"], dc * i * (1 - g ** 2), dh_t * tanh_c * d["o"]],
+                            axis=1)
+        return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc * f, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev,
+                "b_h": da.sum(axis=0)}
+    return wrong
+
+
+@pytest.mark.parametrize("gate, rows", [("i", "0..H-1"), ("f", "H..2H-1"), ("o", "3H..4H-1")])
+def test_lstm_step_backward_wrong_derivative_of_one_gate_names_its_block_once(gate, rows):
+    # was ~1000 characters: every wrong gradient in full, none saying that the wrong rows are one gate's
+    passed, feedback = run_check("ch08.lstm_step_backward", lstm_step_backward_tanh_derivative_for(gate))
+    assert not passed and feedback.startswith(
+        "in the case B=1, D=6, H=5: the gradients of lstm_step_backward are wrong for x_t, h_prev, W_xh, W_hh, b_h; "
+        f"the wrong entries of W_xh, W_hh and b_h are all in gate {gate}'s block (rows {rows}): check that gate's "
+        "derivative; the gradients of lstm_step_backward['x_t']: "), feedback
+    assert feedback.count("entries differ") == 1 and len(feedback) < 500, feedback
+
+
 def test_lstm_step_backward_other_errors_are_reported():
     def halved(dstate, cache):
         grads = lstm_step_backward_answer(dstate, cache)

@@ -178,6 +178,21 @@ def dlogits_off_when_T_above_2(logits, targets, mask):    # right on the hand ex
     return loss, d * (1.001 if logits.shape[0] > 2 else 1.0)
 
 
+def reverse_into_zeros(x, lengths):
+    out = np.zeros_like(x)                          # the padding steps lose their values
+    for b, L in enumerate(lengths):
+        out[:L, b] = x[:L, b][::-1]
+    return out
+
+
+def test_reversal_that_zeroes_the_padding_is_told_to_keep_it():
+    # was "16 of 40 entries differ from the reference; ..." with no word about padding (the hand case pads with 0)
+    passed, feedback = run_check("ch09.reverse_padded", reverse_into_zeros)
+    assert not passed and feedback == (
+        "in the case T=5, B=2, D=4, lengths=[2, 4]: the result: 16 of 40 entries differ, all at padding steps "
+        "(t >= lengths[b]), which should keep the values they had in x: copy x first"), feedback
+
+
 @pytest.mark.parametrize("name, fn, expected", [
     ("ch09.embedding_backward", dE_of_width_B,
      r"in the case ids shape=\(1, 6\), V=6, D=3: embedding_backward raised ValueError: .*"),

@@ -329,3 +329,13 @@ def test_rnn_from_params_takes_bidirectional_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^bidirectional should be True or False, but is {type(flag).__name__} "):
         rnn_from_params(params, bidirectional=flag)
     assert not rnn_from_params(params, bidirectional=np.bool_(False)).bidirectional     # NumPy's bool is a bool
+
+
+def test_stacked_backward_names_nonfinite_dout():
+    rng = np.random.default_rng(0)
+    params = params_from_rnn(nn.RNN(3, 4, num_layers=2, dtype=torch.float64))
+    out, cache = stacked_rnn_forward(rng.normal(size=(5, 2, 3)), None, params)
+    dout = np.zeros((5, 2, 4))
+    dout[1, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^dout contains NaN or infinity; "):       # was "dhs contains NaN ..."
+        stacked_rnn_backward(dout, cache)

@@ -335,3 +335,29 @@ def test_an_h0_without_batch_axis_from_torch_nn_rnn_or_for_batch_major_inputs_ge
         charlm_loss(params, inputs.T, targets.T, h0)
     with pytest.raises(ValueError, match=r"\(axis 0, B, is 2 instead of 3\); B comes from inputs, H from W_hh$"):
         charlm_loss(params, inputs, targets, h0[:2])        # a shape that suggests nothing gets no guess
+
+
+def test_nonfinite_dlogits_are_named_dlogits_and_scanned_once(setup, monkeypatch):
+    import rnncourse.validation as validation
+
+    params, inputs, _, _ = setup
+    logits, cache = charlm_forward(params, inputs)
+    dlogits = np.zeros_like(logits)
+    dlogits[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^dlogits contains NaN or infinity; "):    # was "dY contains NaN ..."
+        charlm_backward(dlogits, cache)
+    scans, all_finite = [], validation._all_finite
+    monkeypatch.setattr(validation, "_all_finite", lambda a: scans.append(np.shares_memory(a, logits)) or all_finite(a))
+    grads = charlm_backward(logits, cache)
+    assert scans.count(True) == 1, scans                      # dlogits: one scan, under its own name
+    assert grads["W_hy"].shape == (V, H)
+
+
+def test_init_charlm_names_v_and_h():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"^V should be an integer >= 1, but is 0"):     # was "input_size ..."
+        init_charlm(0, 4, rng=rng)
+    with pytest.raises(ValueError, match=r"^H should be an integer >= 1, but is -2"):
+        init_charlm(5, -2, rng=rng)
+    with pytest.raises(TypeError, match=r"^V should be an integer"):
+        init_charlm(5.0, 4, rng=rng)

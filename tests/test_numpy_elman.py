@@ -291,3 +291,25 @@ def test_init_orthogonal_is_uniform_so_each_diagonal_entry_has_mean_zero():
     diagonals = np.array([np.diag(init_rnn_params(1, H, rng=np.random.default_rng(seed), init="orthogonal")["W_hh"])
                           for seed in range(n)])
     assert np.all(np.abs(diagonals.mean(axis=0)) < 0.1), diagonals.mean(axis=0)
+
+
+def test_activate_and_derivative_refuse_a_nonlinearity_they_do_not_compute():
+    """Both are public: a "sigmoid" used to give ReLU (activate) and ones (derivative), silently."""
+    from rnncourse.numpy.elman import activate, derivative
+
+    a = np.array([-1.0, 2.0])
+    np.testing.assert_array_equal(activate(a.copy(), "relu"), [0.0, 2.0])
+    np.testing.assert_array_equal(activate(a.copy(), "tanh"), np.tanh(a))
+    np.testing.assert_array_equal(derivative(np.array([0.5, 0.0]), "tanh"), [0.75, 1.0])
+    np.testing.assert_array_equal(derivative(np.array([0.5, 0.0]), "relu"), [1.0, 0.0])
+    np.testing.assert_array_equal(derivative(np.array([0.5, 0.0]), "linear"), [1.0, 1.0])
+    for bad in ("sigmoid", "Tanh"):
+        with pytest.raises(ValueError, match=rf"^nonlinearity should be one of 'tanh', 'relu', but is {bad!r}$"):
+            activate(a, bad)
+        with pytest.raises(ValueError, match=rf"^nonlinearity should be one of 'tanh', 'relu', 'linear', but is "
+                                             rf"{bad!r}$"):
+            derivative(a, bad)
+    with pytest.raises(TypeError, match=r"^nonlinearity should be one of 'tanh', 'relu', but is NoneType None$"):
+        activate(a, None)
+    with pytest.raises(TypeError, match=r"^nonlinearity should be one of 'tanh', 'relu', 'linear', but is NoneType"):
+        derivative(a, None)

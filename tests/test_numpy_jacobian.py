@@ -274,3 +274,14 @@ def test_step_jacobians_refuses_two_dtypes_like_every_numpy_function():
     with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but hs is float32, W_hh is float64"):
         step_jacobians(hs.astype(np.float32), W_hh)
     assert step_jacobians(hs.astype(np.float32), W_hh.astype(np.float32)).dtype == np.float32
+
+
+def test_jacobian_product_names_a_jacobian_that_is_not_square():
+    # used to fail inside matmul with NumPy's gufunc signature
+    with pytest.raises(ValueError, match=r"^J should have shape \(T, B, H, H\) = \(T, B, 5, 5\), but has shape "
+                                         r"\(4, 2, 5, 4\) .*one square Jacobian"):
+        jacobian_product(np.zeros((4, 2, 5, 4)), 2)
+    with pytest.raises(ValueError, match=r"^J should have 4 dimensions with shape \(T, B, H, H\), but has 3 "):
+        jacobian_product(np.zeros((4, 5, 5)), 2)
+    with pytest.raises(ValueError, match=r"^J contains NaN or infinity"):
+        jacobian_product(np.full((4, 2, 5, 5), np.nan), 2)

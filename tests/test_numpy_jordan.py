@@ -222,3 +222,11 @@ def test_jordan_loss_takes_teacher_forcing_as_true_or_false_only(flag):
     x, targets = np.zeros((3, 2, 2)), np.zeros((3, 2, 1))
     with pytest.raises(TypeError, match=rf"^teacher_forcing should be True or False, but is {type(flag).__name__} "):
         jordan_loss(params, x, targets, teacher_forcing=flag)
+
+
+@pytest.mark.parametrize("teacher", [False, True])
+def test_jordan_loss_names_nonfinite_targets_as_targets(teacher):
+    params, x, y0, targets = make()
+    targets[2, 1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^targets contains NaN or infinity; "):     # was "target contains NaN ..."
+        jordan_loss(params, x, targets, y0, teacher_forcing=teacher)

@@ -211,3 +211,13 @@ def test_softmax_names_an_axis_that_is_no_integer_or_not_an_axis_of_z():
             softmax(z, axis=axis)
     np.testing.assert_allclose(softmax(z, axis=np.int64(0)).sum(axis=0), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(softmax(z, axis=-3), softmax(z, axis=0))
+
+
+def test_softmax_over_an_empty_axis_is_refused_by_name():
+    # used to be NumPy's "zero-size array to reduction operation maximum which has no identity"
+    with pytest.raises(ValueError, match=r"^z should hold at least one score along axis -1, but that axis has "
+                                         r"size 0 \(z has shape \(3, 0\)\); a softmax over no scores is undefined$"):
+        softmax(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match=r"^z should hold at least one score along axis 0, .*\(0, 4\)"):
+        softmax(np.zeros((0, 4)), axis=0)
+    assert softmax(np.zeros((0, 4))).shape == (0, 4)          # no rows, four scores each: nothing to compute

@@ -156,3 +156,28 @@ def test_plain_tuple_caches_give_the_same_gradients_and_the_out_cache_pair_is_re
     with pytest.raises(ValueError, match=r"^cache as a plain pair \(hs, W_hy\) should hold .* but holds shapes "
                                          r"\(4, 5\) and \(3, 4\)"):
         affine_backward(dlogits, (hs, W_hy[:, :4]))
+
+
+def test_nonfinite_dlogits_are_named_dlogits():
+    params, x, _, L = make_case()
+    logits, cache = many_to_one_forward(x, params, L)
+    with pytest.raises(ValueError, match=r"^dlogits contains NaN or infinity; "):    # was "dY contains NaN ..."
+        many_to_one_backward(np.where(np.arange(3) == 1, np.inf, logits), cache)
+
+
+def test_model_loss_names_bad_mse_targets_as_targets():
+    params, x, _, _ = make_case(C=2)
+    with pytest.raises(ValueError, match=r"^targets should have shape \(T, B, O\) = \(6, 4, 2\), but has shape "
+                                         r"\(6, 4, 3\) \(axis 2, O, is 3 instead of 2\); targets has the shape of the "
+                                         r"outputs: T and B of x, O = W_hy.shape\[0\]$"):
+        model_loss(params, x, np.zeros((6, 4, 3)), loss="mse")            # was "target should have shape ..."
+    with pytest.raises(ValueError, match=r"^targets should have shape \(B, O\) = \(4, 2\), but has shape \(3, 2\)"):
+        model_loss(params, x, np.zeros((3, 2)), loss="mse")
+    with pytest.raises(ValueError, match=r"^targets contains NaN or infinity; "):
+        model_loss(params, x, np.full((6, 4, 2), np.nan), loss="mse")
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but x is float64, targets is float32"):
+        model_loss(params, x, np.zeros((6, 4, 2), np.float32), loss="mse")
+    with pytest.raises(TypeError, match=r"^targets should hold floating-point numbers"):
+        model_loss(params, x, np.zeros((6, 4, 2), np.int64), loss="mse")
+    loss, grads, _ = model_loss(params, x, np.zeros((6, 4, 2)), loss="mse")
+    assert np.isfinite(loss) and sorted(grads) == sorted(params)

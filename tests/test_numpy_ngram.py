@@ -106,3 +106,30 @@ def test_nll_of_a_text_shorter_than_n_blames_ids_not_start(ids):
                                          rf"one character to score\), but holds {len(ids)}$"):
         ngram_nll(log_probs, ids)
     assert ngram_nll(log_probs, np.array([3, 4])).shape == (1,)
+
+
+def test_a_huge_order_is_refused_at_once_without_computing_v_to_the_n():
+    """V ** n for n = 10**9 is an integer of 778 million digits: the guard used to compute it (a hang), and for
+    n = 10**4 it failed while printing it (Python's limit on the digits of an int turned into a str)."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\n"
+            "from rnncourse.numpy.ngram import ngram_counts\n"
+            "try:\n"
+            "    ngram_counts(np.array([0, 1, 2]), 10**9, 6)\n"
+            "except ValueError as e:\n"
+            "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == ("n should keep the table of V ** n = 6**1000000000 entries below 50,000,000, but "
+                                   "it has more; use a smaller n or a smaller vocabulary"), done.stderr
+    with pytest.raises(ValueError, match=r"^ids should hold at least n = 1000000000 characters, but holds 3$"):
+        ngram_counts(np.array([0, 0, 0]), 10**9, 1)           # V = 1: the table has one entry, the text is short
+    with pytest.raises(ValueError, match=r"^n should keep the table of V \*\* n = 6\*\*10000 entries below "
+                                         r"50,000,000, but it has more; use a smaller n or a smaller vocabulary$"):
+        ngram_counts(np.zeros(10_000, np.int64), 10_000, 6)
+    with pytest.raises(ValueError, match=r"^n should keep the table of V \*\* n = 100\*\*4 entries below 50,000,000, "
+                                         r"but it has 100,000,000; "):
+        ngram_counts(np.zeros(4, np.int64), 4, 100)
+    assert ngram_counts(np.zeros(5, np.int64), 5, 1).tolist() == [[[[[1.0]]]]]      # V = 1: one entry, any n
+    assert ngram_counts(np.zeros(3, np.int64), 1, 50_000_000).shape == (50_000_000,)   # the largest table allowed

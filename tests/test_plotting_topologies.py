@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from rnncourse.plotting.topologies import (  # noqa: E402
-    TOPOLOGIES, draw_all_topologies, draw_topology, plot_frame_labels, plot_scores, plot_stroke_images,
+    MAX_STEPS, TOPOLOGIES, draw_all_topologies, draw_topology, plot_frame_labels, plot_scores, plot_stroke_images,
 )
 
 
@@ -201,3 +201,20 @@ def test_result_plots_name_a_missing_argument(call, error, match):
 def test_stroke_images_take_a_numpy_array_of_titles_like_a_list():
     fig = plot_stroke_images(np.zeros((2, 49)), np.array(["a <end>", "b c"]))
     assert [ax.get_title() for ax in fig.axes[:2]] == ["a\n<end>", "b\nc"]
+
+
+@pytest.mark.parametrize("steps", [51, 10**9])
+@pytest.mark.parametrize("draw", [lambda steps: draw_topology("seq2seq", steps=steps), draw_all_topologies],
+                         ids=["draw_topology", "draw_all_topologies"])
+def test_steps_has_a_maximum_and_a_refusal_leaves_no_figure(draw, steps):
+    """steps = 10**9 used to build a billion boxes; above MAX_STEPS the call is refused before any drawing."""
+    plt.close("all")
+    with pytest.raises(ValueError, match=rf"^steps should be an integer from 1 to {MAX_STEPS}, but is {steps}$"):
+        draw(steps)
+    assert plt.get_fignums() == []
+
+
+def test_the_largest_steps_still_draws():
+    ax = draw_topology("seq2seq", steps=MAX_STEPS).axes[0]
+    assert count(ax, FancyBboxPatch) == 5 * MAX_STEPS      # encoder x and h, decoder s, y and its input
+    assert len(draw_all_topologies(MAX_STEPS).axes) == 5

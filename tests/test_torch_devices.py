@@ -293,3 +293,25 @@ def test_a_device_that_is_no_device_or_a_missing_gpu_is_named_before_any_weight_
     for device in ("cpu", torch.device("cpu"), "meta", META, None):    # meta: the tests' second device
         model = build(device)
         assert next(model.parameters()).device.type == ("cpu" if device is None else torch.device(device).type)
+
+
+# Lengths on meta with data on the CPU: the values must be read (to pick steps, to pack), and a meta tensor has
+# none. The range check skipped them, and torch failed later with "Cannot copy out of meta tensor".
+META_LENGTHS = {
+    "last_states": lambda: last_states(floats(T, B, H), lengths(META)),
+    "reverse_padded": lambda: reverse_padded(floats(T, B, D), lengths(META)),
+    "packed_rnn_forward": lambda: packed_rnn_forward(torch.nn.RNN(D, H), floats(T, B, D), lengths(META)),
+    "packed_rnn_forward, all on meta": lambda: packed_rnn_forward(torch.nn.RNN(D, H).to(META),
+                                                                  floats(T, B, D, device=META), lengths(META)),
+    "ManyToOne": lambda: ManyToOne(D, H, 2)(floats(T, B, D), lengths(META)),
+    "Tagger": lambda: Tagger(V, D, H, 3)(ids(T, B), lengths(META)),
+    "Tagger, all on meta": lambda: Tagger(V, D, H, 3).to(META)(ids(T, B, device=META), lengths(META)),
+    "Tagger, not packed": lambda: Tagger(V, D, H, 3)(ids(T, B), lengths(META), packed=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(META_LENGTHS))
+def test_lengths_on_meta_are_a_type_error_where_their_values_are_read(name):
+    with pytest.raises(TypeError, match=r"^lengths should hold values that can be read, but is on the meta device, "
+                                        r"which holds none; pass the lengths on the CPU"):
+        META_LENGTHS[name]()

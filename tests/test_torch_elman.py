@@ -172,6 +172,33 @@ def test_init_is_uniform_in_bounds_and_seeded():
         assert torch.equal(p, getattr(b, name)) and not torch.equal(p, getattr(c, name))
 
 
+@pytest.mark.parametrize("bound, error, match", [
+    (-1, ValueError, r"^bound should be a finite number >= 0, but is -1\.0$"),     # torch's "[from, to) range"
+    (float("nan"), ValueError, r"^bound should be a finite number >= 0, but is nan$"),
+    (float("inf"), ValueError, r"^bound should be a finite number >= 0, but is inf$"),  # "from is out of bounds"
+    ("x", TypeError, r"^bound should be a number, but is str 'x'$"),               # "bad operand type for unary -"
+    (True, TypeError, r"^bound should be a number, but is bool True$"),             # was read as 1
+])
+def test_uniform_checks_its_bound_before_filling_anything(bound, error, match):
+    from rnncourse.torch.init import uniform_
+
+    w = torch.zeros(2, 3)
+    with pytest.raises(error, match=match):
+        uniform_([w], bound)
+    assert torch.equal(w, torch.zeros(2, 3))
+    uniform_([w], 0)                                        # a bound of 0 fills zeros (a Linear with no inputs)
+    assert torch.equal(w, torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("tensor", [[1.0], None, np.zeros(2)])
+def test_numpy_copy_wants_a_tensor(tensor):
+    from rnncourse.torch.init import numpy_copy
+
+    with pytest.raises(TypeError, match=rf"^tensor \(b_h\) should be a torch\.Tensor, but is "
+                                        rf"{type(tensor).__name__}$"):          # was AttributeError: ... 'dtype'
+        numpy_copy(tensor, "b_h")
+
+
 # ------------------------------------------------------------------ bad inputs
 
 

@@ -405,3 +405,49 @@ def test_the_language_model_s_h0_gets_advice_for_a_missing_layer_axis_or_batch_m
         lm(ids.T, torch.zeros(1, 2, 8))                     # batch-major ids (B, T) read as (T, B) = (2, 3)
     with pytest.raises(ValueError, match=r"\(axis 1, B, is 4 instead of 2\); B comes from ids$"):
         lm(ids, torch.zeros(1, 4, 8))                       # a shape that suggests nothing gets no guess
+
+
+@pytest.mark.parametrize("lr, error, message", [
+    (float("inf"), ValueError, r"^lr should be a finite number > 0, but is inf$"),     # trained to NaN weights
+    (float("nan"), ValueError, r"^lr should be a finite number > 0, but is nan$"),
+    (0, ValueError, r"^lr should be a finite number > 0, but is 0\.0$"),               # trained nothing, silently
+    (-1e-3, ValueError, r"^lr should be a finite number > 0, but is -0\.001$"),
+    (True, TypeError, r"^lr should be a number, but is bool True$"),                  # read as lr = 1
+    ("0.01", TypeError, r"^lr should be a number, but is str '0\.01'$"),              # was torch's own TypeError
+])
+def test_the_practice_loops_check_the_learning_rate_before_training(lr, error, message):
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    text = np.tile(np.arange(5), 20)
+    torch.manual_seed(0)
+    tagger, lm = Tagger(6, 4, 8, 2), CharLM(5, 4, 8)
+    before = [copy.deepcopy(m.state_dict()) for m in (tagger, lm)]
+    with pytest.raises(error, match=message):
+        fit_tagger(tagger, ids, tags, B=4, lr=lr)
+    with pytest.raises(error, match=message):
+        train_charlm(lm, text, T=2, B=4, steps=1, lr=lr)
+    for model, state in zip((tagger, lm), before):
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, state[key]), key
+
+
+def test_the_tagger_and_the_language_model_cap_num_layers():
+    # num_layers=10**9 built layer after layer until memory ran out (a hang); the cap refuses it at once.
+    from rnncourse.torch.init import MAX_LAYERS
+
+    assert MAX_LAYERS == 64
+    for build in (lambda n: Tagger(6, 4, 8, 2, num_layers=n), lambda n: CharLM(5, 4, 8, num_layers=n)):
+        with pytest.raises(ValueError, match=rf"^num_layers should be an integer from 1 to {MAX_LAYERS}, but is "
+                                             rf"{10**9}$"):
+            build(10**9)
+        with pytest.raises(ValueError, match=r"^num_layers should be an integer >= 1, but is 0$"):
+            build(0)
+        assert build(MAX_LAYERS).rnn.num_layers == MAX_LAYERS
+
+
+def test_lengths_for_batch_major_ids_get_the_batch_major_hint():
+    ids = torch.ones(5, 3, dtype=torch.long)                # batch-major (B, T) = (5, 3), read as (T, B)
+    for packed in (True, False):
+        with pytest.raises(ValueError, match=r"^lengths should have shape \(B,\) = \(3,\), but has shape \(5,\); "
+                                             r"lengths has 5 entries, the size of ids's first axis: if ids is "
+                                             r"batch-major \(B, T\), make it time-major \(T, B\) with ids\.T$"):
+            Tagger(6, 4, 5, 3)(ids, torch.tensor([3, 3, 2, 1, 3]), packed=packed)

@@ -529,3 +529,36 @@ def test_greedy_decode_s_h0_without_batch_axis_or_from_torch_nn_rnn_gets_advice(
     with pytest.raises(ValueError, match=r"^h0 should have 2 dimensions .* \(1, 2, 5\); h0 looks like the state of "
                                          r"torch\.nn\.RNN .*: pass h0\[0\]$"):
         greedy_decode(model.step, torch.zeros(1, 2, 5, dtype=f64), bos=1, eos=2, max_len=3)
+
+
+def test_teacher_forcing_loss_refuses_logits_that_are_not_finite_as_masked_cross_entropy_does():
+    # It returned tensor(nan) (or inf) as a loss, where masked_cross_entropy refuses the same scores by name.
+    from rnncourse.torch.padding import masked_cross_entropy
+
+    tgt = torch.tensor([[1, 2, 3], [2, 0, 1]])
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        logits = torch.zeros(2, 3, 4)
+        logits[0, 0, 1] = bad
+        for call in (lambda: teacher_forcing_loss(logits, tgt),
+                     lambda: masked_cross_entropy(logits, tgt, torch.ones(2, 3, dtype=torch.bool))):
+            with pytest.raises(ValueError, match=r"^logits contains NaN or infinity; check the data or the step that "
+                                                 r"produced it$"):
+                call()
+
+
+def test_lengths_for_a_batch_major_x_get_the_batch_major_hint():
+    # x is batch-major (B, T, D) = (3, 4, 2), read as (T, B) = (3, 4): one length per row of x, three in all.
+    x, lengths = torch.randn(3, 4, 2), torch.tensor([4, 2, 3])
+    hint = (r"; lengths has 3 entries, the size of {}'s first axis: if {} is batch-major \(B, T, D\), make it "
+            r"time-major \(T, B, D\) with {}\.transpose\(0, 1\)$")
+    shape = r"^lengths should have shape \(B,\) = \(4,\), but has shape \(3,\)"
+    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+        ManyToOne(2, 3, 2)(x, lengths)
+    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+        packed_rnn_forward(torch.nn.RNN(2, 3), x, lengths)
+    with pytest.raises(ValueError, match=shape + hint.format("hs", "hs", "hs")):
+        last_states(x, lengths)
+    from rnncourse.torch.padding import reverse_padded
+
+    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+        reverse_padded(x, lengths)

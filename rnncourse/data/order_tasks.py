@@ -18,11 +18,21 @@ import numpy as np
 
 from rnncourse.validation import check_array, check_float_dtype, check_index_array, check_positive_int, check_rng
 
-__all__ = ["FIRST", "SECOND", "order_task", "order_batch", "one_hot", "bag_of_steps", "flatten_steps"]
+__all__ = ["FIRST", "SECOND", "MAX_ONE_HOT_SIZE", "order_task", "order_batch", "one_hot", "bag_of_steps",
+           "flatten_steps"]
 
 #: The two marker tokens whose order is the label.
 FIRST, SECOND = 1, 2
+#: The most numbers :func:`one_hot` (and so :func:`order_batch`) makes, ``T * B * V``; 10**9 is 8 GB in float64.
+MAX_ONE_HOT_SIZE = 10**9
 
+
+def _check_one_hot_size(T: int, B: int, V: int, what: str) -> None:
+    """Refuse a one-hot array of ``T * B * V`` numbers beyond :data:`MAX_ONE_HOT_SIZE`, before allocating it."""
+    if T * B * V > MAX_ONE_HOT_SIZE:
+        raise ValueError(f"vocab_size={V} makes {what} of shape (T, B, V) = ({T}, {B}, {V}), {T * B * V:,} numbers, "
+                         f"more than the {MAX_ONE_HOT_SIZE:,} one_hot allows; use a smaller vocab_size or "
+                         f"batch, or keep the token ids (order_task) and look them up in an embedding")
 
 
 def order_task(batch_size, length, *, rng, vocab_size=5):
@@ -56,8 +66,10 @@ def order_task(batch_size, length, *, rng, vocab_size=5):
     T = check_positive_int(length, "length", minimum=2)
     V = check_positive_int(vocab_size, "vocab_size", minimum=3)
     check_rng(rng)
-    distractors = np.array([v for v in range(V) if v not in (FIRST, SECOND)])
-    tokens = distractors[rng.integers(0, len(distractors), size=(T, B))]
+    # Distractor k of the V - 2 is token k below the markers and k + 2 above them: {0, 3, 4, ..., V-1}
+    # without listing the V tokens (vocab_size may be huge).
+    draws = rng.integers(0, V - 2, size=(T, B))
+    tokens = np.where(draws < FIRST, draws, draws + 2)
     # Two distinct positions per sequence: the first goes to marker 1, the second to marker 2.
     positions = np.argsort(rng.random((T, B)), axis=0)[:2]          # (2, B)
     columns = np.arange(B)
@@ -75,7 +87,7 @@ def one_hot(tokens, vocab_size, *, dtype=np.float64):
     tokens : numpy.ndarray, shape (T, B)
         Integer token ids in ``[0, V)``.
     vocab_size : int
-        ``V``.
+        ``V``; ``T * B * V`` at most :data:`MAX_ONE_HOT_SIZE`.
     dtype : numpy.dtype
         Floating dtype of the result, ``numpy.float64`` (default) or ``numpy.float32``.
 
@@ -87,7 +99,11 @@ def one_hot(tokens, vocab_size, *, dtype=np.float64):
     V = check_positive_int(vocab_size, "vocab_size")
     dtype = check_float_dtype(dtype)
     check_index_array(tokens, "tokens", ("T", "B"), high=V)
-    return np.eye(V, dtype=dtype)[tokens]
+    T, B = tokens.shape
+    _check_one_hot_size(T, B, V, "a one-hot array")
+    x = np.zeros((T, B, V), dtype=dtype)            # not np.eye(V)[tokens]: that holds V * V numbers first
+    x[np.arange(T)[:, None], np.arange(B), tokens] = 1
+    return x
 
 
 def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
@@ -96,7 +112,7 @@ def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
     Parameters
     ----------
     batch_size, length, rng, vocab_size
-        As in :func:`order_task`.
+        As in :func:`order_task`; ``T * B * V`` at most :data:`MAX_ONE_HOT_SIZE`.
     dtype : numpy.dtype
         Floating dtype of ``x``, ``numpy.float64`` (default) or ``numpy.float32``.
 
@@ -108,6 +124,10 @@ def order_batch(batch_size, length, *, rng, vocab_size=5, dtype=np.float64):
         Labels, 1 where the ``1`` comes first.
     """
     check_float_dtype(dtype)                    # before any random number is drawn
+    B = check_positive_int(batch_size, "batch_size")    # as order_task checks them, in the same order
+    T = check_positive_int(length, "length", minimum=2)
+    V = check_positive_int(vocab_size, "vocab_size", minimum=3)
+    _check_one_hot_size(T, B, V, "one-hot inputs")      # before any random number is drawn too
     tokens, y = order_task(batch_size, length, rng=rng, vocab_size=vocab_size)
     return one_hot(tokens, vocab_size, dtype=dtype), y
 

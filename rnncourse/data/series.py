@@ -298,7 +298,7 @@ def time_split(values, train_fraction: float = 0.8):
     Parameters
     ----------
     values : numpy.ndarray, shape (N, ...)
-        The series (or its times).
+        The series (or its times), time along axis 0, at least 2 rows: a row ``(1, N)`` is one time step.
     train_fraction : float
         Fraction of rows in the first part, in (0, 1).
 
@@ -319,6 +319,17 @@ def time_split(values, train_fraction: float = 0.8):
     train_fraction = check_positive_float(train_fraction, "train_fraction")
     if not train_fraction < 1:
         raise ValueError(f"train_fraction should lie in (0, 1), but is {train_fraction}")
+    if len(values) < 2:
+        try:
+            shape = tuple(np.shape(values))
+        except ValueError:                                   # a ragged list
+            shape = (len(values),)
+        if len(values) == 1 and len(shape) >= 2:
+            raise ValueError(f"values should have at least 2 rows, one per time step (time runs along axis 0), but "
+                             f"has shape {shape}: a single row; for one series of {shape[1]} steps pass values[0] "
+                             f"(or values.T for one with columns)")
+        raise ValueError(f"values should have at least 2 rows, one per time step, but has {len(values)} "
+                         f"row{'' if len(values) == 1 else 's'}: nothing to split")
     n = int(round(train_fraction * len(values)))
     if not 0 < n < len(values):
         raise ValueError(f"train_fraction={train_fraction} leaves an empty part of a series of {len(values)} rows")

@@ -50,7 +50,8 @@ def check_counter_params(fn):
         raise ExerciseFailure(
             f"counting token 1 in the sequence 1, 1, 0, 2, 1 (V = 3) should give the states "
             f"{counts[:, 0].tolist()}, but your network gives {np.round(hs[:, 0], 4).tolist()}; "
-            f"each step should add 1 when the token appears (W_xh) and keep the old count (W_hh)")
+            f"each step should add 1 when the token appears (W_xh), keep the old count (W_hh) and add nothing else "
+            f"(b_h = 0)")
     rng = np.random.default_rng(2024)
     # T = 1 and B = 1 first, then random sizes; then both at once, and a long sequence (the count grows to ~10).
     cases = case_sizes(seed=2024, letters="TBV") + [{"T": 1, "B": 1, "V": 3}, {"T": 30, "B": 3, "V": 3}]

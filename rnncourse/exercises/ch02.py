@@ -39,6 +39,11 @@ def _mistakes(x_t, h_prev, W_xh, W_hh, b_h):
              "transpose raises no error, but it gives wrong numbers")]
 
 
+#: What the zero-weight case names. With W_xh = W_hh = 0, both b_h added after the tanh and no tanh at all give b_h.
+_B_H_ITSELF = ("h_t is b_h itself, not tanh(b_h): apply tanh to the whole sum, b_h included: "
+               "h_t = tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)")
+
+
 @exercise("ch02.rnn_step", points=2, subjects=("rnncourse.numpy.elman.rnn_step_forward", "rnncourse.numpy.elman.rnn_forward",
                                                "rnncourse.torch.elman.rnn_step_forward", "rnncourse.torch.elman.rnn_forward",
                                                "rnncourse.torch.elman.recurrence",
@@ -65,6 +70,8 @@ def check_rnn_step(fn):
     zeros = (np.ones((2, 4)), np.ones((2, 3)), np.zeros((3, 4)), np.zeros((3, 3)), b_h)
     h_t = call_unchanged(fn, zeros, _NAMES, "rnn_step with zero weights (B=2, D=4, H=3)")
     h_t = expect_array(h_t, (2, 3), "rnn_step with zero weights (B=2, D=4, H=3)", dtype=np.float64)
+    name_mistake(h_t, np.tanh(b_h) + np.zeros((2, 1)), [(b_h + np.zeros((2, 1)), _B_H_ITSELF)],
+                 "rnn_step with zero weights (B=2, D=4, H=3)", rtol=1e-10, atol=1e-10)
     if not np.allclose(h_t, np.tanh(b_h)):
         raise ExerciseFailure(f"with W_xh = 0 and W_hh = 0, h_t should be tanh(b_h) = {np.round(np.tanh(b_h), 4)} "
                               f"in every row, but your first row is {np.round(h_t[0], 4)}; did you apply tanh "

@@ -46,13 +46,13 @@ def _check_last_states(fn, case, what, fallback=None):
     x, lengths, h0, W_xh, W_hh, b_h = case
     out = call_unchanged(fn, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h"), what)
     B, n_h = h0.shape
-    out = expect_array(out, (B, n_h), f"{what}, the final states,")
+    out = expect_array(out, (B, n_h), f"the final states from {what}")
     hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
     expected = hs[lengths - 1, np.arange(B)]
     name_mistake(out, expected, _last_state_mistakes(hs, lengths, h0), what, rtol=1e-9, atol=1e-12)
     if fallback is not None and not np.allclose(out, expected, rtol=1e-4, atol=1e-6):   # a near miss: the difference
         raise ExerciseFailure(fallback(out))
-    expect_close(out, expected, f"{what}, the final states,", rtol=1e-9, atol=1e-12)
+    expect_close(out, expected, f"the final states from {what}", rtol=1e-9, atol=1e-12)
 
 
 def _padded_case(rng, T, B, D, n_h, lengths=None):
@@ -114,7 +114,7 @@ def _reference_probs(hs, W_hy, b_y):
 def _diagnose_probs(P, hs, W_hy, b_y, what, fallback=None):
     """Raise a specific failure unless ``P`` equals the reference; ``fallback(P)`` words an unexplained miss."""
     B, O = hs.shape[1], W_hy.shape[0]
-    P = expect_array(P, (B, O), f"{what}, P,")
+    P = expect_array(P, (B, O), f"P from {what}")
     expected = _reference_probs(hs, W_hy, b_y)
     if not np.allclose(P.sum(axis=1), 1.0):
         name_mistake(P, expected, [(affine_forward(hs.mean(axis=0), W_hy, b_y)[0],
@@ -133,7 +133,7 @@ def _diagnose_probs(P, hs, W_hy, b_y, what, fallback=None):
     name_mistake(P, expected, mistakes, what, rtol=1e-9, atol=1e-12)
     if fallback is not None and not np.allclose(P, expected, rtol=1e-4, atol=1e-6):
         raise ExerciseFailure(fallback(P))
-    expect_close(P, expected, f"{what}, P,", rtol=1e-9, atol=1e-12)
+    expect_close(P, expected, f"P from {what}", rtol=1e-9, atol=1e-12)
 
 
 @exercise("ch03.mean_pool_probs", points=1)

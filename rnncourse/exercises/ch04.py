@@ -59,6 +59,12 @@ def _compare(grads, expected, keys, what, mistakes=(), *, result):
         expect_close(g, want, name, rtol=1e-7, atol=1e-10)
 
 
+def _averaged(grads, n):
+    """``grads`` with the gradients of the weights and the bias divided by ``n``: averaged over ``n`` sequences
+    (or steps), not summed."""
+    return {**grads, **{k: grads[k] / n for k in ("W_xh", "W_hh", "b_h")}}
+
+
 # ----------------------------------------------------------------------------- ch04.rnn_step_backward
 
 def _step_mistakes(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
@@ -80,6 +86,8 @@ def _step_mistakes(dh_t, x_t, h_prev, W_xh, W_hh, h_t):
                                        da_prev.sum(0)))},
          "tanh'(a_t) = 1 - h_t**2 is taken at the state this step computed, h_t, not at h_prev, the state "
          "entering it"),
+        (_averaged(right, len(x_t)), "the weights and the bias are shared by every sequence of the batch: sum "
+                                     "their gradients over the batch, do not average"),
     ]
 
 
@@ -162,7 +170,8 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
     transpose_hh : bool
         ``True``: the recursion multiplies by ``W_hh.T`` instead of ``W_hh``.
     whh_state : str
-        ``"prev"`` (right) or ``"current"``: the state paired with ``da_t`` in ``dW_hh``.
+        ``"prev"`` (right), ``"wrap"`` or ``"current"``: the state paired with ``da_t`` in ``dW_hh``,
+        ``h_{t-1}``, ``hs[t - 1]`` also for ``t = 0`` (``hs[-1]``, the last state, in place of ``h0``) or ``h_t``.
     accumulate : bool
         ``False``: parameter gradients are overwritten at every step, so only the first
         step's (the last one the backward loop visits) survives.
@@ -184,7 +193,7 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
         dh = dhs[t] + (dh_next if recursion else 0)
         dA[t] = dh * (1 - at[t] ** 2) if derivative else dh
         dh_next = dA[t] @ (W_hh.T if transpose_hh else W_hh)
-    paired = prev if whh_state == "prev" else hs
+    paired = {"prev": prev, "wrap": np.concatenate([hs[-1:], hs[:-1]]), "current": hs}[whh_state]
     steps = range(T) if accumulate else [0]
     return {
         "x": dA @ W_xh,
@@ -196,6 +205,18 @@ def bptt_variant(dhs, x, h0, W_xh, W_hh, hs, *, recursion=True, derivative=True,
 
 
 def _seq_mistakes(args):
+    """The usual mistakes of BPTT on ``args`` (``dhs, x, h0, W_xh, W_hh, hs``), each with the message that names it.
+
+    With one step, ``hs[-1]`` is ``h_t``: pairing the first step with ``hs[-1]`` and every step with ``h_t`` give the
+    same numbers, and the message names both; with more steps each has its own.
+    """
+    T, B = args[1].shape[:2]
+    right = bptt_variant(*args)
+    current = "dW_hh pairs da_t with h_{t-1}, the state entering step t (h0 for the first step), not with h_t"
+    if T == 1:                  # hs[-1] is h_1: the two slips below give the same numbers
+        current += " (nor with hs[-1], which hs[t - 1] gives at t = 0)"
+    averaged = ("the weights and the bias are shared by every step and every sequence: sum their gradients over t "
+                "and over the batch, do not average")
     return [
         (bptt_variant(*args, recursion=False),
          "no gradient flows back from step t+1: dL/dh_t must add W_hh^T (dL/dh_{t+1} * (1 - h_{t+1}**2)), "
@@ -207,11 +228,16 @@ def _seq_mistakes(args):
          "entering it: da_t = (dhs[t] + dh_next) * (1 - hs[t]**2)"),
         (bptt_variant(*args, transpose_hh=True),
          "the recursion should be dh_next = da_t @ W_hh (the forward used h_prev @ W_hh.T)"),
-        (bptt_variant(*args, whh_state="current"),
-         "dW_hh pairs da_t with h_{t-1}, the state entering step t (h0 for the first step), not with h_t"),
+        (bptt_variant(*args, whh_state="current"), current),
+        (bptt_variant(*args, whh_state="wrap"),
+         "dW_hh pairs da_t with h_{t-1}, the state entering step t, and for the first step that is h0, not a "
+         "state of hs: at t = 0, hs[t - 1] is hs[-1], the last state"),
         (bptt_variant(*args, accumulate=False),
          "the weights are shared by every step, so their gradients are *summed* over t (+=); yours keeps "
          "only one step"),
+        (_averaged(right, T), averaged),
+        (_averaged(right, B), averaged),
+        (_averaged(right, T * B), averaged),
     ]
 
 

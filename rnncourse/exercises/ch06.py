@@ -70,15 +70,33 @@ def _counting_step(V, B, H):
     return step
 
 
-def _compare_tokens(mine, ref, what, eos, pad):
+def _decoding_mistakes(step, h0, **kwargs):
+    """The usual slips of greedy decoding, each with the message that names it: what the reference decodes
+    with ``step`` changed to make that slip, as token ids (max_len, B)."""
+    bos = kwargs["bos"]
+    no_feedback = greedy_decode(lambda tokens, h: step(torch.full_like(tokens, bos), h), h0, **kwargs)
+    no_update = greedy_decode(lambda tokens, h: step(tokens, h0), h0, **kwargs)
+    return [
+        (no_feedback.numpy(), "every step reads bos: feed back the argmax token of the previous step as the next "
+                              "input"),
+        (no_update.numpy(), "every step starts from h0: pass the state each step returns to the next step "
+                            "(logits, h = step(tokens, h))"),
+    ]
+
+
+def _compare_tokens(mine, ref, what, eos, pad, mistakes):
+    """Compare the student's tokens with ``ref``; name a slip of ``mistakes`` (from :func:`_decoding_mistakes`)
+    that gives them, else say where they first differ."""
     if not isinstance(mine, np.ndarray):                # call_unchanged hands back a tensor as an ndarray
         size = f" of length {len(mine)}" if isinstance(mine, (tuple, list)) else ""
-        raise ExerciseFailure(f"{what} should return a torch.long tensor of shape (max_len, B) = {tuple(ref.shape)}, "
-                              f"but returned {type(mine).__name__}{size}")
+        raise ExerciseFailure(f"{what} should return a tensor (or array) of integer token ids of shape (max_len, B) "
+                              f"= {tuple(ref.shape)}, but returned {type(mine).__name__}{size}")
     mine = expect_array(mine, tuple(ref.shape), what)
     ref = ref.numpy()
     if mine.dtype.kind not in "iu":
-        raise ExerciseFailure(f"{what} should hold integer token ids (torch.long), but has dtype {mine.dtype}")
+        raise ExerciseFailure(f"{what} should hold integer token ids (torch.long or another integer dtype), but has "
+                              f"dtype {mine.dtype}")
+    name_mistake(mine, ref, mistakes, what, rtol=0, atol=0)
     bad = np.argwhere(mine != ref)
     if len(bad):
         t, b = (int(i) for i in bad[0])
@@ -89,7 +107,7 @@ def _compare_tokens(mine, ref, what, eos, pad):
         elif ref[t, b] == pad and (ref[:t, b] == eos).any():
             hint = f"; sequence {b} already produced <eos> ({eos}), so every later position should hold pad ({pad})"
         elif t > 0:
-            hint = "; feed back the argmax token of the previous step as the next input"
+            hint = "; each step reads the argmax token of the step before and the state that step returned"
         raise ExerciseFailure(f"{what}: {len(bad)} token(s) differ; the first at position (t={t}, b={b}) is "
                               f"{mine[t, b]}, expected {ref[t, b]}{hint}")
 
@@ -105,11 +123,13 @@ def check_greedy_decode(fn):
     """
     # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads.
     V, pad, bos, eos = 5, 0, 1, 4
-    mine = call_unchanged(fn, (_counting_step(V, 2, 3), torch.zeros(2, 3, dtype=torch.float64)), _DECODE_ARGS,
+    h0 = torch.zeros(2, 3, dtype=torch.float64)
+    mine = call_unchanged(fn, (_counting_step(V, 2, 3), h0), _DECODE_ARGS,
                           "greedy_decode on a step that always predicts token + 1", bos=bos, eos=eos, max_len=5,
                           pad=pad)
+    mistakes = _decoding_mistakes(_counting_step(V, 2, 3), h0, bos=bos, eos=eos, max_len=5, pad=pad)
     _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
-                    "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad)
+                    "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad, mistakes)
     # Random decoders (V = 6, H = 5; a seed each) for edge and random sizes (T is max_len), an <eos> bias
     # making some sequences end early, plus B = max_len = 1.
     sizes = case_sizes(seed=6, letters="TB", high=8)
@@ -119,15 +139,16 @@ def check_greedy_decode(fn):
     for case in cases:
         with in_case(case):
             B, max_len = case["B"], case["max_len"]
-            # The reference decodes first, with its own copy of the decoder: the student's step is a
-            # closure whose weights the student's code could reach and change.
+            # The reference decodes first (also the usual slips), with its own copy of the decoder: the
+            # student's step is a closure whose weights the student's code could reach and change.
             step, h = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
             h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
             ref = greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
+            mistakes = _decoding_mistakes(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
             step, _ = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
             what = "greedy_decode on a random decoder"
             mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
-            _compare_tokens(mine, ref, what, 2, 0)
+            _compare_tokens(mine, ref, what, 2, 0, mistakes)
 
 
 # ----------------------------------------------------------------------------- many-to-one backward

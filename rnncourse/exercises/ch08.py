@@ -215,6 +215,34 @@ _LSTM_BACKWARD_SLIPS = (
 )
 
 
+#: The rows of each gate's block in W_xh, W_hh and b_h, in the order i, f, g, o.
+_BLOCK_ROWS = ("0..H-1", "H..2H-1", "2H..3H-1", "3H..4H-1")
+
+
+def _name_wrong_gate(grads, expected, what, *, rtol, atol):
+    """Fail, naming the gate, if the wrong entries of dW_xh, dW_hh and db_h all lie in one gate's block of rows.
+
+    Such an answer has one gate's derivative wrong; the failure shows only the first wrong gradient in full, not
+    every gradient that the wrong block spoils.
+    """
+    def close(name, rows=slice(None)):
+        return np.allclose(grads[name][rows], expected[name][rows], rtol=rtol, atol=atol)
+
+    H = len(expected["b_h"]) // 4
+    wrong_gates = [k for k in range(4)
+                   if not all(close(name, slice(k * H, (k + 1) * H)) for name in ("W_xh", "W_hh", "b_h"))]
+    if len(wrong_gates) != 1:
+        return
+    k = wrong_gates[0]
+    wrong = [name for name in _LSTM_GRAD_KEYS if not close(name)]
+    try:
+        expect_close(grads[wrong[0]], expected[wrong[0]], f"{what}[{wrong[0]!r}]", rtol=rtol, atol=atol)
+    except ExerciseFailure as first:
+        raise ExerciseFailure(f"{what} are wrong for {', '.join(wrong)}; the wrong entries of W_xh, W_hh and b_h are "
+                              f"all in gate {'ifgo'[k]}'s block (rows {_BLOCK_ROWS[k]}): check that gate's "
+                              f"derivative; {first}") from None
+
+
 def _lstm_backward_case(rng, B, D, H):
     k = 1 / np.sqrt(H)
     args = [random_array(rng, (B, D)), np.tanh(random_array(rng, (B, H))), random_array(rng, (B, H))]
@@ -248,6 +276,7 @@ def check_lstm_step_backward(fn):
                         for slip, message in _LSTM_BACKWARD_SLIPS]
             name_mistake(_flat(grads), _flat(expected), mistakes, "the gradients of lstm_step_backward are wrong",
                          rtol=1e-7, atol=1e-10)
+            _name_wrong_gate(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
             expect_grads_close(grads, expected, "the gradients of lstm_step_backward", rtol=1e-7, atol=1e-10)
     # Independently of the reference: centred finite differences of L = sum(dh_t * h_t + dc_t * c_t).
     B, D, H = 2, 3, 2

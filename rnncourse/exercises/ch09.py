@@ -168,6 +168,18 @@ def check_masked_cross_entropy(fn):
 
 # ----------------------------------------------------------------------------- ch09.reverse_padded
 
+def _expect_reversed(got, x, lengths, what):
+    """Compare the student's reversal with the reference; name an answer that is wrong only at padding steps."""
+    want = reverse_reference(x, lengths)
+    got = expect_array(got, x.shape, what)
+    differ = ~np.isclose(got, want, rtol=1e-6, atol=1e-8)       # expect_close's tolerances
+    padding = (np.arange(len(x))[:, None] >= lengths).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
+    if differ.any() and not (differ & ~padding).any():
+        raise ExerciseFailure(f"{what}: {int(differ.sum())} of {differ.size} entries differ, all at padding steps "
+                              f"(t >= lengths[b]), which should keep the values they had in x: copy x first")
+    expect_close(got, want, what)
+
+
 @exercise("ch09.reverse_padded", points=1,
           subjects=("rnncourse.numpy.padding.reverse_padded", "rnncourse.torch.padding.reverse_padded"))
 def check_reverse_padded(fn):
@@ -184,7 +196,7 @@ def check_reverse_padded(fn):
     whole = (x[::-1], "x[::-1] reverses the padded array as a whole, so the short sequence [4] would start with its "
                       "padding; reverse each column within its own length")
     name_mistake(got, reverse_reference(x, lengths), [whole], "", rtol=0, atol=0)
-    expect_close(got, reverse_reference(x, lengths), "the result for [[1, 2, 3], [4, pad, pad]]")
+    _expect_reversed(got, x, lengths, "the result for [[1, 2, 3], [4, pad, pad]]")
     rng = np.random.default_rng(11)
     cases = case_sizes(seed=11, letters="TBD") + [{"T": 1, "B": 1, "D": 1}, {"T": 4, "B": 6, "D": 1}]
     for sizes in cases:
@@ -193,4 +205,4 @@ def check_reverse_padded(fn):
         x = random_array(rng, (T, B, D))
         with in_case({**sizes, "lengths": lengths.tolist()}):
             got = call_unchanged(fn, (x, lengths), ("x", "lengths"), "reverse_padded")
-            expect_close(got, reverse_reference(x, lengths), "the result")
+            _expect_reversed(got, x, lengths, "the result")

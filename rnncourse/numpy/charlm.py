@@ -25,7 +25,7 @@ import numpy as np
 
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
-from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward
+from rnncourse.numpy.output import AffineCache, affine_forward, as_affine_cache
 from rnncourse.validation import (check_argument_order, check_array, check_cache, check_index_array, check_keys,
                                   check_positive_float, check_not_empty, check_positive_int, check_rng,
                                   check_same_dtype, state_hint)
@@ -79,6 +79,7 @@ def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
     dict
         ``W_xh`` (H, V), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (V, H), ``b_y`` (V,).
     """
+    V, H = check_positive_int(V, "V"), check_positive_int(H, "H")     # named as the caller knows them
     params = init_rnn_params(V, H, rng=rng, dtype=dtype)
     params.update(init_output_params(H, V, rng=rng, dtype=dtype))
     return params
@@ -180,15 +181,17 @@ def charlm_backward(dlogits, cache, dh_T=None):
     inputs, h0, hs, params, out_cache = check_cache(cache, CharLMCache, "charlm_forward", (5,))
     T, B, H = hs.shape
     V = params["W_xh"].shape[1]
-    # Named dlogits, not dY; affine_backward scans the values (finite), once.
-    check_array(dlogits, "dlogits", ("T", "B", "V"), (T, B, V), finite=False,
+    # Checked (and scanned, once) here, under the caller's name: the output layer's gradients are
+    # affine_backward's three products, written out below so that it does not check them again as "dY".
+    check_array(dlogits, "dlogits", ("T", "B", "V"), (T, B, V),
                 hint="dlogits has the shape of the logits from charlm_forward")
     check_same_dtype(dlogits=dlogits, hs=hs)
     if dh_T is not None:
         check_array(dh_T, "dh_T", ("B", "H"), h0.shape, hint="dh_T has the shape of the last state cache.hs[-1]")
         check_same_dtype(dh_T=dh_T, hs=hs)
-    grads = affine_backward(dlogits, out_cache)
-    dhs = grads.pop("hs")                       # (T, B, H), from the outputs only
+    dz_rows = dlogits.reshape(T * B, V)         # one row per (t, b)
+    grads = {"W_hy": dz_rows.T @ hs.reshape(T * B, H), "b_y": dz_rows.sum(axis=0)}
+    dhs = (dz_rows @ as_affine_cache(out_cache).W_hy).reshape(T, B, H)    # from the outputs only
     W_hh = params["W_hh"]
     da = 1 - hs * hs                            # tanh'(a_t) = 1 - h_t**2; becomes da_t in the loop
     dh = np.zeros((B, H), hs.dtype) if dh_T is None else dh_T

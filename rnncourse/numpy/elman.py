@@ -146,7 +146,7 @@ def activate(a, nonlinearity, out=None):
     a : numpy.ndarray
         Pre-activations, any shape, e.g. ``a_t`` (B, H).
     nonlinearity : str
-        ``"tanh"``; any other value gives ReLU (the callers have checked it).
+        ``"tanh"`` or ``"relu"``; any other value is a ``ValueError`` (a ``TypeError`` if it is no string).
     out : numpy.ndarray, optional
         An array of ``a``'s shape to write into; ``a`` itself computes in place.
 
@@ -157,7 +157,9 @@ def activate(a, nonlinearity, out=None):
     """
     if nonlinearity == "tanh":
         return np.tanh(a, out=out)
-    return np.maximum(a, 0, out=out)
+    if nonlinearity == "relu":
+        return np.maximum(a, 0, out=out)
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)     # raises: reached only by another value
 
 
 def derivative(h, nonlinearity):
@@ -171,7 +173,8 @@ def derivative(h, nonlinearity):
     h : numpy.ndarray
         Outputs ``h = f(a)``, any shape, e.g. ``h_t`` (B, H).
     nonlinearity : str
-        ``"tanh"``, ``"relu"`` or ``"linear"``.
+        ``"tanh"``, ``"relu"`` or ``"linear"``; any other value is a ``ValueError`` (a ``TypeError`` if it
+        is no string).
 
     Returns
     -------
@@ -183,7 +186,9 @@ def derivative(h, nonlinearity):
         return np.subtract(1, d, out=d)            # 1 - h*h without a second temporary array
     if nonlinearity == "relu":
         return (h > 0).astype(h.dtype)
-    return np.ones_like(h)
+    if nonlinearity == "linear":
+        return np.ones_like(h)
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES + ("linear",))    # raises: another value
 
 
 # ----------------------------------------------------------------------------- one step

@@ -86,7 +86,9 @@ def jacobian_product(J, k):
         a long span its entries can overflow to ``inf`` (and then NaN, from ``inf * 0``) or underflow
         to 0. :func:`jacobian_norms` gives the norms of every such product without that limit.
     """
-    check_array(J, "J", ("T", "B", "H", "H"), hint="J comes from step_jacobians")
+    check_array(J, "J", ("T", "B", "H", "H"), finite=False)         # the number of axes first; one scan below
+    check_array(J, "J", ("T", "B", "H", "H"), (None, None, J.shape[2], J.shape[2]),
+                hint="J comes from step_jacobians: one square Jacobian dh_t/dh_{t-1} per step and sequence")
     T, B, H, _ = J.shape
     k = check_positive_int(k, "k", minimum=0)
     if k > T:

@@ -448,7 +448,7 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
     fed = targets if teacher_forcing else None
     Y, cache = jordan_forward(x, y0, *(params[k] for k in PARAM_NAMES), nonlinearity, output, targets=fed)
     if not teacher_forcing:     # (fed back, jordan_forward checked them) named here, not as mse_loss's "target"
-        check_array(targets, "targets", ("T", "B", "O"), Y.shape, finite=False, hint=TARGETS_HINT)
+        check_array(targets, "targets", ("T", "B", "O"), Y.shape, hint=TARGETS_HINT)
         check_same_dtype(x=x, targets=targets)
     loss, dY = mse_loss(Y, targets)
     grads = jordan_backward(dY, cache)

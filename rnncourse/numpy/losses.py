@@ -28,7 +28,7 @@ def softmax(z, axis=-1):
     Parameters
     ----------
     z : numpy.ndarray
-        Scores (logits) of any shape.
+        Scores (logits) of any shape, with at least one score along ``axis``.
     axis : int
         Axis along which the probabilities sum to one (default: the last); from ``-z.ndim`` to ``z.ndim - 1``.
 
@@ -43,7 +43,10 @@ def softmax(z, axis=-1):
     array([0.25, 0.75])
     """
     _check_any_shape(z, "z")
-    check_axis(axis, "axis", z.ndim)
+    axis = check_axis(axis, "axis", z.ndim)
+    if z.shape[axis] == 0:
+        raise ValueError(f"z should hold at least one score along axis {axis}, but that axis has size 0 "
+                         f"(z has shape {z.shape}); a softmax over no scores is undefined")
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 

@@ -144,8 +144,8 @@ def many_to_one_backward(dlogits, cache):
     rnn_cache = check_cache(rnn_cache, RNNCache, "rnn_forward", (6,))
     affine_cache = as_affine_cache(affine_cache)
     W_hy = affine_cache.W_hy                    # (C, H)
-    # Named dlogits, not dY; affine_backward scans the values (finite), once.
-    check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]), finite=False,
+    # Checked here under the caller's name (affine_backward would call it dY).
+    check_array(dlogits, "dlogits", ("B", "C"), (len(lengths), W_hy.shape[0]),
                 hint="dlogits has the shape of the logits from many_to_one_forward")
     check_same_dtype(dlogits=dlogits, W_hy=W_hy)
     g_out = affine_backward(dlogits, affine_cache)

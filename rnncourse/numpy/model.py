@@ -24,7 +24,8 @@ from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import check_argument_order, check_bool, check_cache, check_choice, check_keys
+from rnncourse.validation import (check_argument_order, check_array, check_bool, check_cache, check_choice, check_keys,
+                                  check_same_dtype)
 
 __all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
 
@@ -194,6 +195,11 @@ def model_loss(params, x, targets, h0=None, loss="ce", mask=None, nonlinearity="
         raise ValueError(f"targets for loss={loss!r} should have shape {shapes} (every step, or one per "
                          f"sequence from the last state), but has shape {targets.shape}")
     Y, cache = model_forward(params, x, h0, nonlinearity, many_to_one=targets.ndim == per_sequence)
+    if loss == "mse":       # checked here, under the caller's name, not as mse_loss's "target"
+        symbols, known = (("T", "B", "O"), "T and B") if targets.ndim == per_step else (("B", "O"), "B")
+        check_array(targets, "targets", symbols, Y.shape,
+                    hint=f"targets has the shape of the outputs: {known} of x, O = W_hy.shape[0]")
+        check_same_dtype(x=x, targets=targets)
     L, dY = (softmax_cross_entropy if loss == "ce" else mse_loss)(Y, targets, mask)
     grads = model_backward(dY, cache)
     return L, {name: grads[name] for name in PARAM_NAMES}, cache.rnn.hs

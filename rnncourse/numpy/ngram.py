@@ -61,9 +61,12 @@ def ngram_counts(ids, n, V) -> np.ndarray:
     """
     n, V = check_positive_int(n, "n"), check_positive_int(V, "V")
     ids = _check_ids(ids, "ids", V)
-    if V ** n > _MAX_TABLE:
+    # For V >= 2, V ** n >= 2 ** n, which exceeds the cap once n reaches its bit length: only a small n needs
+    # V ** n itself (a huge n would make Python compute an integer of millions of digits).
+    if V > 1 and (n >= _MAX_TABLE.bit_length() or V ** n > _MAX_TABLE):
+        size = f"{V ** n:,}" if n < _MAX_TABLE.bit_length() else "more"
         raise ValueError(f"n should keep the table of V ** n = {V}**{n} entries below {_MAX_TABLE:,}, "
-                         f"but it has {V ** n:,}; use a smaller n or a smaller vocabulary")
+                         f"but it has {size}; use a smaller n or a smaller vocabulary")
     if len(ids) < n:
         raise ValueError(f"ids should hold at least n = {n} characters, but holds {len(ids)}")
     flat = np.zeros(len(ids) - n + 1, dtype=np.int64)

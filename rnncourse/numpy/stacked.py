@@ -183,7 +183,7 @@ def stacked_rnn_backward(dout, cache, dh_n=None):
         ``"x"`` (T, B, D), ``"h0"`` (L, B, H) and ``W_xh_l<l>``, ``W_hh_l<l>``, ``b_h_l<l>``.
     """
     layers, h_n = check_cache(cache, StackedCache, "stacked_rnn_forward")   # two values, like (out, cache)
-    check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape, finite=False,     # rnn_backward scans it
+    check_array(dout, "dout", ("T", "B", "H"), layers[-1].hs.shape,
                 hint="dout has the shape of out")
     check_same_dtype(dout=dout, out=layers[-1].hs)
     if dh_n is not None:

@@ -9,9 +9,15 @@ an axes the caller passed in, or makes the figure when there is none.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import is_color_like
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
+
+from rnncourse.validation import check_positive_float
 
 from .style import COLORS, FIG_WIDTH
 
@@ -19,6 +25,36 @@ __all__ = ["new_diagram", "diagram_axes", "node", "arrow", "loop_arrow"]
 
 #: Half width and half height of a node box, in data units.
 NODE_W, NODE_H = 0.42, 0.28
+
+
+def _pair(value, name: str, what: str) -> tuple[float, float]:
+    """``value`` as two finite floats, from a tuple, a list or a 1-D array of two numbers; else a named error."""
+    expected = f"{name} should be {what}"
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        items = tuple(value.tolist())
+    elif isinstance(value, (tuple, list)):
+        items = tuple(value)
+    else:
+        raise TypeError(f"{expected}, but is {type(value).__name__} {value!r:.60}")
+    if len(items) != 2:
+        raise ValueError(f"{expected}, but is {items!r:.60}")
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in items):
+        raise TypeError(f"{expected}, but is {items!r:.60}")
+    low, high = float(items[0]), float(items[1])
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{expected}, but is {items!r:.60}")
+    return low, high
+
+
+def _limits(value, name: str) -> tuple[float, float]:
+    """A diagram's ``(low, high)`` along one axis, with ``low < high``."""
+    what = "a pair (low, high) of finite numbers with low < high"
+    low, high = _pair(value, name, what)
+    if not low < high:
+        shown = tuple(value.tolist()) if isinstance(value, np.ndarray) else tuple(value)
+        raise ValueError(f"{name} should be {what}, but is {shown!r:.60}")
+    return low, high
 
 
 def _frame(ax, xlim, ylim, title):
@@ -38,7 +74,7 @@ def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: 
     Parameters
     ----------
     xlim, ylim : tuple of float
-        ``(low, high)`` of each axis, in data units; one unit is as long on both.
+        ``(low, high)`` of each axis, ``low < high``, in data units; one unit is as long on both.
     title : str
         Title above the diagram; none by default.
     width : float
@@ -50,6 +86,8 @@ def new_diagram(xlim: tuple[float, float], ylim: tuple[float, float], *, title: 
     tuple
         ``(fig, ax)``.
     """
+    xlim, ylim = _limits(xlim, "xlim"), _limits(ylim, "ylim")        # before the figure: none is left open
+    width = check_positive_float(width, "width")
     aspect = (ylim[1] - ylim[0]) / (xlim[1] - xlim[0])
     fig, ax = plt.subplots(figsize=(width, max(1.5, width * aspect)))
     _frame(ax, xlim, ylim, title)
@@ -67,7 +105,7 @@ def diagram_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float], *, ti
     ax : matplotlib.axes.Axes or None
         The axes to draw on; ``None`` makes a new figure.
     xlim, ylim : tuple of float
-        ``(low, high)`` of each axis, in data units; one unit is as long on both.
+        ``(low, high)`` of each axis, ``low < high``, in data units; one unit is as long on both.
     title : str
         Title above the diagram; none by default.
     width : float
@@ -81,7 +119,7 @@ def diagram_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float], *, ti
     """
     if ax is None:
         return new_diagram(xlim, ylim, title=title, width=width)
-    _frame(ax, xlim, ylim, title)
+    _frame(ax, _limits(xlim, "xlim"), _limits(ylim, "ylim"), title)
     return ax.figure, ax
 
 
@@ -110,9 +148,18 @@ def node(ax, xy: tuple[float, float], text: str, role: str = "hidden", *, w: flo
     matplotlib.patches.FancyBboxPatch
         The box.
     """
-    x, y = xy
+    x, y = _pair(xy, "xy", "a pair (x, y) of finite numbers")
+    if isinstance(role, str) and role in COLORS:
+        color = COLORS[role]
+    elif is_color_like(role):
+        color = role
+    else:
+        listed = ", ".join(repr(r) for r in COLORS)
+        got = f"{role!r:.60}" if isinstance(role, str) else f"{type(role).__name__} {role!r:.60}"
+        raise (ValueError if isinstance(role, str) else TypeError)(
+            f"role should be one of {listed} or a matplotlib colour, but is {got}")
     box = FancyBboxPatch((x - w, y - h), 2 * w, 2 * h, boxstyle="round,pad=0.02,rounding_size=0.08",
-                         facecolor=COLORS.get(role, role), edgecolor="black", linewidth=1.0, alpha=0.9)
+                         facecolor=color, edgecolor="black", linewidth=1.0, alpha=0.9)
     ax.add_patch(box)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
     return box
@@ -149,6 +196,8 @@ def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = 
     matplotlib.patches.FancyArrowPatch
         The arrow.
     """
+    start = _pair(start, "start", "a pair (x, y) of finite numbers")
+    end = _pair(end, "end", "a pair (x, y) of finite numbers")
     patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color, linewidth=1.4,
                             linestyle=linestyle, connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0)
     ax.add_patch(patch)
@@ -185,7 +234,7 @@ def loop_arrow(ax, xy: tuple[float, float], text: str = "", *, side: str = "righ
     matplotlib.patches.FancyArrowPatch
         The loop.
     """
-    x, y = xy
+    x, y = _pair(xy, "xy", "a pair (x, y) of finite numbers")
     sx = 1 if side == "right" else -1
     edge = x + sx * w
     # A cubic Bezier curve that leaves the box high, swings out by `size` and comes back low.

@@ -23,12 +23,14 @@ from rnncourse.validation import as_float_array, check_choice, check_index_array
 from .diagrams import NODE_H, NODE_W, arrow, diagram_axes, node
 from .style import COLORS, FIG_WIDTH, PALETTE, figsize, figure_axes
 
-__all__ = ["TOPOLOGIES", "draw_topology", "draw_all_topologies", "plot_stroke_images", "plot_frame_labels",
-           "plot_scores"]
+__all__ = ["TOPOLOGIES", "MAX_STEPS", "draw_topology", "draw_all_topologies", "plot_stroke_images",
+           "plot_frame_labels", "plot_scores"]
 
 #: The topologies :func:`draw_topology` knows, with their titles.
 TOPOLOGIES = {"one_to_one": "One-to-one", "one_to_many": "One-to-many", "many_to_one": "Many-to-one",
               "seq2seq": "Many-to-many, delayed", "synchronized": "Many-to-many, synchronized"}
+#: The most time steps a diagram draws (50); more would not be readable on a page.
+MAX_STEPS = 50
 #: Heights of the input, hidden and output rows; distance between two time steps.
 Y_X, Y_H, Y_Y, STEP = 0.0, 1.2, 2.4, 1.25
 
@@ -136,7 +138,8 @@ def draw_topology(kind, ax=None, *, steps=3, condition="first_step", title=None)
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure when ``None``.
     steps : int
-        Number of time steps drawn (for ``"seq2seq"``: of the encoder and of the decoder).
+        Number of time steps drawn (for ``"seq2seq"``: of the encoder and of the decoder), from 1 to
+        :data:`MAX_STEPS`.
     condition : str
         For ``"one_to_many"``: ``"first_step"`` (``x`` enters once) or
         ``"every_step"`` (dashed arrows: ``x`` enters at every step).
@@ -150,7 +153,7 @@ def draw_topology(kind, ax=None, *, steps=3, condition="first_step", title=None)
     """
     check_choice(kind, "kind", tuple(TOPOLOGIES))
     check_choice(condition, "condition", ("first_step", "every_step"))
-    T = check_positive_int(steps, "steps")
+    T = check_positive_int(steps, "steps", maximum=MAX_STEPS)
     title = TOPOLOGIES[kind] if title is None else title
     width = (2 * T + 0.3) * STEP if kind == "seq2seq" else (T - 1) * STEP
     xlim, ylim = (-0.75, (0 if kind == "one_to_one" else width) + 0.75), (Y_X - 0.9, Y_Y + 0.55)
@@ -165,14 +168,16 @@ def draw_all_topologies(steps=3):
     Parameters
     ----------
     steps : int
-        Time steps of each many-step diagram (the synchronized one always draws 2, to fit its slot).
+        Time steps of each many-step diagram, from 1 to :data:`MAX_STEPS` (the synchronized one always
+        draws 2, to fit its slot).
 
     Returns
     -------
     matplotlib.figure.Figure
         The figure.
     """
-    steps = check_positive_int(steps, "steps")         # before the figure: a refused call leaves none open
+    # Before the figure: a refused call leaves none open.
+    steps = check_positive_int(steps, "steps", maximum=MAX_STEPS)
     fig = plt.figure(figsize=(FIG_WIDTH, 5.2))
     grid = fig.add_gridspec(2, 6, height_ratios=(1, 1))
     slots = {"one_to_one": grid[0, 0], "one_to_many": grid[0, 1:3], "many_to_one": grid[0, 3:6],

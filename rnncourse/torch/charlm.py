@@ -23,7 +23,7 @@ from torch import nn
 
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, torch_default_
+from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
 from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int, layer_state_hint)
@@ -43,7 +43,7 @@ class CharLM(nn.Module):
     H : int
         Hidden size.
     num_layers : int
-        Stacked RNN layers (default 1).
+        Stacked RNN layers, from 1 to :data:`~rnncourse.torch.init.MAX_LAYERS` (default 1).
     dropout : float
         Dropout between stacked layers (default 0), as in :class:`torch.nn.RNN`.
     device : torch.device or str, optional
@@ -64,7 +64,7 @@ class CharLM(nn.Module):
         # the model leaves that one as it was and draws from its own.
         with torch.random.fork_rng(enabled=generator is not None):
             self.embed = nn.Embedding(V, D)
-            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
+            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers", maximum=MAX_LAYERS),
                               dropout=check_positive_float(dropout, "dropout", allow_zero=True))
             self.out = nn.Linear(H, V)
         if generator is not None:
@@ -120,7 +120,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
     steps : int
         Number of updates; the text is read again from the start (with a zero state) when it runs out.
     lr : float
-        Adam's learning rate (default 3e-3).
+        Adam's learning rate, a finite number > 0 (default 3e-3).
     stateful : bool
         Start each chunk from the previous chunk's final state (default) or from zero.
     detach : bool
@@ -143,7 +143,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
         :func:`rnncourse.torch.training.check_finite_update`); the weights are left as they were before that update.
     """
     steps = check_positive_int(steps, "steps")
-    clip = check_positive_float(clip, "clip")
+    lr, clip = check_positive_float(lr, "lr"), check_positive_float(clip, "clip")
     stateful, detach = check_bool(stateful, "stateful"), check_bool(detach, "detach")
     torch.manual_seed(check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -12,7 +12,15 @@ import math
 
 import torch
 
-__all__ = ["check_dtype", "uniform_", "torch_default_", "numpy_copy"]
+from rnncourse.validation import check_positive_float
+
+__all__ = ["check_dtype", "uniform_", "torch_default_", "numpy_copy", "MAX_LAYERS"]
+
+#: The most stacked RNN layers a model of the package builds (``num_layers`` of
+#: :class:`rnncourse.torch.tagger.Tagger` and :class:`rnncourse.torch.charlm.CharLM`). The chapters use one or
+#: two; the cap turns a mistyped size, which would build layer after layer until memory runs out, into a
+#: :class:`ValueError` at once.
+MAX_LAYERS = 64
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _NUMPY_DTYPES = (torch.float32, torch.float64)      # the NumPy code's two precisions
@@ -73,6 +81,8 @@ def numpy_copy(tensor: torch.Tensor, name: str, owner: str = "model"):
     >>> numpy_copy(torch.zeros(2, dtype=torch.float64), "b_h")
     array([0., 0.])
     """
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor ({name}) should be a torch.Tensor, but is {type(tensor).__name__}")
     if tensor.dtype not in _NUMPY_DTYPES:
         raise TypeError(f"{name} has dtype {tensor.dtype}, but the NumPy code computes in float32 or float64 "
                         f"only; convert the {owner} first with {owner}.float() (or {owner}.double())")
@@ -91,7 +101,7 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     tensors : iterable of torch.Tensor
         E.g. ``module.parameters()``; filled in order, one draw after the other.
     bound : float
-        Half-width of the interval.
+        Half-width of the interval, a finite number >= 0.
     generator : torch.Generator, optional
         Source of the numbers, a CPU generator (``torch.Generator()``); ``None`` uses
         PyTorch's global generator.
@@ -103,6 +113,7 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     >>> bool(w.abs().max() <= 0.5)
     True
     """
+    bound = check_positive_float(bound, "bound", allow_zero=True)
     _check_generator(generator)
     with torch.no_grad():
         for t in tensors:

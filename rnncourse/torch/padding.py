@@ -43,7 +43,7 @@ def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
         On the device of ``lengths``.
     """
     T = check_positive_int(T, "T")
-    lengths = check_lengths(lengths, T, backend="torch")
+    lengths = check_lengths(lengths, T, backend="torch", device=lengths.device)  # on meta: a meta mask, no values read
     return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
 
 
@@ -64,7 +64,8 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     if x.ndim < 2:
         raise ValueError(f"x should have shape (T, B) or (T, B, ...), time-major, but has shape {tuple(x.shape)}")
     T, B = x.shape[:2]
-    lengths = check_lengths(lengths, T, B, backend="torch").to(x.device)
+    lengths = check_lengths(lengths, T, B, backend="torch", source_ndim=min(x.ndim, 3), device=x.device)
+    lengths = lengths.to(x.device)
     t = torch.arange(T, device=x.device)[:, None]
     # src[t, b], the source step of out[t, b]: L_b - 1 - t within sequence b, t itself at padding steps
     src = torch.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)
@@ -150,7 +151,7 @@ def _check_packed_inputs(rnn, x, lengths, h0):
                 hint="x is time-major (T, B, D)")
     check_not_empty(x, "x")
     check_match("x", x, "rnn", rnn.weight_ih_l0)
-    lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")
+    lengths = check_lengths(lengths, x.shape[0], x.shape[1], backend="torch")     # packing reads them on the CPU
     _check_h0(rnn, h0, x.shape[0], x.shape[1])
     return lengths
 

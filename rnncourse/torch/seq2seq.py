@@ -253,8 +253,14 @@ def teacher_forcing_loss(logits, tgt, pad=0):
     -------
     torch.Tensor, shape ()
         The loss.
+
+    Raises
+    ------
+    ValueError
+        If ``logits`` holds NaN or infinity anywhere (a NaN loss would say nothing of where it came from), as
+        :func:`~rnncourse.torch.padding.masked_cross_entropy` does; scanned once per call.
     """
-    check_array(logits, "logits", ("T", "B", "V"), backend="torch", finite=False)
+    check_array(logits, "logits", ("T", "B", "V"), backend="torch")
     T, B, V = logits.shape
     check_index_array(tgt, "tgt", ("T", "B"), (T, B), high=V, backend="torch")
     check_match("tgt", tgt, "logits", logits, dtype=False)
@@ -285,6 +291,14 @@ def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
     -------
     rnncourse.torch.training.History
         The loss and gradient norm of every step.
+
+    Raises
+    ------
+    FloatingPointError
+        If a step's loss or gradient norm is NaN or infinite (see :func:`~rnncourse.torch.training.train`).
+    ValueError
+        If the model's scores are NaN or infinite: :func:`teacher_forcing_loss` refuses them, before that
+        step's update.
     """
     if not isinstance(model, Seq2Seq):
         raise TypeError(f"model should be a Seq2Seq, but is {type(model).__name__}")

@@ -15,7 +15,7 @@ from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, torch_default_
+from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
 from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
@@ -40,7 +40,7 @@ class Tagger(nn.Module):
     bidirectional : bool
         Read the sequence in both directions (default ``False``).
     num_layers : int
-        Stacked RNN layers (default 1).
+        Stacked RNN layers, from 1 to :data:`~rnncourse.torch.init.MAX_LAYERS` (default 1).
     dropout : float
         Dropout between stacked layers (default 0).
     device : torch.device or str, optional
@@ -62,7 +62,7 @@ class Tagger(nn.Module):
         # As in CharLM: with a generator of its own, the global one is left as it was.
         with torch.random.fork_rng(enabled=generator is not None):
             self.embed = nn.Embedding(V, D, padding_idx=0)
-            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers"),
+            self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers", maximum=MAX_LAYERS),
                               bidirectional=bidirectional,
                               dropout=check_positive_float(dropout, "dropout", allow_zero=True))
             self.out = nn.Linear(H * (2 if bidirectional else 1), n_tags)
@@ -90,8 +90,10 @@ class Tagger(nn.Module):
         check_index_array(ids, "ids", ("T", "B"), high=self.embed.num_embeddings, backend="torch")
         check_not_empty(ids, "ids")
         check_match("ids", ids, "the model", self.embed.weight, dtype=False)
-        check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch")
         packed = check_bool(packed, "packed")
+        # Packing reads the lengths on the CPU; unpacked, they are not read, so meta ones may go with meta ids.
+        check_lengths(lengths, ids.shape[0], ids.shape[1], backend="torch", source="ids", source_ndim=2,
+                      device=None if packed else ids.device)
         x = self.embed(ids.long())
         hs = packed_rnn_forward(self.rnn, x, lengths)[0] if packed else self.rnn(x)[0]
         return self.out(hs)
@@ -137,7 +139,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
     epochs : int
         Passes over the data (default 1).
     lr : float
-        Adam's learning rate (default 3e-3).
+        Adam's learning rate, a finite number > 0 (default 3e-3).
     by_length : bool
         Batch sequences of similar length together (default), see
         :func:`rnncourse.numpy.padding.batch_indices`.
@@ -163,7 +165,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
         If the model's scores are NaN or infinite: :func:`~rnncourse.torch.padding.masked_cross_entropy`
         refuses them, before any update.
     """
-    clip = check_positive_float(clip, "clip")
+    lr, clip = check_positive_float(lr, "lr"), check_positive_float(clip, "clip")
     by_length, masked = check_bool(by_length, "by_length"), check_bool(masked, "masked")
     seed = check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
     _check_pairs(ids, tags)

@@ -53,7 +53,7 @@ def last_states(hs, lengths=None):
     if lengths is None:
         return hs[-1].clone()            # a tensor of its own, as with lengths, not a view into hs
     T, B = hs.shape[:2]
-    check_lengths(lengths, T, B, backend="torch")
+    check_lengths(lengths, T, B, backend="torch", source="hs", device=hs.device)
     return hs[lengths.to(hs.device).long() - 1, torch.arange(B, device=hs.device)]   # long: uint8 would be a mask
 
 
@@ -170,7 +170,9 @@ class ManyToOne(nn.Module):
         h_L : torch.Tensor, shape (B, H)
             The state read out.
         """
-        hs, _ = self.rnn(x)
+        hs, _ = self.rnn(x)                 # checks x
+        if lengths is not None:             # checked against x, the name the caller knows (last_states says hs)
+            check_lengths(lengths, *hs.shape[:2], backend="torch", device=hs.device)
         h_L = last_states(hs, lengths)
         return self.out(h_L), h_L
 

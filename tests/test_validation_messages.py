@@ -1,0 +1,60 @@
+"""Messages of rnncourse.validation's helpers called directly: the lengths of a padded batch, values to draw."""
+
+import numpy as np
+import pytest
+import torch
+
+from rnncourse.validation import as_float_array, check_lengths
+
+META = torch.device("meta")
+
+
+@pytest.mark.parametrize("backend, lengths, fix", [
+    ("numpy", np.array([4, 2, 3]), r"x\.transpose\(1, 0, 2\)"),
+    ("torch", torch.tensor([4, 2, 3]), r"x\.transpose\(0, 1\)"),
+])
+def test_lengths_that_fit_the_first_axis_of_x_get_the_batch_major_hint(backend, lengths, fix):
+    # x of shape (3, 4, D) read as (T, B) = (3, 4): three lengths are one per row of a batch-major x.
+    with pytest.raises(ValueError, match=rf"^lengths should have shape \(B,\) = \(4,\), but has shape \(3,\); "
+                                         rf"lengths has 3 entries, the size of x's first axis: if x is batch-major "
+                                         rf"\(B, T, D\), make it time-major \(T, B, D\) with {fix}$"):
+        check_lengths(lengths, 3, 4, backend=backend)
+
+
+def test_the_batch_major_hint_names_the_source_and_its_shape():
+    with pytest.raises(ValueError, match=r"; lengths has 3 entries, the size of ids's first axis: if ids is "
+                                         r"batch-major \(B, T\), make it time-major \(T, B\) with ids\.T$"):
+        check_lengths(torch.tensor([1, 2, 3]), 3, 5, backend="torch", source="ids", source_ndim=2)
+
+
+@pytest.mark.parametrize("lengths", [np.array([1, 2]), np.array([1, 2, 3, 3, 1])])
+def test_lengths_that_fit_neither_axis_of_x_get_no_guess(lengths):
+    with pytest.raises(ValueError, match=rf"^lengths should have shape \(B,\) = \(4,\), but has shape "
+                                         rf"\({len(lengths)},\)$"):
+        check_lengths(lengths, 3, 4)
+
+
+def test_lengths_on_the_meta_device_are_refused_where_their_values_are_read():
+    # A meta tensor has a shape and no values: the range check was skipped, and torch failed later
+    # ("Cannot copy out of meta tensor") where the lengths were moved to the CPU or to the data's device.
+    with pytest.raises(TypeError, match=r"^lengths should hold values that can be read, but is on the meta device, "
+                                        r"which holds none; pass the lengths on the CPU, e\.g\. torch\.tensor"):
+        check_lengths(torch.tensor([2, 1], device=META), 3, 2, backend="torch")
+    for used_on in ("cpu", torch.device("cpu")):
+        with pytest.raises(TypeError, match=r"^lengths should hold values that can be read, but is on the meta"):
+            check_lengths(torch.tensor([2, 1], device=META), 3, 2, backend="torch", device=used_on)
+    for used_on in ("meta", META):         # used on meta data: no value is read, the result is meta too
+        lengths = torch.tensor([2, 1], device=META)
+        assert check_lengths(lengths, 3, 2, backend="torch", device=used_on) is lengths
+    cpu = torch.tensor([2, 1])
+    assert check_lengths(cpu, 3, 2, backend="torch", device=META) is cpu       # moved there after the check
+
+
+@pytest.mark.parametrize("values", [np.array([1 + 2j, 3.0]), [1 + 2j, 3.0], np.array([1.0, 2.0], dtype=np.complex64),
+                                    torch.tensor([1 + 2j, 3.0])])
+def test_as_float_array_refuses_complex_numbers_rather_than_drop_their_imaginary_part(values):
+    # np.asarray(values, dtype=np.float64) kept the real part alone, with a ComplexWarning at most.
+    with pytest.raises(TypeError, match=r"^losses should hold real numbers, but holds complex numbers \(dtype "
+                                        r"complex(64|128)\); take the part you mean, e\.g\. np\.abs\(losses\) or "
+                                        r"losses\.real$"):
+        as_float_array(values, "losses")
