@@ -31,9 +31,11 @@ The twins rule, one for the whole package:
    ``b_h = bias_ih + bias_hh``); GRU ``W_xh`` (3H, D), ``W_hh`` (3H, H), ``b_xh``,
    ``b_hh`` (3H,) (gates r, z, n). ``from_torch(module)`` / ``to_torch()`` convert
    to and from ``torch.nn`` modules, whose names differ; ``numpy_params()`` /
-   ``from_numpy(params)`` to and from the NumPy twin's arrays. One model is a counterpart,
-   not a twin: the PyTorch ``CharLM`` of chapter 9 is built from ``torch.nn`` parts with a
-   learned embedding of its own, where the NumPy character model folds it into ``W_xh``.
+   ``from_numpy(params)`` to and from the NumPy twin's arrays. Three models are built from
+   ``torch.nn`` parts and keep its parameter names (``rnn.weight_ih_l0``, ``out.weight``):
+   ``CharLM`` and ``Tagger`` of chapter 9 and ``AddingModel`` of chapters 5 and 8. ``CharLM``
+   is a counterpart, not a twin: it has a learned embedding of its own, where the NumPy
+   character model folds it into ``W_xh``.
 5. Errors: a wrong shape or value raises ``ValueError``; a wrong type, dtype or
    device of a tensor raises ``TypeError`` (inside :func:`torch.autocast`, the float16 and
    bfloat16 tensors that autocast makes are taken). A ``device=`` argument that names no

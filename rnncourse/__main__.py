@@ -431,11 +431,12 @@ def _earlier_index(folder: Path, index: dict) -> dict:
     return kept
 
 
-def _write_feedback(value, files: dict) -> list:
+def _write_feedback(value, files: dict) -> tuple:
     """Write each of ``files`` (``{file name: text}``, from ``feedback_files``) whole into the folder ``value``,
     made if missing, and return what failed, one line each (a file that cannot be written does not stop the
-    others). A new folder is readable by its owner only, and each file is written new, the grader's own and
-    readable by its owner only (they hold grades); a symbolic link in the folder is replaced, not followed.
+    others), and the line that says what was written (``None`` when the folder could not be made). A new folder
+    is readable by its owner only, and each file is written new, the grader's own and readable by its owner only
+    (they hold grades); a symbolic link in the folder is replaced, not followed.
     The index keeps the entries of an earlier run's (a regrade of one student leaves the others listed)."""
     from rnncourse.exercises.grade import FEEDBACK_INDEX, printable
 
@@ -443,7 +444,7 @@ def _write_feedback(value, files: dict) -> list:
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as err:
-        return [f"--feedback-dir: no feedback written: cannot make the folder {value} ({err.strerror or err})"]
+        return [f"--feedback-dir: no feedback written: cannot make the folder {value} ({err.strerror or err})"], None
     index = json.loads(files[FEEDBACK_INDEX])
     index = {**_earlier_index(folder, index), **index}
     files = {**files, FEEDBACK_INDEX: json.dumps(index, indent=2) + "\n"}
@@ -457,9 +458,9 @@ def _write_feedback(value, files: dict) -> list:
             what = (f"the index {FEEDBACK_INDEX}, which says whose each file is" if name == FEEDBACK_INDEX
                     else f"{name}, whose feedback is in the table above")
             failed.append(printable(f"--feedback-dir: not written to {value}: {what} ({err.strerror or err})"))
-    print(printable(f"feedback for {written} student{'s' if written != 1 else ''} written to {value}, one file each"
-                    + (f", and {FEEDBACK_INDEX}, which says whose each file is" if index_written else "")))
-    return failed
+    return failed, printable(f"feedback for {written} student{'s' if written != 1 else ''} written to {value}, one "
+                             "file each" + (f", and {FEEDBACK_INDEX}, which says whose each file is" if index_written
+                                            else ""))
 
 
 def cmd_grade(args) -> int:
@@ -513,18 +514,35 @@ def cmd_grade(args) -> int:
                             book_dir=book if Path(book).is_dir() else None, sandbox=not args.no_sandbox, limits=limits)
     except SandboxUnavailable as err:
         raise UsageError(f"grading refused: {err}") from err
-    print(format_table(results, width=args.width))
-    if args.json:
-        _write("--json", args.json, json.dumps(gradebook(results, settings), indent=2) + "\n")
-        print(f"gradebook written to {args.json}")
-    if args.csv:
+    # Every file asked for is written before the table is printed: a reader that leaves early (grade ... | head)
+    # loses the table, never the grades. What goes to stdout itself, or to a device or a pipe, follows the table.
+    def csv_text():
         try:
-            text = grades_csv(results, args.roster, args.roster_key)
+            return grades_csv(results, args.roster, args.roster_key)
         except (OSError, ValueError) as err:
             raise UsageError(f"no CSV written: {err}") from err
-        _write("--csv", args.csv, text)
-        print(f"grades for an LMS import written to {args.csv}")
-    unwritten = _write_feedback(args.feedback_dir, feedback_files(results)) if args.feedback_dir is not None else []
+
+    outputs = []                                        # (option, path, its text when asked for, what to say)
+    if args.json:
+        outputs.append(("--json", args.json, lambda: json.dumps(gradebook(results, settings), indent=2) + "\n",
+                        f"gradebook written to {args.json}"))
+    if args.csv:
+        outputs.append(("--csv", args.csv, csv_text, f"grades for an LMS import written to {args.csv}"))
+    table, done = format_table(results, width=args.width), []
+    try:
+        for option, path, text, message in outputs:
+            data, later = text(), _output(option, path)[0] != "file"
+            if not later:
+                _write(option, path, data)
+            done.append((option, path, data if later else None, message))
+    except UsageError:
+        _print_after_the_table(table, done)             # the grades of this run, before the error
+        raise
+    unwritten = []
+    if args.feedback_dir is not None:
+        unwritten, line = _write_feedback(args.feedback_dir, feedback_files(results))
+        done += [(None, None, None, line)] if line else []
+    _print_after_the_table(table, done)
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
     not_graded = _warn_not_graded(results, args)
@@ -533,6 +551,31 @@ def cmd_grade(args) -> int:
     for line in unwritten:
         print(line, file=sys.stderr)
     return 2 if unwritten else 1 if missing or not_graded else 0
+
+
+def _stdout_gone() -> None:
+    """After a :class:`BrokenPipeError` on stdout (its reader, ``head`` say, has left): send what is still to be
+    printed, and the interpreter's last flush, to ``os.devnull``, so that the command ends quietly (Python's
+    documented recipe, in the :mod:`signal` module's notes on SIGPIPE)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _print_after_the_table(table: str, done) -> None:
+    """Print ``table``, then for each of ``done``, ``(option, path, text, line)``, write ``text`` (when not
+    ``None``: stdout itself, a device or a pipe) and print ``line``; stop printing, quietly, when stdout's reader
+    has left."""
+    try:
+        print(table)
+        for option, path, text, line in done:
+            if text is not None:
+                _write(option, path, text)
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_gone()
 
 
 def _warn_missing(missing, results, args) -> None:
@@ -764,7 +807,12 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
         _check_no_empty_values(args, _POSITIONAL.get(args.run.__name__, ()))
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:                  # stdout's reader has left (... | head): what it wanted, it has
+        _stdout_gone()
+        return 1
     except UsageError as err:
         from rnncourse.exercises.grade import printable
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+__all__ = ["use_literal_blocks", "with_language_info", "main"]
+
 USAGE = ("usage: python -m rnncourse.lab book/NN_slug.md ...: rewrites each chapter as the lab saves it "
          "(MyST notebooks only: .md files whose header has jupytext and kernelspec)")
 

@@ -40,6 +40,10 @@ from docutils import nodes
 
 from rnncourse.install import install_source, write_install_source  # the student notebooks fill it too
 
+# The extension's entry point, and what the tests and the README use (install_source and
+# write_install_source are rnncourse.install's, read here by the set-up cells' filler).
+__all__ = ["setup", "execute_ahead", "source_hash", "cancel_on_interrupt", "install_source", "write_install_source"]
+
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
 FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")
 

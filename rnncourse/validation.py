@@ -33,6 +33,7 @@ __all__ = [
     "check_choice",
     "check_argument_order",
     "check_keys",
+    "check_params",
     "check_rng",
     "check_float_dtype",
     "check_float_array",
@@ -304,11 +305,13 @@ def check_not_empty(a, name: str, *, hint: str = ""):
 
 
 def _time_major_fix(source: str, source_ndim: int, numpy: bool) -> str:
-    """How to make ``source``, time-major ``x`` (T, B, D) or ``ids`` (T, B), time-major if it came batch-major."""
+    """How to make ``source``, time-major ``x`` (T, B, D), ``hs`` (T, B, H) or ``ids`` (T, B), time-major if it came
+    batch-major."""
     if source_ndim == 2:
         batch_major, time_major, fix = "(B, T)", "(T, B)", f"{source}.T"
     else:
-        batch_major, time_major = "(B, T, D)", "(T, B, D)"
+        last = "H" if source == "hs" else "D"
+        batch_major, time_major = f"(B, T, {last})", f"(T, B, {last})"
         fix = f"{source}.transpose(1, 0, 2)" if numpy else f"{source}.transpose(0, 1)"
     return f"if {source} is batch-major {batch_major}, make it time-major {time_major} with {fix}"
 
@@ -824,6 +827,61 @@ def check_keys(value, name: str, keys: Sequence[str], fix: str = "") -> None:
     missing = [k for k in keys if k not in value]
     if missing:
         raise ValueError(f"{name} should be a dict with the keys {', '.join(keys)}, but lacks {', '.join(missing)}{fix}")
+
+
+def check_params(params, shapes: dict, *, sizes: dict | None = None, hints: dict | None = None, fix: str = "",
+                 finite: bool = True, arrays: dict | None = None) -> dict:
+    """Check a dict of parameter arrays before it is unpacked, each array named by its key: ``params['W_hh']``.
+
+    The keys (:func:`check_keys`), then each array's type and shape (:func:`check_array`) in the order of
+    ``shapes``, then one dtype for all. A dimension letter that no earlier array or ``sizes`` fixed takes its
+    size from the first array that has it, so ``W_xh`` (H, D) sets the ``H`` that ``W_hh`` (H, H) must have.
+    Keys that ``shapes`` does not name are not looked at.
+
+    Parameters
+    ----------
+    params : object
+        What the caller passed as the dict.
+    shapes : dict of str to tuple of str
+        The keys it must hold, each with the dimension letters of its array, e.g. ``{"W_hh": ("H", "H")}``.
+    sizes : dict of str to int, optional
+        Sizes known already, e.g. ``{"D": x.shape[2]}``.
+    hints : dict of str to str, optional
+        Advice added to the shape error of a key.
+    fix : str
+        How to make such a dict, for the message of a wrong type or a missing key.
+    finite : bool
+        Scan the values for NaN and infinity (default ``True``); ``False`` where the function the arrays
+        go to scans them, so that each is scanned once per call.
+    arrays : dict of str to numpy.ndarray, optional
+        Arrays checked already (``{"x": x}``) that must share the parameters' dtype; named first in its message.
+
+    Returns
+    -------
+    dict of str to int
+        The size of every letter, those of ``sizes`` included.
+
+    Examples
+    --------
+    >>> check_params({"W": np.zeros((2, 3)), "b": np.zeros(2)}, {"W": ("H", "D"), "b": ("H",)}, sizes={"D": 3})
+    {'D': 3, 'H': 2}
+    >>> check_params({"W": np.zeros((2, 3)), "b": np.zeros(3)}, {"W": ("H", "D"), "b": ("H",)})
+    Traceback (most recent call last):
+    ValueError: params['b'] should have shape (H,) = (2,), but has shape (3,) (axis 0, H, is 3 instead of 2)
+    """
+    check_keys(params, "params", list(shapes), fix)
+    sizes, hints = dict(sizes or {}), hints or {}
+    labelled = dict(arrays or {})
+    for key, symbols in shapes.items():
+        label, a = f"params[{key!r}]", params[key]
+        if any(s not in sizes for s in symbols):
+            check_array(a, label, symbols, finite=False, hint=hints.get(key, ""))   # type and number of axes
+            for s, n in zip(symbols, a.shape):
+                sizes.setdefault(s, n)
+        check_array(a, label, symbols, tuple(sizes[s] for s in symbols), finite=finite, hint=hints.get(key, ""))
+        labelled[label] = a
+    check_same_dtype(**labelled)
+    return sizes
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:

@@ -44,6 +44,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
 PHONE = {"width": 390, "height": 844}
 PHONE_375 = {"width": 375, "height": 812}      # the narrowest common phone, for what a narrow screen cuts off
+PHONE_320 = {"width": 320, "height": 700}      # the width at which WCAG 1.4.10 (reflow) asks for no sideways scrolling
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -51,8 +52,9 @@ DESKTOP = {"width": 1280, "height": 900}
 #: does not make fails its test. (index.html only redirects to book/intro.html.)
 PAGES = [f"{name}.html" for name in toc_files()]
 CHAPTERS = [p for p in PAGES if re.match(r"book/\d\d_", p)]
-#: The pages whose layout is checked (and screenshotted) at a phone's and a desktop's width.
-LAYOUT_PAGES = ["book/intro.html", *CHAPTERS]
+#: The pages whose layout is checked (and screenshotted) at two phones' widths and a desktop's: every page,
+#: the API reference's long signatures and the bibliography's headings too.
+LAYOUT_PAGES = PAGES
 
 
 @pytest.fixture(scope="session")
@@ -413,7 +415,7 @@ def layout_problems(page, rel: str, width: str) -> list[str]:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{Path(rel).stem}-{width}.png"), full_page=False)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    return [f"{rel} [layout]: at {width} width scrolls sideways by {overflow} px"] if overflow > 2 else []
+    return [f"{rel} [layout]: at {width} width scrolls sideways by {overflow} px"] if overflow > 0 else []
 
 
 def load_problems(page, rel: str) -> list[str]:
@@ -443,14 +445,18 @@ def test_page_loads_cleanly_fits_phone_and_desktop_and_axe_finds_nothing_serious
     """One load of the page: at a phone's width, then a desktop's, the checks a reader's visit needs.
 
     Loads without console errors or failed requests, math typeset with no raw TeX left, images loaded
-    and captioned; intro and chapters do not scroll sideways at either width; axe-core finds nothing
-    of impact serious or critical.
+    and captioned; the page does not scroll sideways at 320 px, 390 px or a desktop's width; axe-core
+    finds nothing of impact serious or critical.
     """
     assert (site / rel).exists(), f"{rel} is in _toc.yml but the build made no such page"
     layout = rel in LAYOUT_PAGES
-    page, log = open_page(browser, f"{server}/{rel}", PHONE if layout else DESKTOP)
+    page, log = open_page(browser, f"{server}/{rel}", PHONE_320 if layout else DESKTOP)
     wait_for_math(page)
-    problems = layout_problems(page, rel, "phone") if layout else []
+    problems = []
+    if layout:
+        problems += layout_problems(page, rel, "320")
+        page.set_viewport_size(PHONE)
+        problems += layout_problems(page, rel, "phone")
     page.set_viewport_size(DESKTOP)
     problems += load_problems(page, rel)
     problems += [f"{rel} [load]: {e}" for e in log.errors]
@@ -567,6 +573,48 @@ def test_folded_solution_and_hidden_code_open_with_the_keyboard(browser, server)
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.tabTarget.parentElement.open", timeout=5000)
     page.close()
+
+
+#: The accessible name (aria-label) of each solution's and hint's toggle button, its aria-expanded, the
+#: word it shows on a wide screen, and the title it folds; and the aria-label of each folded code cell's summary.
+TOGGLE_NAMES = """() => ({
+    buttons: [...document.querySelectorAll('.dropdown > p.admonition-title > button.toggle-button')].map(b => ({
+        name: b.getAttribute('aria-label') || '', expanded: b.getAttribute('aria-expanded'),
+        shown: getComputedStyle(b, '::before').content.replace(/^"(.*)"$/, '$1'),
+        title: b.parentElement.textContent.replace(/\\s+/g, ' ').trim(),
+    })),
+    summaries: [...document.querySelectorAll('details.hide > summary')].map(s => s.getAttribute('aria-label')),
+})"""
+
+
+def test_toggle_buttons_are_named_by_what_they_fold(browser, server):
+    """WCAG 2.5.3 (label in name): a screen reader names each solution's and hint's button "Show Solution to
+    Exercise 4.1", "Hide ..." once open, where sphinx-togglebutton gives them all "Toggle hidden content"
+    (_static/rnncourse-toggles.js), and the name begins with the word the button shows on a desktop ("Show",
+    togglebutton_hint in _config.yml); a folded code cell's summary is named by its visible "Show code cell source"."""
+    problems, checked = [], 0
+    for rel in CHAPTERS:
+        page, log = open_page(browser, f"{server}/{rel}")
+        toggles = page.evaluate(TOGGLE_NAMES)
+        names = [b["name"] for b in toggles["buttons"]]
+        for b in toggles["buttons"]:
+            if not (b["name"].startswith("Show ") and b["title"] in b["name"] and b["expanded"] == "false"):
+                problems.append(f"{rel}: a folded button on {b['title']!r} is named {b['name']!r}")
+            if not b["name"].startswith(b["shown"] + " "):
+                problems.append(f"{rel}: the button on {b['title']!r} shows {b['shown']!r} but is named {b['name']!r}")
+        problems += [f"{rel}: two toggle buttons are named {n!r}" for n in sorted(set(names)) if names.count(n) > 1]
+        problems += [f"{rel}: a folded code cell's summary is labelled {a!r}" for a in toggles["summaries"] if a is not None]
+        if toggles["buttons"]:
+            page.locator(".dropdown > p.admonition-title > button.toggle-button").first.click()
+            opened = page.evaluate(TOGGLE_NAMES)["buttons"][0]
+            if not (opened["name"] == "Hide " + toggles["buttons"][0]["name"][5:] and opened["expanded"] == "true"
+                    and opened["name"].startswith(opened["shown"] + " ")):
+                problems.append(f"{rel}: once open, the first toggle button is named {opened['name']!r}")
+        checked += len(names)
+        problems += [f"{rel}: {e}" for e in log.errors]
+        page.close()
+    assert checked > 20, f"only {checked} toggle buttons found: this test checks little"
+    assert not problems, "\n".join(problems)
 
 
 def test_sidebar_buttons_open_the_chapter_list_on_a_phone_and_hide_it_on_a_desktop(browser, server):
@@ -725,6 +773,28 @@ def test_figures_are_readable_and_axe_finds_nothing_serious_in_dark_mode(browser
     assert style[1] == "rgba(0, 0, 0, 0)", f"{rel}: figures sit on a light card: {style}"
     assert not errors, errors
     assert not accessibility, "\n".join(accessibility)
+
+
+#: A box of printed text (stdout) under a code cell, its text in group 1.
+STREAM_BOX = re.compile(r'<div class="output stream[^"]*"><div class="highlight"><pre>(.*?)</pre></div>\s*</div>', re.S)
+
+
+def test_each_cells_printed_text_is_one_output_box(site):
+    """A cell's print() calls show in one box (nb_merge_streams in _config.yml): the kernel sends stdout in
+    pieces as it comes, which myst-nb would show as one box each, splitting chapter 6's
+    "x_train: (14, 2000, 26)  labels: (2000,)" after "x_train:"."""
+    split = []
+    for rel in CHAPTERS:
+        html = (site / rel).read_text(encoding="utf-8")
+        boxes = list(STREAM_BOX.finditer(html))
+        texts = [re.sub(r"<[^>]+>", "", box.group(1)) for box in boxes]
+        split += [f"{rel}: {texts[i].strip()[-40:]!r} | {texts[i + 1].strip()[:40]!r}"
+                  for i, (box, after) in enumerate(zip(boxes, boxes[1:])) if not html[box.end():after.start()].strip()]
+        if rel.endswith("06_topologies.html"):
+            x_train = [text for text in texts if "x_train:" in text]
+            if not (len(x_train) == 1 and "labels:" in x_train[0]):
+                split.append(f"{rel}: x_train and its shapes are not one box: {x_train}")
+    assert not split, f"{len(split)} printed outputs split into boxes:\n" + "\n".join(split)
 
 
 def test_api_reference_describes_namedtuple_fields_once(site):

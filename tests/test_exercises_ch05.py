@@ -52,37 +52,37 @@ def clip_always_scales(grads, max_norm):
     return total
 
 
-def jac_ok(hs, W_hh, k):
+def jac_ok(hs, W_hh, s):
     T, B, n = hs.shape
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
-    for t in range(k + 1, T + 1):
+    for t in range(s + 1, T + 1):
         P = ((1 - hs[t - 1] ** 2)[:, :, None] * W_hh) @ P
     return P
 
 
-def jac_reversed(hs, W_hh, k):
+def jac_reversed(hs, W_hh, s):
     T, B, n = hs.shape
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
-    for t in range(k + 1, T + 1):
+    for t in range(s + 1, T + 1):
         P = P @ ((1 - hs[t - 1] ** 2)[:, :, None] * W_hh)
     return P
 
 
-def jac_no_derivative(hs, W_hh, k):
+def jac_no_derivative(hs, W_hh, s):
     T, B, n = hs.shape
-    return np.broadcast_to(np.linalg.matrix_power(W_hh, T - k), (B, n, n)).copy()
+    return np.broadcast_to(np.linalg.matrix_power(W_hh, T - s), (B, n, n)).copy()
 
 
-def jac_shifted(hs, W_hh, k):
+def jac_shifted(hs, W_hh, s):
     T, B, n = hs.shape
     h_prevs = np.concatenate([np.zeros((1, B, n)), hs[:-1]])
     P = np.broadcast_to(np.eye(n), (B, n, n)).copy()
-    for t in range(k + 1, T + 1):
+    for t in range(s + 1, T + 1):
         P = ((1 - h_prevs[t - 1] ** 2)[:, :, None] * W_hh) @ P
     return P
 
 
-def jac_not_implemented(hs, W_hh, k):
+def jac_not_implemented(hs, W_hh, s):
     raise NotImplementedError
 
 
@@ -104,8 +104,8 @@ def test_a_mistake_in_a_random_case_names_the_case():
     assert message.startswith("in the case D=5, H=6, scale=10.0, max_norm=1.0: grads['b_y'] after clipping: "), message
 
     passed, message = run_check("ch05.jacobian_product", jac_reversed)
-    assert message == ("in the case T=6, B=1, H=5, k=2: the factors are multiplied in the wrong order: "
-                       "dh_T/dh_k = J_T ... J_{k+1}, the latest on the left"), message
+    assert message == ("in the case T=6, B=1, H=5, s=2: the factors are multiplied in the wrong order: "
+                       "dh_T/dh_s = J_T ... J_{s+1}, the latest on the left"), message
 
 
 @pytest.mark.parametrize("wrong, message", [
@@ -159,7 +159,7 @@ def test_clipping_answers_of_the_wrong_kind_are_named(wrong, message):
 
 def test_jacobian_accepts_a_tensor_that_requires_grad():
     torch = pytest.importorskip("torch")
-    as_tensor = lambda hs, W_hh, k: torch.from_numpy(jac_ok(hs, W_hh, k)).requires_grad_()   # noqa: E731
+    as_tensor = lambda hs, W_hh, s: torch.from_numpy(jac_ok(hs, W_hh, s)).requires_grad_()   # noqa: E731
     assert run_check("ch05.jacobian_product", as_tensor) == (True, "all checks passed (2 points)")
 
 
@@ -195,17 +195,17 @@ def test_clipping_near_the_edge_of_the_ball_is_checked(wrong, message):
     assert run_check("ch05.clip_by_global_norm", wrong) == (False, message)
 
 
-def jac_transposed_factors(hs, W_hh, k):
-    return jac_ok(hs, W_hh.T, k)                    # diag(1 - h_t**2) W_hh.T: not one of the named mistakes
+def jac_transposed_factors(hs, W_hh, s):
+    return jac_ok(hs, W_hh.T, s)                    # diag(1 - h_t**2) W_hh.T: not one of the named mistakes
 
 
-def jac_zero_when_k_is_T(hs, W_hh, k):
-    return np.zeros((hs.shape[1],) + W_hh.shape) if k == hs.shape[0] else jac_ok(hs, W_hh, k)
+def jac_zero_when_s_is_T(hs, W_hh, s):
+    return np.zeros((hs.shape[1],) + W_hh.shape) if s == hs.shape[0] else jac_ok(hs, W_hh, s)
 
 
 @pytest.mark.parametrize("wrong, message", [
-    (jac_transposed_factors, "k = T - 1 (one factor): dh_T/dh_k: 12 of 18 entries differ from the reference"),
-    (jac_zero_when_k_is_T, "k = T (no step in between: the identity): dh_T/dh_k: 6 of 18 entries differ from the "
+    (jac_transposed_factors, "s = T - 1 (one factor): dh_T/dh_s: 12 of 18 entries differ from the reference"),
+    (jac_zero_when_s_is_T, "s = T (no step in between: the identity): dh_T/dh_s: 6 of 18 entries differ from the "
                            "reference; the largest difference is 1 at index (0, 0, 0) (yours 0, expected 1)"),
 ])
 def test_jacobian_mistakes_without_a_name_still_fail(wrong, message):
@@ -231,16 +231,16 @@ def clip_norm_off(grads, max_norm):
     return clip_ok(grads, max_norm) * (1 + 1e-4)
 
 
-def jac_off(hs, W_hh, k):
+def jac_off(hs, W_hh, s):
     """Off by 1e-4 (rtol 1e-6)."""
-    return jac_ok(hs, W_hh, k) * (1 + 1e-4)
+    return jac_ok(hs, W_hh, s) * (1 + 1e-4)
 
 
 @pytest.mark.parametrize("name, wrong, message", [
     ("ch05.clip_by_global_norm", clip_arrays_off,
      r"grads\['\w+'\] after clipping: \d+ of \d+ entries differ from the reference"),
     ("ch05.clip_by_global_norm", clip_norm_off, r"the returned total norm is 5.0005, expected 5$"),
-    ("ch05.jacobian_product", jac_off, r"dh_T/dh_k: \d+ of \d+ entries differ from the reference"),
+    ("ch05.jacobian_product", jac_off, r"dh_T/dh_s: \d+ of \d+ entries differ from the reference"),
 ])
 def test_a_near_miss_fails_naming_the_output_that_differs(name, wrong, message):
     expect_near_miss_fails(name, wrong, message)

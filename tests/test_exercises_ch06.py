@@ -29,7 +29,8 @@ def test_a_mistake_in_a_random_case_names_the_case():
         return grads
 
     passed, message = run_check("ch06.many_to_one_backward", off_for_one_sequence)
-    assert not passed and message.startswith("in the case T=3, B=1, D=2, H=2: many_to_one_backward: db_h: "), message
+    assert not passed and message.startswith("in the case T=3, B=1, D=2, H=2: the gradients of many_to_one_backward "
+                                             "are wrong for b_h: "), message
 
     def at_most_six(step, h0, bos, eos, max_len, pad=0):      # right on the hand case (max_len = 5)
         return greedy_decode(step, h0, bos=bos, eos=eos, max_len=min(max_len, 6), pad=pad)
@@ -150,14 +151,15 @@ def test_backward_missing_a_gradient_or_wrong_fails():
         return grads
 
     passed, message = run_check("ch06.many_to_one_backward", no_bias)
-    assert not passed and "lacks b_y" in message
+    assert not passed and "(missing ['b_y'])" in message, message
 
     def as_tuple(dlogits, cache):                 # the gradients without their names
         return tuple(many_to_one_backward(dlogits, cache).values())
 
     passed, message = run_check("ch06.many_to_one_backward", as_tuple)
     assert not passed
-    assert message == "with dlogits = 0 (all gradients 0) should return a dict of gradients, but returned tuple"
+    assert message == ("the gradients of many_to_one_backward with dlogits = 0 (all 0) should be a dict with keys "
+                       "['W_hh', 'W_hy', 'W_xh', 'b_h', 'b_y'], but is tuple")
 
     def forgot_recurrence(dlogits, cache):
         grads = many_to_one_backward(dlogits, cache)
@@ -165,7 +167,7 @@ def test_backward_missing_a_gradient_or_wrong_fails():
         return grads
 
     passed, message = run_check("ch06.many_to_one_backward", forgot_recurrence)
-    assert not passed and "dW_hh" in message
+    assert not passed and "are wrong for W_hh: " in message, message
 
 
 def test_greedy_that_rewrites_the_decoders_weights_fails():
@@ -249,5 +251,33 @@ def test_a_gradient_off_by_a_hundred_times_the_tolerance_fails_naming_it(name):
 
     passed, message = run_check("ch06.many_to_one_backward", one_gradient_off)
     assert not passed
-    assert re.match(rf"in the case [^:]*: many_to_one_backward: d{name}: \d+ of \d+ entries differ from the "
+    assert re.match(rf"in the case [^:]*: the gradients of many_to_one_backward are wrong for {name}: the gradients of "
+                    rf"many_to_one_backward\['{name}'\]: \d+ of \d+ entries differ from the "
                     rf"reference", message), message
+
+
+def test_every_wrong_gradient_is_named_not_only_the_first():
+    # the hand-rolled comparison stopped at the first wrong gradient (dW_hy) and never mentioned dW_hh
+    def two_off(dlogits, cache):
+        grads = many_to_one_backward(dlogits, cache)
+        return {**grads, "W_hy": grads["W_hy"] + 1.0, "W_hh": grads["W_hh"] + 1.0}
+
+    passed, message = run_check("ch06.many_to_one_backward", two_off)
+    assert not passed
+    assert message.startswith("the gradients of many_to_one_backward with dlogits = 0 (all 0) are wrong for W_hh, "
+                              "W_hy: "), message
+    assert "['W_hh']: 16 of 16 entries differ" in message and "['W_hy']: 12 of 12 entries differ" in message
+
+
+def test_extra_gradients_are_ignored_and_x_is_compared_where_given():
+    def with_h0(dlogits, cache):                 # rnn_backward's h0 comes along: not asked for, not compared
+        return {**many_to_one_backward(dlogits, cache), "h0": None}
+
+    assert run_check("ch06.many_to_one_backward", with_h0)[0]
+
+    def wrong_x(dlogits, cache):
+        grads = many_to_one_backward(dlogits, cache)
+        return {**grads, "x": grads["x"] + 1.0}
+
+    passed, message = run_check("ch06.many_to_one_backward", wrong_x)
+    assert not passed and "are wrong for x: " in message, message

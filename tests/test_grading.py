@@ -215,8 +215,12 @@ def test_the_chapter_comes_from_the_instructor_then_the_file_name_then_the_noteb
     assert ("ch09.reverse_padded", "rev") in todo
     assert notes == ["its metadata names chapter ch02, but it is graded as ch09, from its file name 09_in_practice.ipynb",
                      "check('ch02.rnn_param_count', ...) graded nothing: ch02.rnn_param_count is not an exercise of ch09"]
-    assert plan(cells, claims_ch02, Path("09_in_practice.ipynb"), chapter="ch02")[:2] == ("ch02", [
-        ("ch02.rnn_step", "rnn_step"), ("ch02.rnn_param_count", "count")])
+    # The instructor's chapter wins; every exercise registered for it is graded (an instructor's own ch02 exercise
+    # too), the function named by the submission's check call (count), else the exercise's name (rnn_step).
+    chosen, todo = plan(cells, claims_ch02, Path("09_in_practice.ipynb"), chapter="ch02")[:2]
+    assert chosen == "ch02" and todo == [(e.name, "count" if e.name == "ch02.rnn_param_count" else e.function_name)
+                                         for e in chapter_exercises("ch02")]
+    assert {("ch02.rnn_step", "rnn_step"), ("ch02.rnn_param_count", "count")} <= set(todo)
     assert plan(cells, claims_ch02, Path("alice.ipynb"))[0] == "ch02"          # no NN_: the metadata
     # nor metadata: the chapter most check calls name
     two_to_one = [{"cell_type": "code", "source": cells[0]["source"] + '\ncheck("ch09.masked_cross_entropy", mce)'}]
@@ -991,15 +995,20 @@ def test_a_submission_not_graded_leaves_empty_cells_keeps_earlier_grades_and_fai
 
     monkeypatch.setattr("rnncourse.exercises.grade.grade_submission", broken)
     unreadable(tmp_path, "subs/alice/02_structure.ipynb")
-    earlier = tmp_path / "earlier.csv"
-    earlier.write_text("id,ch02.rnn_step (2),ch02.rnn_param_count (1),Total (3)\nalice,2,1,3\n")
+    ch02 = chapter_exercises("ch02")                   # rnn_step (2) and rnn_param_count (1), and any of your own
+    total = sum(e.points for e in ch02)
+    earlier = tmp_path / "earlier.csv"                 # an earlier run that gave alice full marks
+    earlier.write_text(",".join(["id"] + [f"{e.name} ({e.points})" for e in ch02] + [f"Total ({total})"]) + "\n"
+                       + ",".join(["alice"] + [str(e.points) for e in ch02] + [str(total)]) + "\n")
     out_csv = tmp_path / "g.csv"
     assert main(["grade", str(tmp_path / "subs"), "--csv", str(out_csv)]) == 1
-    assert out_csv.read_text().splitlines()[1] == "alice,,,"                       # not graded is not zero
+    header, row = out_csv.read_text().splitlines()
+    assert header.split(",")[1:] == [f"{e.name} ({e.points})" for e in ch02] + [f"Total ({total})"]
+    assert row.split(",") == ["alice"] + [""] * (len(ch02) + 1)                   # not graded is not zero
     assert main(["grade", str(tmp_path / "subs"), "--csv", str(out_csv), "--roster", str(earlier)]) == 1
-    assert out_csv.read_text().splitlines()[1] == "alice,2,1,3"                    # the earlier grades stay
+    assert out_csv.read_text().splitlines() == earlier.read_text().splitlines()   # the earlier grades stay
     out, err = capsys.readouterr()
-    assert re.search(r"^\s+total\s+0/3\s+error$", out, re.M)                      # the table shows it
+    assert re.search(rf"^\s+total\s+0/{total}\s+error$", out, re.M)               # the table shows it
     assert err.splitlines()[-1] == (
         "warning: 02_structure.ipynb (student alice) is not graded (error): the grader failed on this submission "
         f"(OSError: [Errno 24] Too many open files); the other submissions were graded; its cells in {out_csv} are "
@@ -1213,6 +1222,40 @@ def test_one_students_folder_is_regraded_into_the_earlier_csv_and_their_feedback
 
 
 @SANDBOX
+def test_a_reader_that_closes_early_gets_every_file_written_and_a_quiet_exit_with_the_grading_status(tmp_path):
+    # grade ... | head -1: head leaves after its line, and the table, then the lines that say what was written, go
+    # to a closed pipe. The files are written first, and the command exits with grading's status, no traceback.
+    import os
+    import subprocess
+    import sys
+
+    write_notebook(instructor_notebook(), tmp_path / "subs" / "alice" / "99_fixture.ipynb")
+
+    def graded_into_a_closed_pipe(run):
+        out = tmp_path / run
+        read, write = os.pipe()
+        os.close(read)                         # the reader is gone before the first line is printed
+        proc = subprocess.run([sys.executable, "-m", "rnncourse", "grade", str(tmp_path / "subs"), "--checkers",
+                               str(CHECKERS), "--timeout", str(TIMEOUT), "--json", str(out / "g.json"), "--csv",
+                               str(out / "g.csv"), "--feedback-dir", str(out / "feedback")],
+                              cwd=ROOT, stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+        os.close(write)
+        assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
+        assert json.loads((out / "g.json").read_text())["submissions"][0]["points"] == 7
+        assert (out / "g.csv").read_text().splitlines()[1] == "alice,1,2,3,1,7"
+        assert json.loads((out / "feedback" / "index.json").read_text())["alice.txt"] == "alice"
+        assert (out / "feedback" / "alice.txt").read_text().startswith("Feedback for alice\n")
+        return proc.returncode, proc.stderr
+
+    (tmp_path / "run1").mkdir()
+    assert graded_into_a_closed_pipe("run1") == (0, "")                   # every submission graded
+    unreadable(tmp_path, "subs/bob/99_fixture.ipynb")
+    (tmp_path / "run2").mkdir()
+    status, err = graded_into_a_closed_pipe("run2")
+    assert status == 1 and err.startswith("warning: bob/99_fixture.ipynb (student bob) is not graded"), err
+
+
+@SANDBOX
 def test_a_student_named_for_several_students_folders_or_a_bad_feedback_dir_is_refused_before_grading(
         tmp_path, capsys, monkeypatch):
     unreadable(tmp_path, "subs/bob/hw.ipynb", "subs/carol/hw.ipynb", "file.txt")
@@ -1300,9 +1343,26 @@ def test_notebooks_all_in_one_folder_of_the_folder_given_are_told_to_give_that_f
     assert submission_chapter(renamed) == "ch04"
 
 
-def test_every_option_of_the_grade_command_is_in_the_guides_table():
-    grade = next(action for action in parser()._actions if action.dest == "command").choices["grade"]
-    options = {o for action in grade._actions for o in action.option_strings if o.startswith("--") and o != "--help"}
+def test_make_student_runs_with_the_thread_settings_of_make_book():
+    # The student book is executed: with other BLAS/OpenMP threads than the instructor edition's, its float32
+    # training cells round differently and print other numbers.
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("book", "student"):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+        runs = [line for line in recipe.splitlines() if "jupyter-book build" in line or "rnncourse student" in line]
+        assert runs and all("$(THREADS) " in line for line in runs), f"make {target}:\n{recipe}"
+
+
+def test_every_command_is_in_the_guide_and_every_option_in_its_commands_table():
+    # Each command's options in a table of its own, headed "| option of `grade` | what it does |": each option
+    # of the parser is there, and nothing the parser does not have.
+    commands = next(action for action in parser()._actions if action.dest == "command").choices
     guide = (ROOT / "book" / "instructor_guide.md").read_text(encoding="utf-8")
-    table = "\n".join(line.split(" | ")[0] for line in guide.splitlines() if line.startswith("| `--"))
-    assert options - set(re.findall(r"`(--[\w-]+)", table)) == set()
+    assert set(commands) == {"student", "grade", "nbgrader", "exercises", "times"}
+    for name, command in commands.items():
+        assert f"python -m rnncourse {name} " in guide, f"the guide never shows the {name} command"
+        options = {o for action in command._actions for o in action.option_strings if o.startswith("--")} - {"--help"}
+        table = re.search(rf"^ *\| option of `{name}` \| what it does \|\n *\|[-|]+\|\n((?: *\|.*\n)*)", guide, re.M)
+        assert bool(table) == bool(options), f"{name}: a table of its options in the guide, where it has options"
+        first_cells = "\n".join(row.strip().split(" | ")[0] for row in table.group(1).splitlines()) if table else ""
+        assert set(re.findall(r"`(--[\w-]+)", first_cells)) == options, name

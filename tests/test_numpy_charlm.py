@@ -291,12 +291,12 @@ def test_extra_params_keys_are_ignored_like_model_forward(setup):
     p = init_model_params(3, 4, 2, rng=np.random.default_rng(0))
     x = np.random.default_rng(1).normal(size=(5, 2, 3))
     np.testing.assert_array_equal(model_forward({**p, "lr": 0.1}, x)[0], model_forward(p, x)[0])
-    with pytest.raises(TypeError, match="all arrays should share one dtype, but .*b_y is float32"):
+    with pytest.raises(TypeError, match=r"all arrays should share one dtype, but .*params\['b_y'\] is float32"):
         charlm_forward({**params, "b_y": params["b_y"].astype(np.float32)}, inputs)
 
 
 def test_evaluate_loss_validates_once_and_equals_the_checked_loop(monkeypatch):
-    import rnncourse.numpy.charlm as charlm
+    import rnncourse.validation as validation
     from rnncourse.numpy.losses import softmax_cross_entropy
     params = init_charlm(V, H, rng=np.random.default_rng(0))            # float32, as in training
     ids = np.random.default_rng(1).integers(0, V, size=2001)
@@ -306,16 +306,11 @@ def test_evaluate_loss_validates_once_and_equals_the_checked_loop(monkeypatch):
         h = cache.hs[-1]
         loss, _ = softmax_cross_entropy(logits, targets)
         total, n = total + float(loss) * targets.size, n + targets.size
-    calls = {"n": 0}
-    check_array = charlm.check_array
-
-    def counting(*args, **kwargs):
-        calls["n"] += 1
-        return check_array(*args, **kwargs)
-
-    monkeypatch.setattr(charlm, "check_array", counting)
+    scans, all_finite = [], validation._all_finite
+    monkeypatch.setattr(validation, "_all_finite", lambda a: scans.append(a) or all_finite(a))
     assert evaluate_loss(params, ids, T=10, B=4) == total / n           # 50 chunks, the same number
-    assert calls["n"] == 6                                              # the parameters once (349 before)
+    assert len(scans) == 5                                              # no scan per chunk (349 checks before)
+    assert all(sum(a is s for s in scans) == 1 for a in params.values())   # each parameter once
     with pytest.raises(ValueError, match=r"ids should hold indices in \[0, 6\), but holds values from 0 to 6"):
         evaluate_loss(params, np.append(ids, V), T=10, B=4)
 
@@ -361,3 +356,25 @@ def test_init_charlm_names_v_and_h():
         init_charlm(5, -2, rng=rng)
     with pytest.raises(TypeError, match=r"^V should be an integer"):
         init_charlm(5.0, 4, rng=rng)
+
+
+def test_batches_checks_its_arguments_when_called_not_at_the_first_chunk():
+    # batches was a generator: batches(object(), 5, 2) returned, and the error came only at next()
+    with pytest.raises(TypeError, match=r"^ids should be a numpy.ndarray, but is builtins.object"):
+        batches(object(), 5, 2)
+    with pytest.raises(ValueError, match=r"^T should be an integer >= 1, but is 0"):
+        batches(np.arange(40), T=0, B=4)
+    with pytest.raises(ValueError, match=r"at least T \* B \+ 1 = 41 characters"):
+        batches(np.arange(40), T=10, B=4)
+    chunks = batches(np.arange(41), T=10, B=4)
+    assert [x.shape for x, _ in chunks] == [(10, 4)] and list(chunks) == []      # an iterator, used up once
+
+
+def test_an_h0_of_another_dtype_is_named_against_params_w_hh(setup):
+    params, inputs, targets, h0 = setup
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but h0 is float32, params\['W_hh'\] is "
+                                        r"float64"):
+        charlm_loss(params, inputs, targets, h0.astype(np.float32))
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but params\['W_xh'\] is float64, .*"
+                                        r"params\['b_y'\] is float32"):
+        charlm_forward({**params, "b_y": params["b_y"].astype(np.float32)}, inputs)

@@ -18,43 +18,43 @@ def _setup(nonlinearity="tanh", T=6, B=2, D=3, H=4, seed=0):
     return x, h0, p, states
 
 
-def _torch_unrolled(x, p, k, nonlinearity):
-    """h_T as a function of h_k (one sequence), for torch.autograd.functional.jacobian."""
+def _torch_unrolled(x, p, s, nonlinearity):
+    """h_T as a function of h_s (one sequence), for torch.autograd.functional.jacobian."""
     f = torch.tanh if nonlinearity == "tanh" else torch.relu
     W_xh, W_hh, b_h = (torch.tensor(p[n]) for n in ("W_xh", "W_hh", "b_h"))
     X = torch.tensor(x)
 
-    def unrolled(h_k):
-        h = h_k
-        for t in range(k, X.shape[0]):         # x[t] is read when going from h_t to h_{t+1}
+    def unrolled(h_s):
+        h = h_s
+        for t in range(s, X.shape[0]):         # x[t] is read when going from h_t to h_{t+1}
             h = f(X[t] @ W_xh.T + h @ W_hh.T + b_h)
         return h
     return unrolled
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("k", [0, 2, 5, 6])
-def test_product_equals_autograd_jacobian_of_unrolled_map(nonlinearity, k):
+@pytest.mark.parametrize("s", [0, 2, 5, 6])
+def test_product_equals_autograd_jacobian_of_unrolled_map(nonlinearity, s):
     x, h0, p, states = _setup(nonlinearity)
     J = step_jacobians(states, p["W_hh"], nonlinearity)
-    P = jacobian_product(J, k)
+    P = jacobian_product(J, s)
     for b in range(x.shape[1]):
-        h_k = h0[b] if k == 0 else states[k - 1, b]
-        ref = torch.autograd.functional.jacobian(_torch_unrolled(x[:, b], p, k, nonlinearity), torch.tensor(h_k))
+        h_s = h0[b] if s == 0 else states[s - 1, b]
+        ref = torch.autograd.functional.jacobian(_torch_unrolled(x[:, b], p, s, nonlinearity), torch.tensor(h_s))
         np.testing.assert_allclose(P[b], ref.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_product_equals_centred_finite_differences():
     x, h0, p, states = _setup()
-    k, eps = 2, 1e-6
-    P = jacobian_product(step_jacobians(states, p["W_hh"]), k)
-    h_k = states[k - 1]
+    s, eps = 2, 1e-6
+    P = jacobian_product(step_jacobians(states, p["W_hh"]), s)
+    h_s = states[s - 1]
     fd = np.zeros_like(P)
-    for j in range(h_k.shape[1]):
-        e = np.zeros_like(h_k)
+    for j in range(h_s.shape[1]):
+        e = np.zeros_like(h_s)
         e[:, j] = eps
-        plus, _ = rnn_forward(x[k:], h_k + e, p["W_xh"], p["W_hh"], p["b_h"])
-        minus, _ = rnn_forward(x[k:], h_k - e, p["W_xh"], p["W_hh"], p["b_h"])
+        plus, _ = rnn_forward(x[s:], h_s + e, p["W_xh"], p["W_hh"], p["b_h"])
+        minus, _ = rnn_forward(x[s:], h_s - e, p["W_xh"], p["W_hh"], p["b_h"])
         fd[:, :, j] = (plus[-1] - minus[-1]) / (2 * eps)
     np.testing.assert_allclose(P, fd, rtol=1e-6, atol=1e-9)
 
@@ -65,12 +65,25 @@ def test_linear_case_is_a_matrix_power():
     np.testing.assert_allclose(jacobian_product(J, 1)[0], np.linalg.matrix_power(p["W_hh"], 5), rtol=1e-12)
 
 
-def test_k_equal_T_is_identity_and_k_out_of_range_fails():
+def test_s_equal_T_is_identity_and_s_out_of_range_fails():
     _, _, p, states = _setup()
     J = step_jacobians(states, p["W_hh"])
     np.testing.assert_array_equal(jacobian_product(J, 6), np.broadcast_to(np.eye(4), (2, 4, 4)))
-    with pytest.raises(ValueError, match="k should be between 0 and T = 6"):
+    with pytest.raises(ValueError, match="s should be between 0 and T = 6"):
         jacobian_product(J, 7)
+
+
+def test_an_earlier_step_out_of_range_is_named_s_as_in_the_book():
+    # Chapters 5 and 8 write the earlier step s (dh_T/dh_s); k is chapter 4's truncation length.
+    _, _, p, states = _setup()
+    J = step_jacobians(states, p["W_hh"])
+    with pytest.raises(ValueError, match=r"^s should be between 0 and T = 6, but is 7$"):
+        jacobian_product(J, s=7)
+    with pytest.raises(ValueError, match=r"^s should be"):
+        jacobian_product(J, s=-1)
+    with pytest.raises(TypeError, match=r"^s should be"):
+        jacobian_product(J, s=2.5)
+    np.testing.assert_array_equal(jacobian_product(J, s=2), jacobian_product(J, 2))
 
 
 def test_norms_match_products_and_obey_the_bound():

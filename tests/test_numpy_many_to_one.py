@@ -181,3 +181,21 @@ def test_model_loss_names_bad_mse_targets_as_targets():
         model_loss(params, x, np.zeros((6, 4, 2), np.int64), loss="mse")
     loss, grads, _ = model_loss(params, x, np.zeros((6, 4, 2)), loss="mse")
     assert np.isfinite(loss) and sorted(grads) == sorted(params)
+
+
+def test_last_states_without_lengths_is_a_copy_of_the_last_step_like_its_torch_twin():
+    from rnncourse.torch.topologies import last_states as torch_last_states
+    x = np.random.default_rng(0).normal(size=(4, 3, 2))
+    hs, _ = rnn_forward(x, None, np.ones((5, 2)), np.eye(5) * 0.5, np.zeros(5))
+    last = last_states(hs)                                   # was a TypeError: lengths was required
+    np.testing.assert_array_equal(last, hs[-1])
+    np.testing.assert_array_equal(last, last_states(hs, None))
+    np.testing.assert_array_equal(last, last_states(hs, np.full(3, 4)))
+    np.testing.assert_array_equal(last, torch_last_states(torch.from_numpy(hs.copy())).numpy())
+    assert not np.shares_memory(last, hs) and last.flags.writeable   # the caller's: hs, the cache's, is untouched
+    last[:] = 0
+    assert np.abs(hs[-1]).max() > 0
+    with pytest.raises(ValueError, match=r"^hs should hold at least one time step, but has shape \(0, 3, 5\)"):
+        last_states(hs[:0])
+    with pytest.raises(ValueError, match=r"^hs should have 3 dimensions .*; hs holds the states of all steps"):
+        last_states(hs[-1])

@@ -205,8 +205,8 @@ def test_an_empty_batch_and_a_mismatched_input_size_are_named():
         rnn_forward(np.zeros((4, 3, 3)), [[0.0] * 5] * 3, **p)
     from rnncourse.numpy.many_to_one import last_states
 
-    with pytest.raises(TypeError, match=r"^lengths should be a numpy.ndarray, but is builtins.NoneType$"):
-        last_states(np.zeros((4, 3, 5)), None)
+    with pytest.raises(TypeError, match=r"^lengths should be a numpy.ndarray, but is builtins.list; wrap it"):
+        last_states(np.zeros((4, 3, 5)), [4, 4, 4])       # None is taken: every sequence has length T
 
 
 def test_a_float_dtype_argument_refuses_none_and_names_that_are_not_dtypes():
@@ -388,3 +388,97 @@ def test_params_and_data_swapped_get_a_type_error_that_says_so_in_every_order():
                                             rf"params is ndarray and {data} is a dict: they are swapped; "
                                             rf"call {re.escape(order)}"):
             call()
+
+
+# ----------------------------------------------------------------------------- a params dict, named by its keys
+
+def _model_case(dtype=np.float64):
+    params = init_model_params(3, 4, 2, rng=np.random.default_rng(0), dtype=dtype)
+    return params, np.random.default_rng(1).normal(size=(5, 2, 3)).astype(dtype)
+
+
+def _model_calls():
+    from rnncourse.numpy.model import model_forward
+    return [lambda p, x: model_forward(p, x),
+            lambda p, x: model_forward(p, x, many_to_one=True),
+            lambda p, x: model_loss(p, x, np.zeros((5, 2), dtype=int)),
+            lambda p, x: model_loss(p, x, np.zeros((2, 2)), loss="mse"),
+            lambda p, x: many_to_one_forward(x, p)]
+
+
+@pytest.mark.parametrize("call", range(5))
+def test_the_model_dict_is_checked_under_the_keys_the_caller_passed(call):
+    # were "W_hh should have shape ...", "... but x is float64, W_xh is float32 ..." and, for a float32 b_y in
+    # many_to_one_forward, "... hs is float64, W_hy is float64, b_y is float32": names the caller never passed
+    call = _model_calls()[call]
+    p, x = _model_case()
+    with pytest.raises(ValueError, match=r"^params\['W_hh'\] should have shape \(H, H\) = \(4, 4\), but has shape "
+                                         r"\(4, 5\) \(axis 1, H, is 5 instead of 4\); W_hh maps"):
+        call({**p, "W_hh": np.zeros((4, 5))}, x)
+    with pytest.raises(ValueError, match=r"^params\['W_xh'\] should have shape \(H, D\) = \(4, 3\), but has shape "
+                                         r"\(4, 2\) .*; W_xh has shape \(hidden_size, input_size\)"):
+        call({**p, "W_xh": np.zeros((4, 2))}, x)
+    with pytest.raises(ValueError, match=r"^params\['W_hy'\] should have shape \(O, H\) = \(2, 4\), but has shape "
+                                         r"\(2, 3\)"):
+        call({**p, "W_hy": np.zeros((2, 3))}, x)
+    with pytest.raises(ValueError, match=r"^params\['b_y'\] should have 1 dimensions with shape \(O,\) = \(2,\)"):
+        call({**p, "b_y": p["b_y"][None]}, x)
+    with pytest.raises(TypeError, match=r"^params\['b_h'\] should be a numpy.ndarray, but is builtins.list"):
+        call({**p, "b_h": p["b_h"].tolist()}, x)
+    for name in ("W_xh", "b_y"):
+        with pytest.raises(TypeError, match=rf"^all arrays should share one dtype, but x is float64, .*"
+                                            rf"params\['{name}'\] is float32[,;] ") as error:
+            call({**p, name: p[name].astype(np.float32)}, x)
+        assert "hs" not in str(error.value) and " W_" not in str(error.value), error.value
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but x is float32, params\['W_xh'\] is "
+                                        r"float64"):
+        call(p, x.astype(np.float32))
+
+
+def test_model_forward_names_h0_against_params_w_hh():
+    from rnncourse.numpy.model import model_forward
+    p, x = _model_case()
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(B, H\) = \(2, 4\), but has shape \(2, 3\) .*; "
+                                         r"B comes from x and H from params\['W_hh'\]$"):
+        model_forward(p, x, np.zeros((2, 3)))
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but h0 is float32, params\['W_hh'\] is "
+                                        r"float64"):
+        model_loss(p, x, np.zeros((5, 2), dtype=int), h0=np.zeros((2, 4), np.float32))
+
+
+def test_the_model_dict_is_scanned_once_per_call(monkeypatch):
+    # The dict's shapes and dtype are checked up front without a scan; the arrays' values are scanned once, by
+    # the layers that use them.
+    import rnncourse.validation as validation
+    from rnncourse.numpy.model import model_forward
+
+    p, x = _model_case()
+    scans, all_finite = [], validation._all_finite
+    monkeypatch.setattr(validation, "_all_finite", lambda a: scans.append(a) or all_finite(a))
+    for call in (lambda: model_forward(p, x), lambda: many_to_one_forward(x, p)):
+        scans.clear()
+        call()
+        for a in (x, *p.values()):
+            assert sum(np.shares_memory(a, s) for s in scans) == 1
+
+
+def test_jordan_loss_names_its_params_by_their_keys_and_scans_each_once(monkeypatch):
+    import rnncourse.validation as validation
+    from rnncourse.numpy.jordan import init_jordan_params
+
+    p = init_jordan_params(3, 4, 2, rng=np.random.default_rng(0))
+    x, targets = np.zeros((5, 2, 3)), np.zeros((5, 2, 2))
+    with pytest.raises(ValueError, match=r"^params\['W_yh'\] should have shape \(H, O\) = \(4, 2\), but has shape "
+                                         r"\(4, 3\)"):
+        jordan_loss({**p, "W_yh": np.zeros((4, 3))}, x, targets)
+    with pytest.raises(ValueError, match=r"^params\['W_xh'\] should have shape \(H, D\) = \(H, 3\)"):
+        jordan_loss({**p, "W_xh": np.zeros((4, 2))}, x, targets)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but .*params\['W_xh'\] is float32"):
+        jordan_loss({**p, "W_xh": p["W_xh"].astype(np.float32)}, x, targets)
+    with pytest.raises(ValueError, match=r"^params\['W_hy'\] contains NaN or infinity"):
+        jordan_loss({**p, "W_hy": np.full_like(p["W_hy"], np.nan)}, x, targets, teacher_forcing=True)
+    scans, all_finite = [], validation._all_finite
+    monkeypatch.setattr(validation, "_all_finite", lambda a: scans.append(a) or all_finite(a))
+    jordan_loss(p, x, targets)
+    for a in (x, *p.values()):
+        assert sum(np.shares_memory(a, s) for s in scans) == 1

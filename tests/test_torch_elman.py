@@ -499,3 +499,25 @@ def test_the_last_state_is_a_tensor_of_its_own_like_torch_nn_rnns():
         for p, g in zip(model.parameters(), want):
             torch.testing.assert_close(p.grad, g, rtol=0, atol=1e-12)
         model.zero_grad()
+
+    # So must every model that returns h_T after its read-out used it (a many-to-one head saves that state for the
+    # backward pass; rule 7 of rnncourse): resetting it in place leaves Y's gradients intact.
+    from rnncourse.torch.seq2seq import Seq2Seq
+    from rnncourse.torch.topologies import ManyToOne
+
+    gen = torch.Generator().manual_seed(0)
+    head, m2o, s2s = (RNNModel(4, 6, 2, many_to_one=True, dtype=torch.float64, generator=gen),
+                      ManyToOne(4, 6, 2, dtype=torch.float64, generator=gen), Seq2Seq(5, 7, 6, dtype=torch.float64))
+    step = [*s2s.decoder.parameters(), *s2s.out.parameters()]    # a decoder step leaves the encoder out
+    cases = {"RNNModel many_to_one": (list(head.parameters()), head, (x,)),
+             "ManyToOne": (list(m2o.parameters()), m2o, (x,)),
+             "ManyToOne with lengths": (list(m2o.parameters()), m2o, (x, torch.tensor([5, 3, 2]))),
+             "Seq2Seq.step": (step, s2s.step, (torch.tensor([1, 2, 3]), torch.randn(3, 6, dtype=torch.float64)))}
+    for name, (used, run, args) in cases.items():
+        want = torch.autograd.grad(run(*args)[0].sum(), used)
+        Y, h_T = run(*args)
+        with torch.no_grad():
+            h_T.zero_()                       # e.g. a caller that starts the next batch from zeros
+        got = torch.autograd.grad(Y.sum(), used)   # raised "modified by an inplace operation" on the read-out's h_T
+        for p, w in zip(got, want):
+            torch.testing.assert_close(p, w, rtol=0, atol=1e-12, msg=name)

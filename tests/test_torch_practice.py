@@ -451,3 +451,40 @@ def test_lengths_for_batch_major_ids_get_the_batch_major_hint():
                                              r"lengths has 5 entries, the size of ids's first axis: if ids is "
                                              r"batch-major \(B, T\), make it time-major \(T, B\) with ids\.T$"):
             Tagger(6, 4, 5, 3)(ids, torch.tensor([3, 3, 2, 1, 3]), packed=packed)
+
+
+def test_the_naming_rule_lists_every_model_that_keeps_torch_nn_names():
+    # Rule 4 of rnncourse: weights have the book's names (W_xh, ...), except in the models built from torch.nn parts,
+    # which keep torch.nn's (rnn.weight_ih_l0, out.weight). The rule named only CharLM of those.
+    import importlib
+    import inspect
+    import pkgutil
+    import re
+
+    import rnncourse
+    import rnncourse.torch
+    from rnncourse.torch import GRU, LSTM, ElmanRNN, GRUCell, LSTMCell, OutputLayer, RNNModel
+    from rnncourse.torch.jordan import JordanRNN
+    from rnncourse.torch.long_range import AddingModel
+    from rnncourse.torch.mlp import MLP
+    from rnncourse.torch.seq2seq import Seq2Seq
+    from rnncourse.torch.topologies import ManyToOne, OneToMany, Synchronized
+
+    models = {"ElmanRNN": ElmanRNN(3, 4), "RNNModel": RNNModel(3, 4, 2), "OutputLayer": OutputLayer(4, 2),
+              "LSTM": LSTM(3, 4), "GRU": GRU(3, 4), "LSTMCell": LSTMCell(3, 4), "GRUCell": GRUCell(3, 4),
+              "JordanRNN": JordanRNN(3, 4, 2), "MLP": MLP(3, 4, 2), "Seq2Seq": Seq2Seq(6, 6, 4),
+              "ManyToOne": ManyToOne(3, 4, 2), "OneToMany": OneToMany(3, 4, 2, steps=2),
+              "Synchronized": Synchronized(3, 4, 2), "CharLM": CharLM(6, 3, 4), "Tagger": Tagger(6, 3, 4, 3),
+              "AddingModel": AddingModel()}
+    public = {name for info in pkgutil.iter_modules(rnncourse.torch.__path__)
+              for name, cls in inspect.getmembers(importlib.import_module(f"rnncourse.torch.{info.name}"),
+                                                  inspect.isclass)
+              if issubclass(cls, torch.nn.Module) and cls.__module__.startswith("rnncourse.") and name[0] != "_"}
+    assert public == set(models)                        # a new model is checked here too
+    torch_named = {name for name, model in models.items()
+                   if any(re.fullmatch(r"(weight|bias)(_\w+)?", p.rsplit(".", 1)[-1]) for p, _ in
+                          model.named_parameters())}
+    assert torch_named == {"CharLM", "Tagger", "AddingModel"}
+    rule = re.search(r"\n4\. (.*?)\n5\. ", rnncourse.__doc__, re.S).group(1)
+    for name in sorted(torch_named):
+        assert f"``{name}``" in rule, name

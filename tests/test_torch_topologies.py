@@ -1,6 +1,7 @@
 """rnncourse.torch.topologies: shapes, equality with plain loops, teacher forcing vs greedy, masks, training."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -227,6 +228,22 @@ def test_last_states_checks_hs_and_lengths():
         last_states(torch.zeros(3, 2, 4), torch.tensor([1, 2, 3]))
 
 
+
+@pytest.mark.parametrize("lengths", [[5, 3, 2], (5, 3, 2)], ids=["list", "tuple"])
+def test_every_function_taking_lengths_refuses_a_python_sequence_with_the_same_type_error(lengths):
+    from rnncourse.torch.padding import length_mask, reverse_padded
+
+    x = torch.zeros(5, 3, 2)
+    msg = rf"^lengths should be a torch.Tensor, but is {type(lengths).__name__}; convert it with torch.as_tensor"
+    for name, call in {"length_mask": lambda: length_mask(lengths, 5),     # read lengths.device first: AttributeError
+                       "reverse_padded": lambda: reverse_padded(x, lengths),
+                       "packed_rnn_forward": lambda: packed_rnn_forward(torch.nn.RNN(2, 3), x, lengths),
+                       "last_states": lambda: last_states(x, lengths),
+                       "ManyToOne": lambda: ManyToOne(2, 3, 2)(x, lengths)}.items():
+        with pytest.raises(TypeError, match=msg):
+            call()
+
+
 # ----------------------------------------------------------------------------- synchronized
 
 def test_synchronized_equals_rnn_model_and_is_causal():
@@ -358,6 +375,19 @@ def test_seq2seq_rejects_a_bos_outside_the_target_vocabulary():
         Seq2Seq(7, 6, 5, pad=-1)
 
 
+@pytest.mark.parametrize("args,error,message", [
+    ((0, 7, 6), ValueError, "src_vocab should be an integer >= 1, but is 0"),
+    ((7, 0, 6), ValueError, "tgt_vocab should be an integer >= 1, but is 0"),
+    ((7, 2.5, 6), TypeError, "tgt_vocab should be an integer, but is float 2.5"),
+    ((7.0, 7, 6), TypeError, "src_vocab should be an integer, but is float 7.0"),
+    ((7, 7, 0), ValueError, "hidden_size should be an integer >= 1, but is 0"),
+], ids=["src_vocab 0", "tgt_vocab 0", "tgt_vocab float", "src_vocab float", "hidden_size 0"])
+def test_seq2seq_names_a_wrong_size_as_the_caller_did(args, error, message):
+    # The vocabulary sizes are the input sizes of the encoder and decoder inside: they were refused as input_size.
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        Seq2Seq(*args)
+
+
 def test_seq2seq_inputs_are_checked_where_they_enter():
     model = small_seq2seq()
     tgt = torch.tensor([[3, 4], [2, 2]])
@@ -380,7 +410,9 @@ def test_seq2seq_inputs_are_checked_where_they_enter():
     with pytest.raises(ValueError, match=r"^tgt should hold at least one time step and one sequence, but has shape "
                                          r"\(0, 2\)$"):
         model.decode(torch.zeros(2, 5, dtype=f64), torch.zeros(0, 2, dtype=torch.long))
-    with pytest.raises(TypeError, match=r"^step should be a function step\(tokens, h\) -> \(logits, h\)"):
+    with pytest.raises(TypeError, match=r"^step should be a function step\(tokens, h\) -> \(logits, h\), but is str; "
+                                        r"to decode a Seq2Seq, call model\.greedy_decode\(src, max_len\), which checks "
+                                        r"its inputs once"):     # not model.step, which checks them at every step
         greedy_decode("step", torch.zeros(2, 5, dtype=f64), bos=1, eos=2, max_len=3)
     for name in ("bos", "eos", "pad"):
         with pytest.raises(ValueError, match=f"^{name} should be an integer >= 0, but is -1$"):
@@ -549,16 +581,16 @@ def test_teacher_forcing_loss_refuses_logits_that_are_not_finite_as_masked_cross
 def test_lengths_for_a_batch_major_x_get_the_batch_major_hint():
     # x is batch-major (B, T, D) = (3, 4, 2), read as (T, B) = (3, 4): one length per row of x, three in all.
     x, lengths = torch.randn(3, 4, 2), torch.tensor([4, 2, 3])
-    hint = (r"; lengths has 3 entries, the size of {}'s first axis: if {} is batch-major \(B, T, D\), make it "
-            r"time-major \(T, B, D\) with {}\.transpose\(0, 1\)$")
+    hint = (r"; lengths has 3 entries, the size of {0}'s first axis: if {0} is batch-major \(B, T, {1}\), make it "
+            r"time-major \(T, B, {1}\) with {0}\.transpose\(0, 1\)$")
     shape = r"^lengths should have shape \(B,\) = \(4,\), but has shape \(3,\)"
-    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+    with pytest.raises(ValueError, match=shape + hint.format("x", "D")):
         ManyToOne(2, 3, 2)(x, lengths)
-    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+    with pytest.raises(ValueError, match=shape + hint.format("x", "D")):
         packed_rnn_forward(torch.nn.RNN(2, 3), x, lengths)
-    with pytest.raises(ValueError, match=shape + hint.format("hs", "hs", "hs")):
+    with pytest.raises(ValueError, match=shape + hint.format("hs", "H")):
         last_states(x, lengths)
     from rnncourse.torch.padding import reverse_padded
 
-    with pytest.raises(ValueError, match=shape + hint.format("x", "x", "x")):
+    with pytest.raises(ValueError, match=shape + hint.format("x", "D")):
         reverse_padded(x, lengths)

@@ -58,3 +58,44 @@ def test_as_float_array_refuses_complex_numbers_rather_than_drop_their_imaginary
                                         r"complex(64|128)\); take the part you mean, e\.g\. np\.abs\(losses\) or "
                                         r"losses\.real$"):
         as_float_array(values, "losses")
+
+
+def test_last_states_names_hs_when_its_lengths_look_batch_major():
+    # last_states takes hs, not x: the advice named x, which the caller never passed.
+    from rnncourse.numpy.many_to_one import last_states
+    with pytest.raises(ValueError, match=r"lengths has 3 entries, the size of hs's first axis: if hs is batch-major "
+                                         r"\(B, T, H\), make it time-major \(T, B, H\) with hs\.transpose\(1, 0, 2\)$"):
+        last_states(np.zeros((3, 2, 4)), np.array([1, 2, 3]))
+
+
+def test_reverse_padded_gives_the_two_axis_advice_for_two_axis_x():
+    # x of shape (T, B) is made time-major with x.T; the advice spoke of (B, T, D) and transpose(1, 0, 2).
+    from rnncourse.numpy.padding import reverse_padded
+    with pytest.raises(ValueError, match=r"if x is batch-major \(B, T\), make it time-major \(T, B\) with x\.T$"):
+        reverse_padded(np.zeros((3, 2)), np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"with x\.transpose\(1, 0, 2\)$"):
+        reverse_padded(np.zeros((3, 2, 5, 1)), np.array([1, 2, 3]))
+
+
+@pytest.mark.parametrize("step", ["abc", 1.5, True, -1])
+def test_check_grads_refuses_a_step_that_is_not_a_count(step):
+    from rnncourse.numpy.optim import check_grads
+    p = {"a": np.zeros(2)}
+    error = ValueError if step == -1 else TypeError
+    with pytest.raises(error, match=r"^step should be"):
+        check_grads(p, {"a": np.zeros(2)}, step=step)
+    check_grads(p, {"a": np.zeros(2)}, step=0)
+    check_grads(p, {"a": np.zeros(2)})
+
+
+@pytest.mark.parametrize("module, used", [
+    ("rnncourse.lab", {"main", "use_literal_blocks", "with_language_info"}),
+    ("rnncourse.sphinxext", {"setup", "execute_ahead", "source_hash", "cancel_on_interrupt", "install_source",
+                             "write_install_source"}),
+])
+def test_tooling_modules_list_what_others_use_in_their_all(module, used):
+    # tests, jupyter/jupyter_server_config.py, _config.yml and the README use these names; the modules had no __all__
+    import importlib
+    mod = importlib.import_module(module)
+    assert set(getattr(mod, "__all__", ())) == used
+    assert all(callable(getattr(mod, name)) for name in mod.__all__)

@@ -4,7 +4,7 @@
   arrays of ``grads`` *in place* (so it is the one checker that calls the student bare, with
   :func:`~rnncourse.exercises.feedback.call_student`), compared with
   :func:`rnncourse.numpy.clip.clip_grad_norm`;
-- ``ch05.jacobian_product``: ``jacobian_product(hs, W_hh, k) -> dh_T/dh_k`` (B, H, H), compared with
+- ``ch05.jacobian_product``: ``jacobian_product(hs, W_hh, s) -> dh_T/dh_s`` (B, H, H), compared with
   :func:`rnncourse.numpy.jacobian.jacobian_product` (the chapter names the student's function
   ``jacobian_product_ex``, so as not to shadow the package's).
 """
@@ -127,34 +127,34 @@ def check_clip_by_global_norm(fn):
 
 # ----------------------------------------------------------------------------- Jacobian product
 
-def _mistakes(hs, W_hh, k):
+def _mistakes(hs, W_hh, s):
     """Products with the usual mistakes, to name the one the student made."""
     T, B, n_h = hs.shape
     J = step_jacobians(hs, W_hh)
     eye = np.broadcast_to(np.eye(n_h), (B, n_h, n_h))
     reversed_order, no_derivative, shifted = eye.copy(), eye.copy(), eye.copy()
     hs_prev = np.concatenate([np.zeros((1, B, n_h)), hs[:-1]])
-    for i in range(k, T):
-        reversed_order = reversed_order @ J[i]
+    for t in range(s + 1, T + 1):          # J[t - 1] is J_t; hs_prev[t - 1] is h_{t-1}
+        reversed_order = reversed_order @ J[t - 1]
         no_derivative = W_hh @ no_derivative
-        shifted = ((1 - hs_prev[i] ** 2)[:, :, None] * W_hh) @ shifted
+        shifted = ((1 - hs_prev[t - 1] ** 2)[:, :, None] * W_hh) @ shifted
     return [
         (reversed_order,
-         "the factors are multiplied in the wrong order: dh_T/dh_k = J_T ... J_{k+1}, the latest on the left"),
+         "the factors are multiplied in the wrong order: dh_T/dh_s = J_T ... J_{s+1}, the latest on the left"),
         (no_derivative, "the derivative of tanh is missing: each factor is diag(1 - h_t**2) W_hh"),
         (shifted, "each factor should use the state it produces, diag(1 - h_t**2) W_hh, not h_{t-1}"),
     ]
 
 
-def _compare_jacobian(fn, hs, W_hh, k, case=None):
+def _compare_jacobian(fn, hs, W_hh, s, case=None):
     """Compare with the reference and name the usual mistake; ``case`` names a hand case in the messages."""
     within, prefix = (f" ({case})", f"{case}: ") if case else ("", "")
     B, n_h = hs.shape[1], hs.shape[2]
-    got = call_unchanged(fn, (hs, W_hh, k), ("hs", "W_hh", "k"), f"jacobian_product{within}")
-    got = expect_array(got, (B, n_h, n_h), f"{prefix}dh_T/dh_k")
-    expected = jacobian_product(step_jacobians(hs, W_hh), k)
-    name_mistake(got, expected, _mistakes(hs, W_hh, k), case or "", rtol=1e-6, atol=1e-10)
-    expect_close(got, expected, f"{prefix}dh_T/dh_k", rtol=1e-6, atol=1e-10)
+    got = call_unchanged(fn, (hs, W_hh, s), ("hs", "W_hh", "s"), f"jacobian_product{within}")
+    got = expect_array(got, (B, n_h, n_h), f"{prefix}dh_T/dh_s")
+    expected = jacobian_product(step_jacobians(hs, W_hh), s)
+    name_mistake(got, expected, _mistakes(hs, W_hh, s), case or "", rtol=1e-6, atol=1e-10)
+    expect_close(got, expected, f"{prefix}dh_T/dh_s", rtol=1e-6, atol=1e-10)
 
 
 def _trajectory(rng, T, B, n_h):
@@ -165,29 +165,29 @@ def _trajectory(rng, T, B, n_h):
 
 @exercise("ch05.jacobian_product", points=2, subjects=("rnncourse.numpy.jacobian.jacobian_product",))
 def check_jacobian_product(fn):
-    """Write jacobian_product(hs, W_hh, k): dh_T/dh_k = prod of diag(1 - h_t**2) W_hh for a tanh RNN.
+    """Write jacobian_product(hs, W_hh, s): dh_T/dh_s = prod of diag(1 - h_t**2) W_hh for a tanh RNN.
 
     Parameters
     ----------
     fn : callable
-        The student's function, called as ``jacobian_product(hs, W_hh, k) -> dh_T/dh_k``.
+        The student's function, called as ``jacobian_product(hs, W_hh, s) -> dh_T/dh_s``.
     """
-    # By hand: h_t = 0 leaves W_hh**(T - k); k = T and k = T - 1 are the two shortest products.
+    # By hand: h_t = 0 leaves W_hh**(T - s); s = T and s = T - 1 are the two shortest products.
     W = np.array([[0.5, 0.0], [0.0, 2.0]])
     _compare_jacobian(fn, np.zeros((3, 1, 2)), W, 0,
-                      "hand case h_t = 0, W_hh = diag(0.5, 2), T = 3, k = 0 (answer diag(0.125, 8))")
+                      "hand case h_t = 0, W_hh = diag(0.5, 2), T = 3, s = 0 (answer diag(0.125, 8))")
     rng = np.random.default_rng(7)
     hs, W_hh = _trajectory(rng, 5, 2, 3)
-    _compare_jacobian(fn, hs, W_hh, 5, "k = T (no step in between: the identity)")
-    _compare_jacobian(fn, hs, W_hh, 4, "k = T - 1 (one factor)")
-    # Edge and random sizes, each with a k that leaves at least two factors where T allows, plus chosen
+    _compare_jacobian(fn, hs, W_hh, 5, "s = T (no step in between: the identity)")
+    _compare_jacobian(fn, hs, W_hh, 4, "s = T - 1 (one factor)")
+    # Edge and random sizes, each with an s that leaves at least two factors where T allows, plus chosen
     # ones: T = B = 1 and a long product.
-    cases = [dict(sizes, k=int(rng.integers(0, max(1, sizes["T"] - 1)))) for sizes in case_sizes(seed=7, letters="TBH")]
+    cases = [dict(sizes, s=int(rng.integers(0, max(1, sizes["T"] - 1)))) for sizes in case_sizes(seed=7, letters="TBH")]
     cases += [
-        {"T": 1, "B": 1, "H": 4, "k": 0},
-        {"T": 10, "B": 1, "H": 3, "k": 2},
+        {"T": 1, "B": 1, "H": 4, "s": 0},
+        {"T": 10, "B": 1, "H": 3, "s": 2},
     ]
     for sizes in cases:
         with in_case(sizes):
             hs, W_hh = _trajectory(rng, sizes["T"], sizes["B"], sizes["H"])
-            _compare_jacobian(fn, hs, W_hh, sizes["k"])
+            _compare_jacobian(fn, hs, W_hh, sizes["s"])

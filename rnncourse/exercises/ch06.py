@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_close, in_case,
-                                          name_mistake, random_array)
+from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_grads_close, expect_keys,
+                                          in_case, name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.many_to_one import many_to_one_backward, many_to_one_forward
-from rnncourse.numpy.model import init_model_params
+from rnncourse.numpy.model import PARAM_NAMES, init_model_params
 from rnncourse.torch.seq2seq import greedy_decode
 from rnncourse.validation import check_array, check_index_array
 
@@ -161,14 +161,15 @@ def _case(rng, T, B, D, H, lengths=None, C=3):
 
 
 def _expect_grads(mine, ref, what):
+    """Compare the answer with ``ref`` by :func:`~rnncourse.exercises.feedback.expect_grads_close`: the five
+    parameters' gradients, and ``x``'s where the answer gives it; other keys (``h0`` from ``rnn_backward``) are not
+    asked for and not compared."""
+    names = list(PARAM_NAMES)
     if not isinstance(mine, dict):
-        raise ExerciseFailure(f"{what} should return a dict of gradients, but returned {type(mine).__name__}")
-    missing = [k for k in ("W_xh", "W_hh", "b_h", "W_hy", "b_y") if k not in mine]
-    if missing:
-        raise ExerciseFailure(f"{what} should return the gradients of W_xh, W_hh, b_h, W_hy and b_y, "
-                              f"but lacks {', '.join(missing)}")
-    for name in ("W_hy", "b_y", "W_xh", "W_hh", "b_h") + (("x",) if "x" in mine else ()):
-        expect_close(mine[name], ref[name], f"{what}: d{name}", rtol=1e-6, atol=1e-10)
+        expect_keys(mine, names, what)                  # raises: says that a dict is expected, and its keys
+    names += ["x"] if "x" in mine else []
+    expect_grads_close({k: mine[k] for k in names if k in mine}, {k: ref[k] for k in names}, what,
+                       rtol=1e-6, atol=1e-10)
 
 
 def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
@@ -197,7 +198,7 @@ def check_many_to_one_backward(fn):
     ref = many_to_one_backward(np.zeros_like(dlogits), cache)
     zero = call_unchanged(fn, (np.zeros_like(dlogits), cache), ("dlogits", "cache"),
                           "many_to_one_backward with dlogits = 0")
-    _expect_grads(zero, ref, "with dlogits = 0 (all gradients 0)")
+    _expect_grads(zero, ref, "the gradients of many_to_one_backward with dlogits = 0 (all 0)")
     # Edge and random sizes (every sequence of length T), plus T = B = 1 and chosen lengths: padded
     # sequences from length 1 to T, and one sequence shorter than T.
     cases = case_sizes(seed=0, letters="TBDH") + [
@@ -214,4 +215,4 @@ def check_many_to_one_backward(fn):
             mine = call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
             if lengths is not None:
                 _reject_gradient_at_T(mine, dlogits, cache, ref, what)
-            _expect_grads(mine, ref, what)
+            _expect_grads(mine, ref, "the gradients of many_to_one_backward")

@@ -25,10 +25,10 @@ import numpy as np
 
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import softmax_cross_entropy
-from rnncourse.numpy.output import AffineCache, affine_forward, as_affine_cache
-from rnncourse.validation import (check_argument_order, check_array, check_cache, check_index_array, check_keys,
-                                  check_positive_float, check_not_empty, check_positive_int, check_rng,
-                                  check_same_dtype, state_hint)
+from rnncourse.numpy.output import AffineCache, as_affine_cache
+from rnncourse.validation import (check_argument_order, check_array, check_cache, check_index_array, check_not_empty,
+                                  check_params, check_positive_float, check_positive_int, check_rng, check_same_dtype,
+                                  state_hint)
 
 __all__ = ["CharLMCache", "init_charlm", "charlm_forward", "charlm_backward", "charlm_loss", "evaluate_loss",
            "score_text", "correlation_beyond_input", "sample", "batches"]
@@ -50,7 +50,7 @@ class CharLMCache(NamedTuple):
     params : dict
         The model's weights, ``W_xh``, ``W_hh``, ``b_h``, ``W_hy``, ``b_y``.
     out_cache : AffineCache
-        The cache of :func:`rnncourse.numpy.output.affine_forward` for the logits.
+        The read-out's cache, ``(hs, W_hy)``, as :func:`rnncourse.numpy.output.affine_forward` returns it.
     """
 
     inputs: np.ndarray
@@ -86,14 +86,9 @@ def init_charlm(V, H, *, rng, dtype=np.float32) -> dict:
 
 
 def _check_params(params) -> tuple[int, int]:
-    """Validate the parameter dict; return (V, H)."""
-    check_keys(params, "params", list(PARAM_SHAPES), "create it with init_charlm(...)")
-    H, V = check_array(params["W_xh"], "params['W_xh']", ("H", "V")).shape
-    sizes = {"H": H, "V": V}
-    for name, symbols in PARAM_SHAPES.items():
-        check_array(params[name], f"params[{name!r}]", symbols, tuple(sizes[s] for s in symbols))
-    check_same_dtype(**{name: params[name] for name in PARAM_SHAPES})      # other keys are ignored
-    return V, H
+    """Validate the parameter dict, each array once; return (V, H)."""
+    sizes = check_params(params, PARAM_SHAPES, fix="create it with init_charlm(...)")   # other keys are ignored
+    return sizes["V"], sizes["H"]
 
 
 def _check_ids(inputs, targets, h0, V, W_hh):
@@ -105,7 +100,7 @@ def _check_ids(inputs, targets, h0, V, W_hh):
         T, B = inputs.shape
         hint, advice = "B comes from inputs, H from W_hh", state_hint(h0, "h0", T, B, source="inputs", source_ndim=2)
         check_array(h0, "h0", ("B", "H"), (B, W_hh.shape[0]), hint=f"{hint}; {advice}" if advice else hint)
-        check_same_dtype(h0=h0, W_hh=W_hh)
+        check_same_dtype(**{"h0": h0, "params['W_hh']": W_hh})
 
 
 def charlm_forward(params, inputs, h0=None):
@@ -150,8 +145,11 @@ def _forward(params, inputs, h0):
         a_t += h @ W_hh_T                       # a_t = W_xh[:, c_t] + W_hh h_{t-1} + b_h
         h = np.tanh(a_t, out=a_t)               # h_t = tanh(a_t), written over a_t
     hs.flags.writeable = False                  # the cache holds hs for the backward pass
-    logits, out_cache = affine_forward(hs, params["W_hy"], params["b_y"])
-    return logits, CharLMCache(inputs, h0, hs, params, out_cache)
+    # affine_forward's read-out, without its checks, which would scan W_hy and b_y again (and hs) on every chunk.
+    W_hy = params["W_hy"]
+    logits = hs.reshape(T * B, -1) @ W_hy.T     # one product over all T*B rows
+    logits += params["b_y"]
+    return logits.reshape(T, B, -1), CharLMCache(inputs, h0, hs, params, AffineCache(hs, W_hy))
 
 
 def charlm_backward(dlogits, cache, dh_T=None):
@@ -438,7 +436,8 @@ def batches(ids, T, B):
     The ids are split into ``B`` equal streams, one per batch column; chunk
     ``k`` holds steps ``k*T .. k*T + T - 1`` of every stream, so column ``b``
     of one chunk continues column ``b`` of the previous chunk and the hidden
-    state ``h_T`` of one chunk is the right ``h0`` for the next.
+    state ``h_T`` of one chunk is the right ``h0`` for the next. The arguments
+    are checked when ``batches`` is called, not when the first chunk is asked for.
 
     Parameters
     ----------
@@ -449,12 +448,12 @@ def batches(ids, T, B):
     B : int
         Number of streams (the batch size).
 
-    Yields
-    ------
-    inputs : numpy.ndarray of int, shape (T, B)
-        Ids read at each step.
-    targets : numpy.ndarray of int, shape (T, B)
-        The next ids: ``targets[t, b]`` follows ``inputs[t, b]`` in the text.
+    Returns
+    -------
+    iterator of tuple
+        One ``(inputs, targets)`` pair per chunk, read once: ``inputs`` (T, B), the ids
+        read at each step, and ``targets`` (T, B), the next ids (``targets[t, b]``
+        follows ``inputs[t, b]`` in the text).
     """
     T, B = check_positive_int(T, "T"), check_positive_int(B, "B")
     check_index_array(ids, "ids", ("N",))
@@ -462,6 +461,11 @@ def batches(ids, T, B):
     if L < T:
         raise ValueError(f"ids should hold at least T * B + 1 = {T * B + 1} characters for chunks of T = {T} "
                          f"steps in B = {B} streams, but holds {len(ids)}; lower T or B, or use more text")
+    return _chunks(ids, T, B, L)
+
+
+def _chunks(ids, T, B, L):
+    """The chunks of :func:`batches`, ``L`` inputs per stream; no checks."""
     X = ids[:B * L].reshape(B, L)
     Y = ids[1:B * L + 1].reshape(B, L)
     for k in range(L // T):

@@ -12,11 +12,11 @@ RNN. The chain rule multiplies them:
 
 .. math::
 
-    \frac{\partial h_T}{\partial h_k} = J_T J_{T-1} \cdots J_{k+1}.
+    \frac{\partial h_T}{\partial h_s} = J_T J_{T-1} \cdots J_{s+1}.
 
-The norm of this product as a function of the lag :math:`T - k` says whether
+The norm of this product as a function of the lag :math:`T - s` says whether
 gradients vanish (it shrinks geometrically) or explode (it grows). Bengio et al.
-(1994) and Pascanu et al. (2013) bound it by :math:`(\gamma\, \sigma_{\max}(W_{hh}))^{T-k}`,
+(1994) and Pascanu et al. (2013) bound it by :math:`(\gamma\, \sigma_{\max}(W_{hh}))^{T-s}`,
 where :math:`\gamma` bounds :math:`|f'|`.
 
 Indexing follows :func:`rnncourse.numpy.elman.rnn_forward`: ``hs[i]`` (0-based) is
@@ -68,21 +68,21 @@ def step_jacobians(hs, W_hh, nonlinearity="tanh"):
     return derivative(hs, nonlinearity)[..., :, None] * W_hh     # diag(f') W_hh: scale row j by f'_j
 
 
-def jacobian_product(J, k):
-    """The product ``dh_T/dh_k = J_T J_{T-1} ... J_{k+1}`` for ``k`` in ``0 .. T``.
+def jacobian_product(J, s):
+    """The product ``dh_T/dh_s = J_T J_{T-1} ... J_{s+1}`` for ``s`` in ``0 .. T``.
 
     Parameters
     ----------
     J : numpy.ndarray, shape (T, B, H, H)
         Per-step Jacobians from :func:`step_jacobians`.
-    k : int
-        The earlier time step, ``0 <= k <= T``; ``k = T`` gives the identity
-        and ``k = 0`` the Jacobian with respect to the initial state ``h_0``.
+    s : int
+        The earlier time step, ``0 <= s <= T``; ``s = T`` gives the identity
+        and ``s = 0`` the Jacobian with respect to the initial state ``h_0``.
 
     Returns
     -------
     numpy.ndarray, shape (B, H, H)
-        :math:`\\partial h_T / \\partial h_k` for each sequence, in ``J``'s dtype and not rescaled: over
+        :math:`\\partial h_T / \\partial h_s` for each sequence, in ``J``'s dtype and not rescaled: over
         a long span its entries can overflow to ``inf`` (and then NaN, from ``inf * 0``) or underflow
         to 0. :func:`jacobian_norms` gives the norms of every such product without that limit.
     """
@@ -90,12 +90,12 @@ def jacobian_product(J, k):
     check_array(J, "J", ("T", "B", "H", "H"), (None, None, J.shape[2], J.shape[2]),
                 hint="J comes from step_jacobians: one square Jacobian dh_t/dh_{t-1} per step and sequence")
     T, B, H, _ = J.shape
-    k = check_positive_int(k, "k", minimum=0)
-    if k > T:
-        raise ValueError(f"k should be between 0 and T = {T}, but is {k}")
+    s = check_positive_int(s, "s", minimum=0)
+    if s > T:
+        raise ValueError(f"s should be between 0 and T = {T}, but is {s}")
     P = np.broadcast_to(np.eye(H, dtype=J.dtype), (B, H, H)).copy()
-    for i in range(k, T):          # J[i] = dh_{i+1}/dh_i multiplies from the left
-        P = J[i] @ P
+    for t in range(s + 1, T + 1):  # J_t = dh_t/dh_{t-1} is J[t - 1]; the later factor multiplies from the left
+        P = J[t - 1] @ P
     return P
 
 

@@ -127,17 +127,18 @@ def _rows(A):
     return A.reshape(-1, A.shape[-1])
 
 
-def _check_params(W_xh, W_yh, b_h, W_hy, b_y, D):
-    """Validate the five parameters against the input size ``D``; return ``(H, O)``."""
-    check_array(W_xh, "W_xh", ("H", "D"), (None, D), hint=f"W_xh has shape (hidden_size, input_size); D = {D} "
-                                                           f"is the size of the last axis of x, so check x too")
+def _check_params(W_xh, W_yh, b_h, W_hy, b_y, D, names=PARAM_NAMES):
+    """Validate the five parameters against the input size ``D``, each named by ``names``; return ``(H, O)``."""
+    n = dict(zip(PARAM_NAMES, names))
+    check_array(W_xh, n["W_xh"], ("H", "D"), (None, D), hint=f"W_xh has shape (hidden_size, input_size); D = {D} "
+                                                               f"is the size of the last axis of x, so check x too")
     H = W_xh.shape[0]
-    check_array(W_hy, "W_hy", ("O", "H"), (None, H), hint="W_hy has shape (output_size, hidden_size)")
+    check_array(W_hy, n["W_hy"], ("O", "H"), (None, H), hint="W_hy has shape (output_size, hidden_size)")
     O = W_hy.shape[0]
-    check_array(W_yh, "W_yh", ("H", "O"), (H, O),
+    check_array(W_yh, n["W_yh"], ("H", "O"), (H, O),
                 hint="W_yh maps the fed-back output (size O) to the hidden units (size H)")
-    check_array(b_h, "b_h", ("H",), (H,))
-    check_array(b_y, "b_y", ("O",), (O,))
+    check_array(b_h, n["b_h"], ("H",), (H,))
+    check_array(b_y, n["b_y"], ("O",), (O,))
     return H, O
 
 
@@ -278,11 +279,12 @@ def jordan_step_backward(dstate, cache):
 TARGETS_HINT = "targets has the shape of the outputs Y: T and B of x, O = W_hy.shape[0]"
 
 
-def _check_sequence(x, y0, targets, params):
+def _check_sequence(x, y0, targets, params, names=PARAM_NAMES):
+    """Validate the inputs of a sequence, the parameters (a tuple) named by ``names``; return ``(T, B, H, O)``."""
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
     check_not_empty(x, "x")
-    H, O = _check_params(*params, D)
+    H, O = _check_params(*params, D, names=names)
     if y0 is not None:
         hint = "y0 is the output fed into the first step"
         if getattr(y0, "ndim", None) == 1:
@@ -290,7 +292,7 @@ def _check_sequence(x, y0, targets, params):
         check_array(y0, "y0", ("B", "O"), (B, O), hint=hint)
     if targets is not None:
         check_array(targets, "targets", ("T", "B", "O"), (T, B, O), hint=TARGETS_HINT)
-    named = dict(zip(("W_xh", "W_yh", "b_h", "W_hy", "b_y"), params), x=x)
+    named = dict(zip(names, params), x=x)
     named.update({k: v for k, v in (("y0", y0), ("targets", targets)) if v is not None})
     check_same_dtype(**named)
     return T, B, H, O
@@ -339,9 +341,17 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
     ((5, 1, 2), (5, 1, 4))
     """
     params = (W_xh, W_yh, b_h, W_hy, b_y)
-    T, B, n_h, O = _check_sequence(x, y0, targets, params)
+    _check_sequence(x, y0, targets, params)
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     check_choice(output, "output", OUTPUTS)
+    return _forward(x, y0, params, nonlinearity, output, targets)
+
+
+def _forward(x, y0, params, nonlinearity, output, targets):
+    """:func:`jordan_forward` without the input checks; ``params`` is the tuple ``(W_xh, W_yh, b_h, W_hy, b_y)``."""
+    W_xh, W_yh, b_h, W_hy, b_y = params
+    T, B, _ = x.shape
+    n_h, O = W_xh.shape[0], W_hy.shape[0]
     u = np.zeros((B, O), dtype=x.dtype) if y0 is None else y0
     U, hs, Y = np.empty((T, B, O), x.dtype), np.empty((T, B, n_h), x.dtype), np.empty((T, B, O), x.dtype)
     for t in range(T):
@@ -445,11 +455,13 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
         raise TypeError("targets should be a numpy.ndarray of shape (T, B, O), the target output at every step, but "
                         "is None; jordan_loss scores the outputs against them (and feeds them back under teacher "
                         "forcing)")
-    fed = targets if teacher_forcing else None
-    Y, cache = jordan_forward(x, y0, *(params[k] for k in PARAM_NAMES), nonlinearity, output, targets=fed)
-    if not teacher_forcing:     # (fed back, jordan_forward checked them) named here, not as mse_loss's "target"
-        check_array(targets, "targets", ("T", "B", "O"), Y.shape, hint=TARGETS_HINT)
-        check_same_dtype(x=x, targets=targets)
+    # Checked once, here, each array under the caller's name (params['W_xh'], targets rather than mse_loss's
+    # "target"); the forward pass below runs without checking them again.
+    arrays = tuple(params[k] for k in PARAM_NAMES)
+    _check_sequence(x, y0, targets, arrays, names=tuple(f"params[{k!r}]" for k in PARAM_NAMES))
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    check_choice(output, "output", OUTPUTS)
+    Y, cache = _forward(x, y0, arrays, nonlinearity, output, targets if teacher_forcing else None)
     loss, dY = mse_loss(Y, targets)
     grads = jordan_backward(dY, cache)
     return loss, {name: grads[name] for name in PARAM_NAMES}, Y

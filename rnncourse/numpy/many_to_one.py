@@ -26,10 +26,9 @@ import numpy as np
 
 from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.losses import softmax_cross_entropy
-from rnncourse.numpy.model import PARAM_NAMES
+from rnncourse.numpy.model import check_model_params
 from rnncourse.numpy.output import AffineCache, affine_backward, affine_forward, as_affine_cache
-from rnncourse.validation import (check_argument_order, check_array, check_cache, check_keys, check_lengths,
-                                  check_same_dtype)
+from rnncourse.validation import check_argument_order, check_array, check_cache, check_lengths, check_same_dtype
 
 __all__ = ["ManyToOneCache", "last_states", "many_to_one_forward", "many_to_one_backward", "many_to_one_loss"]
 
@@ -53,23 +52,29 @@ class ManyToOneCache(NamedTuple):
     lengths: np.ndarray
 
 
-def last_states(hs, lengths):
+def last_states(hs, lengths=None):
     """The state of each sequence at its last real step, ``hs[lengths[b] - 1, b]``.
 
     Parameters
     ----------
     hs : numpy.ndarray, shape (T, B, H)
-        Hidden states.
-    lengths : numpy.ndarray, shape (B,)
-        Lengths in ``1..T``.
+        Hidden states of a padded batch.
+    lengths : numpy.ndarray of int, shape (B,), or None
+        Real length of each sequence, in ``1..T``; ``None`` means all are ``T`` (the last step, ``hs[-1]``).
 
     Returns
     -------
     numpy.ndarray, shape (B, H)
-        One state per sequence.
+        One state per sequence. A new array, never a view of ``hs``: editing one leaves the other
+        (and a cache that holds ``hs``) alone.
     """
-    check_array(hs, "hs", ("T", "B", "H"))
-    return _last_states(hs, check_lengths(lengths, *hs.shape[:2]))
+    check_array(hs, "hs", ("T", "B", "H"),
+                hint="hs holds the states of all steps; one state (B, H) per sequence is already the last")
+    if hs.shape[0] == 0:
+        raise ValueError(f"hs should hold at least one time step, but has shape {hs.shape}")
+    if lengths is None:
+        return hs[-1].copy()                    # an array of its own, as with lengths, not a view into hs
+    return _last_states(hs, check_lengths(lengths, *hs.shape[:2], source="hs"))
 
 
 def _last_states(hs, lengths):
@@ -109,7 +114,7 @@ def many_to_one_forward(x, params, lengths=None, nonlinearity="tanh"):
     (4, 2)
     """
     check_argument_order(params, x, "x", "many_to_one_forward(x, params, lengths=None, ...)")
-    check_keys(params, "params", PARAM_NAMES, "create it with rnncourse.numpy.model.init_model_params(...)")
+    check_model_params(params, x, fix="create it with rnncourse.numpy.model.init_model_params(...)")
     hs, rnn_cache = rnn_forward(x, None, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     T, B = hs.shape[:2]
     lengths = np.full(B, T, dtype=np.int64) if lengths is None else check_lengths(lengths, T, B).astype(np.int64)

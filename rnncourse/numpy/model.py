@@ -20,17 +20,20 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.numpy.elman import RNNCache, rnn_backward, rnn_forward
+from rnncourse.numpy.elman import X_HINT, RNNCache, rnn_backward, rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.losses import mse_loss, softmax_cross_entropy
 from rnncourse.numpy.output import affine_backward, affine_forward
-from rnncourse.validation import (check_argument_order, check_array, check_bool, check_cache, check_choice, check_keys,
-                                  check_same_dtype)
+from rnncourse.validation import (check_argument_order, check_array, check_bool, check_cache, check_choice,
+                                  check_params, check_same_dtype, state_hint)
 
-__all__ = ["PARAM_NAMES", "ModelCache", "init_model_params", "model_forward", "model_backward", "model_loss"]
+__all__ = ["PARAM_NAMES", "PARAM_SHAPES", "ModelCache", "init_model_params", "check_model_params", "model_forward",
+           "model_backward", "model_loss"]
 
 #: The parameters of the model, the keys of :func:`init_model_params`'s dict.
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+#: The dimension letters of each parameter's shape, in the order :func:`check_model_params` checks them.
+PARAM_SHAPES = {"W_xh": ("H", "D"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("O", "H"), "b_y": ("O",)}
 # ndim of the targets for each loss: (many-to-many, many-to-one)
 _TARGET_NDIM = {"ce": (2, 1), "mse": (3, 2)}
 
@@ -64,6 +67,38 @@ def init_model_params(input_size, hidden_size, output_size, *, rng, dtype=np.flo
                              spectral_radius=spectral_radius)
     params.update(init_output_params(hidden_size, output_size, rng=rng, dtype=dtype))
     return params
+
+
+def check_model_params(params, x, h0=None, *, fix="create it with init_model_params(...)") -> None:
+    """Check the parameter dict of the model against ``x`` (and ``h0``) before it is unpacked.
+
+    Each array is named by its key, ``params['W_hh']``, as the caller passed it: the keys, the
+    shapes and one dtype for all, ``x`` and ``h0`` included. The values are not scanned here:
+    :func:`~rnncourse.numpy.elman.rnn_forward` and :func:`~rnncourse.numpy.output.affine_forward`,
+    which the arrays go to next, scan each of them once (and check the rest of ``x`` and ``h0``).
+
+    Parameters
+    ----------
+    params : dict
+        ``W_xh`` (H, D), ``W_hh`` (H, H), ``b_h`` (H,), ``W_hy`` (O, H), ``b_y`` (O,); other keys are ignored.
+    x : numpy.ndarray, shape (T, B, D)
+        The input sequence, time-major.
+    h0 : numpy.ndarray, shape (B, H), or None
+        The initial state, if any.
+    fix : str
+        How to make such a dict, for the message of a wrong type or a missing key.
+    """
+    check_array(x, "x", ("T", "B", "D"), finite=False, hint=X_HINT)         # for B and D; rnn_forward scans it
+    T, B, D = x.shape
+    hints = {"W_xh": f"W_xh has shape (hidden_size, input_size), like torch's weight_ih_l0; D = {D} is the size of "
+                     f"the last axis of x, so check that x is time-major (T, B, D)",
+             "W_hh": "W_hh maps the hidden state to itself, so it is square",
+             "W_hy": "W_hy has shape (output_size, hidden_size), like torch.nn.Linear's weight"}
+    sizes = check_params(params, PARAM_SHAPES, sizes={"D": D}, hints=hints, fix=fix, finite=False, arrays={"x": x})
+    if h0 is not None:
+        hint, advice = "B comes from x and H from params['W_hh']", state_hint(h0, "h0", T, B)
+        check_array(h0, "h0", ("B", "H"), (B, sizes["H"]), finite=False, hint=f"{hint}; {advice}" if advice else hint)
+        check_same_dtype(**{"h0": h0, "params['W_hh']": params["W_hh"]})
 
 
 class ModelCache(NamedTuple):
@@ -109,8 +144,8 @@ def model_forward(params, x, h0=None, nonlinearity="tanh", many_to_one=False):
         ``cache.rnn.hs[-1]`` is the state to carry into the next chunk.
     """
     check_argument_order(params, x, "x", "model_forward(params, x, h0=None, ...)")
-    check_keys(params, "params", PARAM_NAMES, "create it with init_model_params(...)")
     many_to_one = check_bool(many_to_one, "many_to_one")
+    check_model_params(params, x, h0)
     hs, rnn_cache = rnn_forward(x, h0, params["W_xh"], params["W_hh"], params["b_h"], nonlinearity)
     Y, out_cache = affine_forward(hs[-1] if many_to_one else hs, params["W_hy"], params["b_y"])
     return Y, ModelCache(rnn_cache, out_cache, many_to_one)

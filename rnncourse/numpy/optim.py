@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from rnncourse.validation import check_float_array, check_positive_float, check_writable
+from rnncourse.validation import check_float_array, check_positive_float, check_positive_int, check_writable
 
 __all__ = ["SGD", "Adagrad", "Adam", "check_grads"]
 
@@ -29,7 +29,7 @@ def check_grads(params, grads, step=None):
     grads : dict
         Gradient arrays by name; every key of ``params`` must be present.
     step : int, optional
-        The optimiser step, named in the message.
+        The optimiser step (a count, 0 or more), named in the message.
 
     Raises
     ------
@@ -43,6 +43,8 @@ def check_grads(params, grads, step=None):
     for what, d in (("params", params), ("grads", grads)):
         if not isinstance(d, dict):
             raise TypeError(f"{what} should be a dict of numpy arrays by name, but is {type(d).__name__}")
+    if step is not None:
+        step = check_positive_int(step, "step", minimum=0)
     at = f" at step {step}" if step is not None else ""
     for name, p in params.items():
         if name not in grads:

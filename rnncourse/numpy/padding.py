@@ -142,7 +142,7 @@ def reverse_padded(x, lengths):
     if x.ndim < 2:
         raise ValueError(f"x should have shape (T, B) or (T, B, ...), but has shape {x.shape}")
     T, B = x.shape[:2]
-    lengths = check_lengths(lengths, T, B).astype(np.int64, copy=False)
+    lengths = check_lengths(lengths, T, B, source_ndim=min(x.ndim, 3)).astype(np.int64, copy=False)
     t = np.arange(T)[:, None]
     # src[t, b], the source step of out[t, b]: L_b - 1 - t within sequence b, t itself at padding steps
     src = np.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)

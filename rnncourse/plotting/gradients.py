@@ -87,7 +87,7 @@ def plot_norms_vs_lag(curves, *, bounds=None, ax=None, title="Norm of the Jacobi
         ax.semilogy(np.arange(len(norms)), norms, color=color, label=label)
         if bounds is not None and label in bounds:
             ax.semilogy(np.arange(len(bounds[label])), bounds[label], color=color, linestyle="--", linewidth=1.2)
-    ax.set_xlabel(r"lag $\ell = T - k$ (time steps)")
+    ax.set_xlabel(r"lag $\ell = T - s$ (time steps)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="best")

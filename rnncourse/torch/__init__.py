@@ -10,7 +10,8 @@ a sequence forward returns ``(hs, h_T)`` (LSTM: ``(hs, (h_T, c_T))``), a step or
 cell returns the new state (``h_t``; LSTM ``(h_t, c_t)``), a model with a read-out
 its outputs first (``(Y, h_T)``, or ``Y`` alone where no task needs the state back;
 ``JordanRNN``, whose fed-back state is ``Y``, ``(Y, hs)``); autograd replaces the
-NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...);
+NumPy caches. Weights carry the book's names (``W_xh``, ``W_hh``, ``b_h``, ...), except in
+``CharLM``, ``Tagger`` and ``AddingModel``, built from ``torch.nn`` parts, which keep theirs;
 ``from_torch(module)`` and ``to_torch()`` convert to and from ``torch.nn``'s
 modules, whose names differ; ``numpy_params()`` and ``from_numpy(params)`` to and
 from the NumPy twin's arrays. A wrong shape or value raises ``ValueError``; a

@@ -66,6 +66,9 @@ def params_from_rnn(rnn: nn.RNN) -> dict:
     The dict holds weights only. The settings of ``rnn`` are not in it: for the way back,
     pass them to :func:`rnn_from_params` yourself, above all ``nonlinearity=rnn.nonlinearity``
     (a ReLU network would otherwise come back as tanh) and ``bidirectional=rnn.bidirectional``.
+    Each ``b_h = bias_ih + bias_hh`` is a rounded sum, and :func:`rnn_from_params` puts all of it
+    in ``bias_ih``: ``rnn`` -> dict -> ``torch.nn.RNN`` is equal to ``rnn`` up to float rounding,
+    while dict -> ``torch.nn.RNN`` -> dict is exact.
 
     Example
     -------

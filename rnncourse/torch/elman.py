@@ -321,7 +321,10 @@ class ElmanRNN(nn.Module):
         """Copy the weights of a one-layer, time-major :class:`torch.nn.RNN`.
 
         PyTorch keeps two biases, ``bias_ih_l0`` and ``bias_hh_l0``; they only
-        ever appear as a sum, so ``b_h`` is that sum.
+        ever appear as a sum, so ``b_h`` is that sum. The sum is rounded, and
+        :meth:`to_torch` puts all of it in ``bias_ih_l0``: ``torch.nn.RNN`` -> ``ElmanRNN`` ->
+        ``torch.nn.RNN`` gives a module equal to the first up to float rounding, while
+        ``ElmanRNN`` -> ``torch.nn.RNN`` -> ``ElmanRNN`` gives back exactly the same parameters.
 
         Parameters
         ----------

@@ -154,7 +154,10 @@ class _GatedCell(nn.Module):
         """A copy of a :class:`torch.nn.LSTMCell` (for :class:`LSTMCell`) or :class:`torch.nn.GRUCell`.
 
         On the device and with the dtype of ``cell``; see :meth:`to_torch` for the way back.
-        A cell built with ``bias=False`` is copied with zero biases.
+        A cell built with ``bias=False`` is copied with zero biases. An LSTM cell's ``b_h`` is
+        ``bias_ih + bias_hh``, a rounded sum, and :meth:`to_torch` puts all of it in ``bias_ih``:
+        ``torch.nn`` -> ours -> ``torch.nn`` is equal up to float rounding, while ours -> ``torch.nn``
+        -> ours is exact. A GRU cell keeps both biases, so both trips are exact.
 
         Parameters
         ----------
@@ -522,7 +525,10 @@ class _GatedLayer(nn.Module):
     def from_torch(cls, layer: nn.Module):
         """A copy of a one-layer, unidirectional, time-major :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`.
 
-        A layer built with ``bias=False`` is copied with zero biases.
+        A layer built with ``bias=False`` is copied with zero biases. An LSTM's ``b_h`` is
+        ``bias_ih_l0 + bias_hh_l0``, a rounded sum, and :meth:`to_torch` puts all of it in
+        ``bias_ih_l0``: ``torch.nn`` -> ours -> ``torch.nn`` is equal up to float rounding, while
+        ours -> ``torch.nn`` -> ours is exact. A GRU keeps both biases, so both trips are exact.
 
         Parameters
         ----------

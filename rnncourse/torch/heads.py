@@ -240,7 +240,9 @@ class RNNModel(nn.Module):
             The last hidden state, to carry into the next chunk of a long sequence.
         """
         hs, h_T = self.rnn(x, h0)
-        return self.out(h_T if self.many_to_one else hs), h_T
+        if self.many_to_one:                # the caller's h_T, not the one the read-out saved for the backward pass
+            return self.out(h_T), h_T.clone()
+        return self.out(hs), h_T
 
     def numpy_params(self) -> dict:
         """Copies of the five parameters as :class:`numpy.ndarray`: the ``params`` of

@@ -43,7 +43,8 @@ def length_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
         On the device of ``lengths``.
     """
     T = check_positive_int(T, "T")
-    lengths = check_lengths(lengths, T, backend="torch", device=lengths.device)  # on meta: a meta mask, no values read
+    device = getattr(lengths, "device", None)       # not a tensor: check_lengths says so, as for the other functions
+    lengths = check_lengths(lengths, T, backend="torch", device=device)  # on meta: a meta mask, no values read
     return torch.arange(T, device=lengths.device)[:, None] < lengths[None, :]
 
 

@@ -49,8 +49,9 @@ def greedy_decode(step, h0, *, bos, eos, max_len, pad=0):
         The generated token ids (long), ``eos`` included.
     """
     if not callable(step):
-        raise TypeError(f"step should be a function step(tokens, h) -> (logits, h), such as a Seq2Seq's "
-                        f"model.step, but is {type(step).__name__}")
+        raise TypeError(f"step should be a function step(tokens, h) -> (logits, h), but is {type(step).__name__}; "
+                        f"to decode a Seq2Seq, call model.greedy_decode(src, max_len), which checks its inputs once "
+                        f"and steps without checks")
     for name, token in (("bos", bos), ("eos", eos), ("pad", pad)):
         check_positive_int(token, name, minimum=0)
     max_len = check_positive_int(max_len, "max_len")
@@ -105,6 +106,8 @@ class Seq2Seq(nn.Module):
     def __init__(self, src_vocab, tgt_vocab, hidden_size, *, bos=1, eos=2, pad=0, nonlinearity="tanh",
                  device=None, dtype=None, generator=None):
         super().__init__()
+        # Checked by the caller's names: inside, the vocabulary sizes are the input sizes of encoder and decoder.
+        src_vocab, tgt_vocab = check_positive_int(src_vocab, "src_vocab"), check_positive_int(tgt_vocab, "tgt_vocab")
         kw = {"device": device, "dtype": dtype, "generator": generator}
         self.encoder = ElmanRNN(src_vocab, hidden_size, nonlinearity, **kw)
         self.decoder = ElmanRNN(tgt_vocab, hidden_size, nonlinearity, **kw)
@@ -201,7 +204,8 @@ class Seq2Seq(nn.Module):
         check_match("tokens", tokens, "the model", self.out.W_hy, dtype=False)
         check_array(h, "h", ("B", "H"), (tokens.shape[0], self.decoder.hidden_size), backend="torch")
         check_match("h", h, "the model", self.out.W_hy)
-        return self._step(tokens, h)
+        logits, h = self._step(tokens, h)
+        return logits, h.clone()            # the caller's h, not the one the read-out saved for the backward pass
 
     def _step(self, tokens, h):
         """:meth:`step` without the checks, for the loop of :meth:`greedy_decode`, which checked its inputs."""

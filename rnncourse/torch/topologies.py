@@ -174,7 +174,7 @@ class ManyToOne(nn.Module):
         if lengths is not None:             # checked against x, the name the caller knows (last_states says hs)
             check_lengths(lengths, *hs.shape[:2], backend="torch", device=hs.device)
         h_L = last_states(hs, lengths)
-        return self.out(h_L), h_L
+        return self.out(h_L), h_L.clone()   # the caller's, not the h_L the read-out saved for the backward pass
 
     def numpy_params(self) -> dict:
         """Copies of the five parameters as :class:`numpy.ndarray`: the ``params`` of
