@@ -775,26 +775,27 @@ def test_figures_are_readable_and_axe_finds_nothing_serious_in_dark_mode(browser
     assert not accessibility, "\n".join(accessibility)
 
 
-#: A box of printed text (stdout) under a code cell, its text in group 1.
-STREAM_BOX = re.compile(r'<div class="output stream[^"]*"><div class="highlight"><pre>(.*?)</pre></div>\s*</div>', re.S)
 
-
-def test_each_cells_printed_text_is_one_output_box(site):
-    """A cell's print() calls show in one box (nb_merge_streams in _config.yml): the kernel sends stdout in
-    pieces as it comes, which myst-nb would show as one box each, splitting chapter 6's
-    "x_train: (14, 2000, 26)  labels: (2000,)" after "x_train:"."""
-    split = []
+def test_each_cells_printed_text_reads_as_one_box(browser, server):
+    """The kernel sends a cell's printed text in pieces as it comes, each an output of its own; the CSS joins
+    consecutive pieces: no gap, no rounded corner and one background where one piece meets the next."""
+    split, joined = [], 0
     for rel in CHAPTERS:
-        html = (site / rel).read_text(encoding="utf-8")
-        boxes = list(STREAM_BOX.finditer(html))
-        texts = [re.sub(r"<[^>]+>", "", box.group(1)) for box in boxes]
-        split += [f"{rel}: {texts[i].strip()[-40:]!r} | {texts[i + 1].strip()[:40]!r}"
-                  for i, (box, after) in enumerate(zip(boxes, boxes[1:])) if not html[box.end():after.start()].strip()]
-        if rel.endswith("06_topologies.html"):
-            x_train = [text for text in texts if "x_train:" in text]
-            if not (len(x_train) == 1 and "labels:" in x_train[0]):
-                split.append(f"{rel}: x_train and its shapes are not one box: {x_train}")
-    assert not split, f"{len(split)} printed outputs split into boxes:\n" + "\n".join(split)
+        page, _ = open_page(browser, f"{server}/{rel}")
+        seams = page.evaluate("""() => [...document.querySelectorAll(
+                'div.cell_output > .output.stream + .output.stream')].map(second => {
+            const a = second.previousElementSibling.querySelector('pre'), b = second.querySelector('pre');
+            const sa = getComputedStyle(a), sb = getComputedStyle(b);
+            return {gap: b.getBoundingClientRect().top - a.getBoundingClientRect().bottom,
+                    corners: [sa.borderBottomLeftRadius, sb.borderTopLeftRadius].join(' '),
+                    same: sa.backgroundColor === sb.backgroundColor, text: b.textContent.trim().slice(0, 40)};
+        })""")
+        page.close()
+        joined += len(seams)
+        split += [f"{rel}: before {seam['text']!r}: {seam}" for seam in seams
+                  if abs(seam["gap"]) > 0.5 or seam["corners"] != "0px 0px" or not seam["same"]]
+    assert not split, f"{len(split)} printed outputs show as separate boxes:\n" + "\n".join(split)
+    assert joined, "no chapter has a cell whose printed text came in pieces: the check above checked nothing"
 
 
 def test_api_reference_describes_namedtuple_fields_once(site):
