@@ -467,6 +467,17 @@ def test_page_loads_cleanly_fits_phone_and_desktop_and_axe_finds_nothing_serious
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("rel", ["genindex.html", "py-modindex.html", "search.html"])
+def test_the_index_and_search_pages_fit_a_phone(browser, server, site, rel):
+    # Not in the table of contents, but a link away on every page (the sidebar's search, the API's index).
+    page, _ = open_page(browser, f"{server}/{rel}", PHONE_320)
+    problems = layout_problems(page, rel, "320")
+    page.set_viewport_size(PHONE)
+    problems += layout_problems(page, rel, "phone")
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
 class ImageParser(HTMLParser):
     def __init__(self):
         super().__init__()
