@@ -279,8 +279,10 @@ def jordan_step_backward(dstate, cache):
 TARGETS_HINT = "targets has the shape of the outputs Y: T and B of x, O = W_hy.shape[0]"
 
 
-def _check_sequence(x, y0, targets, params, names=PARAM_NAMES):
+def _check_sequence(x, y0, targets, params, nonlinearity, output, names=PARAM_NAMES):
     """Validate the inputs of a sequence, the parameters (a tuple) named by ``names``; return ``(T, B, H, O)``."""
+    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
+    check_choice(output, "output", OUTPUTS)
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
     check_not_empty(x, "x")
@@ -341,9 +343,7 @@ def jordan_forward(x, y0, W_xh, W_yh, b_h, W_hy, b_y, nonlinearity="tanh", outpu
     ((5, 1, 2), (5, 1, 4))
     """
     params = (W_xh, W_yh, b_h, W_hy, b_y)
-    _check_sequence(x, y0, targets, params)
-    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    check_choice(output, "output", OUTPUTS)
+    _check_sequence(x, y0, targets, params, nonlinearity, output)
     return _forward(x, y0, params, nonlinearity, output, targets)
 
 
@@ -458,9 +458,7 @@ def jordan_loss(params, x, targets, y0=None, teacher_forcing=False, nonlinearity
     # Checked once, here, each array under the caller's name (params['W_xh'], targets rather than mse_loss's
     # "target"); the forward pass below runs without checking them again.
     arrays = tuple(params[k] for k in PARAM_NAMES)
-    _check_sequence(x, y0, targets, arrays, names=tuple(f"params[{k!r}]" for k in PARAM_NAMES))
-    check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
-    check_choice(output, "output", OUTPUTS)
+    _check_sequence(x, y0, targets, arrays, nonlinearity, output, names=tuple(f"params[{k!r}]" for k in PARAM_NAMES))
     Y, cache = _forward(x, y0, arrays, nonlinearity, output, targets if teacher_forcing else None)
     loss, dY = mse_loss(Y, targets)
     grads = jordan_backward(dY, cache)
