@@ -79,6 +79,16 @@ def test_bad_arguments_are_named(kwargs, error, match):
         order_task(rng=np.random.default_rng(0), **kwargs)
 
 
+def test_a_vocabulary_beyond_int64_token_ids_is_refused_by_name():
+    """vocab_size = 2**64 + 5 used to fail inside NumPy ("high is out of bounds for int64"), and 2**63 + 1 to
+    wrap a token id round to a negative number."""
+    for V in (2**64 + 5, 2**63 + 1):
+        with pytest.raises(ValueError, match=rf"^vocab_size should be an integer from 3 to {2**63}, but is {V}$"):
+            order_task(2, 3, rng=np.random.default_rng(0), vocab_size=V)
+    tokens, _ = order_task(50, 3, rng=np.random.default_rng(0), vocab_size=2**63)     # the largest: ids < 2**63
+    assert tokens.dtype == np.int64 and tokens.min() >= 0
+
+
 def test_rng_must_be_a_generator():
     with pytest.raises(TypeError, match="rng should be a numpy.random.Generator"):
         order_task(2, 5, rng=0)

@@ -79,6 +79,31 @@ def test_standardizer_round_trip_and_statistics():
         Standardizer.fit(np.ones((5, 2)))
 
 
+def test_standardizer_fit_tells_constant_columns_by_their_values_not_by_a_rounded_std():
+    # 0.1 is not exact in binary: the mean of three 0.1 is not 0.1 and np.std gives 1.4e-17, not 0
+    with pytest.raises(ValueError, match=r"^values has a constant column \(index 1\)"):
+        Standardizer.fit(np.array([[1.0, 0.1], [2.0, 0.1], [3.0, 0.1]]))
+    with pytest.raises(ValueError, match=r"constant column \(index 0\)"):
+        Standardizer.fit(np.full((3, 1), 0.1))
+    tiny = Standardizer.fit(np.array([1e-200, -1e-200]))        # squares underflow to 0, yet it varies
+    assert tiny.std == pytest.approx([1e-200], rel=1e-15) and tiny.mean == pytest.approx([0.0], abs=1e-215)
+    np.testing.assert_allclose(tiny.transform(np.array([1e-200, -1e-200])), [1.0, -1.0], rtol=1e-15)
+    huge = Standardizer.fit(np.array([[1e200], [-1e200]]))       # squares overflow to infinity
+    assert huge.std == pytest.approx([1e200], rel=1e-15)
+    np.testing.assert_allclose(huge.transform(np.array([[1e200], [-1e200]])), [[1.0], [-1.0]], rtol=1e-15)
+    largest = Standardizer.fit(np.array([1.7e308, 1.6e308]))     # even the sum of the two overflows
+    assert largest.mean == pytest.approx([1.65e308], rel=1e-15) and largest.std == pytest.approx([5e306], rel=1e-12)
+
+
+def test_standardizer_fit_of_ordinary_values_gives_numpys_mean_and_std_bit_for_bit():
+    rng = np.random.default_rng(5)
+    for scale in (1e-3, 1.0, 7.0, 1e6):
+        v = rng.normal(3.0, 2.0, size=(50, 4)) * scale
+        scaler = Standardizer.fit(v)
+        np.testing.assert_array_equal(scaler.mean, v.mean(axis=0))
+        np.testing.assert_array_equal(scaler.std, v.std(axis=0))
+
+
 def test_time_split_keeps_order():
     a, b = time_split(np.arange(10), 0.8)
     np.testing.assert_array_equal(a, np.arange(8))

@@ -426,6 +426,27 @@ def test_expect_grad_check_fails_a_gradient_off_by_a_hundred_times_its_tolerance
         fb.expect_grad_check(loss, params, near, tol=tol)
 
 
+def test_expect_grad_check_never_passes_a_gradient_below_the_finite_difference_resolution():
+    """30 steps of an Elman RNN with a small W_hh: dL/dh0 is about 1e-29 and its finite difference exactly 0."""
+    rng = np.random.default_rng(0)
+    x, W_xh, b_h = rng.normal(size=(30, 2, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
+    W_hh, r, params = 0.1 * rng.normal(size=(4, 4)), rng.normal(size=(2, 4)), {"h0": rng.normal(size=(2, 4))}
+    hs, cache = rnncourse.numpy.rnn_forward(x, params["h0"], W_xh, W_hh, b_h)
+    dhs = np.zeros_like(hs)
+    dhs[-1] = r
+    dh0 = rnncourse.numpy.rnn_backward(dhs, cache)["h0"]
+
+    def loss():
+        return float((rnncourse.numpy.rnn_forward(x, params["h0"], W_xh, W_hh, b_h)[0][-1] * r).sum())
+
+    with pytest.raises(ExerciseFailure, match=r"^gradient check could not verify h0: the gradients of rnn_backward "
+                                              r"and the finite differences are both too small there for finite "
+                                              r"differences to resolve"):
+        fb.expect_grad_check(loss, params, {"h0": dh0}, "the gradients of rnn_backward")   # right, but not a pass
+    with pytest.raises(ExerciseFailure, match=r"^gradient check fails on h0 \(relative error 1\):"):
+        fb.expect_grad_check(loss, params, {"h0": np.ones_like(dh0)}, "the gradients of rnn_backward")
+
+
 def test_case_sizes_start_with_the_edge_cases_and_are_reproducible():
     cases = fb.case_sizes(seed=5, letters="TBDH", n_random=3)
     assert cases[0]["T"] == 1 and cases[1]["B"] == 1 and len(cases) == 5

@@ -147,6 +147,25 @@ def test_step_input_errors_name_the_argument_and_the_fix():
             rnn_step_forward(*args)
 
 
+def test_zero_hidden_units_or_input_features_are_refused_naming_the_sizes():
+    """H = 0 used to pass the forward pass and crash inside NumPy in the backward pass; like the torch
+    twin's ElmanRNN(3, 0), the functions refuse it, and D = 0 too."""
+    x, h0 = np.ones((4, 2, 3)), np.zeros((2, 0))
+    no_hidden = "hidden_size H should be an integer >= 1, but is 0: W_hh has shape (0, 0), W_xh (0, 3), b_h (0,)"
+    with pytest.raises(ValueError, match="^" + re.escape(no_hidden)):
+        rnn_forward(x, None, np.zeros((0, 3)), np.zeros((0, 0)), np.zeros(0))
+    with pytest.raises(ValueError, match="^" + re.escape(no_hidden)):
+        rnn_forward(x, h0, np.zeros((0, 3)), np.zeros((0, 0)), np.zeros(0))
+    with pytest.raises(ValueError, match="^" + re.escape(no_hidden)):
+        rnn_step_forward(x[0], h0, np.zeros((0, 3)), np.zeros((0, 0)), np.zeros(0))
+    no_input = "input_size D should be an integer >= 1, but is 0: x has shape (4, 2, 0) and W_xh (5, 0)"
+    with pytest.raises(ValueError, match="^" + re.escape(no_input)):
+        rnn_forward(np.ones((4, 2, 0)), None, np.zeros((5, 0)), np.eye(5), np.zeros(5))
+    with pytest.raises(ValueError, match="^" + re.escape(no_input.replace("x has shape (4, 2, 0)",
+                                                                          "x_t has shape (2, 0)"))):
+        rnn_step_forward(np.ones((2, 0)), np.zeros((2, 5)), np.zeros((5, 0)), np.eye(5), np.zeros(5))
+
+
 def test_forward_states_are_read_only_so_bptt_cannot_be_corrupted():
     x, h0, params = make_inputs(4, 2, 3, 5, seed=3)
     hs, cache = rnn_forward(x, h0, **params)

@@ -1,5 +1,7 @@
 """rnncourse.numpy.gradcheck on known functions, and model_loss against finite differences and autograd."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -254,3 +256,51 @@ def test_numerical_gradient_names_the_dtype_of_a_param_that_is_not_float(dtype):
         grad_check(lambda: float(p["w"].sum()), p, {"w": np.ones(2)})
     with pytest.raises(TypeError, match=r"^params\['w'\] should be a numpy\.ndarray, but is list$"):
         numerical_gradient(lambda: 0.0, {"w": [1.0, 2.0]})
+
+
+def _vanishing_h0_case():
+    """An Elman RNN of 30 steps with W_hh scaled by 0.1: dL/dh0 of L = sum(hs[-1] * r) is about 1e-29."""
+    from rnncourse.numpy import rnn_backward, rnn_forward
+
+    rng = np.random.default_rng(0)
+    T, B, D, H = 30, 2, 3, 4
+    x, W_xh, b_h = rng.normal(size=(T, B, D)), rng.normal(size=(H, D)), rng.normal(size=H)
+    W_hh, r = 0.1 * rng.normal(size=(H, H)), rng.normal(size=(B, H))
+    p = {"h0": rng.normal(size=(B, H))}
+    hs, cache = rnn_forward(x, p["h0"], W_xh, W_hh, b_h)
+    dhs = np.zeros_like(hs)
+    dhs[-1] = r
+    dh0 = rnn_backward(dhs, cache)["h0"]
+    assert 0 < np.abs(dh0).max() < 1e-20                     # far below what finite differences resolve
+    return (lambda: float((rnn_forward(x, p["h0"], W_xh, W_hh, b_h)[0][-1] * r).sum())), p, dh0
+
+
+def test_grad_check_gives_nan_and_warns_below_the_finite_difference_resolution():
+    f, p, dh0 = _vanishing_h0_case()
+    assert not numerical_gradient(f, p)["h0"].any()          # the centred difference sees no change at all
+    with pytest.warns(RuntimeWarning, match=r"^grad_check cannot verify params\['h0'\]: .* both below "
+                                            r"\d\.\de-09, .*finite differences can resolve.*nan, neither a pass nor a "
+                                            r"fail.*scale the loss up, or use fewer steps"):
+        errors = grad_check(f, p, {"h0": dh0})              # correct, but the difference sees 0: not a fail
+    assert np.isnan(errors["h0"])                             # neither a pass nor a fail
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                        # one side above the floor: no warning, a fail
+        assert grad_check(f, p, {"h0": np.ones_like(dh0)})["h0"] == 1.0
+        # equal to the difference's exact 0: they agree (as W_hh's exactly-0 gradient over one step does)
+        assert grad_check(f, p, {"h0": np.zeros_like(dh0)})["h0"] == 0.0
+    w = {"w": np.array([0.3, -2.0])}
+    tiny_slope = lambda: 1.0 + 1e-12 * float(w["w"].sum())   # noqa: E731 - slope 1e-12, below the floor
+    with pytest.warns(RuntimeWarning, match=r"params\['w'\]"):
+        assert np.isnan(grad_check(tiny_slope, w, {"w": np.full(2, 1e-12)})["w"])
+
+
+def test_grad_check_of_an_ordinary_function_is_unchanged_and_silent():
+    p = {"w": np.array([0.5, -1.0, 2.0]), "c": np.array([0.25])}
+    f = lambda: float((p["w"] ** 3).sum() + np.sin(p["c"][0]))      # noqa: E731
+    analytic = {"w": 3 * p["w"] ** 2, "c": np.cos(p["c"])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        errors = grad_check(f, p, analytic)
+    numerical = numerical_gradient(f, p)
+    assert errors == {name: rel_error(analytic[name], numerical[name]) for name in p}    # bit for bit
+    assert max(errors.values()) < 1e-9

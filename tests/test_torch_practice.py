@@ -12,11 +12,13 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from rnncourse.numpy.clip import grad_norm as np_grad_norm  # noqa: E402
 from rnncourse.numpy.padding import batch_indices, pad_sequences, padding_fraction  # noqa: E402
 from rnncourse.plotting.practice import (plot_accuracies, plot_batch_masks, plot_lr_range,  # noqa: E402
                                          plot_tagged_lines)
 from rnncourse.torch.charlm import CharLM, evaluate_loss, train_charlm  # noqa: E402
 from rnncourse.torch.debug import grad_norms, lr_range_test  # noqa: E402
+from rnncourse.torch.padding import masked_cross_entropy  # noqa: E402
 from rnncourse.torch.tagger import Tagger, fit_tagger, predict_tags  # noqa: E402
 from rnncourse.torch.training import check_finite_update  # noqa: E402
 
@@ -114,13 +116,15 @@ def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
 
 @pytest.mark.parametrize("loop", ["train_charlm", "fit_tagger"])
 def test_the_chapter_loops_stop_before_stepping_on_an_infinite_loss(loop):
-    # Read-out weights near float32's limit: the loss or its gradient is infinite at the first update.
-    # Without the check, Adam steps on a NaN gradient and every weight and every later loss is NaN.
+    # Read-out biases of +-3e38, float32's limit: the scores are finite, but an odd target's loss, the
+    # difference of two of them, is inf at the first update. (Read-out weights of 1e38 gave finite losses and
+    # finite gradients; those are clipped, see the next test.) Without the check, Adam steps on a NaN gradient
+    # and every weight and every later loss is NaN.
     ids, tags = _lines(np.random.default_rng(0), 8)
     torch.manual_seed(0)
     model = CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
     with torch.no_grad():
-        model.out.weight.mul_(1e38)
+        model.out.bias[0::2], model.out.bias[1::2] = 3e38, -3e38
     before = copy.deepcopy(model.state_dict())
     with pytest.raises(FloatingPointError, match=r"^the (loss|gradient norm) became (inf|nan) at update 0; training "
                                                  r"stopped before the optimizer step.*no update has been made yet, "
@@ -131,6 +135,65 @@ def test_the_chapter_loops_stop_before_stepping_on_an_infinite_loss(loop):
             fit_tagger(model, ids, tags, B=4)
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+@pytest.mark.parametrize("loop", ["train_charlm", "fit_tagger"])
+def test_the_chapter_loops_clip_a_finite_gradient_too_large_to_square_in_float32(loop):
+    # Read-out weights of 1e21: a finite loss, finite gradient entries near 1e20 whose float32 squares overflow.
+    # The loops stopped with "the gradient norm became inf"; clipping is what such a gradient needs.
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    torch.manual_seed(0)
+    model = CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
+    with torch.no_grad():
+        model.out.weight.mul_(1e21)
+    if loop == "train_charlm":
+        losses = train_charlm(model, np.tile(np.arange(5), 20), T=2, B=4, steps=1, clip=1.0)
+    else:
+        losses = fit_tagger(model, ids, tags, B=8, clip=1.0)[:1]
+    assert len(losses) == 1 and math.isfinite(losses[0])
+    grads = {name: p.grad.numpy() for name, p in model.named_parameters() if p.grad is not None}
+    assert np_grad_norm(grads) == pytest.approx(1.0, rel=1e-5)        # the last update's gradient, clipped
+
+
+@pytest.mark.parametrize("scale", [1e20, 1e-30])
+def test_grad_norms_are_the_numpy_twins_norms_where_float32_squares_overflow_or_underflow(scale):
+    # p.grad.norm() sums float32 squares: inf for entries of 1e20, 0 for entries of 1e-30.
+    model = torch.nn.Linear(4, 3)
+    model.weight.grad = torch.full((3, 4), scale)
+    model.bias.grad = torch.full((3,), -scale)
+    norms = grad_norms(model)
+    for name, p in model.named_parameters():
+        assert norms[name] == pytest.approx(np_grad_norm({name: p.grad.numpy()}), rel=1e-6, abs=0)
+    assert norms["weight"] == pytest.approx(12 ** 0.5 * scale, rel=1e-6, abs=0)
+
+
+def _scores_and_targets(n=70_000, V=64):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(8, V)
+    return lin, torch.randn(n, 1, 8), torch.randint(0, V, (n, 1)), torch.ones(n, 1, dtype=torch.bool)
+
+
+def test_masked_cross_entropy_in_half_precision_counts_more_positions_than_float16_holds():
+    # The mask was counted in the logits' dtype: float16 stops at 65504, so 70,000 positions gave a loss of 0
+    # under autocast (and nan for float16 logits), and the model stopped learning without a word.
+    lin, h, y, mask = _scores_and_targets()
+    reference = masked_cross_entropy(lin(h), y, mask)
+    assert reference.dtype == torch.float32
+    with torch.autocast("cpu", dtype=torch.float16):
+        mixed = masked_cross_entropy(lin(h), y, mask)
+    half = lin(h).detach().half().requires_grad_()
+    plain = masked_cross_entropy(half, y, mask)
+    for loss in (mixed, plain):
+        # float32, as F.cross_entropy gives under autocast; each logit is rounded to float16 (relative 2**-11)
+        assert loss.dtype == torch.float32
+        assert float(loss.detach()) == pytest.approx(float(reference.detach()), rel=2e-3)
+    mixed.backward()
+    plain.backward()
+    for grad in (lin.weight.grad, half.grad):
+        assert torch.isfinite(grad).all() and float(grad.float().abs().max()) > 0
+    masked = masked_cross_entropy(lin(h).double(), y, mask.double())
+    assert masked.dtype == torch.float64
+    assert float(masked.detach()) == pytest.approx(float(reference.detach()), rel=1e-6)
 
 
 def test_check_finite_update_names_the_value_that_is_not_finite():
@@ -488,3 +551,19 @@ def test_the_naming_rule_lists_every_model_that_keeps_torch_nn_names():
     rule = re.search(r"\n4\. (.*?)\n5\. ", rnncourse.__doc__, re.S).group(1)
     for name in sorted(torch_named):
         assert f"``{name}``" in rule, name
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_evaluate_loss_and_predict_tags_measure_without_dropout_and_give_back_the_callers_mode(training):
+    # A learner's next forward pass must not silently lose its dropout because an evaluation cell ran.
+    torch.manual_seed(0)
+    lm, tagger = CharLM(5, 4, 8, num_layers=2, dropout=0.5), Tagger(6, 4, 8, 3, num_layers=2, dropout=0.5)
+    ids = np.tile(np.arange(5), 8)
+    sentences = [np.array([1, 2, 3, 4]), np.array([5, 1])]
+    expected_loss, expected_tags = evaluate_loss(lm.eval(), ids, T=4, B=2), predict_tags(tagger.eval(), sentences)
+    for model in (lm, tagger):
+        model.train(training)
+    assert evaluate_loss(lm, ids, T=4, B=2) == expected_loss          # dropout off, whatever the mode before
+    assert all(np.array_equal(a, b) for a, b in zip(predict_tags(tagger, sentences), expected_tags))
+    assert lm.training is training and tagger.training is training
+    assert all(m.training is training for m in lm.modules()) and all(m.training is training for m in tagger.modules())

@@ -9,7 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rnncourse.numpy.clip import grad_norm as np_grad_norm
 from rnncourse.torch import RNNModel, TrainConfig, train
+from rnncourse.torch.training import clip_grad_norm_, grad_norm
 
 
 def delay_task(rng, T=8, B=16):
@@ -85,12 +87,70 @@ def test_nan_loss_stops_training_with_advice_and_no_update():
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
-def test_exploding_gradient_stops_training():
+def test_a_gradient_that_is_not_finite_stops_training():
+    # The loss is finite (0 plus the MSE), its gradient is not: the square root's slope at 0 is infinite.
+    model = fresh_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(FloatingPointError, match="gradient norm became (inf|nan) at step 0"):
+        train(model, delay_task, lambda Y, y: F.mse_loss(Y, y) + (Y - Y.detach()).sqrt().sum(),
+              TrainConfig(steps=3, clip=1.0), progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
+def huge_gradient_model():
+    """Read-out weights of 1e30: outputs near 1e31, a finite L1 loss, and finite gradient entries near 1e30
+    whose squares (1e60) overflow float32."""
     model = fresh_model()
     with torch.no_grad():
-        model.out.W_hy.fill_(1e30)                   # outputs near 1e31: the loss is finite, its gradient is not
-    with pytest.raises(FloatingPointError, match="gradient norm became inf at step 0"):
-        train(model, delay_task, lambda Y, y: (Y - y).abs().mean(), TrainConfig(steps=3), progress=False)
+        model.out.W_hy.fill_(1e30)
+    return model
+
+
+def l1_loss(Y, y):
+    return (Y - y).abs().mean()
+
+
+def test_a_finite_gradient_too_large_to_square_in_float32_is_clipped_not_refused():
+    # It stopped with "the gradient norm became inf": the norm was summed in float32, where the squares overflow.
+    model = huge_gradient_model()
+    x, y = delay_task(np.random.default_rng(0))
+    l1_loss(model(torch.from_numpy(x))[0], torch.from_numpy(y)).backward()
+    expected = np_grad_norm({name: p.grad.numpy() for name, p in model.named_parameters()})
+    assert 1e30 < expected < np.inf
+    model.zero_grad()
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    history = train(model, [(x, y)], l1_loss, TrainConfig(steps=1, lr=0.5, optimizer="sgd", clip=1.0),
+                    progress=False)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert history.grad_norms[0] == pytest.approx(expected, rel=1e-5)   # the norm before clipping, finite
+    assert grad_norm([p.grad for p in model.parameters()]) == pytest.approx(1.0, rel=1e-5)
+    assert float(torch.linalg.vector_norm(after.double() - before.double())) == pytest.approx(0.5, rel=1e-3)
+
+
+@pytest.mark.parametrize("dtype, scale", [(torch.float32, 1e20), (torch.float32, 1e-30), (torch.float32, 1e-42),
+                                          (torch.float64, 1e200), (torch.float64, 1e-200), (torch.float32, 1.0)])
+def test_grad_norm_is_the_numpy_twins_norm_where_float32_squares_overflow_or_underflow(dtype, scale):
+    # float32 squares of 1e20 are inf and those of 1e-30 are 0: the norm was inf or 0 where the NumPy twin's is exact.
+    g = torch.Generator().manual_seed(0)
+    grads = [(torch.randn(4, 3, generator=g, dtype=torch.float64) * scale).to(dtype),
+             (torch.randn(5, generator=g, dtype=torch.float64) * scale).to(dtype)]
+    expected = np_grad_norm({str(i): t.numpy() for i, t in enumerate(grads)})
+    assert 0 < expected < np.inf
+    assert grad_norm(grads) == pytest.approx(expected, rel=1e-6, abs=0)
+    assert grad_norm([]) == 0.0 and grad_norm([torch.zeros(3)]) == 0.0
+    assert math.isnan(grad_norm([torch.tensor([1.0, math.nan])]))
+    assert grad_norm([torch.tensor([1.0, math.inf])]) == math.inf
+
+
+def test_clip_grad_norm_scales_only_a_finite_norm_above_the_limit():
+    params = [torch.nn.Parameter(torch.zeros(n)) for n in (2, 1, 1)]
+    params[0].grad, params[1].grad = torch.tensor([3e20, 0.0]), torch.tensor([4e20])     # params[2] has no gradient
+    assert clip_grad_norm_(params, 1.0) == pytest.approx(5e20)
+    assert params[0].grad.tolist() == pytest.approx([0.6, 0.0]) and params[1].grad.tolist() == pytest.approx([0.8])
+    assert clip_grad_norm_(params, 2.0) == pytest.approx(1.0) and params[1].grad.tolist() == pytest.approx([0.8])
+    assert clip_grad_norm_(params, math.inf) == pytest.approx(1.0)
+    params[1].grad = torch.tensor([math.inf])
+    assert clip_grad_norm_(params, 1.0) == math.inf and params[0].grad.tolist() == pytest.approx([0.6, 0.0])
 
 
 def infinite_from_step(k):

@@ -25,6 +25,8 @@ __all__ = ["FIRST", "SECOND", "MAX_ONE_HOT_SIZE", "order_task", "order_batch", "
 FIRST, SECOND = 1, 2
 #: The most numbers :func:`one_hot` (and so :func:`order_batch`) makes, ``T * B * V``; 10**9 is 8 GB in float64.
 MAX_ONE_HOT_SIZE = 10**9
+# The largest vocab_size of order_task: its token ids, up to V - 1, are int64.
+_MAX_VOCAB_SIZE = 2**63
 
 
 def _check_one_hot_size(T: int, B: int, V: int, what: str) -> None:
@@ -47,7 +49,8 @@ def order_task(batch_size, length, *, rng, vocab_size=5):
     rng : numpy.random.Generator
         Source of randomness, e.g. ``np.random.default_rng(0)``.
     vocab_size : int
-        ``V``, the number of distinct tokens (at least 3: a distractor ``0`` and the markers).
+        ``V``, the number of distinct tokens (at least 3: a distractor ``0`` and the markers;
+        at most ``2**63``, as the token ids are int64).
 
     Returns
     -------
@@ -64,7 +67,7 @@ def order_task(batch_size, length, *, rng, vocab_size=5):
     """
     B = check_positive_int(batch_size, "batch_size")
     T = check_positive_int(length, "length", minimum=2)
-    V = check_positive_int(vocab_size, "vocab_size", minimum=3)
+    V = check_positive_int(vocab_size, "vocab_size", minimum=3, maximum=_MAX_VOCAB_SIZE)
     check_rng(rng)
     # Distractor k of the V - 2 is token k below the markers and k + 2 above them: {0, 3, 4, ..., V-1}
     # without listing the V tokens (vocab_size may be huge).

@@ -242,11 +242,16 @@ class Standardizer:
         if v.shape[0] < 2:
             raise ValueError(f"values should have at least 2 rows (N >= 2) to measure a standard deviation, "
                              f"but has N = {v.shape[0]}")
-        std = v.std(axis=0)
-        if (std == 0).any():
-            raise ValueError(f"values has a constant column (index {int(np.argmax(std == 0))}); "
+        constant = v.max(axis=0) == v.min(axis=0)   # by the values: the rounded std of 0.1, 0.1, 0.1 is not 0
+        if constant.any():
+            raise ValueError(f"values has a constant column (index {int(np.argmax(constant))}); "
                              f"it cannot be standardised, drop it")
-        return cls(v.mean(axis=0), std)
+        # Each column divided first by a power of 2 near its largest magnitude (to below 2 in size), so that
+        # neither the sum nor the squares overflow or underflow (1e200, 1e-200); the division and the product back
+        # are exact, so ordinary values give NumPy's mean and std bit for bit.
+        scale = np.ldexp(1.0, np.frexp(np.abs(v).max(axis=0))[1] - 1)
+        u = v / scale
+        return cls(u.mean(axis=0) * scale, u.std(axis=0) * scale)
 
     def _check_columns(self, values, name):
         """Check that the last axis of ``values`` holds the D fitted columns (with D = 1, a series (N,) too)."""

@@ -91,8 +91,10 @@ class RNNCache(NamedTuple):
 
 # ----------------------------------------------------------------------------- validation
 
-def _check_weights(W_xh, W_hh, b_h, D):
-    """Validate the three parameters against the input size ``D``; return ``H``."""
+def _check_weights(W_xh, W_hh, b_h, x_name, x_shape):
+    """Validate the three parameters against the input size ``D``, the last axis of ``x_name`` (of shape
+    ``x_shape``); return ``H``. H = 0 or D = 0 is refused, as the torch twin's constructor refuses them."""
+    D = x_shape[-1]
     check_array(W_hh, "W_hh", ("H", "H"), finite=False)     # the number of axes first; one scan below
     H = W_hh.shape[0]
     check_array(W_hh, "W_hh", ("H", "H"), (H, H), hint="W_hh maps the hidden state to itself, so it is square")
@@ -100,6 +102,12 @@ def _check_weights(W_xh, W_hh, b_h, D):
                 hint=f"W_xh has shape (hidden_size, input_size), like torch's weight_ih_l0; D = {D} is "
                      f"the size of the last axis of x (x_t), so check that x is time-major (T, B, D)")
     check_array(b_h, "b_h", ("H",), (H,))
+    if H == 0:                                  # the forward pass would run, the backward pass crash in NumPy
+        raise ValueError(f"hidden_size H should be an integer >= 1, but is 0: W_hh has shape {W_hh.shape}, W_xh "
+                         f"{W_xh.shape}, b_h {b_h.shape}; a recurrent layer needs at least one hidden unit")
+    if D == 0:
+        raise ValueError(f"input_size D should be an integer >= 1, but is 0: {x_name} has shape {tuple(x_shape)} "
+                         f"and W_xh {W_xh.shape}; each time step needs at least one input feature")
     return H
 
 
@@ -115,7 +123,7 @@ def _check_step(x_t, h_prev, W_xh, W_hh, b_h, nonlinearity):
     check_array(x_t, "x_t", ("B", "D"),
                 hint="x_t is one time step of shape (B, D); for a whole sequence (T, B, D) use rnn_forward")
     B, D = x_t.shape
-    H = _check_weights(W_xh, W_hh, b_h, D)
+    H = _check_weights(W_xh, W_hh, b_h, "x_t", x_t.shape)
     _check_state(h_prev, "h_prev", B, H, "x_t")
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)
     check_same_dtype(x_t=x_t, h_prev=h_prev, W_xh=W_xh, W_hh=W_hh, b_h=b_h)
@@ -125,7 +133,7 @@ def _check_sequence_inputs(x, h0, W_xh, W_hh, b_h, nonlinearity):
     check_array(x, "x", ("T", "B", "D"), hint=X_HINT)
     T, B, D = x.shape
     check_not_empty(x, "x", hint=X_HINT)
-    H = _check_weights(W_xh, W_hh, b_h, D)
+    H = _check_weights(W_xh, W_hh, b_h, "x", x.shape)
     if h0 is not None:
         _check_state(h0, "h0", B, H, "x", T)
     check_choice(nonlinearity, "nonlinearity", NONLINEARITIES)

@@ -9,9 +9,17 @@ The error of the centred difference is of order ``eps**2``; with float64 and
 ``eps = 1e-6`` a correct backward pass agrees to a relative error of about
 ``1e-8`` or better. :func:`numerical_gradient` and :func:`grad_check` take
 float64 parameters only: in float32 rounding swamps the difference.
+
+A gradient too small for the difference to see cannot be checked this way:
+``f`` is known only to about ``eps_mach * |f|`` (``eps_mach`` = 2.2e-16 in
+float64), so a slope below about ``eps_mach * |f| / eps`` moves ``f`` by less
+than its rounding. :func:`grad_check` reports such a parameter as ``nan`` with a
+warning instead of a verdict.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -180,6 +188,35 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b))) / scale
 
 
+# The floor is this many times eps_mach * max(|f|, 1) / eps. A slope g moves f by 2 * eps * g, so a gradient
+# below the floor changes f by less than 2 * _FLOOR_FACTOR = 20 units of its last digit (f's own rounding is a
+# few of them): the difference then resolves g to a few per cent at best, far from any tolerance a gradient
+# check uses (1e-6), and is often exactly 0. Small, so that every gradient the difference can see keeps its
+# relative error; max(|f|, 1) because f's rounding follows the size of the terms summed into it, which a loss
+# near 0 by cancellation hides.
+_FLOOR_FACTOR = 10
+
+
+def _resolution_floor(f0: float, eps: float) -> float:
+    """The smallest gradient the centred difference resolves at a loss of ``f0``, step ``eps``."""
+    return _FLOOR_FACTOR * float(np.finfo(np.float64).eps) * max(abs(f0), 1.0) / eps
+
+
+def _errors_with_floor(analytic: dict, numerical: dict, floor: float) -> tuple:
+    """``({name: relative error}, [names below the floor])``: ``nan`` for a parameter whose analytic and
+    numerical gradients differ but are both below ``floor`` (finite differences cannot tell them apart there;
+    equal ones, both exactly 0 say, agree: relative error 0)."""
+    errors, unresolved = {}, []
+    for name, n in numerical.items():
+        a = _real_array(analytic[name], f"analytic[{name!r}]")
+        if a.size and not np.array_equal(a, n) and max(float(np.max(np.abs(a))), float(np.max(np.abs(n)))) < floor:
+            errors[name] = float("nan")
+            unresolved.append(name)
+        else:
+            errors[name] = rel_error(a, n)
+    return errors, unresolved
+
+
 def grad_check(f, params, analytic, eps=1e-6):
     """Relative error between analytic gradients and finite differences, per parameter.
 
@@ -199,7 +236,24 @@ def grad_check(f, params, analytic, eps=1e-6):
     -------
     dict
         ``{name: rel_error(analytic[name], numerical[name])}``; below about
-        ``1e-6`` in float64 means the backward pass is right.
+        ``1e-6`` in float64 means the backward pass is right. ``nan`` (neither a
+        pass nor a fail: ``nan < tol`` and ``nan > tol`` are both False) for a
+        parameter whose analytic and numerical gradients differ but are both, in
+        every entry, below the resolution of the centred difference,
+        ``10 * eps_mach * max(|f|, 1) / eps`` (``eps_mach`` = 2.2e-16, ``f`` at the
+        unperturbed ``params``; 2.2e-9 for ``|f| <= 1`` and ``eps = 1e-6``). There
+        the numerical gradient is rounding, often exactly 0, and a relative error
+        would fail a correct gradient. If either side is above the resolution, or
+        the two are equal (a gradient that is exactly 0, as ``W_hh``'s over one
+        step), the relative error is returned as usual (a gradient of 1 against a
+        numerical 0 fails; equal ones give 0).
+
+    Warns
+    -----
+    RuntimeWarning
+        For each parameter reported as ``nan``, naming it and the resolution. To
+        check it, make its gradient larger: scale the loss up, or use fewer time
+        steps (a gradient that vanishes over a long sequence is the usual case).
 
     Example
     -------
@@ -220,4 +274,12 @@ def grad_check(f, params, analytic, eps=1e-6):
             raise ValueError(f"analytic[{name!r}] should have the shape of params[{name!r}], {p.shape}, "
                              f"but has shape {g.shape}")
     numerical = numerical_gradient(f, params, eps)
-    return {name: rel_error(analytic[name], numerical[name]) for name in params}
+    floor = _resolution_floor(_loss_value(f, "params unchanged"), float(eps))
+    errors, unresolved = _errors_with_floor(analytic, numerical, floor)
+    for name in unresolved:
+        warnings.warn(f"grad_check cannot verify params[{name!r}]: its analytic and numerical gradients are both "
+                      f"below {floor:.1e}, the smallest gradient that finite differences can resolve at this loss "
+                      f"and eps (a smaller slope changes f by less than its rounding), so its relative error is nan, "
+                      f"neither a pass nor a fail. To check it, make the gradient larger: scale the loss up, or use "
+                      f"fewer steps if it vanishes over a long sequence", RuntimeWarning, stacklevel=2)
+    return errors

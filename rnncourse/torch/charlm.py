@@ -24,7 +24,7 @@ from torch import nn
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
-from rnncourse.torch.training import MAX_SEED, check_finite_update
+from rnncourse.torch.training import MAX_SEED, check_finite_update, clip_grad_norm_
 from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int, layer_state_hint)
 
@@ -61,8 +61,10 @@ class CharLM(nn.Module):
         super().__init__()
         V, D, H = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H")))
         # The layers draw their weights from the global generator as they are built; with a generator of its own
-        # the model leaves that one as it was and draws from its own.
-        with torch.random.fork_rng(enabled=generator is not None):
+        # the model leaves that one as it was and draws from its own. They are built on the CPU (moved below), so
+        # only the CPU generator is forked: forking every GPU's (fork_rng's default) would start CUDA on a GPU
+        # machine even for a model that stays on the CPU.
+        with torch.random.fork_rng(devices=[], enabled=generator is not None):
             self.embed = nn.Embedding(V, D)
             self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers", maximum=MAX_LAYERS),
                               dropout=check_positive_float(dropout, "dropout", allow_zero=True))
@@ -156,9 +158,9 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
-            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = clip_grad_norm_(model.parameters(), clip)
             value = loss.item()
-            check_finite_update(value, float(norm), len(losses), lr)
+            check_finite_update(value, norm, len(losses), lr)
             optimizer.step()
             losses.append(value)
             if stateful:
@@ -187,13 +189,22 @@ def evaluate_loss(model, ids, *, T=100, B=16, stateful=True):
     Returns
     -------
     float
+
+    Notes
+    -----
+    The model runs in evaluation mode (``model.eval()``: no dropout) and is then put back in the mode
+    it was in, training or evaluation.
     """
     stateful = check_bool(stateful, "stateful")
-    model.eval()
-    total, count, h = 0.0, 0, None
-    for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
-        logits, h_n = model(inputs, h)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum").item()
-        count += targets.numel()
-        h = h_n if stateful else None
+    was_training = model.training
+    model.eval()                                   # no dropout while measuring; the caller's mode comes back after
+    try:
+        total, count, h = 0.0, 0, None
+        for inputs, targets in _chunks(ids, T, B, next(model.parameters()).device):
+            logits, h_n = model(inputs, h)
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum").item()
+            count += targets.numel()
+            h = h_n if stateful else None
+    finally:
+        model.train(was_training)
     return total / count

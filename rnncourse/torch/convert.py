@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.init import numpy_copy
+from rnncourse.torch.init import empty_module, numpy_copy
 from rnncourse.validation import check_array, check_bool, check_keys, check_positive_float, check_same_dtype
 
 __all__ = ["params_from_rnn", "rnn_from_params"]
@@ -92,6 +92,9 @@ def params_from_rnn(rnn: nn.RNN) -> dict:
 def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", dropout=0.0) -> nn.RNN:
     """Build a :class:`torch.nn.RNN` (time-major) with the weights of a NumPy parameter dict.
 
+    Draws no random numbers: PyTorch's global generators are left as they were (see
+    :func:`~rnncourse.torch.init.empty_module`).
+
     Parameters
     ----------
     params : dict of numpy.ndarray
@@ -115,8 +118,8 @@ def rnn_from_params(params: dict, *, bidirectional=False, nonlinearity="tanh", d
     num_layers = sum(1 for k in params if k.startswith("W_xh_l") and not k.endswith("_reverse"))
     D, H = _check_params(params, num_layers, bidirectional)
     dtype = torch.from_numpy(params["W_xh_l0"][:0]).dtype
-    rnn = nn.RNN(D, H, num_layers=num_layers, nonlinearity=nonlinearity, bidirectional=bidirectional,
-                 dropout=dropout, dtype=dtype)
+    rnn = empty_module(nn.RNN, D, H, num_layers=num_layers, nonlinearity=nonlinearity, bidirectional=bidirectional,
+                       dropout=dropout, dtype=dtype)
     with torch.no_grad():
         for s in _suffixes(num_layers, bidirectional):
             for mine, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh"), ("b_h", "bias_ih")):

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
+from rnncourse.torch.init import check_dtype, empty_module, numpy_copy, uniform_
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype, state_hint)
 
@@ -325,6 +325,8 @@ class ElmanRNN(nn.Module):
         :meth:`to_torch` puts all of it in ``bias_ih_l0``: ``torch.nn.RNN`` -> ``ElmanRNN`` ->
         ``torch.nn.RNN`` gives a module equal to the first up to float rounding, while
         ``ElmanRNN`` -> ``torch.nn.RNN`` -> ``ElmanRNN`` gives back exactly the same parameters.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -345,7 +347,8 @@ class ElmanRNN(nn.Module):
             raise ValueError("ElmanRNN copies a one-layer, unidirectional, time-major torch.nn.RNN, but rnn has "
                              + ", ".join(problems) + "; construct the torch.nn.RNN with those settings")
         weight = rnn.weight_ih_l0                      # PyTorch's name for W_xh, (H, D)
-        model = cls(rnn.input_size, rnn.hidden_size, rnn.nonlinearity, device=weight.device, dtype=weight.dtype)
+        model = empty_module(cls, rnn.input_size, rnn.hidden_size, rnn.nonlinearity, device=weight.device,
+                             dtype=weight.dtype)
         with torch.no_grad():
             model.W_xh.copy_(weight)
             model.W_hh.copy_(rnn.weight_hh_l0)
@@ -353,9 +356,13 @@ class ElmanRNN(nn.Module):
         return model
 
     def to_torch(self) -> nn.RNN:
-        """Return an equal :class:`torch.nn.RNN` (``bias_ih_l0 = b_h``, ``bias_hh_l0 = 0``)."""
-        rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity=self.nonlinearity,
-                     device=self.W_xh.device, dtype=self.W_xh.dtype)
+        """Return an equal :class:`torch.nn.RNN` (``bias_ih_l0 = b_h``, ``bias_hh_l0 = 0``).
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+        """
+        rnn = empty_module(nn.RNN, self.input_size, self.hidden_size, nonlinearity=self.nonlinearity,
+                           device=self.W_xh.device, dtype=self.W_xh.dtype)
         with torch.no_grad():
             rnn.weight_ih_l0.copy_(self.W_xh)
             rnn.weight_hh_l0.copy_(self.W_hh)
@@ -366,6 +373,9 @@ class ElmanRNN(nn.Module):
     @classmethod
     def from_numpy(cls, params: dict, nonlinearity="tanh", *, device=None, dtype=None) -> "ElmanRNN":
         """Build the layer from NumPy parameters, e.g. from :func:`rnncourse.numpy.init.init_rnn_params`.
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -389,7 +399,7 @@ class ElmanRNN(nn.Module):
         check_array(params["b_h"], "params['b_h']", ("H",), (H,))
         check_same_dtype(**{name: params[name] for name in ("W_xh", "W_hh", "b_h")})
         dtype = dtype if dtype is not None else torch.from_numpy(np.asarray(W_xh[:0])).dtype
-        model = cls(D, H, nonlinearity, device=device, dtype=dtype)
+        model = empty_module(cls, D, H, nonlinearity, device=device, dtype=dtype)
         with torch.no_grad():
             for name in ("W_xh", "W_hh", "b_h"):
                 getattr(model, name).copy_(torch.as_tensor(params[name]))

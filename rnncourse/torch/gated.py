@@ -56,7 +56,7 @@ from torch import nn
 
 from rnncourse.numpy.jacobian import MATRIX_NORMS
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
+from rnncourse.torch.init import check_dtype, empty_module, numpy_copy, uniform_
 from rnncourse.torch.lstm_bptt import LSTMBPTT
 from rnncourse.validation import (check_array, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype, state_hint)
@@ -122,6 +122,9 @@ class _GatedCell(nn.Module):
     def from_numpy(cls, params: dict, *, device=None, dtype=None):
         """A cell holding the arrays of :mod:`rnncourse.numpy.gated`: the way back from :meth:`numpy_params`.
 
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+
         Parameters
         ----------
         params : dict
@@ -143,7 +146,7 @@ class _GatedCell(nn.Module):
             check_array(params[name], f"params[{name!r}]", (gates,), (cls.n_gates * H,), hint=hint)
         check_same_dtype(**{name: params[name] for name in names})
         dtype = dtype if dtype is not None else torch.as_tensor(W_xh[:0]).dtype
-        cell = cls(W_xh.shape[1], H, device=device, dtype=dtype)
+        cell = empty_module(cls, W_xh.shape[1], H, device=device, dtype=dtype)
         with torch.no_grad():
             for name in names:
                 getattr(cell, name).copy_(torch.as_tensor(params[name]))
@@ -158,6 +161,8 @@ class _GatedCell(nn.Module):
         ``bias_ih + bias_hh``, a rounded sum, and :meth:`to_torch` puts all of it in ``bias_ih``:
         ``torch.nn`` -> ours -> ``torch.nn`` is equal up to float rounding, while ours -> ``torch.nn``
         -> ours is exact. A GRU cell keeps both biases, so both trips are exact.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -167,14 +172,18 @@ class _GatedCell(nn.Module):
         if not isinstance(cell, cls.torch_class):
             raise TypeError(f"cell should be a torch.nn.{cls.torch_class.__name__}, but is {cell!r}")
         w = cell.weight_ih
-        mine = cls(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
+        mine = empty_module(cls, cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
         mine._copy_from(cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
         return mine
 
     def to_torch(self) -> nn.Module:
-        """An equal :class:`torch.nn.LSTMCell` or :class:`torch.nn.GRUCell`."""
+        """An equal :class:`torch.nn.LSTMCell` or :class:`torch.nn.GRUCell`.
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+        """
         w = self.W_xh
-        cell = self.torch_class(self.input_size, self.hidden_size, device=w.device, dtype=w.dtype)
+        cell = empty_module(self.torch_class, self.input_size, self.hidden_size, device=w.device, dtype=w.dtype)
         self._copy_to(cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
         return cell
 
@@ -529,6 +538,8 @@ class _GatedLayer(nn.Module):
         ``bias_ih_l0 + bias_hh_l0``, a rounded sum, and :meth:`to_torch` puts all of it in
         ``bias_ih_l0``: ``torch.nn`` -> ours -> ``torch.nn`` is equal up to float rounding, while
         ours -> ``torch.nn`` -> ours is exact. A GRU keeps both biases, so both trips are exact.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -546,15 +557,19 @@ class _GatedLayer(nn.Module):
                              f"torch.nn.{cls.torch_class.__name__}, but layer has " + ", ".join(problems)
                              + "; construct it with those settings")
         w = layer.weight_ih_l0
-        mine = cls(layer.input_size, layer.hidden_size, device=w.device, dtype=w.dtype)
+        mine = empty_module(cls, layer.input_size, layer.hidden_size, device=w.device, dtype=w.dtype)
         mine.cell._copy_from(layer.weight_ih_l0, layer.weight_hh_l0, getattr(layer, "bias_ih_l0", None),
                              getattr(layer, "bias_hh_l0", None))
         return mine
 
     def to_torch(self) -> nn.Module:
-        """An equal one-layer :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`."""
+        """An equal one-layer :class:`torch.nn.LSTM` or :class:`torch.nn.GRU`.
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+        """
         cell, w = self.cell, self.cell.W_xh
-        layer = self.torch_class(cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
+        layer = empty_module(self.torch_class, cell.input_size, cell.hidden_size, device=w.device, dtype=w.dtype)
         cell._copy_to(layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0, layer.bias_hh_l0)
         return layer
 
@@ -565,6 +580,9 @@ class _GatedLayer(nn.Module):
     @classmethod
     def from_numpy(cls, params: dict, *, device=None, dtype=None):
         """A layer holding the arrays of :func:`rnncourse.numpy.gated.lstm_forward` (or ``gru_forward``).
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -577,7 +595,7 @@ class _GatedLayer(nn.Module):
             Default: the dtype of the arrays (float64 stays float64).
         """
         cell = cls.cell_class.from_numpy(params, device=device, dtype=dtype)
-        layer = cls(cell.input_size, cell.hidden_size, device=cell.W_xh.device, dtype=cell.W_xh.dtype)
+        layer = empty_module(cls, cell.input_size, cell.hidden_size, device=cell.W_xh.device, dtype=cell.W_xh.dtype)
         layer.cell = cell
         return layer
 

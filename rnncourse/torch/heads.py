@@ -20,7 +20,7 @@ from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
+from rnncourse.torch.init import check_dtype, empty_module, numpy_copy, uniform_
 from rnncourse.validation import check_array, check_bool, check_keys, check_match, check_positive_int, check_same_dtype
 
 __all__ = ["OutputLayer", "RNNModel"]
@@ -102,6 +102,9 @@ class OutputLayer(nn.Module):
     def from_numpy(cls, params: dict, *, device=None, dtype=None) -> "OutputLayer":
         """Build the layer from NumPy arrays, e.g. from :func:`rnncourse.numpy.init.init_output_params`.
 
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+
         Parameters
         ----------
         params : dict
@@ -120,7 +123,8 @@ class OutputLayer(nn.Module):
         O, H = W_hy.shape  # noqa: E741
         check_array(params["b_y"], "params['b_y']", ("O",), (O,))
         check_same_dtype(W_hy=W_hy, b_y=params["b_y"])
-        layer = cls(H, O, device=device, dtype=dtype if dtype is not None else torch.as_tensor(W_hy[:0]).dtype)
+        layer = empty_module(cls, H, O, device=device,
+                             dtype=dtype if dtype is not None else torch.as_tensor(W_hy[:0]).dtype)
         with torch.no_grad():
             layer.W_hy.copy_(torch.as_tensor(W_hy))
             layer.b_y.copy_(torch.as_tensor(params["b_y"]))
@@ -135,6 +139,8 @@ class OutputLayer(nn.Module):
         """A copy of a :class:`torch.nn.Linear` (``weight`` becomes ``W_hy``, ``bias`` ``b_y``; no bias: zeros).
 
         On the device and with the dtype of ``linear``; :meth:`to_torch` is the way back.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -148,16 +154,20 @@ class OutputLayer(nn.Module):
         if not isinstance(linear, nn.Linear):
             raise TypeError(f"linear should be a torch.nn.Linear, but is {linear!r}")
         w = linear.weight
-        layer = cls(linear.in_features, linear.out_features, device=w.device, dtype=w.dtype)
+        layer = empty_module(cls, linear.in_features, linear.out_features, device=w.device, dtype=w.dtype)
         with torch.no_grad():
             layer.W_hy.copy_(w)
             layer.b_y.copy_(linear.bias if linear.bias is not None else torch.zeros_like(w[:, 0]))
         return layer
 
     def to_torch(self) -> nn.Linear:
-        """An equal :class:`torch.nn.Linear`."""
+        """An equal :class:`torch.nn.Linear`.
+
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+        """
         w = self.W_hy
-        linear = nn.Linear(self.hidden_size, self.output_size, device=w.device, dtype=w.dtype)
+        linear = empty_module(nn.Linear, self.hidden_size, self.output_size, device=w.device, dtype=w.dtype)
         with torch.no_grad():
             linear.weight.copy_(w)
             linear.bias.copy_(self.b_y)
@@ -254,6 +264,9 @@ class RNNModel(nn.Module):
                    dtype=None) -> "RNNModel":
         """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
 
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+
         Parameters
         ----------
         params : dict
@@ -281,7 +294,7 @@ class RNNModel(nn.Module):
         if out.hidden_size != rnn.hidden_size:
             raise ValueError(f"params['W_hy'] should have shape (O, H) with H = {rnn.hidden_size} (the rows of "
                              f"W_hh), but has shape {tuple(out.W_hy.shape)}")
-        model = cls(rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity, device=device,
-                    dtype=rnn.W_xh.dtype)
+        model = empty_module(cls, rnn.input_size, rnn.hidden_size, out.output_size, nonlinearity,
+                             device=rnn.W_xh.device, dtype=rnn.W_xh.dtype)
         model.rnn, model.out, model.many_to_one = rnn, out, many_to_one
         return model

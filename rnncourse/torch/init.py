@@ -4,6 +4,8 @@ The PyTorch side of :mod:`rnncourse.numpy.init`'s default, ``"uniform"``: every
 ``reset_parameters`` of the package calls :func:`uniform_`, and :func:`check_dtype`
 rejects a parameter ``dtype`` that is not floating point. :func:`numpy_copy` is the
 way out to the NumPy twins, which compute in float32 or float64 only.
+:func:`empty_module` is how every conversion (``from_numpy``, ``from_torch``, ``to_torch``,
+:func:`rnncourse.torch.convert.rnn_from_params`) builds the module it then fills, drawing nothing.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import math
 
 import torch
 
+from rnncourse.torch.device import check_device
 from rnncourse.validation import check_positive_float
 
-__all__ = ["check_dtype", "uniform_", "torch_default_", "numpy_copy", "MAX_LAYERS"]
+__all__ = ["check_dtype", "uniform_", "torch_default_", "numpy_copy", "empty_module", "MAX_LAYERS"]
 
 #: The most stacked RNN layers a model of the package builds (``num_layers`` of
 #: :class:`rnncourse.torch.tagger.Tagger` and :class:`rnncourse.torch.charlm.CharLM`). The chapters use one or
@@ -89,12 +92,57 @@ def numpy_copy(tensor: torch.Tensor, name: str, owner: str = "model"):
     return tensor.detach().cpu().numpy().copy()
 
 
+def empty_module(module_class, *args, device=None, dtype=None, **kwargs):
+    """Build ``module_class(*args, **kwargs)`` on ``device`` with its parameters unfilled, drawing no random numbers.
+
+    A conversion overwrites every parameter of the module it builds. Built the usual way, the module
+    would first draw initial weights from PyTorch's global generator (on the CPU, or on a GPU for
+    ``torch.nn``'s layers), and every "random" number drawn afterwards would depend on whether a
+    conversion ran before. So the module is built on PyTorch's ``meta`` device, where tensors have a
+    shape and a dtype but no numbers and nothing is drawn, and :meth:`torch.nn.Module.to_empty` then
+    gives it memory on ``device``. That memory holds whatever was there before: the caller must copy
+    a value into every parameter.
+
+    Parameters
+    ----------
+    module_class : type
+        A :class:`torch.nn.Module` whose constructor takes ``device=`` and ``dtype=``: the package's
+        models, or ``torch.nn``'s layers.
+    *args
+        The constructor's positional arguments.
+    device : torch.device or str, optional
+        Where the parameters live; ``None``: PyTorch's default device (the CPU).
+    dtype : torch.dtype, optional
+        Parameter dtype (default: ``torch.get_default_dtype()``).
+    **kwargs
+        The constructor's other keyword arguments.
+
+    Returns
+    -------
+    torch.nn.Module
+        An instance of ``module_class`` on ``device``, its parameters unfilled.
+
+    Examples
+    --------
+    >>> state = torch.get_rng_state()
+    >>> linear = empty_module(torch.nn.Linear, 3, 2, dtype=torch.float64)
+    >>> linear.load_state_dict({"weight": torch.ones(2, 3), "bias": torch.zeros(2)})     # fill every parameter
+    <All keys matched successfully>
+    >>> torch.equal(torch.get_rng_state(), state), linear.weight.dtype
+    (True, torch.float64)
+    """
+    device = torch.empty(0, device=check_device(device)).device     # None -> the default device
+    return module_class(*args, device="meta", dtype=check_dtype(dtype), **kwargs).to_empty(device=device)
+
+
 def uniform_(tensors, bound: float, generator: torch.Generator | None = None) -> None:
     """Fill each tensor in place with numbers drawn from U(-bound, bound).
 
     The numbers are drawn on the CPU and then copied, so one seed gives the same
     weights on the CPU and on a GPU. With ``bound = 1/sqrt(H)`` this is
-    :class:`torch.nn.RNN`'s initialisation.
+    :class:`torch.nn.RNN`'s initialisation. A tensor on PyTorch's ``meta`` device holds
+    no numbers, so nothing is drawn for it (as ``torch.nn``'s layers draw nothing there):
+    :func:`empty_module` builds on ``meta`` and draws nothing at all.
 
     Parameters
     ----------
@@ -117,6 +165,8 @@ def uniform_(tensors, bound: float, generator: torch.Generator | None = None) ->
     _check_generator(generator)
     with torch.no_grad():
         for t in tensors:
+            if t.is_meta:
+                continue
             t.copy_(torch.empty(t.shape, dtype=t.dtype).uniform_(-bound, bound, generator=generator))
 
 

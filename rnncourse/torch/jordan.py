@@ -24,7 +24,7 @@ from torch import nn
 
 from rnncourse.torch.elman import ACTIVATIONS
 from rnncourse.torch.device import check_device
-from rnncourse.torch.init import check_dtype, numpy_copy, uniform_
+from rnncourse.torch.init import check_dtype, empty_module, numpy_copy, uniform_
 from rnncourse.validation import (check_array, check_bool, check_choice, check_keys, check_match, check_not_empty,
                                   check_positive_int, check_same_dtype)
 
@@ -182,6 +182,9 @@ class JordanRNN(nn.Module):
                    device=None, dtype=None) -> "JordanRNN":
         """Build the network from NumPy parameters, e.g. from :func:`rnncourse.numpy.jordan.init_jordan_params`.
 
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
+
         Parameters
         ----------
         params : dict
@@ -202,7 +205,8 @@ class JordanRNN(nn.Module):
         W_hy = check_array(params["W_hy"], "params['W_hy']", ("O", "H"), (None, W_xh.shape[0]))
         (H, D), O = W_xh.shape, W_hy.shape[0]  # noqa: E741
         dtype = dtype if dtype is not None else torch.from_numpy(np.asarray(W_xh[:0])).dtype
-        model = cls(D, H, O, nonlinearity, output, teacher_forcing=teacher_forcing, device=device, dtype=dtype)
+        model = empty_module(cls, D, H, O, nonlinearity, output, teacher_forcing=teacher_forcing, device=device,
+                             dtype=dtype)
         with torch.no_grad():
             for name in _NAMES:
                 p = getattr(model, name)

@@ -81,8 +81,11 @@ class AddingModel(nn.Module):
         check_positive_int(seed, "seed", minimum=0, maximum=MAX_SEED)
         kw = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.cell = cell
-        with torch.random.fork_rng():   # seed the initial weights without touching the global generators
-            torch.manual_seed(seed)
+        # The weights are drawn on the CPU (built there, moved below), so only the CPU generator is seeded and
+        # forked. torch.manual_seed would reseed every GPU's generator too, and forking those (fork_rng's default)
+        # would initialise CUDA on a GPU machine even for a model that stays on the CPU.
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(seed)
             self.rnn = CELLS[cell](D, H, **kw)
             self.out = nn.Linear(H, 1)
         if cell == "rnn" and (init != "uniform" or spectral_radius is not None):
@@ -192,13 +195,22 @@ def evaluate_adding(model, x, y, tolerance=CORRECT_TOLERANCE):
         Sequences processed correctly.
     mse : float
         Mean squared error.
+
+    Notes
+    -----
+    The model runs in evaluation mode (``model.eval()``: no dropout) and is then put back in the mode
+    it was in, training or evaluation.
     """
     tolerance = check_positive_float(tolerance, "tolerance")
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major, shape (time steps, batch, features)")
     check_array(y, "y", ("B", "1"), (x.shape[1], 1), hint="one target per sequence; reshape a (B,) y with y[:, None]")
     p = next(model.parameters())
+    was_training = model.training
     model.eval()
-    Y = model(torch.as_tensor(x, dtype=p.dtype, device=p.device)).cpu().double().numpy()
+    try:
+        Y = model(torch.as_tensor(x, dtype=p.dtype, device=p.device)).cpu().double().numpy()
+    finally:
+        model.train(was_training)
     err = np.abs(Y - y)
     return int((err < tolerance).sum()), float(np.mean(err ** 2))
 
@@ -227,7 +239,8 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
         Optimizer steps (default 1000).
     seed : int
         Seeds the initial weights and the training batches (default 0). PyTorch's global
-        generators are left as they were found, like the thread setting.
+        generators are left as they were found, like the thread setting (a GPU's once CUDA is
+        initialised; CUDA is never initialised for a model on the CPU).
     device : str or torch.device, optional
         ``None`` (default) picks CUDA when present (:func:`rnncourse.torch.device.pick_device`).
     hidden_size : int
@@ -290,7 +303,12 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
     if num_threads is not None:
         torch.set_num_threads(check_positive_int(num_threads, "num_threads"))
     try:
-        with torch.random.fork_rng():   # train() seeds the global generators: give them back as they were
+        # train() seeds the global generators (torch.manual_seed): give them back as they were. The CPU's is
+        # always forked; the GPUs' only once CUDA is initialised (a model on a GPU has initialised it), as
+        # forking them would otherwise initialise CUDA for a model on the CPU. (Before CUDA is initialised,
+        # torch.manual_seed only records the seed for the GPUs, which PyTorch applies when CUDA starts.)
+        gpus = range(torch.cuda.device_count()) if torch.cuda.is_initialized() else []
+        with torch.random.fork_rng(devices=gpus):
             start = time.perf_counter()
             history = train(model, lambda rng: adding_problem(batch_size, T, rng=rng, lag=lag),
                             lambda Y, y: torch.mean((Y - y) ** 2), config, progress=progress)

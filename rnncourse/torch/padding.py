@@ -91,6 +91,11 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     Returns
     -------
     torch.Tensor, shape ()
+        float64 for float64 logits, float32 otherwise: the losses and the count of real steps are
+        summed in at least float32, since float16 counts only up to 65504 (70,000 real steps would
+        give a loss of 0 or NaN). Half-precision logits, such as those of a model run under
+        :func:`torch.autocast`, thus get a float32 loss, as :func:`torch.nn.functional.cross_entropy`
+        gives under autocast.
     """
     check_array(logits, "logits", ("T", "B", "V"), backend="torch")
     T, B, V = logits.shape
@@ -101,7 +106,8 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
     if tuple(mask.shape) != (T, B):
         raise ValueError(f"mask should have shape (T, B) = ({T}, {B}), but has shape {tuple(mask.shape)}")
     check_match("mask", mask, "logits", logits, dtype=False)
-    m = mask.to(logits.dtype)
+    acc = torch.promote_types(logits.dtype, torch.float32)
+    m = mask.to(acc)
     if not bool(m.isfinite().all()):
         raise ValueError("mask contains NaN or infinity; check the data or the step that produced it")
     if bool((m < 0).any()):
@@ -110,7 +116,7 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torc
         raise ValueError("mask selects no position (it is all False), so the mean loss is undefined")
     # .long(): the check takes any integer dtype, F.cross_entropy only int64 (or uint8) indices
     nll = F.cross_entropy(logits.reshape(T * B, V), targets.reshape(T * B).long(), reduction="none").view(T, B)
-    return (nll * m).sum() / m.sum()
+    return (nll.to(acc) * m).sum() / m.sum()
 
 
 def _h0_advice(rnn, h, name, L, T, B):

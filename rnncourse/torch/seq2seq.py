@@ -278,6 +278,9 @@ def fit_seq2seq(model, batches, config=TrainConfig(), *, progress=True):
 
     Each step encodes the batch's sources, decodes its targets with the true
     previous tokens as inputs and minimises :func:`teacher_forcing_loss`.
+    Like :func:`~rnncourse.torch.training.train`, which runs the steps, it seeds PyTorch's
+    global generator with ``config.seed`` (``torch.manual_seed``) and leaves the model in
+    training mode.
 
     Parameters
     ----------

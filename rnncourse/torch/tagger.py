@@ -17,7 +17,7 @@ from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.torch.training import MAX_SEED, check_finite_update
+from rnncourse.torch.training import MAX_SEED, check_finite_update, clip_grad_norm_
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -60,7 +60,7 @@ class Tagger(nn.Module):
         V, D, H, n_tags = (check_positive_int(v, n) for v, n in ((V, "V"), (D, "D"), (H, "H"), (n_tags, "n_tags")))
         bidirectional = check_bool(bidirectional, "bidirectional")
         # As in CharLM: with a generator of its own, the global one is left as it was.
-        with torch.random.fork_rng(enabled=generator is not None):
+        with torch.random.fork_rng(devices=[], enabled=generator is not None):   # CPU only, as in CharLM
             self.embed = nn.Embedding(V, D, padding_idx=0)
             self.rnn = nn.RNN(D, H, num_layers=check_positive_int(num_layers, "num_layers", maximum=MAX_LAYERS),
                               bidirectional=bidirectional,
@@ -184,9 +184,9 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
             loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
-            norm = nn.utils.clip_grad_norm_(model.parameters(), clip)
+            norm = clip_grad_norm_(model.parameters(), clip)
             value = loss.item()
-            check_finite_update(value, float(norm), len(losses), lr)
+            check_finite_update(value, norm, len(losses), lr)
             optimizer.step()
             losses.append(value)
     return losses
@@ -208,15 +208,24 @@ def predict_tags(model, ids, *, B=256, packed=True):
     Returns
     -------
     list of numpy.ndarray of int64, each shape (L,)
+
+    Notes
+    -----
+    The model runs in evaluation mode (``model.eval()``: no dropout) and is then put back in the mode
+    it was in, training or evaluation.
     """
     B, packed = check_positive_int(B, "B"), check_bool(packed, "packed")
-    model.eval()
-    out = []
-    for start in range(0, len(ids), B):
-        index = np.arange(start, min(start + B, len(ids)))
-        x, lengths = pad_sequences([ids[i] for i in index])
-        x = torch.from_numpy(x).to(next(model.parameters()).device)
-        scores = model(x, torch.from_numpy(lengths), packed=packed)
-        pred = scores.argmax(-1).cpu().numpy()
-        out.extend(pred[:L, b] for b, L in enumerate(lengths))
+    was_training = model.training
+    model.eval()                                   # no dropout while predicting; the caller's mode comes back after
+    try:
+        out = []
+        for start in range(0, len(ids), B):
+            index = np.arange(start, min(start + B, len(ids)))
+            x, lengths = pad_sequences([ids[i] for i in index])
+            x = torch.from_numpy(x).to(next(model.parameters()).device)
+            scores = model(x, torch.from_numpy(lengths), packed=packed)
+            pred = scores.argmax(-1).cpu().numpy()
+            out.extend(pred[:L, b] for b, L in enumerate(lengths))
+    finally:
+        model.train(was_training)
     return out

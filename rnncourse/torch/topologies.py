@@ -23,6 +23,7 @@ from torch import nn
 
 from rnncourse.torch.elman import ElmanRNN
 from rnncourse.torch.heads import OutputLayer, RNNModel
+from rnncourse.torch.init import empty_module
 from rnncourse.validation import check_array, check_choice, check_lengths, check_positive_int
 
 __all__ = ["OneToMany", "ManyToOne", "Synchronized", "last_states"]
@@ -194,6 +195,8 @@ class ManyToOne(nn.Module):
 
         As :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>` with
         ``many_to_one=True``, which checks ``params`` the same way.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
@@ -226,8 +229,8 @@ class ManyToOne(nn.Module):
         True
         """
         checked = RNNModel.from_numpy(params, nonlinearity, many_to_one=True, device=device, dtype=dtype)
-        model = cls(checked.rnn.input_size, checked.rnn.hidden_size, checked.out.output_size, nonlinearity,
-                    device=device, dtype=checked.rnn.W_xh.dtype)
+        model = empty_module(cls, checked.rnn.input_size, checked.rnn.hidden_size, checked.out.output_size,
+                             nonlinearity, device=checked.rnn.W_xh.device, dtype=checked.rnn.W_xh.dtype)
         model.rnn, model.out = checked.rnn, checked.out
         return model
 
@@ -259,6 +262,8 @@ class Synchronized(RNNModel):
         """The model holding the five arrays of :func:`rnncourse.numpy.model.init_model_params`.
 
         As :meth:`RNNModel.from_numpy <rnncourse.torch.heads.RNNModel.from_numpy>`, without ``many_to_one``.
+        Draws no random numbers: PyTorch's global generators are left as they were (see
+        :func:`~rnncourse.torch.init.empty_module`).
 
         Parameters
         ----------
