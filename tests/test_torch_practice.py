@@ -114,15 +114,20 @@ def test_training_loops_take_integer_ids_and_tags_of_any_dtype(dtype):
         fit_tagger(tagger, [s.astype(np.float32) for s in ids], tags, B=3)
 
 
+def _loop_case(loop):
+    """Tagger data and a small seeded model for the chapter loop ``loop`` (``"train_charlm"`` or ``"fit_tagger"``)."""
+    ids, tags = _lines(np.random.default_rng(0), 8)
+    torch.manual_seed(0)
+    return ids, tags, CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
+
+
 @pytest.mark.parametrize("loop", ["train_charlm", "fit_tagger"])
 def test_the_chapter_loops_stop_before_stepping_on_an_infinite_loss(loop):
     # Read-out biases of +-3e38, float32's limit: the scores are finite, but an odd target's loss, the
     # difference of two of them, is inf at the first update. (Read-out weights of 1e38 gave finite losses and
     # finite gradients; those are clipped, see the next test.) Without the check, Adam steps on a NaN gradient
     # and every weight and every later loss is NaN.
-    ids, tags = _lines(np.random.default_rng(0), 8)
-    torch.manual_seed(0)
-    model = CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
+    ids, tags, model = _loop_case(loop)
     with torch.no_grad():
         model.out.bias[0::2], model.out.bias[1::2] = 3e38, -3e38
     before = copy.deepcopy(model.state_dict())
@@ -141,9 +146,7 @@ def test_the_chapter_loops_stop_before_stepping_on_an_infinite_loss(loop):
 def test_the_chapter_loops_clip_a_finite_gradient_too_large_to_square_in_float32(loop):
     # Read-out weights of 1e21: a finite loss, finite gradient entries near 1e20 whose float32 squares overflow.
     # The loops stopped with "the gradient norm became inf"; clipping is what such a gradient needs.
-    ids, tags = _lines(np.random.default_rng(0), 8)
-    torch.manual_seed(0)
-    model = CharLM(5, 4, 8) if loop == "train_charlm" else Tagger(6, 4, 8, 2)
+    ids, tags, model = _loop_case(loop)
     with torch.no_grad():
         model.out.weight.mul_(1e21)
     if loop == "train_charlm":
