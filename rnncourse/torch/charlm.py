@@ -24,7 +24,8 @@ from torch import nn
 from rnncourse.numpy.charlm import batches
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
-from rnncourse.torch.training import MAX_SEED, check_finite_update, clip_grad_norm_
+from rnncourse.torch.clip import clip_grad_norm
+from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int, layer_state_hint)
 
@@ -158,7 +159,7 @@ def train_charlm(model, ids, *, T, B, steps, lr=3e-3, stateful=True, detach=True
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
-            norm = clip_grad_norm_(model.parameters(), clip)
+            norm = clip_grad_norm(model.parameters(), clip)
             value = loss.item()
             check_finite_update(value, norm, len(losses), lr)
             optimizer.step()

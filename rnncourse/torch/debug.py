@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnncourse.torch.training import grad_norm
+from rnncourse.torch.clip import grad_norm
 from rnncourse.validation import check_positive_float, check_positive_int
 
 __all__ = ["grad_norms", "lr_range_test"]
@@ -33,7 +33,7 @@ def grad_norms(model: nn.Module) -> dict:
     dict of str -> float
         By parameter name (``"rnn.weight_hh_l0"`` ...); ``nan`` for a parameter that got
         no gradient at all (it is not connected to the loss). Each norm is
-        :func:`~rnncourse.torch.training.grad_norm`'s, so a float32 gradient of 1e20 or 1e-30
+        :func:`~rnncourse.torch.clip.grad_norm`'s, so a float32 gradient of 1e20 or 1e-30
         gets its true norm, not inf or 0.
     """
     return {name: grad_norm([p.grad]) if p.grad is not None else math.nan

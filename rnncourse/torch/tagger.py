@@ -17,7 +17,8 @@ from rnncourse.numpy.padding import batch_indices, pad_sequences
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.torch.training import MAX_SEED, check_finite_update, clip_grad_norm_
+from rnncourse.torch.clip import clip_grad_norm
+from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
 
@@ -184,7 +185,7 @@ def fit_tagger(model, ids, tags, *, B=32, epochs=1, lr=3e-3, by_length=True, mas
             loss = masked_cross_entropy(model(x, L), y, mask)
             optimizer.zero_grad()
             loss.backward()
-            norm = clip_grad_norm_(model.parameters(), clip)
+            norm = clip_grad_norm(model.parameters(), clip)
             value = loss.item()
             check_finite_update(value, norm, len(losses), lr)
             optimizer.step()
