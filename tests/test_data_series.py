@@ -97,11 +97,13 @@ def test_standardizer_fit_tells_constant_columns_by_their_values_not_by_a_rounde
 
 def test_standardizer_fit_of_ordinary_values_gives_numpys_mean_and_std_bit_for_bit():
     rng = np.random.default_rng(5)
-    for scale in (1e-3, 1.0, 7.0, 1e6):
-        v = rng.normal(3.0, 2.0, size=(50, 4)) * scale
-        scaler = Standardizer.fit(v)
-        np.testing.assert_array_equal(scaler.mean, v.mean(axis=0))
-        np.testing.assert_array_equal(scaler.std, v.std(axis=0))
+    for dtype in (np.float64, np.float32):             # float32 stays float32, as a float32 model needs it
+        for scale in (1e-3, 1.0, 7.0, 1e6):
+            v = (rng.normal(3.0, 2.0, size=(50, 4)) * scale).astype(dtype)
+            scaler = Standardizer.fit(v)
+            assert scaler.mean.dtype == scaler.std.dtype == scaler.transform(v).dtype == dtype
+            np.testing.assert_array_equal(scaler.mean, v.mean(axis=0))
+            np.testing.assert_array_equal(scaler.std, v.std(axis=0))
 
 
 def test_time_split_keeps_order():

@@ -282,3 +282,14 @@ def test_fit_seq2seq_seeds_the_global_generator_as_its_docstring_says():
         after.append(torch.rand(3))
         assert model.training
     assert torch.equal(*after)          # the draws before it no longer matter: it seeded the generator
+
+
+def test_empty_module_refuses_a_class_that_builds_off_the_meta_device():
+    class IgnoresDevice(nn.Module):                    # takes device= but builds on the CPU: it would draw
+        def __init__(self, n, device=None, dtype=None):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(n, dtype=dtype))
+
+    with pytest.raises(TypeError, match=r"^IgnoresDevice built weight off the meta device, so empty_module cannot "
+                                        r"build it without drawing"):
+        empty_module(IgnoresDevice, 3)

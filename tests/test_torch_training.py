@@ -385,3 +385,26 @@ def test_module_and_function_have_different_names():
     assert rnncourse.torch.training is training
     assert rnncourse.torch.training.check_finite_update is training.check_finite_update
     assert training.train_step.__module__ == "rnncourse.torch.training"
+
+
+@pytest.mark.parametrize("max_norm, error, message", [
+    (-1.0, ValueError, r"^max_norm should be a finite number > 0 \(math\.inf only measures the norm\), but is -1\.0$"),
+    (0, ValueError, r"^max_norm should be a finite number > 0 .*but is 0\.0$"),
+    (math.nan, ValueError, r"^max_norm should be a finite number > 0 .*but is nan$"),
+    (None, TypeError, r"^max_norm should be a number, but is NoneType None$"),
+])
+def test_clip_grad_norm_refuses_a_limit_that_is_not_positive_as_its_numpy_twin_does(max_norm, error, message):
+    p = torch.zeros(2, requires_grad=True)
+    p.grad = torch.tensor([3.0, 4.0])
+    with pytest.raises(error, match=message):
+        clip_grad_norm([p], max_norm)             # -1 would flip the gradient, nan would skip clipping silently
+    assert p.grad.tolist() == [3.0, 4.0]
+
+
+def test_grad_norm_and_clip_grad_norm_name_an_item_that_is_not_a_tensor():
+    with pytest.raises(TypeError, match=r"^grads\[0\] should be a torch\.Tensor, but is NoneType; pass the \.grad of "
+                                        r"the parameters that have one$"):
+        grad_norm([None])
+    with pytest.raises(TypeError, match=r"^params\[0\] should be a torch\.Tensor, but is str; pass "
+                                        r"model\.parameters\(\)$"):
+        clip_grad_norm({"w": torch.zeros(2)}, 1.0)

@@ -249,7 +249,7 @@ class Standardizer:
         # Each column divided first by a power of 2 near its largest magnitude (to below 2 in size), so that
         # neither the sum nor the squares overflow or underflow (1e200, 1e-200); the division and the product back
         # are exact, so ordinary values give NumPy's mean and std bit for bit.
-        scale = np.ldexp(1.0, np.frexp(np.abs(v).max(axis=0))[1] - 1)
+        scale = np.ldexp(np.ones_like(v[0]), np.frexp(np.abs(v).max(axis=0))[1] - 1)    # in v's dtype: exact there
         u = v / scale
         return cls(u.mean(axis=0) * scale, u.std(axis=0) * scale)
 

@@ -503,7 +503,7 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
     """Compare analytic gradients with centred finite differences and name the parameters that fail.
 
     A parameter whose gradients, the student's and the finite differences', are both below the
-    resolution of the centred difference (``grad_check``'s ``nan``) never passes: the failure says
+    resolution of the centred difference (``grad_check``'s ``inf``) never passes: the failure says
     it could not be verified, not that it is wrong. A checker's case should keep its gradients
     above that resolution (a loss of order 1, few steps).
 
@@ -536,12 +536,12 @@ def expect_grad_check(loss, params: dict, grads: dict, what: str = "your gradien
         if key not in grads:
             raise ExerciseFailure(f"{what} has no gradient for {name} (keys: {sorted(grads)})")
         analytic[name] = expect_array(grads[key], p.shape, f"{what}[{key!r}]")
-    with warnings.catch_warnings():         # its nan is reported below, in the checker's words
+    with warnings.catch_warnings():         # its inf is reported below, in the checker's words
         warnings.filterwarnings("ignore", message="grad_check cannot verify", category=RuntimeWarning)
         errors = grad_check(loss, params, analytic, eps)
-    unresolved = [name for name, err in errors.items() if np.isnan(err)]
-    failing = {name: err for name, err in errors.items() if not np.isnan(err) and not err <= tol}
-    if unresolved and not failing:          # nan: never a pass, and not a verdict on the gradient either
+    unresolved = [name for name, err in errors.items() if np.isinf(err)]   # a relative error is at most 1
+    failing = {name: err for name, err in errors.items() if not np.isinf(err) and not err <= tol}
+    if unresolved and not failing:          # inf: never a pass, and not a verdict on the gradient either
         raise ExerciseFailure(f"gradient check could not verify {', '.join(unresolved)}: {what} and the finite "
                               f"differences are both too small there for finite differences to resolve (a smaller "
                               f"slope changes the loss by less than its rounding), so this check cannot tell whether "

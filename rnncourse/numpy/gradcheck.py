@@ -13,12 +13,13 @@ float64 parameters only: in float32 rounding swamps the difference.
 A gradient too small for the difference to see cannot be checked this way:
 ``f`` is known only to about ``eps_mach * |f|`` (``eps_mach`` = 2.2e-16 in
 float64), so a slope below about ``eps_mach * |f| / eps`` moves ``f`` by less
-than its rounding. :func:`grad_check` reports such a parameter as ``nan`` with a
-warning instead of a verdict.
+than its rounding. :func:`grad_check` reports such a parameter as ``inf``, a
+value that fails every tolerance, with a warning that says it could not be checked.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -203,14 +204,14 @@ def _resolution_floor(f0: float, eps: float) -> float:
 
 
 def _errors_with_floor(analytic: dict, numerical: dict, floor: float) -> tuple:
-    """``({name: relative error}, [names below the floor])``: ``nan`` for a parameter whose analytic and
+    """``({name: relative error}, [names below the floor])``: ``inf`` for a parameter whose analytic and
     numerical gradients differ but are both below ``floor`` (finite differences cannot tell them apart there;
     equal ones, both exactly 0 say, agree: relative error 0)."""
     errors, unresolved = {}, []
     for name, n in numerical.items():
-        a = _real_array(analytic[name], f"analytic[{name!r}]")
+        a = analytic[name]
         if a.size and not np.array_equal(a, n) and max(float(np.max(np.abs(a))), float(np.max(np.abs(n)))) < floor:
-            errors[name] = float("nan")
+            errors[name] = math.inf
             unresolved.append(name)
         else:
             errors[name] = rel_error(a, n)
@@ -236,8 +237,9 @@ def grad_check(f, params, analytic, eps=1e-6):
     -------
     dict
         ``{name: rel_error(analytic[name], numerical[name])}``; below about
-        ``1e-6`` in float64 means the backward pass is right. ``nan`` (neither a
-        pass nor a fail: ``nan < tol`` and ``nan > tol`` are both False) for a
+        ``1e-6`` in float64 means the backward pass is right (a relative error is
+        at most 1). ``inf`` (never a pass, also in ``max(errors.values()) < tol``;
+        with a warning, since the gradient may well be right) for a
         parameter whose analytic and numerical gradients differ but are both, in
         every entry, below the resolution of the centred difference,
         ``10 * eps_mach * max(|f|, 1) / eps`` (``eps_mach`` = 2.2e-16, ``f`` at the
@@ -251,7 +253,7 @@ def grad_check(f, params, analytic, eps=1e-6):
     Warns
     -----
     RuntimeWarning
-        For each parameter reported as ``nan``, naming it and the resolution. To
+        For each parameter reported as ``inf``, naming it and the resolution. To
         check it, make its gradient larger: scale the loss up, or use fewer time
         steps (a gradient that vanishes over a long sequence is the usual case).
 
@@ -268,18 +270,20 @@ def grad_check(f, params, analytic, eps=1e-6):
     missing = [name for name in params if name not in analytic]
     if missing:
         raise ValueError(f"analytic has no gradient for {missing}; it should have the keys of params")
+    checked = {}
     for name, p in params.items():                   # before the slow finite differences
-        g = _real_array(analytic[name], f"analytic[{name!r}]")
+        checked[name] = g = _real_array(analytic[name], f"analytic[{name!r}]")
         if g.shape != p.shape:
             raise ValueError(f"analytic[{name!r}] should have the shape of params[{name!r}], {p.shape}, "
                              f"but has shape {g.shape}")
     numerical = numerical_gradient(f, params, eps)
     floor = _resolution_floor(_loss_value(f, "params unchanged"), float(eps))
-    errors, unresolved = _errors_with_floor(analytic, numerical, floor)
+    errors, unresolved = _errors_with_floor(checked, numerical, floor)
     for name in unresolved:
         warnings.warn(f"grad_check cannot verify params[{name!r}]: its analytic and numerical gradients are both "
                       f"below {floor:.1e}, the smallest gradient that finite differences can resolve at this loss "
-                      f"and eps (a smaller slope changes f by less than its rounding), so its relative error is nan, "
-                      f"neither a pass nor a fail. To check it, make the gradient larger: scale the loss up, or use "
+                      f"and eps (a smaller slope changes f by less than its rounding), so it is reported as inf, which "
+                      f"fails every tolerance though the gradient may be right. To check it, make the gradient larger: "
+                      f"scale the loss up, or use "
                       f"fewer steps if it vanishes over a long sequence", RuntimeWarning, stacklevel=2)
     return errors

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnncourse.numpy.charlm import batches
+from rnncourse.torch.clip import clip_grad_norm
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
-from rnncourse.torch.clip import clip_grad_norm
 from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_array, check_bool, check_index_array, check_match, check_not_empty,
                                   check_positive_float, check_positive_int, layer_state_hint)

@@ -15,6 +15,8 @@ import math
 import numpy as np
 import torch
 
+from rnncourse.validation import check_positive_float
+
 __all__ = ["grad_norm", "clip_grad_norm"]
 
 #: Below this norm, float64 squares of a gradient's entries may have left the normal numbers (about 1e-146).
@@ -58,6 +60,13 @@ def _total_norm(grads: list) -> torch.Tensor:
     return torch.tensor(_norm_in_float64(grads), dtype=torch.float64, device=total.device)
 
 
+
+def _check_tensors(items: list, name: str, advice: str) -> None:
+    """A clear TypeError for an item of ``items`` that is not a tensor (``None``, a name, a NumPy array)."""
+    for i, item in enumerate(items):
+        if not isinstance(item, torch.Tensor):
+            raise TypeError(f"{name}[{i}] should be a torch.Tensor, but is {type(item).__name__}; {advice}")
+
 @torch.no_grad()
 def grad_norm(grads) -> float:
     """The L2 norm of all ``grads`` together, as if they were one long vector; the twin of
@@ -66,7 +75,8 @@ def grad_norm(grads) -> float:
     PyTorch's norm (``torch.nn.utils.get_total_norm``) sums the squares in the gradients' dtype. In
     float32 they overflow to inf from entries of about 1e19, and lose digits or vanish below about
     1e-16, so a finite gradient would get the norm inf or 0; such a norm is computed again in float64,
-    where they do neither. Any other norm is PyTorch's own, to the last bit.
+    where they do neither. Any other norm of float32 or float64 gradients is PyTorch's own, to the last
+    bit. (Half-precision gradients, float16 and bfloat16, are always measured again in float64.)
 
     Parameters
     ----------
@@ -77,7 +87,14 @@ def grad_norm(grads) -> float:
     -------
     float
         The norm; ``0.0`` for no gradient, ``inf`` or ``nan`` when a gradient holds inf or NaN.
+
+    Raises
+    ------
+    TypeError
+        If an item of ``grads`` is not a tensor (a parameter without a gradient gives ``None``).
     """
+    grads = list(grads)
+    _check_tensors(grads, "grads", "pass the .grad of the parameters that have one")
     return float(_total_norm([g.detach() for g in grads]))
 
 
@@ -93,8 +110,8 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
     Parameters
     ----------
-    params : iterable of torch.Tensor
-        The parameters; those without a gradient are skipped.
+    params : torch.Tensor or iterable of torch.Tensor
+        The parameters (e.g. ``model.parameters()``); those without a gradient are skipped.
     max_norm : float
         The largest norm, > 0; ``math.inf`` only measures.
 
@@ -102,8 +119,18 @@ def clip_grad_norm(params, max_norm: float) -> float:
     -------
     float
         The norm before clipping.
+
+    Raises
+    ------
+    TypeError
+        If ``max_norm`` is not a number or an item of ``params`` is not a tensor.
+    ValueError
+        If ``max_norm`` is not > 0 (NaN included).
     """
-    params = [params] if isinstance(params, torch.Tensor) else params
+    if not (isinstance(max_norm, (int, float)) and not isinstance(max_norm, bool) and max_norm == math.inf):
+        max_norm = check_positive_float(max_norm, "max_norm", why="math.inf only measures the norm")
+    params = [params] if isinstance(params, torch.Tensor) else list(params)
+    _check_tensors(params, "params", "pass model.parameters()")
     grads = [p.grad for p in params if p.grad is not None]
     total = _total_norm(grads)
     norm = float(total)

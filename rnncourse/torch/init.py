@@ -132,7 +132,12 @@ def empty_module(module_class, *args, device=None, dtype=None, **kwargs):
     (True, torch.float64)
     """
     device = torch.empty(0, device=check_device(device)).device     # None -> the default device
-    return module_class(*args, device="meta", dtype=check_dtype(dtype), **kwargs).to_empty(device=device)
+    module = module_class(*args, device="meta", dtype=check_dtype(dtype), **kwargs)
+    drawn = [name for name, t in (*module.named_parameters(), *module.named_buffers()) if not t.is_meta]
+    if drawn:                                 # the constructor ignored device="meta", and so may have drawn
+        raise TypeError(f"{module_class.__name__} built {drawn[0]} off the meta device, so empty_module cannot "
+                        f"build it without drawing; its constructor should pass device= to every parameter")
+    return module.to_empty(device=device)
 
 
 def uniform_(tensors, bound: float, generator: torch.Generator | None = None) -> None:

@@ -239,8 +239,9 @@ def train_adding(cell="rnn", lag=10, *, steps=1000, seed=0, device=None, hidden_
         Optimizer steps (default 1000).
     seed : int
         Seeds the initial weights and the training batches (default 0). PyTorch's global
-        generators are left as they were found, like the thread setting (a GPU's once CUDA is
-        initialised; CUDA is never initialised for a model on the CPU).
+        generators are left as they were found, like the thread setting, with one exception: for a
+        model on the CPU, CUDA is not started, and if it has not started yet, its generators will
+        start from ``seed`` when it does (``torch.manual_seed`` records the seed for them).
     device : str or torch.device, optional
         ``None`` (default) picks CUDA when present (:func:`rnncourse.torch.device.pick_device`).
     hidden_size : int

@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from rnncourse.numpy.padding import batch_indices, pad_sequences
+from rnncourse.torch.clip import clip_grad_norm
 from rnncourse.torch.device import check_device
 from rnncourse.torch.init import MAX_LAYERS, check_dtype, torch_default_
 from rnncourse.torch.padding import length_mask, masked_cross_entropy, packed_rnn_forward
-from rnncourse.torch.clip import clip_grad_norm
 from rnncourse.torch.training import MAX_SEED, check_finite_update
 from rnncourse.validation import (check_bool, check_index_array, check_lengths, check_match, check_not_empty,
                                   check_positive_float, check_positive_int)
