@@ -312,3 +312,30 @@ def test_sequence_backward_names_a_wrong_cache():
     with pytest.raises(TypeError, match="but is None"):
         gru_backward(dhs, None)
     assert np.array_equal(lstm_backward(dhs, tuple(lstm_cache))["x"], lstm_backward(dhs, lstm_cache)["x"])
+
+
+
+def _sequence_and_step_calls(cell, x, W_xh, W_hh, H):
+    """``forward(x, ...)`` and ``step(x[0], ...)`` of ``cell`` with zero states and zero biases."""
+    B, rows = x.shape[1], W_xh.shape[0]
+    if cell == "lstm":
+        return (lambda: lstm_forward(x, None, None, W_xh, W_hh, np.zeros(rows)),
+                lambda: lstm_step_forward(x[0], np.zeros((B, H)), np.zeros((B, H)), W_xh, W_hh, np.zeros(rows)))
+    return (lambda: gru_forward(x, None, W_xh, W_hh, np.zeros(rows), np.zeros(rows)),
+            lambda: gru_step_forward(x[0], np.zeros((B, H)), W_xh, W_hh, np.zeros(rows), np.zeros(rows)))
+
+
+@pytest.mark.parametrize("cell, n", [("lstm", 4), ("gru", 3)])
+def test_zero_hidden_units_or_input_features_are_refused_as_by_the_elman_and_torch_twins(cell, n):
+    # They used to give empty results where torch.nn.LSTMCell(3, 0) and the Elman functions refuse.
+    no_hidden = "hidden_size H should be an integer >= 1, but is 0: W_hh has shape (0, 0), W_xh (0, 3);"
+    for call in _sequence_and_step_calls(cell, np.ones((4, 2, 3)), np.zeros((0, 3)), np.zeros((0, 0)), 0):
+        with pytest.raises(ValueError, match="^" + re.escape(no_hidden)):
+            call()
+    no_input = f"input_size D should be an integer >= 1, but is 0: x has shape (4, 2, 0) and W_xh ({n * 5}, 0);"
+    forward, step = _sequence_and_step_calls(cell, np.ones((4, 2, 0)), np.zeros((n * 5, 0)), np.zeros((n * 5, 5)), 5)
+    with pytest.raises(ValueError, match="^" + re.escape(no_input)):
+        forward()
+    at_one_step = no_input.replace("x has shape (4, 2, 0)", "x_t has shape (2, 0)")
+    with pytest.raises(ValueError, match="^" + re.escape(at_one_step)):
+        step()

@@ -120,13 +120,14 @@ def _check(x_t, h_prev, W_xh, W_hh, biases, n_gates, cell):
     """Validate one step's arrays against each other; return H."""
     check_array(x_t, "x_t", ("B", "D"), hint="x_t is one time step of shape (B, D)")
     B, D = x_t.shape
-    H = _check_weights(D, W_xh, W_hh, biases, n_gates, cell)
+    H = _check_weights(D, W_xh, W_hh, biases, n_gates, cell, "x_t", x_t.shape)
     check_array(h_prev, "h_prev", ("B", "H"), (B, H))
     return H
 
 
-def _check_weights(D, W_xh, W_hh, biases, n_gates, cell):
-    """Validate the stacked weights and biases of a cell with inputs of size D; return H."""
+def _check_weights(D, W_xh, W_hh, biases, n_gates, cell, x_name, x_shape):
+    """Validate the stacked weights and biases of a cell with inputs of size D, the last axis of ``x_name`` (of
+    shape ``x_shape``); return H. H = 0 or D = 0 is refused, as the torch twins' constructors refuse them."""
     rows = f"{n_gates}H"
     check_array(W_hh, "W_hh", (rows, "H"), finite=False)          # the number of axes first; one scan below
     H = W_hh.shape[1]
@@ -136,6 +137,12 @@ def _check_weights(D, W_xh, W_hh, biases, n_gates, cell):
                 hint=f"{hint}; D = {D} is the size of the last axis of x (x_t), so check x too")
     for name, b in biases.items():
         check_array(b, name, (rows,), (n_gates * H,))
+    if H == 0:
+        raise ValueError(f"hidden_size H should be an integer >= 1, but is 0: W_hh has shape {W_hh.shape}, W_xh "
+                         f"{W_xh.shape}; a recurrent layer needs at least one hidden unit")
+    if D == 0:
+        raise ValueError(f"input_size D should be an integer >= 1, but is 0: {x_name} has shape {tuple(x_shape)} "
+                         f"and W_xh {W_xh.shape}; each time step needs at least one input feature")
     return H
 
 
@@ -407,7 +414,7 @@ def _check_sequence(x, states, W_xh, W_hh, biases, n_gates, cell):
     check_array(x, "x", ("T", "B", "D"), hint="x is time-major; for batch-first data pass x.transpose(1, 0, 2)")
     T, B, D = x.shape
     check_not_empty(x, "x")
-    H = _check_weights(D, W_xh, W_hh, biases, n_gates, cell)
+    H = _check_weights(D, W_xh, W_hh, biases, n_gates, cell, "x", x.shape)
     filled = {}
     for name, s in states.items():
         if s is None:
