@@ -27,6 +27,7 @@ __all__ = [
     "check_same_dtype",
     "check_match",
     "check_positive_int",
+    "check_layer_sizes",
     "check_positive_float",
     "check_bool",
     "check_axis",
@@ -644,6 +645,33 @@ def check_positive_int(value, name: str, *, minimum: int = 1, maximum: int | Non
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} should be an integer from {minimum} to {maximum}, but is {value}")
     return int(value)
+
+
+
+def check_layer_sizes(x_name: str, x_shape, shapes: dict) -> None:
+    """Refuse a layer of no hidden units (H = 0) or no input features (D = 0), as ``torch.nn``'s layers do.
+
+    A NumPy forward pass with H = 0 would run and its backward pass crash inside NumPy; so the
+    NumPy twins call this where they check their weights.
+
+    Parameters
+    ----------
+    x_name : str
+        The inputs' name (``"x"`` or ``"x_t"``).
+    x_shape : tuple of int
+        Their shape; its last axis is D.
+    shapes : dict of str -> tuple of int
+        The weights' shapes by name, ``W_hh`` first (its last axis is H), then ``W_xh`` and any
+        others, named in this order in the message.
+    """
+    if shapes["W_hh"][1] == 0:
+        weights = ", ".join(f"{n} has shape {shape}" if i == 0 else f"{n} {shape}"
+                            for i, (n, shape) in enumerate(shapes.items()))
+        raise ValueError(f"hidden_size H should be an integer >= 1, but is 0: {weights}; a recurrent layer needs at "
+                         f"least one hidden unit")
+    if x_shape[-1] == 0:
+        raise ValueError(f"input_size D should be an integer >= 1, but is 0: {x_name} has shape {tuple(x_shape)} "
+                         f"and W_xh {shapes['W_xh']}; each time step needs at least one input feature")
 
 
 def check_positive_float(value, name: str, *, allow_zero: bool = False, below: float | None = None,

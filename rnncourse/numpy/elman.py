@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import (check_array, check_cache, check_choice, check_not_empty, check_same_dtype,
-                                  state_hint)
+from rnncourse.validation import (check_array, check_cache, check_choice, check_layer_sizes, check_not_empty,
+                                  check_same_dtype, state_hint)
 
 __all__ = ["StepCache", "RNNCache", "activate", "derivative", "rnn_step_forward", "rnn_step_backward",
            "rnn_forward", "rnn_backward"]
@@ -102,12 +102,7 @@ def _check_weights(W_xh, W_hh, b_h, x_name, x_shape):
                 hint=f"W_xh has shape (hidden_size, input_size), like torch's weight_ih_l0; D = {D} is "
                      f"the size of the last axis of x (x_t), so check that x is time-major (T, B, D)")
     check_array(b_h, "b_h", ("H",), (H,))
-    if H == 0:                                  # the forward pass would run, the backward pass crash in NumPy
-        raise ValueError(f"hidden_size H should be an integer >= 1, but is 0: W_hh has shape {W_hh.shape}, W_xh "
-                         f"{W_xh.shape}, b_h {b_h.shape}; a recurrent layer needs at least one hidden unit")
-    if D == 0:
-        raise ValueError(f"input_size D should be an integer >= 1, but is 0: {x_name} has shape {tuple(x_shape)} "
-                         f"and W_xh {W_xh.shape}; each time step needs at least one input feature")
+    check_layer_sizes(x_name, x_shape, {"W_hh": W_hh.shape, "W_xh": W_xh.shape, "b_h": b_h.shape})
     return H
 
 

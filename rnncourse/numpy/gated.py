@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncourse.validation import check_array, check_cache, check_not_empty, check_same_dtype, state_hint
+from rnncourse.validation import (check_array, check_cache, check_layer_sizes, check_not_empty, check_same_dtype,
+                                  state_hint)
 
 __all__ = ["sigmoid", "LSTMStepCache", "GRUStepCache", "lstm_step_forward", "lstm_step_backward",
            "gru_step_forward", "gru_step_backward", "LSTMCache", "GRUCache", "lstm_forward", "lstm_backward",
@@ -137,12 +138,7 @@ def _check_weights(D, W_xh, W_hh, biases, n_gates, cell, x_name, x_shape):
                 hint=f"{hint}; D = {D} is the size of the last axis of x (x_t), so check x too")
     for name, b in biases.items():
         check_array(b, name, (rows,), (n_gates * H,))
-    if H == 0:
-        raise ValueError(f"hidden_size H should be an integer >= 1, but is 0: W_hh has shape {W_hh.shape}, W_xh "
-                         f"{W_xh.shape}; a recurrent layer needs at least one hidden unit")
-    if D == 0:
-        raise ValueError(f"input_size D should be an integer >= 1, but is 0: {x_name} has shape {tuple(x_shape)} "
-                         f"and W_xh {W_xh.shape}; each time step needs at least one input feature")
+    check_layer_sizes(x_name, x_shape, {"W_hh": W_hh.shape, "W_xh": W_xh.shape})
     return H
 
 

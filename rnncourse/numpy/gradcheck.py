@@ -284,6 +284,6 @@ def grad_check(f, params, analytic, eps=1e-6):
                       f"below {floor:.1e}, the smallest gradient that finite differences can resolve at this loss "
                       f"and eps (a smaller slope changes f by less than its rounding), so it is reported as inf, which "
                       f"fails every tolerance though the gradient may be right. To check it, make the gradient larger: "
-                      f"scale the loss up, or use "
-                      f"fewer steps if it vanishes over a long sequence", RuntimeWarning, stacklevel=2)
+                      f"scale the loss up, or use fewer steps if it vanishes over a long sequence",
+                      RuntimeWarning, stacklevel=2)
     return errors

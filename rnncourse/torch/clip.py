@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from rnncourse.validation import check_positive_float
 
 __all__ = ["grad_norm", "clip_grad_norm"]
 
-#: Below this norm, float64 squares of a gradient's entries may have left the normal numbers (about 1e-146).
-_LOW = math.sqrt(np.finfo(np.float64).tiny / np.finfo(np.float64).eps)
 # torch.nn.utils.get_total_norm (PyTorch 2.6 on) is the norm that clip_grad_norm_ computes; before 2.6 clip_grad_norm_
 # computed it inline, and the same norm, written out, stands in for it.
 _get_total_norm = getattr(torch.nn.utils, "get_total_norm", None) or (
     lambda grads: torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g).to(grads[0].device)
                                                         for g in grads])))
+
+
+def _low(dtype) -> float:
+    """Below this norm, the squares of a gradient's entries in ``dtype`` may have left its normal numbers (float64:
+    about 1e-146; float32: about 3e-16)."""
+    info = torch.finfo(dtype)
+    return math.sqrt(info.tiny / info.eps)
 
 
 def _norm_in_float64(grads: list) -> float:
@@ -35,7 +39,7 @@ def _norm_in_float64(grads: list) -> float:
     device = grads[0].device
     total = float(torch.linalg.vector_norm(torch.stack(
         [torch.linalg.vector_norm(g, dtype=torch.float64).to(device) for g in grads])))
-    if _LOW <= total < math.inf or math.isnan(total):
+    if _low(torch.float64) <= total < math.inf or math.isnan(total):
         return total
     largest = max((float(g.abs().max()) for g in grads if g.numel()), default=0.0)
     if not 0 < largest < math.inf:               # all zero, or an entry is inf itself
@@ -52,13 +56,11 @@ def _total_norm(grads: list) -> torch.Tensor:
     # same norm, the same clipping and the same training as before, to the last bit.
     total = _get_total_norm(grads)
     value = float(total)
-    low = max(math.sqrt(torch.finfo(g.dtype).tiny / torch.finfo(g.dtype).eps) for g in grads)
-    if low <= value < math.inf or math.isnan(value):
+    if max(_low(g.dtype) for g in grads) <= value < math.inf or math.isnan(value):
         return total
     # inf or near 0: the squares overflowed or underflowed the gradients' dtype (float32 squares do from
     # entries of about 1e19, and lose digits below about 1e-16), or a gradient holds inf.
     return torch.tensor(_norm_in_float64(grads), dtype=torch.float64, device=total.device)
-
 
 
 def _check_tensors(items: list, name: str, advice: str) -> None:
@@ -66,6 +68,7 @@ def _check_tensors(items: list, name: str, advice: str) -> None:
     for i, item in enumerate(items):
         if not isinstance(item, torch.Tensor):
             raise TypeError(f"{name}[{i}] should be a torch.Tensor, but is {type(item).__name__}; {advice}")
+
 
 @torch.no_grad()
 def grad_norm(grads) -> float:
