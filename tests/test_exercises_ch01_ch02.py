@@ -128,7 +128,11 @@ def test_rnn_step_reference_passes():
                    r"to the whole sum, b_h included: h_t = tanh\(x_t @ W_xh.T \+ h_prev @ W_hh.T \+ b_h\)$"),
     # runs silently (W_hh is square), so only the values show it: named, not "5 of 5 entries differ"
     (no_transpose_hh, r"^in the case B=1, D=5, H=5: rnn_step: h_t equals tanh\(x_t @ W_xh.T \+ h_prev @ W_hh \+ b_h\)"),
-    (no_transpose_xh, r"rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul"),
+    # NumPy's words alone named no array: the shapes passed and the rule for a weight follow them
+    (no_transpose_xh, r"^rnn_step with zero weights \(B=2, D=4, H=3\) raised ValueError: matmul: .*; the arrays "
+                      r"passed have shapes x_t \(2, 4\), h_prev \(2, 3\), W_xh \(3, 4\), W_hh \(3, 3\), b_h \(3,\); "
+                      r"with the examples as rows, a weight W of shape \(out, in\) multiplies x of shape \(B, in\) as "
+                      r"x @ W.T, "),
     (in_place, r"changed its argument h_prev in place"),
     (upcasts, r"in the case B=2, D=3, H=4, dtype=float32: h_t from rnn_step should have dtype float32, the dtype "
               r"of the inputs, but has dtype float64"),

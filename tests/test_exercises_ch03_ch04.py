@@ -521,3 +521,60 @@ def test_final_states_all_a_little_off_fail_on_the_hand_case_with_the_difference
     # A near miss rounds to the expected numbers, so the hand-worked message would show them twice: it gets the
     # difference instead.
     assert "entries differ from the reference" in feedback and "tanh(0.5" not in feedback, feedback
+
+
+# ----------------------------------------------------------------------------- errors raised in the answer
+
+def last_states_one_step_late(x, lengths, h0, W_xh, W_hh, b_h):
+    hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
+    return hs[lengths, np.arange(x.shape[1])]            # hs[L]: past the end for a sequence of length T
+
+
+def test_last_states_indexed_one_step_late_gets_the_reason_not_only_numpys_index_error():
+    passed, feedback = run_check("ch03.last_states", last_states_one_step_late)
+    assert not passed and feedback == (
+        "last_states on the one-unit example (T=3, B=2, lengths 3 and 1) raised IndexError: index 3 is out of bounds "
+        "for axis 0 with size 3; a sequence of length L ends at hs[L - 1]; hs[L] is one step too late"), feedback
+
+
+def mean_pool_without_transpose(hs, W_hy, b_y):
+    return mean_pool_probs(hs, W_hy.T, b_y)                  # hs.mean(0) @ W_hy: fails where O != H
+
+
+def test_mean_pool_without_the_transpose_lists_the_shapes_passed():
+    passed, feedback = run_check("ch03.mean_pool_probs", mean_pool_without_transpose)
+    assert not passed
+    assert re.fullmatch(r"in the case T=1, B=6, H=6, O=4: mean_pool_probs raised ValueError: matmul: .*; the arrays "
+                        r"passed have shapes hs \(1, 6, 6\), W_hy \(4, 6\), b_y \(4,\); with the examples as rows, a "
+                        r"weight W of shape \(out, in\) multiplies x of shape \(B, in\) as x @ W.T, .*",
+                        feedback), feedback
+
+
+def log_softmax(hs, W_hy, b_y):
+    z = hs.mean(axis=0) @ W_hy.T + b_y
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def test_mean_pool_returning_log_probabilities_is_told_to_take_their_exp():
+    # was "each row of P should sum to 1 ...; take the softmax along the last axis", which it had done
+    passed, feedback = run_check("ch03.mean_pool_probs", log_softmax)
+    assert not passed and feedback == ("mean_pool_probs with W_hy = 0 (B=2, O=3): these are log-probabilities (each "
+                                       "row of exp(P) sums to 1); return their exp"), feedback
+
+
+# ----------------------------------------------------------------------------- float64 in, float64 out
+
+def cast_to_float32(fn):
+    """``fn`` computed in float64, its arrays cast to float32 at the end: within the tolerance, but not the dtype."""
+    def wrong(*args):
+        return {k: v.astype(np.float32) for k, v in fn(*args).items()}
+    return wrong
+
+
+@pytest.mark.parametrize("name, fn", [("ch04.rnn_step_backward", rnn_step_backward),
+                                      ("ch04.rnn_backward", rnn_backward_loop)])
+def test_gradients_cast_to_float32_at_the_end_fail_by_their_dtype(name, fn):
+    passed, feedback = run_check(name, cast_to_float32(fn))
+    assert not passed
+    assert "should have dtype float64, the dtype of the inputs, but has dtype float32" in feedback, feedback

@@ -244,3 +244,13 @@ def jac_off(hs, W_hh, s):
 ])
 def test_a_near_miss_fails_naming_the_output_that_differs(name, wrong, message):
     expect_near_miss_fails(name, wrong, message)
+
+
+# ----------------------------------------------------------------------------- float64 in, float64 out
+
+def test_a_jacobian_cast_to_float32_at_the_end_fails_by_its_dtype():
+    # within the tolerance (rtol 1e-6), so it passed; a less precise dtype now fails by its name wherever it comes
+    passed, feedback = run_check("ch05.jacobian_product", lambda hs, W_hh, s: jac_ok(hs, W_hh, s).astype(np.float32))
+    assert not passed
+    assert re.search(r"dh_T/dh_s should have dtype float64, the dtype of the inputs, but has dtype float32; compute "
+                     r"in the inputs' dtype$", feedback), feedback

@@ -281,3 +281,124 @@ def test_extra_gradients_are_ignored_and_x_is_compared_where_given():
 
     passed, message = run_check("ch06.many_to_one_backward", wrong_x)
     assert not passed and "are wrong for x: " in message, message
+
+
+# ----------------------------------------------------------------------------- bos, eos and pad are arguments
+
+def _starts_from_one(step, h0, bos, eos, max_len, pad=0):
+    """Right, except that it starts from token 1 whatever bos is."""
+    tokens, h = torch.ones(h0.shape[0], dtype=torch.long), h0
+    done = torch.zeros(h0.shape[0], dtype=torch.bool)
+    out = torch.full((max_len, h0.shape[0]), pad)
+    for t in range(max_len):
+        logits, h = step(tokens, h)
+        tokens = logits.argmax(-1)
+        out[t] = torch.where(done, pad, tokens)
+        done |= tokens == eos
+    return out
+
+
+def _pads_with_zero(step, h0, bos, eos, max_len, pad=0):
+    """Right, except that it writes 0 after <eos> whatever pad is."""
+    return greedy_decode(step, h0, bos=bos, eos=eos, max_len=max_len, pad=0)
+
+
+def test_greedy_that_ignores_bos_fails_at_the_first_step():
+    # every case used bos = 1 and pad = 0, so an answer that ignored either argument got full marks
+    passed, message = run_check("ch06.greedy_decode", _starts_from_one)
+    assert not passed and message == (
+        "greedy_decode with next token = previous + 1, bos = 3, eos = 5, pad = 2: 8 token(s) differ; the first at "
+        "position (t=0, b=0) is 2, expected 4; the first step reads bos (3) and h0"), message
+
+
+def test_greedy_that_ignores_pad_fails():
+    passed, message = run_check("ch06.greedy_decode", _pads_with_zero)
+    assert not passed and message == (
+        "greedy_decode with next token = previous + 1, bos = 3, eos = 5, pad = 2: 6 token(s) differ; the first at "
+        "position (t=2, b=0) is 0, expected 2; sequence 0 already produced <eos> (5), so every later position should "
+        "hold pad (2)"), message
+
+
+def test_a_random_case_also_decodes_with_other_bos_eos_and_pad():
+    def wrong_only_for_pad_5(step, h0, bos, eos, max_len, pad=0):
+        return greedy_decode(step, h0, bos=bos, eos=eos, max_len=max_len, pad=0 if pad == 5 else pad)
+
+    passed, message = run_check("ch06.greedy_decode", wrong_only_for_pad_5)
+    assert not passed and message.startswith(
+        "in the case B=4, max_len=8, seed=6, eos_bias=1.5, bos=3, eos=2, pad=5: greedy_decode on a random decoder: "
+        ), message
+
+    def wrong_only_for_bos_3(step, h0, bos, eos, max_len, pad=0):
+        return greedy_decode(step, h0, bos=1 if (bos, pad) == (3, 5) else bos, eos=eos, max_len=max_len, pad=pad)
+
+    passed, message = run_check("ch06.greedy_decode", wrong_only_for_bos_3)
+    assert not passed and message.startswith(
+        "in the case B=4, max_len=8, seed=6, eos_bias=1.5, bos=3, eos=2, pad=5: greedy_decode on a random decoder: "
+        ), message
+    assert message.endswith("; the first step reads bos (3) and h0"), message
+
+
+def test_greedy_that_feeds_pad_back_for_finished_sequences_passes():
+    """pad is a token of the vocabulary in every case, so the step accepts it as an input."""
+    def feeds_pad_back(step, h0, bos, eos, max_len, pad=0):
+        tokens, h = torch.full((h0.shape[0],), bos), h0
+        done = torch.zeros(h0.shape[0], dtype=torch.bool)
+        out = []
+        for _ in range(max_len):
+            logits, h = step(tokens, h)
+            tokens = torch.where(done, pad, logits.argmax(-1))
+            out.append(tokens)
+            done |= tokens == eos
+        return torch.stack(out)
+
+    assert run_check("ch06.greedy_decode", feeds_pad_back) == (True, "all checks passed (2 points)")
+
+
+def test_greedy_that_stops_when_any_sequence_is_done_is_told_to_wait_for_all():
+    # was "each step reads the argmax token of the step before and the state that step returned", which it did
+    def stops_at_the_first_eos(step, h0, bos, eos, max_len, pad=0):
+        tokens, h = torch.full((h0.shape[0],), bos), h0
+        done = torch.zeros(h0.shape[0], dtype=torch.bool)
+        out = torch.full((max_len, h0.shape[0]), pad)
+        for t in range(max_len):
+            logits, h = step(tokens, h)
+            tokens = logits.argmax(-1)
+            out[t] = torch.where(done, pad, tokens)
+            done |= tokens == eos
+            if done.any():
+                break
+        return out
+
+    passed, message = run_check("ch06.greedy_decode", stops_at_the_first_eos)
+    assert not passed
+    assert re.fullmatch(r"in the case [^:]*: greedy_decode on a random decoder: \d+ token\(s\) differ; the first at "
+                        r"position \(t=\d+, b=(\d+)\) is (\d+), expected \d+; sequence (\d+) has not produced <eos> "
+                        r"\(2\) yet, so it is still being decoded: stop only when every sequence is done",
+                        message), message
+
+
+# ----------------------------------------------------------------------------- errors raised in the answer
+
+def test_backward_with_the_gradient_one_step_late_gets_the_reason_not_only_numpys_index_error():
+    def one_step_late(dlogits, cache):
+        g = affine_backward(dlogits, cache.affine)
+        dhs = np.zeros_like(cache.rnn.hs)
+        dhs[cache.lengths, np.arange(len(cache.lengths))] = g["hs"]       # dhs[L]: past the end where L = T
+        r = rnn_backward(dhs, cache.rnn)
+        return {"W_xh": r["W_xh"], "W_hh": r["W_hh"], "b_h": r["b_h"], "W_hy": g["W_hy"], "b_y": g["b_y"]}
+
+    passed, message = run_check("ch06.many_to_one_backward", one_step_late)
+    assert not passed and message == (
+        "many_to_one_backward with dlogits = 0 raised IndexError: index 4 is out of bounds for axis 0 with size 4; a "
+        "sequence of length L ends at hs[L - 1]; hs[L] is one step too late"), message
+
+
+# ----------------------------------------------------------------------------- float64 in, float64 out
+
+def test_gradients_cast_to_float32_at_the_end_fail_by_their_dtype():
+    def in_float32(dlogits, cache):
+        return {k: v.astype(np.float32) for k, v in many_to_one_backward(dlogits, cache).items()}
+
+    passed, message = run_check("ch06.many_to_one_backward", in_float32)
+    assert not passed
+    assert "['W_xh'] should have dtype float64, the dtype of the inputs, but has dtype float32" in message, message

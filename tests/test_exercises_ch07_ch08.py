@@ -416,3 +416,72 @@ def lstm_backward_whh_off(dstate, cache):
 ])
 def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, output):
     expect_near_miss_fails(name, fn, entries_differ(output))
+
+
+# ----------------------------------------------------------------------------- errors raised in the answer
+
+def jordan_feedback_without_transpose(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    h_t = np.tanh(x_t @ W_xh.T + y_prev @ W_yh + b_h)
+    return h_t, h_t @ W_hy.T + b_y
+
+
+def lstm_step_backward_dx_transposed(dstate, cache):
+    """The answer, except that the gradient of x_t multiplies by W_xh.T: a weight's gradient goes back as d @ W."""
+    grads = lstm_step_backward_answer(dstate, cache)
+    x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
+    dh_t, dc_t = dstate
+    dc = dc_t + dh_t * o * (1 - tanh_c ** 2)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
+                         dh_t * tanh_c * o * (1 - o)], axis=1)
+    return {**grads, "x_t": da @ W_xh.T}
+
+
+@pytest.mark.parametrize("name, fn, start, shapes", [
+    ("ch07.jordan_step", jordan_feedback_without_transpose, "in the case B=1, D=3, H=3, O=5: jordan_step",
+     r"x_t \(1, 3\), y_prev \(1, 5\), W_xh \(3, 3\), W_yh \(3, 5\), b_h \(3,\), W_hy \(5, 3\), b_y \(5,\)"),
+    ("ch08.lstm_step_backward", lstm_step_backward_dx_transposed, "in the case B=1, D=6, H=5: lstm_step_backward",
+     r"dstate\[0\] \(1, 5\), dstate\[1\] \(1, 5\), cache.x_t \(1, 6\), .*, cache.W_xh \(20, 6\), .*"),
+])
+def test_a_missing_or_extra_transpose_lists_the_shapes_passed(name, fn, start, shapes):
+    # NumPy's "matmul: Input operand 1 has a mismatch in its core dimension 0 ..." named no array of the exercise
+    passed, feedback = run_check(name, fn)
+    assert not passed
+    assert re.fullmatch(rf"{re.escape(start)} raised ValueError: matmul: .*; the arrays passed have shapes {shapes}; "
+                        r"with the examples as rows, a weight W of shape \(out, in\) multiplies x of shape "
+                        r"\(B, in\) as x @ W.T, of shape \(B, out\), and a gradient d of shape \(B, out\) goes back "
+                        r"as d @ W",
+                        feedback), feedback
+
+
+# ----------------------------------------------------------------------------- more slips of the LSTM backward
+
+def lstm_step_backward_tanh_derivative_unsquared(dstate, cache):
+    """The answer, except that tanh'(c_t) is written 1 - tanh_c instead of 1 - tanh_c**2."""
+    x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
+    dh_t, dc_t = dstate
+    dc = dc_t + dh_t * o * (1 - tanh_c)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
+                         dh_t * tanh_c * o * (1 - o)], axis=1)
+    return {"x_t": da @ W_xh, "h_prev": da @ W_hh, "c_prev": dc * f, "W_xh": da.T @ x_t, "W_hh": da.T @ h_prev,
+            "b_h": da.sum(axis=0)}
+
+
+@pytest.mark.parametrize("fn", [lstm_step_backward_tanh_derivative_unsquared,
+                                lambda dstate, cache: lstm_step_backward_variant(dstate, cache, tanh_squared=False)],
+                         ids=["by hand", "variant"])
+def test_lstm_step_backward_tanh_derivative_without_the_square_is_named(fn):
+    passed, feedback = run_check("ch08.lstm_step_backward", fn)
+    assert not passed and feedback == (
+        "in the case B=1, D=6, H=5: the gradients of lstm_step_backward are wrong: the derivative of tanh(c_t) is "
+        "1 - tanh(c_t)**2, not 1 - tanh(c_t): dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)"), feedback
+
+
+# ----------------------------------------------------------------------------- float64 in, float64 out
+
+def test_lstm_step_backward_cast_to_float32_at_the_end_fails_by_its_dtype():
+    def in_float32(dstate, cache):
+        return {k: v.astype(np.float32) for k, v in lstm_step_backward_answer(dstate, cache).items()}
+
+    passed, feedback = run_check("ch08.lstm_step_backward", in_float32)
+    assert not passed
+    assert "['x_t'] should have dtype float64, the dtype of the inputs, but has dtype float32" in feedback, feedback

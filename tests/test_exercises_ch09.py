@@ -256,3 +256,31 @@ def test_a_near_miss_fails_naming_the_output_that_differs(name, fn, message):
 
 
 # The book's own solutions pass every checker: tests/test_grading.py grades the chapters themselves.
+
+
+# ----------------------------------------------------------------------------- a mean per sequence
+
+def mean_of_sequence_means(logits, targets, mask):
+    """Each sequence's mean over its real steps, then the mean over the batch: unequal lengths weigh unequally."""
+    T, B, V = logits.shape
+    per_sequence = [softmax_cross_entropy(logits[:, b], targets[:, b], mask=mask[:, b]) for b in range(B)]
+    return (np.mean([loss for loss, _ in per_sequence]), np.stack([d / B for _, d in per_sequence], axis=1))
+
+
+def test_a_mean_of_per_sequence_means_is_named():
+    # was "dlogits: 54 of 54 entries differ from the reference", which does not say what to change
+    passed, feedback = run_check("ch09.masked_cross_entropy", mean_of_sequence_means)
+    assert not passed and re.fullmatch(
+        r"in the case [^:]*: masked_cross_entropy: each sequence's steps were averaged first; average over all real "
+        r"steps of the batch at once \(divide by mask.sum\(\)\), not per sequence", feedback), feedback
+
+
+# ----------------------------------------------------------------------------- float64 in, float64 out
+
+def test_a_reversal_cast_to_float32_fails_by_its_dtype():
+    # within the tolerance (rtol 1e-6), so it passed; a less precise dtype now fails by its name wherever it comes
+    passed, feedback = run_check("ch09.reverse_padded",
+                                 lambda x, lengths: reverse_padded(x, lengths).astype(np.float32))
+    assert not passed and re.fullmatch(r"in the case [^:]*: the result should have dtype float64, the dtype of the "
+                                       r"inputs, but has dtype float32; compute in the inputs' dtype",
+                                       feedback), feedback

@@ -495,3 +495,65 @@ def test_every_chapter_names_its_exercise_functions_by_the_registry_convention()
             assert fn == expected, f"{path.name}: check('{chapter}.{name}', {fn}) should pass {expected}"
             assert re.search(rf"Write\s+`{fn}\(", text), f"{path.name}: the exercise should ask for {fn}, which it checks"
     assert found >= 15
+
+
+# ----------------------------------------------------------------------------- a shape error in a matmul
+
+_TRANSPOSE_RULE = ("with the examples as rows, a weight W of shape (out, in) multiplies x of shape (B, in) as "
+                   "x @ W.T, of shape (B, out), and a gradient d of shape (B, out) goes back as d @ W")
+
+
+def test_a_matmul_shape_error_lists_the_shapes_passed_and_says_how_a_weight_multiplies():
+    def step(x_t, W_xh):
+        return x_t @ W_xh                                   # the transpose left out
+    with pytest.raises(ExerciseFailure) as failure:
+        fb.call_unchanged(step, (np.ones((2, 3)), np.ones((4, 3))), ("x_t", "W_xh"), "rnn_step")
+    message = str(failure.value)
+    assert message.startswith("rnn_step raised ValueError: matmul: "), message
+    assert message.endswith(f"; the arrays passed have shapes x_t (2, 3), W_xh (4, 3); {_TRANSPOSE_RULE}"), message
+
+
+def test_a_matmul_shape_error_names_the_arrays_inside_a_cache_and_those_of_a_bare_call():
+    from rnncourse.numpy.many_to_one import ManyToOneCache
+
+    cache = ManyToOneCache(rnn=(np.ones((3, 2)),), affine=(np.ones((5, 2)), np.ones(5)), lengths=np.array([3, 1]))
+
+    def backward(dlogits, cache):
+        return dlogits @ cache.affine[0].T                  # (2, 5) @ (2, 5): one transpose too many
+    with pytest.raises(ExerciseFailure) as failure:
+        fb.call_unchanged(backward, (np.ones((2, 5)), cache), ("dlogits", "cache"), "backward")
+    assert str(failure.value).endswith(
+        "; the arrays passed have shapes dlogits (2, 5), cache.rnn[0] (3, 2), cache.affine[0] (5, 2), "
+        f"cache.affine[1] (5,), cache.lengths (2,); {_TRANSPOSE_RULE}"), failure.value
+    # call_student has no names of the checker's: the arrays are named by the function's own parameters
+    with pytest.raises(ExerciseFailure) as failure:
+        fb.call_student(lambda hs, W_hy, n: hs.mean(0) @ W_hy, np.ones((4, 2, 3)), np.ones((5, 3)), 1, what="probs")
+    assert str(failure.value).endswith(f"; the arrays passed have shapes hs (4, 2, 3), W_hy (5, 3); "
+                                       f"{_TRANSPOSE_RULE}"), failure.value
+
+
+def test_other_errors_are_quoted_as_they_are():
+    def wrong(x):
+        raise ValueError("operands could not be broadcast together")
+    with pytest.raises(ExerciseFailure, match=r"^f raised ValueError: operands could not be broadcast together$"):
+        fb.call_unchanged(wrong, (np.ones(2),), ("x",), "f")
+    with pytest.raises(ExerciseFailure, match=r"^f raised IndexError: index 3 is out of bounds for axis 0 with "
+                                              r"size 3$"):
+        fb.call_unchanged(lambda x: x[3], (np.ones(3),), ("x",), "f")
+
+
+# ----------------------------------------------------------------------------- a less precise dtype
+
+def test_expect_close_names_a_less_precise_dtype_even_when_the_values_are_within_tolerance():
+    # float64 in: an answer computed in float64 and cast to float32 at the end passed wherever the tolerance
+    # was above float32's rounding, and failed elsewhere. One rule: a less precise dtype fails by its name.
+    expected = np.linspace(0.0, 1.0, 6).reshape(2, 3)
+    with pytest.raises(ExerciseFailure, match=r"^H should have dtype float64, the dtype of the inputs, but has dtype "
+                                              r"float32; compute in the inputs' dtype$"):
+        fb.expect_close(expected.astype(np.float32), expected, "H", rtol=1e-3)
+    with pytest.raises(ExerciseFailure, match=r"^grads are wrong for W: grads\['W'\] should have dtype float64"):
+        fb.expect_grads_close({"W": expected.astype(np.float32)}, {"W": expected}, "grads", rtol=1e-3)
+    fb.expect_close(expected.astype(np.float32), expected.astype(np.float32), "H")     # float32 in, float32 out
+    fb.expect_close(expected.astype(np.float32), expected, "H", rtol=1e-3, dtype=np.float32)   # asked for
+    fb.expect_close(expected, expected.astype(np.float32), "H", rtol=1e-3)             # more digits: fine
+    fb.expect_close(np.arange(6).reshape(2, 3), np.arange(6.0).reshape(2, 3), "H")    # integers: exact

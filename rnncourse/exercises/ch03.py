@@ -42,9 +42,19 @@ def _last_state_mistakes(hs, lengths, h0):
     ]
 
 
+_ONE_STEP_LATE = "a sequence of length L ends at hs[L - 1]; hs[L] is one step too late"
+
+
 def _check_last_states(fn, case, what, fallback=None):
     x, lengths, h0, W_xh, W_hh, b_h = case
-    out = call_unchanged(fn, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h"), what)
+    try:
+        out = call_unchanged(fn, case, ("x", "lengths", "h0", "W_xh", "W_hh", "b_h"), what)
+    except ExerciseFailure as failure:        # hs[lengths] reads hs[T] for a sequence of length T
+        T = len(x)
+        if not str(failure).startswith(f"{what} raised IndexError: index {T} is out of bounds for axis 0 with "
+                                       f"size {T}"):
+            raise
+        raise ExerciseFailure(f"{failure}; {_ONE_STEP_LATE}") from None
     B, n_h = h0.shape
     out = expect_array(out, (B, n_h), f"the final states from {what}")
     hs, _ = rnn_forward(x, h0, W_xh, W_hh, b_h)
@@ -120,6 +130,10 @@ def _diagnose_probs(P, hs, W_hy, b_y, what, fallback=None):
         name_mistake(P, expected, [(affine_forward(hs.mean(axis=0), W_hy, b_y)[0],
                                     "these are the scores z, not probabilities; apply the softmax")],
                      what, rtol=1e-5, atol=1e-8)
+        with np.errstate(over="ignore"):
+            if np.allclose(np.exp(P).sum(axis=1), 1.0):            # a log-softmax
+                raise ExerciseFailure(f"{what}: these are log-probabilities (each row of exp(P) sums to 1); return "
+                                      f"their exp")
         raise ExerciseFailure(f"{what}: each row of P should sum to 1 (a distribution over the O classes), but "
                               f"the first row sums to {P[0].sum():.4f}; take the softmax along the last axis")
     # A mistake is named only where it gives other numbers than the right answer (with W_hy = 0 all read-outs

@@ -62,7 +62,7 @@ def _random_step(V, H, B, seed, eos_bias=0.0, eos=2):
 
 
 def _counting_step(V, B, H):
-    """A step whose next token is always ``(token + 1) % V``: greedy output is 2, 3, ... from bos = 1."""
+    """A step whose next token is always ``(token + 1) % V``: greedy output is bos + 1, bos + 2, ... (mod V)."""
     def step(tokens, h):
         _check_step_inputs(tokens, h, B, H, V)
         return 10.0 * torch.nn.functional.one_hot((tokens + 1) % V, V).double(), h
@@ -84,7 +84,7 @@ def _decoding_mistakes(step, h0, **kwargs):
     ]
 
 
-def _compare_tokens(mine, ref, what, eos, pad, mistakes):
+def _compare_tokens(mine, ref, what, bos, eos, pad, mistakes):
     """Compare the student's tokens with ``ref``; name a slip of ``mistakes`` (from :func:`_decoding_mistakes`)
     that gives them, else say where they first differ."""
     if not isinstance(mine, np.ndarray):                # call_unchanged hands back a tensor as an ndarray
@@ -106,8 +106,13 @@ def _compare_tokens(mine, ref, what, eos, pad, mistakes):
                     f"after it, so that only the positions after <eos> hold pad ({pad})")
         elif ref[t, b] == pad and (ref[:t, b] == eos).any():
             hint = f"; sequence {b} already produced <eos> ({eos}), so every later position should hold pad ({pad})"
+        elif (mine[t:, b] == pad).all() and (mine[:t] == eos).any():    # stopped at another sequence's <eos>
+            hint = (f"; sequence {b} has not produced <eos> ({eos}) yet, so it is still being decoded: stop only when "
+                    f"every sequence is done")
         elif t > 0:
             hint = "; each step reads the argmax token of the step before and the state that step returned"
+        else:
+            hint = f"; the first step reads bos ({bos}) and h0"
         raise ExerciseFailure(f"{what}: {len(bad)} token(s) differ; the first at position (t={t}, b={b}) is "
                               f"{mine[t, b]}, expected {ref[t, b]}{hint}")
 
@@ -121,34 +126,40 @@ def check_greedy_decode(fn):
     fn : callable
         The student's function, called as ``greedy_decode(step, h0, bos=..., eos=..., max_len=..., pad=...) -> tokens``.
     """
-    # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads.
-    V, pad, bos, eos = 5, 0, 1, 4
+    # By hand: a step that always predicts token + 1 counts up from bos to eos, then pads: first with bos = 1 and
+    # pad = 0, then with other values (V = 6), so that an answer that ignores bos or pad shows it.
     h0 = torch.zeros(2, 3, dtype=torch.float64)
-    mine = call_unchanged(fn, (_counting_step(V, 2, 3), h0), _DECODE_ARGS,
-                          "greedy_decode on a step that always predicts token + 1", bos=bos, eos=eos, max_len=5,
-                          pad=pad)
-    mistakes = _decoding_mistakes(_counting_step(V, 2, 3), h0, bos=bos, eos=eos, max_len=5, pad=pad)
-    _compare_tokens(mine, torch.tensor([[2, 2], [3, 3], [4, 4], [0, 0], [0, 0]]),
-                    "greedy_decode with next token = previous + 1, bos = 1, eos = 4", eos, pad, mistakes)
+    for V, bos, eos, pad, expected in ((5, 1, 4, 0, [2, 3, 4, 0, 0]), (6, 3, 5, 2, [4, 5, 2, 2, 2])):
+        special = {"bos": bos, "eos": eos, "max_len": 5, "pad": pad}
+        mine = call_unchanged(fn, (_counting_step(V, 2, 3), h0), _DECODE_ARGS,
+                              "greedy_decode on a step that always predicts token + 1", **special)
+        mistakes = _decoding_mistakes(_counting_step(V, 2, 3), h0, **special)
+        what = f"greedy_decode with next token = previous + 1, bos = {bos}, eos = {eos}"
+        what += "" if (bos, pad) == (1, 0) else f", pad = {pad}"
+        _compare_tokens(mine, torch.tensor(expected)[:, None].expand(5, 2), what, bos, eos, pad, mistakes)
     # Random decoders (V = 6, H = 5; a seed each) for edge and random sizes (T is max_len), an <eos> bias
-    # making some sequences end early, plus B = max_len = 1.
+    # making some sequences end early, plus B = max_len = 1, and one case with bos, eos and pad other than
+    # 1, 2 and 0 (pad is a token of the vocabulary, so an answer may feed it back to the step).
     sizes = case_sizes(seed=6, letters="TB", high=8)
     cases = [{"B": s["B"], "max_len": s["T"], "seed": seed, "eos_bias": eos_bias}
              for seed, (s, eos_bias) in enumerate(zip(sizes, (0.0, 2.0, 0.0, 1.5, 3.0)))]
-    cases += [{"B": 1, "max_len": 1, "seed": len(cases), "eos_bias": 0.0}]
+    cases += [{"B": 1, "max_len": 1, "seed": len(cases), "eos_bias": 0.0},
+              {"B": 4, "max_len": 8, "seed": len(cases) + 1, "eos_bias": 1.5, "bos": 3, "eos": 2, "pad": 5}]
     for case in cases:
         with in_case(case):
             B, max_len = case["B"], case["max_len"]
+            bos, eos, pad = case.get("bos", 1), case.get("eos", 2), case.get("pad", 0)
+            special = {"bos": bos, "eos": eos, "max_len": max_len, "pad": pad}
             # The reference decodes first (also the usual slips), with its own copy of the decoder: the
             # student's step is a closure whose weights the student's code could reach and change.
-            step, h = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
+            step, h = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=eos)
             h0 = h.expand(B, -1) + 0.3 * torch.arange(B, dtype=torch.float64)[:, None]
-            ref = greedy_decode(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
-            mistakes = _decoding_mistakes(step, h0, bos=1, eos=2, max_len=max_len, pad=0)
-            step, _ = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=2)
+            ref = greedy_decode(step, h0, **special)
+            mistakes = _decoding_mistakes(step, h0, **special)
+            step, _ = _random_step(6, 5, B, case["seed"], case["eos_bias"], eos=eos)
             what = "greedy_decode on a random decoder"
-            mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, bos=1, eos=2, max_len=max_len, pad=0)
-            _compare_tokens(mine, ref, what, 2, 0, mistakes)
+            mine = call_unchanged(fn, (step, h0), _DECODE_ARGS, what, **special)
+            _compare_tokens(mine, ref, what, bos, eos, pad, mistakes)
 
 
 # ----------------------------------------------------------------------------- many-to-one backward
@@ -170,6 +181,20 @@ def _expect_grads(mine, ref, what):
     names += ["x"] if "x" in mine else []
     expect_grads_close({k: mine[k] for k in names if k in mine}, {k: ref[k] for k in names}, what,
                        rtol=1e-6, atol=1e-10)
+
+
+def _call_backward(fn, dlogits, cache, what):
+    """Call the student's backward on copies; a gradient put in at ``hs[lengths]`` (one step late) gets the reason
+    added to NumPy's IndexError."""
+    try:
+        return call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
+    except ExerciseFailure as failure:        # dhs[lengths] reads row T for a sequence of length T
+        T = len(cache.rnn.hs)
+        if not str(failure).startswith(f"{what} raised IndexError: index {T} is out of bounds for axis 0 with "
+                                       f"size {T}"):
+            raise
+        raise ExerciseFailure(f"{failure}; a sequence of length L ends at hs[L - 1]; hs[L] is one step "
+                              f"too late") from None
 
 
 def _reject_gradient_at_T(mine, dlogits, cache, ref, what):
@@ -196,8 +221,7 @@ def check_many_to_one_backward(fn):
     rng = np.random.default_rng(0)
     dlogits, cache = _case(rng, 4, 3, 3, 4)
     ref = many_to_one_backward(np.zeros_like(dlogits), cache)
-    zero = call_unchanged(fn, (np.zeros_like(dlogits), cache), ("dlogits", "cache"),
-                          "many_to_one_backward with dlogits = 0")
+    zero = _call_backward(fn, np.zeros_like(dlogits), cache, "many_to_one_backward with dlogits = 0")
     _expect_grads(zero, ref, "the gradients of many_to_one_backward with dlogits = 0 (all 0)")
     # Edge and random sizes (every sequence of length T), plus T = B = 1 and chosen lengths: padded
     # sequences from length 1 to T, and one sequence shorter than T.
@@ -212,7 +236,7 @@ def check_many_to_one_backward(fn):
             dlogits, cache = _case(rng, sizes["T"], sizes["B"], sizes["D"], sizes["H"], lengths)
             what = "many_to_one_backward"
             ref = many_to_one_backward(dlogits, cache)
-            mine = call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
+            mine = _call_backward(fn, dlogits, cache, what)
             if lengths is not None:
                 _reject_gradient_at_T(mine, dlogits, cache, ref, what)
             _expect_grads(mine, ref, "the gradients of many_to_one_backward")

@@ -161,7 +161,7 @@ _LSTM_GRAD_KEYS = ("x_t", "h_prev", "c_prev", "W_xh", "W_hh", "b_h")
 
 
 def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_tanh=True, forget=True,
-                               order="ifgo"):
+                               order="ifgo", tanh_squared=True):
     """The LSTM step backward, correct by default, or with one planted mistake.
 
     Parameters
@@ -180,6 +180,9 @@ def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_t
         ``False``: the gradient of ``c_prev`` is ``dc`` instead of ``dc * f``.
     order : str
         The order in which the blocks of the pre-activation gradient are stacked; ``"ifgo"`` is right.
+    tanh_squared : bool
+        ``False``: the derivative of ``tanh(c_t)`` on the path from ``h_t`` is written ``1 - tanh(c_t)``
+        instead of ``1 - tanh(c_t)**2``.
 
     Returns
     -------
@@ -188,7 +191,8 @@ def lstm_step_backward_variant(dstate, cache, *, dh_path=True, dc_next=True, g_t
     """
     x_t, h_prev, c_prev, W_xh, W_hh, (i, f, g, o), tanh_c = cache
     dh_t, dc_t = dstate
-    dc = (dh_t * o * (1 - tanh_c ** 2) if dh_path else 0) + (dc_t if dc_next else 0)
+    dtanh = 1 - tanh_c ** 2 if tanh_squared else 1 - tanh_c
+    dc = (dh_t * o * dtanh if dh_path else 0) + (dc_t if dc_next else 0)
     blocks = {"i": dc * g * i * (1 - i), "f": dc * c_prev * f * (1 - f),
               "g": dc * i * ((1 - g ** 2) if g_tanh else g * (1 - g)), "o": dh_t * tanh_c * o * (1 - o)}
     da = np.concatenate([blocks[k] for k in order], axis=1)
@@ -212,6 +216,8 @@ _LSTM_BACKWARD_SLIPS = (
                          "the order of the rows of W_xh"),
     (dict(order="ifog"), "stack the four blocks of the pre-activation gradient in the order i, f, g, o, "
                          "the order of the rows of W_xh"),
+    (dict(tanh_squared=False), "the derivative of tanh(c_t) is 1 - tanh(c_t)**2, not 1 - tanh(c_t): "
+                               "dc = dc_t + dh_t * o * (1 - tanh(c_t)**2)"),
 )
 
 

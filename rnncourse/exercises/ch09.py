@@ -87,12 +87,18 @@ def _masked_mistakes(logits, targets, mask):
     loss, d = softmax_cross_entropy(logits, targets, mask=mask)
     loss_all, d_all = softmax_cross_entropy(logits, targets)
     n, N = mask.sum(), T * B
+    # Each sequence's mean over its own real steps, then the mean of those B means.
+    per_sequence = [softmax_cross_entropy(logits[:, b], targets[:, b], mask=mask[:, b]) for b in range(B)]
+    loss_seq = np.mean([loss_b for loss_b, _ in per_sequence])
+    d_seq = np.stack([d_b / B for _, d_b in per_sequence], axis=1)
     return [
         ((loss_all, d_all), "the padding counts: the mean must run over the real steps only (multiply by the mask)"),
         ((loss * n / N, d * n / N), "the masked sum is divided by T * B, the number of all positions; divide by "
                                     "mask.sum(), the number of real steps"),
         ((loss, d_all * N / n), "the loss is right but dlogits is not zero at padding steps: multiply it by the "
                                 "mask too"),
+        ((loss_seq, d_seq), "each sequence's steps were averaged first; average over all real steps of the batch at "
+                            "once (divide by mask.sum()), not per sequence"),
     ]
 
 
@@ -178,7 +184,7 @@ def _expect_reversed(got, x, lengths, what):
     except ExerciseFailure as failure:
         padding = (np.arange(len(x))[:, None] >= lengths).reshape(x.shape[:2] + (1,) * (x.ndim - 2))
         try:
-            expect_close(np.where(padding, want, got), want, what)         # the real steps alone
+            expect_close(np.where(padding, want, got).astype(got.dtype), want, what)    # the real steps alone
         except ExerciseFailure:
             raise failure from None
         raise ExerciseFailure(f"{failure}; all of them at padding steps (t >= lengths[b]), which should keep the "

@@ -39,6 +39,7 @@ A checker module reads (the instructor guide's example is such a module, and a t
 from __future__ import annotations
 
 import copy
+import inspect
 import warnings
 from contextlib import contextmanager
 
@@ -77,14 +78,68 @@ def call_student(fn, *args, what: str = "your function", **kwargs):
     object
         What ``fn`` returned, rebuilt from plain types: NumPy arrays for tensors, built-in
         types for their subclasses.
+
+    Notes
+    -----
+    A shape error of NumPy's ``@`` (a ``ValueError`` whose message starts with ``"matmul:"``)
+    names no array of the exercise, so the failure adds the shapes of the arrays passed, named by
+    ``fn``'s parameters, and how a weight multiplies rows of examples.
     """
+    return _call(fn, args, kwargs, what)
+
+
+def _call(fn, args, kwargs, what: str, names=None):
+    """Call ``fn(*args, **kwargs)``, turning an exception into a failure; ``names`` name ``args`` in it (else the
+    parameters of ``fn`` do)."""
     try:
         out = fn(*args, **kwargs)
     except NotImplementedError:
         raise ExerciseFailure(f"{what} is not implemented yet (it raised NotImplementedError)") from None
     except (Exception, SystemExit) as err:  # the student's code may raise anything
-        raise ExerciseFailure(f"{what} raised {type(err).__name__}: {err}") from None
+        hint = ""
+        if isinstance(err, ValueError) and str(err).startswith("matmul:"):
+            hint = _matmul_hint(fn, args, kwargs, names)
+        raise ExerciseFailure(f"{what} raised {type(err).__name__}: {err}{hint}") from None
     return _plain(out, what)
+
+
+#: How a weight multiplies in the book's convention, for a shape error of ``@``.
+_TRANSPOSE_RULE = ("with the examples as rows, a weight W of shape (out, in) multiplies x of shape (B, in) as x @ W.T, "
+                   "of shape (B, out), and a gradient d of shape (B, out) goes back as d @ W")
+
+
+def _matmul_hint(fn, args, kwargs, names=None) -> str:
+    """The shapes of the arrays among the arguments (also inside tuples, caches and dicts), and how a weight multiplies.
+
+    The positional arguments are named by ``names`` or else by ``fn``'s parameters, the keyword arguments by their
+    keywords.
+    """
+    if names is None:
+        try:
+            params = [p.name for p in inspect.signature(fn).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):         # a builtin or another callable without a signature
+            params = []
+        names = [params[i] if i < len(params) else f"argument {i + 1}" for i in range(len(args))]
+    shapes = [f"{path} {shape}" for name, value in [*zip(names, args), *kwargs.items()]
+              for path, shape in _array_shapes(value, str(name))]
+    listed = f"the arrays passed have shapes {', '.join(shapes)}; " if shapes else ""
+    return f"; {listed}{_TRANSPOSE_RULE}"
+
+
+def _array_shapes(value, name: str, _depth: int = 0):
+    """``(path, shape)`` of each array in ``value``, found inside tuples (by field name in a named tuple), lists and
+    dicts as :func:`_changed` finds them."""
+    if _is_array(value):
+        yield name, tuple(int(n) for n in value.shape)
+    elif isinstance(value, (tuple, list)) and _depth < 8:
+        fields = getattr(value, "_fields", None)
+        parts = (f"{name}.{field}" for field in fields) if fields else (f"{name}[{i}]" for i in range(len(value)))
+        for item, part in zip(value, parts):
+            yield from _array_shapes(item, part, _depth + 1)
+    elif isinstance(value, dict) and _depth < 8:
+        for key, item in value.items():
+            yield from _array_shapes(item, f"{name}[{key!r}]", _depth + 1)
 
 
 def _plain(value, what: str = "your function", _depth: int = 0):
@@ -159,7 +214,7 @@ def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
         raise ValueError(f"call_unchanged needs one name per argument: {len(args)} arguments, but names has "
                          f"{len(names)} ({', '.join(map(str, names))})")
     copies = copy.deepcopy(args)
-    out = call_student(fn, *copies, what=what, **copy.deepcopy(kwargs))
+    out = _call(fn, copies, copy.deepcopy(kwargs), what, names)
     for mine, original, name in zip(copies, args, names):
         changed = _changed(mine, original, name)
         if changed is not None:
@@ -287,16 +342,19 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
     rtol, atol : float
         Tolerances of ``numpy.isclose``.
     dtype : numpy dtype, optional
-        The dtype ``actual`` should have (see :func:`expect_array`); ``None`` accepts any real dtype.
+        The dtype ``actual`` should have (see :func:`expect_array`). ``None`` accepts any real dtype
+        but a float dtype less precise than ``expected``'s (float32 where the reference is float64):
+        that fails naming the dtype, also where the values are within the tolerances.
     """
     expected = np.asarray(expected)
     actual = expect_array(actual, expected.shape, what, dtype=dtype)
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
-    if bad.any():
-        differ = (f"{int(bad.sum())} of {actual.size} entries differ from the reference; "
-                  f"{_worst_entry(actual, expected)}")
-        if _less_precise(actual.dtype, expected.dtype):         # e.g. a torch answer in torch's default float32
-            raise ExerciseFailure(f"{_dtype_message(what, actual.dtype, expected.dtype)} (in {actual.dtype}, {differ})")
+    differ = (f"{int(bad.sum())} of {actual.size} entries differ from the reference; "
+              f"{_worst_entry(actual, expected)}") if bad.any() else ""
+    if dtype is None and _less_precise(actual.dtype, expected.dtype):   # e.g. torch's default float32; close or not
+        detail = f" (in {actual.dtype}, {differ})" if differ else ""
+        raise ExerciseFailure(f"{_dtype_message(what, actual.dtype, expected.dtype)}{detail}")
+    if differ:
         raise ExerciseFailure(f"{what}: {differ}")
 
 
