@@ -115,6 +115,20 @@ def test_adding_target_wants_a_float_array():
         adding_target([1.0])
 
 
+def test_adding_target_refuses_sums_outside_their_range_and_returns_a_new_array():
+    # the sum of two values of [-1, 1] lies in [-2, 2]; 2.5 gave a scaled target of 1.125, outside [0, 1]
+    with pytest.raises(ValueError, match=r"S should hold sums of two values in \[-1, 1\], so in \[-2, 2\], but holds 2.5"):
+        adding_target(np.array([0.0, 2.5]))
+    with pytest.raises(ValueError, match="S contains NaN or infinity"):
+        adding_target(np.array([np.nan]), scaled=False)
+    S = np.array([-2.0, 0.5, 2.0], dtype=np.float32)
+    for scaled in (True, False):
+        target = adding_target(S, scaled=scaled)
+        assert target is not S and not np.shares_memory(target, S) and target.dtype == np.float32
+    np.testing.assert_array_equal(adding_target(S, scaled=False), S)
+    assert adding_target(np.zeros(0)).shape == (0,)
+
+
 def test_paper_placement_covers_exactly_the_documented_steps():
     # p1 is uniform over steps 0..9; p2 is the k-th unmarked step, k uniform over 0 .. m - 1 with m = T // 2 - 1,
     # so p2 lies in 0 .. m and each step t has P(p2 = t) = (1 - P(p1 = t)) / m; no marker lies beyond step m.

@@ -58,6 +58,16 @@ def test_hand_computed_cut_chunks():
     assert chunks[:, :, 0].T.tolist() == [[0, 2, 4], [6, 8, 10], [1, 3, 5], [7, 9, 11]]
 
 
+@pytest.mark.parametrize("B", [1, 2])
+def test_cut_chunks_returns_a_new_array_for_every_batch_size(B):
+    # B = 1 (the generators' default) used to give a view: editing the chunks edited the stream
+    x = np.arange(6.0 * B).reshape(6, B, 1)
+    chunks = cut_chunks(x, 3)
+    assert not np.shares_memory(chunks, x)
+    chunks[...] = -1.0
+    assert x.min() == 0.0
+
+
 def test_bad_inputs_give_clear_errors():
     with pytest.raises(ValueError, match="multiple of 3"):
         temporal_xor(10, rng=np.random.default_rng(0))

@@ -1,5 +1,6 @@
 """rnncourse.numpy.clip against torch.nn.utils.clip_grad_norm_ and clip_grad_value_."""
 
+import math
 import warnings
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from rnncourse.numpy import clip_grad_norm, clip_grad_value, grad_norm
+from rnncourse.torch.clip import clip_grad_norm as torch_clip_grad_norm
 
 
 def make_grads(scale, seed=0):
@@ -67,6 +69,22 @@ def test_clip_keeps_float32_and_works_in_place():
     clip_grad_norm(grads, 1.0)
     assert grads["W"] is W and W.dtype == np.float32
     np.testing.assert_allclose(W, 0.5, rtol=1e-5)
+
+
+def test_clip_grad_norm_with_max_norm_inf_only_measures_as_the_torch_twin():
+    grads = make_grads(3.0)
+    before = {k: g.copy() for k, g in grads.items()}
+    tensors = [torch.from_numpy(g.copy()).requires_grad_() for g in before.values()]
+    for t in tensors:
+        t.grad = t.detach().clone()
+    assert clip_grad_norm(grads, math.inf) == pytest.approx(torch_clip_grad_norm(tensors, math.inf), rel=1e-12)
+    for k in grads:
+        np.testing.assert_array_equal(grads[k], before[k])
+    with pytest.raises(ValueError, match=r"max_norm should be a finite number > 0 \(math.inf only measures the norm\), "
+                                         r"but is -inf"):
+        clip_grad_norm(grads, -math.inf)
+    with pytest.raises(TypeError, match="max_norm should be a number, but is str"):
+        clip_grad_norm(grads, "1")
 
 
 def test_clip_errors():

@@ -58,16 +58,24 @@ def adding_target(S, scaled=True):
     S : numpy.ndarray
         Sums of the two marked values, in [-2, 2].
     scaled : bool
-        ``True`` (default): map to [0, 1] as the paper does; ``False``: return ``S``.
+        ``True`` (default): map to [0, 1] as the paper does; ``False``: a copy of ``S``.
 
     Returns
     -------
     numpy.ndarray
-        The targets, shape of ``S``.
+        The targets, a new array of the shape and dtype of ``S``.
+
+    Raises
+    ------
+    ValueError
+        If a sum lies outside [-2, 2], or is NaN or infinite.
     """
     check_array(S, "S", ("...",) * np.ndim(S))     # any shape: only the type and the values are checked
     scaled = _check_scaled(scaled)
-    return 0.5 + S / 4.0 if scaled else S
+    outside = np.abs(S) > 2                         # check_array has refused NaN and infinity
+    if outside.any():
+        raise ValueError(f"S should hold sums of two values in [-1, 1], so in [-2, 2], but holds {S[outside][0]}")
+    return 0.5 + S / 4.0 if scaled else S.copy()
 
 
 def _paper_positions(B, T, rng):

@@ -186,7 +186,8 @@ def cut_chunks(x, length):
     -------
     numpy.ndarray, shape (L, B * (T // L), D)
         The chunks side by side on the batch axis, stream by stream: column
-        ``b * (T // L) + i`` is chunk ``i`` of stream ``b``.
+        ``b * (T // L) + i`` is chunk ``i`` of stream ``b``. A new array: changing it leaves ``x``
+        as it was.
 
     Example
     -------
@@ -199,5 +200,5 @@ def cut_chunks(x, length):
     n = T // L
     if n == 0:
         raise ValueError(f"length should be at most the number of steps T = {T}, but is {L}")
-    # (n*L, B, D) -> (n, L, B, D) -> (L, B, n, D) -> (L, B*n, D)
-    return x[:n * L].reshape(n, L, B, D).transpose(1, 2, 0, 3).reshape(L, B * n, D)
+    # (n*L, B, D) -> (n, L, B, D) -> (L, B, n, D), copied (else a view of x when B = 1) -> (L, B*n, D)
+    return x[:n * L].reshape(n, L, B, D).transpose(1, 2, 0, 3).copy().reshape(L, B * n, D)

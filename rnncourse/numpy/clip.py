@@ -7,6 +7,8 @@ value clamps each entry separately.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rnncourse.validation import check_float_array, check_positive_float, check_writable
@@ -90,7 +92,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     grads : dict
         Writable float32 or float64 gradient arrays by name, modified in place.
     max_norm : float
-        Largest allowed norm.
+        Largest allowed norm, > 0; ``math.inf`` only measures (as in
+        :func:`rnncourse.torch.clip.clip_grad_norm`).
     norm_type : float
         As in :func:`grad_norm`.
 
@@ -102,9 +105,10 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     Raises
     ------
     TypeError
-        If a gradient is not a float32 or float64 array.
+        If ``max_norm`` is not a number, or a gradient is not a float32 or float64 array.
     ValueError
-        If a gradient is read-only (checked before any array changes).
+        If ``max_norm`` is not > 0 (NaN included), or a gradient is read-only (checked before any
+        array changes).
     FloatingPointError
         If a gradient holds NaN or infinity.
 
@@ -114,7 +118,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     >>> clip_grad_norm(grads, max_norm=5.0)
     50.0
     """
-    max_norm = check_positive_float(max_norm, "max_norm")
+    if max_norm != math.inf:                        # math.inf: measure only; min(inf, 1.0) below leaves the gradients
+        max_norm = check_positive_float(max_norm, "max_norm", why="math.inf only measures the norm")
     total_norm = grad_norm(grads, norm_type)
     check_writable(grads, "grads", "clip_grad_norm rescales it")     # before any array changes
     clip_coef = min(max_norm / (total_norm + 1e-6), 1.0)

@@ -187,7 +187,8 @@ def evaluate_adding(model, x, y, tolerance=CORRECT_TOLERANCE):
     y : numpy.ndarray, shape (B, 1)
         Test targets.
     tolerance : float
-        Largest absolute error that counts as correct (default 0.04, the paper's).
+        A prediction is correct when its absolute error is below it, strictly, as in the paper; > 0
+        (default the paper's 0.04).
 
     Returns
     -------
