@@ -81,14 +81,14 @@ def save_as_the_lab_does(path) -> bool:
         raise ValueError(f"expected a MyST notebook (.md with jupytext and kernelspec in its header), got {path}")
     use_literal_blocks()
     path = Path(path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     nb = jupytext.reads(text, fmt="md:myst")
     kernel = get_kernel_dict()
     if nb.metadata.get("kernelspec", {}).get("name") == "python3":
         nb.metadata.kernelspec.update(display_name=kernel["display_name"], language=kernel["language"])
     written = jupytext.writes(nb, fmt="md:myst", config=load_jupytext_config(str(path.resolve())))
     if written != text:
-        path.write_text(written)
+        path.write_text(written, encoding="utf-8", newline="")     # "\n" on every system, as in the repository
     return written != text
 
 

@@ -88,6 +88,22 @@ def test_the_lab_command_rewrites_chapters_only_and_refuses_anything_else_in_one
     assert capsys.readouterr().out == f"unchanged {tmp_path / CHAPTER}\n"
 
 
+def test_the_lab_command_reads_and_writes_utf8_whatever_the_locale(tmp_path):
+    """Windows' default encoding (cp1252) or an ASCII locale made the lab crash on chapters with non-ASCII text."""
+    chapter = "05_vanishing_exploding.md"
+    assert not (ROOT / "book" / chapter).read_text(encoding="utf-8").isascii()
+    for name in (f"book/{chapter}", "book/jupytext.toml"):
+        shutil.copy(ROOT / name, tmp_path)
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    probe = subprocess.run([sys.executable, "-c", "import locale; print(locale.getpreferredencoding(False))"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert "utf" not in probe.stdout.lower().replace("-", ""), probe.stdout      # the locale really is not UTF-8
+    done = subprocess.run([sys.executable, "-m", "rnncourse.lab", str(tmp_path / chapter)], env=env,
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("unchanged"), done.stderr[-2000:]
+    assert (tmp_path / chapter).read_bytes() == (ROOT / "book" / chapter).read_bytes()
+
+
 def test_language_info_is_the_kernels(literal_blocks):
     from ipykernel.ipkernel import IPythonKernel
     nb = with_language_info(jupytext.reads((ROOT / "book" / NOTEBOOKS[0]).read_text(), fmt="md:myst"))

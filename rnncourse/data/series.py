@@ -124,7 +124,7 @@ def load_stocks(tickers=None) -> Series:
     if tickers is None:
         tickers = ("IBM", "AAPL", "MSFT", "XRX", "ADBE", "^GSPC", "^IXIC")
     tickers = _check_names(tickers, STOCK_TICKERS, "tickers")
-    with open(_sample_file("Stocks.csv"), newline="") as f:
+    with open(_sample_file("Stocks.csv"), newline="", encoding="utf-8") as f:
         rows = [r for r in csv.reader(f) if r and not r[0].startswith("#")]
     header, rows = rows[0], [r for r in rows[1:] if r[0].endswith("-01")]
     columns = [header.index(t) for t in tickers]
