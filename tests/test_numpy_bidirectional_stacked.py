@@ -66,13 +66,14 @@ def test_birnn_backward_equals_autograd_and_finite_differences(T):
     assert max(grad_check(f, arrays, grads).values()) < 1e-8
 
 
-def test_stacked_equals_nn_rnn_two_layers_forward_and_backward():
+@pytest.mark.parametrize("L", [1, 2, 3])      # L = 1: the top layer is also the bottom one
+def test_stacked_equals_nn_rnn_forward_and_backward(L):
     torch.manual_seed(3)
     rng = np.random.default_rng(3)
     T, B, D, H = 5, 3, 2, 4
-    rnn = nn.RNN(D, H, num_layers=2, dtype=torch.float64)
+    rnn = nn.RNN(D, H, num_layers=L, dtype=torch.float64)
     params = params_from_rnn(rnn)
-    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(2, B, H)) * 0.5
+    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(L, B, H)) * 0.5
     out, cache = stacked_rnn_forward(x, h0, params)
     x_t, h0_t = torch.from_numpy(x).requires_grad_(), torch.from_numpy(h0).requires_grad_()
     out_t, h_n_t = rnn(x_t, h0_t)
@@ -83,7 +84,7 @@ def test_stacked_equals_nn_rnn_two_layers_forward_and_backward():
     ((out_t * torch.from_numpy(dout)).sum() + (h_n_t * torch.from_numpy(dh_n)).sum()).backward()
     np.testing.assert_allclose(grads["x"], x_t.grad.numpy(), rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(grads["h0"], h0_t.grad.numpy(), rtol=1e-10, atol=1e-13)
-    for l in (0, 1):
+    for l in range(L):
         np.testing.assert_allclose(grads[f"W_xh_l{l}"], getattr(rnn, f"weight_ih_l{l}").grad.numpy(), rtol=1e-10)
         np.testing.assert_allclose(grads[f"W_hh_l{l}"], getattr(rnn, f"weight_hh_l{l}").grad.numpy(), rtol=1e-10)
         np.testing.assert_allclose(grads[f"b_h_l{l}"], getattr(rnn, f"bias_ih_l{l}").grad.numpy(), rtol=1e-10)
@@ -339,3 +340,16 @@ def test_stacked_backward_names_nonfinite_dout():
     dout[1, 1, 1] = np.nan
     with pytest.raises(ValueError, match=r"^dout contains NaN or infinity; "):       # was "dhs contains NaN ..."
         stacked_rnn_backward(dout, cache)
+
+
+def test_a_stacked_h0_for_batch_major_x_gets_advice_when_b_equals_d():
+    # x is batch-major (B, T, D) = (3, 2, 3): B == D, so the advice must compare h0 with x's first two axes, not D.
+    rng = np.random.default_rng(0)
+    params = {}
+    for l, d in enumerate((3, 4)):
+        params.update({f"W_xh_l{l}": rng.normal(size=(4, d)), f"W_hh_l{l}": rng.normal(size=(4, 4)),
+                       f"b_h_l{l}": np.zeros(4)})
+    with pytest.raises(ValueError, match=r"^h0 should have shape \(L, B, H\) = \(2, 2, H\), but has shape \(2, 3, 4\) "
+                                         r".*; h0's second axis is 3, the size of x's first axis: if x is batch-major "
+                                         r"\(B, T, D\), make it time-major \(T, B, D\) with x\.transpose\(1, 0, 2\)$"):
+        stacked_rnn_forward(np.zeros((3, 2, 3)), np.zeros((2, 3, 4)), params)

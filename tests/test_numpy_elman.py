@@ -332,3 +332,10 @@ def test_activate_and_derivative_refuse_a_nonlinearity_they_do_not_compute():
         activate(a, None)
     with pytest.raises(TypeError, match=r"^nonlinearity should be one of 'tanh', 'relu', 'linear', but is NoneType"):
         derivative(a, None)
+
+
+def test_step_backward_refuses_a_dh_t_of_another_dtype_than_the_cache():
+    x, h0, params = make_inputs(1, 2, 3, 5)
+    h_t, cache = rnn_step_forward(x[0], h0, **params)
+    with pytest.raises(TypeError, match=r"^all arrays should share one dtype, but dh_t is float32, h_t is float64; "):
+        rnn_step_backward(np.ones_like(h_t, dtype=np.float32), cache)

@@ -290,3 +290,22 @@ def test_lengths_are_checked_by_one_helper_in_padding_and_many_to_one():
 def test_batch_indices_takes_by_length_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^by_length should be True or False, but is {type(flag).__name__} "):
         batch_indices(np.array([5, 2, 4, 3]), 2, rng=np.random.default_rng(0), by_length=flag)
+
+
+@pytest.mark.parametrize("E, error, message", [
+    (np.zeros((3, 2), np.int64), TypeError,
+     r"^E should hold floating-point numbers \(float32 or float64\), but has dtype int64"),
+    (np.array([[0.0, np.nan], [0.0, 0.0], [0.0, 0.0]]), ValueError, r"^E contains NaN or infinity"),
+    (np.zeros(3), ValueError, r"^E should have 2 dimensions with shape \(V, D\), but has 1 dimensions with shape "
+                              r"\(3,\); E has one row per token"),
+], ids=["int", "nan", "1-D"])
+def test_embedding_forward_checks_the_table(E, error, message):
+    with pytest.raises(error, match=message):
+        embedding_forward(np.array([[0, 1]]), E)
+
+
+@pytest.mark.parametrize("rng", [None, 0, np.random])
+def test_batch_indices_takes_a_generator_only(rng):
+    with pytest.raises(TypeError, match=rf"^rng should be a numpy\.random\.Generator, but is {type(rng).__name__}; "
+                                        r"create one with np\.random\.default_rng\(seed\)$"):
+        batch_indices(np.array([5, 2, 4, 3]), 2, rng=rng)

@@ -339,3 +339,29 @@ def test_zero_hidden_units_or_input_features_are_refused_as_by_the_elman_and_tor
     at_one_step = no_input.replace("x has shape (4, 2, 0)", "x_t has shape (2, 0)")
     with pytest.raises(ValueError, match="^" + re.escape(at_one_step)):
         step()
+
+
+def _step(cell, x_t, h_prev):
+    """One LSTM or GRU step with B = 3, D = 3, H = 4 and zero weights."""
+    if cell == "lstm":
+        return lstm_step_forward(x_t, h_prev, np.zeros((3, H)), np.zeros((4 * H, D)), np.zeros((4 * H, H)),
+                                 np.zeros(4 * H))
+    return gru_step_forward(x_t, h_prev, np.zeros((3 * H, D)), np.zeros((3 * H, H)), np.zeros(3 * H), np.zeros(3 * H))
+
+
+@pytest.mark.parametrize("x_t, h_prev, error, message", [
+    (np.zeros((3, D)), np.zeros((1, H)), ValueError,
+     r"^h_prev should have shape \(B, H\) = \(3, 4\), but has shape \(1, 4\) \(axis 0, B, is 1 instead of 3\)$"),
+    (np.zeros((3, D)), np.full((3, H), np.nan), ValueError, r"^h_prev contains NaN or infinity"),
+    (np.full((3, D), np.nan), np.zeros((3, H)), ValueError, r"^x_t contains NaN or infinity"),
+    (np.zeros((1, 3, D)), np.zeros((3, H)), ValueError,
+     r"^x_t should have 2 dimensions with shape \(B, D\), but has 3 dimensions .*; x_t is one time step of shape "
+     r"\(B, D\)$"),
+    (np.zeros((3, D)).tolist(), np.zeros((3, H)), TypeError, r"^x_t should be a numpy\.ndarray, but is builtins\.list"),
+    (np.zeros((3, D)), np.zeros((3, H)).tolist(), TypeError,
+     r"^h_prev should be a numpy\.ndarray, but is builtins\.list"),
+], ids=["h_prev shape", "h_prev nan", "x_t nan", "x_t 3-D", "x_t list", "h_prev list"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_step_forward_checks_x_t_and_h_prev(cell, x_t, h_prev, error, message):
+    with pytest.raises(error, match=message):
+        _step(cell, x_t, h_prev)

@@ -230,3 +230,10 @@ def test_jordan_loss_names_nonfinite_targets_as_targets(teacher):
     targets[2, 1, 0] = np.nan
     with pytest.raises(ValueError, match=r"^targets contains NaN or infinity; "):     # was "target contains NaN ..."
         jordan_loss(params, x, targets, y0, teacher_forcing=teacher)
+
+
+def test_init_draws_hidden_weights_from_torch_s_range():
+    # torch.nn.RNN draws from U(-1/sqrt(H), 1/sqrt(H)); with H = 400 that is 0.05, and 400+ draws nearly reach it.
+    params = init_jordan_params(3, 400, 2, rng=np.random.default_rng(0))
+    for name in ("W_xh", "W_yh", "b_h"):
+        assert 0.9 * 0.05 < np.abs(params[name]).max() <= 0.05, name

@@ -221,3 +221,31 @@ def test_softmax_over_an_empty_axis_is_refused_by_name():
     with pytest.raises(ValueError, match=r"^z should hold at least one score along axis 0, .*\(0, 4\)"):
         softmax(np.zeros((0, 4)), axis=0)
     assert softmax(np.zeros((0, 4))).shape == (0, 4)          # no rows, four scores each: nothing to compute
+
+
+@pytest.mark.parametrize("z, error, message", [
+    (np.array([1, 2], np.int64), TypeError,
+     r"^z should hold floating-point numbers \(float32 or float64\), but has dtype int64"),
+    ([1.0, 2.0], TypeError, r"^z should be a numpy\.ndarray, but is builtins\.list"),
+    (np.array([1.0, np.inf]), ValueError, r"^z contains NaN or infinity"),
+    (np.array([[1.0, np.nan]]), ValueError, r"^z contains NaN or infinity"),
+], ids=["int", "list", "inf", "nan"])
+def test_softmax_checks_z(z, error, message):
+    with pytest.raises(error, match=message):
+        softmax(z)
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (np.nan, ValueError, r"^mask contains NaN or infinity"),
+    (np.inf, ValueError, r"^mask contains NaN or infinity"),
+    (1j, TypeError, r"^mask should hold floating-point numbers \(float32 or float64\), but has dtype complex128"),
+], ids=["nan", "inf", "complex"])
+@pytest.mark.parametrize("loss", ["cross-entropy", "mse"])
+def test_a_float_mask_is_checked_like_an_array(loss, bad, error, message):
+    mask = np.ones((3, 2), complex if isinstance(bad, complex) else float)
+    mask[1, 0] = bad
+    with pytest.raises(error, match=message):
+        if loss == "cross-entropy":
+            softmax_cross_entropy(np.zeros((3, 2, 4)), np.zeros((3, 2), np.int64), mask)
+        else:
+            mse_loss(np.zeros((3, 2, 1)), np.zeros((3, 2, 1)), mask)

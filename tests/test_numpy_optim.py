@@ -229,3 +229,24 @@ def test_sgd_momentum_must_be_below_one(momentum):
                                          rf"gradients never fade and the steps grow without bound\), but is {momentum}$"):
         SGD(0.1, momentum=momentum)
     assert SGD(0.1, momentum=0.0).momentum == 0.0 and SGD(0.1, momentum=0.99).momentum == 0.99
+
+
+@pytest.mark.parametrize("make_numpy, make_torch", [
+    (lambda: SGD(lr=1e-3), lambda p: torch.optim.SGD(p, lr=1e-3)),     # our SGD has no default lr
+    (Adagrad, torch.optim.Adagrad),
+    (Adam, torch.optim.Adam),
+], ids=["sgd", "adagrad", "adam"])
+def test_default_arguments_step_like_torch_s_defaults(make_numpy, make_torch):
+    params, expected = run_both(make_numpy, make_torch)
+    for name in params:
+        np.testing.assert_allclose(params[name], expected[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_an_optimiser_without_an_update_rule_refuses_to_step():
+    from rnncourse.numpy.optim import _Optimizer
+
+    class NoRule(_Optimizer):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        NoRule().step({"W": np.ones(2)}, {"W": np.ones(2)})

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from rnncourse.numpy import affine_forward, rnn_forward, softmax_cross_entropy
+from rnncourse.numpy.bidirectional import birnn_forward
 from rnncourse.validation import as_float_array, check_lengths
 
 META = torch.device("meta")
@@ -99,3 +101,23 @@ def test_tooling_modules_list_what_others_use_in_their_all(module, used):
     mod = importlib.import_module(module)
     assert set(getattr(mod, "__all__", ())) == used
     assert all(callable(getattr(mod, name)) for name in mod.__all__)
+
+
+def _birnn_params():
+    return {f"{n}_l0{s}": np.zeros(shape) for s in ("", "_reverse")
+            for n, shape in (("W_xh", (4, 3)), ("W_hh", (4, 4)), ("b_h", (4,)))}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: rnn_forward(np.zeros((2, 1, 3)), None, np.zeros((4, 3)), np.eye(4).tolist(), np.zeros(4)),
+     r"^W_hh should be a numpy\.ndarray, but is builtins\.list; wrap it with np\.asarray\(\.\.\.\)$"),
+    (lambda: affine_forward(np.zeros((2, 1, 4)).tolist(), np.zeros((5, 4)), np.zeros(5)),
+     r"^hs should be a numpy\.ndarray, but is builtins\.list; wrap it with np\.asarray\(\.\.\.\)$"),
+    (lambda: birnn_forward(np.zeros((2, 1, 3)).tolist(), _birnn_params()),
+     r"^x should be a numpy\.ndarray, but is builtins\.list; wrap it with np\.asarray\(\.\.\.\)$"),
+    (lambda: softmax_cross_entropy(np.zeros((2, 1, 5)), np.zeros((2, 1), np.int64), [[True], [True]]),
+     r"^mask should be a numpy\.ndarray of bools or 0/1 numbers, but is list$"),
+], ids=["rnn_forward W_hh", "affine_forward hs", "birnn_forward x", "softmax_cross_entropy mask"])
+def test_a_list_where_an_array_belongs_is_a_type_error_naming_it(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
