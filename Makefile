@@ -56,6 +56,7 @@ sandbox:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  elif [ "$$(uname -s)" != Linux ]; then echo "bubblewrap is missing: the sandbox needs Linux (a Linux machine, VM, WSL2 or a container), or grade with --no-sandbox (macOS): the grading tests will be skipped"; \
 	  else echo "bubblewrap is missing (sudo apt-get install bubblewrap): the grading tests will be skipped"; fi; }
 
 book-clean:

@@ -262,7 +262,9 @@ def _check_outputs(args, ids) -> None:
                 header = next(csv.reader(f), [])
         except (OSError, ValueError, csv.Error) as err:
             reason = (err.strerror or err) if isinstance(err, OSError) else err
-            raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason})") from err
+            fix = ("; save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))"
+                   if isinstance(err, UnicodeDecodeError) else "")
+            raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason}){fix}") from err
         if not header:
             raise UsageError(f"--roster: the roster {args.roster} is empty; it needs a header row and one row per "
                              "student")
@@ -280,16 +282,22 @@ def _check_student_row(args, paths, roots) -> None:
     folder layout or the rule of ``student_id`` says they are of a student the roster has a row for (``grade
     subs/bob --student alice``, with ``subs/bob/04_bptt.ipynb``; ``grade subs --student bob``, with
     ``subs/carol.ipynb``), the grades are that student's, not ``--student``'s."""
+    import unicodedata
+
     from rnncourse.exercises.grade import layout_students, printable, read_roster, student_ids
+
+    def same(name):                          # as the roster is matched: zoë from macOS is zoë
+        return unicodedata.normalize("NFC", name.strip())
 
     student = args.student.strip()
     try:
         _, rows, col = read_roster(args.roster, args.roster_key, [student])
     except (OSError, ValueError) as err:
         raise UsageError(f"--roster: {err}") from err
-    listed = {row[col].strip() for row in rows if len(row) > col}
+    listed = {same(row[col]) for row in rows if len(row) > col}
     for path, layout, rule in zip(paths, layout_students(paths, roots), student_ids(paths, roots)):
-        who = next((w for w in (layout, rule) if w is not None and w != student and w in listed), None)
+        who = next((w for w in (layout, rule) if w is not None and same(w) != same(student) and same(w) in listed),
+                   None)
         if who is not None:
             raise UsageError(printable(
                 f"--student: {path} is the notebook of {who} by the folder layout, and the roster {args.roster} has "
@@ -469,8 +477,10 @@ def cmd_grade(args) -> int:
     from rnncourse.exercises.grade import (SandboxUnavailable, check_chapter, check_one_per_student, check_points,
                                            feedback_files, format_table, grade_all, gradebook, grades_csv,
                                            missing_from_roster, student_ids)
-    from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, Limits
+    from rnncourse.exercises.sandbox import NO_SANDBOX_WARNING, NOT_ON_WINDOWS, Limits
 
+    if sys.platform == "win32":
+        raise UsageError(f"grading refused: {NOT_ON_WINDOWS}")
     paths, roots, problems = _submissions(args.submissions)
     if problems:
         raise UsageError(f"no such submission: {', '.join(problems)}")
@@ -804,6 +814,9 @@ def _check_no_empty_values(args, positional) -> None:
 
 def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
+    # A student's name that stdout cannot encode (a Windows console, PYTHONIOENCODING=cp1252) is printed escaped.
+    if callable(getattr(sys.stdout, "reconfigure", None)):
+        sys.stdout.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     try:
         _check_no_empty_values(args, _POSITIONAL.get(args.run.__name__, ()))

@@ -50,6 +50,7 @@ import json
 import os
 import re
 import stat
+import sys
 import textwrap
 import time
 import unicodedata
@@ -63,7 +64,8 @@ import rnncourse
 from .blocking import SubjectCalled, subject_feedback
 from .registry import ExerciseFailure, all_exercises, chapter_exercises, get_exercise, load_checkers
 from .runner import SUBJECT_ERROR, code_cells, read_notebook
-from .sandbox import CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session, sandbox_problem
+from .sandbox import (NOT_ON_WINDOWS, CallTimeout, Limits, SandboxLost, SandboxUnavailable, Session,
+                      sandbox_problem)
 from .student import chapter_id
 from .wire import WireError, decode, encode
 
@@ -909,9 +911,9 @@ def grade_all(paths, *, roots=None, student=None, jobs: int = 1, checkers=(), sa
               **options) -> list:
     """Grade every notebook in ``paths`` (``jobs`` at a time); return their :class:`SubmissionResult`.
 
-    Raises :class:`SandboxUnavailable`, before grading anything, when ``sandbox`` is true and the
-    sandbox cannot be created here, and ``TypeError`` or ``ValueError`` for ``points`` or
-    ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
+    Raises :class:`SandboxUnavailable`, before grading anything, on Windows (``NOT_ON_WINDOWS``), and
+    when ``sandbox`` is true and the sandbox cannot be created here, and ``TypeError`` or ``ValueError``
+    for ``points`` or ``chapter`` (:func:`check_points`, :func:`check_chapter`). Other keyword arguments go to
     :func:`grade_submission`. Nothing one submission does stops the others: should grading it
     fail in the grader itself, it gets zero with a note naming the error (status ``"error"``; the
     CSV leaves its cells empty, :data:`NOT_GRADED`).
@@ -940,6 +942,8 @@ def grade_all(paths, *, roots=None, student=None, jobs: int = 1, checkers=(), sa
         load_checkers(str(module))
     points = check_points(options.get("points"))
     check_chapter(options.get("chapter"))
+    if sys.platform == "win32":
+        raise SandboxUnavailable(NOT_ON_WINDOWS)
     if sandbox:
         problem = sandbox_problem()
         if problem:
@@ -1388,13 +1392,25 @@ _NAME_ONE = (", or, where these ids are file names (one student's folder given, 
              "book's), name the student with --student")
 
 
+#: How to save a roster the grader can read, for a message about one in another encoding than UTF-8.
+_SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))"
+
+
+def _roster_form(text: str) -> str:
+    """A student's id, of a roster cell or a submission, as rosters are matched on: stripped, and in Unicode's
+    composed form (NFC), since macOS names a folder ``zoë`` with ``e`` and a combining diaeresis."""
+    return unicodedata.normalize("NFC", text.strip())
+
+
 def read_roster(path, key=None, ids=()) -> tuple:
     """``(header, rows, key column)`` of a roster CSV (an LMS's export), read whole; the key column is ``key``
-    or the first column that holds one of ``ids``.
+    or the first column that holds one of ``ids``. Ids match whatever their Unicode normal form (a folder
+    named on macOS, a roster typed on Windows).
 
-    Raises ``ValueError`` for a roster that is empty, not CSV, separated by something other than
-    commas (a spreadsheet's ``;`` export), without the column ``key``, or without any of ``ids``
-    (in the column ``key``, when it is given with ``ids``).
+    Raises ``ValueError`` for a roster that is empty, not CSV, not UTF-8 (a spreadsheet's plain CSV
+    export on Windows), separated by something other than commas (a spreadsheet's ``;`` export),
+    without the column ``key``, or without any of ``ids`` (in the column ``key``, when it is given
+    with ``ids``).
 
     Parameters
     ----------
@@ -1410,6 +1426,9 @@ def read_roster(path, key=None, ids=()) -> tuple:
             rows = list(csv.reader(f))
     except csv.Error as err:
         raise ValueError(f"the roster {path} is not a CSV file ({err})") from err
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the roster {path} is not UTF-8 (it holds the byte 0x{err.object[err.start]:02x}, as a "
+                         f"spreadsheet's plain CSV export on Windows does); {_SAVE_AS_UTF8}") from err
     if not rows or not rows[0]:
         raise ValueError(f"the roster {path} is empty; it needs a header row and one row per student")
     header, rows = rows[0], rows[1:]
@@ -1417,17 +1436,17 @@ def read_roster(path, key=None, ids=()) -> tuple:
     if separator:
         raise ValueError(f"the roster {path} should be separated by commas, but its header {header[0][:60]!r} is "
                          f"separated by {separator!r}; export it again as comma-separated CSV")
-    ids = set(ids)
+    ids = {_roster_form(i) for i in ids}
     if key is not None:
         if key not in header:
             raise ValueError(f"the roster {path} has no column {key!r}; its columns are {header}")
         col = header.index(key)
-        if ids and not any(len(r) > col and r[col].strip() in ids for r in rows):
+        if ids and not any(len(r) > col and _roster_form(r[col]) in ids for r in rows):
             raise ValueError(f"the column {key!r} of the roster {path} holds no student id of the submissions "
                              f"(e.g. {sorted(ids)[:3]}); name the column that holds them with --roster-key{_NAME_ONE}")
         return header, rows, col
     for col in range(len(header)):
-        if any(len(r) > col and r[col].strip() in ids for r in rows):
+        if any(len(r) > col and _roster_form(r[col]) in ids for r in rows):
             return header, rows, col
     raise ValueError(f"no column of the roster {path} holds a student id of the submissions "
                      f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key{_NAME_ONE}")
@@ -1463,7 +1482,8 @@ def missing_from_roster(results, roster, roster_key=None) -> list:
     """
     ids = {_student(sub) for sub in results}
     _, rows, col = read_roster(roster, roster_key, ids)
-    return sorted(ids - {row[col].strip() for row in rows if len(row) > col})
+    listed = {_roster_form(row[col]) for row in rows if len(row) > col}
+    return sorted(sid for sid in ids if _roster_form(sid) not in listed)
 
 
 def _grades(results) -> tuple:
@@ -1543,6 +1563,7 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
             writer.writerow([_csv_cell(str(sid)), *cells, _total(cells)])
         return out.getvalue()
     header, rows, col = read_roster(roster, roster_key, grades)
+    grades = {_roster_form(sid): got for sid, got in grades.items()}
     matches = [_EXERCISE_COLUMN.fullmatch(name) for name in header]
     names = [m.group(1) if m else name for m, name in zip(matches, header)]   # "... (3) (87568490)" is "... (3)"
     graded = [i for i, m in enumerate(matches) if m]
@@ -1555,7 +1576,7 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     heads = [f"Total ({maximum}){m.group(1)}" if i in in_place else header[i] for i, m in totals]
     writer.writerow([heads[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
     for row in rows:
-        got = grades.get(row[col].strip() if len(row) > col else "", {})
+        got = grades.get(_roster_form(row[col]) if len(row) > col else "", {})
         row = row + [""] * (len(header) - len(row))
         # A grade of this run replaces the roster's cell; a cell this run did not grade keeps what it held.
         cells = [str(got[name]) if name in got else cell for name, cell in zip(names, row)]

@@ -39,7 +39,6 @@ import importlib.machinery
 import json
 import os
 import re
-import resource
 import signal
 import sys
 import time
@@ -180,7 +179,13 @@ def run_cells(cells, namespace, seconds: float, log) -> list:
 # ----------------------------------------------------------------------------- limits
 
 def apply_limits(limits: dict) -> None:
-    """Lower this process's limits (inherited by anything it starts); the student cannot raise them again."""
+    """Lower this process's limits (inherited by anything it starts); the student cannot raise them again.
+
+    On Linux a limit that cannot be set fails the worker; elsewhere (macOS, without the sandbox), one the
+    system refuses (macOS may refuse ``RLIMIT_AS``) is left out.
+    """
+    import resource
+
     pairs = {"memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "processes": resource.RLIMIT_NPROC,
              "file_size": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
     for key, which in pairs.items():
@@ -191,7 +196,11 @@ def apply_limits(limits: dict) -> None:
         # CPU: SIGXCPU at the soft limit, SIGKILL at the hard one (a process that ignores SIGXCPU).
         new_hard = int(value) + (5 if key == "cpu" else 0)
         new_hard = new_hard if hard == resource.RLIM_INFINITY else min(hard, new_hard)
-        resource.setrlimit(which, (min(int(value), new_hard), new_hard))
+        try:
+            resource.setrlimit(which, (min(int(value), new_hard), new_hard))
+        except (ValueError, OSError):
+            if sys.platform == "linux":
+                raise
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # a write past the file size limit fails, no crash
 
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import selectors
 import shutil
@@ -58,7 +57,7 @@ import rnncourse
 from .wire import HARD_MAX_COMMAS, HARD_MAX_CONTAINERS, WireError, dumps, loads, too_many_parts
 
 __all__ = ["Limits", "Session", "SandboxUnavailable", "SandboxLost", "CallTimeout", "sandbox_problem",
-           "INSTALL_HINT", "NO_SANDBOX_WARNING"]
+           "INSTALL_HINT", "NO_SANDBOX_WARNING", "NOT_ON_WINDOWS"]
 
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
 #: Files of ``rnncourse/exercises`` the worker needs; the others (checkers, grader) are hidden.
@@ -68,6 +67,11 @@ INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblew
                 "bubblewrap), and where it still fails as a normal user, allow unprivileged user namespaces "
                 "(sysctl kernel.unprivileged_userns_clone=1; Ubuntu 24.04 needs an AppArmor profile for bwrap) "
                 "or grade as root")
+#: What :func:`sandbox_problem` says in place of ``INSTALL_HINT`` on a system other than Linux (macOS).
+_NEEDS_LINUX = "the sandbox needs Linux (a Linux machine, VM, WSL2 or a container): grade there"
+#: Why grading is refused on Windows, sandbox or none.
+NOT_ON_WINDOWS = ("grading runs the students' code under POSIX limits (memory, CPU time, file size), which Windows "
+                  "lacks: grade on Linux, WSL2, or macOS with --no-sandbox")
 NO_SANDBOX_WARNING = ("WARNING: --no-sandbox: submissions run WITHOUT a sandbox, as your user, with your files "
                       "and your network. Their code can read, change or delete anything you can, and start "
                       "processes that outlive grading. The verdicts are still computed outside their process. "
@@ -416,7 +420,7 @@ def sandbox_problem() -> str | None:
         return _PROBLEM["checked"]
     problem = None
     if shutil.which("bwrap") is None:
-        problem = f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+        problem = f"bubblewrap (bwrap) is not installed: {INSTALL_HINT if sys.platform == 'linux' else _NEEDS_LINUX}"
     elif os.geteuid() == 0 and not shutil.which("setpriv"):
         problem = "setpriv (util-linux) is missing: apt-get install util-linux"
     elif os.geteuid() == 0 and not _has_capability(_CAP_SYS_RESOURCE) and not shutil.which("prlimit"):
@@ -510,6 +514,9 @@ class _Output:
 class Session:
     """One sandboxed worker for one submission, kept alive over all its exercises.
 
+    Raises :class:`SandboxUnavailable` on Windows, sandbox or none (``NOT_ON_WINDOWS``), and where
+    the sandbox cannot be created (:func:`sandbox_problem`).
+
     Parameters
     ----------
     limits : Limits
@@ -517,13 +524,20 @@ class Session:
     cpu_seconds : float
         CPU time the worker may use in all.
     sandbox : bool
-        ``False`` runs the worker as a plain child process (the loudly warned ``--no-sandbox``).
+        ``False`` runs the worker as a plain child process (the loudly warned ``--no-sandbox``), in a
+        session of its own, under the limits it sets on itself (:class:`Limits`, less ``processes``;
+        one the system refuses, as macOS may refuse ``RLIMIT_AS``, is left out), killed with its
+        process group at the end. On Linux the grader still watches the memory of all the worker's
+        processes together and stops its other processes after the cells; elsewhere (macOS) it does
+        neither, since both read Linux's ``/proc`` and use its ``prlimit``.
     startup_seconds : float
         Wall-clock time allowed for the sandbox and Python to start.
     """
 
     def __init__(self, limits: Limits = Limits(), cpu_seconds: float = 600, sandbox: bool = True,
                  startup_seconds: float = 60):
+        if sys.platform == "win32":
+            raise SandboxUnavailable(NOT_ON_WINDOWS)
         self.limits, self.sandbox = limits, sandbox
         self.uid = None
         worker = ["PYTHON", "-P", "-m", "rnncourse.exercises.runner",
@@ -567,8 +581,12 @@ class Session:
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
         self.output_mark = 0           # where the output of the latest request starts (_ended quotes only that)
         self.killed_for = None
-        self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
-        self.watchdog.start()
+        # The memory watch and the stopping of other processes read Linux's /proc and use its prlimit.
+        self.tracks_processes = sandbox or sys.platform == "linux"
+        self.watchdog = None
+        if self.tracks_processes:
+            self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
+            self.watchdog.start()
         self.buffer, self.scanned = bytearray(), 0
         self.last_cell = None
         self.selector = selectors.DefaultSelector()
@@ -689,8 +707,8 @@ class Session:
 
         Raises :class:`CallTimeout` (the sandbox is then killed) after ``seconds`` of wall-clock time,
         and :class:`SandboxLost` when the sandbox ended or sent something else than a message.
-        After the answer to ``{"op": "run"}``, only the worker is left running, and it can start
-        nothing (``_stop_other_processes``).
+        On Linux, after the answer to ``{"op": "run"}``, only the worker is left running, and it can
+        start nothing (``_stop_other_processes``).
 
         Parameters
         ----------
@@ -713,7 +731,7 @@ class Session:
             elif reply["op"] == "callback" and callback is not None:
                 self._send(callback(reply), deadline)
             else:
-                if message.get("op") == "run":
+                if message.get("op") == "run" and self.tracks_processes:
                     self._stop_other_processes()
                 return reply
 
@@ -783,7 +801,8 @@ class Session:
             _kill_user(self.uid)
             _give_back_uid(self.uid)
             self.uid = None      # closed twice, it must not kill the sandbox that has the id by then
-        self.watchdog.join(timeout=2)
+        if self.watchdog is not None:
+            self.watchdog.join(timeout=2)
         self.output.thread.join(timeout=2)
         for stream in (self.proc.stdout, self.proc.stderr):
             try:
@@ -841,19 +860,23 @@ def _forbid_new_processes(pid: int, uid=None) -> None:
 
     Lowering another process's limit takes ``CAP_SYS_RESOURCE`` or the same user: root without
     that capability (some containers) lowers it as the sandbox's user ``uid``, with util-linux's
-    ``prlimit``.
+    ``prlimit`` (also where Python's ``resource.prlimit``, Linux's own, is missing).
     """
-    try:
-        resource.prlimit(pid, resource.RLIMIT_NPROC, (0, 0))
-        return
-    except PermissionError:
-        if uid is None:
-            raise
+    import resource
+
+    if hasattr(resource, "prlimit"):
+        try:
+            resource.prlimit(pid, resource.RLIMIT_NPROC, (0, 0))
+            return
+        except PermissionError:
+            if uid is None:
+                raise
     tool = shutil.which("prlimit")
     if tool is None:
         raise OSError("prlimit (util-linux) is missing: apt-get install util-linux")
-    subprocess.run([tool, f"--pid={pid}", "--nproc=0:0"], user=uid, group=uid, extra_groups=[], check=True,
-                   stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    as_user = {} if uid is None else {"user": uid, "group": uid, "extra_groups": []}
+    subprocess.run([tool, f"--pid={pid}", "--nproc=0:0"], **as_user, check=True, stdin=subprocess.DEVNULL,
+                   capture_output=True, timeout=30)
 
 
 def _namespace_pid(pid: int):
