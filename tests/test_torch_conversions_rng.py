@@ -293,3 +293,15 @@ def test_empty_module_refuses_a_class_that_builds_off_the_meta_device():
     with pytest.raises(TypeError, match=r"^IgnoresDevice built weight off the meta device, so empty_module cannot "
                                         r"build it without drawing"):
         empty_module(IgnoresDevice, 3)
+
+
+def test_an_rnn_without_bias_converts_with_a_zero_bias_and_the_same_outputs():
+    # H = 1: the zero bias takes its length from a row of W_hh, which has one row only.
+    torch.manual_seed(0)
+    rnn = nn.RNN(3, 1, bias=False, dtype=F64)
+    params = params_from_rnn(rnn)
+    np.testing.assert_array_equal(params["b_h_l0"], np.zeros(1))
+    x = torch.randn(5, 2, 3, dtype=F64)
+    back = rnn_from_params(params)
+    for got, want in zip(back(x), rnn(x)):
+        torch.testing.assert_close(got, want)

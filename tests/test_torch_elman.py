@@ -10,7 +10,9 @@ from rnncourse.numpy.elman import rnn_backward as np_rnn_backward
 from rnncourse.numpy.elman import rnn_forward as np_rnn_forward
 from rnncourse.numpy.init import init_output_params, init_rnn_params
 from rnncourse.numpy.output import affine_forward as np_affine_forward
-from rnncourse.torch import ElmanRNN, OutputLayer, RNNModel, pick_device, rnn_forward, rnn_step_forward
+from rnncourse.torch import GRU, LSTM, ElmanRNN, GRUCell, LSTMCell, OutputLayer, RNNModel, pick_device, rnn_forward, \
+    rnn_step_forward
+from rnncourse.torch.jordan import JordanRNN
 
 F64 = torch.float64
 SHAPES = [(1, 1, 1, 1), (1, 3, 4, 5), (7, 1, 3, 2), (6, 4, 5, 8), (12, 2, 1, 3)]  # (T, B, D, H)
@@ -170,6 +172,18 @@ def test_init_is_uniform_in_bounds_and_seeded():
         p = getattr(a, name)
         assert p.abs().max() <= 1 / 8 and p.abs().max() > 0.9 / 8   # U(-1/sqrt(H), 1/sqrt(H)), H = 64
         assert torch.equal(p, getattr(b, name)) and not torch.equal(p, getattr(c, name))
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: LSTM(10, 64, generator=g), lambda g: GRU(10, 64, generator=g), lambda g: LSTMCell(10, 64, generator=g),
+    lambda g: GRUCell(10, 64, generator=g), lambda g: JordanRNN(10, 64, 2, generator=g),
+    lambda g: OutputLayer(64, 3, generator=g),
+], ids=["LSTM", "GRU", "LSTMCell", "GRUCell", "JordanRNN", "OutputLayer"])
+def test_every_module_draws_from_its_documented_uniform_bound(make):
+    # Each documents U(-1/sqrt(H), 1/sqrt(H)) with H its hidden size (OutputLayer's input), here H = 64: 1/8.
+    params = list(make(torch.Generator().manual_seed(0)).parameters())
+    assert all(float(p.detach().abs().max()) <= 1 / 8 for p in params)
+    assert max(float(p.detach().abs().max()) for p in params) > 0.9 / 8
 
 
 @pytest.mark.parametrize("bound, error, match", [

@@ -330,6 +330,35 @@ def test_lstm_bptt_passes_gradcheck():
     assert torch.autograd.gradcheck(LSTMBPTT.apply, args, eps=1e-6, atol=1e-8, rtol=1e-6)
 
 
+
+@pytest.mark.parametrize("frozen", range(6), ids=["x", "h0", "c0", "W_xh", "W_hh", "b_h"])
+def test_lstm_bptt_gives_every_input_its_gradient_whichever_is_frozen(frozen):
+    # Which gradients backward computes depends on which inputs need one: x's was dropped when b_h was frozen.
+    from rnncourse.torch.lstm_bptt import LSTMBPTT
+
+    g = torch.Generator().manual_seed(6)
+    cell = LSTMCell(2, 3, dtype=torch.float64, generator=g)
+    x, h0, c0 = (torch.randn(*shape, dtype=torch.float64, generator=g) for shape in ((4, 2, 2), (2, 3), (2, 3)))
+    G_hs, G_c = (torch.randn(*shape, dtype=torch.float64, generator=g) for shape in ((4, 2, 3), (2, 3)))
+    ref = [x, h0, c0, cell.W_xh, cell.W_hh, cell.b_h]
+    mine = [t.detach().clone() for t in ref]
+    for i, (r, m) in enumerate(zip(ref, mine)):
+        r.requires_grad_(i != frozen)
+        m.requires_grad_(i != frozen)
+    hs, c_T = LSTMBPTT.apply(*mine)
+    ((hs * G_hs).sum() + (c_T * G_c).sum()).backward()
+    state, loss = (h0, c0), 0
+    for t in range(4):                                   # autograd through the cell, step by step
+        state = cell.step(x[t], state)
+        loss = loss + (state[0] * G_hs[t]).sum()
+    (loss + (state[1] * G_c).sum()).backward()
+    for i, (r, m) in enumerate(zip(ref, mine)):
+        if i == frozen:
+            assert m.grad is None
+        else:
+            torch.testing.assert_close(m.grad, r.grad, rtol=1e-10, atol=1e-12)
+
+
 def test_lstm_backward_equals_autograd_through_the_cell():
     mine = LSTM(D, H, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
     x, h0, c0 = (t.requires_grad_(True) for t in inputs(5))

@@ -594,3 +594,32 @@ def test_lengths_for_a_batch_major_x_get_the_batch_major_hint():
 
     with pytest.raises(ValueError, match=shape + hint.format("x", "D")):
         reverse_padded(x, lengths)
+
+
+@pytest.mark.parametrize("ids, low, high", [([-1, 0], -1, 0), ([0, 3], 0, 3)])
+def test_embedding_forward_refuses_ids_outside_the_table(ids, low, high):
+    # E[ids] would read E[-1] (the last row) silently for -1, and raise a bare IndexError for 3.
+    from rnncourse.torch.embedding import embedding_forward
+
+    with pytest.raises(ValueError, match=rf"^ids should hold indices in \[0, 3\), but holds values from {low} to "
+                                         rf"{high}$"):
+        embedding_forward(torch.tensor(ids), torch.zeros(3, 2))
+
+
+def test_embedding_forward_refuses_a_table_that_is_not_two_dimensional():
+    # E[ids] of a 1-D E would return one number per id, not a vector.
+    from rnncourse.torch.embedding import embedding_forward
+
+    with pytest.raises(ValueError, match=r"^E should have 2 dimensions with shape \(V, D\), but has 1 dimensions with "
+                                         r"shape \(3,\); E has one row per token, \(V, D\)$"):
+        embedding_forward(torch.tensor([1]), torch.arange(3.0))
+
+
+@pytest.mark.parametrize("as_pair", [False, True])
+def test_packed_rnn_forward_wants_the_lstm_state_as_a_tuple(as_pair):
+    # A lone (L, B, H) state was read as two states of shape (B, H); a list of two was accepted.
+    rnn = torch.nn.LSTM(3, 4, num_layers=2)
+    h = torch.zeros(2, 2, 4)
+    h0, kind = ([h, h], "list") if as_pair else (h, "Tensor")
+    with pytest.raises(TypeError, match=rf"^h0 should be a pair \(h0, c0\) for an LSTM, but is {kind}$"):
+        packed_rnn_forward(rnn, torch.randn(5, 2, 3), torch.tensor([5, 3]), h0)

@@ -142,6 +142,13 @@ def test_grad_norm_is_the_numpy_twins_norm_where_float32_squares_overflow_or_und
     assert grad_norm([torch.tensor([1.0, math.inf])]) == math.inf
 
 
+
+@pytest.mark.parametrize("entry", [1e-160, 1e-150])
+def test_grad_norm_of_tiny_float64_gradients_is_exact(entry):
+    # Squares of 1e-160 are subnormal (1e-320): summed as they are, the norm was 5.6e-6 off (relatively).
+    assert grad_norm([torch.full((100,), entry, dtype=torch.float64)]) == pytest.approx(10 * entry, rel=1e-12, abs=0)
+
+
 def test_clip_grad_norm_scales_only_a_finite_norm_above_the_limit():
     params = [torch.nn.Parameter(torch.zeros(n)) for n in (2, 1, 1)]
     params[0].grad, params[1].grad = torch.tensor([3e20, 0.0]), torch.tensor([4e20])     # params[2] has no gradient
@@ -239,6 +246,20 @@ def test_a_batch_that_is_not_tensors_is_not_inspected():
                    forward=lambda m, x, y: m(x["a"]))
 
 
+def test_a_batch_that_is_not_tensors_has_no_largest_value_in_the_step_0_message():
+    # At step 0 the message gives the batch's largest |x|; for a dict x it has none to give and says "?".
+    from rnncourse.torch.training import History, train_step
+    model = Linear2to1()
+    with torch.no_grad():
+        model.lin.weight.fill_(1.0)
+    params = list(model.parameters())
+    x = {"a": torch.full((4, 2), 1e30)}                 # finite, but (2e30)^2 overflows float32
+    with pytest.raises(FloatingPointError, match=r"the loss became inf at step 0; .* the batch is finite, but its "
+                                                 r"largest \|x\| is \? and its largest \|y\| is 0; scale the data"):
+        train_step(model, params, torch.optim.SGD(params, lr=0.1), F.mse_loss, x, torch.zeros(4, 1), TrainConfig(),
+                   0, History(), forward=lambda m, x, y: m(x["a"]))
+
+
 def test_clipping_bounds_the_update_and_records_the_raw_norm():
     model = fresh_model()
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
@@ -256,6 +277,23 @@ def test_iterables_and_epochs():
     assert len(train(fresh_model(), data, F.mse_loss, TrainConfig(steps=4, epochs=5), progress=False).losses) == 4
     one_shot = (b for b in data)                     # a generator is used up after one epoch
     assert len(train(fresh_model(), one_shot, F.mse_loss, TrainConfig(steps=None), progress=False).losses) == 3
+
+
+@pytest.mark.parametrize("epochs_of_a_list", [True, False])
+def test_the_progress_bar_counts_to_the_number_of_steps(epochs_of_a_list, capsys):
+    # 2 epochs of a list of 3 batches: 6 steps; 4 steps of a generator, whose length is unknown: 4.
+    rng = np.random.default_rng(1)
+    data = [delay_task(rng) for _ in range(3)]
+    batches, config, n = ((data, TrainConfig(steps=None, epochs=2), 6) if epochs_of_a_list else
+                          ((delay_task(rng) for _ in range(9)), TrainConfig(steps=4), 4))
+    train(fresh_model(), batches, F.mse_loss, config, progress=True)
+    assert f"| {n}/{n} [" in capsys.readouterr().err
+
+
+def test_a_model_with_no_trainable_parameter_is_a_value_error():
+    model = torch.nn.Linear(2, 1).requires_grad_(False)
+    with pytest.raises(ValueError, match=r"^model has no trainable parameters$"):
+        train(model, [(torch.zeros(4, 2), torch.zeros(4, 1))], F.mse_loss, TrainConfig(steps=1), progress=False)
 
 
 def test_batches_are_converted_to_the_model_dtype():

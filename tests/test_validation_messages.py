@@ -62,6 +62,14 @@ def test_as_float_array_refuses_complex_numbers_rather_than_drop_their_imaginary
         as_float_array(values, "losses")
 
 
+
+def test_as_float_array_refuses_text_inside_an_object_array():
+    # np.asarray(..., dtype=np.float64) reads the text "2.5" as the number 2.5.
+    with pytest.raises(TypeError, match=r"^losses should hold numbers, but holds the text '2\.5' at index 1; convert "
+                                        r"it to a number first$"):
+        as_float_array(np.array([1.0, "2.5"], dtype=object), "losses")
+
+
 def test_last_states_names_hs_when_its_lengths_look_batch_major():
     # last_states takes hs, not x: the advice named x, which the caller never passed.
     from rnncourse.numpy.many_to_one import last_states
