@@ -285,9 +285,9 @@ def test_extra_gradients_are_ignored_and_x_is_compared_where_given():
 
 # ----------------------------------------------------------------------------- bos, eos and pad are arguments
 
-def _starts_from_one(step, h0, bos, eos, max_len, pad=0):
-    """Right, except that it starts from token 1 whatever bos is."""
-    tokens, h = torch.ones(h0.shape[0], dtype=torch.long), h0
+def _decode_loop(step, h0, first, eos, max_len, pad, stop_at_any_eos=False):
+    """Greedy decoding from the token ``first``; with ``stop_at_any_eos``, it stops when any sequence is done."""
+    tokens, h = torch.full((h0.shape[0],), first), h0
     done = torch.zeros(h0.shape[0], dtype=torch.bool)
     out = torch.full((max_len, h0.shape[0]), pad)
     for t in range(max_len):
@@ -295,7 +295,14 @@ def _starts_from_one(step, h0, bos, eos, max_len, pad=0):
         tokens = logits.argmax(-1)
         out[t] = torch.where(done, pad, tokens)
         done |= tokens == eos
+        if stop_at_any_eos and done.any():
+            break
     return out
+
+
+def _starts_from_one(step, h0, bos, eos, max_len, pad=0):
+    """Right, except that it starts from token 1 whatever bos is."""
+    return _decode_loop(step, h0, 1, eos, max_len, pad)
 
 
 def _pads_with_zero(step, h0, bos, eos, max_len, pad=0):
@@ -357,17 +364,7 @@ def test_greedy_that_feeds_pad_back_for_finished_sequences_passes():
 def test_greedy_that_stops_when_any_sequence_is_done_is_told_to_wait_for_all():
     # was "each step reads the argmax token of the step before and the state that step returned", which it did
     def stops_at_the_first_eos(step, h0, bos, eos, max_len, pad=0):
-        tokens, h = torch.full((h0.shape[0],), bos), h0
-        done = torch.zeros(h0.shape[0], dtype=torch.bool)
-        out = torch.full((max_len, h0.shape[0]), pad)
-        for t in range(max_len):
-            logits, h = step(tokens, h)
-            tokens = logits.argmax(-1)
-            out[t] = torch.where(done, pad, tokens)
-            done |= tokens == eos
-            if done.any():
-                break
-        return out
+        return _decode_loop(step, h0, bos, eos, max_len, pad, stop_at_any_eos=True)
 
     passed, message = run_check("ch06.greedy_decode", stops_at_the_first_eos)
     assert not passed
