@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnncourse.data.code_tags import TAGS, TEST_MODULES, TRAIN_MODULES, encode_line, load_code_tags, tag_source
+from rnncourse.data.code_tags import (PAD, TAGS, TEST_MODULES, TRAIN_MODULES, VOCAB_SIZE, encode_line, load_code_tags,
+                                       tag_source)
 
 LETTER = dict(zip(TAGS, "_nk#s%o"))
 
@@ -151,3 +152,17 @@ def test_a_smaller_max_lines_gives_the_first_lines_of_a_larger_one():
     assert sorted(everything[2]) == sorted(load_code_tags("train", seed=0)[2])      # same lines, another order
     other = load_code_tags("train", max_lines=30, seed=8)[2]
     assert other != few[2] and len(set(other) & set(few[2])) < 10
+
+
+def test_pad_is_zero_and_the_ids_fill_the_vocabulary():
+    assert PAD == 0 and PAD not in encode_line(" ~")
+    assert VOCAB_SIZE == encode_line("~")[0] + 1 == 96
+
+
+def test_encode_line_names_the_first_bad_character_after_a_space_and_a_tilde():
+    with pytest.raises(ValueError, match=r"but its character '\\x01' at position 6 is not: 'x = ~y\\x01'$"):
+        encode_line("x = ~y\x01")
+
+
+def test_load_code_tags_uses_seed_0_by_default():
+    assert load_code_tags("test", max_lines=20)[2] == load_code_tags("test", max_lines=20, seed=0)[2]

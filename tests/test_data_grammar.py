@@ -119,3 +119,10 @@ def test_not_occurs_with_both_kinds_of_adjective():
     cases = Counter((w[-1] in POSITIVE, "not" in w, int(label)) for w, label in zip(words, data.labels))
     assert set(cases) == {(True, False, 1), (True, True, 0), (False, False, 0), (False, True, 1)}
     assert min(cases.values()) > 200
+
+
+@pytest.mark.parametrize("bad", [-1, len(VOCAB)])
+def test_decode_rejects_ids_outside_the_vocabulary(bad):
+    with pytest.raises(ValueError, match=rf"^ids should hold indices in \[0, {len(VOCAB)}\), but holds values "
+                                         rf"from {bad} to {bad}"):
+        decode(np.array([[bad]]))

@@ -104,3 +104,20 @@ def test_x_and_y_are_separate_arrays():
     y = data.y.copy()
     data.x[1:] = 1 - data.x[1:]                                    # flip the inputs in place
     assert np.array_equal(data.y, y)                               # the targets stay as they were
+
+
+def test_running_parity_reads_balanced_bits():
+    x, _ = running_parity(2000, 4, rng=np.random.default_rng(0))
+    assert set(np.unique(x)) == {0.0, 1.0}
+    assert abs(x.mean() - 0.5) < 0.05
+
+
+def test_temporal_xor_defaults_to_the_papers_3000_bits_in_one_stream():
+    data = temporal_xor(rng=np.random.default_rng(0))
+    assert data.x.shape == data.y.shape == (3000, 1, 1)
+
+
+def test_xor_stream_and_running_parity_default_to_one_stream():
+    assert xor_stream(4, rng=np.random.default_rng(0)).shape == (12, 1)
+    x, y = running_parity(5, rng=np.random.default_rng(0))
+    assert x.shape == y.shape == (5, 1, 1)

@@ -146,3 +146,13 @@ def test_docstrings_come_in_file_order():
 def test_load_text_takes_ascii_only_as_true_or_false_only(flag):
     with pytest.raises(TypeError, match=rf"^ascii_only should be True or False, but is {type(flag).__name__} "):
         load_text(max_chars=10, ascii_only=flag)
+
+
+def test_the_ascii_filter_keeps_space_to_tilde_and_newlines_only(tmp_path):
+    path = tmp_path / "edges.txt"
+    path.write_text("a ~\n\t\x7fé", encoding="utf-8")
+    assert load_text(path) == "a ~\n"
+
+
+def test_decoding_an_empty_list_gives_an_empty_string():
+    assert CharVocab("ab").decode([]) == ""

@@ -99,3 +99,10 @@ def test_percent_of_a_fraction_whose_percentage_overflows():
                                          r"finite, but 100 \* 1e\+307 overflows to inf"):
         percent(1e307)
     assert percent(1e306) == f"{1e308:.0f} %"                   # still finite: written out in full
+
+
+def test_percent_refuses_a_fraction_just_past_the_overflow_and_writes_one_just_below():
+    with pytest.raises(ValueError, match="overflows to inf"):
+        percent(1.8e306)                                        # 100 * 1.8e306 > 1.797e308, the largest float
+    text = percent(1.79e306)                                    # 100 * 1.79e306 is still finite
+    assert len(text) == len("179") + 306 + len(" %") and text.startswith("1789999")

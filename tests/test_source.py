@@ -116,3 +116,11 @@ def test_a_function_under_a_decorator_call_of_many_lines_is_shown():
 
     code = source_of(check_rnn_step)
     assert code.startswith("@exercise(") and "\ndef check_rnn_step(fn):" in code
+
+
+def test_short_keeps_a_60_character_repr_and_cuts_a_longer_one_to_60():
+    from rnncourse.source import _short
+
+    assert _short("a" * 58) == repr("a" * 58)                   # the quotes make 60 characters
+    cut = _short("a" * 98)
+    assert len(cut) == 60 and cut == "'" + "a" * 56 + "..."
