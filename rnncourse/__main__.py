@@ -239,7 +239,7 @@ def _check_outputs(args, ids) -> None:
     import csv
     import os
 
-    from rnncourse.exercises.grade import read_roster
+    from rnncourse.exercises.grade import SAVE_AS_UTF8, read_roster
 
     if args.roster and not args.csv:
         raise UsageError(f"--roster {args.roster}: expected with --csv FILE (the roster shapes the CSV), got no --csv")
@@ -262,8 +262,7 @@ def _check_outputs(args, ids) -> None:
                 header = next(csv.reader(f), [])
         except (OSError, ValueError, csv.Error) as err:
             reason = (err.strerror or err) if isinstance(err, OSError) else err
-            fix = ("; save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))"
-                   if isinstance(err, UnicodeDecodeError) else "")
+            fix = f"; {SAVE_AS_UTF8}" if isinstance(err, UnicodeDecodeError) else ""
             raise UsageError(f"--roster: expected a CSV file to read, got {args.roster} ({reason}){fix}") from err
         if not header:
             raise UsageError(f"--roster: the roster {args.roster} is empty; it needs a header row and one row per "
@@ -282,22 +281,17 @@ def _check_student_row(args, paths, roots) -> None:
     folder layout or the rule of ``student_id`` says they are of a student the roster has a row for (``grade
     subs/bob --student alice``, with ``subs/bob/04_bptt.ipynb``; ``grade subs --student bob``, with
     ``subs/carol.ipynb``), the grades are that student's, not ``--student``'s."""
-    import unicodedata
-
-    from rnncourse.exercises.grade import layout_students, printable, read_roster, student_ids
-
-    def same(name):                          # as the roster is matched: zoë from macOS is zoë
-        return unicodedata.normalize("NFC", name.strip())
+    from rnncourse.exercises.grade import layout_students, printable, read_roster, roster_form, student_ids
 
     student = args.student.strip()
     try:
         _, rows, col = read_roster(args.roster, args.roster_key, [student])
     except (OSError, ValueError) as err:
         raise UsageError(f"--roster: {err}") from err
-    listed = {same(row[col]) for row in rows if len(row) > col}
+    listed = {roster_form(row[col]) for row in rows if len(row) > col}
     for path, layout, rule in zip(paths, layout_students(paths, roots), student_ids(paths, roots)):
-        who = next((w for w in (layout, rule) if w is not None and same(w) != same(student) and same(w) in listed),
-                   None)
+        who = next((w for w in (layout, rule)
+                    if w is not None and roster_form(w) != roster_form(student) and roster_form(w) in listed), None)
         if who is not None:
             raise UsageError(printable(
                 f"--student: {path} is the notebook of {who} by the folder layout, and the roster {args.roster} has "
@@ -815,8 +809,10 @@ def _check_no_empty_values(args, positional) -> None:
 def main(argv=None) -> int:
     """Run the command named in ``argv``; return its exit status."""
     # A student's name that stdout cannot encode (a Windows console, PYTHONIOENCODING=cp1252) is printed escaped.
-    if callable(getattr(sys.stdout, "reconfigure", None)):
+    try:
         sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError, OSError):       # no reconfigure (a replaced stdout), or a closed one
+        pass
     args = parser().parse_args(argv)
     try:
         _check_no_empty_values(args, _POSITIONAL.get(args.run.__name__, ()))

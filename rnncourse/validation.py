@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -675,7 +677,7 @@ def check_layer_sizes(x_name: str, x_shape, shapes: dict) -> None:
 
 
 def check_positive_float(value, name: str, *, allow_zero: bool = False, below: float | None = None,
-                         why: str = "") -> float:
+                         allow_inf: bool = False, why: str = "") -> float:
     """Check that ``value`` is a finite real number > 0 (or >= 0), and less than ``below`` if given.
 
     Parameters
@@ -688,6 +690,8 @@ def check_positive_float(value, name: str, *, allow_zero: bool = False, below: f
         Accept 0 too (default ``False``).
     below : float, optional
         An exclusive upper bound; none by default.
+    allow_inf : bool
+        Accept +infinity too (default ``False``), as a value that means "no bound".
     why : str
         Why the bound matters, for the message.
 
@@ -698,11 +702,14 @@ def check_positive_float(value, name: str, *, allow_zero: bool = False, below: f
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} should be a number, but is {type(value).__name__} {value!r}")
     value = float(value)
+    if allow_inf and value == math.inf:
+        return value
     ok = (value >= 0 if allow_zero else value > 0) and (below is None or value < below)
     if not (np.isfinite(value) and ok):
         bound = (">= 0" if allow_zero else "> 0") + (f" and < {below:g}" if below is not None else "")
+        kind = f"number {bound} or inf" if allow_inf else f"finite number {bound}"
         why = f" ({why})" if why else ""
-        raise ValueError(f"{name} should be a finite number {bound}{why}, but is {value}")
+        raise ValueError(f"{name} should be a {kind}{why}, but is {value}")
     return value
 
 

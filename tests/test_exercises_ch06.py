@@ -374,6 +374,24 @@ def test_greedy_that_stops_when_any_sequence_is_done_is_told_to_wait_for_all():
                         message), message
 
 
+def test_greedy_one_step_short_is_not_told_to_wait_for_every_sequence():
+    # Sequence 0 ended at step 1; a loop over range(max_len - 1) leaves the last row as pad, two steps later:
+    # that is not stopping at the first <eos>.
+    from rnncourse.exercises.ch06 import _compare_tokens
+    from rnncourse.exercises.registry import ExerciseFailure
+
+    ref = torch.tensor([[3, 4], [2, 5], [0, 3], [0, 1]])
+    mine = ref.clone()
+    mine[-1] = 0
+    with pytest.raises(ExerciseFailure) as failure:
+        _compare_tokens(mine.numpy(), ref, "greedy_decode", bos=1, eos=2, pad=0, mistakes=[])
+    assert "stop only when every sequence is done" not in str(failure.value), failure.value
+    stopped = ref.clone()
+    stopped[2:, 1] = 0                                      # stopped right after sequence 0's <eos>
+    with pytest.raises(ExerciseFailure, match="stop only when every sequence is done"):
+        _compare_tokens(stopped.numpy(), ref, "greedy_decode", bos=1, eos=2, pad=0, mistakes=[])
+
+
 # ----------------------------------------------------------------------------- errors raised in the answer
 
 def test_backward_with_the_gradient_one_step_late_gets_the_reason_not_only_numpys_index_error():

@@ -1366,3 +1366,21 @@ def test_every_command_is_in_the_guide_and_every_option_in_its_commands_table():
         assert bool(table) == bool(options), f"{name}: a table of its options in the guide, where it has options"
         first_cells = "\n".join(row.strip().split(" | ")[0] for row in table.group(1).splitlines()) if table else ""
         assert set(re.findall(r"`(--[\w-]+)", first_cells)) == options, name
+
+
+def test_the_graded_feedback_of_a_shape_error_of_at_lists_the_shapes_as_the_notebook_check_does(tmp_path):
+    """The student's ValueError comes back from the worker as a RemoteError of that name: the hint must still come."""
+    from rnncourse.exercises import run_check
+
+    code = ("import numpy as np\n\ndef rnn_step(x_t, h_prev, W_xh, W_hh, b_h):\n"
+            "    return np.tanh(x_t @ W_xh + h_prev @ W_hh.T + b_h)\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    path = tmp_path / "02_structure.ipynb"
+    nbformat.write(nb, path)
+    [result] = grade_all([path], sandbox=False, chapter="ch02", timeout=TIMEOUT)
+    graded = feedback(result)["ch02.rnn_step"][1]
+    namespace = {}
+    exec(code, namespace)
+    in_notebook = run_check("ch02.rnn_step", namespace["rnn_step"])[1]
+    assert "the arrays passed have shapes x_t (2, 4), h_prev (2, 3), W_xh (3, 4)" in graded, graded
+    assert graded == in_notebook

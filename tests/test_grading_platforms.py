@@ -226,6 +226,33 @@ def test_a_decomposed_name_from_macos_matches_its_roster_row(tmp_path, monkeypat
                  str(out), "--roster", str(roster)]) == 0
 
 
+def test_one_student_in_both_unicode_forms_is_one_student_everywhere(tmp_path):
+    # Ids are made NFC where they are read, so two submissions of one student are one row, and two grades of one
+    # cell are refused, instead of one form's grades silently replacing the other's in the CSV.
+    def graded(folder, exercise, points):
+        row = ExerciseResult(exercise, exercise.split(".")[1], points, 2, True, "")
+        return SubmissionResult(f"{folder}/x.ipynb", f"{folder}/x.ipynb", exercise[:4], "ok", [row], [])
+
+    assert student_ids([f"/s/{NFD}/x.ipynb", f"/s/{NFC}/y.ipynb"], ["/s", "/s"]) == [NFC, NFC]
+    assert student_ids([f"/s/{NFD}/x.ipynb"], ["/s"], student=f" {NFD} ") == [NFC]
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"login,name\n{NFC},Zo\u00eb Z\n", encoding="utf-8")
+    both = [graded(NFC, "ch02.rnn_step", 2), graded(NFD, "ch04.rnn_backward", 1)]
+    assert grades_csv(both, roster).splitlines()[1] == f"{NFC},Zo\u00eb Z,2,1,3"
+    assert grades_csv(both).splitlines()[1:] == [f"{NFC},2,1,3"]
+    with pytest.raises(ValueError, match="two submissions of student zo\u00eb grade ch02.rnn_step"):
+        grades_csv([graded(NFC, "ch02.rnn_step", 2), graded(NFD, "ch02.rnn_step", 0)], roster)
+
+
+def test_a_closed_stdout_does_not_stop_the_command_before_it_starts(monkeypatch, capsys):
+    closed = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    closed.close()
+    monkeypatch.setattr(sys, "stdout", closed)
+    with pytest.raises(SystemExit) as exit:            # argparse's usage error, on stderr: main got that far
+        main(["grade"])
+    assert exit.value.code == 2 and "the following arguments are required" in capsys.readouterr().err
+
+
 def test_a_name_the_console_cannot_print_is_escaped_not_a_crash(tmp_path, monkeypatch):
     notebooks(tmp_path, "subs/\u0141ukasz/02_structure.ipynb")
     fake_grading(monkeypatch)

@@ -71,26 +71,38 @@ def test_clip_keeps_float32_and_works_in_place():
     np.testing.assert_allclose(W, 0.5, rtol=1e-5)
 
 
-def test_clip_grad_norm_with_max_norm_inf_only_measures_as_the_torch_twin():
+@pytest.mark.parametrize("inf", [math.inf, np.float32(np.inf), np.float64(np.inf)])
+def test_clip_grad_norm_with_max_norm_inf_only_measures_as_the_torch_twin(inf):
     grads = make_grads(3.0)
     before = {k: g.copy() for k, g in grads.items()}
+    norm = np.sqrt(sum((g ** 2).sum() for g in before.values()))
     tensors = [torch.from_numpy(g.copy()).requires_grad_() for g in before.values()]
     for t in tensors:
         t.grad = t.detach().clone()
-    assert clip_grad_norm(grads, math.inf) == pytest.approx(torch_clip_grad_norm(tensors, math.inf), rel=1e-12)
-    for k in grads:
+    assert clip_grad_norm(grads, inf) == pytest.approx(norm, rel=1e-12)
+    assert torch_clip_grad_norm(tensors, inf) == pytest.approx(norm, rel=1e-12)
+    for k, t in zip(grads, tensors):
         np.testing.assert_array_equal(grads[k], before[k])
-    with pytest.raises(ValueError, match=r"max_norm should be a finite number > 0 \(math.inf only measures the norm\), "
-                                         r"but is -inf"):
-        clip_grad_norm(grads, -math.inf)
-    with pytest.raises(TypeError, match="max_norm should be a number, but is str"):
-        clip_grad_norm(grads, "1")
+        np.testing.assert_array_equal(t.grad.numpy(), before[k])
+
+
+@pytest.mark.parametrize("clip", [clip_grad_norm, lambda grads, max_norm: torch_clip_grad_norm(
+    [torch.ones(2, requires_grad=True)], max_norm)], ids=["numpy", "torch"])
+@pytest.mark.parametrize("max_norm, error, message", [
+    (-math.inf, ValueError,
+     r"^max_norm should be a number > 0 or inf \(math.inf only measures the norm\), but is -inf$"),
+    ("1", TypeError, r"^max_norm should be a number, but is str '1'$"),
+    (np.array([1.0, 2.0]), TypeError, r"^max_norm should be a number, but is ndarray"),
+])
+def test_both_twins_refuse_the_same_max_norms(clip, max_norm, error, message):
+    with pytest.raises(error, match=message):
+        clip(make_grads(1.0), max_norm)
 
 
 def test_clip_errors():
     with pytest.raises(FloatingPointError, match="gradient of W_hh contains NaN/inf"):
         clip_grad_norm({"W_hh": np.array([np.nan])}, 1.0)
-    with pytest.raises(ValueError, match="max_norm should be a finite number > 0"):
+    with pytest.raises(ValueError, match="max_norm should be a number > 0 or inf"):
         clip_grad_norm({"W": np.ones(2)}, -1.0)
     with pytest.raises(TypeError, match="grads should be a dict"):
         clip_grad_norm([np.ones(2)], 1.0)

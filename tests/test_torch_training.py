@@ -426,9 +426,9 @@ def test_module_and_function_have_different_names():
 
 
 @pytest.mark.parametrize("max_norm, error, message", [
-    (-1.0, ValueError, r"^max_norm should be a finite number > 0 \(math\.inf only measures the norm\), but is -1\.0$"),
-    (0, ValueError, r"^max_norm should be a finite number > 0 .*but is 0\.0$"),
-    (math.nan, ValueError, r"^max_norm should be a finite number > 0 .*but is nan$"),
+    (-1.0, ValueError, r"^max_norm should be a number > 0 or inf \(math\.inf only measures the norm\), but is -1\.0$"),
+    (0, ValueError, r"^max_norm should be a number > 0 or inf .*but is 0\.0$"),
+    (math.nan, ValueError, r"^max_norm should be a number > 0 or inf .*but is nan$"),
     (None, TypeError, r"^max_norm should be a number, but is NoneType None$"),
 ])
 def test_clip_grad_norm_refuses_a_limit_that_is_not_positive_as_its_numpy_twin_does(max_norm, error, message):

@@ -84,6 +84,12 @@ def _decoding_mistakes(step, h0, **kwargs):
     ]
 
 
+def _first_eos_step(tokens, eos):
+    """The first step at which any sequence of ``tokens`` (T, B) holds ``eos``, or None."""
+    steps = np.flatnonzero((tokens == eos).any(axis=1))
+    return int(steps[0]) if steps.size else None
+
+
 def _compare_tokens(mine, ref, what, bos, eos, pad, mistakes):
     """Compare the student's tokens with ``ref``; name a slip of ``mistakes`` (from :func:`_decoding_mistakes`)
     that gives them, else say where they first differ."""
@@ -106,7 +112,7 @@ def _compare_tokens(mine, ref, what, bos, eos, pad, mistakes):
                     f"after it, so that only the positions after <eos> hold pad ({pad})")
         elif ref[t, b] == pad and (ref[:t, b] == eos).any():
             hint = f"; sequence {b} already produced <eos> ({eos}), so every later position should hold pad ({pad})"
-        elif (mine[t:, b] == pad).all() and (mine[:t] == eos).any():    # stopped at another sequence's <eos>
+        elif (mine[t:, b] == pad).all() and _first_eos_step(mine, eos) == t - 1:     # stopped at the first <eos>
             hint = (f"; sequence {b} has not produced <eos> ({eos}) yet, so it is still being decoded: stop only when "
                     f"every sequence is done")
         elif t > 0:

@@ -74,7 +74,7 @@ __all__ = ["ExerciseResult", "SubmissionResult", "RemoteFunction", "grade_submis
            "missing_from_roster", "read_roster", "student_id", "student_ids", "layout_students", "printable",
            "lms_download", "submission_chapter", "check_one_per_student", "find_checks", "plan", "check_points",
            "check_chapter", "SandboxUnavailable", "MAX_NOTEBOOK_MB", "MAX_NOTES", "CHAPTER_NOTEBOOKS", "NOT_GRADED",
-           "CANVAS_NAME", "MOODLE_NAME", "time_budget"]
+           "CANVAS_NAME", "MOODLE_NAME", "time_budget", "roster_form", "SAVE_AS_UTF8"]
 
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.]+)["']\s*,\s*([A-Za-z_]\w*)\s*\)""")
 PACKAGE_DIR = Path(rnncourse.__file__).resolve().parent
@@ -329,6 +329,7 @@ def check_one_per_student(paths, students, chapter=None, roots=None) -> None:
         found = submission_chapter(path, chapter)
         if found == "?" or not chapter_exercises(found):
             continue
+        student = roster_form(student)
         if (student, found) in seen:
             both = f"two submissions of student {student} are of chapter {found}, {seen[student, found]} and {path}"
             fix = _one_folder_for_all(paths, roots, path, student)
@@ -1324,18 +1325,27 @@ def student_ids(paths, roots=None, student=None) -> list:
         One per path (``ValueError`` otherwise).
     student : str or None, optional
         Who every notebook is from, in place of the rule.
+
+    Returns
+    -------
+    list of str
+        The ids, in the form rosters are matched on (:func:`roster_form`): an id from a folder named
+        on macOS is the one typed elsewhere.
     """
     given = roots
     paths = [os.path.abspath(p) for p in paths]
     roots = _roots(paths, roots)
     if student is None:
-        return [student_id(p, r) for p, r in zip(paths, roots)]
+        return [roster_form(student_id(p, r)) for p, r in zip(paths, roots)]
     if not isinstance(student, str) or not student.strip():
         raise ValueError(f"student should be a student's id, but is {student!r}")
-    student = student.strip()
-    # All in a folder named bob, where the rule reads the student (the folder given, or the first below it):
-    # bob's, whatever lies between.
-    if all(student in (Path(r).name, next(iter(_below(Path(p), Path(r))[0]), None)) for p, r in zip(paths, roots)):
+    student = roster_form(student)
+
+    def read_by_rule(p, r):                     # the folder given, and the first below it
+        return {roster_form(name) for name in (Path(r).name, next(iter(_below(Path(p), Path(r))[0]), None)) if name}
+
+    # All in a folder named bob, where the rule reads the student: bob's, whatever lies between.
+    if all(student in read_by_rule(p, r) for p, r in zip(paths, roots)):
         return [student] * len(paths)
     named = {}
     for path, who in zip(paths, layout_students(paths, given)):
@@ -1384,7 +1394,7 @@ def _student(sub) -> str:
     """Who the :class:`SubmissionResult` ``sub`` is from: its ``student``, else :func:`student_id` of its name, which is
     relative to the folder the submissions graded together are in (``alice/04_bptt.ipynb`` is ``alice``)."""
     name = Path(sub.submission)
-    return sub.student or student_id(name, None if name.is_absolute() else Path("."))
+    return roster_form(sub.student or student_id(name, None if name.is_absolute() else Path(".")))
 
 
 #: The end of a message about student ids the roster lacks, since they may be file names (student_id, rule 3).
@@ -1393,12 +1403,25 @@ _NAME_ONE = (", or, where these ids are file names (one student's folder given, 
 
 
 #: How to save a roster the grader can read, for a message about one in another encoding than UTF-8.
-_SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))"
+SAVE_AS_UTF8 = "save it as CSV UTF-8 (in Excel: Save As, CSV UTF-8 (Comma delimited))"
 
 
-def _roster_form(text: str) -> str:
-    """A student's id, of a roster cell or a submission, as rosters are matched on: stripped, and in Unicode's
-    composed form (NFC), since macOS names a folder ``zoë`` with ``e`` and a combining diaeresis."""
+def roster_form(text: str) -> str:
+    """A student's id as the grader compares ids: stripped, and in Unicode's composed form (NFC).
+
+    macOS names a folder ``zoë`` with ``e`` and a combining diaeresis, where a roster typed
+    elsewhere has the one character ``ë``: both are the one id. :func:`student_ids` gives ids in
+    this form, and rosters are matched on it.
+
+    Parameters
+    ----------
+    text : str
+        An id: from a submission's path, ``--student`` or a roster's cell.
+
+    Returns
+    -------
+    str
+    """
     return unicodedata.normalize("NFC", text.strip())
 
 
@@ -1428,7 +1451,7 @@ def read_roster(path, key=None, ids=()) -> tuple:
         raise ValueError(f"the roster {path} is not a CSV file ({err})") from err
     except UnicodeDecodeError as err:
         raise ValueError(f"the roster {path} is not UTF-8 (it holds the byte 0x{err.object[err.start]:02x}, as a "
-                         f"spreadsheet's plain CSV export on Windows does); {_SAVE_AS_UTF8}") from err
+                         f"spreadsheet's plain CSV export on Windows does); {SAVE_AS_UTF8}") from err
     if not rows or not rows[0]:
         raise ValueError(f"the roster {path} is empty; it needs a header row and one row per student")
     header, rows = rows[0], rows[1:]
@@ -1436,17 +1459,17 @@ def read_roster(path, key=None, ids=()) -> tuple:
     if separator:
         raise ValueError(f"the roster {path} should be separated by commas, but its header {header[0][:60]!r} is "
                          f"separated by {separator!r}; export it again as comma-separated CSV")
-    ids = {_roster_form(i) for i in ids}
+    ids = {roster_form(i) for i in ids}
     if key is not None:
         if key not in header:
             raise ValueError(f"the roster {path} has no column {key!r}; its columns are {header}")
         col = header.index(key)
-        if ids and not any(len(r) > col and _roster_form(r[col]) in ids for r in rows):
+        if ids and not any(len(r) > col and roster_form(r[col]) in ids for r in rows):
             raise ValueError(f"the column {key!r} of the roster {path} holds no student id of the submissions "
                              f"(e.g. {sorted(ids)[:3]}); name the column that holds them with --roster-key{_NAME_ONE}")
         return header, rows, col
     for col in range(len(header)):
-        if any(len(r) > col and _roster_form(r[col]) in ids for r in rows):
+        if any(len(r) > col and roster_form(r[col]) in ids for r in rows):
             return header, rows, col
     raise ValueError(f"no column of the roster {path} holds a student id of the submissions "
                      f"(e.g. {sorted(ids)[:3]}); name the column with --roster-key{_NAME_ONE}")
@@ -1482,8 +1505,8 @@ def missing_from_roster(results, roster, roster_key=None) -> list:
     """
     ids = {_student(sub) for sub in results}
     _, rows, col = read_roster(roster, roster_key, ids)
-    listed = {_roster_form(row[col]) for row in rows if len(row) > col}
-    return sorted(sid for sid in ids if _roster_form(sid) not in listed)
+    listed = {roster_form(row[col]) for row in rows if len(row) > col}
+    return sorted(sid for sid in ids if roster_form(sid) not in listed)
 
 
 def _grades(results) -> tuple:
@@ -1563,7 +1586,6 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
             writer.writerow([_csv_cell(str(sid)), *cells, _total(cells)])
         return out.getvalue()
     header, rows, col = read_roster(roster, roster_key, grades)
-    grades = {_roster_form(sid): got for sid, got in grades.items()}
     matches = [_EXERCISE_COLUMN.fullmatch(name) for name in header]
     names = [m.group(1) if m else name for m, name in zip(matches, header)]   # "... (3) (87568490)" is "... (3)"
     graded = [i for i, m in enumerate(matches) if m]
@@ -1576,7 +1598,7 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     heads = [f"Total ({maximum}){m.group(1)}" if i in in_place else header[i] for i, m in totals]
     writer.writerow([heads[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
     for row in rows:
-        got = grades.get(_roster_form(row[col]) if len(row) > col else "", {})
+        got = grades.get(roster_form(row[col]) if len(row) > col else "", {})
         row = row + [""] * (len(header) - len(row))
         # A grade of this run replaces the roster's cell; a cell this run did not grade keeps what it held.
         cells = [str(got[name]) if name in got else cell for name, cell in zip(names, row)]

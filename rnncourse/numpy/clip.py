@@ -7,8 +7,6 @@ value clamps each entry separately.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from rnncourse.validation import check_float_array, check_positive_float, check_writable
@@ -118,8 +116,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     >>> clip_grad_norm(grads, max_norm=5.0)
     50.0
     """
-    if max_norm != math.inf:                        # math.inf: measure only; min(inf, 1.0) below leaves the gradients
-        max_norm = check_positive_float(max_norm, "max_norm", why="math.inf only measures the norm")
+    # math.inf measures only: min(inf, 1.0) below leaves the gradients as they are
+    max_norm = check_positive_float(max_norm, "max_norm", allow_inf=True, why="math.inf only measures the norm")
     total_norm = grad_norm(grads, norm_type)
     check_writable(grads, "grads", "clip_grad_norm rescales it")     # before any array changes
     clip_coef = min(max_norm / (total_norm + 1e-6), 1.0)

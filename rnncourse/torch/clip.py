@@ -130,8 +130,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
     ValueError
         If ``max_norm`` is not > 0 (NaN included).
     """
-    if not (isinstance(max_norm, (int, float)) and not isinstance(max_norm, bool) and max_norm == math.inf):
-        max_norm = check_positive_float(max_norm, "max_norm", why="math.inf only measures the norm")
+    max_norm = check_positive_float(max_norm, "max_norm", allow_inf=True, why="math.inf only measures the norm")
     params = [params] if isinstance(params, torch.Tensor) else list(params)
     _check_tensors(params, "params", "pass model.parameters()")
     grads = [p.grad for p in params if p.grad is not None]
