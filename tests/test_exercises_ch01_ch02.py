@@ -154,6 +154,17 @@ def test_rnn_step_names_the_missing_transpose_only_when_the_answer_is_that_mista
     assert feedback.startswith("in the case B=1, D=5, H=5: h_t from rnn_step: 5 of 5 entries differ"), feedback
 
 
+def rnn_step_squeezed(x_t, h_prev, W_xh, W_hh, b_h):
+    """Wrong: np.squeeze drops every axis of length 1; with H = 1 the input term (B, 1) becomes (B,) and
+    broadcasts against h_prev @ W_hh.T (B, 1) into (B, B). Right whenever B = 1 or H > 1."""
+    return np.tanh(np.squeeze(x_t @ W_xh.T) + h_prev @ W_hh.T + b_h)
+
+
+def test_rnn_step_fails_an_answer_that_squeezes_in_the_case_with_one_unit():
+    passed, feedback = run_check("ch02.rnn_step", rnn_step_squeezed)
+    assert not passed and feedback.startswith("in the case B=3, D=1, H=1: "), feedback
+
+
 # ----------------------------------------------------------------------------- ch02.rnn_param_count
 
 def rnn_param_count(D, H, O):

@@ -361,6 +361,27 @@ def test_greedy_that_feeds_pad_back_for_finished_sequences_passes():
     assert run_check("ch06.greedy_decode", feeds_pad_back) == (True, "all checks passed (2 points)")
 
 
+def test_greedy_that_calls_the_step_with_no_sequence_left_is_told_the_step_got_0_tokens():
+    """Feeding only the unfinished rows is allowed; calling the step once every row has ended is not."""
+    def feeds_unfinished_rows_only(step, h0, bos, eos, max_len, pad=0):
+        B = h0.shape[0]
+        tokens, h = torch.full((B,), bos, dtype=torch.long), h0.clone()
+        out = torch.full((max_len, B), pad, dtype=torch.long)
+        alive = torch.ones(B, dtype=torch.bool)
+        for t in range(max_len):                            # no check that some row is still alive
+            idx = alive.nonzero().squeeze(1)
+            logits, h_new = step(tokens[idx], h[idx])
+            nxt = logits.argmax(dim=-1)
+            h, tokens = h.clone(), tokens.clone()
+            h[idx], tokens[idx], out[t, idx] = h_new, nxt, nxt
+            alive[idx] = nxt != eos
+        return out
+
+    passed, message = run_check("ch06.greedy_decode", feeds_unfinished_rows_only)
+    assert not passed and "tokens should hold one token per sequence of the batch" in message, message
+    assert "but has 0" in message, message
+
+
 def test_greedy_that_stops_when_any_sequence_is_done_is_told_to_wait_for_all():
     # was "each step reads the argmax token of the step before and the state that step returned", which it did
     def stops_at_the_first_eos(step, h0, bos, eos, max_len, pad=0):

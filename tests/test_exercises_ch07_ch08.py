@@ -76,6 +76,17 @@ def test_jordan_mistakes_are_named(fn, match):
     assert re.search(match, feedback), feedback
 
 
+def jordan_squeezed(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):
+    """Wrong: np.squeeze turns the input term (B, 1) into (B,) when H = 1; right whenever B = 1 or H > 1."""
+    h_t = np.tanh(np.squeeze(x_t @ W_xh.T) + y_prev @ W_yh.T + b_h)
+    return h_t, h_t @ W_hy.T + b_y
+
+
+def test_jordan_fails_an_answer_that_squeezes_in_the_case_with_one_unit():
+    passed, feedback = run_check("ch07.jordan_step", jordan_squeezed)
+    assert not passed and feedback.startswith("in the case B=3, D=1, H=1, O=1: "), feedback
+
+
 def test_jordan_hand_case_alone_is_not_enough():
     def hand_only(x_t, y_prev, W_xh, W_yh, b_h, W_hy, b_y):     # forgets the transposes: fine when all are 1x1
         h_t = np.tanh(x_t @ W_xh + y_prev @ W_yh + b_h)
@@ -241,6 +252,27 @@ def test_a_gru_wrong_in_structure_is_off_by_far_more_than_rounding(fn):
                      r"largest difference is (\S+) ", feedback)
     assert not passed and match, feedback
     assert float(match[1]) > 0.01, feedback
+
+
+# ----------------------------------------------------------------------------- squeezing in ch08's steps
+
+def lstm_squeezed(x_t, h_prev, c_prev, W_xh, W_hh, b_h):
+    """Wrong: np.squeeze turns h_prev (B, 1) into (B,) when H = 1; right whenever B = 1 or H > 1."""
+    return lstm_step(x_t, np.squeeze(h_prev), c_prev, W_xh, W_hh, b_h)
+
+
+def gru_squeezed(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
+    """Wrong: np.squeeze turns h_prev (B, 1) into (B,) in the recurrent term when H = 1."""
+    a_r, a_z, a_n = np.split(x_t @ W_xh.T + b_xh, 3, axis=-1)
+    h_r, h_z, h_n = np.split(np.squeeze(h_prev) @ W_hh.T + b_hh, 3, axis=-1)
+    r, z = sigmoid(a_r + h_r), sigmoid(a_z + h_z)
+    return (1 - z) * np.tanh(a_n + r * h_n) + z * h_prev
+
+
+@pytest.mark.parametrize("name, fn", [("ch08.lstm_step", lstm_squeezed), ("ch08.gru_step", gru_squeezed)])
+def test_lstm_and_gru_fail_an_answer_that_squeezes_in_the_case_with_one_unit(name, fn):
+    passed, feedback = run_check(name, fn)
+    assert not passed and feedback.startswith("in the case B=3, D=1, H=1: "), feedback
 
 
 # ----------------------------------------------------------------------------- ch08.lstm_step_backward

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +15,7 @@ import rnncourse.numpy
 import rnncourse.numpy.elman
 from rnncourse.exercises import CheckResult, ExerciseFailure, check, exercise, get_exercise, run_check
 from rnncourse.exercises import feedback as fb
-from rnncourse.exercises.registry import _REGISTRY, all_exercises, chapter_exercises, load_checkers
+from rnncourse.exercises.registry import CHAPTER_MODULES, _REGISTRY, all_exercises, chapter_exercises, load_checkers
 from rnncourse.exercises.runner import code_cells, is_check_cell
 from rnncourse.numpy import rnn_step_backward, rnn_step_forward
 from rnncourse.numpy.gradcheck import rel_error
@@ -132,6 +135,49 @@ def test_load_checkers_from_a_file_registers_its_exercises_once(registry, tmp_pa
     assert get_exercise("zz.hello").points == 4
     with pytest.raises(FileNotFoundError, match="no checker file"):
         load_checkers(str(tmp_path / "nope.py"))
+
+
+def test_two_checker_files_of_the_same_name_in_different_folders_are_both_loaded(registry, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "extra.py").write_text(
+            f"from rnncourse.exercises import exercise\n\n@exercise('zz.from_{folder}')\ndef check(fn):\n    pass\n")
+        load_checkers(str(tmp_path / folder / "extra.py"))
+    assert {"zz.from_a", "zz.from_b"} <= {e.name for e in chapter_exercises("zz")}
+
+
+def test_get_exercise_needs_a_str_of_the_form_chapter_dot_function():
+    with pytest.raises(TypeError, match=r"an exercise name should be a str like 'ch04.rnn_backward', but got int"):
+        get_exercise(5)
+    with pytest.raises(ValueError, match=r"an exercise name looks like 'ch04.rnn_backward' \(chapter.function\), "
+                                         r"but got 'ch04'"):
+        get_exercise("ch04")
+
+
+# In a fresh interpreter no chapter module is imported yet: the registry must import them itself.
+_FRESH = """
+import importlib, sys
+from rnncourse.exercises.registry import CHAPTER_MODULES, {call}
+assert not any(m.startswith("rnncourse.exercises.ch") for m in sys.modules), "a chapter is imported already"
+names = [e.name for e in {call}({arg})]
+for chapter in CHAPTER_MODULES:
+    importlib.import_module("rnncourse.exercises." + chapter)
+print(names == [e.name for e in {call}({arg})], len(names))
+"""
+
+
+@pytest.mark.parametrize("call, arg", [("all_exercises", ""), ("chapter_exercises", "'ch05'")])
+def test_all_exercises_and_chapter_exercises_import_the_chapters_themselves(call, arg):
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", _FRESH.format(call=call, arg=arg)], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    same, count = proc.stdout.split()
+    assert same == "True" and int(count) > 0, proc.stdout
+    if call == "chapter_exercises":
+        assert int(count) == len(chapter_exercises("ch05"))
+    else:
+        assert int(count) == len([e for e in all_exercises() if e.chapter in CHAPTER_MODULES])
 
 
 # ----------------------------------------------------------------------------- feedback helpers
@@ -275,6 +321,20 @@ def test_expect_close_reports_how_many_entries_differ_and_the_worst_one():
                                               r"\(1, 2\) \(yours 5.5, expected 5\)"):
         fb.expect_close(actual, expected, "H")
     fb.expect_close(expected + 1e-12, expected, "H")
+
+
+def test_expect_close_names_the_worst_of_the_entries_that_fail_not_one_within_tolerance():
+    # (0,) is 5e-7 off but within rtol * 3; only (1,) fails, and the message must point at it.
+    with pytest.raises(ExerciseFailure, match=r"^x: 1 of 2 entries differ from the reference; the largest "
+                                              r"difference is 5e-07 at index \(1,\) \(yours 5e-07, expected 0\)$"):
+        fb.expect_close(np.array([3.0000005, 5e-7]), np.array([3.0, 0.0]), "x")
+
+
+def test_the_default_tolerances_fail_an_entry_5e_7_away_from_0():
+    with pytest.raises(ExerciseFailure, match=r"^x: 1 of 1 entries differ"):
+        fb.expect_close(np.array([5e-7]), np.array([0.0]), "x")
+    with pytest.raises(ExerciseFailure, match=r"^your gradients are wrong for W"):
+        fb.expect_grads_close({"W": np.array([5e-7])}, {"W": np.array([0.0])})
 
 
 def _gru_step(x_t, h_prev, W_xh, W_hh, b_xh, b_hh):
@@ -540,6 +600,19 @@ def test_other_errors_are_quoted_as_they_are():
     with pytest.raises(ExerciseFailure, match=r"^f raised IndexError: index 3 is out of bounds for axis 0 with "
                                               r"size 3$"):
         fb.call_unchanged(lambda x: x[3], (np.ones(3),), ("x",), "f")
+
+
+def test_call_padded_adds_the_reason_to_an_index_one_step_late_and_quotes_other_errors_as_they_are():
+    hs, lengths = np.zeros((3, 2)), np.array([3, 1])
+    with pytest.raises(ExerciseFailure, match=r"^f raised IndexError: index 3 is out of bounds for axis 0 with "
+                                              r"size 3; a sequence of length L ends at hs\[L - 1\]; hs\[L\] is one "
+                                              r"step too late$"):
+        fb.call_padded(lambda hs, lengths: hs[lengths, [0, 1]], (hs, lengths), ("hs", "lengths"), "f", T=3)
+    with pytest.raises(ExerciseFailure, match=r"^f raised IndexError: index 5 is out of bounds for axis 0 with "
+                                              r"size 3$"):
+        fb.call_padded(lambda hs, lengths: hs[5], (hs, lengths), ("hs", "lengths"), "f", T=3)
+    assert fb.call_padded(lambda hs, lengths: hs[lengths - 1, [0, 1]], (hs, lengths), ("hs", "lengths"), "f",
+                          T=3).shape == (2,)
 
 
 # ----------------------------------------------------------------------------- a less precise dtype

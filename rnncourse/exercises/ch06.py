@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnncourse.exercises.feedback import (call_unchanged, case_sizes, expect_array, expect_grads_close, expect_keys,
-                                          in_case, name_mistake, random_array)
+from rnncourse.exercises.feedback import (call_padded, call_unchanged, case_sizes, expect_array, expect_grads_close,
+                                          expect_keys, in_case, name_mistake, random_array)
 from rnncourse.exercises.registry import ExerciseFailure, exercise
 from rnncourse.numpy.many_to_one import many_to_one_backward, many_to_one_forward
 from rnncourse.numpy.model import PARAM_NAMES, init_model_params
@@ -192,15 +192,7 @@ def _expect_grads(mine, ref, what):
 def _call_backward(fn, dlogits, cache, what):
     """Call the student's backward on copies; a gradient put in at ``hs[lengths]`` (one step late) gets the reason
     added to NumPy's IndexError."""
-    try:
-        return call_unchanged(fn, (dlogits, cache), ("dlogits", "cache"), what)
-    except ExerciseFailure as failure:        # dhs[lengths] reads row T for a sequence of length T
-        T = len(cache.rnn.hs)
-        if not str(failure).startswith(f"{what} raised IndexError: index {T} is out of bounds for axis 0 with "
-                                       f"size {T}"):
-            raise
-        raise ExerciseFailure(f"{failure}; a sequence of length L ends at hs[L - 1]; hs[L] is one step "
-                              f"too late") from None
+    return call_padded(fn, (dlogits, cache), ("dlogits", "cache"), what, T=len(cache.rnn.hs))
 
 
 def _reject_gradient_at_T(mine, dlogits, cache, ref, what):

@@ -50,9 +50,9 @@ from rnncourse.numpy.gradcheck import grad_check, numerical_gradient
 from .registry import ExerciseFailure
 
 __all__ = [
-    "call_student", "call_unchanged", "expect_tuple", "expect_array", "expect_close", "name_mistake", "expect_number",
-    "expect_scalar", "expect_keys", "expect_grads_close", "expect_grad_check", "case_sizes", "describe_case", "in_case",
-    "random_array",
+    "call_student", "call_unchanged", "call_padded", "expect_tuple", "expect_array", "expect_close", "name_mistake",
+    "expect_number", "expect_scalar", "expect_keys", "expect_grads_close", "expect_grad_check", "case_sizes",
+    "describe_case", "in_case", "random_array",
 ]
 
 
@@ -223,6 +223,53 @@ def call_unchanged(fn, args, names, what: str = "your function", **kwargs):
     return out
 
 
+#: The reason :func:`call_padded` adds to NumPy's IndexError when ``hs[lengths]`` reads one step past the end.
+_ONE_STEP_LATE = "a sequence of length L ends at hs[L - 1]; hs[L] is one step too late"
+
+
+def call_padded(fn, args, names, what: str, *, T: int):
+    """Call the student's function on a padded batch as :func:`call_unchanged` does; say why an index is one step late.
+
+    A function that picks each sequence's last state as ``hs[lengths]``, not ``hs[lengths - 1]``,
+    reads ``hs[T]`` for a sequence of the full length ``T``, and NumPy raises only
+    ``IndexError: index T is out of bounds for axis 0 with size T``. That failure gets the reason
+    added; any other failure is raised as :func:`call_unchanged` words it.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    args : sequence
+        Its positional arguments (copied, as by :func:`call_unchanged`).
+    names : sequence of str
+        The arguments' names, one per argument.
+    what : str
+        How the feedback names the function.
+    T : int
+        The number of time steps of the batch, the length of ``hs``.
+
+    Returns
+    -------
+    object
+        What ``fn`` returned, as :func:`call_unchanged` returns it.
+
+    Examples
+    --------
+    >>> hs, lengths = np.zeros((3, 2, 4)), np.array([3, 1])
+    >>> call_padded(lambda hs, lengths: hs[lengths, [0, 1]], (hs, lengths), ("hs", "lengths"), "f", T=3)
+    Traceback (most recent call last):
+    ...
+    rnncourse.exercises.registry.ExerciseFailure: f raised IndexError: index 3 ...; hs[L] is one step too late
+    """
+    try:
+        return call_unchanged(fn, args, names, what)
+    except ExerciseFailure as failure:
+        if not str(failure).startswith(f"{what} raised IndexError: index {T} is out of bounds for axis 0 with "
+                                       f"size {T}"):
+            raise
+        raise ExerciseFailure(f"{failure}; {_ONE_STEP_LATE}") from None
+
+
 def _changed(mine, original, name: str):
     """The path of the first array in ``original`` that its copy ``mine`` no longer equals, or None.
 
@@ -351,7 +398,7 @@ def expect_close(actual, expected, what: str, *, rtol: float = 1e-6, atol: float
     actual = expect_array(actual, expected.shape, what, dtype=dtype)
     bad = ~np.isclose(actual, expected, rtol=rtol, atol=atol)
     differ = (f"{int(bad.sum())} of {actual.size} entries differ from the reference; "
-              f"{_worst_entry(actual, expected)}") if bad.any() else ""
+              f"{_worst_entry(np.where(bad, actual, expected), expected)}") if bad.any() else ""
     if dtype is None and _less_precise(actual.dtype, expected.dtype):   # e.g. torch's default float32; close or not
         detail = f" (in {actual.dtype}, {differ})" if differ else ""
         raise ExerciseFailure(f"{_dtype_message(what, actual.dtype, expected.dtype)}{detail}")
