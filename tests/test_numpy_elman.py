@@ -299,6 +299,20 @@ def test_init_orthogonal_identity_and_spectral_radius():
     W = init_rnn_params(2, 8, rng=rng, spectral_radius=1.5)["W_hh"]
     assert abs(spectral_radius(W) - 1.5) < 1e-12
     assert spectral_radius(np.diag([0.5, -2.0])) == 2.0
+    with pytest.raises(TypeError, match="W should be a numpy.ndarray, but is builtins.list"):
+        spectral_radius([[1.0, 0.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match=r"W should have shape \(H, H\) = \(2, 2\), but has shape \(2, 3\)"):
+        spectral_radius(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="W contains NaN or infinity"):
+        spectral_radius(np.array([[np.nan, 0.0], [0.0, 1.0]]))
+
+
+def test_init_output_params_and_model_forward_check_their_inputs():
+    with pytest.raises(TypeError, match="rng should be a numpy.random.Generator, but is int"):
+        init_output_params(4, 3, rng=0)
+    params = init_model_params(3, 4, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"x should have 3 dimensions with shape \(T, B, D\), but has 2 dimensions"):
+        model_forward(params, np.zeros((5, 3)))
 
 
 def test_init_orthogonal_is_uniform_so_each_diagonal_entry_has_mean_zero():

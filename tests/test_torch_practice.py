@@ -82,9 +82,39 @@ def test_stateful_training_carries_state_and_missing_detach_fails():
     model = CharLM(5, 4, 8)
     losses = train_charlm(model, ids, T=2, B=4, steps=150, lr=1e-2)
     assert len(losses) == 150 and losses[-1] < 0.1
-    assert evaluate_loss(model, ids, T=2, B=4) < 0.1
+    assert 0 <= evaluate_loss(model, ids, T=2, B=4) < 0.1
     with pytest.raises(RuntimeError, match="second time"):
         train_charlm(CharLM(5, 4, 8), ids, T=2, B=4, steps=3, detach=False)
+
+
+def test_evaluate_loss_of_a_model_that_knows_nothing_is_log_v():
+    torch.manual_seed(0)
+    lm = CharLM(5, 4, 8)
+    with torch.no_grad():                                          # all logits 0: every character has p = 1/5
+        lm.out.weight.zero_()
+        lm.out.bias.zero_()
+    assert evaluate_loss(lm, np.tile(np.arange(5), 20), T=2, B=4) == pytest.approx(math.log(5))
+
+
+def test_train_charlm_trains_with_dropout_whatever_the_mode_it_was_given():
+    torch.manual_seed(0)
+    lm, ids = CharLM(5, 4, 8, num_layers=2, dropout=0.5), np.tile(np.arange(5), 40)
+    expected = train_charlm(copy.deepcopy(lm).train(), ids, T=3, B=2, steps=3)
+    model = copy.deepcopy(lm).eval()
+    assert train_charlm(model, ids, T=3, B=2, steps=3) == expected
+    assert model.training
+
+
+def test_fit_tagger_clips_at_1_by_default():
+    rng = np.random.default_rng(0)
+    ids = [rng.integers(1, 6, size=n) for n in (4, 6, 3, 5)]
+    tags = [s % 3 for s in ids]
+    torch.manual_seed(0)
+    model = Tagger(6, 4, 5, 3)
+
+    def fit(**clip):
+        return fit_tagger(copy.deepcopy(model), ids, tags, B=2, epochs=3, lr=0.5, **clip)
+    assert fit() == fit(clip=1.0) != fit(clip=2.0)                 # at lr=0.5 the clip changes the losses
 
 
 
@@ -301,6 +331,15 @@ def test_grad_norms_and_lr_range_test():
     assert len(lrs) < 60 and losses[-1] > 4 * min(losses)        # stopped once the loss blew up
     with pytest.raises(ValueError, match="lr_max should be larger"):
         lr_range_test(model, None, [0, 1], lr_min=1.0, lr_max=0.1)
+    with pytest.raises(ValueError, match="lr_max should be larger than lr_min, but they are 0.1 and 0.1"):
+        lr_range_test(model, None, [0, 1], lr_min=0.1, lr_max=0.1)
+
+
+def test_lr_range_test_stops_once_the_loss_exceeds_stop_factor_times_the_best():
+    script = iter([1.0, 0.9, 2.5, 3.5, 4.0, 1.0])               # best 0.9: the default stop_factor=4 stops above 3.6
+    lrs, losses = lr_range_test(torch.nn.Linear(1, 1), lambda m, b: m.weight.sum() * 0 + next(script), [None] * 6,
+                                lr_min=1e-6, lr_max=1e-5)
+    assert losses == pytest.approx([1.0, 0.9, 2.5, 3.5, 4.0])
 
 
 def test_practice_figures():

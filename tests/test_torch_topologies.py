@@ -410,6 +410,10 @@ def test_seq2seq_inputs_are_checked_where_they_enter():
     with pytest.raises(ValueError, match=r"^tgt should hold at least one time step and one sequence, but has shape "
                                          r"\(0, 2\)$"):
         model.decode(torch.zeros(2, 5, dtype=f64), torch.zeros(0, 2, dtype=torch.long))
+    with pytest.raises(TypeError, match="tgt should hold integer class indices, but has dtype torch.float64"):
+        model.decode(torch.zeros(2, 5, dtype=f64), tgt.double())
+    with pytest.raises(ValueError, match=r"tgt should hold indices in \[0, 6\), but holds values from 6 to 6"):
+        model.decode(torch.zeros(2, 5, dtype=f64), torch.full((2, 2), 6))
     with pytest.raises(TypeError, match=r"^step should be a function step\(tokens, h\) -> \(logits, h\), but is str; "
                                         r"to decode a Seq2Seq, call model\.greedy_decode\(src, max_len\), which checks "
                                         r"its inputs once"):     # not model.step, which checks them at every step
