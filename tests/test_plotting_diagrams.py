@@ -80,3 +80,27 @@ def test_bad_positions_are_named(call, match):
     _, ax = new_diagram((0, 4), (0, 2))
     with pytest.raises((TypeError, ValueError), match=match):
         call(ax)
+
+
+def test_diagram_axes_prepares_a_given_axes_as_asked():
+    fig, given = plt.subplots()
+    got_fig, ax = diagram_axes(given, (-2.5, 7.0), (1.0, 4.5), title="a given panel")
+    assert (got_fig, ax) == (fig, given)
+    assert ax.get_xlim() == (-2.5, 7.0) and ax.get_ylim() == (1.0, 4.5)
+    assert ax.get_title() == "a given panel"
+    assert not ax.axison and ax.get_aspect() == 1.0
+
+
+def test_new_diagram_hides_the_axes():
+    _, ax = new_diagram((0, 1), (0, 1))
+    assert not ax.axison and ax.get_title() == ""
+
+
+def test_arrow_label_sits_once_at_the_middle():
+    _, ax = new_diagram((0, 4), (0, 4))
+    arrow(ax, (1.0, 1.0), (3.0, 2.0), "$W$", text_offset=(0.0, 0.0))
+    labels = [t for t in ax.texts if t.get_text() == "$W$"]
+    assert len(labels) == 1 and len(ax.texts) == 1
+    assert labels[0].get_position() == (2.0, 1.5)
+    arrow(ax, (0.0, 0.0), (2.0, 0.0), "b")                         # the default offset: 0.12 above
+    assert ax.texts[1].get_position() == (1.0, 0.12)

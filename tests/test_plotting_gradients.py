@@ -256,3 +256,14 @@ def test_histogram_tick_labels_do_not_overlap(low, high):
         hist = fig.axes[1]
         assert _overlapping_labels(fig, hist) == []
         assert sum(bool(t.get_text()) for t in hist.get_xticklabels()) >= 2
+
+
+def test_input_gradients_title():
+    ax = plot_input_gradients({"x": np.ones(4)}).axes[0]
+    assert ax.get_title() == "Gradient reaching each input"
+
+
+def test_log_ticks_over_a_wide_range_keep_every_other_power_of_ten():
+    from rnncourse.plotting.gradients import _log_ticks
+
+    assert _log_ticks(1e-3, 1e3) == [0.001, 0.1, 10.0, 1000.0]

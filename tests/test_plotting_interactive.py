@@ -157,3 +157,22 @@ def test_forward_steps_picture_writes_the_network_s_own_h0():
     texts = [t.get_text() for t in plot_forward_steps(net, [3, 1]).axes[0].texts]
     assert "$h_0$\n+0.50\n-0.25" in texts
     plt.close("all")
+
+
+def test_forward_steps_figure_shows_p_yes_of_each_step_as_computed():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rnncourse.plotting.interactive import plot_forward_steps
+
+    net, tokens = forward_network(), [3, 1]
+    try:
+        ax = plot_forward_steps(net, tokens).axes[0]
+        shown = [t.get_text() for t in ax.texts if "P(yes)" in t.get_text()]
+        probs = forward_steps(net, tokens)["probs"][:, 1]
+        assert shown == [f"$y_{{{t}}}$: P(yes)\n{p:.2f}" for t, p in enumerate(probs, start=1)]
+        assert len(shown) == 2
+    finally:
+        plt.close("all")

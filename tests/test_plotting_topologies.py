@@ -218,3 +218,10 @@ def test_the_largest_steps_still_draws():
     ax = draw_topology("seq2seq", steps=MAX_STEPS).axes[0]
     assert count(ax, FancyBboxPatch) == 5 * MAX_STEPS      # encoder x and h, decoder s, y and its input
     assert len(draw_all_topologies(MAX_STEPS).axes) == 5
+
+
+def test_scores_label_each_bar_pair_with_its_task_and_name_both_series():
+    ax = plot_scores(["copy", "reverse", "sort"], [0.9, 0.8, 0.7], [0.5, 0.4, 0.3]).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["copy", "reverse", "sort"]
+    assert list(ax.get_yticks()) == [2, 1, 0]                         # the first task on top
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["trained model", "baseline"]

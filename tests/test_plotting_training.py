@@ -400,3 +400,44 @@ def test_the_plot_options_are_true_or_false_only(flag):
             call()
         assert not plt.get_fignums(), f"a refused {name} left a figure open"
     assert len(plot_hidden_states(hs, colorbar=np.bool_(False)).axes) == 1             # NumPy's bool is a bool
+
+
+def test_graph_columns_are_dx_apart_after_h0():
+    from rnncourse.plotting.graph import _col
+
+    assert _col(0) == 0.0 and _col(1) == 1.8
+    assert [round(_col(t + 1) - _col(t), 12) for t in range(1, 6)] == [2.3] * 5
+
+
+def test_use_style_sets_the_palette_and_hides_the_top_spine():
+    from rnncourse.plotting.style import PALETTE, use_style
+
+    with matplotlib.rc_context():
+        use_style()
+        fig, ax = plt.subplots()
+        (line,) = ax.plot([0, 1], [0, 1])
+        assert line.get_color() == PALETTE[0]
+        assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+
+
+@pytest.fixture
+def tokyo(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_dates_ignore_the_local_time_zone_and_aware_ones_go_to_utc(tokyo):
+    import datetime as dt
+
+    from rnncourse.plotting._checks import _as_datetime64
+
+    naive = np.array([dt.datetime(2024, 1, 1, 12)], dtype=object)
+    np.testing.assert_array_equal(_as_datetime64(naive), np.array(["2024-01-01T12:00"], dtype="datetime64[us]"))
+    plus2 = dt.timezone(dt.timedelta(hours=2))
+    aware = np.array([dt.datetime(2024, 1, 1, 12, tzinfo=plus2)], dtype=object)
+    np.testing.assert_array_equal(_as_datetime64(aware), np.array(["2024-01-01T10:00"], dtype="datetime64[us]"))

@@ -129,3 +129,9 @@ def test_the_diagram_options_are_true_or_false_only(flag):
             call()
         assert not plt.get_fignums(), f"a refused {name} left a figure open"
     assert draw_unrolled(2, h0=np.bool_(False)).axes[0] is not None                     # NumPy's bool is a bool
+
+
+def test_param_counts_axis_labels():
+    ax = plot_param_counts([1, 2, 4], {"RNN": [10, 10, 10]}).axes[0]
+    assert ax.get_xlabel() == "sequence length T (time steps)"
+    assert ax.get_ylabel() == "number of parameters"

@@ -64,3 +64,21 @@ def test_gru_cell_has_three_gates():
 def test_draws_into_a_given_axes():
     fig, ax = plt.subplots()
     assert draw_gru_cell(ax, title="mine") is fig and ax.get_title() == "mine"
+
+
+@pytest.mark.parametrize("draw", [draw_lstm_cell, draw_gru_cell])
+def test_gated_cells_take_x_t_and_h_prev_as_inputs(draw):
+    shown = texts(draw().axes[0])
+    assert "$x_t$" in shown and "$h_{t-1}$" in shown
+
+
+def test_gru_cell_has_two_products_one_sum_and_one_minus():
+    shown = texts(draw_gru_cell().axes[0])
+    assert shown.count(r"$\times$") == 2
+    assert shown.count("+") == 1 and shown.count("1$-$") == 1
+
+
+def test_lstm_cell_draws_fifteen_arrows():
+    ax = draw_lstm_cell().axes[0]
+    # 4 from the input bus to the gates; 3 along c; f, i, g up; i*g -> +; 2 through tanh; o -> x; x -> h_t
+    assert sum(isinstance(p, FancyArrowPatch) for p in ax.patches) == 15
