@@ -581,8 +581,9 @@ class Session:
         self.output = _Output(self.proc.stderr, limits.output_kb << 10)
         self.output_mark = 0           # where the output of the latest request starts (_ended quotes only that)
         self.killed_for = None
-        # The memory watch and the stopping of other processes read Linux's /proc and use its prlimit.
-        self.tracks_processes = sandbox or sys.platform == "linux"
+        # The memory watch and the stopping of other processes read Linux's /proc and use its prlimit (the
+        # sandbox itself exists only on Linux: sandbox_problem refuses it elsewhere).
+        self.tracks_processes = sys.platform == "linux"
         self.watchdog = None
         if self.tracks_processes:
             self.watchdog = threading.Thread(target=self._watch_memory, daemon=True)
