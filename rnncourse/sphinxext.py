@@ -187,12 +187,24 @@ def execute(notebook_json: str, cwd: str, timeout: int, allow_errors: bool) -> t
     """Execute a notebook (as JSON) in a kernel of its own, as myst-nb would: ``(notebook_json, seconds, error)``.
 
     Runs in a worker process of :func:`execute_ahead`; ``error`` is None when every cell ran.
+    Where there are Unix sockets, the kernel talks over them, in a folder of its own: kernels started
+    side by side over TCP can pick the same port (jupyter_client probes a free port, closes it, and the
+    kernel binds it a moment later), and the one that loses dies at start.
     """
+    import tempfile
+
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
+    from traitlets.config import Config
 
     nb = nbformat.reads(notebook_json, as_version=4)
-    result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True)
+    config = Config()
+    with tempfile.TemporaryDirectory(prefix="rnncourse-kernel-") as sockets:
+        if os.name == "posix":
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = os.path.join(sockets, "kernel")     # short: a socket's path has a limit
+        result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True,
+                                     config=config)
     return nbformat.writes(nb), result.time, None if result.err is None else repr(result.err)
 
 
