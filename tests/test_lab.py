@@ -8,10 +8,10 @@ are never touched), and drives it with Playwright and Debian's Chromium as a stu
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -110,12 +110,6 @@ def test_language_info_is_the_kernels(literal_blocks):
     assert nb.metadata.language_info == IPythonKernel.language_info
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def needs_browser():
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed; install Debian's package with `apt-get install chromium` "
@@ -133,24 +127,27 @@ def lab(tmp_path_factory):
     shutil.copytree(ROOT / "book", book, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
     config = tmp / "jupyter"
     shutil.copytree(ROOT / "jupyter", config, ignore=shutil.ignore_patterns("user-settings", "workspaces"))
-    port, token = free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     env.pop("MPLBACKEND", None)
     log = open(tmp / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         "--ServerApp.port=0", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={book}", "--ServerApp.allow_root=True"],
         cwd=book, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    # The port is the one the server binds (port 0: the system picks), read from the file it writes: a port picked
+    # here and bound there later could be taken in between by another test's kernel or connection.
+    server_info = tmp / "runtime" / f"jpserver-{server.pid}.json"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
+                url = f"http://127.0.0.1:{json.loads(server_info.read_text())['port']}"
                 urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
                 break
-            except OSError:
+            except (OSError, ValueError, KeyError):
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("jupyter lab did not start:\n" + (tmp / "lab.log").read_text()[-3000:])
                 time.sleep(0.3)

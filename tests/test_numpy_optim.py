@@ -1,7 +1,5 @@
 """rnncourse.numpy.optim against torch.optim, and a tiny task learned end to end in NumPy."""
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -187,15 +185,12 @@ def test_tiny_task_is_learned():
     opt = Adam(lr=0.03)
     x_eval, y_eval = delayed_echo_batch(np.random.default_rng(123))
     start_loss = model_loss(params, x_eval, y_eval)[0]
-    t0 = time.perf_counter()
     for _ in range(150):
         x, y = delayed_echo_batch(rng)
         _, grads, _ = model_loss(params, x, y)
         opt.step(params, grads)
-    elapsed = time.perf_counter() - t0
     final_loss = model_loss(params, x_eval, y_eval)[0]
     assert final_loss < 0.2 * start_loss, (start_loss, final_loss)
-    assert elapsed < 5.0
 
 
 @pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), Adagrad, Adam])
