@@ -33,6 +33,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -42,7 +43,8 @@ from rnncourse.install import install_source, write_install_source  # the studen
 
 # The extension's entry point, and what the tests and the README use (install_source and
 # write_install_source are rnncourse.install's, read here by the set-up cells' filler).
-__all__ = ["setup", "execute_ahead", "source_hash", "cancel_on_interrupt", "install_source", "write_install_source"]
+__all__ = ["setup", "execute_ahead", "execute", "patch_cache_client", "source_hash", "cancel_on_interrupt", "install_source",
+           "write_install_source"]
 
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
 FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")
@@ -183,26 +185,37 @@ def key_execution_cache(app, config) -> None:
     config.nb_execution_cache_path = str(caches / key)
 
 
-def execute(notebook_json: str, cwd: str, timeout: int, allow_errors: bool) -> tuple:
-    """Execute a notebook (as JSON) in a kernel of its own, as myst-nb would: ``(notebook_json, seconds, error)``.
+@contextmanager
+def kernel_config():
+    """The configuration of a kernel that talks over Unix sockets in a folder of its own, where there are any.
 
-    Runs in a worker process of :func:`execute_ahead`; ``error`` is None when every cell ran.
-    Where there are Unix sockets, the kernel talks over them, in a folder of its own: kernels started
-    side by side over TCP can pick the same port (jupyter_client probes a free port, closes it, and the
-    kernel binds it a moment later), and the one that loses dies at start.
+    Kernels started side by side over TCP can pick the same port (jupyter_client probes a free port, closes it,
+    and the kernel binds it a moment later), and the one that loses dies at start. Sockets in a folder of their
+    own cannot collide; the folder's short path keeps within the length a socket's path may have.
     """
     import tempfile
 
-    import nbformat
-    from jupyter_cache.executors.utils import single_nb_execution
     from traitlets.config import Config
 
-    nb = nbformat.reads(notebook_json, as_version=4)
     config = Config()
     with tempfile.TemporaryDirectory(prefix="rnncourse-kernel-") as sockets:
         if os.name == "posix":
             config.KernelManager.transport = "ipc"
-            config.KernelManager.ip = os.path.join(sockets, "kernel")     # short: a socket's path has a limit
+            config.KernelManager.ip = os.path.join(sockets, "kernel")
+        yield config
+
+
+def execute(notebook_json: str, cwd: str, timeout: int, allow_errors: bool) -> tuple:
+    """Execute a notebook (as JSON) in a kernel of its own, as myst-nb would: ``(notebook_json, seconds, error)``.
+
+    Runs in a worker process of :func:`execute_ahead`; ``error`` is None when every cell ran. The kernel is
+    configured by :func:`kernel_config`, as those myst-nb starts itself.
+    """
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.reads(notebook_json, as_version=4)
+    with kernel_config() as config:
         result = single_nb_execution(nb, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True,
                                      config=config)
     return nbformat.writes(nb), result.time, None if result.err is None else repr(result.err)
@@ -317,17 +330,26 @@ def store_executed_ahead(client) -> None:
 
 
 def patch_cache_client() -> None:
-    """Two changes to myst-nb's cache client, which looks a page up in the cache or executes it.
+    """Three changes to myst-nb's cache client, which looks a page up in the cache or executes it.
 
     - Before the lookup, a page executed ahead (:func:`execute_ahead`) is stored in the cache.
     - On a cache hit, myst-nb 1.4's client swaps in a merged copy of the notebook, while the page
       writes the original, output-less one to ``jupyter_execute/`` (the file that the theme offers for
       download, and that the tests read). Copying the merged cells back into the original fixes that.
+    - A page it executes itself runs in a kernel configured by :func:`kernel_config`.
     """
+    from myst_nb.core.execute import cache as client_module
     from myst_nb.core.execute.cache import NotebookClientCache
 
     if getattr(NotebookClientCache.start_client, "keeps_outputs", False):
         return
+    single_nb_execution = client_module.single_nb_execution
+
+    def execute_over_unix_sockets(*args, **kwargs):
+        with kernel_config() as config:
+            return single_nb_execution(*args, config=config, **kwargs)
+
+    client_module.single_nb_execution = execute_over_unix_sockets
     start_client = NotebookClientCache.start_client
 
     def start_client_keeping_outputs(self):

@@ -121,20 +121,39 @@ def test_ctrl_c_cancels_the_chapters_not_started_and_interrupts_as_before():
         pool.shutdown(wait=True)
 
 
+KERNEL_TRANSPORT = ("import json, os\nfrom ipykernel.connect import get_connection_file\n"
+                    "info = json.load(open(get_connection_file()))\n"
+                    "print(info['transport'], len(os.listdir(os.path.dirname(info['ip']))))\nprint(info['ip'])")
+
+
+def over_unix_sockets(lines: list) -> None:
+    assert lines[0] == "ipc 5", lines      # shell, iopub, stdin, control and heartbeat, nothing else there
+    socket = Path(lines[1])
+    assert len(f"{socket}-5") < 104, socket  # within the length of a Unix socket's path on Linux and macOS
+    assert not socket.parent.exists()        # the folder goes with the kernel
+
+
 def test_a_chapter_executed_ahead_runs_over_unix_sockets_of_its_own(tmp_path):
     # CI run of d45b31e: two chapters executed side by side picked the same TCP port (jupyter_client probes
     # a free port, closes it, and the kernel binds it a moment later); one kernel died at start, and its
     # chapter ran again, alone, after the others. Unix sockets in a folder of their own cannot collide.
     from rnncourse.sphinxext import execute
 
-    cell = ("import json, os\nfrom ipykernel.connect import get_connection_file\n"
-            "info = json.load(open(get_connection_file()))\n"
-            "print(info['transport'], len(os.listdir(os.path.dirname(info['ip']))))\nprint(info['ip'])")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_TRANSPORT)])
     executed, seconds, error = execute(nbformat.writes(notebook), str(tmp_path), timeout=60, allow_errors=False)
     assert error is None and seconds > 0
-    lines = nbformat.reads(executed, as_version=4).cells[0].outputs[0]["text"].splitlines()
-    assert lines[0] == "ipc 5", lines      # shell, iopub, stdin, control and heartbeat, nothing else there
-    socket = Path(lines[1])
-    assert len(f"{socket}-5") < 104, socket  # within the length of a Unix socket's path on Linux and macOS
-    assert not socket.parent.exists()        # the folder goes with the kernel
+    over_unix_sockets(nbformat.reads(executed, as_version=4).cells[0].outputs[0]["text"].splitlines())
+
+
+def test_a_chapter_myst_nb_executes_itself_runs_over_unix_sockets_too(tmp_path):
+    # A page not executed ahead (a one-page book, a chapter that failed ahead) may start beside another build's.
+    from myst_nb.core.execute import cache as client_module
+
+    from rnncourse.sphinxext import patch_cache_client
+
+    patch_cache_client()                     # what the extension's setup does, once
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_TRANSPORT)])
+    result = client_module.single_nb_execution(notebook, cwd=str(tmp_path), timeout=60, allow_errors=False,
+                                               meta_override=True)
+    assert result.err is None
+    over_unix_sockets(notebook.cells[0].outputs[0]["text"].splitlines())
