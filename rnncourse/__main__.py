@@ -19,7 +19,9 @@ a command raises :class:`UsageError`.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -104,6 +106,30 @@ def _notebooks_in(folder: Path) -> list:
     return sorted(f for f in folder.rglob("*") if f.suffix.lower() == ".ipynb" and kept(f))
 
 
+#: The endings of files a student may have uploaded in place of their notebook (a script, the notebook saved as
+#: text, HTML or PDF, zipped); such a file in a folder given to ``grade`` is named on stderr, as is any file
+#: with ``ipynb`` in its name (``02.ipynb.txt``). Other files (figures, data) are left out silently.
+SUBMISSION_LIKE = frozenset({".py", ".md", ".txt", ".html", ".htm", ".pdf", ".zip", ".json"})
+
+#: How many skipped files ``grade`` names on stderr; the others are counted.
+SKIPPED_SHOWN = 10
+
+
+def _skipped_in(folder: Path) -> list:
+    """The files in ``folder`` and below that are not notebooks but may have been meant as one (see
+    :data:`SUBMISSION_LIKE`), left out as :func:`_notebooks_in` leaves them out: those in
+    :data:`SKIPPED_FOLDERS`, and hidden files and folders."""
+    def meant(f: Path) -> bool:
+        below = f.relative_to(folder).parts
+        if any(part in SKIPPED_FOLDERS or part.startswith(".") for part in below):
+            return False
+        name = f.name.lower()
+        return (not name.endswith(".ipynb") and (f.suffix.lower() in SUBMISSION_LIKE or "ipynb" in name)
+                and f.is_file())
+
+    return sorted(f for f in folder.rglob("*") if meant(f))
+
+
 def _submissions(paths) -> tuple:
     """``(notebooks, roots, problems)``: the notebooks given and those in the folders given, each once, for each
     the path given that it was found in first (its root, which says who it is from: the notebook itself, for one
@@ -129,7 +155,10 @@ def _submissions(paths) -> tuple:
         if not p.exists():
             problems.append(f"{p} (no such file)")
         elif not inside:
-            problems.append(f"{p} (a folder without .ipynb files)")
+            others = [str(f.relative_to(p)) for f in _skipped_in(p)]
+            held = (f", which holds {', '.join(others[:3])}{' ...' if len(others) > 3 else ''} (not a notebook: ask "
+                    "for the .ipynb file)" if others else "")
+            problems.append(f"{p} (a folder without .ipynb files){held}")
     return found, roots, problems
 
 
@@ -483,6 +512,8 @@ def cmd_grade(args) -> int:
     except ValueError as err:
         raise UsageError(f"--student: {err}") from err
     _check_outputs(args, students)
+    skipped = _skipped_files(args.submissions, args.student, students,
+                             (args.json, args.csv, args.roster, args.feedback_dir))
     if args.student is not None and args.roster:
         _check_student_row(args, paths, roots)
     if args.feedback_dir is not None:
@@ -549,6 +580,7 @@ def cmd_grade(args) -> int:
     _print_after_the_table(table, done)
     missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
     _warn_missing(missing, results, args)
+    _warn_skipped(skipped, args)
     not_graded = _warn_not_graded(results, args)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
@@ -593,16 +625,69 @@ def _warn_missing(missing, results, args) -> None:
                          "--roster-key"), file=sys.stderr)
 
 
+def _skipped_files(given, student, students, own=()) -> list:
+    """``(file, who)`` for each file in the folders ``given`` that is not a notebook but may have been meant as
+    one (:func:`_skipped_in`), once each: ``who`` is the student it is from, by ``--student`` or the folder layout,
+    where that student has no notebook among ``students`` (the ids of the notebooks graded), else ``None``.
+    Those of students without a notebook come first. Left out: the grader's own files ``own`` (``--json``,
+    ``--csv``, ``--roster``, and what is in ``--feedback-dir``), which may lie in a folder given."""
+    import os
+
+    from rnncourse.exercises.grade import layout_students, roster_form
+
+    own = [Path(os.path.realpath(path)) for path in own if path]
+    files, roots, seen = [], [], set()
+    for p in map(Path, given):
+        for f in _skipped_in(p) if p.is_dir() else []:
+            where = f.parent.resolve() / f.name
+            if where not in seen and not any(where == path or path in where.parents for path in own):
+                files, roots = files + [f], roots + [p]
+                seen.add(where)
+    if student is not None:
+        owners = [student.strip()] * len(files)
+    else:
+        try:
+            owners = layout_students(files, roots)
+        except ValueError:
+            owners = [None] * len(files)
+    graded = {roster_form(sid) for sid in students}
+    found = [(f, who if who is not None and roster_form(who) not in graded else None)
+             for f, who in zip(files, owners)]
+    return sorted(found, key=lambda item: item[1] is None)      # stable: in order within each group
+
+
+def _warn_skipped(skipped, args) -> None:
+    """One line on stderr for each of the first :data:`SKIPPED_SHOWN` files of ``skipped`` (from
+    :func:`_skipped_files`), naming the student who has no notebook graded at all; a count of the others."""
+    from rnncourse.exercises.grade import printable
+
+    for f, who in skipped[:SKIPPED_SHOWN]:
+        if who is None:
+            what = "if it was meant as a submission, ask for the .ipynb file"
+        else:
+            row = (f", so their row in {args.csv} is empty" if args.roster else
+                   f", so {args.csv} has no row for them" if args.csv else ", so they have no grades")
+            what = f"student {who} has no notebook here{row}: ask for the .ipynb file"
+        print(printable(f"skipped {f}: not a notebook (.ipynb); nothing of it is graded; {what}"), file=sys.stderr)
+    if len(skipped) > SKIPPED_SHOWN:
+        print(f"... and {len(skipped) - SKIPPED_SHOWN} more files that are not notebooks were skipped (the first "
+              f"{SKIPPED_SHOWN} are named above)", file=sys.stderr)
+
+
 def _warn_not_graded(results, args) -> list:
-    """One line on stderr for each submission refused, unreadable or failed on by the grader: not graded is not
-    zero, its cells in the CSV are empty; return those submissions."""
+    """One line on stderr for each submission refused, unreadable or failed on by the grader, or of which nothing
+    was graded (no chapter found, a file name and metadata that name two chapters): not graded is not zero, its
+    cells in the CSV are empty; return those submissions."""
     from rnncourse.exercises.grade import NOT_GRADED, printable
 
-    failed = [sub for sub in results if sub.status in NOT_GRADED]
+    failed = [sub for sub in results if sub.status in NOT_GRADED
+              or not sub.exercises and any(note.startswith("nothing graded: ") for note in sub.notes)]
     for sub in failed:
-        why = (sub.notes[0] if sub.notes else "").removeprefix("not graded: ")
+        nothing = [note for note in sub.notes if note.startswith("nothing graded: ")]
+        why = (nothing or sub.notes or [""])[0].removeprefix("not graded: ").removeprefix("nothing graded: ")
         where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
-        print(printable(f"warning: {sub.submission} (student {sub.student}) is not graded ({sub.status}): "
+        status = f" ({sub.status})" if sub.status in NOT_GRADED else ""
+        print(printable(f"warning: {sub.submission} (student {sub.student}) is not graded{status}: "
                          f"{why}{where}"), file=sys.stderr)
     return failed
 
@@ -627,6 +712,9 @@ def cmd_nbgrader(args) -> int:
         print(f"{out / 'source' / chapter}: {len(graded)} autograded tests cells, "
               f"{sum(p for _, p in graded)} points")
     print(f"nbgrader course in {out}: cd {out} && nbgrader generate_assignment {args.chapters[0]}")
+    if importlib.util.find_spec("nbgrader") is None and shutil.which("nbgrader") is None:
+        print("nbgrader is not installed: pip install nbgrader==0.9.6 (or pip install -e .[nbgrader]; an optional "
+              "extra), then run the command above; the course is written", file=sys.stderr)
     return 0
 
 

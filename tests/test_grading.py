@@ -210,10 +210,14 @@ def test_only_the_chapters_own_exercises_are_graded_whatever_the_notebook_checks
 def test_the_chapter_comes_from_the_instructor_then_the_file_name_then_the_notebook():
     cells = [{"cell_type": "code", "source": 'check("ch02.rnn_param_count", count)\ncheck("ch09.reverse_padded", rev)'}]
     claims_ch02 = {"rnncourse": {"chapter": "ch02"}}
-    chapter, todo, notes = plan(cells, claims_ch02, Path("09_in_practice.ipynb"))
+    # A file name and metadata that disagree grade nothing (zeros for a chapter not handed in would be wrong
+    # grades), until the instructor names the chapter.
+    assert plan(cells, claims_ch02, Path("09_in_practice.ipynb")) == ("?", [], [
+        "nothing graded: its file name says ch09 but its metadata ch02: grade it with --chapter ch02 or ch09"])
+    chapter, todo, notes = plan(cells, claims_ch02, Path("09_in_practice.ipynb"), chapter="ch09")
     assert chapter == "ch09" and [n for n, _ in todo] == [e.name for e in chapter_exercises("ch09")]
     assert ("ch09.reverse_padded", "rev") in todo
-    assert notes == ["its metadata names chapter ch02, but it is graded as ch09, from its file name 09_in_practice.ipynb",
+    assert notes == ["its metadata names chapter ch02, but it is graded as ch09, from the chapter given to the grader",
                      "check('ch02.rnn_param_count', ...) graded nothing: ch02.rnn_param_count is not an exercise of ch09"]
     # The instructor's chapter wins; every exercise registered for it is graded (an instructor's own ch02 exercise
     # too), the function named by the submission's check call (count), else the exercise's name (rnn_step).

@@ -215,7 +215,8 @@ def _chapter_source(chapter: str, book_dir) -> str:
 
 def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
     """``(chapter, where it came from, notes)``: the instructor's ``chosen`` chapter, else the file
-    name's ``NN_``, else the notebook's ``rnncourse`` metadata, else the chapter most ``check`` calls name.
+    name's ``NN_``, else the notebook's ``rnncourse`` metadata, else the chapter most ``check`` calls name;
+    ``"?"``, with a note, for a notebook whose file name and metadata name two chapters and no ``chosen`` one.
     """
     meta = metadata.get("rnncourse")
     meta = meta.get("chapter") if isinstance(meta, dict) else None
@@ -226,6 +227,9 @@ def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
     sources = [(chosen, "the chapter given to the grader"), (named, f"its file name {path.name}"),
                (valid_meta, "its metadata"), (voted, "its check calls")]
     chapter, where = next(((c, w) for c, w in sources if c), ("?", ""))
+    if not chosen and named and valid_meta and named != valid_meta:
+        return "?", "", [f"nothing graded: its file name says {named} but its metadata {valid_meta}: grade it with "
+                         f"--chapter {min(named, valid_meta)} or {max(named, valid_meta)}"]
     notes = []
     if meta is not None and valid_meta is None:
         notes.append(f"its metadata names chapter {str(meta)[:40]!r}, which is not of the form chNN: ignored")
@@ -241,8 +245,11 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
     ``NN_``, else the one in the notebook's ``rnncourse`` metadata (written by the student
     version), else the one most of its ``check`` calls name. Exactly the exercises registered for
     that chapter are graded, in the order of the book chapter's ``check`` calls (else of
-    registration): a ``check`` call of any other exercise grades nothing and gets a note, and so
-    does a notebook whose chapter is not found or has no exercises. The function comes from the
+    registration): a ``check`` call of any other exercise grades nothing and gets a note (one of
+    this chapter that no checker loaded says to pass ``--checkers``), and so does a notebook whose
+    chapter is not found or has no exercises. A notebook whose file name and metadata name two
+    chapters, without ``chapter``, grades nothing either (chapter ``"?"``), and its note says to
+    name one with ``--chapter``. The function comes from the
     submission's ``check`` call, else the book chapter's, else the exercise's name.
 
     Parameters
@@ -266,13 +273,17 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
     calls = find_checks("\n".join(c["source"] for c in cells if c["cell_type"] == "code"))
     chapter, where, notes = _find_chapter(calls, metadata, path, chapter)
     registered = [e.name for e in chapter_exercises(chapter)] if chapter != "?" else []
+    if chapter == "?" and notes:            # its file name and metadata disagree: the note says so
+        return chapter, [], notes
     if chapter == "?":
         notes.append("nothing graded: no chapter found (the file name does not start with NN_, and neither the "
                      "notebook's metadata nor a check call names one); name it with --chapter")
     elif not registered:
         notes.append(f"nothing graded: chapter {chapter!r}, from {where}, has no graded exercises")
-    notes += _capped([f"check({name[:80]!r}, ...) graded nothing: {name[:80]} is not an exercise of {chapter}"
-                      for name in calls if name not in registered], "check calls of other exercises")
+    notes += _capped([f"check({name[:80]!r}, ...) graded nothing: " + (
+        f"no exercise {name[:80]} is loaded (pass --checkers FILE.py if it is your own)"
+        if name.split(".")[0] == chapter else f"{name[:80]} is not an exercise of {chapter}")
+        for name in calls if name not in registered], "check calls of other exercises")
     book_calls = find_checks(_chapter_source(chapter, book_dir))
     # In the book's order, else the order the checkers were registered in.
     order = list(book_calls) + registered
@@ -282,7 +293,8 @@ def plan(cells, metadata: dict, path: Path, book_dir=None, chapter=None) -> tupl
 
 def submission_chapter(path, chapter=None) -> str:
     """The chapter the notebook at ``path`` is graded as (:func:`plan`), read from its JSON, nothing run: ``chapter``,
-    else its file name's, else its metadata's, else its check calls'; ``"?"`` for none. A notebook the grader
+    else its file name's, else its metadata's, else its check calls'; ``"?"`` for none, and for a file name and
+    metadata that name two chapters (it grades nothing). A notebook the grader
     refuses (:func:`grade_submission`) or cannot read counts for its file name's chapter.
 
     Parameters
@@ -1003,6 +1015,11 @@ def printable(text) -> str:
     return "".join(" " if unicodedata.category(c) in _UNPRINTED else c for c in text)
 
 
+def _cells(text: str) -> int:
+    """The terminal cells ``text`` takes: two for a wide character (李), none for a combining accent."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+
+
 def format_table(results, width: int = 100) -> str:
     """The grades as a text table: student, submission, exercise, points, feedback (wrapped).
 
@@ -1027,13 +1044,14 @@ def format_table(results, width: int = 100) -> str:
         rows.append((*first, "total", f"{sub.points}/{sub.max_points}", "" if sub.status == "ok" else sub.status))
     rows = [tuple(printable(cell) for cell in row) for row in rows]
     head = ("student", "submission", "exercise", "points", "feedback")
-    w = [max(len(r[i]) for r in rows + [head]) for i in range(4)]
+    w = [max(_cells(r[i]) for r in rows + [head]) for i in range(4)]
     indent = sum(w) + 2 * len(w)
     fb_width = max(30, width - indent)
     lines = []
     for row in [head, tuple("-" * n for n in w) + ("-" * min(fb_width, 40),)] + rows:
         wrapped = textwrap.wrap(row[4], fb_width) or [""]
-        lines.append(f"{row[0]:<{w[0]}}  {row[1]:<{w[1]}}  {row[2]:<{w[2]}}  {row[3]:>{w[3]}}  {wrapped[0]}".rstrip())
+        pad = [" " * (w[i] - _cells(row[i])) for i in range(4)]
+        lines.append(f"{row[0]}{pad[0]}  {row[1]}{pad[1]}  {row[2]}{pad[2]}  {pad[3]}{row[3]}  {wrapped[0]}".rstrip())
         lines += [" " * indent + more for more in wrapped[1:]]
     return "\n".join(lines)
 
@@ -1478,7 +1496,7 @@ def read_roster(path, key=None, ids=()) -> tuple:
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 #: A grade column, "ch04.rnn_backward (3)", and a total, "Total (5)", as this grader names them, or as Canvas exports
 #: them after an import, with the id of the assignment it made of each: "ch04.rnn_backward (3) (87568490)".
-_EXERCISE_COLUMN = re.compile(r"(\w+\.\w+ \((\d+)\))( \(\d+\))?")
+_EXERCISE_COLUMN = re.compile(r"((\w+\.\w+) \((\d+)\))( \(\d+\))?")
 _TOTAL_COLUMN = re.compile(r"Total \(\d+\)( \(\d+\))?")
 
 
@@ -1531,6 +1549,25 @@ def _grades(results) -> tuple:
     return columns, grades
 
 
+def _check_roster_columns(matches, columns) -> None:
+    """Raise ``ValueError`` for a grade column of the roster (``matches`` of :data:`_EXERCISE_COLUMN`) that this
+    run's ``columns`` (``{"chNN.name (max)": max}``) would not fill as the first run did: its exercise at another
+    maximum (a regrade without the first run's ``--points``), or an exercise of a chapter this run grades that
+    this run does not grade (a regrade without the first run's ``--checkers``), whose cell would keep a stale
+    grade. A column of a chapter this run does not grade keeps its values."""
+    run = {name.rsplit(" (", 1)[0]: maximum for name, maximum in columns.items()}
+    chapters = {name.split(".")[0] for name in run}
+    for m in matches:
+        exercise, maximum = m.group(2), int(m.group(3))
+        if exercise in run and run[exercise] != maximum:
+            got = run[exercise]
+            raise ValueError(f"the roster has {m.group(1)} but this run gives it {got} point{'s' * (got != 1)}: "
+                             f"pass --points {exercise}={maximum}, as for the first run")
+        if exercise not in run and exercise.split(".")[0] in chapters:
+            raise ValueError(f"the roster has a column {exercise}, an exercise this run does not grade: pass "
+                             "--checkers with the file that defines it, as for the first run")
+
+
 def _total(cells) -> str:
     """The sum of the numbers among ``cells`` (grade cells: empty ones, and an LMS's ``-``, are not graded), or ""
     when none is a number."""
@@ -1563,6 +1600,10 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
     exports it, with its assignment id: ``"ch04.rnn_backward (3) (87568490)"``) is filled again,
     not repeated, its header as it was: a grade of this run replaces its cell, and a cell this run
     did not grade (a student or chapter graded earlier, a submission not graded) keeps its value.
+    Such a column is matched on its exercise: one whose maximum is not this run's, or one of an
+    exercise of a chapter this run grades that this run does not grade, raises ``ValueError`` that
+    says to pass the first run's ``--points`` or ``--checkers`` (its cell would be repeated, or keep
+    a stale grade).
     The roster's ``Total (N)`` columns are left out: one total comes last, over every grade column
     of the row, its maximum the sum of theirs; but a ``Total (N) (id)`` column (Canvas's assignment)
     stays where it is, with its id and that maximum as N, and holds that total.
@@ -1587,13 +1628,14 @@ def grades_csv(results, roster=None, roster_key=None) -> str:
         return out.getvalue()
     header, rows, col = read_roster(roster, roster_key, grades)
     matches = [_EXERCISE_COLUMN.fullmatch(name) for name in header]
+    _check_roster_columns([m for m in matches if m], columns)
     names = [m.group(1) if m else name for m, name in zip(matches, header)]   # "... (3) (87568490)" is "... (3)"
     graded = [i for i, m in enumerate(matches) if m]
     totals = [(i, _TOTAL_COLUMN.fullmatch(name)) for i, name in enumerate(header)]
     in_place = [i for i, m in totals if m and m.group(1)]          # an LMS's total assignment, with its id
     kept = [i for i, m in totals if not m or i in in_place]
     added = [name for name in columns if name not in names]        # an earlier run's columns are filled again
-    maximum = sum(int(matches[i].group(2)) for i in graded) + sum(columns[n] for n in added)
+    maximum = sum(int(matches[i].group(3)) for i in graded) + sum(columns[n] for n in added)
     # A total with its id keeps the id, which the LMS matches it by; its maximum is this run's.
     heads = [f"Total ({maximum}){m.group(1)}" if i in in_place else header[i] for i, m in totals]
     writer.writerow([heads[i] for i in kept] + added + ([] if in_place else [f"Total ({maximum})"]))
