@@ -106,25 +106,26 @@ def _notebooks_in(folder: Path) -> list:
     return sorted(f for f in folder.rglob("*") if f.suffix.lower() == ".ipynb" and kept(f))
 
 
-#: The endings of files a student may have uploaded in place of their notebook (a script, the notebook saved as
-#: text, HTML or PDF, zipped); such a file in a folder given to ``grade`` is named on stderr, as is any file
-#: with ``ipynb`` in its name (``02.ipynb.txt``). Other files (figures, data) are left out silently.
-SUBMISSION_LIKE = frozenset({".py", ".md", ".txt", ".html", ".htm", ".pdf", ".zip", ".json"})
-
 #: How many skipped files ``grade`` names on stderr; the others are counted.
 SKIPPED_SHOWN = 10
 
 
 def _skipped_in(folder: Path) -> list:
-    """The files in ``folder`` and below that are not notebooks but may have been meant as one (see
-    :data:`SUBMISSION_LIKE`), left out as :func:`_notebooks_in` leaves them out: those in
-    :data:`SKIPPED_FOLDERS`, and hidden files and folders."""
+    """The files in ``folder`` and below that are not notebooks but are named like one: ``ipynb`` in the name, in
+    any case (``02.ipynb.txt``), or a name that starts like a chapter notebook, ``NN_`` (``02_structure.py``; also
+    as Canvas or Moodle rename it, as the grader reads a notebook's chapter from its name). Other files (notes,
+    figures, an LMS's receipts, the grader's earlier outputs) are left out silently, and so are those
+    :func:`_notebooks_in` leaves out: in :data:`SKIPPED_FOLDERS`, and hidden files and folders."""
+    from rnncourse.exercises.grade import lms_download
+    from rnncourse.exercises.student import chapter_id
+
     def meant(f: Path) -> bool:
         below = f.relative_to(folder).parts
         if any(part in SKIPPED_FOLDERS or part.startswith(".") for part in below):
             return False
         name = f.name.lower()
-        return (not name.endswith(".ipynb") and (f.suffix.lower() in SUBMISSION_LIKE or "ipynb" in name)
+        uploaded = lms_download(f.name.rsplit("\\", 1)[-1])[1]
+        return (not name.endswith(".ipynb") and ("ipynb" in name or chapter_id(uploaded) != "?")
                 and f.is_file())
 
     return sorted(f for f in folder.rglob("*") if meant(f))
@@ -563,29 +564,36 @@ def cmd_grade(args) -> int:
                         f"gradebook written to {args.json}"))
     if args.csv:
         outputs.append(("--csv", args.csv, csv_text, f"grades for an LMS import written to {args.csv}"))
-    table, done = format_table(results, width=args.width), []
-    try:
-        for option, path, text, message in outputs:
+    # A file refused (the CSV, for a roster the grader refuses) fails the run last: the other files, the table
+    # and the warnings come first, so the run's grades and feedback are kept.
+    table, done, refused = format_table(results, width=args.width), [], []
+    for option, path, text, message in outputs:
+        try:
             data, later = text(), _output(option, path)[0] != "file"
             if not later:
                 _write(option, path, data)
-            done.append((option, path, data if later else None, message))
-    except UsageError:
-        _print_after_the_table(table, done)             # the grades of this run, before the error
-        raise
+        except UsageError as err:
+            refused.append((option, err))
+            continue
+        done.append((option, path, data if later else None, message))
     unwritten = []
     if args.feedback_dir is not None:
         unwritten, line = _write_feedback(args.feedback_dir, feedback_files(results))
         done += [(None, None, None, line)] if line else []
     _print_after_the_table(table, done)
-    missing = missing_from_roster(results, args.roster, args.roster_key) if args.roster else []
-    _warn_missing(missing, results, args)
-    _warn_skipped(skipped, args)
-    not_graded = _warn_not_graded(results, args)
+    # Without the CSV, the warnings do not speak of it.
+    said = (argparse.Namespace(**{**vars(args), "csv": None, "roster": None}) if "--csv" in dict(refused)
+            else args)
+    missing = missing_from_roster(results, said.roster, said.roster_key) if said.roster else []
+    _warn_missing(missing, results, said)
+    _warn_skipped(skipped, said)
+    not_graded = _warn_not_graded(results, said, missing)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     for line in unwritten:
         print(line, file=sys.stderr)
+    if refused:
+        raise UsageError("\n".join(str(err) for _, err in refused))
     return 2 if unwritten else 1 if missing or not_graded else 0
 
 
@@ -641,7 +649,8 @@ def _skipped_files(given, student, students, own=()) -> list:
         for f in _skipped_in(p) if p.is_dir() else []:
             where = f.parent.resolve() / f.name
             if where not in seen and not any(where == path or path in where.parents for path in own):
-                files, roots = files + [f], roots + [p]
+                files.append(f)
+                roots.append(p)
                 seen.add(where)
     if student is not None:
         owners = [student.strip()] * len(files)
@@ -656,6 +665,22 @@ def _skipped_files(given, student, students, own=()) -> list:
     return sorted(found, key=lambda item: item[1] is None)      # stable: in order within each group
 
 
+def _roster_chapters(args) -> set:
+    """The chapters of the grade columns (``ch04.rnn_backward (3)``, an earlier run's CSV) of the ``--roster`` that
+    the ``--csv`` is written from: in a regrade into them, a cell this run does not grade keeps its value."""
+    import csv
+    import re
+
+    if not (args.csv and args.roster):
+        return set()
+    try:
+        with open(args.roster, newline="", encoding="utf-8-sig") as f:
+            header = next(csv.reader(f), [])
+    except (OSError, ValueError, csv.Error):            # UnicodeDecodeError is a ValueError
+        return set()
+    return {name.split(".")[0] for name in header if re.fullmatch(r"\w+\.\w+ \(\d+\)( \(\d+\))?", name.strip())}
+
+
 def _warn_skipped(skipped, args) -> None:
     """One line on stderr for each of the first :data:`SKIPPED_SHOWN` files of ``skipped`` (from
     :func:`_skipped_files`), naming the student who has no notebook graded at all; a count of the others."""
@@ -665,7 +690,8 @@ def _warn_skipped(skipped, args) -> None:
         if who is None:
             what = "if it was meant as a submission, ask for the .ipynb file"
         else:
-            row = (f", so their row in {args.csv} is empty" if args.roster else
+            row = (f", so their row in {args.csv} keeps the roster's values" if _roster_chapters(args) else
+                   f", so their row in {args.csv} is empty" if args.roster else
                    f", so {args.csv} has no row for them" if args.csv else ", so they have no grades")
             what = f"student {who} has no notebook here{row}: ask for the .ipynb file"
         print(printable(f"skipped {f}: not a notebook (.ipynb); nothing of it is graded; {what}"), file=sys.stderr)
@@ -674,10 +700,11 @@ def _warn_skipped(skipped, args) -> None:
               f"{SKIPPED_SHOWN} are named above)", file=sys.stderr)
 
 
-def _warn_not_graded(results, args) -> list:
+def _warn_not_graded(results, args, missing=()) -> list:
     """One line on stderr for each submission refused, unreadable or failed on by the grader, or of which nothing
     was graded (no chapter found, a file name and metadata that name two chapters): not graded is not zero, its
-    cells in the CSV are empty; return those submissions."""
+    cells in the CSV are empty, or keep the values of a ``--roster`` that has its chapter's grade columns (but for
+    a student of ``missing``, whom the roster lacks); return those submissions."""
     from rnncourse.exercises.grade import NOT_GRADED, printable
 
     failed = [sub for sub in results if sub.status in NOT_GRADED
@@ -685,7 +712,9 @@ def _warn_not_graded(results, args) -> list:
     for sub in failed:
         nothing = [note for note in sub.notes if note.startswith("nothing graded: ")]
         why = (nothing or sub.notes or [""])[0].removeprefix("not graded: ").removeprefix("nothing graded: ")
-        where = f"; its cells in {args.csv} are empty, not zero" if args.csv else ""
+        kept = sub.chapter in _roster_chapters(args) and sub.student not in missing
+        where = (f"; its cells in {args.csv} keep the roster's values (not this run's)" if kept else
+                 f"; its cells in {args.csv} are empty, not zero" if args.csv else "")
         status = f" ({sub.status})" if sub.status in NOT_GRADED else ""
         print(printable(f"warning: {sub.submission} (student {sub.student}) is not graded{status}: "
                          f"{why}{where}"), file=sys.stderr)

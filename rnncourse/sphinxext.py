@@ -43,8 +43,8 @@ from rnncourse.install import install_source, write_install_source  # the studen
 
 # The extension's entry point, and what the tests and the README use (install_source and
 # write_install_source are rnncourse.install's, read here by the set-up cells' filler).
-__all__ = ["setup", "execute_ahead", "execute", "patch_cache_client", "source_hash", "cancel_on_interrupt", "install_source",
-           "write_install_source"]
+__all__ = ["setup", "execute_ahead", "execute", "kernel_config", "patch_cache_client", "source_hash",
+           "cancel_on_interrupt", "install_source", "write_install_source"]
 
 CHAPTER = re.compile(r"^book/(\d\d)_\w+$")
 FIELD_ALIAS = re.compile(r"^Alias for field number \d+$")
@@ -185,13 +185,18 @@ def key_execution_cache(app, config) -> None:
     config.nb_execution_cache_path = str(caches / key)
 
 
+#: The length a Unix socket's path may have in bytes, its final NUL counted (104 on macOS and the BSDs, 108 on Linux).
+SOCKET_PATH_BYTES = 104
+
+
 @contextmanager
 def kernel_config():
     """The configuration of a kernel that talks over Unix sockets in a folder of its own, where there are any.
 
     Kernels started side by side over TCP can pick the same port (jupyter_client probes a free port, closes it,
     and the kernel binds it a moment later), and the one that loses dies at start. Sockets in a folder of their
-    own cannot collide; the folder's short path keeps within the length a socket's path may have.
+    own cannot collide. A socket's path may be 104 bytes long on macOS (108 on Linux): where the folder's path
+    would be longer (a long ``TMPDIR``), the kernel talks over TCP, as on Windows.
     """
     import tempfile
 
@@ -199,9 +204,10 @@ def kernel_config():
 
     config = Config()
     with tempfile.TemporaryDirectory(prefix="rnncourse-kernel-") as sockets:
-        if os.name == "posix":
+        sockets = os.path.join(sockets, "kernel")
+        if os.name == "posix" and len(os.fsencode(sockets + "-99")) < SOCKET_PATH_BYTES:
             config.KernelManager.transport = "ipc"
-            config.KernelManager.ip = os.path.join(sockets, "kernel")
+            config.KernelManager.ip = sockets
         yield config
 
 

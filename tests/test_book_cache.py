@@ -157,3 +157,22 @@ def test_a_chapter_myst_nb_executes_itself_runs_over_unix_sockets_too(tmp_path):
                                                meta_override=True)
     assert result.err is None
     over_unix_sockets(notebook.cells[0].outputs[0]["text"].splitlines())
+
+
+def test_a_temporary_folder_too_long_for_a_socket_keeps_the_kernel_on_tcp(tmp_path, monkeypatch):
+    # A socket's path may be 104 bytes long on macOS: under a long TMPDIR, zmq could not bind ("File name too
+    # long") and every page of the build failed to execute.
+    import tempfile
+
+    from rnncourse.sphinxext import kernel_config
+
+    usual = tempfile.gettempdir()                # /tmp here and in CI
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with kernel_config() as config:
+        assert "transport" not in config.KernelManager and len(str(deep)) + 36 >= 104
+    monkeypatch.setattr(tempfile, "tempdir", usual)
+    with kernel_config() as config:
+        assert config.KernelManager.transport == "ipc"
+        assert len(os.fsencode(config.KernelManager.ip + "-99")) < 104      # macOS's limit, the tighter one

@@ -213,7 +213,7 @@ def test_the_chapter_comes_from_the_instructor_then_the_file_name_then_the_noteb
     # A file name and metadata that disagree grade nothing (zeros for a chapter not handed in would be wrong
     # grades), until the instructor names the chapter.
     assert plan(cells, claims_ch02, Path("09_in_practice.ipynb")) == ("?", [], [
-        "nothing graded: its file name says ch09 but its metadata ch02: grade it with --chapter ch02 or ch09"])
+        "nothing graded: its file name says ch09 but its metadata ch02: grade it by itself with --chapter ch02 or ch09"])
     chapter, todo, notes = plan(cells, claims_ch02, Path("09_in_practice.ipynb"), chapter="ch09")
     assert chapter == "ch09" and [n for n, _ in todo] == [e.name for e in chapter_exercises("ch09")]
     assert ("ch09.reverse_padded", "rev") in todo
@@ -1018,8 +1018,8 @@ def test_a_submission_not_graded_leaves_empty_cells_keeps_earlier_grades_and_fai
     assert re.search(rf"^\s+total\s+0/{total}\s+error$", out, re.M)               # the table shows it
     assert err.splitlines()[-1] == (
         "warning: 02_structure.ipynb (student alice) is not graded (error): the grader failed on this submission "
-        f"(OSError: [Errno 24] Too many open files); the other submissions were graded; its cells in {out_csv} are "
-        "empty, not zero")
+        f"(OSError: [Errno 24] Too many open files); the other submissions were graded; its cells in {out_csv} keep "
+        "the roster's values (not this run's)")          # as the CSV above: not "empty", which they are not
 
 
 def test_an_earlier_csv_as_the_roster_gets_one_total_over_every_grade_column(tmp_path):

@@ -7,7 +7,6 @@ names another grades nothing, unless ``--chapter`` says which.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -50,7 +49,8 @@ def test_a_roster_column_of_a_graded_chapter_that_this_run_does_not_grade_is_ref
                       "Total (7)\nkim,2,2,1,2,7\n")
     with pytest.raises(ValueError, match=r"^the roster has a column ch02\.relu_step, an exercise this run does not "
                                          r"grade: pass --checkers with the file that defines it, as for the first "
-                                         r"run$"):
+                                         r"run, or, if that exercise no longer exists, delete its column from the "
+                                         r"roster$"):
         grades_csv([KIM], roster)
     # A column of a chapter this run does not grade keeps its values.
     roster.write_text("student,ch02.rnn_step (2),ch02.rnn_param_count (1),ch07.jordan_step (2),Total (5)\n"
@@ -96,8 +96,8 @@ def test_a_notebook_whose_file_name_and_metadata_disagree_grades_nothing_unless_
     claims_ch02 = {"rnncourse": {"chapter": "ch02"}}
     chapter, todo, notes = plan(cells, claims_ch02, Path("03_structure.ipynb"))
     assert (chapter, todo) == ("?", [])
-    assert notes == ["nothing graded: its file name says ch03 but its metadata ch02: grade it with --chapter ch02 "
-                     "or ch03"]
+    assert notes == ["nothing graded: its file name says ch03 but its metadata ch02: grade it by itself with "
+                     "--chapter ch02 or ch03"]
     chapter, todo, notes = plan(cells, claims_ch02, Path("03_structure.ipynb"), chapter="ch03")
     assert chapter == "ch03" and todo and notes == [
         "its metadata names chapter ch02, but it is graded as ch03, from the chapter given to the grader"]
@@ -119,22 +119,37 @@ def test_the_cli_leaves_the_cells_of_a_notebook_named_for_another_chapter_empty(
     assert out.read_text().splitlines() == ["student,Total (0)", "grace,"]
     captured = capsys.readouterr()
     table = " ".join(captured.out.split())                      # the note, as the table wraps it
-    assert "nothing graded: its file name says ch03 but its metadata ch02: grade it with --chapter ch02 or ch03" in \
-        table
+    assert ("nothing graded: its file name says ch03 but its metadata ch02: grade it by itself with --chapter ch02 "
+            "or ch03") in table
     # Said on stderr too, where a note in a long table cannot be missed.
     assert captured.err.splitlines()[0] == (
         "warning: 03_structure.ipynb (student grace) is not graded: its file "
-        f"name says ch03 but its metadata ch02: grade it with --chapter ch02 or ch03; its cells in {out} are empty, "
-        "not zero")
+        f"name says ch03 but its metadata ch02: grade it by itself with --chapter ch02 or ch03; its cells in {out} are "
+        "empty, not zero")
 
 
 def test_the_table_lines_up_names_written_in_wide_or_combining_characters():
     # A terminal gives 李 two cells and a combining accent none: padding by len() shifted such rows.
     from rnncourse.exercises.grade import format_table
 
-    subs = [submission(name, "ch02", ("ch02.rnn_step", 2, 2)) for name in ("José Müller-李", "zoe\u0308", "bo")]
-    lines = format_table(subs).splitlines()
-    cells = lambda line: sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
-                             for c in line)
-    starts = {cells(line[:line.index("ch02.rnn_step")]) for line in lines if "ch02.rnn_step" in line}
+    wcwidth = pytest.importorskip("wcwidth")     # IPython's prompt_toolkit measures the terminal with it
+    names = ("José Müller-李", "zoe\u0308", "गुप्त", "bo")   # Devanagari: a vowel sign and a virama, of no width
+    lines = format_table([submission(name, "ch02", ("ch02.rnn_step", 2, 2)) for name in names]).splitlines()
+    starts = {wcwidth.wcswidth(line[:line.index("ch02.rnn_step")]) for line in lines if "ch02.rnn_step" in line}
     assert len(starts) == 1, lines           # the exercise column starts in the same terminal cell on every row
+
+
+def test_a_roster_with_an_exercise_twice_or_one_that_no_longer_exists_is_refused_with_a_way_out(tmp_path):
+    roster = tmp_path / "g.csv"
+    # What the grader wrote before 2026-12-03 on a regrade without --points: every --points was refused.
+    roster.write_text("student,ch02.rnn_step (5),ch02.rnn_param_count (1),ch02.rnn_step (2),Total (8)\nkim,5,1,2,8\n")
+    for points in (5, 2):
+        kim = submission("kim/02_structure.ipynb", "ch02", ("ch02.rnn_step", 0, points), ("ch02.rnn_param_count", 1, 1))
+        with pytest.raises(ValueError, match=r"^the roster has ch02\.rnn_step twice, as ch02\.rnn_step \(5\) and "
+                                             r"ch02\.rnn_step \(2\): delete the column that does not hold the grades "
+                                             r"to keep, then grade again$"):
+            grades_csv([kim], roster)
+    # An exercise the package no longer has: the way out is to delete its column.
+    roster.write_text("student,ch02.rnn_step (2),ch02.rnn_cell (2),ch02.rnn_param_count (1)\nkim,2,2,1\n")
+    with pytest.raises(ValueError, match=r"or, if that exercise no longer exists, delete its column from the roster$"):
+        grades_csv([KIM], roster)

@@ -100,7 +100,7 @@ def test_check_grads_refuses_a_step_that_is_not_a_count(step):
 
 @pytest.mark.parametrize("module, used", [
     ("rnncourse.lab", {"main", "use_literal_blocks", "with_language_info"}),
-    ("rnncourse.sphinxext", {"setup", "execute_ahead", "execute", "patch_cache_client", "source_hash",
+    ("rnncourse.sphinxext", {"setup", "execute_ahead", "execute", "kernel_config", "patch_cache_client", "source_hash",
                              "cancel_on_interrupt", "install_source", "write_install_source"}),
 ])
 def test_tooling_modules_list_what_others_use_in_their_all(module, used):

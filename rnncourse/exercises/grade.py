@@ -228,8 +228,8 @@ def _find_chapter(calls: dict, metadata: dict, path: Path, chosen) -> tuple:
                (valid_meta, "its metadata"), (voted, "its check calls")]
     chapter, where = next(((c, w) for c, w in sources if c), ("?", ""))
     if not chosen and named and valid_meta and named != valid_meta:
-        return "?", "", [f"nothing graded: its file name says {named} but its metadata {valid_meta}: grade it with "
-                         f"--chapter {min(named, valid_meta)} or {max(named, valid_meta)}"]
+        return "?", "", [f"nothing graded: its file name says {named} but its metadata {valid_meta}: grade it by "
+                         f"itself with --chapter {min(named, valid_meta)} or {max(named, valid_meta)}"]
     notes = []
     if meta is not None and valid_meta is None:
         notes.append(f"its metadata names chapter {str(meta)[:40]!r}, which is not of the form chNN: ignored")
@@ -1016,8 +1016,10 @@ def printable(text) -> str:
 
 
 def _cells(text: str) -> int:
-    """The terminal cells ``text`` takes: two for a wide character (李), none for a combining accent."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text)
+    """The terminal cells ``text`` takes: two for a wide character (李), none for a combining mark (an accent,
+    Devanagari's vowel signs) or a format character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.category(c) in ("Mn", "Me", "Cf")
+               else 1 for c in text)
 
 
 def format_table(results, width: int = 100) -> str:
@@ -1550,13 +1552,22 @@ def _grades(results) -> tuple:
 
 
 def _check_roster_columns(matches, columns) -> None:
-    """Raise ``ValueError`` for a grade column of the roster (``matches`` of :data:`_EXERCISE_COLUMN`) that this
-    run's ``columns`` (``{"chNN.name (max)": max}``) would not fill as the first run did: its exercise at another
-    maximum (a regrade without the first run's ``--points``), or an exercise of a chapter this run grades that
-    this run does not grade (a regrade without the first run's ``--checkers``), whose cell would keep a stale
-    grade. A column of a chapter this run does not grade keeps its values."""
+    """Raise ``ValueError`` for a roster (its grade columns: ``matches`` of :data:`_EXERCISE_COLUMN`) that this
+    run's ``columns`` (``{"chNN.name (max)": max}``) would not fill as the first run did: an exercise in two
+    columns (written by the grader before 2026-12-03); an exercise at another maximum (a regrade without the
+    first run's ``--points``); a column of an exercise of a chapter this run grades that this run does not grade
+    (without the first run's ``--checkers``: its cell would keep a stale grade). A column of a chapter this run
+    does not grade keeps its values; an exercise the roster lacks gets a column of its own."""
     run = {name.rsplit(" (", 1)[0]: maximum for name, maximum in columns.items()}
     chapters = {name.split(".")[0] for name in run}
+    seen = {}
+    for m in matches:
+        seen.setdefault(m.group(2), []).append(m.group(1))
+    for exercise, names in seen.items():
+        if len(names) > 1:
+            raise ValueError(f"the roster has {exercise} {'twice' if len(names) == 2 else f'{len(names)} times'}, as "
+                             f"{' and '.join(names)}: delete the column that does not hold the grades to keep, then "
+                             "grade again")
     for m in matches:
         exercise, maximum = m.group(2), int(m.group(3))
         if exercise in run and run[exercise] != maximum:
@@ -1565,7 +1576,8 @@ def _check_roster_columns(matches, columns) -> None:
                              f"pass --points {exercise}={maximum}, as for the first run")
         if exercise not in run and exercise.split(".")[0] in chapters:
             raise ValueError(f"the roster has a column {exercise}, an exercise this run does not grade: pass "
-                             "--checkers with the file that defines it, as for the first run")
+                             "--checkers with the file that defines it, as for the first run, or, if that exercise "
+                             "no longer exists, delete its column from the roster")
 
 
 def _total(cells) -> str:
